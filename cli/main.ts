@@ -1,0 +1,91 @@
+// `weft`: collects the subcommands of every component and runs the one named on the command line.
+import { controlPlaneCommands } from "../control-plane/src/index";
+import { runtimeCommands } from "../runtime/src/index";
+import { sidecarCommands } from "../sidecar/src/index";
+import { type Command, UsageError } from "./command";
+
+const groups: Array<[string, Command[]]> = [
+  ["Containers (talk to the daemon)", runtimeCommands],
+  ["Mesh (talk to the control plane)", controlPlaneCommands],
+  ["Sidecar", sidecarCommands],
+];
+
+function help(): string {
+  const lines = [
+    "Usage: weft COMMAND [OPTIONS]",
+    "",
+    "Weft: a service mesh with its own container runtime.",
+    "",
+  ];
+  for (const [title, commands] of groups) {
+    if (commands.length === 0) continue;
+    lines.push(`${title}:`);
+    for (const c of commands) lines.push(`  ${c.name.padEnd(16)} ${c.summary}`);
+    lines.push("");
+  }
+  lines.push("Run 'weft COMMAND --help' for more on a command.");
+  return lines.join("\n");
+}
+
+/** The command whose name matches the most leading words of argv ("image import" before "image"). */
+function find(argv: string[]): { command: Command; rest: string[] } | undefined {
+  let best: { command: Command; rest: string[] } | undefined;
+  let bestWords = 0;
+  for (const [, commands] of groups) {
+    for (const command of commands) {
+      const words = command.name.split(" ");
+      if (words.length > bestWords && words.every((w, i) => argv[i] === w)) {
+        best = { command, rest: argv.slice(words.length) };
+        bestWords = words.length;
+      }
+    }
+  }
+  return best;
+}
+
+export async function main(argv: string[]): Promise<number> {
+  if (argv.length === 0 || argv[0] === "--help" || argv[0] === "-h" || argv[0] === "help") {
+    process.stdout.write(`${help()}\n`);
+    return 0;
+  }
+  if (argv[0] === "--version" || argv[0] === "version") {
+    process.stdout.write("weft 0.1.0\n");
+    return 0;
+  }
+  const found = find(argv);
+  if (!found) {
+    process.stderr.write(`weft: unknown command "${argv.join(" ")}"; run 'weft --help' for the list\n`);
+    return 2;
+  }
+  const { command, rest } = found;
+  if (rest.includes("--help") || rest.includes("-h")) {
+    const beforeDoubleDash = rest.indexOf("--") === -1 ? rest : rest.slice(0, rest.indexOf("--"));
+    if (beforeDoubleDash.includes("--help") || beforeDoubleDash[0] === "-h") {
+      process.stdout.write(`${command.usage}\n`);
+      return 0;
+    }
+  }
+  try {
+    return await command.run(rest);
+  } catch (err) {
+    if (err instanceof UsageError) {
+      process.stderr.write(`weft ${command.name}: ${err.message}\n\n${command.usage}\n`);
+      return 2;
+    }
+    const e = err as Error & { code?: string };
+    process.stderr.write(`weft ${command.name}: ${e.message}\n`);
+    if (process.env.WEFT_DEBUG) process.stderr.write(`${e.stack}\n`);
+    return 1;
+  }
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    // Long-running commands (daemon, control-plane, sidecar) never resolve; the rest exit here.
+    process.exitCode = code;
+  },
+  (err) => {
+    process.stderr.write(`weft: ${(err as Error).stack}\n`);
+    process.exitCode = 1;
+  },
+);

@@ -1,0 +1,85 @@
+// The one place that loads the gRPC contract in proto/weft/v1. Only wire modules import this file
+// (and the generated types under proto/gen); everything else works on domain types.
+import { existsSync } from "node:fs";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import * as grpc from "@grpc/grpc-js";
+import * as protoLoader from "@grpc/proto-loader";
+import type { ProtoGrpcType as DiscoveryProto } from "./gen/discovery";
+import type { ProtoGrpcType as RegistrationProto } from "./gen/registration";
+
+export type { ConfigDiscoveryClient, ConfigDiscoveryHandlers } from "./gen/weft/v1/ConfigDiscovery";
+export type { DiscoveryRequest, DiscoveryRequest__Output } from "./gen/weft/v1/DiscoveryRequest";
+export type { DiscoveryResponse, DiscoveryResponse__Output } from "./gen/weft/v1/DiscoveryResponse";
+export type {
+  Endpoint as WireEndpoint,
+  Endpoint__Output as WireEndpointOutput,
+} from "./gen/weft/v1/Endpoint";
+export type { Node as WireNode, Node__Output as WireNodeOutput } from "./gen/weft/v1/Node";
+export type { RegistrationClient, RegistrationHandlers } from "./gen/weft/v1/Registration";
+export type {
+  Resource as WireResource,
+  Resource__Output as WireResourceOutput,
+} from "./gen/weft/v1/Resource";
+export type { Service as WireService, Service__Output as WireServiceOutput } from "./gen/weft/v1/Service";
+export type {
+  ServiceEndpoints as WireServiceEndpoints,
+  ServiceEndpoints__Output as WireServiceEndpointsOutput,
+} from "./gen/weft/v1/ServiceEndpoints";
+export type {
+  ServicePort as WireServicePort,
+  ServicePort__Output as WireServicePortOutput,
+} from "./gen/weft/v1/ServicePort";
+export type { SyncEndpointsRequest, SyncEndpointsRequest__Output } from "./gen/weft/v1/SyncEndpointsRequest";
+export type {
+  SyncEndpointsResponse,
+  SyncEndpointsResponse__Output,
+} from "./gen/weft/v1/SyncEndpointsResponse";
+
+/** Type URLs carried in DiscoveryRequest/DiscoveryResponse.type_url. */
+export const TYPE_SERVICE = "weft.v1.Service";
+export const TYPE_ENDPOINTS = "weft.v1.ServiceEndpoints";
+
+export type WeftProto = DiscoveryProto & RegistrationProto;
+
+const PROTO_FILES = ["weft/v1/resources.proto", "weft/v1/registration.proto", "weft/v1/discovery.proto"];
+
+/**
+ * Finds the folder holding weft/v1/*.proto: next to this module in the source tree, or next to a
+ * bundle in dist/ (the build copies proto/ there), or WEFT_PROTO_DIR when set.
+ */
+export function protoDir(): string {
+  const here = typeof __filename === "string" ? dirname(__filename) : dirname(fileURLToPath(import.meta.url));
+  const candidates = [process.env.WEFT_PROTO_DIR, here, join(here, "proto"), join(here, "..", "proto")];
+  for (const dir of candidates) {
+    if (dir && existsSync(join(dir, "weft/v1/discovery.proto"))) return dir;
+  }
+  throw new Error(`cannot find weft/v1/*.proto near ${here}; set WEFT_PROTO_DIR to the proto/ folder`);
+}
+
+let cached: WeftProto | undefined;
+
+/** Loads the contract once; options keep snake_case field names, longs as strings and oneofs. */
+export function loadWeftProto(): WeftProto {
+  if (cached) return cached;
+  const definition = protoLoader.loadSync(PROTO_FILES, {
+    includeDirs: [protoDir()],
+    keepCase: true,
+    longs: String,
+    enums: String,
+    defaults: true,
+    oneofs: true,
+  });
+  cached = grpc.loadPackageDefinition(definition) as unknown as WeftProto;
+  return cached;
+}
+
+/**
+ * Parses a control-plane gRPC address: "unix:///run/weft/cp.sock", "/run/weft/cp.sock" or
+ * "127.0.0.1:15010". Returns the target string grpc-js expects.
+ */
+export function grpcTarget(address: string): string {
+  if (address.startsWith("unix:")) return address;
+  if (address.startsWith("/")) return `unix://${address}`;
+  return address;
+}

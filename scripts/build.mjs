@@ -1,0 +1,53 @@
+// Builds what `weft` runs: the native original-destination addon, and two bundles:
+//   dist/weft.cjs     the CLI and every component (needs node_modules for better-sqlite3)
+//   dist/sidecar.cjs  the sidecar alone, self-contained, so the daemon can copy it (with
+//                     dist/origdst.node and dist/proto) where uid 1337 can read it
+import { execFileSync } from "node:child_process";
+import { cpSync, existsSync, mkdirSync, rmSync } from "node:fs";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import * as esbuild from "esbuild";
+
+const root = join(dirname(fileURLToPath(import.meta.url)), "..");
+const dist = join(root, "dist");
+const started = Date.now();
+rmSync(dist, { recursive: true, force: true });
+mkdirSync(dist, { recursive: true });
+
+// node-gyp builds against the local Node headers when they are installed (no download needed).
+const nativeDir = join(root, "sidecar", "native");
+const gypArgs = ["rebuild", "--loglevel=error"];
+if (existsSync("/usr/include/node/node_api.h")) gypArgs.push("--nodedir=/usr");
+const nodeGyp = join(root, "node_modules", ".bin", "node-gyp");
+execFileSync(existsSync(nodeGyp) ? nodeGyp : "node-gyp", gypArgs, {
+  cwd: nativeDir,
+  stdio: ["ignore", "ignore", "inherit"],
+});
+cpSync(join(nativeDir, "build", "Release", "origdst.node"), join(dist, "origdst.node"));
+
+cpSync(join(root, "proto", "weft"), join(dist, "proto", "weft"), { recursive: true });
+
+const common = {
+  bundle: true,
+  platform: "node",
+  target: "node20",
+  format: "cjs",
+  sourcemap: "linked",
+  logLevel: "warning",
+  // Sources are ESM; in the CommonJS bundle import.meta.url must point at the bundle itself.
+  define: { "import.meta.url": "__weftImportMetaUrl" },
+  banner: { js: "const __weftImportMetaUrl = require('node:url').pathToFileURL(__filename).href;" },
+  external: ["*.node"],
+};
+await esbuild.build({
+  ...common,
+  entryPoints: [join(root, "cli", "main.ts")],
+  outfile: join(dist, "weft.cjs"),
+  external: [...common.external, "better-sqlite3"],
+});
+await esbuild.build({
+  ...common,
+  entryPoints: [join(root, "sidecar", "src", "main.ts")],
+  outfile: join(dist, "sidecar.cjs"),
+});
+console.log(`weft: built dist/ in ${Date.now() - started} ms`);

@@ -1,0 +1,3 @@
+import type { Command } from "../../cli/index";
+
+export const sidecarCommands: Command[] = [];
