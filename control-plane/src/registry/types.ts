@@ -1,0 +1,89 @@
+// Domain types of the registry. Nothing here knows about protobuf or HTTP: the wire modules of
+// registration, discovery and api convert to and from these.
+
+export type Protocol = "http" | "tcp";
+
+export interface ServicePort {
+  /** Optional name ("http", "metrics"); "" when the source gave none. */
+  name: string;
+  port: number;
+  protocol: Protocol;
+}
+
+/** "config" (defined through the config API) wins over "implied" (named by an endpoint). */
+export type ServiceOrigin = "config" | "implied";
+
+export interface Service {
+  name: string;
+  /** Stable for the life of the registry: kept across restarts and while endpoints come and go. */
+  virtualIp: string;
+  ports: ServicePort[];
+  labels: Record<string, string>;
+  origin: ServiceOrigin;
+  /** Registry index at which the service was created and last changed (Consul's Create/ModifyIndex). */
+  createIndex: number;
+  modifyIndex: number;
+}
+
+export interface Endpoint {
+  /** Unique within its source, e.g. the container id. */
+  id: string;
+  service: string;
+  address: string;
+  ports: ServicePort[];
+  labels: Record<string, string>;
+  workload: string;
+  node: string;
+  healthy: boolean;
+  /** Who registered it ("daemon:NODE", "agent"); each source replaces only its own endpoints. */
+  source: string;
+  createIndex: number;
+  modifyIndex: number;
+}
+
+/** What a source sends: an endpoint without the indexes the registry assigns. */
+export type EndpointInput = Omit<Endpoint, "createIndex" | "modifyIndex" | "source">;
+
+/** Ports and labels a source declares for a service it implies. */
+export interface ServiceDeclaration {
+  name: string;
+  ports: ServicePort[];
+  labels: Record<string, string>;
+}
+
+export interface SyncResult {
+  /** The registry's change index after the sync (unchanged when the sync changed nothing). */
+  index: number;
+  /** The services the synced endpoints and declarations name, with their virtual IPs. */
+  services: Service[];
+}
+
+/** Emitted after every committed change; `services` names what changed (services or their endpoints). */
+export interface RegistryChange {
+  index: number;
+  services: string[];
+}
+
+/**
+ * Where services and endpoints live. The rest of the control plane depends on this interface only,
+ * so other registries (Kubernetes, memory) can stand behind it.
+ */
+export interface ServiceRegistry {
+  /** Replaces every endpoint of `source` with `endpoints`; other sources are untouched. Missing services are created as "implied". */
+  syncEndpoints(source: string, endpoints: EndpointInput[], declarations: ServiceDeclaration[]): SyncResult;
+  /** Every service, sorted by name. */
+  listServices(): Service[];
+  /** The service, or undefined when the registry does not hold it. */
+  getService(name: string): Service | undefined;
+  /** Endpoints of one service from every source, sorted by source then id. */
+  listEndpoints(service: string): Endpoint[];
+  /** Every endpoint, sorted by service, source, id. */
+  listAllEndpoints(): Endpoint[];
+  /** Number of endpoints per service name (services without endpoints are absent). */
+  endpointCounts(): Map<string, number>;
+  /** The current change index; grows by one per committed change, never goes back. */
+  index(): number;
+  /** Calls `listener` after each committed change; returns a function that unsubscribes. */
+  onChange(listener: (change: RegistryChange) => void): () => void;
+  close(): void;
+}

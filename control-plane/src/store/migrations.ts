@@ -1,0 +1,49 @@
+// Schema migrations, applied in order and recorded in PRAGMA user_version. Append new steps;
+// never edit one that has shipped, since existing databases already ran it.
+import type Database from "better-sqlite3";
+
+const MIGRATIONS: string[] = [
+  // 1: the registry.
+  `CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+   INSERT INTO meta (key, value) VALUES ('index', '1');
+   CREATE TABLE services (
+     name TEXT PRIMARY KEY,
+     virtual_ip TEXT NOT NULL UNIQUE,
+     ports TEXT NOT NULL,
+     labels TEXT NOT NULL,
+     origin TEXT NOT NULL,
+     create_index INTEGER NOT NULL,
+     modify_index INTEGER NOT NULL
+   );
+   CREATE TABLE endpoints (
+     source TEXT NOT NULL,
+     id TEXT NOT NULL,
+     service TEXT NOT NULL,
+     address TEXT NOT NULL,
+     ports TEXT NOT NULL,
+     labels TEXT NOT NULL,
+     workload TEXT NOT NULL,
+     node TEXT NOT NULL,
+     healthy INTEGER NOT NULL,
+     create_index INTEGER NOT NULL,
+     modify_index INTEGER NOT NULL,
+     PRIMARY KEY (source, id)
+   );
+   CREATE INDEX endpoints_by_service ON endpoints (service);`,
+];
+
+/** Runs every migration the database has not seen yet, each in its own transaction. */
+export function migrate(db: Database.Database): void {
+  const current = db.pragma("user_version", { simple: true }) as number;
+  if (current > MIGRATIONS.length) {
+    throw new Error(
+      `the registry database has schema version ${current}, newer than this weft (${MIGRATIONS.length}); upgrade weft`,
+    );
+  }
+  for (let v = current; v < MIGRATIONS.length; v++) {
+    db.transaction(() => {
+      db.exec(MIGRATIONS[v]!);
+      db.pragma(`user_version = ${v + 1}`);
+    })();
+  }
+}

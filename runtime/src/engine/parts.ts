@@ -1,0 +1,130 @@
+// The engine's seams: each part is a constructor argument, so tests pass fakes and the daemon passes
+// the real network, cgroups, image and oci modules (wired in engine/wiring.ts). The shapes mirror
+// docs/INTERFACES.md, with the bridge and cgroup layout already bound.
+import type { ChildProcess } from "node:child_process";
+import type { ContainerState } from "./types";
+
+export interface ImageInfo {
+  name: string;
+  id: string;
+  rootfs: string;
+  created: string;
+  sizeBytes: number;
+  config: { env: string[]; cmd: string[]; entrypoint: string[]; workdir: string; user: string };
+}
+
+export interface ImagesPart {
+  /** Throws an error with code IMAGE_NOT_FOUND and a hint when missing. */
+  get(name: string): ImageInfo;
+  list(): ImageInfo[];
+  import(tarPath: string, name: string): Promise<ImageInfo>;
+}
+
+export interface NetworkPart {
+  /** The bridge's gateway, used as the containers' nameserver and default route. */
+  gateway(): string;
+  allocate(owner: string): string;
+  release(owner: string): void;
+  create(id: string, address: string): Promise<{ netns: string; netnsPath: string; hostVeth: string }>;
+  /** Idempotent. */
+  destroy(netns: string, hostVeth: string): Promise<void>;
+}
+
+export interface CgroupsPart {
+  /** OCI linux.resources for the limits. */
+  resources(limits: { memoryBytes?: number; cpus?: number; pids?: number }): object;
+  /** Idempotent. */
+  remove(path: string): Promise<void>;
+}
+
+export interface RootfsPart {
+  mountOverlay(o: { lower: string; upper: string; work: string; target: string }): Promise<void>;
+  /** Idempotent. */
+  unmount(target: string): Promise<void>;
+  buildSpec(o: {
+    rootfs: string;
+    args: string[];
+    env: string[];
+    cwd: string;
+    uid: number;
+    gid: number;
+    hostname: string;
+    netnsPath: string;
+    cgroupsPath: string;
+    resources: object;
+    binds: Array<{ source: string; destination: string; readonly?: boolean }>;
+  }): object;
+}
+
+export interface RuncPart {
+  run(id: string, bundle: string, io: { stdout: number; stderr: number }): Promise<number>;
+  state(id: string): Promise<{ status: string; pid: number } | undefined>;
+  kill(id: string, signal: string): Promise<void>;
+  /** Idempotent. */
+  delete(id: string, force?: boolean): Promise<void>;
+  exec(id: string, args: string[]): ChildProcess;
+}
+
+export interface SidecarStart {
+  id: string;
+  name: string;
+  dir: string;
+  netns: string;
+  netnsPath: string;
+  address: string;
+  service?: string;
+  ports: ContainerState["ports"];
+  labels: Record<string, string>;
+}
+
+export interface InjectorPart {
+  /** Starts the sidecar in the netns, waits until ready, applies the interception rules. */
+  start(o: SidecarStart): Promise<{ pid: number; cgroupPath: string }>;
+  /** SIGTERM, wait, SIGKILL; idempotent (a pid that is gone is fine). */
+  stop(pid: number | undefined, graceMs: number): Promise<void>;
+  /** Removes the sidecar's cgroup (idempotent). */
+  cleanup(cgroupPath: string): Promise<void>;
+}
+
+export interface RegistrarPart {
+  /** The full set of containers changed; never throws. */
+  update(containers: ContainerState[]): void;
+}
+
+export interface Clock {
+  now(): Date;
+  sleep(ms: number): Promise<void>;
+}
+
+export interface Logger {
+  info(msg: string): void;
+  warn(msg: string): void;
+  error(msg: string): void;
+}
+
+export const systemClock: Clock = {
+  now: () => new Date(),
+  sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
+};
+
+/** One line per event on stderr: stdout carries only the daemon's ready line. */
+export const stderrLogger: Logger = {
+  info: (m) => process.stderr.write(`${new Date().toISOString()} info ${m}\n`),
+  warn: (m) => process.stderr.write(`${new Date().toISOString()} warn ${m}\n`),
+  error: (m) => process.stderr.write(`${new Date().toISOString()} error ${m}\n`),
+};
+
+export interface EngineParts {
+  stateDir: string;
+  /** Cgroup parent, e.g. "weft": the app's cgroup is /PARENT/<id>. */
+  cgroupParent: string;
+  images: ImagesPart;
+  network: NetworkPart;
+  cgroups: CgroupsPart;
+  rootfs: RootfsPart;
+  runc: RuncPart;
+  injector: InjectorPart;
+  registrar: RegistrarPart;
+  clock?: Clock;
+  logger?: Logger;
+}

@@ -1,0 +1,120 @@
+// The one place where a run spec arriving from the wire (API body) is checked: takes `unknown`,
+// returns a typed RunSpec or throws INVALID_ARGUMENT naming the field.
+import { RuntimeError } from "../errors";
+import { type PortSpec, type RunSpec, SIDECAR_PORTS } from "./types";
+
+const NAME_RE = /^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,62}$/;
+const SERVICE_RE = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/;
+const LABEL_KEY_RE = /^[a-zA-Z0-9]([a-zA-Z0-9_./-]{0,61}[a-zA-Z0-9])?$/;
+
+function invalid(message: string): RuntimeError {
+  return new RuntimeError("INVALID_ARGUMENT", message);
+}
+
+function optionalString(body: Record<string, unknown>, field: string): string | undefined {
+  const v = body[field];
+  if (v === undefined || v === null) return undefined;
+  if (typeof v !== "string") throw invalid(`${field} must be a string`);
+  return v;
+}
+
+function stringArray(body: Record<string, unknown>, field: string): string[] | undefined {
+  const v = body[field];
+  if (v === undefined || v === null) return undefined;
+  if (!Array.isArray(v) || !v.every((s) => typeof s === "string")) {
+    throw invalid(`${field} must be an array of strings`);
+  }
+  return v as string[];
+}
+
+function positiveNumber(body: Record<string, unknown>, field: string, integer: boolean): number | undefined {
+  const v = body[field];
+  if (v === undefined || v === null) return undefined;
+  if (typeof v !== "number" || !Number.isFinite(v) || v <= 0 || (integer && !Number.isInteger(v))) {
+    throw invalid(`${field} must be a positive ${integer ? "integer" : "number"}`);
+  }
+  return v;
+}
+
+/** Parses "8080", "8080/http" or {port, protocol}. */
+export function parsePort(value: unknown, field: string): PortSpec {
+  let port: unknown;
+  let protocol: unknown = "tcp";
+  if (typeof value === "string") {
+    const [p, proto, extra] = value.split("/");
+    if (extra !== undefined) throw invalid(`${field} must look like 8080 or 8080/http, got "${value}"`);
+    port = /^\d+$/.test(p ?? "") ? Number(p) : Number.NaN;
+    if (proto !== undefined) protocol = proto;
+  } else if (value && typeof value === "object") {
+    port = (value as Record<string, unknown>).port;
+    protocol = (value as Record<string, unknown>).protocol ?? "tcp";
+  }
+  if (typeof port !== "number" || !Number.isInteger(port) || port < 1 || port > 65535) {
+    throw invalid(`${field} must be a port number 1-65535 (optionally /http or /tcp), got ${JSON.stringify(value)}`);
+  }
+  if (protocol !== "http" && protocol !== "tcp") {
+    throw invalid(`${field} protocol must be "http" or "tcp", got ${JSON.stringify(protocol)}`);
+  }
+  return { port, protocol };
+}
+
+export function validateRunSpec(input: unknown): RunSpec {
+  if (!input || typeof input !== "object" || Array.isArray(input)) throw invalid("body must be a JSON object");
+  const body = input as Record<string, unknown>;
+  const image = optionalString(body, "image");
+  if (!image) throw invalid("image is required (the name of an imported image)");
+  const name = optionalString(body, "name");
+  if (name !== undefined && !NAME_RE.test(name)) {
+    throw invalid(`name "${name}" is invalid: use 1-63 letters, digits, '_', '.' or '-', starting with a letter or digit`);
+  }
+  const cmd = stringArray(body, "cmd");
+  const env = stringArray(body, "env") ?? [];
+  env.forEach((e, i) => {
+    if (e.indexOf("=") <= 0) throw invalid(`env[${i}] must be KEY=VALUE, got "${e}"`);
+  });
+  const service = optionalString(body, "service");
+  if (service !== undefined && !SERVICE_RE.test(service)) {
+    throw invalid(`service "${service}" is invalid: use lower-case letters, digits and '-' (a DNS label)`);
+  }
+  const rawPorts = body.ports ?? [];
+  if (!Array.isArray(rawPorts)) throw invalid("ports must be an array");
+  const ports = rawPorts.map((p, i) => parsePort(p, `ports[${i}]`));
+  const seen = new Set<number>();
+  ports.forEach((p, i) => {
+    if (seen.has(p.port)) throw invalid(`ports[${i}]: port ${p.port} is declared twice`);
+    seen.add(p.port);
+  });
+  const labels = body.labels ?? {};
+  if (typeof labels !== "object" || labels === null || Array.isArray(labels)) {
+    throw invalid("labels must be an object of strings");
+  }
+  for (const [k, v] of Object.entries(labels)) {
+    if (!LABEL_KEY_RE.test(k)) throw invalid(`labels key "${k}" is invalid: use letters, digits, '_', '.', '/', '-'`);
+    if (typeof v !== "string") throw invalid(`labels.${k} must be a string`);
+  }
+  const sidecar = body.sidecar ?? true;
+  if (typeof sidecar !== "boolean") throw invalid("sidecar must be a boolean");
+  if (sidecar) {
+    ports.forEach((p, i) => {
+      if (SIDECAR_PORTS.includes(p.port)) {
+        throw invalid(`ports[${i}]: port ${p.port} is used by the sidecar (${SIDECAR_PORTS.join(", ")}); choose another`);
+      }
+    });
+  }
+  const user = optionalString(body, "user");
+  if (user !== undefined && !/^\d+(:\d+)?$/.test(user)) throw invalid(`user must be UID or UID:GID, got "${user}"`);
+  return {
+    image,
+    name,
+    cmd,
+    env,
+    service,
+    ports,
+    labels: labels as Record<string, string>,
+    memoryBytes: positiveNumber(body, "memoryBytes", true),
+    cpus: positiveNumber(body, "cpus", false),
+    pids: positiveNumber(body, "pids", true),
+    sidecar,
+    user,
+  };
+}

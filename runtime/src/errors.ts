@@ -1,0 +1,34 @@
+// The runtime's one error class. `code` is stable (the API maps it to an HTTP status; scripts may
+// match on it); the message tells the user what to do next.
+
+export type RuntimeErrorCode =
+  | "INVALID_ARGUMENT"
+  | "NAME_IN_USE"
+  | "CONTAINER_NOT_FOUND"
+  | "CONTAINER_RUNNING"
+  | "CONTAINER_NOT_RUNNING"
+  | "RESERVED_UID"
+  | "SIDECAR_FAILED"
+  | "DAEMON_UNREACHABLE"
+  | "SOCKET_IN_USE"
+  | "INTERNAL";
+
+export class RuntimeError extends Error {
+  override name = "RuntimeError";
+  constructor(
+    readonly code: RuntimeErrorCode,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+/** HTTP status for an error from any runtime module (image, network, ... errors carry a `code` too). */
+export function httpStatusOf(err: unknown): number {
+  const code = (err as { code?: unknown }).code;
+  if (typeof code !== "string") return 500;
+  if (code.endsWith("NOT_FOUND")) return 404;
+  if (code === "NAME_IN_USE" || code === "CONTAINER_RUNNING" || code === "CONTAINER_NOT_RUNNING") return 409;
+  if (code === "INVALID_ARGUMENT" || code === "RESERVED_UID" || code.startsWith("INVALID")) return 400;
+  return 500;
+}

@@ -1,0 +1,26 @@
+#!/bin/sh
+# Installs the Debian packages Weft needs, only those missing. Run as root on Debian/Ubuntu.
+#   runc: runs containers; iproute2 + iptables: the workload network and interception rules;
+#   busybox-static: the example images; conmon: per-container monitor; attr: overlay whiteouts;
+#   util-linux: nsenter; python3 make g++: node-gyp for the SO_ORIGINAL_DST addon and better-sqlite3.
+set -eu
+packages="runc iproute2 iptables busybox-static conmon attr util-linux procps psmisc curl ca-certificates python3 make g++ tar"
+if [ "${WEFT_BENCH_DEPS:-}" = 1 ]; then packages="$packages wrk haproxy nghttp2-client"; fi
+missing=""
+for p in $packages; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"
+done
+if [ -z "$missing" ]; then
+  echo "install-deps: all Debian packages present"
+  exit 0
+fi
+if [ "$(id -u)" != 0 ]; then
+  echo "install-deps: missing packages:$missing; run this script as root" >&2
+  exit 1
+fi
+echo "install-deps: installing$missing"
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq
+# shellcheck disable=SC2086
+apt-get install -y -qq --no-install-recommends $missing >/dev/null
+echo "install-deps: done"

@@ -1,0 +1,46 @@
+import { readFileSync, writeFileSync } from "node:fs";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import test from "ava";
+import { SidecarError } from "../errors";
+import { buildRedirectRules, type RedirectOptions, redirectRules } from "./rules";
+
+const testdata = join(dirname(fileURLToPath(import.meta.url)), "testdata");
+
+// UPDATE_GOLDEN=1 rewrites the files; review the diff before committing it.
+function golden(t: { is(a: string, b: string): void }, name: string, options: RedirectOptions) {
+  const file = join(testdata, `${name}.golden`);
+  const actual = redirectRules(options);
+  if (process.env.UPDATE_GOLDEN) writeFileSync(file, actual);
+  t.is(actual, readFileSync(file, "utf8"));
+}
+
+test("default rules match the golden file", (t) => golden(t, "default", {}));
+
+test("extra exclusions and other ports match the golden file", (t) =>
+  golden(t, "exclusions", {
+    proxyUid: 2000,
+    proxyGid: 2001,
+    outboundPort: 16001,
+    excludeInboundPorts: [22],
+    excludeOutboundPorts: [5432, 6379],
+    excludeOutboundCidrs: ["169.254.169.254/32", "10.0.0.0/8"],
+  }));
+
+test("without DNS capture no port-53 rule is emitted", (t) =>
+  golden(t, "no-dns", { captureDns: false }));
+
+test("the proxy's uid is exempt before anything is redirected", (t) => {
+  const rules = buildRedirectRules().rules.filter((r) => r.chain === "WEFT_OUTPUT");
+  const uid = rules.findIndex((r) => r.args.includes("--uid-owner"));
+  const firstRedirect = rules.findIndex((r) => r.args.includes("REDIRECT") || r.args.includes("WEFT_REDIRECT"));
+  t.true(uid >= 0 && uid < firstRedirect);
+});
+
+test("bad options are refused with a message naming them", (t) => {
+  const e1 = t.throws(() => redirectRules({ excludeOutboundCidrs: ["10.0.0.0"] }), { instanceOf: SidecarError });
+  t.is(e1?.code, "INVALID_RULE_OPTIONS");
+  t.regex(e1?.message ?? "", /excludeOutboundCidrs/);
+  const e2 = t.throws(() => redirectRules({ excludeInboundPorts: [70000] }));
+  t.regex(e2?.message ?? "", /excludeInboundPorts: 70000/);
+});
