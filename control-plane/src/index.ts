@@ -1,3 +1,12 @@
+// The control plane's public surface: its CLI commands and a way to run it in-process.
 import type { Command } from "../../cli/index";
+import { controlPlaneCliCommands } from "./cli";
 
-export const controlPlaneCommands: Command[] = [];
+export const controlPlaneCommands: Command[] = controlPlaneCliCommands;
+
+export type { EndpointView, ServiceSummary } from "./api/rest";
+export type { ProxyStatus, TypeStatus } from "./discovery/proxy-status";
+export { ControlPlaneError } from "./errors";
+export type { Endpoint, Service, ServicePort, ServiceRegistry } from "./registry/types";
+export type { ControlPlaneOptions, RunningControlPlane } from "./server";
+export { startControlPlane } from "./server";

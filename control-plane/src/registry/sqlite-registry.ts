@@ -67,10 +67,9 @@ export class SqliteRegistry implements ServiceRegistry {
         if (this.ensureService(name, declaration, endpoints, next)) changed.add(name);
       }
       const old = new Map(
-        (this.db.prepare("SELECT * FROM endpoints WHERE source = ?").all(source) as EndpointRow[]).map((r) => [
-          r.id,
-          r,
-        ]),
+        (this.db.prepare("SELECT * FROM endpoints WHERE source = ?").all(source) as EndpointRow[]).map(
+          (r) => [r.id, r],
+        ),
       );
       for (const endpoint of endpoints) {
         const previous = old.get(endpoint.id);
@@ -90,7 +89,8 @@ export class SqliteRegistry implements ServiceRegistry {
         this.db.prepare("DELETE FROM endpoints WHERE source = ? AND id = ?").run(source, gone.id);
         changed.add(gone.service);
       }
-      if (changed.size > 0) this.db.prepare("UPDATE meta SET value = ? WHERE key = 'index'").run(String(next));
+      if (changed.size > 0)
+        this.db.prepare("UPDATE meta SET value = ? WHERE key = 'index'").run(String(next));
       return names;
     });
     const names = run.immediate();
@@ -123,7 +123,9 @@ export class SqliteRegistry implements ServiceRegistry {
   }
 
   endpointCounts(): Map<string, number> {
-    const rows = this.db.prepare("SELECT service, COUNT(*) AS n FROM endpoints GROUP BY service").all() as Array<{
+    const rows = this.db
+      .prepare("SELECT service, COUNT(*) AS n FROM endpoints GROUP BY service")
+      .all() as Array<{
       service: string;
       n: number;
     }>;
@@ -169,7 +171,14 @@ export class SqliteRegistry implements ServiceRegistry {
           `INSERT INTO services (name, virtual_ip, ports, labels, origin, create_index, modify_index)
            VALUES (?, ?, ?, ?, 'implied', ?, ?)`,
         )
-        .run(name, allocateVirtualIp(this.range, taken), JSON.stringify(ports), JSON.stringify(labels), next, next);
+        .run(
+          name,
+          allocateVirtualIp(this.range, taken),
+          JSON.stringify(ports),
+          JSON.stringify(labels),
+          next,
+          next,
+        );
       return true;
     }
     if (existing.origin !== "implied" || !declaration) return false;
@@ -205,7 +214,12 @@ function sortedRecord(r: Record<string, string>): Array<[string, string]> {
   return Object.entries(r).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
 }
 
-function toEndpointRow(source: string, e: EndpointInput, createIndex: number, modifyIndex: number): EndpointRow {
+function toEndpointRow(
+  source: string,
+  e: EndpointInput,
+  createIndex: number,
+  modifyIndex: number,
+): EndpointRow {
   return {
     source,
     id: e.id,

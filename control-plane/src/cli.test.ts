@@ -1,0 +1,128 @@
+// The real `weft` CLI process: run the control plane, register, kill -9, restart on the same data
+// dir, and read the registry back with `weft services` and `weft endpoints`.
+import { type ChildProcess, execFile, spawn } from "node:child_process";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { promisify } from "node:util";
+import test from "ava";
+import { packageRoot } from "../../cli/index";
+import { syncEndpoints } from "./grpc-testing";
+
+const run = promisify(execFile);
+const root = packageRoot();
+const WEFT = ["--import", "tsx", join(root, "cli", "main.ts")];
+
+interface Ready {
+  child: ChildProcess;
+  grpc: string;
+  http: string;
+  socket: string;
+}
+
+function startCli(args: string[]): Promise<Ready> {
+  const child = spawn(process.execPath, [...WEFT, "control-plane", ...args], { cwd: root });
+  return new Promise((resolve, reject) => {
+    let out = "";
+    let err = "";
+    const timer = setTimeout(() => reject(new Error(`no ready line in 20 s; stderr: ${err}`)), 20_000);
+    child.stderr.on("data", (d) => {
+      err += d;
+    });
+    child.stdout.on("data", (d) => {
+      out += d;
+      const m = /^control plane ready grpc=(\S+) socket=(\S+) http=(\S+)$/m.exec(out);
+      if (m) {
+        clearTimeout(timer);
+        resolve({ child, grpc: m[1]!, socket: m[2]!, http: m[3]! });
+      }
+    });
+    child.on("exit", (code) => reject(new Error(`control plane exited ${code}: ${err}`)));
+  });
+}
+
+function exited(child: ChildProcess): Promise<number | null> {
+  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve(child.exitCode);
+  return new Promise((resolve) => child.once("exit", (code) => resolve(code)));
+}
+
+test("the control plane keeps its registry across kill -9, and the CLI lists it", async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), "weft-cli-"));
+  const children: ChildProcess[] = [];
+  t.teardown(async () => {
+    for (const c of children) c.kill("SIGKILL");
+    rmSync(dir, { recursive: true, force: true });
+  });
+  const args = [
+    "--data-dir",
+    join(dir, "data"),
+    "--grpc-port",
+    "0",
+    "--http-port",
+    "0",
+    "--grpc-socket",
+    join(dir, "cp.sock"),
+  ];
+
+  const first = await startCli(args);
+  children.push(first.child);
+  t.is(first.socket, join(dir, "cp.sock"));
+  const synced = await syncEndpoints(first.grpc, {
+    source: "daemon:n1",
+    endpoints: [
+      {
+        id: "abcdef0123456789",
+        service: "reviews",
+        address: "10.88.0.2",
+        ports: [{ port: 9080, protocol: "http" }],
+        workload: "reviews-1",
+        node: "n1",
+        healthy: true,
+      },
+    ],
+  });
+  const vip = synced.services[0]!.virtual_ip;
+  first.child.kill("SIGKILL");
+  await exited(first.child);
+
+  const second = await startCli(args);
+  children.push(second.child);
+  const env = { ...process.env, WEFT_CONTROL_PLANE: `http://${second.http}` };
+  const services = await run(process.execPath, [...WEFT, "services"], { cwd: root, env });
+  const lines = services.stdout.trim().split("\n");
+  t.regex(lines[0]!, /^NAME\s+VIRTUAL-IP\s+PORTS\s+ENDPOINTS\s+ORIGIN$/);
+  t.regex(lines[1]!, new RegExp(`^reviews\\s+${vip.replaceAll(".", "\\.")}\\s+9080/http\\s+1/1\\s+implied$`));
+
+  const json = await run(process.execPath, [...WEFT, "services", "--json", "--control-plane", second.http], {
+    cwd: root,
+  });
+  t.is((JSON.parse(json.stdout) as Array<{ virtualIp: string }>)[0]!.virtualIp, vip);
+
+  const endpoints = await run(process.execPath, [...WEFT, "endpoints", "reviews"], { cwd: root, env });
+  t.regex(endpoints.stdout, /^ID\s+ADDRESS\s+PORTS\s+STATUS\s+WORKLOAD\s+NODE\s+SOURCE\n/);
+  t.regex(
+    endpoints.stdout,
+    /abcdef012345\s+10\.88\.0\.2\s+9080\/http\s+healthy\s+reviews-1\s+n1\s+daemon:n1/,
+  );
+
+  const missing = await t.throwsAsync(
+    run(process.execPath, [...WEFT, "endpoints", "nope"], { cwd: root, env }),
+  );
+  t.regex(
+    (missing as Error & { stderr: string }).stderr,
+    /service "nope" not found; list services with 'weft services'/,
+  );
+
+  second.child.kill("SIGTERM");
+  t.is(await exited(second.child), 0, "SIGTERM shuts down cleanly");
+});
+
+test("the CLI says how to reach the control plane when it is not running", async (t) => {
+  const error = await t.throwsAsync(
+    run(process.execPath, [...WEFT, "services", "--control-plane", "http://127.0.0.1:1"], { cwd: root }),
+  );
+  t.regex(
+    (error as Error & { stderr: string }).stderr,
+    /cannot reach the control plane at http:\/\/127\.0\.0\.1:1.*weft control-plane/,
+  );
+});

@@ -1,0 +1,151 @@
+// The control plane's CLI verbs: `weft control-plane` runs it; `weft services`, `weft endpoints`
+// and `weft proxies` read its HTTP API.
+import { type Command, parseFlags, printList, UsageError } from "../../cli/index";
+import { controlPlaneUrl, getJson } from "./api/client";
+import type { EndpointView, ServiceSummary } from "./api/rest";
+import type { ProxyStatus } from "./discovery/proxy-status";
+import type { ServicePort } from "./registry/types";
+import { DEFAULTS, startControlPlane } from "./server";
+
+function port(flag: string, value: string | undefined, fallback: number): number {
+  if (value === undefined) return fallback;
+  if (!/^\d+$/.test(value) || Number(value) > 65535) {
+    throw new UsageError(`${flag} expects a port from 0 to 65535 (0 picks a free one), got "${value}"`);
+  }
+  return Number(value);
+}
+
+const controlPlane: Command = {
+  name: "control-plane",
+  summary: "Run the control plane (registry, config push, HTTP and Consul-compatible API)",
+  usage: `Usage: weft control-plane [OPTIONS]
+
+Runs until SIGINT or SIGTERM. Prints "control plane ready grpc=... socket=... http=..." once listening.
+
+Options:
+  --data-dir D        where the registry database lives (default ${DEFAULTS.dataDir})
+  --grpc-port N       gRPC port for registration and config streams (default ${DEFAULTS.grpcPort}; 0 = any)
+  --http-port N       HTTP port for the REST and Consul-compatible API (default ${DEFAULTS.httpPort}; 0 = any)
+  --grpc-socket PATH  unix socket for gRPC, mode 0666 (default ${DEFAULTS.grpcSocket})
+  --listen-host IP    address the TCP ports bind (default ${DEFAULTS.listenHost})
+  --service-cidr C    range for service virtual IPs (default ${DEFAULTS.serviceCidr})`,
+  async run(argv) {
+    const { values, positionals } = parseFlags(argv, {
+      "data-dir": { type: "string" },
+      "grpc-port": { type: "string" },
+      "http-port": { type: "string" },
+      "grpc-socket": { type: "string" },
+      "listen-host": { type: "string" },
+      "service-cidr": { type: "string" },
+    });
+    if (positionals.length > 0) throw new UsageError(`unexpected argument "${positionals[0]}"`);
+    const cp = await startControlPlane({
+      dataDir: values["data-dir"],
+      grpcPort: port("--grpc-port", values["grpc-port"], DEFAULTS.grpcPort),
+      httpPort: port("--http-port", values["http-port"], DEFAULTS.httpPort),
+      grpcSocket: values["grpc-socket"],
+      listenHost: values["listen-host"],
+      serviceCidr: values["service-cidr"],
+    });
+    process.stdout.write(
+      `control plane ready grpc=${cp.grpcAddress} socket=${cp.socketPath} http=${cp.httpAddress}\n`,
+    );
+    const signal = await new Promise<NodeJS.Signals>((resolve) => {
+      process.once("SIGINT", () => resolve("SIGINT"));
+      process.once("SIGTERM", () => resolve("SIGTERM"));
+    });
+    process.stderr.write(`control plane: ${signal} received, shutting down\n`);
+    await cp.close();
+    // Anything still holding the event loop (a client's half-open connection) must not keep us up.
+    setTimeout(() => process.exit(0), 1000).unref();
+    return 0;
+  },
+};
+
+const clientFlags = {
+  "control-plane": { type: "string" },
+  json: { type: "boolean" },
+} as const;
+
+const CLIENT_HELP = `  --control-plane URL  the control plane's HTTP API (default $WEFT_CONTROL_PLANE or http://127.0.0.1:15080)
+  --json               print JSON instead of a table`;
+
+function formatPorts(ports: ServicePort[]): string {
+  return ports.map((p) => `${p.port}/${p.protocol}`).join(",") || "<none>";
+}
+
+const services: Command = {
+  name: "services",
+  summary: "List services in the registry with their virtual IPs",
+  usage: `Usage: weft services [OPTIONS]\n\nOptions:\n${CLIENT_HELP}`,
+  async run(argv) {
+    const { values, positionals } = parseFlags(argv, clientFlags);
+    if (positionals.length > 0) throw new UsageError(`unexpected argument "${positionals[0]}"`);
+    const list = await getJson<ServiceSummary[]>(
+      controlPlaneUrl(values["control-plane"]),
+      "/api/v1/services",
+    );
+    printList(list, values.json, ["name", "virtual-ip", "ports", "endpoints", "origin"], (s) => [
+      s.name,
+      s.virtualIp,
+      formatPorts(s.ports),
+      `${s.healthyEndpoints}/${s.endpoints}`,
+      s.origin,
+    ]);
+    return 0;
+  },
+};
+
+const endpoints: Command = {
+  name: "endpoints",
+  summary: "List the endpoints of a service",
+  usage: `Usage: weft endpoints NAME [OPTIONS]\n\nOptions:\n${CLIENT_HELP}`,
+  async run(argv) {
+    const { values, positionals } = parseFlags(argv, clientFlags);
+    const [name, extra] = positionals;
+    if (!name) throw new UsageError("name the service, e.g. 'weft endpoints reviews'");
+    if (extra) throw new UsageError(`unexpected argument "${extra}"`);
+    const list = await getJson<EndpointView[]>(
+      controlPlaneUrl(values["control-plane"]),
+      `/api/v1/services/${encodeURIComponent(name)}/endpoints`,
+    );
+    printList(list, values.json, ["id", "address", "ports", "status", "workload", "node", "source"], (e) => [
+      e.id.slice(0, 12),
+      e.address,
+      formatPorts(e.ports),
+      e.healthy ? "healthy" : "unhealthy",
+      e.workload || "-",
+      e.node || "-",
+      e.source,
+    ]);
+    return 0;
+  },
+};
+
+const proxies: Command = {
+  name: "proxies",
+  summary: "List connected sidecars and whether they accepted their config",
+  usage: `Usage: weft proxies [OPTIONS]\n\nOptions:\n${CLIENT_HELP}`,
+  async run(argv) {
+    const { values, positionals } = parseFlags(argv, clientFlags);
+    if (positionals.length > 0) throw new UsageError(`unexpected argument "${positionals[0]}"`);
+    const list = await getJson<ProxyStatus[]>(controlPlaneUrl(values["control-plane"]), "/api/v1/proxies");
+    const state = (p: ProxyStatus, type: string) => {
+      const t = p.types[type];
+      if (!t) return "-";
+      if (t.lastError) return `NACKED (${t.lastError.message})`;
+      return t.ackedVersion === t.sentVersion
+        ? `SYNCED (${t.ackedVersion})`
+        : `STALE (${t.ackedVersion || "none"})`;
+    };
+    printList(list, values.json, ["node", "workload", "services", "endpoints"], (p) => [
+      p.nodeId || `stream-${p.stream}`,
+      p.workload || "-",
+      state(p, "weft.v1.Service"),
+      state(p, "weft.v1.ServiceEndpoints"),
+    ]);
+    return 0;
+  },
+};
+
+export const controlPlaneCliCommands: Command[] = [controlPlane, services, endpoints, proxies];

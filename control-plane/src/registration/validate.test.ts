@@ -1,0 +1,63 @@
+import test from "ava";
+import { parseSyncRequest } from "./validate";
+
+test("a valid request becomes domain values: empty protocol is tcp, missing healthy is true", (t) => {
+  const r = parseSyncRequest({
+    source: "agent",
+    endpoints: [
+      {
+        id: "e1",
+        service: "web",
+        address: "10.0.0.5",
+        ports: [{ port: 80 }, { port: "8080", protocol: "http" }],
+      },
+    ],
+    services: [{ name: "web", ports: [{ port: 80, protocol: "" }] }],
+  });
+  t.true(r.ok);
+  if (!r.ok) return;
+  t.deepEqual(r.value.endpoints[0], {
+    id: "e1",
+    service: "web",
+    address: "10.0.0.5",
+    ports: [
+      { name: "", port: 80, protocol: "tcp" },
+      { name: "", port: 8080, protocol: "http" },
+    ],
+    labels: {},
+    workload: "",
+    node: "",
+    healthy: true,
+  });
+  t.deepEqual(r.value.declarations, [
+    { name: "web", ports: [{ name: "", port: 80, protocol: "tcp" }], labels: {} },
+  ]);
+});
+
+test("each problem names its field", (t) => {
+  const cases: Array<[unknown, string]> = [
+    [null, "request must be an object"],
+    [{ source: 3 }, "source must be a string"],
+    [{ source: "a", endpoints: {} }, "endpoints must be a list"],
+    [
+      { source: "a", endpoints: [{ id: "x", service: "s", address: "1.2.3.4", healthy: "yes" }] },
+      "endpoints[0].healthy must be true or false",
+    ],
+    [
+      { source: "a", endpoints: [{ id: "x", service: "s", address: "1.2.3.4", labels: { "": "v" } }] },
+      "endpoints[0].labels has an empty key",
+    ],
+    [
+      {
+        source: "a",
+        endpoints: [{ id: "x", service: "s", address: "1.2.3.4", ports: [{ port: 80 }, { port: 80 }] }],
+      },
+      "endpoints[0].ports[1].port 80 is listed twice",
+    ],
+    [{ source: "a", services: [{ name: "s" }, { name: "s" }] }, 'services[1].name "s" is declared twice'],
+  ];
+  for (const [input, message] of cases) {
+    const r = parseSyncRequest(input);
+    t.deepEqual(r, { ok: false, error: message });
+  }
+});

@@ -1,0 +1,28 @@
+// Starting a throwaway control plane in a test: temp data dir, OS-picked ports, cleaned up after.
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { type RunningControlPlane, startControlPlane } from "./server";
+
+export interface TestControlPlane extends RunningControlPlane {
+  dataDir: string;
+  logs: string[];
+}
+
+export async function startTestControlPlane(
+  t: { teardown(fn: () => Promise<void> | void): void },
+  dataDir?: string,
+): Promise<TestControlPlane> {
+  const dir = dataDir ?? mkdtempSync(join(tmpdir(), "weft-cp-"));
+  if (!dataDir) t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  const logs: string[] = [];
+  const cp = await startControlPlane({
+    dataDir: join(dir, "data"),
+    grpcPort: 0,
+    httpPort: 0,
+    grpcSocket: join(dir, "cp.sock"),
+    log: (m) => logs.push(m),
+  });
+  t.teardown(() => cp.close());
+  return Object.assign(cp, { dataDir: dir, logs });
+}
