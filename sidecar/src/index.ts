@@ -1,3 +1,23 @@
+// The sidecar's public surface: its CLI command, the interception rules and the fixed ports.
 import type { Command } from "../../cli/index";
+import { sidecarCommand } from "./cli";
 
-export const sidecarCommands: Command[] = [];
+export const sidecarCommands: Command[] = [sidecarCommand];
+export { SidecarError } from "./errors";
+export {
+  buildRedirectRules,
+  type RedirectOptions,
+  redirectRules,
+  renderIptablesRestore,
+} from "./intercept/rules";
+export {
+  ADMIN_PORT,
+  DNS_PORT,
+  HEALTH_PORT,
+  INBOUND_PORT,
+  METRICS_PORT,
+  OUTBOUND_PORT,
+  PROXY_GID,
+  PROXY_UID,
+} from "./ports";
+export { bundleSidecar } from "./testing/bundle";

@@ -27,18 +27,21 @@ test("extra exclusions and other ports match the golden file", (t) =>
     excludeOutboundCidrs: ["169.254.169.254/32", "10.0.0.0/8"],
   }));
 
-test("without DNS capture no port-53 rule is emitted", (t) =>
-  golden(t, "no-dns", { captureDns: false }));
+test("without DNS capture no port-53 rule is emitted", (t) => golden(t, "no-dns", { captureDns: false }));
 
 test("the proxy's uid is exempt before anything is redirected", (t) => {
   const rules = buildRedirectRules().rules.filter((r) => r.chain === "WEFT_OUTPUT");
   const uid = rules.findIndex((r) => r.args.includes("--uid-owner"));
-  const firstRedirect = rules.findIndex((r) => r.args.includes("REDIRECT") || r.args.includes("WEFT_REDIRECT"));
+  const firstRedirect = rules.findIndex(
+    (r) => r.args.includes("REDIRECT") || r.args.includes("WEFT_REDIRECT"),
+  );
   t.true(uid >= 0 && uid < firstRedirect);
 });
 
 test("bad options are refused with a message naming them", (t) => {
-  const e1 = t.throws(() => redirectRules({ excludeOutboundCidrs: ["10.0.0.0"] }), { instanceOf: SidecarError });
+  const e1 = t.throws(() => redirectRules({ excludeOutboundCidrs: ["10.0.0.0"] }), {
+    instanceOf: SidecarError,
+  });
   t.is(e1?.code, "INVALID_RULE_OPTIONS");
   t.regex(e1?.message ?? "", /excludeOutboundCidrs/);
   const e2 = t.throws(() => redirectRules({ excludeInboundPorts: [70000] }));

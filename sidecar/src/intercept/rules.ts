@@ -3,7 +3,15 @@
 // concern (inbound, outbound) sit together and can be read in the order the kernel applies them.
 import { isIPv4 } from "node:net";
 import { SidecarError } from "../errors";
-import { DNS_PORT, HEALTH_PORT, INBOUND_PORT, METRICS_PORT, OUTBOUND_PORT, PROXY_GID, PROXY_UID } from "../ports";
+import {
+  DNS_PORT,
+  HEALTH_PORT,
+  INBOUND_PORT,
+  METRICS_PORT,
+  OUTBOUND_PORT,
+  PROXY_GID,
+  PROXY_UID,
+} from "../ports";
 
 export interface RedirectOptions {
   /** uid whose traffic is never captured (the sidecar's own). Default 1337. */

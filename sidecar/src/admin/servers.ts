@@ -1,0 +1,71 @@
+// The sidecar's own HTTP endpoints: admin (config dump, ready, quit) on loopback only, health and
+// metrics on every address so the runtime and Prometheus reach them from outside the workload
+// (iptables leaves 15021 and 15090 uncaptured).
+import type http from "node:http";
+import type { ConfigStore } from "../config/store";
+import type { Metrics } from "../telemetry/metrics";
+
+export interface AdminDeps {
+  store: ConfigStore;
+  metrics: Metrics;
+  /** Extra facts for /config_dump (node identity, control plane, connects). */
+  describe(): Record<string, unknown>;
+  /** POST /quitquitquit: drain and exit. */
+  quit(): void;
+}
+
+type Handler = (req: http.IncomingMessage, res: http.ServerResponse) => void;
+
+export function adminHandler(deps: AdminDeps): Handler {
+  return (req, res) => {
+    const path = (req.url ?? "/").split("?")[0];
+    if (path === "/config_dump" && req.method === "GET") {
+      return send(
+        res,
+        200,
+        `${JSON.stringify({ ...deps.describe(), ...deps.store.dump() }, null, 2)}\n`,
+        "application/json",
+      );
+    }
+    if (path === "/ready" && req.method === "GET") return readiness(deps.store, res);
+    if (path === "/quitquitquit" && req.method === "POST") {
+      send(res, 200, "draining\n");
+      deps.quit();
+      return;
+    }
+    send(res, 404, "admin: GET /config_dump, GET /ready, POST /quitquitquit\n");
+  };
+}
+
+export function healthHandler(store: ConfigStore): Handler {
+  return (req, res) => {
+    if ((req.url ?? "").split("?")[0] === "/healthz/ready") return readiness(store, res);
+    send(res, 404, "health: GET /healthz/ready\n");
+  };
+}
+
+export function metricsHandler(metrics: Metrics): Handler {
+  return (req, res) => {
+    if ((req.url ?? "").split("?")[0] === "/metrics") {
+      return send(res, 200, metrics.render(), "text/plain; version=0.0.4; charset=utf-8");
+    }
+    send(res, 404, "metrics: GET /metrics\n");
+  };
+}
+
+/** 200 once the first Service and Endpoints responses were accepted, 503 before. */
+function readiness(store: ConfigStore, res: http.ServerResponse): void {
+  if (store.ready) send(res, 200, "LIVE\n");
+  else
+    send(res, 503, "not ready: waiting for the first Service and Endpoints config from the control plane\n");
+}
+
+function send(
+  res: http.ServerResponse,
+  status: number,
+  body: string,
+  type = "text/plain; charset=utf-8",
+): void {
+  res.writeHead(status, { "content-type": type, "content-length": Buffer.byteLength(body) });
+  res.end(body);
+}

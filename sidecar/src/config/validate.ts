@@ -1,0 +1,98 @@
+// The one place config arriving from the control plane is checked. Functions take `unknown` (the
+// wire shape: snake_case, as grpc-js decodes it) and return domain values, or throw a SidecarError
+// INVALID_CONFIG that names the field, which the stream client sends back as the NACK reason.
+import { isIPv4 } from "node:net";
+import { SidecarError } from "../errors";
+import type { EndpointConfig, PortConfig, ServiceConfig } from "./types";
+
+type Obj = Record<string, unknown>;
+
+/** Service names are DNS labels (they are answered by the sidecar's DNS). */
+const NAME = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/;
+
+export function parseService(value: unknown, path: string): ServiceConfig {
+  const o = object(value, path);
+  const name = str(o.name, `${path}.name`);
+  if (!NAME.test(name)) bad(`${path}.name "${name}" is not a DNS label (a-z, 0-9, '-', at most 63)`);
+  const virtualIp = str(o.virtual_ip ?? "", `${path}.virtual_ip`);
+  if (virtualIp !== "" && !isIPv4(virtualIp)) bad(`${path}.virtual_ip "${virtualIp}" is not an IPv4 address`);
+  const ports = portList(o.ports, `${path}.ports`);
+  const seen = new Set<number>();
+  for (const p of ports) {
+    if (seen.has(p.port)) bad(`${path}.ports has port ${p.port} twice`);
+    seen.add(p.port);
+  }
+  return { name, virtualIp, ports, labels: labels(o.labels, `${path}.labels`) };
+}
+
+export function parseEndpoint(value: unknown, path: string): EndpointConfig {
+  const o = object(value, path);
+  const address = str(o.address, `${path}.address`);
+  if (!isIPv4(address)) bad(`${path}.address "${address}" is not an IPv4 address`);
+  return {
+    id: str(o.id ?? "", `${path}.id`),
+    service: str(o.service ?? "", `${path}.service`),
+    address,
+    ports: portList(o.ports, `${path}.ports`),
+    labels: labels(o.labels, `${path}.labels`),
+    workload: str(o.workload ?? "", `${path}.workload`),
+    node: str(o.node ?? "", `${path}.node`),
+    // proto3 drops false booleans on some encoders; a missing flag means not healthy.
+    healthy: o.healthy === true,
+  };
+}
+
+/** Checks a set of services together: names and virtual IP:port pairs must be unique. */
+export function checkServiceSet(services: Iterable<ServiceConfig>): void {
+  const byVip = new Map<string, string>();
+  for (const s of services) {
+    if (!s.virtualIp) continue;
+    for (const p of s.ports) {
+      const key = `${s.virtualIp}:${p.port}`;
+      const other = byVip.get(key);
+      if (other) bad(`services "${other}" and "${s.name}" both claim ${key}`);
+      byVip.set(key, s.name);
+    }
+  }
+}
+
+function portList(value: unknown, path: string): PortConfig[] {
+  if (value === undefined || value === null) return [];
+  if (!Array.isArray(value)) bad(`${path} must be a list`);
+  return value.map((item, i) => parsePort(item, `${path}[${i}]`));
+}
+
+function parsePort(value: unknown, path: string): PortConfig {
+  const o = object(value, path);
+  const port = o.port;
+  if (typeof port !== "number" || !Number.isInteger(port) || port < 1 || port > 65535) {
+    bad(`${path}.port must be an integer from 1 to 65535, got ${JSON.stringify(port)}`);
+  }
+  const protocol = str(o.protocol ?? "", `${path}.protocol`).toLowerCase();
+  if (protocol !== "" && protocol !== "http" && protocol !== "tcp") {
+    bad(`${path}.protocol must be "http" or "tcp", got "${protocol}"`);
+  }
+  return { name: str(o.name ?? "", `${path}.name`), port, protocol: protocol === "http" ? "http" : "tcp" };
+}
+
+function labels(value: unknown, path: string): Record<string, string> {
+  if (value === undefined || value === null) return {};
+  const o = object(value, path);
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(o)) out[k] = str(v, `${path}.${k}`);
+  return out;
+}
+
+function object(value: unknown, path: string): Obj {
+  if (typeof value !== "object" || value === null || Array.isArray(value)) bad(`${path} must be an object`);
+  return value as Obj;
+}
+
+function str(value: unknown, path: string): string {
+  if (typeof value !== "string") bad(`${path} must be a string, got ${JSON.stringify(value)}`);
+  return value;
+}
+
+function bad(message: string): never {
+  throw new SidecarError("INVALID_CONFIG", message);
+}

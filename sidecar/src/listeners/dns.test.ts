@@ -1,0 +1,127 @@
+import { createSocket } from "node:dgram";
+import { type AddressInfo, connect } from "node:net";
+import test from "ava";
+import dnsPacket from "dns-packet";
+import { ConfigStore } from "../config/store";
+import { parseService } from "../config/validate";
+import { DnsResolver, startDnsServers } from "./dns";
+
+function storeWithWeb(): ConfigStore {
+  const store = new ConfigStore();
+  const web = parseService({ name: "web", virtual_ip: "10.96.0.10", ports: [{ port: 80 }] }, "s");
+  store.applyServices({ resources: new Map([["web", web]]), removed: [], incremental: false }, "1");
+  return store;
+}
+
+/** dns-packet decodes the response code as a name; its types do not say so. */
+type Reply = dnsPacket.DecodedPacket & { rcode?: string };
+
+/** Sends one query over UDP on loopback and decodes the reply. */
+function query(port: number, name: string, type: "A" | "AAAA" = "A"): Promise<Reply> {
+  const socket = createSocket("udp4");
+  const id = Math.floor(Math.random() * 65535);
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`no DNS answer for ${name}`)), 3000);
+    socket.on("message", (msg) => {
+      clearTimeout(timer);
+      socket.close();
+      resolve(dnsPacket.decode(msg));
+    });
+    socket.send(
+      dnsPacket.encode({
+        type: "query",
+        id,
+        flags: dnsPacket.RECURSION_DESIRED,
+        questions: [{ type, name }],
+      }),
+      port,
+      "127.0.0.1",
+    );
+  });
+}
+
+async function serve(t: import("ava").ExecutionContext, resolver: DnsResolver): Promise<number> {
+  const { udp, tcp } = await startDnsServers(resolver, 0, "127.0.0.1");
+  t.teardown(() => {
+    udp.close();
+    tcp.close();
+  });
+  return (udp.address() as AddressInfo).port;
+}
+
+test("service names answer with the virtual IP: NAME, NAME.weft and NAME.<search domain>", async (t) => {
+  const port = await serve(t, new DnsResolver({ store: storeWithWeb(), searchDomains: ["shop.local"] }));
+  for (const name of ["web", "web.weft", "WEB.shop.local", "web.weft.shop.local"]) {
+    const answer = await query(port, name);
+    t.is(answer.rcode, "NOERROR", name);
+    t.deepEqual(
+      answer.answers?.map((a) => (a.type === "A" ? a.data : "")),
+      ["10.96.0.10"],
+      name,
+    );
+  }
+  const aaaa = await query(port, "web", "AAAA");
+  t.is(aaaa.rcode, "NOERROR");
+  t.deepEqual(aaaa.answers, []);
+});
+
+test("other names are NXDOMAIN without an upstream", async (t) => {
+  const port = await serve(t, new DnsResolver({ store: storeWithWeb() }));
+  t.is((await query(port, "example.com")).rcode, "NXDOMAIN");
+});
+
+test("other names are forwarded to the upstream, and SERVFAIL when it does not answer", async (t) => {
+  // The upstream is a second resolver that knows "api"; it stands in for the host's DNS.
+  const upstreamStore = new ConfigStore();
+  const api = parseService({ name: "api", virtual_ip: "10.96.0.99", ports: [{ port: 80 }] }, "s");
+  upstreamStore.applyServices({ resources: new Map([["api", api]]), removed: [], incremental: false }, "1");
+  const upstreamPort = await serve(t, new DnsResolver({ store: upstreamStore }));
+  const port = await serve(
+    t,
+    new DnsResolver({ store: storeWithWeb(), upstream: `127.0.0.1:${upstreamPort}` }),
+  );
+  const forwarded = await query(port, "api");
+  t.is(forwarded.answers?.[0]?.type === "A" ? forwarded.answers[0].data : "", "10.96.0.99");
+
+  const silent = createSocket("udp4");
+  await new Promise<void>((r) => silent.bind(0, "127.0.0.1", () => r()));
+  t.teardown(() => silent.close());
+  const deadPort = await serve(
+    t,
+    new DnsResolver({
+      store: storeWithWeb(),
+      upstream: `127.0.0.1:${(silent.address() as AddressInfo).port}`,
+      upstreamTimeoutMs: 200,
+    }),
+  );
+  t.is((await query(deadPort, "example.com")).rcode, "SERVFAIL");
+});
+
+test("DNS over TCP answers length-prefixed queries", async (t) => {
+  const { udp, tcp } = await startDnsServers(new DnsResolver({ store: storeWithWeb() }), 0, "127.0.0.1");
+  t.teardown(() => {
+    udp.close();
+    tcp.close();
+  });
+  const port = (tcp.address() as AddressInfo).port;
+  const message = dnsPacket.streamEncode({
+    type: "query",
+    id: 7,
+    questions: [{ type: "A", name: "web.weft" }],
+  });
+  const reply = await new Promise<Buffer>((resolve, reject) => {
+    const c = connect(port, "127.0.0.1", () => c.write(message));
+    let buffered = Buffer.alloc(0);
+    c.on("data", (d) => {
+      buffered = Buffer.concat([buffered, d]);
+      if (buffered.length >= 2 && buffered.length >= 2 + buffered.readUInt16BE(0)) {
+        c.destroy();
+        resolve(buffered);
+      }
+    });
+    c.on("error", reject);
+  });
+  const decoded = dnsPacket.streamDecode(reply);
+  t.is(decoded.id, 7);
+  t.is(decoded.answers?.[0]?.type === "A" ? decoded.answers[0].data : "", "10.96.0.10");
+});

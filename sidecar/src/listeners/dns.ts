@@ -1,0 +1,157 @@
+// DNS (15053, udp and tcp): the app's port-53 traffic, redirected by iptables. Service names
+// (NAME, NAME.weft, NAME.<search domain>) get an A record with the service's virtual IP; the rest
+// is forwarded to --upstream-dns (the sidecar's uid is exempt, so that is not captured again).
+import { createSocket, type Socket as UdpSocket } from "node:dgram";
+import { createServer, type Server, type Socket } from "node:net";
+import dnsPacket from "dns-packet";
+import type { ConfigStore } from "../config/store";
+
+const RCODE_SERVFAIL = 2;
+const RCODE_NXDOMAIN = 3;
+const TTL_SECONDS = 5;
+
+export interface DnsOptions {
+  store: ConfigStore;
+  /** "IP" or "IP:PORT" where other names go; without it they get NXDOMAIN. */
+  upstream?: string;
+  /** Suffixes stripped before looking a name up, e.g. ["svc.local"]. Default none. */
+  searchDomains?: string[];
+  /** How long to wait for the upstream. Default 2000 ms. */
+  upstreamTimeoutMs?: number;
+}
+
+export class DnsResolver {
+  constructor(private readonly options: DnsOptions) {}
+
+  /** The reply to one query message (wire bytes in, wire bytes out). */
+  async answer(query: Buffer): Promise<Buffer | undefined> {
+    let packet: dnsPacket.DecodedPacket;
+    try {
+      packet = dnsPacket.decode(query);
+    } catch {
+      return undefined; // not DNS; nothing sensible to say
+    }
+    const question = packet.questions?.[0];
+    if (!question) return reply(packet, RCODE_SERVFAIL, []);
+    const vip = this.lookup(question.name);
+    if (vip !== undefined) {
+      const answers: dnsPacket.Answer[] =
+        question.type === "A" && vip ? [{ type: "A", name: question.name, ttl: TTL_SECONDS, data: vip }] : [];
+      // A mesh name with no A data (AAAA, MX...) is NODATA, so resolvers fall back to A.
+      return reply(packet, 0, answers, true);
+    }
+    if (!this.options.upstream) return reply(packet, RCODE_NXDOMAIN, []);
+    try {
+      return await forwardUdp(query, this.options.upstream, this.options.upstreamTimeoutMs ?? 2000);
+    } catch {
+      return reply(packet, RCODE_SERVFAIL, []);
+    }
+  }
+
+  /** The service VIP ("" when it has none) for a mesh name, undefined for other names. */
+  lookup(name: string): string | undefined {
+    const lower = name.toLowerCase().replace(/\.$/, "");
+    const candidates = [lower];
+    for (const suffix of [...(this.options.searchDomains ?? []), "weft"]) {
+      for (const c of [...candidates])
+        if (c.endsWith(`.${suffix}`)) candidates.push(c.slice(0, -suffix.length - 1));
+    }
+    for (const c of candidates) {
+      const service = this.options.store.service(c);
+      if (service) return service.virtualIp;
+    }
+    return undefined;
+  }
+}
+
+/** Binds the resolver on udp and tcp (loopback by default: see sidecar.ts). */
+export async function startDnsServers(
+  resolver: DnsResolver,
+  port: number,
+  host = "127.0.0.1",
+): Promise<{ udp: UdpSocket; tcp: Server }> {
+  const udp = createSocket({ type: "udp4" });
+  udp.on("message", (msg, rinfo) => {
+    resolver.answer(msg).then(
+      (out) => out && udp.send(out, rinfo.port, rinfo.address),
+      () => {},
+    );
+  });
+  udp.on("error", () => {});
+  await new Promise<void>((resolve, reject) => {
+    udp.once("error", reject);
+    udp.bind(port, host, () => resolve());
+  });
+  const tcp = createServer((socket) => serveTcp(resolver, socket));
+  await new Promise<void>((resolve, reject) => {
+    tcp.once("error", reject);
+    tcp.listen(port, host, () => resolve());
+  });
+  return { udp, tcp };
+}
+
+/** DNS over TCP: each message is prefixed with its 2-byte length. */
+function serveTcp(resolver: DnsResolver, socket: Socket): void {
+  let buffered = Buffer.alloc(0);
+  socket.setTimeout(10_000, () => socket.destroy());
+  socket.on("error", () => {});
+  socket.on("data", (chunk) => {
+    buffered = Buffer.concat([buffered, chunk]);
+    while (buffered.length >= 2) {
+      const length = buffered.readUInt16BE(0);
+      if (buffered.length < 2 + length) break;
+      const message = buffered.subarray(2, 2 + length);
+      buffered = buffered.subarray(2 + length);
+      resolver.answer(Buffer.from(message)).then((out) => {
+        if (!out || socket.destroyed) return;
+        const prefix = Buffer.alloc(2);
+        prefix.writeUInt16BE(out.length);
+        socket.write(Buffer.concat([prefix, out]));
+      });
+    }
+  });
+}
+
+function reply(
+  query: dnsPacket.DecodedPacket,
+  rcode: number,
+  answers: dnsPacket.Answer[],
+  authoritative = false,
+) {
+  const rd = (query.flags ?? 0) & dnsPacket.RECURSION_DESIRED;
+  const flags =
+    rd | dnsPacket.RECURSION_AVAILABLE | (authoritative ? dnsPacket.AUTHORITATIVE_ANSWER : 0) | rcode;
+  return dnsPacket.encode({
+    type: "response",
+    id: query.id ?? 0,
+    flags,
+    questions: query.questions ?? [],
+    answers,
+  });
+}
+
+function forwardUdp(query: Buffer, upstream: string, timeoutMs: number): Promise<Buffer> {
+  const [host, portText] = upstream.includes(":") ? upstream.split(":") : [upstream, "53"];
+  return new Promise((resolve, reject) => {
+    const socket = createSocket("udp4");
+    const timer = setTimeout(
+      () => done(new Error(`upstream DNS ${upstream} did not answer in ${timeoutMs} ms`)),
+      timeoutMs,
+    );
+    let finished = false;
+    const done = (err?: Error, msg?: Buffer) => {
+      if (finished) return;
+      finished = true;
+      clearTimeout(timer);
+      socket.close();
+      if (err || !msg) reject(err);
+      else resolve(msg);
+    };
+    socket.on("error", (err) => done(err));
+    socket.on("message", (msg) => {
+      // The id ties the answer to our question; anything else on this socket is not ours.
+      if (msg.length >= 2 && msg.readUInt16BE(0) === query.readUInt16BE(0)) done(undefined, msg);
+    });
+    socket.send(query, Number(portText), host);
+  });
+}

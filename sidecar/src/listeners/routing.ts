@@ -1,0 +1,40 @@
+// What the listeners share: the config they route by, the balancer, the proxies, and the checks
+// that keep the sidecar from connecting to itself.
+import type { Socket } from "node:net";
+import type { ConfigStore } from "../config/store";
+import type { Protocol } from "../config/types";
+import type { HttpProxy } from "../http/proxy";
+import type { Metrics } from "../telemetry/metrics";
+import type { RoundRobin } from "../upstream/round-robin";
+import type { Destination, OriginalDst } from "./original-dst";
+
+export interface ListenerDeps {
+  store: ConfigStore;
+  balancer: RoundRobin;
+  metrics: Metrics;
+  originalDst: OriginalDst;
+  outboundHttp: HttpProxy;
+  inboundHttp: HttpProxy;
+  /** The app's declared ports (--port 8080/http); undeclared ports are TCP. */
+  declaredPorts: Map<number, Protocol>;
+  /** Names inbound traffic in metrics: --service, else --workload. */
+  localService: string;
+  /** The workload's own address (--address), to recognise connections to ourselves. */
+  workloadAddress: string;
+  /** Every port the sidecar listens on. */
+  ownPorts: Set<number>;
+  /** Called for every accepted socket, so draining can wait for and then close them. */
+  track(socket: Socket): void;
+  /** Where the app is reached from inbound. Default 127.0.0.1 (anything else loops into 15006). */
+  appHost?: string;
+  log(message: string): void;
+}
+
+/**
+ * True when a destination is one of the sidecar's own listeners: forwarding there would loop.
+ * Only local addresses count, so the app can still reach another workload's 15021 or 15090.
+ */
+export function isOwnDestination(deps: ListenerDeps, dst: Destination): boolean {
+  if (!deps.ownPorts.has(dst.port)) return false;
+  return dst.address.startsWith("127.") || dst.address === deps.workloadAddress || dst.address === "0.0.0.0";
+}

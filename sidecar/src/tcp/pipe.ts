@@ -1,0 +1,40 @@
+// An opaque TCP pipe between an accepted socket and an upstream. Half-close travels through (a
+// client that shuts down its write side still gets the rest of the answer), and an error on either
+// side tears down both, so no socket is left half alive.
+import { connect, type Socket } from "node:net";
+
+export interface PipeOptions {
+  host: string;
+  port: number;
+  /** Give up connecting after this long. Default 10000 ms. */
+  connectTimeoutMs?: number;
+  /** Called once when both sides are closed. */
+  onClose?: (error?: Error) => void;
+}
+
+/** Connects to host:port and pipes both ways. `client` must allow half-open (allowHalfOpen: true). */
+export function pipeTcp(client: Socket, options: PipeOptions): Socket {
+  const upstream = connect({ host: options.host, port: options.port, allowHalfOpen: true });
+  let failure: Error | undefined;
+  let closed = 0;
+  const fail = (err: Error) => {
+    failure ??= err;
+    client.destroy();
+    upstream.destroy();
+  };
+  const onClose = () => {
+    if (++closed === 2) options.onClose?.(failure);
+  };
+  upstream.setTimeout(options.connectTimeoutMs ?? 10_000, () =>
+    fail(new Error(`connect to ${options.host}:${options.port} timed out`)),
+  );
+  upstream.once("connect", () => upstream.setTimeout(0));
+  upstream.on("error", fail);
+  client.on("error", fail);
+  upstream.on("close", onClose);
+  client.on("close", onClose);
+  // pipe() ends the other side's write half when one side ends: that is the half-close.
+  client.pipe(upstream);
+  upstream.pipe(client);
+  return upstream;
+}

@@ -1,0 +1,58 @@
+// Starts a sidecar on loopback for unit tests: every port picked by the OS, a fake control plane,
+// and a seam in place of SO_ORIGINAL_DST (the test says where each connection "was going").
+import type { ExecutionContext } from "ava";
+import type { WireEndpoint, WireService } from "../../../proto/index";
+import type { Destination } from "../listeners/original-dst";
+import type { SidecarOptions } from "../options";
+import { type RunningSidecar, startSidecar } from "../sidecar";
+import { type FakeControlPlane, startFakeControlPlane } from "./wire-fake-control-plane";
+
+export interface Harness {
+  sidecar: RunningSidecar;
+  cp: FakeControlPlane;
+  /** The original destination the next accepted connections report. */
+  destination: Destination | undefined;
+  /** Pushes services and endpoints and waits until the sidecar has accepted both. */
+  configure(services: WireService[], endpoints: Record<string, WireEndpoint[]>): Promise<void>;
+  logs: string[];
+}
+
+let version = 0;
+
+export async function startHarness(
+  t: ExecutionContext,
+  overrides: Partial<SidecarOptions> = {},
+): Promise<Harness> {
+  const cp = await startFakeControlPlane();
+  const logs: string[] = [];
+  const harness = { cp, logs, destination: undefined } as unknown as Harness;
+  const sidecar = await startSidecar(
+    {
+      controlPlane: cp.target,
+      nodeId: "test",
+      workload: "shop",
+      address: "10.88.0.2",
+      service: "shop",
+      ports: new Map(),
+      labels: {},
+      dnsSearch: [],
+      listen: { outbound: 0, inbound: 0, admin: 0, health: 0, metrics: 0, dns: 0 },
+      ...overrides,
+    },
+    { originalDst: () => harness.destination, listenHost: "127.0.0.1", log: (m) => logs.push(m) },
+  );
+  harness.sidecar = sidecar;
+  harness.configure = async (services, endpoints) => {
+    version++;
+    const n1 = cp.pushServices(services, `s${version}`);
+    const n2 = cp.pushEndpoints(endpoints, `e${version}`);
+    await cp.waitFor((r) => r.response_nonce === n1);
+    await cp.waitFor((r) => r.response_nonce === n2);
+  };
+  t.teardown(async () => {
+    await sidecar.drain(0);
+    await cp.close();
+  });
+  await cp.waitFor((r) => r.type_url === "weft.v1.ServiceEndpoints");
+  return harness;
+}
