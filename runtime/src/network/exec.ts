@@ -23,7 +23,9 @@ export interface RunOptions {
 
 /** Renders argv so that a user can paste it into a shell to reproduce a failure. */
 export function formatCommand(file: string, args: readonly string[]): string {
-  return [file, ...args].map((a) => (/^[\w@%+=:,./-]+$/.test(a) ? a : `'${a.replaceAll("'", "'\\''")}'`)).join(" ");
+  return [file, ...args]
+    .map((a) => (/^[\w@%+=:,./-]+$/.test(a) ? a : `'${a.replaceAll("'", "'\\''")}'`))
+    .join(" ");
 }
 
 /**
@@ -40,7 +42,12 @@ export function run(
     const child = execFile(
       file,
       args,
-      { encoding: "utf8", maxBuffer: 16 * 1024 * 1024, timeout: opts.timeoutMs ?? 30_000, killSignal: "SIGKILL" },
+      {
+        encoding: "utf8",
+        maxBuffer: 16 * 1024 * 1024,
+        timeout: opts.timeoutMs ?? 30_000,
+        killSignal: "SIGKILL",
+      },
       (err, stdout, stderr) => {
         if (!err) {
           resolve({ stdout, stderr });

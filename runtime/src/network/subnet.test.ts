@@ -33,7 +33,15 @@ test("only addresses between the gateway and the broadcast are for workloads", (
   t.false(contains(s, s.broadcast + 1));
 });
 
-for (const bad of ["10.88.0.0", "10.88.0/16", "10.88.0.256/16", "10.88.0.0/31", "10.88.0.0/0", "x/8", " /8"]) {
+for (const bad of [
+  "10.88.0.0",
+  "10.88.0/16",
+  "10.88.0.256/16",
+  "10.88.0.0/31",
+  "10.88.0.0/0",
+  "x/8",
+  " /8",
+]) {
   test(`"${bad}" is refused with INVALID_SUBNET`, (t) => {
     const err = t.throws(() => parseSubnet(bad), { instanceOf: NetworkError });
     t.is(err.code, "INVALID_SUBNET");
@@ -42,5 +50,6 @@ for (const bad of ["10.88.0.0", "10.88.0/16", "10.88.0.256/16", "10.88.0.0/31", 
 }
 
 test("malformed addresses do not parse", (t) => {
-  for (const bad of ["1.2.3", "1.2.3.4.5", "1.2.3.-4", "01234.1.1.1", ""]) t.is(parseIpv4(bad), undefined, bad);
+  for (const bad of ["1.2.3", "1.2.3.4.5", "1.2.3.-4", "01234.1.1.1", ""])
+    t.is(parseIpv4(bad), undefined, bad);
 });
