@@ -1,0 +1,69 @@
+import {
+  closeSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  openSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import test from "ava";
+import { ImageError, mountOverlay, unmount } from "./index";
+import { mountsAt } from "./mountinfo";
+
+function layers(t: { teardown(fn: () => Promise<void>): void }) {
+  const dir = mkdtempSync(join(tmpdir(), "wt-overlay-"));
+  const o = {
+    lower: join(dir, "lower"),
+    upper: join(dir, "upper"),
+    work: join(dir, "work"),
+    target: join(dir, "merged"),
+  };
+  mkdirSync(o.lower);
+  writeFileSync(join(o.lower, "from-image"), "image\n");
+  t.teardown(async () => {
+    await unmount(o.target);
+    rmSync(dir, { recursive: true, force: true });
+  });
+  return { dir, ...o };
+}
+
+test("writes go to the upper layer; the lower layer stays as it was", async (t) => {
+  const o = layers(t);
+  await mountOverlay(o);
+  t.is(readFileSync(join(o.target, "from-image"), "utf8"), "image\n");
+  writeFileSync(join(o.target, "from-image"), "changed\n");
+  writeFileSync(join(o.target, "new"), "new\n");
+  t.is(readFileSync(join(o.lower, "from-image"), "utf8"), "image\n");
+  t.false(existsSync(join(o.lower, "new")));
+  t.is(readFileSync(join(o.upper, "new"), "utf8"), "new\n");
+});
+
+test("mounting the same overlay again is a no-op; another mount on the target is refused", async (t) => {
+  const o = layers(t);
+  await mountOverlay(o);
+  await mountOverlay(o);
+  t.is(mountsAt(o.target).length, 1);
+  const other = { ...o, upper: join(o.dir, "upper2"), work: join(o.dir, "work2") };
+  const err = await t.throwsAsync(mountOverlay(other), { instanceOf: ImageError });
+  t.is(err?.code, "MOUNT_FAILED");
+  t.regex(err?.message ?? "", /already has a overlay mount/);
+});
+
+test("unmount is idempotent and detaches a busy mount lazily", async (t) => {
+  const o = layers(t);
+  await unmount(join(o.dir, "never-mounted"));
+  await unmount(join(o.dir, "does-not-exist"));
+  await mountOverlay(o);
+  const busy = openSync(join(o.target, "from-image"), "r");
+  try {
+    await unmount(o.target);
+    t.is(mountsAt(o.target).length, 0);
+  } finally {
+    closeSync(busy);
+  }
+  await unmount(o.target);
+});

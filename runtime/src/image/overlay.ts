@@ -1,0 +1,83 @@
+import { mkdir } from "node:fs/promises";
+import { resolve } from "node:path";
+import { ImageError } from "./errors";
+import { execTool } from "./exec";
+import { mountsAt } from "./mountinfo";
+
+export interface OverlayOptions {
+  /** Read-only layer(s): the image rootfs; several layers joined with ":" (top first). */
+  lower: string;
+  /** Where the container's writes land. */
+  upper: string;
+  /** overlayfs scratch space; must be on the same filesystem as upper. */
+  work: string;
+  /** The merged view: the container's root. */
+  target: string;
+}
+
+/**
+ * Mounts an overlay, creating upper, work and target if needed. Mounting again with the same upper
+ * layer is a no-op (a restarted daemon re-attaching a container); a different mount on the target
+ * is an error rather than a silent stack.
+ */
+export async function mountOverlay(o: OverlayOptions): Promise<void> {
+  const lower = o.lower
+    .split(":")
+    .map((l) => resolve(l))
+    .join(":");
+  const [upper, work, target] = [resolve(o.upper), resolve(o.work), resolve(o.target)];
+  for (const p of [lower, upper, work]) {
+    // The mount options are a comma-separated list with no quoting.
+    if (p.includes(","))
+      throw new ImageError("MOUNT_FAILED", `overlay path "${p}" contains a comma; move it`);
+  }
+  for (const p of [upper, work]) {
+    if (p.includes(":"))
+      throw new ImageError("MOUNT_FAILED", `overlay path "${p}" contains a colon; move it`);
+  }
+  const existing = mountsAt(target).at(-1);
+  if (existing) {
+    const mountedUpper = /(?:^|,)upperdir=([^,]*)/.exec(existing.superOptions)?.[1];
+    if (existing.fsType === "overlay" && mountedUpper === upper) return;
+    throw new ImageError(
+      "MOUNT_FAILED",
+      `${target} already has a ${existing.fsType} mount; unmount it first ('umount ${target}')`,
+    );
+  }
+  await Promise.all([upper, work, target].map((d) => mkdir(d, { recursive: true })));
+  const res = await execTool("mount", [
+    "-t",
+    "overlay",
+    "overlay",
+    "-o",
+    `lowerdir=${lower},upperdir=${upper},workdir=${work}`,
+    target,
+  ]);
+  if (res.code !== 0) {
+    throw new ImageError(
+      "MOUNT_FAILED",
+      `mounting the overlay on ${target} failed: ${res.stderr.trim()}; upper and work must be on one ` +
+        "filesystem that is not itself overlayfs (keep the state dir off overlay), and lower must exist",
+    );
+  }
+}
+
+/**
+ * Unmounts target; succeeds if nothing is mounted there. A busy mount (a process still has its cwd
+ * or files there) is detached lazily, so the caller can go on and the kernel frees it when unused.
+ */
+export async function unmount(target: string): Promise<void> {
+  const path = resolve(target);
+  // Loop because a path can carry stacked mounts; each umount removes the top one.
+  for (let i = 0; i < 8 && mountsAt(path).length > 0; i++) {
+    const res = await execTool("umount", [path]);
+    if (res.code === 0) continue;
+    if (/not mounted|no mount point specified|No such file or directory/.test(res.stderr)) return;
+    if (/busy/i.test(res.stderr)) {
+      const lazy = await execTool("umount", ["-l", path]);
+      if (lazy.code === 0) continue;
+      throw new ImageError("MOUNT_FAILED", `lazy unmount of ${path} failed: ${lazy.stderr.trim()}`);
+    }
+    throw new ImageError("MOUNT_FAILED", `unmounting ${path} failed: ${res.stderr.trim()}`);
+  }
+}

@@ -1,0 +1,154 @@
+import {
+  copyFileSync,
+  existsSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  truncateSync,
+} from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import test from "ava";
+import { ImageError, type ImageErrorCode, ImageStore } from "./index";
+import { buildBusyboxTarball, buildRawTarball } from "./rootfs-fixture";
+
+function tempDir(t: { teardown(fn: () => void): void }): string {
+  const dir = mkdtempSync(join(tmpdir(), "wt-image-"));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  return dir;
+}
+
+async function importError(store: ImageStore, tar: string, name: string): Promise<ImageError> {
+  const err = await store.import(tar, name).then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  if (!(err instanceof ImageError)) throw new Error(`expected an ImageError, got ${String(err)}`);
+  return err;
+}
+
+/** Only the index, the tmp-free content folders and nothing half-extracted. */
+function storeEntries(dir: string): string[] {
+  return readdirSync(join(dir, "images")).sort();
+}
+
+test("a gzip rootfs tarball imports, lists and resolves by name", async (t) => {
+  const dir = tempDir(t);
+  const tar = buildBusyboxTarball(dir, "busybox.tar.gz");
+  const store = new ImageStore(join(dir, "images"));
+  const rec = await store.import(tar, "test/busybox:1");
+  t.regex(rec.id, /^[0-9a-f]{64}$/);
+  t.is(rec.rootfs, join(dir, "images", rec.id, "rootfs"));
+  t.true(readFileSync(join(rec.rootfs, "etc/passwd"), "utf8").startsWith("root:x:0:0"));
+  t.is(readFileSync(join(rec.rootfs, "bin/busybox")).length, readFileSync("/bin/busybox").length);
+  t.true(rec.sizeBytes >= readFileSync("/bin/busybox").length);
+  t.deepEqual(rec.config, {
+    env: ["PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"],
+    cmd: ["/bin/sh"],
+    entrypoint: [],
+    workdir: "/",
+    user: "0",
+  });
+  t.deepEqual(
+    store.list().map((r) => [r.name, r.id]),
+    [["test/busybox:1", rec.id]],
+  );
+  t.deepEqual(store.get("test/busybox:1"), rec);
+  // A fresh store over the same folder sees the same thing (state is on disk).
+  t.deepEqual(new ImageStore(join(dir, "images")).get("test/busybox:1"), rec);
+});
+
+test("an unknown name says how to import it, and bad names are refused", async (t) => {
+  const store = new ImageStore(join(tempDir(t), "images"));
+  const err = t.throws(() => store.get("nope"), { instanceOf: ImageError });
+  t.is(err?.code, "IMAGE_NOT_FOUND");
+  t.is(err?.message, `image "nope" not found; import it with 'weft image import FILE.tar nope'`);
+  for (const bad of ["Busybox", "a b", "", "-x", "x;y"]) {
+    t.is(t.throws(() => store.get(bad), { instanceOf: ImageError })?.code, "BAD_NAME", bad);
+  }
+});
+
+test("bad archives fail with their code and leave the earlier image intact", async (t) => {
+  const dir = tempDir(t);
+  const good = buildBusyboxTarball(dir);
+  const store = new ImageStore(join(dir, "images"));
+  const before = await store.import(good, "app");
+  const entriesBefore = storeEntries(dir);
+
+  // Cut at a member boundary (tar itself lists this without complaint) and in the middle of a file.
+  const atBoundary = join(dir, "boundary.tar");
+  copyFileSync(good, atBoundary);
+  truncateSync(atBoundary, 3072);
+  const midFile = join(dir, "mid.tar");
+  copyFileSync(good, midFile);
+  truncateSync(midFile, 200_000);
+  const gz = buildBusyboxTarball(dir, "busybox.tgz");
+  truncateSync(gz, 300_000);
+  const notTar = join(dir, "not.tar");
+  buildRawTarball(notTar, []);
+  truncateSync(notTar, 0);
+
+  const cases: Array<[string, ImageErrorCode]> = [
+    [atBoundary, "BAD_ARCHIVE"],
+    [midFile, "BAD_ARCHIVE"],
+    [gz, "BAD_ARCHIVE"],
+    [notTar, "BAD_ARCHIVE"],
+    [join(dir, "missing.tar"), "BAD_ARCHIVE"],
+    [buildRawTarball(join(dir, "dotdot.tar"), [{ name: "../evil", content: "x" }]), "UNSAFE_PATH"],
+    [buildRawTarball(join(dir, "nested.tar"), [{ name: "etc/../../evil", content: "x" }]), "UNSAFE_PATH"],
+    [buildRawTarball(join(dir, "abs.tar"), [{ name: "/etc/evil", content: "x" }]), "UNSAFE_PATH"],
+    [
+      buildRawTarball(join(dir, "hard.tar"), [{ name: "passwd", hardlink: "../../../../etc/passwd" }]),
+      "UNSAFE_PATH",
+    ],
+    [
+      buildRawTarball(join(dir, "under-link.tar"), [
+        { name: "escape", symlink: dir },
+        { name: "escape/planted", content: "x" },
+      ]),
+      "UNSAFE_PATH",
+    ],
+  ];
+  for (const [tar, code] of cases) {
+    const err = await importError(store, tar, "app");
+    t.is(err.code, code, `${tar}: ${err.message}`);
+  }
+  t.false(existsSync(join(dir, "planted")));
+  t.false(existsSync(join(dir, "evil")));
+  t.deepEqual(store.get("app"), before);
+  t.deepEqual(storeEntries(dir), entriesBefore);
+});
+
+test("symlinks pointing anywhere are kept as symlinks", async (t) => {
+  const dir = tempDir(t);
+  const tar = buildRawTarball(join(dir, "links.tar"), [
+    { name: "etc/localtime", symlink: "/usr/share/zoneinfo/UTC" },
+    { name: "lib", symlink: "usr/lib" },
+    { name: "usr/lib/x", content: "y" },
+    { name: "usr/lib/y", hardlink: "usr/lib/x" },
+    { name: 'odd "name" -> x\nz', content: "odd" },
+  ]);
+  const rec = await new ImageStore(join(dir, "images")).import(tar, "links");
+  t.is(readdirSync(join(rec.rootfs, "usr/lib")).sort().join(","), "x,y");
+  t.is(readFileSync(join(rec.rootfs, "usr/lib/y"), "utf8"), "y");
+  t.is(readFileSync(join(rec.rootfs, 'odd "name" -> x\nz'), "utf8"), "odd");
+});
+
+test("re-importing a name re-points it and keeps the old content; remove deletes unused content", async (t) => {
+  const dir = tempDir(t);
+  const store = new ImageStore(join(dir, "images"));
+  const v1 = await store.import(buildBusyboxTarball(dir, "v1.tar"), "app");
+  const v2 = await store.import(buildRawTarball(join(dir, "v2.tar"), [{ name: "v2", content: "2" }]), "app");
+  t.not(v1.id, v2.id);
+  t.is(store.get("app").id, v2.id);
+  t.true(existsSync(v1.rootfs), "a container may still use the old rootfs");
+  // Same tarball again: same id, nothing extracted twice.
+  t.is((await store.import(join(dir, "v2.tar"), "other")).id, v2.id);
+  await store.remove("app");
+  t.true(existsSync(v2.rootfs), "still named 'other'");
+  await store.remove("other");
+  t.false(existsSync(v2.rootfs));
+  t.deepEqual(store.list(), []);
+  t.is((await store.remove("other").catch((e: ImageError) => e))?.code, "IMAGE_NOT_FOUND");
+});
