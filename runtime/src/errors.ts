@@ -25,10 +25,20 @@ export class RuntimeError extends Error {
 
 /** HTTP status for an error from any runtime module (image, network, ... errors carry a `code` too). */
 export function httpStatusOf(err: unknown): number {
+  const status = (err as { status?: unknown }).status;
+  if (typeof status === "number") return status;
   const code = (err as { code?: unknown }).code;
   if (typeof code !== "string") return 500;
   if (code.endsWith("NOT_FOUND")) return 404;
   if (code === "NAME_IN_USE" || code === "CONTAINER_RUNNING" || code === "CONTAINER_NOT_RUNNING") return 409;
-  if (code === "INVALID_ARGUMENT" || code === "RESERVED_UID" || code.startsWith("INVALID")) return 400;
+  // Other modules' codes for bad input: cgroups' INVALID_LIMIT, image's BAD_NAME, BAD_ARCHIVE, UNSAFE_PATH.
+  if (
+    code === "RESERVED_UID" ||
+    code === "UNSAFE_PATH" ||
+    code.startsWith("INVALID") ||
+    code.startsWith("BAD_")
+  ) {
+    return 400;
+  }
   return 500;
 }

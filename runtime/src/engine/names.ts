@@ -5,10 +5,50 @@ export function newContainerId(): string {
   return randomBytes(32).toString("hex");
 }
 
-const ADJECTIVES = ["brave", "calm", "eager", "fancy", "gentle", "happy", "jolly", "keen", "lucid", "merry",
-  "nimble", "proud", "quiet", "sharp", "swift", "tender", "vivid", "witty", "zen", "bold"];
-const NOUNS = ["otter", "falcon", "heron", "lynx", "maple", "cedar", "comet", "delta", "ember", "fjord",
-  "harbor", "island", "lotus", "meadow", "nebula", "orbit", "pixel", "quartz", "raven", "willow"];
+const ADJECTIVES = [
+  "brave",
+  "calm",
+  "eager",
+  "fancy",
+  "gentle",
+  "happy",
+  "jolly",
+  "keen",
+  "lucid",
+  "merry",
+  "nimble",
+  "proud",
+  "quiet",
+  "sharp",
+  "swift",
+  "tender",
+  "vivid",
+  "witty",
+  "zen",
+  "bold",
+];
+const NOUNS = [
+  "otter",
+  "falcon",
+  "heron",
+  "lynx",
+  "maple",
+  "cedar",
+  "comet",
+  "delta",
+  "ember",
+  "fjord",
+  "harbor",
+  "island",
+  "lotus",
+  "meadow",
+  "nebula",
+  "orbit",
+  "pixel",
+  "quartz",
+  "raven",
+  "willow",
+];
 
 /** "adjective_noun", with a numeric suffix while `taken` says the name is used. */
 export function generateName(taken: (name: string) => boolean): string {

@@ -40,7 +40,9 @@ function positiveNumber(body: Record<string, unknown>, field: string, integer: b
 export function parsePort(value: unknown, field: string): PortSpec {
   let port: unknown;
   let protocol: unknown = "tcp";
-  if (typeof value === "string") {
+  if (typeof value === "number") {
+    port = value;
+  } else if (typeof value === "string") {
     const [p, proto, extra] = value.split("/");
     if (extra !== undefined) throw invalid(`${field} must look like 8080 or 8080/http, got "${value}"`);
     port = /^\d+$/.test(p ?? "") ? Number(p) : Number.NaN;
@@ -50,7 +52,9 @@ export function parsePort(value: unknown, field: string): PortSpec {
     protocol = (value as Record<string, unknown>).protocol ?? "tcp";
   }
   if (typeof port !== "number" || !Number.isInteger(port) || port < 1 || port > 65535) {
-    throw invalid(`${field} must be a port number 1-65535 (optionally /http or /tcp), got ${JSON.stringify(value)}`);
+    throw invalid(
+      `${field} must be a port number 1-65535 (optionally /http or /tcp), got ${JSON.stringify(value)}`,
+    );
   }
   if (protocol !== "http" && protocol !== "tcp") {
     throw invalid(`${field} protocol must be "http" or "tcp", got ${JSON.stringify(protocol)}`);
@@ -59,13 +63,16 @@ export function parsePort(value: unknown, field: string): PortSpec {
 }
 
 export function validateRunSpec(input: unknown): RunSpec {
-  if (!input || typeof input !== "object" || Array.isArray(input)) throw invalid("body must be a JSON object");
+  if (!input || typeof input !== "object" || Array.isArray(input))
+    throw invalid("body must be a JSON object");
   const body = input as Record<string, unknown>;
   const image = optionalString(body, "image");
   if (!image) throw invalid("image is required (the name of an imported image)");
   const name = optionalString(body, "name");
   if (name !== undefined && !NAME_RE.test(name)) {
-    throw invalid(`name "${name}" is invalid: use 1-63 letters, digits, '_', '.' or '-', starting with a letter or digit`);
+    throw invalid(
+      `name "${name}" is invalid: use 1-63 letters, digits, '_', '.' or '-', starting with a letter or digit`,
+    );
   }
   const cmd = stringArray(body, "cmd");
   const env = stringArray(body, "env") ?? [];
@@ -89,7 +96,8 @@ export function validateRunSpec(input: unknown): RunSpec {
     throw invalid("labels must be an object of strings");
   }
   for (const [k, v] of Object.entries(labels)) {
-    if (!LABEL_KEY_RE.test(k)) throw invalid(`labels key "${k}" is invalid: use letters, digits, '_', '.', '/', '-'`);
+    if (!LABEL_KEY_RE.test(k))
+      throw invalid(`labels key "${k}" is invalid: use letters, digits, '_', '.', '/', '-'`);
     if (typeof v !== "string") throw invalid(`labels.${k} must be a string`);
   }
   const sidecar = body.sidecar ?? true;
@@ -97,12 +105,15 @@ export function validateRunSpec(input: unknown): RunSpec {
   if (sidecar) {
     ports.forEach((p, i) => {
       if (SIDECAR_PORTS.includes(p.port)) {
-        throw invalid(`ports[${i}]: port ${p.port} is used by the sidecar (${SIDECAR_PORTS.join(", ")}); choose another`);
+        throw invalid(
+          `ports[${i}]: port ${p.port} is used by the sidecar (${SIDECAR_PORTS.join(", ")}); choose another`,
+        );
       }
     });
   }
   const user = optionalString(body, "user");
-  if (user !== undefined && !/^\d+(:\d+)?$/.test(user)) throw invalid(`user must be UID or UID:GID, got "${user}"`);
+  if (user !== undefined && !/^\d+(:\d+)?$/.test(user))
+    throw invalid(`user must be UID or UID:GID, got "${user}"`);
   return {
     image,
     name,

@@ -1,0 +1,148 @@
+// The daemon's Engine API: Docker-Engine-like paths (an optional /vX.Y prefix is accepted) so later
+// work can grow into the Docker API. Every body field is validated here, errors name the field.
+import type { IncomingMessage, ServerResponse } from "node:http";
+import type { ImageInfo } from "../engine/parts";
+import type { ContainerState, ExecResult, LogsResult, RunSpec } from "../engine/types";
+import { validateRunSpec } from "../engine/validate";
+import { RuntimeError } from "../errors";
+import { queryBool, readJson, sendJson, sendText } from "./http";
+
+/** What the API needs of the engine (the Engine class; a fake in tests). */
+export interface EngineApi {
+  run(spec: RunSpec): Promise<ContainerState>;
+  list(all: boolean): Promise<ContainerState[]>;
+  inspect(ref: string): Promise<ContainerState>;
+  logs(ref: string): LogsResult;
+  exec(ref: string, args: string[]): Promise<ExecResult>;
+  stop(ref: string, timeoutS: number): Promise<ContainerState>;
+  remove(ref: string, force: boolean): Promise<void>;
+  importImage(tarPath: string, name: string): Promise<ImageInfo>;
+  images(): ImageInfo[];
+}
+
+type Handler = (engine: EngineApi, req: IncomingMessage, res: ServerResponse, p: Params) => Promise<void>;
+interface Params {
+  query: URLSearchParams;
+  ref: string;
+}
+
+function invalid(message: string): RuntimeError {
+  return new RuntimeError("INVALID_ARGUMENT", message);
+}
+
+const routes: Array<{ method: string; path: RegExp; handler: Handler }> = [
+  { method: "GET", path: /^\/_ping$/, handler: async (_e, _q, res) => sendText(res, 200, "OK") },
+  {
+    method: "POST",
+    path: /^\/containers\/create$/,
+    handler: async (engine, req, res, { query }) => {
+      const body = await readJson(req);
+      const name = query.get("name");
+      if (name !== null && body && typeof body === "object" && !Array.isArray(body)) {
+        const bodyName = (body as Record<string, unknown>).name;
+        if (bodyName !== undefined && bodyName !== name) {
+          throw invalid(
+            `name is given twice: "${name}" in the query and ${JSON.stringify(bodyName)} in the body`,
+          );
+        }
+        (body as Record<string, unknown>).name = name === "" ? undefined : name;
+      }
+      const state = await engine.run(validateRunSpec(body));
+      sendJson(res, 201, { Id: state.id, Warnings: [], ...state });
+    },
+  },
+  {
+    method: "GET",
+    path: /^\/containers\/json$/,
+    handler: async (engine, _req, res, { query }) =>
+      sendJson(res, 200, await engine.list(queryBool(query, "all"))),
+  },
+  {
+    method: "GET",
+    path: /^\/containers\/([^/]+)\/json$/,
+    handler: async (engine, _req, res, { ref }) => sendJson(res, 200, await engine.inspect(ref)),
+  },
+  {
+    method: "GET",
+    path: /^\/containers\/([^/]+)\/logs$/,
+    handler: async (engine, _req, res, { ref, query }) => {
+      const neither = !query.has("stdout") && !query.has("stderr");
+      const logs = engine.logs(ref);
+      const out = queryBool(query, "stdout", neither) ? logs.stdout : "";
+      const err = queryBool(query, "stderr", neither) ? logs.stderr : "";
+      sendText(res, 200, out + err);
+    },
+  },
+  {
+    method: "POST",
+    path: /^\/containers\/([^/]+)\/exec$/,
+    handler: async (engine, req, res, { ref }) => {
+      const body = await readJson(req);
+      const cmd = (body as { cmd?: unknown }).cmd;
+      if (!Array.isArray(cmd) || cmd.length === 0 || !cmd.every((c) => typeof c === "string")) {
+        throw invalid("cmd must be a non-empty array of strings");
+      }
+      sendJson(res, 200, await engine.exec(ref, cmd as string[]));
+    },
+  },
+  {
+    method: "POST",
+    path: /^\/containers\/([^/]+)\/stop$/,
+    handler: async (engine, _req, res, { ref, query }) => {
+      const t = query.get("t") ?? "10";
+      if (!/^\d+$/.test(t)) throw invalid(`t must be a whole number of seconds, got "${t}"`);
+      await engine.stop(ref, Number(t));
+      res.writeHead(204).end();
+    },
+  },
+  {
+    method: "DELETE",
+    path: /^\/containers\/([^/]+)$/,
+    handler: async (engine, _req, res, { ref, query }) => {
+      await engine.remove(ref, queryBool(query, "force"));
+      res.writeHead(204).end();
+    },
+  },
+  {
+    method: "POST",
+    path: /^\/images\/import$/,
+    handler: async (engine, req, res, { query }) => {
+      const name = query.get("name");
+      if (!name) throw invalid("name is required (POST /images/import?name=NAME)");
+      const body = await readJson(req);
+      const path = (body as { path?: unknown }).path;
+      if (typeof path !== "string" || !path.startsWith("/")) {
+        throw invalid("path must be the absolute path of a rootfs tarball on the daemon's host");
+      }
+      sendJson(res, 201, await engine.importImage(path, name));
+    },
+  },
+  {
+    method: "GET",
+    path: /^\/images\/json$/,
+    handler: async (engine, _req, res) => sendJson(res, 200, engine.images()),
+  },
+];
+
+/** Dispatches one request; throws for the server to turn into an error response. */
+export async function route(engine: EngineApi, req: IncomingMessage, res: ServerResponse): Promise<void> {
+  const url = new URL(req.url ?? "/", "http://weft");
+  const path = url.pathname.replace(/^\/v\d+\.\d+(?=\/)/, "");
+  let pathMatched = false;
+  for (const r of routes) {
+    const m = r.path.exec(path);
+    if (!m) continue;
+    pathMatched = true;
+    if (r.method !== req.method) continue;
+    await r.handler(engine, req, res, { query: url.searchParams, ref: decodeURIComponent(m[1] ?? "") });
+    return;
+  }
+  if (pathMatched) {
+    throw Object.assign(new RuntimeError("INVALID_ARGUMENT", `${req.method} is not allowed on ${path}`), {
+      status: 405,
+    });
+  }
+  throw Object.assign(new RuntimeError("INVALID_ARGUMENT", `no such API path ${req.method} ${path}`), {
+    code: "PATH_NOT_FOUND",
+  });
+}

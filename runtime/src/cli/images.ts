@@ -1,0 +1,51 @@
+// `weft image import` and `weft image ls`.
+import { resolve } from "node:path";
+import { type Command, parseFlags, printList, UsageError } from "../../../cli/index";
+import type { ImageInfo } from "../engine/parts";
+import { clientFor, HOST_FLAG, HOST_USAGE } from "./client";
+import { ago } from "./ps";
+
+function size(bytes: number): string {
+  if (bytes >= 1024 ** 3) return `${(bytes / 1024 ** 3).toFixed(1)}GB`;
+  if (bytes >= 1024 ** 2) return `${(bytes / 1024 ** 2).toFixed(1)}MB`;
+  return `${(bytes / 1024).toFixed(1)}kB`;
+}
+
+export const imageImportCommand: Command = {
+  name: "image import",
+  summary: "Import a rootfs tarball as an image",
+  usage: `Usage: weft image import FILE.tar NAME\n\nThe daemon reads FILE.tar from this host.\n\nOptions:\n${HOST_USAGE}`,
+  async run(argv) {
+    const { values, positionals } = parseFlags(argv, HOST_FLAG);
+    if (positionals.length !== 2) throw new UsageError("expects FILE.tar and NAME");
+    const [file, name] = positionals as [string, string];
+    const image = await clientFor(values.host).json<ImageInfo>(
+      "POST",
+      `/images/import?name=${encodeURIComponent(name)}`,
+      {
+        path: resolve(file),
+      },
+    );
+    process.stdout.write(`${image.id}\n`);
+    return 0;
+  },
+};
+
+export const imageLsCommand: Command = {
+  name: "image ls",
+  summary: "List images",
+  usage: `Usage: weft image ls [--json]\n\nOptions:\n  --json      print the full records as JSON\n${HOST_USAGE}`,
+  async run(argv) {
+    const { values, positionals } = parseFlags(argv, { json: { type: "boolean" }, ...HOST_FLAG });
+    if (positionals.length > 0) throw new UsageError(`unexpected argument "${positionals[0]}"`);
+    const now = new Date();
+    const images = await clientFor(values.host).json<ImageInfo[]>("GET", "/images/json");
+    printList(images, values.json, ["NAME", "IMAGE ID", "CREATED", "SIZE"], (i) => [
+      i.name,
+      i.id.replace(/^sha256:/, "").slice(0, 12),
+      `${ago(i.created, now)} ago`,
+      size(i.sizeBytes),
+    ]);
+    return 0;
+  },
+};

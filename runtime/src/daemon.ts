@@ -1,0 +1,154 @@
+// `weft daemon`: the runtime engine behind the Engine API socket. Containers outlive it: on
+// SIGTERM/SIGINT it closes the socket and stops registering, and the next daemon adopts them again.
+import { chmodSync, mkdirSync } from "node:fs";
+import { hostname } from "node:os";
+import { join } from "node:path";
+import { type Command, packageRoot, parseFlags, UsageError } from "../../cli/index";
+import { type ApiServer, startApiServer } from "./api/server";
+import { Engine } from "./engine/engine";
+import { type Clock, type Logger, stderrLogger, systemClock } from "./engine/parts";
+import { realParts } from "./engine/wiring";
+import { ensureBridge } from "./network/index";
+import { Registrar } from "./registration/registrar";
+import { grpcSync } from "./registration/wire";
+
+const RECONCILE_INTERVAL_MS = 5000;
+
+export interface DaemonOptions {
+  /** Default /var/lib/weft. */
+  stateDir: string;
+  /** Default /run/weft/weft.sock. */
+  socket: string;
+  /** Default weft0. */
+  bridge: string;
+  /** Default 10.88.0.0/16. */
+  subnet: string;
+  /** Default unix:///run/weft/cp.sock. */
+  controlPlane: string;
+  /** Default the hostname. */
+  node: string;
+  /** Default weft. */
+  cgroupParent: string;
+  /** Default packageRoot()/dist. */
+  distDir?: string;
+  clock?: Clock;
+  logger?: Logger;
+}
+
+export interface Daemon {
+  engine: Engine;
+  api: ApiServer;
+  registrar: Registrar;
+  /** Closes the socket and the control plane connection; containers keep running. */
+  close(): Promise<void>;
+}
+
+export async function startDaemon(o: DaemonOptions): Promise<Daemon> {
+  const clock = o.clock ?? systemClock;
+  const logger = o.logger ?? stderrLogger;
+  mkdirSync(o.stateDir, { recursive: true });
+  // Traversable but not listable, so uid 1337 reaches STATE/sidecar and nothing else.
+  chmodSync(o.stateDir, 0o711);
+  const bridge = await ensureBridge({ bridge: o.bridge, subnet: o.subnet });
+  const wire = grpcSync(o.controlPlane);
+  const registrar = new Registrar({ node: o.node, sync: wire.sync, logger, clock });
+  const engine = new Engine(
+    realParts({
+      stateDir: o.stateDir,
+      bridge,
+      cgroupParent: o.cgroupParent,
+      controlPlane: o.controlPlane,
+      distDir: o.distDir ?? join(packageRoot(), "dist"),
+      registrar,
+      clock,
+      logger,
+    }),
+  );
+  await engine.load();
+  registrar.start();
+  let api: ApiServer;
+  try {
+    api = await startApiServer(engine, o.socket, logger);
+  } catch (err) {
+    await registrar.close();
+    wire.close();
+    throw err;
+  }
+  // Until per-container monitors exist, a periodic look at runc notices apps that exited by
+  // themselves, so their endpoints leave the registry within a few seconds.
+  const reconcile = setInterval(() => {
+    engine.list().catch((err: Error) => logger.warn(`reconcile: ${err.message}`));
+  }, RECONCILE_INTERVAL_MS);
+  reconcile.unref();
+  return {
+    engine,
+    api,
+    registrar,
+    close: async () => {
+      clearInterval(reconcile);
+      await api.close();
+      await registrar.close();
+      wire.close();
+    },
+  };
+}
+
+const USAGE = `Usage: weft daemon [OPTIONS]
+
+Runs the container engine and serves its API on a unix socket.
+
+Options:
+  --state-dir DIR        where containers, images and runc state live (default /var/lib/weft)
+  --socket PATH          the API socket (default /run/weft/weft.sock)
+  --bridge NAME          the workloads' bridge (default weft0)
+  --subnet CIDR          the workloads' subnet (default 10.88.0.0/16)
+  --control-plane ADDR   gRPC address of the control plane (default unix:///run/weft/cp.sock)
+  --node NAME            this node's name in the registry (default the hostname)
+  --cgroup-parent NAME   cgroup under which containers and sidecars are placed (default weft)`;
+
+export const daemonCommand: Command = {
+  name: "daemon",
+  summary: "Run the container engine (API on /run/weft/weft.sock)",
+  usage: USAGE,
+  async run(argv) {
+    const { values, positionals } = parseFlags(argv, {
+      "state-dir": { type: "string", default: "/var/lib/weft" },
+      socket: { type: "string", default: "/run/weft/weft.sock" },
+      bridge: { type: "string", default: "weft0" },
+      subnet: { type: "string", default: "10.88.0.0/16" },
+      "control-plane": { type: "string", default: "unix:///run/weft/cp.sock" },
+      node: { type: "string" },
+      "cgroup-parent": { type: "string", default: "weft" },
+    });
+    if (positionals.length > 0) throw new UsageError(`unexpected argument "${positionals[0]}"`);
+    const cgroupParent = values["cgroup-parent"]!;
+    if (!/^[A-Za-z0-9_.-]+(\/[A-Za-z0-9_.-]+)*$/.test(cgroupParent)) {
+      throw new UsageError(
+        `--cgroup-parent must be a relative cgroup path like "weft", got "${cgroupParent}"`,
+      );
+    }
+    const daemon = await startDaemon({
+      stateDir: values["state-dir"]!,
+      socket: values.socket!,
+      bridge: values.bridge!,
+      subnet: values.subnet!,
+      controlPlane: values["control-plane"]!,
+      node: values.node ?? hostname(),
+      cgroupParent,
+    });
+    process.stdout.write(
+      `weft daemon ready socket=${values.socket} bridge=${values.bridge} subnet=${values.subnet}\n`,
+    );
+    return new Promise<number>((resolve) => {
+      const shutdown = (signal: string) => {
+        stderrLogger.info(`${signal}: closing the API socket; containers keep running`);
+        daemon.close().then(
+          () => resolve(0),
+          () => resolve(1),
+        );
+      };
+      process.once("SIGTERM", () => shutdown("SIGTERM"));
+      process.once("SIGINT", () => shutdown("SIGINT"));
+    });
+  },
+};

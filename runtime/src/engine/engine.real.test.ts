@@ -1,0 +1,175 @@
+// The engine against the real system: bridge, netns + veth, overlay, cgroups and runc, through the
+// daemon's API socket, with no sidecar (the lead's end-to-end test covers sidecars and the control
+// plane). Everything has a unique name and is swept in teardown even when an assertion fails.
+import { execFileSync } from "node:child_process";
+import { randomBytes, randomInt } from "node:crypto";
+import {
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  rmdirSync,
+  rmSync,
+  symlinkSync,
+} from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import test from "ava";
+import { EngineClient } from "../api/client";
+import { type Daemon, startDaemon } from "../daemon";
+import { removeBridge } from "../network/index";
+import type { ContainerState, ExecResult } from "./types";
+
+const quiet = { info: () => {}, warn: () => {}, error: () => {} };
+
+function sh(cmd: string, args: string[]): string {
+  try {
+    return execFileSync(cmd, args, { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] });
+  } catch {
+    return "";
+  }
+}
+
+/** A rootfs tarball of busybox-static with the applets the test uses. */
+function busyboxTarball(dir: string): string {
+  const src = join(dir, "rootfs-src");
+  for (const d of ["bin", "etc", "proc", "sys", "dev", "tmp"]) mkdirSync(join(src, d), { recursive: true });
+  copyFileSync("/bin/busybox", join(src, "bin", "busybox"));
+  for (const applet of ["sh", "sleep", "cat", "echo", "hostname", "ls"])
+    symlinkSync("busybox", join(src, "bin", applet));
+  const out = join(dir, "busybox.tar");
+  execFileSync("tar", ["-C", src, "-cf", out, "."]);
+  return out;
+}
+
+function cgroupDirs(path: string): string[] {
+  return readdirSync("/sys/fs/cgroup")
+    .map((c) => join("/sys/fs/cgroup", c, path))
+    .filter((p) => existsSync(p));
+}
+
+test("run, ps, exec, logs, a daemon restart, stop and rm on the real system leave nothing behind", async (t) => {
+  const suffix = randomBytes(4).toString("hex");
+  const dir = mkdtempSync(join(tmpdir(), "weft-real-"));
+  const stateDir = join(dir, "state");
+  const socket = join(dir, "run", "weft.sock");
+  const bridge = `wtb${suffix}`;
+  const cgroupParent = `weft-test-${suffix}`;
+  const options = {
+    stateDir,
+    socket,
+    bridge,
+    subnet: `10.252.${randomInt(256)}.0/24`,
+    controlPlane: `unix://${join(dir, "no-control-plane.sock")}`,
+    node: "test-node",
+    cgroupParent,
+    distDir: join(dir, "no-dist"),
+    logger: quiet,
+  };
+  const runcRoot = join(stateDir, "runc");
+  let daemon: Daemon | undefined;
+  t.teardown(async () => {
+    await daemon?.close();
+    for (const line of sh("runc", ["--root", runcRoot, "list", "-q"]).split("\n").filter(Boolean)) {
+      sh("runc", ["--root", runcRoot, "delete", "-f", line]);
+    }
+    for (const m of sh("findmnt", ["-rn", "-o", "TARGET"])
+      .split("\n")
+      .filter((l) => l.startsWith(stateDir))) {
+      sh("umount", ["-l", m]);
+    }
+    for (const ns of sh("ip", ["netns", "list"]).split("\n")) {
+      const name = ns.split(" ")[0] ?? "";
+      if (
+        name &&
+        existsSync(join(stateDir, "containers")) &&
+        readdirSync(join(stateDir, "containers")).some((id) => name === `weft-${id.slice(0, 12)}`)
+      ) {
+        sh("ip", ["netns", "delete", name]);
+      }
+    }
+    await removeBridge(bridge).catch((err) => t.log(`removing bridge ${bridge}: ${(err as Error).message}`));
+    for (const p of cgroupDirs(cgroupParent)) {
+      for (const child of readdirSync(p, { withFileTypes: true }).filter((d) => d.isDirectory())) {
+        try {
+          rmdirSync(join(p, child.name));
+        } catch {
+          // Busy: leave it for the sweep; the assertion below has already failed.
+        }
+      }
+      try {
+        rmdirSync(p);
+      } catch {
+        // As above.
+      }
+    }
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  t.log(`bridge ${bridge}, cgroup parent ${cgroupParent}, state ${stateDir}`);
+  daemon = await startDaemon(options);
+  const client = new EngineClient(socket);
+  await client.call("POST", "/images/import?name=busybox", { path: busyboxTarball(dir) });
+
+  const created = await client.json<ContainerState>("POST", "/containers/create?name=sleeper", {
+    image: "busybox",
+    cmd: ["sh", "-c", "echo hello from the app; echo oops >&2; exec sleep 300"],
+    sidecar: false,
+    memoryBytes: 64 * 1024 * 1024,
+    pids: 100,
+  });
+  const id = created.id;
+  const hostVeth = created.hostVeth;
+  t.regex(created.address, /^10\.252\.\d+\.\d+$/);
+
+  const ps = await client.json<ContainerState[]>("GET", "/containers/json");
+  t.deepEqual(
+    ps.map((c) => [c.name, c.status]),
+    [["sleeper", "running"]],
+  );
+  t.true(sh("ip", ["netns", "list"]).includes(created.netns));
+  t.is(
+    cgroupDirs(`${cgroupParent}/${id}`).length > 0,
+    true,
+    "the app runs in its own cgroup under the parent",
+  );
+
+  const hostnameOut = await client.json<ExecResult>("POST", "/containers/sleeper/exec", {
+    cmd: ["hostname"],
+  });
+  t.deepEqual(hostnameOut, { exitCode: 0, stdout: "sleeper\n", stderr: "" });
+  const resolv = await client.json<ExecResult>("POST", "/containers/sleeper/exec", {
+    cmd: ["cat", "/etc/resolv.conf"],
+  });
+  t.regex(resolv.stdout, new RegExp(`nameserver ${created.gateway.replace(/\./g, "\\.")}`));
+  const failing = await client.json<ExecResult>("POST", "/containers/sleeper/exec", {
+    cmd: ["sh", "-c", "exit 7"],
+  });
+  t.is(failing.exitCode, 7);
+
+  const logs = (await client.call("GET", "/containers/sleeper/logs?stdout=1&stderr=1")).body;
+  t.regex(logs, /hello from the app/);
+  t.regex(logs, /oops/);
+
+  // A restarted daemon finds the running container again.
+  await daemon.close();
+  daemon = undefined;
+  daemon = await startDaemon(options);
+  const adopted = await client.json<ContainerState>("GET", "/containers/sleeper/json");
+  t.is(adopted.status, "running");
+
+  // sleep is PID 1 and ignores SIGTERM: stop has to fall back to SIGKILL after the grace period.
+  await client.call("POST", "/containers/sleeper/stop?t=1");
+  t.is((await client.json<ContainerState>("GET", "/containers/sleeper/json")).status, "exited");
+  t.deepEqual(await client.json("GET", "/containers/json"), []);
+
+  await client.call("DELETE", "/containers/sleeper");
+  t.deepEqual(await client.json("GET", "/containers/json?all=1"), []);
+  t.false(sh("ip", ["netns", "list"]).includes(created.netns), "netns removed");
+  t.false(sh("ip", ["-o", "link"]).includes(hostVeth), "veth removed");
+  t.false(sh("findmnt", ["-rn", "-o", "TARGET"]).includes(id), "rootfs unmounted");
+  t.deepEqual(cgroupDirs(`${cgroupParent}/${id}`), [], "cgroups removed");
+  t.is(sh("runc", ["--root", runcRoot, "list", "-q"]).trim(), "", "runc has no container");
+  t.false(existsSync(join(stateDir, "containers", id)), "state dir removed");
+});

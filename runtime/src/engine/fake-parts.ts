@@ -1,0 +1,137 @@
+// In-memory parts for tests of the engine and the API: they record what exists (addresses, netns,
+// mounts, sidecars, runc containers) so a test can assert that nothing is left, and any step can be
+// told to fail.
+import { type ChildProcess, spawn } from "node:child_process";
+import type { EngineParts, ImageInfo } from "./parts";
+import type { ContainerState } from "./types";
+
+export type FailPoint = "allocate" | "network" | "sidecar" | "mount" | "spec" | "runc";
+
+export class FakeSystem {
+  readonly addresses = new Map<string, string>();
+  readonly netns = new Set<string>();
+  readonly mounts = new Set<string>();
+  readonly sidecars = new Set<number>();
+  readonly sidecarCgroups = new Set<string>();
+  readonly runc = new Map<string, { status: string; pid: number; signals: string[] }>();
+  readonly registered: ContainerState[][] = [];
+  readonly images = new Map<string, ImageInfo>();
+  failAt?: FailPoint;
+  /** When set, the app ignores SIGTERM (to test the SIGKILL path). */
+  ignoreSigterm = false;
+  private nextPid = 1000;
+  private nextIp = 2;
+
+  constructor() {
+    this.images.set("busybox", {
+      name: "busybox",
+      id: "sha256:feed",
+      rootfs: "/nonexistent/rootfs",
+      created: new Date(0).toISOString(),
+      sizeBytes: 1,
+      config: { env: [], cmd: ["sh"], entrypoint: [], workdir: "/", user: "" },
+    });
+  }
+
+  private fail(point: FailPoint): void {
+    if (this.failAt === point) throw new Error(`injected failure at ${point}`);
+  }
+
+  /** Counts of every kernel-ish object the fakes hold. */
+  leftovers(): Record<string, number> {
+    return {
+      addresses: this.addresses.size,
+      netns: this.netns.size,
+      mounts: this.mounts.size,
+      sidecars: this.sidecars.size,
+      sidecarCgroups: this.sidecarCgroups.size,
+      runc: this.runc.size,
+    };
+  }
+
+  parts(stateDir: string): EngineParts {
+    return {
+      stateDir,
+      cgroupParent: "weft-test",
+      logger: { info: () => {}, warn: () => {}, error: () => {} },
+      clock: { now: () => new Date(), sleep: (ms) => new Promise((r) => setTimeout(r, Math.min(ms, 5))) },
+      images: {
+        get: (name) => {
+          const image = this.images.get(name);
+          if (!image) {
+            throw Object.assign(new Error(`image "${name}" not found; import it with 'weft image import'`), {
+              code: "IMAGE_NOT_FOUND",
+            });
+          }
+          return image;
+        },
+        list: () => [...this.images.values()],
+        import: async (_tar, name) => {
+          const image = { ...this.images.get("busybox")!, name };
+          this.images.set(name, image);
+          return image;
+        },
+      },
+      network: {
+        gateway: () => "10.9.0.1",
+        allocate: (owner) => {
+          this.fail("allocate");
+          const ip = this.addresses.get(owner) ?? `10.9.0.${this.nextIp++}`;
+          this.addresses.set(owner, ip);
+          return ip;
+        },
+        release: (owner) => void this.addresses.delete(owner),
+        create: async (id) => {
+          this.fail("network");
+          const netns = `weft-${id.slice(0, 12)}`;
+          this.netns.add(netns);
+          return { netns, netnsPath: `/var/run/netns/${netns}`, hostVeth: `wv${id.slice(0, 10)}` };
+        },
+        destroy: async (netns) => void this.netns.delete(netns),
+      },
+      cgroups: { resources: (limits) => ({ limits }), remove: async () => {} },
+      rootfs: {
+        mountOverlay: async (o) => {
+          this.fail("mount");
+          this.mounts.add(o.target);
+        },
+        unmount: async (target) => void this.mounts.delete(target),
+        buildSpec: (o) => {
+          this.fail("spec");
+          return { ociVersion: "1.0.2", process: { args: o.args } };
+        },
+      },
+      runc: {
+        run: async (id) => {
+          this.fail("runc");
+          const pid = this.nextPid++;
+          this.runc.set(id, { status: "running", pid, signals: [] });
+          return pid;
+        },
+        state: async (id) => this.runc.get(id),
+        kill: async (id, signal) => {
+          const c = this.runc.get(id);
+          if (!c) throw new Error("container does not exist");
+          c.signals.push(signal);
+          if (signal === "SIGKILL" || !this.ignoreSigterm) c.status = "stopped";
+        },
+        delete: async (id) => void this.runc.delete(id),
+        exec: (_id, args): ChildProcess => spawn(args[0]!, args.slice(1)),
+      },
+      injector: {
+        start: async (o) => {
+          this.fail("sidecar");
+          const pid = this.nextPid++;
+          this.sidecars.add(pid);
+          this.sidecarCgroups.add(`/weft-test/${o.id}-sidecar`);
+          return { pid, cgroupPath: `/weft-test/${o.id}-sidecar` };
+        },
+        stop: async (pid) => {
+          if (pid !== undefined) this.sidecars.delete(pid);
+        },
+        cleanup: async (path) => void this.sidecarCgroups.delete(path),
+      },
+      registrar: { update: (containers) => this.registered.push(containers.map((c) => ({ ...c }))) },
+    };
+  }
+}

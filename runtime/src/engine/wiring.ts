@@ -1,0 +1,79 @@
+// The real parts: binds the network, cgroups, image and oci modules (and the sidecar's interception
+// rules) into the shapes the engine takes, for one daemon's configuration.
+import { join } from "node:path";
+import { redirectRules } from "../../../sidecar/src/index";
+import {
+  addProcess,
+  type CgroupLayout,
+  createCgroup,
+  detectCgroupLayout,
+  ociResources,
+  removeCgroup,
+} from "../cgroups/index";
+import { ImageStore, mountOverlay, unmount } from "../image/index";
+import { SidecarInjector } from "../inject/injector";
+import {
+  applyIptables,
+  type BridgeInfo,
+  createWorkloadNetwork,
+  destroyWorkloadNetwork,
+  Ipam,
+} from "../network/index";
+import { buildSpec, Runc } from "../oci/index";
+import type { Clock, EngineParts, Logger, RegistrarPart } from "./parts";
+
+export interface WiringOptions {
+  stateDir: string;
+  bridge: BridgeInfo;
+  cgroupParent: string;
+  controlPlane: string;
+  /** Where the sidecar bundle is (packageRoot()/dist). */
+  distDir: string;
+  registrar: RegistrarPart;
+  clock: Clock;
+  logger: Logger;
+  /** Default: read from /proc/self/mountinfo. */
+  cgroupLayout?: CgroupLayout;
+}
+
+export function realParts(o: WiringOptions): EngineParts {
+  const layout = o.cgroupLayout ?? detectCgroupLayout();
+  const ipam = new Ipam(join(o.stateDir, "ipam.json"), o.bridge.subnet);
+  const runc = new Runc({ root: join(o.stateDir, "runc") });
+  return {
+    stateDir: o.stateDir,
+    cgroupParent: o.cgroupParent,
+    clock: o.clock,
+    logger: o.logger,
+    images: new ImageStore(join(o.stateDir, "images")),
+    network: {
+      gateway: () => o.bridge.gateway,
+      allocate: (owner) => ipam.allocate(owner),
+      release: (owner) => ipam.release(owner),
+      create: (id, address) => createWorkloadNetwork({ id, bridge: o.bridge, address }),
+      destroy: (netns, hostVeth) => destroyWorkloadNetwork(netns, hostVeth),
+    },
+    cgroups: {
+      resources: (limits) => ociResources(limits),
+      remove: (path) => removeCgroup(layout, path),
+    },
+    rootfs: { mountOverlay, unmount, buildSpec },
+    runc,
+    injector: new SidecarInjector({
+      stateDir: o.stateDir,
+      distDir: o.distDir,
+      controlPlane: o.controlPlane,
+      cgroupParent: o.cgroupParent,
+      cgroups: {
+        create: (path, limits) => createCgroup(layout, path, limits),
+        addProcess: (path, pid) => addProcess(layout, path, pid),
+        remove: (path) => removeCgroup(layout, path),
+      },
+      rules: () => redirectRules(),
+      applyIptables,
+      clock: o.clock,
+      logger: o.logger,
+    }),
+    registrar: o.registrar,
+  };
+}

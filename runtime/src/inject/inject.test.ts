@@ -1,0 +1,142 @@
+import { chmodSync, mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import test from "ava";
+import { SidecarInjector } from "./injector";
+import { installSidecarBundle } from "./install";
+import { sidecarCommand } from "./sidecar-args";
+
+test("the bundle is installed readable by uid 1337 and the state dir is traversable", (t) => {
+  const root = mkdtempSync(join(tmpdir(), "weft-inject-"));
+  t.teardown(() => rmSync(root, { recursive: true, force: true }));
+  chmodSync(root, 0o755);
+  const dist = join(root, "dist");
+  mkdirSync(join(dist, "proto", "weft", "v1"), { recursive: true, mode: 0o700 });
+  writeFileSync(join(dist, "sidecar.cjs"), "//", { mode: 0o600 });
+  writeFileSync(join(dist, "origdst.node"), "", { mode: 0o600 });
+  writeFileSync(join(dist, "proto", "weft", "v1", "a.proto"), "", { mode: 0o600 });
+  const state = join(root, "state");
+  const script = installSidecarBundle(state, dist);
+  t.is(script, join(state, "sidecar", "sidecar.cjs"));
+  const mode = (p: string) => statSync(p).mode & 0o777;
+  t.is(mode(state), 0o711);
+  t.is(mode(join(state, "sidecar")), 0o755);
+  t.is(mode(join(state, "sidecar", "proto", "weft")), 0o755);
+  t.is(mode(script), 0o644);
+  t.is(mode(join(state, "sidecar", "proto", "weft", "v1", "a.proto")), 0o644);
+});
+
+test("a state dir under a folder uid 1337 cannot search is refused with the fix", (t) => {
+  const root = mkdtempSync(join(tmpdir(), "weft-inject-"));
+  t.teardown(() => rmSync(root, { recursive: true, force: true }));
+  const dist = join(root, "dist");
+  mkdirSync(join(dist, "proto"), { recursive: true });
+  writeFileSync(join(dist, "sidecar.cjs"), "");
+  writeFileSync(join(dist, "origdst.node"), "");
+  t.throws(() => installSidecarBundle(join(root, "state"), dist), {
+    message: `the sidecar (uid 1337) cannot reach the state dir: ${root} is not searchable by others; chmod o+x ${root} or choose another --state-dir`,
+  });
+});
+
+test("a missing build is reported with the command that makes it", (t) => {
+  const root = mkdtempSync(join(tmpdir(), "weft-inject-"));
+  t.teardown(() => rmSync(root, { recursive: true, force: true }));
+  t.throws(() => installSidecarBundle(join(root, "state"), join(root, "dist")), {
+    message: /missing; build it with 'npm run build'/,
+  });
+});
+
+test("the sidecar enters the netns before dropping to 1337 and gets the workload's identity", (t) => {
+  const argv = sidecarCommand({
+    nodePath: "/usr/bin/node",
+    script: "/s/sidecar/sidecar.cjs",
+    controlPlane: "unix:///run/weft/cp.sock",
+    start: {
+      id: "0123456789abcdef",
+      name: "web",
+      dir: "/s/containers/x",
+      netns: "weft-0123",
+      netnsPath: "/var/run/netns/weft-0123",
+      address: "10.88.0.2",
+      service: "web",
+      ports: [
+        { port: 8080, protocol: "http" },
+        { port: 9000, protocol: "tcp" },
+      ],
+      labels: { version: "v2" },
+    },
+  });
+  t.deepEqual(argv, [
+    "nsenter",
+    "--net=/var/run/netns/weft-0123",
+    "-S",
+    "1337",
+    "-G",
+    "1337",
+    "--",
+    "/usr/bin/node",
+    "/s/sidecar/sidecar.cjs",
+    "--control-plane",
+    "unix:///run/weft/cp.sock",
+    "--node-id",
+    "web.0123456789ab",
+    "--workload",
+    "web",
+    "--address",
+    "10.88.0.2",
+    "--service",
+    "web",
+    "--port",
+    "8080/http",
+    "--port",
+    "9000/tcp",
+    "--label",
+    "version=v2",
+  ]);
+});
+
+test("a sidecar that dies before it is ready fails the start with its log, and its cgroup is removed", async (t) => {
+  const root = mkdtempSync(join(tmpdir(), "weft-inject-"));
+  t.teardown(() => rmSync(root, { recursive: true, force: true }));
+  chmodSync(root, 0o755);
+  const dist = join(root, "dist");
+  mkdirSync(join(dist, "proto"), { recursive: true });
+  // Stands in for node + sidecar.cjs: run as `sh sidecar.cjs ARGS...`, it complains and exits.
+  writeFileSync(join(dist, "sidecar.cjs"), 'echo "cannot reach the control plane at $2" >&2; exit 1\n');
+  writeFileSync(join(dist, "origdst.node"), "");
+  const containerDir = join(root, "containers", "c1");
+  mkdirSync(containerDir, { recursive: true });
+  const cgroups: string[] = [];
+  const injector = new SidecarInjector({
+    stateDir: join(root, "state"),
+    distDir: dist,
+    controlPlane: "unix:///nowhere/cp.sock",
+    cgroupParent: "weft-test",
+    nodePath: "/bin/sh",
+    cgroups: {
+      create: async (path) => void cgroups.push(`+${path}`),
+      addProcess: async () => {},
+      remove: async (path) => void cgroups.push(`-${path}`),
+    },
+    rules: () => "*nat\nCOMMIT\n",
+    applyIptables: async () => t.fail("rules must not be applied for a sidecar that is not ready"),
+    clock: { now: () => new Date(), sleep: (ms) => new Promise((r) => setTimeout(r, ms)) },
+    logger: { info: () => {}, warn: () => {}, error: () => {} },
+  });
+  const err = await t.throwsAsync(
+    injector.start({
+      id: "c1c1c1c1c1c1c1c1",
+      name: "web",
+      dir: containerDir,
+      netns: "host",
+      netnsPath: `/proc/${process.pid}/ns/net`,
+      address: "127.0.0.1",
+      ports: [],
+      labels: {},
+    }),
+  );
+  t.is((err as Error & { code: string }).code, "SIDECAR_FAILED");
+  t.regex(err!.message, /the sidecar of web exited with code 1 before it was ready/);
+  t.regex(err!.message, /cannot reach the control plane at unix:\/\/\/nowhere\/cp\.sock/);
+  t.deepEqual(cgroups, ["+/weft-test/c1c1c1c1c1c1c1c1-sidecar", "-/weft-test/c1c1c1c1c1c1c1c1-sidecar"]);
+});

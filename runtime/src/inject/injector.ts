@@ -1,0 +1,167 @@
+// Sidecar injection: starts the proxy in the workload's netns as uid 1337 in its own cgroup, waits
+// until it says it is ready, then turns on interception. Any failure removes what it made.
+import { spawn } from "node:child_process";
+import { closeSync, existsSync, openSync, readFileSync } from "node:fs";
+import { request } from "node:http";
+import { join } from "node:path";
+import type { Clock, InjectorPart, Logger, SidecarStart } from "../engine/parts";
+import { RuntimeError } from "../errors";
+import { installSidecarBundle } from "./install";
+import { sidecarCommand } from "./sidecar-args";
+
+export interface InjectorOptions {
+  stateDir: string;
+  /** Where dist/sidecar.cjs, dist/origdst.node and dist/proto are. */
+  distDir: string;
+  controlPlane: string;
+  cgroupParent: string;
+  /** Default 128 MiB. */
+  memoryBytes?: number;
+  /** Default 15000. */
+  readyTimeoutMs?: number;
+  cgroups: {
+    create(path: string, limits: { memoryBytes?: number }): Promise<void>;
+    addProcess(path: string, pid: number): Promise<void>;
+    remove(path: string): Promise<void>;
+  };
+  /** iptables-restore text for the netns (the sidecar's redirectRules()). */
+  rules: () => string;
+  applyIptables(netns: string, rules: string): Promise<void>;
+  clock: Clock;
+  logger: Logger;
+  /** Default process.execPath. */
+  nodePath?: string;
+}
+
+export const HEALTH_PORT = 15021;
+
+export class SidecarInjector implements InjectorPart {
+  private script?: string;
+
+  constructor(private readonly o: InjectorOptions) {}
+
+  async start(s: SidecarStart): Promise<{ pid: number; cgroupPath: string }> {
+    this.script ??= installSidecarBundle(this.o.stateDir, this.o.distDir);
+    const cgroupPath = `/${this.o.cgroupParent}/${s.id}-sidecar`;
+    await this.o.cgroups.create(cgroupPath, { memoryBytes: this.o.memoryBytes ?? 128 * 1024 * 1024 });
+    const logPath = join(s.dir, "sidecar.log");
+    let pid: number | undefined;
+    try {
+      const [cmd, ...args] = sidecarCommand({
+        nodePath: this.o.nodePath ?? process.execPath,
+        script: this.script,
+        controlPlane: this.o.controlPlane,
+        start: s,
+      });
+      const log = openSync(logPath, "a", 0o640);
+      let exited: string | undefined;
+      try {
+        // Own process group (detached): a signal to the daemon's group does not reach it, and stop()
+        // can signal nsenter and node together.
+        const child = spawn(cmd!, args, {
+          detached: true,
+          stdio: ["ignore", log, log],
+          env: { PATH: process.env.PATH ?? "/usr/bin:/bin", HOME: "/nonexistent" },
+        });
+        await new Promise<void>((resolve, reject) => {
+          child.once("spawn", resolve);
+          child.once("error", reject);
+        });
+        child.once("exit", (code, signal) => {
+          exited = `exited with ${signal ?? `code ${code}`}`;
+        });
+        child.unref();
+        pid = child.pid!;
+      } finally {
+        closeSync(log);
+      }
+      await this.o.cgroups.addProcess(cgroupPath, pid);
+      await this.waitReady(s, logPath, () => exited);
+      await this.o.applyIptables(s.netns, this.o.rules());
+      this.o.logger.info(`sidecar of ${s.name} ready (pid ${pid})`);
+      return { pid, cgroupPath };
+    } catch (err) {
+      await this.stop(pid, 1000);
+      await this.cleanup(cgroupPath).catch(() => undefined);
+      throw err;
+    }
+  }
+
+  async stop(pid: number | undefined, graceMs: number): Promise<void> {
+    if (pid === undefined || !alive(pid)) return;
+    signalGroup(pid, "SIGTERM");
+    const deadline = this.o.clock.now().getTime() + graceMs;
+    while (alive(pid) && this.o.clock.now().getTime() < deadline) await this.o.clock.sleep(50);
+    if (!alive(pid)) return;
+    signalGroup(pid, "SIGKILL");
+    while (alive(pid)) await this.o.clock.sleep(20);
+  }
+
+  cleanup(cgroupPath: string): Promise<void> {
+    return this.o.cgroups.remove(cgroupPath);
+  }
+
+  private async waitReady(s: SidecarStart, logPath: string, exited: () => string | undefined): Promise<void> {
+    const url = `http://${s.address}:${HEALTH_PORT}/healthz/ready`;
+    const timeoutMs = this.o.readyTimeoutMs ?? 15_000;
+    const deadline = this.o.clock.now().getTime() + timeoutMs;
+    let last = "no answer";
+    for (;;) {
+      const why = exited();
+      if (why) throw this.failure(`the sidecar of ${s.name} ${why} before it was ready`, logPath);
+      const status = await httpStatus(url, 1000).catch((err: Error) => err.message);
+      if (status === 200) return;
+      last = typeof status === "number" ? `HTTP ${status}` : status;
+      if (this.o.clock.now().getTime() >= deadline) {
+        throw this.failure(
+          `the sidecar of ${s.name} was not ready within ${timeoutMs / 1000} s (${url}: ${last})`,
+          logPath,
+        );
+      }
+      await this.o.clock.sleep(100);
+    }
+  }
+
+  private failure(message: string, logPath: string): RuntimeError {
+    const tail = existsSync(logPath)
+      ? readFileSync(logPath, "utf8").trimEnd().split("\n").slice(-15).join("\n")
+      : "";
+    return new RuntimeError(
+      "SIDECAR_FAILED",
+      `${message}; is the control plane up? last lines of ${logPath}:\n${tail || "(empty)"}`,
+    );
+  }
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function signalGroup(pid: number, signal: NodeJS.Signals): void {
+  try {
+    process.kill(-pid, signal);
+  } catch {
+    try {
+      process.kill(pid, signal);
+    } catch {
+      // Gone already.
+    }
+  }
+}
+
+function httpStatus(url: string, timeoutMs: number): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const req = request(url, { timeout: timeoutMs }, (res) => {
+      res.resume();
+      resolve(res.statusCode ?? 0);
+    });
+    req.on("timeout", () => req.destroy(new Error("timed out")));
+    req.on("error", reject);
+    req.end();
+  });
+}
