@@ -52,7 +52,17 @@ async function containerIp(name: string): Promise<string> {
 test.serial("front calls back by name through both sidecars", async (t) => {
   // The front app runs wget http://back:8080/ in a CGI script: DNS, outbound capture, the front sidecar,
   // the back sidecar's inbound capture and the back app.
-  const out = await mesh.weftOk(["exec", "front", "timeout", "20", "wget", "-q", "-O", "-", "http://127.0.0.1:8080/cgi-bin/call"]);
+  const out = await mesh.weftOk([
+    "exec",
+    "front",
+    "timeout",
+    "20",
+    "wget",
+    "-q",
+    "-O",
+    "-",
+    "http://127.0.0.1:8080/cgi-bin/call",
+  ]);
   t.regex(out, /hello from back/, out);
   t.regex(out, /Via: .*1\.1 back \(weft-inbound\)/i, out);
   t.regex(out, /Via: .*1\.1 front \(weft-outbound\)/i, out);
@@ -61,7 +71,11 @@ test.serial("front calls back by name through both sidecars", async (t) => {
   const backMetrics = await (await fetch(`http://${await containerIp("back")}:15090/metrics`)).text();
   t.regex(backMetrics, /weft_requests_total\{[^}]*direction="inbound"[^}]*\} [1-9]/, backMetrics);
   const frontMetrics = await (await fetch(`http://${await containerIp("front")}:15090/metrics`)).text();
-  t.regex(frontMetrics, /weft_requests_total\{[^}]*direction="outbound"[^}]*service="back"[^}]*\} [1-9]/, frontMetrics);
+  t.regex(
+    frontMetrics,
+    /weft_requests_total\{[^}]*direction="outbound"[^}]*service="back"[^}]*\} [1-9]/,
+    frontMetrics,
+  );
 });
 
 test.serial("a caller without a sidecar (the host) still goes through the app's sidecar", async (t) => {
@@ -92,7 +106,10 @@ test.serial("the registry lists both services over REST and to the consul client
   const catalog = (await consul.catalog.service.list()) as Record<string, string[]>;
   t.truthy(catalog.back);
   t.truthy(catalog.front);
-  const nodes = (await consul.catalog.service.nodes("back")) as Array<{ ServiceAddress: string; ServicePort: number }>;
+  const nodes = (await consul.catalog.service.nodes("back")) as Array<{
+    ServiceAddress: string;
+    ServicePort: number;
+  }>;
   t.is(nodes.length, 1);
   t.is(nodes[0]?.ServiceAddress, await containerIp("back"));
   t.is(nodes[0]?.ServicePort, 8080);
@@ -109,11 +126,31 @@ test.serial("bad input gets a clear error and loses nothing", async (t) => {
   t.not(duplicate.code, 0);
   t.regex(duplicate.stderr, /already in use/);
 
-  const reserved = await mesh.weft(["run", "-d", "--name", "sneaky", "--user", "1337", "hello-mesh", "sleep", "10"]);
+  const reserved = await mesh.weft([
+    "run",
+    "-d",
+    "--name",
+    "sneaky",
+    "--user",
+    "1337",
+    "hello-mesh",
+    "sleep",
+    "10",
+  ]);
   t.not(reserved.code, 0);
 
   // The running services are untouched.
-  const out = await mesh.weftOk(["exec", "front", "timeout", "20", "wget", "-q", "-O", "-", "http://back:8080/"]);
+  const out = await mesh.weftOk([
+    "exec",
+    "front",
+    "timeout",
+    "20",
+    "wget",
+    "-q",
+    "-O",
+    "-",
+    "http://back:8080/",
+  ]);
   t.regex(out, /hello from back/);
   const ps = JSON.parse(await mesh.weftOk(["ps", "-a", "--json"])) as PsRow[];
   t.deepEqual(ps.map((r) => r.name).sort(), ["back", "front"]);
@@ -136,6 +173,9 @@ test.serial("stop and rm deregister the endpoint and leave nothing behind", asyn
   t.false(sh("ip netns list").includes(back.id.slice(0, 12)), "the netns is gone");
   t.false(sh("ip -o link").includes(`wv${back.id.slice(0, 10)}`), "the veth is gone");
   t.false(sh("mount").includes(back.id), "no mount of the container is left");
-  t.false(sh("find /sys/fs/cgroup -maxdepth 3 -name '" + back.id + "*'").trim().length > 0, "no cgroup is left");
+  t.false(
+    sh("find /sys/fs/cgroup -maxdepth 3 -name '" + back.id + "*'").trim().length > 0,
+    "no cgroup is left",
+  );
   t.false(sh("ps -eo args").includes(`--node-id back.`), "the sidecar process is gone");
 });

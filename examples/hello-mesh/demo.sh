@@ -66,7 +66,7 @@ Try next:
   node bin/weft.cjs endpoints back
   node bin/weft.cjs exec front wget -S -q -O - http://back:8080/   # Via shows both sidecars
   curl -s http://127.0.0.1:15080/v1/catalog/service/back   # Consul-compatible API
-  curl -s http://\$(node bin/weft.cjs ps --json | node -pe 'JSON.parse(require("fs").readFileSync(0)).find(c=>c.name==="back").ip'):15090/metrics
+  curl -s http://\$(node bin/weft.cjs ps --json | node -pe 'JSON.parse(require("fs").readFileSync(0)).find(c=>c.name==="back").address'):15090/metrics
   node bin/weft.cjs logs back
   sudo bash examples/hello-mesh/demo.sh down               # stop it all
 TRY

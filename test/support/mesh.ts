@@ -64,8 +64,24 @@ export async function startMesh(): Promise<Mesh> {
     const daemon = await startWeft(
       [
         "daemon",
-        ...["--state-dir", join(dir, "state"), "--socket", daemonSocket, "--bridge", bridge, "--subnet", subnet],
-        ...["--control-plane", `unix://${cpSocket}`, "--node", `node-${id}`, "--cgroup-parent", `weft-test-${id}`],
+        ...[
+          "--state-dir",
+          join(dir, "state"),
+          "--socket",
+          daemonSocket,
+          "--bridge",
+          bridge,
+          "--subnet",
+          subnet,
+        ],
+        ...[
+          "--control-plane",
+          `unix://${cpSocket}`,
+          "--node",
+          `node-${id}`,
+          "--cgroup-parent",
+          `weft-test-${id}`,
+        ],
       ],
       /weft daemon ready/,
     );

@@ -1,0 +1,103 @@
+// Start-to-ready of `weft run` (with and without a sidecar) next to `runc run` of the same rootfs,
+// median of N runs each, in one run. Usage: sudo node --import tsx bench/start.ts [N]
+import { execFileSync } from "node:child_process";
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { request } from "node:http";
+import { join } from "node:path";
+import { importExampleImage, startMesh } from "../test/support/mesh";
+import { hex, waitFor } from "../test/support/processes";
+import { fmtMs, median, percentile } from "./stats";
+
+const runs = Number(process.argv[2] ?? 20);
+
+/** The daemon's record of a container, straight from its socket (no CLI process in the timing). */
+function inspect(name: string): Promise<{ address: string }> {
+  return new Promise((resolve, reject) => {
+    const req = request(
+      { socketPath: join(mesh.dir, "weft.sock"), path: `/containers/${name}/json` },
+      (res) => {
+        let body = "";
+        res.on("data", (c) => {
+          body += c;
+        });
+        res.on("end", () => resolve(JSON.parse(body)));
+      },
+    );
+    req.on("error", reject);
+    req.end();
+  });
+}
+const mesh = await startMesh();
+try {
+  await importExampleImage(mesh, "hello-mesh");
+  const results: Record<string, number[]> = {
+    "weft run returns (sidecar ready, app started)": [],
+    "weft run, to the app answering HTTP": [],
+    "weft run --no-sidecar returns": [],
+    "weft run --no-sidecar, to HTTP": [],
+    "runc run -d (same rootfs)": [],
+  };
+
+  for (let i = 0; i < runs; i++) {
+    for (const sidecar of [true, false]) {
+      const name = `b${i}${sidecar ? "s" : "n"}`;
+      const t0 = performance.now();
+      const args = ["run", "-d", "--name", name, "--service", "bench", "--port", "8080/http"];
+      if (!sidecar) args.push("--no-sidecar");
+      await mesh.weftOk([...args, "hello-mesh", "httpd", "-f", "-p", "8080", "-h", "/www/back"]);
+      const returned = performance.now() - t0;
+      const ip = (await inspect(name)).address;
+      await waitFor(
+        `${name} to answer`,
+        async () => ((await fetch(`http://${ip}:8080/`)).ok ? true : undefined),
+        30_000,
+        5,
+      );
+      const answered = performance.now() - t0;
+      results[
+        sidecar ? "weft run returns (sidecar ready, app started)" : "weft run --no-sidecar returns"
+      ]!.push(returned);
+      results[sidecar ? "weft run, to the app answering HTTP" : "weft run --no-sidecar, to HTTP"]!.push(
+        answered,
+      );
+      await mesh.weftOk(["rm", "-f", name]);
+    }
+    process.stderr.write(`\rweft runs: ${i + 1}/${runs}`);
+  }
+  process.stderr.write("\n");
+
+  // runc alone: the same rootfs unpacked, `runc run -d` of the same command (its own netns, no network).
+  const bundle = join(mesh.dir, "runc-bundle");
+  mkdirSync(join(bundle, "rootfs"), { recursive: true });
+  execFileSync("sh", [
+    "-c",
+    `sh examples/hello-mesh/build-image.sh ${bundle}/img.tar && tar -C ${bundle}/rootfs -xf ${bundle}/img.tar`,
+  ]);
+  execFileSync("runc", ["spec", "-b", bundle]);
+  const spec = JSON.parse(readFileSync(join(bundle, "config.json"), "utf8"));
+  spec.process.terminal = false;
+  spec.process.args = ["httpd", "-f", "-p", "8080", "-h", "/www/back"];
+  spec.root.readonly = false;
+  writeFileSync(join(bundle, "config.json"), JSON.stringify(spec));
+  const root = join(mesh.dir, "runc-root");
+  for (let i = 0; i < runs; i++) {
+    const id = `wtbench${hex(3)}`;
+    const t0 = performance.now();
+    execFileSync("runc", ["--root", root, "run", "-d", "-b", bundle, id], { stdio: "ignore" });
+    results["runc run -d (same rootfs)"]!.push(performance.now() - t0);
+    execFileSync("runc", ["--root", root, "delete", "-f", id]);
+  }
+
+  console.log(
+    `\nstart-to-ready, ${runs} runs each (this machine: ${execFileSync("nproc").toString().trim()} cores)`,
+  );
+  const base = median(results["runc run -d (same rootfs)"]!);
+  for (const [what, values] of Object.entries(results)) {
+    const m = median(values);
+    console.log(
+      `${what.padEnd(48)} median ${fmtMs(m).padStart(10)}  p90 ${fmtMs(percentile(values, 90)).padStart(10)}  ${(m / base).toFixed(1)}x runc`,
+    );
+  }
+} finally {
+  await mesh.close();
+}
