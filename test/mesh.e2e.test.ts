@@ -34,35 +34,31 @@ test.after.always(async () => {
 });
 
 interface PsRow {
+  id: string;
   name: string;
-  ip?: string;
-  address?: string;
-  status?: string;
-  state?: string;
+  address: string;
+  status: string;
+}
+
+async function ps(all = false): Promise<PsRow[]> {
+  return JSON.parse(await mesh.weftOk(["ps", ...(all ? ["-a"] : []), "--json"])) as PsRow[];
 }
 
 async function containerIp(name: string): Promise<string> {
-  const rows = JSON.parse(await mesh.weftOk(["ps", "--json"])) as PsRow[];
-  const row = rows.find((r) => r.name === name);
-  const ip = row?.ip ?? row?.address;
-  if (!ip) throw new Error(`no address for ${name} in weft ps: ${JSON.stringify(rows)}`);
-  return ip;
+  const row = (await ps()).find((r) => r.name === name);
+  if (!row?.address) throw new Error(`no address for ${name} in weft ps`);
+  return row.address;
+}
+
+/** wget inside a container (busybox's own -T crashes, hence timeout). */
+function wgetIn(container: string, url: string): Promise<string> {
+  return mesh.weftOk(["exec", container, "timeout", "20", "wget", "-q", "-O", "-", url]);
 }
 
 test.serial("front calls back by name through both sidecars", async (t) => {
   // The front app runs wget http://back:8080/ in a CGI script: DNS, outbound capture, the front sidecar,
   // the back sidecar's inbound capture and the back app.
-  const out = await mesh.weftOk([
-    "exec",
-    "front",
-    "timeout",
-    "20",
-    "wget",
-    "-q",
-    "-O",
-    "-",
-    "http://127.0.0.1:8080/cgi-bin/call",
-  ]);
+  const out = await wgetIn("front", "http://127.0.0.1:8080/cgi-bin/call");
   t.regex(out, /hello from back/, out);
   t.regex(out, /Via: .*1\.1 back \(weft-inbound\)/i, out);
   t.regex(out, /Via: .*1\.1 front \(weft-outbound\)/i, out);
@@ -140,25 +136,13 @@ test.serial("bad input gets a clear error and loses nothing", async (t) => {
   t.not(reserved.code, 0);
 
   // The running services are untouched.
-  const out = await mesh.weftOk([
-    "exec",
-    "front",
-    "timeout",
-    "20",
-    "wget",
-    "-q",
-    "-O",
-    "-",
-    "http://back:8080/",
-  ]);
+  const out = await wgetIn("front", "http://back:8080/");
   t.regex(out, /hello from back/);
-  const ps = JSON.parse(await mesh.weftOk(["ps", "-a", "--json"])) as PsRow[];
-  t.deepEqual(ps.map((r) => r.name).sort(), ["back", "front"]);
+  t.deepEqual((await ps(true)).map((r) => r.name).sort(), ["back", "front"]);
 });
 
 test.serial("stop and rm deregister the endpoint and leave nothing behind", async (t) => {
-  const rows = JSON.parse(await mesh.weftOk(["ps", "--json"])) as Array<PsRow & { id: string }>;
-  const back = rows.find((r) => r.name === "back");
+  const back = (await ps()).find((r) => r.name === "back");
   if (!back) throw new Error("back is not running");
   const ip = await containerIp("back");
   await mesh.weftOk(["rm", "-f", "back"], 60_000);
@@ -166,8 +150,7 @@ test.serial("stop and rm deregister the endpoint and leave nothing behind", asyn
     const eps = (await (await fetch(`${mesh.httpUrl}/api/v1/services/back/endpoints`)).json()) as unknown[];
     return eps.length === 0 ? true : undefined;
   });
-  const ps = JSON.parse(await mesh.weftOk(["ps", "-a", "--json"])) as PsRow[];
-  t.false(ps.some((r) => r.name === "back"));
+  t.false((await ps(true)).some((r) => r.name === "back"));
   const sh = (cmd: string) => execSync(cmd).toString();
   t.false(sh("ip -o addr").includes(`inet ${ip}/`), "the address is gone");
   t.false(sh("ip netns list").includes(back.id.slice(0, 12)), "the netns is gone");
@@ -177,5 +160,5 @@ test.serial("stop and rm deregister the endpoint and leave nothing behind", asyn
     sh("find /sys/fs/cgroup -maxdepth 3 -name '" + back.id + "*'").trim().length > 0,
     "no cgroup is left",
   );
-  t.false(sh("ps -eo args").includes(`--node-id back.`), "the sidecar process is gone");
+  t.false(sh("ps -eo args").includes(`--node-id back.${back.id.slice(0, 12)}`), "the sidecar process is gone");
 });

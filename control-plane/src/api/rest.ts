@@ -14,17 +14,8 @@ export interface ServiceSummary {
   healthyEndpoints: number;
 }
 
-export interface EndpointView {
-  id: string;
-  service: string;
-  address: string;
-  ports: ServicePort[];
-  labels: Record<string, string>;
-  workload: string;
-  node: string;
-  healthy: boolean;
-  source: string;
-}
+/** An endpoint as the REST API shows it: the registry record without its change indexes. */
+export type EndpointView = Omit<Endpoint, "createIndex" | "modifyIndex">;
 
 function summary(s: Service, endpoints: Endpoint[]): ServiceSummary {
   return {

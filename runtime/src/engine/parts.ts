@@ -2,6 +2,7 @@
 // the real network, cgroups, image and oci modules (wired in engine/wiring.ts). The shapes mirror
 // docs/INTERFACES.md, with the bridge and cgroup layout already bound.
 import type { ChildProcess } from "node:child_process";
+import type { SpecOptions } from "../oci/index";
 import type { ContainerState } from "./types";
 
 export interface ImageInfo {
@@ -41,19 +42,7 @@ export interface RootfsPart {
   mountOverlay(o: { lower: string; upper: string; work: string; target: string }): Promise<void>;
   /** Idempotent. */
   unmount(target: string): Promise<void>;
-  buildSpec(o: {
-    rootfs: string;
-    args: string[];
-    env: string[];
-    cwd: string;
-    uid: number;
-    gid: number;
-    hostname: string;
-    netnsPath: string;
-    cgroupsPath: string;
-    resources: object;
-    binds: Array<{ source: string; destination: string; readonly?: boolean }>;
-  }): object;
+  buildSpec(o: SpecOptions): object;
 }
 
 export interface RuncPart {
