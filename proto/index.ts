@@ -27,22 +27,42 @@ export type {
   ServiceEndpoints__Output as WireServiceEndpointsOutput,
 } from "./gen/weft/v1/ServiceEndpoints";
 export type {
+  ServicePolicy as WireServicePolicy,
+  ServicePolicy__Output as WireServicePolicyOutput,
+} from "./gen/weft/v1/ServicePolicy";
+export type {
   ServicePort as WireServicePort,
   ServicePort__Output as WireServicePortOutput,
 } from "./gen/weft/v1/ServicePort";
+export type {
+  ServiceRoutes as WireServiceRoutes,
+  ServiceRoutes__Output as WireServiceRoutesOutput,
+} from "./gen/weft/v1/ServiceRoutes";
 export type { SyncEndpointsRequest, SyncEndpointsRequest__Output } from "./gen/weft/v1/SyncEndpointsRequest";
 export type {
   SyncEndpointsResponse,
   SyncEndpointsResponse__Output,
 } from "./gen/weft/v1/SyncEndpointsResponse";
+export type {
+  TelemetryConfig as WireTelemetry,
+  TelemetryConfig__Output as WireTelemetryOutput,
+} from "./gen/weft/v1/TelemetryConfig";
 
-/** Type URLs carried in DiscoveryRequest/DiscoveryResponse.type_url. */
+/** Type URLs carried in DiscoveryRequest/DiscoveryResponse.type_url (see discovery.proto). */
 export const TYPE_SERVICE = "weft.v1.Service";
 export const TYPE_ENDPOINTS = "weft.v1.ServiceEndpoints";
+export const TYPE_ROUTES = "weft.v1.ServiceRoutes";
+export const TYPE_POLICY = "weft.v1.ServicePolicy";
+export const TYPE_TELEMETRY = "weft.v1.Telemetry";
 
 export type WeftProto = DiscoveryProto & RegistrationProto;
 
-const PROTO_FILES = ["weft/v1/resources.proto", "weft/v1/registration.proto", "weft/v1/discovery.proto"];
+const PROTO_FILES = [
+  "weft/v1/resources.proto",
+  "weft/v1/config.proto",
+  "weft/v1/registration.proto",
+  "weft/v1/discovery.proto",
+];
 
 /**
  * Finds the folder holding weft/v1/*.proto: next to this module in the source tree, or next to a

@@ -1,0 +1,49 @@
+import type * as grpc from '@grpc/grpc-js';
+import type { MessageTypeDefinition } from '@grpc/proto-loader';
+
+import type { CircuitBreaker as _weft_v1_CircuitBreaker, CircuitBreaker__Output as _weft_v1_CircuitBreaker__Output } from './weft/v1/CircuitBreaker';
+import type { LoggingConfig as _weft_v1_LoggingConfig, LoggingConfig__Output as _weft_v1_LoggingConfig__Output } from './weft/v1/LoggingConfig';
+import type { NamedRoute as _weft_v1_NamedRoute, NamedRoute__Output as _weft_v1_NamedRoute__Output } from './weft/v1/NamedRoute';
+import type { OutlierDetection as _weft_v1_OutlierDetection, OutlierDetection__Output as _weft_v1_OutlierDetection__Output } from './weft/v1/OutlierDetection';
+import type { ResiliencePolicySpec as _weft_v1_ResiliencePolicySpec, ResiliencePolicySpec__Output as _weft_v1_ResiliencePolicySpec__Output } from './weft/v1/ResiliencePolicySpec';
+import type { RetryPolicy as _weft_v1_RetryPolicy, RetryPolicy__Output as _weft_v1_RetryPolicy__Output } from './weft/v1/RetryPolicy';
+import type { RouteMatch as _weft_v1_RouteMatch, RouteMatch__Output as _weft_v1_RouteMatch__Output } from './weft/v1/RouteMatch';
+import type { RouteRule as _weft_v1_RouteRule, RouteRule__Output as _weft_v1_RouteRule__Output } from './weft/v1/RouteRule';
+import type { RouteSpec as _weft_v1_RouteSpec, RouteSpec__Output as _weft_v1_RouteSpec__Output } from './weft/v1/RouteSpec';
+import type { ServicePolicy as _weft_v1_ServicePolicy, ServicePolicy__Output as _weft_v1_ServicePolicy__Output } from './weft/v1/ServicePolicy';
+import type { ServicePortSpec as _weft_v1_ServicePortSpec, ServicePortSpec__Output as _weft_v1_ServicePortSpec__Output } from './weft/v1/ServicePortSpec';
+import type { ServiceRoutes as _weft_v1_ServiceRoutes, ServiceRoutes__Output as _weft_v1_ServiceRoutes__Output } from './weft/v1/ServiceRoutes';
+import type { ServiceSpec as _weft_v1_ServiceSpec, ServiceSpec__Output as _weft_v1_ServiceSpec__Output } from './weft/v1/ServiceSpec';
+import type { TelemetryConfig as _weft_v1_TelemetryConfig, TelemetryConfig__Output as _weft_v1_TelemetryConfig__Output } from './weft/v1/TelemetryConfig';
+import type { TelemetrySpec as _weft_v1_TelemetrySpec, TelemetrySpec__Output as _weft_v1_TelemetrySpec__Output } from './weft/v1/TelemetrySpec';
+import type { TracingConfig as _weft_v1_TracingConfig, TracingConfig__Output as _weft_v1_TracingConfig__Output } from './weft/v1/TracingConfig';
+import type { WeightedSubset as _weft_v1_WeightedSubset, WeightedSubset__Output as _weft_v1_WeightedSubset__Output } from './weft/v1/WeightedSubset';
+
+type SubtypeConstructor<Constructor extends new (...args: any) => any, Subtype> = {
+  new(...args: ConstructorParameters<Constructor>): Subtype;
+};
+
+export interface ProtoGrpcType {
+  weft: {
+    v1: {
+      CircuitBreaker: MessageTypeDefinition<_weft_v1_CircuitBreaker, _weft_v1_CircuitBreaker__Output>
+      LoggingConfig: MessageTypeDefinition<_weft_v1_LoggingConfig, _weft_v1_LoggingConfig__Output>
+      NamedRoute: MessageTypeDefinition<_weft_v1_NamedRoute, _weft_v1_NamedRoute__Output>
+      OutlierDetection: MessageTypeDefinition<_weft_v1_OutlierDetection, _weft_v1_OutlierDetection__Output>
+      ResiliencePolicySpec: MessageTypeDefinition<_weft_v1_ResiliencePolicySpec, _weft_v1_ResiliencePolicySpec__Output>
+      RetryPolicy: MessageTypeDefinition<_weft_v1_RetryPolicy, _weft_v1_RetryPolicy__Output>
+      RouteMatch: MessageTypeDefinition<_weft_v1_RouteMatch, _weft_v1_RouteMatch__Output>
+      RouteRule: MessageTypeDefinition<_weft_v1_RouteRule, _weft_v1_RouteRule__Output>
+      RouteSpec: MessageTypeDefinition<_weft_v1_RouteSpec, _weft_v1_RouteSpec__Output>
+      ServicePolicy: MessageTypeDefinition<_weft_v1_ServicePolicy, _weft_v1_ServicePolicy__Output>
+      ServicePortSpec: MessageTypeDefinition<_weft_v1_ServicePortSpec, _weft_v1_ServicePortSpec__Output>
+      ServiceRoutes: MessageTypeDefinition<_weft_v1_ServiceRoutes, _weft_v1_ServiceRoutes__Output>
+      ServiceSpec: MessageTypeDefinition<_weft_v1_ServiceSpec, _weft_v1_ServiceSpec__Output>
+      TelemetryConfig: MessageTypeDefinition<_weft_v1_TelemetryConfig, _weft_v1_TelemetryConfig__Output>
+      TelemetrySpec: MessageTypeDefinition<_weft_v1_TelemetrySpec, _weft_v1_TelemetrySpec__Output>
+      TracingConfig: MessageTypeDefinition<_weft_v1_TracingConfig, _weft_v1_TracingConfig__Output>
+      WeightedSubset: MessageTypeDefinition<_weft_v1_WeightedSubset, _weft_v1_WeightedSubset__Output>
+    }
+  }
+}
+

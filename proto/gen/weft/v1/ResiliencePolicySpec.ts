@@ -1,0 +1,16 @@
+// Original file: weft/v1/config.proto
+
+import type { CircuitBreaker as _weft_v1_CircuitBreaker, CircuitBreaker__Output as _weft_v1_CircuitBreaker__Output } from '../../weft/v1/CircuitBreaker';
+import type { OutlierDetection as _weft_v1_OutlierDetection, OutlierDetection__Output as _weft_v1_OutlierDetection__Output } from '../../weft/v1/OutlierDetection';
+
+export interface ResiliencePolicySpec {
+  'service'?: (string);
+  'circuit_breaker'?: (_weft_v1_CircuitBreaker | null);
+  'outlier_detection'?: (_weft_v1_OutlierDetection | null);
+}
+
+export interface ResiliencePolicySpec__Output {
+  'service': (string);
+  'circuit_breaker': (_weft_v1_CircuitBreaker__Output | null);
+  'outlier_detection': (_weft_v1_OutlierDetection__Output | null);
+}

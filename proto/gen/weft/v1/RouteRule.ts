@@ -1,0 +1,19 @@
+// Original file: weft/v1/config.proto
+
+import type { RouteMatch as _weft_v1_RouteMatch, RouteMatch__Output as _weft_v1_RouteMatch__Output } from '../../weft/v1/RouteMatch';
+import type { WeightedSubset as _weft_v1_WeightedSubset, WeightedSubset__Output as _weft_v1_WeightedSubset__Output } from '../../weft/v1/WeightedSubset';
+import type { RetryPolicy as _weft_v1_RetryPolicy, RetryPolicy__Output as _weft_v1_RetryPolicy__Output } from '../../weft/v1/RetryPolicy';
+
+export interface RouteRule {
+  'match'?: (_weft_v1_RouteMatch | null);
+  'split'?: (_weft_v1_WeightedSubset)[];
+  'timeout_ms'?: (number);
+  'retries'?: (_weft_v1_RetryPolicy | null);
+}
+
+export interface RouteRule__Output {
+  'match': (_weft_v1_RouteMatch__Output | null);
+  'split': (_weft_v1_WeightedSubset__Output)[];
+  'timeout_ms': (number);
+  'retries': (_weft_v1_RetryPolicy__Output | null);
+}
