@@ -93,7 +93,22 @@ export async function createWorkloadNetwork(opts: {
   try {
     await run("ip", ["netns", "add", netns]);
     madeNetns = true;
-    await run("ip", ["link", "add", "name", hostVeth, "type", "veth", "peer", "name", tempPeer]);
+    // The MAC follows the address (as Docker does): a reused address keeps its MAC, so neighbour
+    // entries the host cached for the previous holder stay right instead of stalling the first packets.
+    const mac = macForAddress(opts.address);
+    await run("ip", [
+      "link",
+      "add",
+      "name",
+      hostVeth,
+      "type",
+      "veth",
+      "peer",
+      "name",
+      tempPeer,
+      "address",
+      mac,
+    ]);
     madeVeth = true;
     await run("ip", ["link", "set", "dev", tempPeer, "netns", netns]);
     await run("ip", ["link", "set", "dev", hostVeth, "master", opts.bridge.bridge]);
@@ -118,6 +133,12 @@ export async function createWorkloadNetwork(opts: {
     throw failure;
   }
   return net;
+}
+
+/** A locally administered unicast MAC derived from an IPv4 address: 02:42:a:b:c:d in hex. */
+export function macForAddress(address: string): string {
+  const bytes = address.split(".").map((b) => Number(b).toString(16).padStart(2, "0"));
+  return ["02", "42", ...bytes].join(":");
 }
 
 /** Best-effort removal after a failed create; the original error is what the user needs to see. */

@@ -1,5 +1,6 @@
 import test from "ava";
 import { NetworkError } from "./errors";
+import { macForAddress } from "./netns";
 import { contains, formatIpv4, isWorkloadAddress, parseIpv4, parseSubnet } from "./subnet";
 
 test("a /16 yields its network, gateway and broadcast", (t) => {
@@ -52,4 +53,9 @@ for (const bad of [
 test("malformed addresses do not parse", (t) => {
   for (const bad of ["1.2.3", "1.2.3.4.5", "1.2.3.-4", "01234.1.1.1", ""])
     t.is(parseIpv4(bad), undefined, bad);
+});
+
+test("a workload's MAC follows its address, so a reused address keeps its MAC", (t) => {
+  t.is(macForAddress("10.88.0.2"), "02:42:0a:58:00:02");
+  t.is(macForAddress("10.88.1.255"), "02:42:0a:58:01:ff");
 });
