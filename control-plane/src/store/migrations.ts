@@ -30,6 +30,29 @@ const MIGRATIONS: string[] = [
      PRIMARY KEY (source, id)
    );
    CREATE INDEX endpoints_by_service ON endpoints (service);`,
+  // 2: mesh config objects (Service, Route, ResiliencePolicy, Telemetry) and every version of them.
+  `INSERT INTO meta (key, value) VALUES ('config_version', '0');
+   CREATE TABLE config_objects (
+     kind TEXT NOT NULL,
+     name TEXT NOT NULL,
+     service TEXT,
+     labels TEXT NOT NULL,
+     spec TEXT NOT NULL,
+     version INTEGER NOT NULL,
+     created_at TEXT NOT NULL,
+     updated_at TEXT NOT NULL,
+     PRIMARY KEY (kind, name)
+   );
+   CREATE TABLE config_history (
+     version INTEGER PRIMARY KEY,
+     kind TEXT NOT NULL,
+     name TEXT NOT NULL,
+     change TEXT NOT NULL,
+     labels TEXT NOT NULL,
+     spec TEXT NOT NULL,
+     at TEXT NOT NULL
+   );
+   CREATE INDEX config_history_by_object ON config_history (kind, name, version);`,
 ];
 
 /** Runs every migration the database has not seen yet, each in its own transaction. */

@@ -1,0 +1,116 @@
+// How `weft get` and `weft history` print config: kubectl-like tables with a summary per kind, and
+// JSON or YAML that can be edited and applied again.
+import { stringify } from "yaml";
+import type {
+  ConfigKind,
+  ConfigObject,
+  ResiliencePolicySpec,
+  RouteRule,
+  RouteSpec,
+  ServiceSpec,
+  TelemetrySpec,
+} from "./config/index";
+
+/** Extra table columns per kind, after NAME (and before VERSION, AGE). */
+export const SUMMARY_HEADERS: Record<ConfigKind, string[]> = {
+  Service: ["ports"],
+  Route: ["service", "rules"],
+  ResiliencePolicy: ["service", "settings"],
+  Telemetry: ["service", "settings"],
+};
+
+export function summaryCells(kind: ConfigKind, spec: unknown): string[] {
+  switch (kind) {
+    case "Service":
+      return [(spec as ServiceSpec).ports.map((p) => `${p.port}/${p.protocol}`).join(",")];
+    case "Route": {
+      const r = spec as RouteSpec;
+      return [r.service, r.rules.map(ruleSummary).join("; ")];
+    }
+    case "ResiliencePolicy": {
+      const p = spec as ResiliencePolicySpec;
+      const cb = p.circuitBreaker ?? {};
+      const od = p.outlierDetection ?? {};
+      return [
+        p.service,
+        settings({
+          maxConn: cb.maxConnections,
+          maxPending: cb.maxPendingRequests,
+          maxReqPerConn: cb.maxRequestsPerConnection,
+          eject5xx: od.consecutive5xx,
+          ejectConnFail: od.consecutiveConnectFailures,
+          ejectMs: od.baseEjectionTimeMs,
+          maxEjected:
+            od.maxEjectionRatio === undefined ? undefined : `${Math.round(od.maxEjectionRatio * 100)}%`,
+        }),
+      ];
+    }
+    case "Telemetry": {
+      const t = spec as TelemetrySpec;
+      const parts: string[] = [];
+      if (t.tracing)
+        parts.push(
+          `tracing ${t.tracing.enabled === false ? "off" : `${Math.round((t.tracing.samplingRatio ?? 1) * 100)}%`}`,
+        );
+      if (t.logging)
+        parts.push(`logging ${t.logging.level ?? "info"}${t.logging.accessLog ? " +access" : ""}`);
+      return [t.service ?? "*", parts.join(", ") || "-"];
+    }
+  }
+}
+
+function ruleSummary(rule: RouteRule): string {
+  const m = rule.match;
+  const match = m
+    ? [
+        m.method,
+        m.pathExact ?? (m.pathPrefix ? `${m.pathPrefix}*` : undefined),
+        ...Object.entries(m.headers ?? {}).map(([k, v]) => `${k}=${v}`),
+      ]
+        .filter(Boolean)
+        .join(" ")
+    : "*";
+  const split = rule.split
+    ? rule.split
+        .map(
+          (s) =>
+            `${Object.entries(s.labels)
+              .map(([k, v]) => `${k}=${v}`)
+              .join(",")}:${s.weight}`,
+        )
+        .join(" ")
+    : "all";
+  return `${match} -> ${split}`;
+}
+
+function settings(values: Record<string, unknown>): string {
+  return (
+    Object.entries(values)
+      .filter(([, v]) => v !== undefined)
+      .map(([k, v]) => `${k}=${v}`)
+      .join(" ") || "-"
+  );
+}
+
+/** kubectl's age: 45s, 3m, 5h, 2d. */
+export function age(iso: string, now = Date.now()): string {
+  const s = Math.max(0, Math.floor((now - Date.parse(iso)) / 1000));
+  if (s < 120) return `${s}s`;
+  if (s < 7200) return `${Math.floor(s / 60)}m`;
+  if (s < 172_800) return `${Math.floor(s / 3600)}h`;
+  return `${Math.floor(s / 86_400)}d`;
+}
+
+export function objectRow(o: ConfigObject): string[] {
+  return [
+    o.metadata.name,
+    ...summaryCells(o.kind, o.spec),
+    String(o.metadata.version),
+    age(o.metadata.updatedAt),
+  ];
+}
+
+/** Objects as YAML documents separated by '---', ready for `weft apply -f`. */
+export function toYaml(items: unknown[]): string {
+  return items.map((o) => stringify(o)).join("---\n");
+}

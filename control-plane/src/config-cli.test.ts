@@ -1,0 +1,160 @@
+// The config verbs as a user runs them: real `weft` processes against a real control plane.
+import { execFile } from "node:child_process";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import test from "ava";
+import { packageRoot } from "../../cli/index";
+import { startControlPlane } from "./server";
+
+const root = packageRoot();
+const MESH = join(root, "examples", "hello-mesh", "mesh.yaml");
+
+interface Run {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+function weft(args: string[], env: Record<string, string>, stdin?: string): Promise<Run> {
+  return new Promise((resolve) => {
+    const child = execFile(
+      process.execPath,
+      ["--import", "tsx", join(root, "cli", "main.ts"), ...args],
+      { cwd: root, env: { ...process.env, WEFT_TOKEN: "", ...env }, timeout: 30_000 },
+      (err, stdout, stderr) => {
+        resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr });
+      },
+    );
+    if (stdin !== undefined) child.stdin!.end(stdin);
+  });
+}
+
+async function setup(t: { teardown(fn: () => unknown): void }) {
+  const dir = mkdtempSync(join(tmpdir(), "weft-cfgcli-"));
+  const cp = await startControlPlane({
+    dataDir: join(dir, "data"),
+    grpcPort: 0,
+    httpPort: 0,
+    grpcSocket: join(dir, "cp.sock"),
+    token: "s3cret",
+    log: () => {},
+  });
+  t.teardown(async () => {
+    await cp.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+  const env = { WEFT_CONTROL_PLANE: `http://${cp.httpAddress}`, WEFT_TOKEN: "s3cret" };
+  return { cp, dir, env };
+}
+
+test("apply -f prints what happened to each object; get prints tables and JSON", async (t) => {
+  const { cp, env } = await setup(t);
+  const applied = await weft(["apply", "-f", MESH], env);
+  t.is(applied.code, 0, applied.stderr);
+  t.is(
+    applied.stdout,
+    [
+      "service.weft.dev/back created",
+      "route.weft.dev/back created",
+      "resiliencepolicy.weft.dev/back created",
+      "telemetry.weft.dev/default created",
+      "",
+    ].join("\n"),
+  );
+  t.regex((await weft(["apply", "-f", MESH], env)).stdout, /^route\.weft\.dev\/back unchanged$/m);
+  t.is(cp.registry.getService("back")?.origin, "config");
+
+  const table = await weft(["get", "routes"], env);
+  t.is(table.code, 0, table.stderr);
+  t.regex(table.stdout, /^NAME\s+SERVICE\s+RULES\s+VERSION\s+AGE$/m);
+  t.regex(table.stdout, /^back\s+back\s+.*version=v1:90 version=v2:10\s+2\s+\d+s$/m);
+  t.regex((await weft(["get", "svc"], env)).stdout, /^back\s+8080\/http\s+1\s/m);
+  t.regex((await weft(["get", "rp", "back"], env)).stdout, /maxConn=100/);
+  const json = JSON.parse((await weft(["get", "routes", "-o", "json"], env)).stdout) as Array<{
+    spec: { rules: Array<{ split?: Array<{ weight: number }> }> };
+  }>;
+  t.deepEqual(
+    json[0]!.spec.rules[1]!.split!.map((s) => s.weight),
+    [90, 10],
+  );
+});
+
+test("get -o yaml, edit and apply again; a stale version is refused; history shows both", async (t) => {
+  const { env } = await setup(t);
+  t.is((await weft(["apply", "-f", MESH], env)).code, 0);
+  // get -o yaml, edit, apply: the version in the document guards against lost updates.
+  const yaml = await weft(["get", "route", "back", "-o", "yaml"], env);
+  t.regex(yaml.stdout, /^kind: Route$/m);
+  const edited = yaml.stdout.replace("weight: 90", "weight: 75");
+  const changed = await weft(["apply", "-f", "-"], env, edited);
+  t.is(changed.stdout, "route.weft.dev/back configured\n", changed.stderr);
+  const stale = await weft(["apply", "-f", "-"], env, edited.replace("weight: 75", "weight: 60"));
+  t.is(stale.code, 1);
+  t.regex(stale.stderr, /changed by someone else/);
+
+  const history = await weft(["history", "route", "back"], env);
+  t.regex(history.stdout, /^2\s+created\s/m);
+  t.regex(history.stdout, /^5\s+configured\s.*version=v1:75/m);
+});
+
+test("delete by kind and name, and delete -f", async (t) => {
+  const { cp, env } = await setup(t);
+  t.is((await weft(["apply", "-f", MESH], env)).code, 0);
+
+  t.is((await weft(["delete", "route", "back"], env)).stdout, "route.weft.dev/back deleted\n");
+  const gone = await weft(["get", "route", "back"], env);
+  t.is(gone.code, 1);
+  t.regex(gone.stderr, /not found; list them with 'weft get routes'/);
+  const rest = await weft(["delete", "-f", MESH, "--ignore-not-found"], env);
+  t.is(rest.code, 0, rest.stderr);
+  t.is(cp.config.list("Service").length + cp.config.list("Telemetry").length, 0);
+});
+
+test("an invalid file is refused naming the file, the document and the field; nothing is stored", async (t) => {
+  const { cp, dir, env } = await setup(t);
+  const file = join(dir, "bad.yaml");
+  writeFileSync(
+    file,
+    `apiVersion: weft.dev/v1
+kind: Service
+metadata: {name: ratings}
+spec: {ports: [{port: 9080, protocol: http}]}
+---
+apiVersion: weft.dev/v1
+kind: Route
+metadata: {name: ratings}
+spec:
+  service: ratings
+  rules:
+    - split:
+        - {labels: {version: v1}, weight: 90}
+        - {labels: {version: v2}, weight: 100001}
+`,
+  );
+  const bad = await weft(["apply", "-f", file], env);
+  t.is(bad.code, 1);
+  t.is(
+    bad.stderr.trim(),
+    `weft apply: ${file}: document 2 (Route "ratings"): spec.rules[0].split[1].weight must be an integer from 0 to 100000`,
+  );
+  t.is(cp.config.list("Service").length, 0, "the valid Service before it was not stored either");
+
+  writeFileSync(file, "kind: Service\nmetadata: {name: x\n");
+  const syntax = await weft(["apply", "-f", file], env);
+  t.is(syntax.code, 1);
+  t.regex(syntax.stderr, new RegExp(`${file}: malformed YAML at line \\d+, column \\d+`));
+
+  const kind = await weft(["get", "gateways"], env);
+  t.is(kind.code, 1);
+  t.regex(kind.stderr, /unknown kind "gateways"; use one of service\|services\|svc, route/);
+});
+
+test("the CLI sends the token; without it a change is refused", async (t) => {
+  const { env } = await setup(t);
+  const denied = await weft(["apply", "-f", MESH], { ...env, WEFT_TOKEN: "" });
+  t.is(denied.code, 1);
+  t.regex(denied.stderr, /401|token/);
+  const flag = await weft(["apply", "-f", MESH, "--token", "s3cret"], { ...env, WEFT_TOKEN: "" });
+  t.is(flag.code, 0, flag.stderr);
+});

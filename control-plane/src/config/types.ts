@@ -1,0 +1,167 @@
+// Domain types of the mesh config: the apiVersion/kind documents of proto/weft/v1/config.proto in
+// camelCase. Nothing here knows about protobuf or HTTP; the API and the push generators convert.
+
+export const API_VERSION = "weft.dev/v1";
+
+export type ConfigKind = "Service" | "Route" | "ResiliencePolicy" | "Telemetry";
+
+export interface ConfigMetadata {
+  name: string;
+  labels: Record<string, string>;
+  /** The object's change number: the global config version of its last change. */
+  version: number;
+  /** ISO-8601 times of the first and the last change. */
+  createdAt: string;
+  updatedAt: string;
+}
+
+export interface ConfigObject<S = unknown> {
+  apiVersion: typeof API_VERSION;
+  kind: ConfigKind;
+  metadata: ConfigMetadata;
+  spec: S;
+}
+
+// kind: Service
+export interface ServicePortSpec {
+  name?: string;
+  port: number;
+  /** Default "tcp" when the document leaves it out. */
+  protocol: "http" | "tcp";
+}
+export interface ServiceSpec {
+  ports: ServicePortSpec[];
+}
+
+// kind: Route
+export interface RouteMatch {
+  pathPrefix?: string;
+  pathExact?: string;
+  /** Upper case, e.g. "GET". */
+  method?: string;
+  /** Lower-case header name to exact value. */
+  headers?: Record<string, string>;
+}
+export interface WeightedSubset {
+  labels: Record<string, string>;
+  /** Relative weight, 0..100000; not all weights of a split are 0. */
+  weight: number;
+}
+export interface RetryPolicy {
+  /** Additional attempts after the first; 0 disables retries. */
+  attempts: number;
+  perTryTimeoutMs?: number;
+  retryOnStatus?: number[];
+  retryOnConnectFailure?: boolean;
+  /** Retries as a share of requests, 0..1. */
+  budgetRatio?: number;
+}
+export interface RouteRule {
+  /** Absent: matches every request. */
+  match?: RouteMatch;
+  /** Absent: all endpoints of the service. */
+  split?: WeightedSubset[];
+  /** Absent or 0: the sidecar's default. */
+  timeoutMs?: number;
+  retries?: RetryPolicy;
+}
+export interface RouteSpec {
+  service: string;
+  rules: RouteRule[];
+}
+
+// kind: ResiliencePolicy
+export interface CircuitBreaker {
+  maxConnections?: number;
+  maxPendingRequests?: number;
+  maxRequestsPerConnection?: number;
+}
+export interface OutlierDetection {
+  consecutive5xx?: number;
+  consecutiveConnectFailures?: number;
+  intervalMs?: number;
+  baseEjectionTimeMs?: number;
+  /** 0..1 */
+  maxEjectionRatio?: number;
+}
+export interface ResiliencePolicySpec {
+  service: string;
+  circuitBreaker?: CircuitBreaker;
+  outlierDetection?: OutlierDetection;
+}
+
+// kind: Telemetry ("default" for every sidecar, or one service's own)
+export interface TracingConfig {
+  enabled?: boolean;
+  samplingRatio?: number;
+  /** OTLP endpoint; absent means the control plane. */
+  otlpEndpoint?: string;
+  resourceAttributes?: Record<string, string>;
+}
+export interface LoggingConfig {
+  level?: "debug" | "info" | "warn" | "error";
+  accessLog?: boolean;
+  fields?: string[];
+  samplingRatio?: number;
+  /** "control-plane" (default) or URLs of other sinks. */
+  sinks?: string[];
+}
+export interface TelemetrySpec {
+  service?: string;
+  tracing?: TracingConfig;
+  logging?: LoggingConfig;
+}
+
+export interface SpecByKind {
+  Service: ServiceSpec;
+  Route: RouteSpec;
+  ResiliencePolicy: ResiliencePolicySpec;
+  Telemetry: TelemetrySpec;
+}
+
+/** A validated document as a user sends it: no version unless they want optimistic concurrency. */
+export interface ConfigDocument<S = unknown> {
+  kind: ConfigKind;
+  metadata: { name: string; labels: Record<string, string>; version?: number };
+  spec: S;
+}
+
+export type ChangeType = "created" | "configured" | "deleted";
+
+/** What happened to one document of an apply. */
+export interface ApplyResult {
+  kind: ConfigKind;
+  name: string;
+  action: ChangeType | "unchanged";
+  version: number;
+}
+
+export interface HistoryEntry {
+  kind: ConfigKind;
+  name: string;
+  version: number;
+  change: ChangeType;
+  labels: Record<string, string>;
+  /** The spec as of this version (for "deleted": the spec that was removed). */
+  spec: unknown;
+  at: string;
+}
+
+export interface ConfigChange {
+  kind: ConfigKind;
+  name: string;
+  /** The service the object governs: spec.service, or the name of a Service; absent for the default Telemetry. */
+  service?: string;
+  deleted: boolean;
+}
+
+/** The contract other parts of the control plane (the push) rely on; see docs/INTERFACES.md. */
+export interface ConfigStore {
+  /** Every object of the kind, sorted by name. */
+  list(kind: ConfigKind): ConfigObject[];
+  get(kind: ConfigKind, name: string): ConfigObject | undefined;
+  /** Routes/policies whose spec.service is `service`; telemetry "default" plus the service's own. */
+  forService(kind: ConfigKind, service: string): ConfigObject[];
+  /** Called after every committed change (apply, delete), with what changed. Returns an unsubscribe. */
+  onChange(listener: (change: ConfigChange) => void): () => void;
+}

@@ -1,0 +1,253 @@
+// The Service, Route and ResiliencePolicy specs, checked field by field (config.proto in camelCase).
+// Telemetry is in validate-telemetry.ts; cross-object checks (does the service exist?) are in
+// references.ts, because they need the store and the registry.
+import { isServiceName } from "../registration/validate";
+import { invalid } from "./errors";
+import type {
+  CircuitBreaker,
+  OutlierDetection,
+  ResiliencePolicySpec,
+  RetryPolicy,
+  RouteMatch,
+  RouteRule,
+  RouteSpec,
+  ServicePortSpec,
+  ServiceSpec,
+  WeightedSubset,
+} from "./types";
+import {
+  boolean,
+  compact,
+  durationMs,
+  integer,
+  isAbsent,
+  list,
+  object,
+  oneOf,
+  optionalInteger,
+  optionalString,
+  ratio,
+  string,
+  stringMap,
+} from "./validate-fields";
+
+const MAX_WEIGHT = 100_000;
+const MAX_COUNT = 1_000_000;
+const HTTP_METHODS = [
+  "GET",
+  "HEAD",
+  "POST",
+  "PUT",
+  "DELETE",
+  "PATCH",
+  "OPTIONS",
+  "CONNECT",
+  "TRACE",
+] as const;
+const HEADER_NAME = /^[a-z0-9!#$%&'*+.^_`|~-]+$/;
+
+export function serviceRef(value: unknown, field: string): string {
+  const name = string(value ?? "", field);
+  if (name === "")
+    invalid(field, "the name of a service", `${field} is required: name the service this applies to`);
+  if (!isServiceName(name)) invalid(field, "a service name (letters, digits, '-', '_', '.'; at most 63)");
+  return name;
+}
+
+export function serviceSpec(value: unknown): ServiceSpec {
+  const o = object(value, "spec", ["ports"]);
+  const ports = list(o.ports, "spec.ports").map((p, i) => servicePort(p, `spec.ports[${i}]`));
+  if (ports.length === 0)
+    invalid(
+      "spec.ports",
+      "a list of at least one port",
+      "spec.ports must list at least one port, e.g. [{port: 9080, protocol: http}]",
+    );
+  const seenPorts = new Set<number>();
+  const seenNames = new Set<string>();
+  ports.forEach((p, i) => {
+    if (seenPorts.has(p.port))
+      invalid(
+        `spec.ports[${i}].port`,
+        "unique ports",
+        `spec.ports[${i}].port ${p.port} is listed twice; each port appears once`,
+      );
+    seenPorts.add(p.port);
+    if (p.name !== undefined) {
+      if (seenNames.has(p.name))
+        invalid(
+          `spec.ports[${i}].name`,
+          "unique port names",
+          `spec.ports[${i}].name "${p.name}" is used twice; port names are unique`,
+        );
+      seenNames.add(p.name);
+    }
+  });
+  return { ports };
+}
+
+function servicePort(value: unknown, field: string): ServicePortSpec {
+  const o = object(value, field, ["name", "port", "protocol"]);
+  const name = optionalString(o.name, `${field}.name`);
+  if (name !== undefined && !/^[a-z0-9]([a-z0-9-]{0,13}[a-z0-9])?$/.test(name)) {
+    invalid(`${field}.name`, "lower-case letters, digits and '-', at most 15");
+  }
+  return compact({
+    name,
+    port: integer(o.port, `${field}.port`, 1, 65535),
+    protocol: isAbsent(o.protocol) ? "tcp" : oneOf(o.protocol, `${field}.protocol`, ["http", "tcp"] as const),
+  });
+}
+
+export function routeSpec(value: unknown): RouteSpec {
+  const o = object(value, "spec", ["service", "rules"]);
+  const service = serviceRef(o.service, "spec.service");
+  const rules = list(o.rules, "spec.rules").map((r, i) => routeRule(r, `spec.rules[${i}]`));
+  if (rules.length === 0)
+    invalid(
+      "spec.rules",
+      "a list of at least one rule",
+      "spec.rules must list at least one rule (a rule without match matches every request)",
+    );
+  return { service, rules };
+}
+
+function routeRule(value: unknown, field: string): RouteRule {
+  const o = object(value, field, ["match", "split", "timeoutMs", "retries"]);
+  const split = isAbsent(o.split) ? undefined : weightedSplit(o.split, `${field}.split`);
+  return compact({
+    match: isAbsent(o.match) ? undefined : routeMatch(o.match, `${field}.match`),
+    split: split && split.length > 0 ? split : undefined,
+    timeoutMs: durationMs(o.timeoutMs, `${field}.timeoutMs`),
+    retries: isAbsent(o.retries) ? undefined : retryPolicy(o.retries, `${field}.retries`),
+  });
+}
+
+function routeMatch(value: unknown, field: string): RouteMatch {
+  const o = object(value, field, ["pathPrefix", "pathExact", "method", "headers"]);
+  const pathPrefix = optionalString(o.pathPrefix, `${field}.pathPrefix`);
+  const pathExact = optionalString(o.pathExact, `${field}.pathExact`);
+  if (pathPrefix !== undefined && !pathPrefix.startsWith("/"))
+    invalid(`${field}.pathPrefix`, "a path starting with '/'");
+  if (pathExact !== undefined && !pathExact.startsWith("/"))
+    invalid(`${field}.pathExact`, "a path starting with '/'");
+  if (pathPrefix !== undefined && pathExact !== undefined) {
+    invalid(
+      `${field}.pathExact`,
+      "only one of pathPrefix and pathExact",
+      `${field} sets both pathPrefix and pathExact; use one`,
+    );
+  }
+  const method = isAbsent(o.method) ? undefined : oneOf(o.method, `${field}.method`, HTTP_METHODS);
+  const headers = stringMap(o.headers, `${field}.headers`, HEADER_NAME, "a lower-case HTTP header name");
+  return compact({ pathPrefix, pathExact, method, headers });
+}
+
+function weightedSplit(value: unknown, field: string): WeightedSubset[] {
+  const subsets = list(value, field).map((s, i): WeightedSubset => {
+    const f = `${field}[${i}]`;
+    const o = object(s, f, ["labels", "weight"]);
+    const labels = stringMap(o.labels, `${f}.labels`) ?? {};
+    if (Object.keys(labels).length === 0)
+      invalid(
+        `${f}.labels`,
+        "at least one label",
+        `${f}.labels must select the subset with at least one label, e.g. {version: v2}`,
+      );
+    return { labels, weight: integer(o.weight, `${f}.weight`, 0, MAX_WEIGHT) };
+  });
+  const keys = subsets.map((s) => JSON.stringify(Object.entries(s.labels).sort()));
+  keys.forEach((k, i) => {
+    if (keys.indexOf(k) !== i)
+      invalid(
+        `${field}[${i}].labels`,
+        "a subset not already in the split",
+        `${field}[${i}].labels select the same subset as ${field}[${keys.indexOf(k)}]; merge them`,
+      );
+  });
+  if (subsets.length > 0 && subsets.every((s) => s.weight === 0)) {
+    invalid(
+      `${field}`,
+      "at least one weight above 0",
+      `${field} weights are all 0; give at least one subset a weight above 0`,
+    );
+  }
+  return subsets;
+}
+
+function retryPolicy(value: unknown, field: string): RetryPolicy {
+  const o = object(value, field, [
+    "attempts",
+    "perTryTimeoutMs",
+    "retryOnStatus",
+    "retryOnConnectFailure",
+    "budgetRatio",
+  ]);
+  const statuses = isAbsent(o.retryOnStatus)
+    ? undefined
+    : list(o.retryOnStatus, `${field}.retryOnStatus`).map((s, i) =>
+        integer(s, `${field}.retryOnStatus[${i}]`, 100, 599),
+      );
+  return compact({
+    attempts: integer(o.attempts ?? 0, `${field}.attempts`, 0, 10),
+    perTryTimeoutMs: durationMs(o.perTryTimeoutMs, `${field}.perTryTimeoutMs`),
+    retryOnStatus: statuses,
+    retryOnConnectFailure: boolean(o.retryOnConnectFailure, `${field}.retryOnConnectFailure`),
+    budgetRatio: ratio(o.budgetRatio, `${field}.budgetRatio`),
+  });
+}
+
+export function resiliencePolicySpec(value: unknown): ResiliencePolicySpec {
+  const o = object(value, "spec", ["service", "circuitBreaker", "outlierDetection"]);
+  const service = serviceRef(o.service, "spec.service");
+  const circuitBreaker = isAbsent(o.circuitBreaker)
+    ? undefined
+    : breaker(o.circuitBreaker, "spec.circuitBreaker");
+  const outlierDetection = isAbsent(o.outlierDetection)
+    ? undefined
+    : outliers(o.outlierDetection, "spec.outlierDetection");
+  if (!circuitBreaker && !outlierDetection)
+    invalid(
+      "spec",
+      "circuitBreaker or outlierDetection",
+      "spec sets neither circuitBreaker nor outlierDetection; set at least one",
+    );
+  return compact({ service, circuitBreaker, outlierDetection });
+}
+
+function breaker(value: unknown, field: string): CircuitBreaker {
+  const o = object(value, field, ["maxConnections", "maxPendingRequests", "maxRequestsPerConnection"]);
+  return compact({
+    maxConnections: optionalInteger(o.maxConnections, `${field}.maxConnections`, 0, MAX_COUNT),
+    maxPendingRequests: optionalInteger(o.maxPendingRequests, `${field}.maxPendingRequests`, 0, MAX_COUNT),
+    maxRequestsPerConnection: optionalInteger(
+      o.maxRequestsPerConnection,
+      `${field}.maxRequestsPerConnection`,
+      0,
+      MAX_COUNT,
+    ),
+  });
+}
+
+function outliers(value: unknown, field: string): OutlierDetection {
+  const known = [
+    "consecutive5xx",
+    "consecutiveConnectFailures",
+    "intervalMs",
+    "baseEjectionTimeMs",
+    "maxEjectionRatio",
+  ];
+  const o = object(value, field, known);
+  return compact({
+    consecutive5xx: optionalInteger(o.consecutive5xx, `${field}.consecutive5xx`, 0, 1000),
+    consecutiveConnectFailures: optionalInteger(
+      o.consecutiveConnectFailures,
+      `${field}.consecutiveConnectFailures`,
+      0,
+      1000,
+    ),
+    intervalMs: durationMs(o.intervalMs, `${field}.intervalMs`),
+    baseEjectionTimeMs: durationMs(o.baseEjectionTimeMs, `${field}.baseEjectionTimeMs`),
+    maxEjectionRatio: ratio(o.maxEjectionRatio, `${field}.maxEjectionRatio`),
+  });
+}

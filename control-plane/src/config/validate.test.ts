@@ -1,0 +1,255 @@
+// Every rejected document names the field and what is allowed; valid ones come back normalized.
+import test from "ava";
+import { ConfigValidationError } from "./errors";
+import { validateDocument, validateDocuments } from "./validate";
+
+const route = (spec: Record<string, unknown>) => ({
+  apiVersion: "weft.dev/v1",
+  kind: "Route",
+  metadata: { name: "reviews" },
+  spec: { service: "reviews", ...spec },
+});
+const split = (weights: unknown[]) =>
+  route({ rules: [{ split: weights.map((w, i) => ({ labels: { version: `v${i + 1}` }, weight: w })) }] });
+
+const cases: Array<[string, unknown, string, RegExp]> = [
+  ["apiVersion", { ...route({ rules: [{}] }), apiVersion: "v1" }, "apiVersion", /must be weft\.dev\/v1/],
+  [
+    "kind",
+    { ...route({ rules: [{}] }), kind: "Gateway" },
+    "kind",
+    /kind must be one of Service, Route, ResiliencePolicy, Telemetry/,
+  ],
+  [
+    "unknown top field",
+    { ...route({ rules: [{}] }), status: {} },
+    "status",
+    /not a known field; allowed here: apiVersion, kind, metadata, spec/,
+  ],
+  [
+    "name not a DNS label",
+    { ...route({ rules: [{}] }), metadata: { name: "Reviews_1" } },
+    "metadata.name",
+    /DNS label/,
+  ],
+  [
+    "missing metadata",
+    { apiVersion: "weft.dev/v1", kind: "Service", spec: { ports: [{ port: 1 }] } },
+    "metadata",
+    /metadata is required/,
+  ],
+  [
+    "weight too big",
+    split([90, 100001]),
+    "spec.rules[0].split[1].weight",
+    /spec\.rules\[0\]\.split\[1\]\.weight must be an integer from 0 to 100000/,
+  ],
+  ["weight not integer", split([1.5, 2]), "spec.rules[0].split[0].weight", /integer/],
+  ["all weights zero", split([0, 0]), "spec.rules[0].split", /all 0/],
+  [
+    "unknown rule field",
+    route({ rules: [{ timeout: 5 }] }),
+    "spec.rules[0].timeout",
+    /allowed here: match, split, timeoutMs, retries/,
+  ],
+  [
+    "timeout over an hour",
+    route({ rules: [{ timeoutMs: 3_600_001 }] }),
+    "spec.rules[0].timeoutMs",
+    /from 0 to 3600000/,
+  ],
+  [
+    "budget ratio",
+    route({ rules: [{ retries: { attempts: 2, budgetRatio: 1.5 } }] }),
+    "spec.rules[0].retries.budgetRatio",
+    /from 0 to 1/,
+  ],
+  [
+    "retry status",
+    route({ rules: [{ retries: { attempts: 2, retryOnStatus: [503, 99] } }] }),
+    "spec.rules[0].retries.retryOnStatus[1]",
+    /100 to 599/,
+  ],
+  [
+    "method",
+    route({ rules: [{ match: { method: "get" } }] }),
+    "spec.rules[0].match.method",
+    /one of GET, HEAD/,
+  ],
+  [
+    "path",
+    route({ rules: [{ match: { pathPrefix: "api" } }] }),
+    "spec.rules[0].match.pathPrefix",
+    /starting with '\/'/,
+  ],
+  [
+    "header name",
+    route({ rules: [{ match: { headers: { "X-User": "a" } } }] }),
+    "spec.rules[0].match.headers.X-User",
+    /lower-case/,
+  ],
+  ["no rules", route({ rules: [] }), "spec.rules", /at least one rule/],
+  [
+    "route without service",
+    { ...route({ rules: [{}] }), spec: { rules: [{}] } },
+    "spec.service",
+    /spec\.service is required/,
+  ],
+  [
+    "duplicate port",
+    {
+      apiVersion: "weft.dev/v1",
+      kind: "Service",
+      metadata: { name: "a" },
+      spec: { ports: [{ port: 80 }, { port: 80, protocol: "http" }] },
+    },
+    "spec.ports[1].port",
+    /listed twice/,
+  ],
+  [
+    "protocol",
+    {
+      apiVersion: "weft.dev/v1",
+      kind: "Service",
+      metadata: { name: "a" },
+      spec: { ports: [{ port: 80, protocol: "udp" }] },
+    },
+    "spec.ports[0].protocol",
+    /one of http, tcp/,
+  ],
+  [
+    "port range",
+    {
+      apiVersion: "weft.dev/v1",
+      kind: "Service",
+      metadata: { name: "a" },
+      spec: { ports: [{ port: 70000 }] },
+    },
+    "spec.ports[0].port",
+    /from 1 to 65535/,
+  ],
+  [
+    "ejection ratio",
+    {
+      apiVersion: "weft.dev/v1",
+      kind: "ResiliencePolicy",
+      metadata: { name: "p" },
+      spec: { service: "a", outlierDetection: { maxEjectionRatio: 2 } },
+    },
+    "spec.outlierDetection.maxEjectionRatio",
+    /from 0 to 1/,
+  ],
+  [
+    "ejection time",
+    {
+      apiVersion: "weft.dev/v1",
+      kind: "ResiliencePolicy",
+      metadata: { name: "p" },
+      spec: { service: "a", outlierDetection: { baseEjectionTimeMs: 7_200_000 } },
+    },
+    "spec.outlierDetection.baseEjectionTimeMs",
+    /3600000/,
+  ],
+  [
+    "default telemetry with service",
+    { apiVersion: "weft.dev/v1", kind: "Telemetry", metadata: { name: "default" }, spec: { service: "a" } },
+    "spec.service",
+    /must be empty on the Telemetry named "default"/,
+  ],
+  [
+    "log level",
+    {
+      apiVersion: "weft.dev/v1",
+      kind: "Telemetry",
+      metadata: { name: "default" },
+      spec: { logging: { level: "trace" } },
+    },
+    "spec.logging.level",
+    /one of debug, info, warn, error/,
+  ],
+  [
+    "sampling ratio",
+    {
+      apiVersion: "weft.dev/v1",
+      kind: "Telemetry",
+      metadata: { name: "default" },
+      spec: { tracing: { samplingRatio: -0.1 } },
+    },
+    "spec.tracing.samplingRatio",
+    /from 0 to 1/,
+  ],
+  [
+    "label value not a string",
+    { ...route({ rules: [{}] }), metadata: { name: "r", labels: { v: 2 } } },
+    "metadata.labels.v",
+    /must be a string/,
+  ],
+];
+
+for (const [title, doc, field, message] of cases) {
+  test(`rejects: ${title}`, (t) => {
+    const err = t.throws(() => validateDocument(doc), { instanceOf: ConfigValidationError });
+    t.is(err.field, field);
+    t.regex(err.message, message);
+    t.truthy(err.allowed, "says what is allowed");
+  });
+}
+
+test("a valid route comes back with defaults applied and nothing extra", (t) => {
+  const doc = validateDocument(
+    route({
+      rules: [
+        {
+          match: { pathPrefix: "/api", headers: { "x-user": "jason" } },
+          split: [
+            { labels: { version: "v1" }, weight: 90 },
+            { labels: { version: "v2" }, weight: 10 },
+          ],
+          timeoutMs: 2000,
+          retries: { attempts: 2, retryOnStatus: [503] },
+        },
+      ],
+    }),
+  );
+  t.deepEqual(doc, {
+    kind: "Route",
+    metadata: { name: "reviews", labels: {} },
+    spec: {
+      service: "reviews",
+      rules: [
+        {
+          match: { pathPrefix: "/api", headers: { "x-user": "jason" } },
+          split: [
+            { labels: { version: "v1" }, weight: 90 },
+            { labels: { version: "v2" }, weight: 10 },
+          ],
+          timeoutMs: 2000,
+          retries: { attempts: 2, retryOnStatus: [503] },
+        },
+      ],
+    },
+  });
+});
+
+test("a service port without protocol is tcp; output-only metadata is accepted", (t) => {
+  const doc = validateDocument({
+    apiVersion: "weft.dev/v1",
+    kind: "Service",
+    metadata: { name: "db", version: 3, createdAt: "x", updatedAt: "y" },
+    spec: { ports: [{ port: 5432 }] },
+  });
+  t.deepEqual(doc, {
+    kind: "Service",
+    metadata: { name: "db", labels: {}, version: 3 },
+    spec: { ports: [{ port: 5432, protocol: "tcp" }] },
+  });
+});
+
+test("a list names the index of the bad document and rejects duplicates", (t) => {
+  const good = route({ rules: [{}] });
+  const err = t.throws(() => validateDocuments([good, split([0, 0])]), { instanceOf: ConfigValidationError });
+  t.is(err.document, 1);
+  const dup = t.throws(() => validateDocuments([good, good]), { instanceOf: ConfigValidationError });
+  t.is(dup.document, 1);
+  t.regex(dup.message, /appears twice/);
+});
