@@ -26,6 +26,8 @@ export interface SidecarSeams {
   listenHost?: string;
   /** Where inbound traffic is delivered. Default 127.0.0.1. */
   appHost?: string;
+  /** How long a first connection to a service waits for its endpoints. Default 5000 ms. */
+  endpointsWaitMs?: number;
 }
 
 export interface RunningSidecar {
@@ -62,6 +64,8 @@ export async function startSidecar(
     ownPorts,
     appHost: seams.appHost,
     log,
+    want: (service) => discovery.want(service),
+    endpointsWaitMs: seams.endpointsWaitMs ?? 5000,
     track(socket) {
       sockets.add(socket);
       socket.once("close", () => sockets.delete(socket));
@@ -124,6 +128,7 @@ export async function startSidecar(
             workload: options.workload,
             controlPlane: options.controlPlane,
             streamConnects: discovery.connects,
+            subscribedServices: discovery.wantedServices(),
           }),
           quit: () => void drain().then(() => process.kill(process.pid, "SIGTERM")),
         }),
@@ -134,6 +139,7 @@ export async function startSidecar(
       store,
       upstream: options.upstreamDns,
       searchDomains: options.dnsSearch,
+      onServiceName: (service) => discovery.want(service),
     });
     // Loopback only: iptables REDIRECTs the app's DNS (nat OUTPUT) to 127.0.0.1, and a UDP reply
     // must leave from that address for conntrack to turn it back into the server the app asked.

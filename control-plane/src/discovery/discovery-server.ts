@@ -1,185 +1,276 @@
-// The config push, modelled on xDS state-of-the-world: per stream and per type a subscription, a
-// version and a nonce; ACKs and NACKs are matched to the nonce they answer; registry changes are
-// merged for `debounceMs` and then pushed to every stream whose resources really changed.
+// The config push, modelled on xDS (Istio's pilot/pkg/xds): per stream and per type a
+// subscription (wildcard, or by service name), a version and a nonce; ACKs and NACKs are matched to
+// the nonce they answer. Registry and config changes are debounced, regenerated once into the
+// resource cache, and each changed resource goes only to the streams subscribed to it, as an
+// incremental response. A stream whose transport buffer is full is skipped; its work stays merged
+// in its pending set and is written when it drains, so it never delays the others.
 import type { ServiceRegistry } from "../registry/types";
-import { type ProxyStatus, ProxyStatusBoard } from "./proxy-status";
-import { buildSnapshot, type Snapshot } from "./snapshot";
-import { isResourceType, type ParsedDiscoveryRequest, type PushResource, type ResourceType } from "./wire";
-
-export interface DiscoveryResponseOut {
-  typeUrl: ResourceType;
-  versionInfo: string;
-  nonce: string;
-  resources: PushResource[];
-}
+import type { ConfigSource } from "./config-source";
+import { Debouncer } from "./debouncer";
+import { KIND_TYPE, PolicyGenerator, RoutesGenerator, TelemetryGenerator } from "./gen-config";
+import { EndpointsGenerator } from "./gen-endpoints";
+import { ServiceGenerator } from "./gen-services";
+import type { Generator } from "./generator";
+import { type ProxyStatus, proxyStatus } from "./proxy-status";
+import { type ChangedNames, ResourceCache } from "./resource-cache";
+import { StreamState } from "./stream";
+import {
+  type DiscoveryResponseOut,
+  isResourceType,
+  type ParsedDiscoveryRequest,
+  RESOURCE_TYPES,
+  type ResourceType,
+} from "./wire";
 
 export interface DiscoveryServerOptions {
-  /** How long registry changes are merged before a push. Default 50 (the contract says ≤ 100 ms). */
+  /** Quiet time that ends a burst of changes. Default 50 ms. */
   debounceMs?: number;
+  /** Longest a change waits while a burst goes on. Default 500 ms. */
+  maxDebounceMs?: number;
+  /** Routes, policies and telemetry. Default: none (only registry types are pushed). */
+  config?: ConfigSource;
   /** Where NACKs and protocol problems are reported. Default: console.error. */
   log?: (message: string) => void;
 }
 
-interface Subscription {
-  /** undefined: every resource of the type. */
-  names?: Set<string>;
-  /** name@version of what was last sent, to skip pushes that change nothing for this stream. */
-  sentKey?: string;
-  sentNonce: string;
-}
-
-/** One sidecar's stream. The transport calls `handle` per request and `close` when the stream ends. */
+/** One sidecar's stream, as the transport sees it. */
 export interface DiscoveryConnection {
   handle(request: ParsedDiscoveryRequest): void;
+  /** The transport's write buffer drained: pending updates may go out. */
+  drained(): void;
   close(): void;
 }
 
 export class DiscoveryServer {
-  readonly proxies = new ProxyStatusBoard();
   private readonly streams = new Map<number, StreamState>();
-  private readonly debounceMs: number;
+  /** type → name → streams subscribed by name; and type → wildcard streams. */
+  private readonly byName = new Map<ResourceType, Map<string, Set<StreamState>>>();
+  private readonly wildcard = new Map<ResourceType, Set<StreamState>>();
+  private readonly cache: ResourceCache;
+  private readonly debouncer: Debouncer;
   private readonly log: (message: string) => void;
-  private readonly unsubscribe: () => void;
+  private readonly unsubscribe: Array<() => void> = [];
+  private pendingNames = new Set<string>();
+  private pendingTypes = new Set<ResourceType>();
   private nextStream = 1;
   private nonceCounter = 0;
-  private timer?: NodeJS.Timeout;
-  private cached?: Snapshot;
+  private readonly nonce = () => (++this.nonceCounter).toString(36);
+  /** Pushes done (cache refreshes that changed something); for tests and the bench. */
+  pushes = 0;
 
-  constructor(
-    private readonly registry: ServiceRegistry,
-    options: DiscoveryServerOptions = {},
-  ) {
-    this.debounceMs = options.debounceMs ?? 50;
+  constructor(registry: ServiceRegistry, options: DiscoveryServerOptions = {}) {
     this.log = options.log ?? ((m) => console.error(m));
-    this.unsubscribe = registry.onChange(() => this.schedulePush());
+    const generators: Generator[] = [new ServiceGenerator(registry), new EndpointsGenerator(registry)];
+    if (options.config) {
+      const config = options.config;
+      generators.push(
+        new RoutesGenerator(config),
+        new PolicyGenerator(config),
+        new TelemetryGenerator(config),
+      );
+      this.unsubscribe.push(
+        config.onChange((change) => {
+          const type = KIND_TYPE[change.kind];
+          if (type) this.pendingTypes.add(type);
+          this.debouncer.poke();
+        }),
+      );
+    }
+    for (const type of RESOURCE_TYPES) {
+      this.byName.set(type, new Map());
+      this.wildcard.set(type, new Set());
+    }
+    this.cache = new ResourceCache(generators);
+    this.debouncer = new Debouncer(options.debounceMs ?? 50, options.maxDebounceMs ?? 500, () => this.push());
+    this.unsubscribe.push(
+      registry.onChange((change) => {
+        for (const name of change.services) this.pendingNames.add(name);
+        this.debouncer.poke();
+      }),
+    );
   }
 
-  connect(send: (response: DiscoveryResponseOut) => void): DiscoveryConnection {
-    const id = this.nextStream++;
-    const status = this.proxies.open(id);
-    const state: StreamState = { id, status, send, subs: new Map() };
-    this.streams.set(id, state);
+  connect(send: (response: DiscoveryResponseOut) => boolean): DiscoveryConnection {
+    const state = new StreamState(this.nextStream++, send);
+    this.streams.set(state.id, state);
     return {
       handle: (request) => this.handle(state, request),
+      drained: () => {
+        state.blocked = false;
+        this.flush(state);
+      },
       close: () => {
-        this.streams.delete(id);
-        this.proxies.close(id);
+        this.streams.delete(state.id);
+        for (const type of state.subs.keys()) this.unindex(state, type);
       },
     };
   }
 
   /** Stops pushing; open streams are ended by the transport. */
   close(): void {
-    this.unsubscribe();
-    if (this.timer) clearTimeout(this.timer);
-    this.timer = undefined;
+    for (const u of this.unsubscribe) u();
+    this.debouncer.stop();
     this.streams.clear();
   }
 
-  /** Proxies as GET /api/v1/proxies shows them. */
-  listProxies(): ProxyStatus[] {
-    return this.proxies.list();
+  /** Connected sidecars as GET /api/v1/proxies and `weft proxy-status` show them. */
+  listProxies(now = Date.now()): ProxyStatus[] {
+    return [...this.streams.values()]
+      .map((s) => proxyStatus(s, now))
+      .sort((a, b) => (a.nodeId < b.nodeId ? -1 : a.nodeId > b.nodeId ? 1 : a.stream - b.stream));
   }
 
   private handle(state: StreamState, request: ParsedDiscoveryRequest): void {
-    if (request.node?.id) {
-      Object.assign(state.status, {
-        nodeId: request.node.id,
-        workload: request.node.workload,
-        service: request.node.service,
-        address: request.node.address,
-      });
-    }
-    const typeUrl = request.typeUrl;
-    if (!isResourceType(typeUrl)) {
-      this.log(`config stream ${label(state)}: ignoring request for unknown type "${typeUrl}"`);
+    if (request.node?.id) state.node = { ...request.node };
+    const type = request.typeUrl;
+    if (!isResourceType(type)) {
+      this.log(`config stream ${state.label}: ignoring request for unknown type "${type}"`);
       return;
     }
-    const names = request.resourceNames.length > 0 ? new Set(request.resourceNames) : undefined;
-    const sub = state.subs.get(typeUrl);
+    let sub = state.subs.get(type);
     if (!sub || request.responseNonce === "") {
-      // A new subscription (or a sidecar asking again from scratch): always answer.
-      state.subs.set(typeUrl, { names, sentNonce: "" });
-      this.push(state, typeUrl, this.snapshot(), true);
+      // A new subscription, or a sidecar (re)starting one: a whole, consistent snapshot right away.
+      // Changes still in the debounce window are pushed first, so the snapshot is current (and the
+      // other streams get those changes now rather than a little later).
+      if (this.pendingNames.size > 0 || this.pendingTypes.size > 0) {
+        this.debouncer.stop();
+        this.push();
+      }
+      if (sub) this.unindex(state, type);
+      const previous = sub;
+      sub = state.subscribe(type, request.resourceNames);
+      if (previous) Object.assign(sub, { acks: previous.acks, nacks: previous.nacks });
+      this.index(state, type);
+      this.flush(state);
       return;
     }
-    // A request answering an older response is stale: a newer one is already on its way (xDS).
-    if (request.responseNonce !== sub.sentNonce) return;
-    const typeStatus = this.proxies.type(state.id, typeUrl);
-    if (request.error) {
-      typeStatus.nacks++;
-      typeStatus.lastError = {
-        message: request.error.message,
-        nonce: request.responseNonce,
-        at: new Date().toISOString(),
-      };
-      this.log(
-        `config stream ${label(state)}: NACK of ${typeUrl} nonce ${request.responseNonce}: ${request.error.message}; it keeps version "${request.versionInfo}"`,
-      );
-    } else {
-      typeStatus.acks++;
-      typeStatus.ackedVersion = request.versionInfo;
-      typeStatus.lastError = undefined;
-    }
-    if (!sameNames(sub.names, names)) {
-      sub.names = names;
-      this.push(state, typeUrl, this.snapshot(), false);
-    }
-  }
-
-  private schedulePush(): void {
-    this.cached = undefined;
-    if (this.timer) return;
-    this.timer = setTimeout(() => {
-      this.timer = undefined;
-      const snapshot = this.snapshot();
-      for (const state of this.streams.values()) {
-        for (const typeUrl of state.subs.keys()) this.push(state, typeUrl, snapshot, false);
+    if (request.responseNonce === sub.lastNonce) {
+      if (request.error) {
+        sub.nacks++;
+        sub.lastError = {
+          message: request.error.message,
+          nonce: request.responseNonce,
+          version: sub.sentVersion,
+          at: new Date().toISOString(),
+        };
+        sub.resyncOnNext = true;
+        this.log(
+          `config stream ${state.label}: NACK of ${type} version ${sub.sentVersion} (nonce ${request.responseNonce}): ${request.error.message}; it keeps version "${request.versionInfo}"`,
+        );
+      } else {
+        sub.acks++;
+        sub.ackedVersion = request.versionInfo;
+        sub.ackedNonce = request.responseNonce;
+        sub.ackedAt = Date.now();
+        sub.lastError = undefined;
       }
-    }, this.debounceMs);
+    }
+    // An older nonce only means a newer response is on its way; its names still count (as in xDS,
+    // every request carries the whole set), so a subscription change is never lost to a race.
+    this.resubscribe(state, type, request.resourceNames);
   }
 
-  private snapshot(): Snapshot {
-    if (!this.cached || this.cached.index !== this.registry.index())
-      this.cached = buildSnapshot(this.registry);
-    return this.cached;
+  /** A later request for a type replaces its set of names; added names are sent, dropped ones removed. */
+  private resubscribe(state: StreamState, type: ResourceType, names: string[]): void {
+    const sub = state.subs.get(type)!;
+    const wildcard = names.length === 0;
+    if (wildcard && sub.wildcard) return;
+    const next = new Set(names);
+    if (!wildcard && !sub.wildcard && next.size === sub.names.size && names.every((n) => sub.names.has(n)))
+      return;
+    this.unindex(state, type);
+    if (wildcard !== sub.wildcard) sub.full = true;
+    for (const n of sub.names) if (!next.has(n)) sub.dirty.add(n);
+    for (const n of next) if (!sub.names.has(n)) sub.dirty.add(n);
+    sub.wildcard = wildcard;
+    sub.names = next;
+    this.index(state, type);
+    this.flush(state);
   }
 
-  private push(state: StreamState, typeUrl: ResourceType, snapshot: Snapshot, force: boolean): void {
-    const sub = state.subs.get(typeUrl);
-    if (!sub) return;
-    const names = sub.names;
-    const resources = snapshot.resources[typeUrl].filter((r) => !names || names.has(r.name));
-    const key = resources.map((r) => `${r.name}@${r.version}`).join(",");
-    if (!force && key === sub.sentKey) return;
-    const nonce = String(++this.nonceCounter);
-    const versionInfo = String(snapshot.index);
-    sub.sentKey = key;
-    sub.sentNonce = nonce;
-    const typeStatus = this.proxies.type(state.id, typeUrl);
-    typeStatus.sentVersion = versionInfo;
-    typeStatus.lastNonce = nonce;
-    try {
-      state.send({ typeUrl, versionInfo, nonce, resources });
-    } catch (err) {
-      // A stream that broke mid-write is cleaned up by its transport; the others still get pushed.
-      this.log(`config stream ${label(state)}: push failed: ${(err as Error).message}`);
+  private index(state: StreamState, type: ResourceType): void {
+    const sub = state.subs.get(type)!;
+    if (sub.wildcard) {
+      this.wildcard.get(type)!.add(state);
+      return;
+    }
+    const byName = this.byName.get(type)!;
+    for (const name of sub.names) {
+      const set = byName.get(name) ?? new Set<StreamState>();
+      byName.set(name, set);
+      set.add(state);
     }
   }
-}
 
-interface StreamState {
-  id: number;
-  status: ProxyStatus;
-  send: (response: DiscoveryResponseOut) => void;
-  subs: Map<ResourceType, Subscription>;
-}
+  private unindex(state: StreamState, type: ResourceType): void {
+    const sub = state.subs.get(type);
+    if (!sub) return;
+    this.wildcard.get(type)!.delete(state);
+    const byName = this.byName.get(type)!;
+    for (const name of sub.names) {
+      const set = byName.get(name);
+      set?.delete(state);
+      if (set?.size === 0) byName.delete(name);
+    }
+  }
 
-function label(state: StreamState): string {
-  return state.status.nodeId ? `"${state.status.nodeId}"` : `#${state.id}`;
-}
+  /** The debounced push: regenerate once, then hand each changed name to its subscribers. */
+  private push(): void {
+    const names = this.pendingNames;
+    const types = this.pendingTypes;
+    this.pendingNames = new Set();
+    this.pendingTypes = new Set();
+    let changed: ChangedNames;
+    try {
+      changed = this.cache.refresh({ all: types, names });
+    } catch (err) {
+      // A failing generator must not stop the loop: report it and try again with the next change.
+      this.log(`config push: cannot build resources: ${(err as Error).message}`);
+      return;
+    }
+    if (changed.size === 0) return;
+    this.pushes++;
+    const touched = new Set<StreamState>();
+    for (const [type, list] of changed) {
+      const byName = this.byName.get(type)!;
+      for (const stream of this.wildcard.get(type)!) {
+        const sub = stream.subs.get(type)!;
+        for (const name of list) sub.dirty.add(name);
+        touched.add(stream);
+      }
+      for (const name of list) {
+        for (const stream of byName.get(name) ?? []) {
+          stream.subs.get(type)!.dirty.add(name);
+          touched.add(stream);
+        }
+      }
+    }
+    for (const stream of touched) this.flush(stream);
+  }
 
-function sameNames(a: Set<string> | undefined, b: Set<string> | undefined): boolean {
-  if (!a || !b) return a === b;
-  return a.size === b.size && [...a].every((n) => b.has(n));
+  /** Writes what is pending for one stream, types in make-before-break order, unless it is blocked. */
+  private flush(state: StreamState): void {
+    if (state.blocked || !this.streams.has(state.id)) return;
+    for (const type of RESOURCE_TYPES) {
+      const sub = state.subs.get(type);
+      if (sub?.resyncOnNext && sub.dirty.size > 0) {
+        sub.full = true;
+        sub.resyncOnNext = false;
+      }
+      const response = state.nextResponse(type, this.cache, this.nonce);
+      if (!response) continue;
+      let writable: boolean;
+      try {
+        writable = state.send(response);
+      } catch (err) {
+        // A stream that broke mid-write is cleaned up by its transport; the others still get pushed.
+        this.log(`config stream ${state.label}: push failed: ${(err as Error).message}`);
+        return;
+      }
+      if (!writable) {
+        state.blocked = true;
+        return;
+      }
+    }
+  }
 }

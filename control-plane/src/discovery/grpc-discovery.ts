@@ -1,32 +1,23 @@
-// ConfigDiscovery.StreamConfig over gRPC: adapts a bidi call to a DiscoveryServer connection.
-import type {
-  ConfigDiscoveryHandlers,
-  DiscoveryRequest__Output,
-  DiscoveryResponse,
-} from "../../../proto/index";
+// ConfigDiscovery.StreamConfig over gRPC: adapts a bidi call to a DiscoveryServer connection, with
+// the call's write buffer as backpressure (write() false → wait for "drain").
+import type { ConfigDiscoveryHandlers, DiscoveryRequest__Output } from "../../../proto/index";
 import type { DiscoveryServer } from "./discovery-server";
-import { parseDiscoveryRequest } from "./wire";
+import { parseDiscoveryRequest, toWireResponse } from "./wire";
 
 export function configDiscoveryHandlers(server: DiscoveryServer): ConfigDiscoveryHandlers {
   return {
     StreamConfig(call) {
-      const connection = server.connect((response) => {
-        const wire: DiscoveryResponse = {
-          type_url: response.typeUrl,
-          version_info: response.versionInfo,
-          nonce: response.nonce,
-          resources: response.resources.map((r) => r.wire),
-          removed_resources: [],
-          incremental: false,
-        };
-        call.write(wire);
-      });
       let closed = false;
+      const connection = server.connect((response) => {
+        if (closed) return true;
+        return call.write(toWireResponse(response));
+      });
       const close = () => {
         if (closed) return;
         closed = true;
         connection.close();
       };
+      call.on("drain", () => connection.drained());
       call.on("data", (request: DiscoveryRequest__Output) =>
         connection.handle(parseDiscoveryRequest(request)),
       );

@@ -1,17 +1,37 @@
-// What the control plane knows about each connected sidecar's config: per type, what was sent,
-// what was accepted, and the last rejection. Served as GET /api/v1/proxies.
+// What the control plane knows about each connected sidecar's config, per type: what was sent and
+// when, what was accepted, the last rejection, and one word for it, as `istioctl proxy-status`:
+//   SYNCED    the sidecar ACKed the last response and nothing newer is waiting for it
+//   SENT      the last response is on its way (not ACKed yet, for at most STALE_AFTER_MS)
+//   STALE     not ACKed for longer than STALE_AFTER_MS, or a newer version is waiting to be sent
+//   REJECTED  the sidecar NACKed a response (reason in `reason`); it keeps its last good config
+//   NOT SENT  nothing of this type was sent (not subscribed, or nothing to send yet)
+// Served as GET /api/v1/proxies.
+import type { StreamState } from "./stream";
+
+export const STALE_AFTER_MS = 5000;
+
+export type SyncStatus = "SYNCED" | "SENT" | "STALE" | "REJECTED" | "NOT SENT";
 
 export interface TypeStatus {
+  status: SyncStatus;
+  /** Why: the NACK message for REJECTED, what is late for STALE. */
+  reason?: string;
+  /** "*" for every resource of the type, else the service names subscribed to. */
+  subscribed: string[] | "*";
+  /** Resources the sidecar holds of this type (as sent). */
+  resources: number;
   /** version_info of the last response sent ("" before the first). */
   sentVersion: string;
   /** Nonce of the last response sent. */
   lastNonce: string;
+  sentAt?: string;
   /** The version the sidecar last ACKed ("" until it does). */
   ackedVersion: string;
+  ackedAt?: string;
   acks: number;
   nacks: number;
   /** Why the sidecar last rejected a response, with that response's nonce; cleared by a later ACK. */
-  lastError?: { message: string; nonce: string; at: string };
+  lastError?: { message: string; nonce: string; version: string; at: string };
 }
 
 export interface ProxyStatus {
@@ -22,42 +42,57 @@ export interface ProxyStatus {
   service: string;
   address: string;
   connectedAt: string;
+  /** The transport's write buffer is full: updates wait until the sidecar reads. */
+  blocked: boolean;
   types: Record<string, TypeStatus>;
 }
 
-export class ProxyStatusBoard {
-  private readonly proxies = new Map<number, ProxyStatus>();
-
-  open(stream: number): ProxyStatus {
-    const status: ProxyStatus = {
-      stream,
-      nodeId: "",
-      workload: "",
-      service: "",
-      address: "",
-      connectedAt: new Date().toISOString(),
-      types: {},
+export function proxyStatus(state: StreamState, now: number): ProxyStatus {
+  const types: Record<string, TypeStatus> = {};
+  for (const [type, sub] of state.subs) {
+    const waiting = sub.full || sub.dirty.size > 0;
+    let status: SyncStatus;
+    let reason: string | undefined;
+    if (sub.lastError) {
+      status = "REJECTED";
+      reason = sub.lastError.message;
+    } else if (sub.lastNonce === "") {
+      status = waiting ? "STALE" : "NOT SENT";
+      if (waiting) reason = "waiting to be sent";
+    } else if (waiting) {
+      status = "STALE";
+      reason = state.blocked ? "a newer version waits: the sidecar is not reading" : "a newer version waits";
+    } else if (sub.ackedNonce === sub.lastNonce) {
+      status = "SYNCED";
+    } else if (now - sub.sentAt > STALE_AFTER_MS) {
+      status = "STALE";
+      reason = `version ${sub.sentVersion} sent ${Math.round((now - sub.sentAt) / 1000)} s ago, not ACKed`;
+    } else {
+      status = "SENT";
+    }
+    types[type] = {
+      status,
+      ...(reason ? { reason } : {}),
+      subscribed: sub.wildcard ? "*" : [...sub.names].sort(),
+      resources: sub.sent.size,
+      sentVersion: sub.sentVersion,
+      lastNonce: sub.lastNonce,
+      ...(sub.sentAt ? { sentAt: new Date(sub.sentAt).toISOString() } : {}),
+      ackedVersion: sub.ackedVersion,
+      ...(sub.ackedAt ? { ackedAt: new Date(sub.ackedAt).toISOString() } : {}),
+      acks: sub.acks,
+      nacks: sub.nacks,
+      ...(sub.lastError ? { lastError: { ...sub.lastError } } : {}),
     };
-    this.proxies.set(stream, status);
-    return status;
   }
-
-  close(stream: number): void {
-    this.proxies.delete(stream);
-  }
-
-  type(stream: number, typeUrl: string): TypeStatus {
-    const proxy = this.proxies.get(stream);
-    const fresh: TypeStatus = { sentVersion: "", lastNonce: "", ackedVersion: "", acks: 0, nacks: 0 };
-    if (!proxy) return fresh;
-    proxy.types[typeUrl] ??= fresh;
-    return proxy.types[typeUrl];
-  }
-
-  /** Every connected proxy, ordered by node id; copies, so callers cannot change the board. */
-  list(): ProxyStatus[] {
-    return [...this.proxies.values()]
-      .map((p) => structuredClone(p))
-      .sort((a, b) => (a.nodeId < b.nodeId ? -1 : a.nodeId > b.nodeId ? 1 : a.stream - b.stream));
-  }
+  return {
+    stream: state.id,
+    nodeId: state.node.id,
+    workload: state.node.workload,
+    service: state.node.service,
+    address: state.node.address,
+    connectedAt: state.connectedAt,
+    blocked: state.blocked,
+    types,
+  };
 }

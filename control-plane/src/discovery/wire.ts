@@ -1,23 +1,43 @@
-// The one place where registry domain types become protobuf messages (and requests become domain
-// values). Everything else in the control plane works on registry/types.
+// The one place where domain values (registry types, config objects) become protobuf messages, and
+// requests become domain values. Everything else in the control plane works on domain types.
 import type {
   DiscoveryRequest__Output,
+  DiscoveryResponse,
   WireEndpoint,
   WireResource,
   WireService,
   WireServicePort,
 } from "../../../proto/index";
-import { TYPE_ENDPOINTS, TYPE_SERVICE } from "../../../proto/index";
+import { TYPE_ENDPOINTS, TYPE_POLICY, TYPE_ROUTES, TYPE_SERVICE, TYPE_TELEMETRY } from "../../../proto/index";
 import type { Endpoint, Service, ServicePort } from "../registry/types";
+import type { ConfigObject } from "./config-source";
 
-export { TYPE_ENDPOINTS, TYPE_SERVICE };
+export { TYPE_ENDPOINTS, TYPE_POLICY, TYPE_ROUTES, TYPE_SERVICE, TYPE_TELEMETRY };
 
-export type ResourceType = typeof TYPE_SERVICE | typeof TYPE_ENDPOINTS;
+export type ResourceType =
+  | typeof TYPE_SERVICE
+  | typeof TYPE_ENDPOINTS
+  | typeof TYPE_ROUTES
+  | typeof TYPE_POLICY
+  | typeof TYPE_TELEMETRY;
 
-export const RESOURCE_TYPES: readonly ResourceType[] = [TYPE_SERVICE, TYPE_ENDPOINTS];
+/**
+ * Every type, in the order one push cycle writes them to a stream: a service's endpoints always go
+ * out before its routes (make-before-break), policies before the routes that will use them.
+ */
+export const RESOURCE_TYPES: readonly ResourceType[] = [
+  TYPE_SERVICE,
+  TYPE_ENDPOINTS,
+  TYPE_POLICY,
+  TYPE_ROUTES,
+  TYPE_TELEMETRY,
+];
+
+/** Types a sidecar gets whole; the others are subscribed to by service name. */
+export const WILDCARD_TYPES: ReadonlySet<ResourceType> = new Set([TYPE_SERVICE, TYPE_TELEMETRY]);
 
 export function isResourceType(typeUrl: string): typeUrl is ResourceType {
-  return typeUrl === TYPE_SERVICE || typeUrl === TYPE_ENDPOINTS;
+  return (RESOURCE_TYPES as readonly string[]).includes(typeUrl);
 }
 
 function toWirePort(p: ServicePort): WireServicePort {
@@ -64,6 +84,95 @@ export function endpointsResource(service: string, endpoints: Endpoint[], versio
     name: service,
     version,
     wire: { name: service, version, endpoints: { service, endpoints: endpoints.map(toWireEndpoint) } },
+  };
+}
+
+export function routesResource(service: string, routes: ConfigObject[], version: string): PushResource {
+  return {
+    name: service,
+    version,
+    wire: {
+      name: service,
+      version,
+      routes: {
+        service,
+        routes: routes.map((r) => ({
+          name: r.metadata.name,
+          version: r.metadata.version,
+          spec: snakeCase(r.spec),
+        })),
+      },
+    },
+  };
+}
+
+export function policyResource(service: string, policy: ConfigObject, version: string): PushResource {
+  return {
+    name: service,
+    version,
+    wire: {
+      name: service,
+      version,
+      policy: {
+        service,
+        name: policy.metadata.name,
+        version: policy.metadata.version,
+        spec: snakeCase(policy.spec),
+      },
+    },
+  };
+}
+
+export function telemetryResource(name: string, telemetry: ConfigObject, version: string): PushResource {
+  return {
+    name,
+    version,
+    wire: {
+      name,
+      version,
+      telemetry: { name, version: telemetry.metadata.version, spec: snakeCase(telemetry.spec) },
+    },
+  };
+}
+
+/** Objects whose keys are data (label and header names), not field names: left as they are. */
+const MAP_FIELDS = new Set(["labels", "headers", "resourceAttributes"]);
+
+/**
+ * Config specs are camelCase (YAML/JSON documents); the proto fields are snake_case
+ * (`timeoutMs` → `timeout_ms`, `consecutive5xx` → `consecutive_5xx`).
+ */
+export function snakeCase<T = never>(value: unknown): T {
+  if (Array.isArray(value)) return value.map((v) => snakeCase(v)) as T;
+  if (typeof value !== "object" || value === null) return value as T;
+  const out: Record<string, unknown> = {};
+  for (const [key, v] of Object.entries(value)) {
+    const snake = key.replace(/([a-z])([A-Z]|\d+)/g, "$1_$2").toLowerCase();
+    out[snake] = MAP_FIELDS.has(key) ? v : snakeCase(v);
+  }
+  return out as T;
+}
+
+/** A response as the discovery server builds it. */
+export interface DiscoveryResponseOut {
+  typeUrl: ResourceType;
+  versionInfo: string;
+  nonce: string;
+  resources: PushResource[];
+  /** Names gone since the last response (incremental responses only). */
+  removed: string[];
+  /** true: `resources` holds only what changed. */
+  incremental: boolean;
+}
+
+export function toWireResponse(r: DiscoveryResponseOut): DiscoveryResponse {
+  return {
+    type_url: r.typeUrl,
+    version_info: r.versionInfo,
+    nonce: r.nonce,
+    resources: r.resources.map((x) => x.wire),
+    removed_resources: r.removed,
+    incremental: r.incremental,
   };
 }
 

@@ -53,11 +53,10 @@ export function metricsHandler(metrics: Metrics): Handler {
   };
 }
 
-/** 200 once the first Service and Endpoints responses were accepted, 503 before. */
+/** 200 once the first Service response was accepted (endpoints come per service, on demand), 503 before. */
 function readiness(store: ConfigStore, res: http.ServerResponse): void {
   if (store.ready) send(res, 200, "LIVE\n");
-  else
-    send(res, 503, "not ready: waiting for the first Service and Endpoints config from the control plane\n");
+  else send(res, 503, "not ready: waiting for the first Service config from the control plane\n");
 }
 
 function send(

@@ -1,7 +1,17 @@
 // The last good config: what the listeners route by. Updates are applied whole or not at all, so a
-// rejected response (NACK) leaves the previous state serving.
+// rejected response (NACK) leaves the previous state serving. Endpoints, routes and policies are
+// held only for the services this sidecar subscribed to; a listener that needs a service's
+// endpoints for the first time can wait for them to arrive.
 
-import type { ConfigUpdate, EndpointConfig, PortConfig, ServiceConfig } from "./types";
+import type {
+  ConfigUpdate,
+  EndpointConfig,
+  PolicyConfig,
+  PortConfig,
+  ServiceConfig,
+  ServiceRoutesConfig,
+  TelemetrySettings,
+} from "./types";
 import { checkServiceSet } from "./validate";
 
 export interface ServiceTarget {
@@ -9,21 +19,36 @@ export interface ServiceTarget {
   port: PortConfig;
 }
 
+export interface ConfigVersions {
+  services: string;
+  endpoints: string;
+  routes: string;
+  policies: string;
+  telemetry: string;
+}
+
 export interface ConfigDump {
-  versions: { services: string; endpoints: string };
+  versions: ConfigVersions;
   ready: boolean;
   services: ServiceConfig[];
   endpoints: Record<string, EndpointConfig[]>;
+  /** Routes per service (applied to traffic in a later version; shown here as received). */
+  routes: Record<string, ServiceRoutesConfig>;
+  policies: Record<string, PolicyConfig>;
+  telemetry: Record<string, TelemetrySettings>;
   lastRejected?: { type: string; reason: string; at: string };
 }
 
 export class ConfigStore {
   private services = new Map<string, ServiceConfig>();
   private endpoints = new Map<string, EndpointConfig[]>();
+  private routes = new Map<string, ServiceRoutesConfig>();
+  private policies = new Map<string, PolicyConfig>();
+  private telemetry = new Map<string, TelemetrySettings>();
   private byVip = new Map<string, ServiceTarget>();
-  private servicesVersion: string | undefined;
-  private endpointsVersion: string | undefined;
+  private readonly versionOf: Partial<ConfigVersions> = {};
   private rejected: ConfigDump["lastRejected"];
+  private readonly endpointWaiters = new Map<string, Set<() => void>>();
 
   /** Applies a validated Service update; throws (and changes nothing) when the result conflicts. */
   applyServices(update: ConfigUpdate<ServiceConfig>, version: string): void {
@@ -35,13 +60,33 @@ export class ConfigStore {
       if (!s.virtualIp) continue;
       for (const port of s.ports) this.byVip.set(`${s.virtualIp}:${port.port}`, { service: s, port });
     }
-    this.servicesVersion = version;
+    this.versionOf.services = version;
   }
 
-  /** Applies a validated ServiceEndpoints update (keyed by service name). */
+  /** Applies a validated ServiceEndpoints update (keyed by service name); wakes waiting listeners. */
   applyEndpoints(update: ConfigUpdate<EndpointConfig[]>, version: string): void {
     this.endpoints = merge(this.endpoints, update);
-    this.endpointsVersion = version;
+    this.versionOf.endpoints = version;
+    for (const name of update.resources.keys()) {
+      const waiters = this.endpointWaiters.get(name);
+      this.endpointWaiters.delete(name);
+      for (const wake of waiters ?? []) wake();
+    }
+  }
+
+  applyRoutes(update: ConfigUpdate<ServiceRoutesConfig>, version: string): void {
+    this.routes = merge(this.routes, update);
+    this.versionOf.routes = version;
+  }
+
+  applyPolicies(update: ConfigUpdate<PolicyConfig>, version: string): void {
+    this.policies = merge(this.policies, update);
+    this.versionOf.policies = version;
+  }
+
+  applyTelemetry(update: ConfigUpdate<TelemetrySettings>, version: string): void {
+    this.telemetry = merge(this.telemetry, update);
+    this.versionOf.telemetry = version;
   }
 
   /** Remembers why a response was refused, for /config_dump. */
@@ -49,13 +94,20 @@ export class ConfigStore {
     this.rejected = { type, reason, at: new Date().toISOString() };
   }
 
-  /** True once a Service and an Endpoints response have both been accepted. */
+  /** True once a Service response has been accepted: the sidecar knows which names are the mesh's. */
   get ready(): boolean {
-    return this.servicesVersion !== undefined && this.endpointsVersion !== undefined;
+    return this.versionOf.services !== undefined;
   }
 
-  get versions(): { services: string; endpoints: string } {
-    return { services: this.servicesVersion ?? "", endpoints: this.endpointsVersion ?? "" };
+  get versions(): ConfigVersions {
+    const v = this.versionOf;
+    return {
+      services: v.services ?? "",
+      endpoints: v.endpoints ?? "",
+      routes: v.routes ?? "",
+      policies: v.policies ?? "",
+      telemetry: v.telemetry ?? "",
+    };
   }
 
   /** The service (and port) whose virtual IP:port this is, if any. */
@@ -71,19 +123,56 @@ export class ConfigStore {
     return [...this.services.keys()];
   }
 
+  /** Whether the endpoints of the service have arrived (an empty list counts: it is an answer). */
+  hasEndpoints(service: string): boolean {
+    return this.endpoints.has(service);
+  }
+
+  /** Resolves true when the service's endpoints are here (at once if they are), false after timeoutMs. */
+  waitForEndpoints(service: string, timeoutMs: number): Promise<boolean> {
+    if (this.endpoints.has(service)) return Promise.resolve(true);
+    return new Promise((resolve) => {
+      const wake = () => {
+        clearTimeout(timer);
+        resolve(true);
+      };
+      const timer = setTimeout(() => {
+        this.endpointWaiters.get(service)?.delete(wake);
+        resolve(false);
+      }, timeoutMs);
+      const set = this.endpointWaiters.get(service) ?? new Set<() => void>();
+      this.endpointWaiters.set(service, set);
+      set.add(wake);
+    });
+  }
+
   /** The endpoints of a service that may take traffic. */
   healthyEndpoints(service: string): EndpointConfig[] {
     return (this.endpoints.get(service) ?? []).filter((e) => e.healthy);
   }
 
+  routesFor(service: string): ServiceRoutesConfig | undefined {
+    return this.routes.get(service);
+  }
+
+  policyFor(service: string): PolicyConfig | undefined {
+    return this.policies.get(service);
+  }
+
+  /** The service's own telemetry settings, else "default". */
+  telemetryFor(service: string): TelemetrySettings | undefined {
+    return this.telemetry.get(service) ?? this.telemetry.get("default");
+  }
+
   dump(): ConfigDump {
-    const endpoints: Record<string, EndpointConfig[]> = {};
-    for (const [name, list] of this.endpoints) endpoints[name] = list;
     const dump: ConfigDump = {
       versions: this.versions,
       ready: this.ready,
       services: [...this.services.values()],
-      endpoints,
+      endpoints: Object.fromEntries(this.endpoints),
+      routes: Object.fromEntries(this.routes),
+      policies: Object.fromEntries(this.policies),
+      telemetry: Object.fromEntries(this.telemetry),
     };
     if (this.rejected) dump.lastRejected = this.rejected;
     return dump;

@@ -38,3 +38,79 @@ export interface ConfigUpdate<T> {
   /** true: resources hold only what changed; false: resources are the whole state of the type. */
   incremental: boolean;
 }
+
+/** weft.v1.ServiceRoutes: every Route for one service, in the order they are evaluated. */
+export interface ServiceRoutesConfig {
+  service: string;
+  routes: RouteConfig[];
+}
+
+export interface RouteConfig {
+  name: string;
+  version: number;
+  rules: RouteRuleConfig[];
+}
+
+export interface RouteRuleConfig {
+  /** Absent: the rule matches every request. */
+  match?: RouteMatchConfig;
+  /** Weighted subsets by endpoint labels; empty: all endpoints. */
+  split: Array<{ labels: Record<string, string>; weight: number }>;
+  /** 0: the sidecar's default. */
+  timeoutMs: number;
+  retries?: RetryConfig;
+}
+
+export interface RouteMatchConfig {
+  pathPrefix: string;
+  pathExact: string;
+  method: string;
+  headers: Record<string, string>;
+}
+
+export interface RetryConfig {
+  attempts: number;
+  perTryTimeoutMs: number;
+  retryOnStatus: number[];
+  retryOnConnectFailure: boolean;
+  budgetRatio: number;
+}
+
+/** weft.v1.ServicePolicy: circuit breaking and outlier detection for one service. */
+export interface PolicyConfig {
+  service: string;
+  name: string;
+  version: number;
+  circuitBreaker?: {
+    maxConnections: number;
+    maxPendingRequests: number;
+    maxRequestsPerConnection: number;
+  };
+  outlierDetection?: {
+    consecutive5xx: number;
+    consecutiveConnectFailures: number;
+    intervalMs: number;
+    baseEjectionTimeMs: number;
+    maxEjectionRatio: number;
+  };
+}
+
+/** weft.v1.Telemetry: "default", or one service's override. */
+export interface TelemetrySettings {
+  name: string;
+  version: number;
+  service: string;
+  tracing?: {
+    enabled: boolean;
+    samplingRatio: number;
+    otlpEndpoint: string;
+    resourceAttributes: Record<string, string>;
+  };
+  logging?: {
+    level: "debug" | "info" | "warn" | "error";
+    accessLog: boolean;
+    fields: string[];
+    samplingRatio: number;
+    sinks: string[];
+  };
+}

@@ -54,16 +54,17 @@ test("a conflicting update changes nothing: the last good config keeps serving",
   t.is(store.serviceAt("10.96.0.10", 80)?.service.name, "web");
 });
 
-test("incremental updates add and remove by name; ready needs both types", (t) => {
+test("incremental updates add and remove by name; ready once services are accepted", (t) => {
   const store = new ConfigStore();
   store.applyServices(
     { resources: new Map([["web", parseService(web, "s")]]), removed: [], incremental: false },
     "1",
   );
-  t.false(store.ready);
+  t.true(store.ready, "endpoints come per service, on demand: services are enough to be ready");
   const api = parseService({ name: "api", virtual_ip: "10.96.0.11", ports: [{ port: 9000 }] }, "s");
   store.applyServices({ resources: new Map([["api", api]]), removed: ["web"], incremental: true }, "2");
   t.deepEqual(store.serviceNames(), ["api"]);
-  store.applyEndpoints({ resources: new Map(), removed: [], incremental: false }, "1");
-  t.true(store.ready);
+  t.false(store.hasEndpoints("api"));
+  store.applyEndpoints({ resources: new Map([["api", []]]), removed: [], incremental: false }, "1");
+  t.true(store.hasEndpoints("api"), "an empty list is an answer: the service has no endpoints");
 });

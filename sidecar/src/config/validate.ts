@@ -5,7 +5,7 @@ import { isIPv4 } from "node:net";
 import { SidecarError } from "../errors";
 import type { EndpointConfig, PortConfig, ServiceConfig } from "./types";
 
-type Obj = Record<string, unknown>;
+export type Obj = Record<string, unknown>;
 
 /** Service names are DNS labels (they are answered by the sidecar's DNS). */
 const NAME = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/;
@@ -75,7 +75,7 @@ function parsePort(value: unknown, path: string): PortConfig {
   return { name: str(o.name ?? "", `${path}.name`), port, protocol: protocol === "http" ? "http" : "tcp" };
 }
 
-function labels(value: unknown, path: string): Record<string, string> {
+export function labels(value: unknown, path: string): Record<string, string> {
   if (value === undefined || value === null) return {};
   const o = object(value, path);
   const out: Record<string, string> = {};
@@ -83,16 +83,16 @@ function labels(value: unknown, path: string): Record<string, string> {
   return out;
 }
 
-function object(value: unknown, path: string): Obj {
+export function object(value: unknown, path: string): Obj {
   if (typeof value !== "object" || value === null || Array.isArray(value)) bad(`${path} must be an object`);
   return value as Obj;
 }
 
-function str(value: unknown, path: string): string {
+export function str(value: unknown, path: string): string {
   if (typeof value !== "string") bad(`${path} must be a string, got ${JSON.stringify(value)}`);
   return value;
 }
 
-function bad(message: string): never {
+export function bad(message: string): never {
   throw new SidecarError("INVALID_CONFIG", message);
 }

@@ -1,9 +1,12 @@
 // The ConfigDiscovery stream client: the only sidecar module that touches the gRPC contract.
-// One stream carries both types. Every response is validated whole, then ACKed (version + nonce)
-// and applied, or NACKed (nonce, last good version, reason) and dropped, so the sidecar keeps
-// routing with its last good config. When the stream breaks it reconnects with exponential backoff
-// (capped at maxBackoffMs) and keeps serving meanwhile; on reconnect it tells the control plane
-// which versions it already holds.
+// One stream carries every type. Service and Telemetry are subscribed whole at start; the
+// endpoints, routes and policy of a service only once the sidecar needs it (`want`: its own
+// service, the first connection to a VIP, a DNS answer), as Linkerd's destination lookups do.
+// Every response is validated whole, then applied and ACKed (version + nonce), or NACKed (nonce,
+// last good version, reason) and dropped, so the sidecar keeps routing with its last good config.
+// Incremental responses are merged in (changed resources replaced, removed ones dropped). When the
+// stream breaks it reconnects with exponential backoff and keeps serving meanwhile; on reconnect it
+// says which versions it holds and asks again for everything it wants.
 import * as grpc from "@grpc/grpc-js";
 import {
   type ConfigDiscoveryClient,
@@ -12,13 +15,17 @@ import {
   grpcTarget,
   loadWeftProto,
   TYPE_ENDPOINTS,
+  TYPE_POLICY,
+  TYPE_ROUTES,
   TYPE_SERVICE,
+  TYPE_TELEMETRY,
   type WireResourceOutput,
 } from "../../../proto/index";
 import { SidecarError } from "../errors";
-import type { ConfigStore } from "./store";
+import type { ConfigStore, ConfigVersions } from "./store";
 import type { ConfigUpdate, EndpointConfig, ServiceConfig } from "./types";
 import { parseEndpoint, parseService } from "./validate";
+import { parseServicePolicy, parseServiceRoutes, parseTelemetry } from "./validate-config";
 
 export interface NodeIdentity {
   id: string;
@@ -42,16 +49,53 @@ export interface DiscoveryClientOptions {
 }
 
 const INVALID_ARGUMENT = 3;
+type Call = grpc.ClientDuplexStream<DiscoveryRequest, DiscoveryResponse__Output>;
+
+/** Per type: where its version is kept, and how a response becomes a store update. */
+const TYPES: Record<
+  string,
+  { version: keyof ConfigVersions; apply(store: ConfigStore, r: DiscoveryResponse__Output): void }
+> = {
+  [TYPE_SERVICE]: {
+    version: "services",
+    apply: (s, r) => s.applyServices(toUpdate(r, serviceOf), r.version_info),
+  },
+  [TYPE_ENDPOINTS]: {
+    version: "endpoints",
+    apply: (s, r) => s.applyEndpoints(toUpdate(r, endpointsOf), r.version_info),
+  },
+  [TYPE_POLICY]: {
+    version: "policies",
+    apply: (s, r) => s.applyPolicies(toUpdate(r, body("policy", parseServicePolicy)), r.version_info),
+  },
+  [TYPE_ROUTES]: {
+    version: "routes",
+    apply: (s, r) => s.applyRoutes(toUpdate(r, body("routes", parseServiceRoutes)), r.version_info),
+  },
+  [TYPE_TELEMETRY]: {
+    version: "telemetry",
+    apply: (s, r) => s.applyTelemetry(toUpdate(r, body("telemetry", parseTelemetry)), r.version_info),
+  },
+};
+
+/** Subscribed by service name, endpoints first (the control plane sends them before routes anyway). */
+const NAMED_TYPES = [TYPE_ENDPOINTS, TYPE_POLICY, TYPE_ROUTES];
+const WILDCARD_TYPES = [TYPE_SERVICE, TYPE_TELEMETRY];
 
 export class DiscoveryClient {
   private client: ConfigDiscoveryClient | undefined;
-  private call: grpc.ClientDuplexStream<DiscoveryRequest, DiscoveryResponse__Output> | undefined;
+  private call: Call | undefined;
   private timer: NodeJS.Timeout | undefined;
   private attempt = 0;
   private stopped = false;
   private readonly initialBackoffMs: number;
   private readonly maxBackoffMs: number;
   private readonly log: (message: string) => void;
+  /** Services whose endpoints, routes and policy this sidecar asked for. */
+  private readonly wanted = new Set<string>();
+  /** The last nonce received per type on the current stream (what the next request answers). */
+  private readonly nonces = new Map<string, string>();
+  private resubscribeQueued = false;
   /** How many streams have been opened (1 + reconnects); for tests and /config_dump. */
   connects = 0;
 
@@ -59,6 +103,7 @@ export class DiscoveryClient {
     this.initialBackoffMs = options.initialBackoffMs ?? 100;
     this.maxBackoffMs = options.maxBackoffMs ?? 5000;
     this.log = options.log ?? ((m) => console.error(`weft sidecar: ${m}`));
+    if (options.node.service) this.wanted.add(options.node.service);
   }
 
   start(): void {
@@ -70,6 +115,28 @@ export class DiscoveryClient {
     this.stopped = true;
     clearTimeout(this.timer);
     this.teardown();
+  }
+
+  /**
+   * Subscribes to the service's endpoints, routes and policy if not done yet. Names wanted in the
+   * same tick go out in one request per type.
+   */
+  want(service: string): void {
+    if (this.wanted.has(service)) return;
+    this.wanted.add(service);
+    if (this.resubscribeQueued) return;
+    this.resubscribeQueued = true;
+    queueMicrotask(() => {
+      this.resubscribeQueued = false;
+      const call = this.call;
+      if (!call) return; // connect() sends everything wanted
+      for (const type of NAMED_TYPES) this.request(call, type, this.nonces.get(type) ?? "");
+    });
+  }
+
+  /** The services subscribed to by name. */
+  wantedServices(): string[] {
+    return [...this.wanted].sort();
   }
 
   private connect(): void {
@@ -87,6 +154,7 @@ export class DiscoveryClient {
     this.client = client;
     const call = client.StreamConfig();
     this.call = call;
+    this.nonces.clear();
     this.connects++;
     let ended = false;
     const broken = (why: string) => {
@@ -100,9 +168,8 @@ export class DiscoveryClient {
     });
     call.on("error", (err: grpc.ServiceError) => broken(err.details || err.message));
     call.on("end", () => broken("the control plane closed the stream"));
-    const versions = this.options.store.versions;
-    this.send(call, { type_url: TYPE_SERVICE, version_info: versions.services });
-    this.send(call, { type_url: TYPE_ENDPOINTS, version_info: versions.endpoints });
+    for (const type of WILDCARD_TYPES) this.request(call, type, "");
+    if (this.wanted.size > 0) for (const type of NAMED_TYPES) this.request(call, type, "");
   }
 
   private scheduleReconnect(why: string): void {
@@ -128,13 +195,10 @@ export class DiscoveryClient {
     this.client = undefined;
   }
 
-  private handle(
-    call: grpc.ClientDuplexStream<DiscoveryRequest, DiscoveryResponse__Output>,
-    r: DiscoveryResponse__Output,
-  ) {
+  private handle(call: Call, r: DiscoveryResponse__Output): void {
     const store = this.options.store;
-    const isService = r.type_url === TYPE_SERVICE;
-    if (!isService && r.type_url !== TYPE_ENDPOINTS) {
+    const type = TYPES[r.type_url];
+    if (!type) {
       this.send(call, {
         type_url: r.type_url,
         response_nonce: r.nonce,
@@ -142,30 +206,40 @@ export class DiscoveryClient {
       });
       return;
     }
-    const lastGood = isService ? store.versions.services : store.versions.endpoints;
+    this.nonces.set(r.type_url, r.nonce);
+    const lastGood = store.versions[type.version];
     try {
-      if (isService) store.applyServices(toUpdate(r, serviceOf), r.version_info);
-      else store.applyEndpoints(toUpdate(r, endpointsOf), r.version_info);
+      type.apply(store, r);
     } catch (err) {
       // Keep routing with the last good config: only the change is refused, and the reason goes back.
       const reason = (err as Error).message;
       store.noteRejected(r.type_url, reason);
       this.log(`rejected ${r.type_url} version ${r.version_info}: ${reason}`);
-      this.send(call, {
-        type_url: r.type_url,
-        version_info: lastGood,
-        response_nonce: r.nonce,
-        error_detail: nackOf(reason),
-      });
+      this.request(call, r.type_url, r.nonce, lastGood, nackOf(reason));
       return;
     }
-    this.send(call, { type_url: r.type_url, version_info: r.version_info, response_nonce: r.nonce });
+    this.request(call, r.type_url, r.nonce, r.version_info);
   }
 
-  private send(
-    call: grpc.ClientDuplexStream<DiscoveryRequest, DiscoveryResponse__Output>,
-    request: Omit<DiscoveryRequest, "node" | "resource_names">,
+  /** A request for one type: every request repeats the whole set of names (xDS state of the world). */
+  private request(
+    call: Call,
+    typeUrl: string,
+    nonce: string,
+    version = this.options.store.versions[TYPES[typeUrl]?.version ?? "services"],
+    error?: { code: number; message: string },
   ): void {
+    const names = NAMED_TYPES.includes(typeUrl) ? this.wantedServices() : [];
+    this.send(call, {
+      type_url: typeUrl,
+      version_info: version,
+      response_nonce: nonce,
+      resource_names: names,
+      error_detail: error,
+    });
+  }
+
+  private send(call: Call, request: Omit<DiscoveryRequest, "node">): void {
     const { labels, ...node } = this.options.node;
     call.write({
       node: { ...node, labels },
@@ -215,4 +289,16 @@ function endpointsOf(res: WireResourceOutput, path: string): [string, EndpointCo
     return { ...endpoint, service: endpoint.service || name };
   });
   return [name, list];
+}
+
+/** A parser for a body named by the resource (routes, policy, telemetry), keyed by resource name. */
+function body<T>(
+  field: "routes" | "policy" | "telemetry",
+  parse: (value: unknown, path: string, name: string) => T,
+): (res: WireResourceOutput, path: string) => [string, T] {
+  return (res, path) => {
+    if (!res.name) throw new SidecarError("INVALID_CONFIG", `${path}.name is empty`);
+    if (!res[field]) throw new SidecarError("INVALID_CONFIG", `${path} carries no ${field} body`);
+    return [res.name, parse(res[field], `${path}.${field}`, res.name)];
+  };
 }

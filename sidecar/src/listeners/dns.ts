@@ -16,6 +16,8 @@ export interface DnsOptions {
   upstream?: string;
   /** Suffixes stripped before looking a name up, e.g. ["svc.local"]. Default none. */
   searchDomains?: string[];
+  /** Called with each mesh service a name resolves to: the app will likely connect soon (prefetch). */
+  onServiceName?: (service: string) => void;
   /** How long to wait for the upstream. Default 2000 ms. */
   upstreamTimeoutMs?: number;
 }
@@ -58,7 +60,10 @@ export class DnsResolver {
     }
     for (const c of candidates) {
       const service = this.options.store.service(c);
-      if (service) return service.virtualIp;
+      if (service) {
+        this.options.onServiceName?.(service.name);
+        return service.virtualIp;
+      }
     }
     return undefined;
   }

@@ -1,6 +1,7 @@
 // Outbound (15001): the app's TCP connections, redirected by iptables. The original destination
 // decides: a service VIP:port is balanced over the service's endpoints (HTTP through the proxy,
-// else an opaque pipe); anything else passes through to where the app was going.
+// else an opaque pipe); anything else passes through to where the app was going. The first
+// connection to a service subscribes to it and waits for its endpoints.
 import { createServer, type Server, type Socket } from "node:net";
 import type { ServiceTarget } from "../config/store";
 import type { Resolution } from "../http/proxy";
@@ -25,16 +26,41 @@ export function handleOutbound(deps: ListenerDeps, socket: Socket): void {
     pipeTcp(socket, { host: dst.address, port: dst.port });
     return;
   }
-  if (target.port.protocol === "http") {
-    deps.outboundHttp.handle(socket, {
-      service: target.service.name,
-      resolve: () => pickUpstream(deps, target),
-    });
+  const name = target.service.name;
+  if (deps.store.hasEndpoints(name)) {
+    routeToService(deps, socket, target, false);
     return;
   }
-  const picked = pickUpstream(deps, target);
+  // First use of this service: subscribe to its endpoints and hold the connection until they
+  // arrive (the app's bytes wait in the socket), or give up after endpointsWaitMs.
+  deps.want(name);
+  const ignore = () => {}; // a client that gives up while held must not crash the sidecar
+  socket.on("error", ignore);
+  deps.store.waitForEndpoints(name, deps.endpointsWaitMs).then((arrived) => {
+    socket.off("error", ignore);
+    if (socket.destroyed) return;
+    routeToService(deps, socket, target, !arrived);
+  });
+}
+
+function routeToService(deps: ListenerDeps, socket: Socket, target: ServiceTarget, timedOut: boolean): void {
+  const resolve = (): Resolution =>
+    timedOut && !deps.store.hasEndpoints(target.service.name)
+      ? {
+          ok: false,
+          status: 503,
+          message: `no endpoints for service "${target.service.name}" yet: the control plane did not send them within ${deps.endpointsWaitMs} ms\n`,
+        }
+      : pickUpstream(deps, target);
+  if (target.port.protocol === "http") {
+    deps.outboundHttp.handle(socket, { service: target.service.name, resolve });
+    return;
+  }
+  const picked = resolve();
   if (!picked.ok) {
-    deps.log(`outbound tcp to ${dst.address}:${dst.port}: ${picked.message.trim()}; closing`);
+    deps.log(
+      `outbound tcp to ${target.service.virtualIp}:${target.port.port}: ${picked.message.trim()}; closing`,
+    );
     socket.destroy();
     return;
   }

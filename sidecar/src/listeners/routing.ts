@@ -23,6 +23,10 @@ export interface ListenerDeps {
   workloadAddress: string;
   /** Every port the sidecar listens on. */
   ownPorts: Set<number>;
+  /** Subscribes to a service's endpoints, routes and policy (on first need; repeated calls are free). */
+  want(service: string): void;
+  /** How long a first connection to a service waits for its endpoints before 503/close. */
+  endpointsWaitMs: number;
   /** Called for every accepted socket, so draining can wait for and then close them. */
   track(socket: Socket): void;
   /** Where the app is reached from inbound. Default 127.0.0.1 (anything else loops into 15006). */

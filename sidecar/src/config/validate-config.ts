@@ -1,0 +1,197 @@
+// Checks the route, policy and telemetry resources the control plane pushes (snake_case, as
+// grpc-js decodes them) and turns them into domain values, or throws INVALID_CONFIG naming the
+// field, which goes back as the NACK reason while the sidecar keeps its last good config.
+import type {
+  PolicyConfig,
+  RetryConfig,
+  RouteConfig,
+  RouteMatchConfig,
+  RouteRuleConfig,
+  ServiceRoutesConfig,
+  TelemetrySettings,
+} from "./types";
+import { bad, labels, object, str } from "./validate";
+
+export function parseServiceRoutes(value: unknown, path: string, resourceName: string): ServiceRoutesConfig {
+  const o = object(value, path);
+  const service = str(o.service || resourceName, `${path}.service`);
+  if (service !== resourceName)
+    bad(`${path}.service "${service}" does not match the resource name "${resourceName}"`);
+  const routes = list(o.routes, `${path}.routes`).map((r, i) =>
+    parseRoute(r, `${path}.routes[${i}]`, service),
+  );
+  return { service, routes };
+}
+
+function parseRoute(value: unknown, path: string, service: string): RouteConfig {
+  const o = object(value, path);
+  const name = str(o.name, `${path}.name`);
+  if (!name) bad(`${path}.name is required`);
+  const spec = object(o.spec ?? {}, `${path}.spec`);
+  const target = str(spec.service ?? "", `${path}.spec.service`);
+  if (target !== "" && target !== service) bad(`${path}.spec.service "${target}" is not "${service}"`);
+  const rules = list(spec.rules, `${path}.spec.rules`).map((r, i) =>
+    parseRule(r, `${path}.spec.rules[${i}]`),
+  );
+  return { name, version: count(o.version ?? 0, `${path}.version`), rules };
+}
+
+function parseRule(value: unknown, path: string): RouteRuleConfig {
+  const o = object(value, path);
+  const rule: RouteRuleConfig = {
+    split: list(o.split, `${path}.split`).map((s, i) => {
+      const w = object(s, `${path}.split[${i}]`);
+      return {
+        labels: labels(w.labels, `${path}.split[${i}].labels`),
+        weight: uint(w.weight, `${path}.split[${i}].weight`),
+      };
+    }),
+    timeoutMs: uint(o.timeout_ms ?? 0, `${path}.timeout_ms`),
+  };
+  if (rule.split.length > 0 && rule.split.every((s) => s.weight === 0))
+    bad(`${path}.split needs a weight above 0`);
+  if (o.match) rule.match = parseMatch(o.match, `${path}.match`);
+  if (o.retries) rule.retries = parseRetries(o.retries, `${path}.retries`);
+  return rule;
+}
+
+function parseMatch(value: unknown, path: string): RouteMatchConfig {
+  const o = object(value, path);
+  const m: RouteMatchConfig = {
+    pathPrefix: str(o.path_prefix ?? "", `${path}.path_prefix`),
+    pathExact: str(o.path_exact ?? "", `${path}.path_exact`),
+    method: str(o.method ?? "", `${path}.method`).toUpperCase(),
+    headers: labels(o.headers, `${path}.headers`),
+  };
+  for (const [field, v] of [
+    ["path_prefix", m.pathPrefix],
+    ["path_exact", m.pathExact],
+  ] as const) {
+    if (v !== "" && !v.startsWith("/")) bad(`${path}.${field} "${v}" must start with "/"`);
+  }
+  return m;
+}
+
+function parseRetries(value: unknown, path: string): RetryConfig {
+  const o = object(value, path);
+  const codes = list(o.retry_on_status, `${path}.retry_on_status`).map((c, i) => {
+    const code = uint(c, `${path}.retry_on_status[${i}]`);
+    if (code < 100 || code > 599)
+      bad(`${path}.retry_on_status[${i}] must be an HTTP status (100-599), got ${code}`);
+    return code;
+  });
+  return {
+    attempts: uint(o.attempts ?? 0, `${path}.attempts`),
+    perTryTimeoutMs: uint(o.per_try_timeout_ms ?? 0, `${path}.per_try_timeout_ms`),
+    retryOnStatus: codes,
+    retryOnConnectFailure: o.retry_on_connect_failure === true,
+    budgetRatio: ratio(o.budget_ratio ?? 0, `${path}.budget_ratio`),
+  };
+}
+
+export function parseServicePolicy(value: unknown, path: string, resourceName: string): PolicyConfig {
+  const o = object(value, path);
+  const service = str(o.service || resourceName, `${path}.service`);
+  if (service !== resourceName)
+    bad(`${path}.service "${service}" does not match the resource name "${resourceName}"`);
+  const policy: PolicyConfig = {
+    service,
+    name: str(o.name ?? "", `${path}.name`),
+    version: count(o.version ?? 0, `${path}.version`),
+  };
+  const spec = object(o.spec ?? {}, `${path}.spec`);
+  if (spec.circuit_breaker) {
+    const c = object(spec.circuit_breaker, `${path}.spec.circuit_breaker`);
+    policy.circuitBreaker = {
+      maxConnections: uint(c.max_connections ?? 0, `${path}.spec.circuit_breaker.max_connections`),
+      maxPendingRequests: uint(
+        c.max_pending_requests ?? 0,
+        `${path}.spec.circuit_breaker.max_pending_requests`,
+      ),
+      maxRequestsPerConnection: uint(
+        c.max_requests_per_connection ?? 0,
+        `${path}.spec.circuit_breaker.max_requests_per_connection`,
+      ),
+    };
+  }
+  if (spec.outlier_detection) {
+    const d = object(spec.outlier_detection, `${path}.spec.outlier_detection`);
+    const p = `${path}.spec.outlier_detection`;
+    policy.outlierDetection = {
+      consecutive5xx: uint(d.consecutive_5xx ?? 0, `${p}.consecutive_5xx`),
+      consecutiveConnectFailures: uint(
+        d.consecutive_connect_failures ?? 0,
+        `${p}.consecutive_connect_failures`,
+      ),
+      intervalMs: uint(d.interval_ms ?? 0, `${p}.interval_ms`),
+      baseEjectionTimeMs: uint(d.base_ejection_time_ms ?? 0, `${p}.base_ejection_time_ms`),
+      maxEjectionRatio: ratio(d.max_ejection_ratio ?? 0, `${p}.max_ejection_ratio`),
+    };
+  }
+  return policy;
+}
+
+const LEVELS = new Set(["debug", "info", "warn", "error"]);
+
+export function parseTelemetry(value: unknown, path: string, resourceName: string): TelemetrySettings {
+  const o = object(value, path);
+  const spec = object(o.spec ?? {}, `${path}.spec`);
+  const settings: TelemetrySettings = {
+    name: str(o.name || resourceName, `${path}.name`),
+    version: count(o.version ?? 0, `${path}.version`),
+    service: str(spec.service ?? "", `${path}.spec.service`),
+  };
+  if (spec.tracing) {
+    const tr = object(spec.tracing, `${path}.spec.tracing`);
+    settings.tracing = {
+      enabled: tr.enabled === true,
+      samplingRatio: ratio(tr.sampling_ratio ?? 0, `${path}.spec.tracing.sampling_ratio`),
+      otlpEndpoint: str(tr.otlp_endpoint ?? "", `${path}.spec.tracing.otlp_endpoint`),
+      resourceAttributes: labels(tr.resource_attributes, `${path}.spec.tracing.resource_attributes`),
+    };
+  }
+  if (spec.logging) {
+    const lg = object(spec.logging, `${path}.spec.logging`);
+    const level = str(lg.level || "info", `${path}.spec.logging.level`);
+    if (!LEVELS.has(level))
+      bad(`${path}.spec.logging.level must be debug, info, warn or error, got "${level}"`);
+    settings.logging = {
+      level: level as "debug" | "info" | "warn" | "error",
+      accessLog: lg.access_log === true,
+      fields: list(lg.fields, `${path}.spec.logging.fields`).map((f, i) =>
+        str(f, `${path}.spec.logging.fields[${i}]`),
+      ),
+      samplingRatio: ratio(lg.sampling_ratio ?? 0, `${path}.spec.logging.sampling_ratio`),
+      sinks: list(lg.sinks, `${path}.spec.logging.sinks`).map((f, i) =>
+        str(f, `${path}.spec.logging.sinks[${i}]`),
+      ),
+    };
+  }
+  return settings;
+}
+
+function list(value: unknown, path: string): unknown[] {
+  if (value === undefined || value === null) return [];
+  if (!Array.isArray(value)) bad(`${path} must be a list`);
+  return value;
+}
+
+function uint(value: unknown, path: string): number {
+  if (typeof value !== "number" || !Number.isInteger(value) || value < 0) {
+    bad(`${path} must be a whole number of at least 0, got ${JSON.stringify(value)}`);
+  }
+  return value;
+}
+
+/** uint64 fields arrive as decimal strings (longs: String). */
+function count(value: unknown, path: string): number {
+  const n = typeof value === "string" && /^\d+$/.test(value) ? Number(value) : value;
+  return uint(n, path);
+}
+
+function ratio(value: unknown, path: string): number {
+  if (typeof value !== "number" || !(value >= 0 && value <= 1)) {
+    bad(`${path} must be a ratio from 0 to 1, got ${JSON.stringify(value)}`);
+  }
+  return value;
+}
