@@ -2,9 +2,10 @@
 # Installs the Debian packages Weft needs, only those missing. Run as root on Debian/Ubuntu.
 #   runc: runs containers; iproute2 + iptables: the workload network and interception rules;
 #   busybox-static: the example images; conmon: per-container monitor; attr: overlay whiteouts;
-#   util-linux: nsenter; python3 make g++: node-gyp for the SO_ORIGINAL_DST addon and better-sqlite3.
+#   util-linux: nsenter; python3 make g++: node-gyp for the SO_ORIGINAL_DST addon and better-sqlite3;
+#   prometheus: the tests run it (never the packaged service) to check the HTTP service discovery.
 set -eu
-packages="runc iproute2 iptables busybox-static conmon attr util-linux procps psmisc curl ca-certificates python3 make g++ tar"
+packages="runc iproute2 iptables busybox-static conmon attr util-linux procps psmisc curl ca-certificates python3 make g++ tar prometheus"
 if [ "${WEFT_BENCH_DEPS:-}" = 1 ]; then packages="$packages wrk haproxy nghttp2-client"; fi
 missing=""
 for p in $packages; do

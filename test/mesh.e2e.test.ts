@@ -160,5 +160,8 @@ test.serial("stop and rm deregister the endpoint and leave nothing behind", asyn
     sh("find /sys/fs/cgroup -maxdepth 3 -name '" + back.id + "*'").trim().length > 0,
     "no cgroup is left",
   );
-  t.false(sh("ps -eo args").includes(`--node-id back.${back.id.slice(0, 12)}`), "the sidecar process is gone");
+  t.false(
+    sh("ps -eo args").includes(`--node-id back.${back.id.slice(0, 12)}`),
+    "the sidecar process is gone",
+  );
 });

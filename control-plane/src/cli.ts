@@ -3,6 +3,7 @@
 import { type Command, parseFlags, printList, UsageError } from "../../cli/index";
 import { controlPlaneUrl, getJson } from "./api/client";
 import type { EndpointView, ServiceSummary } from "./api/rest";
+import { proxyStatusCommand } from "./cli-proxy-status";
 import type { ProxyStatus } from "./discovery/proxy-status";
 import type { ServicePort } from "./registry/types";
 import { DEFAULTS, startControlPlane } from "./server";
@@ -13,6 +14,15 @@ function port(flag: string, value: string | undefined, fallback: number): number
     throw new UsageError(`${flag} expects a port from 0 to 65535 (0 picks a free one), got "${value}"`);
   }
   return Number(value);
+}
+
+/** --source-ttl as a duration ("30s", "2m", "500ms"). */
+function sourceTtl(value: string | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  const m = /^(\d+)(ms|s|m)$/.exec(value);
+  if (!m || Number(m[1]) === 0)
+    throw new UsageError(`--source-ttl expects a duration like 30s, 2m or 500ms, got "${value}"`);
+  return Number(m[1]) * { ms: 1, s: 1000, m: 60_000 }[m[2] as "ms" | "s" | "m"];
 }
 
 const controlPlane: Command = {
@@ -28,7 +38,10 @@ Options:
   --http-port N       HTTP port for the REST and Consul-compatible API (default ${DEFAULTS.httpPort}; 0 = any)
   --grpc-socket PATH  unix socket for gRPC, mode 0666 (default ${DEFAULTS.grpcSocket})
   --listen-host IP    address the TCP ports bind (default ${DEFAULTS.listenHost})
-  --service-cidr C    range for service virtual IPs (default ${DEFAULTS.serviceCidr})`,
+  --service-cidr C    range for service virtual IPs (default ${DEFAULTS.serviceCidr})
+  --token T           require "Authorization: Bearer T" on every mutating HTTP request (default $WEFT_TOKEN; none)
+  --source-ttl D      mark a daemon's endpoints unhealthy when it has not synced for D (default 30s;
+                      keep it above the daemons' 10 s heartbeat)`,
   async run(argv) {
     const { values, positionals } = parseFlags(argv, {
       "data-dir": { type: "string" },
@@ -37,6 +50,8 @@ Options:
       "grpc-socket": { type: "string" },
       "listen-host": { type: "string" },
       "service-cidr": { type: "string" },
+      token: { type: "string" },
+      "source-ttl": { type: "string" },
     });
     if (positionals.length > 0) throw new UsageError(`unexpected argument "${positionals[0]}"`);
     const cp = await startControlPlane({
@@ -46,6 +61,8 @@ Options:
       grpcSocket: values["grpc-socket"],
       listenHost: values["listen-host"],
       serviceCidr: values["service-cidr"],
+      token: values.token ?? process.env.WEFT_TOKEN,
+      sourceTtlMs: sourceTtl(values["source-ttl"]),
     });
     process.stdout.write(
       `control plane ready grpc=${cp.grpcAddress} socket=${cp.socketPath} http=${cp.httpAddress}\n`,
@@ -148,4 +165,10 @@ const proxies: Command = {
   },
 };
 
-export const controlPlaneCliCommands: Command[] = [controlPlane, services, endpoints, proxies];
+export const controlPlaneCliCommands: Command[] = [
+  controlPlane,
+  services,
+  endpoints,
+  proxies,
+  proxyStatusCommand,
+];

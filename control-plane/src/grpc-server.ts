@@ -8,17 +8,18 @@ import { loadWeftProto } from "../../proto/index";
 import type { DiscoveryServer } from "./discovery/discovery-server";
 import { configDiscoveryHandlers } from "./discovery/grpc-discovery";
 import { ControlPlaneError } from "./errors";
-import { registrationHandlers } from "./registration/grpc-registration";
+import { type RegistrationOptions, registrationHandlers } from "./registration/grpc-registration";
 import type { ServiceRegistry } from "./registry/types";
 
 export function createGrpcServer(
   registry: ServiceRegistry,
   discovery: DiscoveryServer,
   log: (message: string) => void,
+  registration: RegistrationOptions = {},
 ): grpc.Server {
   const proto = loadWeftProto();
   const server = new grpc.Server();
-  server.addService(proto.weft.v1.Registration.service, registrationHandlers(registry, log));
+  server.addService(proto.weft.v1.Registration.service, registrationHandlers(registry, log, registration));
   server.addService(proto.weft.v1.ConfigDiscovery.service, configDiscoveryHandlers(discovery));
   return server;
 }

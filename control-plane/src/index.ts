@@ -1,10 +1,12 @@
 // The control plane's public surface: its CLI commands and a way to run it in-process.
 import type { Command } from "../../cli/index";
 import { controlPlaneCliCommands } from "./cli";
+import { configCommands } from "./config-cli";
 
-export const controlPlaneCommands: Command[] = controlPlaneCliCommands;
+export const controlPlaneCommands: Command[] = [...controlPlaneCliCommands, ...configCommands];
 
 export type { EndpointView, ServiceSummary } from "./api/rest";
+export type { ConfigChange, ConfigKind, ConfigObject, ConfigStore } from "./config/index";
 export type { ProxyStatus, TypeStatus } from "./discovery/proxy-status";
 export { ControlPlaneError } from "./errors";
 export type { Endpoint, Service, ServicePort, ServiceRegistry } from "./registry/types";

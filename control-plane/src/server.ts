@@ -4,11 +4,18 @@ import { existsSync, unlinkSync } from "node:fs";
 import type { Server as HttpServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import type * as grpc from "@grpc/grpc-js";
+import { agentConsulExtras, consulAgentRoutes, defaultAgentNode } from "./api/consul-agent";
 import { createApiServer } from "./api/http-server";
+import { prometheusRoutes } from "./api/prometheus-sd";
+import { type ConfigStore, SqliteConfigStore } from "./config/index";
+import type { ConfigSource } from "./discovery/config-source";
 import { DiscoveryServer } from "./discovery/discovery-server";
 import type { ProxyStatus } from "./discovery/proxy-status";
 import { ControlPlaneError } from "./errors";
 import { bindTcp, bindUnix, createGrpcServer, shutdownGrpc } from "./grpc-server";
+import { AgentSource } from "./registration/agent-source";
+import { AgentStore } from "./registration/agent-store";
+import { SourceLeases } from "./registration/source-leases";
 import { SqliteRegistry } from "./registry/sqlite-registry";
 import type { ServiceRegistry } from "./registry/types";
 import { openRegistryDatabase } from "./store/database";
@@ -30,6 +37,14 @@ export interface ControlPlaneOptions {
   debounceMs?: number;
   /** Where problems (NACKs, failed requests) are reported. Default: console.error. */
   log?: (message: string) => void;
+  /** When set, mutating HTTP requests need it (docs/INTERFACES.md "HTTP auth"). Default: none. */
+  token?: string;
+  /** A source (daemon) silent this long has its endpoints marked unhealthy. Default 30,000 ms. */
+  sourceTtlMs?: number;
+  /** The node name the Consul agent API reports and registers services on. Default: the hostname. */
+  agentNode?: string;
+  /** Routes, policies and telemetry pushed to sidecars (the config store). Default: none. */
+  config?: ConfigSource;
 }
 
 export interface RunningControlPlane {
@@ -40,6 +55,8 @@ export interface RunningControlPlane {
   /** The unix socket path, "" when none. */
   socketPath: string;
   registry: ServiceRegistry;
+  /** Mesh config objects (Service, Route, ResiliencePolicy, Telemetry) in the same database. */
+  config: ConfigStore;
   /** Connected sidecars and their ACK/NACK state. */
   proxies(): ProxyStatus[];
   /** Stops listening, ends streams, closes the database; safe to call twice. */
@@ -85,14 +102,34 @@ export async function startControlPlane(options: ControlPlaneOptions = {}): Prom
   const log = options.log ?? ((m: string) => console.error(`control-plane: ${m}`));
   const db = openRegistryDatabase(o.dataDir);
   let registry: SqliteRegistry;
+  let configStore: SqliteConfigStore;
   try {
     registry = new SqliteRegistry(db, { serviceCidr: o.serviceCidr, log });
+    configStore = new SqliteConfigStore(db, registry, { log });
   } catch (err) {
     db.close();
     throw err;
   }
-  const discovery = new DiscoveryServer(registry, { debounceMs: o.debounceMs, log });
-  const api = createApiServer({ registry, proxies: () => discovery.listProxies(), log });
+  const discovery = new DiscoveryServer(registry, {
+    debounceMs: o.debounceMs,
+    config: options.config ?? configStore,
+    log,
+  });
+  const agent = new AgentSource(registry, new AgentStore(db), {
+    nodeName: options.agentNode ?? defaultAgentNode(),
+    log,
+  });
+  const leases = new SourceLeases(registry, { ttlMs: options.sourceTtlMs, log });
+  let httpAddress = "";
+  const api = createApiServer({
+    registry,
+    config: configStore,
+    proxies: () => discovery.listProxies(),
+    log,
+    token: options.token || undefined,
+    consul: agentConsulExtras(agent),
+    extraRoutes: [...consulAgentRoutes(agent, registry, () => httpAddress), ...prometheusRoutes(registry)],
+  });
   let grpcServer: grpc.Server | undefined;
   let socketBound = false;
 
@@ -100,6 +137,8 @@ export async function startControlPlane(options: ControlPlaneOptions = {}): Prom
   const close = (): Promise<void> => {
     closed ??= (async () => {
       discovery.close();
+      agent.close();
+      leases.close();
       api.abortWaits();
       await new Promise<void>((resolve) => {
         api.server.close(() => resolve());
@@ -113,18 +152,20 @@ export async function startControlPlane(options: ControlPlaneOptions = {}): Prom
   };
 
   try {
-    grpcServer = createGrpcServer(registry, discovery, log);
+    grpcServer = createGrpcServer(registry, discovery, log, { leases });
     const grpcPort = await bindTcp(grpcServer, o.listenHost, o.grpcPort);
     if (o.grpcSocket) {
       await bindUnix(grpcServer, o.grpcSocket);
       socketBound = true;
     }
     const httpPort = await listenHttp(api.server, o.listenHost, o.httpPort);
+    httpAddress = `${o.listenHost}:${httpPort}`;
     return {
       grpcAddress: `${o.listenHost}:${grpcPort}`,
       httpAddress: `${o.listenHost}:${httpPort}`,
       socketPath: o.grpcSocket,
       registry,
+      config: configStore,
       proxies: () => discovery.listProxies(),
       close,
     };

@@ -43,8 +43,11 @@ export async function startMesh(): Promise<Mesh> {
       }
     }
     for (const p of started.reverse()) await p.stop();
+    // Only this mesh's own objects: other meshes may be running in parallel test workers.
+    for (const dir of ["-i", "-o"]) {
+      await exec("iptables", ["-D", "FORWARD", dir, bridge, "-j", "ACCEPT"]).catch(() => undefined);
+    }
     await exec("ip", ["link", "delete", bridge]).catch(() => undefined);
-    await exec("sh", [join(process.cwd(), "scripts", "sweep.sh")]).catch(() => undefined);
     rmSync(dir, { recursive: true, force: true });
   };
 

@@ -8,18 +8,36 @@ export const DATACENTER = "dc1";
 /** The node name used for endpoints whose source did not say where they run. */
 const DEFAULT_NODE = "weft";
 
+/** A check as Consul shows it for one instance (the agent API's own checks). */
+export interface ConsulCheckView {
+  id: string;
+  name: string;
+  status: string;
+  output: string;
+  notes: string;
+  type: string;
+}
+
+/** What the agent API knows beyond the registry: tags and real checks of the services it registered. */
+export interface ConsulExtras {
+  tags(e: Endpoint): string[] | undefined;
+  checks(e: Endpoint): ConsulCheckView[] | undefined;
+}
+
+const NO_EXTRAS: ConsulExtras = { tags: () => undefined, checks: () => undefined };
+
 /** Consul instances carry tags; Weft carries labels. The "version" label is also a tag, "version=v2". */
 export function tagsOf(e: Endpoint): string[] {
   return e.labels.version !== undefined ? [`version=${e.labels.version}`] : [];
 }
 
 /** A stable UUID-shaped node ID derived from the node name, as Consul nodes have one. */
-function nodeId(node: string): string {
+export function nodeId(node: string): string {
   const h = createHash("sha256").update(node).digest("hex");
   return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20, 32)}`;
 }
 
-function taggedAddresses(address: string): Record<string, string> {
+export function taggedAddresses(address: string): Record<string, string> {
   const v = address.includes(":") ? "ipv6" : "ipv4";
   return { lan: address, [`lan_${v}`]: address, wan: address, [`wan_${v}`]: address };
 }
@@ -34,23 +52,36 @@ function nodeName(e: Endpoint): string {
 }
 
 /** GET /v1/catalog/services: {name: [tags]} for every service with at least one instance. */
-export function catalogServices(registry: ServiceRegistry): Record<string, string[]> {
+export function catalogServices(
+  registry: ServiceRegistry,
+  extras: ConsulExtras = NO_EXTRAS,
+): Record<string, string[]> {
   const out: Record<string, Set<string>> = {};
   for (const e of registry.listAllEndpoints()) {
     out[e.service] ??= new Set();
-    for (const t of tagsOf(e)) out[e.service]!.add(t);
+    for (const t of extras.tags(e) ?? tagsOf(e)) out[e.service]!.add(t);
   }
   return Object.fromEntries(Object.entries(out).map(([name, tags]) => [name, [...tags].sort()]));
 }
 
-function instances(registry: ServiceRegistry, name: string, tag: string | undefined): Endpoint[] {
+function instances(
+  registry: ServiceRegistry,
+  name: string,
+  tag: string | undefined,
+  extras: ConsulExtras,
+): Endpoint[] {
   const all = registry.listEndpoints(name);
-  return tag === undefined ? all : all.filter((e) => tagsOf(e).includes(tag));
+  return tag === undefined ? all : all.filter((e) => (extras.tags(e) ?? tagsOf(e)).includes(tag));
 }
 
 /** GET /v1/catalog/service/NAME: one entry per instance; [] for an unknown service, as Consul answers. */
-export function catalogService(registry: ServiceRegistry, name: string, tag?: string): object[] {
-  return instances(registry, name, tag).map((e) => ({
+export function catalogService(
+  registry: ServiceRegistry,
+  name: string,
+  tag?: string,
+  extras: ConsulExtras = NO_EXTRAS,
+): object[] {
+  return instances(registry, name, tag, extras).map((e) => ({
     ID: nodeId(nodeName(e)),
     Node: nodeName(e),
     Address: e.address,
@@ -60,7 +91,7 @@ export function catalogService(registry: ServiceRegistry, name: string, tag?: st
     ServiceKind: "",
     ServiceID: e.id,
     ServiceName: e.service,
-    ServiceTags: tagsOf(e),
+    ServiceTags: extras.tags(e) ?? tagsOf(e),
     ServiceAddress: e.address,
     ServiceTaggedAddresses: {},
     ServiceWeights: { Passing: 1, Warning: 1 },
@@ -85,12 +116,14 @@ export function healthService(
   name: string,
   passing: boolean,
   tag?: string,
+  extras: ConsulExtras = NO_EXTRAS,
 ): object[] {
-  return instances(registry, name, tag)
+  return instances(registry, name, tag, extras)
     .filter((e) => !passing || e.healthy)
     .map((e) => {
       const node = nodeName(e);
-      const tags = tagsOf(e);
+      const tags = extras.tags(e) ?? tagsOf(e);
+      const own = extras.checks(e);
       const check = (id: string, checkName: string, status: string, output: string, service: boolean) => ({
         Node: node,
         CheckID: id,
@@ -137,13 +170,21 @@ export function healthService(
         },
         Checks: [
           check("serfHealth", "Serf Health Status", "passing", "Agent alive and reachable", false),
-          check(
-            `service:${e.id}`,
-            `Service '${e.service}' check`,
-            e.healthy ? "passing" : "critical",
-            e.healthy ? "healthy as reported by its source" : `unhealthy as reported by ${e.source}`,
-            true,
-          ),
+          ...(own
+            ? own.map((c) => ({
+                ...check(c.id, c.name, c.status, c.output, true),
+                Notes: c.notes,
+                Type: c.type,
+              }))
+            : [
+                check(
+                  `service:${e.id}`,
+                  `Service '${e.service}' check`,
+                  e.healthy ? "passing" : "critical",
+                  e.healthy ? "healthy as reported by its source" : `unhealthy as reported by ${e.source}`,
+                  true,
+                ),
+              ]),
         ],
       };
     });

@@ -2,20 +2,35 @@
 // (/api/v1) and the Consul-compatible catalog and health endpoints (/v1). Never lets bad input
 // crash the process: every failure becomes a JSON error with a reason.
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import type { SqliteConfigStore } from "../config/index";
 import type { ProxyStatus } from "../discovery/proxy-status";
 import { ControlPlaneError } from "../errors";
 import { isServiceName } from "../registration/validate";
 import type { ServiceRegistry } from "../registry/types";
+import { isMutation, requireToken } from "./auth";
 import { DEFAULT_WAIT_MS, parseIndex, parseWait, waitForIndex } from "./blocking";
-import { catalogService, catalogServices, DATACENTER, healthService } from "./consul";
+import { handleConfigRequest } from "./config-routes";
+import { type ConsulExtras, catalogService, catalogServices, DATACENTER, healthService } from "./consul";
+import { EMPTY_BODY, type RequestBody, readBody } from "./request-body";
 import { HttpError, sendError, sendJson } from "./respond";
 import { getServiceSummary, listServiceEndpoints, listServiceSummaries } from "./rest";
+import { RateLimiter, type RateLimitOptions } from "./throttle";
 
 export interface ApiServerOptions {
   registry: ServiceRegistry;
   /** The connected sidecars and their ACK/NACK state, for GET /api/v1/proxies. */
   proxies: () => ProxyStatus[];
   log?: (message: string) => void;
+  /** When set, every non-GET request needs it (Authorization: Bearer or X-Consul-Token). Default: none. */
+  token?: string;
+  /** Token bucket for mutating requests per client address. Default: burst 200, 100/s. */
+  mutationLimit?: RateLimitOptions;
+  /** Tags and checks of services registered through the Consul agent API. */
+  consul?: ConsulExtras;
+  /** Mesh config objects, served under /api/v1/config (api/config-routes.ts). Default: none. */
+  config?: SqliteConfigStore;
+  /** More routes (Consul agent, Prometheus SD, ...), matched after the built-in ones. */
+  extraRoutes?: Route[];
 }
 
 export interface ApiServer {
@@ -24,10 +39,15 @@ export interface ApiServer {
   abortWaits(): void;
 }
 
-interface Route {
+export interface Route {
   pattern: string[];
   consul: boolean;
-  answer: (params: string[], query: URLSearchParams) => unknown;
+  /** "GET" (default; HEAD is answered too), "PUT", "POST" or "DELETE". */
+  method?: string;
+  /** Checks one :param; returns the problem, or undefined when fine. Default: a valid service name. */
+  checkParam?: (value: string) => string | undefined;
+  /** May be async. Non-GET routes get the request body (size-capped; .json() answers 400 on bad JSON). */
+  answer: (params: string[], query: URLSearchParams, body: RequestBody) => unknown;
 }
 
 export function createApiServer(options: ApiServerOptions): ApiServer {
@@ -47,18 +67,25 @@ export function createApiServer(options: ApiServerOptions): ApiServer {
       answer: ([name]) => listServiceEndpoints(registry, name!),
     },
     { pattern: ["api", "v1", "proxies"], consul: false, answer: () => options.proxies() },
-    { pattern: ["v1", "catalog", "services"], consul: true, answer: () => catalogServices(registry) },
+    {
+      pattern: ["v1", "catalog", "services"],
+      consul: true,
+      answer: () => catalogServices(registry, options.consul),
+    },
     {
       pattern: ["v1", "catalog", "service", ":name"],
       consul: true,
-      answer: ([name], q) => catalogService(registry, name!, q.get("tag") ?? undefined),
+      answer: ([name], q) => catalogService(registry, name!, q.get("tag") ?? undefined, options.consul),
     },
     {
       pattern: ["v1", "health", "service", ":name"],
       consul: true,
-      answer: ([name], q) => healthService(registry, name!, isPassing(q), q.get("tag") ?? undefined),
+      answer: ([name], q) =>
+        healthService(registry, name!, isPassing(q), q.get("tag") ?? undefined, options.consul),
     },
+    ...(options.extraRoutes ?? []),
   ];
+  const mutations = new RateLimiter(options.mutationLimit);
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     let url: URL;
@@ -67,28 +94,45 @@ export function createApiServer(options: ApiServerOptions): ApiServer {
     } catch {
       throw new HttpError(400, `the request target "${req.url}" is not a valid path`);
     }
+    // Auth and throttling come first and cover every route, including ones added later.
+    requireToken(req, options.token);
+    if (isMutation(req.method)) {
+      const taken = mutations.take(req.socket.remoteAddress ?? "unknown");
+      if (!taken.ok) {
+        res.setHeader("Retry-After", String(Math.max(1, Math.ceil(taken.retryAfterMs / 1000))));
+        throw new HttpError(429, `too many changes from this client; retry after ${taken.retryAfterMs} ms`);
+      }
+    }
     const segments = url.pathname.split("/").filter((s) => s !== "");
-    const match = matchRoute(routes, segments);
-    if (!match) {
+    if (options.config && segments[0] === "api" && segments[1] === "v1" && segments[2] === "config") {
+      const path = segments.slice(3).map((s) => decodeURIComponent(s));
+      return handleConfigRequest(options.config, req, res, path, url.searchParams);
+    }
+    const candidates = routes.filter((r) => pathMatches(r, segments));
+    if (candidates.length === 0) {
       throw new HttpError(
         404,
         `no route for ${req.method} ${url.pathname}; see /api/v1/services or the Consul /v1/catalog/services`,
       );
     }
-    if (req.method !== "GET" && req.method !== "HEAD") {
-      res.setHeader("Allow", "GET, HEAD");
+    const method = req.method === "HEAD" ? "GET" : req.method;
+    const route = candidates.find((r) => (r.method ?? "GET") === method);
+    if (!route) {
+      const allowed = [...new Set(candidates.map((r) => r.method ?? "GET"))];
+      res.setHeader("Allow", allowed.join(", "));
       throw new HttpError(
         405,
-        `${req.method} is not supported on ${url.pathname}; the API is read-only, use GET`,
+        `${req.method} is not supported on ${url.pathname}; use ${allowed.join(" or ")}`,
       );
     }
+    const match = { route, params: paramsOf(route, segments) };
     for (const name of match.params) {
-      if (!isServiceName(name)) {
-        throw new HttpError(
-          400,
-          `"${name}" is not a valid service name (letters, digits, '-', '_', '.'; at most 63)`,
-        );
-      }
+      const problem = route.checkParam
+        ? route.checkParam(name)
+        : isServiceName(name)
+          ? undefined
+          : `"${name}" is not a valid service name (letters, digits, '-', '_', '.'; at most 63)`;
+      if (problem) throw new HttpError(400, problem);
     }
     const dc = url.searchParams.get("dc");
     if (match.route.consul && dc !== null && dc !== "" && dc !== DATACENTER) {
@@ -97,7 +141,7 @@ export function createApiServer(options: ApiServerOptions): ApiServer {
         `No path to datacenter "${dc}"; this control plane serves only "${DATACENTER}"`,
       );
     }
-    const index = url.searchParams.get("index");
+    const index = method === "GET" ? url.searchParams.get("index") : null;
     if (index !== null) {
       const wait = url.searchParams.get("wait");
       const waitMs = wait === null ? DEFAULT_WAIT_MS : parseWait(wait);
@@ -106,7 +150,8 @@ export function createApiServer(options: ApiServerOptions): ApiServer {
       await waitForIndex(registry, parseIndex(index), waitMs, AbortSignal.any([gone.signal, closing.signal]));
       if (res.destroyed) return;
     }
-    const body = match.route.answer(match.params, url.searchParams);
+    const request = method === "GET" ? EMPTY_BODY : await readBody(req);
+    const body = await match.route.answer(match.params, url.searchParams, request);
     const headers: Record<string, string> = match.route.consul
       ? {
           "X-Consul-Index": String(registry.index()),
@@ -143,18 +188,13 @@ function isPassing(query: URLSearchParams): boolean {
   return v !== null && v !== "false" && v !== "0";
 }
 
-function matchRoute(routes: Route[], segments: string[]): { route: Route; params: string[] } | undefined {
-  for (const route of routes) {
-    if (route.pattern.length !== segments.length) continue;
-    const params: string[] = [];
-    const ok = route.pattern.every((p, i) => {
-      if (p.startsWith(":")) {
-        params.push(decodeURIComponent(segments[i]!));
-        return true;
-      }
-      return p === segments[i];
-    });
-    if (ok) return { route, params };
-  }
-  return undefined;
+function pathMatches(route: Route, segments: string[]): boolean {
+  return (
+    route.pattern.length === segments.length &&
+    route.pattern.every((p, i) => p.startsWith(":") || p === segments[i])
+  );
+}
+
+function paramsOf(route: Route, segments: string[]): string[] {
+  return route.pattern.flatMap((p, i) => (p.startsWith(":") ? [decodeURIComponent(segments[i]!)] : []));
 }

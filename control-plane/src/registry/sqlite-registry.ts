@@ -132,6 +132,34 @@ export class SqliteRegistry implements ServiceRegistry {
     return new Map(rows.map((r) => [r.service, r.n]));
   }
 
+  markSourceUnhealthy(source: string): number {
+    const services: string[] = [];
+    const run = this.db.transaction(() => {
+      const rows = this.db
+        .prepare("SELECT DISTINCT service FROM endpoints WHERE source = ? AND healthy = 1")
+        .all(source) as Array<{ service: string }>;
+      if (rows.length === 0) return 0;
+      const next = this.index() + 1;
+      const { changes } = this.db
+        .prepare("UPDATE endpoints SET healthy = 0, modify_index = ? WHERE source = ? AND healthy = 1")
+        .run(next, source);
+      this.db.prepare("UPDATE meta SET value = ? WHERE key = 'index'").run(String(next));
+      services.push(...rows.map((r) => r.service));
+      return changes;
+    });
+    const changed = run.immediate();
+    if (changed > 0) this.emit({ index: this.index(), services: services.sort() });
+    return changed;
+  }
+
+  listSources(): string[] {
+    return (
+      this.db.prepare("SELECT DISTINCT source FROM endpoints ORDER BY source").all() as Array<{
+        source: string;
+      }>
+    ).map((r) => r.source);
+  }
+
   index(): number {
     const row = this.db.prepare("SELECT value FROM meta WHERE key = 'index'").get() as { value: string };
     return Number(row.value);
@@ -189,6 +217,58 @@ export class SqliteRegistry implements ServiceRegistry {
       .prepare("UPDATE services SET ports = ?, labels = ?, modify_index = ? WHERE name = ?")
       .run(JSON.stringify(ports), JSON.stringify(labels), next, name);
     return true;
+  }
+
+  /**
+   * For the config API, inside the caller's transaction: makes each service a "config" service with
+   * `ports` and `labels` (keeping its virtual IP; allocating one for a new service), or, when `ports`
+   * is undefined, returns it to "implied" with the ports its endpoints serve, keeping the virtual IP.
+   * Bumps the change index once. Returns the names that changed; announce them with
+   * `announceChange` after the caller commits.
+   */
+  setConfigServices(
+    entries: Array<{ name: string; ports?: ServicePort[]; labels?: Record<string, string> }>,
+  ): string[] {
+    const next = this.index() + 1;
+    const changed: string[] = [];
+    for (const { name, ports, labels } of entries) {
+      const existing = this.getService(name);
+      const origin = ports ? "config" : "implied";
+      const newPorts = ports ?? impliedPorts(this.listEndpoints(name));
+      const newLabels = JSON.stringify(Object.fromEntries(sortedRecord(labels ?? existing?.labels ?? {})));
+      if (!existing) {
+        if (!ports) continue;
+        const taken = new Set(
+          (this.db.prepare("SELECT virtual_ip FROM services").all() as Array<{ virtual_ip: string }>).map(
+            (r) => r.virtual_ip,
+          ),
+        );
+        this.db
+          .prepare(
+            `INSERT INTO services (name, virtual_ip, ports, labels, origin, create_index, modify_index)
+             VALUES (?, ?, ?, ?, 'config', ?, ?)`,
+          )
+          .run(name, allocateVirtualIp(this.range, taken), JSON.stringify(newPorts), newLabels, next, next);
+      } else {
+        const same =
+          existing.origin === origin &&
+          JSON.stringify(existing.ports) === JSON.stringify(newPorts) &&
+          JSON.stringify(Object.fromEntries(sortedRecord(existing.labels))) === newLabels;
+        if (same) continue;
+        this.db
+          .prepare("UPDATE services SET ports = ?, labels = ?, origin = ?, modify_index = ? WHERE name = ?")
+          .run(JSON.stringify(newPorts), newLabels, origin, next, name);
+      }
+      changed.push(name);
+    }
+    if (changed.length > 0)
+      this.db.prepare("UPDATE meta SET value = ? WHERE key = 'index'").run(String(next));
+    return changed;
+  }
+
+  /** Tells listeners about services changed by `setConfigServices` once the caller has committed. */
+  announceChange(services: string[]): void {
+    if (services.length > 0) this.emit({ index: this.index(), services: [...services].sort() });
   }
 
   private emit(change: RegistryChange): void {

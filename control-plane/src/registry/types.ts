@@ -81,6 +81,13 @@ export interface ServiceRegistry {
   listAllEndpoints(): Endpoint[];
   /** Number of endpoints per service name (services without endpoints are absent). */
   endpointCounts(): Map<string, number>;
+  /**
+   * Marks every endpoint of `source` unhealthy (a source whose lease expired); its next sync says again
+   * what is healthy. Returns how many endpoints changed.
+   */
+  markSourceUnhealthy(source: string): number;
+  /** Every source that holds at least one endpoint. */
+  listSources(): string[];
   /** The current change index; grows by one per committed change, never goes back. */
   index(): number;
   /** Calls `listener` after each committed change; returns a function that unsubscribes. */

@@ -113,3 +113,24 @@ test("the wire module sends SyncEndpoints a control plane understands", async (t
   t.like(received[0]!.endpoints[0]!.ports[0], { port: 8080, protocol: "http" });
   t.is(received[0]!.services[0]!.origin, "implied");
 });
+
+test("re-sends the unchanged set as a heartbeat so the control plane's lease stays fresh", async (t) => {
+  const sent: SyncRequest[] = [];
+  const registrar = new Registrar({
+    node: "n1",
+    logger: quiet,
+    clock: { now: () => new Date(), sleep: (ms: number) => new Promise<void>((r) => setTimeout(r, ms)) },
+    heartbeatMs: 50,
+    sync: async (r) => {
+      sent.push(r);
+    },
+  });
+  registrar.start();
+  registrar.update([container("web", "web")]);
+  await new Promise((r) => setTimeout(r, 30));
+  const afterChange = sent.length;
+  await new Promise((r) => setTimeout(r, 300));
+  t.true(sent.length >= afterChange + 3, `${sent.length - afterChange} heartbeats in 300 ms`);
+  t.deepEqual(sent.at(-1), sent[afterChange - 1]);
+  await registrar.close();
+});

@@ -1,6 +1,8 @@
 // Keeps the daemon's full endpoint set and pushes it to the control plane after every change and on
-// start. Pushes never overlap; changes arriving during a push are merged into the next one. While the
-// control plane is away it retries with exponential backoff; errors go to the log, never to the engine.
+// start, and again every heartbeatMs so the control plane knows this node is alive (it marks the
+// endpoints of a silent node unhealthy after its --source-ttl). Pushes never overlap; changes arriving
+// during a push are merged into the next one. While the control plane is away it retries with
+// exponential backoff; errors go to the log, never to the engine.
 import type { Clock, Logger } from "../engine/parts";
 import type { ContainerState } from "../engine/types";
 import type { EndpointRecord, ServiceDeclaration, SyncFn, SyncRequest } from "./types";
@@ -14,6 +16,8 @@ export interface RegistrarOptions {
   initialBackoffMs?: number;
   /** Default 5000. */
   maxBackoffMs?: number;
+  /** The full set is re-sent this often even without changes (the control plane's lease). Default 10,000. */
+  heartbeatMs?: number;
 }
 
 /** The sync request for a set of running containers (those with a service become endpoints). */
@@ -53,11 +57,13 @@ export class Registrar {
   private loop?: Promise<void>;
   private readonly initialBackoffMs: number;
   private readonly maxBackoffMs: number;
+  private readonly heartbeatMs: number;
 
   constructor(private readonly o: RegistrarOptions) {
     this.desired = syncRequestFor(o.node, []);
     this.initialBackoffMs = o.initialBackoffMs ?? 100;
     this.maxBackoffMs = o.maxBackoffMs ?? 5000;
+    this.heartbeatMs = o.heartbeatMs ?? 10_000;
   }
 
   /** Starts pushing; the first push sends the current set (empty until the engine has loaded). */
@@ -87,10 +93,9 @@ export class Registrar {
   private async run(): Promise<void> {
     while (!this.closed) {
       if (!this.dirty) {
-        await new Promise<void>((resolve) => {
-          this.wake = resolve;
-        });
-        this.wake = undefined;
+        // Wait for a change, or send the same set again as a heartbeat when none comes.
+        await this.idle(this.heartbeatMs);
+        this.dirty = true;
         continue;
       }
       this.dirty = false;
@@ -112,6 +117,21 @@ export class Registrar {
         await this.sleepUnlessClosed(delay);
       }
     }
+  }
+
+  /**
+   * Waits `ms` or until woken. Its own timer, cleared on wake, instead of clock.sleep: a pending
+   * heartbeat must not keep a stopping daemon's event loop alive for up to heartbeatMs.
+   */
+  private async idle(ms: number): Promise<void> {
+    await new Promise<void>((resolve) => {
+      const timer = setTimeout(resolve, ms);
+      this.wake = () => {
+        clearTimeout(timer);
+        resolve();
+      };
+    });
+    this.wake = undefined;
   }
 
   private async sleepUnlessClosed(ms: number): Promise<void> {

@@ -1,0 +1,222 @@
+// The Consul agent API with the real npm `consul` client: register with HTTP, TCP and TTL checks run
+// by the control plane, watch() seeing health changes within a second, deregistration, and the
+// probes clients make (agent/self, status/leader, catalog/nodes). Daemon endpoints stay untouched.
+import { createServer, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
+import test from "ava";
+import Consul from "consul";
+import { syncEndpoints } from "../grpc-testing";
+import { startTestControlPlane, type TestControlPlane } from "../test-support";
+
+interface HealthEntry {
+  Service: { ID: string; Tags: string[]; Port: number; Meta: Record<string, string> };
+  Checks: Array<{ CheckID: string; Status: string; Output: string }>;
+}
+
+function consulFor(cp: TestControlPlane): Consul {
+  const [host, port] = cp.httpAddress.split(":");
+  return new Consul({ host, port: Number(port) });
+}
+
+/** An HTTP server whose answer the test flips between 200 and 500. */
+async function flippingServer(t: {
+  teardown(fn: () => void): void;
+}): Promise<{ port: number; setStatus(s: number): void }> {
+  let status = 200;
+  const server: Server = createServer((_req, res) => {
+    res.writeHead(status);
+    res.end(status === 200 ? "ok" : "broken");
+  });
+  await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+  t.teardown(() => server.close());
+  return { port: (server.address() as AddressInfo).port, setStatus: (s) => (status = s) };
+}
+
+/** Resolves with the first value of `watch` (health.service) that satisfies `ok`, timing it. */
+function nextChange(
+  watch: ReturnType<Consul["watch"]>,
+  ok: (entries: HealthEntry[]) => boolean,
+): Promise<number> {
+  const start = Date.now();
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error("watch saw no matching change in 5 s")), 5000);
+    const onChange = (data: HealthEntry[]) => {
+      if (!ok(data)) return;
+      clearTimeout(timer);
+      watch.off("change", onChange);
+      resolve(Date.now() - start);
+    };
+    watch.on("change", onChange);
+  });
+}
+
+test("an HTTP-checked service registered with the consul client; watch() follows its health within a second", async (t) => {
+  const cp = await startTestControlPlane(t);
+  const consul = consulFor(cp);
+  const app = await flippingServer(t);
+  await syncEndpoints(cp.grpcAddress, {
+    source: "daemon:n1",
+    endpoints: [
+      {
+        id: "c1",
+        service: "web",
+        address: "10.88.0.2",
+        ports: [{ port: 80, protocol: "http" }],
+        healthy: true,
+      },
+    ],
+  });
+
+  const watch = consul.watch({
+    method: consul.health.service,
+    options: { service: "web", passing: "true" } as Record<string, string>,
+  });
+  t.teardown(() => watch.end());
+  const firstPassing = nextChange(watch, (e) => e.some((x) => x.Service.ID === "web-1"));
+  await consul.agent.service.register({
+    name: "web",
+    id: "web-1",
+    address: "127.0.0.1",
+    port: app.port,
+    tags: ["primary"],
+    meta: { version: "v3" },
+    check: {
+      name: "web health",
+      http: `http://127.0.0.1:${app.port}/health`,
+      interval: "200ms",
+      timeout: "1s",
+    },
+  });
+  t.true((await firstPassing) < 1000, "the new instance passes its first check and the watch sees it");
+
+  const entries = (await consul.health.service("web")) as HealthEntry[];
+  const mine = entries.find((e) => e.Service.ID === "web-1")!;
+  t.deepEqual(mine.Service.Tags, ["primary"]);
+  t.is(mine.Service.Meta.version, "v3");
+  t.is(mine.Service.Port, app.port);
+  t.like(
+    mine.Checks.find((c) => c.CheckID === "service:web-1"),
+    { Status: "passing" },
+  );
+  t.truthy(
+    entries.find((e) => e.Service.ID === "c1"),
+    "the daemon's endpoint is still there",
+  );
+
+  const gone = nextChange(watch, (e) => !e.some((x) => x.Service.ID === "web-1"));
+  app.setStatus(500);
+  t.true((await gone) < 1000, "a failing check drops the instance from ?passing within a second");
+  const checks = (await consul.agent.check.list()) as Record<string, { Status: string; Output: string }>;
+  t.is(checks["service:web-1"]!.Status, "critical");
+  t.regex(checks["service:web-1"]!.Output, /500/);
+  const rest = (await (
+    await fetch(`http://${cp.httpAddress}/api/v1/services/web/endpoints`)
+  ).json()) as Array<{ id: string; healthy: boolean; source: string }>;
+  t.like(
+    rest.find((e) => e.id === "web-1"),
+    { healthy: false, source: "agent" },
+  );
+  t.like(
+    rest.find((e) => e.id === "c1"),
+    { healthy: true, source: "daemon:n1" },
+  );
+
+  const one = await fetch(`http://${cp.httpAddress}/v1/agent/service/web-1`);
+  t.like(await one.json(), { ID: "web-1", Service: "web", Port: app.port, Tags: ["primary"] });
+  await consul.agent.service.deregister("web-1");
+  t.is((await fetch(`http://${cp.httpAddress}/v1/agent/service/web-1`)).status, 404);
+  t.deepEqual(await consul.agent.service.list(), {});
+  t.deepEqual(
+    ((await consul.health.service("web")) as HealthEntry[]).map((e) => e.Service.ID),
+    ["c1"],
+  );
+});
+
+test("TTL checks follow pass/warn/fail and expire; TCP checks run against a port", async (t) => {
+  const cp = await startTestControlPlane(t);
+  const consul = consulFor(cp);
+  const app = await flippingServer(t);
+  await consul.agent.service.register({
+    name: "worker",
+    id: "worker-1",
+    port: 9000,
+    checks: [
+      { name: "heartbeat", checkid: "worker-ttl", ttl: "1s", timeout: "1s" },
+      { name: "port", tcp: `127.0.0.1:${app.port}`, interval: "200ms", timeout: "1s" },
+    ],
+  });
+  const status = async () =>
+    (await consul.agent.check.list()) as Record<string, { Status: string; Output: string }>;
+  t.is((await status())["worker-ttl"]!.Status, "critical", "checks start critical, as in Consul");
+  await consul.agent.check.pass({ id: "worker-ttl", note: "all good" });
+  t.like((await status())["worker-ttl"], { Status: "passing", Output: "all good" });
+  await new Promise((r) => setTimeout(r, 300));
+  t.is((await status())["service:worker-1:2"]!.Status, "passing");
+  const passing = (await consul.health.service({ service: "worker", passing: true })) as HealthEntry[];
+  t.is(passing.length, 1);
+  await consul.agent.check.warn("worker-ttl");
+  t.is((await status())["worker-ttl"]!.Status, "warning");
+  t.is(((await consul.health.service({ service: "worker", passing: true })) as HealthEntry[]).length, 0);
+  await consul.agent.check.pass("worker-ttl");
+  await new Promise((r) => setTimeout(r, 1300));
+  t.like((await status())["worker-ttl"], { Status: "critical" });
+  t.regex((await status())["worker-ttl"]!.Output, /TTL expired/);
+  const unknown = await fetch(`http://${cp.httpAddress}/v1/agent/check/pass/nope`, { method: "PUT" });
+  t.is(unknown.status, 404);
+  t.regex(((await unknown.json()) as { error: string }).error, /Unknown check ID/);
+});
+
+test("a service critical longer than DeregisterCriticalServiceAfter is removed", async (t) => {
+  const cp = await startTestControlPlane(t);
+  const consul = consulFor(cp);
+  await consul.agent.service.register({
+    name: "flaky",
+    check: { name: "ttl", ttl: "200ms", timeout: "1s", deregistercriticalserviceafter: "300ms" },
+  });
+  t.truthy(((await consul.agent.service.list()) as Record<string, unknown>).flaky);
+  await new Promise((r) => setTimeout(r, 1800));
+  t.deepEqual(await consul.agent.service.list(), {});
+  t.deepEqual(await consul.catalog.service.nodes("flaky"), []);
+});
+
+test("agent/self, status/leader and catalog/nodes answer what clients probe", async (t) => {
+  const cp = await startTestControlPlane(t);
+  const consul = consulFor(cp);
+  await syncEndpoints(cp.grpcAddress, {
+    source: "daemon:n1",
+    endpoints: [{ id: "c1", service: "web", address: "10.88.0.2", node: "n1", healthy: true }],
+  });
+  const self = (await consul.agent.self()) as {
+    Config: { Datacenter: string; NodeName: string; Version: string };
+  };
+  t.is(self.Config.Datacenter, "dc1");
+  t.truthy(self.Config.NodeName);
+  t.is(await consul.status.leader(), cp.httpAddress);
+  const nodes = (await consul.catalog.node.list()) as Array<{ Node: string }>;
+  t.true(nodes.some((n) => n.Node === "n1"));
+  t.true(nodes.some((n) => n.Node === self.Config.NodeName));
+});
+
+test("bad service definitions get 400 naming the field", async (t) => {
+  const cp = await startTestControlPlane(t);
+  const put = (body: string) =>
+    fetch(`http://${cp.httpAddress}/v1/agent/service/register`, { method: "PUT", body });
+  const cases: Array<[string, RegExp]> = [
+    ["{", /not valid JSON/],
+    ["[]", /must be an object/],
+    ['{"Name": 5}', /Name must be a string/],
+    ['{"Name": "a b"}', /not a valid service name/],
+    ['{"Name": "x", "Port": "80"}', /Port must be an integer/],
+    ['{"Name": "x", "Address": "db.local"}', /must be an IP address/],
+    ['{"Name": "x", "Check": {"HTTP": "http://x/"}}', /Interval is required/],
+    ['{"Name": "x", "Check": {"Script": "rm -rf /", "Interval": "1s"}}', /exactly one of/],
+    ['{"Name": "x", "Check": {"TTL": "soon"}}', /TTL "soon" is not a duration/],
+  ];
+  for (const [body, reason] of cases) {
+    const res = await put(body);
+    t.is(res.status, 400, body);
+    t.regex(((await res.json()) as { error: string }).error, reason, body);
+  }
+  const unknown = await fetch(`http://${cp.httpAddress}/v1/agent/service/deregister/nope`, { method: "PUT" });
+  t.is(unknown.status, 404);
+});

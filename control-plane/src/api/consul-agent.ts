@@ -1,0 +1,251 @@
+// Consul's agent, status and node endpoints, so that Consul clients (the npm `consul` client,
+// consul-template, service registrars) can register services with health checks and probe the agent:
+// PUT /v1/agent/service/register, /deregister/ID, /v1/agent/check/pass|warn|fail|update/ID,
+// GET /v1/agent/services, /v1/agent/checks, /v1/agent/self, /v1/status/leader|peers, /v1/catalog/nodes.
+import { hostname } from "node:os";
+import { parseAgentService } from "../registration/agent-definition";
+import { AgentError, type AgentSource } from "../registration/agent-source";
+import type { ServiceRegistry } from "../registry/types";
+import { type ConsulExtras, DATACENTER, nodeId, taggedAddresses } from "./consul";
+import type { Route } from "./http-server";
+import type { RequestBody } from "./request-body";
+import { HttpError } from "./respond";
+
+/** The Consul version Weft answers like; clients gate features on it. */
+export const CONSUL_VERSION = "1.15.0";
+
+const CHECK_ID = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,160}$/;
+const checkParam = (v: string) =>
+  CHECK_ID.test(v) ? undefined : `"${v}" is not a valid ID (letters, digits, '.', '_', ':', '-')`;
+
+/** Agent failures as HTTP statuses: unknown IDs 404 (as Consul), wrong check kinds 400, a full agent 429. */
+function agentCall(fn: () => void): null {
+  try {
+    fn();
+  } catch (err) {
+    if (err instanceof AgentError) {
+      const status = { NOT_TTL: 400, TOO_MANY: 429, UNKNOWN_CHECK: 404, UNKNOWN_SERVICE: 404 }[err.code];
+      throw new HttpError(status, err.message);
+    }
+    throw err;
+  }
+  return null;
+}
+
+/** The note of a pass/warn/fail: `?note=`. */
+function ttlOutput(query: URLSearchParams): string {
+  const note = query.get("note") ?? "";
+  if (note.length > 4096) throw new HttpError(400, "note is longer than 4096 characters");
+  return note;
+}
+
+function updateBody(body: RequestBody): { status: "passing" | "warning" | "critical"; output: string } {
+  const value = body.json();
+  if (typeof value !== "object" || value === null || Array.isArray(value)) {
+    throw new HttpError(400, 'the body must be an object like {"Status": "passing", "Output": "..."}');
+  }
+  const f = new Map(Object.entries(value).map(([k, v]) => [k.toLowerCase(), v as unknown]));
+  const status = f.get("status");
+  if (status !== "passing" && status !== "warning" && status !== "critical") {
+    throw new HttpError(400, 'Status must be "passing", "warning" or "critical"');
+  }
+  const output = f.get("output") ?? "";
+  if (typeof output !== "string") throw new HttpError(400, "Output must be a string");
+  return { status, output: output.slice(0, 4096) };
+}
+
+/** Tags and checks of agent-registered endpoints, for the catalog and health views. */
+export function agentConsulExtras(agent: AgentSource): ConsulExtras {
+  return {
+    tags: (e) => agent.serviceOf(e)?.definition.tags,
+    checks: (e) => {
+      const s = agent.serviceOf(e);
+      if (!s || s.definition.checks.length === 0) return undefined;
+      return s.definition.checks.map((c) => ({
+        id: c.id,
+        name: c.name,
+        status: s.results[c.id]?.status ?? "critical",
+        output: s.results[c.id]?.output ?? "",
+        notes: c.notes,
+        type: c.kind,
+      }));
+    },
+  };
+}
+
+function agentServices(agent: AgentSource): Record<string, object> {
+  return Object.fromEntries(
+    agent.list().map(({ definition: d }) => [
+      d.id,
+      {
+        Kind: "",
+        ID: d.id,
+        Service: d.name,
+        Tags: d.tags,
+        Meta: d.meta,
+        Port: d.port,
+        Address: d.address,
+        TaggedAddresses: d.address ? taggedAddresses(d.address) : {},
+        Weights: { Passing: 1, Warning: 1 },
+        EnableTagOverride: false,
+        Datacenter: DATACENTER,
+      },
+    ]),
+  );
+}
+
+function agentChecks(agent: AgentSource): Record<string, object> {
+  const out: Record<string, object> = {};
+  for (const { definition: d, results } of agent.list()) {
+    for (const c of d.checks) {
+      out[c.id] = {
+        Node: agent.nodeName,
+        CheckID: c.id,
+        Name: c.name,
+        Status: results[c.id]?.status ?? "critical",
+        Notes: c.notes,
+        Output: results[c.id]?.output ?? "",
+        ServiceID: d.id,
+        ServiceName: d.name,
+        ServiceTags: d.tags,
+        Type: c.kind,
+        Interval: c.intervalMs ? `${c.intervalMs}ms` : "",
+        Timeout: c.kind === "ttl" ? "" : `${c.timeoutMs}ms`,
+        ExposedPort: 0,
+        Definition: {},
+      };
+    }
+  }
+  return out;
+}
+
+/** Every node that holds an endpoint, plus the agent's own. */
+function catalogNodes(registry: ServiceRegistry, agent: AgentSource): object[] {
+  const nodes = new Map<string, string>([[agent.nodeName, agent.address]]);
+  for (const e of registry.listAllEndpoints()) if (e.node && !nodes.has(e.node)) nodes.set(e.node, e.address);
+  return [...nodes.entries()]
+    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+    .map(([node, address]) => ({
+      ID: nodeId(node),
+      Node: node,
+      Address: address,
+      Datacenter: DATACENTER,
+      TaggedAddresses: taggedAddresses(address),
+      Meta: {},
+      CreateIndex: 1,
+      ModifyIndex: 1,
+    }));
+}
+
+function agentSelf(agent: AgentSource, leader: () => string): object {
+  return {
+    Config: {
+      Datacenter: DATACENTER,
+      PrimaryDatacenter: DATACENTER,
+      NodeName: agent.nodeName,
+      NodeID: nodeId(agent.nodeName),
+      Revision: "weft",
+      Server: true,
+      Version: CONSUL_VERSION,
+    },
+    DebugConfig: {},
+    Coord: null,
+    Member: {
+      Name: agent.nodeName,
+      Addr: agent.address,
+      Port: 8301,
+      Tags: { dc: DATACENTER, role: "consul" },
+      Status: 1,
+    },
+    Stats: {},
+    Meta: { "weft-leader": leader() },
+    xDS: {},
+  };
+}
+
+/**
+ * The routes, for createApiServer's extraRoutes. `leader` gives the HTTP address Consul clients see
+ * as the leader (Weft has one control plane, so it always leads).
+ */
+export function consulAgentRoutes(
+  agent: AgentSource,
+  registry: ServiceRegistry,
+  leader: () => string,
+): Route[] {
+  const ttl =
+    (status: "passing" | "warning" | "critical"): Route["answer"] =>
+    ([id], q) =>
+      agentCall(() => agent.updateTtl(id!, status, ttlOutput(q)));
+  return [
+    {
+      pattern: ["v1", "agent", "service", "register"],
+      consul: true,
+      method: "PUT",
+      answer: (_p, _q, body) => {
+        const parsed = parseAgentService(body.json());
+        if (!parsed.ok) throw new HttpError(400, `Invalid service definition: ${parsed.error}`);
+        return agentCall(() => agent.register(parsed.value));
+      },
+    },
+    {
+      pattern: ["v1", "agent", "service", "deregister", ":id"],
+      consul: true,
+      method: "PUT",
+      checkParam,
+      answer: ([id]) => agentCall(() => agent.deregister(id!)),
+    },
+    {
+      pattern: ["v1", "agent", "check", "pass", ":id"],
+      consul: true,
+      method: "PUT",
+      checkParam,
+      answer: ttl("passing"),
+    },
+    {
+      pattern: ["v1", "agent", "check", "warn", ":id"],
+      consul: true,
+      method: "PUT",
+      checkParam,
+      answer: ttl("warning"),
+    },
+    {
+      pattern: ["v1", "agent", "check", "fail", ":id"],
+      consul: true,
+      method: "PUT",
+      checkParam,
+      answer: ttl("critical"),
+    },
+    {
+      pattern: ["v1", "agent", "check", "update", ":id"],
+      consul: true,
+      method: "PUT",
+      checkParam,
+      answer: ([id], _q, body) => {
+        const u = updateBody(body);
+        return agentCall(() => agent.updateTtl(id!, u.status, u.output));
+      },
+    },
+    { pattern: ["v1", "agent", "services"], consul: true, answer: () => agentServices(agent) },
+    {
+      pattern: ["v1", "agent", "service", ":id"],
+      consul: true,
+      checkParam,
+      answer: ([id]) => {
+        const found = agentServices(agent)[id!];
+        if (!found)
+          throw new HttpError(404, `Unknown service ID "${id}"; list them with GET /v1/agent/services`);
+        return found;
+      },
+    },
+    { pattern: ["v1", "agent", "checks"], consul: true, answer: () => agentChecks(agent) },
+    { pattern: ["v1", "agent", "self"], consul: true, answer: () => agentSelf(agent, leader) },
+    { pattern: ["v1", "status", "leader"], consul: true, answer: () => leader() },
+    { pattern: ["v1", "status", "peers"], consul: true, answer: () => [leader()] },
+    { pattern: ["v1", "catalog", "nodes"], consul: true, answer: () => catalogNodes(registry, agent) },
+  ];
+}
+
+/** Consul's node name for this control plane: the host's name. */
+export function defaultAgentNode(): string {
+  return hostname() || "weft";
+}

@@ -1,0 +1,131 @@
+// A real `weft control-plane` process for tests that must kill it (SIGKILL) and start it again on the
+// same ports, unix socket and data dir, as an operator's supervisor would.
+import { spawn } from "node:child_process";
+import { rmSync } from "node:fs";
+import { createServer } from "node:net";
+import { join } from "node:path";
+import { type LongRunning, testDir, WEFT } from "./processes";
+
+export interface ControlPlaneProcess {
+  dir: string;
+  dataDir: string;
+  socketPath: string;
+  grpcPort: number;
+  httpPort: number;
+  httpUrl: string;
+  /** The running process (replaced by restart()). */
+  current(): LongRunning;
+  /** Everything every incarnation printed. */
+  output(): string;
+  /** SIGKILL, no chance to clean up; resolves once it is gone. */
+  kill(): Promise<void>;
+  /** Starts it again with the same flags; resolves once ready. */
+  restart(): Promise<void>;
+  /** Stops it (SIGTERM) and removes its dir unless `keepDir`. */
+  close(): Promise<void>;
+}
+
+/** A port nobody listens on right now (bound and released), for flags that cannot take 0 twice. */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = createServer();
+    s.once("error", reject);
+    s.listen(0, "127.0.0.1", () => {
+      const { port } = s.address() as { port: number };
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+export interface ControlPlaneProcessOptions {
+  /** Extra flags, e.g. ["--token", "T"]. */
+  args?: string[];
+  /** Extra environment. */
+  env?: NodeJS.ProcessEnv;
+  /** A dir to use (kept on close); default a fresh /tmp/weft-test-* removed on close. */
+  dir?: string;
+}
+
+export async function startControlPlaneProcess(
+  o: ControlPlaneProcessOptions = {},
+): Promise<ControlPlaneProcess> {
+  const dir = o.dir ?? testDir();
+  const dataDir = join(dir, "control-plane");
+  const socketPath = join(dir, "cp.sock");
+  const [grpcPort, httpPort] = [await freePort(), await freePort()];
+  const args = [
+    "control-plane",
+    ...["--data-dir", dataDir, "--grpc-port", String(grpcPort), "--http-port", String(httpPort)],
+    ...["--grpc-socket", socketPath],
+    ...(o.args ?? []),
+  ];
+  const logs: string[] = [];
+  const launch = () => startWithEnv(args, o.env ?? {});
+  let proc = await launch();
+  const exited = (p: LongRunning) =>
+    p.child.exitCode !== null || p.child.signalCode !== null
+      ? Promise.resolve()
+      : new Promise<void>((r) => p.child.once("exit", () => r()));
+  return {
+    dir,
+    dataDir,
+    socketPath,
+    grpcPort,
+    httpPort,
+    httpUrl: `http://127.0.0.1:${httpPort}`,
+    current: () => proc,
+    output: () => [...logs, proc.output()].join("\n"),
+    async kill() {
+      const gone = exited(proc);
+      proc.child.kill("SIGKILL");
+      await gone;
+      logs.push(proc.output());
+    },
+    async restart() {
+      proc = await launch();
+    },
+    async close() {
+      await proc.stop();
+      if (!o.dir) rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** startWeft with an environment: resolves once the control plane prints its ready line. */
+function startWithEnv(args: string[], env: NodeJS.ProcessEnv): Promise<LongRunning> {
+  const child = spawn(process.execPath, [WEFT, ...args], {
+    stdio: ["ignore", "pipe", "pipe"],
+    env: { ...process.env, ...env },
+  });
+  let out = "";
+  const stop = () =>
+    new Promise<void>((resolve) => {
+      if (child.exitCode !== null || child.signalCode !== null) return resolve();
+      const force = setTimeout(() => child.kill("SIGKILL"), 10_000);
+      child.once("exit", () => {
+        clearTimeout(force);
+        resolve();
+      });
+      child.kill("SIGTERM");
+    });
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      child.kill("SIGKILL");
+      reject(new Error(`control plane not ready after 30 s:\n${out}`));
+    }, 30_000);
+    const onData = (chunk: Buffer) => {
+      out += chunk.toString();
+      const line = out.split("\n").find((l) => /control plane ready/.test(l));
+      if (line) {
+        clearTimeout(timer);
+        resolve({ child, readyLine: line, output: () => out, stop });
+      }
+    };
+    child.stdout.on("data", onData);
+    child.stderr.on("data", onData);
+    child.once("exit", (code) => {
+      clearTimeout(timer);
+      reject(new Error(`control plane exited with ${code} before it was ready:\n${out}`));
+    });
+  });
+}
