@@ -2,14 +2,13 @@
 // through their sidecars while it is down; after it restarts on the same ports and socket, the daemon
 // and sidecars resync (GET /api/v1/proxies lists them again) and the registry is as it was.
 import test from "ava";
-import { importExampleImage } from "./support/mesh";
+import { importExampleImage, type Mesh, startMesh } from "./support/mesh";
 import { waitFor } from "./support/processes";
-import { type RestartableMesh, startRestartableMesh } from "./support/restartable-mesh";
 
-let mesh: RestartableMesh;
+let mesh: Mesh;
 
 test.before(async () => {
-  mesh = await startRestartableMesh();
+  mesh = await startMesh();
   await importExampleImage(mesh, "hello-mesh");
   for (const name of ["back", "front"]) {
     await mesh.weftOk(

@@ -1,10 +1,9 @@
 // The control plane's CLI verbs: `weft control-plane` runs it; `weft services`, `weft endpoints`
-// and `weft proxies` read its HTTP API.
+// read its HTTP API (`weft proxy-status` lives in cli-proxy-status.ts).
 import { type Command, parseFlags, printList, UsageError } from "../../cli/index";
 import { controlPlaneUrl, getJson } from "./api/client";
 import type { EndpointView, ServiceSummary } from "./api/rest";
 import { proxyStatusCommand } from "./cli-proxy-status";
-import type { ProxyStatus } from "./discovery/proxy-status";
 import type { ServicePort } from "./registry/types";
 import { DEFAULTS, startControlPlane } from "./server";
 
@@ -139,36 +138,4 @@ const endpoints: Command = {
   },
 };
 
-const proxies: Command = {
-  name: "proxies",
-  summary: "List connected sidecars and whether they accepted their config",
-  usage: `Usage: weft proxies [OPTIONS]\n\nOptions:\n${CLIENT_HELP}`,
-  async run(argv) {
-    const { values, positionals } = parseFlags(argv, clientFlags);
-    if (positionals.length > 0) throw new UsageError(`unexpected argument "${positionals[0]}"`);
-    const list = await getJson<ProxyStatus[]>(controlPlaneUrl(values["control-plane"]), "/api/v1/proxies");
-    const state = (p: ProxyStatus, type: string) => {
-      const t = p.types[type];
-      if (!t) return "-";
-      if (t.lastError) return `NACKED (${t.lastError.message})`;
-      return t.ackedVersion === t.sentVersion
-        ? `SYNCED (${t.ackedVersion})`
-        : `STALE (${t.ackedVersion || "none"})`;
-    };
-    printList(list, values.json, ["node", "workload", "services", "endpoints"], (p) => [
-      p.nodeId || `stream-${p.stream}`,
-      p.workload || "-",
-      state(p, "weft.v1.Service"),
-      state(p, "weft.v1.ServiceEndpoints"),
-    ]);
-    return 0;
-  },
-};
-
-export const controlPlaneCliCommands: Command[] = [
-  controlPlane,
-  services,
-  endpoints,
-  proxies,
-  proxyStatusCommand,
-];
+export const controlPlaneCliCommands: Command[] = [controlPlane, services, endpoints, proxyStatusCommand];

@@ -1,7 +1,7 @@
 // How the config verbs (apply, get, delete, history) talk to the control plane's HTTP API: the
 // URL from --control-plane / WEFT_CONTROL_PLANE, the token from --token / WEFT_TOKEN as a bearer
 // token, and errors turned into ConfigErrors that keep the API's field and document index.
-import { controlPlaneUrl } from "./api/client";
+import { controlPlaneUrl, requestJson } from "./api/client";
 import { ConfigError, ConfigValidationError } from "./config/index";
 import { ControlPlaneError } from "./errors";
 
@@ -21,36 +21,9 @@ export function configClient(flags: { controlPlane?: string; token?: string }): 
   const token = flags.token || process.env.WEFT_TOKEN || "";
   return {
     async request<T>(method: string, path: string, body?: unknown): Promise<T> {
-      const headers: Record<string, string> = {};
-      if (token) headers.Authorization = `Bearer ${token}`;
-      if (body !== undefined) headers["Content-Type"] = "application/json";
-      let res: Response;
-      try {
-        res = await fetch(`${base}${path}`, {
-          method,
-          headers,
-          body: body === undefined ? undefined : JSON.stringify(body),
-          signal: AbortSignal.timeout(30_000),
-        });
-      } catch (err) {
-        const cause = (err as { cause?: { code?: string } }).cause?.code ?? (err as Error).message;
-        throw new ControlPlaneError(
-          "UNREACHABLE",
-          `cannot reach the control plane at ${base} (${cause}); start it with 'weft control-plane' or point --control-plane / WEFT_CONTROL_PLANE at it`,
-        );
-      }
-      const text = await res.text();
-      let parsed: unknown;
-      try {
-        parsed = JSON.parse(text);
-      } catch {
-        throw new ControlPlaneError(
-          "UNREACHABLE",
-          `${base}${path} answered ${res.status} with non-JSON; is it a weft control plane?`,
-        );
-      }
-      if (res.ok) return parsed as T;
-      const e = parsed as ErrorBody;
+      const res = await requestJson(base, path, { method, body, token, timeoutMs: 30_000 });
+      if (res.ok) return res.body as T;
+      const e = res.body as ErrorBody;
       const message = e.error ?? `HTTP ${res.status}`;
       if (res.status === 400 && e.field !== undefined) {
         const err = new ConfigValidationError(e.field, message, e.allowed);

@@ -64,8 +64,12 @@ Try next:
   node bin/weft.cjs ps                                     # containers, addresses, services
   node bin/weft.cjs services                               # the registry, with virtual IPs
   node bin/weft.cjs endpoints back
+  node bin/weft.cjs apply -f examples/hello-mesh/mesh.yaml # routes, policies, telemetry
+  node bin/weft.cjs get routes                             # and: get route back -o yaml, history route back
+  node bin/weft.cjs proxy-status                           # what each sidecar accepted
   node bin/weft.cjs exec front wget -S -q -O - http://back:8080/   # Via shows both sidecars
   curl -s http://127.0.0.1:15080/v1/catalog/service/back   # Consul-compatible API
+  curl -s http://127.0.0.1:15080/api/v1/sd/prometheus      # Prometheus http_sd targets
   curl -s http://\$(node bin/weft.cjs ps --json | node -pe 'JSON.parse(require("fs").readFileSync(0)).find(c=>c.name==="back").address'):15090/metrics
   node bin/weft.cjs logs back
   sudo bash examples/hello-mesh/demo.sh down               # stop it all

@@ -1,10 +1,9 @@
 // A real `weft control-plane` process for tests that must kill it (SIGKILL) and start it again on the
 // same ports, unix socket and data dir, as an operator's supervisor would.
-import { spawn } from "node:child_process";
 import { rmSync } from "node:fs";
 import { createServer } from "node:net";
 import { join } from "node:path";
-import { type LongRunning, testDir, WEFT } from "./processes";
+import { type LongRunning, startWeft, testDir } from "./processes";
 
 export interface ControlPlaneProcess {
   dir: string;
@@ -60,7 +59,7 @@ export async function startControlPlaneProcess(
     ...(o.args ?? []),
   ];
   const logs: string[] = [];
-  const launch = () => startWithEnv(args, o.env ?? {});
+  const launch = () => startWeft(args, /control plane ready/, 30_000, o.env ?? {});
   let proc = await launch();
   const exited = (p: LongRunning) =>
     p.child.exitCode !== null || p.child.signalCode !== null
@@ -89,43 +88,4 @@ export async function startControlPlaneProcess(
       if (!o.dir) rmSync(dir, { recursive: true, force: true });
     },
   };
-}
-
-/** startWeft with an environment: resolves once the control plane prints its ready line. */
-function startWithEnv(args: string[], env: NodeJS.ProcessEnv): Promise<LongRunning> {
-  const child = spawn(process.execPath, [WEFT, ...args], {
-    stdio: ["ignore", "pipe", "pipe"],
-    env: { ...process.env, ...env },
-  });
-  let out = "";
-  const stop = () =>
-    new Promise<void>((resolve) => {
-      if (child.exitCode !== null || child.signalCode !== null) return resolve();
-      const force = setTimeout(() => child.kill("SIGKILL"), 10_000);
-      child.once("exit", () => {
-        clearTimeout(force);
-        resolve();
-      });
-      child.kill("SIGTERM");
-    });
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => {
-      child.kill("SIGKILL");
-      reject(new Error(`control plane not ready after 30 s:\n${out}`));
-    }, 30_000);
-    const onData = (chunk: Buffer) => {
-      out += chunk.toString();
-      const line = out.split("\n").find((l) => /control plane ready/.test(l));
-      if (line) {
-        clearTimeout(timer);
-        resolve({ child, readyLine: line, output: () => out, stop });
-      }
-    };
-    child.stdout.on("data", onData);
-    child.stderr.on("data", onData);
-    child.once("exit", (code) => {
-      clearTimeout(timer);
-      reject(new Error(`control plane exited with ${code} before it was ready:\n${out}`));
-    });
-  });
 }

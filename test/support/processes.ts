@@ -49,8 +49,16 @@ export interface LongRunning {
 }
 
 /** Starts `weft ARGS` in the background and resolves once it prints a line matching `ready`. */
-export function startWeft(args: string[], ready: RegExp, timeoutMs = 30_000): Promise<LongRunning> {
-  const child = spawn(process.execPath, [WEFT, ...args], { stdio: ["ignore", "pipe", "pipe"] });
+export function startWeft(
+  args: string[],
+  ready: RegExp,
+  timeoutMs = 30_000,
+  env: NodeJS.ProcessEnv = {},
+): Promise<LongRunning> {
+  const child = spawn(process.execPath, [WEFT, ...args], {
+    stdio: ["ignore", "pipe", "pipe"],
+    env: { ...process.env, ...env },
+  });
   let out = "";
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => {

@@ -10,10 +10,34 @@ export function controlPlaneUrl(flag: string | undefined): string {
   return url.replace(/\/+$/, "");
 }
 
-export async function getJson<T>(baseUrl: string, path: string): Promise<T> {
+export interface JsonRequest {
+  method?: string;
+  body?: unknown;
+  /** Sent as a bearer token (mutations need it when the control plane runs with --token). */
+  token?: string;
+  timeoutMs?: number;
+}
+
+/**
+ * One request to the API, answered with its status and parsed JSON body. Throws only when the control
+ * plane cannot be reached or does not answer JSON; HTTP errors are the caller's to interpret.
+ */
+export async function requestJson(
+  baseUrl: string,
+  path: string,
+  o: JsonRequest = {},
+): Promise<{ status: number; ok: boolean; body: unknown }> {
+  const headers: Record<string, string> = {};
+  if (o.token) headers.Authorization = `Bearer ${o.token}`;
+  if (o.body !== undefined) headers["Content-Type"] = "application/json";
   let res: Response;
   try {
-    res = await fetch(`${baseUrl}${path}`, { signal: AbortSignal.timeout(10_000) });
+    res = await fetch(`${baseUrl}${path}`, {
+      method: o.method ?? "GET",
+      headers,
+      body: o.body === undefined ? undefined : JSON.stringify(o.body),
+      signal: AbortSignal.timeout(o.timeoutMs ?? 10_000),
+    });
   } catch (err) {
     const cause = (err as { cause?: { code?: string } }).cause?.code ?? (err as Error).message;
     throw new ControlPlaneError(
@@ -22,18 +46,21 @@ export async function getJson<T>(baseUrl: string, path: string): Promise<T> {
     );
   }
   const text = await res.text();
-  let body: unknown;
   try {
-    body = JSON.parse(text);
+    return { status: res.status, ok: res.ok, body: JSON.parse(text) };
   } catch {
     throw new ControlPlaneError(
       "UNREACHABLE",
       `${baseUrl}${path} answered ${res.status} with non-JSON; is it a weft control plane?`,
     );
   }
+}
+
+export async function getJson<T>(baseUrl: string, path: string): Promise<T> {
+  const res = await requestJson(baseUrl, path);
   if (!res.ok) {
-    const message = (body as { error?: string }).error ?? `HTTP ${res.status}`;
+    const message = (res.body as { error?: string }).error ?? `HTTP ${res.status}`;
     throw new ControlPlaneError(res.status === 404 ? "SERVICE_NOT_FOUND" : "INVALID_ARGUMENT", message);
   }
-  return body as T;
+  return res.body as T;
 }
