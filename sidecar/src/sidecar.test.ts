@@ -57,7 +57,7 @@ test("drain lets an in-flight request finish, then stops accepting", async (t) =
   const drained = h.sidecar.drain(5000);
   t.deepEqual(await inFlight, { status: 200, body: "done" });
   await drained;
-  t.true(Date.now() - started < 2000, "drain finishes as soon as the request is done");
+  t.true(Date.now() - started < 4500, "drain finishes when the request is done, not at its 5 s limit");
   await t.throwsAsync(fetchText(h.sidecar.ports.outbound, "/"), { code: "ECONNREFUSED" });
 });
 

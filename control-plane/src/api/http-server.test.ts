@@ -206,7 +206,7 @@ test("a blocking query returns when the registry changes, or when the wait elaps
   const changeAt = Date.now();
   await syncEndpoints(cp.grpcAddress, { source: "daemon:n2", endpoints: [] });
   const answer = await blocked;
-  t.true(Date.now() - changeAt < 2000);
+  t.true(Date.now() - changeAt < 5000, "woken by the change, long before the 10 s wait");
   t.is(answer.headers.get("x-consul-index"), String(index + 1));
   t.deepEqual(answer.body, []);
 });

@@ -221,7 +221,8 @@ test("a stuck sidecar (stopped process) does not delay a healthy one, and shows 
     healthy.ack(got, ["reviews"]);
   }
   const max = Math.max(...delays);
-  t.true(max < 500, `every change reached the healthy stream promptly (max ${max} ms)`);
+  // A stream blocked behind the stuck one would wait forever; the bound only has to be generous.
+  t.true(max < 3000, `every change reached the healthy stream promptly (max ${max} ms)`);
   const list = await proxies();
   const stuck = list.find((p) => p.nodeId === "stuck")!;
   t.true(stuck.blocked, "the stuck stream's buffer is full: later updates wait, merged");
