@@ -13,19 +13,21 @@ function size(bytes: number): string {
 
 export const imageImportCommand: Command = {
   name: "image import",
-  summary: "Import a rootfs tarball as an image",
-  usage: `Usage: weft image import FILE.tar NAME\n\nThe daemon reads FILE.tar from this host.\n\nOptions:\n${HOST_USAGE}`,
+  summary: "Import an image: docker save tar, OCI layout (dir or tar) or rootfs tarball",
+  usage:
+    "Usage: weft image import FILE [NAME]\n\nFILE is a `docker save` tar, an OCI image layout (folder or tar) or a plain\n" +
+    "rootfs tarball (which needs NAME); the daemon reads it from this host. From an archive of several\n" +
+    "images NAME picks the one tagged so; without NAME every tag is imported.\n\n" +
+    `Options:\n${HOST_USAGE}`,
   async run(argv) {
     const { values, positionals } = parseFlags(argv, HOST_FLAG);
-    if (positionals.length !== 2) throw new UsageError("expects FILE.tar and NAME");
-    const [file, name] = positionals as [string, string];
-    const image = await clientFor(values.host).json<ImageInfo>(
-      "POST",
-      `/images/import?name=${encodeURIComponent(name)}`,
-      {
-        path: resolve(file),
-      },
-    );
+    if (positionals.length < 1 || positionals.length > 2)
+      throw new UsageError("expects FILE and optionally NAME");
+    const [file, name] = positionals as [string, string | undefined];
+    const query = name === undefined ? "" : `?name=${encodeURIComponent(name)}`;
+    const image = await clientFor(values.host).json<ImageInfo>("POST", `/images/import${query}`, {
+      path: resolve(file),
+    });
     process.stdout.write(`${image.id}\n`);
     return 0;
   },
@@ -40,11 +42,12 @@ export const imageLsCommand: Command = {
     if (positionals.length > 0) throw new UsageError(`unexpected argument "${positionals[0]}"`);
     const now = new Date();
     const images = await clientFor(values.host).json<ImageInfo[]>("GET", "/images/json");
-    printList(images, values.json, ["NAME", "IMAGE ID", "CREATED", "SIZE"], (i) => [
+    printList(images, values.json, ["NAME", "IMAGE ID", "LAYERS", "SIZE", "CREATED"], (i) => [
       i.name,
       i.id.replace(/^sha256:/, "").slice(0, 12),
-      `${ago(i.created, now)} ago`,
+      String(i.layers.length),
       size(i.sizeBytes),
+      `${ago(i.created, now)} ago`,
     ]);
     return 0;
   },

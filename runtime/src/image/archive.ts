@@ -20,7 +20,10 @@ const ALLOWED_TYPES = new Set(["-", "d", "l", "h", "c", "b", "p"]);
  * tar report whether it met the end-of-archive marker, which is how a tarball cut short at a
  * member boundary is told apart from a complete one (tar itself exits 0 for those).
  */
-export async function listArchive(tarPath: string): Promise<ArchiveEntry[]> {
+export async function listArchive(
+  tarPath: string,
+  opts: { allowEmpty?: boolean } = {},
+): Promise<ArchiveEntry[]> {
   const res = await execTool("tar", [
     "--list",
     "--verbose",
@@ -49,7 +52,7 @@ export async function listArchive(tarPath: string): Promise<ArchiveEntry[]> {
   }
   const entries: ArchiveEntry[] = [];
   for (const line of lines.slice(0, -1)) entries.push(parseLine(line, tarPath));
-  if (entries.length === 0)
+  if (entries.length === 0 && !opts.allowEmpty)
     throw new ImageError("BAD_ARCHIVE", `${tarPath} is an empty archive; it holds no rootfs`);
   return entries;
 }

@@ -1,5 +1,9 @@
 export type { ImageErrorCode } from "./errors";
 export { ImageError } from "./errors";
+export type { ImageCandidate } from "./image-source";
+export { normaliseName } from "./image-source";
+export type { LayerSource } from "./layer-store";
+export { LayerStore } from "./layer-store";
 export type { OverlayOptions } from "./overlay";
 export { mountOverlay, unmount } from "./overlay";
 export type { ImageConfig, ImageRecord } from "./store";

@@ -5,8 +5,8 @@ import { execTool } from "./exec";
 import { mountsAt } from "./mountinfo";
 
 export interface OverlayOptions {
-  /** Read-only layer(s): the image rootfs; several layers joined with ":" (top first). */
-  lower: string;
+  /** Read-only layer(s), top first: an array, or one string with several joined by ":". */
+  lower: string | string[];
   /** Where the container's writes land. */
   upper: string;
   /** overlayfs scratch space; must be on the same filesystem as upper. */
@@ -21,10 +21,13 @@ export interface OverlayOptions {
  * is an error rather than a silent stack.
  */
 export async function mountOverlay(o: OverlayOptions): Promise<void> {
-  const lower = o.lower
-    .split(":")
-    .map((l) => resolve(l))
-    .join(":");
+  const lowers = (Array.isArray(o.lower) ? o.lower : o.lower.split(":")).map((l) => resolve(l));
+  if (lowers.length === 0) throw new ImageError("MOUNT_FAILED", "an overlay needs at least one lower layer");
+  for (const l of lowers) {
+    if (l.includes(":"))
+      throw new ImageError("MOUNT_FAILED", `overlay lower "${l}" contains a colon; move it`);
+  }
+  const lower = lowers.join(":");
   const [upper, work, target] = [resolve(o.upper), resolve(o.work), resolve(o.target)];
   for (const p of [lower, upper, work]) {
     // The mount options are a comma-separated list with no quoting.

@@ -49,7 +49,10 @@ test("a gzip rootfs tarball imports, lists and resolves by name", async (t) => {
     entrypoint: [],
     workdir: "/",
     user: "0",
+    exposedPorts: [],
+    labels: {},
   });
+  t.deepEqual(rec.layers, [rec.rootfs], "a plain rootfs is a single layer");
   t.deepEqual(
     store.list().map((r) => [r.name, r.id]),
     [["test/busybox:1", rec.id]],

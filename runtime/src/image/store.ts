@@ -1,56 +1,44 @@
-import { createHash, randomBytes } from "node:crypto";
-import { createReadStream, existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
-import { mkdir, rename, rm, writeFile } from "node:fs/promises";
+// Images in a folder: DIR/index.json maps names to ids; DIR/<id>/image.json describes each content;
+// a plain rootfs tarball's tree is DIR/<id>/rootfs, a layered image's layers live once each in
+// DIR/layers/<diffid hex>/ (layer-store.ts). Every mutation runs under one lock, in this process
+// (the daemon is the only writer), so a removal's GC never races an import.
+import { randomBytes } from "node:crypto";
+import {
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  statSync,
+  writeFileSync,
+} from "node:fs";
+import { mkdir, rm } from "node:fs/promises";
 import { join } from "node:path";
 import { checkEntries, extractArchive, listArchive } from "./archive";
+import { sha256File } from "./digest";
 import { ImageError } from "./errors";
+import { isImageDir } from "./image-source";
+import { importLayered } from "./import-layered";
+import { LayerStore } from "./layer-store";
 import { overlayLowerDirs } from "./mountinfo";
+import { DEFAULT_IMAGE_CONFIG, type ImageConfig, type ImageRecord } from "./record";
 
-export interface ImageConfig {
-  env: string[];
-  cmd: string[];
-  entrypoint: string[];
-  workdir: string;
-  user: string;
-}
+export type { ImageConfig, ImageRecord } from "./record";
+export { DEFAULT_IMAGE_CONFIG } from "./record";
 
-export interface ImageRecord {
-  name: string;
-  /** sha256 (hex) of the imported tarball's bytes. */
-  id: string;
-  /** The extracted root filesystem: the overlay's lower layer, never written by containers. */
-  rootfs: string;
-  /** ISO time the content was first imported. */
-  created: string;
-  /** Sum of the regular files' sizes. */
-  sizeBytes: number;
-  config: ImageConfig;
-}
-
-/** What a plain rootfs tarball gets, as `docker import` would give it. */
-export const DEFAULT_IMAGE_CONFIG: ImageConfig = {
-  env: ["PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"],
-  cmd: ["/bin/sh"],
-  entrypoint: [],
-  workdir: "/",
-  user: "0",
-};
-
-/** Stored once per id, next to the rootfs. */
-interface ImageMeta {
+/** Stored once per id, in DIR/<id>/image.json. */
+export interface ImageMeta {
   id: string;
   created: string;
   sizeBytes: number;
   config: ImageConfig;
+  /** Layered images: rootfs.diff_ids, bottom first. Absent for a plain rootfs. */
+  diffIds?: string[];
 }
 
-interface IndexFile {
-  images: Record<string, string>;
-}
+const NAME_RE = /^[a-z0-9][a-z0-9._/:@-]*$/;
 
-const NAME_RE = /^[a-z0-9][a-z0-9._/:-]*$/;
-
-/** Throws BAD_NAME unless the name is lower-case letters, digits and . _ / : - (at most 255). */
+/** Throws BAD_NAME unless the name is lower-case letters, digits and . _ / : @ - (at most 255). */
 export function checkImageName(name: string): void {
   if (name.length > 255 || !NAME_RE.test(name)) {
     throw new ImageError(
@@ -60,32 +48,39 @@ export function checkImageName(name: string): void {
   }
 }
 
-/**
- * Images in a folder: DIR/<id>/rootfs and DIR/<id>/image.json per content, DIR/index.json mapping
- * names to ids. Content is addressed by the tarball's sha256, so re-importing the same tarball
- * reuses it. Index updates are serialised within this process; two processes importing into the
- * same folder at once could lose a name (the daemon is the only writer).
- */
 export class ImageStore {
-  private indexQueue: Promise<unknown> = Promise.resolve();
+  private lock: Promise<unknown> = Promise.resolve();
+  readonly layers: LayerStore;
 
-  constructor(private readonly dir: string) {}
+  constructor(private readonly dir: string) {
+    this.layers = new LayerStore(join(dir, "layers"));
+  }
 
   /**
-   * Imports a rootfs tarball (plain or gzip) under a name. Validates every member first; extraction
-   * happens in a temporary folder renamed into place, so a bad or truncated archive leaves nothing
-   * behind and never replaces an existing image. An existing name is re-pointed; its old content
-   * stays on disk, as running containers may use it as their lower layer (no GC yet).
+   * Imports under `name` a plain rootfs tarball, an OCI layout (folder or tar) or a `docker save`
+   * tar. From an archive of several images, `name` picks the one tagged so (or the only one,
+   * renamed). Validates everything before anything is stored; a failure leaves the store as it was.
+   * An existing name is re-pointed; the old content stays until GC finds it unused. A name of ""
+   * imports every tag of the archive and resolves to the first.
    */
-  async import(tarPath: string, name: string): Promise<ImageRecord> {
-    checkImageName(name);
-    const id = await sha256File(tarPath);
-    await mkdir(this.dir, { recursive: true });
-    if (!existsSync(join(this.dir, id, "image.json"))) await this.unpack(tarPath, id);
-    await this.updateIndex((images) => {
-      images[name] = id;
+  async import(path: string, name: string): Promise<ImageRecord> {
+    // "" is "every tag of the archive" for the API, whose import has one name parameter.
+    const [record] = await this.importImages(path, name === "" ? undefined : name);
+    return record!;
+  }
+
+  /** Like import; without a name, imports every tagged image of an archive under its own tags. */
+  importImages(path: string, name?: string): Promise<ImageRecord[]> {
+    if (name !== undefined) checkImageName(name);
+    return this.locked(async () => {
+      await mkdir(this.dir, { recursive: true });
+      const isDir = existsSync(path) && statSync(path).isDirectory();
+      const named = isDir ? await importLayered(this.ctx(), path, name) : await this.importFile(path, name);
+      await this.writeIndex((images) => {
+        for (const [n, id] of named) images[n] = id;
+      });
+      return named.map(([n]) => this.get(n));
     });
-    return this.get(name);
   }
 
   /** The image of that name; throws IMAGE_NOT_FOUND (with the import command to run) otherwise. */
@@ -114,25 +109,62 @@ export class ImageStore {
   }
 
   /**
-   * Forgets the name (IMAGE_NOT_FOUND if unknown). The content is deleted only when no other name
-   * points to it and no overlay on this host uses it as a lower layer; otherwise it stays for a
-   * later GC. The engine should refuse to remove an image that stopped containers still need.
+   * Forgets the name (IMAGE_NOT_FOUND if unknown), then deletes content and layers no name uses
+   * and no overlay on this host mounts. The engine refuses to remove an image containers use.
    */
   async remove(name: string): Promise<void> {
-    const { id } = this.get(name);
-    let unreferenced = false;
-    await this.updateIndex((images) => {
-      delete images[name];
-      unreferenced = !Object.values(images).includes(id);
+    this.get(name);
+    await this.locked(async () => {
+      await this.writeIndex((images) => {
+        delete images[name];
+      });
+      await this.collect();
     });
-    const rootfs = join(this.dir, id, "rootfs");
-    if (unreferenced && !overlayLowerDirs().some((lower) => lower.includes(rootfs))) {
-      await rm(join(this.dir, id), { recursive: true, force: true });
+  }
+
+  /** Deletes unnamed content and unused layers (those mounted by an overlay are kept). */
+  private async collect(): Promise<void> {
+    const named = new Set(Object.values(this.readIndex().images));
+    const mounted = overlayLowerDirs().flatMap((l) => l.split(":"));
+    const keepLayers = new Set<string>();
+    for (const id of this.contentIds()) {
+      const meta = this.readMeta(id);
+      const rootfs = join(this.dir, id, "rootfs");
+      if (named.has(id) || mounted.includes(rootfs)) {
+        for (const d of meta?.diffIds ?? []) keepLayers.add(d.replace(/^sha256:/, ""));
+      } else {
+        await rm(join(this.dir, id), { recursive: true, force: true });
+      }
+    }
+    for (const hex of this.layers.list()) {
+      if (!keepLayers.has(hex) && !mounted.includes(this.layers.path(hex))) await this.layers.remove(hex);
     }
   }
 
-  private async unpack(tarPath: string, id: string): Promise<void> {
-    const entries = await listArchive(tarPath);
+  private async importFile(path: string, name: string | undefined): Promise<Array<[string, string]>> {
+    const entries = await listArchive(path);
+    const top = new Set(entries.map((e) => e.name.replace(/^\.\//, "")));
+    if (!top.has("manifest.json") && !top.has("oci-layout")) {
+      if (name === undefined)
+        throw new ImageError("BAD_NAME", "a plain rootfs tarball needs a NAME to import as");
+      return [[name, await this.importRootfs(path, entries)]];
+    }
+    checkEntries(entries);
+    const scratch = join(this.dir, `.archive-${randomBytes(6).toString("hex")}`);
+    try {
+      await mkdir(scratch);
+      await extractArchive(path, scratch);
+      if (!isImageDir(scratch)) throw new ImageError("BAD_ARCHIVE", `${path} is not an image archive`);
+      return await importLayered(this.ctx(), scratch, name);
+    } finally {
+      await rm(scratch, { recursive: true, force: true });
+    }
+  }
+
+  /** A plain rootfs tarball, content-addressed by the tarball's sha256. */
+  private async importRootfs(tarPath: string, entries: Awaited<ReturnType<typeof listArchive>>) {
+    const { hex: id } = await sha256File(tarPath);
+    if (existsSync(join(this.dir, id, "image.json"))) return id;
     checkEntries(entries);
     const tmp = join(this.dir, `.import-${randomBytes(6).toString("hex")}`);
     try {
@@ -144,28 +176,59 @@ export class ImageStore {
         sizeBytes: entries.reduce((sum, e) => sum + (e.type === "-" ? e.sizeBytes : 0), 0),
         config: DEFAULT_IMAGE_CONFIG,
       };
-      await writeFile(join(tmp, "image.json"), JSON.stringify(meta, null, 2) + "\n");
-      try {
-        await rename(tmp, join(this.dir, id));
-      } catch (err) {
-        // Another import of the same tarball won the race: identical content, keep theirs.
-        const code = (err as NodeJS.ErrnoException).code;
-        if (code !== "ENOTEMPTY" && code !== "EEXIST") throw err;
-      }
+      this.commitMeta(tmp, meta);
     } finally {
       await rm(tmp, { recursive: true, force: true });
     }
+    return id;
+  }
+
+  /** Writes image.json into a temp content dir and renames it to DIR/<id> (keeps an existing one). */
+  private commitMeta(tmp: string, meta: ImageMeta): void {
+    mkdirSync(tmp, { recursive: true });
+    writeFileSync(join(tmp, "image.json"), JSON.stringify(meta, null, 2) + "\n");
+    try {
+      renameSync(tmp, join(this.dir, meta.id));
+    } catch (err) {
+      // The same content is stored already (another import won a race): identical, keep it.
+      const code = (err as NodeJS.ErrnoException).code;
+      if (code !== "ENOTEMPTY" && code !== "EEXIST") throw err;
+    }
+  }
+
+  private ctx() {
+    return {
+      dir: this.dir,
+      layers: this.layers,
+      hasMeta: (id: string) => this.readMeta(id) !== undefined,
+      commitMeta: (tmp: string, meta: ImageMeta) => this.commitMeta(tmp, meta),
+      usedLayers: () => this.usedLayers(),
+    };
+  }
+
+  /** Layer hexes any stored content refers to. */
+  private usedLayers(): Set<string> {
+    const used = new Set<string>();
+    for (const id of this.contentIds()) {
+      for (const d of this.readMeta(id)?.diffIds ?? []) used.add(d.replace(/^sha256:/, ""));
+    }
+    return used;
+  }
+
+  private contentIds(): string[] {
+    if (!existsSync(this.dir)) return [];
+    return readdirSync(this.dir).filter((n) => /^[0-9a-f]{64}$/.test(n));
   }
 
   private record(name: string, meta: ImageMeta): ImageRecord {
-    return {
-      name,
-      id: meta.id,
-      rootfs: join(this.dir, meta.id, "rootfs"),
-      created: meta.created,
-      sizeBytes: meta.sizeBytes,
-      config: meta.config,
-    };
+    const config = { ...DEFAULT_IMAGE_CONFIG, ...meta.config };
+    if (!meta.diffIds) {
+      const rootfs = join(this.dir, meta.id, "rootfs");
+      return { name, id: meta.id, rootfs, layers: [rootfs], diffIds: [], ...rest(meta), config };
+    }
+    const layers = meta.diffIds.map((d) => this.layers.path(d.replace(/^sha256:/, ""))).reverse();
+    const rootfs = layers.find((l) => existsSync(join(l, "etc", "passwd"))) ?? layers[0] ?? "";
+    return { name, id: meta.id, rootfs, layers, diffIds: meta.diffIds, ...rest(meta), config };
   }
 
   private readMeta(id: string): ImageMeta | undefined {
@@ -177,34 +240,31 @@ export class ImageStore {
     }
   }
 
-  private readIndex(): IndexFile {
+  private readIndex(): { images: Record<string, string> } {
     const file = join(this.dir, "index.json");
     if (!existsSync(file)) return { images: {} };
-    const parsed = JSON.parse(readFileSync(file, "utf8")) as Partial<IndexFile>;
+    const parsed = JSON.parse(readFileSync(file, "utf8")) as { images?: Record<string, string> };
     return { images: parsed.images ?? {} };
   }
 
-  /** Read-modify-write of the index, one at a time, written to a temp file and renamed into place. */
-  private updateIndex(change: (images: Record<string, string>) => void): Promise<void> {
-    const next = this.indexQueue.then(() => {
-      const index = this.readIndex();
-      change(index.images);
-      mkdirSync(this.dir, { recursive: true });
-      const tmp = join(this.dir, `.index-${process.pid}-${randomBytes(4).toString("hex")}.json`);
-      writeFileSync(tmp, JSON.stringify(index, null, 2) + "\n");
-      renameSync(tmp, join(this.dir, "index.json"));
-    });
-    this.indexQueue = next.catch(() => undefined);
+  /** Read-modify-write of the index, written to a temp file and renamed into place. */
+  private async writeIndex(change: (images: Record<string, string>) => void): Promise<void> {
+    const index = this.readIndex();
+    change(index.images);
+    mkdirSync(this.dir, { recursive: true });
+    const tmp = join(this.dir, `.index-${process.pid}-${randomBytes(4).toString("hex")}.json`);
+    writeFileSync(tmp, JSON.stringify(index, null, 2) + "\n");
+    renameSync(tmp, join(this.dir, "index.json"));
+  }
+
+  /** One mutation at a time. */
+  private locked<T>(fn: () => Promise<T>): Promise<T> {
+    const next = this.lock.then(fn, fn);
+    this.lock = next.catch(() => undefined);
     return next;
   }
 }
 
-async function sha256File(path: string): Promise<string> {
-  const hash = createHash("sha256");
-  try {
-    for await (const chunk of createReadStream(path)) hash.update(chunk as Buffer);
-  } catch (err) {
-    throw new ImageError("BAD_ARCHIVE", `cannot read ${path}: ${(err as Error).message}`);
-  }
-  return hash.digest("hex");
+function rest(meta: ImageMeta): { created: string; sizeBytes: number } {
+  return { created: meta.created, sizeBytes: meta.sizeBytes };
 }

@@ -1,0 +1,42 @@
+// `weft image inspect` and `weft image rm`.
+import { type Command, parseFlags, UsageError } from "../../../cli/index";
+import type { ImageInfo } from "../engine/parts";
+import { clientFor, HOST_FLAG, HOST_USAGE, ref } from "./client";
+
+export const imageInspectCommand: Command = {
+  name: "image inspect",
+  summary: "Show an image's record (layers, config) as JSON",
+  usage: `Usage: weft image inspect NAME...\n\nOptions:\n${HOST_USAGE}`,
+  async run(argv) {
+    const { values, positionals } = parseFlags(argv, HOST_FLAG);
+    if (positionals.length === 0) throw new UsageError("expects at least one image NAME");
+    const client = clientFor(values.host);
+    const out: ImageInfo[] = [];
+    for (const name of positionals)
+      out.push(await client.json<ImageInfo>("GET", `/images/${ref(name)}/json`));
+    process.stdout.write(`${JSON.stringify(out, null, 2)}\n`);
+    return 0;
+  },
+};
+
+export const imageRmCommand: Command = {
+  name: "image rm",
+  summary: "Remove images (refused while a container uses one)",
+  usage: `Usage: weft image rm NAME...\n\nLayers no other image uses are deleted too.\n\nOptions:\n${HOST_USAGE}`,
+  async run(argv) {
+    const { values, positionals } = parseFlags(argv, HOST_FLAG);
+    if (positionals.length === 0) throw new UsageError("expects at least one image NAME");
+    const client = clientFor(values.host);
+    let failed = 0;
+    for (const name of positionals) {
+      try {
+        await client.call("DELETE", `/images/${ref(name)}`);
+        process.stdout.write(`Untagged: ${name}\n`);
+      } catch (err) {
+        process.stderr.write(`weft image rm: ${(err as Error).message}\n`);
+        failed++;
+      }
+    }
+    return failed === 0 ? 0 : 1;
+  },
+};

@@ -1,0 +1,63 @@
+// The image config blob (OCI image-spec config.md, same as Docker's), validated in one place: every
+// field Weft uses is checked for its type, and errors name the field.
+import { ImageError } from "./errors";
+import type { ImageConfig } from "./record";
+
+export interface ParsedConfig {
+  config: ImageConfig;
+  /** rootfs.diff_ids, bottom layer first. */
+  diffIds: string[];
+  /** The config's `created`, when it is a valid time. */
+  created?: string;
+}
+
+export function parseImageConfig(raw: unknown, what: string): ParsedConfig {
+  const bad = (field: string, want: string) =>
+    new ImageError("BAD_ARCHIVE", `${what}: ${field} must be ${want}; the image config is malformed`);
+  if (!isObject(raw)) throw bad("the config", "a JSON object");
+  const rootfs = raw.rootfs;
+  if (!isObject(rootfs) || !isStringArray(rootfs.diff_ids)) throw bad("rootfs.diff_ids", "a list of digests");
+  if (rootfs.type !== undefined && rootfs.type !== "layers") throw bad("rootfs.type", '"layers"');
+  const c = raw.config ?? {};
+  if (!isObject(c)) throw bad("config", "an object");
+  const strings = (field: string): string[] => {
+    const v = c[field];
+    if (v === undefined || v === null) return [];
+    if (!isStringArray(v)) throw bad(`config.${field}`, "a list of strings");
+    return v;
+  };
+  const text = (field: string, fallback: string): string => {
+    const v = c[field];
+    if (v === undefined || v === null || v === "") return fallback;
+    if (typeof v !== "string") throw bad(`config.${field}`, "a string");
+    return v;
+  };
+  const ports = c.ExposedPorts ?? {};
+  if (!isObject(ports)) throw bad("config.ExposedPorts", 'an object like {"80/tcp": {}}');
+  const labels = c.Labels ?? {};
+  if (!isObject(labels) || !Object.values(labels).every((v) => typeof v === "string")) {
+    throw bad("config.Labels", "an object of strings");
+  }
+  const created = typeof raw.created === "string" && !Number.isNaN(Date.parse(raw.created));
+  return {
+    config: {
+      env: strings("Env"),
+      cmd: strings("Cmd"),
+      entrypoint: strings("Entrypoint"),
+      workdir: text("WorkingDir", "/"),
+      user: text("User", ""),
+      exposedPorts: Object.keys(ports).map((p) => (p.includes("/") ? p : `${p}/tcp`)),
+      labels: labels as Record<string, string>,
+    },
+    diffIds: rootfs.diff_ids,
+    created: created ? new Date(raw.created as string).toISOString() : undefined,
+  };
+}
+
+export function isObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === "object" && v !== null && !Array.isArray(v);
+}
+
+function isStringArray(v: unknown): v is string[] {
+  return Array.isArray(v) && v.every((x) => typeof x === "string");
+}
