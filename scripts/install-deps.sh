@@ -4,8 +4,9 @@
 #   busybox-static: the example images; conmon: per-container monitor; attr: overlay whiteouts;
 #   util-linux: nsenter; python3 make g++: node-gyp for the SO_ORIGINAL_DST addon and better-sqlite3;
 #   prometheus: the tests run it (never the packaged service) to check the HTTP service discovery.
+#   golang-github-containers-common: /usr/share/containers/seccomp.json, containers' default seccomp profile.
 set -eu
-packages="runc iproute2 iptables busybox-static conmon attr util-linux procps psmisc curl ca-certificates python3 make g++ tar prometheus"
+packages="runc iproute2 iptables busybox-static conmon attr util-linux procps psmisc curl ca-certificates python3 make g++ tar prometheus golang-github-containers-common"
 if [ "${WEFT_BENCH_DEPS:-}" = 1 ]; then packages="$packages wrk haproxy nghttp2-client"; fi
 missing=""
 for p in $packages; do

@@ -2,9 +2,11 @@
 // work can grow into the Docker API. Every body field is validated here, errors name the field.
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { ImageInfo } from "../engine/parts";
-import type { ContainerState, ExecResult, LogsResult, RunSpec } from "../engine/types";
+import type { ContainerState, ContainerStats, ExecResult, LogsResult, RunSpec } from "../engine/types";
 import { validateRunSpec } from "../engine/validate";
 import { RuntimeError } from "../errors";
+import { ImageError } from "../image/index";
+import type { VolumeInfo } from "../volumes/index";
 import { queryBool, readJson, sendJson, sendText } from "./http";
 
 /** What the API needs of the engine (the Engine class; a fake in tests). */
@@ -18,6 +20,11 @@ export interface EngineApi {
   remove(ref: string, force: boolean): Promise<void>;
   importImage(tarPath: string, name: string): Promise<ImageInfo>;
   images(): ImageInfo[];
+  removeImage(name: string): Promise<void>;
+  stats(ref: string): Promise<ContainerStats>;
+  listVolumes(): Array<VolumeInfo & { usedBy: string[] }>;
+  createVolume(name: string): VolumeInfo;
+  removeVolume(name: string): void;
 }
 
 type Handler = (engine: EngineApi, req: IncomingMessage, res: ServerResponse, p: Params) => Promise<void>;
@@ -104,23 +111,72 @@ const routes: Array<{ method: string; path: RegExp; handler: Handler }> = [
     },
   },
   {
+    method: "GET",
+    path: /^\/containers\/([^/]+)\/stats$/,
+    handler: async (engine, _req, res, { ref }) => sendJson(res, 200, await engine.stats(ref)),
+  },
+  {
+    method: "GET",
+    path: /^\/volumes$/,
+    handler: async (engine, _req, res) => sendJson(res, 200, { Volumes: engine.listVolumes() }),
+  },
+  {
+    method: "POST",
+    path: /^\/volumes\/create$/,
+    handler: async (engine, req, res) => {
+      const name = ((await readJson(req)) ?? {}) as { Name?: unknown; name?: unknown };
+      const n = name.Name ?? name.name;
+      if (typeof n !== "string") throw invalid("Name is required (the volume's name)");
+      sendJson(res, 201, engine.createVolume(n));
+    },
+  },
+  {
+    method: "DELETE",
+    path: /^\/volumes\/([^/]+)$/,
+    handler: async (engine, _req, res, { ref }) => {
+      engine.removeVolume(ref);
+      res.writeHead(204).end();
+    },
+  },
+  {
     method: "POST",
     path: /^\/images\/import$/,
     handler: async (engine, req, res, { query }) => {
       const name = query.get("name");
-      if (!name) throw invalid("name is required (POST /images/import?name=NAME)");
+      // Without a name, an image archive's images are imported under their own tags.
       const body = await readJson(req);
       const path = (body as { path?: unknown }).path;
       if (typeof path !== "string" || !path.startsWith("/")) {
-        throw invalid("path must be the absolute path of a rootfs tarball on the daemon's host");
+        throw invalid(
+          "path must be the absolute path of an image archive or rootfs tarball on the daemon's host",
+        );
       }
-      sendJson(res, 201, await engine.importImage(path, name));
+      sendJson(res, 201, await engine.importImage(path, name ?? ""));
     },
   },
   {
     method: "GET",
     path: /^\/images\/json$/,
     handler: async (engine, _req, res) => sendJson(res, 200, engine.images()),
+  },
+  {
+    method: "GET",
+    path: /^\/images\/(.+)\/json$/,
+    handler: async (engine, _req, res, { ref }) => {
+      const image = engine.images().find((i) => i.name === ref || i.id === ref);
+      if (!image) {
+        throw new ImageError("IMAGE_NOT_FOUND", `no such image "${ref}"; list them with 'weft image ls'`);
+      }
+      sendJson(res, 200, image);
+    },
+  },
+  {
+    method: "DELETE",
+    path: /^\/images\/(.+)$/,
+    handler: async (engine, _req, res, { ref }) => {
+      await engine.removeImage(ref);
+      res.writeHead(204).end();
+    },
   },
 ];
 

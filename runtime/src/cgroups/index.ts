@@ -5,3 +5,4 @@ export type { CgroupLayout } from "./layout";
 export { detectCgroupLayout } from "./layout";
 export type { CgroupLimits, OciResources } from "./limits";
 export { ociResources } from "./limits";
+export { readOomKills } from "./oom";

@@ -42,3 +42,15 @@ for (const [name, limits, message] of invalid) {
 test("the host's CPU count bounds ociResources", (t) => {
   t.is(t.throws(() => ociResources({ cpus: 100_000 }), { instanceOf: CgroupError }).code, "INVALID_LIMIT");
 });
+
+test("cpu shares go to linux.resources.cpu.shares, alone or with a quota; out of range is refused", (t) => {
+  t.deepEqual(ociResources({ cpuShares: 512 }), { cpu: { shares: 512 } });
+  t.deepEqual(ociResources({ cpus: 1, cpuShares: 2048 }).cpu, {
+    quota: 100000,
+    period: 100000,
+    shares: 2048,
+  });
+  t.throws(() => ociResources({ cpuShares: 1 }), {
+    message: /^cpuShares must be a whole number from 2 to 262144/,
+  });
+});

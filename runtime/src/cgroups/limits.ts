@@ -8,6 +8,8 @@ export interface CgroupLimits {
   cpus?: number;
   /** Most processes and threads at once. */
   pids?: number;
+  /** Relative CPU weight under contention (Docker's --cpu-shares, 2-262144, default 1024). */
+  cpuShares?: number;
 }
 
 /** Limits checked and turned into the numbers the kernel files take. */
@@ -15,6 +17,7 @@ export interface CheckedLimits {
   memoryBytes?: number;
   cpu?: { quotaUs: number; periodUs: number };
   pids?: number;
+  cpuShares?: number;
 }
 
 /** Docker's floor: below this a container cannot start its runtime without being OOM-killed. */
@@ -46,13 +49,21 @@ export function checkLimits(limits: CgroupLimits, hostCpus: number = availablePa
     if (!Number.isSafeInteger(p) || p < 1) throw bad(`pids must be a whole number of at least 1, got ${p}`);
     out.pids = p;
   }
+  if (limits.cpuShares !== undefined) {
+    const sh = limits.cpuShares;
+    if (!Number.isSafeInteger(sh) || sh < 2 || sh > 262144) {
+      throw bad(`cpuShares must be a whole number from 2 to 262144 (default 1024), got ${sh}`);
+    }
+    out.cpuShares = sh;
+  }
   return out;
 }
 
 /** The OCI runtime spec's linux.resources for these limits (what runc writes into the cgroup). */
 export interface OciResources {
   memory?: { limit: number };
-  cpu?: { quota: number; period: number };
+  /** runc turns shares into cpu.weight on cgroup v2. */
+  cpu?: { quota?: number; period?: number; shares?: number };
   pids?: { limit: number };
 }
 
@@ -62,6 +73,7 @@ export function ociResources(limits: CgroupLimits): OciResources {
   const out: OciResources = {};
   if (checked.memoryBytes !== undefined) out.memory = { limit: checked.memoryBytes };
   if (checked.cpu) out.cpu = { quota: checked.cpu.quotaUs, period: checked.cpu.periodUs };
+  if (checked.cpuShares !== undefined) out.cpu = { ...out.cpu, shares: checked.cpuShares };
   if (checked.pids !== undefined) out.pids = { limit: checked.pids };
   return out;
 }

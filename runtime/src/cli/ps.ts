@@ -28,7 +28,12 @@ export function ago(from: string, now: Date): string {
 
 export function statusText(c: ContainerState, now: Date): string {
   if (c.status === "running") return `Up ${ago(c.startedAt ?? c.created, now)}`;
-  if (c.status === "exited") return c.finishedAt ? `Exited ${ago(c.finishedAt, now)} ago` : "Exited";
+  if (c.status === "exited") {
+    // Docker's form: "Exited (137) 5 seconds ago"; the code is known only when weft saw why (OOM).
+    const code = c.exitCode !== undefined ? ` (${c.exitCode})` : "";
+    const when = c.finishedAt ? ` ${ago(c.finishedAt, now)} ago` : "";
+    return `Exited${code}${when}${c.oomKilled ? " (OOMKilled)" : ""}`;
+  }
   return "Created";
 }
 

@@ -3,6 +3,8 @@
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { RuntimeError } from "../errors";
+import { ImageError } from "../image/index";
+import { type VolumeInfo, VolumeStore } from "../volumes/index";
 import { generateName, newContainerId } from "./names";
 import {
   type Clock,
@@ -14,7 +16,9 @@ import {
 } from "./parts";
 import { runContainer } from "./run-container";
 import { StateStore } from "./state-store";
-import type { ContainerState, ExecResult, LogsResult, RunSpec } from "./types";
+import { sampleStats } from "./stats";
+import { stopApp } from "./stop-app";
+import type { ContainerState, ContainerStats, ExecResult, LogsResult, RunSpec } from "./types";
 
 const SIDECAR_GRACE_MS = 6000;
 
@@ -25,12 +29,16 @@ export class Engine {
   /** Containers being stopped: no longer registered even before runc says they stopped. */
   private readonly stopping = new Set<string>();
   private readonly locks = new Map<string, Promise<unknown>>();
+  /** --rm containers whose removal is under way. */
+  private readonly removing = new Set<string>();
   private readonly store: StateStore;
+  readonly volumes: VolumeStore;
   private readonly clock: Clock;
   private readonly logger: Logger;
 
   constructor(private readonly parts: EngineParts) {
     this.store = new StateStore(join(parts.stateDir, "containers"));
+    this.volumes = new VolumeStore(join(parts.stateDir, "volumes"));
     this.clock = parts.clock ?? systemClock;
     this.logger = parts.logger ?? stderrLogger;
   }
@@ -43,6 +51,8 @@ export class Engine {
     for (const state of states) {
       this.containers.set(state.id, state);
       await this.refresh(state);
+      // --rm containers that exited while no daemon was watching.
+      if (state.status === "exited" && state.autoRemove) this.autoRemove(state);
     }
     this.logger.info(`adopted ${states.length} container(s) from ${this.store.dir}`);
     this.publish();
@@ -60,7 +70,13 @@ export class Engine {
     try {
       const id = newContainerId();
       const state = await runContainer(
-        { parts: this.parts, store: this.store, clock: this.clock, logger: this.logger },
+        {
+          parts: this.parts,
+          store: this.store,
+          clock: this.clock,
+          logger: this.logger,
+          volumes: this.volumes,
+        },
         spec,
         id,
         name,
@@ -105,6 +121,13 @@ export class Engine {
       );
     }
     if (args.length === 0) throw new RuntimeError("INVALID_ARGUMENT", "cmd must name a command to run");
+    if (state.userns === "auto") {
+      // runc 1.1 enters the user namespace before the network namespace, which the host owns: EPERM.
+      throw new RuntimeError(
+        "INVALID_ARGUMENT",
+        `container "${state.name}" runs with --userns=auto, and runc on this host cannot exec into it; run the command as the container's own command instead`,
+      );
+    }
     const child = this.parts.runc.exec(state.id, args);
     const stdout: Buffer[] = [];
     const stderr: Buffer[] = [];
@@ -124,14 +147,18 @@ export class Engine {
       this.stopping.add(state.id);
       try {
         this.publish();
-        await this.stopApp(state, timeoutS);
+        await stopApp({ runc: this.parts.runc, clock: this.clock, logger: this.logger }, state, timeoutS);
         await this.parts.injector.stop(state.sidecarPid, SIDECAR_GRACE_MS);
-        if (state.status !== "exited") state.finishedAt = this.clock.now().toISOString();
+        if (state.status !== "exited") {
+          state.finishedAt = this.clock.now().toISOString();
+          await this.recordOom(state);
+        }
         state.status = "exited";
         state.pid = undefined;
         state.sidecarPid = undefined;
         this.store.save(state);
         this.logger.info(`stopped ${state.name}`);
+        if (state.autoRemove) this.autoRemove(state);
         return state;
       } finally {
         this.stopping.delete(state.id);
@@ -166,12 +193,62 @@ export class Engine {
     this.publish();
   }
 
+  /** One sample of a running container's usage, over about half a second. */
+  async stats(ref: string): Promise<ContainerStats> {
+    const state = await this.inspect(ref);
+    if (state.status !== "running") {
+      throw new RuntimeError(
+        "CONTAINER_NOT_RUNNING",
+        `container "${state.name}" is not running; no stats to show`,
+      );
+    }
+    return sampleStats(state, {
+      cgroups: this.parts.cgroups,
+      network: this.parts.network,
+      clock: this.clock,
+    });
+  }
+
+  /** Named volumes with the containers (running or not) that reference each. */
+  listVolumes(): Array<VolumeInfo & { usedBy: string[] }> {
+    return this.volumes.list().map((v) => ({ ...v, usedBy: this.volumeUsers(v.name) }));
+  }
+
+  createVolume(name: string): VolumeInfo {
+    return this.volumes.create(name);
+  }
+
+  /** Refused while any container, even a stopped one, references the volume (as Docker does). */
+  removeVolume(name: string): void {
+    this.volumes.remove(name, this.volumeUsers(name));
+  }
+
+  private volumeUsers(name: string): string[] {
+    return [...this.containers.values()]
+      .filter((c) => (c.mounts ?? []).some((m) => m.type === "volume" && m.source === name))
+      .map((c) => c.name);
+  }
+
   importImage(tarPath: string, name: string): Promise<ImageInfo> {
     return this.parts.images.import(tarPath, name);
   }
 
   images(): ImageInfo[] {
     return this.parts.images.list();
+  }
+
+  /** Refused (IMAGE_IN_USE, 409) while a container was made from it, unless another name keeps it. */
+  async removeImage(name: string): Promise<void> {
+    const image = this.parts.images.get(name);
+    const otherNames = this.parts.images.list().filter((i) => i.id === image.id && i.name !== name);
+    const users = [...this.containers.values()].filter((s) => s.imageId === image.id).map((s) => s.name);
+    if (users.length > 0 && otherNames.length === 0) {
+      throw new ImageError(
+        "IMAGE_IN_USE",
+        `image "${name}" is used by container(s) ${users.join(", ")}; remove them first ('weft rm -f ${users[0]}')`,
+      );
+    }
+    await this.parts.images.remove(name);
   }
 
   /** By exact name, exact id or unique id prefix. */
@@ -202,39 +279,34 @@ export class Engine {
     if (state.status === "exited") return;
     const s = await this.parts.runc.state(state.id).catch(() => undefined);
     if (s && s.status !== "stopped") return;
+    await this.recordOom(state);
     state.status = "exited";
     state.finishedAt = this.clock.now().toISOString();
     state.pid = undefined;
     this.store.save(state);
     this.publish();
+    if (state.autoRemove) this.autoRemove(state);
   }
 
-  private async stopApp(state: ContainerState, timeoutS: number): Promise<void> {
-    if (!(await this.appRunning(state.id))) return;
-    await this.parts.runc.kill(state.id, "SIGTERM").catch(() => undefined);
-    if (await this.waitStopped(state.id, timeoutS * 1000)) return;
-    this.logger.info(`${state.name} did not stop within ${timeoutS}s; sending SIGKILL`);
-    await this.parts.runc.kill(state.id, "SIGKILL").catch(() => undefined);
-    if (!(await this.waitStopped(state.id, 10_000))) {
-      throw new RuntimeError(
-        "INTERNAL",
-        `container "${state.name}" survived SIGKILL; see 'runc state ${state.id}'`,
-      );
+  /** Before anything removes the cgroup: its OOM counter is the only record of why the app died. */
+  private async recordOom(state: ContainerState): Promise<void> {
+    if ((await this.parts.cgroups.oomKills(state.cgroupPath)) > 0) {
+      state.oomKilled = true;
+      state.exitCode = 137;
     }
   }
 
-  private async appRunning(id: string): Promise<boolean> {
-    const s = await this.parts.runc.state(id).catch(() => undefined);
-    return s !== undefined && s.status !== "stopped";
-  }
-
-  private async waitStopped(id: string, timeoutMs: number): Promise<boolean> {
-    const deadline = this.clock.now().getTime() + timeoutMs;
-    for (;;) {
-      if (!(await this.appRunning(id))) return true;
-      if (this.clock.now().getTime() >= deadline) return false;
-      await this.clock.sleep(100);
-    }
+  /** --rm: removes the container in the background once its app has exited; failures are logged. */
+  private autoRemove(state: ContainerState): void {
+    if (this.removing.has(state.id)) return;
+    this.removing.add(state.id);
+    setImmediate(() => {
+      this.remove(state.id, true)
+        .catch((err: Error) => {
+          if (this.containers.has(state.id)) this.logger.warn(`--rm of ${state.name}: ${err.message}`);
+        })
+        .finally(() => this.removing.delete(state.id));
+    });
   }
 
   private publish(): void {

@@ -2,6 +2,7 @@
 // mounts, sidecars, runc containers) so a test can assert that nothing is left, and any step can be
 // told to fail.
 import { type ChildProcess, spawn } from "node:child_process";
+import type { SpecOptions } from "../oci/index";
 import type { EngineParts, ImageInfo } from "./parts";
 import type { ContainerState } from "./types";
 
@@ -16,6 +17,11 @@ export class FakeSystem {
   readonly runc = new Map<string, { status: string; pid: number; signals: string[] }>();
   readonly registered: ContainerState[][] = [];
   readonly images = new Map<string, ImageInfo>();
+  /** Cgroup paths whose app the "kernel" OOM-killed. */
+  readonly oomKilled = new Set<string>();
+  /** Every SpecOptions buildSpec was given, in order. */
+  readonly specs: SpecOptions[] = [];
+  private cpuNs = 0;
   failAt?: FailPoint;
   /** When set, the app ignores SIGTERM (to test the SIGKILL path). */
   ignoreSigterm = false;
@@ -27,9 +33,11 @@ export class FakeSystem {
       name: "busybox",
       id: "sha256:feed",
       rootfs: "/nonexistent/rootfs",
+      layers: ["/nonexistent/rootfs"],
+      diffIds: [],
       created: new Date(0).toISOString(),
       sizeBytes: 1,
-      config: { env: [], cmd: ["sh"], entrypoint: [], workdir: "/", user: "" },
+      config: { env: [], cmd: ["sh"], entrypoint: [], workdir: "/", user: "", exposedPorts: [], labels: {} },
     });
   }
 
@@ -71,6 +79,10 @@ export class FakeSystem {
           this.images.set(name, image);
           return image;
         },
+        remove: async (name) => {
+          if (!this.images.delete(name))
+            throw Object.assign(new Error("not found"), { code: "IMAGE_NOT_FOUND" });
+        },
       },
       network: {
         gateway: () => "10.9.0.1",
@@ -88,8 +100,17 @@ export class FakeSystem {
           return { netns, netnsPath: `/var/run/netns/${netns}`, hostVeth: `wv${id.slice(0, 10)}` };
         },
         destroy: async (netns) => void this.netns.delete(netns),
+        counters: async () => ({ rxBytes: 2000, txBytes: 1000 }),
       },
-      cgroups: { resources: (limits) => ({ limits }), remove: async () => {} },
+      cgroups: {
+        resources: (limits) => ({ limits }),
+        remove: async () => {},
+        usage: async () => {
+          this.cpuNs += 250_000_000;
+          return { memoryBytes: 8 * 1024 * 1024, pids: 2, cpuUsageNs: this.cpuNs };
+        },
+        oomKills: async (path) => (this.oomKilled.has(path) ? 1 : 0),
+      },
       rootfs: {
         mountOverlay: async (o) => {
           this.fail("mount");
@@ -98,8 +119,14 @@ export class FakeSystem {
         unmount: async (target) => void this.mounts.delete(target),
         buildSpec: (o) => {
           this.fail("spec");
+          this.specs.push(o);
           return { ociVersion: "1.0.2", process: { args: o.args } };
         },
+        seccomp: (caps, profile) => ({
+          defaultAction: "SCMP_ACT_ERRNO",
+          architectures: [],
+          syscalls: [{ names: [profile, ...caps], action: "SCMP_ACT_ALLOW" }],
+        }),
       },
       runc: {
         run: async (id) => {

@@ -2,23 +2,20 @@
 // the real network, cgroups, image and oci modules (wired in engine/wiring.ts). The shapes mirror
 // docs/INTERFACES.md, with the bridge and cgroup layout already bound.
 import type { ChildProcess } from "node:child_process";
+import type { ImageRecord } from "../image/index";
 import type { SpecOptions } from "../oci/index";
 import type { ContainerState } from "./types";
 
-export interface ImageInfo {
-  name: string;
-  id: string;
-  rootfs: string;
-  created: string;
-  sizeBytes: number;
-  config: { env: string[]; cmd: string[]; entrypoint: string[]; workdir: string; user: string };
-}
+/** An image as the image store describes it (layers top first, config, ...). */
+export type ImageInfo = ImageRecord;
 
 export interface ImagesPart {
   /** Throws an error with code IMAGE_NOT_FOUND and a hint when missing. */
   get(name: string): ImageInfo;
   list(): ImageInfo[];
   import(tarPath: string, name: string): Promise<ImageInfo>;
+  /** Forgets the name; deletes content and layers nothing else uses. IMAGE_NOT_FOUND when unknown. */
+  remove(name: string): Promise<void>;
 }
 
 export interface NetworkPart {
@@ -29,20 +26,28 @@ export interface NetworkPart {
   create(id: string, address: string): Promise<{ netns: string; netnsPath: string; hostVeth: string }>;
   /** Idempotent. */
   destroy(netns: string, hostVeth: string): Promise<void>;
+  /** Byte counters of the host end of a workload's veth (so rx is what the container sent). */
+  counters(hostVeth: string): Promise<{ rxBytes: number; txBytes: number }>;
 }
 
 export interface CgroupsPart {
   /** OCI linux.resources for the limits. */
-  resources(limits: { memoryBytes?: number; cpus?: number; pids?: number }): object;
+  resources(limits: { memoryBytes?: number; cpus?: number; pids?: number; cpuShares?: number }): object;
   /** Idempotent. */
   remove(path: string): Promise<void>;
+  /** Live usage of the cgroup (memory without inactive page cache, cpu in ns, pids). */
+  usage(path: string): Promise<{ memoryBytes: number; pids: number; cpuUsageNs: number }>;
+  /** OOM kills so far; 0 once the cgroup is gone. */
+  oomKills(path: string): Promise<number>;
 }
 
 export interface RootfsPart {
-  mountOverlay(o: { lower: string; upper: string; work: string; target: string }): Promise<void>;
+  mountOverlay(o: { lower: string | string[]; upper: string; work: string; target: string }): Promise<void>;
   /** Idempotent. */
   unmount(target: string): Promise<void>;
   buildSpec(o: SpecOptions): object;
+  /** OCI linux.seccomp for these capabilities; `profile` is "default" or a profile file's path. */
+  seccomp(capabilities: string[], profile: string): SpecOptions["seccomp"];
 }
 
 export interface RuncPart {

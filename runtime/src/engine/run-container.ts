@@ -1,69 +1,26 @@
 // The run sequence: every step that makes something pushes its undo, so a failure anywhere leaves
 // nothing half-made (and never touches what existed before the call).
-import { closeSync, existsSync, mkdirSync, openSync, readFileSync, writeFileSync } from "node:fs";
+import { chownSync, closeSync, existsSync, mkdirSync, openSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { RuntimeError } from "../errors";
-import { writeEtcFiles } from "../oci/index";
-import type { Clock, EngineParts, ImageInfo, Logger } from "./parts";
+import { effectiveCapabilities, writeEtcFiles } from "../oci/index";
+import type { VolumeStore } from "../volumes/index";
+import { containerArgs, resolveUser } from "./image-config";
+import type { Clock, EngineParts, Logger } from "./parts";
 import { Rollback } from "./rollback";
+import { ensureMountPoint, insideRoot, usernsMappings } from "./rootfs-prep";
 import type { StateStore } from "./state-store";
-import { type ContainerState, type RunSpec, SIDECAR_UID } from "./types";
+import type { ContainerState, RunSpec } from "./types";
 
 export interface RunContext {
   parts: EngineParts;
   store: StateStore;
   clock: Clock;
   logger: Logger;
+  volumes: VolumeStore;
 }
 
 const DEFAULT_PATH = "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
-
-/** "uid[:gid]" or a user name looked up in the image's /etc/passwd. */
-export function resolveUser(user: string, rootfs: string): { uid: number; gid: number } {
-  if (user === "") return { uid: 0, gid: 0 };
-  const [u, g] = user.split(":");
-  let uid = Number(u);
-  let gid = g !== undefined ? Number(g) : Number.NaN;
-  if (!/^\d+$/.test(u ?? "")) {
-    const passwd = join(rootfs, "etc", "passwd");
-    const line = existsSync(passwd)
-      ? readFileSync(passwd, "utf8")
-          .split("\n")
-          .find((l) => l.split(":")[0] === u)
-      : undefined;
-    if (!line)
-      throw new RuntimeError(
-        "INVALID_ARGUMENT",
-        `user "${u}" is not in the image's /etc/passwd; give a numeric UID`,
-      );
-    const fields = line.split(":");
-    uid = Number(fields[2]);
-    if (g === undefined) gid = Number(fields[3]);
-  }
-  if (Number.isNaN(gid)) gid = uid === 0 ? 0 : uid;
-  if (!Number.isInteger(uid) || !Number.isInteger(gid)) {
-    throw new RuntimeError("INVALID_ARGUMENT", `user "${user}" must be UID or UID:GID`);
-  }
-  if (uid === SIDECAR_UID) {
-    throw new RuntimeError("RESERVED_UID", `uid ${SIDECAR_UID} is reserved for the weft sidecar`);
-  }
-  return { uid, gid };
-}
-
-/** What the container runs: the image's entrypoint followed by the given command or the image's. */
-export function containerArgs(spec: RunSpec, image: ImageInfo): string[] {
-  const args = [
-    ...image.config.entrypoint,
-    ...(spec.cmd && spec.cmd.length > 0 ? spec.cmd : image.config.cmd),
-  ];
-  if (args.length === 0) {
-    throw new RuntimeError(
-      "INVALID_ARGUMENT",
-      `image "${image.name}" has no command; give one after the image name (weft run IMAGE CMD...)`,
-    );
-  }
-  return args;
-}
 
 /** Creates and starts a container whose name and id the caller has already reserved. */
 export async function runContainer(
@@ -79,13 +36,32 @@ export async function runContainer(
   const imageEnv = image.config.env.some((e) => e.startsWith("PATH="))
     ? image.config.env
     : [DEFAULT_PATH, ...image.config.env];
-  const env = [...imageEnv, `HOSTNAME=${name}`, ...spec.env];
+  const hostname = spec.hostname ?? name;
+  const env = [...imageEnv, `HOSTNAME=${hostname}`, ...spec.env];
+  const workdir = spec.workdir ?? (image.config.workdir || "/");
+  const capabilities = effectiveCapabilities(spec);
+  // Read now, so a missing profile fails the run before anything is made.
+  const seccomp =
+    spec.privileged || spec.seccomp === "unconfined"
+      ? undefined
+      : parts.rootfs.seccomp(capabilities, spec.seccomp);
+  const mounts = spec.volumes.map((m) => {
+    if (m.type === "bind" && !existsSync(m.source)) {
+      throw new RuntimeError(
+        "INVALID_ARGUMENT",
+        `-v ${m.source}:${m.destination}: host path ${m.source} does not exist; create it first`,
+      );
+    }
+    return m;
+  });
+  const idMappings = spec.userns === "auto" ? usernsMappings(id) : undefined;
   const cgroupPath = `/${parts.cgroupParent}/${id}`;
   // Checked now (the cgroups module refuses limits the kernel would), before anything is made.
   const resources = parts.cgroups.resources({
     memoryBytes: spec.memoryBytes,
     cpus: spec.cpus,
     pids: spec.pids,
+    cpuShares: spec.cpuShares,
   });
 
   const rollback = new Rollback((what, err) =>
@@ -120,10 +96,20 @@ export async function runContainer(
       memoryBytes: spec.memoryBytes,
       cpus: spec.cpus,
       pids: spec.pids,
+      cpuShares: spec.cpuShares,
       sidecar: spec.sidecar,
       uid,
       gid,
       cgroupPath,
+      hostname,
+      workdir,
+      readOnly: spec.readOnly,
+      privileged: spec.privileged,
+      capabilities,
+      seccomp: spec.privileged ? "unconfined" : spec.seccomp,
+      autoRemove: spec.autoRemove,
+      mounts,
+      userns: spec.userns,
     };
     // Saved before the slow steps so a daemon that dies mid-run finds the container and can remove it.
     store.save(state);
@@ -153,7 +139,7 @@ export async function runContainer(
     for (const sub of ["upper", "work", "rootfs"])
       mkdirSync(join(dir, sub), { recursive: true, mode: 0o755 });
     await parts.rootfs.mountOverlay({
-      lower: image.rootfs,
+      lower: image.layers,
       upper: join(dir, "upper"),
       work: join(dir, "work"),
       target: rootfs,
@@ -161,24 +147,42 @@ export async function runContainer(
     rollback.push("rootfs mount", () => parts.rootfs.unmount(rootfs));
 
     // The gateway as nameserver: with a sidecar, udp/53 is captured to its DNS whatever the address.
-    const etc = await writeEtcFiles(dir, { hostname: name, address, nameserver: state.gateway });
+    const etc = await writeEtcFiles(dir, { hostname, address, nameserver: state.gateway });
     const binds = [
       { source: etc.resolvConf, destination: "/etc/resolv.conf", readonly: true },
       { source: etc.hosts, destination: "/etc/hosts", readonly: true },
       { source: etc.hostname, destination: "/etc/hostname", readonly: true },
     ];
+    for (const m of mounts) {
+      // Named volumes are made on first use (Docker's habit), under STATE/volumes/NAME/_data.
+      const source = m.type === "volume" ? ctx.volumes.create(m.source).mountpoint : m.source;
+      binds.push({ source, destination: m.destination, readonly: m.readonly });
+      if (idMappings) ensureMountPoint(rootfs, m.destination, statSync(source).isDirectory());
+    }
+    // Made by the host's root: under --userns=auto the container's root could not create them.
+    if (idMappings) for (const b of binds.slice(0, 3)) ensureMountPoint(rootfs, b.destination, false);
+    // Docker creates a missing working directory; on the overlay, so the image is untouched.
+    if (insideRoot(rootfs, workdir)) mkdirSync(join(rootfs, workdir), { recursive: true, mode: 0o755 });
+    // The container's root owns its "/" (a copy-up of one directory), so it can make top-level
+    // paths; the image's files stay the host root's and read as nobody's (best effort, no id-mapped mounts).
+    if (idMappings) chownSync(rootfs, idMappings.uid[0]!.hostID, idMappings.gid[0]!.hostID);
     const config = parts.rootfs.buildSpec({
       rootfs,
       args,
       env,
-      cwd: image.config.workdir || "/",
+      cwd: workdir,
       uid,
       gid,
-      hostname: name,
+      hostname,
       netnsPath: net.netnsPath,
       cgroupsPath: cgroupPath,
       resources,
       binds,
+      readonlyRootfs: spec.readOnly,
+      capabilities,
+      seccomp,
+      privileged: spec.privileged,
+      idMappings,
     });
     writeFileSync(join(dir, "config.json"), JSON.stringify(config, null, 2), { mode: 0o600 });
 

@@ -2,6 +2,7 @@
 // returns a typed RunSpec or throws INVALID_ARGUMENT naming the field.
 import { RuntimeError } from "../errors";
 import { type PortSpec, type RunSpec, SIDECAR_PORTS } from "./types";
+import { validateRunOptions } from "./validate-options";
 
 const NAME_RE = /^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,62}$/;
 const SERVICE_RE = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/;
@@ -111,9 +112,7 @@ export function validateRunSpec(input: unknown): RunSpec {
       }
     });
   }
-  const user = optionalString(body, "user");
-  if (user !== undefined && !/^\d+(:\d+)?$/.test(user))
-    throw invalid(`user must be UID or UID:GID, got "${user}"`);
+  const options = validateRunOptions(body);
   return {
     image,
     name,
@@ -125,7 +124,8 @@ export function validateRunSpec(input: unknown): RunSpec {
     memoryBytes: positiveNumber(body, "memoryBytes", true),
     cpus: positiveNumber(body, "cpus", false),
     pids: positiveNumber(body, "pids", true),
+    cpuShares: positiveNumber(body, "cpuShares", true),
     sidecar,
-    user,
+    ...options,
   };
 }

@@ -8,6 +8,8 @@ import {
   createCgroup,
   detectCgroupLayout,
   ociResources,
+  readOomKills,
+  readUsage,
   removeCgroup,
 } from "../cgroups/index";
 import { ImageStore, mountOverlay, unmount } from "../image/index";
@@ -19,8 +21,9 @@ import {
   destroyWorkloadNetwork,
   Ipam,
 } from "../network/index";
-import { buildSpec, Runc } from "../oci/index";
+import { buildSpec, defaultSeccomp, Runc, readSeccompProfile, seccompFor } from "../oci/index";
 import type { Clock, EngineParts, Logger, RegistrarPart } from "./parts";
+import { readVethCounters } from "./stats";
 
 export interface WiringOptions {
   stateDir: string;
@@ -52,12 +55,21 @@ export function realParts(o: WiringOptions): EngineParts {
       release: (owner) => ipam.release(owner),
       create: (id, address) => createWorkloadNetwork({ id, bridge: o.bridge, address }),
       destroy: (netns, hostVeth) => destroyWorkloadNetwork(netns, hostVeth),
+      counters: (hostVeth) => readVethCounters(hostVeth),
     },
     cgroups: {
       resources: (limits) => ociResources(limits),
       remove: (path) => removeCgroup(layout, path),
+      usage: (path) => readUsage(layout, path),
+      oomKills: (path) => readOomKills(layout, path).catch(() => 0),
     },
-    rootfs: { mountOverlay, unmount, buildSpec },
+    rootfs: {
+      mountOverlay,
+      unmount,
+      buildSpec,
+      seccomp: (caps, profile) =>
+        profile === "default" ? defaultSeccomp(caps) : seccompFor(readSeccompProfile(profile), caps),
+    },
     runc,
     injector: new SidecarInjector({
       stateDir: o.stateDir,

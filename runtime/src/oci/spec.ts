@@ -1,6 +1,10 @@
 // The OCI runtime spec (1.0.2, as runc 1.1 reads it) a container gets: Docker's defaults for
 // capabilities, mounts, masked paths and devices, so images behave as they do under Docker.
+import { DEFAULT_CAPABILITIES } from "./capabilities";
 import { containerNofile } from "./limits";
+import type { OciSeccomp } from "./seccomp";
+
+export { DEFAULT_CAPABILITIES };
 
 export interface SpecOptions {
   /** The merged overlay: the container's root. */
@@ -22,8 +26,25 @@ export interface SpecOptions {
   readonlyRootfs?: boolean;
   /** Host files bind-mounted in, e.g. resolv.conf, hosts, hostname. */
   binds: Array<{ source: string; destination: string; readonly?: boolean }>;
+  /** The capability set (default Docker's, DEFAULT_CAPABILITIES); see effectiveCapabilities. */
+  capabilities?: string[];
+  /** The syscall filter (default none: the engine always passes one unless seccomp=unconfined). */
+  seccomp?: OciSeccomp;
+  /**
+   * --privileged: no masked or read-only paths, /sys writable, every device allowed in the device
+   * cgroup. Capabilities and seccomp are the caller's to set (all, none).
+   */
+  privileged?: boolean;
+  /** A user namespace with these maps (container id → host id); default: none, ids are the host's. */
+  idMappings?: { uid: OciIdMapping[]; gid: OciIdMapping[] };
   /** RLIMIT_NOFILE, soft and hard (default 1048576, or the host's hard limit if weft cannot raise it). */
   nofile?: number;
+}
+
+export interface OciIdMapping {
+  containerID: number;
+  hostID: number;
+  size: number;
 }
 
 export interface OciMount {
@@ -62,28 +83,13 @@ export interface OciSpec {
     resources: Record<string, unknown> & { devices: OciDeviceRule[] };
     maskedPaths: string[];
     readonlyPaths: string[];
+    seccomp?: OciSeccomp;
+    uidMappings?: OciIdMapping[];
+    gidMappings?: OciIdMapping[];
   };
 }
 
 export const DEFAULT_PATH = "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
-
-/** Docker's default capability set (moby oci/caps/defaults.go). */
-export const DEFAULT_CAPABILITIES = [
-  "CAP_CHOWN",
-  "CAP_DAC_OVERRIDE",
-  "CAP_FSETID",
-  "CAP_FOWNER",
-  "CAP_MKNOD",
-  "CAP_NET_RAW",
-  "CAP_SETGID",
-  "CAP_SETUID",
-  "CAP_SETFCAP",
-  "CAP_SETPCAP",
-  "CAP_NET_BIND_SERVICE",
-  "CAP_SYS_CHROOT",
-  "CAP_KILL",
-  "CAP_AUDIT_WRITE",
-];
 
 /** Deny everything, then allow what runc allows by default (libcontainer/specconv AllowedDevices). */
 export const DEFAULT_DEVICE_RULES: OciDeviceRule[] = [
@@ -133,7 +139,20 @@ export function buildSpec(o: SpecOptions): OciSpec {
   const given = o.resources as Record<string, unknown>;
   const nofile = o.nofile ?? containerNofile();
   const givenDevices = Array.isArray(given["devices"]) ? (given["devices"] as OciDeviceRule[]) : [];
-  return {
+  const caps = o.capabilities ?? DEFAULT_CAPABILITIES;
+  const privileged = o.privileged ?? false;
+  const devices: OciDeviceRule[] = privileged
+    ? [{ allow: true, access: "rwm" }]
+    : [...DEFAULT_DEVICE_RULES, ...givenDevices];
+  const namespaces: Array<{ type: string; path?: string }> = [
+    { type: "pid" },
+    { type: "ipc" },
+    { type: "uts" },
+    { type: "mount" },
+    { type: "network", path: o.netnsPath },
+  ];
+  if (o.idMappings) namespaces.push({ type: "user" });
+  const spec: OciSpec = {
     ociVersion: "1.0.2",
     process: {
       terminal: false,
@@ -142,34 +161,45 @@ export function buildSpec(o: SpecOptions): OciSpec {
       env,
       cwd: o.cwd,
       capabilities: {
-        bounding: [...DEFAULT_CAPABILITIES],
-        effective: [...DEFAULT_CAPABILITIES],
-        permitted: [...DEFAULT_CAPABILITIES],
+        bounding: [...caps],
+        effective: [...caps],
+        permitted: [...caps],
       },
       rlimits: [{ type: "RLIMIT_NOFILE", hard: nofile, soft: nofile }],
       noNewPrivileges: true,
     },
     root: { path: o.rootfs, readonly: o.readonlyRootfs ?? false },
     hostname: o.hostname,
-    mounts: [...defaultMounts(), ...o.binds.map(bindMount)],
+    mounts: [...defaultMounts(privileged, o.idMappings !== undefined), ...o.binds.map(bindMount)],
     linux: {
-      namespaces: [
-        { type: "pid" },
-        { type: "ipc" },
-        { type: "uts" },
-        { type: "mount" },
-        { type: "network", path: o.netnsPath },
-      ],
+      namespaces,
       cgroupsPath: o.cgroupsPath,
       // Later rules win, so the caller's device rules come after the deny-all defaults.
-      resources: { ...given, devices: [...DEFAULT_DEVICE_RULES, ...givenDevices] },
-      maskedPaths: [...DEFAULT_MASKED_PATHS],
-      readonlyPaths: [...DEFAULT_READONLY_PATHS],
+      resources: { ...given, devices },
+      maskedPaths: privileged ? [] : [...DEFAULT_MASKED_PATHS],
+      readonlyPaths: privileged ? [] : [...DEFAULT_READONLY_PATHS],
     },
   };
+  if (o.seccomp) spec.linux.seccomp = o.seccomp;
+  if (o.idMappings) {
+    spec.linux.uidMappings = o.idMappings.uid;
+    spec.linux.gidMappings = o.idMappings.gid;
+  }
+  return spec;
 }
 
-function defaultMounts(): OciMount[] {
+function defaultMounts(privileged: boolean, userns: boolean): OciMount[] {
+  const ro = privileged ? [] : ["ro"];
+  // A new user namespace may not mount sysfs for a network namespace it does not own (the
+  // workload's netns belongs to the host's): bind the host's /sys instead, as Podman does.
+  const sys: OciMount = userns
+    ? {
+        destination: "/sys",
+        type: "bind",
+        source: "/sys",
+        options: ["rbind", "nosuid", "noexec", "nodev", "ro"],
+      }
+    : { destination: "/sys", type: "sysfs", source: "sysfs", options: ["nosuid", "noexec", "nodev", ...ro] };
   return [
     { destination: "/proc", type: "proc", source: "proc", options: ["nosuid", "noexec", "nodev"] },
     {
@@ -191,12 +221,12 @@ function defaultMounts(): OciMount[] {
       options: ["nosuid", "noexec", "nodev", "mode=1777", "size=67108864"],
     },
     { destination: "/dev/mqueue", type: "mqueue", source: "mqueue", options: ["nosuid", "noexec", "nodev"] },
-    { destination: "/sys", type: "sysfs", source: "sysfs", options: ["nosuid", "noexec", "nodev", "ro"] },
+    sys,
     {
       destination: "/sys/fs/cgroup",
       type: "cgroup",
       source: "cgroup",
-      options: ["nosuid", "noexec", "nodev", "relatime", "ro"],
+      options: ["nosuid", "noexec", "nodev", "relatime", ...ro],
     },
   ];
 }

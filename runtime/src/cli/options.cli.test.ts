@@ -1,0 +1,133 @@
+// The run flags, volumes and stats as a user types them: the real CLI entry in a child process
+// against an API socket served by an engine over fake parts.
+import { execFile } from "node:child_process";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import test from "ava";
+import { packageRoot } from "../../../cli/index";
+import { startApiServer } from "../api/server";
+import { Engine } from "../engine/engine";
+import { FakeSystem } from "../engine/fake-parts";
+import type { ContainerState } from "../engine/types";
+import { statusText } from "./ps";
+import { binarySize, decimalSize, statsRow } from "./stats";
+
+const quiet = { info: () => {}, warn: () => {}, error: () => {} };
+
+function weft(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    execFile(
+      process.execPath,
+      ["--import", "tsx", join(packageRoot(), "cli", "main.ts"), ...args],
+      (err, stdout, stderr) =>
+        resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr }),
+    );
+  });
+}
+
+test("run flags reach the container; volume ls/create/rm; stats --no-stream and --json", async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), "weft-cli-opts-"));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  const socket = join(dir, "weft.sock");
+  const server = await startApiServer(new Engine(new FakeSystem().parts(join(dir, "state"))), socket, quiet);
+  t.teardown(() => server.close());
+  const host = `unix://${socket}`;
+
+  const run = await weft([
+    "run",
+    "--host",
+    host,
+    "--name",
+    "web",
+    "--no-sidecar",
+    "-u",
+    "1000:1000",
+    "-w",
+    "/srv",
+    "--entrypoint",
+    "/bin/sh",
+    "--hostname",
+    "box",
+    "-v",
+    "cache:/cache:ro",
+    "--read-only",
+    "--cap-add",
+    "net_admin",
+    "--cap-drop",
+    "NET_RAW",
+    "--security-opt",
+    "seccomp=unconfined",
+    "--memory",
+    "64m",
+    "busybox",
+    "-c",
+    "sleep 300",
+  ]);
+  t.is(run.stderr, "");
+  const c = JSON.parse((await weft(["inspect", "--host", host, "web"])).stdout) as ContainerState;
+  t.like(c, {
+    uid: 1000,
+    gid: 1000,
+    workdir: "/srv",
+    hostname: "box",
+    readOnly: true,
+    seccomp: "unconfined",
+    cmd: ["/bin/sh", "-c", "sleep 300"],
+    mounts: [{ type: "volume", source: "cache", destination: "/cache", readonly: true }],
+  });
+  t.true(c.capabilities?.includes("CAP_NET_ADMIN"));
+  t.false(c.capabilities?.includes("CAP_NET_RAW"));
+
+  const badV = await weft(["run", "--host", host, "-v", "rel/path:/x", "busybox"]);
+  t.is(badV.code, 2);
+  t.regex(badV.stderr, /-v "rel\/path:\/x": "rel\/path" is neither an absolute host path/);
+  const badCap = await weft(["run", "--host", host, "--cap-add", "fly", "busybox", "true"]);
+  t.regex(badCap.stderr, /--cap-add: unknown capability "fly"/);
+
+  t.regex(
+    (await weft(["volume", "ls", "--host", host])).stdout,
+    /^cache\s+\S+\/volumes\/cache\/_data\s+web$/m,
+  );
+  t.is((await weft(["volume", "create", "--host", host, "spare"])).stdout, "spare\n");
+  const busy = await weft(["volume", "rm", "--host", host, "cache", "spare"]);
+  t.is(busy.code, 1);
+  t.is(busy.stdout, "spare\n");
+  t.regex(busy.stderr, /volume "cache" is in use by container\(s\) web/);
+
+  const table = await weft(["stats", "--no-stream", "--host", host]);
+  t.regex(table.stdout, /^CONTAINER ID\s+NAME\s+CPU %\s+MEM USAGE \/ LIMIT\s+MEM %\s+NET I\/O\s+PIDS$/m);
+  t.regex(table.stdout, /web\s+\d+\.\d\d%\s+8MiB \/ 64MiB\s+12\.50%\s+1kB \/ 2kB\s+2$/m);
+  const json = JSON.parse((await weft(["stats", "--json", "--host", host, "web"])).stdout) as unknown[];
+  t.like(json[0], { name: "web", memoryLimitBytes: 64 * 1024 * 1024 });
+});
+
+test("ps shows an OOM kill as Docker does; sizes print in Docker's units", (t) => {
+  const now = new Date("2026-01-01T00:00:10Z");
+  const base = { status: "exited", finishedAt: "2026-01-01T00:00:05Z" } as ContainerState;
+  t.is(
+    statusText({ ...base, exitCode: 137, oomKilled: true }, now),
+    "Exited (137) 5 seconds ago (OOMKilled)",
+  );
+  t.is(statusText(base, now), "Exited 5 seconds ago");
+  t.is(binarySize(16 * 1024 * 1024), "16MiB");
+  t.is(binarySize(1.5 * 1024 * 1024), "1.5MiB");
+  t.is(binarySize(512), "512B");
+  t.is(decimalSize(1500), "1.5kB");
+  t.deepEqual(
+    statsRow({
+      id: "a".repeat(64),
+      name: "x",
+      cpuPercent: 12.345,
+      cpuUsageNs: 1,
+      memoryBytes: 1024 * 1024,
+      memoryLimitBytes: 4 * 1024 * 1024,
+      memoryPercent: 25,
+      netRxBytes: 0,
+      netTxBytes: 2_000_000,
+      pids: 3,
+      read: "",
+    }),
+    ["aaaaaaaaaaaa", "x", "12.35%", "1MiB / 4MiB", "25.00%", "0B / 2MB", "3"],
+  );
+});

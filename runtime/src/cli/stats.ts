@@ -1,0 +1,103 @@
+// `weft stats`: live CPU, memory, network and pids of running containers, as `docker stats` shows them.
+import { type Command, formatTable, parseFlags } from "../../../cli/index";
+import type { ContainerState, ContainerStats } from "../engine/types";
+import { clientFor, HOST_FLAG, HOST_USAGE, ref } from "./client";
+
+const USAGE = `Usage: weft stats [--no-stream] [--json] [CONTAINER...]
+
+Shows live usage of the given containers, or of every running one, refreshed every second.
+
+Options:
+  --no-stream   print one sample and exit
+  --json        print the samples as JSON (implies --no-stream)
+${HOST_USAGE}`;
+
+/** Docker's units (go-units, 4 significant digits): 1.5MiB / 64MiB for memory, 1.2kB for network. */
+export function binarySize(bytes: number): string {
+  const units = ["B", "KiB", "MiB", "GiB", "TiB"];
+  let v = bytes;
+  let i = 0;
+  while (v >= 1024 && i < units.length - 1) {
+    v /= 1024;
+    i++;
+  }
+  return `${Number(v.toPrecision(4))}${units[i]}`;
+}
+
+export function decimalSize(bytes: number): string {
+  const units = ["B", "kB", "MB", "GB", "TB"];
+  let v = bytes;
+  let i = 0;
+  while (v >= 1000 && i < units.length - 1) {
+    v /= 1000;
+    i++;
+  }
+  return `${Number(v.toPrecision(4))}${units[i]}`;
+}
+
+export function statsRow(s: ContainerStats): string[] {
+  return [
+    s.id.slice(0, 12),
+    s.name,
+    `${s.cpuPercent.toFixed(2)}%`,
+    `${binarySize(s.memoryBytes)} / ${binarySize(s.memoryLimitBytes)}`,
+    `${s.memoryPercent.toFixed(2)}%`,
+    `${decimalSize(s.netRxBytes)} / ${decimalSize(s.netTxBytes)}`,
+    String(s.pids),
+  ];
+}
+
+export const STATS_HEADERS = [
+  "CONTAINER ID",
+  "NAME",
+  "CPU %",
+  "MEM USAGE / LIMIT",
+  "MEM %",
+  "NET I/O",
+  "PIDS",
+];
+
+export const statsCommand: Command = {
+  name: "stats",
+  summary: "Show live resource usage of containers",
+  usage: USAGE,
+  async run(argv) {
+    const { values, positionals } = parseFlags(argv, {
+      "no-stream": { type: "boolean" },
+      json: { type: "boolean" },
+      ...HOST_FLAG,
+    });
+    const client = clientFor(values.host);
+    const sample = async (): Promise<ContainerStats[]> => {
+      const names =
+        positionals.length > 0
+          ? positionals
+          : (await client.json<ContainerState[]>("GET", "/containers/json")).map((c) => c.name);
+      // In parallel: each sample takes about half a second on the daemon.
+      const out = await Promise.all(
+        names.map((n) =>
+          client.json<ContainerStats>("GET", `/containers/${ref(n)}/stats`).catch((err: Error) => {
+            // A container that stopped between the list and the sample is left out, unless named.
+            if (positionals.length > 0) throw err;
+            return undefined;
+          }),
+        ),
+      );
+      return out.filter((s): s is ContainerStats => s !== undefined);
+    };
+    if (values.json) {
+      process.stdout.write(`${JSON.stringify(await sample(), null, 2)}\n`);
+      return 0;
+    }
+    if (values["no-stream"]) {
+      process.stdout.write(`${formatTable(STATS_HEADERS, (await sample()).map(statsRow))}\n`);
+      return 0;
+    }
+    for (;;) {
+      const rows = (await sample()).map(statsRow);
+      // Clear the screen and home the cursor, as docker stats does on a terminal.
+      process.stdout.write(`\x1b[2J\x1b[H${formatTable(STATS_HEADERS, rows)}\n`);
+      await new Promise((resolve) => setTimeout(resolve, 500));
+    }
+  },
+};

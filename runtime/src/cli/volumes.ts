@@ -1,0 +1,61 @@
+// `weft volume ls|create|rm`: named volumes (STATE/volumes/NAME/_data on the daemon's host).
+import { type Command, parseFlags, printList, UsageError } from "../../../cli/index";
+import type { VolumeInfo } from "../volumes/index";
+import { clientFor, HOST_FLAG, HOST_USAGE, ref } from "./client";
+
+export const volumeLsCommand: Command = {
+  name: "volume ls",
+  summary: "List named volumes",
+  usage: `Usage: weft volume ls [--json]\n\nOptions:\n  --json      print the full records as JSON\n${HOST_USAGE}`,
+  async run(argv) {
+    const { values, positionals } = parseFlags(argv, { json: { type: "boolean" }, ...HOST_FLAG });
+    if (positionals.length > 0) throw new UsageError(`unexpected argument "${positionals[0]}"`);
+    const { Volumes } = await clientFor(values.host).json<{
+      Volumes: Array<VolumeInfo & { usedBy: string[] }>;
+    }>("GET", "/volumes");
+    printList(Volumes, values.json, ["VOLUME NAME", "MOUNTPOINT", "USED BY"], (v) => [
+      v.name,
+      v.mountpoint,
+      v.usedBy.join(", "),
+    ]);
+    return 0;
+  },
+};
+
+export const volumeCreateCommand: Command = {
+  name: "volume create",
+  summary: "Create a named volume (also made on first use by 'weft run -v NAME:/path')",
+  usage: `Usage: weft volume create NAME\n\nOptions:\n${HOST_USAGE}`,
+  async run(argv) {
+    const { values, positionals } = parseFlags(argv, HOST_FLAG);
+    if (positionals.length !== 1) throw new UsageError("expects exactly one NAME");
+    const v = await clientFor(values.host).json<VolumeInfo>("POST", "/volumes/create", {
+      Name: positionals[0],
+    });
+    process.stdout.write(`${v.name}\n`);
+    return 0;
+  },
+};
+
+export const volumeRmCommand: Command = {
+  name: "volume rm",
+  summary: "Remove named volumes and their data (refused while a container uses one)",
+  usage: `Usage: weft volume rm NAME...\n\nOptions:\n${HOST_USAGE}`,
+  async run(argv) {
+    const { values, positionals } = parseFlags(argv, HOST_FLAG);
+    if (positionals.length === 0) throw new UsageError("missing NAME");
+    const client = clientFor(values.host);
+    let code = 0;
+    for (const name of positionals) {
+      try {
+        await client.call("DELETE", `/volumes/${ref(name)}`);
+        process.stdout.write(`${name}\n`);
+      } catch (err) {
+        if ((err as { code?: string }).code === "DAEMON_UNREACHABLE") throw err;
+        process.stderr.write(`weft volume rm: ${(err as Error).message}\n`);
+        code = 1;
+      }
+    }
+    return code;
+  },
+};

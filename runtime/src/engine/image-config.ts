@@ -1,0 +1,76 @@
+// How a container's process comes from its image and the run flags, as Docker merges them: the
+// user (numbers or names from the image's /etc/passwd and /etc/group) and the command line.
+import { existsSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import { RuntimeError } from "../errors";
+import type { ImageInfo } from "./parts";
+import { type RunSpec, SIDECAR_UID } from "./types";
+
+/** "uid[:gid]" or a user name looked up in the image's /etc/passwd. */
+export function resolveUser(user: string, rootfs: string): { uid: number; gid: number } {
+  if (user === "") return { uid: 0, gid: 0 };
+  const [u, g] = user.split(":");
+  let uid = Number(u);
+  let gid = g !== undefined ? Number(g) : Number.NaN;
+  if (!/^\d+$/.test(u ?? "")) {
+    const passwd = join(rootfs, "etc", "passwd");
+    const line = existsSync(passwd)
+      ? readFileSync(passwd, "utf8")
+          .split("\n")
+          .find((l) => l.split(":")[0] === u)
+      : undefined;
+    if (!line)
+      throw new RuntimeError(
+        "INVALID_ARGUMENT",
+        `user "${u}" is not in the image's /etc/passwd; give a numeric UID`,
+      );
+    const fields = line.split(":");
+    uid = Number(fields[2]);
+    if (g === undefined) gid = Number(fields[3]);
+  }
+  if (g !== undefined && !/^\d+$/.test(g)) gid = lookupGroup(g, rootfs);
+  if (Number.isNaN(gid)) gid = uid === 0 ? 0 : uid;
+  if (!Number.isInteger(uid) || !Number.isInteger(gid)) {
+    throw new RuntimeError("INVALID_ARGUMENT", `user "${user}" must be UID or UID:GID`);
+  }
+  if (uid === SIDECAR_UID) {
+    throw new RuntimeError("RESERVED_UID", `uid ${SIDECAR_UID} is reserved for the weft sidecar`);
+  }
+  return { uid, gid };
+}
+
+function lookupGroup(group: string, rootfs: string): number {
+  const file = join(rootfs, "etc", "group");
+  const line = existsSync(file)
+    ? readFileSync(file, "utf8")
+        .split("\n")
+        .find((l) => l.split(":")[0] === group)
+    : undefined;
+  if (!line) {
+    throw new RuntimeError(
+      "INVALID_ARGUMENT",
+      `--user: group "${group}" is not in the image's /etc/group; give a numeric GID`,
+    );
+  }
+  return Number(line.split(":")[2]);
+}
+
+/**
+ * What the container runs, merged as Docker does: the entrypoint (--entrypoint, else the image's)
+ * followed by the given command, else the image's cmd; --entrypoint clears the image's cmd.
+ */
+export function containerArgs(
+  spec: RunSpec,
+  image: { name: string; config: Pick<ImageInfo["config"], "cmd" | "entrypoint"> },
+): string[] {
+  const entrypoint = spec.entrypoint ?? image.config.entrypoint;
+  const imageCmd = spec.entrypoint !== undefined ? [] : image.config.cmd;
+  const args = [...entrypoint, ...(spec.cmd && spec.cmd.length > 0 ? spec.cmd : imageCmd)];
+  if (args.length === 0) {
+    throw new RuntimeError(
+      "INVALID_ARGUMENT",
+      `image "${image.name}" has no command; give one after the image name (weft run IMAGE CMD...)`,
+    );
+  }
+  return args;
+}
