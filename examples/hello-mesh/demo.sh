@@ -43,10 +43,7 @@ echo "[4/6] daemon (socket /run/weft/weft.sock, bridge weft0; log $logs/daemon.l
 start daemon "weft ps" --state-dir "$state"
 
 echo "[5/6] image hello-mesh (busybox httpd and wget, built offline)"
-tar=$(mktemp /tmp/hello-mesh.XXXXXX.tar)
-sh examples/hello-mesh/build-image.sh "$tar"
-weft image import "$tar" hello-mesh >/dev/null
-rm -f "$tar"
+weft image build -f examples/hello-mesh/image.yaml >/dev/null
 
 echo "[6/6] services back and front, each with a sidecar"
 weft rm -f front back >/dev/null 2>&1 || true

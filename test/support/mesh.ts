@@ -89,9 +89,8 @@ export async function startMesh(): Promise<Mesh> {
   };
 }
 
-/** Builds the hello-mesh example image into DIR and imports it into the mesh's daemon as NAME. */
+/** Builds the hello-mesh example image offline and imports it into the mesh's daemon as NAME. */
 export async function importExampleImage(mesh: Mesh, name: string): Promise<void> {
-  const tar = join(mesh.dir, `${name.replace(/\W/g, "_")}.tar`);
-  await exec("sh", [join(process.cwd(), "examples", "hello-mesh", "build-image.sh"), tar]);
-  await mesh.weftOk(["image", "import", tar, name]);
+  const spec = join(process.cwd(), "examples", "hello-mesh", "image.yaml");
+  await mesh.weftOk(["image", "build", "-f", spec, "--tag", name], 120_000);
 }
