@@ -1,5 +1,6 @@
 // Start-to-ready of `weft run` (with and without a sidecar) next to `runc run` of the same rootfs,
-// median of N runs each, in one run. Usage: sudo node --import tsx bench/start.ts [N]
+// and at the daemon's API (no CLI start-up in the timing), in one run.
+// Usage: sudo node --import tsx bench/start.ts [CLI_RUNS=20] [API_AND_RUNC_RUNS=50]
 import { execFileSync } from "node:child_process";
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { get, request } from "node:http";
@@ -9,6 +10,8 @@ import { hex, waitFor } from "../test/support/processes";
 import { fmtMs, median, percentile } from "./stats";
 
 const runs = Number(process.argv[2] ?? 20);
+/** Start-to-running at the daemon's API (POST /containers/create creates and starts). */
+const apiRuns = Number(process.argv[3] ?? 50);
 
 /** One GET on a fresh connection (addresses are reused by the next container: no pooled sockets). */
 function httpOk(url: string): Promise<true | undefined> {
@@ -22,23 +25,26 @@ function httpOk(url: string): Promise<true | undefined> {
   });
 }
 
-/** The daemon's record of a container, straight from its socket (no CLI process in the timing). */
-function inspect(name: string): Promise<{ address: string }> {
+/** One call to the daemon's API, straight on its socket (no CLI process in the timing). */
+function api<T>(method: string, path: string, body?: unknown): Promise<T> {
   return new Promise((resolve, reject) => {
-    const req = request(
-      { socketPath: join(mesh.dir, "weft.sock"), path: `/containers/${name}/json` },
-      (res) => {
-        let body = "";
-        res.on("data", (c) => {
-          body += c;
-        });
-        res.on("end", () => resolve(JSON.parse(body)));
-      },
-    );
+    const req = request({ socketPath: join(mesh.dir, "weft.sock"), path, method }, (res) => {
+      let text = "";
+      res.on("data", (c) => {
+        text += c;
+      });
+      res.on("end", () => {
+        if ((res.statusCode ?? 500) >= 300) reject(new Error(`${method} ${path}: ${res.statusCode} ${text}`));
+        else resolve((text ? JSON.parse(text) : {}) as T);
+      });
+    });
     req.on("error", reject);
-    req.end();
+    if (body !== undefined) req.setHeader("content-type", "application/json");
+    req.end(body === undefined ? undefined : JSON.stringify(body));
   });
 }
+
+const inspect = (name: string) => api<{ address: string }>("GET", `/containers/${name}/json`);
 const mesh = await startMesh();
 try {
   await importExampleImage(mesh, "hello-mesh");
@@ -73,6 +79,29 @@ try {
   }
   process.stderr.write("\n");
 
+  // At the daemon's API: create-and-start returns once the app runs (and its sidecar is ready).
+  for (const sidecar of [false, true]) {
+    const key = sidecar ? "API create+start, sidecar" : "API create+start, --no-sidecar";
+    results[key] = [];
+    for (let i = 0; i < apiRuns; i++) {
+      const name = `a${i}${sidecar ? "s" : "n"}`;
+      const cmd = ["httpd", "-f", "-p", "8080", "-h", "/www/back"];
+      const spec = {
+        image: "hello-mesh",
+        cmd,
+        sidecar,
+        service: "bench",
+        ports: [{ port: 8080, protocol: "http" }],
+      };
+      const t0 = performance.now();
+      await api("POST", `/containers/create?name=${name}`, spec);
+      results[key]!.push(performance.now() - t0);
+      await api("DELETE", `/containers/${name}?force=1`);
+      process.stderr.write(`\r${key}: ${i + 1}/${apiRuns}`);
+    }
+    process.stderr.write("\n");
+  }
+
   // runc alone: the same rootfs unpacked, `runc run -d` of the same command (its own netns, no network).
   const bundle = join(mesh.dir, "runc-bundle");
   mkdirSync(join(bundle, "rootfs"), { recursive: true });
@@ -87,7 +116,7 @@ try {
   spec.root.readonly = false;
   writeFileSync(join(bundle, "config.json"), JSON.stringify(spec));
   const root = join(mesh.dir, "runc-root");
-  for (let i = 0; i < runs; i++) {
+  for (let i = 0; i < Math.max(runs, apiRuns); i++) {
     const id = `wtbench${hex(3)}`;
     const t0 = performance.now();
     execFileSync("runc", ["--root", root, "run", "-d", "-b", bundle, id], { stdio: "ignore" });
@@ -96,13 +125,13 @@ try {
   }
 
   console.log(
-    `\nstart-to-ready, ${runs} runs each (this machine: ${execFileSync("nproc").toString().trim()} cores)`,
+    `\nstart-to-ready: CLI ${runs} runs, API and runc ${Math.max(runs, apiRuns)} runs (this machine: ${execFileSync("nproc").toString().trim()} cores)`,
   );
   const base = median(results["runc run -d (same rootfs)"]!);
   for (const [what, values] of Object.entries(results)) {
     const m = median(values);
     console.log(
-      `${what.padEnd(48)} median ${fmtMs(m).padStart(10)}  p90 ${fmtMs(percentile(values, 90)).padStart(10)}  ${(m / base).toFixed(1)}x runc`,
+      `${what.padEnd(48)} median ${fmtMs(m).padStart(10)}  p90 ${fmtMs(percentile(values, 90)).padStart(10)}  p99 ${fmtMs(percentile(values, 99)).padStart(10)}  ${(m / base).toFixed(1)}x runc`,
     );
   }
 } finally {
