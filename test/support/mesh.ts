@@ -51,6 +51,8 @@ export async function startMesh(): Promise<Mesh> {
       await exec("iptables", ["-D", "FORWARD", side, bridge, "-j", "ACCEPT"]).catch(() => undefined);
     }
     await exec("ip", ["link", "delete", bridge]).catch(() => undefined);
+    // The daemon leaves its (empty) cgroup parent in place; it is this mesh's, so remove it.
+    await exec("sh", ["-c", `rmdir /sys/fs/cgroup/*/weft-test-${id} /sys/fs/cgroup/weft-test-${id} 2>/dev/null; true`]);
     rmSync(dir, { recursive: true, force: true });
   };
 
