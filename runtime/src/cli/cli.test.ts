@@ -1,41 +1,11 @@
-// The container verbs as a user runs them: the real CLI entry (cli/main.ts) in a child process
-// against an API socket served by an engine over fake parts.
-import { execFile } from "node:child_process";
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
 import { join } from "node:path";
 import test from "ava";
-import { packageRoot } from "../../../cli/index";
-import { startApiServer } from "../api/server";
-import { Engine } from "../engine/engine";
-import { FakeSystem } from "../engine/fake-parts";
-
-const quiet = { info: () => {}, warn: () => {}, error: () => {} };
-
-function weft(
-  args: string[],
-  env: Record<string, string> = {},
-): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    execFile(
-      process.execPath,
-      ["--import", "tsx", join(packageRoot(), "cli", "main.ts"), ...args],
-      { env: { ...process.env, ...env } },
-      (err, stdout, stderr) =>
-        resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr }),
-    );
-  });
-}
+import { startFakeDaemon, weftCli } from "./testing";
 
 test("run prints the id; ps shows the table; exec exits with the command's code; rm; a missing daemon is named", async (t) => {
-  const dir = mkdtempSync(join(tmpdir(), "weft-cli-"));
-  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
-  const socket = join(dir, "weft.sock");
-  const server = await startApiServer(new Engine(new FakeSystem().parts(join(dir, "state"))), socket, quiet);
-  t.teardown(() => server.close());
-  const host = `unix://${socket}`;
+  const { dir, host } = await startFakeDaemon(t);
 
-  const run = await weft([
+  const run = await weftCli([
     "run",
     "-d",
     "--name",
@@ -59,7 +29,7 @@ test("run prints the id; ps shows the table; exec exits with the command's code;
   t.is(run.stderr, "");
   t.regex(run.stdout, /^[0-9a-f]{64}\n$/);
 
-  const ps = await weft(["ps"], { WEFT_HOST: host });
+  const ps = await weftCli(["ps"], { WEFT_HOST: host });
   const lines = ps.stdout.trimEnd().split("\n");
   t.regex(lines[0]!, /^CONTAINER ID\s+NAME\s+IMAGE\s+STATUS\s+IP\s+SERVICE\s+PORTS$/);
   t.regex(
@@ -69,17 +39,17 @@ test("run prints the id; ps shows the table; exec exits with the command's code;
     ),
   );
 
-  const exec = await weft(["exec", "--host", host, "web", "sh", "-c", "echo out; echo err >&2; exit 5"]);
+  const exec = await weftCli(["exec", "--host", host, "web", "sh", "-c", "echo out; echo err >&2; exit 5"]);
   t.deepEqual(exec, { code: 5, stdout: "out\n", stderr: "err\n" });
 
-  const dup = await weft(["run", "--host", host, "--name", "web", "busybox"]);
+  const dup = await weftCli(["run", "--host", host, "--name", "web", "busybox"]);
   t.is(dup.code, 1);
   t.is(
     dup.stderr,
     `weft run: container name "web" is already in use; remove it with 'weft rm web' or choose another --name\n`,
   );
 
-  const inspect = JSON.parse((await weft(["inspect", "--host", host, "web"])).stdout) as Record<
+  const inspect = JSON.parse((await weftCli(["inspect", "--host", host, "web"])).stdout) as Record<
     string,
     unknown
   >;
@@ -91,10 +61,10 @@ test("run prints the id; ps shows the table; exec exits with the command's code;
     memoryBytes: 64 * 1024 * 1024,
   });
 
-  t.is((await weft(["rm", "-f", "--host", host, "web"])).stdout, "web\n");
-  t.is((await weft(["ps", "-a", "--json", "--host", host])).stdout, "[]\n");
+  t.is((await weftCli(["rm", "-f", "--host", host, "web"])).stdout, "web\n");
+  t.is((await weftCli(["ps", "-a", "--json", "--host", host])).stdout, "[]\n");
 
-  const away = await weft(["ps", "--host", `unix://${join(dir, "nothing.sock")}`]);
+  const away = await weftCli(["ps", "--host", `unix://${join(dir, "nothing.sock")}`]);
   t.is(away.code, 1);
   t.is(
     away.stderr,

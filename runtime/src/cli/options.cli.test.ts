@@ -1,40 +1,13 @@
-// The run flags, volumes and stats as a user types them: the real CLI entry in a child process
-// against an API socket served by an engine over fake parts.
-import { execFile } from "node:child_process";
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import test from "ava";
-import { packageRoot } from "../../../cli/index";
-import { startApiServer } from "../api/server";
-import { Engine } from "../engine/engine";
-import { FakeSystem } from "../engine/fake-parts";
 import type { ContainerState } from "../engine/types";
 import { statusText } from "./ps";
 import { binarySize, decimalSize, statsRow } from "./stats";
-
-const quiet = { info: () => {}, warn: () => {}, error: () => {} };
-
-function weft(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    execFile(
-      process.execPath,
-      ["--import", "tsx", join(packageRoot(), "cli", "main.ts"), ...args],
-      (err, stdout, stderr) =>
-        resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr }),
-    );
-  });
-}
+import { startFakeDaemon, weftCli } from "./testing";
 
 test("run flags reach the container; volume ls/create/rm; stats --no-stream and --json", async (t) => {
-  const dir = mkdtempSync(join(tmpdir(), "weft-cli-opts-"));
-  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
-  const socket = join(dir, "weft.sock");
-  const server = await startApiServer(new Engine(new FakeSystem().parts(join(dir, "state"))), socket, quiet);
-  t.teardown(() => server.close());
-  const host = `unix://${socket}`;
+  const { host } = await startFakeDaemon(t);
 
-  const run = await weft([
+  const run = await weftCli([
     "run",
     "--host",
     host,
@@ -65,7 +38,7 @@ test("run flags reach the container; volume ls/create/rm; stats --no-stream and 
     "sleep 300",
   ]);
   t.is(run.stderr, "");
-  const c = JSON.parse((await weft(["inspect", "--host", host, "web"])).stdout) as ContainerState;
+  const c = JSON.parse((await weftCli(["inspect", "--host", host, "web"])).stdout) as ContainerState;
   t.like(c, {
     uid: 1000,
     gid: 1000,
@@ -79,26 +52,26 @@ test("run flags reach the container; volume ls/create/rm; stats --no-stream and 
   t.true(c.capabilities?.includes("CAP_NET_ADMIN"));
   t.false(c.capabilities?.includes("CAP_NET_RAW"));
 
-  const badV = await weft(["run", "--host", host, "-v", "rel/path:/x", "busybox"]);
+  const badV = await weftCli(["run", "--host", host, "-v", "rel/path:/x", "busybox"]);
   t.is(badV.code, 2);
   t.regex(badV.stderr, /-v "rel\/path:\/x": "rel\/path" is neither an absolute host path/);
-  const badCap = await weft(["run", "--host", host, "--cap-add", "fly", "busybox", "true"]);
+  const badCap = await weftCli(["run", "--host", host, "--cap-add", "fly", "busybox", "true"]);
   t.regex(badCap.stderr, /--cap-add: unknown capability "fly"/);
 
   t.regex(
-    (await weft(["volume", "ls", "--host", host])).stdout,
+    (await weftCli(["volume", "ls", "--host", host])).stdout,
     /^cache\s+\S+\/volumes\/cache\/_data\s+web$/m,
   );
-  t.is((await weft(["volume", "create", "--host", host, "spare"])).stdout, "spare\n");
-  const busy = await weft(["volume", "rm", "--host", host, "cache", "spare"]);
+  t.is((await weftCli(["volume", "create", "--host", host, "spare"])).stdout, "spare\n");
+  const busy = await weftCli(["volume", "rm", "--host", host, "cache", "spare"]);
   t.is(busy.code, 1);
   t.is(busy.stdout, "spare\n");
   t.regex(busy.stderr, /volume "cache" is in use by container\(s\) web/);
 
-  const table = await weft(["stats", "--no-stream", "--host", host]);
+  const table = await weftCli(["stats", "--no-stream", "--host", host]);
   t.regex(table.stdout, /^CONTAINER ID\s+NAME\s+CPU %\s+MEM USAGE \/ LIMIT\s+MEM %\s+NET I\/O\s+PIDS$/m);
   t.regex(table.stdout, /web\s+\d+\.\d\d%\s+8MiB \/ 64MiB\s+12\.50%\s+1kB \/ 2kB\s+2$/m);
-  const json = JSON.parse((await weft(["stats", "--json", "--host", host, "web"])).stdout) as unknown[];
+  const json = JSON.parse((await weftCli(["stats", "--json", "--host", host, "web"])).stdout) as unknown[];
   t.like(json[0], { name: "web", memoryLimitBytes: 64 * 1024 * 1024 });
 });
 

@@ -1,0 +1,39 @@
+// For CLI tests: the real CLI entry (cli/main.ts) in a child process, against an API socket served by
+// an engine over fake parts.
+import { execFile } from "node:child_process";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import type { ExecutionContext } from "ava";
+import { packageRoot } from "../../../cli/index";
+import { startApiServer } from "../api/server";
+import { Engine } from "../engine/engine";
+import { FakeSystem } from "../engine/fake-parts";
+
+const quiet = { info: () => {}, warn: () => {}, error: () => {} };
+
+/** Runs `weft ARGS` from the sources; never rejects (the exit code is in the result). */
+export function weftCli(
+  args: string[],
+  env: Record<string, string> = {},
+): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    execFile(
+      process.execPath,
+      ["--import", "tsx", join(packageRoot(), "cli", "main.ts"), ...args],
+      { env: { ...process.env, ...env } },
+      (err, stdout, stderr) =>
+        resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr }),
+    );
+  });
+}
+
+/** A daemon API on a temp socket over fake parts, closed and removed in the test's teardown. */
+export async function startFakeDaemon(t: ExecutionContext): Promise<{ dir: string; host: string }> {
+  const dir = mkdtempSync(join(tmpdir(), "weft-cli-"));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  const socket = join(dir, "weft.sock");
+  const server = await startApiServer(new Engine(new FakeSystem().parts(join(dir, "state"))), socket, quiet);
+  t.teardown(() => server.close());
+  return { dir, host: `unix://${socket}` };
+}
