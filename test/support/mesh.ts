@@ -52,7 +52,10 @@ export async function startMesh(): Promise<Mesh> {
     }
     await exec("ip", ["link", "delete", bridge]).catch(() => undefined);
     // The daemon leaves its (empty) cgroup parent in place; it is this mesh's, so remove it.
-    await exec("sh", ["-c", `rmdir /sys/fs/cgroup/*/weft-test-${id} /sys/fs/cgroup/weft-test-${id} 2>/dev/null; true`]);
+    await exec("sh", [
+      "-c",
+      `rmdir /sys/fs/cgroup/*/weft-test-${id} /sys/fs/cgroup/weft-test-${id} 2>/dev/null; true`,
+    ]);
     rmSync(dir, { recursive: true, force: true });
   };
 
