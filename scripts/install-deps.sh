@@ -23,6 +23,19 @@ fi
 echo "install-deps: installing$missing"
 export DEBIAN_FRONTEND=noninteractive
 apt-get update -qq
+# Packages such as prometheus and haproxy ship services that would start listening on every address;
+# Weft only runs their binaries itself, so their services are kept from starting (policy-rc.d: 101).
+made_policy=""
+if [ ! -e /usr/sbin/policy-rc.d ]; then
+  printf '#!/bin/sh\nexit 101\n' >/usr/sbin/policy-rc.d
+  chmod 0755 /usr/sbin/policy-rc.d
+  made_policy=1
+fi
 # shellcheck disable=SC2086
-apt-get install -y -qq --no-install-recommends $missing >/dev/null
+apt-get install -y -qq --no-install-recommends $missing >/dev/null || status=$?
+[ -n "$made_policy" ] && rm -f /usr/sbin/policy-rc.d
+if [ "${status:-0}" != 0 ]; then
+  echo "install-deps: apt-get install failed ($status)" >&2
+  exit 1
+fi
 echo "install-deps: done"
