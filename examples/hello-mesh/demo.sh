@@ -19,6 +19,12 @@ if [ "${1:-}" = down ]; then
     [ -f "/run/weft/$p.pid" ] && kill "$(cat "/run/weft/$p.pid")" 2>/dev/null || true
     rm -f "/run/weft/$p.pid"
   done
+  # What the daemon made for the demo and leaves in place while it runs: its bridge, the FORWARD rules
+  # for it, and its (now empty) cgroup parent.
+  iptables -D FORWARD -i weft0 -j ACCEPT 2>/dev/null || true
+  iptables -D FORWARD -o weft0 -j ACCEPT 2>/dev/null || true
+  ip link delete weft0 2>/dev/null || true
+  rmdir /sys/fs/cgroup/*/weft /sys/fs/cgroup/weft 2>/dev/null || true
   echo "hello-mesh: stopped"
   exit 0
 fi

@@ -1,53 +1,14 @@
-// The engine against the real system: bridge, netns + veth, overlay, cgroups and runc, through the
-// daemon's API socket, with no sidecar (the lead's end-to-end test covers sidecars and the control
-// plane). Everything has a unique name and is swept in teardown even when an assertion fails.
-import { execFileSync } from "node:child_process";
 import { randomBytes, randomInt } from "node:crypto";
-import {
-  copyFileSync,
-  existsSync,
-  mkdirSync,
-  mkdtempSync,
-  readdirSync,
-  rmdirSync,
-  rmSync,
-  symlinkSync,
-} from "node:fs";
+import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import test from "ava";
 import { EngineClient } from "../api/client";
 import { type Daemon, startDaemon } from "../daemon";
-import { removeBridge } from "../network/index";
+import { busyboxTarball, cgroupDirs, removeDaemonLeftovers, sh } from "./real-daemon.testing";
 import type { ContainerState, ExecResult } from "./types";
 
 const quiet = { info: () => {}, warn: () => {}, error: () => {} };
-
-function sh(cmd: string, args: string[]): string {
-  try {
-    return execFileSync(cmd, args, { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] });
-  } catch {
-    return "";
-  }
-}
-
-/** A rootfs tarball of busybox-static with the applets the test uses. */
-function busyboxTarball(dir: string): string {
-  const src = join(dir, "rootfs-src");
-  for (const d of ["bin", "etc", "proc", "sys", "dev", "tmp"]) mkdirSync(join(src, d), { recursive: true });
-  copyFileSync("/bin/busybox", join(src, "bin", "busybox"));
-  for (const applet of ["sh", "sleep", "cat", "echo", "hostname", "ls"])
-    symlinkSync("busybox", join(src, "bin", applet));
-  const out = join(dir, "busybox.tar");
-  execFileSync("tar", ["-C", src, "-cf", out, "."]);
-  return out;
-}
-
-function cgroupDirs(path: string): string[] {
-  return readdirSync("/sys/fs/cgroup")
-    .map((c) => join("/sys/fs/cgroup", c, path))
-    .filter((p) => existsSync(p));
-}
 
 test("run, ps, exec, logs, a daemon restart, stop and rm on the real system leave nothing behind", async (t) => {
   const suffix = randomBytes(4).toString("hex");
@@ -71,39 +32,7 @@ test("run, ps, exec, logs, a daemon restart, stop and rm on the real system leav
   let daemon: Daemon | undefined;
   t.teardown(async () => {
     await daemon?.close();
-    for (const line of sh("runc", ["--root", runcRoot, "list", "-q"]).split("\n").filter(Boolean)) {
-      sh("runc", ["--root", runcRoot, "delete", "-f", line]);
-    }
-    for (const m of sh("findmnt", ["-rn", "-o", "TARGET"])
-      .split("\n")
-      .filter((l) => l.startsWith(stateDir))) {
-      sh("umount", ["-l", m]);
-    }
-    for (const ns of sh("ip", ["netns", "list"]).split("\n")) {
-      const name = ns.split(" ")[0] ?? "";
-      if (
-        name &&
-        existsSync(join(stateDir, "containers")) &&
-        readdirSync(join(stateDir, "containers")).some((id) => name === `weft-${id.slice(0, 12)}`)
-      ) {
-        sh("ip", ["netns", "delete", name]);
-      }
-    }
-    await removeBridge(bridge).catch((err) => t.log(`removing bridge ${bridge}: ${(err as Error).message}`));
-    for (const p of cgroupDirs(cgroupParent)) {
-      for (const child of readdirSync(p, { withFileTypes: true }).filter((d) => d.isDirectory())) {
-        try {
-          rmdirSync(join(p, child.name));
-        } catch {
-          // Busy: leave it for the sweep; the assertion below has already failed.
-        }
-      }
-      try {
-        rmdirSync(p);
-      } catch {
-        // As above.
-      }
-    }
+    await removeDaemonLeftovers({ stateDir, bridge, cgroupParent });
     rmSync(dir, { recursive: true, force: true });
   });
 

@@ -68,7 +68,45 @@ export function busyboxTarball(dir: string): string {
   return out;
 }
 
-function cgroupDirs(path: string): string[] {
+/**
+ * Removes what a test daemon may have left, whatever state it died in: runc containers under its
+ * runc root, mounts under its state dir, its containers' netns, its bridge, its cgroup parent.
+ */
+export async function removeDaemonLeftovers(o: { stateDir: string; bridge: string; cgroupParent: string }) {
+  const runcRoot = join(o.stateDir, "runc");
+  for (const id of sh("runc", ["--root", runcRoot, "list", "-q"]).split("\n").filter(Boolean)) {
+    sh("runc", ["--root", runcRoot, "delete", "-f", id]);
+  }
+  for (const m of sh("findmnt", ["-rn", "-o", "TARGET"])
+    .split("\n")
+    .filter((l) => l.startsWith(o.stateDir))
+    .reverse()) {
+    sh("umount", ["-l", m]);
+  }
+  const containers = join(o.stateDir, "containers");
+  const ids = existsSync(containers) ? readdirSync(containers) : [];
+  for (const ns of sh("ip", ["netns", "list"]).split("\n")) {
+    const name = ns.split(" ")[0] ?? "";
+    if (name && ids.some((id) => name === `weft-${id.slice(0, 12)}`)) sh("ip", ["netns", "delete", name]);
+  }
+  await removeBridge(o.bridge).catch(() => undefined);
+  for (const p of cgroupDirs(o.cgroupParent)) {
+    for (const child of readdirSync(p, { withFileTypes: true }).filter((d) => d.isDirectory())) {
+      try {
+        rmdirSync(join(p, child.name));
+      } catch {
+        // Busy: the sweep in .ci/run removes it.
+      }
+    }
+    try {
+      rmdirSync(p);
+    } catch {
+      // As above.
+    }
+  }
+}
+
+export function cgroupDirs(path: string): string[] {
   return readdirSync("/sys/fs/cgroup")
     .map((c) => join("/sys/fs/cgroup", c, path))
     .filter((p) => existsSync(p));
@@ -96,7 +134,6 @@ export async function startRealDaemon(): Promise<RealDaemon> {
   const socket = join(dir, "run", "weft.sock");
   const bridge = `wtb${suffix}`;
   const cgroupParent = `weft-test-${suffix}`;
-  const runcRoot = join(stateDir, "runc");
   let daemon: Daemon | undefined;
   let client: EngineClient | undefined;
   const close = async () => {
@@ -105,35 +142,7 @@ export async function startRealDaemon(): Promise<RealDaemon> {
     for (const c of all ?? [])
       await client?.call("DELETE", `/containers/${c.id}?force=1`).catch(() => undefined);
     await daemon?.close();
-    for (const line of sh("runc", ["--root", runcRoot, "list", "-q"]).split("\n").filter(Boolean)) {
-      sh("runc", ["--root", runcRoot, "delete", "-f", line]);
-    }
-    for (const m of sh("findmnt", ["-rn", "-o", "TARGET"])
-      .split("\n")
-      .filter((l) => l.startsWith(stateDir))
-      .reverse()) {
-      sh("umount", ["-l", m]);
-    }
-    const ids = existsSync(join(stateDir, "containers")) ? readdirSync(join(stateDir, "containers")) : [];
-    for (const ns of sh("ip", ["netns", "list"]).split("\n")) {
-      const name = ns.split(" ")[0] ?? "";
-      if (name && ids.some((id) => name === `weft-${id.slice(0, 12)}`)) sh("ip", ["netns", "delete", name]);
-    }
-    await removeBridge(bridge).catch(() => undefined);
-    for (const p of cgroupDirs(cgroupParent)) {
-      for (const child of readdirSync(p, { withFileTypes: true }).filter((d) => d.isDirectory())) {
-        try {
-          rmdirSync(join(p, child.name));
-        } catch {
-          // Busy: the sweep in .ci/run removes it.
-        }
-      }
-      try {
-        rmdirSync(p);
-      } catch {
-        // As above.
-      }
-    }
+    await removeDaemonLeftovers({ stateDir, bridge, cgroupParent });
     // A reconcile pass that was under way when the daemon closed may still write a state file.
     for (let i = 0; i < 5; i++) {
       rmSync(dir, { recursive: true, force: true });

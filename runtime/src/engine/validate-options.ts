@@ -2,7 +2,8 @@
 // named in the error, so `weft run` and a raw API client get the same messages.
 import { RuntimeError } from "../errors";
 import { normalizeCapability } from "../oci/index";
-import { type MountSpec, parseVolume } from "../volumes/index";
+import { parseVolume } from "../volumes/index";
+import type { RunSpec } from "./types";
 
 type Body = Record<string, unknown>;
 
@@ -36,20 +37,22 @@ const HOSTNAME_RE =
   /^[a-zA-Z0-9]([a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?(\.[a-zA-Z0-9]([a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?)*$/;
 const USER_RE = /^([0-9]+|[a-z_][a-z0-9_.-]{0,31})(:([0-9]+|[a-z_][a-z0-9_.-]{0,31}))?$/;
 
-export interface RunOptions {
-  user?: string;
-  entrypoint?: string[];
-  workdir?: string;
-  hostname?: string;
-  readOnly: boolean;
-  privileged: boolean;
-  capAdd: string[];
-  capDrop: string[];
-  seccomp: string;
-  autoRemove: boolean;
-  volumes: MountSpec[];
-  userns: "host" | "auto";
-}
+/** The isolation, mount and process options of a run: the part of RunSpec this module validates. */
+export type RunOptions = Pick<
+  RunSpec,
+  | "user"
+  | "entrypoint"
+  | "workdir"
+  | "hostname"
+  | "readOnly"
+  | "privileged"
+  | "capAdd"
+  | "capDrop"
+  | "seccomp"
+  | "autoRemove"
+  | "volumes"
+  | "userns"
+>;
 
 /** Reads the isolation, mount and process options of a run body. */
 export function validateRunOptions(body: Body): RunOptions {
