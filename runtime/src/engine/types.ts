@@ -5,7 +5,12 @@ import type { MountSpec } from "../volumes/index";
 
 export type { MountSpec };
 
-export type PortProtocol = "http" | "tcp";
+/**
+ * How the sidecar treats a port: "auto" (the default for a bare port) detects HTTP/1.1, h2c and gRPC
+ * from the first bytes, with a timeout; "tcp" and "server-first" (MySQL, SMTP: the server speaks
+ * first) are opaque and never wait for detection; "http", "http2" and "grpc" are declared.
+ */
+export type PortProtocol = "auto" | "http" | "http2" | "grpc" | "tcp" | "server-first";
 
 export interface PortSpec {
   port: number;
@@ -54,9 +59,122 @@ export interface RunSpec {
   volumes: MountSpec[];
   /** "host" (default: no user namespace) or "auto" (root in the container is an unprivileged host uid). */
   userns: "host" | "auto";
+  /** --restart; default {name: "no", maxRetries: 0}. */
+  restart: RestartPolicy;
+  /** --health-cmd / --health-http and friends, or the image's HEALTHCHECK; none by default. */
+  healthcheck?: HealthCheckSpec;
+  /** -p [IP:]HOSTPORT:PORT; default none. */
+  publish: PublishSpec[];
+  /** --tmpfs DEST[:size=64m,mode=1777]; default none. */
+  tmpfs: TmpfsSpec[];
+  /** -t: the app gets a pseudo-terminal (output is then one stream). Default false. */
+  tty: boolean;
+  /** -i: keep the app's stdin open for attach. Default false. */
+  interactive: boolean;
+  /** --stop-timeout: seconds between the stop signal and SIGKILL; default 10. */
+  stopTimeoutS: number;
+  /** --stop-signal; default "SIGTERM". */
+  stopSignal: string;
 }
 
-export type ContainerStatus = "created" | "running" | "exited";
+export type RestartPolicyName = "no" | "on-failure" | "always" | "unless-stopped";
+
+export interface RestartPolicy {
+  name: RestartPolicyName;
+  /** on-failure only: give up after this many restarts; 0 = no limit. */
+  maxRetries: number;
+}
+
+/** A health check. Exactly one of exec and http. Docker's defaults. */
+export interface HealthCheckSpec {
+  /** Run in the container (as `exec`); exit 0 = healthy. ["/bin/sh", "-c", CMD] for --health-cmd. */
+  exec?: string[];
+  /** GET http://ADDRESS:PORT/PATH from the host (through the sidecar); 2xx or 3xx = healthy. */
+  http?: { port: number; path: string };
+  /** Default 30000. */
+  intervalMs: number;
+  /** A probe that takes longer fails (and its process is killed). Default 30000. */
+  timeoutMs: number;
+  /** Consecutive failures before "unhealthy". Default 3. */
+  retries: number;
+  /** Failures during this time after start do not count. Default 0. */
+  startPeriodMs: number;
+}
+
+export interface PublishSpec {
+  /** Default: the daemon's --publish-ip (127.0.0.1 unless configured). */
+  hostIp: string;
+  /** 0: any free port (reported in ContainerState.publish). */
+  hostPort: number;
+  containerPort: number;
+  protocol: "tcp";
+}
+
+export interface TmpfsSpec {
+  destination: string;
+  /** Default: the kernel's (half of the host's memory), as Docker. */
+  sizeBytes?: number;
+  /** Octal permission bits, default 0o1777. */
+  mode: number;
+}
+
+export type HealthStatus = "starting" | "healthy" | "unhealthy";
+
+export interface HealthProbeResult {
+  start: string;
+  end: string;
+  exitCode: number;
+  /** At most 4 KiB of the probe's output (or the HTTP status line / error). */
+  output: string;
+}
+
+export interface HealthState {
+  status: HealthStatus;
+  failingStreak: number;
+  /** The last 5 probes, oldest first. */
+  log: HealthProbeResult[];
+}
+
+/** A published port as bound: hostPort is the real one even when 0 was asked for. */
+export type PublishedPort = PublishSpec;
+
+/** Docker's event shape, so `weft events` and the Engine API's /events share it. */
+export interface EngineEvent {
+  type: "container" | "image" | "volume";
+  /** create, start, die, stop, kill, restart, destroy, oom, health_status: healthy|unhealthy,
+   * exec_create, exec_start, exec_die, attach; image: import, delete; volume: create, destroy. */
+  action: string;
+  /** Container id, image name or volume name. */
+  id: string;
+  /** name, image, exitCode, signal, ... as strings. */
+  attributes: Record<string, string>;
+  /** ISO time and Unix nanoseconds (Docker's timeNano). */
+  time: string;
+  timeNano: number;
+}
+
+/** One line the app wrote, as the per-container monitor logged it. */
+export interface LogEntry {
+  stream: "stdout" | "stderr";
+  /** ISO time with nanoseconds, as the monitor stamped it. */
+  time: string;
+  /** The bytes of the line, with its newline (a partial line has none). */
+  data: Buffer;
+}
+
+export interface LogQuery {
+  stdout: boolean;
+  stderr: boolean;
+  /** Keep streaming new lines until the container is removed or the caller stops reading. */
+  follow: boolean;
+  since?: Date;
+  until?: Date;
+  /** Only the last N lines (before following). */
+  tail?: number;
+}
+
+/** "restarting": exited, and the restart policy will start it again after a backoff. */
+export type ContainerStatus = "created" | "running" | "restarting" | "exited";
 
 export interface ContainerState {
   id: string;
@@ -104,6 +222,22 @@ export interface ContainerState {
   exitCode?: number;
   /** The kernel killed the app for exceeding its memory limit. */
   oomKilled?: boolean;
+  restartPolicy?: RestartPolicy;
+  /** Restarts made by the restart policy since the last user start. */
+  restartCount?: number;
+  /** A user stopped it (so unless-stopped and always do not restart it, until the daemon restarts for always). */
+  stoppedByUser?: boolean;
+  healthcheck?: HealthCheckSpec;
+  /** Present when the container has a health check. */
+  health?: HealthState;
+  publish?: PublishedPort[];
+  tmpfs?: TmpfsSpec[];
+  tty?: boolean;
+  interactive?: boolean;
+  stopTimeoutS?: number;
+  stopSignal?: string;
+  /** Why the last start failed, if it did (Docker's State.Error). */
+  error?: string;
 }
 
 /** One `weft stats` sample. cpuPercent is over the sampling interval, 100 = one CPU busy. */

@@ -127,5 +127,13 @@ export function validateRunSpec(input: unknown): RunSpec {
     cpuShares: positiveNumber(body, "cpuShares", true),
     sidecar,
     ...options,
+    // Parsed from the body by the lifecycle work (restart, healthcheck, publish, tmpfs, tty, ...).
+    restart: { name: "no", maxRetries: 0 },
+    publish: [],
+    tmpfs: [],
+    tty: false,
+    interactive: false,
+    stopTimeoutS: 10,
+    stopSignal: "SIGTERM",
   };
 }
