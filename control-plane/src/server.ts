@@ -6,6 +6,7 @@ import type { AddressInfo } from "node:net";
 import type * as grpc from "@grpc/grpc-js";
 import { agentConsulExtras, consulAgentRoutes, defaultAgentNode } from "./api/consul-agent";
 import { createApiServer } from "./api/http-server";
+import { Dashboard } from "./dashboard/index";
 import { prometheusRoutes } from "./api/prometheus-sd";
 import { type ConfigStore, SqliteConfigStore } from "./config/index";
 import type { ConfigSource } from "./discovery/config-source";
@@ -121,6 +122,7 @@ export async function startControlPlane(options: ControlPlaneOptions = {}): Prom
   });
   const leases = new SourceLeases(registry, { ttlMs: options.sourceTtlMs, log });
   let httpAddress = "";
+  const dashboard = new Dashboard();
   const api = createApiServer({
     registry,
     config: configStore,
@@ -129,6 +131,7 @@ export async function startControlPlane(options: ControlPlaneOptions = {}): Prom
     token: options.token || undefined,
     consul: agentConsulExtras(agent),
     extraRoutes: [...consulAgentRoutes(agent, registry, () => httpAddress), ...prometheusRoutes(registry)],
+    dashboard: (method, pathname, res) => dashboard.serve(method, pathname, res),
   });
   let grpcServer: grpc.Server | undefined;
   let socketBound = false;

@@ -31,6 +31,8 @@ export interface ApiServerOptions {
   config?: SqliteConfigStore;
   /** More routes (Consul agent, Prometheus SD, ...), matched after the built-in ones. */
   extraRoutes?: Route[];
+  /** Serves the dashboard's own paths (/, /ui/...); returns false for any other. Default: none. */
+  dashboard?: (method: string | undefined, pathname: string, res: ServerResponse) => boolean;
 }
 
 export interface ApiServer {
@@ -103,6 +105,8 @@ export function createApiServer(options: ApiServerOptions): ApiServer {
         throw new HttpError(429, `too many changes from this client; retry after ${taken.retryAfterMs} ms`);
       }
     }
+    // Open like the API's GETs: the page holds no data, it reads /api/v1 as any client does.
+    if (options.dashboard?.(req.method, url.pathname, res)) return;
     const segments = url.pathname.split("/").filter((s) => s !== "");
     if (options.config && segments[0] === "api" && segments[1] === "v1" && segments[2] === "config") {
       const path = segments.slice(3).map((s) => decodeURIComponent(s));

@@ -1,0 +1,778 @@
+// Weft's dashboard: a small single-page app over the control plane's REST API (/api/v1). No build
+// step and no framework; every value from the API is put into the page as text (never as HTML),
+// because log lines and span attributes are whatever workloads sent.
+
+const view = document.getElementById("view");
+const statusLine = document.getElementById("status");
+let refreshTimer;
+
+/** el("td", {class: "num"}, "text", child, ...) */
+function el(tag, attrs, ...children) {
+  const node = document.createElement(tag);
+  for (const [k, v] of Object.entries(attrs || {})) {
+    if (v === undefined || v === null || v === false) continue;
+    if (k.startsWith("on")) node.addEventListener(k.slice(2), v);
+    else node.setAttribute(k, v === true ? "" : String(v));
+  }
+  for (const c of children.flat()) {
+    if (c === undefined || c === null || c === false) continue;
+    node.append(c instanceof Node ? c : document.createTextNode(String(c)));
+  }
+  return node;
+}
+
+function svgEl(tag, attrs, ...children) {
+  const node = document.createElementNS("http://www.w3.org/2000/svg", tag);
+  for (const [k, v] of Object.entries(attrs || {})) {
+    if (k.startsWith("on")) node.addEventListener(k.slice(2), v);
+    else node.setAttribute(k, String(v));
+  }
+  for (const c of children.flat()) node.append(c instanceof Node ? c : document.createTextNode(String(c)));
+  return node;
+}
+
+async function api(path) {
+  const res = await fetch(path, { headers: { accept: "application/json" } });
+  const text = await res.text();
+  let body;
+  try {
+    body = text ? JSON.parse(text) : {};
+  } catch {
+    body = { error: text };
+  }
+  if (!res.ok) throw new Error(body.error || body.message || `${res.status} ${res.statusText}`);
+  return body;
+}
+
+/** The same request, but a missing endpoint (an older control plane) gives the fallback. */
+async function apiOr(path, fallback) {
+  try {
+    return await api(path);
+  } catch (err) {
+    if (/no route/.test(String(err.message))) return fallback;
+    throw err;
+  }
+}
+
+const fmt = {
+  ms(v) {
+    if (v === undefined || v === null || Number.isNaN(v)) return "–";
+    if (v >= 1000) return `${(v / 1000).toFixed(2)} s`;
+    if (v >= 10) return `${Math.round(v)} ms`;
+    return `${v.toFixed(1)} ms`;
+  },
+  rate(v) {
+    if (v === undefined || v === null) return "–";
+    return v >= 10 ? `${Math.round(v)}/s` : `${v.toFixed(2)}/s`;
+  },
+  pct(v) {
+    if (v === undefined || v === null) return "–";
+    return `${(v * 100).toFixed(v > 0 && v < 0.01 ? 2 : 1)}%`;
+  },
+  time(iso) {
+    if (!iso) return "–";
+    const d = new Date(iso);
+    return Number.isNaN(d.getTime())
+      ? iso
+      : d.toLocaleTimeString(undefined, { hour12: false }) +
+          "." +
+          String(d.getMilliseconds()).padStart(3, "0");
+  },
+  ago(iso) {
+    const s = Math.max(0, (Date.now() - new Date(iso).getTime()) / 1000);
+    if (s < 60) return `${Math.round(s)}s ago`;
+    if (s < 3600) return `${Math.round(s / 60)}m ago`;
+    return `${Math.round(s / 3600)}h ago`;
+  },
+  shortId(id) {
+    return id ? id.slice(0, 16) : "";
+  },
+};
+
+function errorClass(rate) {
+  if (!rate) return "ok";
+  return rate >= 0.05 ? "err" : "warn";
+}
+
+/** #/traces?service=a -> {path: ["traces"], query: URLSearchParams} */
+function parseHash() {
+  const raw = location.hash.replace(/^#\/?/, "") || "services";
+  const [path, query] = raw.split("?");
+  return {
+    path: path.split("/").filter(Boolean).map(decodeURIComponent),
+    query: new URLSearchParams(query || ""),
+  };
+}
+
+function go(hash) {
+  location.hash = hash;
+}
+
+function table(headers, rows, onRow) {
+  return el(
+    "table",
+    {},
+    el(
+      "thead",
+      {},
+      el(
+        "tr",
+        {},
+        headers.map((h) => el("th", { class: h.num ? "num" : undefined }, h.label ?? h)),
+      ),
+    ),
+    el(
+      "tbody",
+      {},
+      rows.map((r) =>
+        el(
+          "tr",
+          {
+            class: onRow ? "clickable" : undefined,
+            onclick: onRow ? () => onRow(r.data) : undefined,
+            "data-row": r.key,
+          },
+          r.cells.map((c, i) => el("td", { class: headers[i].num ? "num" : undefined }, c)),
+        ),
+      ),
+    ),
+  );
+}
+
+function empty(message) {
+  return el("div", { class: "empty" }, message);
+}
+
+function setView(...children) {
+  view.replaceChildren(...children);
+}
+
+function showError(err) {
+  setView(
+    el("h1", {}, "Something went wrong"),
+    el("p", { class: "err", "data-testid": "error" }, String(err.message || err)),
+  );
+}
+
+// ---- pages ----------------------------------------------------------------------------------
+
+async function servicesPage() {
+  const [services, graph] = await Promise.all([
+    api("/api/v1/services"),
+    apiOr("/api/v1/graph?since=15m", { nodes: [], edges: [] }),
+  ]);
+  const stats = new Map(graph.nodes.map((n) => [n.service, n]));
+  const rows = services.map((s) => {
+    const n = stats.get(s.name) || {};
+    const health =
+      s.endpoints === 0
+        ? el("span", { class: "pill warn" }, "no endpoints")
+        : el(
+            "span",
+            {
+              class: `pill ${s.healthyEndpoints === s.endpoints ? "ok" : s.healthyEndpoints === 0 ? "err" : "warn"}`,
+            },
+            `${s.healthyEndpoints}/${s.endpoints} healthy`,
+          );
+    return {
+      key: s.name,
+      data: s,
+      cells: [
+        el("a", { href: `#/services/${encodeURIComponent(s.name)}` }, s.name),
+        s.virtualIp,
+        s.ports.map((p) => `${p.port}/${p.protocol}`).join(", "),
+        health,
+        fmt.rate(n.requestRate),
+        el("span", { class: errorClass(n.errorRate) }, fmt.pct(n.errorRate)),
+        fmt.ms(n.p50Ms),
+        fmt.ms(n.p95Ms),
+        fmt.ms(n.p99Ms),
+      ],
+    };
+  });
+  setView(
+    el("h1", {}, "Services"),
+    el(
+      "p",
+      { class: "muted" },
+      "Request rate, errors and latency over the last 15 minutes, from the spans the sidecars send.",
+    ),
+    rows.length === 0
+      ? empty("No services registered yet.")
+      : table(
+          [
+            "Service",
+            "Virtual IP",
+            "Ports",
+            "Health",
+            { label: "Requests", num: true },
+            { label: "Errors", num: true },
+            { label: "p50", num: true },
+            { label: "p95", num: true },
+            { label: "p99", num: true },
+          ],
+          rows,
+          (s) => go(`#/services/${encodeURIComponent(s.name)}`),
+        ),
+  );
+}
+
+async function servicePage(name) {
+  const [service, endpoints, traces, graph] = await Promise.all([
+    api(`/api/v1/services/${encodeURIComponent(name)}`),
+    api(`/api/v1/services/${encodeURIComponent(name)}/endpoints`),
+    apiOr(`/api/v1/traces?service=${encodeURIComponent(name)}&limit=20&since=1h`, { traces: [] }),
+    apiOr("/api/v1/graph?since=15m", { nodes: [], edges: [] }),
+  ]);
+  const calls = graph.edges.filter((e) => e.source === name);
+  const callers = graph.edges.filter((e) => e.target === name);
+  const edgeRows = (edges, other) =>
+    edges.map((e) => ({
+      key: e[other],
+      data: e,
+      cells: [
+        el("a", { href: `#/services/${encodeURIComponent(e[other])}` }, e[other]),
+        fmt.rate(e.requestRate),
+        el("span", { class: errorClass(e.errorRate) }, fmt.pct(e.errorRate)),
+        fmt.ms(e.p50Ms),
+        fmt.ms(e.p99Ms),
+      ],
+    }));
+  const edgeHeaders = (who) => [
+    who,
+    { label: "Requests", num: true },
+    { label: "Errors", num: true },
+    { label: "p50", num: true },
+    { label: "p99", num: true },
+  ];
+  setView(
+    el("h1", {}, `Service ${service.name}`),
+    el(
+      "p",
+      {},
+      `Virtual IP ${service.virtualIp} · ports ${service.ports.map((p) => `${p.port}/${p.protocol}`).join(", ") || "none"} · `,
+      el("a", { href: `#/logs?service=${encodeURIComponent(name)}` }, "logs"),
+      " · ",
+      el("a", { href: `#/traces?service=${encodeURIComponent(name)}` }, "traces"),
+    ),
+    el("h2", {}, "Endpoints"),
+    endpoints.length === 0
+      ? empty("No endpoints.")
+      : table(
+          ["Workload", "Address", "Ports", "Node", "Source", "Health"],
+          endpoints.map((e) => ({
+            key: e.id,
+            data: e,
+            cells: [
+              e.workload || e.id,
+              e.address,
+              (e.ports || []).map((p) => `${p.port}/${p.protocol}`).join(", "),
+              e.node || "",
+              e.source || "",
+              el("span", { class: `pill ${e.healthy ? "ok" : "err"}` }, e.healthy ? "healthy" : "unhealthy"),
+            ],
+          })),
+        ),
+    el("h2", {}, "Calls"),
+    calls.length === 0
+      ? empty("No outgoing calls seen.")
+      : table(edgeHeaders("To"), edgeRows(calls, "target")),
+    el("h2", {}, "Callers"),
+    callers.length === 0
+      ? empty("No incoming calls seen.")
+      : table(edgeHeaders("From"), edgeRows(callers, "source")),
+    el("h2", {}, "Recent traces"),
+    traceTable(traces.traces),
+  );
+}
+
+function graphLayout(graph) {
+  const names = new Set(graph.nodes.map((n) => n.service));
+  for (const e of graph.edges) {
+    names.add(e.source);
+    names.add(e.target);
+  }
+  const incoming = new Map([...names].map((n) => [n, 0]));
+  for (const e of graph.edges) if (e.source !== e.target) incoming.set(e.target, incoming.get(e.target) + 1);
+  // Depth by longest path from a root (cycles are cut by the visit limit).
+  const depth = new Map([...names].map((n) => [n, 0]));
+  for (let round = 0; round < names.size; round++) {
+    let changed = false;
+    for (const e of graph.edges) {
+      if (e.source === e.target) continue;
+      const d = depth.get(e.source) + 1;
+      if (d > depth.get(e.target) && d < names.size) {
+        depth.set(e.target, d);
+        changed = true;
+      }
+    }
+    if (!changed) break;
+  }
+  const columns = [];
+  for (const n of [...names].sort()) {
+    const d = depth.get(n);
+    (columns[d] = columns[d] || []).push(n);
+  }
+  const pos = new Map();
+  const colWidth = 230,
+    rowHeight = 90,
+    boxW = 150,
+    boxH = 46;
+  columns.forEach((col, c) =>
+    col.forEach((n, r) => pos.set(n, { x: 30 + c * colWidth, y: 30 + r * rowHeight })),
+  );
+  const height = 60 + Math.max(1, ...columns.map((c) => c.length)) * rowHeight;
+  return { pos, boxW, boxH, width: 60 + columns.length * colWidth, height };
+}
+
+async function graphPage() {
+  const graph = await api("/api/v1/graph?since=15m");
+  if (graph.nodes.length === 0 && graph.edges.length === 0) {
+    setView(el("h1", {}, "Service graph"), empty("No traffic seen in the last 15 minutes."));
+    return;
+  }
+  const { pos, boxW, boxH, width, height } = graphLayout(graph);
+  const stats = new Map(graph.nodes.map((n) => [n.service, n]));
+  const edges = graph.edges.map((e) => {
+    const a = pos.get(e.source),
+      b = pos.get(e.target);
+    const x1 = a.x + boxW,
+      y1 = a.y + boxH / 2,
+      x2 = b.x,
+      y2 = b.y + boxH / 2;
+    const mx = (x1 + x2) / 2;
+    const d =
+      e.source === e.target
+        ? `M${a.x + boxW / 2},${a.y} c 40,-40 80,0 ${boxW / 2 - 10},${boxH / 2}`
+        : `M${x1},${y1} C${mx},${y1} ${mx},${y2} ${x2 - 6},${y2}`;
+    return svgEl(
+      "g",
+      { class: `edge${e.errorRate >= 0.05 ? " bad" : ""}`, "data-edge": `${e.source}->${e.target}` },
+      svgEl("path", { d, "marker-end": "url(#arrow)" }),
+      svgEl(
+        "text",
+        { x: mx - 40, y: (y1 + y2) / 2 - 6 },
+        `${fmt.rate(e.requestRate)} · ${fmt.pct(e.errorRate)} · p99 ${fmt.ms(e.p99Ms)}`,
+      ),
+    );
+  });
+  const nodes = [...pos.entries()].map(([name, p]) => {
+    const n = stats.get(name) || {};
+    return svgEl(
+      "g",
+      {
+        class: `node${n.errorRate >= 0.05 ? " bad" : ""}`,
+        "data-node": name,
+        transform: `translate(${p.x},${p.y})`,
+        onclick: () => go(`#/services/${encodeURIComponent(name)}`),
+      },
+      svgEl("rect", { width: boxW, height: boxH }),
+      svgEl("text", { x: 10, y: 19, "font-weight": 600 }, name),
+      svgEl(
+        "text",
+        { x: 10, y: 36, class: "muted" },
+        `${fmt.rate(n.requestRate)} · ${fmt.pct(n.errorRate)} err`,
+      ),
+    );
+  });
+  const svg = svgEl(
+    "svg",
+    { class: "graph", viewBox: `0 0 ${width} ${height}`, height },
+    svgEl(
+      "defs",
+      {},
+      svgEl(
+        "marker",
+        {
+          id: "arrow",
+          viewBox: "0 0 10 10",
+          refX: 9,
+          refY: 5,
+          markerWidth: 7,
+          markerHeight: 7,
+          orient: "auto-start-reverse",
+        },
+        svgEl("path", { d: "M 0 0 L 10 5 L 0 10 z", fill: "#9aa7bb" }),
+      ),
+    ),
+    edges,
+    nodes,
+  );
+  setView(
+    el("h1", {}, "Service graph"),
+    el(
+      "p",
+      { class: "muted" },
+      "Calls between services over the last 15 minutes. Click a service for its details.",
+    ),
+    svg,
+  );
+}
+
+function traceTable(traces) {
+  if (!traces || traces.length === 0) return empty("No traces match.");
+  const longest = Math.max(...traces.map((t) => t.durationMs), 1);
+  return table(
+    [
+      "Trace",
+      "Root",
+      { label: "Spans", num: true },
+      { label: "Errors", num: true },
+      "Services",
+      "Started",
+      { label: "Duration", num: true },
+      "",
+    ],
+    traces.map((t) => ({
+      key: t.traceId,
+      data: t,
+      cells: [
+        el("a", { href: `#/traces/${t.traceId}` }, fmt.shortId(t.traceId)),
+        `${t.rootService}: ${t.rootOperation}`,
+        t.spanCount,
+        el("span", { class: t.errorCount ? "err" : "muted" }, t.errorCount),
+        (t.services || []).join(", "),
+        fmt.time(t.startTime),
+        fmt.ms(t.durationMs),
+        el(
+          "div",
+          { class: "bar" },
+          el("span", {
+            class: t.errorCount ? "err" : undefined,
+            style: `left:0;width:${(100 * t.durationMs) / longest}%`,
+          }),
+        ),
+      ],
+    })),
+    (t) => go(`#/traces/${t.traceId}`),
+  );
+}
+
+async function tracesPage(query) {
+  const [services] = await Promise.all([api("/api/v1/services")]);
+  const q = new URLSearchParams(query);
+  if (!q.has("since")) q.set("since", "1h");
+  if (!q.has("limit")) q.set("limit", "50");
+  const form = el(
+    "form",
+    {
+      class: "filters",
+      onsubmit: (ev) => {
+        ev.preventDefault();
+        const params = new URLSearchParams();
+        for (const [k, v] of new FormData(ev.target)) if (v) params.set(k, v);
+        go(`#/traces?${params}`);
+      },
+    },
+    el(
+      "label",
+      {},
+      "Service",
+      el(
+        "select",
+        { name: "service" },
+        el("option", { value: "" }, "any"),
+        services.map((s) => el("option", { value: s.name, selected: q.get("service") === s.name }, s.name)),
+      ),
+    ),
+    el(
+      "label",
+      {},
+      "Operation",
+      el("input", { name: "operation", value: q.get("operation") || "", placeholder: "GET /api" }),
+    ),
+    el(
+      "label",
+      {},
+      "Min duration (ms)",
+      el("input", { name: "minDurationMs", type: "number", min: 0, value: q.get("minDurationMs") || "" }),
+    ),
+    el(
+      "label",
+      {},
+      "Status",
+      el(
+        "select",
+        { name: "status" },
+        ["", "ok", "error"].map((s) =>
+          el("option", { value: s, selected: (q.get("status") || "") === s }, s || "any"),
+        ),
+      ),
+    ),
+    el(
+      "label",
+      {},
+      "Since",
+      el(
+        "select",
+        { name: "since" },
+        ["5m", "15m", "1h", "6h", "24h"].map((s) =>
+          el("option", { value: s, selected: q.get("since") === s }, s),
+        ),
+      ),
+    ),
+    el(
+      "label",
+      {},
+      "Limit",
+      el("input", { name: "limit", type: "number", min: 1, max: 1000, value: q.get("limit") }),
+    ),
+    el("button", { type: "submit" }, "Search"),
+  );
+  const result = await api(`/api/v1/traces?${q}`);
+  setView(el("h1", {}, "Traces"), form, traceTable(result.traces));
+}
+
+function spanTree(spans) {
+  const byId = new Map(spans.map((s) => [s.spanId, s]));
+  const children = new Map();
+  const roots = [];
+  for (const s of spans) {
+    if (s.parentSpanId && byId.has(s.parentSpanId)) {
+      if (!children.has(s.parentSpanId)) children.set(s.parentSpanId, []);
+      children.get(s.parentSpanId).push(s);
+    } else roots.push(s);
+  }
+  const order = [];
+  const start = (s) => BigInt(s.startTimeUnixNano || "0");
+  const byStart = (a, b) => (start(a) < start(b) ? -1 : start(a) > start(b) ? 1 : 0);
+  const walk = (s, depth) => {
+    order.push({ span: s, depth });
+    for (const c of (children.get(s.spanId) || []).sort(byStart)) walk(c, depth + 1);
+  };
+  roots.sort(byStart).forEach((r) => walk(r, 0));
+  return order;
+}
+
+async function tracePage(traceId) {
+  const trace = await api(`/api/v1/traces/${encodeURIComponent(traceId)}`);
+  const rows = spanTree(trace.spans);
+  const t0 =
+    rows.reduce((m, r) => {
+      const v = BigInt(r.span.startTimeUnixNano || "0");
+      return m === null || v < m ? v : m;
+    }, null) ?? 0n;
+  const end = Math.max(
+    ...rows.map((r) => Number(BigInt(r.span.startTimeUnixNano || "0") - t0) / 1e6 + r.span.durationMs),
+    0.001,
+  );
+  const detail = el(
+    "div",
+    { class: "detail", "data-testid": "span-detail" },
+    el("span", { class: "muted" }, "Click a span to see its attributes."),
+  );
+  const showSpan = (s) => {
+    const attrs = Object.entries(s.attributes || {});
+    detail.replaceChildren(
+      el("h2", {}, `${s.service}: ${s.name}`),
+      el(
+        "dl",
+        {},
+        [
+          ["span id", s.spanId],
+          ["parent", s.parentSpanId || "–"],
+          ["kind", s.kind],
+          ["start", s.startTime],
+          ["duration", fmt.ms(s.durationMs)],
+          ["status", `${s.status?.code ?? "unset"}${s.status?.message ? `: ${s.status.message}` : ""}`],
+          ...attrs.map(([k, v]) => [k, typeof v === "string" ? v : JSON.stringify(v)]),
+        ].map(([k, v]) => [el("dt", {}, k), el("dd", {}, v)]),
+      ),
+    );
+  };
+  const wf = table(
+    ["Service", "Operation", { label: "Start", num: true }, { label: "Duration", num: true }, "Timeline"],
+    rows.map(({ span: s, depth }) => {
+      const offset = Number(BigInt(s.startTimeUnixNano || "0") - t0) / 1e6;
+      const bad = s.status?.code === "error";
+      return {
+        key: s.spanId,
+        data: s,
+        cells: [
+          el("span", { style: `padding-left:${depth * 16}px` }, s.service),
+          el("span", { class: bad ? "err" : undefined }, s.name),
+          fmt.ms(offset),
+          fmt.ms(s.durationMs),
+          el(
+            "div",
+            { class: "bar" },
+            el("span", {
+              class: bad ? "err" : undefined,
+              style: `left:${(100 * offset) / end}%;width:${Math.max(0.3, (100 * s.durationMs) / end)}%`,
+            }),
+          ),
+        ],
+      };
+    }),
+    showSpan,
+  );
+  wf.classList.add("waterfall");
+  const services = [...new Set(trace.spans.map((s) => s.service))];
+  setView(
+    el("h1", {}, `Trace ${trace.traceId}`),
+    el(
+      "p",
+      {},
+      `${trace.spans.length} spans across ${services.join(", ")} · ${fmt.ms(end)} · `,
+      el(
+        "a",
+        { href: `#/logs?traceId=${encodeURIComponent(trace.traceId)}`, "data-testid": "trace-logs" },
+        "logs of this trace",
+      ),
+    ),
+    wf,
+    detail,
+  );
+  if (rows.length > 0) showSpan(rows[0].span);
+}
+
+async function logsPage(query) {
+  const q = new URLSearchParams(query);
+  if (!q.has("since")) q.set("since", "1h");
+  if (!q.has("limit")) q.set("limit", "200");
+  const services = await api("/api/v1/services");
+  const form = el(
+    "form",
+    {
+      class: "filters",
+      onsubmit: (ev) => {
+        ev.preventDefault();
+        const params = new URLSearchParams();
+        for (const [k, v] of new FormData(ev.target)) if (v) params.set(k, v);
+        go(`#/logs?${params}`);
+      },
+    },
+    el(
+      "label",
+      {},
+      "Service",
+      el(
+        "select",
+        { name: "service" },
+        el("option", { value: "" }, "any"),
+        services.map((s) => el("option", { value: s.name, selected: q.get("service") === s.name }, s.name)),
+      ),
+    ),
+    el(
+      "label",
+      {},
+      "Level",
+      el(
+        "select",
+        { name: "level" },
+        ["", "debug", "info", "warn", "error"].map((s) =>
+          el("option", { value: s, selected: (q.get("level") || "") === s }, s || "any"),
+        ),
+      ),
+    ),
+    el("label", {}, "Text", el("input", { name: "q", value: q.get("q") || "", placeholder: "search" })),
+    el("label", {}, "Trace id", el("input", { name: "traceId", value: q.get("traceId") || "", size: 34 })),
+    el(
+      "label",
+      {},
+      "Since",
+      el(
+        "select",
+        { name: "since" },
+        ["5m", "15m", "1h", "6h", "24h"].map((s) =>
+          el("option", { value: s, selected: q.get("since") === s }, s),
+        ),
+      ),
+    ),
+    el("button", { type: "submit" }, "Filter"),
+  );
+  const result = await api(`/api/v1/logs?${q}`);
+  const rows = result.logs.map((l, i) => ({
+    key: String(i),
+    data: l,
+    cells: [
+      fmt.time(l.time),
+      el("a", { href: `#/services/${encodeURIComponent(l.service)}` }, l.service),
+      l.container || l.instance || "",
+      el("span", { class: l.level === "error" ? "err" : l.level === "warn" ? "warn" : "muted" }, l.level),
+      el("pre", { class: "log" }, l.message),
+      l.traceId
+        ? el("a", { href: `#/traces/${l.traceId}`, "data-testid": "log-trace" }, fmt.shortId(l.traceId))
+        : "",
+    ],
+  }));
+  setView(
+    el("h1", {}, "Logs"),
+    form,
+    rows.length === 0
+      ? empty("No log lines match.")
+      : table(["Time", "Service", "Container", "Level", "Message", "Trace"], rows),
+  );
+}
+
+async function proxiesPage() {
+  const proxies = await api("/api/v1/proxies");
+  const rows = proxies.map((p) => {
+    const types = Object.entries(p.types || {});
+    const nacked = types.some(([, t]) => t.status === "REJECTED");
+    const stale = types.some(([, t]) => t.status === "STALE");
+    return {
+      key: p.nodeId,
+      data: p,
+      cells: [
+        p.workload,
+        p.service ? el("a", { href: `#/services/${encodeURIComponent(p.service)}` }, p.service) : "–",
+        p.address,
+        fmt.ago(p.connectedAt),
+        el(
+          "span",
+          {
+            class: `pill ${nacked ? "err" : p.blocked || stale ? "warn" : "ok"}`,
+            title: types
+              .map(([, t]) => t.reason)
+              .filter(Boolean)
+              .join("; "),
+          },
+          nacked ? "rejected config" : p.blocked ? "blocked" : stale ? "stale" : "in sync",
+        ),
+        types.map(([name, t]) => `${name.replace(/^.*\./, "")} ${t.ackedVersion || "–"}`).join(", "),
+      ],
+    };
+  });
+  setView(
+    el("h1", {}, "Sidecars"),
+    el(
+      "p",
+      { class: "muted" },
+      "Sidecars connected to this control plane and the config each has acknowledged.",
+    ),
+    rows.length === 0
+      ? empty("No sidecars connected.")
+      : table(["Workload", "Service", "Address", "Connected", "Sync", "Config"], rows),
+  );
+}
+
+// ---- routing --------------------------------------------------------------------------------
+
+async function render() {
+  clearTimeout(refreshTimer);
+  const { path, query } = parseHash();
+  const page = path[0];
+  for (const a of document.querySelectorAll("nav a")) a.classList.toggle("active", a.dataset.nav === page);
+  statusLine.textContent = "loading…";
+  try {
+    if (page === "services" && path[1]) await servicePage(path[1]);
+    else if (page === "services") await servicesPage();
+    else if (page === "graph") await graphPage();
+    else if (page === "traces" && path[1]) await tracePage(path[1]);
+    else if (page === "traces") await tracesPage(query);
+    else if (page === "logs") await logsPage(query);
+    else if (page === "proxies") await proxiesPage();
+    else setView(el("h1", {}, "Not found"), el("p", {}, el("a", { href: "#/services" }, "Back to services")));
+    statusLine.textContent = `updated ${new Date().toLocaleTimeString(undefined, { hour12: false })}`;
+    document.body.dataset.page = page;
+  } catch (err) {
+    statusLine.textContent = "";
+    showError(err);
+  }
+  // Overview pages refresh themselves; a trace or a filtered search stays as it is.
+  if (["services", "graph", "proxies"].includes(page) && !path[1]) refreshTimer = setTimeout(render, 5000);
+}
+
+window.addEventListener("hashchange", render);
+render();
