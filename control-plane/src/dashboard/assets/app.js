@@ -311,16 +311,19 @@ function graphLayout(graph) {
   const columns = [];
   for (const n of [...names].sort()) {
     const d = depth.get(n);
-    (columns[d] = columns[d] || []).push(n);
+    if (!columns[d]) columns[d] = [];
+    columns[d].push(n);
   }
   const pos = new Map();
   const colWidth = 230,
     rowHeight = 90,
     boxW = 150,
     boxH = 46;
-  columns.forEach((col, c) =>
-    col.forEach((n, r) => pos.set(n, { x: 30 + c * colWidth, y: 30 + r * rowHeight })),
-  );
+  columns.forEach((col, c) => {
+    col.forEach((n, r) => {
+      pos.set(n, { x: 30 + c * colWidth, y: 30 + r * rowHeight });
+    });
+  });
   const height = 60 + Math.max(1, ...columns.map((c) => c.length)) * rowHeight;
   return { pos, boxW, boxH, width: 60 + columns.length * colWidth, height };
 }
@@ -540,7 +543,7 @@ function spanTree(spans) {
     order.push({ span: s, depth });
     for (const c of (children.get(s.spanId) || []).sort(byStart)) walk(c, depth + 1);
   };
-  roots.sort(byStart).forEach((r) => walk(r, 0));
+  for (const r of roots.sort(byStart)) walk(r, 0);
   return order;
 }
 
