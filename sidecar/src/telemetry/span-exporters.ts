@@ -1,0 +1,107 @@
+// Where a sidecar's spans go. By default the control plane, over the gRPC target the sidecar already
+// uses (its unix socket: a workload's netns cannot reach the host's 127.0.0.1), as a standard OTLP
+// TraceService/Export call; or any OTLP endpoint the telemetry config names, with the OpenTelemetry
+// exporters, loaded only when such an endpoint is configured.
+import * as grpc from "@grpc/grpc-js";
+import { type ExportResult, ExportResultCode } from "@opentelemetry/core";
+import { ProtobufTraceSerializer } from "@opentelemetry/otlp-transformer";
+import type { ReadableSpan, SpanExporter } from "@opentelemetry/sdk-trace-base";
+import { grpcTarget } from "../../../proto/index";
+
+const EXPORT_PATH = "/opentelemetry.proto.collector.trace.v1.TraceService/Export";
+const identity = (b: Buffer): Buffer => b;
+
+/** OTLP/gRPC to the control plane on the sidecar's own channel target. */
+export class ControlPlaneSpanExporter implements SpanExporter {
+  private readonly client: grpc.Client;
+  /** Spans dropped because an export failed (the batch processor does not retry). */
+  dropped = 0;
+
+  constructor(
+    target: string,
+    private readonly timeoutMs = 10_000,
+  ) {
+    this.client = new grpc.Client(grpcTarget(target), grpc.credentials.createInsecure());
+  }
+
+  export(spans: ReadableSpan[], done: (result: ExportResult) => void): void {
+    const body = ProtobufTraceSerializer.serializeRequest(spans);
+    if (!body) {
+      done({ code: ExportResultCode.FAILED, error: new Error("spans could not be serialised") });
+      return;
+    }
+    this.client.makeUnaryRequest(
+      EXPORT_PATH,
+      identity,
+      identity,
+      Buffer.from(body),
+      new grpc.Metadata(),
+      { deadline: Date.now() + this.timeoutMs },
+      (err) => {
+        if (err) this.dropped += spans.length;
+        done(err ? { code: ExportResultCode.FAILED, error: err } : { code: ExportResultCode.SUCCESS });
+      },
+    );
+  }
+
+  async shutdown(): Promise<void> {
+    this.client.close();
+  }
+
+  async forceFlush(): Promise<void> {}
+}
+
+/** Loads an OpenTelemetry exporter package on first use (esbuild still bundles it: the sidecar's
+ * bundle must stay self-contained), so a sidecar that never exports elsewhere never parses it. */
+class LazySpanExporter implements SpanExporter {
+  private readonly inner: Promise<SpanExporter>;
+
+  constructor(load: () => Promise<SpanExporter>) {
+    this.inner = load();
+    this.inner.catch(() => undefined);
+  }
+
+  export(spans: ReadableSpan[], done: (result: ExportResult) => void): void {
+    this.inner.then(
+      (e) => e.export(spans, done),
+      (error: Error) => done({ code: ExportResultCode.FAILED, error }),
+    );
+  }
+
+  async shutdown(): Promise<void> {
+    await (await this.inner.catch(() => undefined))?.shutdown();
+  }
+
+  async forceFlush(): Promise<void> {
+    await (await this.inner.catch(() => undefined))?.forceFlush?.();
+  }
+}
+
+/**
+ * The exporter for a configured endpoint: "" → the control plane; http(s)://… → OTLP/HTTP protobuf
+ * (a bare host:port gets /v1/traces); grpc://HOST:PORT → OTLP/gRPC. Throws for anything else, so
+ * the config validation can name the field.
+ */
+export function spanExporterFor(endpoint: string, controlPlaneTarget: string): SpanExporter {
+  if (endpoint === "") return new ControlPlaneSpanExporter(controlPlaneTarget);
+  const url = new URL(endpoint);
+  if (url.protocol === "http:" || url.protocol === "https:") {
+    const path = url.pathname === "/" ? "/v1/traces" : url.pathname;
+    return new LazySpanExporter(async () => {
+      const { OTLPTraceExporter } = await import("@opentelemetry/exporter-trace-otlp-proto");
+      return new OTLPTraceExporter({ url: `${url.origin}${path}` });
+    });
+  }
+  if (url.protocol === "grpc:") {
+    return new LazySpanExporter(async () => {
+      const { OTLPTraceExporter } = await import("@opentelemetry/exporter-trace-otlp-grpc");
+      return new OTLPTraceExporter({
+        url: `http://${url.host}`,
+        credentials: grpc.credentials.createInsecure(),
+      });
+    });
+  }
+  throw new Error(
+    `otlpEndpoint "${endpoint}" is not supported: use http(s)://HOST:4318 (OTLP/HTTP) or grpc://HOST:4317 (OTLP/gRPC), or leave it empty for the control plane`,
+  );
+}

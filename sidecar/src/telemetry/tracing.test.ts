@@ -1,0 +1,221 @@
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import * as grpc from "@grpc/grpc-js";
+import { SpanKind, SpanStatusCode } from "@opentelemetry/api";
+import { InMemorySpanExporter, type ReadableSpan } from "@opentelemetry/sdk-trace-base";
+import test from "ava";
+import { ControlPlaneSpanExporter, spanExporterFor } from "./span-exporters";
+import type { HeaderBag } from "./trace-context";
+import { MeshTracer, type TracingSettings } from "./tracing";
+
+const ON: TracingSettings = { enabled: true, samplingRatio: 1, otlpEndpoint: "", resourceAttributes: {} };
+const TRACE = "4bf92f3577b34da6a3ce929d0e0e4736";
+const PARENT = "00f067aa0ba902b7";
+
+/** Keeps its spans when the provider shuts it down (the SDK's in-memory exporter clears them). */
+class KeepingExporter extends InMemorySpanExporter {
+  override shutdown(): Promise<void> {
+    return Promise.resolve();
+  }
+}
+
+/** null: no telemetry config at all. */
+function tracer(settings: TracingSettings | null = ON) {
+  const exporters: KeepingExporter[] = [];
+  const t = new MeshTracer({
+    workload: "front-1",
+    service: "front",
+    nodeId: "front-1.abc",
+    exporterFor: () => {
+      const e = new KeepingExporter();
+      exporters.push(e);
+      return e;
+    },
+  });
+  t.configure(settings ?? undefined);
+  const spans = async (): Promise<ReadableSpan[]> => {
+    const all: ReadableSpan[] = [];
+    for (const e of exporters) all.push(...e.getFinishedSpans());
+    return all;
+  };
+  return { t, spans, flush: () => t.shutdown() };
+}
+
+test("an inbound request continues the caller's W3C trace and the next hop gets this span as parent", async (t) => {
+  const { t: tr, spans, flush } = tracer();
+  const incoming: HeaderBag = { traceparent: `00-${TRACE}-${PARENT}-01`, tracestate: "vendor=x" };
+  const span = tr.start(incoming, {
+    direction: "inbound",
+    method: "GET",
+    path: "/reviews?id=1",
+    authority: "reviews:8080",
+    protocol: "http/1.1",
+    service: "reviews",
+    peerAddress: "10.88.0.5",
+    route: "default",
+  });
+  t.is(span.traceId, TRACE);
+  const out: HeaderBag = { ...incoming };
+  span.inject(out);
+  t.is(out.traceparent, `00-${TRACE}-${span.spanId}-01`);
+  t.is(out.tracestate, "vendor=x");
+  span.end({ status: 503, upstream: "127.0.0.1:8080", retries: 1 });
+  span.end({ status: 200 });
+  await flush();
+  const [s] = await spans();
+  t.truthy(s);
+  t.is(s!.kind, SpanKind.SERVER);
+  t.is(s!.name, "GET /reviews");
+  t.is(s!.parentSpanContext?.spanId, PARENT);
+  t.is(s!.status.code, SpanStatusCode.ERROR, "a 5xx is an error, and end() counts once");
+  t.like(s!.attributes, {
+    "http.response.status_code": 503,
+    "weft.service": "reviews",
+    "weft.route": "default",
+    "weft.upstream": "127.0.0.1:8080",
+    "weft.retries": 1,
+    "network.peer.address": "10.88.0.5",
+  });
+  t.is(s!.resource.attributes["service.name"], "front");
+});
+
+test("B3 is accepted in both forms and passed on in the form it came in", async (t) => {
+  const { t: tr, flush } = tracer();
+  const single = tr.start(
+    { b3: `${TRACE}-${PARENT}-1` },
+    {
+      direction: "outbound",
+      method: "GET",
+      path: "/",
+      authority: "back",
+      protocol: "http/1.1",
+    },
+  );
+  t.is(single.traceId, TRACE);
+  const out1: HeaderBag = { b3: `${TRACE}-${PARENT}-1` };
+  single.inject(out1);
+  t.is(out1.b3, `${TRACE}-${single.spanId}-1`);
+  t.regex(String(out1.traceparent), new RegExp(`^00-${TRACE}-${single.spanId}-01$`));
+
+  const multi = tr.start(
+    { "x-b3-traceid": TRACE, "x-b3-spanid": PARENT, "x-b3-sampled": "1" },
+    { direction: "outbound", method: "GET", path: "/", authority: "back", protocol: "http/1.1" },
+  );
+  t.is(multi.traceId, TRACE);
+  const out2: HeaderBag = { "x-b3-traceid": TRACE, "x-b3-spanid": PARENT, "x-b3-sampled": "1" };
+  multi.inject(out2);
+  t.is(out2["x-b3-spanid"], multi.spanId);
+  t.is(out2["x-b3-traceid"], TRACE);
+  t.is(out2.b3, undefined);
+  await flush();
+});
+
+test("sampling follows the caller's decision, and a new trace follows the ratio, changed live", async (t) => {
+  const { t: tr, spans, flush } = tracer({ ...ON, samplingRatio: 0 });
+  const start = (h: HeaderBag) =>
+    tr.start(h, { direction: "inbound", method: "GET", path: "/", authority: "a", protocol: "http/1.1" });
+  const unsampled = start({});
+  t.false(unsampled.sampled);
+  const out: HeaderBag = {};
+  unsampled.inject(out);
+  t.regex(String(out.traceparent), /^00-[\da-f]{32}-[\da-f]{16}-00$/, "still propagated, marked not sampled");
+  unsampled.end({ status: 200 });
+  const parentSampled = start({ traceparent: `00-${TRACE}-${PARENT}-01` });
+  t.true(parentSampled.sampled, "the caller sampled it, so this hop does too");
+  parentSampled.end({ status: 200 });
+
+  tr.configure({ ...ON, samplingRatio: 1 });
+  const now = start({});
+  t.true(now.sampled);
+  now.end({ status: 200 });
+  await flush();
+  t.is((await spans()).length, 2);
+});
+
+test("with tracing off, requests pass untouched and nothing is recorded", async (t) => {
+  const { t: tr, spans, flush } = tracer(null);
+  const span = tr.start(
+    { traceparent: `00-${TRACE}-${PARENT}-01` },
+    {
+      direction: "inbound",
+      method: "GET",
+      path: "/",
+      authority: "a",
+      protocol: "http/1.1",
+    },
+  );
+  const out: HeaderBag = { traceparent: `00-${TRACE}-${PARENT}-01` };
+  span.inject(out);
+  t.is(out.traceparent, `00-${TRACE}-${PARENT}-01`);
+  span.end({ status: 200 });
+  tr.configure({ ...ON, enabled: false });
+  t.false(tr.enabled);
+  await flush();
+  t.is((await spans()).length, 0);
+});
+
+test("spans reach the control plane as an OTLP TraceService/Export call over its unix socket", async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), "weft-otlp-"));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  const socket = join(dir, "cp.sock");
+  const bodies: Buffer[] = [];
+  const server = new grpc.Server();
+  server.addService(
+    {
+      Export: {
+        path: "/opentelemetry.proto.collector.trace.v1.TraceService/Export",
+        requestStream: false,
+        responseStream: false,
+        requestSerialize: (b: Buffer) => b,
+        requestDeserialize: (b: Buffer) => b,
+        responseSerialize: (b: Buffer) => b,
+        responseDeserialize: (b: Buffer) => b,
+      },
+    },
+    {
+      Export: (call: grpc.ServerUnaryCall<Buffer, Buffer>, cb: grpc.sendUnaryData<Buffer>) => {
+        bodies.push(call.request);
+        cb(null, Buffer.alloc(0));
+      },
+    },
+  );
+  await new Promise<void>((resolve, reject) =>
+    server.bindAsync(`unix://${socket}`, grpc.ServerCredentials.createInsecure(), (err) =>
+      err ? reject(err) : resolve(),
+    ),
+  );
+  t.teardown(() => server.forceShutdown());
+  const tr = new MeshTracer({
+    workload: "front-1",
+    service: "front",
+    nodeId: "n",
+    exporterFor: (endpoint) => spanExporterFor(endpoint, socket),
+  });
+  tr.configure(ON);
+  tr.start(
+    {},
+    { direction: "outbound", method: "GET", path: "/checkout", authority: "c", protocol: "http/1.1" },
+  ).end({
+    status: 200,
+  });
+  await tr.shutdown();
+  t.is(bodies.length, 1);
+  t.true(bodies[0]!.includes("GET /checkout"), "the span's name is in the OTLP request");
+  t.true(bodies[0]!.includes("front"), "so is the service name");
+});
+
+test("an export to an unreachable control plane fails and counts the dropped spans", async (t) => {
+  const e = new ControlPlaneSpanExporter("unix:///nonexistent/weft.sock", 500);
+  const tr = new MeshTracer({ workload: "w", service: "", nodeId: "n", exporterFor: () => e });
+  tr.configure(ON);
+  tr.start({}, { direction: "inbound", method: "GET", path: "/", authority: "a", protocol: "http/1.1" }).end({
+    status: 200,
+  });
+  await tr.shutdown();
+  t.is(e.dropped, 1);
+});
+
+test("an otlpEndpoint with another scheme is refused with what to use", (t) => {
+  t.throws(() => spanExporterFor("ftp://x:1", "/tmp/cp.sock"), { message: /http\(s\):\/\/HOST:4318/ });
+});

@@ -1,0 +1,177 @@
+// Spans for the requests a sidecar carries: a SERVER span for each inbound request and a CLIENT
+// span for each outbound one, made with the OpenTelemetry SDK's tracer provider (no global provider,
+// no auto-instrumentation). Sampling, the exporter endpoint and resource attributes come from the
+// control plane's telemetry config and change live: configure() swaps the provider, and spans
+// already started finish on the one that made them.
+import { type Attributes, type Span, SpanKind, SpanStatusCode } from "@opentelemetry/api";
+import { resourceFromAttributes } from "@opentelemetry/resources";
+import {
+  BasicTracerProvider,
+  BatchSpanProcessor,
+  ParentBasedSampler,
+  type SpanExporter,
+  TraceIdRatioBasedSampler,
+} from "@opentelemetry/sdk-trace-base";
+import { extractTraceContext, type HeaderBag, injectTraceContext } from "./trace-context";
+
+export interface TracingSettings {
+  enabled: boolean;
+  /** 0..1 of new traces; a caller's sampling decision is kept (parent based). */
+  samplingRatio: number;
+  /** "" = the control plane; else http(s)://HOST:4318[/v1/traces] or grpc://HOST:4317. */
+  otlpEndpoint: string;
+  resourceAttributes: Record<string, string>;
+}
+
+export interface SpanStart {
+  direction: "inbound" | "outbound";
+  method: string;
+  /** The request target; its query string is left out of the span. */
+  path: string;
+  authority: string;
+  protocol: "http/1.1" | "h2" | "grpc";
+  /** The service the request is for (outbound: the destination; inbound: this workload's). */
+  service?: string;
+  /** Who connected to the sidecar. */
+  peerAddress?: string;
+  route?: string;
+}
+
+export interface SpanEnd {
+  /** HTTP status; 0 when no response came (connect failure, reset, timeout). */
+  status: number;
+  error?: string;
+  /** The endpoint ADDRESS:PORT the request went to. */
+  upstream?: string;
+  retries?: number;
+  grpcStatus?: number;
+}
+
+export interface RequestSpan {
+  readonly traceId: string;
+  readonly spanId: string;
+  readonly sampled: boolean;
+  /** Makes this span the parent on the next hop (writes traceparent and B3 if the request used it). */
+  inject(headers: HeaderBag): void;
+  /** Idempotent. */
+  end(e: SpanEnd): void;
+}
+
+export interface MeshTracerOptions {
+  workload: string;
+  /** The workload's own service ("" when it has none: spans then carry the workload's name). */
+  service: string;
+  nodeId: string;
+  /** Makes the exporter for an endpoint ("" = the control plane). */
+  exporterFor(endpoint: string): SpanExporter;
+  /** Bounded: spans beyond it are dropped, never waited for. Default 2048. */
+  maxQueueSize?: number;
+}
+
+/** When tracing is off, requests pass with the caller's headers as they are. */
+const NOT_TRACED: RequestSpan = {
+  traceId: "",
+  spanId: "",
+  sampled: false,
+  inject: () => undefined,
+  end: () => undefined,
+};
+
+export class MeshTracer {
+  private provider?: BasicTracerProvider;
+  private settingsKey = "";
+
+  constructor(private readonly o: MeshTracerOptions) {}
+
+  /** Applies new settings; undefined or enabled=false turns tracing off. Never throws. */
+  configure(settings: TracingSettings | undefined): void {
+    const key = JSON.stringify(settings?.enabled ? settings : null);
+    if (key === this.settingsKey) return;
+    this.settingsKey = key;
+    const old = this.provider;
+    this.provider = settings?.enabled ? this.makeProvider(settings) : undefined;
+    // Spans already queued on the old provider are still exported.
+    void old?.shutdown().catch(() => undefined);
+  }
+
+  get enabled(): boolean {
+    return this.provider !== undefined;
+  }
+
+  start(headers: HeaderBag, s: SpanStart): RequestSpan {
+    const provider = this.provider;
+    if (!provider) return NOT_TRACED;
+    const { context, b3 } = extractTraceContext(headers);
+    const path = s.path.split("?")[0] ?? s.path;
+    const attributes: Attributes = {
+      "http.request.method": s.method,
+      "url.path": path,
+      "server.address": s.authority,
+      "network.protocol.name": s.protocol === "http/1.1" ? "http" : s.protocol,
+      "weft.direction": s.direction,
+    };
+    if (s.service) attributes[s.direction === "outbound" ? "peer.service" : "weft.service"] = s.service;
+    if (s.peerAddress) attributes["network.peer.address"] = s.peerAddress;
+    if (s.route) attributes["weft.route"] = s.route;
+    const span: Span = provider
+      .getTracer("weft-sidecar")
+      .startSpan(
+        `${s.method} ${path}`,
+        { kind: s.direction === "inbound" ? SpanKind.SERVER : SpanKind.CLIENT, attributes },
+        context,
+      );
+    const ctx = span.spanContext();
+    let ended = false;
+    return {
+      traceId: ctx.traceId,
+      spanId: ctx.spanId,
+      sampled: span.isRecording(),
+      inject: (out) => injectTraceContext(out, ctx, b3),
+      end: (e) => {
+        if (ended) return;
+        ended = true;
+        if (e.status > 0) span.setAttribute("http.response.status_code", e.status);
+        if (e.upstream) span.setAttribute("weft.upstream", e.upstream);
+        if (e.retries) span.setAttribute("weft.retries", e.retries);
+        if (e.grpcStatus !== undefined) span.setAttribute("rpc.grpc.status_code", e.grpcStatus);
+        if (e.status === 0 || e.status >= 500 || (e.grpcStatus !== undefined && e.grpcStatus !== 0)) {
+          span.setStatus({ code: SpanStatusCode.ERROR, message: e.error ?? `status ${e.status}` });
+        }
+        span.end();
+      },
+    };
+  }
+
+  /** Exports what is queued and stops. */
+  async shutdown(): Promise<void> {
+    const p = this.provider;
+    this.provider = undefined;
+    this.settingsKey = "";
+    await p?.shutdown().catch(() => undefined);
+  }
+
+  private makeProvider(settings: TracingSettings): BasicTracerProvider {
+    const ratio = Math.min(1, Math.max(0, settings.samplingRatio));
+    return new BasicTracerProvider({
+      resource: resourceFromAttributes({
+        ...settings.resourceAttributes,
+        "service.name": this.o.service || this.o.workload,
+        "service.instance.id": this.o.nodeId,
+        "weft.workload": this.o.workload,
+      }),
+      sampler: new ParentBasedSampler({ root: new TraceIdRatioBasedSampler(ratio) }),
+      spanProcessors: [
+        new BatchSpanProcessor(this.o.exporterFor(settings.otlpEndpoint), {
+          maxQueueSize: this.o.maxQueueSize ?? 2048,
+          maxExportBatchSize: 512,
+          scheduledDelayMillis: 1000,
+        }),
+      ],
+    });
+  }
+}
+
+/** The trace id of a request as the app sees it (for access logs when tracing is off). */
+export function traceIdOf(headers: HeaderBag): string {
+  return extractTraceContext(headers).parent?.traceId ?? "";
+}
