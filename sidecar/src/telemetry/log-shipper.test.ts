@@ -1,0 +1,94 @@
+import test from "ava";
+import { LogShipper, type ShippedLine } from "./log-shipper";
+
+function line(n: number): ShippedLine {
+  return {
+    timeUnixNano: "0",
+    service: "front",
+    container: "front-1",
+    instance: "n",
+    level: "info",
+    source: "access",
+    message: `line ${n}`,
+    traceId: "",
+    spanId: "",
+    attributes: {},
+  };
+}
+
+test("lines go out in batches of at most maxBatch", async (t) => {
+  const batches: string[][] = [];
+  const shipper = new LogShipper({
+    send: async (lines) => {
+      batches.push(lines.map((l) => l.message));
+      return { accepted: lines.length, dropped: 0 };
+    },
+    maxBatch: 3,
+    flushIntervalMs: 60_000,
+  });
+  for (let i = 0; i < 7; i++) shipper.push(line(i));
+  await shipper.close();
+  await shipper.flush();
+  t.deepEqual(batches.flat(), ["line 0", "line 1", "line 2", "line 3", "line 4", "line 5", "line 6"]);
+  t.true(batches.every((b) => b.length <= 3));
+  t.is(shipper.stats.sent, 7);
+});
+
+test("while the sink is down the buffer stays bounded, drops are counted and reported with the next batch", async (t) => {
+  let up = false;
+  let now = 0;
+  const reported: number[] = [];
+  const got: string[] = [];
+  const shipper = new LogShipper({
+    send: async (lines, dropped) => {
+      if (!up) throw new Error("sink unavailable");
+      reported.push(dropped);
+      got.push(...lines.map((l) => l.message));
+      return { accepted: lines.length, dropped: 0 };
+    },
+    maxBuffered: 5,
+    maxBatch: 5,
+    flushIntervalMs: 60_000,
+    backoffMs: 100,
+    now: () => now,
+  });
+  for (let i = 0; i < 5; i++) shipper.push(line(i));
+  await shipper.flush(); // fails: the batch goes back into the buffer
+  t.is(shipper.stats.failures, 1);
+  for (let i = 5; i < 8; i++) shipper.push(line(i)); // no room: dropped, never waited for
+  t.is(shipper.stats.buffered, 5);
+  t.is(shipper.stats.dropped, 3);
+  await shipper.flush(); // still inside the backoff: nothing is tried
+  t.is(shipper.stats.failures, 1);
+  up = true;
+  now = 1000;
+  await shipper.flush();
+  t.deepEqual(got, ["line 0", "line 1", "line 2", "line 3", "line 4"]);
+  t.deepEqual(reported, [3], "the sink learns how many lines were lost");
+  await shipper.close();
+});
+
+test("the backoff doubles after each failure and resets after a success", async (t) => {
+  let now = 0;
+  let fail = true;
+  const attempts: number[] = [];
+  const shipper = new LogShipper({
+    send: async (lines) => {
+      attempts.push(now);
+      if (fail) throw new Error("down");
+      return { accepted: lines.length, dropped: 0 };
+    },
+    flushIntervalMs: 60_000,
+    backoffMs: 100,
+    maxBackoffMs: 300,
+    now: () => now,
+  });
+  shipper.push(line(1));
+  for (now = 0; now <= 1000; now += 50) await shipper.flush();
+  t.deepEqual(attempts, [0, 100, 300, 600, 900], "100, 200, then capped at 300");
+  fail = false;
+  now = 1200;
+  await shipper.flush();
+  t.is(shipper.stats.sent, 1);
+  await shipper.close();
+});
