@@ -1,0 +1,158 @@
+// Follows every running container's stdout and stderr and hands each line to a log shipper (the
+// control plane's log sink), tagged with the container, its service and the node. Each line's level
+// and trace id are read from the line when it says them (`level=error`, JSON "level", `trace_id=`,
+// W3C ids), so the logs view can link a line to its trace. Never blocks the containers: the
+// shipper's buffer is bounded and drops.
+import type { ContainerState, EngineEvent, LogEntry, LogQuery } from "../engine/types";
+
+export interface ForwardedLine {
+  timeUnixNano: string;
+  service: string;
+  container: string;
+  instance: string;
+  level: "debug" | "info" | "warn" | "error";
+  source: "access" | "stdout" | "stderr" | "app";
+  message: string;
+  traceId: string;
+  spanId: string;
+  attributes: Record<string, string>;
+}
+
+/** What the forwarder needs of the engine. */
+export interface ForwarderEngine {
+  list(all: boolean): Promise<ContainerState[]>;
+  logStream(ref: string, q: LogQuery): AsyncIterable<LogEntry>;
+  subscribe(listener: (e: EngineEvent) => void): () => void;
+}
+
+export interface ForwarderOptions {
+  engine: ForwarderEngine;
+  shipper: { push(line: ForwardedLine): void };
+  /** The node name lines are tagged with. */
+  node: string;
+  onError?: (message: string) => void;
+}
+
+const MAX_MESSAGE = 16 * 1024;
+
+export class ContainerLogForwarder {
+  private readonly following = new Map<string, AbortController>();
+  private unsubscribe?: () => void;
+  private closed = false;
+
+  constructor(private readonly o: ForwarderOptions) {}
+
+  /** Follows what runs now (from now on) and every container that starts later. */
+  async start(): Promise<void> {
+    this.unsubscribe = this.o.engine.subscribe((e) => {
+      if (e.type !== "container") return;
+      if (e.action === "start") void this.follow(e.id);
+      if (e.action === "destroy") this.unfollow(e.id);
+    });
+    for (const c of await this.o.engine.list(false)) void this.follow(c.id, c);
+  }
+
+  close(): void {
+    this.closed = true;
+    this.unsubscribe?.();
+    for (const id of [...this.following.keys()]) this.unfollow(id);
+  }
+
+  private async follow(id: string, known?: ContainerState): Promise<void> {
+    if (this.closed || this.following.has(id)) return;
+    const stop = new AbortController();
+    this.following.set(id, stop);
+    try {
+      const state = known ?? (await this.o.engine.list(true)).find((c) => c.id === id);
+      if (!state) return;
+      const stream = this.o.engine.logStream(id, {
+        stdout: true,
+        stderr: true,
+        follow: true,
+        since: new Date(),
+      });
+      const it = stream[Symbol.asyncIterator]();
+      stop.signal.addEventListener("abort", () => void it.return?.());
+      for (;;) {
+        const next = await it.next();
+        if (next.done || stop.signal.aborted) break;
+        this.o.shipper.push(toLine(next.value, state, this.o.node));
+      }
+    } catch (err) {
+      if (!stop.signal.aborted)
+        this.o.onError?.(`following the logs of ${id.slice(0, 12)}: ${(err as Error).message}`);
+    } finally {
+      if (this.following.get(id) === stop) this.following.delete(id);
+    }
+  }
+
+  private unfollow(id: string): void {
+    this.following.get(id)?.abort();
+    this.following.delete(id);
+  }
+}
+
+const LEVEL_WORDS: Array<[RegExp, ForwardedLine["level"]]> = [
+  [/\b(error|err|fatal|panic|crit(ical)?)\b/i, "error"],
+  [/\b(warn(ing)?)\b/i, "warn"],
+  [/\b(debug|trace)\b/i, "debug"],
+  [/\binfo\b/i, "info"],
+];
+
+/** A log line as the sink stores it; exported for tests. */
+export function toLine(entry: LogEntry, c: ContainerState, node: string): ForwardedLine {
+  let message = entry.data.toString("utf8").replace(/\r?\n$/, "");
+  if (message.length > MAX_MESSAGE) message = `${message.slice(0, MAX_MESSAGE)}…`;
+  const json = parseJsonLine(message);
+  const level = levelOf(json, message) ?? (entry.stream === "stderr" ? "warn" : "info");
+  const traceId =
+    stringField(json, ["trace_id", "traceId", "traceid"]) ??
+    /\btrace_?id[=:]\s*"?([\da-f]{32})\b/i.exec(message)?.[1] ??
+    /\b00-([\da-f]{32})-[\da-f]{16}-[\da-f]{2}\b/.exec(message)?.[1] ??
+    "";
+  const spanId =
+    stringField(json, ["span_id", "spanId", "spanid"]) ??
+    /\bspan_?id[=:]\s*"?([\da-f]{16})\b/i.exec(message)?.[1] ??
+    "";
+  const ms = Date.parse(entry.time);
+  // The monitor stamps nanoseconds; keep them when the time string has them.
+  const nanos = /\.(\d{1,9})/.exec(entry.time)?.[1]?.padEnd(9, "0") ?? "000000000";
+  const timeUnixNano = Number.isNaN(ms) ? "0" : `${Math.floor(ms / 1000)}${nanos}`;
+  return {
+    timeUnixNano,
+    service: c.service ?? c.labels["weft.compose.service"] ?? c.name,
+    container: c.name,
+    instance: node,
+    level,
+    source: entry.stream,
+    message,
+    traceId: traceId.toLowerCase(),
+    spanId: spanId.toLowerCase(),
+    attributes: { "container.id": c.id.slice(0, 12), image: c.image },
+  };
+}
+
+function parseJsonLine(message: string): Record<string, unknown> | undefined {
+  if (!message.startsWith("{")) return undefined;
+  try {
+    const v = JSON.parse(message) as unknown;
+    return v && typeof v === "object" && !Array.isArray(v) ? (v as Record<string, unknown>) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function stringField(json: Record<string, unknown> | undefined, names: string[]): string | undefined {
+  for (const n of names) if (typeof json?.[n] === "string") return json[n] as string;
+  return undefined;
+}
+
+function levelOf(
+  json: Record<string, unknown> | undefined,
+  message: string,
+): ForwardedLine["level"] | undefined {
+  const declared = stringField(json, ["level", "severity", "lvl"]) ?? /\blevel=(\w+)/i.exec(message)?.[1];
+  const head = declared ?? message.slice(0, 48);
+  for (const [re, level] of LEVEL_WORDS) if (re.test(head)) return level;
+  return undefined;
+}
