@@ -79,8 +79,10 @@ test("lines of running and newly started containers reach the shipper, tagged; r
   });
   t.like(shipped[1], { service: "back-1", container: "back-1", source: "stderr", level: "warn" });
   listener({ type: "container", action: "destroy", id: "bbb", attributes: {}, time: "", timeNano: 0 });
+  feeds.get("bbb")!.push(entry("after removal"));
   await until(() => feeds.get("bbb")!.ended);
   t.true(feeds.get("bbb")!.ended, "the removed container's stream was closed");
+  t.is(shipped.length, 2, "nothing after the removal was shipped");
   fwd.close();
 });
 

@@ -72,9 +72,15 @@ export class ContainerLogForwarder {
         since: new Date(),
       });
       const it = stream[Symbol.asyncIterator]();
-      stop.signal.addEventListener("abort", () => void it.return?.());
+      // A quiet stream would hold a pending next() forever: the abort wins the race instead.
+      const aborted = new Promise<IteratorResult<LogEntry>>((resolve) =>
+        stop.signal.addEventListener("abort", () => {
+          void it.return?.();
+          resolve({ done: true, value: undefined });
+        }),
+      );
       for (;;) {
-        const next = await it.next();
+        const next = await Promise.race([it.next(), aborted]);
         if (next.done || stop.signal.aborted) break;
         this.o.shipper.push(toLine(next.value, state, this.o.node));
       }
