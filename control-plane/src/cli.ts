@@ -6,6 +6,7 @@ import type { EndpointView, ServiceSummary } from "./api/rest";
 import { proxyStatusCommand } from "./cli-proxy-status";
 import type { ServicePort } from "./registry/types";
 import { DEFAULTS, startControlPlane } from "./server";
+import { TELEMETRY_FLAGS, TELEMETRY_HELP, telemetryOptionsFromFlags } from "./telemetry/cli-flags";
 
 function port(flag: string, value: string | undefined, fallback: number): number {
   if (value === undefined) return fallback;
@@ -40,7 +41,8 @@ Options:
   --service-cidr C    range for service virtual IPs (default ${DEFAULTS.serviceCidr})
   --token T           require "Authorization: Bearer T" on every mutating HTTP request (default $WEFT_TOKEN; none)
   --source-ttl D      mark a daemon's endpoints unhealthy when it has not synced for D (default 30s;
-                      keep it above the daemons' 10 s heartbeat)`,
+                      keep it above the daemons' 10 s heartbeat)
+${TELEMETRY_HELP}`,
   async run(argv) {
     const { values, positionals } = parseFlags(argv, {
       "data-dir": { type: "string" },
@@ -51,6 +53,7 @@ Options:
       "service-cidr": { type: "string" },
       token: { type: "string" },
       "source-ttl": { type: "string" },
+      ...TELEMETRY_FLAGS,
     });
     if (positionals.length > 0) throw new UsageError(`unexpected argument "${positionals[0]}"`);
     const cp = await startControlPlane({
@@ -62,9 +65,13 @@ Options:
       serviceCidr: values["service-cidr"],
       token: values.token ?? process.env.WEFT_TOKEN,
       sourceTtlMs: sourceTtl(values["source-ttl"]),
+      ...telemetryOptionsFromFlags(values),
     });
     process.stdout.write(
       `control plane ready grpc=${cp.grpcAddress} socket=${cp.socketPath} http=${cp.httpAddress}\n`,
+    );
+    process.stdout.write(
+      `telemetry otlp-grpc=${cp.telemetry.otlpGrpcAddress || "off"} otlp-http=${cp.telemetry.otlpHttpAddress || "off"}\n`,
     );
     const signal = await new Promise<NodeJS.Signals>((resolve) => {
       process.once("SIGINT", () => resolve("SIGINT"));

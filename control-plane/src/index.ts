@@ -2,8 +2,13 @@
 import type { Command } from "../../cli/index";
 import { controlPlaneCliCommands } from "./cli";
 import { configCommands } from "./config-cli";
+import { telemetryCommands } from "./telemetry/index";
 
-export const controlPlaneCommands: Command[] = [...controlPlaneCliCommands, ...configCommands];
+export const controlPlaneCommands: Command[] = [
+  ...controlPlaneCliCommands,
+  ...configCommands,
+  ...telemetryCommands,
+];
 
 export type { EndpointView, ServiceSummary } from "./api/rest";
 export type { ConfigChange, ConfigKind, ConfigObject, ConfigStore } from "./config/index";
@@ -12,3 +17,5 @@ export { ControlPlaneError } from "./errors";
 export type { Endpoint, Service, ServicePort, ServiceRegistry } from "./registry/types";
 export type { ControlPlaneOptions, RunningControlPlane } from "./server";
 export { startControlPlane } from "./server";
+export type { LogView, MeshLogsOptions, TraceSummary, TraceView } from "./telemetry/index";
+export { formatLogLine, streamMeshLogs } from "./telemetry/index";

@@ -3,12 +3,13 @@
 import { existsSync, unlinkSync } from "node:fs";
 import type { Server as HttpServer } from "node:http";
 import type { AddressInfo } from "node:net";
+import { join } from "node:path";
 import type * as grpc from "@grpc/grpc-js";
 import { agentConsulExtras, consulAgentRoutes, defaultAgentNode } from "./api/consul-agent";
 import { createApiServer } from "./api/http-server";
-import { Dashboard } from "./dashboard/index";
 import { prometheusRoutes } from "./api/prometheus-sd";
 import { type ConfigStore, SqliteConfigStore } from "./config/index";
+import { Dashboard } from "./dashboard/index";
 import type { ConfigSource } from "./discovery/config-source";
 import { DiscoveryServer } from "./discovery/discovery-server";
 import type { ProxyStatus } from "./discovery/proxy-status";
@@ -20,6 +21,7 @@ import { SourceLeases } from "./registration/source-leases";
 import { SqliteRegistry } from "./registry/sqlite-registry";
 import type { ServiceRegistry } from "./registry/types";
 import { openRegistryDatabase } from "./store/database";
+import { type RetentionLimits, startTelemetry, type Telemetry } from "./telemetry/index";
 
 export interface ControlPlaneOptions {
   /** Where the registry database lives. Default "/var/lib/weft/control-plane". */
@@ -46,6 +48,16 @@ export interface ControlPlaneOptions {
   agentNode?: string;
   /** Routes, policies and telemetry pushed to sidecars (the config store). Default: none. */
   config?: ConfigSource;
+  /** The telemetry database (spans, logs), its own file. Default DATA_DIR/telemetry.db. */
+  telemetryDb?: string;
+  /** OTLP/gRPC receiver port (the CLI's default is 4317); 0 picks one; undefined: none. */
+  otlpGrpcPort?: number;
+  /** OTLP/HTTP receiver port (the CLI's default is 4318); 0 picks one; undefined: none. */
+  otlpHttpPort?: number;
+  /** When an OTLP port is taken: "fail" (default) or "skip" (log, run without that receiver). */
+  otlpPortBusy?: "fail" | "skip";
+  /** Trace and log retention by age and size. Default: 24 h and 512 MiB each. */
+  telemetryRetention?: Partial<RetentionLimits>;
 }
 
 export interface RunningControlPlane {
@@ -60,6 +72,8 @@ export interface RunningControlPlane {
   config: ConfigStore;
   /** Connected sidecars and their ACK/NACK state. */
   proxies(): ProxyStatus[];
+  /** Trace and log store, OTLP receivers (addresses "" when off), ingest counters. */
+  telemetry: Telemetry;
   /** Stops listening, ends streams, closes the database; safe to call twice. */
   close(): Promise<void>;
 }
@@ -111,6 +125,21 @@ export async function startControlPlane(options: ControlPlaneOptions = {}): Prom
     db.close();
     throw err;
   }
+  let telemetry: Telemetry;
+  try {
+    telemetry = await startTelemetry({
+      dbPath: options.telemetryDb ?? join(o.dataDir, "telemetry.db"),
+      host: o.listenHost,
+      otlpGrpcPort: options.otlpGrpcPort,
+      otlpHttpPort: options.otlpHttpPort,
+      onPortBusy: options.otlpPortBusy,
+      retention: options.telemetryRetention,
+      log,
+    });
+  } catch (err) {
+    registry.close();
+    throw err;
+  }
   const discovery = new DiscoveryServer(registry, {
     debounceMs: o.debounceMs,
     config: options.config ?? configStore,
@@ -130,7 +159,12 @@ export async function startControlPlane(options: ControlPlaneOptions = {}): Prom
     log,
     token: options.token || undefined,
     consul: agentConsulExtras(agent),
-    extraRoutes: [...consulAgentRoutes(agent, registry, () => httpAddress), ...prometheusRoutes(registry)],
+    extraRoutes: [
+      ...consulAgentRoutes(agent, registry, () => httpAddress),
+      ...prometheusRoutes(registry),
+      ...telemetry.routes,
+    ],
+    streams: telemetry.streams,
     dashboard: (method, pathname, res) => dashboard.serve(method, pathname, res),
   });
   let grpcServer: grpc.Server | undefined;
@@ -149,6 +183,7 @@ export async function startControlPlane(options: ControlPlaneOptions = {}): Prom
       });
       if (grpcServer) await shutdownGrpc(grpcServer);
       if (socketBound && existsSync(o.grpcSocket)) unlinkSync(o.grpcSocket);
+      await telemetry.close();
       registry.close();
     })();
     return closed;
@@ -156,6 +191,7 @@ export async function startControlPlane(options: ControlPlaneOptions = {}): Prom
 
   try {
     grpcServer = createGrpcServer(registry, discovery, log, { leases });
+    telemetry.addGrpcServices(grpcServer);
     const grpcPort = await bindTcp(grpcServer, o.listenHost, o.grpcPort);
     if (o.grpcSocket) {
       await bindUnix(grpcServer, o.grpcSocket);
@@ -170,6 +206,7 @@ export async function startControlPlane(options: ControlPlaneOptions = {}): Prom
       registry,
       config: configStore,
       proxies: () => discovery.listProxies(),
+      telemetry,
       close,
     };
   } catch (err) {

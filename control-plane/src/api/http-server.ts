@@ -33,6 +33,8 @@ export interface ApiServerOptions {
   extraRoutes?: Route[];
   /** Serves the dashboard's own paths (/, /ui/...); returns false for any other. Default: none. */
   dashboard?: (method: string | undefined, pathname: string, res: ServerResponse) => boolean;
+  /** Streaming answers (log following) tried before the route table; resolves true when handled. */
+  streams?: (req: IncomingMessage, res: ServerResponse, url: URL) => Promise<boolean>;
 }
 
 export interface ApiServer {
@@ -112,6 +114,7 @@ export function createApiServer(options: ApiServerOptions): ApiServer {
       const path = segments.slice(3).map((s) => decodeURIComponent(s));
       return handleConfigRequest(options.config, req, res, path, url.searchParams);
     }
+    if (options.streams && (await options.streams(req, res, url))) return;
     const candidates = routes.filter((r) => pathMatches(r, segments));
     if (candidates.length === 0) {
       throw new HttpError(

@@ -1,0 +1,121 @@
+// Malformed OTLP gets a 4xx with the reason; nothing already stored is lost.
+import { gzipSync } from "node:zlib";
+import * as grpc from "@grpc/grpc-js";
+import { SpanKind } from "@opentelemetry/api";
+import { ProtobufTraceSerializer } from "@opentelemetry/otlp-transformer";
+import { resourceFromAttributes } from "@opentelemetry/resources";
+import {
+  BasicTracerProvider,
+  InMemorySpanExporter,
+  SimpleSpanProcessor,
+} from "@opentelemetry/sdk-trace-base";
+import test from "ava";
+import type { TraceSummary } from "../control-plane/src/telemetry/index";
+import { getJson, startTelemetryPlane } from "./telemetry-support";
+
+/** A real OTLP/protobuf ExportTraceServiceRequest with `n` spans, made by the SDK's serializer. */
+function otlpRequest(n: number, service = "shop"): Buffer {
+  const memory = new InMemorySpanExporter();
+  const p = new BasicTracerProvider({
+    resource: resourceFromAttributes({ "service.name": service }),
+    spanProcessors: [new SimpleSpanProcessor(memory)],
+  });
+  for (let i = 0; i < n; i++) p.getTracer("t").startSpan(`op-${i}`, { kind: SpanKind.SERVER }).end();
+  return Buffer.from(ProtobufTraceSerializer.serializeRequest(memory.getFinishedSpans())!);
+}
+
+async function post(url: string, body: Buffer | string, headers: Record<string, string>) {
+  const res = await fetch(url, { method: "POST", body, headers, signal: AbortSignal.timeout(30_000) });
+  return {
+    status: res.status,
+    type: res.headers.get("content-type") ?? "",
+    body: Buffer.from(await res.arrayBuffer()),
+  };
+}
+
+test("OTLP/HTTP refuses bad bodies with a reason and keeps what it stored", async (t) => {
+  const cp = await startTelemetryPlane(t);
+  const url = `http://${cp.otlpHttp}/v1/traces`;
+  const proto = { "Content-Type": "application/x-protobuf" };
+  const json = { "Content-Type": "application/json" };
+
+  const good = await post(url, otlpRequest(3), proto);
+  t.is(good.status, 200);
+  t.is(good.body.length, 0, "full success is an empty ExportTraceServiceResponse");
+  const gz = await post(url, gzipSync(otlpRequest(2)), { ...proto, "Content-Encoding": "gzip" });
+  t.is(gz.status, 200);
+  t.is(cp.telemetry.store.spans.count(), 5);
+
+  const wrongType = await post(url, "hello", { "Content-Type": "text/plain" });
+  t.is(wrongType.status, 415);
+  t.regex(wrongType.body.toString(), /text\/plain.*application\/x-protobuf or application\/json/);
+
+  const full = otlpRequest(2);
+  const truncated = await post(url, full.subarray(0, full.length - 7), proto);
+  t.is(truncated.status, 400);
+  t.regex(truncated.body.toString(), /malformed protobuf at byte \d+: .*(truncated|past the end)/);
+
+  const notGzip = await post(url, otlpRequest(1), { ...proto, "Content-Encoding": "gzip" });
+  t.is(notGzip.status, 400);
+  t.regex(notGzip.body.toString(), /cannot be decompressed/);
+
+  const tooBig = await post(url, Buffer.alloc(5 * 1024 * 1024, 1), proto);
+  t.is(tooBig.status, 413);
+  const bomb = await post(url, gzipSync(Buffer.alloc(20 * 1024 * 1024)), {
+    ...proto,
+    "Content-Encoding": "gzip",
+  });
+  t.is(bomb.status, 413);
+  t.regex(bomb.body.toString(), /inflates to over/);
+
+  const notJson = await post(url, "{nope", json);
+  t.is(notJson.status, 400);
+  t.regex(JSON.parse(notJson.body.toString()).message, /not valid JSON/);
+  const wrongShape = await post(url, JSON.stringify({ resourceSpans: "x" }), json);
+  t.is(wrongShape.status, 400);
+  t.is(JSON.parse(wrongShape.body.toString()).message, "resourceSpans must be an array");
+
+  const zeroIds = await post(
+    url,
+    JSON.stringify({
+      resourceSpans: [
+        { scopeSpans: [{ spans: [{ traceId: "0".repeat(32), spanId: "1".repeat(16), name: "x" }] }] },
+      ],
+    }),
+    json,
+  );
+  t.is(zeroIds.status, 200);
+  t.deepEqual(JSON.parse(zeroIds.body.toString()).partialSuccess.rejectedSpans, "1");
+
+  t.is((await fetch(url)).status, 405);
+  t.is((await post(`http://${cp.otlpHttp}/v1/metrics`, "", proto)).status, 404);
+
+  // Everything stored before the bad requests is still there and still served.
+  t.is(cp.telemetry.store.spans.count(), 5);
+  const listed = await getJson<{ traces: TraceSummary[] }>(`${cp.http}/api/v1/traces?service=shop&limit=100`);
+  t.is(listed.body.traces.length, 5);
+  t.true(cp.telemetry.counters.badRequests >= 7);
+});
+
+test("OTLP/gRPC answers INVALID_ARGUMENT for a truncated request and stores a good one", async (t) => {
+  const cp = await startTelemetryPlane(t);
+  const client = new grpc.Client(cp.otlpGrpc, grpc.credentials.createInsecure());
+  t.teardown(() => client.close());
+  const call = (body: Buffer) =>
+    new Promise<{ err: grpc.ServiceError | null }>((resolve) => {
+      client.makeUnaryRequest(
+        "/opentelemetry.proto.collector.trace.v1.TraceService/Export",
+        (b: Buffer) => b,
+        (b: Buffer) => b,
+        body,
+        { deadline: Date.now() + 10_000 },
+        (err) => resolve({ err }),
+      );
+    });
+  const full = otlpRequest(4, "grpc-app");
+  const bad = await call(full.subarray(0, full.length - 3));
+  t.is(bad.err?.code, grpc.status.INVALID_ARGUMENT);
+  t.regex(bad.err?.details ?? "", /malformed protobuf/);
+  t.is((await call(full)).err, null);
+  t.is(cp.telemetry.store.spans.count(), 4);
+});

@@ -1,0 +1,128 @@
+// `weft traces`, `weft trace ID` and `weft mesh-logs [-f]` as a user runs them: the real CLI process
+// against a real control plane holding spans and log lines.
+import { execFile, spawn } from "node:child_process";
+import { join } from "node:path";
+import { promisify } from "node:util";
+import test from "ava";
+import { packageRoot } from "../cli/index";
+import type { SpanRecord } from "../control-plane/src/telemetry/index";
+import { eventually, startTelemetryPlane } from "./telemetry-support";
+
+const run = promisify(execFile);
+const WEFT = ["--import", "tsx", join(packageRoot(), "cli", "main.ts")];
+const TRACE = "4bf92f3577b34da6a3ce929d0e0e4736";
+
+function span(
+  spanId: string,
+  parent: string,
+  service: string,
+  name: string,
+  offsetMs: number,
+  ms: number,
+  kind: number,
+  status = 0,
+): SpanRecord {
+  return {
+    traceId: TRACE,
+    spanId,
+    parentSpanId: parent,
+    name,
+    kind,
+    service,
+    startNs: BigInt(Date.now() - 5000 + offsetMs) * 1_000_000n,
+    durationNs: ms * 1_000_000,
+    statusCode: status,
+    statusMessage: status === 2 ? "boom" : "",
+    attributes: {},
+    resource: {},
+    events: [],
+    peerService: "",
+  };
+}
+
+test("weft traces lists, weft trace draws a waterfall, weft mesh-logs searches and follows", async (t) => {
+  const cp = await startTelemetryPlane(t);
+  cp.telemetry.store.addSpans([
+    span("0000000000000001", "", "frontend", "GET /", 0, 100, 2),
+    span("0000000000000002", "0000000000000001", "frontend", "GET reviews", 10, 60, 3),
+    span("0000000000000003", "0000000000000002", "reviews", "GET /reviews", 15, 50, 2, 2),
+  ]);
+  const flags = ["--control-plane", cp.http];
+
+  // Independent invocations run side by side: each CLI start costs seconds on a busy machine.
+  const [list, jsonOut, empty, bad, waterfallOut] = await Promise.all([
+    run(process.execPath, [...WEFT, "traces", ...flags]),
+    run(process.execPath, [...WEFT, "traces", "--service", "reviews", "--json", ...flags]),
+    run(process.execPath, [...WEFT, "traces", "--status", "ok", ...flags]),
+    run(process.execPath, [...WEFT, "traces", "--limit", "0", ...flags]).catch((e: { stderr: string }) => e),
+    run(process.execPath, [...WEFT, "trace", TRACE, "--width", "20", ...flags]),
+  ]);
+  t.regex(list.stdout, /^TRACE-ID\s+ROOT\s+DURATION\s+SPANS\s+ERRORS\s+SERVICES\s+AGE/);
+  t.regex(list.stdout, new RegExp(`${TRACE}\\s+frontend: GET /\\s+100.0ms\\s+3\\s+1\\s+frontend,reviews`));
+  t.is(JSON.parse(jsonOut.stdout)[0].traceId, TRACE);
+  t.is(empty.stdout.trim().split("\n").length, 1, "only the header");
+  t.regex((bad as { stderr: string }).stderr, /limit must be a whole number/);
+
+  const waterfall = waterfallOut.stdout;
+  t.regex(waterfall, new RegExp(`^trace ${TRACE} {2}100.0ms {2}3 spans {2}2 services {2}1 errors`));
+  t.regex(waterfall, /\+0\.00ms\s+100\.0ms\s+\|#{20}\| {2}frontend: GET \/ \(server\)/);
+  t.regex(waterfall, /\+10\.0ms\s+60\.0ms\s+\| {2}#{12} {6}\| {4}frontend: GET reviews \(client\)/);
+  t.regex(waterfall, /\+15\.0ms\s+50\.0ms\s+\| {3}!{10} {7}\| {6}reviews: GET \/reviews \(server\) ERROR/);
+
+  cp.telemetry.store.addLogs([
+    {
+      timeNs: BigInt(Date.now()) * 1_000_000n,
+      service: "reviews",
+      container: "reviews-1",
+      instance: "n1",
+      level: "error",
+      source: "stderr",
+      message: "lookup failed",
+      traceId: TRACE,
+      spanId: "",
+      attributes: {},
+    },
+  ]);
+  const logs = await run(process.execPath, [
+    ...WEFT,
+    "mesh-logs",
+    "--service",
+    "reviews",
+    "-q",
+    "lookup",
+    ...flags,
+  ]);
+  t.regex(logs.stdout, /^\S+Z reviews\/reviews-1 ERROR lookup failed\n$/);
+
+  // -f prints the history, then lines as they arrive, until interrupted.
+  const child = spawn(process.execPath, [...WEFT, "mesh-logs", "--service", "reviews", "-f", ...flags]);
+  t.teardown(() => {
+    child.kill("SIGKILL");
+  });
+  let out = "";
+  child.stdout.on("data", (d: Buffer) => {
+    out += d.toString();
+  });
+  await eventually(async () => (out.includes("lookup failed") ? true : undefined), "the history line");
+  cp.telemetry.store.addLogs([
+    {
+      timeNs: BigInt(Date.now()) * 1_000_000n,
+      service: "reviews",
+      container: "reviews-2",
+      instance: "n2",
+      level: "info",
+      source: "stdout",
+      message: "recovered",
+      traceId: "",
+      spanId: "",
+      attributes: {},
+    },
+  ]);
+  await eventually(
+    async () => (out.includes("reviews/reviews-2 INFO  recovered") ? true : undefined),
+    "the live line",
+  );
+  const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
+  child.kill("SIGINT");
+  t.is(await exited, 0);
+});

@@ -1,0 +1,131 @@
+// Spans from the real OpenTelemetry SDK, exported over OTLP/gRPC, OTLP/HTTP protobuf and OTLP/HTTP
+// JSON to a real control plane, then found through the REST API and the CLI's waterfall.
+import { context, SpanKind, SpanStatusCode, trace } from "@opentelemetry/api";
+import { OTLPTraceExporter as GrpcExporter } from "@opentelemetry/exporter-trace-otlp-grpc";
+import { OTLPTraceExporter as JsonExporter } from "@opentelemetry/exporter-trace-otlp-http";
+import { OTLPTraceExporter as ProtoExporter } from "@opentelemetry/exporter-trace-otlp-proto";
+import { resourceFromAttributes } from "@opentelemetry/resources";
+import { BasicTracerProvider, SimpleSpanProcessor, type SpanExporter } from "@opentelemetry/sdk-trace-base";
+import test from "ava";
+import type { ServiceGraph, TraceSummary, TraceView } from "../control-plane/src/telemetry/index";
+import { renderWaterfall } from "../control-plane/src/telemetry/index";
+import { eventually, getJson, startTelemetryPlane } from "./telemetry-support";
+
+function provider(service: string, exporter: SpanExporter) {
+  return new BasicTracerProvider({
+    resource: resourceFromAttributes({ "service.name": service, "host.name": "node-1" }),
+    spanProcessors: [new SimpleSpanProcessor(exporter)],
+  });
+}
+
+test("spans from the OTel SDK over gRPC, HTTP protobuf and HTTP JSON become one searchable trace", async (t) => {
+  const cp = await startTelemetryPlane(t);
+  const web = provider("web", new GrpcExporter({ url: `http://${cp.otlpGrpc}` }));
+  const reviews = provider("reviews", new ProtoExporter({ url: `http://${cp.otlpHttp}/v1/traces` }));
+  const ratings = provider("ratings", new JsonExporter({ url: `http://${cp.otlpHttp}/v1/traces` }));
+  t.teardown(() => Promise.all([web.shutdown(), reviews.shutdown(), ratings.shutdown()]).then(() => {}));
+
+  // web (server) -> web calls reviews (client) -> reviews (server) -> reviews calls ratings (client)
+  // -> ratings (server, fails). Each service has its own SDK and exporter, as in a mesh.
+  const root = web
+    .getTracer("t")
+    .startSpan("GET /product", { kind: SpanKind.SERVER, attributes: { "http.route": "/product" } });
+  const rootCtx = trace.setSpan(context.active(), root);
+  const call = web
+    .getTracer("t")
+    .startSpan("GET reviews", { kind: SpanKind.CLIENT, attributes: { "peer.service": "reviews" } }, rootCtx);
+  const served = reviews
+    .getTracer("t")
+    .startSpan(
+      "GET /reviews",
+      { kind: SpanKind.SERVER, attributes: { "big.value": "x".repeat(100_000) } },
+      trace.setSpan(context.active(), call),
+    );
+  const call2 = reviews
+    .getTracer("t")
+    .startSpan("GET ratings", { kind: SpanKind.CLIENT }, trace.setSpan(context.active(), served));
+  const failed = ratings
+    .getTracer("t")
+    .startSpan("GET /ratings", { kind: SpanKind.SERVER }, trace.setSpan(context.active(), call2));
+  failed.setStatus({ code: SpanStatusCode.ERROR, message: "ratings unavailable" });
+  failed.addEvent("retry", { attempt: 2 });
+  for (const s of [failed, call2, served, call, root]) s.end();
+  await Promise.all([web.forceFlush(), reviews.forceFlush(), ratings.forceFlush()]);
+  const traceId = root.spanContext().traceId;
+
+  const found = await eventually(async () => {
+    const r = await getJson<{ traces: TraceSummary[] }>(`${cp.http}/api/v1/traces?service=ratings&since=5m`);
+    return r.body.traces.find((x) => x.traceId === traceId && x.spanCount === 5);
+  }, "the trace with all five spans");
+  t.is(found.rootService, "web");
+  t.is(found.rootOperation, "GET /product");
+  t.is(found.errorCount, 1);
+  t.deepEqual(found.services, ["ratings", "reviews", "web"]);
+
+  const errors = await getJson<{ traces: TraceSummary[] }>(`${cp.http}/api/v1/traces?status=error`);
+  t.true(errors.body.traces.some((x) => x.traceId === traceId));
+  const ok = await getJson<{ traces: TraceSummary[] }>(`${cp.http}/api/v1/traces?status=ok`);
+  t.false(ok.body.traces.some((x) => x.traceId === traceId));
+  const byOp = await getJson<{ traces: TraceSummary[] }>(
+    `${cp.http}/api/v1/traces?service=web&operation=GET%20%2Fproduct`,
+  );
+  t.is(byOp.body.traces.length, 1);
+  const none = await getJson<{ traces: TraceSummary[] }>(`${cp.http}/api/v1/traces?minDurationMs=60000`);
+  t.is(none.body.traces.length, 0);
+
+  const one = await getJson<TraceView>(`${cp.http}/api/v1/traces/${traceId.toUpperCase()}`);
+  t.is(one.status, 200);
+  t.is(one.body.spans.length, 5);
+  const bad = one.body.spans.find((s) => s.service === "ratings")!;
+  t.deepEqual(bad.status, { code: "error", message: "ratings unavailable" });
+  t.is(bad.kind, "server");
+  t.is(bad.parentSpanId, call2.spanContext().spanId);
+  t.is(bad.events[0]?.name, "retry");
+  t.deepEqual(bad.events[0]?.attributes, { attempt: 2 });
+  t.regex(bad.startTimeUnixNano, /^\d{19}$/);
+  // A huge attribute is kept, cut to a bound, and says so.
+  const big = one.body.spans.find((s) => s.name === "GET /reviews")!.attributes["big.value"] as string;
+  t.true(big.length < 5000);
+  t.regex(big, /truncated/);
+
+  const waterfall = renderWaterfall(one.body);
+  t.regex(waterfall, /5 spans {2}3 services {2}1 errors/);
+  t.regex(waterfall, / {6}ratings: GET \/ratings \(server\) ERROR/);
+
+  const graph = await getJson<ServiceGraph>(`${cp.http}/api/v1/graph?since=5m`);
+  const edge = (s: string, d: string) => graph.body.edges.find((e) => e.source === s && e.target === d);
+  t.is(edge("web", "reviews")?.requests, 1);
+  t.is(edge("web", "reviews")?.errorRate, 0);
+  t.is(edge("reviews", "ratings")?.errorRate, 1);
+  t.true((edge("reviews", "ratings")?.p99Ms ?? -1) >= 0);
+  t.deepEqual(
+    graph.body.nodes.map((n) => n.service),
+    ["ratings", "reviews", "web"],
+  );
+  t.is(graph.body.nodes.find((n) => n.service === "ratings")?.errorRate, 1);
+
+  const missing = await getJson<{ error: string }>(`${cp.http}/api/v1/traces/${"f".repeat(32)}`);
+  t.is(missing.status, 404);
+  t.regex(missing.body.error, /not found/);
+});
+
+test("bad query parameters get a 400 that names the parameter", async (t) => {
+  const cp = await startTelemetryPlane(t);
+  for (const [query, expected] of [
+    ["traces?limit=0", /limit must be a whole number from 1 to 1000/],
+    ["traces?limit=abc", /limit/],
+    ["traces?minDurationMs=-5", /minDurationMs must be a number/],
+    ["traces?status=broken", /status must be "ok" or "error"/],
+    ["traces?since=yesterday", /since must be a duration/],
+    ["traces?servce=web", /unknown parameter "servce"/],
+    ["traces/not-a-trace-id", /32 hex characters/],
+    ["graph?since=5x", /since must be/],
+    ["logs?level=loud", /level must be one of/],
+    ["logs?traceId=123", /traceId must be 32 hex/],
+    ["logs?follow=maybe", /follow must be true or false/],
+  ] as const) {
+    const r = await getJson<{ error: string }>(`${cp.http}/api/v1/${query}`);
+    t.is(r.status, 400, query);
+    t.regex(r.body.error, expected, query);
+  }
+});
