@@ -14,7 +14,7 @@ function el(tag, attrs, ...children) {
     if (k.startsWith("on")) node.addEventListener(k.slice(2), v);
     else node.setAttribute(k, v === true ? "" : String(v));
   }
-  for (const c of children.flat()) {
+  for (const c of children.flat(Number.POSITIVE_INFINITY)) {
     if (c === undefined || c === null || c === false) continue;
     node.append(c instanceof Node ? c : document.createTextNode(String(c)));
   }
@@ -27,7 +27,8 @@ function svgEl(tag, attrs, ...children) {
     if (k.startsWith("on")) node.addEventListener(k.slice(2), v);
     else node.setAttribute(k, String(v));
   }
-  for (const c of children.flat()) node.append(c instanceof Node ? c : document.createTextNode(String(c)));
+  for (const c of children.flat(Number.POSITIVE_INFINITY))
+    node.append(c instanceof Node ? c : document.createTextNode(String(c)));
   return node;
 }
 
@@ -59,6 +60,7 @@ const fmt = {
     if (v === undefined || v === null || Number.isNaN(v)) return "–";
     if (v >= 1000) return `${(v / 1000).toFixed(2)} s`;
     if (v >= 10) return `${Math.round(v)} ms`;
+    if (v < 1) return `${Math.round(v * 1000)} µs`;
     return `${v.toFixed(1)} ms`;
   },
   rate(v) {
@@ -315,7 +317,7 @@ function graphLayout(graph) {
     columns[d].push(n);
   }
   const pos = new Map();
-  const colWidth = 230,
+  const colWidth = 330,
     rowHeight = 90,
     boxW = 150,
     boxH = 46;
@@ -354,7 +356,7 @@ async function graphPage() {
       svgEl("path", { d, "marker-end": "url(#arrow)" }),
       svgEl(
         "text",
-        { x: mx - 40, y: (y1 + y2) / 2 - 6 },
+        { x: mx, y: (y1 + y2) / 2 - 8, "text-anchor": "middle" },
         `${fmt.rate(e.requestRate)} · ${fmt.pct(e.errorRate)} · p99 ${fmt.ms(e.p99Ms)}`,
       ),
     );

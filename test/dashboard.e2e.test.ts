@@ -1,0 +1,220 @@
+// The dashboard in headless Chromium against a real control plane: services registered through the
+// Consul agent API, spans from two services' OpenTelemetry SDKs over OTLP/HTTP, log lines carrying
+// their trace ids. The pages must show that data, and clicks must move between services, the
+// graph, one trace's waterfall and its logs. Screenshots land in test-artifacts/dashboard/.
+import { mkdirSync } from "node:fs";
+import { join } from "node:path";
+import { context, SpanKind, SpanStatusCode, trace } from "@opentelemetry/api";
+import { OTLPTraceExporter } from "@opentelemetry/exporter-trace-otlp-proto";
+import { resourceFromAttributes } from "@opentelemetry/resources";
+import { BasicTracerProvider, SimpleSpanProcessor } from "@opentelemetry/sdk-trace-base";
+import test from "ava";
+import { type Browser, chromium, type Locator, type Page } from "playwright-core";
+import { packageRoot } from "../cli/index";
+import { freePort, startControlPlaneProcess } from "./support/control-plane";
+
+const CHROMIUM = "/usr/bin/chromium";
+const artifacts = join(packageRoot(), "test-artifacts", "dashboard");
+
+async function registerService(httpUrl: string, name: string, port: number, address: string): Promise<void> {
+  const res = await fetch(`${httpUrl}/v1/agent/service/register`, {
+    method: "PUT",
+    body: JSON.stringify({ Name: name, ID: `${name}-1`, Address: address, Port: port }),
+  });
+  if (!res.ok) throw new Error(`register ${name}: ${res.status} ${await res.text()}`);
+}
+
+/** frontend (server) -> frontend (client) -> checkout (server), some failing; returns the trace ids. */
+async function sendTraces(otlpHttpPort: number, n: number): Promise<{ ok: string; failed: string }> {
+  const provider = (service: string) =>
+    new BasicTracerProvider({
+      resource: resourceFromAttributes({ "service.name": service }),
+      spanProcessors: [
+        new SimpleSpanProcessor(new OTLPTraceExporter({ url: `http://127.0.0.1:${otlpHttpPort}/v1/traces` })),
+      ],
+    });
+  const frontend = provider("frontend");
+  const checkout = provider("checkout");
+  const ids = { ok: "", failed: "" };
+  for (let i = 0; i < n; i++) {
+    const fail = i % 4 === 3;
+    const root = frontend.getTracer("test").startSpan("GET /buy", {
+      kind: SpanKind.SERVER,
+      attributes: {
+        "http.request.method": "GET",
+        "url.path": "/buy",
+        "http.response.status_code": fail ? 502 : 200,
+      },
+    });
+    const rootCtx = trace.setSpan(context.active(), root);
+    const call = frontend
+      .getTracer("test")
+      .startSpan(
+        "GET checkout",
+        { kind: SpanKind.CLIENT, attributes: { "peer.service": "checkout", "server.address": "checkout" } },
+        rootCtx,
+      );
+    const server = checkout.getTracer("test").startSpan(
+      "GET /pay",
+      {
+        kind: SpanKind.SERVER,
+        attributes: { "http.response.status_code": fail ? 503 : 200, "weft.route": "default" },
+      },
+      trace.setSpan(context.active(), call),
+    );
+    if (fail) {
+      server.setStatus({ code: SpanStatusCode.ERROR, message: "payment backend unavailable" });
+      call.setStatus({ code: SpanStatusCode.ERROR });
+      root.setStatus({ code: SpanStatusCode.ERROR });
+    }
+    server.end();
+    call.end();
+    root.end();
+    if (fail) ids.failed = root.spanContext().traceId;
+    else ids.ok = root.spanContext().traceId;
+  }
+  await Promise.all([frontend.forceFlush(), checkout.forceFlush()]);
+  await Promise.all([frontend.shutdown(), checkout.shutdown()]);
+  return ids;
+}
+
+async function sendLog(
+  otlpHttpPort: number,
+  service: string,
+  message: string,
+  traceId: string,
+  severity: string,
+) {
+  const body = {
+    resourceLogs: [
+      {
+        resource: { attributes: [{ key: "service.name", value: { stringValue: service } }] },
+        scopeLogs: [
+          {
+            logRecords: [
+              {
+                timeUnixNano: String(BigInt(Date.now()) * 1_000_000n),
+                severityText: severity,
+                body: { stringValue: message },
+                traceId,
+              },
+            ],
+          },
+        ],
+      },
+    ],
+  };
+  const res = await fetch(`http://127.0.0.1:${otlpHttpPort}/v1/logs`, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify(body),
+  });
+  if (!res.ok) throw new Error(`OTLP logs: ${res.status} ${await res.text()}`);
+}
+
+async function text(l: Locator): Promise<string> {
+  return (await l.textContent()) ?? "";
+}
+
+/** The page routes by its URL's hash (no DOM types in this project's TypeScript config). */
+async function waitForHash(page: Page, hash: string): Promise<void> {
+  await page.waitForFunction(`location.hash === ${JSON.stringify(hash)}`);
+}
+
+async function shot(page: Page, name: string): Promise<void> {
+  await page.screenshot({ path: join(artifacts, `${name}.png`), fullPage: true });
+}
+
+test("the dashboard shows services, the graph, traces and logs, and clicks move between them", async (t) => {
+  mkdirSync(artifacts, { recursive: true });
+  const [grpcOtlp, httpOtlp] = [await freePort(), await freePort()];
+  const cp = await startControlPlaneProcess({
+    args: ["--otlp-grpc-port", String(grpcOtlp), "--otlp-http-port", String(httpOtlp)],
+  });
+  t.teardown(() => cp.close());
+  await registerService(cp.httpUrl, "frontend", 8080, "10.250.0.2");
+  await registerService(cp.httpUrl, "checkout", 9090, "10.250.0.3");
+  const ids = await sendTraces(httpOtlp, 12);
+  await sendLog(httpOtlp, "checkout", "payment backend unavailable: connection reset", ids.failed, "ERROR");
+  await sendLog(httpOtlp, "frontend", "order placed for cart 42", ids.ok, "INFO");
+
+  const browser: Browser = await chromium.launch({
+    executablePath: CHROMIUM,
+    args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"],
+  });
+  t.teardown(() => browser.close());
+  const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+  const pageErrors: string[] = [];
+  page.on("pageerror", (err) => pageErrors.push(err.message));
+
+  // Services: both, with the rate and error share computed from the spans.
+  await page.goto(cp.httpUrl);
+  const frontendRow = page.locator('tr[data-row="frontend"]');
+  await frontendRow.waitFor();
+  t.regex((await text(frontendRow)).replace(/\s+/g, " "), /1\/1 healthy/);
+  const checkoutRow = page.locator('tr[data-row="checkout"]');
+  t.regex(await text(checkoutRow), /\d+(\.\d+)?\/s/);
+  t.regex(await text(checkoutRow), /25\.0%/, "3 of 12 checkout requests failed");
+  await shot(page, "services");
+
+  // Graph: the edge frontend -> checkout; clicking a node opens the service.
+  await page.click('nav a[data-nav="graph"]');
+  await page.locator('g[data-edge="frontend->checkout"]').waitFor();
+  await shot(page, "graph");
+  await page.click('g[data-node="checkout"]');
+  await waitForHash(page, "#/services/checkout");
+  await page.getByText("Callers").waitFor();
+  t.regex(await text(page.locator("main")), /frontend/);
+
+  // Traces: the failed ones by status, then one trace's waterfall with both services' spans.
+  await page.goto(`${cp.httpUrl}/#/traces?status=error&service=frontend`);
+  await page.locator('body[data-page="traces"] form.filters').waitFor();
+  const failedRow = page.locator(`tr[data-row="${ids.failed}"]`);
+  await failedRow.waitFor();
+  t.is(await page.locator("tbody tr").count(), 3, "three failed traces");
+  await shot(page, "traces");
+  await failedRow.click();
+  await waitForHash(page, `#/traces/${ids.failed}`);
+  await page.locator("table.waterfall tbody tr").nth(2).waitFor();
+  t.is(await page.locator("table.waterfall tbody tr").count(), 3);
+  await page.locator("table.waterfall tbody tr").nth(2).click();
+  const detail = page.locator('[data-testid="span-detail"]');
+  t.regex(await text(detail), /checkout: GET \/pay/);
+  t.regex(await text(detail), /payment backend unavailable/);
+  t.regex(await text(detail), /weft\.route\s*default/);
+  await shot(page, "trace");
+
+  // From the trace to its logs, and from a log line back to its trace.
+  await page.click('[data-testid="trace-logs"]');
+  await page.getByText("connection reset").waitFor();
+  t.notRegex(await text(page.locator("main")), /order placed/, "only the trace's own lines");
+  await shot(page, "logs");
+  await page.click('[data-testid="log-trace"]');
+  await waitForHash(page, `#/traces/${ids.failed}`);
+
+  // Text search over every service's logs.
+  await page.goto(`${cp.httpUrl}/#/logs?q=cart`);
+  await page.locator('input[name="q"][value="cart"]').waitFor();
+  await page.getByText("order placed for cart 42").waitFor();
+  t.notRegex(await text(page.locator("main")), /connection reset/);
+
+  // Sidecars page renders (no sidecar is connected in this test).
+  await page.click('nav a[data-nav="proxies"]');
+  await page.getByText("No sidecars connected.").waitFor();
+  t.deepEqual(pageErrors, []);
+});
+
+test("the dashboard's files carry a content security policy; unknown paths stay API 404s", async (t) => {
+  const cp = await startControlPlaneProcess();
+  t.teardown(() => cp.close());
+  const page = await fetch(cp.httpUrl);
+  t.is(page.status, 200);
+  t.regex(page.headers.get("content-type") ?? "", /text\/html/);
+  t.regex(page.headers.get("content-security-policy") ?? "", /script-src 'self'/);
+  t.regex(await page.text(), /<script src="\/ui\/app.js">/);
+  const js = await fetch(`${cp.httpUrl}/ui/app.js`);
+  t.regex(js.headers.get("content-type") ?? "", /javascript/);
+  const missing = await fetch(`${cp.httpUrl}/ui/nope.js`);
+  t.is(missing.status, 404);
+  t.regex(((await missing.json()) as { error: string }).error, /no route/);
+});
