@@ -5,6 +5,7 @@ export class SidecarError extends Error {
     readonly code:
       | "INVALID_CONFIG"
       | "INVALID_RULE_OPTIONS"
+      | "INVALID_LABEL"
       | "INVALID_FLAGS"
       | "ADDON_MISSING"
       | "LISTEN_FAILED"

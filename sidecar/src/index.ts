@@ -4,6 +4,7 @@ import { sidecarCommand } from "./cli";
 
 export const sidecarCommands: Command[] = [sidecarCommand];
 export { SidecarError } from "./errors";
+export { interceptFromLabels, LABEL_PREFIX } from "./intercept/labels";
 export {
   buildRedirectRules,
   type RedirectOptions,

@@ -14,6 +14,10 @@ test("the flags of docs/INTERFACES.md parse, with the fixed ports by default", (
     "8080/http",
     "--port",
     "5432",
+    "--port",
+    "3306/server-first",
+    "--port",
+    "50051/GRPC",
     "--label",
     "version=v2",
     "--admin-port",
@@ -24,9 +28,12 @@ test("the flags of docs/INTERFACES.md parse, with the fixed ports by default", (
     [...o.ports],
     [
       [8080, "http"],
-      [5432, "tcp"],
+      [5432, "auto"],
+      [3306, "server-first"],
+      [50051, "grpc"],
     ],
   );
+  t.is(o.detectTimeoutMs, 100);
   t.deepEqual(o.labels, { version: "v2" });
   t.deepEqual(o.listen, {
     outbound: 15001,
@@ -53,8 +60,16 @@ test("minimal flags work and missing or bad ones are usage errors", (t) => {
     message: /--control-plane is required/,
   });
   t.throws(() => parseSidecarFlags(["--control-plane", "x:1", "--workload", "w", "--port", "80/udp"]), {
-    message: /--port expects PORT or PORT\/http/,
+    message: /--port expects PORT or PORT\/PROTO \(auto, http, http2, grpc, tcp, server-first\)/,
   });
+  t.throws(
+    () => parseSidecarFlags(["--control-plane", "x:1", "--workload", "w", "--detect-timeout-ms", "x"]),
+    {
+      message: /--detect-timeout-ms expects milliseconds/,
+    },
+  );
+  const dns = parseSidecarFlags(["--control-plane", "x:1", "--workload", "w", "--dns-upstream", "10.88.0.1"]);
+  t.is(dns.upstreamDns, "10.88.0.1");
 });
 
 test("search domains come from resolv.conf", (t) => {

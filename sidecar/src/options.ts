@@ -2,7 +2,7 @@
 import { readFileSync } from "node:fs";
 import { isIPv4 } from "node:net";
 import { keyValues, parseFlags, UsageError } from "../../cli/index";
-import type { Protocol } from "./config/types";
+import { PROTOCOLS, type Protocol } from "./config/types";
 import { ADMIN_PORT, DNS_PORT, HEALTH_PORT, INBOUND_PORT, METRICS_PORT, OUTBOUND_PORT } from "./ports";
 
 export interface SidecarPorts {
@@ -31,6 +31,14 @@ export interface SidecarOptions {
   upstreamDns?: string;
   /** Suffixes stripped from DNS names. Default: the search list of /etc/resolv.conf. */
   dnsSearch: string[];
+  /** How long an "auto" port waits for the client's first bytes before piping TCP. Default 100 ms. */
+  detectTimeoutMs?: number;
+  /** Request headers must arrive within this. Default 10000 ms. */
+  headerTimeoutMs?: number;
+  /** A connection with no bytes either way is closed after this. Default 300000 ms. */
+  idleTimeoutMs?: number;
+  /** How long POST /drain lets in-flight requests finish. Default 5000 ms. */
+  drainTimeoutMs?: number;
   /** Port 0 picks a free port (tests). Defaults: the fixed ports of ports.ts. */
   listen: SidecarPorts;
 }
@@ -43,9 +51,15 @@ Runs the proxy inside a workload's network namespace (as uid 1337).
   --node-id ID           unique id of this sidecar (default: the workload name)
   --address IP           the workload IP
   --service S            the service the workload belongs to
-  --port PORT[/http|/tcp]  a port the app serves (repeatable; tcp by default)
+  --port PORT[/PROTO]    a port the app serves (repeatable); PROTO: auto (default: detect),
+                         http, http2, grpc, tcp, server-first (tcp and server-first never wait)
   --label K=V            workload label (repeatable)
-  --upstream-dns IP[:PORT]  where names outside the mesh are resolved
+  --dns-upstream IP[:PORT]  where names outside the mesh are resolved (alias --upstream-dns);
+                         the workload's netns cannot reach the host's 127.0.0.1: pass an address
+                         it can reach (the bridge gateway where the daemon forwards DNS)
+  --detect-timeout-ms N  protocol detection wait on auto ports (default 100, as Istio)
+  --header-timeout-ms N  request headers must arrive within N ms (default 10000)
+  --idle-timeout-ms N    close connections idle for N ms (default 300000)
   --dns-search DOMAIN    search domain stripped from names (repeatable; default from /etc/resolv.conf)
   --outbound-port 15001 --inbound-port 15006 --admin-port 15000
   --health-port 15021 --metrics-port 15090 --dns-port 15053`;
@@ -59,6 +73,10 @@ const FLAGS = {
   port: { type: "string", multiple: true },
   label: { type: "string", multiple: true },
   "upstream-dns": { type: "string" },
+  "dns-upstream": { type: "string" },
+  "detect-timeout-ms": { type: "string" },
+  "header-timeout-ms": { type: "string" },
+  "idle-timeout-ms": { type: "string" },
   "dns-search": { type: "string", multiple: true },
   "outbound-port": { type: "string" },
   "inbound-port": { type: "string" },
@@ -82,11 +100,12 @@ export function parseSidecarFlags(argv: string[]): SidecarOptions {
     throw new UsageError(`--address "${v.address}" is not an IPv4 address`);
   const ports = new Map<number, Protocol>();
   for (const spec of portSpecs) {
-    const m = /^(\d+)(?:\/(http|tcp))?$/i.exec(spec);
+    const m = /^(\d+)(?:\/([a-z0-9-]+))?$/i.exec(spec);
     const port = Number(m?.[1]);
-    if (!m || port < 1 || port > 65535)
-      throw new UsageError(`--port expects PORT or PORT/http or PORT/tcp, got "${spec}"`);
-    ports.set(port, (m[2]?.toLowerCase() as Protocol | undefined) ?? "tcp");
+    const protocol = (m?.[2]?.toLowerCase() ?? "auto") as Protocol;
+    if (!m || port < 1 || port > 65535 || !PROTOCOLS.includes(protocol))
+      throw new UsageError(`--port expects PORT or PORT/PROTO (${PROTOCOLS.join(", ")}), got "${spec}"`);
+    ports.set(port, protocol);
   }
   const listenPort = (flag: keyof typeof FLAGS, fallback: number): number => {
     const text = v[flag] as string | undefined;
@@ -96,6 +115,13 @@ export function parseSidecarFlags(argv: string[]): SidecarOptions {
       throw new UsageError(`--${flag} expects a port (0-65535), got "${text}"`);
     return n;
   };
+  const millis = (flag: keyof typeof FLAGS, fallback: number): number => {
+    const text = v[flag] as string | undefined;
+    if (text === undefined) return fallback;
+    if (!/^\d+$/.test(text) || Number(text) < 1)
+      throw new UsageError(`--${flag} expects milliseconds (a positive integer), got "${text}"`);
+    return Number(text);
+  };
   return {
     controlPlane: v["control-plane"],
     nodeId: v["node-id"] ?? v.workload,
@@ -104,7 +130,10 @@ export function parseSidecarFlags(argv: string[]): SidecarOptions {
     service: v.service ?? "",
     ports,
     labels: keyValues("--label", labelSpecs),
-    upstreamDns: v["upstream-dns"],
+    upstreamDns: v["dns-upstream"] ?? v["upstream-dns"],
+    detectTimeoutMs: millis("detect-timeout-ms", 100),
+    headerTimeoutMs: millis("header-timeout-ms", 10_000),
+    idleTimeoutMs: millis("idle-timeout-ms", 300_000),
     dnsSearch: searchSpecs.length > 0 ? searchSpecs : resolvConfSearch(),
     listen: {
       outbound: listenPort("outbound-port", OUTBOUND_PORT),

@@ -51,13 +51,21 @@ const httpServer = (name: string, port: number) => `
     res.end("hello from ${name}\\n");
   }).listen(${port}, "0.0.0.0");`;
 
+const h2Server = (name: string, port: number) => `
+  require("node:http2").createServer((req, res) => res.end("h2 hello from ${name}\\n")).listen(${port}, "0.0.0.0");`;
+
 (isRoot ? test : test.skip)(
   "curl in netns A reaches B through the sidecar: VIP over HTTP, passthrough, inbound, DNS",
   async (t) => {
     const hex = randomBytes(3).toString("hex");
     const [nsA, nsB, vethA, vethB] = [`wt${hex}a`, `wt${hex}b`, `wt${hex}va`, `wt${hex}vb`];
     const octet = 16 + (randomBytes(1)[0]! % 200);
-    const [ipA, ipB, vip] = [`10.231.${octet}.2`, `10.231.${octet}.3`, `10.97.${octet}.10`];
+    const [ipA, ipB, vip, vip2] = [
+      `10.231.${octet}.2`,
+      `10.231.${octet}.3`,
+      `10.97.${octet}.10`,
+      `10.97.${octet}.11`,
+    ];
     const children: ChildProcess[] = [];
     const dir = mkdtempSync(join(tmpdir(), "wt-sidecar-"));
     chmodSync(dir, 0o755);
@@ -98,8 +106,9 @@ const httpServer = (name: string, port: number) => `
     await inNetns(nsA, ["ip", "route", "add", "default", "via", ipB, "dev", vethA]);
     await inNetns(nsA, ["sysctl", "-qw", "net.ipv6.conf.all.disable_ipv6=1"]);
 
-    // B serves HTTP on 8080; A's own app serves HTTP on 9090 (for the inbound path).
+    // B serves HTTP on 8080 and h2c on 8081; A's own app serves HTTP on 9090 (for the inbound path).
     children.push(nodeIn(nsB, httpServer("B", 8080)));
+    children.push(nodeIn(nsB, h2Server("B", 8081)));
     children.push(nodeIn(nsA, httpServer("A's app", 9090)));
 
     // Control plane on a unix socket that uid 1337 can reach from inside the netns.
@@ -110,7 +119,11 @@ const httpServer = (name: string, port: number) => `
     cp = await startFakeControlPlane(`unix://${socket}`);
     chmodSync(socket, 0o666);
     cp.pushServices(
-      [{ name: "web", virtual_ip: vip, ports: [{ name: "http", port: 80, protocol: "http" }] }],
+      [
+        { name: "web", virtual_ip: vip, ports: [{ name: "http", port: 80, protocol: "http" }] },
+        // No protocol: "auto", the sidecar detects h2c from the connection preface.
+        { name: "fast", virtual_ip: vip2, ports: [{ name: "h2", port: 81 }] },
+      ],
       "1",
     );
     cp.pushEndpoints(
@@ -123,6 +136,9 @@ const httpServer = (name: string, port: number) => `
             ports: [{ name: "http", port: 8080, protocol: "http" }],
             healthy: true,
           },
+        ],
+        fast: [
+          { id: "b2", service: "fast", address: ipB, ports: [{ name: "h2", port: 8081 }], healthy: true },
         ],
       },
       "1",
@@ -173,6 +189,18 @@ const httpServer = (name: string, port: number) => `
     t.regex(viaVip.stdout, /^via: 1\.1 wtest \(weft-outbound\)/im);
     t.regex(viaVip.stdout, /^x-seen-via: 1\.1 wtest \(weft-outbound\)/im);
 
+    // 1b. busybox wget to the same VIP.
+    const wget = await inNetns(nsA, ["busybox", "wget", "-q", "-O", "-", `http://${vip}/`]);
+    t.regex(wget.stdout, /hello from B/);
+
+    // 1c. h2load (h2c, prior knowledge) to an "auto" port: detected as HTTP/2 and proxied per stream.
+    const h2 = await inNetns(nsA, ["h2load", "-n", "200", "-c", "2", "-m", "10", `http://${vip2}:81/`]);
+    t.regex(h2.stdout, /200 succeeded, 0 failed/);
+    const h2curl = await inNetns(nsA, ["curl", "-sS", "-i", "--http2-prior-knowledge", `http://${vip2}:81/`]);
+    t.regex(h2curl.stdout, /^HTTP\/2 200/m);
+    t.regex(h2curl.stdout, /^via: 1\.1 wtest \(weft-outbound\)/im);
+    t.regex(h2curl.stdout, /h2 hello from B/);
+
     // 2. TCP passthrough: B's own address is no VIP; it still goes through the sidecar, untouched.
     const direct = await inNetns(nsA, ["curl", "-sS", "-i", "--max-time", "5", `http://${ipB}:8080/`]);
     t.regex(direct.stdout, /hello from B/);
@@ -188,8 +216,15 @@ const httpServer = (name: string, port: number) => `
     t.regex(dns.stdout, new RegExp(vip.replace(/\./g, "\\.")));
 
     const metrics = await inNetns(nsA, ["curl", "-sS", `http://${ipA}:15090/metrics`]);
-    t.regex(metrics.stdout, /weft_requests_total\{direction="outbound",service="web",code="200"\} 1/);
-    t.regex(metrics.stdout, /weft_tcp_connections_total\{direction="outbound"\} 2/);
+    t.regex(
+      metrics.stdout,
+      /weft_requests_total\{direction="outbound",service="web",code="200",route="default"\} 2/,
+    );
+    t.regex(
+      metrics.stdout,
+      /weft_requests_total\{direction="outbound",service="fast",code="200",route="default"\} 201/,
+    );
+    t.regex(metrics.stdout, /weft_tcp_connections_total\{direction="outbound"\} [6-9]/);
     t.regex(metrics.stdout, /weft_tcp_connections_total\{direction="inbound"\} 1/);
 
     // SIGTERM drains and exits 0.

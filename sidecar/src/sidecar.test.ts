@@ -84,3 +84,19 @@ test("TCP to a service VIP is piped to an endpoint; with no endpoints the connec
   await h.configure([db], { db: [] });
   t.is(await read(), "");
 });
+
+test("POST /drain on the admin port stops traffic; readiness turns 503 and the config dump says draining", async (t) => {
+  const h = await startHarness(t);
+  await h.configure([web], { web: [] });
+  const { admin, health, outbound } = h.sidecar.ports;
+  t.is((await fetchText(health, "/healthz/ready")).status, 200);
+  t.deepEqual(await fetchText(admin, "/drain", "POST"), { status: 200, body: "draining\n" });
+  const deadline = Date.now() + 5000;
+  while (Date.now() < deadline && (await fetchText(health, "/healthz/ready")).status !== 503) {
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  t.is((await fetchText(health, "/healthz/ready")).status, 503);
+  const dump = JSON.parse((await fetchText(admin, "/config_dump")).body) as { draining: boolean };
+  t.true(dump.draining);
+  await t.throwsAsync(fetchText(outbound, "/"), { code: "ECONNREFUSED" });
+});

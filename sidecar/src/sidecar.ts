@@ -8,6 +8,9 @@ import { ConfigStore } from "./config/store";
 import { DiscoveryClient } from "./config/wire-discovery";
 import { SidecarError } from "./errors";
 import { HttpProxy } from "./http/proxy";
+import type { RequestHooks } from "./http/route";
+import { viaEntry } from "./http/via";
+import type { H2Proxy } from "./http2/proxy";
 import { DnsResolver, startDnsServers } from "./listeners/dns";
 import { createInboundListener } from "./listeners/inbound";
 import { loadOriginalDst, type OriginalDst } from "./listeners/original-dst";
@@ -28,6 +31,8 @@ export interface SidecarSeams {
   appHost?: string;
   /** How long a first connection to a service waits for its endpoints. Default 5000 ms. */
   endpointsWaitMs?: number;
+  /** Called at every HTTP/gRPC request's start and end, both directions (tracing, access logs). */
+  hooks?: RequestHooks;
 }
 
 export interface RunningSidecar {
@@ -35,8 +40,13 @@ export interface RunningSidecar {
   ports: SidecarPorts;
   store: ConfigStore;
   metrics: Metrics;
-  /** Stops accepting, lets in-flight requests finish (up to timeoutMs), then closes everything. */
+  /**
+   * Stops accepting, answers with `Connection: close` (HTTP/1.1) and GOAWAY (HTTP/2), lets
+   * in-flight requests finish (up to timeoutMs), then closes everything.
+   */
   drain(timeoutMs?: number): Promise<void>;
+  /** True once a drain has begun. */
+  readonly draining: boolean;
 }
 
 export async function startSidecar(
@@ -47,9 +57,65 @@ export async function startSidecar(
   const host = seams.listenHost ?? "0.0.0.0";
   const store = new ConfigStore();
   const metrics = new Metrics();
+  metrics.collect((m) => {
+    m.setGauge(
+      "weft_config_version",
+      Object.entries(store.versions)
+        .filter(([, version]) => version !== "")
+        .map(([type, version]) => ({ labels: { type, version }, value: 1 })),
+    );
+    m.setGauge(
+      "weft_config_rejections_total",
+      [...store.rejections].map(([type, n]) => ({ labels: { type }, value: n })),
+    );
+  });
   const sockets = new Set<Socket>();
-  const outboundHttp = new HttpProxy({ direction: "outbound", workload: options.workload, metrics, log });
-  const inboundHttp = new HttpProxy({ direction: "inbound", workload: options.workload, metrics, log });
+  const timeouts = {
+    headerTimeoutMs: options.headerTimeoutMs ?? 10_000,
+    idleTimeoutMs: options.idleTimeoutMs ?? 300_000,
+    hooks: seams.hooks,
+  };
+  const outboundHttp = new HttpProxy({
+    direction: "outbound",
+    workload: options.workload,
+    metrics,
+    log,
+    ...timeouts,
+  });
+  const inboundHttp = new HttpProxy({
+    direction: "inbound",
+    workload: options.workload,
+    metrics,
+    log,
+    ...timeouts,
+  });
+  // node:http2 is loaded on the first h2 connection: most sidecars start without ever needing it.
+  const h2 = new Map<"inbound" | "outbound", Promise<H2Proxy>>();
+  const h2Proxy = (direction: "inbound" | "outbound"): Promise<H2Proxy> => {
+    let proxy = h2.get(direction);
+    if (!proxy) {
+      proxy = import("./http2/proxy").then(
+        ({ H2Proxy }) =>
+          new H2Proxy({
+            flow: {
+              direction,
+              via: viaEntry(options.workload, direction),
+              metrics,
+              hooks: seams.hooks ?? {},
+              draining: draining !== undefined,
+            },
+            idleTimeoutMs: timeouts.idleTimeoutMs,
+          }),
+      );
+      h2.set(direction, proxy);
+    }
+    return proxy;
+  };
+  const h2Active = async () => {
+    let n = 0;
+    for (const p of h2.values()) n += (await p).active;
+    return n;
+  };
   const ownPorts = new Set(Object.values(options.listen).filter((p) => p > 0));
   const deps: ListenerDeps = {
     store,
@@ -58,6 +124,10 @@ export async function startSidecar(
     originalDst: seams.originalDst ?? loadOriginalDst(),
     outboundHttp,
     inboundHttp,
+    outboundH2: () => h2Proxy("outbound"),
+    inboundH2: () => h2Proxy("inbound"),
+    detectTimeoutMs: options.detectTimeoutMs ?? 100,
+    headerTimeoutMs: timeouts.headerTimeoutMs,
     declaredPorts: options.ports,
     localService: options.service || options.workload,
     workloadAddress: options.address,
@@ -86,25 +156,41 @@ export async function startSidecar(
 
   const servers: Server[] = [];
   let dnsUdp: UdpSocket | undefined;
+  let adminServer: Server | undefined;
+  /** Admin and health stay up while draining: /config_dump answers, readiness says 503. */
+  const closeLast = new Set<Server>();
   let draining: Promise<void> | undefined;
-  const drain = (timeoutMs = 5000): Promise<void> => {
+  /** Traffic only (POST /drain): admin, health and the config stream stay up. */
+  const drainTraffic = (timeoutMs: number): Promise<void> => {
     draining ??= drainAll(timeoutMs);
     return draining;
   };
-  const drainAll = async (timeoutMs: number) => {
-    for (const s of servers) s.close();
-    dnsUdp?.close();
+  /** Everything (SIGTERM, tests): traffic first, then the rest. */
+  const drain = async (timeoutMs = 5000): Promise<void> => {
+    await drainTraffic(timeoutMs);
     discovery.stop();
+    for (const s of closeLast) s.close();
+  };
+  const drainAll = async (timeoutMs: number) => {
+    // Listeners stop first (new connections are refused), then the proxies tell clients to go:
+    // HTTP/1.1 responses say `Connection: close`, HTTP/2 sessions get GOAWAY.
+    for (const s of servers) if (!closeLast.has(s)) s.close();
+    dnsUdp?.close();
+    outboundHttp.startDrain();
+    inboundHttp.startDrain();
+    for (const p of h2.values()) (await p).startDrain();
     const deadline = Date.now() + timeoutMs;
     while (Date.now() < deadline && (sockets.size > 0 || outboundHttp.active + inboundHttp.active > 0)) {
       // Keep-alive connections between requests are closed as soon as they are idle.
       outboundHttp.closeIdle();
       inboundHttp.closeIdle();
+      if (sockets.size === 0 && (await h2Active()) === 0) break;
       await new Promise((r) => setTimeout(r, 50));
     }
     for (const socket of sockets) socket.destroy();
     outboundHttp.close();
     inboundHttp.close();
+    for (const p of h2.values()) (await p).close();
   };
 
   const ports: SidecarPorts = { ...options.listen };
@@ -115,26 +201,28 @@ export async function startSidecar(
     };
     await listen("outbound", createOutboundListener(deps), host);
     await listen("inbound", createInboundListener(deps), host);
-    await listen("health", http.createServer(healthHandler(store)), host);
+    const healthServer = http.createServer(healthHandler(store, () => draining !== undefined));
+    closeLast.add(healthServer);
+    await listen("health", healthServer, host);
     await listen("metrics", http.createServer(metricsHandler(metrics)), host);
-    await listen(
-      "admin",
-      http.createServer(
-        adminHandler({
-          store,
-          metrics,
-          describe: () => ({
-            node: options.nodeId,
-            workload: options.workload,
-            controlPlane: options.controlPlane,
-            streamConnects: discovery.connects,
-            subscribedServices: discovery.wantedServices(),
-          }),
-          quit: () => void drain().then(() => process.kill(process.pid, "SIGTERM")),
+    adminServer = http.createServer(
+      adminHandler({
+        store,
+        metrics,
+        describe: () => ({
+          node: options.nodeId,
+          workload: options.workload,
+          controlPlane: options.controlPlane,
+          streamConnects: discovery.connects,
+          subscribedServices: discovery.wantedServices(),
+          draining: draining !== undefined,
         }),
-      ),
-      "127.0.0.1",
+        drain: () => void drainTraffic(options.drainTimeoutMs ?? 5000),
+        quit: () => void drain(0).then(() => process.kill(process.pid, "SIGTERM")),
+      }),
     );
+    closeLast.add(adminServer);
+    await listen("admin", adminServer, "127.0.0.1");
     const resolver = new DnsResolver({
       store,
       upstream: options.upstreamDns,
@@ -159,7 +247,15 @@ export async function startSidecar(
   // Ports picked by the OS (0 asked) are ours too.
   for (const p of Object.values(ports)) ownPorts.add(p);
   discovery.start();
-  return { ports, store, metrics, drain };
+  return {
+    ports,
+    store,
+    metrics,
+    drain,
+    get draining() {
+      return draining !== undefined;
+    },
+  };
 }
 
 function listenOn(server: Server, port: number, host: string, name: string): Promise<number> {

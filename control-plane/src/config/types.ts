@@ -26,8 +26,8 @@ export interface ConfigObject<S = unknown> {
 export interface ServicePortSpec {
   name?: string;
   port: number;
-  /** Default "tcp" when the document leaves it out. */
-  protocol: "http" | "tcp";
+  /** Default "auto" (the sidecar detects) when the document leaves it out. */
+  protocol: "auto" | "http" | "http2" | "grpc" | "tcp" | "server-first";
 }
 export interface ServiceSpec {
   ports: ServicePortSpec[];

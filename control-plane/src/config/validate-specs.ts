@@ -95,7 +95,16 @@ function servicePort(value: unknown, field: string): ServicePortSpec {
   return compact({
     name,
     port: integer(o.port, `${field}.port`, 1, 65535),
-    protocol: isAbsent(o.protocol) ? "tcp" : oneOf(o.protocol, `${field}.protocol`, ["http", "tcp"] as const),
+    protocol: isAbsent(o.protocol)
+      ? "auto"
+      : oneOf(o.protocol, `${field}.protocol`, [
+          "auto",
+          "http",
+          "http2",
+          "grpc",
+          "tcp",
+          "server-first",
+        ] as const),
   });
 }
 

@@ -115,7 +115,7 @@ const cases: Array<[string, unknown, string, RegExp]> = [
       spec: { ports: [{ port: 80, protocol: "udp" }] },
     },
     "spec.ports[0].protocol",
-    /one of http, tcp/,
+    /one of auto, http, http2, grpc, tcp, server-first/,
   ],
   [
     "port range",
@@ -231,7 +231,7 @@ test("a valid route comes back with defaults applied and nothing extra", (t) => 
   });
 });
 
-test("a service port without protocol is tcp; output-only metadata is accepted", (t) => {
+test("a service port without protocol is auto; output-only metadata is accepted", (t) => {
   const doc = validateDocument({
     apiVersion: "weft.dev/v1",
     kind: "Service",
@@ -241,7 +241,7 @@ test("a service port without protocol is tcp; output-only metadata is accepted",
   t.deepEqual(doc, {
     kind: "Service",
     metadata: { name: "db", labels: {}, version: 3 },
-    spec: { ports: [{ port: 5432, protocol: "tcp" }] },
+    spec: { ports: [{ port: 5432, protocol: "auto" }] },
   });
 });
 

@@ -2,7 +2,13 @@
 // /v1/agent/service/register become endpoints, their checks decide whether those endpoints are
 // healthy, and every change is a full-state sync of the "agent" source, so the daemons' endpoints
 // are never touched.
-import type { Endpoint, EndpointInput, ServiceRegistry } from "../registry/types";
+import {
+  type Endpoint,
+  type EndpointInput,
+  PROTOCOLS,
+  type Protocol,
+  type ServiceRegistry,
+} from "../registry/types";
 import type { AgentServiceDefinition, CheckDefinition, CheckStatus } from "./agent-definition";
 import type { AgentStore, CheckResult, StoredAgentService } from "./agent-store";
 import { HealthChecker } from "./health-checker";
@@ -177,8 +183,7 @@ export class AgentSource {
       id: d.id,
       service: d.name,
       address: d.address || this.address,
-      ports:
-        d.port > 0 ? [{ name: "", port: d.port, protocol: d.meta.protocol === "http" ? "http" : "tcp" }] : [],
+      ports: d.port > 0 ? [{ name: "", port: d.port, protocol: agentProtocol(d.meta.protocol) }] : [],
       labels: d.meta,
       workload: d.id,
       node: this.options.nodeName,
@@ -193,3 +198,8 @@ export class AgentSource {
 }
 
 export type { CheckStatus };
+
+/** A Consul-style service's `meta.protocol`, as one of the port protocols ("auto" when absent or unknown). */
+function agentProtocol(value: string | undefined): Protocol {
+  return (PROTOCOLS as readonly string[]).includes(value ?? "") ? (value as Protocol) : "auto";
+}

@@ -1,7 +1,7 @@
 import test from "ava";
 import { parseSyncRequest } from "./validate";
 
-test("a valid request becomes domain values: empty protocol is tcp, missing healthy is true", (t) => {
+test("a valid request becomes domain values: empty protocol is auto, missing healthy is true", (t) => {
   const r = parseSyncRequest({
     source: "agent",
     endpoints: [
@@ -21,7 +21,7 @@ test("a valid request becomes domain values: empty protocol is tcp, missing heal
     service: "web",
     address: "10.0.0.5",
     ports: [
-      { name: "", port: 80, protocol: "tcp" },
+      { name: "", port: 80, protocol: "auto" },
       { name: "", port: 8080, protocol: "http" },
     ],
     labels: {},
@@ -30,7 +30,7 @@ test("a valid request becomes domain values: empty protocol is tcp, missing heal
     healthy: true,
   });
   t.deepEqual(r.value.declarations, [
-    { name: "web", ports: [{ name: "", port: 80, protocol: "tcp" }], labels: {} },
+    { name: "web", ports: [{ name: "", port: 80, protocol: "auto" }], labels: {} },
   ]);
 });
 

@@ -1,7 +1,13 @@
 // Validates what a source sends before anything is stored. Takes `unknown` (a decoded gRPC message
 // or JSON) and returns domain values, or the first problem with the field it is in.
 import { isIP } from "node:net";
-import type { EndpointInput, Protocol, ServiceDeclaration, ServicePort } from "../registry/types";
+import {
+  type EndpointInput,
+  PROTOCOLS,
+  type Protocol,
+  type ServiceDeclaration,
+  type ServicePort,
+} from "../registry/types";
 
 export type Result<T> = { ok: true; value: T } | { ok: false; error: string };
 
@@ -72,9 +78,9 @@ function ports(value: unknown, field: string): ServicePort[] {
     }
     if (seen.has(port)) fail(`${f}.port ${port} is listed twice`);
     seen.add(port);
-    const protocol = str(p.protocol, `${f}.protocol`) || "tcp";
-    if (protocol !== "http" && protocol !== "tcp")
-      fail(`${f}.protocol must be "http" or "tcp", got "${protocol}"`);
+    const protocol = str(p.protocol, `${f}.protocol`) || "auto";
+    if (!(PROTOCOLS as readonly string[]).includes(protocol))
+      fail(`${f}.protocol must be one of ${PROTOCOLS.join(", ")} (empty: auto), got "${protocol}"`);
     return { name: str(p.name, `${f}.name`), port, protocol: protocol as Protocol };
   });
 }

@@ -1,7 +1,9 @@
 // Domain types of the registry. Nothing here knows about protobuf or HTTP: the wire modules of
 // registration, discovery and api convert to and from these.
 
-export type Protocol = "http" | "tcp";
+/** docs/INTERFACES.md "Sidecar port protocols": "auto" (empty) lets the sidecar detect. */
+export type Protocol = "auto" | "http" | "http2" | "grpc" | "tcp" | "server-first";
+export const PROTOCOLS: readonly Protocol[] = ["auto", "http", "http2", "grpc", "tcp", "server-first"];
 
 export interface ServicePort {
   /** Optional name ("http", "metrics"); "" when the source gave none. */

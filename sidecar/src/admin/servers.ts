@@ -1,4 +1,4 @@
-// The sidecar's own HTTP endpoints: admin (config dump, ready, quit) on loopback only, health and
+// The sidecar's own HTTP endpoints: admin (config dump, ready, drain, quit) on loopback only, health and
 // metrics on every address so the runtime and Prometheus reach them from outside the workload
 // (iptables leaves 15021 and 15090 uncaptured).
 import type http from "node:http";
@@ -10,7 +10,9 @@ export interface AdminDeps {
   metrics: Metrics;
   /** Extra facts for /config_dump (node identity, control plane, connects). */
   describe(): Record<string, unknown>;
-  /** POST /quitquitquit: drain and exit. */
+  /** POST /drain: stop taking new work, finish what is in flight (the process stays up). */
+  drain(): void;
+  /** POST /quitquitquit: exit now (in-flight connections are closed). */
   quit(): void;
 }
 
@@ -28,18 +30,27 @@ export function adminHandler(deps: AdminDeps): Handler {
       );
     }
     if (path === "/ready" && req.method === "GET") return readiness(deps.store, res);
-    if (path === "/quitquitquit" && req.method === "POST") {
+    if (path === "/drain" && req.method === "POST") {
       send(res, 200, "draining\n");
+      deps.drain();
+      return;
+    }
+    if (path === "/quitquitquit" && req.method === "POST") {
+      send(res, 200, "quitting\n");
       deps.quit();
       return;
     }
-    send(res, 404, "admin: GET /config_dump, GET /ready, POST /quitquitquit\n");
+    send(res, 404, "admin: GET /config_dump, GET /ready, POST /drain, POST /quitquitquit\n");
   };
 }
 
-export function healthHandler(store: ConfigStore): Handler {
+/** `draining`: once true, readiness fails, so whoever balances onto this workload stops. */
+export function healthHandler(store: ConfigStore, draining: () => boolean = () => false): Handler {
   return (req, res) => {
-    if ((req.url ?? "").split("?")[0] === "/healthz/ready") return readiness(store, res);
+    if ((req.url ?? "").split("?")[0] === "/healthz/ready") {
+      if (draining()) return send(res, 503, "draining\n");
+      return readiness(store, res);
+    }
     send(res, 404, "health: GET /healthz/ready\n");
   };
 }

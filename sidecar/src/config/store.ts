@@ -48,6 +48,7 @@ export class ConfigStore {
   private byVip = new Map<string, ServiceTarget>();
   private readonly versionOf: Partial<ConfigVersions> = {};
   private rejected: ConfigDump["lastRejected"];
+  private readonly rejectionCounts = new Map<string, number>();
   private readonly endpointWaiters = new Map<string, Set<() => void>>();
 
   /** Applies a validated Service update; throws (and changes nothing) when the result conflicts. */
@@ -92,6 +93,12 @@ export class ConfigStore {
   /** Remembers why a response was refused, for /config_dump. */
   noteRejected(type: string, reason: string): void {
     this.rejected = { type, reason, at: new Date().toISOString() };
+    this.rejectionCounts.set(type, (this.rejectionCounts.get(type) ?? 0) + 1);
+  }
+
+  /** How many responses of each type were refused since start (for metrics). */
+  get rejections(): ReadonlyMap<string, number> {
+    return this.rejectionCounts;
   }
 
   /** True once a Service response has been accepted: the sidecar knows which names are the mesh's. */

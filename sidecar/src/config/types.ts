@@ -1,7 +1,13 @@
 // Domain types of the config the sidecar routes by. The wire module turns discovery responses into
 // these (through validate.ts); nothing else in the sidecar sees generated protobuf types.
 
-export type Protocol = "http" | "tcp";
+/**
+ * A port's protocol (docs/INTERFACES.md "Sidecar port protocols"). "auto" (the default, also for
+ * an empty protocol) sniffs the first bytes; "tcp" and "server-first" never wait for the client.
+ */
+export type Protocol = "auto" | "http" | "http2" | "grpc" | "tcp" | "server-first";
+
+export const PROTOCOLS: readonly Protocol[] = ["auto", "http", "http2", "grpc", "tcp", "server-first"];
 
 export interface PortConfig {
   /** Optional name; an endpoint port with the same name serves a service port. */

@@ -5,11 +5,11 @@ import { parseEndpoint, parseService } from "./validate";
 
 const web = { name: "web", virtual_ip: "10.96.0.10", ports: [{ name: "http", port: 80, protocol: "http" }] };
 
-test("a good service becomes a ServiceConfig with tcp as the default protocol", (t) => {
+test("a good service becomes a ServiceConfig with auto (detect) as the default protocol", (t) => {
   const s = parseService({ ...web, ports: [{ port: 80, protocol: "HTTP" }, { port: 9000 }] }, "s");
   t.deepEqual(s.ports, [
     { name: "", port: 80, protocol: "http" },
-    { name: "", port: 9000, protocol: "tcp" },
+    { name: "", port: 9000, protocol: "auto" },
   ]);
 });
 
@@ -18,7 +18,10 @@ test("bad fields are refused with a message naming the field", (t) => {
     [{ ...web, virtual_ip: "10.96.0" }, /s\.virtual_ip "10\.96\.0" is not an IPv4 address/],
     [{ ...web, name: "Web_1" }, /s\.name "Web_1" is not a DNS label/],
     [{ ...web, ports: [{ port: 0 }] }, /s\.ports\[0\]\.port must be an integer from 1 to 65535/],
-    [{ ...web, ports: [{ port: 80, protocol: "grpc" }] }, /s\.ports\[0\]\.protocol must be "http" or "tcp"/],
+    [
+      { ...web, ports: [{ port: 80, protocol: "sctp" }] },
+      /s\.ports\[0\]\.protocol must be one of auto, http/,
+    ],
     [{ ...web, ports: [{ port: 80 }, { port: 80 }] }, /port 80 twice/],
     ["web", /s must be an object/],
   ];

@@ -3,7 +3,7 @@
 // INVALID_CONFIG that names the field, which the stream client sends back as the NACK reason.
 import { isIPv4 } from "node:net";
 import { SidecarError } from "../errors";
-import type { EndpointConfig, PortConfig, ServiceConfig } from "./types";
+import { type EndpointConfig, type PortConfig, PROTOCOLS, type Protocol, type ServiceConfig } from "./types";
 
 export type Obj = Record<string, unknown>;
 
@@ -68,11 +68,11 @@ function parsePort(value: unknown, path: string): PortConfig {
   if (typeof port !== "number" || !Number.isInteger(port) || port < 1 || port > 65535) {
     bad(`${path}.port must be an integer from 1 to 65535, got ${JSON.stringify(port)}`);
   }
-  const protocol = str(o.protocol ?? "", `${path}.protocol`).toLowerCase();
-  if (protocol !== "" && protocol !== "http" && protocol !== "tcp") {
-    bad(`${path}.protocol must be "http" or "tcp", got "${protocol}"`);
+  const protocol = str(o.protocol ?? "", `${path}.protocol`).toLowerCase() || "auto";
+  if (!(PROTOCOLS as readonly string[]).includes(protocol)) {
+    bad(`${path}.protocol must be one of ${PROTOCOLS.join(", ")} (empty means auto), got "${protocol}"`);
   }
-  return { name: str(o.name ?? "", `${path}.name`), port, protocol: protocol === "http" ? "http" : "tcp" };
+  return { name: str(o.name ?? "", `${path}.name`), port, protocol: protocol as Protocol };
 }
 
 export function labels(value: unknown, path: string): Record<string, string> {

@@ -74,7 +74,7 @@ test("outbound HTTP to a VIP reaches an endpoint, with Via appended both ways, o
   t.is(a.connections, 1);
   t.regex(
     h.sidecar.metrics.render(),
-    /weft_requests_total\{direction="outbound",service="web",code="200"\} 3/,
+    /weft_requests_total\{direction="outbound",service="web",code="200",route="default"\} 3/,
   );
 });
 
@@ -111,7 +111,7 @@ test("inbound HTTP on a declared port reaches the app on 127.0.0.1 with an inbou
   t.is(app.seen[0]?.via, "1.0 client, 1.1 shop (weft-inbound)");
   t.regex(
     h.sidecar.metrics.render(),
-    /weft_requests_total\{direction="inbound",service="shop",code="200"\} 1/,
+    /weft_requests_total\{direction="inbound",service="shop",code="200",route="default"\} 1/,
   );
 });
 

@@ -32,6 +32,8 @@ export interface RedirectOptions {
   excludeOutboundPorts?: number[];
   /** Outbound destination CIDRs left alone, e.g. "10.0.0.0/8". Default none. */
   excludeOutboundCidrs?: string[];
+  /** When set, only outbound TCP to these CIDRs is captured (Istio's includeOutboundIPRanges). Default: all. */
+  includeOutboundCidrs?: string[];
 }
 
 export const CHAIN_INBOUND = "WEFT_INBOUND";
@@ -84,7 +86,13 @@ export function buildRedirectRules(options: RedirectOptions = {}): RuleSet {
   for (const port of o.excludeOutboundPorts) {
     add(CHAIN_OUTPUT, "-p", "tcp", "--dport", String(port), "-j", "RETURN");
   }
-  add(CHAIN_OUTPUT, "-p", "tcp", "-j", CHAIN_REDIRECT);
+  if (o.includeOutboundCidrs.length > 0) {
+    for (const cidr of o.includeOutboundCidrs)
+      add(CHAIN_OUTPUT, "-p", "tcp", "-d", cidr, "-j", CHAIN_REDIRECT);
+    add(CHAIN_OUTPUT, "-j", "RETURN");
+  } else {
+    add(CHAIN_OUTPUT, "-p", "tcp", "-j", CHAIN_REDIRECT);
+  }
   add(CHAIN_REDIRECT, "-p", "tcp", "-j", "REDIRECT", "--to-ports", String(o.outboundPort));
 
   return { table: "nat", chains: [CHAIN_INBOUND, CHAIN_IN_REDIRECT, CHAIN_OUTPUT, CHAIN_REDIRECT], rules };
@@ -119,6 +127,7 @@ function withDefaults(options: RedirectOptions): Required<RedirectOptions> {
     excludeInboundPorts: options.excludeInboundPorts ?? [],
     excludeOutboundPorts: options.excludeOutboundPorts ?? [],
     excludeOutboundCidrs: options.excludeOutboundCidrs ?? [],
+    includeOutboundCidrs: options.includeOutboundCidrs ?? [],
   };
   for (const key of ["proxyUid", "proxyGid"] as const) {
     if (!Number.isInteger(o[key]) || o[key] < 0) fail(`${key} must be a non-negative integer, got ${o[key]}`);
@@ -127,11 +136,13 @@ function withDefaults(options: RedirectOptions): Required<RedirectOptions> {
   for (const key of ["excludeInboundPorts", "excludeOutboundPorts"] as const) {
     for (const port of o[key]) checkPort(key, port);
   }
-  for (const cidr of o.excludeOutboundCidrs) {
-    const [ip, bits, extra] = cidr.split("/");
-    const n = Number(bits);
-    if (extra !== undefined || !ip || !isIPv4(ip) || !/^\d+$/.test(bits ?? "") || n > 32) {
-      fail(`excludeOutboundCidrs: "${cidr}" is not an IPv4 CIDR like 10.0.0.0/8`);
+  for (const key of ["excludeOutboundCidrs", "includeOutboundCidrs"] as const) {
+    for (const cidr of o[key]) {
+      const [ip, bits, extra] = cidr.split("/");
+      const n = Number(bits);
+      if (extra !== undefined || !ip || !isIPv4(ip) || !/^\d+$/.test(bits ?? "") || n > 32) {
+        fail(`${key}: "${cidr}" is not an IPv4 CIDR like 10.0.0.0/8`);
+      }
     }
   }
   return o;

@@ -1,5 +1,5 @@
 import { createSocket } from "node:dgram";
-import { type AddressInfo, connect } from "node:net";
+import { type AddressInfo, connect, createServer } from "node:net";
 import test from "ava";
 import dnsPacket from "dns-packet";
 import { ConfigStore } from "../config/store";
@@ -124,4 +124,56 @@ test("DNS over TCP answers length-prefixed queries", async (t) => {
   const decoded = dnsPacket.streamDecode(reply);
   t.is(decoded.id, 7);
   t.is(decoded.answers?.[0]?.type === "A" ? decoded.answers[0].data : "", "10.96.0.10");
+});
+
+test("a TCP query for a non-mesh name is forwarded upstream over TCP", async (t) => {
+  // The upstream speaks TCP only: a UDP forward would time out and come back SERVFAIL.
+  const upstream = createServer((socket) => {
+    socket.on("data", (d: Buffer) => {
+      const q = dnsPacket.decode(d.subarray(2));
+      const out = dnsPacket.encode({
+        type: "response",
+        id: q.id ?? 0,
+        questions: q.questions ?? [],
+        answers: [{ type: "A", name: q.questions?.[0]?.name ?? "", ttl: 60, data: "192.0.2.7" }],
+      });
+      const prefix = Buffer.alloc(2);
+      prefix.writeUInt16BE(out.length);
+      socket.end(Buffer.concat([prefix, out]));
+    });
+  });
+  await new Promise<void>((r) => upstream.listen(0, "127.0.0.1", () => r()));
+  t.teardown(() => upstream.close());
+  const upstreamPort = (upstream.address() as AddressInfo).port;
+  const { udp, tcp } = await startDnsServers(
+    new DnsResolver({
+      store: storeWithWeb(),
+      upstream: `127.0.0.1:${upstreamPort}`,
+      upstreamTimeoutMs: 2000,
+    }),
+    0,
+    "127.0.0.1",
+  );
+  t.teardown(() => {
+    udp.close();
+    tcp.close();
+  });
+  const reply = await new Promise<Buffer>((resolve, reject) => {
+    const c = connect((tcp.address() as AddressInfo).port, "127.0.0.1", () =>
+      c.write(
+        dnsPacket.streamEncode({ type: "query", id: 9, questions: [{ type: "A", name: "example.org" }] }),
+      ),
+    );
+    let buffered = Buffer.alloc(0);
+    c.on("data", (d) => {
+      buffered = Buffer.concat([buffered, d]);
+      if (buffered.length >= 2 && buffered.length >= 2 + buffered.readUInt16BE(0)) {
+        c.destroy();
+        resolve(buffered);
+      }
+    });
+    c.on("error", reject);
+  });
+  const decoded = dnsPacket.streamDecode(reply);
+  t.is(decoded.answers?.[0]?.type === "A" ? decoded.answers[0].data : "", "192.0.2.7");
 });

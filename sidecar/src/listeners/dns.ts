@@ -1,8 +1,11 @@
 // DNS (15053, udp and tcp): the app's port-53 traffic, redirected by iptables. Service names
 // (NAME, NAME.weft, NAME.<search domain>) get an A record with the service's virtual IP; the rest
-// is forwarded to --upstream-dns (the sidecar's uid is exempt, so that is not captured again).
+// is forwarded to --dns-upstream over the same transport (udp or tcp), SERVFAIL when it does not
+// answer in time (the sidecar's uid is exempt from capture, so that is not captured again).
+// The workload's netns cannot reach the host's 127.0.0.1 (a systemd-resolved stub, say): the daemon
+// passes an address the netns can reach, e.g. the bridge gateway where it relays to the host's DNS.
 import { createSocket, type Socket as UdpSocket } from "node:dgram";
-import { createServer, type Server, type Socket } from "node:net";
+import { connect, createServer, type Server, type Socket } from "node:net";
 import dnsPacket from "dns-packet";
 import type { ConfigStore } from "../config/store";
 
@@ -25,8 +28,11 @@ export interface DnsOptions {
 export class DnsResolver {
   constructor(private readonly options: DnsOptions) {}
 
-  /** The reply to one query message (wire bytes in, wire bytes out). */
-  async answer(query: Buffer): Promise<Buffer | undefined> {
+  /**
+   * The reply to one query message (wire bytes in, wire bytes out). Forwarded queries go upstream
+   * over the transport they came on: a TCP query is usually a retry of a truncated UDP answer.
+   */
+  async answer(query: Buffer, transport: "udp" | "tcp" = "udp"): Promise<Buffer | undefined> {
     let packet: dnsPacket.DecodedPacket;
     try {
       packet = dnsPacket.decode(query);
@@ -44,7 +50,8 @@ export class DnsResolver {
     }
     if (!this.options.upstream) return reply(packet, RCODE_NXDOMAIN, []);
     try {
-      return await forwardUdp(query, this.options.upstream, this.options.upstreamTimeoutMs ?? 2000);
+      const forward = transport === "tcp" ? forwardTcp : forwardUdp;
+      return await forward(query, this.options.upstream, this.options.upstreamTimeoutMs ?? 2000);
     } catch {
       return reply(packet, RCODE_SERVFAIL, []);
     }
@@ -107,7 +114,7 @@ function serveTcp(resolver: DnsResolver, socket: Socket): void {
       if (buffered.length < 2 + length) break;
       const message = buffered.subarray(2, 2 + length);
       buffered = buffered.subarray(2 + length);
-      resolver.answer(Buffer.from(message)).then((out) => {
+      resolver.answer(Buffer.from(message), "tcp").then((out) => {
         if (!out || socket.destroyed) return;
         const prefix = Buffer.alloc(2);
         prefix.writeUInt16BE(out.length);
@@ -135,8 +142,36 @@ function reply(
   });
 }
 
-function forwardUdp(query: Buffer, upstream: string, timeoutMs: number): Promise<Buffer> {
+function hostPort(upstream: string): [string, number] {
   const [host, portText] = upstream.includes(":") ? upstream.split(":") : [upstream, "53"];
+  return [host as string, Number(portText)];
+}
+
+/** One query over TCP (2-byte length prefix both ways), on a connection of its own. */
+function forwardTcp(query: Buffer, upstream: string, timeoutMs: number): Promise<Buffer> {
+  const [host, port] = hostPort(upstream);
+  return new Promise((resolve, reject) => {
+    const socket = connect({ host, port });
+    let buffered = Buffer.alloc(0);
+    socket.setTimeout(timeoutMs, () =>
+      socket.destroy(new Error(`upstream DNS ${upstream} did not answer over TCP in ${timeoutMs} ms`)),
+    );
+    socket.on("error", reject);
+    socket.on("close", () => reject(new Error(`upstream DNS ${upstream} closed without an answer`)));
+    socket.on("data", (chunk: Buffer) => {
+      buffered = Buffer.concat([buffered, chunk]);
+      if (buffered.length < 2 || buffered.length < 2 + buffered.readUInt16BE(0)) return;
+      resolve(buffered.subarray(2, 2 + buffered.readUInt16BE(0)));
+      socket.destroy();
+    });
+    const prefix = Buffer.alloc(2);
+    prefix.writeUInt16BE(query.length);
+    socket.write(Buffer.concat([prefix, query]));
+  });
+}
+
+function forwardUdp(query: Buffer, upstream: string, timeoutMs: number): Promise<Buffer> {
+  const [host, port] = hostPort(upstream);
   return new Promise((resolve, reject) => {
     const socket = createSocket("udp4");
     const timer = setTimeout(
@@ -157,6 +192,6 @@ function forwardUdp(query: Buffer, upstream: string, timeoutMs: number): Promise
       // The id ties the answer to our question; anything else on this socket is not ours.
       if (msg.length >= 2 && msg.readUInt16BE(0) === query.readUInt16BE(0)) done(undefined, msg);
     });
-    socket.send(query, Number(portText), host);
+    socket.send(query, port, host);
   });
 }

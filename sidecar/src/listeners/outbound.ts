@@ -4,17 +4,18 @@
 // connection to a service subscribes to it and waits for its endpoints.
 import { createServer, type Server, type Socket } from "node:net";
 import type { ServiceTarget } from "../config/store";
-import type { Resolution } from "../http/proxy";
+import type { Resolution } from "../http/route";
 import { pipeTcp } from "../tcp/pipe";
 import { isOwnDestination, type ListenerDeps } from "./routing";
+import { serveConnection } from "./serve";
 
 export function createOutboundListener(deps: ListenerDeps): Server {
-  return createServer({ allowHalfOpen: true }, (socket) => handleOutbound(deps, socket));
+  return createServer({ allowHalfOpen: true, noDelay: true }, (socket) => handleOutbound(deps, socket));
 }
 
 export function handleOutbound(deps: ListenerDeps, socket: Socket): void {
   deps.track(socket);
-  deps.metrics.tcpConnection("outbound");
+  socket.once("close", deps.metrics.tcpConnection("outbound"));
   const dst = deps.originalDst(socket);
   if (!dst || isOwnDestination(deps, dst)) {
     // No redirect behind it (someone connected to 15001 directly): following it would loop.
@@ -23,7 +24,12 @@ export function handleOutbound(deps: ListenerDeps, socket: Socket): void {
   }
   const target = deps.store.serviceAt(dst.address, dst.port);
   if (!target) {
-    pipeTcp(socket, { host: dst.address, port: dst.port });
+    // Not a mesh destination: passed through untouched (the config model has no egress policy yet).
+    pipeTcp(socket, {
+      host: dst.address,
+      port: dst.port,
+      onBytes: (received, sent) => deps.metrics.tcpBytes("outbound", received, sent),
+    });
     return;
   }
   const name = target.service.name;
@@ -52,19 +58,12 @@ function routeToService(deps: ListenerDeps, socket: Socket, target: ServiceTarge
           message: `no endpoints for service "${target.service.name}" yet: the control plane did not send them within ${deps.endpointsWaitMs} ms\n`,
         }
       : pickUpstream(deps, target);
-  if (target.port.protocol === "http") {
-    deps.outboundHttp.handle(socket, { service: target.service.name, resolve });
-    return;
-  }
-  const picked = resolve();
-  if (!picked.ok) {
-    deps.log(
-      `outbound tcp to ${target.service.virtualIp}:${target.port.port}: ${picked.message.trim()}; closing`,
-    );
-    socket.destroy();
-    return;
-  }
-  pipeTcp(socket, { host: picked.host, port: picked.port });
+  void serveConnection(deps, socket, {
+    direction: "outbound",
+    protocol: target.port.protocol,
+    route: { service: target.service.name, resolve },
+    pick: resolve,
+  });
 }
 
 /** Per request (HTTP) or per connection (TCP): the next healthy endpoint of the service. */

@@ -4,6 +4,7 @@ import type { Socket } from "node:net";
 import type { ConfigStore } from "../config/store";
 import type { Protocol } from "../config/types";
 import type { HttpProxy } from "../http/proxy";
+import type { H2Proxy } from "../http2/proxy";
 import type { Metrics } from "../telemetry/metrics";
 import type { RoundRobin } from "../upstream/round-robin";
 import type { Destination, OriginalDst } from "./original-dst";
@@ -15,7 +16,14 @@ export interface ListenerDeps {
   originalDst: OriginalDst;
   outboundHttp: HttpProxy;
   inboundHttp: HttpProxy;
-  /** The app's declared ports (--port 8080/http); undeclared ports are TCP. */
+  /** The HTTP/2 proxies, created on first use (node:http2 is loaded only when h2 is seen). */
+  outboundH2(): Promise<H2Proxy>;
+  inboundH2(): Promise<H2Proxy>;
+  /** How long "auto" ports wait for the client's first bytes before treating it as TCP. */
+  detectTimeoutMs: number;
+  /** How long declared HTTP ports wait for them. */
+  headerTimeoutMs: number;
+  /** The app's declared ports (--port 8080/http); undeclared ports are "auto" (detected). */
   declaredPorts: Map<number, Protocol>;
   /** Names inbound traffic in metrics: --service, else --workload. */
   localService: string;

@@ -8,13 +8,17 @@ export interface PipeOptions {
   port: number;
   /** Give up connecting after this long. Default 10000 ms. */
   connectTimeoutMs?: number;
+  /** Bytes already read from the client (protocol detection) to send first. */
+  head?: Buffer;
+  /** Counts bytes each way when both sides have closed. */
+  onBytes?: (fromClient: number, toClient: number) => void;
   /** Called once when both sides are closed. */
   onClose?: (error?: Error) => void;
 }
 
 /** Connects to host:port and pipes both ways. `client` must allow half-open (allowHalfOpen: true). */
 export function pipeTcp(client: Socket, options: PipeOptions): Socket {
-  const upstream = connect({ host: options.host, port: options.port, allowHalfOpen: true });
+  const upstream = connect({ host: options.host, port: options.port, allowHalfOpen: true, noDelay: true });
   let failure: Error | undefined;
   let closed = 0;
   const fail = (err: Error) => {
@@ -23,7 +27,9 @@ export function pipeTcp(client: Socket, options: PipeOptions): Socket {
     upstream.destroy();
   };
   const onClose = () => {
-    if (++closed === 2) options.onClose?.(failure);
+    if (++closed !== 2) return;
+    options.onBytes?.(upstream.bytesWritten, client.bytesWritten);
+    options.onClose?.(failure);
   };
   upstream.setTimeout(options.connectTimeoutMs ?? 10_000, () =>
     fail(new Error(`connect to ${options.host}:${options.port} timed out`)),
@@ -33,6 +39,10 @@ export function pipeTcp(client: Socket, options: PipeOptions): Socket {
   client.on("error", fail);
   upstream.on("close", onClose);
   client.on("close", onClose);
+  if (options.head) {
+    upstream.write(options.head);
+    if (client.readableEnded) upstream.end(); // the client's half-close came with its only bytes
+  }
   // pipe() ends the other side's write half when one side ends: that is the half-close.
   client.pipe(upstream);
   upstream.pipe(client);

@@ -1,61 +1,181 @@
-// Counters in Prometheus text format. Only counters so far: weft_requests_total (HTTP requests by
-// direction, service and status code) and weft_tcp_connections_total (connections by direction).
+// The sidecar's metrics in Prometheus text format (0.0.4): counters, gauges and latency histograms
+// kept in plain maps (no client library: it would cost start time and memory for little).
+//   weft_requests_total{direction,service,code,route}            HTTP/gRPC requests by outcome
+//   weft_request_duration_ms{direction,service,route}            histogram, request start to end
+//   weft_tcp_connections_total{direction} / weft_tcp_active_connections{direction}
+//   weft_tcp_received_bytes_total / weft_tcp_sent_bytes_total{direction}   opaque TCP bytes
+//   weft_config_version{type,version} (1) and weft_config_rejections_total{type}
 
 type Labels = Record<string, string>;
+type Kind = "counter" | "gauge" | "histogram";
+
+interface Series {
+  labels: Labels;
+  value: number;
+  /** Histograms: counts per bucket (not cumulative) and the sum. */
+  buckets?: number[];
+  sum?: number;
+}
 
 interface Family {
   help: string;
-  series: Map<string, { labels: Labels; value: number }>;
+  kind: Kind;
+  series: Map<string, Series>;
 }
 
 export type Direction = "inbound" | "outbound";
 
+/** Milliseconds; from sub-millisecond loopback hops to requests that hit a 10 s timeout. */
+export const LATENCY_BUCKETS_MS = [0.5, 1, 2, 5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000, 10000];
+
+export interface RequestSample {
+  direction: Direction;
+  service: string;
+  route: string;
+  code: number;
+  durationMs: number;
+}
+
 export class Metrics {
   private families = new Map<string, Family>();
+  /** Called at render time for values owned elsewhere (config versions). */
+  private readonly collectors: Array<(m: Metrics) => void> = [];
 
   constructor() {
-    this.family("weft_requests_total", "HTTP requests proxied, by direction, service and response code.");
-    this.family("weft_tcp_connections_total", "TCP connections accepted, by direction.");
+    this.family(
+      "weft_requests_total",
+      "counter",
+      "HTTP and gRPC requests proxied, by direction, service, response code and route.",
+    );
+    this.family(
+      "weft_request_duration_ms",
+      "histogram",
+      "Request duration in milliseconds, first byte in to last byte out.",
+    );
+    this.family("weft_tcp_connections_total", "counter", "TCP connections accepted, by direction.");
+    this.family("weft_tcp_active_connections", "gauge", "TCP connections open now, by direction.");
+    this.family(
+      "weft_tcp_received_bytes_total",
+      "counter",
+      "Bytes received from clients on opaque TCP connections.",
+    );
+    this.family("weft_tcp_sent_bytes_total", "counter", "Bytes sent to clients on opaque TCP connections.");
+    this.family(
+      "weft_config_version",
+      "gauge",
+      "The config version held per type (value 1; the version is a label).",
+    );
+    this.family("weft_config_rejections_total", "counter", "Config responses refused (NACKed), by type.");
   }
 
   /** One HTTP request finished (or failed: code is what the client got). */
-  request(direction: Direction, service: string, code: number): void {
-    this.inc("weft_requests_total", { direction, service, code: String(code) });
+  request(s: RequestSample): void {
+    this.inc("weft_requests_total", {
+      direction: s.direction,
+      service: s.service,
+      code: String(s.code),
+      route: s.route,
+    });
+    this.observe(
+      "weft_request_duration_ms",
+      { direction: s.direction, service: s.service, route: s.route },
+      s.durationMs,
+    );
   }
 
-  /** One connection accepted on the inbound or outbound listener. */
-  tcpConnection(direction: Direction): void {
+  /** One connection accepted on the inbound or outbound listener; returns its "closed" callback. */
+  tcpConnection(direction: Direction): () => void {
     this.inc("weft_tcp_connections_total", { direction });
+    this.inc("weft_tcp_active_connections", { direction });
+    let open = true;
+    return () => {
+      if (open) this.inc("weft_tcp_active_connections", { direction }, -1);
+      open = false;
+    };
+  }
+
+  tcpBytes(direction: Direction, received: number, sent: number): void {
+    this.inc("weft_tcp_received_bytes_total", { direction }, received);
+    this.inc("weft_tcp_sent_bytes_total", { direction }, sent);
+  }
+
+  /** Registers a function that sets gauges right before each render. */
+  collect(collector: (m: Metrics) => void): void {
+    this.collectors.push(collector);
+  }
+
+  /** Replaces every series of a gauge family. */
+  setGauge(name: string, entries: Array<{ labels: Labels; value: number }>): void {
+    const family = this.families.get(name) ?? this.family(name, "gauge", name);
+    family.series.clear();
+    for (const e of entries) family.series.set(keyOf(e.labels), { labels: e.labels, value: e.value });
   }
 
   inc(name: string, labels: Labels, by = 1): void {
-    const family = this.families.get(name) ?? this.family(name, name);
-    const key = JSON.stringify(Object.entries(labels).sort());
+    const family = this.families.get(name) ?? this.family(name, "counter", name);
+    const key = keyOf(labels);
     const series = family.series.get(key);
     if (series) series.value += by;
     else family.series.set(key, { labels, value: by });
   }
 
+  observe(name: string, labels: Labels, value: number): void {
+    const family = this.families.get(name) ?? this.family(name, "histogram", name);
+    const key = keyOf(labels);
+    let series = family.series.get(key);
+    if (!series) {
+      series = { labels, value: 0, sum: 0, buckets: LATENCY_BUCKETS_MS.map(() => 0) };
+      family.series.set(key, series);
+    }
+    series.value++;
+    series.sum = (series.sum ?? 0) + value;
+    const i = LATENCY_BUCKETS_MS.findIndex((b) => value <= b);
+    if (i >= 0 && series.buckets) series.buckets[i] = (series.buckets[i] ?? 0) + 1;
+  }
+
   /** Prometheus text exposition format 0.0.4. */
   render(): string {
+    for (const c of this.collectors) c(this);
     const lines: string[] = [];
     for (const [name, family] of this.families) {
-      lines.push(`# HELP ${name} ${family.help}`, `# TYPE ${name} counter`);
-      for (const { labels, value } of family.series.values()) {
-        const rendered = Object.entries(labels)
-          .map(([k, v]) => `${k}="${escapeLabel(v)}"`)
-          .join(",");
-        lines.push(`${name}{${rendered}} ${value}`);
+      lines.push(`# HELP ${name} ${family.help}`, `# TYPE ${name} ${family.kind}`);
+      for (const s of family.series.values()) {
+        if (family.kind !== "histogram") {
+          lines.push(`${name}{${render(s.labels)}} ${s.value}`);
+          continue;
+        }
+        let cumulative = 0;
+        LATENCY_BUCKETS_MS.forEach((bound, i) => {
+          cumulative += s.buckets?.[i] ?? 0;
+          lines.push(`${name}_bucket{${render({ ...s.labels, le: String(bound) })}} ${cumulative}`);
+        });
+        lines.push(`${name}_bucket{${render({ ...s.labels, le: "+Inf" })}} ${s.value}`);
+        lines.push(`${name}_sum{${render(s.labels)}} ${round(s.sum ?? 0)}`);
+        lines.push(`${name}_count{${render(s.labels)}} ${s.value}`);
       }
     }
     return `${lines.join("\n")}\n`;
   }
 
-  private family(name: string, help: string): Family {
-    const family = { help, series: new Map() };
+  private family(name: string, kind: Kind, help: string): Family {
+    const family: Family = { help, kind, series: new Map() };
     this.families.set(name, family);
     return family;
   }
+}
+
+function keyOf(labels: Labels): string {
+  return JSON.stringify(Object.entries(labels).sort());
+}
+
+function render(labels: Labels): string {
+  return Object.entries(labels)
+    .map(([k, v]) => `${k}="${escapeLabel(v)}"`)
+    .join(",");
+}
+
+function round(n: number): number {
+  return Math.round(n * 1000) / 1000;
 }
 
 function escapeLabel(value: string): string {

@@ -1,0 +1,254 @@
+// The sidecar on its own (issue #6): start-to-ready and idle RSS of one bundled sidecar, then
+// h2load through a sidecar pair next to direct for HTTP/1.1 and h2c, and gRPC bidi-streaming
+// messages per second through the pair next to direct, in one run, printed as ratios.
+// Each sidecar is a process of its own on 127.0.0.1 (sidecar/src/testing/seam-sidecar.ts: a fixed
+// original destination in place of iptables); the apps run in one more process.
+// Usage: node --import tsx bench/sidecar.ts [SECONDS] [CONNECTIONS]
+import { type ChildProcess, execFileSync, spawn } from "node:child_process";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import http from "node:http";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import * as grpc from "@grpc/grpc-js";
+import { bundleSidecar } from "../sidecar/src/testing/bundle";
+import { startFakeControlPlane } from "../sidecar/src/testing/wire-fake-control-plane";
+
+const seconds = Number(process.argv[2] ?? 5);
+const connections = Number(process.argv[3] ?? 16);
+const children: ChildProcess[] = [];
+const dir = mkdtempSync(join(tmpdir(), "wt-bench-sidecar-"));
+const cp = await startFakeControlPlane();
+const VIP = "10.96.9.9";
+const cleanup = () => {
+  for (const c of children) if (c.exitCode === null) c.kill("SIGKILL");
+  rmSync(dir, { recursive: true, force: true });
+};
+process.on("exit", cleanup);
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const status = (port: number) =>
+  new Promise<number>((resolve) =>
+    http
+      .get({ host: "127.0.0.1", port, path: "/healthz/ready", agent: false }, (res) => {
+        res.resume();
+        resolve(res.statusCode ?? 0);
+      })
+      .on("error", () => resolve(0)),
+  );
+
+/** Spawns a child and resolves with its first stdout line. */
+function start(argv: string[]): Promise<{ child: ChildProcess; line: string }> {
+  const child = spawn(process.execPath, argv, { stdio: ["ignore", "pipe", "inherit"] });
+  children.push(child);
+  return new Promise((resolve, reject) => {
+    let out = "";
+    child.stdout?.on("data", (d) => {
+      out += d;
+      const nl = out.indexOf("\n");
+      if (nl >= 0) resolve({ child, line: out.slice(0, nl) });
+    });
+    child.once("exit", (code) => reject(new Error(`${argv.join(" ")} exited with ${code}`)));
+  });
+}
+
+// 1. Start-to-ready and idle RSS of the bundled sidecar (what the daemon runs).
+cp.pushServices([{ name: "app", virtual_ip: VIP, ports: [{ name: "p", port: 80, protocol: "auto" }] }], "1");
+const bundle = await bundleSidecar(dir);
+const zero = ["outbound", "inbound", "admin", "health", "metrics", "dns"].flatMap((p) => [
+  `--${p}-port`,
+  "0",
+]);
+const startups: number[] = [];
+let rssMb = 0;
+for (let i = 0; i < 5; i++) {
+  const t0 = performance.now();
+  const { child, line } = await start([bundle, "--control-plane", cp.target, "--workload", "w", ...zero]);
+  const health = Number(/ health=(\d+)/.exec(line)?.[1]);
+  while ((await status(health)) !== 200) await sleep(2);
+  startups.push(performance.now() - t0);
+  await sleep(1000);
+  rssMb = Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${child.pid}/status`, "utf8"))?.[1]) / 1024;
+  child.kill("SIGTERM");
+  await new Promise((r) => child.once("exit", r));
+}
+startups.sort((a, b) => a - b);
+// The same machine's floor: a bare `node -e 0` start and exit (a loaded machine inflates both).
+const bare: number[] = [];
+for (let i = 0; i < 5; i++) {
+  const t0 = performance.now();
+  await new Promise((r) => spawn(process.execPath, ["-e", "0"]).once("exit", r));
+  bare.push(performance.now() - t0);
+}
+bare.sort((a, b) => a - b);
+
+// 2. The apps: HTTP/1.1, h2c and gRPC, in a process of their own.
+const apps = await start(["--import", "tsx", join(import.meta.dirname, "sidecar-apps.ts")]);
+const appPorts = JSON.parse(apps.line) as { h1: number; h2: number; grpc: number };
+
+/** A sidecar pair in front of one app port; resolves with the client sidecar's outbound port. */
+interface Pair {
+  port: number;
+  /** CPU milliseconds both sidecar processes have used so far. */
+  cpuMs(): number;
+  stop(): void;
+}
+
+/** utime + stime of a process, in ms (clock ticks are 10 ms on Linux). */
+function cpuMsOf(pid: number | undefined): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]?.split(" ") ?? [];
+  return (Number(fields[11]) + Number(fields[12])) * 10;
+}
+
+async function pair(name: string, appPort: number): Promise<Pair> {
+  const server = await start([
+    "--import",
+    "tsx",
+    join(import.meta.dirname, "..", "sidecar", "src", "testing", "seam-sidecar.ts"),
+    JSON.stringify({
+      controlPlane: cp.target,
+      workload: `${name}-server`,
+      address: "10.88.9.3",
+      dst: { address: "10.88.9.3", port: appPort },
+    }),
+  ]);
+  const inbound = (JSON.parse(server.line) as { inbound: number }).inbound;
+  cp.pushEndpoints(
+    {
+      app: [
+        {
+          id: name,
+          service: "app",
+          address: "127.0.0.1",
+          ports: [{ name: "p", port: inbound }],
+          healthy: true,
+        },
+      ],
+    },
+    name,
+  );
+  const client = await start([
+    "--import",
+    "tsx",
+    join(import.meta.dirname, "..", "sidecar", "src", "testing", "seam-sidecar.ts"),
+    JSON.stringify({
+      controlPlane: cp.target,
+      workload: `${name}-client`,
+      address: "10.88.9.2",
+      dst: { address: VIP, port: 80 },
+    }),
+  ]);
+  const ports = JSON.parse(client.line) as { outbound: number; health: number };
+  while ((await status(ports.health)) !== 200) await sleep(10);
+  await sleep(300); // endpoints pushed after the services: let them land
+  return {
+    port: ports.outbound,
+    cpuMs: () => cpuMsOf(server.child.pid) + cpuMsOf(client.child.pid),
+    stop() {
+      server.child.kill("SIGKILL");
+      client.child.kill("SIGKILL");
+    },
+  };
+}
+
+/** h2load: requests per second and requests done. */
+function h2load(port: number, h1: boolean): { rps: number; done: number } {
+  const args = ["-D", String(seconds), "-c", String(connections), "-m", h1 ? "1" : "10", "-t", "1"];
+  if (h1) args.push("--h1");
+  const out = execFileSync("h2load", [...args, `http://127.0.0.1:${port}/`], { encoding: "utf8" });
+  const failed = Number(/(\d+) failed/.exec(out)?.[1] ?? 0);
+  if (failed > 0) console.error(`h2load: ${failed} failed requests on port ${port}`);
+  return {
+    rps: Number(/finished in [\d.]+m?s, ([\d.]+) req\/s/.exec(out)?.[1] ?? 0),
+    done: Number(/(\d+) succeeded/.exec(out)?.[1] ?? 0),
+  };
+}
+
+const bytes = {
+  requestSerialize: (b: Buffer) => b,
+  requestDeserialize: (b: Buffer) => b,
+  responseSerialize: (b: Buffer) => b,
+  responseDeserialize: (b: Buffer) => b,
+};
+const Echo = grpc.makeGenericClientConstructor(
+  {
+    both: { path: "/b.Echo/Both", requestStream: true, responseStream: true, ...bytes },
+  } as unknown as grpc.ServiceDefinition,
+  "Echo",
+);
+
+/** Messages per second echoed on one bidi stream, with up to 64 in flight. */
+async function grpcStream(port: number): Promise<number> {
+  const client = new Echo(
+    `127.0.0.1:${port}`,
+    grpc.credentials.createInsecure(),
+  ) as unknown as grpc.Client & {
+    both(): grpc.ClientDuplexStream<Buffer, Buffer>;
+  };
+  const call = client.both();
+  const payload = Buffer.alloc(100, 1);
+  let received = 0;
+  let sent = 0;
+  const end = Date.now() + seconds * 1000;
+  await new Promise<void>((resolve, reject) => {
+    const pump = () => {
+      while (sent - received < 64 && Date.now() < end) {
+        sent++;
+        call.write(payload);
+      }
+    };
+    call.on("data", () => {
+      received++;
+      if (Date.now() >= end) {
+        call.cancel();
+        resolve();
+      } else pump();
+    });
+    call.on("error", (err: grpc.ServiceError) =>
+      err.code === grpc.status.CANCELLED ? resolve() : reject(err),
+    );
+    pump();
+  });
+  client.close();
+  return received / seconds;
+}
+
+const rows: Array<[string, number, number, string]> = [];
+/** CPU ms per 1000 requests, per sidecar (the pair's CPU over the requests, halved). */
+const cpuPer1000: Array<[string, number]> = [];
+for (const [name, label, h1] of [
+  ["h1", "h2load --h1 (req/s)", true],
+  ["h2", "h2load h2c -m 10 (req/s)", false],
+] as const) {
+  const p = await pair(name, appPorts[name]);
+  const direct = h2load(appPorts[name], h1);
+  const before = p.cpuMs();
+  const through = h2load(p.port, h1);
+  cpuPer1000.push([label, (p.cpuMs() - before) / 2 / (through.done / 1000)]);
+  rows.push([label, direct.rps, through.rps, "req/s"]);
+  p.stop();
+}
+const grpcPair = await pair("grpc", appPorts.grpc);
+rows.push([
+  "gRPC bidi stream (msg/s)",
+  await grpcStream(appPorts.grpc),
+  await grpcStream(grpcPair.port),
+  "msg/s",
+]);
+grpcPair.stop();
+
+const load = readFileSync("/proc/loadavg", "utf8").split(" ").slice(0, 3).join(" ");
+console.log(`sidecar bench: ${seconds} s per run, ${connections} connections, load average ${load}`);
+console.log(
+  `start-to-ready (bundled sidecar, first config from a local control plane): median ${startups[2]?.toFixed(0)} ms, min ${startups[0]?.toFixed(0)} ms (bare node -e 0: median ${bare[2]?.toFixed(0)} ms); idle RSS ${rssMb.toFixed(1)} MB`,
+);
+for (const [name, direct, through] of rows) {
+  console.log(
+    `${name.padEnd(26)} direct ${direct.toFixed(0).padStart(7)}  through the pair ${through.toFixed(0).padStart(7)}  ratio ${(through / direct).toFixed(2)}x`,
+  );
+}
+for (const [name, ms] of cpuPer1000) {
+  console.log(`${name.padEnd(26)} CPU per sidecar: ${ms.toFixed(0)} ms per 1000 requests`);
+}
+await cp.close();
+cleanup();
+process.exit(0);

@@ -1,0 +1,56 @@
+// What the HTTP proxies (HTTP/1.1 and HTTP/2) ask of the layer above them, and the per-request
+// hook point. A listener hands over a connection with an HttpRoute; the proxies call `resolve`
+// once per request with what they parsed, so a routing layer (matches, weighted splits, load
+// balancing, retries: issue #7) decides per request, and `hooks` see every request start and end
+// (tracing and access logs: issue #8).
+import type { Direction } from "../telemetry/metrics";
+import type { HeaderPairs } from "./headers";
+
+export type Resolution =
+  | {
+      ok: true;
+      host: string;
+      port: number /** The route that matched; "default" when none. */;
+      route?: string;
+    }
+  | { ok: false; status: number; message: string; route?: string };
+
+/** The parts of a request a routing decision may look at. */
+export interface RequestInfo {
+  method: string;
+  /** Path and query as the client sent them. */
+  path: string;
+  authority: string;
+  headers: HeaderPairs;
+  protocol: "http1" | "h2";
+}
+
+/** What a listener decided for one connection. */
+export interface HttpRoute {
+  /** For metrics and messages. */
+  service: string;
+  /** Chooses the upstream for one request. */
+  resolve(request: RequestInfo): Resolution;
+}
+
+/** One request as the hooks see it; `status`, `upstream` and `durationMs` are filled in as it goes. */
+export interface RequestContext {
+  direction: Direction;
+  service: string;
+  route: string;
+  requestId: string;
+  request: RequestInfo;
+  startedAt: number;
+  upstream?: string;
+  status?: number;
+  durationMs?: number;
+  /** The reason when the proxy answered (or failed) itself rather than the upstream. */
+  error?: string;
+}
+
+export interface RequestHooks {
+  /** Before the request goes upstream; may add headers (trace context) to `ctx.request.headers`. */
+  onRequest?(ctx: RequestContext): void;
+  /** Once, when the exchange is over (completed, refused or aborted). */
+  onComplete?(ctx: RequestContext): void;
+}

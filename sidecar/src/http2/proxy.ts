@@ -1,0 +1,234 @@
+// HTTP/2 with prior knowledge (h2c) and gRPC, through node:http2 on both sides. Each client stream
+// becomes a stream on a pooled upstream session (one per upstream address, multiplexed). Request
+// and response bodies are piped (flow control gives backpressure); response trailers (grpc-status)
+// are carried; a reset on either side resets the other (cancellation), and a grpc-timeout is both
+// forwarded and enforced here, so a deadline holds even if the upstream ignores it.
+import http2 from "node:http2";
+import { connect, type Socket } from "node:net";
+import { finish, type RequestFlow } from "../http/flow";
+import { forwardRequestHeaders, type HeaderPairs } from "../http/headers";
+import type { HttpRoute, RequestContext, RequestInfo } from "../http/route";
+import { grpcTimeoutMs, isGrpc, plainAnswer } from "./grpc";
+
+const { NGHTTP2_CANCEL, NGHTTP2_NO_ERROR } = http2.constants;
+const END_STREAM = 0x1;
+/** Connection-specific fields (RFC 9113 §8.2.2) and pseudo-headers rebuilt for the next hop. */
+const DROP = new Set(["connection", "keep-alive", "proxy-connection", "transfer-encoding", "upgrade", "te"]);
+
+export interface H2ProxyOptions {
+  flow: Omit<RequestFlow, "agent">;
+  /** A session with no streams and no frames for this long is closed. Default 300000 ms. */
+  idleTimeoutMs?: number;
+}
+
+export class H2Proxy {
+  private readonly server: http2.Http2Server;
+  private readonly routes = new WeakMap<http2.Http2Session, HttpRoute>();
+  private readonly sessions = new Set<http2.ServerHttp2Session>();
+  private readonly pool = new Map<string, http2.ClientHttp2Session>();
+  private pendingRoute: HttpRoute | undefined;
+  private inFlight = 0;
+
+  constructor(private readonly options: H2ProxyOptions) {
+    this.server = http2.createServer({ settings: { enablePush: false } });
+    this.server.setTimeout(options.idleTimeoutMs ?? 300_000);
+    // 'session' fires synchronously inside emit("connection"): that is how a session finds its route.
+    this.server.on("session", (session: http2.ServerHttp2Session) => {
+      if (this.pendingRoute) this.routes.set(session, this.pendingRoute);
+      this.sessions.add(session);
+      session.on("close", () => this.sessions.delete(session));
+      session.on("error", () => {});
+      if (this.options.flow.draining) session.close();
+    });
+    this.server.on("stream", (stream, headers, flags) => this.onStream(stream, headers, flags));
+  }
+
+  /** Serves h2c on an accepted socket whose first bytes (the preface) are back in it. */
+  handle(socket: Socket, route: HttpRoute): void {
+    this.pendingRoute = route;
+    this.server.emit("connection", socket);
+    this.pendingRoute = undefined;
+  }
+
+  get active(): number {
+    return this.inFlight;
+  }
+
+  /** GOAWAY on every client session: streams in flight finish, new ones go elsewhere. */
+  startDrain(): void {
+    this.options.flow.draining = true;
+    for (const s of this.sessions) s.close();
+  }
+
+  close(): void {
+    for (const s of this.sessions) s.destroy();
+    for (const s of this.pool.values()) s.destroy();
+    this.pool.clear();
+  }
+
+  private onStream(stream: http2.ServerHttp2Stream, headers: http2.IncomingHttpHeaders, flags: number): void {
+    const flow = this.options.flow;
+    const route = this.routes.get(stream.session as http2.ServerHttp2Session);
+    stream.on("error", () => {});
+    const pairs = pairsOf(headers);
+    const info: RequestInfo = {
+      method: String(headers[":method"] ?? "GET"),
+      path: String(headers[":path"] ?? "/"),
+      authority: String(headers[":authority"] ?? headers.host ?? ""),
+      headers: pairs,
+      protocol: "h2",
+    };
+    const ctx: RequestContext = {
+      direction: flow.direction,
+      service: route?.service ?? "unknown",
+      route: "default",
+      requestId: "",
+      request: info,
+      startedAt: performance.now(),
+    };
+    const grpc = isGrpc(headers["content-type"]);
+    this.inFlight++;
+    let status = 0;
+    stream.once("close", () => {
+      this.inFlight--;
+      finish(flow as RequestFlow, ctx, status || 499);
+    });
+    const answer = (code: number, message: string) => {
+      status = code;
+      ctx.error = message.trim();
+      if (stream.headersSent || stream.closed) return void stream.close(NGHTTP2_CANCEL);
+      plainAnswer(stream, code, message, grpc, flow.via);
+    };
+    if (!route) {
+      answer(500, "no route for this connection\n");
+      return;
+    }
+    const target = route.resolve(info);
+    ctx.route = target.route ?? "default";
+    if (!target.ok) {
+      answer(target.status, target.message);
+      return;
+    }
+
+    const forwarded = forwardRequestHeaders(pairs, {
+      via: flow.via,
+      clientAddress: flow.direction === "inbound" ? stream.session?.socket?.remoteAddress : undefined,
+      proto: "http",
+    });
+    ctx.requestId = forwarded.requestId;
+    ctx.request.headers = forwarded.headers;
+    ctx.upstream = `${target.host}:${target.port}`;
+    flow.hooks.onRequest?.(ctx);
+    const out: http2.OutgoingHttpHeaders = {
+      ":method": info.method,
+      ":path": info.path,
+      ":authority": info.authority,
+      ":scheme": "http",
+    };
+    for (const [name, value] of ctx.request.headers) addHeader(out, name, value);
+
+    let up: http2.ClientHttp2Stream;
+    try {
+      up = this.session(target.host, target.port).request(out, { endStream: (flags & END_STREAM) !== 0 });
+    } catch (err) {
+      answer(502, `upstream ${ctx.upstream} for ${ctx.service} failed: ${(err as Error).message}\n`);
+      return;
+    }
+    const deadline = grpc ? grpcTimeoutMs(headers["grpc-timeout"]) : undefined;
+    const timer =
+      deadline === undefined
+        ? undefined
+        : setTimeout(() => {
+            up.close(NGHTTP2_CANCEL);
+            if (stream.headersSent) stream.close(NGHTTP2_CANCEL);
+            else plainAnswer(stream, 504, "deadline exceeded\n", true, flow.via, 4);
+            status = 504;
+          }, deadline);
+    let trailers: http2.IncomingHttpHeaders | undefined;
+    up.on("response", (h, upFlags: number) => {
+      if (stream.closed) return;
+      status = Number(h[":status"] ?? 502);
+      const response: http2.OutgoingHttpHeaders = { ":status": status };
+      for (const [name, value] of pairsOf(h)) addHeader(response, name, value);
+      response.via = appendVia(h.via, flow.via);
+      if (upFlags & END_STREAM) return void stream.respond(response, { endStream: true });
+      // Only a response that will have trailers waits for them; others end with their last DATA.
+      const expectTrailers = isGrpc(h["content-type"]) || h.trailer !== undefined;
+      stream.respond(response, { waitForTrailers: expectTrailers });
+      up.pipe(stream);
+    });
+    up.on("trailers", (t) => {
+      trailers = t;
+    });
+    stream.on("wantTrailers", () => {
+      const t: http2.OutgoingHttpHeaders = {};
+      for (const [name, value] of pairsOf(trailers ?? {})) addHeader(t, name, value);
+      if (Object.keys(t).length > 0) stream.sendTrailers(t);
+      else stream.close();
+    });
+    up.on("error", (err) =>
+      answer(502, `upstream ${ctx.upstream} for ${ctx.service} failed: ${err.message}\n`),
+    );
+    up.on("close", () => {
+      clearTimeout(timer);
+      // The upstream reset its stream (cancelled, refused): the client's stream is reset the same way.
+      if (up.rstCode && up.rstCode !== NGHTTP2_NO_ERROR && !stream.closed) {
+        if (!stream.headersSent)
+          answer(502, `upstream ${ctx.upstream} reset the stream (code ${up.rstCode})\n`);
+        else stream.close(up.rstCode);
+      }
+    });
+    // The client cancelled (RST_STREAM) or went away: cancel upstream too.
+    stream.on("close", () => {
+      clearTimeout(timer);
+      if (!up.closed) up.close(stream.rstCode || NGHTTP2_CANCEL);
+    });
+    if (!(flags & END_STREAM)) stream.pipe(up);
+  }
+
+  /** A pooled session to host:port, opened on first use and forgotten once it closes or goes away. */
+  private session(host: string, port: number): http2.ClientHttp2Session {
+    const key = `${host}:${port}`;
+    const existing = this.pool.get(key);
+    if (existing && !existing.closed && !existing.destroyed) return existing;
+    const session = http2.connect(`http://${key}`, {
+      settings: { enablePush: false },
+      // Small frames (headers, a gRPC message) must not wait on delayed ACKs.
+      createConnection: () => connect({ host, port, noDelay: true }),
+    });
+    const forget = () => {
+      if (this.pool.get(key) === session) this.pool.delete(key);
+    };
+    session.on("error", forget);
+    session.on("close", forget);
+    session.on("goaway", forget);
+    // Idle pooled sessions do not hold the process open, and close after a while.
+    session.setTimeout(this.options.idleTimeoutMs ?? 300_000, () => session.close());
+    session.unref();
+    this.pool.set(key, session);
+    return session;
+  }
+}
+
+function pairsOf(headers: http2.IncomingHttpHeaders): HeaderPairs {
+  const out: HeaderPairs = [];
+  for (const [name, value] of Object.entries(headers)) {
+    if (name.startsWith(":") || DROP.has(name) || value === undefined) continue;
+    if (Array.isArray(value)) for (const v of value) out.push([name, v]);
+    else out.push([name, String(value)]);
+  }
+  return out;
+}
+
+function addHeader(out: http2.OutgoingHttpHeaders, name: string, value: string): void {
+  const n = name.toLowerCase();
+  if (n.startsWith(":") || DROP.has(n) || n === "host") return;
+  const prior = out[n];
+  if (prior === undefined) out[n] = value;
+  else out[n] = Array.isArray(prior) ? [...prior, value] : [String(prior), value];
+}
+
+function appendVia(prior: string | string[] | undefined, entry: string): string {
+  const p = Array.isArray(prior) ? prior.join(", ") : prior;
+  return p ? `${p}, ${entry}` : entry;
+}

@@ -1,0 +1,47 @@
+// One accepted connection, once a listener knows where it goes: by the port's protocol, either an
+// opaque TCP pipe right away (tcp, server-first: the client may be waiting for the server to speak)
+// or protocol detection first, then the HTTP/1.1 proxy, the HTTP/2 proxy, or a TCP pipe.
+import type { Socket } from "node:net";
+import type { Protocol } from "../config/types";
+import { sniff } from "../detect/sniff";
+import type { HttpRoute, Resolution } from "../http/route";
+import { pipeTcp } from "../tcp/pipe";
+import type { Direction } from "../telemetry/metrics";
+import type { ListenerDeps } from "./routing";
+
+export interface Destination {
+  direction: Direction;
+  protocol: Protocol;
+  /** Per request: HTTP. */
+  route: HttpRoute;
+  /** Per connection: opaque TCP. */
+  pick(): Resolution;
+}
+
+export async function serveConnection(deps: ListenerDeps, socket: Socket, d: Destination): Promise<void> {
+  if (d.protocol === "tcp" || d.protocol === "server-first") return tcp(deps, socket, d);
+  const declared = d.protocol !== "auto";
+  // A declared HTTP port waits as long as the HTTP header timeout; "auto" gives up quickly and pipes.
+  const { kind, head } = await sniff(socket, declared ? deps.headerTimeoutMs : deps.detectTimeoutMs);
+  if (kind === "closed" || socket.destroyed) return void socket.destroy();
+  const http1 = d.direction === "inbound" ? deps.inboundHttp : deps.outboundHttp;
+  const h2 = d.direction === "inbound" ? deps.inboundH2 : deps.outboundH2;
+  if (kind === "h2") return (await h2()).handle(socket, d.route);
+  if (kind === "http1" || (declared && !head)) return http1.handle(socket, d.route);
+  tcp(deps, socket, d, head);
+}
+
+function tcp(deps: ListenerDeps, socket: Socket, d: Destination, head?: Buffer): void {
+  const picked = d.pick();
+  if (!picked.ok) {
+    deps.log(`${d.direction} tcp for ${d.route.service}: ${picked.message.trim()}; closing`);
+    socket.destroy();
+    return;
+  }
+  pipeTcp(socket, {
+    host: picked.host,
+    port: picked.port,
+    head,
+    onBytes: (received, sent) => deps.metrics.tcpBytes(d.direction, received, sent),
+  });
+}

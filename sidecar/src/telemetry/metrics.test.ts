@@ -1,0 +1,48 @@
+// What Prometheus scrapes: counters with their labels, latency histograms with cumulative buckets,
+// TCP gauges and bytes, and the config versions a sidecar holds.
+import test from "ava";
+import { startHarness } from "../testing/harness";
+import { Metrics } from "./metrics";
+
+test("requests render as a counter and a cumulative latency histogram", (t) => {
+  const m = new Metrics();
+  m.request({ direction: "outbound", service: "web", route: "default", code: 200, durationMs: 3 });
+  m.request({ direction: "outbound", service: "web", route: "default", code: 200, durationMs: 30 });
+  m.request({ direction: "outbound", service: "web", route: "default", code: 503, durationMs: 0.2 });
+  const text = m.render();
+  t.regex(text, /# TYPE weft_request_duration_ms histogram/);
+  t.regex(text, /weft_requests_total\{direction="outbound",service="web",code="200",route="default"\} 2/);
+  t.regex(text, /weft_requests_total\{direction="outbound",service="web",code="503",route="default"\} 1/);
+  t.regex(
+    text,
+    /weft_request_duration_ms_bucket\{direction="outbound",service="web",route="default",le="0.5"\} 1/,
+  );
+  t.regex(
+    text,
+    /weft_request_duration_ms_bucket\{direction="outbound",service="web",route="default",le="5"\} 2/,
+  );
+  t.regex(
+    text,
+    /weft_request_duration_ms_bucket\{direction="outbound",service="web",route="default",le="\+Inf"\} 3/,
+  );
+  t.regex(text, /weft_request_duration_ms_sum\{direction="outbound",service="web",route="default"\} 33\.2/);
+  t.regex(text, /weft_request_duration_ms_count\{direction="outbound",service="web",route="default"\} 3/);
+  const closed = m.tcpConnection("inbound");
+  t.regex(m.render(), /weft_tcp_active_connections\{direction="inbound"\} 1/);
+  closed();
+  closed();
+  m.tcpBytes("inbound", 10, 20);
+  t.regex(m.render(), /weft_tcp_active_connections\{direction="inbound"\} 0/);
+  t.regex(m.render(), /weft_tcp_received_bytes_total\{direction="inbound"\} 10/);
+  t.regex(m.render(), /weft_tcp_sent_bytes_total\{direction="inbound"\} 20/);
+});
+
+test("a running sidecar exports the config versions it holds and the responses it refused", async (t) => {
+  const h = await startHarness(t);
+  await h.configure([{ name: "web", virtual_ip: "10.96.0.10", ports: [{ port: 80 }] }], { web: [] });
+  const bad = h.cp.pushServices([{ name: "web", virtual_ip: "not-an-ip", ports: [] }], "bad");
+  await h.cp.waitFor((r) => r.response_nonce === bad);
+  const text = h.sidecar.metrics.render();
+  t.regex(text, /weft_config_version\{type="services",version="s\d+"\} 1/);
+  t.regex(text, /weft_config_rejections_total\{type="weft.v1.Service"\} 1/);
+});

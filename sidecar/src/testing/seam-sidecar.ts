@@ -1,0 +1,33 @@
+// One sidecar in a process of its own, on 127.0.0.1, with SO_ORIGINAL_DST replaced by a fixed
+// destination (no iptables needed): what bench/sidecar.ts runs a pair of. Every port is picked by
+// the OS; the ports go to stdout as one JSON line once listening.
+// Usage: node --import tsx sidecar/src/testing/seam-sidecar.ts '{"controlPlane":..., "dst":{...}}'
+import { startSidecar } from "../sidecar";
+
+interface SeamArgs {
+  controlPlane: string;
+  workload: string;
+  address: string;
+  /** Where every accepted connection "was going". */
+  dst: { address: string; port: number };
+  /** The app's declared ports: [[port, protocol]]. */
+  ports?: Array<[number, "auto" | "http" | "http2" | "grpc" | "tcp" | "server-first"]>;
+}
+
+const args = JSON.parse(process.argv[2] ?? "{}") as SeamArgs;
+const sidecar = await startSidecar(
+  {
+    controlPlane: args.controlPlane,
+    nodeId: args.workload,
+    workload: args.workload,
+    address: args.address,
+    service: args.workload,
+    ports: new Map(args.ports ?? []),
+    labels: {},
+    dnsSearch: [],
+    listen: { outbound: 0, inbound: 0, admin: 0, health: 0, metrics: 0, dns: 0 },
+  },
+  { originalDst: () => args.dst, listenHost: "127.0.0.1", log: (m) => console.error(m) },
+);
+console.log(JSON.stringify(sidecar.ports));
+process.once("SIGTERM", () => void sidecar.drain(1000).then(() => process.exit(0)));
