@@ -1,4 +1,5 @@
 // Reading and writing cgroupfs files, with errors that name the file and the value.
+import { existsSync } from "node:fs";
 import { readdir, readFile, rmdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { CgroupError } from "./errors";
@@ -17,7 +18,9 @@ export async function writeCgroupFile(dir: string, file: string, value: string, 
     await writeFile(path, value);
   } catch (err) {
     const code = errno(err);
-    if (code === "ENOENT" && file !== "cgroup.procs") {
+    // cgroupfs refuses to create files: writing one that is absent fails with EACCES or EPERM on the
+    // real kernel (ENOENT only on a plain directory), so absence is checked rather than the errno.
+    if (file !== "cgroup.procs" && (code === "ENOENT" || !existsSync(path))) {
       throw new CgroupError(
         "CONTROLLER_MISSING",
         `cannot set ${what}: ${path} does not exist, so the kernel lacks that controller here; leave ${what} unset`,

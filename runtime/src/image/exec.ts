@@ -11,7 +11,12 @@ export interface ExecResult {
  * because callers decide what an error means (umount's "not mounted" is success for them).
  * LC_ALL=C because callers match the tools' English messages.
  */
-export function execTool(file: string, args: string[], timeoutMs = 120_000): Promise<ExecResult> {
+export function execTool(
+  file: string,
+  args: string[],
+  timeoutMs = 120_000,
+  cwd?: string,
+): Promise<ExecResult> {
   return new Promise((resolve, reject) => {
     execFile(
       file,
@@ -20,6 +25,7 @@ export function execTool(file: string, args: string[], timeoutMs = 120_000): Pro
         encoding: "utf8",
         maxBuffer: 256 * 1024 * 1024,
         timeout: timeoutMs,
+        cwd,
         env: { ...process.env, LC_ALL: "C" },
       },
       (err, stdout, stderr) => {

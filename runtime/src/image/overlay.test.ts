@@ -67,3 +67,24 @@ test("unmount is idempotent and detaches a busy mount lazily", async (t) => {
   }
   await unmount(o.target);
 });
+
+test("60 store-sized layers stack (relative lowerdirs); too many for one mount is a clear error", async (t) => {
+  const o = layers(t);
+  // Store-shaped names: 64 hex characters each under one layers directory, top layer first.
+  const store = join(o.dir, "layers");
+  const lowers = Array.from({ length: 60 }, (_, i) => join(store, i.toString(16).padStart(64, "0")));
+  lowers.forEach((l, i) => {
+    mkdirSync(l, { recursive: true });
+    writeFileSync(join(l, `f${i}`), `${i}\n`);
+    writeFileSync(join(l, "top"), `${i}\n`);
+  });
+  await mountOverlay({ ...o, lower: lowers });
+  t.is(readFileSync(join(o.target, "top"), "utf8"), "0\n", "the first layer is the top one");
+  t.is(readFileSync(join(o.target, "f59"), "utf8"), "59\n");
+  await unmount(o.target);
+
+  const many = Array.from({ length: 70 }, (_, i) => join(store, i.toString(16).padStart(64, "0")));
+  const err = await t.throwsAsync(mountOverlay({ ...o, lower: many }), { instanceOf: ImageError });
+  t.regex(err?.message ?? "", /the image has 70 layers, more than one overlay mount can stack here/);
+  t.deepEqual(mountsAt(o.target), [], "nothing is mounted");
+});

@@ -1,8 +1,11 @@
 import { mkdir } from "node:fs/promises";
-import { resolve } from "node:path";
+import { basename, dirname, resolve } from "node:path";
 import { ImageError } from "./errors";
 import { execTool } from "./exec";
 import { mountsAt } from "./mountinfo";
+
+/** mount(2) copies at most one page of options (4096 bytes with the terminating NUL). */
+export const MAX_MOUNT_OPTIONS = 4095;
 
 export interface OverlayOptions {
   /** Read-only layer(s), top first: an array, or one string with several joined by ":". */
@@ -27,9 +30,8 @@ export async function mountOverlay(o: OverlayOptions): Promise<void> {
     if (l.includes(":"))
       throw new ImageError("MOUNT_FAILED", `overlay lower "${l}" contains a colon; move it`);
   }
-  const lower = lowers.join(":");
   const [upper, work, target] = [resolve(o.upper), resolve(o.work), resolve(o.target)];
-  for (const p of [lower, upper, work]) {
+  for (const p of [...lowers, upper, work]) {
     // The mount options are a comma-separated list with no quoting.
     if (p.includes(","))
       throw new ImageError("MOUNT_FAILED", `overlay path "${p}" contains a comma; move it`);
@@ -47,15 +49,28 @@ export async function mountOverlay(o: OverlayOptions): Promise<void> {
       `${target} already has a ${existing.fsType} mount; unmount it first ('umount ${target}')`,
     );
   }
+  // Layers of one store share a parent: mount from there with relative lowerdirs (the kernel resolves
+  // them against the mounting process's cwd, as Docker's overlay2 does), so more layers fit in the
+  // one page the kernel takes for mount options.
+  const parent = dirname(lowers[0]!);
+  const relative = lowers.every((l) => dirname(l) === parent);
+  const lower = relative ? lowers.map((l) => basename(l)).join(":") : lowers.join(":");
+  const options = `lowerdir=${lower},upperdir=${upper},workdir=${work}`;
+  if (options.length > MAX_MOUNT_OPTIONS) {
+    throw new ImageError(
+      "MOUNT_FAILED",
+      `the image has ${lowers.length} layers, more than one overlay mount can stack here (its options are ` +
+        `${options.length} bytes, the kernel takes ${MAX_MOUNT_OPTIONS}); rebuild it with fewer layers ` +
+        "(e.g. export a container's filesystem and 'weft image import' it as one layer)",
+    );
+  }
   await Promise.all([upper, work, target].map((d) => mkdir(d, { recursive: true })));
-  const res = await execTool("mount", [
-    "-t",
-    "overlay",
-    "overlay",
-    "-o",
-    `lowerdir=${lower},upperdir=${upper},workdir=${work}`,
-    target,
-  ]);
+  const res = await execTool(
+    "mount",
+    ["-t", "overlay", "overlay", "-o", options, target],
+    120_000,
+    relative ? parent : undefined,
+  );
   if (res.code !== 0) {
     throw new ImageError(
       "MOUNT_FAILED",

@@ -3,7 +3,14 @@ import { existsSync } from "node:fs";
 import test from "ava";
 import { ensureBridge, linkExists, removeBridge } from "./bridge";
 import { NetworkError } from "./errors";
-import { createWorkloadNetwork, destroyWorkloadNetwork, execInNetns, workloadNames } from "./netns";
+import { run } from "./exec";
+import {
+  createWorkloadNetwork,
+  destroyWorkloadNetwork,
+  execInNetns,
+  macForAddress,
+  workloadNames,
+} from "./netns";
 import { freeTestSubnet, hex } from "./testing";
 
 test("workload names follow the documented pattern and fit the kernel's limits", (t) => {
@@ -41,6 +48,20 @@ test("two workloads on one bridge reach each other; destroy removes netns and ve
   t.regex(route.stdout, new RegExp(`default via ${info.gateway.replaceAll(".", "\\.")} dev eth0`));
   const lo = await execInNetns(a!.netns, ["ip", "-j", "link", "show", "dev", "lo"]);
   t.true((JSON.parse(lo.stdout) as Array<{ flags: string[] }>)[0]!.flags.includes("UP"));
+  const eth0 = await execInNetns(a!.netns, ["ip", "-j", "addr", "show", "dev", "eth0"]);
+  const e = (
+    JSON.parse(eth0.stdout) as Array<{
+      address: string;
+      flags: string[];
+      addr_info: Array<{ family: string; local: string; prefixlen: number }>;
+    }>
+  )[0]!;
+  t.true(e.flags.includes("UP"));
+  t.is(e.address, macForAddress(a!.address), "the MAC follows the address");
+  t.deepEqual(
+    e.addr_info.map((x) => `${x.family} ${x.local}/${x.prefixlen}`),
+    [`inet ${a!.address}/${info.prefixLength}`],
+  );
   const v6 = await execInNetns(a!.netns, ["cat", "/proc/sys/net/ipv6/conf/all/disable_ipv6"]);
   t.is(v6.stdout.trim(), "1");
   const v6addrs = await execInNetns(a!.netns, ["ip", "-6", "addr", "show"]);
@@ -74,6 +95,11 @@ test("a failed setup removes what it made and names the failing command", async 
   t.true(err.command?.includes(`master ${missing}`), err.command);
   t.truthy(err.stderr);
   t.true(err.message.includes(missing));
+  t.regex(
+    err.message,
+    /^setting up the network of workload wt\w+ failed: .*does not exist/,
+    "ip's own words",
+  );
   t.false(existsSync(`/var/run/netns/${names.netns}`));
   t.false(await linkExists(names.hostVeth));
 });
@@ -91,4 +117,23 @@ test("an address outside the subnet or on the gateway is refused before anything
 test("execInNetns on a missing netns says so", async (t) => {
   const err = await t.throwsAsync(execInNetns(`wt${hex(6)}`, ["true"]), { instanceOf: NetworkError });
   t.is(err.code, "NETNS_NOT_FOUND");
+});
+
+test("a leftover host interface with the workload's veth name is refused and left alone", async (t) => {
+  const id = `wt${hex(8)}`;
+  const names = workloadNames(id);
+  t.teardown(async () => {
+    await run("ip", ["link", "del", "dev", names.hostVeth]).catch(() => undefined);
+    await destroyWorkloadNetwork(names.netns);
+  });
+  // A veth pair: this kernel may have no dummy driver. Deleting one end in teardown removes both.
+  await run("ip", ["link", "add", "name", names.hostVeth, "type", "veth", "peer", "name", `wtp${hex(4)}`]);
+  const bridge = { bridge: "wtnone", subnet: "10.251.0.0/24", gateway: "10.251.0.1", prefixLength: 24 };
+  const err = await t.throwsAsync(createWorkloadNetwork({ id, bridge, address: "10.251.0.5" }), {
+    instanceOf: NetworkError,
+  });
+  t.is(err?.code, "NETWORK_SETUP_FAILED");
+  t.regex(err?.message ?? "", new RegExp(`${names.hostVeth} already exists; remove the old workload first`));
+  t.true(await linkExists(names.hostVeth), "the existing interface is not touched");
+  t.false(existsSync(`/var/run/netns/${names.netns}`));
 });

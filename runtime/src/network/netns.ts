@@ -61,6 +61,8 @@ export async function createWorkloadNetwork(opts: {
 }): Promise<WorkloadNetwork> {
   const { netns, hostVeth } = workloadNames(opts.id);
   checkInterfaceName(hostVeth, "host veth");
+  // Names go into `ip -batch` lines: a space or newline in one would change the commands.
+  checkInterfaceName(opts.bridge.bridge, "bridge");
   const subnet = parseSubnet(opts.bridge.subnet);
   const addr = parseIpv4(opts.address);
   if (addr === undefined || !contains(subnet, addr) || !isWorkloadAddress(subnet, addr)) {
@@ -85,63 +87,75 @@ export async function createWorkloadNetwork(opts: {
     );
   }
 
-  let madeNetns = false;
-  let madeVeth = false;
-  try {
-    // Five commands, not one per step: each fork of ip/nsenter costs tens of ms on a busy host, and
-    // this is on every container's start path.
-    await run("ip", ["netns", "add", netns]);
-    madeNetns = true;
-    // The peer is created straight inside the netns, where the name eth0 is free. Its MAC follows the
-    // address (as Docker does): a reused address keeps its MAC, so neighbour entries the host cached
-    // for the previous holder stay right instead of stalling the first packets.
-    const mac = macForAddress(opts.address);
-    await run("ip", [
-      "link",
-      "add",
-      "name",
-      hostVeth,
-      "type",
-      "veth",
-      "peer",
-      "name",
-      "eth0",
-      "address",
-      mac,
-      "netns",
-      netns,
-    ]);
-    madeVeth = true;
-    await run("ip", ["link", "set", "dev", hostVeth, "master", opts.bridge.bridge, "up"]);
-    // Before eth0 comes up, so it never gets an IPv6 address: IPv6 would bypass the IPv4 capture rules.
-    // /proc/sys/net is per netns of the opener, so sysctl under nsenter --net changes only this netns.
-    await run("nsenter", [
-      `--net=${path}`,
-      "--",
-      "sysctl",
-      "-q",
-      "-w",
-      "net.ipv6.conf.all.disable_ipv6=1",
-      "net.ipv6.conf.default.disable_ipv6=1",
-    ]);
-    // Without a default route a connect() to a service VIP fails with ENETUNREACH before nat OUTPUT runs.
-    const inside = [
-      "link set dev lo up",
-      `addr add ${opts.address}/${net.prefixLength} dev eth0`,
-      "link set dev eth0 up",
-      `route add default via ${net.gateway} dev eth0`,
-    ];
-    await run("ip", ["-n", netns, "-batch", "-"], { input: `${inside.join("\n")}\n` });
-  } catch (err) {
-    const failure = wrapCommandError(
+  if (existsSync(`/sys/class/net/${hostVeth}`)) {
+    throw new NetworkError(
       "NETWORK_SETUP_FAILED",
-      `setting up the network of workload ${opts.id}`,
-      err,
+      `a host interface named ${hostVeth} already exists; remove the old workload first (ip link del ${hostVeth})`,
     );
-    await undo(madeVeth ? hostVeth : undefined, madeNetns ? netns : undefined);
+  }
+  const batches = setupBatches(net, opts.bridge.bridge);
+  try {
+    await run("sh", ["-c", SETUP_SCRIPT, "weft-network", batches.host, path], { input: batches.inside });
+  } catch (err) {
+    // The script is long: the message carries ip's own words ("Cannot find device ...", and which batch
+    // line failed); `command` keeps the whole thing for reproducing it.
+    const failure =
+      err instanceof CommandError && err.stderr.trim()
+        ? new NetworkError(
+            "NETWORK_SETUP_FAILED",
+            `setting up the network of workload ${opts.id} failed: ${err.stderr.trim().replaceAll("\n", "; ")}`,
+            err.command,
+            err.stderr,
+          )
+        : wrapCommandError("NETWORK_SETUP_FAILED", `setting up the network of workload ${opts.id}`, err);
+    // Both were checked absent above, so whatever exists now is this call's to remove.
+    await undo(
+      existsSync(`/sys/class/net/${hostVeth}`) ? hostVeth : undefined,
+      existsSync(path) ? netns : undefined,
+    );
     throw failure;
   }
   return net;
+}
+
+/**
+ * One process for the whole setup, not one per step: each fork from the daemon costs ~10-15 ms on a
+ * busy host and this is on every container's start path. $1 is the host-side `ip -batch` (netns, veth
+ * whose peer is made straight inside the netns as eth0, host end on the bridge); then, inside the netns
+ * ($2), IPv6 is turned off before eth0 comes up, so eth0 never gets an IPv6 address (IPv6 would bypass
+ * the IPv4 capture rules; /proc/sys/net is per netns of the opener, so this changes only that netns),
+ * and stdin's `ip -batch` configures lo, eth0 and the default route. nsenter, unlike `ip netns exec`,
+ * makes no mount namespace. `ip -batch` stops at the first failing line and names it.
+ */
+const SETUP_SCRIPT = [
+  // A here-document, not `printf | ip`: dash feeds a small one without forking a writer.
+  'ip -batch - <<EOF || exit "$?"',
+  "$1",
+  "EOF",
+  `exec nsenter --net="$2" -- sh -c '` +
+    "echo 1 >/proc/sys/net/ipv6/conf/all/disable_ipv6 && " +
+    "echo 1 >/proc/sys/net/ipv6/conf/default/disable_ipv6 && " +
+    "exec ip -batch -'",
+].join("\n");
+
+/** The two `ip -batch` inputs of SETUP_SCRIPT: host side, and inside the netns. */
+export function setupBatches(net: WorkloadNetwork, bridge: string): { host: string; inside: string } {
+  // The peer's MAC follows the address (as Docker does): a reused address keeps its MAC, so neighbour
+  // entries the host cached for the previous holder stay right instead of stalling the first packets.
+  const host = [
+    `netns add ${net.netns}`,
+    `link add name ${net.hostVeth} type veth peer name eth0 address ${macForAddress(net.address)} netns ${net.netns}`,
+    `link set dev ${net.hostVeth} master ${bridge} up`,
+  ].join("\n");
+  // Without a default route a connect() to a service VIP fails with ENETUNREACH before nat OUTPUT runs.
+  const inside = [
+    "link set dev lo up",
+    `addr add ${net.address}/${net.prefixLength} dev eth0`,
+    "link set dev eth0 up",
+    `route add default via ${net.gateway} dev eth0`,
+    "",
+  ].join("\n");
+  return { host, inside };
 }
 
 /** A locally administered unicast MAC derived from an IPv4 address: 02:42:a:b:c:d in hex. */

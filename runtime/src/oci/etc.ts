@@ -28,17 +28,20 @@ export async function writeEtcFiles(dir: string, o: EtcOptions): Promise<EtcFile
     hostname: join(dir, "hostname"),
   };
   // ndots:1 so dotted names ("reviews.default") are tried as-is first; "weft" is the mesh's search domain.
-  await replace(files.resolvConf, `nameserver ${o.nameserver}\nsearch weft\noptions ndots:1\n`);
-  await replace(
-    files.hosts,
-    [
-      "127.0.0.1\tlocalhost",
-      "::1\tlocalhost ip6-localhost ip6-loopback",
-      `${o.address}\t${o.hostname}`,
-      "",
-    ].join("\n"),
-  );
-  await replace(files.hostname, `${o.hostname}\n`);
+  // Written concurrently: this is on every container's start path.
+  await Promise.all([
+    replace(files.resolvConf, `nameserver ${o.nameserver}\nsearch weft\noptions ndots:1\n`),
+    replace(
+      files.hosts,
+      [
+        "127.0.0.1\tlocalhost",
+        "::1\tlocalhost ip6-localhost ip6-loopback",
+        `${o.address}\t${o.hostname}`,
+        "",
+      ].join("\n"),
+    ),
+    replace(files.hostname, `${o.hostname}\n`),
+  ]);
   return files;
 }
 

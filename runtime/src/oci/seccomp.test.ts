@@ -41,11 +41,12 @@ const PROFILE = JSON.stringify({
 const names = (rules: Array<{ names: string[]; action: string }>, action: string) =>
   rules.filter((r) => r.action === action).flatMap((r) => r.names);
 
-test("default caps: blocked list kept with EPERM, cap-gated syscalls denied, foreign arches left out", (t) => {
+test("default caps: blocked list kept with EPERM, cap-gated syscalls denied, foreign arches and x32 left out", (t) => {
   const s = seccompFor(PROFILE, DEFAULT_CAPABILITIES, "x64");
   t.is(s.defaultAction, "SCMP_ACT_ERRNO");
   t.is(s.defaultErrnoRet, 38);
-  t.deepEqual(s.architectures, ["SCMP_ARCH_X86_64", "SCMP_ARCH_X86", "SCMP_ARCH_X32"]);
+  // x32 is denied outright (no x32 images exist; its filter copy costs runc ~15 ms per start).
+  t.deepEqual(s.architectures, ["SCMP_ARCH_X86_64", "SCMP_ARCH_X86"]);
   t.deepEqual(s.syscalls[0], { names: ["swapon", "kexec_load"], action: "SCMP_ACT_ERRNO", errnoRet: 1 });
   t.deepEqual(names(s.syscalls, "SCMP_ACT_ALLOW"), ["read", "write", "personality", "arch_prctl"]);
   t.deepEqual(s.syscalls.find((r) => r.names[0] === "personality")?.args, [

@@ -98,3 +98,24 @@ test("mounts as Docker, plus binds read-only when asked", (t) => {
   t.true(spec.linux.maskedPaths.includes("/proc/kcore"));
   t.true(spec.linux.readonlyPaths.includes("/proc/sys"));
 });
+
+test("--tmpfs mounts carry Docker's options; parents mount before what is mounted inside them", (t) => {
+  const spec = buildSpec({
+    ...base,
+    binds: [...base.binds, { source: "/vol", destination: "/cache/deep" }],
+    tmpfs: [
+      { destination: "/cache", sizeBytes: 64 * 1024 * 1024, mode: 0o1777 },
+      { destination: "/tools", mode: 0o755, exec: true },
+    ],
+  });
+  const byDest = new Map(spec.mounts.map((m) => [m.destination, m]));
+  t.deepEqual(byDest.get("/cache"), {
+    destination: "/cache",
+    type: "tmpfs",
+    source: "tmpfs",
+    options: ["nosuid", "nodev", "noexec", "mode=1777", "size=67108864"],
+  });
+  t.deepEqual(byDest.get("/tools")?.options, ["nosuid", "nodev", "mode=755"]);
+  const order = spec.mounts.slice(7).map((m) => m.destination);
+  t.deepEqual(order, ["/data", "/cache", "/tools", "/etc/resolv.conf", "/cache/deep"]);
+});

@@ -37,6 +37,11 @@ export interface SpecOptions {
   privileged?: boolean;
   /** A user namespace with these maps (container id → host id); default: none, ids are the host's. */
   idMappings?: { uid: OciIdMapping[]; gid: OciIdMapping[] };
+  /**
+   * --tmpfs mounts (engine TmpfsSpec): memory-backed, empty at every start, noexec,nosuid,nodev as
+   * Docker's unless `exec`; size in bytes (default the kernel's: half the host's memory), mode octal.
+   */
+  tmpfs?: Array<{ destination: string; sizeBytes?: number; mode: number; exec?: boolean }>;
   /** RLIMIT_NOFILE, soft and hard (default 1048576, or the host's hard limit if weft cannot raise it). */
   nofile?: number;
 }
@@ -170,7 +175,10 @@ export function buildSpec(o: SpecOptions): OciSpec {
     },
     root: { path: o.rootfs, readonly: o.readonlyRootfs ?? false },
     hostname: o.hostname,
-    mounts: [...defaultMounts(privileged, o.idMappings !== undefined), ...o.binds.map(bindMount)],
+    mounts: [
+      ...defaultMounts(privileged, o.idMappings !== undefined),
+      ...byDepth([...o.binds.map(bindMount), ...(o.tmpfs ?? []).map(tmpfsMount)]),
+    ],
     linux: {
       namespaces,
       cgroupsPath: o.cgroupsPath,
@@ -229,6 +237,28 @@ function defaultMounts(privileged: boolean, userns: boolean): OciMount[] {
       options: ["nosuid", "noexec", "nodev", "relatime", ...ro],
     },
   ];
+}
+
+/** Parents before children (as Docker sorts them): a tmpfs on /data must not hide a volume on /data/x. */
+function byDepth(mounts: OciMount[]): OciMount[] {
+  const depth = (m: OciMount) => m.destination.split("/").length;
+  return mounts
+    .map((m, i) => ({ m, i }))
+    .sort((a, b) => depth(a.m) - depth(b.m) || a.i - b.i)
+    .map((x) => x.m);
+}
+
+export function tmpfsMount(t: {
+  destination: string;
+  sizeBytes?: number;
+  mode: number;
+  exec?: boolean;
+}): OciMount {
+  const options = ["nosuid", "nodev"];
+  if (!t.exec) options.push("noexec");
+  options.push(`mode=${t.mode.toString(8)}`);
+  if (t.sizeBytes !== undefined) options.push(`size=${t.sizeBytes}`);
+  return { destination: t.destination, type: "tmpfs", source: "tmpfs", options };
 }
 
 function bindMount(b: { source: string; destination: string; readonly?: boolean }): OciMount {
