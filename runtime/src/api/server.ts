@@ -4,8 +4,11 @@ import { chmodSync, existsSync, mkdirSync, unlinkSync } from "node:fs";
 import { createServer, type Server } from "node:http";
 import { createConnection } from "node:net";
 import { dirname } from "node:path";
+import type { Duplex } from "node:stream";
 import type { Logger } from "../engine/parts";
 import { RuntimeError } from "../errors";
+import type { DockerEngine } from "./docker/engine";
+import { routeDocker, routeDockerUpgrade } from "./docker/router";
 import { sendError } from "./http";
 import { type EngineApi, route } from "./routes";
 
@@ -25,8 +28,13 @@ function answers(socketPath: string): Promise<boolean> {
   });
 }
 
+/** True for the Weft API (/weft/v1/...); everything else on the socket is the Docker Engine API. */
+function isWeftPath(url: string | undefined): boolean {
+  return (url ?? "/").startsWith("/weft/");
+}
+
 export async function startApiServer(
-  engine: EngineApi,
+  engine: EngineApi & DockerEngine,
   socketPath: string,
   logger: Logger,
 ): Promise<ApiServer> {
@@ -41,9 +49,25 @@ export async function startApiServer(
     unlinkSync(socketPath);
   }
   const server: Server = createServer((req, res) => {
-    route(engine, req, res).catch((err) => {
+    const handled = isWeftPath(req.url) ? route(engine, req, res) : routeDocker(engine, req, res);
+    handled.catch((err) => {
       const status = sendError(res, err);
       if (status >= 500) logger.error(`${req.method} ${req.url}: ${(err as Error).stack ?? err}`);
+    });
+  });
+  // docker attach / exec send `Upgrade: tcp` and then use the raw socket both ways.
+  // Upgraded sockets are no longer the HTTP server's: close() ends them itself.
+  const hijacked = new Set<Duplex>();
+  server.on("upgrade", (req, socket: Duplex, head: Buffer) => {
+    hijacked.add(socket);
+    socket.once("close", () => hijacked.delete(socket));
+    if (isWeftPath(req.url)) {
+      socket.end("HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\nConnection: close\r\n\r\n");
+      return;
+    }
+    routeDockerUpgrade(engine, req, socket, head).catch((err: Error) => {
+      logger.error(`${req.method} ${req.url}: ${err.stack ?? err}`);
+      socket.destroy();
     });
   });
   // Requests like `stop -t 600` or an image import can take long; the client decides when to give up.
@@ -62,6 +86,7 @@ export async function startApiServer(
       new Promise<void>((resolve) => {
         server.close(() => resolve());
         server.closeAllConnections();
+        for (const socket of hijacked) socket.destroy();
         if (existsSync(socketPath)) unlinkSync(socketPath);
       }),
   };

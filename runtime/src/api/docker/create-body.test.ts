@@ -1,0 +1,118 @@
+import test from "ava";
+import type { ContainerState } from "../../engine/types";
+import { humanDuration, statusText } from "./container-json";
+import { weftBodyOf } from "./create-body";
+
+test("docker run flags map onto the Weft run body", (t) => {
+  const body = weftBodyOf(
+    {
+      Image: "busybox",
+      Cmd: ["sleep", "100"],
+      Entrypoint: ["/bin/sh", "-c"],
+      Env: ["A=1"],
+      Labels: { "weft.service": "shop", "weft.sidecar": "false", "weft.port": "8080/http" },
+      WorkingDir: "/srv",
+      User: "1000:1000",
+      Hostname: "box",
+      Tty: true,
+      OpenStdin: true,
+      ExposedPorts: { "8080/tcp": {}, "9090/tcp": {} },
+      StopSignal: "SIGINT",
+      StopTimeout: 3,
+      Healthcheck: { Test: ["CMD-SHELL", "true"], Interval: 2e9, Retries: 4 },
+      HostConfig: {
+        Binds: ["/data:/data:ro"],
+        Mounts: [
+          { Type: "volume", Source: "cache", Target: "/cache" },
+          { Type: "tmpfs", Target: "/scratch", TmpfsOptions: { SizeBytes: 1048576 } },
+        ],
+        Memory: 64 * 1024 * 1024,
+        CpuQuota: 50_000,
+        CpuPeriod: 100_000,
+        CpuShares: 512,
+        PidsLimit: 50,
+        CapAdd: ["NET_ADMIN"],
+        CapDrop: ["MKNOD"],
+        ReadonlyRootfs: true,
+        AutoRemove: true,
+        RestartPolicy: { Name: "on-failure", MaximumRetryCount: 3 },
+        PortBindings: { "8080/tcp": [{ HostIp: "127.0.0.1", HostPort: "18080" }] },
+        Tmpfs: { "/run": "size=64m" },
+        SecurityOpt: ["seccomp=unconfined"],
+        NetworkMode: "default",
+        MemorySwappiness: -1,
+        LogConfig: { Type: "", Config: {} },
+      },
+    },
+    "web",
+  );
+  t.like(body, {
+    image: "busybox",
+    name: "web",
+    cmd: ["sleep", "100"],
+    entrypoint: ["/bin/sh", "-c"],
+    service: "shop",
+    sidecar: false,
+    workdir: "/srv",
+    user: "1000:1000",
+    hostname: "box",
+    tty: true,
+    interactive: true,
+    stopSignal: "SIGINT",
+    stopTimeoutS: 3,
+    memoryBytes: 64 * 1024 * 1024,
+    cpus: 0.5,
+    cpuShares: 512,
+    pids: 50,
+    readOnly: true,
+    autoRemove: true,
+    restart: { name: "on-failure", maxRetries: 3 },
+  });
+  t.deepEqual(body.ports, ["8080/http", "9090"]);
+  t.deepEqual(body.volumes, ["/data:/data:ro", "cache:/cache"]);
+  t.deepEqual(body.tmpfs, ["/run:size=64m", { destination: "/scratch", sizeBytes: 1048576, mode: 0o1777 }]);
+  t.deepEqual(body.publish, ["127.0.0.1:18080:8080"]);
+  t.deepEqual(body.healthcheck, { exec: ["/bin/sh", "-c", "true"], intervalMs: 2000, retries: 4 });
+  t.deepEqual(body.securityOpt, ["seccomp=unconfined"]);
+});
+
+test("what weft cannot do is refused naming the Docker field", (t) => {
+  const refused = (body: object, field: RegExp) => {
+    const err = t.throws(() => weftBodyOf({ Image: "busybox", ...body }, undefined));
+    t.regex(err?.message ?? "", field);
+    t.is((err as unknown as { status: number }).status, 400);
+  };
+  refused({ HostConfig: { Dns: ["8.8.8.8"] } }, /HostConfig\.Dns is not supported/);
+  refused({ HostConfig: { NetworkMode: "host" } }, /NetworkMode "host" is not supported/);
+  refused({ HostConfig: { Devices: [{ PathOnHost: "/dev/fuse" }] } }, /HostConfig\.Devices/);
+  refused({ Volumes: { "/data": {} } }, /anonymous volumes/);
+  refused({ HostConfig: { Mounts: [{ Type: "npipe", Target: "/x" }] } }, /Mounts\[0\]\.Type "npipe"/);
+  refused({ ExposedPorts: { "53/udp": {} } }, /only tcp ports/);
+  refused({ Labels: { "weft.sidecar": "maybe" } }, /weft\.sidecar must be "true" or "false"/);
+  refused({ HostConfig: { LogConfig: { Type: "syslog" } } }, /LogConfig\.Type "syslog"/);
+});
+
+test("docker ps status reads as Docker's", (t) => {
+  const now = new Date("2026-01-01T00:01:00Z");
+  const base = { created: "2026-01-01T00:00:00Z" } as ContainerState;
+  t.is(statusText({ ...base, status: "running", startedAt: "2026-01-01T00:00:57Z" }, now), "Up 3 seconds");
+  t.is(
+    statusText({ ...base, status: "exited", exitCode: 0, finishedAt: "2026-01-01T00:00:58Z" }, now),
+    "Exited (0) 2 seconds ago",
+  );
+  t.is(statusText({ ...base, status: "created" }, now), "Created");
+  t.is(
+    statusText(
+      {
+        ...base,
+        status: "running",
+        startedAt: "2026-01-01T00:00:00Z",
+        health: { status: "healthy", failingStreak: 0, log: [] },
+      },
+      now,
+    ),
+    "Up About a minute (healthy)",
+  );
+  t.is(humanDuration(500), "Less than a second");
+  t.is(humanDuration(3 * 3600_000), "3 hours");
+});

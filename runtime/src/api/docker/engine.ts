@@ -1,0 +1,62 @@
+// What the Docker Engine API needs of the engine: the methods of docs/INTERFACES.md ("Runtime, part 2"),
+// narrowed to this module's use, so the real Engine satisfies it and a fake serves the unit tests.
+import type { Readable, Writable } from "node:stream";
+import type { ImageInfo } from "../../engine/parts";
+import type {
+  ContainerState,
+  ContainerStats,
+  EngineEvent,
+  LogEntry,
+  LogQuery,
+  RunSpec,
+} from "../../engine/types";
+
+export type WaitCondition = "not-running" | "next-exit" | "removed";
+
+export interface ExecOptions {
+  cmd: string[];
+  tty: boolean;
+  env?: string[];
+  user?: string;
+  workdir?: string;
+}
+
+export interface ExecProcess {
+  stdin: Writable;
+  stdout: Readable;
+  stderr: Readable;
+  exited: Promise<number>;
+}
+
+export interface DockerEngine {
+  /**
+   * True when attach() hands out the app's stdin (for `docker run -i`). Absent: `-i` is refused at
+   * create, because an app whose stdin never reaches EOF (cat, sh) would wait for ever.
+   */
+  readonly attachStdin?: boolean;
+  /** Status "created"; nothing runs yet, the name is reserved. */
+  create(spec: RunSpec): Promise<ContainerState>;
+  /** created|exited -> running; running: no-op. */
+  start(ref: string): Promise<ContainerState>;
+  stop(ref: string, timeoutS?: number): Promise<ContainerState>;
+  /** CONTAINER_NOT_RUNNING when not running. */
+  kill(ref: string, signal?: string): Promise<void>;
+  restart(ref: string, timeoutS?: number): Promise<ContainerState>;
+  wait(ref: string, condition?: WaitCondition): Promise<{ exitCode: number; oomKilled: boolean }>;
+  remove(ref: string, force: boolean): Promise<void>;
+  list(all: boolean): Promise<ContainerState[]>;
+  inspect(ref: string): Promise<ContainerState>;
+  /** Ends when not following, or at removal / the caller's return() / `signal` (the client left). */
+  logStream(ref: string, q: LogQuery, signal?: AbortSignal): AsyncIterable<LogEntry>;
+  /** Live events; returns the unsubscribe function. */
+  subscribe(listener: (e: EngineEvent) => void): () => void;
+  /** The last events kept in memory. */
+  events(since?: Date, until?: Date): EngineEvent[];
+  execStream(ref: string, o: ExecOptions): ExecProcess;
+  /** Live output from now on; stdin only for a container created with interactive. */
+  attach(ref: string, signal?: AbortSignal): { stdin?: Writable; output: AsyncIterable<LogEntry> };
+  stats(ref: string): Promise<ContainerStats>;
+  images(): ImageInfo[];
+  importImage(tarPath: string, name: string): Promise<ImageInfo>;
+  removeImage(name: string): Promise<void>;
+}

@@ -1,0 +1,328 @@
+// Test helper (not part of the public surface): an in-memory DockerEngine that behaves like the
+// contract says (create/start/stop/wait/logs/exec/attach/events), so the Docker API and the docker
+// CLI can be tested without runc. Apps are scripted: `cmd` ["echo", ...] prints and exits,
+// ["cat"] echoes stdin, anything else runs until stopped.
+import { randomBytes } from "node:crypto";
+import { PassThrough } from "node:stream";
+import type { ImageInfo } from "../../engine/parts";
+import type { ContainerState, EngineEvent, LogEntry, LogQuery, RunSpec } from "../../engine/types";
+import { RuntimeError } from "../../errors";
+import { DEFAULT_IMAGE_CONFIG, ImageError } from "../../image/index";
+import type { DockerEngine, ExecOptions, ExecProcess, WaitCondition } from "./engine";
+import { Feed } from "./feed.testing";
+
+interface FakeContainer {
+  state: ContainerState;
+  log: LogEntry[];
+  output: Feed<LogEntry>;
+  stdin?: PassThrough;
+  exits: Array<(r: { exitCode: number; oomKilled: boolean }) => void>;
+  removed: Array<() => void>;
+}
+
+export class FakeDockerEngine implements DockerEngine {
+  readonly attachStdin = true;
+  readonly containers = new Map<string, FakeContainer>();
+  readonly imageList: ImageInfo[] = [];
+  readonly eventLog: EngineEvent[] = [];
+  private readonly listeners = new Set<(e: EngineEvent) => void>();
+  /** The last spec create() was given, for assertions on the body mapping. */
+  lastSpec?: RunSpec;
+
+  addImage(name: string, id = randomBytes(32).toString("hex")): ImageInfo {
+    const image: ImageInfo = {
+      name,
+      id,
+      rootfs: "/nonexistent",
+      layers: [],
+      diffIds: [`sha256:${id}`],
+      created: "2026-01-02T03:04:05Z",
+      sizeBytes: 4_200_000,
+      config: DEFAULT_IMAGE_CONFIG,
+    };
+    this.imageList.push(image);
+    return image;
+  }
+
+  private emit(action: string, s: ContainerState, extra: Record<string, string> = {}): void {
+    const now = Date.now();
+    const e: EngineEvent = {
+      type: "container",
+      action,
+      id: s.id,
+      attributes: { name: s.name, image: s.image, ...extra },
+      time: new Date(now).toISOString(),
+      timeNano: now * 1e6,
+    };
+    this.eventLog.push(e);
+    for (const l of this.listeners) l(e);
+  }
+
+  private find(ref: string): FakeContainer {
+    for (const c of this.containers.values()) {
+      if (c.state.name === ref || c.state.id === ref || (ref.length >= 3 && c.state.id.startsWith(ref)))
+        return c;
+    }
+    throw new RuntimeError("CONTAINER_NOT_FOUND", `no such container "${ref}"; list them with 'weft ps -a'`);
+  }
+
+  async create(spec: RunSpec): Promise<ContainerState> {
+    this.lastSpec = spec;
+    const image = this.imageList.find((i) => i.name === spec.image);
+    if (!image) throw new ImageError("IMAGE_NOT_FOUND", `image "${spec.image}" not found`);
+    const name = spec.name ?? `fake_${randomBytes(3).toString("hex")}`;
+    if ([...this.containers.values()].some((c) => c.state.name === name)) {
+      throw new RuntimeError("NAME_IN_USE", `container name "${name}" is already in use`);
+    }
+    const id = randomBytes(32).toString("hex");
+    const state: ContainerState = {
+      id,
+      name,
+      image: spec.image,
+      imageId: image.id,
+      created: new Date().toISOString(),
+      status: "created",
+      address: "10.250.0.2",
+      gateway: "10.250.0.1",
+      netns: `weft-${id.slice(0, 12)}`,
+      hostVeth: "wtfake0",
+      cmd: spec.cmd ?? ["sh"],
+      env: spec.env,
+      ports: spec.ports,
+      labels: spec.labels,
+      sidecar: spec.sidecar,
+      uid: 0,
+      gid: 0,
+      cgroupPath: "/fake",
+      tty: spec.tty,
+      interactive: spec.interactive,
+      publish: spec.publish,
+      stopTimeoutS: spec.stopTimeoutS,
+      stopSignal: spec.stopSignal,
+      restartPolicy: spec.restart,
+      autoRemove: spec.autoRemove,
+    };
+    // The app's stdin buffers what an attached client sends before start, as a pipe would.
+    const stdin = spec.interactive ? new PassThrough() : undefined;
+    this.containers.set(id, { state, log: [], output: new Feed(), stdin, exits: [], removed: [] });
+    this.emit("create", state);
+    return state;
+  }
+
+  private write(c: FakeContainer, stream: "stdout" | "stderr", text: string): void {
+    const e: LogEntry = { stream, time: new Date().toISOString(), data: Buffer.from(text) };
+    c.log.push(e);
+    c.output.push(e);
+  }
+
+  private exit(c: FakeContainer, exitCode: number): void {
+    if (c.state.status !== "running") return;
+    c.state.status = "exited";
+    c.state.exitCode = exitCode;
+    c.state.finishedAt = new Date().toISOString();
+    c.output.close();
+    c.output = new Feed();
+    this.emit("die", c.state, { exitCode: String(exitCode) });
+    for (const w of c.exits.splice(0)) w({ exitCode, oomKilled: false });
+    if (c.state.autoRemove) setImmediate(() => this.remove(c.state.id, true).catch(() => undefined));
+  }
+
+  async start(ref: string): Promise<ContainerState> {
+    const c = this.find(ref);
+    if (c.state.status === "running") return c.state;
+    c.state.status = "running";
+    c.state.startedAt = new Date().toISOString();
+    c.state.pid = 4242;
+    this.emit("start", c.state);
+    const [cmd, ...args] = c.state.cmd;
+    if (cmd === "echo") {
+      setImmediate(() => {
+        this.write(c, "stdout", `${args.join(" ")}\n`);
+        this.write(c, "stderr", "to stderr\n");
+        this.exit(c, 0);
+      });
+    } else if (cmd === "cat" && c.stdin) {
+      c.stdin.on("data", (b: Buffer) => this.write(c, "stdout", b.toString()));
+      c.stdin.on("end", () => this.exit(c, 0));
+    } else if (cmd === "fail") {
+      setImmediate(() => this.exit(c, Number(args[0] ?? 1)));
+    }
+    return c.state;
+  }
+
+  async stop(ref: string): Promise<ContainerState> {
+    const c = this.find(ref);
+    this.exit(c, 143);
+    this.emit("stop", c.state);
+    return c.state;
+  }
+
+  async kill(ref: string, signal = "SIGKILL"): Promise<void> {
+    const c = this.find(ref);
+    if (c.state.status !== "running")
+      throw new RuntimeError("CONTAINER_NOT_RUNNING", `container "${c.state.name}" is not running`);
+    this.emit("kill", c.state, { signal });
+    this.exit(c, 137);
+  }
+
+  async restart(ref: string): Promise<ContainerState> {
+    await this.stop(ref);
+    return this.start(ref);
+  }
+
+  wait(ref: string, condition: WaitCondition = "not-running") {
+    const c = this.find(ref);
+    if (condition === "removed")
+      return new Promise<{ exitCode: number; oomKilled: boolean }>((r) =>
+        c.removed.push(() => r({ exitCode: c.state.exitCode ?? 0, oomKilled: false })),
+      );
+    if (condition === "not-running" && c.state.status !== "running" && c.state.status !== "created") {
+      return Promise.resolve({ exitCode: c.state.exitCode ?? 0, oomKilled: false });
+    }
+    return new Promise<{ exitCode: number; oomKilled: boolean }>((r) => c.exits.push(r));
+  }
+
+  async remove(ref: string, force: boolean): Promise<void> {
+    const c = this.find(ref);
+    if (c.state.status === "running" && !force)
+      throw new RuntimeError("CONTAINER_RUNNING", `container "${c.state.name}" is running`);
+    this.exit(c, 137);
+    this.containers.delete(c.state.id);
+    this.emit("destroy", c.state);
+    for (const r of c.removed.splice(0)) r();
+  }
+
+  async list(all: boolean): Promise<ContainerState[]> {
+    return [...this.containers.values()].map((c) => c.state).filter((s) => all || s.status === "running");
+  }
+
+  async inspect(ref: string): Promise<ContainerState> {
+    return this.find(ref).state;
+  }
+
+  logStream(ref: string, q: LogQuery): AsyncIterable<LogEntry> {
+    const c = this.find(ref);
+    const keep = (e: LogEntry) =>
+      ((e.stream === "stdout" && q.stdout) || (e.stream === "stderr" && q.stderr)) &&
+      (!q.since || Date.parse(e.time) >= q.since.getTime()) &&
+      (!q.until || Date.parse(e.time) <= q.until.getTime());
+    let past = c.log.filter(keep);
+    if (q.tail !== undefined) past = past.slice(Math.max(0, past.length - q.tail));
+    const live = q.follow && c.state.status === "running" ? c.output.subscribe() : undefined;
+    return {
+      async *[Symbol.asyncIterator]() {
+        yield* past;
+        if (live) for await (const e of live) if (keep(e)) yield e;
+      },
+    };
+  }
+
+  subscribe(listener: (e: EngineEvent) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  events(since?: Date, until?: Date): EngineEvent[] {
+    return this.eventLog.filter(
+      (e) =>
+        (!since || e.timeNano / 1e6 >= since.getTime()) && (!until || e.timeNano / 1e6 <= until.getTime()),
+    );
+  }
+
+  /** `sh -c "exit N"` exits N; anything else prints its args (and echoes stdin until EOF). */
+  execStream(ref: string, o: ExecOptions): ExecProcess {
+    const c = this.find(ref);
+    if (c.state.status !== "running") throw new RuntimeError("CONTAINER_NOT_RUNNING", "not running");
+    const stdin = new PassThrough();
+    const stdout = new PassThrough();
+    const stderr = new PassThrough();
+    const exited = new Promise<number>((resolve) => {
+      const code =
+        o.cmd[0] === "sh" && o.cmd[1] === "-c" ? Number(/exit (\d+)/.exec(o.cmd[2] ?? "")?.[1] ?? 0) : 0;
+      stdout.write(`exec:${o.cmd.join(" ")}${o.tty ? " (tty)" : ""}\n`);
+      stdin.on("data", (b: Buffer) => stdout.write(b));
+      stdin.on("end", () => {
+        stdout.end();
+        stderr.end();
+        resolve(code);
+      });
+    });
+    return { stdin, stdout, stderr, exited };
+  }
+
+  attach(ref: string) {
+    const c = this.find(ref);
+    if (c.state.status !== "running" && c.state.status !== "created") {
+      throw new RuntimeError("CONTAINER_NOT_RUNNING", "not running");
+    }
+    return { stdin: c.stdin, output: c.output.subscribe() };
+  }
+
+  async stats(ref: string) {
+    const c = this.find(ref);
+    if (c.state.status !== "running") throw new RuntimeError("CONTAINER_NOT_RUNNING", "not running");
+    return {
+      id: c.state.id,
+      name: c.state.name,
+      cpuPercent: 12.5,
+      cpuUsageNs: 5_000_000_000,
+      memoryBytes: 10 * 1024 * 1024,
+      memoryLimitBytes: 100 * 1024 * 1024,
+      memoryPercent: 10,
+      netRxBytes: 1000,
+      netTxBytes: 2000,
+      pids: 3,
+      read: new Date().toISOString(),
+    };
+  }
+
+  images(): ImageInfo[] {
+    return [...this.imageList];
+  }
+
+  async importImage(_tarPath: string, name: string): Promise<ImageInfo> {
+    return this.addImage(name || "loaded:latest");
+  }
+
+  async removeImage(name: string): Promise<void> {
+    const i = this.imageList.findIndex((x) => x.name === name);
+    if (i < 0) throw new ImageError("IMAGE_NOT_FOUND", `image "${name}" not found`);
+    this.imageList.splice(i, 1);
+  }
+}
+
+/** The fake behind the daemon's real socket server (server.ts), so dispatch and hijacking are real too. */
+export async function startFakeDockerDaemon(): Promise<{
+  socket: string;
+  engine: FakeDockerEngine;
+  close(): Promise<void>;
+}> {
+  const { mkdtempSync, rmSync } = await import("node:fs");
+  const { tmpdir } = await import("node:os");
+  const { join } = await import("node:path");
+  const { startApiServer } = await import("../server");
+  const unsupported = () => {
+    throw new RuntimeError("INTERNAL", "not part of the fake");
+  };
+  const engine = new FakeDockerEngine();
+  const full = Object.assign(engine, {
+    run: unsupported,
+    logs: unsupported,
+    exec: unsupported,
+    listVolumes: unsupported,
+    createVolume: unsupported,
+    removeVolume: unsupported,
+  });
+  const dir = mkdtempSync(join(tmpdir(), "weft-docker-"));
+  const socket = join(dir, "weft.sock");
+  const quiet = { info: () => {}, warn: () => {}, error: () => {} };
+  const server = await startApiServer(full, socket, quiet);
+  return {
+    socket,
+    engine,
+    close: async () => {
+      await server.close();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}

@@ -1,0 +1,173 @@
+// Images in Docker's shapes: `docker images` (one entry per image id with its RepoTags), inspect,
+// `docker load` (a docker-save tar streamed to a temp file, then imported), `docker import` (a
+// rootfs tarball as POST /images/create?fromSrc=-) and `docker rmi`.
+import { createWriteStream } from "node:fs";
+import { mkdtemp, rm } from "node:fs/promises";
+import type { IncomingMessage, ServerResponse } from "node:http";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { pipeline } from "node:stream/promises";
+import type { ImageInfo } from "../../engine/parts";
+import { normaliseName } from "../../image/index";
+import type { DockerEngine } from "./engine";
+import { badRequest, dockerError, flag, imageId } from "./wire";
+
+/** The stored images a Docker reference names: a tag ("busybox" = "busybox:latest"), an id or id prefix. */
+export function resolveImage(engine: DockerEngine, ref: string): ImageInfo[] {
+  const all = engine.images();
+  const byName = all.filter((i) => i.name === ref || i.name === safeNormalise(ref));
+  if (byName.length > 0) return byName;
+  const hex = ref.replace(/^sha256:/, "");
+  if (/^[0-9a-f]{4,64}$/.test(hex)) {
+    const ids = new Set(all.filter((i) => i.id.startsWith(hex)).map((i) => i.id));
+    if (ids.size === 1) return all.filter((i) => ids.has(i.id));
+  }
+  throw dockerError(404, `No such image: ${ref}`);
+}
+
+function safeNormalise(ref: string): string {
+  return /^[a-zA-Z0-9]/.test(ref) ? normaliseName(ref) : ref;
+}
+
+/** GET /images/json: one entry per id, with every name that points at it. */
+export function imageList(engine: DockerEngine) {
+  const byId = new Map<string, ImageInfo[]>();
+  for (const i of engine.images()) byId.set(i.id, [...(byId.get(i.id) ?? []), i]);
+  return [...byId.values()].map((group) => {
+    const first = group[0] as ImageInfo;
+    return {
+      Id: imageId(first.id),
+      ParentId: "",
+      RepoTags: group.map((i) => i.name).sort(),
+      RepoDigests: [],
+      Created: Math.floor(Date.parse(first.created) / 1000),
+      Size: first.sizeBytes,
+      SharedSize: -1,
+      Labels: first.config.labels,
+      Containers: -1,
+    };
+  });
+}
+
+/** GET /images/{name}/json. */
+export function imageJson(engine: DockerEngine, ref: string) {
+  const group = resolveImage(engine, ref);
+  const i = group[0] as ImageInfo;
+  const sameId = engine.images().filter((x) => x.id === i.id);
+  const c = i.config;
+  return {
+    Id: imageId(i.id),
+    RepoTags: sameId.map((x) => x.name).sort(),
+    RepoDigests: [],
+    Parent: "",
+    Comment: "",
+    Created: i.created,
+    DockerVersion: "",
+    Author: "",
+    Config: {
+      User: c.user,
+      Env: c.env,
+      Cmd: c.cmd,
+      Entrypoint: c.entrypoint.length > 0 ? c.entrypoint : null,
+      WorkingDir: c.workdir,
+      ExposedPorts: Object.fromEntries(c.exposedPorts.map((p) => [p, {}])),
+      Labels: c.labels,
+    },
+    Architecture: process.arch === "x64" ? "amd64" : process.arch,
+    Os: "linux",
+    Size: i.sizeBytes,
+    GraphDriver: { Name: "overlay", Data: null },
+    RootFS: { Type: "layers", Layers: i.diffIds },
+    Metadata: { LastTagTime: "0001-01-01T00:00:00Z" },
+  };
+}
+
+/** Streams the request body into a temp file, calls `use` with its path, always deletes it. */
+async function withUpload<T>(req: IncomingMessage, use: (path: string) => Promise<T>): Promise<T> {
+  const dir = await mkdtemp(join(tmpdir(), "weft-docker-load-"));
+  try {
+    const path = join(dir, "upload.tar");
+    await pipeline(req, createWriteStream(path, { mode: 0o600 }));
+    return await use(path);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+function namesById(engine: DockerEngine): Map<string, string> {
+  return new Map(engine.images().map((i) => [i.name, i.id]));
+}
+
+/** Answers as the JSON message stream the CLI displays (`{"stream": "Loaded image: x\n"}`). */
+function sendMessages(res: ServerResponse, messages: object[]): void {
+  res.writeHead(200, { "Content-Type": "application/json" });
+  for (const m of messages) res.write(`${JSON.stringify(m)}\n`);
+  res.end();
+}
+
+/** POST /images/load: the images of a docker-save (or OCI layout) tar, under their own tags. */
+export async function loadImages(engine: DockerEngine, req: IncomingMessage, res: ServerResponse) {
+  const before = namesById(engine);
+  const imported = await withUpload(req, (path) => engine.importImage(path, ""));
+  const loaded = [...namesById(engine)].filter(([name, id]) => before.get(name) !== id).map(([n]) => n);
+  if (loaded.length === 0) loaded.push(imported.name || imageId(imported.id));
+  sendMessages(
+    res,
+    loaded.map((n) => ({
+      stream: n.startsWith("sha256:") ? `Loaded image ID: ${n}\n` : `Loaded image: ${n}\n`,
+    })),
+  );
+}
+
+/** POST /images/create: `docker import` (fromSrc=-); pulling from a registry is not possible. */
+export async function createImage(
+  engine: DockerEngine,
+  req: IncomingMessage,
+  res: ServerResponse,
+  query: URLSearchParams,
+) {
+  const fromSrc = query.get("fromSrc");
+  if (fromSrc === null) {
+    const image = query.get("fromImage") ?? "";
+    const tag = query.get("tag");
+    req.resume();
+    throw dockerError(
+      404,
+      `pull access denied for ${image}${tag ? `:${tag}` : ""}: weft does not pull from registries; 'docker save' it elsewhere and 'docker load -i FILE.tar' it here`,
+    );
+  }
+  if (fromSrc !== "-")
+    throw badRequest('fromSrc must be "-" (the tarball as the request body); weft does not fetch URLs');
+  if (query.getAll("changes").some((c) => c !== "")) {
+    throw badRequest(
+      "changes (--change) is not supported by weft's import; set the command with 'docker run IMAGE CMD'",
+    );
+  }
+  const repo = query.get("repo") ?? "";
+  if (repo === "")
+    throw badRequest("repo is required: give the image a name ('docker import FILE NAME[:TAG]')");
+  const tag = query.get("tag");
+  const name = normaliseName(tag ? `${repo}:${tag}` : repo);
+  const imported = await withUpload(req, (path) => engine.importImage(path, name));
+  sendMessages(res, [{ status: imageId(imported.id) }]);
+}
+
+/** DELETE /images/{name}: Docker's list of untagged names and deleted ids. */
+export async function removeImage(engine: DockerEngine, ref: string, query: URLSearchParams) {
+  const group = resolveImage(engine, ref);
+  const byId = !group.some((i) => i.name === ref || i.name === safeNormalise(ref));
+  if (byId && group.length > 1 && !flag(query, "force")) {
+    throw dockerError(
+      409,
+      `conflict: unable to delete ${ref} (must be forced) - image is referenced in multiple repositories`,
+    );
+  }
+  const out: object[] = [];
+  for (const i of group) {
+    await engine.removeImage(i.name);
+    out.push({ Untagged: i.name });
+  }
+  const id = (group[0] as ImageInfo).id;
+  if (!engine.images().some((i) => i.id === id)) out.push({ Deleted: imageId(id) });
+  return out;
+}

@@ -1,0 +1,288 @@
+// The Docker Engine API on the daemon's socket (everything not under /weft/): version prefix
+// negotiation, the route table, and Docker's error wording for the engine's errors.
+import type { IncomingMessage, ServerResponse } from "node:http";
+import { cpus } from "node:os";
+import type { Duplex } from "node:stream";
+import { readJson } from "../http";
+import {
+  createContainer,
+  inspectContainer,
+  killContainer,
+  listContainers,
+  pruneContainers,
+  removeContainer,
+  restartContainer,
+  startContainer,
+  stopContainer,
+  waitContainer,
+} from "./containers";
+import type { DockerEngine } from "./engine";
+import { ExecStore } from "./exec-store";
+import {
+  attachContainer,
+  readUpgradeBody,
+  rejectUpgrade,
+  type StreamConn,
+  startExec,
+  upgradeConn,
+} from "./hijack";
+import { createImage, imageJson, imageList, loadImages, removeImage } from "./images";
+import { streamLogs, streamStats } from "./logs-stats";
+import { info, ping, streamEvents, version } from "./system";
+import { badRequest, dockerError, MAX_API_VERSION, MIN_API_VERSION, sendDockerJson, sendEmpty } from "./wire";
+
+interface Ctx {
+  engine: DockerEngine;
+  execs: ExecStore;
+  req: IncomingMessage;
+  res: ServerResponse;
+  query: URLSearchParams;
+  ref: string;
+}
+
+type Handler = (c: Ctx) => Promise<void> | void;
+type Kind = "container" | "image" | "exec" | "none";
+
+const json =
+  (fn: (c: Ctx) => unknown | Promise<unknown>): Handler =>
+  async (c) =>
+    sendDockerJson(c.res, 200, await fn(c));
+
+const ROUTES: Array<[string, RegExp, Kind, Handler]> = [
+  ["GET", /^\/_ping$/, "none", (c) => ping(c.req, c.res)],
+  ["HEAD", /^\/_ping$/, "none", (c) => ping(c.req, c.res)],
+  ["GET", /^\/version$/, "none", json(() => version())],
+  ["GET", /^\/info$/, "none", json((c) => info(c.engine))],
+  ["GET", /^\/events$/, "none", (c) => streamEvents(c.engine, c.req, c.res, c.query)],
+  ["GET", /^\/images\/json$/, "none", json((c) => imageList(c.engine))],
+  ["POST", /^\/images\/load$/, "none", (c) => loadImages(c.engine, c.req, c.res)],
+  ["POST", /^\/images\/create$/, "none", (c) => createImage(c.engine, c.req, c.res, c.query)],
+  ["GET", /^\/images\/(.+)\/json$/, "image", json((c) => imageJson(c.engine, c.ref))],
+  ["DELETE", /^\/images\/(.+)$/, "image", json((c) => removeImage(c.engine, c.ref, c.query))],
+  ["POST", /^\/containers\/create$/, "image", (c) => createContainer(c.engine, c.req, c.res, c.query)],
+  ["POST", /^\/containers\/prune$/, "none", json((c) => pruneContainers(c.engine, c.query))],
+  ["GET", /^\/containers\/json$/, "none", json((c) => listContainers(c.engine, c.query))],
+  ["GET", /^\/containers\/([^/]+)\/json$/, "container", json((c) => inspectContainer(c.engine, c.ref))],
+  ["POST", /^\/containers\/([^/]+)\/start$/, "container", (c) => startContainer(c.engine, c.res, c.ref)],
+  [
+    "POST",
+    /^\/containers\/([^/]+)\/stop$/,
+    "container",
+    (c) => stopContainer(c.engine, c.res, c.ref, c.query),
+  ],
+  [
+    "POST",
+    /^\/containers\/([^/]+)\/restart$/,
+    "container",
+    (c) => restartContainer(c.engine, c.res, c.ref, c.query),
+  ],
+  [
+    "POST",
+    /^\/containers\/([^/]+)\/kill$/,
+    "container",
+    (c) => killContainer(c.engine, c.res, c.ref, c.query),
+  ],
+  [
+    "POST",
+    /^\/containers\/([^/]+)\/wait$/,
+    "container",
+    (c) => waitContainer(c.engine, c.res, c.ref, c.query),
+  ],
+  ["DELETE", /^\/containers\/([^/]+)$/, "container", (c) => removeContainer(c.engine, c.res, c.ref, c.query)],
+  [
+    "GET",
+    /^\/containers\/([^/]+)\/logs$/,
+    "container",
+    (c) => streamLogs(c.engine, c.req, c.res, c.ref, c.query),
+  ],
+  [
+    "GET",
+    /^\/containers\/([^/]+)\/stats$/,
+    "container",
+    (c) => streamStats(c.engine, c.req, c.res, c.ref, c.query, cpus().length),
+  ],
+  // Weft cannot resize a pty after the fact; the CLI sends this for every -t and ignores the answer.
+  [
+    "POST",
+    /^\/containers\/([^/]+)\/resize$/,
+    "container",
+    async (c) => {
+      await c.engine.inspect(c.ref);
+      sendEmpty(c.res, 200);
+    },
+  ],
+  [
+    "POST",
+    /^\/containers\/([^/]+)\/attach$/,
+    "container",
+    (c) => attachContainer(c.engine, c.ref, c.query, () => plainConn(c)),
+  ],
+  [
+    "POST",
+    /^\/containers\/([^/]+)\/exec$/,
+    "container",
+    async (c) => {
+      const state = await c.engine.inspect(c.ref);
+      if (state.status !== "running") throw dockerError(409, `container ${state.id} is not running`);
+      const exec = c.execs.create(state.id, await readJson(c.req));
+      sendDockerJson(c.res, 201, { Id: exec.id });
+    },
+  ],
+  [
+    "POST",
+    /^\/exec\/([^/]+)\/start$/,
+    "exec",
+    async (c) => {
+      const body = (await readJson(c.req)) as { Detach?: unknown };
+      const detach = body.Detach === true;
+      const started = startExec(c.engine, c.execs, c.ref, () => (detach ? undefined : plainConn(c)));
+      if (!detach) return started;
+      // Detached: answer once it runs; its exit code is recorded for inspect.
+      sendEmpty(c.res, 200);
+      started.catch(() => undefined);
+    },
+  ],
+  [
+    "POST",
+    /^\/exec\/([^/]+)\/resize$/,
+    "exec",
+    (c) => {
+      c.execs.get(c.ref);
+      sendEmpty(c.res, 201);
+    },
+  ],
+  ["GET", /^\/exec\/([^/]+)\/json$/, "exec", json((c) => c.execs.inspect(c.ref))],
+];
+
+const stores = new WeakMap<DockerEngine, ExecStore>();
+function execStore(engine: DockerEngine): ExecStore {
+  let s = stores.get(engine);
+  if (!s) {
+    s = new ExecStore();
+    stores.set(engine, s);
+  }
+  return s;
+}
+
+/** A streamed answer on an ordinary (not upgraded) response: output only, no stdin. */
+function plainConn(c: Ctx): StreamConn {
+  c.res.writeHead(200, { "Content-Type": "application/vnd.docker.multiplexed-stream" });
+  return {
+    write: (chunk) => {
+      c.res.write(chunk);
+    },
+    end: () => c.res.end(),
+    closed: new Promise((resolve) => c.res.once("close", () => resolve())),
+  };
+}
+
+function compare(a: string, b: string): number {
+  const [am = 0, an = 0] = a.split(".").map(Number);
+  const [bm = 0, bn = 0] = b.split(".").map(Number);
+  return am !== bm ? am - bm : an - bn;
+}
+
+/** Strips /vX.Y, refusing versions outside what this server speaks with Docker's own messages. */
+export function apiPath(rawUrl: string): { path: string; query: URLSearchParams } {
+  const url = new URL(rawUrl, "http://docker");
+  const m = /^\/v(\d+\.\d+)(\/.*)$/.exec(url.pathname);
+  if (!m) {
+    if (/^\/v[^/]*\//.test(url.pathname)) throw badRequest(`invalid API version in path ${url.pathname}`);
+    return { path: url.pathname, query: url.searchParams };
+  }
+  const v = m[1] as string;
+  if (compare(v, MIN_API_VERSION) < 0) {
+    throw badRequest(
+      `client version ${v} is too old. Minimum supported API version is ${MIN_API_VERSION}, please upgrade your client to a newer version`,
+    );
+  }
+  if (compare(v, MAX_API_VERSION) > 0) {
+    throw badRequest(`client version ${v} is too new. Maximum supported API version is ${MAX_API_VERSION}`);
+  }
+  return { path: m[2] as string, query: url.searchParams };
+}
+
+/** The engine's not-found errors in Docker's words, which scripts and the CLI match on. */
+function translate(err: unknown, kind: Kind, ref: string): unknown {
+  const code = (err as { code?: unknown }).code;
+  if (
+    code === "CONTAINER_NOT_FOUND" &&
+    kind === "container" &&
+    (err as { status?: unknown }).status === undefined
+  ) {
+    return dockerError(404, `No such container: ${ref}`);
+  }
+  if (code === "IMAGE_NOT_FOUND" && kind === "image" && ref !== "")
+    return dockerError(404, `No such image: ${ref}`);
+  return err;
+}
+
+function match(method: string, path: string) {
+  let pathMatched = false;
+  for (const [m, re, kind, handler] of ROUTES) {
+    const hit = re.exec(path);
+    if (!hit) continue;
+    pathMatched = true;
+    if (m === method) return { kind, handler, ref: decodeURIComponent(hit[1] ?? "") };
+  }
+  throw pathMatched
+    ? dockerError(405, `${method} is not allowed on ${path}`)
+    : dockerError(404, "page not found");
+}
+
+/** Serves one Docker API request; throws (already in Docker's words) for the server to answer. */
+export async function routeDocker(
+  engine: DockerEngine,
+  req: IncomingMessage,
+  res: ServerResponse,
+): Promise<void> {
+  const { path, query } = apiPath(req.url ?? "/");
+  const { kind, handler, ref } = match(req.method ?? "GET", path);
+  try {
+    await handler({ engine, execs: execStore(engine), req, res, query, ref });
+  } catch (err) {
+    throw translate(err, kind, ref);
+  }
+}
+
+/** Serves a request with `Upgrade: tcp` (attach, exec start); errors before the 101 are HTTP answers. */
+export async function routeDockerUpgrade(
+  engine: DockerEngine,
+  req: IncomingMessage,
+  socket: Duplex,
+  head: Buffer,
+): Promise<void> {
+  let upgraded = false;
+  let kind: Kind = "none";
+  let ref = "";
+  try {
+    const { path, query } = apiPath(req.url ?? "/");
+    const m = match(req.method ?? "GET", path);
+    kind = m.kind;
+    ref = m.ref;
+    const { body, rest } = await readUpgradeBody(req, socket, head);
+    const open = (tty: boolean) => {
+      upgraded = true;
+      return upgradeConn(socket, rest, tty);
+    };
+    if (/^\/containers\/[^/]+\/attach$/.test(path)) {
+      await attachContainer(engine, ref, query, open);
+    } else if (/^\/exec\/[^/]+\/start$/.test(path)) {
+      const text = body.toString("utf8").trim();
+      let detach = false;
+      try {
+        detach = text !== "" && (JSON.parse(text) as { Detach?: unknown }).Detach === true;
+      } catch {
+        throw badRequest("body is not valid JSON");
+      }
+      if (detach)
+        throw badRequest("a detached exec does not upgrade the connection; send it without Upgrade");
+      await startExec(engine, execStore(engine), ref, open);
+    } else {
+      throw badRequest(`${req.method} ${path} does not upgrade the connection`);
+    }
+  } catch (err) {
+    if (upgraded) socket.destroy();
+    else rejectUpgrade(socket, translate(err, kind, ref));
+  }
+}

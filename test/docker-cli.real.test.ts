@@ -1,0 +1,232 @@
+// The real docker CLI against a real weft daemon (runc, bridge, overlay, cgroups): what a user does
+// with `docker -H unix://SOCKET ...`. The daemon has its own bridge, subnet, state dir and cgroup parent.
+import { execFile } from "node:child_process";
+import { mkdirSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import anyTest, { type TestFn } from "ava";
+import { type DockerCli, dockerCli, waitForOutput } from "../runtime/src/api/docker/docker-cli.testing";
+import { busyboxTarball, type RealDaemon, startRealDaemon } from "../runtime/src/engine/real-daemon.testing";
+import { fromTar, tarFolder, writeDockerSave } from "../runtime/src/image/oci-fixture";
+
+const test = anyTest as TestFn<{ daemon: RealDaemon; docker: DockerCli; archive: string }>;
+const NO_SIDECAR = ["--label", "weft.sidecar=false"];
+
+test.before(async (t) => {
+  const daemon = await startRealDaemon();
+  const docker = dockerCli(join(daemon.dir, "run", "weft.sock"));
+  t.context = { daemon, docker, archive: "" };
+  // A `docker save` archive of busybox, as `docker load` gets it.
+  const src = join(daemon.dir, "docker-save-src");
+  mkdirSync(src);
+  const layer = fromTar(readFileSync(busyboxTarball(src)), false);
+  const saved = writeDockerSave(join(daemon.dir, "saved"), [
+    { tags: ["bbox:latest"], layers: [layer], config: { Cmd: ["sh"], Env: ["PATH=/bin"] } },
+  ]);
+  t.context = { daemon, docker, archive: tarFolder(saved, join(daemon.dir, "bbox.tar")) };
+});
+
+test.after.always(async (t) => {
+  t.context.docker?.close();
+  await t.context.daemon?.close();
+});
+
+test.serial("docker version and load -i a docker-save archive, then images", async (t) => {
+  const { docker, archive } = t.context;
+  const v = await docker.run(["version", "--format", "{{.Server.Platform.Name}}"]);
+  t.is(v.stdout.trim(), "Weft", v.stderr);
+  const load = await docker.run(["load", "-i", archive]);
+  t.is(load.code, 0, load.stderr);
+  t.is(load.stdout.trim(), "Loaded image: bbox:latest");
+  const images = await docker.run(["images", "--format", "{{.Repository}} {{.Tag}} {{.ID}}"]);
+  t.regex(images.stdout, /^bbox latest [0-9a-f]{12}$/m);
+});
+
+test.serial("run -d, ps, logs -f, exec, inspect, stats, stop, rm", async (t) => {
+  const { docker } = t.context;
+  const name = `dk${Date.now().toString(36)}`;
+  const run = await docker.run([
+    "run",
+    "-d",
+    "--name",
+    name,
+    ...NO_SIDECAR,
+    "bbox",
+    "sh",
+    "-c",
+    "echo started; while true; do echo tick; sleep 1; done",
+  ]);
+  t.is(run.code, 0, run.stderr);
+  const ps = await docker.run(["ps", "--format", "{{.Names}} {{.Status}}"]);
+  t.regex(ps.stdout, new RegExp(`^${name} Up `, "m"));
+
+  const follow = docker.spawn(["logs", "-f", name]);
+  t.teardown(() => {
+    follow.kill();
+  });
+  t.regex(await waitForOutput(follow, /started\n(tick\n){2}/), /started/);
+
+  const exec = await docker.run(["exec", name, "echo", "from exec"]);
+  t.is(exec.stdout, "from exec\n", exec.stderr);
+  t.is((await docker.run(["exec", name, "sh", "-c", "exit 3"])).code, 3);
+  const piped = await docker.run(["exec", "-i", name, "cat"], { input: "via stdin\n" });
+  t.is(piped.stdout, "via stdin\n", piped.stderr);
+
+  const inspect = await docker.run([
+    "inspect",
+    "-f",
+    "{{.State.Running}} {{.NetworkSettings.IPAddress}}",
+    name,
+  ]);
+  t.regex(inspect.stdout.trim(), /^true 10\.251\.\d+\.\d+$/, inspect.stderr);
+  const stats = await docker.run(["stats", "--no-stream", "--format", "{{.Name}} {{.PIDs}}", name]);
+  t.regex(stats.stdout.trim(), new RegExp(`^${name} \\d+$`), stats.stderr);
+
+  const stop = await docker.run(["stop", "-t", "1", name]);
+  t.is(stop.stdout.trim(), name, stop.stderr);
+  const exited = await docker.run(["ps", "-a", "--format", "{{.Names}} {{.Status}}"]);
+  t.regex(exited.stdout, new RegExp(`^${name} Exited \\(\\d+\\) `, "m"));
+  t.is((await docker.run(["rm", name])).stdout.trim(), name);
+  const gone = await docker.run(["rm", name]);
+  t.regex(gone.stderr, new RegExp(`No such container: ${name}`));
+});
+
+test.serial("run in the foreground prints the output and exits with the app's code", async (t) => {
+  const { docker } = t.context;
+  const fg = await docker.run([
+    "run",
+    "--rm",
+    ...NO_SIDECAR,
+    "bbox",
+    "sh",
+    "-c",
+    "echo out; echo err >&2; exit 4",
+  ]);
+  t.is(fg.stdout, "out\n");
+  t.is(fg.stderr, "err\n");
+  t.is(fg.code, 4);
+});
+
+// The engine's attach has no stdin yet (conmon's attach socket is SOCK_SEQPACKET, which Node cannot
+// open), so -i is refused before anything is made, instead of an app waiting for ever for input.
+test.serial("run -i and run -it are refused with what to do instead, leaving nothing behind", async (t) => {
+  const { docker } = t.context;
+  const name = `dki${Date.now().toString(36)}`;
+  const refused = /OpenStdin \(-i\) is not supported yet: .*use 'docker exec -it'/;
+  const i = await docker.run(["run", "-i", "--name", name, ...NO_SIDECAR, "bbox", "cat"], { input: "x\n" });
+  t.not(i.code, 0);
+  t.regex(i.stderr, refused);
+  const it = await withPty(
+    docker.commandLine(["run", "-it", "--name", name, ...NO_SIDECAR, "bbox", "sh"]),
+    docker.env,
+    "",
+  );
+  t.not(it.code, 0);
+  t.regex(it.out, refused);
+  const ps = await docker.run(["ps", "-a", "--format", "{{.Names}}"]);
+  t.notRegex(ps.stdout, new RegExp(name));
+});
+
+/** Runs a docker command line under script(1) (a pty), feeding `input` once it started. */
+function withPty(
+  commandLine: string,
+  env: NodeJS.ProcessEnv,
+  input: string,
+): Promise<{ code: number; out: string }> {
+  return new Promise((resolve) => {
+    const child = execFile(
+      "script",
+      ["-qefc", commandLine, "/dev/null"],
+      { env, timeout: 60_000 },
+      (err, stdout) =>
+        resolve({ code: err ? (typeof err.code === "number" ? err.code : -1) : 0, out: stdout }),
+    );
+    // The shell reads its input from the terminal once it is up; what arrives earlier is buffered by it.
+    child.stdin?.write(input);
+  });
+}
+
+test.serial("exec -it runs a shell on a pty", async (t) => {
+  const { docker } = t.context;
+  const name = `dkt${Date.now().toString(36)}`;
+  const sleeper = await docker.run(["run", "-d", "--name", name, ...NO_SIDECAR, "bbox", "sleep", "600"]);
+  t.is(sleeper.code, 0, sleeper.stderr);
+  const ex = await withPty(
+    docker.commandLine(["exec", "-it", name, "sh"]),
+    docker.env,
+    "echo ex-$((6*7)); exit 6\r",
+  );
+  t.regex(ex.out, /ex-42/);
+  t.is(ex.code, 6);
+  await docker.run(["rm", "-f", name]);
+});
+
+// The engine passes runc exec's --env/--user/--cwd after the container id, where runc takes them
+// for the command (runtime/src/engine/resources.ts execStream). Remove `failing` once fixed.
+test.serial.failing("exec -u -w -e run the command as that user, there, with that env", async (t) => {
+  const { docker } = t.context;
+  const name = `dke${Date.now().toString(36)}`;
+  await docker.run(["run", "-d", "--name", name, ...NO_SIDECAR, "bbox", "sleep", "600"]);
+  t.teardown(() => docker.run(["rm", "-f", name]).then(() => undefined));
+  const r = await docker.run([
+    "exec",
+    "-u",
+    "1000",
+    "-w",
+    "/tmp",
+    "-e",
+    "X=1",
+    name,
+    "sh",
+    "-c",
+    "id -u; pwd; echo $X",
+  ]);
+  t.is(r.stdout, "1000\n/tmp\n1\n", r.stderr);
+});
+
+test.serial("events, attach, logs --tail -t, restart, kill, wait", async (t) => {
+  const { docker } = t.context;
+  const name = `dkw${Date.now().toString(36)}`;
+  const events = docker.spawn(["events", "--filter", `container=${name}`, "--format", "{{.Action}}"]);
+  t.teardown(() => {
+    events.kill();
+  });
+  const seen = waitForOutput(events, /start\n(.|\n)*die\n(.|\n)*start\n/);
+  const loop = "i=0; while true; do i=$((i+1)); echo line$i; sleep 0.2; done";
+  t.is((await docker.run(["run", "-d", "--name", name, ...NO_SIDECAR, "bbox", "sh", "-c", loop])).code, 0);
+  t.teardown(() => docker.run(["rm", "-f", name]).then(() => undefined));
+
+  const attach = docker.spawn(["attach", "--no-stdin", name]);
+  t.teardown(() => {
+    attach.kill();
+  });
+  t.regex(await waitForOutput(attach, /line\d+\n/), /line/);
+
+  const tail = await docker.run(["logs", "--tail", "2", "-t", name]);
+  const lines = tail.stdout.trim().split("\n");
+  t.is(lines.length, 2, tail.stdout);
+  for (const l of lines) t.regex(l, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d+Z line\d+$/);
+
+  t.is((await docker.run(["restart", "-t", "1", name])).stdout.trim(), name);
+  await seen;
+  const waiting = docker.run(["wait", name]);
+  t.is((await docker.run(["kill", name])).stdout.trim(), name);
+  t.is((await waiting).stdout.trim(), "137");
+  const again = await docker.run(["kill", name]);
+  t.regex(again.stderr, /is not running/);
+});
+
+test.serial("image inspect and rmi", async (t) => {
+  const { docker } = t.context;
+  const inspect = await docker.run([
+    "image",
+    "inspect",
+    "-f",
+    "{{.Os}} {{json .RepoTags}} {{json .Config.Cmd}}",
+    "bbox",
+  ]);
+  t.is(inspect.stdout.trim(), 'linux ["bbox:latest"] ["sh"]', inspect.stderr);
+  const rmi = await docker.run(["rmi", "bbox"]);
+  t.regex(rmi.stdout, /Untagged: bbox:latest\nDeleted: sha256:[0-9a-f]{64}/, rmi.stderr);
+  const images = await docker.run(["images", "--format", "{{.Repository}}"]);
+  t.notRegex(images.stdout, /bbox/);
+});

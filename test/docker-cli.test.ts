@@ -1,0 +1,120 @@
+// The real docker CLI against the daemon's socket server with an in-memory engine: the protocol side
+// (negotiation, hijacked attach/exec, multiplexed logs, JSON message streams) exactly as the CLI
+// speaks it. docker-cli.real.test.ts does the same against runc.
+import { writeFileSync } from "node:fs";
+import { join } from "node:path";
+import test from "ava";
+import { dockerCli, waitForOutput } from "../runtime/src/api/docker/docker-cli.testing";
+import { startFakeDockerDaemon } from "../runtime/src/api/docker/fake-engine.testing";
+
+function socketOf(docker: { commandLine(args: string[]): string }): string {
+  return /unix:\/\/([^']+)/.exec(docker.commandLine([]))?.[1] ?? "";
+}
+
+async function setup(t: { teardown(fn: () => Promise<void> | void): void }) {
+  const d = await startFakeDockerDaemon();
+  t.teardown(d.close);
+  d.engine.addImage("busybox:latest");
+  const docker = dockerCli(d.socket);
+  t.teardown(docker.close);
+  return { docker, engine: d.engine, dir: d.socket.replace(/\/weft\.sock$/, "") };
+}
+
+test("version, info and images talk to weft", async (t) => {
+  const { docker } = await setup(t);
+  const v = await docker.run(["version", "--format", "{{.Server.Platform.Name}} {{.Server.APIVersion}}"]);
+  t.is(v.code, 0, v.stderr);
+  t.is(v.stdout.trim(), "Weft 1.50");
+  const info = await docker.run(["info", "--format", "{{.OperatingSystem}} {{.Images}}"]);
+  t.is(info.stdout.trim(), "Weft 1", info.stderr);
+  const images = await docker.run(["images", "--format", "{{.Repository}}:{{.Tag}} {{.Size}}"]);
+  t.is(images.stdout.trim(), "busybox:latest 4.2MB");
+});
+
+test("load and import answer the JSON message stream the CLI prints", async (t) => {
+  const { docker, dir } = await setup(t);
+  const archive = join(dir, "image.tar");
+  writeFileSync(archive, Buffer.alloc(1024));
+  const load = await docker.run(["load", "-i", archive]);
+  t.is(load.code, 0, load.stderr);
+  t.is(load.stdout.trim(), "Loaded image: loaded:latest");
+  const imp = await docker.run(["import", archive, "mine:v1"]);
+  t.is(imp.code, 0, imp.stderr);
+  t.regex(imp.stdout, /^sha256:[0-9a-f]{64}/);
+  const rmi = await docker.run(["rmi", "mine:v1"]);
+  t.regex(rmi.stdout, /Untagged: mine:v1/);
+  const missing = await docker.run(["rmi", "nope"]);
+  t.is(missing.code, 1);
+  t.regex(missing.stderr, /Error response from daemon: No such image: nope/);
+});
+
+test("run -d, ps, logs -f, exec, inspect, stop, rm", async (t) => {
+  const { docker, engine } = await setup(t);
+  const run = await docker.run(["run", "-d", "--name", "web", "-e", "A=1", "busybox", "sleep", "100"]);
+  t.is(run.code, 0, run.stderr);
+  t.regex(run.stdout.trim(), /^[0-9a-f]{64}$/);
+  const ps = await docker.run(["ps", "--format", "{{.Names}}|{{.Status}}|{{.Command}}"]);
+  t.regex(ps.stdout.trim(), /^web\|Up .*\|"sleep 100"$/);
+
+  const web = [...engine.containers.values()][0];
+  if (!web) throw new Error("the fake has no container");
+  web.log.push({ stream: "stdout", time: new Date().toISOString(), data: Buffer.from("early\n") });
+  const follow = docker.spawn(["logs", "-f", "web"]);
+  t.teardown(() => {
+    follow.kill();
+  });
+  // Once the past line arrived the follower is subscribed: a new line must reach it.
+  await waitForOutput(follow, /early/);
+  web.output.push({ stream: "stdout", time: new Date().toISOString(), data: Buffer.from("live line\n") });
+  t.regex(await waitForOutput(follow, /live line/), /live line/);
+
+  const exec = await docker.run(["exec", "web", "sh", "-c", "exit 3"]);
+  t.is(exec.code, 3);
+  t.is(exec.stdout, "exec:sh -c exit 3\n");
+  const piped = await docker.run(["exec", "-i", "web", "cat"], { input: "through stdin\n" });
+  t.is(piped.code, 0, piped.stderr);
+  t.is(piped.stdout, "exec:cat\nthrough stdin\n");
+
+  const inspect = await docker.run(["inspect", "-f", "{{.State.Running}} {{.Name}} {{.Config.Env}}", "web"]);
+  t.is(inspect.stdout.trim(), "true /web [A=1]");
+  t.is((await docker.run(["stop", "web"])).stdout.trim(), "web");
+  const ps2 = await docker.run(["ps", "-a", "--format", "{{.Names}}|{{.Status}}"]);
+  t.regex(ps2.stdout.trim(), /^web\|Exited \(143\) /);
+  t.is((await docker.run(["rm", "web"])).stdout.trim(), "web");
+  const gone = await docker.run(["inspect", "web"]);
+  t.is(gone.code, 1);
+  t.regex(gone.stderr, /No such object: web/);
+  const rm = await docker.run(["rm", "web"]);
+  t.regex(rm.stderr, /Error response from daemon: No such container: web/);
+});
+
+test("run in the foreground and run -i attach through a hijacked connection", async (t) => {
+  const { docker } = await setup(t);
+  const fg = await docker.run(["run", "--name", "job", "busybox", "echo", "hello"]);
+  t.is(fg.code, 0, fg.stderr);
+  t.is(fg.stdout, "hello\n");
+  t.is(fg.stderr, "to stderr\n");
+  const failing = await docker.run(["run", "busybox", "fail", "7"]);
+  t.is(failing.code, 7);
+  const interactive = await docker.run(["run", "-i", "--rm", "busybox", "cat"], { input: "typed\n" });
+  t.is(interactive.code, 0, interactive.stderr);
+  t.is(interactive.stdout, "typed\n");
+});
+
+test("refused create options and unknown versions show Docker's error", async (t) => {
+  const { docker } = await setup(t);
+  const net = await docker.run(["run", "-d", "--network", "host", "busybox", "true"]);
+  t.is(net.code, 125);
+  t.regex(net.stderr, /HostConfig.NetworkMode "host" is not supported/);
+  const pull = await docker.run(["run", "-d", "nginx"]);
+  t.not(pull.code, 0);
+  t.regex(pull.stderr, /weft does not pull from registries/);
+  const tooNew = await docker.run(["version"], {});
+  t.is(tooNew.code, 0);
+  const pinned = dockerCli(socketOf(docker));
+  t.teardown(pinned.close);
+  pinned.env.DOCKER_API_VERSION = "1.51";
+  const refused = await pinned.run(["ps"]);
+  t.not(refused.code, 0);
+  t.regex(refused.stderr, /client version 1.51 is too new. Maximum supported API version is 1.50/);
+});
