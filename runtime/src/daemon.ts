@@ -5,14 +5,15 @@ import { hostname } from "node:os";
 import { join } from "node:path";
 import { type Command, packageRoot, parseFlags, UsageError } from "../../cli/index";
 import { type ApiServer, startApiServer } from "./api/server";
+import { parseSize } from "./cli/units";
 import { Engine } from "./engine/engine";
 import { type Clock, type Logger, stderrLogger, systemClock } from "./engine/parts";
 import { realParts } from "./engine/wiring";
+import { execWithTimeout, HealthMonitor } from "./health/index";
 import { ensureBridge } from "./network/index";
+import { PortPublisher } from "./ports/index";
 import { Registrar } from "./registration/registrar";
 import { grpcSync } from "./registration/wire";
-
-const RECONCILE_INTERVAL_MS = 5000;
 
 export interface DaemonOptions {
   /** Default /var/lib/weft. */
@@ -29,6 +30,8 @@ export interface DaemonOptions {
   node: string;
   /** Default weft. */
   cgroupParent: string;
+  /** An app's log is truncated by its monitor past this size (--log-max-size); default 10 MiB. */
+  logMaxSizeBytes?: number;
   /** Default packageRoot()/dist. */
   distDir?: string;
   clock?: Clock;
@@ -52,6 +55,17 @@ export async function startDaemon(o: DaemonOptions): Promise<Daemon> {
   const bridge = await ensureBridge({ bridge: o.bridge, subnet: o.subnet });
   const wire = grpcSync(o.controlPlane);
   const registrar = new Registrar({ node: o.node, sync: wire.sync, logger, clock });
+  const runcRoot = join(o.stateDir, "runc");
+  // The monitor reports through the engine, which exists only below: the callback looks it up then.
+  let engineRef: Engine | undefined;
+  const health = new HealthMonitor({
+    exec: (id, args, timeoutMs) =>
+      execWithTimeout(["runc", "--root", runcRoot, "exec", id, ...args], timeoutMs),
+    clock,
+    logger,
+    onChange: (id, h) => engineRef?.healthChanged(id, h),
+  });
+  const ports = new PortPublisher({ logger });
   const engine = new Engine(
     realParts({
       stateDir: o.stateDir,
@@ -62,31 +76,36 @@ export async function startDaemon(o: DaemonOptions): Promise<Daemon> {
       registrar,
       clock,
       logger,
+      logMaxSizeBytes: o.logMaxSizeBytes ?? 10 * 1024 * 1024,
+      health,
+      ports,
     }),
   );
+  engineRef = engine;
   await engine.load();
   registrar.start();
   let api: ApiServer;
   try {
     api = await startApiServer(engine, o.socket, logger);
   } catch (err) {
+    engine.close();
+    health.close();
+    await ports.close();
     await registrar.close();
     wire.close();
     throw err;
   }
-  // Until per-container monitors exist, a periodic look at runc notices apps that exited by
-  // themselves, so their endpoints leave the registry within a few seconds.
-  const reconcile = setInterval(() => {
-    engine.list().catch((err: Error) => logger.warn(`reconcile: ${err.message}`));
-  }, RECONCILE_INTERVAL_MS);
-  reconcile.unref();
   return {
     engine,
     api,
     registrar,
     close: async () => {
-      clearInterval(reconcile);
+      // Apps keep running under their monitors; published ports and health checks pause until the
+      // next daemon adopts them.
+      engine.close();
+      health.close();
       await api.close();
+      await ports.close();
       await registrar.close();
       wire.close();
     },
@@ -104,7 +123,8 @@ Options:
   --subnet CIDR          the workloads' subnet (default 10.88.0.0/16)
   --control-plane ADDR   gRPC address of the control plane (default unix:///run/weft/cp.sock)
   --node NAME            this node's name in the registry (default the hostname)
-  --cgroup-parent NAME   cgroup under which containers and sidecars are placed (default weft)`;
+  --cgroup-parent NAME   cgroup under which containers and sidecars are placed (default weft)
+  --log-max-size SIZE    truncate a container's log when it grows past SIZE (default 10m)`;
 
 export const daemonCommand: Command = {
   name: "daemon",
@@ -119,6 +139,7 @@ export const daemonCommand: Command = {
       "control-plane": { type: "string", default: "unix:///run/weft/cp.sock" },
       node: { type: "string" },
       "cgroup-parent": { type: "string", default: "weft" },
+      "log-max-size": { type: "string", default: "10m" },
     });
     if (positionals.length > 0) throw new UsageError(`unexpected argument "${positionals[0]}"`);
     const cgroupParent = values["cgroup-parent"]!;
@@ -135,6 +156,7 @@ export const daemonCommand: Command = {
       controlPlane: values["control-plane"]!,
       node: values.node ?? hostname(),
       cgroupParent,
+      logMaxSizeBytes: parseSize("--log-max-size", values["log-max-size"]!),
     });
     process.stdout.write(
       `weft daemon ready socket=${values.socket} bridge=${values.bridge} subnet=${values.subnet}\n`,

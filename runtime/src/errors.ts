@@ -11,6 +11,7 @@ export type RuntimeErrorCode =
   | "SIDECAR_FAILED"
   | "DAEMON_UNREACHABLE"
   | "SOCKET_IN_USE"
+  | "PORT_IN_USE"
   | "INTERNAL";
 
 export class RuntimeError extends Error {

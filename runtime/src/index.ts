@@ -1,23 +1,34 @@
 // The runtime's public surface: its CLI commands, and the daemon for tests that run one in-process.
 import type { Command } from "../../cli/index";
-import { execCommand, inspectCommand, logsCommand, rmCommand, stopCommand } from "./cli/containers";
+import { inspectCommand, rmCommand, stopCommand } from "./cli/containers";
+import { execCommand } from "./cli/exec";
 import { imageBuildCommand } from "./cli/image-build";
 import { imageInspectCommand, imageRmCommand } from "./cli/image-manage";
 import { imageImportCommand, imageLsCommand } from "./cli/images";
+import { killCommand, restartCommand, startCommand, waitCommand } from "./cli/lifecycle";
+import { attachCommand, eventsCommand, logsCommand } from "./cli/logs";
 import { psCommand } from "./cli/ps";
-import { runCommand } from "./cli/run";
+import { createCommand, runCommand } from "./cli/run";
 import { statsCommand } from "./cli/stats";
 import { volumeCreateCommand, volumeLsCommand, volumeRmCommand } from "./cli/volumes";
+import { downCommand, upCommand } from "./compose/index";
 import { daemonCommand } from "./daemon";
 
 export const runtimeCommands: Command[] = [
   runCommand,
+  createCommand,
+  startCommand,
   psCommand,
   inspectCommand,
   logsCommand,
   execCommand,
   stopCommand,
+  killCommand,
+  restartCommand,
+  waitCommand,
   rmCommand,
+  eventsCommand,
+  attachCommand,
   imageImportCommand,
   imageLsCommand,
   imageInspectCommand,
@@ -27,6 +38,8 @@ export const runtimeCommands: Command[] = [
   volumeLsCommand,
   volumeCreateCommand,
   volumeRmCommand,
+  upCommand,
+  downCommand,
   daemonCommand,
 ];
 export { EngineClient, resolveHost } from "./api/client";

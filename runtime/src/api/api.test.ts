@@ -64,7 +64,11 @@ test("create, list, inspect, exec, logs, stop, delete over the socket", async (t
     list.map((c) => c.name),
     ["web"],
   );
-  t.like(await client.json("GET", "/v1.41/containers/web/json"), { name: "web", service: "web" });
+  t.like(await client.json("GET", "/weft/v1/containers/web/json"), { name: "web", service: "web" });
+  // Outside /weft/v1 is the Docker Engine API's, not this router's.
+  await t.throwsAsync(client.call("GET", "/weft/v2/containers/json"), {
+    message: /the Weft API is under \/weft\/v1/,
+  });
   t.deepEqual(await client.json("POST", "/containers/web/exec", { cmd: ["sh", "-c", "echo out; exit 4"] }), {
     exitCode: 4,
     stdout: "out\n",

@@ -1,7 +1,11 @@
 // The CLI's side of the Engine API: one request over the daemon's unix socket, errors turned into
 // messages that say what to do.
-import { request } from "node:http";
+import { type IncomingMessage, request } from "node:http";
+import type { Readable } from "node:stream";
 import { RuntimeError } from "../errors";
+
+/** Every Weft API path starts with this (routes.ts strips it); the rest of the socket is Docker's API. */
+export const WEFT_API_PREFIX = "/weft/v1";
 
 export const DEFAULT_HOST = "unix:///run/weft/weft.sock";
 
@@ -41,6 +45,69 @@ export class EngineClient {
     return JSON.parse((await this.call(method, path, body)).body) as T;
   }
 
+  /** For streams (logs -f, events): the response as it arrives; a non-2xx answer throws. */
+  async stream(method: string, path: string): Promise<IncomingMessage> {
+    const res = await new Promise<IncomingMessage>((resolve, reject) => {
+      const req = request({ socketPath: this.socketPath, method, path: EngineClient.apiPath(path) }, resolve);
+      req.on("error", (err: NodeJS.ErrnoException) => reject(this.unreachable(err)));
+      req.end();
+    });
+    return this.checked(res);
+  }
+
+  /** A request whose body streams from `body` while the response streams back (interactive exec). */
+  async duplex(method: string, path: string, body: Readable | undefined): Promise<IncomingMessage> {
+    const res = await new Promise<IncomingMessage>((resolve, reject) => {
+      const req = request(
+        {
+          socketPath: this.socketPath,
+          method,
+          path: EngineClient.apiPath(path),
+          headers: { "Content-Type": "application/octet-stream", "Transfer-Encoding": "chunked" },
+        },
+        resolve,
+      );
+      req.on("error", (err: NodeJS.ErrnoException) => reject(this.unreachable(err)));
+      req.flushHeaders();
+      if (body) {
+        body.pipe(req);
+      } else {
+        req.end();
+      }
+    });
+    return this.checked(res);
+  }
+
+  private async checked(res: IncomingMessage): Promise<IncomingMessage> {
+    const status = res.statusCode ?? 0;
+    if (status >= 200 && status < 300) return res;
+    const chunks: Buffer[] = [];
+    for await (const c of res) chunks.push(c as Buffer);
+    const text = Buffer.concat(chunks).toString("utf8");
+    let message = text;
+    try {
+      message = (JSON.parse(text) as { message?: string }).message ?? text;
+    } catch {
+      // Not JSON: use the text as it is.
+    }
+    throw Object.assign(new Error(message), { status });
+  }
+
+  private unreachable(err: NodeJS.ErrnoException): Error {
+    if (err.code === "ENOENT" || err.code === "ECONNREFUSED") {
+      return new RuntimeError(
+        "DAEMON_UNREACHABLE",
+        `cannot reach the weft daemon at ${this.socketPath}; start it with 'weft daemon'`,
+      );
+    }
+    return err;
+  }
+
+  /** A Weft API path ("/containers/json") with its /weft/v1 prefix; a path already under /weft/ is kept. */
+  static apiPath(path: string): string {
+    return path.startsWith("/weft/") ? path : `${WEFT_API_PREFIX}${path}`;
+  }
+
   private raw(method: string, path: string, body?: unknown): Promise<ApiResponse> {
     const payload = body === undefined ? undefined : JSON.stringify(body);
     return new Promise((resolve, reject) => {
@@ -48,7 +115,7 @@ export class EngineClient {
         {
           socketPath: this.socketPath,
           method,
-          path,
+          path: EngineClient.apiPath(path),
           headers: payload
             ? { "Content-Type": "application/json", "Content-Length": Buffer.byteLength(payload) }
             : {},
@@ -62,18 +129,7 @@ export class EngineClient {
           res.on("error", reject);
         },
       );
-      req.on("error", (err: NodeJS.ErrnoException) => {
-        if (err.code === "ENOENT" || err.code === "ECONNREFUSED") {
-          reject(
-            new RuntimeError(
-              "DAEMON_UNREACHABLE",
-              `cannot reach the weft daemon at ${this.socketPath}; start it with 'weft daemon'`,
-            ),
-          );
-        } else {
-          reject(err);
-        }
-      });
+      req.on("error", (err: NodeJS.ErrnoException) => reject(this.unreachable(err)));
       req.end(payload);
     });
   }

@@ -1,5 +1,5 @@
-// The daemon's Engine API: Docker-Engine-like paths (an optional /vX.Y prefix is accepted) so later
-// work can grow into the Docker API. Every body field is validated here, errors name the field.
+// The Weft API, under /weft/v1 (server.ts sends every /weft/ path here; the rest of the socket is the
+// Docker Engine API). Every body field is validated here, errors name the field.
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { ImageInfo } from "../engine/parts";
 import type { ContainerState, ContainerStats, ExecResult, LogsResult, RunSpec } from "../engine/types";
@@ -7,16 +7,29 @@ import { validateRunSpec } from "../engine/validate";
 import { RuntimeError } from "../errors";
 import { ImageError } from "../image/index";
 import type { VolumeInfo } from "../volumes/index";
+import { WEFT_API_PREFIX } from "./client";
+import { type ExecStreamApi, execStreamRoute } from "./exec-stream";
 import { queryBool, readJson, sendJson, sendText } from "./http";
+import {
+  eventsRoute,
+  killRoute,
+  type LifecycleApi,
+  logsRoute,
+  queryTimeout,
+  restartRoute,
+  startRoute,
+  waitRoute,
+} from "./routes-lifecycle";
 
 /** What the API needs of the engine (the Engine class; a fake in tests). */
-export interface EngineApi {
+export interface EngineApi extends LifecycleApi, ExecStreamApi {
   run(spec: RunSpec): Promise<ContainerState>;
+  create(spec: RunSpec): Promise<ContainerState>;
   list(all: boolean): Promise<ContainerState[]>;
   inspect(ref: string): Promise<ContainerState>;
   logs(ref: string): LogsResult;
   exec(ref: string, args: string[]): Promise<ExecResult>;
-  stop(ref: string, timeoutS: number): Promise<ContainerState>;
+  stop(ref: string, timeoutS?: number): Promise<ContainerState>;
   remove(ref: string, force: boolean): Promise<void>;
   importImage(tarPath: string, name: string): Promise<ImageInfo>;
   images(): ImageInfo[];
@@ -54,7 +67,9 @@ const routes: Array<{ method: string; path: RegExp; handler: Handler }> = [
         }
         (body as Record<string, unknown>).name = name === "" ? undefined : name;
       }
-      const state = await engine.run(validateRunSpec(body));
+      // Creates and starts (as `weft run`); start=0 only creates (as `weft create`).
+      const spec = validateRunSpec(body);
+      const state = queryBool(query, "start", true) ? await engine.run(spec) : await engine.create(spec);
       sendJson(res, 201, { Id: state.id, Warnings: [], ...state });
     },
   },
@@ -72,13 +87,32 @@ const routes: Array<{ method: string; path: RegExp; handler: Handler }> = [
   {
     method: "GET",
     path: /^\/containers\/([^/]+)\/logs$/,
-    handler: async (engine, _req, res, { ref, query }) => {
-      const neither = !query.has("stdout") && !query.has("stderr");
-      const logs = engine.logs(ref);
-      const out = queryBool(query, "stdout", neither) ? logs.stdout : "";
-      const err = queryBool(query, "stderr", neither) ? logs.stderr : "";
-      sendText(res, 200, out + err);
-    },
+    handler: (engine, req, res, { ref, query }) => logsRoute(engine, req, res, ref, query),
+  },
+  {
+    method: "POST",
+    path: /^\/containers\/([^/]+)\/start$/,
+    handler: (engine, _req, res, { ref }) => startRoute(engine, res, ref),
+  },
+  {
+    method: "POST",
+    path: /^\/containers\/([^/]+)\/kill$/,
+    handler: (engine, _req, res, { ref, query }) => killRoute(engine, res, ref, query),
+  },
+  {
+    method: "POST",
+    path: /^\/containers\/([^/]+)\/restart$/,
+    handler: (engine, _req, res, { ref, query }) => restartRoute(engine, res, ref, query),
+  },
+  {
+    method: "POST",
+    path: /^\/containers\/([^/]+)\/wait$/,
+    handler: (engine, _req, res, { ref, query }) => waitRoute(engine, res, ref, query),
+  },
+  {
+    method: "GET",
+    path: /^\/events$/,
+    handler: (engine, _req, res, { query }) => eventsRoute(engine, res, query),
   },
   {
     method: "POST",
@@ -94,11 +128,15 @@ const routes: Array<{ method: string; path: RegExp; handler: Handler }> = [
   },
   {
     method: "POST",
+    path: /^\/containers\/([^/]+)\/exec\/stream$/,
+    handler: (engine, req, res, { ref, query }) => execStreamRoute(engine, req, res, ref, query),
+  },
+  {
+    method: "POST",
     path: /^\/containers\/([^/]+)\/stop$/,
     handler: async (engine, _req, res, { ref, query }) => {
-      const t = query.get("t") ?? "10";
-      if (!/^\d+$/.test(t)) throw invalid(`t must be a whole number of seconds, got "${t}"`);
-      await engine.stop(ref, Number(t));
+      // Without t, the container's own --stop-timeout.
+      await engine.stop(ref, queryTimeout(query));
       res.writeHead(204).end();
     },
   },
@@ -183,7 +221,16 @@ const routes: Array<{ method: string; path: RegExp; handler: Handler }> = [
 /** Dispatches one request; throws for the server to turn into an error response. */
 export async function route(engine: EngineApi, req: IncomingMessage, res: ServerResponse): Promise<void> {
   const url = new URL(req.url ?? "/", "http://weft");
-  const path = url.pathname.replace(/^\/v\d+\.\d+(?=\/)/, "");
+  if (!url.pathname.startsWith(`${WEFT_API_PREFIX}/`)) {
+    throw Object.assign(
+      new RuntimeError(
+        "INVALID_ARGUMENT",
+        `no such API path ${req.method} ${url.pathname}; the Weft API is under ${WEFT_API_PREFIX}/`,
+      ),
+      { code: "PATH_NOT_FOUND" },
+    );
+  }
+  const path = url.pathname.slice(WEFT_API_PREFIX.length);
   let pathMatched = false;
   for (const r of routes) {
     const m = r.path.exec(path);

@@ -35,7 +35,7 @@ test("run prints the id; ps shows the table; exec exits with the command's code;
   t.regex(
     lines[1]!,
     new RegExp(
-      `^${run.stdout.slice(0, 12)}\\s+web\\s+busybox\\s+Up \\d+ seconds?\\s+10\\.9\\.0\\.\\d+\\s+web\\s+8080/http, 9000/tcp$`,
+      `^${run.stdout.slice(0, 12)}\\s+web\\s+busybox\\s+Up \\d+ seconds?\\s+10\\.9\\.0\\.\\d+\\s+web\\s+8080/http, 9000/auto$`,
     ),
   );
 

@@ -27,9 +27,18 @@ export function ago(from: string, now: Date): string {
 }
 
 export function statusText(c: ContainerState, now: Date): string {
-  if (c.status === "running") return `Up ${ago(c.startedAt ?? c.created, now)}`;
+  if (c.status === "running") {
+    const health =
+      c.health && c.healthcheck
+        ? ` (${c.health.status === "starting" ? "health: starting" : c.health.status})`
+        : "";
+    return `Up ${ago(c.startedAt ?? c.created, now)}${health}`;
+  }
+  if (c.status === "restarting") {
+    return `Restarting (${c.exitCode ?? 0}) ${c.finishedAt ? `${ago(c.finishedAt, now)} ago` : ""}`.trimEnd();
+  }
   if (c.status === "exited") {
-    // Docker's form: "Exited (137) 5 seconds ago"; the code is known only when weft saw why (OOM).
+    // Docker's form: "Exited (137) 5 seconds ago".
     const code = c.exitCode !== undefined ? ` (${c.exitCode})` : "";
     const when = c.finishedAt ? ` ${ago(c.finishedAt, now)} ago` : "";
     return `Exited${code}${when}${c.oomKilled ? " (OOMKilled)" : ""}`;
@@ -64,7 +73,10 @@ export const psCommand: Command = {
         statusText(c, now),
         c.address,
         c.service ?? "",
-        c.ports.map((p) => `${p.port}/${p.protocol}`).join(", "),
+        [
+          ...(c.publish ?? []).map((p) => `${p.hostIp}:${p.hostPort}->${p.containerPort}/tcp`),
+          ...c.ports.map((p) => `${p.port}/${p.protocol}`),
+        ].join(", "),
       ],
     );
     return 0;

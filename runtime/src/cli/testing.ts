@@ -29,11 +29,17 @@ export function weftCli(
 }
 
 /** A daemon API on a temp socket over fake parts, closed and removed in the test's teardown. */
-export async function startFakeDaemon(t: ExecutionContext): Promise<{ dir: string; host: string }> {
+export async function startFakeDaemon(
+  t: ExecutionContext,
+): Promise<{ dir: string; host: string; sys: FakeSystem }> {
   const dir = mkdtempSync(join(tmpdir(), "weft-cli-"));
   t.teardown(() => rmSync(dir, { recursive: true, force: true }));
   const socket = join(dir, "weft.sock");
-  const server = await startApiServer(new Engine(new FakeSystem().parts(join(dir, "state"))), socket, quiet);
+  const sys = new FakeSystem();
+  const engine = new Engine(sys.parts(join(dir, "state")));
+  await engine.load();
+  t.teardown(() => engine.close());
+  const server = await startApiServer(engine, socket, quiet);
   t.teardown(() => server.close());
-  return { dir, host: `unix://${socket}` };
+  return { dir, host: `unix://${socket}`, sys };
 }

@@ -1,10 +1,12 @@
-// The run sequence: every step that makes something pushes its undo, so a failure anywhere leaves
-// nothing half-made (and never touches what existed before the call).
-import { chownSync, closeSync, existsSync, mkdirSync, openSync, statSync, writeFileSync } from "node:fs";
+// The create sequence (network, rootfs, config.json; nothing runs yet): every step that makes
+// something pushes its undo, so a failure anywhere leaves nothing half-made (and never touches what
+// existed before the call). A `creating` marker in the container's folder says "not finished": a
+// daemon that dies mid-way finds it on load() and removes the container.
+import { chownSync, existsSync, mkdirSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { RuntimeError } from "../errors";
 import { effectiveCapabilities, writeEtcFiles } from "../oci/index";
-import type { VolumeStore } from "../volumes/index";
+import { seedVolume, type VolumeStore } from "../volumes/index";
 import { containerArgs, resolveUser } from "./image-config";
 import type { Clock, EngineParts, Logger } from "./parts";
 import { Rollback } from "./rollback";
@@ -22,8 +24,11 @@ export interface RunContext {
 
 const DEFAULT_PATH = "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
 
-/** Creates and starts a container whose name and id the caller has already reserved. */
-export async function runContainer(
+/** The marker file present while a container is being made (and, for run, started). */
+export const CREATING_MARKER = "creating";
+
+/** Creates (not starts) a container whose name and id the caller has already reserved. */
+export async function createContainer(
   ctx: RunContext,
   spec: RunSpec,
   id: string,
@@ -71,6 +76,7 @@ export async function runContainer(
     const dir = store.containerDir(id);
     mkdirSync(dir, { recursive: true, mode: 0o711 });
     rollback.push("state dir", () => store.removeDir(id));
+    writeFileSync(join(dir, CREATING_MARKER), "");
 
     const address = parts.network.allocate(id);
     rollback.push("address", () => parts.network.release(id));
@@ -110,30 +116,18 @@ export async function runContainer(
       autoRemove: spec.autoRemove,
       mounts,
       userns: spec.userns,
+      restartPolicy: spec.restart,
+      restartCount: 0,
+      healthcheck: spec.healthcheck,
+      publish: spec.publish,
+      tmpfs: spec.tmpfs,
+      tty: spec.tty,
+      interactive: spec.interactive,
+      stopTimeoutS: spec.stopTimeoutS,
+      stopSignal: spec.stopSignal,
     };
     // Saved before the slow steps so a daemon that dies mid-run finds the container and can remove it.
     store.save(state);
-
-    if (spec.sidecar) {
-      const sidecar = await parts.injector.start({
-        id,
-        name,
-        dir,
-        netns: net.netns,
-        netnsPath: net.netnsPath,
-        address,
-        service: spec.service,
-        ports: spec.ports,
-        labels: spec.labels,
-      });
-      rollback.push("sidecar", async () => {
-        await parts.injector.stop(sidecar.pid, 2000);
-        await parts.injector.cleanup(sidecar.cgroupPath);
-      });
-      state.sidecarPid = sidecar.pid;
-      state.sidecarCgroupPath = sidecar.cgroupPath;
-      store.save(state);
-    }
 
     const rootfs = join(dir, "rootfs");
     for (const sub of ["upper", "work", "rootfs"])
@@ -156,6 +150,8 @@ export async function runContainer(
     for (const m of mounts) {
       // Named volumes are made on first use (Docker's habit), under STATE/volumes/NAME/_data.
       const source = m.type === "volume" ? ctx.volumes.create(m.source).mountpoint : m.source;
+      // Docker's copy-up: an empty named volume starts with what the image has there.
+      if (m.type === "volume") await seedVolume(source, rootfs, m.destination);
       binds.push({ source, destination: m.destination, readonly: m.readonly });
       if (idMappings) ensureMountPoint(rootfs, m.destination, statSync(source).isDirectory());
     }
@@ -178,27 +174,17 @@ export async function runContainer(
       cgroupsPath: cgroupPath,
       resources,
       binds,
+      tmpfs: spec.tmpfs,
       readonlyRootfs: spec.readOnly,
       capabilities,
       seccomp,
       privileged: spec.privileged,
       idMappings,
     });
+    // -t: the monitor allocates the terminal and gets its master through runc's console socket.
+    if (spec.tty) (config as { process?: { terminal?: boolean } }).process!.terminal = true;
     writeFileSync(join(dir, "config.json"), JSON.stringify(config, null, 2), { mode: 0o600 });
 
-    rollback.push("app cgroup", () => parts.cgroups.remove(cgroupPath));
-    rollback.push("runc container", () => parts.runc.delete(id, true));
-    // File fds, not pipes: the app keeps writing its logs when the daemon is gone.
-    const stdout = openSync(join(dir, "stdout.log"), "a", 0o640);
-    const stderr = openSync(join(dir, "stderr.log"), "a", 0o640);
-    try {
-      state.pid = await parts.runc.run(id, dir, { stdout, stderr });
-    } finally {
-      closeSync(stdout);
-      closeSync(stderr);
-    }
-    state.status = "running";
-    state.startedAt = clock.now().toISOString();
     store.save(state);
     return state;
   } catch (err) {

@@ -115,7 +115,7 @@ test("validation names the field", (t) => {
   });
   t.deepEqual(validateRunSpec({ image: "x", ports: ["8080/http", 9090] }).ports, [
     { port: 8080, protocol: "http" },
-    { port: 9090, protocol: "tcp" },
+    { port: 9090, protocol: "auto" },
   ]);
 });
 
@@ -126,7 +126,7 @@ test("stop deregisters before signalling, SIGKILLs after the grace period, and s
   const registeredBefore = sys.registered.length;
   await engine.stop("stubborn", 0);
   t.deepEqual(sys.registered[registeredBefore], [], "deregistered first");
-  t.deepEqual(sys.runc.get(c.id)!.signals, ["SIGTERM", "SIGKILL"]);
+  t.deepEqual(sys.signals.get(c.id), ["SIGTERM", "SIGKILL"]);
   t.is(sys.sidecars.size, 0);
   t.is((await engine.inspect("stubborn")).status, "exited");
 });
@@ -147,12 +147,12 @@ test("a restarted engine adopts running containers and marks dead ones exited", 
   const { dir, sys, engine } = setup(t);
   const alive = await engine.run(spec({ name: "alive", service: "a" }));
   const dead = await engine.run(spec({ name: "dead", service: "d" }));
-  sys.runc.get(dead.id)!.status = "stopped";
+  sys.exitApp(dead.id, 3);
   const again = new Engine(sys.parts(dir));
   await again.load();
   t.is((await again.inspect("alive")).status, "running");
   t.is((await again.inspect(alive.id.slice(0, 12))).name, "alive");
-  t.is((await again.inspect("dead")).status, "exited");
+  t.like(await again.inspect("dead"), { status: "exited", exitCode: 3 });
   t.deepEqual(
     sys.registered.at(-1)!.map((s) => s.name),
     ["alive"],
@@ -169,7 +169,7 @@ test("exec runs the command and returns its exit code and output", async (t) => 
 test("an app that exits by itself is shown exited and leaves the registry", async (t) => {
   const { sys, engine } = setup(t);
   const c = await engine.run(spec({ name: "short", service: "s" }));
-  sys.runc.get(c.id)!.status = "stopped";
+  sys.exitApp(c.id, 0);
   t.deepEqual(
     (await engine.list()).map((s) => [s.name, s.status]),
     [["short", "exited"]],

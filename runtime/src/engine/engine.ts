@@ -1,64 +1,135 @@
 // The runtime engine: container lifecycle over the parts it is given (engine/parts.ts). State lives in
-// one JSON file per container, so a restarted daemon finds its containers again (load()).
-import { existsSync, readFileSync } from "node:fs";
+// one JSON file per container and every app runs under its own monitor (conmon), so a restarted daemon
+// finds its containers again (load(): adopt the running, record the exits, clean the half-made).
+import { existsSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { RuntimeError } from "../errors";
-import { ImageError } from "../image/index";
-import { type VolumeInfo, VolumeStore } from "../volumes/index";
+import { CREATING_MARKER, createContainer } from "./create-container";
+import { waitExitFile } from "./exits";
+import { streamLog } from "./logs";
 import { generateName, newContainerId } from "./names";
-import {
-  type Clock,
-  type EngineParts,
-  type ImageInfo,
-  type Logger,
-  stderrLogger,
-  systemClock,
-} from "./parts";
-import { runContainer } from "./run-container";
-import { StateStore } from "./state-store";
-import { sampleStats } from "./stats";
-import { stopApp } from "./stop-app";
-import type { ContainerState, ContainerStats, ExecResult, LogsResult, RunSpec } from "./types";
+import { EngineResources } from "./resources";
+import { restartOnDaemonStart } from "./restart-policy";
+import { monitorPaths } from "./start-container";
+import type { ContainerState, EngineEvent, LogEntry, LogQuery, RunSpec } from "./types";
 
-const SIDECAR_GRACE_MS = 6000;
+export type WaitCondition = "not-running" | "next-exit" | "removed";
 
-export class Engine {
-  private readonly containers = new Map<string, ContainerState>();
+export class Engine extends EngineResources {
   /** Names of containers being created: taken, though not yet in `containers`. */
   private readonly creating = new Set<string>();
-  /** Containers being stopped: no longer registered even before runc says they stopped. */
-  private readonly stopping = new Set<string>();
-  private readonly locks = new Map<string, Promise<unknown>>();
-  /** --rm containers whose removal is under way. */
-  private readonly removing = new Set<string>();
-  private readonly store: StateStore;
-  readonly volumes: VolumeStore;
-  private readonly clock: Clock;
-  private readonly logger: Logger;
 
-  constructor(private readonly parts: EngineParts) {
-    this.store = new StateStore(join(parts.stateDir, "containers"));
-    this.volumes = new VolumeStore(join(parts.stateDir, "volumes"));
-    this.clock = parts.clock ?? systemClock;
-    this.logger = parts.logger ?? stderrLogger;
-  }
-
-  /** Reads every state file; a container runc no longer runs is marked exited. Registers the rest. */
+  /** Reads every state file: adopts running apps, records exits that happened meanwhile, removes
+   * containers a crash left half-made, then restarts what the restart policies say. */
   async load(): Promise<void> {
     const states = this.store.loadAll((id, err) =>
       this.logger.warn(`state of container ${id} unreadable, skipped: ${(err as Error).message}`),
     );
+    const toRestart: ContainerState[] = [];
+    // One `runc list` rather than a `runc state` per container: adoption time stays flat.
+    const runcList = await this.parts.runc.list().catch((err: Error) => {
+      this.logger.warn(`runc list failed, asking per container: ${err.message}`);
+      return undefined;
+    });
+    const known = runcList && new Map(runcList.map((c) => [c.id, c]));
     for (const state of states) {
       this.containers.set(state.id, state);
-      await this.refresh(state);
-      // --rm containers that exited while no daemon was watching.
-      if (state.status === "exited" && state.autoRemove) this.autoRemove(state);
+      if (existsSync(join(this.store.containerDir(state.id), CREATING_MARKER))) {
+        this.logger.warn(`${state.name} was left half-made by a crash; removing it`);
+        await this.destroy(state).catch((err: Error) =>
+          this.logger.warn(`cleanup of ${state.name}: ${err.message}`),
+        );
+        continue;
+      }
+      await this.adopt(state, toRestart, known);
     }
-    this.logger.info(`adopted ${states.length} container(s) from ${this.store.dir}`);
+    this.sweepStateless();
+    this.logger.info(`adopted ${this.containers.size} container(s) from ${this.store.dir}`);
     this.publish();
+    this.watch();
+    for (const state of toRestart) this.scheduleRestart(state, Number.POSITIVE_INFINITY);
   }
 
+  private async adopt(
+    state: ContainerState,
+    toRestart: ContainerState[],
+    known: Map<string, { status: string; pid: number }> | undefined,
+  ): Promise<void> {
+    const runc = known ? known.get(state.id) : await this.parts.runc.state(state.id).catch(() => undefined);
+    const exited = existsSync(this.exitFile(state));
+    if (runc?.status === "running" && !exited) {
+      // Running: also when the daemon died between `runc start` and saving the state.
+      if (state.status !== "running") {
+        state.status = "running";
+        state.startedAt ??= this.clock.now().toISOString();
+        state.pid = runc.pid;
+        this.store.save(state);
+      }
+      await this.afterStart(state).catch(() => undefined);
+      return;
+    }
+    if (state.status === "running" || state.status === "restarting") {
+      state.status = "running";
+      await this.recordExit(state);
+    } else {
+      // Created by runc but never started (a crash mid-start): its monitor waits; free it. A sidecar
+      // started for that start goes too.
+      if (runc) await this.parts.runc.delete(state.id, true).catch(() => undefined);
+      if (state.status === "created" && state.sidecarPid !== undefined) {
+        await this.stopSidecar(state);
+        this.store.save(state);
+      }
+    }
+    if (state.status === "exited") {
+      const again = restartOnDaemonStart(state.restartPolicy, {
+        exitCode: state.exitCode ?? 0,
+        stoppedByUser: state.stoppedByUser === true,
+        restartCount: state.restartCount ?? 0,
+      });
+      if (again) {
+        state.stoppedByUser = false;
+        toRestart.push(state);
+        return;
+      }
+      if (state.sidecarPid !== undefined) await this.stopSidecar(state);
+      this.store.save(state);
+      if (state.autoRemove) this.autoRemove(state);
+    }
+  }
+
+  /** Folders a crash left before the first state file: only the marker, nothing else to undo. */
+  private sweepStateless(): void {
+    for (const id of this.store.listDirs()) {
+      if (this.containers.has(id)) continue;
+      if (existsSync(join(this.store.containerDir(id), CREATING_MARKER))) {
+        this.parts.network.release(id);
+        this.store.removeDir(id);
+      }
+    }
+  }
+
+  /** status "created": everything made, nothing runs; the name is taken. */
+  async create(spec: RunSpec): Promise<ContainerState> {
+    const state = await this.make(spec);
+    rmSync(join(this.store.containerDir(state.id), CREATING_MARKER), { force: true });
+    return state;
+  }
+
+  /** create + start; a failed start removes what create made. */
   async run(spec: RunSpec): Promise<ContainerState> {
+    const state = await this.make(spec);
+    try {
+      await this.locked(state.id, () => this.startApp(state));
+    } catch (err) {
+      await this.destroy(state).catch((e: Error) => this.logger.warn(`undoing ${state.name}: ${e.message}`));
+      throw err;
+    }
+    rmSync(join(this.store.containerDir(state.id), CREATING_MARKER), { force: true });
+    this.logger.info(`started ${state.name} (${state.id.slice(0, 12)}) at ${state.address}`);
+    return state;
+  }
+
+  private async make(spec: RunSpec): Promise<ContainerState> {
     const name = spec.name ?? generateName((n) => this.nameTaken(n));
     if (this.nameTaken(name)) {
       throw new RuntimeError(
@@ -68,95 +139,65 @@ export class Engine {
     }
     this.creating.add(name);
     try {
-      const id = newContainerId();
-      const state = await runContainer(
-        {
-          parts: this.parts,
-          store: this.store,
-          clock: this.clock,
-          logger: this.logger,
-          volumes: this.volumes,
-        },
-        spec,
-        id,
-        name,
-      );
-      this.containers.set(id, state);
-      this.logger.info(`started ${name} (${id.slice(0, 12)}) at ${state.address}`);
-      this.publish();
+      const ctx = {
+        parts: this.parts,
+        store: this.store,
+        clock: this.clock,
+        logger: this.logger,
+        volumes: this.volumes,
+      };
+      const state = await createContainer(ctx, spec, newContainerId(), name);
+      this.containers.set(state.id, state);
+      this.emit("create", state, {});
       return state;
     } finally {
       this.creating.delete(name);
     }
   }
 
-  /** Running containers, or every container with `all`; statuses checked against runc. */
-  async list(all = true): Promise<ContainerState[]> {
-    const out: ContainerState[] = [];
-    for (const state of this.containers.values()) {
-      await this.refresh(state);
-      if (all || state.status === "running") out.push(state);
-    }
-    return out.sort((a, b) => b.created.localeCompare(a.created));
-  }
-
-  async inspect(ref: string): Promise<ContainerState> {
-    const state = this.find(ref);
-    await this.refresh(state);
-    return state;
-  }
-
-  logs(ref: string): LogsResult {
-    const dir = this.store.containerDir(this.find(ref).id);
-    const read = (f: string) => (existsSync(join(dir, f)) ? readFileSync(join(dir, f), "utf8") : "");
-    return { stdout: read("stdout.log"), stderr: read("stderr.log") };
-  }
-
-  async exec(ref: string, args: string[]): Promise<ExecResult> {
-    const state = await this.inspect(ref);
-    if (state.status !== "running") {
-      throw new RuntimeError(
-        "CONTAINER_NOT_RUNNING",
-        `container "${state.name}" is not running; start a new one with 'weft run'`,
-      );
-    }
-    if (args.length === 0) throw new RuntimeError("INVALID_ARGUMENT", "cmd must name a command to run");
-    if (state.userns === "auto") {
-      // runc 1.1 enters the user namespace before the network namespace, which the host owns: EPERM.
-      throw new RuntimeError(
-        "INVALID_ARGUMENT",
-        `container "${state.name}" runs with --userns=auto, and runc on this host cannot exec into it; run the command as the container's own command instead`,
-      );
-    }
-    const child = this.parts.runc.exec(state.id, args);
-    const stdout: Buffer[] = [];
-    const stderr: Buffer[] = [];
-    child.stdout?.on("data", (b: Buffer) => stdout.push(b));
-    child.stderr?.on("data", (b: Buffer) => stderr.push(b));
-    const exitCode = await new Promise<number>((resolve, reject) => {
-      child.once("error", reject);
-      child.once("close", (code, signal) => resolve(code ?? (signal ? 128 : 1)));
-    });
-    return { exitCode, stdout: Buffer.concat(stdout).toString(), stderr: Buffer.concat(stderr).toString() };
-  }
-
-  /** Deregisters, SIGTERMs the app, SIGKILLs it after `timeoutS`, then stops the sidecar. */
-  async stop(ref: string, timeoutS = 10): Promise<ContainerState> {
+  /** created|exited → running (sidecar ready first); a running one is left as it is. */
+  async start(ref: string): Promise<ContainerState> {
     const state = this.find(ref);
     return this.locked(state.id, async () => {
+      if (state.status === "running") return state;
+      this.backoff.delete(state.id);
+      state.stoppedByUser = false;
+      state.restartCount = 0;
+      await this.startApp(state);
+      return state;
+    });
+  }
+
+  /** Deregisters, sends the stop signal, SIGKILLs after the timeout, then the sidecar drains and exits. */
+  async stop(ref: string, timeoutS?: number): Promise<ContainerState> {
+    const state = this.find(ref);
+    return this.locked(state.id, async () => {
+      state.stoppedByUser = true;
+      this.backoff.delete(state.id);
+      if (state.status === "restarting") state.status = "exited";
       this.stopping.add(state.id);
       try {
         this.publish();
-        await stopApp({ runc: this.parts.runc, clock: this.clock, logger: this.logger }, state, timeoutS);
-        await this.parts.injector.stop(state.sidecarPid, SIDECAR_GRACE_MS);
-        if (state.status !== "exited") {
-          state.finishedAt = this.clock.now().toISOString();
-          await this.recordOom(state);
+        if (state.status === "running") {
+          const exitFile = this.exitFile(state);
+          const graceMs = (timeoutS ?? state.stopTimeoutS ?? 10) * 1000;
+          await this.parts.runc.kill(state.id, state.stopSignal ?? "SIGTERM").catch(() => undefined);
+          if (!(await waitExitFile(exitFile, graceMs, this.clock))) {
+            this.logger.info(`${state.name} did not stop within ${graceMs / 1000}s; sending SIGKILL`);
+            await this.parts.runc.kill(state.id, "SIGKILL").catch(() => undefined);
+            if (!(await waitExitFile(exitFile, 10_000, this.clock))) {
+              throw new RuntimeError(
+                "INTERNAL",
+                `container "${state.name}" survived SIGKILL; see 'runc state ${state.id}'`,
+              );
+            }
+          }
+          await this.recordExit(state);
+          this.emit("die", state, { exitCode: String(state.exitCode) });
         }
-        state.status = "exited";
-        state.pid = undefined;
-        state.sidecarPid = undefined;
+        await this.stopSidecar(state);
         this.store.save(state);
+        this.emit("stop", state, {});
         this.logger.info(`stopped ${state.name}`);
         if (state.autoRemove) this.autoRemove(state);
         return state;
@@ -165,6 +206,83 @@ export class Engine {
         this.publish();
       }
     });
+  }
+
+  /** Sends a signal to the app; CONTAINER_NOT_RUNNING when it does not run. */
+  async kill(ref: string, signal = "SIGKILL"): Promise<void> {
+    const state = this.find(ref);
+    if (state.status !== "running") {
+      throw new RuntimeError(
+        "CONTAINER_NOT_RUNNING",
+        `container "${state.name}" is not running; nothing to signal`,
+      );
+    }
+    // As Docker: killing with the stop signal or SIGKILL counts as a user's stop (no restart).
+    if (signal === "SIGKILL" || signal === "KILL" || signal === "9" || signal === state.stopSignal) {
+      state.stoppedByUser = true;
+      this.store.save(state);
+    }
+    await this.parts.runc.kill(state.id, signal);
+    this.emit("kill", state, { signal });
+  }
+
+  async restart(ref: string, timeoutS?: number): Promise<ContainerState> {
+    await this.stop(ref, timeoutS);
+    const state = await this.start(ref);
+    this.emit("restart", state, {});
+    return state;
+  }
+
+  /** Resolves when the condition holds, with the app's exit code. */
+  wait(
+    ref: string,
+    condition: WaitCondition = "not-running",
+  ): Promise<{ exitCode: number; oomKilled: boolean }> {
+    const state = this.find(ref);
+    const result = () => ({ exitCode: state.exitCode ?? 0, oomKilled: state.oomKilled === true });
+    if (condition === "not-running" && (state.status === "exited" || state.status === "created")) {
+      return Promise.resolve(result());
+    }
+    return new Promise((resolve) => {
+      const off = this.subscribe((e) => {
+        if (e.id !== state.id) return;
+        // A user's stop of a "restarting" container ends it without a new die.
+        const done =
+          condition === "removed"
+            ? e.action === "destroy"
+            : (e.action === "die" && (condition === "next-exit" || state.status !== "restarting")) ||
+              (condition === "not-running" && (e.action === "stop" || e.action === "destroy"));
+        if (!done) return;
+        off();
+        resolve(result());
+      });
+    });
+  }
+
+  /** The app's output as the monitor logged it; with follow, until the app is done (or removed). */
+  logStream(ref: string, q: LogQuery, signal?: AbortSignal): AsyncIterable<LogEntry> {
+    const state = this.find(ref);
+    const path = monitorPaths(this.store.containerDir(state.id), state.id).logPath;
+    return streamLog(path, q, {
+      done: () => !this.containers.has(state.id) || state.status === "exited",
+      sleep: (ms) => this.clock.sleep(ms),
+      signal,
+    });
+  }
+
+  /** Live output from now on. Input to a running app is not supported (conmon's attach socket is
+   * SOCK_SEQPACKET, which Node cannot open). */
+  attach(ref: string, signal?: AbortSignal): { output: AsyncIterable<LogEntry> } {
+    this.emit("attach", this.find(ref), {});
+    return { output: this.logStream(ref, { stdout: true, stderr: true, follow: true, tail: 0 }, signal) };
+  }
+
+  subscribe(listener: (e: EngineEvent) => void): () => void {
+    return this.eventLog.subscribe(listener);
+  }
+
+  events(since?: Date, until?: Date): EngineEvent[] {
+    return this.eventLog.list(since, until);
   }
 
   /** Deletes a stopped container and everything made for it; `force` stops a running one first. */
@@ -177,154 +295,39 @@ export class Engine {
       );
     }
     // Also when the app exited by itself: its sidecar may still run.
-    if (state.status === "running" || state.sidecarPid !== undefined) await this.stop(state.id, 0);
-    await this.locked(state.id, async () => {
-      const p = this.parts;
-      await p.runc.delete(state.id, true);
-      await p.rootfs.unmount(join(this.store.containerDir(state.id), "rootfs"));
-      await p.network.destroy(state.netns, state.hostVeth);
-      await p.cgroups.remove(state.cgroupPath);
-      if (state.sidecarCgroupPath) await p.injector.cleanup(state.sidecarCgroupPath);
-      p.network.release(state.id);
-      this.store.removeDir(state.id);
-      this.containers.delete(state.id);
-      this.logger.info(`removed ${state.name}`);
-    });
+    if (state.status === "running" || state.status === "restarting" || state.sidecarPid !== undefined) {
+      await this.stop(state.id, 0);
+    }
+    await this.locked(state.id, () => this.destroy(state));
+    this.emit("destroy", state, {});
     this.publish();
   }
 
-  /** One sample of a running container's usage, over about half a second. */
-  async stats(ref: string): Promise<ContainerStats> {
-    const state = await this.inspect(ref);
-    if (state.status !== "running") {
-      throw new RuntimeError(
-        "CONTAINER_NOT_RUNNING",
-        `container "${state.name}" is not running; no stats to show`,
-      );
-    }
-    return sampleStats(state, {
-      cgroups: this.parts.cgroups,
-      network: this.parts.network,
-      clock: this.clock,
-    });
+  protected override removeContainer(id: string, force: boolean): Promise<void> {
+    return this.remove(id, force);
   }
 
-  /** Named volumes with the containers (running or not) that reference each. */
-  listVolumes(): Array<VolumeInfo & { usedBy: string[] }> {
-    return this.volumes.list().map((v) => ({ ...v, usedBy: this.volumeUsers(v.name) }));
-  }
-
-  createVolume(name: string): VolumeInfo {
-    return this.volumes.create(name);
-  }
-
-  /** Refused while any container, even a stopped one, references the volume (as Docker does). */
-  removeVolume(name: string): void {
-    this.volumes.remove(name, this.volumeUsers(name));
-  }
-
-  private volumeUsers(name: string): string[] {
-    return [...this.containers.values()]
-      .filter((c) => (c.mounts ?? []).some((m) => m.type === "volume" && m.source === name))
-      .map((c) => c.name);
-  }
-
-  importImage(tarPath: string, name: string): Promise<ImageInfo> {
-    return this.parts.images.import(tarPath, name);
-  }
-
-  images(): ImageInfo[] {
-    return this.parts.images.list();
-  }
-
-  /** Refused (IMAGE_IN_USE, 409) while a container was made from it, unless another name keeps it. */
-  async removeImage(name: string): Promise<void> {
-    const image = this.parts.images.get(name);
-    const otherNames = this.parts.images.list().filter((i) => i.id === image.id && i.name !== name);
-    const users = [...this.containers.values()].filter((s) => s.imageId === image.id).map((s) => s.name);
-    if (users.length > 0 && otherNames.length === 0) {
-      throw new ImageError(
-        "IMAGE_IN_USE",
-        `image "${name}" is used by container(s) ${users.join(", ")}; remove them first ('weft rm -f ${users[0]}')`,
-      );
-    }
-    await this.parts.images.remove(name);
-  }
-
-  /** By exact name, exact id or unique id prefix. */
-  private find(ref: string): ContainerState {
-    const matches: ContainerState[] = [];
-    for (const s of this.containers.values()) {
-      if (s.name === ref || s.id === ref) return s;
-      if (ref.length >= 3 && s.id.startsWith(ref)) matches.push(s);
-    }
-    if (matches.length === 1) return matches[0]!;
-    if (matches.length > 1) {
-      throw new RuntimeError(
-        "INVALID_ARGUMENT",
-        `"${ref}" matches ${matches.length} containers; give more of the id`,
-      );
-    }
-    throw new RuntimeError("CONTAINER_NOT_FOUND", `no such container "${ref}"; list them with 'weft ps -a'`);
+  /** Everything made for the container, idempotent (also for half-made ones). */
+  private async destroy(state: ContainerState): Promise<void> {
+    const p = this.parts;
+    this.backoff.delete(state.id);
+    p.health?.unwatch(state.id);
+    await p.ports?.unpublish(state.id).catch(() => undefined);
+    if (state.sidecarPid !== undefined) await p.injector.stop(state.sidecarPid, 2000);
+    await p.runc.delete(state.id, true);
+    await p.rootfs.unmount(join(this.store.containerDir(state.id), "rootfs"));
+    if (state.netns) await p.network.destroy(state.netns, state.hostVeth);
+    if (state.cgroupPath) await p.cgroups.remove(state.cgroupPath);
+    if (state.sidecarCgroupPath) await p.injector.cleanup(state.sidecarCgroupPath);
+    p.network.release(state.id);
+    this.store.removeDir(state.id);
+    this.containers.delete(state.id);
+    this.logger.info(`removed ${state.name}`);
   }
 
   private nameTaken(name: string): boolean {
     if (this.creating.has(name)) return true;
     for (const s of this.containers.values()) if (s.name === name) return true;
     return false;
-  }
-
-  /** Marks a container whose app runc no longer runs as exited (its state file too). */
-  private async refresh(state: ContainerState): Promise<void> {
-    if (state.status === "exited") return;
-    const s = await this.parts.runc.state(state.id).catch(() => undefined);
-    if (s && s.status !== "stopped") return;
-    await this.recordOom(state);
-    state.status = "exited";
-    state.finishedAt = this.clock.now().toISOString();
-    state.pid = undefined;
-    this.store.save(state);
-    this.publish();
-    if (state.autoRemove) this.autoRemove(state);
-  }
-
-  /** Before anything removes the cgroup: its OOM counter is the only record of why the app died. */
-  private async recordOom(state: ContainerState): Promise<void> {
-    if ((await this.parts.cgroups.oomKills(state.cgroupPath)) > 0) {
-      state.oomKilled = true;
-      state.exitCode = 137;
-    }
-  }
-
-  /** --rm: removes the container in the background once its app has exited; failures are logged. */
-  private autoRemove(state: ContainerState): void {
-    if (this.removing.has(state.id)) return;
-    this.removing.add(state.id);
-    setImmediate(() => {
-      this.remove(state.id, true)
-        .catch((err: Error) => {
-          if (this.containers.has(state.id)) this.logger.warn(`--rm of ${state.name}: ${err.message}`);
-        })
-        .finally(() => this.removing.delete(state.id));
-    });
-  }
-
-  private publish(): void {
-    this.parts.registrar.update(
-      [...this.containers.values()].filter((s) => s.status === "running" && !this.stopping.has(s.id)),
-    );
-  }
-
-  /** Serialises operations on one container (a stop racing a remove). */
-  private async locked<T>(id: string, fn: () => Promise<T>): Promise<T> {
-    const prev = this.locks.get(id) ?? Promise.resolve();
-    const next = prev.then(fn, fn);
-    const tail = next.catch(() => undefined);
-    this.locks.set(id, tail);
-    try {
-      return await next;
-    } finally {
-      if (this.locks.get(id) === tail) this.locks.delete(id);
-    }
   }
 }

@@ -2,6 +2,8 @@
 // mounts, sidecars, runc containers) so a test can assert that nothing is left, and any step can be
 // told to fail.
 import { type ChildProcess, spawn } from "node:child_process";
+import { mkdirSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
 import type { SpecOptions } from "../oci/index";
 import type { EngineParts, ImageInfo } from "./parts";
 import type { ContainerState } from "./types";
@@ -14,9 +16,11 @@ export class FakeSystem {
   readonly mounts = new Set<string>();
   readonly sidecars = new Set<number>();
   readonly sidecarCgroups = new Set<string>();
-  readonly runc = new Map<string, { status: string; pid: number; signals: string[] }>();
+  readonly runc = new Map<string, { status: string; pid: number; signals: string[]; exitFile: string }>();
   readonly registered: ContainerState[][] = [];
   readonly images = new Map<string, ImageInfo>();
+  /** Every signal sent to each container, kept after runc forgets it. */
+  readonly signals = new Map<string, string[]>();
   /** Cgroup paths whose app the "kernel" OOM-killed. */
   readonly oomKilled = new Set<string>();
   /** Every SpecOptions buildSpec was given, in order. */
@@ -43,6 +47,19 @@ export class FakeSystem {
 
   private fail(point: FailPoint): void {
     if (this.failAt === point) throw new Error(`injected failure at ${point}`);
+  }
+
+  /** The app ends by itself with this code: the "monitor" writes its exit file. */
+  exitApp(id: string, code: number): void {
+    const c = this.runc.get(id);
+    if (!c || c.status === "stopped") return;
+    c.status = "stopped";
+    writeFileSync(c.exitFile, String(code));
+  }
+
+  /** The sidecar process dies (as a crash would). */
+  crashSidecar(pid: number): void {
+    this.sidecars.delete(pid);
   }
 
   /** Counts of every kernel-ish object the fakes hold. */
@@ -129,18 +146,27 @@ export class FakeSystem {
         }),
       },
       runc: {
-        run: async (id) => {
+        create: async (o) => {
           this.fail("runc");
           const pid = this.nextPid++;
-          this.runc.set(id, { status: "running", pid, signals: [] });
+          mkdirSync(o.exitDir, { recursive: true });
+          this.runc.set(o.id, { status: "created", pid, signals: [], exitFile: join(o.exitDir, o.id) });
           return pid;
         },
+        start: async (id) => {
+          const c = this.runc.get(id);
+          if (!c) throw new Error("container does not exist");
+          c.status = "running";
+        },
         state: async (id) => this.runc.get(id),
+        list: async () => [...this.runc].map(([id, c]) => ({ id, status: c.status, pid: c.pid })),
         kill: async (id, signal) => {
           const c = this.runc.get(id);
           if (!c) throw new Error("container does not exist");
           c.signals.push(signal);
-          if (signal === "SIGKILL" || !this.ignoreSigterm) c.status = "stopped";
+          this.signals.set(id, [...(this.signals.get(id) ?? []), signal]);
+          if (signal === "SIGKILL") this.exitApp(id, 137);
+          else if (!this.ignoreSigterm) this.exitApp(id, 143);
         },
         delete: async (id) => void this.runc.delete(id),
         exec: (_id, args): ChildProcess => spawn(args[0]!, args.slice(1)),
@@ -157,6 +183,7 @@ export class FakeSystem {
           if (pid !== undefined) this.sidecars.delete(pid);
         },
         cleanup: async (path) => void this.sidecarCgroups.delete(path),
+        alive: (pid) => this.sidecars.has(pid),
       },
       registrar: { update: (containers) => this.registered.push(containers.map((c) => ({ ...c }))) },
     };

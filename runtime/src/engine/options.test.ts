@@ -108,11 +108,11 @@ test("an app the kernel OOM-killed is exited (137) with oomKilled; --rm removes 
   const { sys, engine } = setup(t);
   const hog = await engine.run(spec({ name: "hog", cmd: ["x"], memoryBytes: 16 * 1024 * 1024 }));
   sys.oomKilled.add(hog.cgroupPath);
-  sys.runc.get(hog.id)!.status = "stopped";
+  sys.exitApp(hog.id, 137);
   const s = await engine.inspect("hog");
   t.like(s, { status: "exited", exitCode: 137, oomKilled: true });
   const eph = await engine.run(spec({ name: "eph", cmd: ["x"], autoRemove: true }));
-  sys.runc.get(eph.id)!.status = "stopped";
+  sys.exitApp(eph.id, 0);
   await engine.list();
   for (let i = 0; i < 100 && (await engine.list()).some((c) => c.name === "eph"); i++) {
     await new Promise((r) => setTimeout(r, 10));

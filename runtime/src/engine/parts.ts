@@ -4,7 +4,7 @@
 import type { ChildProcess } from "node:child_process";
 import type { ImageRecord } from "../image/index";
 import type { SpecOptions } from "../oci/index";
-import type { ContainerState } from "./types";
+import type { ContainerState, HealthCheckSpec, HealthState, PublishedPort, PublishSpec } from "./types";
 
 /** An image as the image store describes it (layers top first, config, ...). */
 export type ImageInfo = ImageRecord;
@@ -50,13 +50,34 @@ export interface RootfsPart {
   seccomp(capabilities: string[], profile: string): SpecOptions["seccomp"];
 }
 
+/** What the per-container monitor (conmon) needs to create a container. */
+export interface MonitorCreate {
+  id: string;
+  name: string;
+  bundle: string;
+  /** k8s-file log of stdout and stderr. */
+  logPath: string;
+  /** The monitor writes the exit code to EXIT_DIR/ID. */
+  exitDir: string;
+  /** The app's stdio is a terminal the monitor holds (config.json has process.terminal). */
+  tty?: boolean;
+  /** The monitor keeps the app's stdin open. */
+  interactive?: boolean;
+}
+
 export interface RuncPart {
-  run(id: string, bundle: string, io: { stdout: number; stderr: number }): Promise<number>;
+  /** `runc create` under a new monitor that outlives the daemon; resolves with the app's pid (not started). */
+  create(o: MonitorCreate): Promise<number>;
+  /** `runc start`: the created app runs. */
+  start(id: string): Promise<void>;
   state(id: string): Promise<{ status: string; pid: number } | undefined>;
+  /** Every container under the runc root (one call, for adoption). */
+  list(): Promise<Array<{ id: string; status: string; pid: number }>>;
   kill(id: string, signal: string): Promise<void>;
   /** Idempotent. */
   delete(id: string, force?: boolean): Promise<void>;
-  exec(id: string, args: string[]): ChildProcess;
+  /** `runc exec` (args may start with runc exec's own options: --env, --user, --cwd). */
+  exec(id: string, args: string[], o?: { tty?: boolean }): ChildProcess;
 }
 
 export interface SidecarStart {
@@ -78,11 +99,32 @@ export interface InjectorPart {
   stop(pid: number | undefined, graceMs: number): Promise<void>;
   /** Removes the sidecar's cgroup (idempotent). */
   cleanup(cgroupPath: string): Promise<void>;
+  /** Whether the sidecar with this pid still runs (a crashed one is restarted). */
+  alive(pid: number): boolean;
 }
 
 export interface RegistrarPart {
   /** The full set of containers changed; never throws. */
   update(containers: ContainerState[]): void;
+}
+
+/** Health checks (runtime/src/health's HealthMonitor): results come back through Engine.healthChanged. */
+export interface HealthPart {
+  watch(t: {
+    id: string;
+    name: string;
+    address: string;
+    startedAt: string;
+    healthcheck: HealthCheckSpec;
+    health?: HealthState;
+  }): void;
+  unwatch(id: string): void;
+}
+
+/** Published ports (runtime/src/ports' PortPublisher). */
+export interface PortsPart {
+  publish(id: string, address: string, specs: PublishSpec[]): Promise<PublishedPort[]>;
+  unpublish(id: string): Promise<void>;
 }
 
 export interface Clock {
@@ -119,6 +161,10 @@ export interface EngineParts {
   runc: RuncPart;
   injector: InjectorPart;
   registrar: RegistrarPart;
+  /** Default: none (containers with a health check then stay "starting" and unregistered). */
+  health?: HealthPart;
+  /** Default: none (-p is refused). */
+  ports?: PortsPart;
   clock?: Clock;
   logger?: Logger;
 }

@@ -37,6 +37,11 @@ export class StateStore {
     return out;
   }
 
+  /** Every container folder, with or without a state file. */
+  listDirs(): string[] {
+    return existsSync(this.dir) ? readdirSync(this.dir) : [];
+  }
+
   removeDir(id: string): void {
     rmSync(this.containerDir(id), { recursive: true, force: true });
   }

@@ -116,6 +116,8 @@ export interface TmpfsSpec {
   sizeBytes?: number;
   /** Octal permission bits, default 0o1777. */
   mode: number;
+  /** The `exec` option: files on it may be executed. Default false (noexec, as Docker). */
+  exec?: boolean;
 }
 
 export type HealthStatus = "starting" | "healthy" | "unhealthy";

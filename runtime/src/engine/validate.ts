@@ -2,6 +2,7 @@
 // returns a typed RunSpec or throws INVALID_ARGUMENT naming the field.
 import { RuntimeError } from "../errors";
 import { type PortSpec, type RunSpec, SIDECAR_PORTS } from "./types";
+import { validateLifecycle } from "./validate-lifecycle";
 import { validateRunOptions } from "./validate-options";
 
 const NAME_RE = /^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,62}$/;
@@ -37,10 +38,10 @@ function positiveNumber(body: Record<string, unknown>, field: string, integer: b
   return v;
 }
 
-/** Parses "8080", "8080/http" or {port, protocol}. */
+/** Parses "8080", "8080/http" or {port, protocol}; a bare port is "auto" (the sidecar detects). */
 export function parsePort(value: unknown, field: string): PortSpec {
   let port: unknown;
-  let protocol: unknown = "tcp";
+  let protocol: unknown = "auto";
   if (typeof value === "number") {
     port = value;
   } else if (typeof value === "string") {
@@ -50,17 +51,20 @@ export function parsePort(value: unknown, field: string): PortSpec {
     if (proto !== undefined) protocol = proto;
   } else if (value && typeof value === "object") {
     port = (value as Record<string, unknown>).port;
-    protocol = (value as Record<string, unknown>).protocol ?? "tcp";
+    protocol = (value as Record<string, unknown>).protocol || "auto";
   }
   if (typeof port !== "number" || !Number.isInteger(port) || port < 1 || port > 65535) {
     throw invalid(
-      `${field} must be a port number 1-65535 (optionally /http or /tcp), got ${JSON.stringify(value)}`,
+      `${field} must be a port number 1-65535 (optionally /auto, /http, /http2, /grpc, /tcp or /server-first), got ${JSON.stringify(value)}`,
     );
   }
-  if (protocol !== "http" && protocol !== "tcp") {
-    throw invalid(`${field} protocol must be "http" or "tcp", got ${JSON.stringify(protocol)}`);
+  const protocols = ["auto", "http", "http2", "grpc", "tcp", "server-first"];
+  if (typeof protocol !== "string" || !protocols.includes(protocol)) {
+    throw invalid(
+      `${field} protocol must be one of ${protocols.join(", ")}, got ${JSON.stringify(protocol)}`,
+    );
   }
-  return { port, protocol };
+  return { port, protocol: protocol as PortSpec["protocol"] };
 }
 
 export function validateRunSpec(input: unknown): RunSpec {
@@ -127,13 +131,6 @@ export function validateRunSpec(input: unknown): RunSpec {
     cpuShares: positiveNumber(body, "cpuShares", true),
     sidecar,
     ...options,
-    // Parsed from the body by the lifecycle work (restart, healthcheck, publish, tmpfs, tty, ...).
-    restart: { name: "no", maxRetries: 0 },
-    publish: [],
-    tmpfs: [],
-    tty: false,
-    interactive: false,
-    stopTimeoutS: 10,
-    stopSignal: "SIGTERM",
+    ...validateLifecycle(body),
   };
 }

@@ -1,7 +1,7 @@
 // The real parts: binds the network, cgroups, image and oci modules (and the sidecar's interception
 // rules) into the shapes the engine takes, for one daemon's configuration.
 import { join } from "node:path";
-import { redirectRules } from "../../../sidecar/src/index";
+import { interceptFromLabels, redirectRules } from "../../../sidecar/src/index";
 import {
   addProcess,
   type CgroupLayout,
@@ -21,6 +21,7 @@ import {
   destroyWorkloadNetwork,
   Ipam,
 } from "../network/index";
+import { Conmon } from "../oci/conmon";
 import { buildSpec, defaultSeccomp, Runc, readSeccompProfile, seccompFor } from "../oci/index";
 import type { Clock, EngineParts, Logger, RegistrarPart } from "./parts";
 import { readVethCounters } from "./stats";
@@ -35,6 +36,10 @@ export interface WiringOptions {
   registrar: RegistrarPart;
   clock: Clock;
   logger: Logger;
+  /** The monitor truncates an app's log past this size (--log-max-size); default no limit. */
+  logMaxSizeBytes?: number;
+  health?: EngineParts["health"];
+  ports?: EngineParts["ports"];
   /** Default: read from /proc/self/mountinfo. */
   cgroupLayout?: CgroupLayout;
 }
@@ -42,7 +47,9 @@ export interface WiringOptions {
 export function realParts(o: WiringOptions): EngineParts {
   const layout = o.cgroupLayout ?? detectCgroupLayout();
   const ipam = new Ipam(join(o.stateDir, "ipam.json"), o.bridge.subnet);
-  const runc = new Runc({ root: join(o.stateDir, "runc") });
+  const runcRoot = join(o.stateDir, "runc");
+  const runc = new Runc({ root: runcRoot });
+  const conmon = new Conmon({ runcRoot });
   return {
     stateDir: o.stateDir,
     cgroupParent: o.cgroupParent,
@@ -70,7 +77,15 @@ export function realParts(o: WiringOptions): EngineParts {
       seccomp: (caps, profile) =>
         profile === "default" ? defaultSeccomp(caps) : seccompFor(readSeccompProfile(profile), caps),
     },
-    runc,
+    runc: {
+      create: (c) => conmon.create({ ...c, logSizeMaxBytes: o.logMaxSizeBytes }),
+      start: (id) => runc.start(id),
+      state: (id) => runc.state(id),
+      list: () => runc.list(),
+      kill: (id, signal) => runc.kill(id, signal),
+      delete: (id, force) => runc.delete(id, force),
+      exec: (id, args, x) => runc.exec(id, args, x),
+    },
     injector: new SidecarInjector({
       stateDir: o.stateDir,
       distDir: o.distDir,
@@ -81,11 +96,13 @@ export function realParts(o: WiringOptions): EngineParts {
         addProcess: (path, pid) => addProcess(layout, path, pid),
         remove: (path) => removeCgroup(layout, path),
       },
-      rules: () => redirectRules(),
+      rules: (labels) => redirectRules(interceptFromLabels(labels)),
       applyIptables,
       clock: o.clock,
       logger: o.logger,
     }),
     registrar: o.registrar,
+    health: o.health,
+    ports: o.ports,
   };
 }

@@ -25,7 +25,7 @@ export interface InjectorOptions {
     remove(path: string): Promise<void>;
   };
   /** iptables-restore text for the netns (the sidecar's redirectRules()). */
-  rules: () => string;
+  rules: (labels: Record<string, string>) => string;
   applyIptables(netns: string, rules: string): Promise<void>;
   clock: Clock;
   logger: Logger;
@@ -77,7 +77,7 @@ export class SidecarInjector implements InjectorPart {
       }
       await this.o.cgroups.addProcess(cgroupPath, pid);
       await this.waitReady(s, logPath, () => exited);
-      await this.o.applyIptables(s.netns, this.o.rules());
+      await this.o.applyIptables(s.netns, this.o.rules(s.labels));
       this.o.logger.info(`sidecar of ${s.name} ready (pid ${pid})`);
       return { pid, cgroupPath };
     } catch (err) {
@@ -99,6 +99,10 @@ export class SidecarInjector implements InjectorPart {
 
   cleanup(cgroupPath: string): Promise<void> {
     return this.o.cgroups.remove(cgroupPath);
+  }
+
+  alive(pid: number): boolean {
+    return alive(pid);
   }
 
   private async waitReady(s: SidecarStart, logPath: string, exited: () => string | undefined): Promise<void> {
@@ -133,10 +137,16 @@ export class SidecarInjector implements InjectorPart {
   }
 }
 
+/** Running (a zombie, dead but not yet reaped, counts as gone). */
 function alive(pid: number): boolean {
   try {
     process.kill(pid, 0);
-    return true;
+  } catch {
+    return false;
+  }
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    return stat.slice(stat.lastIndexOf(")") + 2, stat.lastIndexOf(")") + 3) !== "Z";
   } catch {
     return false;
   }

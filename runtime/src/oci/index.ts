@@ -19,4 +19,5 @@ export {
   DEFAULT_DEVICE_RULES,
   DEFAULT_MASKED_PATHS,
   DEFAULT_READONLY_PATHS,
+  tmpfsMount,
 } from "./spec";

@@ -68,6 +68,12 @@ export class Runc {
     return pid;
   }
 
+  /** Starts a container made by `runc create` (under conmon); the app runs once this resolves. */
+  async start(id: string): Promise<void> {
+    const res = await this.call(["start", id]);
+    if (res.code !== 0) throw this.failure(["start", id], res.stderr);
+  }
+
   /** Status ("created", "running", "paused", "stopped") and pid, or undefined for an unknown id. */
   async state(id: string): Promise<RuncState | undefined> {
     const res = await this.call(["state", id]);

@@ -1,0 +1,84 @@
+// `weft start`, `weft kill`, `weft restart`, `weft wait`: lifecycle verbs on one or more containers,
+// each reported on its own line (Docker's habit: report each failure and go on with the rest).
+import { type Command, parseFlags, UsageError } from "../../../cli/index";
+import { clientFor, HOST_FLAG, HOST_USAGE, ref } from "./client";
+
+async function each(verb: string, names: string[], fn: (name: string) => Promise<string>): Promise<number> {
+  if (names.length === 0) throw new UsageError("missing CONTAINER");
+  let code = 0;
+  for (const name of names) {
+    try {
+      process.stdout.write(`${await fn(name)}\n`);
+    } catch (err) {
+      if ((err as { code?: string }).code === "DAEMON_UNREACHABLE") throw err;
+      process.stderr.write(`weft ${verb}: ${(err as Error).message}\n`);
+      code = 1;
+    }
+  }
+  return code;
+}
+
+export const startCommand: Command = {
+  name: "start",
+  summary: "Start created or stopped containers (their sidecar first)",
+  usage: `Usage: weft start CONTAINER...\n\nOptions:\n${HOST_USAGE}`,
+  async run(argv) {
+    const { values, positionals } = parseFlags(argv, HOST_FLAG);
+    const client = clientFor(values.host);
+    return each("start", positionals, async (n) => {
+      await client.call("POST", `/containers/${ref(n)}/start`);
+      return n;
+    });
+  },
+};
+
+export const killCommand: Command = {
+  name: "kill",
+  summary: "Send a signal to running containers (default SIGKILL)",
+  usage: `Usage: weft kill [-s SIGNAL] CONTAINER...\n\nOptions:\n  -s, --signal SIGNAL    the signal (default SIGKILL)\n${HOST_USAGE}`,
+  async run(argv) {
+    const { values, positionals } = parseFlags(argv, {
+      signal: { type: "string", short: "s" },
+      ...HOST_FLAG,
+    });
+    const client = clientFor(values.host);
+    const signal = encodeURIComponent(values.signal ?? "SIGKILL");
+    return each("kill", positionals, async (n) => {
+      await client.call("POST", `/containers/${ref(n)}/kill?signal=${signal}`);
+      return n;
+    });
+  },
+};
+
+export const restartCommand: Command = {
+  name: "restart",
+  summary: "Stop and start containers again",
+  usage: `Usage: weft restart [-t SECONDS] CONTAINER...\n\nOptions:\n  -t, --time SECONDS     grace period before SIGKILL (default the container's --stop-timeout)\n${HOST_USAGE}`,
+  async run(argv) {
+    const { values, positionals } = parseFlags(argv, { time: { type: "string", short: "t" }, ...HOST_FLAG });
+    if (values.time !== undefined && !/^\d+$/.test(values.time)) {
+      throw new UsageError(`--time expects whole seconds, got "${values.time}"`);
+    }
+    const client = clientFor(values.host);
+    const q = values.time === undefined ? "" : `?t=${values.time}`;
+    return each("restart", positionals, async (n) => {
+      await client.call("POST", `/containers/${ref(n)}/restart${q}`);
+      return n;
+    });
+  },
+};
+
+export const waitCommand: Command = {
+  name: "wait",
+  summary: "Wait until containers stop, then print their exit codes",
+  usage: `Usage: weft wait [--condition C] CONTAINER...\n\nOptions:\n  --condition C          not-running (default), next-exit or removed\n${HOST_USAGE}`,
+  async run(argv) {
+    const { values, positionals } = parseFlags(argv, { condition: { type: "string" }, ...HOST_FLAG });
+    const client = clientFor(values.host);
+    const q = values.condition ? `?condition=${encodeURIComponent(values.condition)}` : "";
+    return each("wait", positionals, async (n) => {
+      const r = await client.json<{ exitCode: number }>("POST", `/containers/${ref(n)}/wait${q}`);
+      return String(r.exitCode);
+    });
+  },
+};

@@ -1,0 +1,118 @@
+// `weft logs` and `weft events`: the daemon's two streams, printed as they arrive.
+import { createInterface } from "node:readline";
+import { type Command, parseFlags, UsageError } from "../../../cli/index";
+import type { EngineEvent } from "../engine/types";
+import { clientFor, HOST_FLAG, HOST_USAGE, ref } from "./client";
+import { parseTimeFlag } from "./durations";
+
+const LOGS_USAGE = `Usage: weft logs [OPTIONS] CONTAINER
+
+Prints what the container wrote: stdout to stdout, stderr to stderr, in the order it was written.
+
+Options:
+  -f, --follow           keep printing new output until the container stops
+  --since T              only output since T (2026-01-02T15:04:05Z, Unix seconds, or 10m ago)
+  --until T              only output before T
+  -n, --tail N           only the last N lines ("all" for every line)
+  -t, --timestamps       prefix each line with the time the monitor stamped on it
+${HOST_USAGE}`;
+
+export const logsCommand: Command = {
+  name: "logs",
+  summary: "Print (or follow) a container's stdout and stderr",
+  usage: LOGS_USAGE,
+  async run(argv) {
+    const { values, positionals } = parseFlags(argv, {
+      follow: { type: "boolean", short: "f" },
+      since: { type: "string" },
+      until: { type: "string" },
+      tail: { type: "string", short: "n" },
+      timestamps: { type: "boolean", short: "t" },
+      ...HOST_FLAG,
+    });
+    if (positionals.length !== 1) throw new UsageError("expects exactly one CONTAINER");
+    const q = new URLSearchParams({ stdout: "1", stderr: "1", format: "json" });
+    if (values.follow) q.set("follow", "1");
+    if (values.since) q.set("since", parseTimeFlag("--since", values.since));
+    if (values.until) q.set("until", parseTimeFlag("--until", values.until));
+    if (values.tail !== undefined) {
+      if (values.tail !== "all" && !/^\d+$/.test(values.tail)) {
+        throw new UsageError(`--tail expects a number of lines or "all", got "${values.tail}"`);
+      }
+      q.set("tail", values.tail);
+    }
+    const res = await clientFor(values.host).stream("GET", `/containers/${ref(positionals[0]!)}/logs?${q}`);
+    for await (const text of createInterface({ input: res, crlfDelay: Number.POSITIVE_INFINITY })) {
+      if (!text) continue;
+      const e = JSON.parse(text) as { stream: string; time: string; line: string };
+      const out = e.stream === "stderr" ? process.stderr : process.stdout;
+      out.write(values.timestamps ? `${e.time} ${e.line}` : e.line);
+    }
+    return 0;
+  },
+};
+
+export const attachCommand: Command = {
+  name: "attach",
+  summary: "Print a running container's output from now on, until it stops",
+  usage: `Usage: weft attach CONTAINER\n\nFollows the app's stdout and stderr from now on (input cannot be sent: use 'weft exec -it').\n\nOptions:\n${HOST_USAGE}`,
+  async run(argv) {
+    const { values, positionals } = parseFlags(argv, HOST_FLAG);
+    if (positionals.length !== 1) throw new UsageError("expects exactly one CONTAINER");
+    const q = new URLSearchParams({ stdout: "1", stderr: "1", format: "json", follow: "1", tail: "0" });
+    const res = await clientFor(values.host).stream("GET", `/containers/${ref(positionals[0]!)}/logs?${q}`);
+    for await (const text of createInterface({ input: res, crlfDelay: Number.POSITIVE_INFINITY })) {
+      if (!text) continue;
+      const e = JSON.parse(text) as { stream: string; line: string };
+      (e.stream === "stderr" ? process.stderr : process.stdout).write(e.line);
+    }
+    return 0;
+  },
+};
+
+const EVENTS_USAGE = `Usage: weft events [OPTIONS]
+
+Streams container and image events (create, start, die, stop, kill, restart, destroy, oom,
+health_status, ...) as they happen; with --until, prints those in the range and exits.
+
+Options:
+  --since T              also print past events since T (the daemon keeps the last 1000)
+  --until T              stop at T
+  --container NAME       only this container's events
+  --json                 one JSON object per line
+${HOST_USAGE}`;
+
+/** Docker's event line: TIME TYPE ACTION ID (k=v, ...). */
+export function formatEvent(e: EngineEvent): string {
+  const attrs = Object.entries(e.attributes)
+    .sort(([a], [b]) => a.localeCompare(b))
+    .map(([k, v]) => `${k}=${v}`)
+    .join(", ");
+  return `${e.time} ${e.type} ${e.action} ${e.id}${attrs ? ` (${attrs})` : ""}`;
+}
+
+export const eventsCommand: Command = {
+  name: "events",
+  summary: "Stream the daemon's container and image events",
+  usage: EVENTS_USAGE,
+  async run(argv) {
+    const { values, positionals } = parseFlags(argv, {
+      since: { type: "string" },
+      until: { type: "string" },
+      container: { type: "string" },
+      json: { type: "boolean" },
+      ...HOST_FLAG,
+    });
+    if (positionals.length > 0) throw new UsageError(`unexpected argument "${positionals[0]}"`);
+    const q = new URLSearchParams();
+    if (values.since) q.set("since", parseTimeFlag("--since", values.since));
+    if (values.until) q.set("until", parseTimeFlag("--until", values.until));
+    if (values.container) q.set("container", values.container);
+    const res = await clientFor(values.host).stream("GET", `/events${q.size > 0 ? `?${q}` : ""}`);
+    for await (const text of createInterface({ input: res, crlfDelay: Number.POSITIVE_INFINITY })) {
+      if (!text) continue;
+      process.stdout.write(values.json ? `${text}\n` : `${formatEvent(JSON.parse(text) as EngineEvent)}\n`);
+    }
+    return 0;
+  },
+};

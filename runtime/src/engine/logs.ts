@@ -1,0 +1,113 @@
+// The app's log as the monitor writes it (k8s-file: `TIME STREAM F|P DATA`, one line per write that
+// ended a line (F) or a partial one (P)), read back as LogEntry values, with follow.
+import { closeSync, fstatSync, openSync, readSync, statSync } from "node:fs";
+import type { LogEntry, LogQuery } from "./types";
+
+const LINE_RE = /^(\S+) (stdout|stderr) ([FP]) ?(.*)$/s;
+
+/** One k8s-file line (without its newline); undefined for a line that is not one. */
+export function parseK8sLine(line: string): LogEntry | undefined {
+  const m = LINE_RE.exec(line);
+  if (!m) return undefined;
+  const full = m[3] === "F";
+  return {
+    time: normalizeTime(m[1]!),
+    stream: m[2] as "stdout" | "stderr",
+    data: Buffer.from(full ? `${m[4]}\n` : m[4]!),
+  };
+}
+
+/** conmon writes 2026-11-29T14:26:08.094155727+00:00; keep the nanoseconds, say Z. */
+function normalizeTime(t: string): string {
+  return t.replace(/\+00:00$/, "Z");
+}
+
+/** Milliseconds since the epoch of an entry (nanoseconds dropped). */
+export function entryTimeMs(e: LogEntry): number {
+  return Date.parse(e.time.replace(/(\.\d{3})\d+/, "$1"));
+}
+
+function wanted(e: LogEntry, q: LogQuery): boolean {
+  if (e.stream === "stdout" ? !q.stdout : !q.stderr) return false;
+  const t = entryTimeMs(e);
+  if (q.since && t < q.since.getTime()) return false;
+  if (q.until && t > q.until.getTime()) return false;
+  return true;
+}
+
+/** A reader that keeps its place in the log, and starts over when the monitor rotated (truncated) it. */
+export class LogReader {
+  private offset = 0;
+  private ino = -1;
+  private rest = "";
+
+  constructor(private readonly path: string) {}
+
+  /** Entries written since the last call. */
+  readNew(): LogEntry[] {
+    let fd: number;
+    try {
+      fd = openSync(this.path, "r");
+    } catch {
+      return [];
+    }
+    try {
+      const st = fstatSync(fd);
+      if (st.ino !== this.ino || st.size < this.offset) {
+        this.ino = st.ino;
+        this.offset = 0;
+        this.rest = "";
+      }
+      const chunks: Buffer[] = [];
+      const buf = Buffer.alloc(64 * 1024);
+      for (;;) {
+        const n = readSync(fd, buf, 0, buf.length, this.offset);
+        if (n <= 0) break;
+        chunks.push(Buffer.from(buf.subarray(0, n)));
+        this.offset += n;
+      }
+      const text = this.rest + Buffer.concat(chunks).toString("utf8");
+      const lines = text.split("\n");
+      this.rest = lines.pop() ?? "";
+      return lines.map(parseK8sLine).filter((e): e is LogEntry => e !== undefined);
+    } finally {
+      closeSync(fd);
+    }
+  }
+
+  /** The file's size now (0 when missing). */
+  size(): number {
+    try {
+      return statSync(this.path).size;
+    } catch {
+      return 0;
+    }
+  }
+}
+
+/**
+ * Entries matching q; with follow, keeps polling until `done()` says the app will write no more (and
+ * what it wrote is read) or the consumer stops iterating.
+ */
+export async function* streamLog(
+  path: string,
+  q: LogQuery,
+  o: { done: () => boolean; sleep: (ms: number) => Promise<void>; pollMs?: number; signal?: AbortSignal },
+): AsyncGenerator<LogEntry> {
+  const reader = new LogReader(path);
+  let first = reader.readNew().filter((e) => wanted(e, q));
+  if (q.tail !== undefined && q.tail >= 0) first = q.tail === 0 ? [] : first.slice(-q.tail);
+  for (const e of first) yield e;
+  if (!q.follow) return;
+  for (;;) {
+    // Read `done` before reading the file: whatever the app wrote before it ended is then read.
+    const finished = o.done();
+    for (const e of reader.readNew()) {
+      if (q.until && entryTimeMs(e) > q.until.getTime()) return;
+      if (wanted(e, q)) yield e;
+    }
+    if (finished || o.signal?.aborted) return;
+    if (q.until && Date.now() > q.until.getTime()) return;
+    await o.sleep(o.pollMs ?? 200);
+  }
+}

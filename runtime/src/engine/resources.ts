@@ -1,0 +1,166 @@
+// The engine's read-side and resource verbs (list, inspect, logs, exec, stats, volumes, images): what
+// does not change a container's lifecycle.
+import type { Readable, Writable } from "node:stream";
+import { RuntimeError } from "../errors";
+import { ImageError } from "../image/index";
+import type { VolumeInfo } from "../volumes/index";
+import { EngineCore } from "./engine-core";
+import { readExitCode } from "./exits";
+import { LogReader } from "./logs";
+import type { ImageInfo } from "./parts";
+import { monitorPaths } from "./start-container";
+import { sampleStats } from "./stats";
+import type { ContainerState, ContainerStats, ExecResult, LogsResult } from "./types";
+
+export interface ExecStream {
+  stdin: Writable;
+  stdout: Readable;
+  stderr: Readable;
+  exited: Promise<number>;
+}
+
+export class EngineResources extends EngineCore {
+  /** Running containers, or every container with `all`; exits the watcher has not handled yet are. */
+  async list(all = true): Promise<ContainerState[]> {
+    const out: ContainerState[] = [];
+    for (const state of this.containers.values()) {
+      await this.refresh(state);
+      if (all || state.status === "running") out.push(state);
+    }
+    return out.sort((a, b) => b.created.localeCompare(a.created));
+  }
+
+  async inspect(ref: string): Promise<ContainerState> {
+    const state = this.find(ref);
+    await this.refresh(state);
+    return state;
+  }
+
+  /** The whole log, split by stream (the API's non-streaming logs). */
+  logs(ref: string): LogsResult {
+    const state = this.find(ref);
+    const entries = new LogReader(
+      monitorPaths(this.store.containerDir(state.id), state.id).logPath,
+    ).readNew();
+    const join = (stream: string) =>
+      Buffer.concat(entries.filter((e) => e.stream === stream).map((e) => e.data)).toString();
+    return { stdout: join("stdout"), stderr: join("stderr") };
+  }
+
+  async exec(ref: string, args: string[]): Promise<ExecResult> {
+    const s = this.execStream(ref, { cmd: args, tty: false });
+    s.stdin.end();
+    const stdout: Buffer[] = [];
+    const stderr: Buffer[] = [];
+    s.stdout.on("data", (b: Buffer) => stdout.push(b));
+    s.stderr.on("data", (b: Buffer) => stderr.push(b));
+    const exitCode = await s.exited;
+    return { exitCode, stdout: Buffer.concat(stdout).toString(), stderr: Buffer.concat(stderr).toString() };
+  }
+
+  /** A process in the running container with its stdio as streams (tty: one stream, on stdout). */
+  execStream(
+    ref: string,
+    o: { cmd: string[]; tty: boolean; env?: string[]; user?: string; workdir?: string },
+  ): ExecStream {
+    const state = this.find(ref);
+    if (state.status !== "running") {
+      throw new RuntimeError(
+        "CONTAINER_NOT_RUNNING",
+        `container "${state.name}" is not running; start it with 'weft start ${state.name}'`,
+      );
+    }
+    if (o.cmd.length === 0) throw new RuntimeError("INVALID_ARGUMENT", "cmd must name a command to run");
+    if (state.userns === "auto") {
+      // runc 1.1 enters the user namespace before the network namespace, which the host owns: EPERM.
+      throw new RuntimeError(
+        "INVALID_ARGUMENT",
+        `container "${state.name}" runs with --userns=auto, and runc on this host cannot exec into it; run the command as the container's own command instead`,
+      );
+    }
+    const opts: string[] = [];
+    for (const e of o.env ?? []) opts.push("--env", e);
+    if (o.user) opts.push("--user", o.user);
+    if (o.workdir) opts.push("--cwd", o.workdir);
+    const child = this.parts.runc.exec(state.id, [...opts, ...o.cmd], { tty: o.tty });
+    const exited = new Promise<number>((resolve, reject) => {
+      child.once("error", reject);
+      child.once("close", (code, signal) => resolve(code ?? (signal ? 128 : 1)));
+    });
+    this.emit("exec_start", state, { execID: String(child.pid ?? 0) });
+    void exited
+      .then((code) => this.emit("exec_die", state, { exitCode: String(code) }))
+      .catch(() => undefined);
+    return { stdin: child.stdin!, stdout: child.stdout!, stderr: child.stderr!, exited };
+  }
+
+  /** One sample of a running container's usage, over about half a second. */
+  async stats(ref: string): Promise<ContainerStats> {
+    const state = await this.inspect(ref);
+    if (state.status !== "running") {
+      throw new RuntimeError(
+        "CONTAINER_NOT_RUNNING",
+        `container "${state.name}" is not running; no stats to show`,
+      );
+    }
+    return sampleStats(state, {
+      cgroups: this.parts.cgroups,
+      network: this.parts.network,
+      clock: this.clock,
+    });
+  }
+
+  /** Named volumes with the containers (running or not) that reference each. */
+  listVolumes(): Array<VolumeInfo & { usedBy: string[] }> {
+    return this.volumes.list().map((v) => ({ ...v, usedBy: this.volumeUsers(v.name) }));
+  }
+
+  createVolume(name: string): VolumeInfo {
+    return this.volumes.create(name);
+  }
+
+  /** Refused while any container, even a stopped one, references the volume (as Docker does). */
+  removeVolume(name: string): void {
+    this.volumes.remove(name, this.volumeUsers(name));
+  }
+
+  private volumeUsers(name: string): string[] {
+    return [...this.containers.values()]
+      .filter((c) => (c.mounts ?? []).some((m) => m.type === "volume" && m.source === name))
+      .map((c) => c.name);
+  }
+
+  async importImage(tarPath: string, name: string): Promise<ImageInfo> {
+    const image = await this.parts.images.import(tarPath, name);
+    this.eventLog.emit("image", "import", image.name, { name: image.name });
+    return image;
+  }
+
+  images(): ImageInfo[] {
+    return this.parts.images.list();
+  }
+
+  /** Refused (IMAGE_IN_USE, 409) while a container was made from it, unless another name keeps it. */
+  async removeImage(name: string): Promise<void> {
+    const image = this.parts.images.get(name);
+    const otherNames = this.parts.images.list().filter((i) => i.id === image.id && i.name !== name);
+    const users = [...this.containers.values()].filter((s) => s.imageId === image.id).map((s) => s.name);
+    if (users.length > 0 && otherNames.length === 0) {
+      throw new ImageError(
+        "IMAGE_IN_USE",
+        `image "${name}" is used by container(s) ${users.join(", ")}; remove them first ('weft rm -f ${users[0]}')`,
+      );
+    }
+    await this.parts.images.remove(name);
+    this.eventLog.emit("image", "delete", name, { name });
+  }
+
+  /** An exit the watcher has not handled yet is handled now, so answers are never stale. */
+  protected async refresh(state: ContainerState): Promise<void> {
+    // A container being stopped is stop()'s to finish: waiting for its lock would hold up `weft ps`.
+    if (this.stopping.has(state.id)) return;
+    if (state.status === "running" && readExitCode(this.exitFile(state)) !== undefined) {
+      await this.noticeExit(state);
+    }
+  }
+}
