@@ -7,6 +7,7 @@ import * as grpc from "@grpc/grpc-js";
 import * as protoLoader from "@grpc/proto-loader";
 import type { ProtoGrpcType as DiscoveryProto } from "./gen/discovery";
 import type { ProtoGrpcType as RegistrationProto } from "./gen/registration";
+import type { ProtoGrpcType as TelemetryProto } from "./gen/telemetry";
 
 export type { ConfigDiscoveryClient, ConfigDiscoveryHandlers } from "./gen/weft/v1/ConfigDiscovery";
 export type { DiscoveryRequest, DiscoveryRequest__Output } from "./gen/weft/v1/DiscoveryRequest";
@@ -15,7 +16,11 @@ export type {
   Endpoint as WireEndpoint,
   Endpoint__Output as WireEndpointOutput,
 } from "./gen/weft/v1/Endpoint";
+export type { LogBatch, LogBatch__Output } from "./gen/weft/v1/LogBatch";
+export type { LogRecord, LogRecord__Output } from "./gen/weft/v1/LogRecord";
+export type { LogSinkClient, LogSinkHandlers } from "./gen/weft/v1/LogSink";
 export type { Node as WireNode, Node__Output as WireNodeOutput } from "./gen/weft/v1/Node";
+export type { PushLogsResponse, PushLogsResponse__Output } from "./gen/weft/v1/PushLogsResponse";
 export type { RegistrationClient, RegistrationHandlers } from "./gen/weft/v1/Registration";
 export type {
   Resource as WireResource,
@@ -55,13 +60,14 @@ export const TYPE_ROUTES = "weft.v1.ServiceRoutes";
 export const TYPE_POLICY = "weft.v1.ServicePolicy";
 export const TYPE_TELEMETRY = "weft.v1.Telemetry";
 
-export type WeftProto = DiscoveryProto & RegistrationProto;
+export type WeftProto = DiscoveryProto & RegistrationProto & TelemetryProto;
 
 const PROTO_FILES = [
   "weft/v1/resources.proto",
   "weft/v1/config.proto",
   "weft/v1/registration.proto",
   "weft/v1/discovery.proto",
+  "weft/v1/telemetry.proto",
 ];
 
 /**

@@ -17,6 +17,7 @@ import { loadOriginalDst, type OriginalDst } from "./listeners/original-dst";
 import { createOutboundListener } from "./listeners/outbound";
 import type { ListenerDeps } from "./listeners/routing";
 import type { SidecarOptions, SidecarPorts } from "./options";
+import type { AssembledTelemetry } from "./telemetry/assemble";
 import { Metrics } from "./telemetry/metrics";
 import { RoundRobin } from "./upstream/round-robin";
 
@@ -69,11 +70,38 @@ export async function startSidecar(
       [...store.rejections].map(([type, n]) => ({ labels: { type }, value: n })),
     );
   });
+  // Tracing and access logs: the OpenTelemetry SDK and winston load after start (a second later, or
+  // at the first request, which then goes untraced), so they cost nothing on the way to ready.
+  let telemetry: AssembledTelemetry | undefined;
+  let telemetryLoading: Promise<void> | undefined;
+  const loadTelemetry = (): Promise<void> => {
+    telemetryLoading ??= import("./telemetry/assemble")
+      .then(({ assembleTelemetry }) => {
+        if (draining) return;
+        telemetry = assembleTelemetry({
+          controlPlane: options.controlPlane,
+          workload: options.workload,
+          service: options.service,
+          nodeId: options.nodeId,
+          store,
+          log,
+        });
+      })
+      .catch((err: Error) => log(`telemetry unavailable (traffic is unaffected): ${err.message}`));
+    return telemetryLoading;
+  };
+  const hooks: RequestHooks = seams.hooks ?? {
+    onRequest: (ctx) => {
+      if (telemetry) telemetry.hooks.onRequest(ctx);
+      else void loadTelemetry();
+    },
+    onComplete: (ctx) => telemetry?.hooks.onComplete(ctx),
+  };
   const sockets = new Set<Socket>();
   const timeouts = {
     headerTimeoutMs: options.headerTimeoutMs ?? 10_000,
     idleTimeoutMs: options.idleTimeoutMs ?? 300_000,
-    hooks: seams.hooks,
+    hooks,
   };
   const outboundHttp = new HttpProxy({
     direction: "outbound",
@@ -101,7 +129,7 @@ export async function startSidecar(
               direction,
               via: viaEntry(options.workload, direction),
               metrics,
-              hooks: seams.hooks ?? {},
+              hooks,
               draining: draining !== undefined,
             },
             idleTimeoutMs: timeouts.idleTimeoutMs,
@@ -154,6 +182,7 @@ export async function startSidecar(
     log,
   });
 
+  let telemetryTimer: NodeJS.Timeout | undefined;
   const servers: Server[] = [];
   let dnsUdp: UdpSocket | undefined;
   let adminServer: Server | undefined;
@@ -168,6 +197,10 @@ export async function startSidecar(
   /** Everything (SIGTERM, tests): traffic first, then the rest. */
   const drain = async (timeoutMs = 5000): Promise<void> => {
     await drainTraffic(timeoutMs);
+    clearTimeout(telemetryTimer);
+    // The last spans and access-log lines go out before the config stream closes.
+    await telemetryLoading;
+    await telemetry?.close();
     discovery.stop();
     for (const s of closeLast) s.close();
   };
@@ -247,6 +280,7 @@ export async function startSidecar(
   // Ports picked by the OS (0 asked) are ours too.
   for (const p of Object.values(ports)) ownPorts.add(p);
   discovery.start();
+  if (!seams.hooks) telemetryTimer = setTimeout(() => void loadTelemetry(), 1000).unref();
   return {
     ports,
     store,

@@ -3,32 +3,21 @@
 // batches. Ingest is bounded: a batch over LIMITS.maxLogBatch is cut, long messages are truncated,
 // and losses (ours and the senders') are counted, never hidden.
 import * as grpc from "@grpc/grpc-js";
-import * as protoLoader from "@grpc/proto-loader";
-import type { ProtoGrpcType } from "../../../proto/gen/telemetry";
-import type { LogBatch__Output } from "../../../proto/gen/weft/v1/LogBatch";
-import type { LogRecord__Output } from "../../../proto/gen/weft/v1/LogRecord";
-import type { LogSinkHandlers } from "../../../proto/gen/weft/v1/LogSink";
-import { protoDir } from "../../../proto/index";
+import {
+  type LogBatch__Output,
+  type LogRecord__Output,
+  type LogSinkHandlers,
+  loadWeftProto,
+  type WeftProto,
+} from "../../../proto/index";
 import { TelemetryError } from "./errors";
 import type { IngestCounters } from "./ingest";
 import type { TelemetryStore } from "./telemetry-store";
 import { bound, LIMITS, type LogEntry, normalizeLevel } from "./types";
 
-let cached: ProtoGrpcType | undefined;
-
-/** Loads weft/v1/telemetry.proto (for the server here, and for clients: the runtime, the sidecar). */
-export function loadTelemetryProto(): ProtoGrpcType {
-  cached ??= grpc.loadPackageDefinition(
-    protoLoader.loadSync(["weft/v1/telemetry.proto"], {
-      includeDirs: [protoDir()],
-      keepCase: true,
-      longs: String,
-      enums: String,
-      defaults: true,
-      oneofs: true,
-    }),
-  ) as unknown as ProtoGrpcType;
-  return cached;
+/** The contract with weft.v1.LogSink (loaded once with the rest of proto/weft/v1). */
+export function loadTelemetryProto(): WeftProto {
+  return loadWeftProto();
 }
 
 const SOURCES = new Set(["access", "stdout", "stderr", "app"]);

@@ -45,6 +45,7 @@ export class ConfigStore {
   private routes = new Map<string, ServiceRoutesConfig>();
   private policies = new Map<string, PolicyConfig>();
   private telemetry = new Map<string, TelemetrySettings>();
+  private readonly telemetryListeners: Array<() => void> = [];
   private byVip = new Map<string, ServiceTarget>();
   private readonly versionOf: Partial<ConfigVersions> = {};
   private rejected: ConfigDump["lastRejected"];
@@ -88,6 +89,12 @@ export class ConfigStore {
   applyTelemetry(update: ConfigUpdate<TelemetrySettings>, version: string): void {
     this.telemetry = merge(this.telemetry, update);
     this.versionOf.telemetry = version;
+    for (const listener of this.telemetryListeners) listener();
+  }
+
+  /** Calls `listener` after every telemetry update (tracing and logging settings change live). */
+  onTelemetry(listener: () => void): void {
+    this.telemetryListeners.push(listener);
   }
 
   /** Remembers why a response was refused, for /config_dump. */

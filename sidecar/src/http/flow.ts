@@ -137,6 +137,9 @@ function forward(
     up.on("end", () => {
       if (up.rawTrailers.length > 0) res.addTrailers(pairsOf(up.rawTrailers));
     });
+    up.on("data", (chunk: Buffer) => {
+      ctx.bytesSent = (ctx.bytesSent ?? 0) + chunk.length;
+    });
     up.pipe(res);
     up.on("error", () => res.destroy());
   });
@@ -147,6 +150,9 @@ function forward(
   // A client that goes away mid-exchange cancels the upstream request too.
   res.once("close", () => {
     if (!res.writableFinished) upstream.destroy();
+  });
+  req.on("data", (chunk: Buffer) => {
+    ctx.bytesReceived = (ctx.bytesReceived ?? 0) + chunk.length;
   });
   req.pipe(upstream);
 }

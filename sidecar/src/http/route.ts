@@ -46,6 +46,9 @@ export interface RequestContext {
   durationMs?: number;
   /** The reason when the proxy answered (or failed) itself rather than the upstream. */
   error?: string;
+  /** Body bytes from the client and from the upstream's response (HTTP/1.1; unset on h2). */
+  bytesReceived?: number;
+  bytesSent?: number;
 }
 
 export interface RequestHooks {
