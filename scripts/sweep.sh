@@ -28,4 +28,7 @@ for base in /sys/fs/cgroup/*/ /sys/fs/cgroup/; do
   done
 done
 pkill -f '/tmp/weft-test-.*/sidecar/sidecar.cjs' 2>/dev/null
+# Per-container monitors and the test daemons and control planes themselves.
+pkill -f 'conmon .*/tmp/weft-test-' 2>/dev/null
+pkill -f 'weft.cjs (daemon|control-plane) .*/tmp/weft-test-' 2>/dev/null
 exit 0

@@ -160,9 +160,7 @@ test.serial("exec -it runs a shell on a pty", async (t) => {
   await docker.run(["rm", "-f", name]);
 });
 
-// The engine passes runc exec's --env/--user/--cwd after the container id, where runc takes them
-// for the command (runtime/src/engine/resources.ts execStream). Remove `failing` once fixed.
-test.serial.failing("exec -u -w -e run the command as that user, there, with that env", async (t) => {
+test.serial("exec -u -w -e run the command as that user, there, with that env", async (t) => {
   const { docker } = t.context;
   const name = `dke${Date.now().toString(36)}`;
   await docker.run(["run", "-d", "--name", name, ...NO_SIDECAR, "bbox", "sleep", "600"]);

@@ -76,8 +76,12 @@ export interface RuncPart {
   kill(id: string, signal: string): Promise<void>;
   /** Idempotent. */
   delete(id: string, force?: boolean): Promise<void>;
-  /** `runc exec` (args may start with runc exec's own options: --env, --user, --cwd). */
-  exec(id: string, args: string[], o?: { tty?: boolean }): ChildProcess;
+  /** `runc exec` of args; user is numeric (the engine resolves names from the container's /etc/passwd). */
+  exec(
+    id: string,
+    args: string[],
+    o?: { tty?: boolean; env?: string[]; user?: { uid: number; gid: number }; cwd?: string },
+  ): ChildProcess;
 }
 
 export interface SidecarStart {

@@ -1,11 +1,13 @@
 // The engine's read-side and resource verbs (list, inspect, logs, exec, stats, volumes, images): what
 // does not change a container's lifecycle.
+import { join } from "node:path";
 import type { Readable, Writable } from "node:stream";
 import { RuntimeError } from "../errors";
 import { ImageError } from "../image/index";
 import type { VolumeInfo } from "../volumes/index";
 import { EngineCore } from "./engine-core";
 import { readExitCode } from "./exits";
+import { resolveUser } from "./image-config";
 import { LogReader } from "./logs";
 import type { ImageInfo } from "./parts";
 import { monitorPaths } from "./start-container";
@@ -78,11 +80,19 @@ export class EngineResources extends EngineCore {
         `container "${state.name}" runs with --userns=auto, and runc on this host cannot exec into it; run the command as the container's own command instead`,
       );
     }
-    const opts: string[] = [];
-    for (const e of o.env ?? []) opts.push("--env", e);
-    if (o.user) opts.push("--user", o.user);
-    if (o.workdir) opts.push("--cwd", o.workdir);
-    const child = this.parts.runc.exec(state.id, [...opts, ...o.cmd], { tty: o.tty });
+    o.env?.forEach((e, i) => {
+      if (e.indexOf("=") <= 0)
+        throw new RuntimeError("INVALID_ARGUMENT", `env[${i}] must be KEY=VALUE, got "${e}"`);
+    });
+    if (o.workdir !== undefined && !o.workdir.startsWith("/")) {
+      throw new RuntimeError("INVALID_ARGUMENT", `workdir must be an absolute path, got "${o.workdir}"`);
+    }
+    // A user name is looked up in the container's own /etc/passwd, as `docker exec -u` does.
+    const user =
+      o.user === undefined
+        ? undefined
+        : resolveUser(o.user, join(this.store.containerDir(state.id), "rootfs"));
+    const child = this.parts.runc.exec(state.id, o.cmd, { tty: o.tty, env: o.env, user, cwd: o.workdir });
     const exited = new Promise<number>((resolve, reject) => {
       child.once("error", reject);
       child.once("close", (code, signal) => resolve(code ?? (signal ? 128 : 1)));

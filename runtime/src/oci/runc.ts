@@ -109,10 +109,21 @@ export class Runc {
    * runc runs under script(1), which gives it one and passes the exit code through; output then has
    * terminal line endings (\r\n), as `docker exec -t` does.
    */
-  exec(id: string, args: string[], o: { tty?: boolean } = {}): ChildProcess {
+  exec(
+    id: string,
+    args: string[],
+    o: { tty?: boolean; env?: string[]; user?: { uid: number; gid: number }; cwd?: string } = {},
+  ): ChildProcess {
     const stdio: ["pipe", "pipe", "pipe"] = ["pipe", "pipe", "pipe"];
-    if (!o.tty) return spawn(this.binary, ["--root", this.root, "exec", id, ...args], { stdio });
-    const command = [this.binary, "--root", this.root, "exec", "-t", id, ...args].map(shellQuote).join(" ");
+    // runc's own options go before the container id; everything after it is the command.
+    const opts: string[] = [];
+    for (const e of o.env ?? []) opts.push("--env", e);
+    if (o.user) opts.push("--user", `${o.user.uid}:${o.user.gid}`);
+    if (o.cwd) opts.push("--cwd", o.cwd);
+    if (!o.tty) return spawn(this.binary, ["--root", this.root, "exec", ...opts, id, ...args], { stdio });
+    const command = [this.binary, "--root", this.root, "exec", "-t", ...opts, id, ...args]
+      .map(shellQuote)
+      .join(" ");
     return spawn("script", ["--quiet", "--flush", "--return", "--command", command, "/dev/null"], {
       stdio,
       env: { ...process.env, SHELL: "/bin/sh" },
