@@ -123,3 +123,45 @@ test("one request is one trace across both sidecars, and each sidecar logs it wi
   );
   t.truthy(graph?.edges.find((e) => e.source === "front" && e.target === "back" && e.requests > 0));
 });
+
+test("a container's stdout and stderr reach the control plane's log search, with level and trace id", async (t) => {
+  const traceId = "5b8aa5a2d2c872e8321cf37308d69df2";
+  await mesh.weftOk([
+    "run",
+    "-d",
+    "--name",
+    "talker",
+    "--service",
+    "talker",
+    "hello-mesh",
+    "sh",
+    "-c",
+    `echo "level=error payment declined trace_id=${traceId}"; echo "cache warm" >&2; sleep 600`,
+  ]);
+  t.teardown(() => mesh.weft(["rm", "-f", "talker"]).then(() => undefined));
+  type Line = {
+    service: string;
+    container: string;
+    source: string;
+    level: string;
+    message: string;
+    traceId: string;
+  };
+  const lines = await waitFor(
+    "the container's lines in /api/v1/logs",
+    async () => {
+      const got = (await api<{ logs: Line[] }>("/api/v1/logs?service=talker"))?.logs ?? [];
+      return got.length >= 2 ? got : undefined;
+    },
+    30_000,
+    500,
+  );
+  const declined = lines.find((l) => /payment declined/.test(l.message));
+  t.like(declined, { container: "talker", source: "stdout", level: "error", traceId });
+  t.like(
+    lines.find((l) => /cache warm/.test(l.message)),
+    { source: "stderr" },
+  );
+  const search = await api<{ logs: Line[] }>("/api/v1/logs?q=declined");
+  t.truthy(search?.logs.find((l) => l.container === "talker"));
+});

@@ -4,12 +4,14 @@ import { chmodSync, mkdirSync } from "node:fs";
 import { hostname } from "node:os";
 import { join } from "node:path";
 import { type Command, packageRoot, parseFlags, UsageError } from "../../cli/index";
+import { LogShipper, logSinkSender } from "../../sidecar/src/index";
 import { type ApiServer, startApiServer } from "./api/server";
 import { parseSize } from "./cli/units";
 import { Engine } from "./engine/engine";
 import { type Clock, type Logger, stderrLogger, systemClock } from "./engine/parts";
 import { realParts } from "./engine/wiring";
 import { execWithTimeout, HealthMonitor } from "./health/index";
+import { ContainerLogForwarder } from "./logship/forwarder";
 import { ensureBridge } from "./network/index";
 import { PortPublisher } from "./ports/index";
 import { Registrar } from "./registration/registrar";
@@ -84,10 +86,34 @@ export async function startDaemon(o: DaemonOptions): Promise<Daemon> {
   engineRef = engine;
   await engine.load();
   registrar.start();
+  // Every container's stdout and stderr go to the control plane's log sink too (bounded: dropped and
+  // counted when the sink is slow or away, never holding a container up).
+  const sink = logSinkSender(o.controlPlane);
+  let sinkFailures = 0;
+  const shipper = new LogShipper({
+    send: sink.send,
+    onError: (err) => {
+      if (sinkFailures++ % 100 === 0)
+        logger.warn(`log sink: ${err.message}; container logs are buffered, then dropped`);
+    },
+  });
+  const forwarder = new ContainerLogForwarder({
+    engine,
+    shipper,
+    node: o.node,
+    onError: (m) => logger.warn(m),
+  });
+  await forwarder.start();
+  const stopLogs = async () => {
+    forwarder.close();
+    await shipper.close();
+    sink.close();
+  };
   let api: ApiServer;
   try {
     api = await startApiServer(engine, o.socket, logger);
   } catch (err) {
+    await stopLogs();
     engine.close();
     health.close();
     await ports.close();
@@ -102,6 +128,7 @@ export async function startDaemon(o: DaemonOptions): Promise<Daemon> {
     close: async () => {
       // Apps keep running under their monitors; published ports and health checks pause until the
       // next daemon adopts them.
+      await stopLogs();
       engine.close();
       health.close();
       await api.close();

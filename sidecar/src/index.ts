@@ -21,4 +21,6 @@ export {
   PROXY_GID,
   PROXY_UID,
 } from "./ports";
+export { LogShipper, type ShippedLine } from "./telemetry/log-shipper";
+export { logSinkSender } from "./telemetry/log-sink-client";
 export { bundleSidecar } from "./testing/bundle";

@@ -228,7 +228,18 @@ export function createTraceQueries(db: Database.Database): TraceQueries {
       since,
     );
     // With a sample cut short, every part covers the same (shortest) stretch, so rates stay comparable.
-    const from = Math.max(Number(since), pairs.coveredFrom, unpaired.coveredFrom, served.coveredFrom);
+    // A store younger than the window (a mesh that just started) counts from its first span, or the
+    // rates would read low by the ratio of the two.
+    let earliest = Number.POSITIVE_INFINITY;
+    for (const r of [...pairs.rows, ...unpaired.rows, ...served.rows])
+      if (r.start < earliest) earliest = r.start;
+    const from = Math.max(
+      Number(since),
+      pairs.coveredFrom,
+      unpaired.coveredFrom,
+      served.coveredFrom,
+      Number.isFinite(earliest) ? earliest : 0,
+    );
     const windowS = Math.max(1, (Number(BigInt(q.nowNs)) - from) / 1e9);
     const edges = new Map<string, Acc & { source: string; target: string }>();
     const nodes = new Map<string, Acc>();
@@ -274,7 +285,7 @@ export function createTraceQueries(db: Database.Database): TraceQueries {
         .map((e) => ({ source: e.source, target: e.target, ...stats(e, windowS) }))
         .sort((a, b) => a.source.localeCompare(b.source) || a.target.localeCompare(b.target)),
       windowSeconds: Math.round(windowS),
-      sampled: from > Number(since),
+      sampled: Math.max(pairs.coveredFrom, unpaired.coveredFrom, served.coveredFrom) > Number(since),
     };
   }
 

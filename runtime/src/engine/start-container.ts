@@ -39,6 +39,7 @@ export async function startContainer(
     state.sidecarCgroupPath = sidecar.cgroupPath;
     store.save(state);
   }
+  let startedAt = "";
   try {
     // The previous run's stopped runc container and exit file: the id is reused.
     await parts.runc.delete(state.id, true);
@@ -53,6 +54,8 @@ export async function startContainer(
       tty: state.tty,
       interactive: state.interactive,
     });
+    // Taken before `runc start` lets the app run: anything it writes is stamped after this.
+    startedAt = ctx.now().toISOString();
     try {
       await parts.runc.start(state.id);
     } catch (err) {
@@ -70,7 +73,7 @@ export async function startContainer(
     throw err;
   }
   state.status = "running";
-  state.startedAt = ctx.now().toISOString();
+  state.startedAt = startedAt;
   state.finishedAt = undefined;
   state.exitCode = undefined;
   state.oomKilled = undefined;

@@ -46,7 +46,8 @@ export class ContainerLogForwarder {
   async start(): Promise<void> {
     this.unsubscribe = this.o.engine.subscribe((e) => {
       if (e.type !== "container") return;
-      if (e.action === "start") void this.follow(e.id);
+      // From the start: lines the app writes before this follow begins are not lost.
+      if (e.action === "start") void this.follow(e.id, undefined, true);
       if (e.action === "destroy") this.unfollow(e.id);
     });
     for (const c of await this.o.engine.list(false)) void this.follow(c.id, c);
@@ -58,7 +59,7 @@ export class ContainerLogForwarder {
     for (const id of [...this.following.keys()]) this.unfollow(id);
   }
 
-  private async follow(id: string, known?: ContainerState): Promise<void> {
+  private async follow(id: string, known?: ContainerState, fromStart = false): Promise<void> {
     if (this.closed || this.following.has(id)) return;
     const stop = new AbortController();
     this.following.set(id, stop);
@@ -69,7 +70,7 @@ export class ContainerLogForwarder {
         stdout: true,
         stderr: true,
         follow: true,
-        since: new Date(),
+        since: fromStart && state.startedAt ? new Date(state.startedAt) : new Date(),
       });
       const it = stream[Symbol.asyncIterator]();
       // A quiet stream would hold a pending next() forever: the abort wins the race instead.

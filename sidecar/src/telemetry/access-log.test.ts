@@ -101,7 +101,7 @@ test("fields, sampling and the on/off switch follow the config, and failures are
   );
   t.deepEqual(
     got.map((l) => l.level),
-    ["warn", "warn"],
+    ["error", "error"],
   );
 });
 

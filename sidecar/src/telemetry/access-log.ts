@@ -159,7 +159,7 @@ export class AccessLog {
     const fields: Record<string, string | number> = {};
     for (const [k, v] of Object.entries(all))
       if (s.fields.length === 0 || s.fields.includes(k)) fields[k] = v;
-    const level = failed ? "warn" : "info";
+    const level = failed ? "error" : e.status >= 400 ? "warn" : "info";
     if (!this.logger.isLevelEnabled(level)) return;
     this.logger.log({
       level,
