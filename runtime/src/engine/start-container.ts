@@ -1,6 +1,7 @@
-// Starting a created (or exited) container: its sidecar first (ready before the app, so the app's
-// first connection is already in the mesh), then the app under its monitor (conmon → runc create),
-// then `runc start`. A failure stops what this call started and leaves the container as it was.
+// Starting a created (or exited) container: its sidecar (ready and capturing before the app runs, so
+// the app's first connection is already in the mesh) while the app is created under its monitor
+// (conmon → runc create), then `runc start`. A failure stops what this call started and leaves the
+// container as it was.
 import { rmSync } from "node:fs";
 import { join } from "node:path";
 import type { EngineParts, Logger } from "./parts";
@@ -21,31 +22,31 @@ export async function startContainer(
 ): Promise<void> {
   const { parts, store } = ctx;
   const dir = store.containerDir(state.id);
-  let startedSidecar: number | undefined;
-  if (state.sidecar && !(state.sidecarPid !== undefined && parts.injector.alive(state.sidecarPid))) {
-    const sidecar = await parts.injector.start({
-      id: state.id,
-      name: state.name,
-      dir,
-      netns: state.netns,
-      netnsPath: `/var/run/netns/${state.netns}`,
-      address: state.address,
-      service: state.service,
-      ports: state.ports,
-      labels: state.labels,
-    });
-    startedSidecar = sidecar.pid;
-    state.sidecarPid = sidecar.pid;
-    state.sidecarCgroupPath = sidecar.cgroupPath;
-    store.save(state);
-  }
-  let startedAt = "";
-  try {
-    // The previous run's stopped runc container and exit file: the id is reused.
-    await parts.runc.delete(state.id, true);
-    const paths = monitorPaths(dir, state.id);
-    rmSync(paths.exitFile, { force: true });
-    state.pid = await parts.runc.create({
+  const paths = monitorPaths(dir, state.id);
+  // The sidecar and `runc create` overlap: create only prepares the app (runc init waits), and the
+  // app runs at `runc start`, which comes after the sidecar is ready and capturing.
+  const needsSidecar =
+    state.sidecar && !(state.sidecarPid !== undefined && parts.injector.alive(state.sidecarPid));
+  const sidecarStart = needsSidecar
+    ? parts.injector.start({
+        id: state.id,
+        name: state.name,
+        dir,
+        netns: state.netns,
+        netnsPath: `/var/run/netns/${state.netns}`,
+        address: state.address,
+        service: state.service,
+        ports: state.ports,
+        labels: state.labels,
+      })
+    : undefined;
+  const appCreate = (async () => {
+    // A container that ran before has a stopped runc container and an exit file under its id.
+    if (state.startedAt !== undefined || state.error !== undefined) {
+      await parts.runc.delete(state.id, true);
+      rmSync(paths.exitFile, { force: true });
+    }
+    return parts.runc.create({
       id: state.id,
       name: state.name,
       bundle: dir,
@@ -54,18 +55,26 @@ export async function startContainer(
       tty: state.tty,
       interactive: state.interactive,
     });
+  })();
+  const [sidecar, app] = await Promise.allSettled([sidecarStart, appCreate]);
+  let startedAt = "";
+  try {
+    if (sidecar.status === "fulfilled" && sidecar.value) {
+      state.sidecarPid = sidecar.value.pid;
+      state.sidecarCgroupPath = sidecar.value.cgroupPath;
+      store.save(state);
+    }
+    if (sidecar.status === "rejected") throw sidecar.reason;
+    if (app.status === "rejected") throw app.reason;
+    state.pid = app.value;
     // Taken before `runc start` lets the app run: anything it writes is stamped after this.
     startedAt = ctx.now().toISOString();
-    try {
-      await parts.runc.start(state.id);
-    } catch (err) {
-      await parts.runc.delete(state.id, true).catch(() => undefined);
-      throw err;
-    }
+    await parts.runc.start(state.id);
   } catch (err) {
+    if (app.status === "fulfilled") await parts.runc.delete(state.id, true).catch(() => undefined);
     state.pid = undefined;
-    if (startedSidecar !== undefined) {
-      await parts.injector.stop(startedSidecar, 2000);
+    if (sidecar.status === "fulfilled" && sidecar.value) {
+      await parts.injector.stop(sidecar.value.pid, 2000);
       state.sidecarPid = undefined;
     }
     state.error = (err as Error).message;
