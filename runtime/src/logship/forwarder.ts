@@ -3,20 +3,11 @@
 // and trace id are read from the line when it says them (`level=error`, JSON "level", `trace_id=`,
 // W3C ids), so the logs view can link a line to its trace. Never blocks the containers: the
 // shipper's buffer is bounded and drops.
+import type { ShippedLine } from "../../../sidecar/src/index";
 import type { ContainerState, EngineEvent, LogEntry, LogQuery } from "../engine/types";
 
-export interface ForwardedLine {
-  timeUnixNano: string;
-  service: string;
-  container: string;
-  instance: string;
-  level: "debug" | "info" | "warn" | "error";
-  source: "access" | "stdout" | "stderr" | "app";
-  message: string;
-  traceId: string;
-  spanId: string;
-  attributes: Record<string, string>;
-}
+/** A line as the log shipper sends it to the sink (the sidecar's shipper serves both). */
+export type ForwardedLine = ShippedLine;
 
 /** What the forwarder needs of the engine. */
 export interface ForwarderEngine {

@@ -458,28 +458,10 @@ async function tracesPage(query) {
   const q = new URLSearchParams(query);
   if (!q.has("since")) q.set("since", "1h");
   if (!q.has("limit")) q.set("limit", "50");
-  const form = el(
-    "form",
-    {
-      class: "filters",
-      onsubmit: (ev) => {
-        ev.preventDefault();
-        const params = new URLSearchParams();
-        for (const [k, v] of new FormData(ev.target)) if (v) params.set(k, v);
-        go(`#/traces?${params}`);
-      },
-    },
-    el(
-      "label",
-      {},
-      "Service",
-      el(
-        "select",
-        { name: "service" },
-        el("option", { value: "" }, "any"),
-        services.map((s) => el("option", { value: s.name, selected: q.get("service") === s.name }, s.name)),
-      ),
-    ),
+  const form = filterForm(
+    "traces",
+    q,
+    services,
     el(
       "label",
       {},
@@ -526,6 +508,34 @@ async function tracesPage(query) {
   );
   const result = await api(`/api/v1/traces?${q}`);
   setView(el("h1", {}, "Traces"), form, traceTable(result.traces));
+}
+
+/** A search form whose submit moves to #/PAGE?filters; the service picker comes first. */
+function filterForm(page, q, services, ...fields) {
+  return el(
+    "form",
+    {
+      class: "filters",
+      onsubmit: (ev) => {
+        ev.preventDefault();
+        const params = new URLSearchParams();
+        for (const [k, v] of new FormData(ev.target)) if (v) params.set(k, v);
+        go(`#/${page}?${params}`);
+      },
+    },
+    el(
+      "label",
+      {},
+      "Service",
+      el(
+        "select",
+        { name: "service" },
+        el("option", { value: "" }, "any"),
+        services.map((s) => el("option", { value: s.name, selected: q.get("service") === s.name }, s.name)),
+      ),
+    ),
+    ...fields,
+  );
 }
 
 function spanTree(spans) {
@@ -636,28 +646,10 @@ async function logsPage(query) {
   if (!q.has("since")) q.set("since", "1h");
   if (!q.has("limit")) q.set("limit", "200");
   const services = await api("/api/v1/services");
-  const form = el(
-    "form",
-    {
-      class: "filters",
-      onsubmit: (ev) => {
-        ev.preventDefault();
-        const params = new URLSearchParams();
-        for (const [k, v] of new FormData(ev.target)) if (v) params.set(k, v);
-        go(`#/logs?${params}`);
-      },
-    },
-    el(
-      "label",
-      {},
-      "Service",
-      el(
-        "select",
-        { name: "service" },
-        el("option", { value: "" }, "any"),
-        services.map((s) => el("option", { value: s.name, selected: q.get("service") === s.name }, s.name)),
-      ),
-    ),
+  const form = filterForm(
+    "logs",
+    q,
+    services,
     el(
       "label",
       {},
