@@ -2,6 +2,7 @@
 // closed (the redirect rules stay, nothing listens on the capture port: connections are refused, never
 // passed to the app around the mesh), and the daemon starts it again. The daemon is frozen (SIGSTOP)
 // while the sidecar is down, so the test sees the gap without racing the restart.
+import { execFileSync } from "node:child_process";
 import { readdirSync, readFileSync } from "node:fs";
 import { get } from "node:http";
 import { connect } from "node:net";
@@ -24,6 +25,7 @@ test.after.always(async () => {
 interface Row {
   name: string;
   address: string;
+  netns: string;
   sidecarPid?: number;
   status: string;
 }
@@ -97,13 +99,11 @@ test("a crashed sidecar fails closed, then is restarted and traffic flows again"
   process.kill(daemon, "SIGSTOP");
   try {
     process.kill(before.sidecarPid!, "SIGKILL");
-    await waitFor("the sidecar to be gone", async () => {
-      try {
-        const stat = readFileSync(`/proc/${before.sidecarPid}/stat`, "utf8");
-        return stat.includes(") Z") ? true : undefined;
-      } catch {
-        return true;
-      }
+    // Gone means its capture port is closed: a killed process's leader shows as a zombie while its
+    // other threads still hold its sockets, and a listener still completes handshakes meanwhile.
+    await waitFor("the sidecar's capture port to close", async () => {
+      const listening = execFileSync("ip", ["netns", "exec", before.netns, "ss", "-Hltn", "sport = :15006"]);
+      return listening.toString().trim() === "" ? true : undefined;
     });
     // The app still listens on 8080, but the capture sends the connection to the dead sidecar's port.
     t.is(await connectError(before.address, 8080), "ECONNREFUSED");
