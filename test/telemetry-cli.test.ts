@@ -93,6 +93,17 @@ test("weft traces lists, weft trace draws a waterfall, weft mesh-logs searches a
     ...flags,
   ]);
   t.regex(logs.stdout, /^\S+Z reviews\/reviews-1 ERROR lookup failed\n$/);
+  // `weft logs --service` is the same query, for a user who reaches for the container verb.
+  const viaLogs = await run(process.execPath, [
+    ...WEFT,
+    "logs",
+    "--service",
+    "reviews",
+    "-q",
+    "lookup",
+    ...flags,
+  ]);
+  t.is(viaLogs.stdout, logs.stdout);
 
   // -f prints the history, then lines as they arrive, until interrupted.
   const child = spawn(process.execPath, [...WEFT, "mesh-logs", "--service", "reviews", "-f", ...flags]);

@@ -1,11 +1,13 @@
 // `weft logs` and `weft events`: the daemon's two streams, printed as they arrive.
 import { createInterface } from "node:readline";
 import { type Command, parseFlags, UsageError } from "../../../cli/index";
+import { controlPlaneCommands } from "../../../control-plane/src/index";
 import type { EngineEvent } from "../engine/types";
 import { clientFor, HOST_FLAG, HOST_USAGE, ref } from "./client";
 import { parseTimeFlag } from "./durations";
 
 const LOGS_USAGE = `Usage: weft logs [OPTIONS] CONTAINER
+       weft logs --service S [-f] [OPTIONS]   (every replica, from the control plane: see weft mesh-logs)
 
 Prints what the container wrote: stdout to stdout, stderr to stderr, in the order it was written.
 
@@ -22,6 +24,13 @@ export const logsCommand: Command = {
   summary: "Print (or follow) a container's stdout and stderr",
   usage: LOGS_USAGE,
   async run(argv) {
+    // `weft logs --service S [-f]`: every replica of a service, from the control plane's log store
+    // (what `weft mesh-logs` prints), rather than one container from this daemon.
+    if (argv.some((a) => a === "--service" || a.startsWith("--service="))) {
+      const meshLogs = controlPlaneCommands.find((c) => c.name === "mesh-logs");
+      if (!meshLogs) throw new UsageError("this build has no mesh-logs command");
+      return meshLogs.run(argv);
+    }
     const { values, positionals } = parseFlags(argv, {
       follow: { type: "boolean", short: "f" },
       since: { type: "string" },
