@@ -101,6 +101,18 @@ export function loadWeftProto(): WeftProto {
 }
 
 /**
+ * Where the control plane serves OTLP/HTTP on a unix socket, next to its gRPC socket: sidecars
+ * forward their apps' own OTLP/HTTP there (a workload's netns cannot reach the host's 127.0.0.1).
+ * undefined when the control plane is reached over TCP.
+ */
+export function otlpHttpSocketFor(controlPlane: string): string | undefined {
+  const target = grpcTarget(controlPlane);
+  if (!target.startsWith("unix:")) return undefined;
+  const path = target.replace(/^unix:(\/\/)?/, "");
+  return join(dirname(path), "otlp-http.sock");
+}
+
+/**
  * Parses a control-plane gRPC address: "unix:///run/weft/cp.sock", "/run/weft/cp.sock" or
  * "127.0.0.1:15010". Returns the target string grpc-js expects.
  */

@@ -165,3 +165,57 @@ test("a container's stdout and stderr reach the control plane's log search, with
   const search = await api<{ logs: Line[] }>("/api/v1/logs?q=declined");
   t.truthy(search?.logs.find((l) => l.container === "talker"));
 });
+
+test("an app's own OpenTelemetry export to 127.0.0.1:4318 reaches the control plane through its sidecar", async (t) => {
+  const traceId = "7c3f1a2b4d5e6f708192a3b4c5d6e7f8";
+  const body = JSON.stringify({
+    resourceSpans: [
+      {
+        resource: { attributes: [{ key: "service.name", value: { stringValue: "appsdk" } }] },
+        scopeSpans: [
+          {
+            spans: [
+              {
+                traceId,
+                spanId: "1a2b3c4d5e6f7081",
+                name: "checkout.compute",
+                kind: 1,
+                startTimeUnixNano: String(BigInt(Date.now()) * 1_000_000n),
+                endTimeUnixNano: String((BigInt(Date.now()) + 5n) * 1_000_000n),
+              },
+            ],
+          },
+        ],
+      },
+    ],
+  });
+  await mesh.weftOk([
+    "run",
+    "--rm",
+    "--name",
+    "otlpapp",
+    "hello-mesh",
+    "timeout",
+    "20",
+    "wget",
+    "-q",
+    "-O",
+    "-",
+    "--header",
+    "Content-Type: application/json",
+    "--post-data",
+    body,
+    "http://127.0.0.1:4318/v1/traces",
+  ]);
+  const spans = await waitFor(
+    "the app's span",
+    async () => {
+      const got = await api<{ spans: Span[] }>(`/api/v1/traces/${traceId}`);
+      return got?.spans.length ? got.spans : undefined;
+    },
+    30_000,
+    500,
+  );
+  t.is(spans[0]?.name, "checkout.compute");
+  t.is(spans[0]?.service, "appsdk");
+});

@@ -5,6 +5,7 @@ import type { Server as HttpServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import { join } from "node:path";
 import type * as grpc from "@grpc/grpc-js";
+import { otlpHttpSocketFor } from "../../proto/index";
 import { agentConsulExtras, consulAgentRoutes, defaultAgentNode } from "./api/consul-agent";
 import { createApiServer } from "./api/http-server";
 import { prometheusRoutes } from "./api/prometheus-sd";
@@ -132,6 +133,7 @@ export async function startControlPlane(options: ControlPlaneOptions = {}): Prom
       host: o.listenHost,
       otlpGrpcPort: options.otlpGrpcPort,
       otlpHttpPort: options.otlpHttpPort,
+      otlpHttpSocket: o.grpcSocket ? otlpHttpSocketFor(o.grpcSocket) : undefined,
       onPortBusy: options.otlpPortBusy,
       retention: options.telemetryRetention,
       log,

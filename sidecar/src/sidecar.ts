@@ -19,6 +19,7 @@ import type { ListenerDeps } from "./listeners/routing";
 import type { SidecarOptions, SidecarPorts } from "./options";
 import type { AssembledTelemetry } from "./telemetry/assemble";
 import { Metrics } from "./telemetry/metrics";
+import { type OtlpForwarders, startOtlpForwarders } from "./telemetry/otlp-forward";
 import { RoundRobin } from "./upstream/round-robin";
 
 export interface SidecarSeams {
@@ -34,6 +35,9 @@ export interface SidecarSeams {
   endpointsWaitMs?: number;
   /** Called at every HTTP/gRPC request's start and end, both directions (tracing, access logs). */
   hooks?: RequestHooks;
+  /** Forward the app's own OTLP from 127.0.0.1:4317/4318 to the control plane. Default: on in a
+   * workload's netns (listenHost left at its default), off for sidecars on the host's loopback. */
+  otlpForwarding?: boolean;
 }
 
 export interface RunningSidecar {
@@ -183,6 +187,7 @@ export async function startSidecar(
   });
 
   let telemetryTimer: NodeJS.Timeout | undefined;
+  let otlpForwarders: OtlpForwarders | undefined;
   const servers: Server[] = [];
   let dnsUdp: UdpSocket | undefined;
   let adminServer: Server | undefined;
@@ -197,6 +202,7 @@ export async function startSidecar(
   /** Everything (SIGTERM, tests): traffic first, then the rest. */
   const drain = async (timeoutMs = 5000): Promise<void> => {
     await drainTraffic(timeoutMs);
+    otlpForwarders?.close();
     clearTimeout(telemetryTimer);
     // The last spans and access-log lines go out before the config stream closes.
     await telemetryLoading;
@@ -276,6 +282,15 @@ export async function startSidecar(
   } catch (err) {
     await drain(0);
     throw err;
+  }
+  if (seams.otlpForwarding ?? seams.listenHost === undefined) {
+    otlpForwarders = await startOtlpForwarders({
+      controlPlane: options.controlPlane,
+      appPorts: options.ports,
+      log,
+    });
+    // Reached from outside the workload only through inbound capture, which must not pass to them.
+    for (const p of otlpForwarders.ports) ownPorts.add(p);
   }
   // Ports picked by the OS (0 asked) are ours too.
   for (const p of Object.values(ports)) ownPorts.add(p);

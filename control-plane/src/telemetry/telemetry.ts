@@ -1,7 +1,9 @@
 // The control plane's telemetry side in one object: the store, the OTLP receivers (gRPC and HTTP),
 // the LogSink service (added to the control plane's own gRPC server), and the REST routes.
+import { chmodSync, mkdirSync, rmSync } from "node:fs";
 import type { Server as HttpServer } from "node:http";
 import type { AddressInfo } from "node:net";
+import { dirname } from "node:path";
 import * as grpc from "@grpc/grpc-js";
 import type { Route } from "../api/http-server";
 import { TelemetryError } from "./errors";
@@ -22,6 +24,9 @@ export interface TelemetryOptions {
   otlpGrpcPort?: number;
   /** OTLP/HTTP port; 0 picks one; undefined: no HTTP receiver. */
   otlpHttpPort?: number;
+  /** Also serve OTLP/HTTP on this unix socket (mode 0666), for sidecars forwarding their apps'
+   * own exports. Default: none. */
+  otlpHttpSocket?: string;
   /**
    * What to do when an OTLP port is taken: "fail" (default) or "skip" (log and run without that
    * receiver: for default ports, so a second control plane on one host still starts).
@@ -64,6 +69,19 @@ function bindGrpc(server: grpc.Server, host: string, port: number): Promise<numb
   });
 }
 
+/** A socket file left by a dead control plane is replaced. */
+function listenUnix(server: HttpServer, path: string): Promise<void> {
+  mkdirSync(dirname(path), { recursive: true, mode: 0o755 });
+  rmSync(path, { force: true });
+  return new Promise((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(path, () => {
+      chmodSync(path, 0o666);
+      resolve();
+    });
+  });
+}
+
 function listen(server: HttpServer, host: string, port: number): Promise<number> {
   return new Promise((resolve, reject) => {
     server.once("error", (err: NodeJS.ErrnoException) =>
@@ -85,6 +103,7 @@ export async function startTelemetry(o: TelemetryOptions): Promise<Telemetry> {
   const counters = newCounters();
   let grpcServer: grpc.Server | undefined;
   let httpServer: HttpServer | undefined;
+  let socketServer: HttpServer | undefined;
   let otlpGrpcAddress = "";
   let otlpHttpAddress = "";
   const close = async () => {
@@ -100,6 +119,14 @@ export async function startTelemetry(o: TelemetryOptions): Promise<Telemetry> {
           resolve();
         });
       });
+    }
+    if (socketServer?.listening) {
+      const s = socketServer;
+      await new Promise<void>((resolve) => {
+        s.close(() => resolve());
+        s.closeAllConnections();
+      });
+      rmSync(o.otlpHttpSocket ?? "", { force: true });
     }
     if (httpServer?.listening) {
       const s = httpServer;
@@ -127,6 +154,11 @@ export async function startTelemetry(o: TelemetryOptions): Promise<Telemetry> {
         server.forceShutdown();
         tolerate(err);
       }
+    }
+    if (o.otlpHttpSocket) {
+      const server = createOtlpHttpServer({ store, counters, log });
+      await listenUnix(server, o.otlpHttpSocket);
+      socketServer = server;
     }
     if (o.otlpHttpPort !== undefined) {
       const server = createOtlpHttpServer({ store, counters, log });

@@ -1,0 +1,109 @@
+// The shop example on a real mesh, as the README's demo runs it: built offline, brought up with
+// `weft up`, every service behind its sidecar. One user request must be one trace across every hop
+// (the services forward the trace headers they receive, the sidecars make the spans), and the
+// dashboard, in headless Chromium, must show the services, the graph and that trace.
+import { mkdirSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import test from "ava";
+import { chromium } from "playwright-core";
+import { packageRoot } from "../cli/index";
+import { type Mesh, startMesh } from "./support/mesh";
+import { waitFor } from "./support/processes";
+
+let mesh: Mesh;
+const artifacts = join(packageRoot(), "test-artifacts", "shop");
+
+/** The example's manifest without the published host port (tests run side by side with a demo). */
+const MANIFEST = `name: shopt
+services:
+  frontend: { image: shop, command: [frontend], ports: ["8080/http"], depends_on: [catalog, reviews] }
+  catalog: { image: shop, command: [catalog], ports: ["8080/http"], replicas: 2 }
+  reviews: { image: shop, command: [reviews], ports: ["8080/http"], depends_on: [ratings] }
+  ratings: { image: shop, command: [ratings], ports: ["8080/http"], environment: { FAIL_RATE: "0" } }
+`;
+
+test.before(async () => {
+  mesh = await startMesh();
+  await mesh.weftOk(["image", "build", "-f", join(packageRoot(), "examples", "shop", "image.yaml")], 300_000);
+  const file = join(mesh.dir, "weft.yaml");
+  writeFileSync(file, MANIFEST);
+  await mesh.weftOk(["up", "-d", "-f", file], 300_000);
+});
+
+test.after.always(async () => {
+  await mesh?.close();
+});
+
+interface Span {
+  spanId: string;
+  parentSpanId: string;
+  kind: string;
+  service: string;
+  name: string;
+}
+
+test("one user request is one trace across every hop, and the dashboard shows it", async (t) => {
+  const ps = JSON.parse(await mesh.weftOk(["ps", "--json"])) as Array<{ name: string; address: string }>;
+  const frontend = ps.find((c) => c.name === "shopt-frontend-1");
+  t.truthy(frontend, JSON.stringify(ps));
+  const traceId = "6e0c63257de34c926f9efcd03899e3ab";
+  // From the host, through frontend's sidecar (inbound); the services do the rest.
+  let spans: Span[] = [];
+  await waitFor(
+    "a trace with every hop",
+    async () => {
+      const res = await fetch(`http://${frontend!.address}:8080/`, {
+        headers: { traceparent: `00-${traceId}-aaaaaaaaaaaaaaaa-01` },
+      });
+      if (res.status !== 200) return undefined;
+      const got = (await (await fetch(`${mesh.httpUrl}/api/v1/traces/${traceId}`)).json()) as {
+        spans?: Span[];
+      };
+      spans = got.spans ?? [];
+      const services = new Set(spans.map((s) => s.service));
+      return ["frontend", "catalog", "reviews", "ratings"].every((s) => services.has(s)) ? true : undefined;
+    },
+    90_000,
+    1000,
+  ).catch((err: Error) => {
+    throw new Error(`${err.message}: ${JSON.stringify(spans.map((s) => [s.service, s.kind, s.name]))}`);
+  });
+  // Every span but the first hop's has its parent in the same trace: nothing broke the chain.
+  const ids = new Set(spans.map((s) => s.spanId));
+  const orphans = spans.filter((s) => !ids.has(s.parentSpanId));
+  t.deepEqual(
+    orphans.map((s) => s.parentSpanId),
+    spans.filter((s) => s.parentSpanId === "aaaaaaaaaaaaaaaa").map(() => "aaaaaaaaaaaaaaaa"),
+    "only spans of the first hop point outside the trace (at the caller's span)",
+  );
+  const server = (service: string) => spans.find((s) => s.service === service && s.kind === "server");
+  const client = (from: string, path: string) =>
+    spans.find((s) => s.service === from && s.kind === "client" && s.name.endsWith(path));
+  t.is(server("ratings")?.parentSpanId, client("reviews", "/ratings")?.spanId, "reviews -> ratings");
+  t.is(server("reviews")?.parentSpanId, client("frontend", "/reviews")?.spanId, "frontend -> reviews");
+  t.is(server("catalog")?.parentSpanId, client("frontend", "/products")?.spanId, "frontend -> catalog");
+
+  mkdirSync(artifacts, { recursive: true });
+  const browser = await chromium.launch({
+    executablePath: "/usr/bin/chromium",
+    args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"],
+  });
+  t.teardown(() => browser.close());
+  const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
+  await page.goto(`${mesh.httpUrl}/#/graph`);
+  for (const edge of ["frontend->catalog", "frontend->reviews", "reviews->ratings"]) {
+    await page.locator(`g[data-edge="${edge}"]`).waitFor();
+  }
+  await page.screenshot({ path: join(artifacts, "graph.png") });
+  await page.goto(`${mesh.httpUrl}/#/traces/${traceId}`);
+  await page
+    .locator("table.waterfall tbody tr")
+    .nth(spans.length - 1)
+    .waitFor();
+  t.is(await page.locator("table.waterfall tbody tr").count(), spans.length);
+  await page.screenshot({ path: join(artifacts, "trace.png") });
+  await page.goto(`${mesh.httpUrl}/#/services`);
+  await page.locator('tr[data-row="catalog"]').waitFor();
+  t.regex((await page.locator('tr[data-row="catalog"]').textContent()) ?? "", /2\/2 healthy/);
+  await page.screenshot({ path: join(artifacts, "services.png") });
+});
