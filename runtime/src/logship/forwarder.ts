@@ -12,7 +12,8 @@ export type ForwardedLine = ShippedLine;
 /** What the forwarder needs of the engine. */
 export interface ForwarderEngine {
   list(all: boolean): Promise<ContainerState[]>;
-  logStream(ref: string, q: LogQuery): AsyncIterable<LogEntry>;
+  /** The signal ends a follow (a quiet stream would otherwise poll its log file for ever). */
+  logStream(ref: string, q: LogQuery, signal?: AbortSignal): AsyncIterable<LogEntry>;
   subscribe(listener: (e: EngineEvent) => void): () => void;
 }
 
@@ -57,12 +58,16 @@ export class ContainerLogForwarder {
     try {
       const state = known ?? (await this.o.engine.list(true)).find((c) => c.id === id);
       if (!state) return;
-      const stream = this.o.engine.logStream(id, {
-        stdout: true,
-        stderr: true,
-        follow: true,
-        since: fromStart && state.startedAt ? new Date(state.startedAt) : new Date(),
-      });
+      const stream = this.o.engine.logStream(
+        id,
+        {
+          stdout: true,
+          stderr: true,
+          follow: true,
+          since: fromStart && state.startedAt ? new Date(state.startedAt) : new Date(),
+        },
+        stop.signal,
+      );
       const it = stream[Symbol.asyncIterator]();
       // A quiet stream would hold a pending next() forever: the abort wins the race instead.
       const aborted = new Promise<IteratorResult<LogEntry>>((resolve) =>

@@ -12,6 +12,8 @@ interface SeamArgs {
   dst: { address: string; port: number };
   /** The app's declared ports: [[port, protocol]]. */
   ports?: Array<[number, "auto" | "http" | "http2" | "grpc" | "tcp" | "server-first"]>;
+  /** false: no tracing or access logs at all (the bench's baseline). Default: as in production. */
+  telemetry?: boolean;
 }
 
 const args = JSON.parse(process.argv[2] ?? "{}") as SeamArgs;
@@ -27,7 +29,12 @@ const sidecar = await startSidecar(
     dnsSearch: [],
     listen: { outbound: 0, inbound: 0, admin: 0, health: 0, metrics: 0, dns: 0 },
   },
-  { originalDst: () => args.dst, listenHost: "127.0.0.1", log: (m) => console.error(m) },
+  {
+    originalDst: () => args.dst,
+    listenHost: "127.0.0.1",
+    log: (m) => console.error(m),
+    ...(args.telemetry === false ? { hooks: {} } : {}),
+  },
 );
 console.log(JSON.stringify(sidecar.ports));
 process.once("SIGTERM", () => void sidecar.drain(1000).then(() => process.exit(0)));
