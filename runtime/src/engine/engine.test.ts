@@ -9,9 +9,13 @@ import { validateRunSpec } from "./validate";
 
 function setup(t: { teardown(fn: () => void): void }) {
   const dir = mkdtempSync(join(tmpdir(), "weft-engine-"));
-  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
   const sys = new FakeSystem();
   const engine = new Engine(sys.parts(dir));
+  // Closed first: its exit watchers and event log would otherwise write into the removed dir again.
+  t.teardown(() => {
+    engine.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
   return { dir, sys, engine };
 }
 
