@@ -44,6 +44,11 @@ function find(argv: string[]): { command: Command; rest: string[] } | undefined 
 }
 
 export async function main(argv: string[]): Promise<number> {
+  // `weft logs -f | head`: the reader went away; stop quietly, as Unix tools do.
+  process.stdout.on("error", (err: NodeJS.ErrnoException) => {
+    if (err.code === "EPIPE") process.exit(0);
+    throw err;
+  });
   if (argv.length === 0 || argv[0] === "--help" || argv[0] === "-h" || argv[0] === "help") {
     process.stdout.write(`${help()}\n`);
     return 0;

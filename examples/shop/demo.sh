@@ -59,7 +59,7 @@ weft apply -f examples/shop/mesh.yaml >/dev/null
 
 echo "[7/7] waiting for the first traces"
 for _ in $(seq 1 60); do
-  if curl -fsS "http://127.0.0.1:15080/api/v1/traces?service=frontend&limit=1" | grep -q traceId; then break; fi
+  if curl -fsS "http://127.0.0.1:15080/api/v1/traces?service=frontend&since=30s&limit=1" | grep -q traceId; then break; fi
   sleep 1
 done
 weft ps
