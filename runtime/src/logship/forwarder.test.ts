@@ -107,3 +107,34 @@ test("levels and trace ids are read from JSON lines, logfmt and plain text", (t)
   const long = toLine(entry("x".repeat(40_000)), c, "n");
   t.true(long.message.length <= 16 * 1024 + 1, "huge lines are cut");
 });
+
+test("a restart while the previous run is still followed starts a new follow from the new start", async (t) => {
+  const feeds = [new Feed(), new Feed()];
+  let calls = 0;
+  let listener: (e: EngineEvent) => void = () => undefined;
+  const shipped: ForwardedLine[] = [];
+  const fwd = new ContainerLogForwarder({
+    node: "n",
+    shipper: { push: (l) => shipped.push(l) },
+    engine: {
+      list: async () => [container("aaa", "job-1", "job")],
+      logStream: () => feeds[calls++]!.stream(),
+      subscribe: (l) => {
+        listener = l;
+        return () => undefined;
+      },
+    },
+  });
+  await fwd.start();
+  await until(() => calls === 1);
+  listener({ type: "container", action: "start", id: "aaa", attributes: {}, time: "", timeNano: 0 });
+  await until(() => calls === 2);
+  feeds[1]!.push(entry("second run"));
+  await until(() => shipped.length === 1);
+  t.is(shipped[0]?.message, "second run");
+  feeds[0]!.push(entry("late line of the first run"));
+  await until(() => feeds[0]!.ended);
+  t.true(feeds[0]!.ended, "the first run's follow was ended");
+  t.is(shipped.length, 1);
+  fwd.close();
+});

@@ -52,7 +52,10 @@ export class ContainerLogForwarder {
   }
 
   private async follow(id: string, known?: ContainerState, fromStart = false): Promise<void> {
-    if (this.closed || this.following.has(id)) return;
+    if (this.closed) return;
+    // A restart can come before the previous run's follow has seen its exit: the new run wins.
+    if (fromStart) this.unfollow(id);
+    else if (this.following.has(id)) return;
     const stop = new AbortController();
     this.following.set(id, stop);
     try {
