@@ -4,52 +4,21 @@
 // Each sidecar is a process of its own on 127.0.0.1 (sidecar/src/testing/seam-sidecar.ts: a fixed
 // original destination in place of iptables); the apps run in one more process.
 // Usage: node --import tsx bench/sidecar.ts [SECONDS] [CONNECTIONS]
-import { type ChildProcess, execFileSync, spawn } from "node:child_process";
+import { execFileSync, spawn } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
-import http from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import * as grpc from "@grpc/grpc-js";
 import { bundleSidecar } from "../sidecar/src/testing/bundle";
 import { startFakeControlPlane } from "../sidecar/src/testing/wire-fake-control-plane";
+import { readyStatus, sleep, startChild, startSeamPair } from "./seam-pair";
 
 const seconds = Number(process.argv[2] ?? 5);
 const connections = Number(process.argv[3] ?? 16);
-const children: ChildProcess[] = [];
 const dir = mkdtempSync(join(tmpdir(), "wt-bench-sidecar-"));
 const cp = await startFakeControlPlane();
 const VIP = "10.96.9.9";
-const cleanup = () => {
-  for (const c of children) if (c.exitCode === null) c.kill("SIGKILL");
-  rmSync(dir, { recursive: true, force: true });
-};
-process.on("exit", cleanup);
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-const status = (port: number) =>
-  new Promise<number>((resolve) =>
-    http
-      .get({ host: "127.0.0.1", port, path: "/healthz/ready", agent: false }, (res) => {
-        res.resume();
-        resolve(res.statusCode ?? 0);
-      })
-      .on("error", () => resolve(0)),
-  );
-
-/** Spawns a child and resolves with its first stdout line. */
-function start(argv: string[]): Promise<{ child: ChildProcess; line: string }> {
-  const child = spawn(process.execPath, argv, { stdio: ["ignore", "pipe", "inherit"] });
-  children.push(child);
-  return new Promise((resolve, reject) => {
-    let out = "";
-    child.stdout?.on("data", (d) => {
-      out += d;
-      const nl = out.indexOf("\n");
-      if (nl >= 0) resolve({ child, line: out.slice(0, nl) });
-    });
-    child.once("exit", (code) => reject(new Error(`${argv.join(" ")} exited with ${code}`)));
-  });
-}
+process.on("exit", () => rmSync(dir, { recursive: true, force: true }));
 
 // 1. Start-to-ready and idle RSS of the bundled sidecar (what the daemon runs).
 cp.pushServices([{ name: "app", virtual_ip: VIP, ports: [{ name: "p", port: 80, protocol: "auto" }] }], "1");
@@ -62,9 +31,16 @@ const startups: number[] = [];
 let rssMb = 0;
 for (let i = 0; i < 5; i++) {
   const t0 = performance.now();
-  const { child, line } = await start([bundle, "--control-plane", cp.target, "--workload", "w", ...zero]);
+  const { child, line } = await startChild([
+    bundle,
+    "--control-plane",
+    cp.target,
+    "--workload",
+    "w",
+    ...zero,
+  ]);
   const health = Number(/ health=(\d+)/.exec(line)?.[1]);
-  while ((await status(health)) !== 200) await sleep(2);
+  while ((await readyStatus(health)) !== 200) await sleep(2);
   startups.push(performance.now() - t0);
   await sleep(1000);
   rssMb = Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${child.pid}/status`, "utf8"))?.[1]) / 1024;
@@ -82,73 +58,10 @@ for (let i = 0; i < 5; i++) {
 bare.sort((a, b) => a - b);
 
 // 2. The apps: HTTP/1.1, h2c and gRPC, in a process of their own.
-const apps = await start(["--import", "tsx", join(import.meta.dirname, "sidecar-apps.ts")]);
+const apps = await startChild(["--import", "tsx", join(import.meta.dirname, "sidecar-apps.ts")]);
 const appPorts = JSON.parse(apps.line) as { h1: number; h2: number; grpc: number };
 
-/** A sidecar pair in front of one app port; resolves with the client sidecar's outbound port. */
-interface Pair {
-  port: number;
-  /** CPU milliseconds both sidecar processes have used so far. */
-  cpuMs(): number;
-  stop(): void;
-}
-
-/** utime + stime of a process, in ms (clock ticks are 10 ms on Linux). */
-function cpuMsOf(pid: number | undefined): number {
-  const fields = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]?.split(" ") ?? [];
-  return (Number(fields[11]) + Number(fields[12])) * 10;
-}
-
-async function pair(name: string, appPort: number): Promise<Pair> {
-  const server = await start([
-    "--import",
-    "tsx",
-    join(import.meta.dirname, "..", "sidecar", "src", "testing", "seam-sidecar.ts"),
-    JSON.stringify({
-      controlPlane: cp.target,
-      workload: `${name}-server`,
-      address: "10.88.9.3",
-      dst: { address: "10.88.9.3", port: appPort },
-    }),
-  ]);
-  const inbound = (JSON.parse(server.line) as { inbound: number }).inbound;
-  cp.pushEndpoints(
-    {
-      app: [
-        {
-          id: name,
-          service: "app",
-          address: "127.0.0.1",
-          ports: [{ name: "p", port: inbound }],
-          healthy: true,
-        },
-      ],
-    },
-    name,
-  );
-  const client = await start([
-    "--import",
-    "tsx",
-    join(import.meta.dirname, "..", "sidecar", "src", "testing", "seam-sidecar.ts"),
-    JSON.stringify({
-      controlPlane: cp.target,
-      workload: `${name}-client`,
-      address: "10.88.9.2",
-      dst: { address: VIP, port: 80 },
-    }),
-  ]);
-  const ports = JSON.parse(client.line) as { outbound: number; health: number };
-  while ((await status(ports.health)) !== 200) await sleep(10);
-  await sleep(300); // endpoints pushed after the services: let them land
-  return {
-    port: ports.outbound,
-    cpuMs: () => cpuMsOf(server.child.pid) + cpuMsOf(client.child.pid),
-    stop() {
-      server.child.kill("SIGKILL");
-      client.child.kill("SIGKILL");
-    },
-  };
-}
+const pair = (name: string, appPort: number) => startSeamPair({ cp, name, appPort, vip: VIP });
 
 /** h2load: requests per second and requests done. */
 function h2load(port: number, h1: boolean): { rps: number; done: number } {
@@ -250,5 +163,4 @@ for (const [name, ms] of cpuPer1000) {
   console.log(`${name.padEnd(26)} CPU per sidecar: ${ms.toFixed(0)} ms per 1000 requests`);
 }
 await cp.close();
-cleanup();
 process.exit(0);

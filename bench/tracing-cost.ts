@@ -4,79 +4,33 @@
 // per-request log, and the CPU both sidecars used per 1000 requests. The sidecars export to a fake
 // control plane that refuses the calls, so serialising and sending are counted, storing is not.
 // Usage: node --import tsx bench/tracing-cost.ts [SECONDS]
-import { type ChildProcess, execFileSync, spawn } from "node:child_process";
+import { execFileSync } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { startFakeControlPlane } from "../sidecar/src/testing/wire-fake-control-plane";
+import { sleep, startChild, startSeamPair } from "./seam-pair";
 
 const seconds = Number(process.argv[2] ?? 20);
 const RATE = 1000;
 const CONNECTIONS = 16;
-const children: ChildProcess[] = [];
 const dir = mkdtempSync(join(tmpdir(), "wt-bench-tracing-"));
 const cp = await startFakeControlPlane();
 const VIP = "10.96.9.8";
-process.on("exit", () => {
-  for (const c of children) if (c.exitCode === null) c.kill("SIGKILL");
-  rmSync(dir, { recursive: true, force: true });
-});
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+process.on("exit", () => rmSync(dir, { recursive: true, force: true }));
 
-function start(argv: string[]): Promise<{ child: ChildProcess; line: string }> {
-  const child = spawn(process.execPath, argv, { stdio: ["ignore", "pipe", "ignore"] });
-  children.push(child);
-  return new Promise((resolve, reject) => {
-    let out = "";
-    child.stdout?.on("data", (d) => {
-      out += d;
-      const nl = out.indexOf("\n");
-      if (nl >= 0) resolve({ child, line: out.slice(0, nl) });
-    });
-    child.once("exit", (code) => reject(new Error(`${argv.join(" ")} exited with ${code}`)));
-  });
-}
-
-const cpuMsOf = (pid?: number) => {
-  const f = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]?.split(" ") ?? [];
-  return (Number(f[11]) + Number(f[12])) * 10;
-};
 const rssMbOf = (pid?: number) =>
   Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, "utf8"))?.[1]) / 1024;
 
 cp.pushServices([{ name: "app", virtual_ip: VIP, ports: [{ name: "p", port: 80, protocol: "http" }] }], "1");
-const apps = await start(["--import", "tsx", join(import.meta.dirname, "sidecar-apps.ts")]);
+const apps = await startChild(["--import", "tsx", join(import.meta.dirname, "sidecar-apps.ts")]);
 const appPort = (JSON.parse(apps.line) as { h1: number }).h1;
-const seam = join(import.meta.dirname, "..", "sidecar", "src", "testing", "seam-sidecar.ts");
 
 async function run(telemetry: boolean) {
-  const sidecar = (workload: string, address: string, dst: object) =>
-    start([
-      "--import",
-      "tsx",
-      seam,
-      JSON.stringify({ controlPlane: cp.target, workload, address, dst, telemetry }),
-    ]);
   const name = telemetry ? "on" : "off";
-  const server = await sidecar(`${name}-server`, "10.88.9.3", { address: "10.88.9.3", port: appPort });
-  const inbound = (JSON.parse(server.line) as { inbound: number }).inbound;
-  cp.pushEndpoints(
-    {
-      app: [
-        {
-          id: name,
-          service: "app",
-          address: "127.0.0.1",
-          ports: [{ name: "p", port: inbound }],
-          healthy: true,
-        },
-      ],
-    },
-    name,
-  );
-  const client = await sidecar(`${name}-client`, "10.88.9.2", { address: VIP, port: 80 });
-  const port = (JSON.parse(client.line) as { outbound: number }).outbound;
-  await sleep(1500); // endpoints land; telemetry loads a second after start
+  const pair = await startSeamPair({ cp, name, appPort, vip: VIP, telemetry, stderr: "ignore" });
+  const port = pair.port;
+  await sleep(1500); // telemetry loads a second after start
   const h2load = (secs: number, log?: string) =>
     execFileSync(
       "h2load",
@@ -86,10 +40,10 @@ async function run(telemetry: boolean) {
       { encoding: "utf8" },
     );
   h2load(3); // warm-up
-  const cpu0 = cpuMsOf(server.child.pid) + cpuMsOf(client.child.pid);
+  const cpu0 = pair.cpuMs();
   const log = join(dir, `${name}.log`);
   const out = h2load(seconds, log);
-  const cpuMs = cpuMsOf(server.child.pid) + cpuMsOf(client.child.pid) - cpu0;
+  const cpuMs = pair.cpuMs() - cpu0;
   const done = Number(/(\d+) succeeded/.exec(out)?.[1] ?? 0);
   // --log-file: start time, status, latency in microseconds per request.
   const lat = readFileSync(log, "utf8")
@@ -100,9 +54,8 @@ async function run(telemetry: boolean) {
     .sort((a, b) => a - b);
   const pct = (p: number) =>
     lat[Math.min(lat.length - 1, Math.ceil((p / 100) * lat.length) - 1)] ?? Number.NaN;
-  const rss = [rssMbOf(client.child.pid), rssMbOf(server.child.pid)];
-  server.child.kill("SIGKILL");
-  client.child.kill("SIGKILL");
+  const rss = [rssMbOf(pair.client.pid), rssMbOf(pair.server.pid)];
+  pair.stop();
   return { name, done, p50: pct(50), p99: pct(99), cpuPer1000: ((cpuMs / done) * 1000) / 2, rss };
 }
 

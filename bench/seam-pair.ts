@@ -1,0 +1,114 @@
+// What bench/sidecar.ts and bench/tracing-cost.ts share: child processes that print one JSON line
+// when ready, their CPU time, and a sidecar pair of seam sidecars (sidecar/src/testing/seam-sidecar.ts:
+// a fixed original destination in place of iptables) in front of one app port on 127.0.0.1.
+import { type ChildProcess, spawn } from "node:child_process";
+import { readFileSync } from "node:fs";
+import http from "node:http";
+import { join } from "node:path";
+import type { FakeControlPlane } from "../sidecar/src/testing/wire-fake-control-plane";
+
+const children: ChildProcess[] = [];
+process.on("exit", () => {
+  for (const c of children) if (c.exitCode === null) c.kill("SIGKILL");
+});
+
+export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** Spawns node with argv and resolves with its first stdout line; killed when this process exits. */
+export function startChild(
+  argv: string[],
+  stderr: "inherit" | "ignore" = "inherit",
+): Promise<{ child: ChildProcess; line: string }> {
+  const child = spawn(process.execPath, argv, { stdio: ["ignore", "pipe", stderr] });
+  children.push(child);
+  return new Promise((resolve, reject) => {
+    let out = "";
+    child.stdout?.on("data", (d) => {
+      out += d;
+      const nl = out.indexOf("\n");
+      if (nl >= 0) resolve({ child, line: out.slice(0, nl) });
+    });
+    child.once("exit", (code) => reject(new Error(`${argv.join(" ")} exited with ${code}`)));
+  });
+}
+
+/** utime + stime of a process, in ms (clock ticks are 10 ms on Linux). */
+export function cpuMsOf(pid: number | undefined): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]?.split(" ") ?? [];
+  return (Number(fields[11]) + Number(fields[12])) * 10;
+}
+
+/** The status of a sidecar's /healthz/ready, 0 when it does not answer. */
+export function readyStatus(port: number): Promise<number> {
+  return new Promise<number>((resolve) =>
+    http
+      .get({ host: "127.0.0.1", port, path: "/healthz/ready", agent: false }, (res) => {
+        res.resume();
+        resolve(res.statusCode ?? 0);
+      })
+      .on("error", () => resolve(0)),
+  );
+}
+
+export interface SeamPair {
+  /** The client sidecar's outbound port: where the "app" connects to reach service "app". */
+  port: number;
+  server: ChildProcess;
+  client: ChildProcess;
+  /** CPU milliseconds both sidecars have used so far. */
+  cpuMs(): number;
+  stop(): void;
+}
+
+/** A server-side and a client-side sidecar in front of appPort, for service "app" at vip:80. */
+export async function startSeamPair(o: {
+  cp: FakeControlPlane;
+  name: string;
+  appPort: number;
+  vip: string;
+  /** false: no tracing or access logs. Default: as in production. */
+  telemetry?: boolean;
+  stderr?: "inherit" | "ignore";
+}): Promise<SeamPair> {
+  const seam = join(import.meta.dirname, "..", "sidecar", "src", "testing", "seam-sidecar.ts");
+  const sidecar = (workload: string, address: string, dst: object) =>
+    startChild(
+      [
+        "--import",
+        "tsx",
+        seam,
+        JSON.stringify({ controlPlane: o.cp.target, workload, address, dst, telemetry: o.telemetry }),
+      ],
+      o.stderr,
+    );
+  const server = await sidecar(`${o.name}-server`, "10.88.9.3", { address: "10.88.9.3", port: o.appPort });
+  const inbound = (JSON.parse(server.line) as { inbound: number }).inbound;
+  o.cp.pushEndpoints(
+    {
+      app: [
+        {
+          id: o.name,
+          service: "app",
+          address: "127.0.0.1",
+          ports: [{ name: "p", port: inbound }],
+          healthy: true,
+        },
+      ],
+    },
+    o.name,
+  );
+  const client = await sidecar(`${o.name}-client`, "10.88.9.2", { address: o.vip, port: 80 });
+  const ports = JSON.parse(client.line) as { outbound: number; health: number };
+  while ((await readyStatus(ports.health)) !== 200) await sleep(10);
+  await sleep(300); // endpoints pushed after the services: let them land
+  return {
+    port: ports.outbound,
+    server: server.child,
+    client: client.child,
+    cpuMs: () => cpuMsOf(server.child.pid) + cpuMsOf(client.child.pid),
+    stop() {
+      server.child.kill("SIGKILL");
+      client.child.kill("SIGKILL");
+    },
+  };
+}
