@@ -20,7 +20,7 @@ import type { SidecarOptions, SidecarPorts } from "./options";
 import type { AssembledTelemetry } from "./telemetry/assemble";
 import { Metrics } from "./telemetry/metrics";
 import { type OtlpForwarders, startOtlpForwarders } from "./telemetry/otlp-forward";
-import { RoundRobin } from "./upstream/round-robin";
+import { ServiceUpstreams } from "./upstream";
 
 export interface SidecarSeams {
   /** Default: SO_ORIGINAL_DST through the addon. */
@@ -151,7 +151,7 @@ export async function startSidecar(
   const ownPorts = new Set(Object.values(options.listen).filter((p) => p > 0));
   const deps: ListenerDeps = {
     store,
-    balancer: new RoundRobin(),
+    upstreams: new ServiceUpstreams({ metrics, log }),
     metrics,
     originalDst: seams.originalDst ?? loadOriginalDst(),
     outboundHttp,

@@ -64,6 +64,16 @@ export interface RouteRule {
   /** Absent or 0: the sidecar's default. */
   timeoutMs?: number;
   retries?: RetryPolicy;
+  fault?: FaultInjection;
+}
+/** Fault injection for testing: both parts are drawn independently per request. */
+export interface FaultInjection {
+  /** Share of requests delayed by delayMs, 0..1. */
+  delayRatio?: number;
+  delayMs?: number;
+  /** Share of requests answered with abortStatus instead of being forwarded, 0..1. */
+  abortRatio?: number;
+  abortStatus?: number;
 }
 export interface RouteSpec {
   service: string;
@@ -84,8 +94,11 @@ export interface OutlierDetection {
   /** 0..1 */
   maxEjectionRatio?: number;
 }
+export type LoadBalancer = "least_request" | "round_robin";
 export interface ResiliencePolicySpec {
   service: string;
+  /** Absent: "least_request" (power of two choices over peak EWMA latency, as Linkerd). */
+  loadBalancer?: LoadBalancer;
   circuitBreaker?: CircuitBreaker;
   outlierDetection?: OutlierDetection;
 }

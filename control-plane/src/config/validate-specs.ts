@@ -5,6 +5,8 @@ import { isServiceName } from "../registration/validate";
 import { invalid } from "./errors";
 import type {
   CircuitBreaker,
+  FaultInjection,
+  LoadBalancer,
   OutlierDetection,
   ResiliencePolicySpec,
   RetryPolicy,
@@ -33,6 +35,7 @@ import {
 
 const MAX_WEIGHT = 100_000;
 const MAX_COUNT = 1_000_000;
+const LOAD_BALANCERS: readonly LoadBalancer[] = ["least_request", "round_robin"];
 const HTTP_METHODS = [
   "GET",
   "HEAD",
@@ -122,14 +125,40 @@ export function routeSpec(value: unknown): RouteSpec {
 }
 
 function routeRule(value: unknown, field: string): RouteRule {
-  const o = object(value, field, ["match", "split", "timeoutMs", "retries"]);
+  const o = object(value, field, ["match", "split", "timeoutMs", "retries", "fault"]);
   const split = isAbsent(o.split) ? undefined : weightedSplit(o.split, `${field}.split`);
   return compact({
     match: isAbsent(o.match) ? undefined : routeMatch(o.match, `${field}.match`),
     split: split && split.length > 0 ? split : undefined,
     timeoutMs: durationMs(o.timeoutMs, `${field}.timeoutMs`),
     retries: isAbsent(o.retries) ? undefined : retryPolicy(o.retries, `${field}.retries`),
+    fault: isAbsent(o.fault) ? undefined : faultInjection(o.fault, `${field}.fault`),
   });
+}
+
+function faultInjection(value: unknown, field: string): FaultInjection {
+  const o = object(value, field, ["delayRatio", "delayMs", "abortRatio", "abortStatus"]);
+  const fault = compact({
+    delayRatio: ratio(o.delayRatio, `${field}.delayRatio`),
+    delayMs: durationMs(o.delayMs, `${field}.delayMs`),
+    abortRatio: ratio(o.abortRatio, `${field}.abortRatio`),
+    abortStatus: optionalInteger(o.abortStatus, `${field}.abortStatus`, 200, 599),
+  });
+  if ((fault.delayRatio ?? 0) > 0 && !fault.delayMs)
+    invalid(`${field}.delayMs`, "a delay above 0", `${field}.delayRatio is set; give delayMs too`);
+  if ((fault.abortRatio ?? 0) > 0 && !fault.abortStatus)
+    invalid(
+      `${field}.abortStatus`,
+      "an HTTP status (200-599)",
+      `${field}.abortRatio is set; give abortStatus too, e.g. 503`,
+    );
+  if (!fault.delayRatio && !fault.abortRatio)
+    invalid(
+      field,
+      "delayRatio or abortRatio above 0",
+      `${field} injects nothing; set delayRatio or abortRatio`,
+    );
+  return fault;
 }
 
 function routeMatch(value: unknown, field: string): RouteMatch {
@@ -207,7 +236,7 @@ function retryPolicy(value: unknown, field: string): RetryPolicy {
 }
 
 export function resiliencePolicySpec(value: unknown): ResiliencePolicySpec {
-  const o = object(value, "spec", ["service", "circuitBreaker", "outlierDetection"]);
+  const o = object(value, "spec", ["service", "loadBalancer", "circuitBreaker", "outlierDetection"]);
   const service = serviceRef(o.service, "spec.service");
   const circuitBreaker = isAbsent(o.circuitBreaker)
     ? undefined
@@ -215,13 +244,16 @@ export function resiliencePolicySpec(value: unknown): ResiliencePolicySpec {
   const outlierDetection = isAbsent(o.outlierDetection)
     ? undefined
     : outliers(o.outlierDetection, "spec.outlierDetection");
-  if (!circuitBreaker && !outlierDetection)
+  const loadBalancer = isAbsent(o.loadBalancer)
+    ? undefined
+    : oneOf(o.loadBalancer, "spec.loadBalancer", LOAD_BALANCERS);
+  if (!circuitBreaker && !outlierDetection && !loadBalancer)
     invalid(
       "spec",
-      "circuitBreaker or outlierDetection",
-      "spec sets neither circuitBreaker nor outlierDetection; set at least one",
+      "loadBalancer, circuitBreaker or outlierDetection",
+      "spec sets none of loadBalancer, circuitBreaker and outlierDetection; set at least one",
     );
-  return compact({ service, circuitBreaker, outlierDetection });
+  return compact({ service, loadBalancer, circuitBreaker, outlierDetection });
 }
 
 function breaker(value: unknown, field: string): CircuitBreaker {

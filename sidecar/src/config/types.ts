@@ -65,7 +65,21 @@ export interface RouteRuleConfig {
   /** 0: the sidecar's default. */
   timeoutMs: number;
   retries?: RetryConfig;
+  /** Fault injection for testing; absent: none. */
+  fault?: FaultConfig;
 }
+
+export interface FaultConfig {
+  /** Delay this share of requests (0..1) by delayMs. */
+  delayRatio: number;
+  delayMs: number;
+  /** Answer this share of requests (0..1) with abortStatus instead of forwarding them. */
+  abortRatio: number;
+  abortStatus: number;
+}
+
+/** How a service's endpoints are chosen: "least_request" (the default) is P2C over peak EWMA latency. */
+export type LoadBalancerKind = "least_request" | "round_robin";
 
 export interface RouteMatchConfig {
   pathPrefix: string;
@@ -87,6 +101,8 @@ export interface PolicyConfig {
   service: string;
   name: string;
   version: number;
+  /** Absent: "least_request". */
+  loadBalancer?: LoadBalancerKind;
   circuitBreaker?: {
     maxConnections: number;
     maxPendingRequests: number;

@@ -2,6 +2,7 @@
 // grpc-js decodes them) and turns them into domain values, or throws INVALID_CONFIG naming the
 // field, which goes back as the NACK reason while the sidecar keeps its last good config.
 import type {
+  FaultConfig,
   PolicyConfig,
   RetryConfig,
   RouteConfig,
@@ -52,7 +53,21 @@ function parseRule(value: unknown, path: string): RouteRuleConfig {
     bad(`${path}.split needs a weight above 0`);
   if (o.match) rule.match = parseMatch(o.match, `${path}.match`);
   if (o.retries) rule.retries = parseRetries(o.retries, `${path}.retries`);
+  if (o.fault) rule.fault = parseFault(o.fault, `${path}.fault`);
   return rule;
+}
+
+function parseFault(value: unknown, path: string): FaultConfig {
+  const o = object(value, path);
+  const fault: FaultConfig = {
+    delayRatio: ratio(o.delay_ratio ?? 0, `${path}.delay_ratio`),
+    delayMs: uint(o.delay_ms ?? 0, `${path}.delay_ms`),
+    abortRatio: ratio(o.abort_ratio ?? 0, `${path}.abort_ratio`),
+    abortStatus: uint(o.abort_status ?? 0, `${path}.abort_status`),
+  };
+  if (fault.abortRatio > 0 && (fault.abortStatus < 200 || fault.abortStatus > 599))
+    bad(`${path}.abort_status must be an HTTP status (200-599), got ${fault.abortStatus}`);
+  return fault;
 }
 
 function parseMatch(value: unknown, path: string): RouteMatchConfig {
@@ -100,6 +115,10 @@ export function parseServicePolicy(value: unknown, path: string, resourceName: s
     version: count(o.version ?? 0, `${path}.version`),
   };
   const spec = object(o.spec ?? {}, `${path}.spec`);
+  const balancer = str(spec.load_balancer ?? "", `${path}.spec.load_balancer`);
+  if (balancer === "least_request" || balancer === "round_robin") policy.loadBalancer = balancer;
+  else if (balancer !== "")
+    bad(`${path}.spec.load_balancer must be "least_request" or "round_robin", got "${balancer}"`);
   if (spec.circuit_breaker) {
     const c = object(spec.circuit_breaker, `${path}.spec.circuit_breaker`);
     policy.circuitBreaker = {

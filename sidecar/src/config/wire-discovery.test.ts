@@ -155,6 +155,7 @@ test("routes, policies and telemetry are validated, stored and dumped; a bad rou
                 split: [{ labels: { version: "v2" }, weight: 10 }],
                 timeout_ms: 800,
                 retries: { attempts: 2, retry_on_status: [503] },
+                fault: { abort_ratio: 0.5, abort_status: 503 },
               },
             ],
           },
@@ -168,6 +169,7 @@ test("routes, policies and telemetry are validated, stored and dumped; a bad rou
   t.is(rule?.timeoutMs, 800);
   t.deepEqual(rule?.match?.headers, { "x-canary": "1" });
   t.deepEqual(rule?.retries?.retryOnStatus, [503]);
+  t.deepEqual(rule?.fault, { delayRatio: 0, delayMs: 0, abortRatio: 0.5, abortStatus: 503 });
   const bad = cp.pushRaw({
     type_url: ROUTES,
     version_info: "c2",
@@ -219,7 +221,10 @@ test("routes, policies and telemetry are validated, stored and dumped; a bad rou
         policy: {
           service: "shop",
           name: "cb",
-          spec: { outlier_detection: { consecutive_5xx: 5, max_ejection_ratio: 0.5 } },
+          spec: {
+            load_balancer: "round_robin",
+            outlier_detection: { consecutive_5xx: 5, max_ejection_ratio: 0.5 },
+          },
         },
       },
     ],
@@ -227,6 +232,7 @@ test("routes, policies and telemetry are validated, stored and dumped; a bad rou
   await cp.waitFor((r) => r.response_nonce === pol);
   const dump = store.dump();
   t.is(dump.policies.shop?.outlierDetection?.consecutive5xx, 5);
+  t.is(dump.policies.shop?.loadBalancer, "round_robin");
   t.is(dump.routes.shop?.routes[0]?.name, "canary");
   t.deepEqual(dump.versions, { services: "", endpoints: "", routes: "c1", policies: "p1", telemetry: "t1" });
 });

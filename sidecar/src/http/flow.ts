@@ -2,9 +2,11 @@
 // the body upstream and the response back (pipe gives backpressure both ways), record the outcome.
 import http from "node:http";
 import type { Direction, Metrics } from "../telemetry/metrics";
+import { type AttemptOutcome, type AttemptTarget, isRefusal, type RequestPlan } from "../upstream/plan";
 import { smugglingProblem } from "./guard";
 import { flat, forwardRequestHeaders, forwardResponseHeaders, headerValue, pairsOf } from "./headers";
-import type { HttpRoute, RequestContext, RequestHooks, RequestInfo, Resolution } from "./route";
+import { delayThenForward, failureAnswer, failureOutcome, overflowHeaders } from "./plan-run";
+import type { HttpRoute, RequestContext, RequestHooks, RequestInfo } from "./route";
 
 /** What every request of one proxy shares. */
 export interface RequestFlow {
@@ -25,8 +27,8 @@ export function begin(
   flow: RequestFlow,
   route: HttpRoute,
   req: http.IncomingMessage,
-  reply: (status: number, message: string, close: boolean) => void,
-): { ctx: RequestContext; target?: Extract<Resolution, { ok: true }> } {
+  reply: (status: number, message: string, close: boolean, headers?: Record<string, string>) => void,
+): { ctx: RequestContext; plan?: RequestPlan } {
   const pairs = pairsOf(req.rawHeaders);
   const info: RequestInfo = {
     method: req.method ?? "GET",
@@ -34,6 +36,7 @@ export function begin(
     authority: headerValue(pairs, "host") ?? "",
     headers: pairs,
     protocol: "http1",
+    clientAddress: req.socket.remoteAddress,
   };
   const ctx: RequestContext = {
     direction: flow.direction,
@@ -50,14 +53,14 @@ export function begin(
     reply(400, `bad request: ${problem}\n`, true);
     return { ctx };
   }
-  const target = route.resolve(info);
-  ctx.route = target.route ?? "default";
-  if (!target.ok) {
-    ctx.error = target.message.trim();
-    reply(target.status, target.message, false);
+  const plan = route.plan(info);
+  ctx.route = plan.route ?? "default";
+  if (isRefusal(plan)) {
+    ctx.error = plan.message.trim();
+    reply(plan.status, plan.message, false, overflowHeaders(plan));
     return { ctx };
   }
-  return { ctx, target };
+  return { ctx, plan };
 }
 
 export function finish(flow: RequestFlow, ctx: RequestContext, status: number): void {
@@ -80,17 +83,21 @@ export function guardedRequest(
   req: http.IncomingMessage,
   res: http.ServerResponse,
 ): void {
-  const reply = (status: number, message: string, close: boolean) => {
+  const reply = (status: number, message: string, close: boolean, extra?: Record<string, string>) => {
     if (res.headersSent) return void res.destroy();
-    const headers: Record<string, string> = { "content-type": "text/plain; charset=utf-8", via: flow.via };
+    const headers: Record<string, string> = {
+      "content-type": "text/plain; charset=utf-8",
+      via: flow.via,
+      ...extra,
+    };
     if (close || flow.draining) headers.connection = "close";
     res.writeHead(status, headers);
     res.end(message);
   };
-  const { ctx, target } = begin(flow, route, req, reply);
+  const { ctx, plan } = begin(flow, route, req, reply);
   // 499 (as nginx): the client went away before any response.
   res.once("close", () => finish(flow, ctx, res.headersSent ? res.statusCode : 499));
-  if (!target) return;
+  if (!plan) return;
   const { headers, requestId } = forwardRequestHeaders(ctx.request.headers, {
     via: flow.via,
     // Outbound, the client is our own app: only the inbound side records who called.
@@ -99,60 +106,138 @@ export function guardedRequest(
   });
   ctx.requestId = requestId;
   ctx.request.headers = headers;
-  ctx.upstream = `${target.host}:${target.port}`;
   flow.hooks.onRequest?.(ctx);
-  const framed =
-    headerValue(headers, "content-length") !== undefined || req.headers["transfer-encoding"] !== undefined;
-  if (!framed && !BODYLESS.has(ctx.request.method)) ctx.request.headers.push(["content-length", "0"]);
+  const length = headerValue(headers, "content-length");
+  const chunked = req.headers["transfer-encoding"] !== undefined;
+  if (length === undefined && !chunked && !BODYLESS.has(ctx.request.method))
+    ctx.request.headers.push(["content-length", "0"]);
+  // Only a request without a body can be sent again on this path (its body is streamed, not kept).
+  const bodyless = !chunked && (length === undefined || Number(length) === 0);
+  const exchange: Exchange = { flow, ctx, plan, req, res, reply, bodyless, startedAt: performance.now() };
+  if (plan.timeoutMs > 0) {
+    const timer = setTimeout(() => {
+      ctx.error = `no response within the route's timeout of ${plan.timeoutMs} ms`;
+      exchange.cancel?.();
+      reply(504, "upstream request timeout\n", false);
+    }, plan.timeoutMs);
+    res.once("close", () => clearTimeout(timer));
+    res.once("pipe", () => clearTimeout(timer));
+  }
   // Wait a turn: llhttp parses a whole packet at once, so a malformed body that arrived with these
   // headers has already been refused (and this socket destroyed) before anything goes upstream.
   setImmediate(() => {
     if (req.socket.destroyed) return;
-    forward(flow, ctx, target, req, res, reply);
+    delayThenForward(plan.fault, res, reply, () => attempt(exchange));
   });
 }
 
-function forward(
-  flow: RequestFlow,
-  ctx: RequestContext,
-  target: { host: string; port: number },
-  req: http.IncomingMessage,
-  res: http.ServerResponse,
-  reply: (status: number, message: string, close: boolean) => void,
-): void {
-  const upstream = http.request({
-    host: target.host,
-    port: target.port,
-    method: ctx.request.method,
-    path: ctx.request.path,
-    headers: flat(ctx.request.headers),
-    setHost: false,
-    agent: flow.agent,
-  });
-  upstream.on("socket", (socket) => socket.setNoDelay(true));
+interface Exchange {
+  flow: RequestFlow;
+  ctx: RequestContext;
+  plan: RequestPlan;
+  req: http.IncomingMessage;
+  res: http.ServerResponse;
+  reply: (status: number, message: string, close: boolean, headers?: Record<string, string>) => void;
+  bodyless: boolean;
+  startedAt: number;
+  /** Ends the attempt in flight (whole-request timeout). */
+  cancel?: () => void;
+}
+
+/** One attempt: next endpoint, send, and either answer from it or (retry) start the next one. */
+function attempt(x: Exchange): void {
+  const { flow, ctx, plan, req, res, reply } = x;
+  if (res.headersSent || res.destroyed) return;
+  const target = plan.next();
+  if (isRefusal(target)) {
+    ctx.error = target.message.trim();
+    return void reply(target.status, target.message, false, overflowHeaders(target));
+  }
+  ctx.upstream = `${target.host}:${target.port}`;
+  const started = performance.now();
+  let done = false;
+  /** Tells the plan once how this attempt went; true when another attempt should follow. */
+  const ended = (outcome: AttemptOutcome): boolean => {
+    if (done) return false;
+    done = true;
+    clearTimeout(perTry);
+    return plan.ended(target, outcome, x.bodyless && !res.headersSent && outcome.kind !== "cancelled");
+  };
+  const upstream = send(x, target);
+  const perTry =
+    plan.perTryTimeoutMs > 0
+      ? setTimeout(() => {
+          upstream.destroy();
+          if (ended({ kind: "timeout" })) return attempt(x);
+          ctx.error = `${ctx.upstream} did not answer within ${plan.perTryTimeoutMs} ms`;
+          reply(504, "upstream request timeout\n", false);
+        }, plan.perTryTimeoutMs)
+      : undefined;
+  x.cancel = () => {
+    ended({ kind: "cancelled" });
+    upstream.destroy();
+  };
   upstream.on("response", (up) => {
-    const out = forwardResponseHeaders(pairsOf(up.rawHeaders), flow.via);
-    if (flow.draining) out.push(["connection", "close"]);
-    res.writeHead(up.statusCode ?? 502, up.statusMessage, flat(out));
-    up.on("end", () => {
-      if (up.rawTrailers.length > 0) res.addTrailers(pairsOf(up.rawTrailers));
-    });
-    up.on("data", (chunk: Buffer) => {
-      ctx.bytesSent = (ctx.bytesSent ?? 0) + chunk.length;
-    });
-    up.pipe(res);
-    up.on("error", () => res.destroy());
+    const status = up.statusCode ?? 502;
+    if (ended({ kind: "response", status, latencyMs: performance.now() - started })) {
+      up.resume();
+      upstream.destroy();
+      return attempt(x);
+    }
+    relay(flow, ctx, up, res);
   });
   upstream.on("error", (err) => {
+    const outcome = failureOutcome(err);
+    if (ended(outcome)) return attempt(x);
     ctx.error = err.message;
-    reply(502, `upstream ${ctx.upstream} for ${ctx.service} failed: ${err.message}\n`, false);
+    const [status, message] = failureAnswer(outcome, ctx);
+    reply(status, message, false);
   });
   // A client that goes away mid-exchange cancels the upstream request too.
   res.once("close", () => {
-    if (!res.writableFinished) upstream.destroy();
+    if (!res.writableFinished) {
+      ended({ kind: "cancelled" });
+      upstream.destroy();
+    }
   });
-  req.on("data", (chunk: Buffer) => {
-    ctx.bytesReceived = (ctx.bytesReceived ?? 0) + chunk.length;
+  if (req.readableEnded) upstream.end();
+  else {
+    req.on("data", (chunk: Buffer) => {
+      ctx.bytesReceived = (ctx.bytesReceived ?? 0) + chunk.length;
+    });
+    req.pipe(upstream);
+  }
+}
+
+function send(x: Exchange, target: AttemptTarget): http.ClientRequest {
+  const upstream = http.request({
+    host: target.host,
+    port: target.port,
+    method: x.ctx.request.method,
+    path: x.ctx.request.path,
+    headers: flat(x.ctx.request.headers),
+    setHost: false,
+    agent: x.flow.agent,
   });
-  req.pipe(upstream);
+  upstream.on("socket", (socket) => socket.setNoDelay(true));
+  return upstream;
+}
+
+function relay(
+  flow: RequestFlow,
+  ctx: RequestContext,
+  up: http.IncomingMessage,
+  res: http.ServerResponse,
+): void {
+  const out = forwardResponseHeaders(pairsOf(up.rawHeaders), flow.via);
+  if (flow.draining) out.push(["connection", "close"]);
+  res.writeHead(up.statusCode ?? 502, up.statusMessage, flat(out));
+  up.on("end", () => {
+    if (up.rawTrailers.length > 0) res.addTrailers(pairsOf(up.rawTrailers));
+  });
+  up.on("data", (chunk: Buffer) => {
+    ctx.bytesSent = (ctx.bytesSent ?? 0) + chunk.length;
+  });
+  up.pipe(res);
+  up.on("error", () => res.destroy());
 }

@@ -12,7 +12,7 @@ import type { HttpRoute, RequestHooks } from "./route";
 import { upgrade } from "./upgrade";
 import { viaEntry } from "./via";
 
-export type { HttpRoute, Resolution } from "./route";
+export type { HttpRoute } from "./route";
 
 export interface HttpProxyOptions {
   direction: Direction;

@@ -1,19 +1,14 @@
 // What the HTTP proxies (HTTP/1.1 and HTTP/2) ask of the layer above them, and the per-request
-// hook point. A listener hands over a connection with an HttpRoute; the proxies call `resolve`
-// once per request with what they parsed, so a routing layer (matches, weighted splits, load
-// balancing, retries: issue #7) decides per request, and `hooks` see every request start and end
+// hook point. A listener hands over a connection with an HttpRoute; the proxies call `plan` once
+// per request with what they parsed, so the routing layer (matches, weighted splits,
+// load balancing, retries, faults: upstream/) decides per request, and `hooks` see every request start and end
 // (tracing and access logs: issue #8).
 import type { Direction } from "../telemetry/metrics";
+import type { Refusal, RequestPlan } from "../upstream/plan";
 import type { HeaderPairs } from "./headers";
 
-export type Resolution =
-  | {
-      ok: true;
-      host: string;
-      port: number /** The route that matched; "default" when none. */;
-      route?: string;
-    }
-  | { ok: false; status: number; message: string; route?: string };
+/** A request the route answers itself, with the route that matched when one did. */
+export type RouteRefusal = Refusal & { route?: string };
 
 /** The parts of a request a routing decision may look at. */
 export interface RequestInfo {
@@ -23,14 +18,20 @@ export interface RequestInfo {
   authority: string;
   headers: HeaderPairs;
   protocol: "http1" | "h2";
+  /** The client's address (inbound: the calling workload; outbound: the app). */
+  clientAddress?: string;
 }
 
 /** What a listener decided for one connection. */
 export interface HttpRoute {
   /** For metrics and messages. */
   service: string;
-  /** Chooses the upstream for one request. */
-  resolve(request: RequestInfo): Resolution;
+  /**
+   * The plan for one request (upstream/plan.ts says how a proxy runs it), or a refusal to answer as
+   * is. Without a request: the plan for an opaque TCP connection (no route matching or retries of
+   * requests; a failed connect may still go to another endpoint).
+   */
+  plan(request?: RequestInfo): RequestPlan | RouteRefusal;
 }
 
 /** One request as the hooks see it; `status`, `upstream` and `durationMs` are filled in as it goes. */

@@ -4,8 +4,10 @@
 // closed.
 import http from "node:http";
 import type { Socket } from "node:net";
+import { type AttemptOutcome, isRefusal } from "../upstream/plan";
 import { begin, finish, type RequestFlow } from "./flow";
 import { forwardRequestHeaders, forwardResponseHeaders, type HeaderPairs, pairsOf } from "./headers";
+import { failureOutcome } from "./plan-run";
 import type { HttpRoute } from "./route";
 
 export function upgrade(
@@ -22,11 +24,26 @@ export function upgrade(
       `HTTP/1.1 ${status} ${http.STATUS_CODES[status] ?? ""}\r\nconnection: close\r\ncontent-type: text/plain; charset=utf-8\r\ncontent-length: ${Buffer.byteLength(message)}\r\nvia: ${flow.via}\r\n\r\n${message}`,
     );
   };
-  const { ctx, target } = begin(flow, route, req, reply);
-  if (!target) {
+  const { ctx, plan } = begin(flow, route, req, reply);
+  if (!plan) {
     finish(flow, ctx, answered);
     return;
   }
+  // One attempt: an upgrade is not replayed (its bytes after the 101 belong to the application).
+  const target = plan.next();
+  if (isRefusal(target)) {
+    ctx.error = target.message.trim();
+    reply(target.status, target.message);
+    finish(flow, ctx, target.status);
+    return;
+  }
+  const started = performance.now();
+  let ended = false;
+  const end = (outcome: AttemptOutcome) => {
+    if (!ended) plan.ended(target, outcome, false);
+    ended = true;
+  };
+  socket.once("close", () => end({ kind: "cancelled" }));
   socket.on("error", () => {});
   const { headers, requestId } = forwardRequestHeaders(
     ctx.request.headers,
@@ -53,6 +70,7 @@ export function upgrade(
     agent: false,
   });
   upstream.on("upgrade", (res, upSocket: Socket, upHead: Buffer) => {
+    end({ kind: "response", status: res.statusCode ?? 101, latencyMs: performance.now() - started });
     const out = forwardResponseHeaders(pairsOf(res.rawHeaders), flow.via, ["upgrade"]);
     out.push(["connection", "upgrade"]);
     socket.write(statusBlock(res.statusCode ?? 101, res.statusMessage ?? "Switching Protocols", out));
@@ -72,6 +90,7 @@ export function upgrade(
     upSocket.pipe(socket);
   });
   upstream.on("response", (res) => {
+    end({ kind: "response", status: res.statusCode ?? 502, latencyMs: performance.now() - started });
     // Declined: pass the answer back and close (the client's connection expected to switch).
     const out = forwardResponseHeaders(pairsOf(res.rawHeaders), flow.via);
     out.push(["connection", "close"]);
@@ -85,6 +104,7 @@ export function upgrade(
     res.on("end", () => (chunked ? socket.end("0\r\n\r\n") : socket.end()));
   });
   upstream.on("error", (err) => {
+    end(failureOutcome(err));
     finish(flow, ctx, 502);
     reply(502, `upstream ${ctx.upstream} for ${ctx.service} failed: ${err.message}\n`);
   });

@@ -7,7 +7,9 @@ import http2 from "node:http2";
 import { connect, type Socket } from "node:net";
 import { finish, type RequestFlow } from "../http/flow";
 import { forwardRequestHeaders, type HeaderPairs } from "../http/headers";
+import { delayThenForward, failureAnswer, failureOutcome } from "../http/plan-run";
 import type { HttpRoute, RequestContext, RequestInfo } from "../http/route";
+import { type AttemptOutcome, isRefusal, type RequestPlan } from "../upstream/plan";
 import { grpcTimeoutMs, isGrpc, plainAnswer } from "./grpc";
 
 const { NGHTTP2_CANCEL, NGHTTP2_NO_ERROR } = http2.constants;
@@ -77,6 +79,7 @@ export class H2Proxy {
       authority: String(headers[":authority"] ?? headers.host ?? ""),
       headers: pairs,
       protocol: "h2",
+      clientAddress: stream.session?.socket?.remoteAddress,
     };
     const ctx: RequestContext = {
       direction: flow.direction,
@@ -103,16 +106,47 @@ export class H2Proxy {
       answer(500, "no route for this connection\n");
       return;
     }
-    const target = route.resolve(info);
-    ctx.route = target.route ?? "default";
-    if (!target.ok) {
-      answer(target.status, target.message);
+    const plan = route.plan(info);
+    ctx.route = plan.route ?? "default";
+    if (isRefusal(plan)) {
+      answer(plan.status, plan.message);
       return;
     }
+    const setStatus = (code: number) => {
+      status = code;
+    };
+    const grpcTimeout = headers["grpc-timeout"];
+    delayThenForward(plan.fault, stream, answer, () =>
+      this.forward(
+        stream,
+        flags,
+        ctx,
+        plan,
+        answer,
+        setStatus,
+        grpc ? grpcTimeoutMs(grpcTimeout) : undefined,
+      ),
+    );
+  }
 
-    const forwarded = forwardRequestHeaders(pairs, {
+  /** One attempt (h2 streams are not replayed: their body is streamed, not kept). */
+  private forward(
+    stream: http2.ServerHttp2Stream,
+    flags: number,
+    ctx: RequestContext,
+    plan: RequestPlan,
+    answer: (code: number, message: string) => void,
+    setStatus: (code: number) => void,
+    grpcDeadlineMs: number | undefined,
+  ): void {
+    const flow = this.options.flow;
+    if (stream.closed) return;
+    const target = plan.next();
+    if (isRefusal(target)) return void answer(target.status, target.message);
+    const grpc = isGrpc(ctx.request.headers.find(([n]) => n === "content-type")?.[1]);
+    const forwarded = forwardRequestHeaders(ctx.request.headers, {
       via: flow.via,
-      clientAddress: flow.direction === "inbound" ? stream.session?.socket?.remoteAddress : undefined,
+      clientAddress: ctx.request.clientAddress,
       proto: "http",
     });
     ctx.requestId = forwarded.requestId;
@@ -120,34 +154,48 @@ export class H2Proxy {
     ctx.upstream = `${target.host}:${target.port}`;
     flow.hooks.onRequest?.(ctx);
     const out: http2.OutgoingHttpHeaders = {
-      ":method": info.method,
-      ":path": info.path,
-      ":authority": info.authority,
+      ":method": ctx.request.method,
+      ":path": ctx.request.path,
+      ":authority": ctx.request.authority,
       ":scheme": "http",
     };
     for (const [name, value] of ctx.request.headers) addHeader(out, name, value);
+    const started = performance.now();
+    let ended = false;
+    const end = (outcome: AttemptOutcome) => {
+      if (!ended) plan.ended(target, outcome, false);
+      ended = true;
+    };
 
     let up: http2.ClientHttp2Stream;
     try {
       up = this.session(target.host, target.port).request(out, { endStream: (flags & END_STREAM) !== 0 });
     } catch (err) {
+      end({ kind: "connect-failure", error: (err as Error).message });
       answer(502, `upstream ${ctx.upstream} for ${ctx.service} failed: ${(err as Error).message}\n`);
       return;
     }
-    const deadline = grpc ? grpcTimeoutMs(headers["grpc-timeout"]) : undefined;
+    // The tightest of the client's grpc-timeout and the route's timeouts.
+    const limits = [grpcDeadlineMs, plan.timeoutMs || undefined, plan.perTryTimeoutMs || undefined].filter(
+      (n): n is number => n !== undefined,
+    );
+    const deadline = limits.length > 0 ? Math.min(...limits) : undefined;
     const timer =
       deadline === undefined
         ? undefined
         : setTimeout(() => {
+            end({ kind: "timeout" });
             up.close(NGHTTP2_CANCEL);
             if (stream.headersSent) stream.close(NGHTTP2_CANCEL);
-            else plainAnswer(stream, 504, "deadline exceeded\n", true, flow.via, 4);
-            status = 504;
+            else plainAnswer(stream, 504, "deadline exceeded\n", grpc, flow.via, 4);
+            setStatus(504);
           }, deadline);
     let trailers: http2.IncomingHttpHeaders | undefined;
     up.on("response", (h, upFlags: number) => {
+      const status = Number(h[":status"] ?? 502);
+      end({ kind: "response", status, latencyMs: performance.now() - started });
       if (stream.closed) return;
-      status = Number(h[":status"] ?? 502);
+      setStatus(status);
       const response: http2.OutgoingHttpHeaders = { ":status": status };
       for (const [name, value] of pairsOf(h)) addHeader(response, name, value);
       response.via = appendVia(h.via, flow.via);
@@ -166,12 +214,15 @@ export class H2Proxy {
       if (Object.keys(t).length > 0) stream.sendTrailers(t);
       else stream.close();
     });
-    up.on("error", (err) =>
-      answer(502, `upstream ${ctx.upstream} for ${ctx.service} failed: ${err.message}\n`),
-    );
+    up.on("error", (err) => {
+      const outcome = failureOutcome(err);
+      end(outcome);
+      answer(...failureAnswer(outcome, ctx));
+    });
     up.on("close", () => {
       clearTimeout(timer);
       // The upstream reset its stream (cancelled, refused): the client's stream is reset the same way.
+      if (up.rstCode && up.rstCode !== NGHTTP2_NO_ERROR) end({ kind: "reset", error: `code ${up.rstCode}` });
       if (up.rstCode && up.rstCode !== NGHTTP2_NO_ERROR && !stream.closed) {
         if (!stream.headersSent)
           answer(502, `upstream ${ctx.upstream} reset the stream (code ${up.rstCode})\n`);
@@ -181,6 +232,7 @@ export class H2Proxy {
     // The client cancelled (RST_STREAM) or went away: cancel upstream too.
     stream.on("close", () => {
       clearTimeout(timer);
+      end({ kind: "cancelled" });
       if (!up.closed) up.close(stream.rstCode || NGHTTP2_CANCEL);
     });
     if (!(flags & END_STREAM)) stream.pipe(up);

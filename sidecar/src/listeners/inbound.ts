@@ -3,7 +3,7 @@
 // captured, so this does not loop back into 15006. The port's declared protocol (undeclared:
 // "auto", detected) decides between the HTTP proxies and an opaque pipe.
 import { createServer, type Server, type Socket } from "node:net";
-import type { Resolution } from "../http/route";
+import { fixedPlan } from "./fixed-plan";
 import { isOwnDestination, type ListenerDeps } from "./routing";
 import { serveConnection } from "./serve";
 
@@ -20,11 +20,10 @@ export function handleInbound(deps: ListenerDeps, socket: Socket): void {
     return;
   }
   const host = deps.appHost ?? "127.0.0.1";
-  const app = (): Resolution => ({ ok: true, host, port: dst.port });
+  const app = fixedPlan(host, dst.port);
   void serveConnection(deps, socket, {
     direction: "inbound",
     protocol: deps.declaredPorts.get(dst.port) ?? "auto",
-    route: { service: deps.localService, resolve: app },
-    pick: app,
+    route: { service: deps.localService, plan: () => app },
   });
 }

@@ -1,10 +1,10 @@
 // Outbound (15001): the app's TCP connections, redirected by iptables. The original destination
-// decides: a service VIP:port is balanced over the service's endpoints (HTTP through the proxy,
-// else an opaque pipe); anything else passes through to where the app was going. The first
-// connection to a service subscribes to it and waits for its endpoints.
+// decides: a service VIP:port goes through the service's routes and load balancer (upstream/), per
+// request for HTTP, per connection for an opaque pipe; anything else passes through to where the
+// app was going. The first connection to a service subscribes to it and waits for its endpoints.
 import { createServer, type Server, type Socket } from "node:net";
 import type { ServiceTarget } from "../config/store";
-import type { Resolution } from "../http/route";
+import type { RequestInfo } from "../http/route";
 import { pipeTcp } from "../tcp/pipe";
 import { isOwnDestination, type ListenerDeps } from "./routing";
 import { serveConnection } from "./serve";
@@ -50,32 +50,24 @@ export function handleOutbound(deps: ListenerDeps, socket: Socket): void {
 }
 
 function routeToService(deps: ListenerDeps, socket: Socket, target: ServiceTarget, timedOut: boolean): void {
-  const resolve = (): Resolution =>
-    timedOut && !deps.store.hasEndpoints(target.service.name)
+  const name = target.service.name;
+  const plan = (request?: RequestInfo) =>
+    timedOut && !deps.store.hasEndpoints(name)
       ? {
-          ok: false,
           status: 503,
-          message: `no endpoints for service "${target.service.name}" yet: the control plane did not send them within ${deps.endpointsWaitMs} ms\n`,
+          message: `no endpoints for service "${name}" yet: the control plane did not send them within ${deps.endpointsWaitMs} ms\n`,
         }
-      : pickUpstream(deps, target);
+      : deps.upstreams.plan({
+          service: name,
+          servicePort: target.port,
+          endpoints: deps.store.healthyEndpoints(name),
+          routes: deps.store.routesFor(name),
+          policy: deps.store.policyFor(name),
+          request,
+        });
   void serveConnection(deps, socket, {
     direction: "outbound",
     protocol: target.port.protocol,
-    route: { service: target.service.name, resolve },
-    pick: resolve,
+    route: { service: name, plan },
   });
-}
-
-/** Per request (HTTP) or per connection (TCP): the next healthy endpoint of the service. */
-function pickUpstream(deps: ListenerDeps, target: ServiceTarget): Resolution {
-  const name = target.service.name;
-  const picked = deps.balancer.pick(name, deps.store.healthyEndpoints(name), target.port);
-  if (!picked) {
-    return {
-      ok: false,
-      status: 503,
-      message: `no healthy endpoints for service "${name}" (port ${target.port.port})\n`,
-    };
-  }
-  return { ok: true, host: picked.endpoint.address, port: picked.port };
 }

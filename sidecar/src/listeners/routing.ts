@@ -1,4 +1,4 @@
-// What the listeners share: the config they route by, the balancer, the proxies, and the checks
+// What the listeners share: the config they route by, the routing layer, the proxies, and the checks
 // that keep the sidecar from connecting to itself.
 import type { Socket } from "node:net";
 import type { ConfigStore } from "../config/store";
@@ -6,12 +6,13 @@ import type { Protocol } from "../config/types";
 import type { HttpProxy } from "../http/proxy";
 import type { H2Proxy } from "../http2/proxy";
 import type { Metrics } from "../telemetry/metrics";
-import type { RoundRobin } from "../upstream/round-robin";
+import type { ServiceUpstreams } from "../upstream";
 import type { Destination, OriginalDst } from "./original-dst";
 
 export interface ListenerDeps {
   store: ConfigStore;
-  balancer: RoundRobin;
+  /** Routes, load balancing and resilience for outbound requests (upstream/). */
+  upstreams: ServiceUpstreams;
   metrics: Metrics;
   originalDst: OriginalDst;
   outboundHttp: HttpProxy;

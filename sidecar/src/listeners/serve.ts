@@ -4,18 +4,18 @@
 import type { Socket } from "node:net";
 import type { Protocol } from "../config/types";
 import { sniff } from "../detect/sniff";
-import type { HttpRoute, Resolution } from "../http/route";
+import type { HttpRoute } from "../http/route";
+import { connectThroughPlan } from "../tcp/connect";
 import { pipeTcp } from "../tcp/pipe";
 import type { Direction } from "../telemetry/metrics";
+import { isRefusal } from "../upstream/plan";
 import type { ListenerDeps } from "./routing";
 
 export interface Destination {
   direction: Direction;
   protocol: Protocol;
-  /** Per request: HTTP. */
+  /** Per request (HTTP), or per connection (opaque TCP: `route.plan()` without a request). */
   route: HttpRoute;
-  /** Per connection: opaque TCP. */
-  pick(): Resolution;
 }
 
 export async function serveConnection(deps: ListenerDeps, socket: Socket, d: Destination): Promise<void> {
@@ -28,20 +28,32 @@ export async function serveConnection(deps: ListenerDeps, socket: Socket, d: Des
   const h2 = d.direction === "inbound" ? deps.inboundH2 : deps.outboundH2;
   if (kind === "h2") return (await h2()).handle(socket, d.route);
   if (kind === "http1" || (declared && !head)) return http1.handle(socket, d.route);
-  tcp(deps, socket, d, head);
+  await tcp(deps, socket, d, head);
 }
 
-function tcp(deps: ListenerDeps, socket: Socket, d: Destination, head?: Buffer): void {
-  const picked = d.pick();
-  if (!picked.ok) {
-    deps.log(`${d.direction} tcp for ${d.route.service}: ${picked.message.trim()}; closing`);
+async function tcp(deps: ListenerDeps, socket: Socket, d: Destination, head?: Buffer): Promise<void> {
+  const plan = d.route.plan();
+  const closing = (reason: string) => {
+    deps.log(`${d.direction} tcp for ${d.route.service}: ${reason}; closing`);
     socket.destroy();
-    return;
+  };
+  if (isRefusal(plan)) return closing(plan.message.trim());
+  // The client may send or close while we connect: its bytes wait in the socket, errors are ignored.
+  const ignore = () => {};
+  socket.on("error", ignore);
+  const connected = await connectThroughPlan(plan);
+  socket.off("error", ignore);
+  if (!connected.ok) return closing(connected.reason);
+  if (socket.destroyed) {
+    connected.closed();
+    return void connected.upstream.destroy();
   }
   pipeTcp(socket, {
-    host: picked.host,
-    port: picked.port,
+    host: connected.target.host,
+    port: connected.target.port,
+    upstream: connected.upstream,
     head,
     onBytes: (received, sent) => deps.metrics.tcpBytes(d.direction, received, sent),
+    onClose: connected.closed,
   });
 }

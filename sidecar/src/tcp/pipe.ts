@@ -6,6 +6,8 @@ import { connect, type Socket } from "node:net";
 export interface PipeOptions {
   host: string;
   port: number;
+  /** An upstream already connected to host:port (tcp/connect.ts); default: connect now. */
+  upstream?: Socket;
   /** Give up connecting after this long. Default 10000 ms. */
   connectTimeoutMs?: number;
   /** Bytes already read from the client (protocol detection) to send first. */
@@ -18,7 +20,9 @@ export interface PipeOptions {
 
 /** Connects to host:port and pipes both ways. `client` must allow half-open (allowHalfOpen: true). */
 export function pipeTcp(client: Socket, options: PipeOptions): Socket {
-  const upstream = connect({ host: options.host, port: options.port, allowHalfOpen: true, noDelay: true });
+  const upstream =
+    options.upstream ??
+    connect({ host: options.host, port: options.port, allowHalfOpen: true, noDelay: true });
   let failure: Error | undefined;
   let closed = 0;
   const fail = (err: Error) => {
@@ -31,10 +35,12 @@ export function pipeTcp(client: Socket, options: PipeOptions): Socket {
     options.onBytes?.(upstream.bytesWritten, client.bytesWritten);
     options.onClose?.(failure);
   };
-  upstream.setTimeout(options.connectTimeoutMs ?? 10_000, () =>
-    fail(new Error(`connect to ${options.host}:${options.port} timed out`)),
-  );
-  upstream.once("connect", () => upstream.setTimeout(0));
+  if (upstream.connecting) {
+    upstream.setTimeout(options.connectTimeoutMs ?? 10_000, () =>
+      fail(new Error(`connect to ${options.host}:${options.port} timed out`)),
+    );
+    upstream.once("connect", () => upstream.setTimeout(0));
+  }
   upstream.on("error", fail);
   client.on("error", fail);
   upstream.on("close", onClose);

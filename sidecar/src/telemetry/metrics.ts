@@ -5,6 +5,15 @@
 //   weft_tcp_connections_total{direction} / weft_tcp_active_connections{direction}
 //   weft_tcp_received_bytes_total / weft_tcp_sent_bytes_total{direction}   opaque TCP bytes
 //   weft_config_version{type,version} (1) and weft_config_rejections_total{type}
+// The routing layer's (upstream/), per service and endpoint ("address:port"):
+//   weft_upstream_requests_total{service,endpoint,outcome}   attempts by status code or
+//                                                            connect-failure/reset/timeout/cancelled
+//   weft_upstream_retries_total{service,endpoint,reason}     retries, by the failed attempt's outcome
+//   weft_upstream_timeouts_total{service,endpoint}           per-try timeouts
+//   weft_outlier_ejections_total{service,endpoint} / weft_outlier_ejected{service,endpoint} (1 while out)
+//   weft_circuit_breaker_overflows_total{service,kind}       kind: pending-requests | connections
+//   weft_retry_budget_exhausted_total{service}               retries not made: budget spent
+//   weft_faults_injected_total{service,route,kind}           kind: delay | abort
 
 type Labels = Record<string, string>;
 type Kind = "counter" | "gauge" | "histogram";
@@ -66,6 +75,72 @@ export class Metrics {
       "The config version held per type (value 1; the version is a label).",
     );
     this.family("weft_config_rejections_total", "counter", "Config responses refused (NACKed), by type.");
+    this.family(
+      "weft_upstream_requests_total",
+      "counter",
+      "Attempts sent to endpoints, by outcome (status code, connect-failure, reset, timeout, cancelled).",
+    );
+    this.family(
+      "weft_upstream_retries_total",
+      "counter",
+      "Retries, by endpoint and the failed attempt's outcome.",
+    );
+    this.family("weft_upstream_timeouts_total", "counter", "Attempts that hit the per-try timeout.");
+    this.family("weft_outlier_ejections_total", "counter", "Endpoints ejected by outlier detection.");
+    this.family("weft_outlier_ejected", "gauge", "1 while outlier detection holds the endpoint out.");
+    this.family(
+      "weft_circuit_breaker_overflows_total",
+      "counter",
+      "Requests or connections refused by the circuit breaker, by kind.",
+    );
+    this.family(
+      "weft_retry_budget_exhausted_total",
+      "counter",
+      "Retries not made because the budget was spent.",
+    );
+    this.family(
+      "weft_faults_injected_total",
+      "counter",
+      "Injected faults (fault injection), by route and kind.",
+    );
+  }
+
+  /** One attempt to an endpoint ended; outcome is the status code or connect-failure/reset/timeout/cancelled. */
+  upstreamRequest(service: string, endpoint: string, outcome: string): void {
+    this.inc("weft_upstream_requests_total", { service, endpoint, outcome });
+  }
+
+  /** A failed attempt at `endpoint` is tried again; reason is that attempt's outcome. */
+  upstreamRetry(service: string, endpoint: string, reason: string): void {
+    this.inc("weft_upstream_retries_total", { service, endpoint, reason });
+  }
+
+  upstreamTimeout(service: string, endpoint: string): void {
+    this.inc("weft_upstream_timeouts_total", { service, endpoint });
+  }
+
+  /** Outlier detection took `endpoint` out of rotation. */
+  outlierEjected(service: string, endpoint: string): void {
+    this.inc("weft_outlier_ejections_total", { service, endpoint });
+    this.inc("weft_outlier_ejected", { service, endpoint }, 0);
+    this.families.get("weft_outlier_ejected")!.series.get(keyOf({ service, endpoint }))!.value = 1;
+  }
+
+  /** The ejection is over (or the endpoint left): its gauge series goes away. */
+  outlierReturned(service: string, endpoint: string): void {
+    this.families.get("weft_outlier_ejected")?.series.delete(keyOf({ service, endpoint }));
+  }
+
+  circuitBreakerOverflow(service: string, kind: "pending-requests" | "connections"): void {
+    this.inc("weft_circuit_breaker_overflows_total", { service, kind });
+  }
+
+  retryBudgetExhausted(service: string): void {
+    this.inc("weft_retry_budget_exhausted_total", { service });
+  }
+
+  faultInjected(service: string, route: string, kind: "delay" | "abort"): void {
+    this.inc("weft_faults_injected_total", { service, route, kind });
   }
 
   /** One HTTP request finished (or failed: code is what the client got). */

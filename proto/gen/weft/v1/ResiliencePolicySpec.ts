@@ -7,10 +7,12 @@ export interface ResiliencePolicySpec {
   'service'?: (string);
   'circuit_breaker'?: (_weft_v1_CircuitBreaker | null);
   'outlier_detection'?: (_weft_v1_OutlierDetection | null);
+  'load_balancer'?: (string);
 }
 
 export interface ResiliencePolicySpec__Output {
   'service': (string);
   'circuit_breaker': (_weft_v1_CircuitBreaker__Output | null);
   'outlier_detection': (_weft_v1_OutlierDetection__Output | null);
+  'load_balancer': (string);
 }

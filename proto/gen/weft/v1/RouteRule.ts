@@ -3,12 +3,14 @@
 import type { RouteMatch as _weft_v1_RouteMatch, RouteMatch__Output as _weft_v1_RouteMatch__Output } from '../../weft/v1/RouteMatch';
 import type { WeightedSubset as _weft_v1_WeightedSubset, WeightedSubset__Output as _weft_v1_WeightedSubset__Output } from '../../weft/v1/WeightedSubset';
 import type { RetryPolicy as _weft_v1_RetryPolicy, RetryPolicy__Output as _weft_v1_RetryPolicy__Output } from '../../weft/v1/RetryPolicy';
+import type { FaultInjection as _weft_v1_FaultInjection, FaultInjection__Output as _weft_v1_FaultInjection__Output } from '../../weft/v1/FaultInjection';
 
 export interface RouteRule {
   'match'?: (_weft_v1_RouteMatch | null);
   'split'?: (_weft_v1_WeightedSubset)[];
   'timeout_ms'?: (number);
   'retries'?: (_weft_v1_RetryPolicy | null);
+  'fault'?: (_weft_v1_FaultInjection | null);
 }
 
 export interface RouteRule__Output {
@@ -16,4 +18,5 @@ export interface RouteRule__Output {
   'split': (_weft_v1_WeightedSubset__Output)[];
   'timeout_ms': (number);
   'retries': (_weft_v1_RetryPolicy__Output | null);
+  'fault': (_weft_v1_FaultInjection__Output | null);
 }

@@ -1,0 +1,128 @@
+// The routing layer's entry point: one RequestPlan per request (or TCP connection) to a service,
+// from the service's routes, policy and healthy endpoints as the config store holds them now.
+// Per-service state (latency, outlier ejections, circuit-breaker counts, retry budget) lives here
+// across requests; the config itself is passed in each time, so a push applies to the next request.
+import type { EndpointConfig, PolicyConfig, PortConfig, ServiceRoutesConfig } from "../config/types";
+import type { RequestInfo, RouteRefusal } from "../http/route";
+import type { Metrics } from "../telemetry/metrics";
+import { circuitBreakerLimits } from "./circuit-breaker";
+import type { EndpointStats } from "./endpoint-stats";
+import { drawFault } from "./fault";
+import { outlierSettings } from "./outlier-detection";
+import type { RequestPlan } from "./plan";
+import { AttemptPlan } from "./request-plan";
+import { retrySettings } from "./retry-policy";
+import { chooseSubset, matchRule } from "./route-table";
+import { ServiceState } from "./service-state";
+
+export interface UpstreamsOptions {
+  /** Milliseconds on a monotonic clock. Default performance.now. */
+  now?: () => number;
+  /** A number in [0, 1). Default Math.random. */
+  random?: () => number;
+  /** Where the upstream series go (retries, timeouts, ejections, overflows, faults). Default none. */
+  metrics?: Metrics;
+  /** Ejections and returns are logged here. Default none. */
+  log?: (message: string) => void;
+}
+
+export interface PlanInput {
+  service: string;
+  servicePort: PortConfig;
+  /** The service's healthy endpoints. */
+  endpoints: EndpointConfig[];
+  routes?: ServiceRoutesConfig;
+  policy?: PolicyConfig;
+  /** The HTTP request; absent: one opaque TCP connection. */
+  request?: RequestInfo;
+}
+
+export class ServiceUpstreams {
+  private readonly services = new Map<string, ServiceState>();
+  private readonly now: () => number;
+  private readonly random: () => number;
+  private readonly metrics?: Metrics;
+  private readonly log: (message: string) => void;
+
+  constructor(options: UpstreamsOptions = {}) {
+    this.now = options.now ?? (() => performance.now());
+    this.random = options.random ?? Math.random;
+    if (options.metrics) this.metrics = options.metrics;
+    this.log = options.log ?? (() => {});
+    // Ejections end by the clock, not by an event: bring back the expired ones before a scrape so
+    // weft_outlier_ejected does not show an endpoint as out after its time is up.
+    options.metrics?.collect(() => this.expireEjections());
+  }
+
+  /** The plan for one request to `service` (or, without `request`, for one opaque TCP connection). */
+  plan(input: PlanInput): RequestPlan | RouteRefusal {
+    const nowMs = this.now();
+    const state = this.state(input.service);
+    state.useBalancer(input.policy?.loadBalancer);
+    const all = state.sync(input.endpoints, input.servicePort, nowMs, (gone) => this.forget(state, gone));
+    const { route, rule } = matchRule(input.routes, input.request);
+    if (all.length === 0) {
+      return {
+        route,
+        status: 503,
+        message: `no healthy endpoints for service "${input.service}" (port ${input.servicePort.port}); check that its workloads are running and pass their health checks ('weft ps')\n`,
+      };
+    }
+    const subset = chooseSubset(input.service, rule, all, this.random);
+    if (!subset.ok) return { route, status: 503, message: subset.message };
+    const request = input.request;
+    const retry = retrySettings(rule?.retries);
+    let fault: ReturnType<typeof drawFault>;
+    if (request) {
+      state.budget.request(nowMs);
+      fault = drawFault(rule?.fault, this.random);
+      if (fault?.delayMs) this.metrics?.faultInjected(input.service, route, "delay");
+      if (fault?.abortStatus) this.metrics?.faultInjected(input.service, route, "abort");
+    }
+    return new AttemptPlan({
+      service: state,
+      candidates: subset.endpoints,
+      route,
+      ...(fault ? { fault } : {}),
+      timeoutMs: request ? (rule?.timeoutMs ?? 0) : 0,
+      retry,
+      limits: circuitBreakerLimits(input.policy),
+      outlier: outlierSettings(input.policy),
+      ...(request ? { method: request.method } : {}),
+      now: this.now,
+      ...(this.metrics ? { metrics: this.metrics } : {}),
+    });
+  }
+
+  private state(service: string): ServiceState {
+    let state = this.services.get(service);
+    if (!state) {
+      state = new ServiceState(service, this.random, {
+        ejected: (stats, durationMs, reason) => {
+          this.metrics?.outlierEjected(service, stats.key);
+          this.log(
+            `outlier detection: ejected ${stats.key} of service "${service}" for ${Math.round(durationMs / 1000)} s after ${reason}`,
+          );
+        },
+        returned: (stats) => {
+          this.metrics?.outlierReturned(service, stats.key);
+          this.log(`outlier detection: ${stats.key} of service "${service}" takes traffic again`);
+        },
+      });
+      this.services.set(service, state);
+    }
+    return state;
+  }
+
+  /** An endpoint left the service: an ejection of it is over as far as metrics go. */
+  private forget(state: ServiceState, stats: EndpointStats): void {
+    if (stats.ejectedUntilMs !== 0) this.metrics?.outlierReturned(state.name, stats.key);
+  }
+
+  private expireEjections(): void {
+    const nowMs = this.now();
+    for (const state of this.services.values()) {
+      for (const stats of state.stats.values()) state.detector.isEjected(stats, nowMs);
+    }
+  }
+}
