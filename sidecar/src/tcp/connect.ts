@@ -6,8 +6,7 @@ import { type AttemptTarget, isRefusal, type RequestPlan } from "../upstream/pla
 
 export type TcpConnectResult =
   /** `closed` must be called once the connection is over: the plan counts it open until then. */
-  | { ok: true; upstream: Socket; target: AttemptTarget; closed(): void }
-  | { ok: false; reason: string };
+  { ok: true; upstream: Socket; target: AttemptTarget; closed(): void } | { ok: false; reason: string };
 
 export function connectThroughPlan(plan: RequestPlan, connectTimeoutMs = 10_000): Promise<TcpConnectResult> {
   return new Promise((resolve) => {
