@@ -178,6 +178,8 @@ function attempt(x: Exchange): void {
     upstream.destroy();
   };
   upstream.on("response", (up) => {
+    // This attempt was already given up (timeout, retry, cancel): its late answer is dropped.
+    if (done) return void upstream.destroy();
     const status = up.statusCode ?? 502;
     if (ended({ kind: "response", status, latencyMs: performance.now() - started })) {
       up.resume();
@@ -187,6 +189,7 @@ function attempt(x: Exchange): void {
     relay(flow, ctx, up, res);
   });
   upstream.on("error", (err) => {
+    if (done) return;
     const outcome = failureOutcome(err);
     if (ended(outcome)) return attempt(x);
     ctx.error = err.message;

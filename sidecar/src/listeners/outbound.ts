@@ -33,13 +33,14 @@ export function handleOutbound(deps: ListenerDeps, socket: Socket): void {
     return;
   }
   const name = target.service.name;
+  // Endpoints may have come without asking (a full push); routes and policy still need the ask.
+  deps.want(name);
   if (deps.store.hasEndpoints(name)) {
     routeToService(deps, socket, target, false);
     return;
   }
   // First use of this service: subscribe to its endpoints and hold the connection until they
   // arrive (the app's bytes wait in the socket), or give up after endpointsWaitMs.
-  deps.want(name);
   const ignore = () => {}; // a client that gives up while held must not crash the sidecar
   socket.on("error", ignore);
   deps.store.waitForEndpoints(name, deps.endpointsWaitMs).then((arrived) => {

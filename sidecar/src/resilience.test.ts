@@ -1,0 +1,290 @@
+// Routing and resilience through a real sidecar (its outbound listener, the real routing layer and
+// proxies) in front of real HTTP servers that fail on purpose: the config comes from a fake control
+// plane over the real stream. What a user of Istio or Linkerd relies on without configuring much.
+import http from "node:http";
+import { type AddressInfo, connect, createServer } from "node:net";
+import test, { type ExecutionContext } from "ava";
+import { type Harness, startHarness } from "./testing/harness";
+
+type Handler = (req: http.IncomingMessage, res: http.ServerResponse) => void;
+
+async function server(t: ExecutionContext, handler: Handler): Promise<{ port: number; hits: () => number }> {
+  let hits = 0;
+  const s = http.createServer((req, res) => {
+    hits++;
+    handler(req, res);
+  });
+  await new Promise<void>((r) => s.listen(0, "127.0.0.1", () => r()));
+  t.teardown(() => {
+    s.closeAllConnections();
+    s.close();
+  });
+  return { port: (s.address() as AddressInfo).port, hits: () => hits };
+}
+
+const answer =
+  (body: string, status = 200): Handler =>
+  (_req, res) => {
+    res.writeHead(status, { "content-type": "text/plain" });
+    res.end(body);
+  };
+
+/** A port nothing listens on: connections are refused. */
+async function refusingPort(): Promise<number> {
+  const s = createServer();
+  await new Promise<void>((r) => s.listen(0, "127.0.0.1", () => r()));
+  const port = (s.address() as AddressInfo).port;
+  await new Promise((r) => s.close(r));
+  return port;
+}
+
+interface Reply {
+  status: number;
+  body: string;
+  headers: http.IncomingHttpHeaders;
+}
+
+function request(
+  port: number,
+  path = "/",
+  method = "GET",
+  headers: Record<string, string> = {},
+): Promise<Reply> {
+  return new Promise((resolve, reject) => {
+    const req = http.request(
+      { host: "127.0.0.1", port, path, method, agent: false, headers: { host: "web", ...headers } },
+      (res) => {
+        let body = "";
+        res.setEncoding("utf8");
+        res.on("data", (c) => (body += c));
+        res.on("end", () => resolve({ status: res.statusCode ?? 0, body, headers: res.headers }));
+      },
+    );
+    req.on("error", reject);
+    req.end();
+  });
+}
+
+const web = { name: "web", virtual_ip: "10.96.0.10", ports: [{ name: "http", port: 80, protocol: "http" }] };
+const endpoint = (port: number, labels: Record<string, string> = {}) => ({
+  id: `web-${port}`,
+  service: "web",
+  address: "127.0.0.1",
+  ports: [{ name: "http", port, protocol: "http" }],
+  labels,
+  healthy: true,
+});
+
+let version = 0;
+async function pushRoutes(h: Harness, rules: unknown[]): Promise<void> {
+  version++;
+  const nonce = h.cp.pushRaw({
+    type_url: "weft.v1.ServiceRoutes",
+    version_info: `r${version}`,
+    resources: [
+      {
+        name: "web",
+        routes: {
+          service: "web",
+          routes: [{ name: "web-route", version: String(version), spec: { rules } }],
+        },
+      },
+    ],
+  });
+  const ack = await h.cp.waitFor((r) => r.response_nonce === nonce);
+  if (ack.error_detail) throw new Error(`routes NACKed: ${ack.error_detail.message}`);
+}
+
+async function pushPolicy(h: Harness, spec: unknown): Promise<void> {
+  version++;
+  const nonce = h.cp.pushRaw({
+    type_url: "weft.v1.ServicePolicy",
+    version_info: `p${version}`,
+    resources: [
+      { name: "web", policy: { service: "web", name: "web-policy", version: String(version), spec } },
+    ],
+  });
+  const ack = await h.cp.waitFor((r) => r.response_nonce === nonce);
+  if (ack.error_detail) throw new Error(`policy NACKed: ${ack.error_detail.message}`);
+}
+
+async function setup(t: ExecutionContext, endpoints: Array<ReturnType<typeof endpoint>>): Promise<Harness> {
+  const h = await startHarness(t);
+  await h.configure([web], { web: endpoints });
+  h.destination = { address: "10.96.0.10", port: 80 };
+  return h;
+}
+
+function metric(h: Harness, pattern: RegExp): number {
+  const line = h.sidecar.metrics
+    .render()
+    .split("\n")
+    .find((l) => pattern.test(l));
+  return line ? Number(line.split(" ").pop()) : 0;
+}
+
+test("a replica that refuses connections costs no request: each attempt on it is retried elsewhere", async (t) => {
+  const good = await server(t, answer("good"));
+  const dead = await refusingPort();
+  const h = await setup(t, [endpoint(good.port), endpoint(dead)]);
+  const statuses: number[] = [];
+  for (let i = 0; i < 40; i++) statuses.push((await request(h.sidecar.ports.outbound)).status);
+  t.deepEqual([...new Set(statuses)], [200], "every request succeeded");
+  t.is(good.hits(), 40);
+  t.true(metric(h, new RegExp(`weft_upstream_retries_total\\{.*endpoint="127.0.0.1:${dead}"`)) > 0);
+});
+
+test("a replica that keeps answering 503 stops receiving most traffic on its own", async (t) => {
+  const good = await server(t, answer("good"));
+  const sick = await server(t, answer("overloaded", 503));
+  const h = await setup(t, [endpoint(good.port), endpoint(sick.port)]);
+  // POST is not retried on 503, so every request the sick replica gets reaches the client.
+  const statuses: number[] = [];
+  for (let i = 0; i < 60; i++) statuses.push((await request(h.sidecar.ports.outbound, "/", "POST")).status);
+  t.true(sick.hits() <= 10, `the sick replica got ${sick.hits()} of 60 requests`);
+  t.true(
+    statuses.slice(-20).every((s) => s === 200),
+    "after a few failures, only the healthy replica answers",
+  );
+});
+
+test("with round robin, five 503s in a row eject a replica until its ejection time is up", async (t) => {
+  const good = await server(t, answer("good"));
+  const sick = await server(t, answer("overloaded", 503));
+  const h = await setup(t, [endpoint(good.port), endpoint(sick.port)]);
+  await pushPolicy(h, { load_balancer: "round_robin" });
+  for (let i = 0; i < 30; i++) await request(h.sidecar.ports.outbound, "/", "POST");
+  t.is(sick.hits(), 5, "turns alternate until the fifth consecutive 503 ejects it");
+  t.is(metric(h, new RegExp(`weft_outlier_ejections_total{.*endpoint="127.0.0.1:${sick.port}"`)), 1);
+  t.is(metric(h, new RegExp(`weft_outlier_ejected{.*endpoint="127.0.0.1:${sick.port}"`)), 1);
+});
+
+test("GET is retried on 503 by default; the client sees the healthy answer", async (t) => {
+  const good = await server(t, answer("good"));
+  const sick = await server(t, answer("overloaded", 503));
+  const h = await setup(t, [endpoint(good.port), endpoint(sick.port)]);
+  for (let i = 0; i < 4; i++) {
+    const r = await request(h.sidecar.ports.outbound);
+    t.is(r.status, 200);
+    t.is(r.body, "good");
+  }
+});
+
+test("a weighted split sends traffic by label, and a new route version moves it at once", async (t) => {
+  const v1 = await server(t, answer("v1"));
+  const v2 = await server(t, answer("v2"));
+  const h = await setup(t, [endpoint(v1.port, { version: "v1" }), endpoint(v2.port, { version: "v2" })]);
+  const count = async (n: number) => {
+    const seen = { v1: 0, v2: 0 };
+    for (let i = 0; i < n; i++) seen[(await request(h.sidecar.ports.outbound)).body as "v1" | "v2"]++;
+    return seen;
+  };
+  await pushRoutes(h, [
+    {
+      split: [
+        { labels: { version: "v1" }, weight: 90 },
+        { labels: { version: "v2" }, weight: 10 },
+      ],
+    },
+  ]);
+  const canary = await count(300);
+  t.true(canary.v2 >= 9 && canary.v2 <= 75, `v2 got ${canary.v2} of 300 at 10%`);
+  await pushRoutes(h, [{ split: [{ labels: { version: "v2" }, weight: 100 }] }]);
+  t.deepEqual(await count(20), { v1: 0, v2: 20 });
+});
+
+test("rules match by path, method and header; the first match wins and names the route", async (t) => {
+  const v1 = await server(t, answer("v1"));
+  const v2 = await server(t, answer("v2"));
+  const h = await setup(t, [endpoint(v1.port, { version: "v1" }), endpoint(v2.port, { version: "v2" })]);
+  await pushRoutes(h, [
+    { match: { headers: { "x-canary": "1" } }, split: [{ labels: { version: "v2" }, weight: 1 }] },
+    { match: { path_prefix: "/api", method: "POST" }, split: [{ labels: { version: "v2" }, weight: 1 }] },
+    { split: [{ labels: { version: "v1" }, weight: 1 }] },
+  ]);
+  const port = h.sidecar.ports.outbound;
+  t.is((await request(port, "/", "GET", { "x-canary": "1" })).body, "v2");
+  t.is((await request(port, "/api/orders?x=1", "POST")).body, "v2");
+  t.is((await request(port, "/api/orders", "GET")).body, "v1");
+  t.is((await request(port, "/other")).body, "v1");
+  t.regex(h.sidecar.metrics.render(), /weft_requests_total\{[^}]*route="web-route"\} 4/);
+});
+
+test("a route timeout answers 504; a per-try timeout retries on another replica", async (t) => {
+  const slow = await server(t, (_req, res) => setTimeout(() => answer("slow")(_req, res), 3000));
+  const h = await setup(t, [endpoint(slow.port)]);
+  await pushRoutes(h, [{ timeout_ms: 200 }]);
+  const r = await request(h.sidecar.ports.outbound);
+  t.is(r.status, 504);
+  t.regex(r.body, /timeout/);
+
+  const fast = await server(t, answer("fast"));
+  await h.configure([web], { web: [endpoint(slow.port), endpoint(fast.port)] });
+  await pushRoutes(h, [{ retries: { attempts: 2, per_try_timeout_ms: 300 } }]);
+  for (let i = 0; i < 4; i++) t.is((await request(h.sidecar.ports.outbound)).body, "fast");
+  t.true(metric(h, new RegExp(`weft_upstream_timeouts_total\\{.*endpoint="127.0.0.1:${slow.port}"`)) >= 1);
+});
+
+test("fault injection aborts and delays requests without touching the endpoint", async (t) => {
+  const app = await server(t, answer("ok"));
+  const h = await setup(t, [endpoint(app.port)]);
+  await pushRoutes(h, [
+    { match: { path_prefix: "/fault" }, fault: { abort_ratio: 1, abort_status: 503 } },
+    { match: { path_prefix: "/delay" }, fault: { delay_ratio: 1, delay_ms: 50 } },
+    {},
+  ]);
+  const aborted = await request(h.sidecar.ports.outbound, "/fault/x");
+  t.is(aborted.status, 503);
+  t.is(aborted.headers["x-weft-fault"], "abort");
+  t.is(app.hits(), 0);
+  t.is((await request(h.sidecar.ports.outbound, "/delay")).body, "ok");
+  t.is((await request(h.sidecar.ports.outbound, "/other")).body, "ok");
+  t.true(metric(h, /weft_faults_injected_total\{.*kind="abort"/) >= 1);
+  t.true(metric(h, /weft_faults_injected_total\{.*kind="delay"/) >= 1);
+});
+
+test("the circuit breaker refuses requests over its limits with 503 and x-weft-overflow", async (t) => {
+  const held: http.ServerResponse[] = [];
+  let hold = true;
+  const app = await server(t, (_req, res) => (hold ? held.push(res) : res.end("done")));
+  const h = await setup(t, [endpoint(app.port)]);
+  await pushPolicy(h, { circuit_breaker: { max_connections: 1, max_pending_requests: 1 } });
+  const first = [request(h.sidecar.ports.outbound), request(h.sidecar.ports.outbound)];
+  for (let i = 0; held.length < 2 && i < 500; i++) await new Promise((r) => setTimeout(r, 10));
+  t.is(held.length, 2, "both requests within the limits reached the app");
+  const over = await request(h.sidecar.ports.outbound);
+  t.is(over.status, 503);
+  t.is(over.headers["x-weft-overflow"], "pending-requests");
+  t.regex(over.body, /circuitBreaker/);
+  hold = false;
+  for (const res of held) res.end("done");
+  t.deepEqual(
+    (await Promise.all(first)).map((r) => r.status),
+    [200, 200],
+  );
+  t.true(metric(h, /weft_circuit_breaker_overflows_total\{service="web"/) >= 1);
+  t.is((await request(h.sidecar.ports.outbound)).status, 200, "back to normal once requests finish");
+});
+
+test("an opaque TCP connection to a refusing replica is connected to another one", async (t) => {
+  const echo = createServer((socket) => socket.pipe(socket));
+  await new Promise<void>((r) => echo.listen(0, "127.0.0.1", () => r()));
+  t.teardown(() => echo.close());
+  const good = (echo.address() as AddressInfo).port;
+  const dead = await refusingPort();
+  const h = await startHarness(t);
+  const tcpService = { ...web, ports: [{ name: "db", port: 80, protocol: "tcp" }] };
+  const ep = (port: number) => ({ ...endpoint(port), ports: [{ name: "db", port, protocol: "tcp" }] });
+  await h.configure([tcpService], { web: [ep(dead), ep(good)] });
+  h.destination = { address: "10.96.0.10", port: 80 };
+  for (let i = 0; i < 6; i++) {
+    const reply = await new Promise<string>((resolve, reject) => {
+      const socket = connect(h.sidecar.ports.outbound, "127.0.0.1", () => socket.end(`ping ${i}`));
+      let data = "";
+      socket.on("data", (d) => (data += d));
+      socket.on("end", () => resolve(data));
+      socket.on("error", reject);
+    });
+    t.is(reply, `ping ${i}`);
+  }
+});
