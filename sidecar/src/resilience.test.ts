@@ -4,6 +4,8 @@
 import http from "node:http";
 import { type AddressInfo, connect, createServer } from "node:net";
 import test, { type ExecutionContext } from "ava";
+import type { ResiliencePolicySpec } from "../../proto/gen/weft/v1/ResiliencePolicySpec";
+import type { RouteRule } from "../../proto/gen/weft/v1/RouteRule";
 import { type Harness, startHarness } from "./testing/harness";
 
 type Handler = (req: http.IncomingMessage, res: http.ServerResponse) => void;
@@ -76,7 +78,7 @@ const endpoint = (port: number, labels: Record<string, string> = {}) => ({
 });
 
 let version = 0;
-async function pushRoutes(h: Harness, rules: unknown[]): Promise<void> {
+async function pushRoutes(h: Harness, rules: RouteRule[]): Promise<void> {
   version++;
   const nonce = h.cp.pushRaw({
     type_url: "weft.v1.ServiceRoutes",
@@ -95,7 +97,7 @@ async function pushRoutes(h: Harness, rules: unknown[]): Promise<void> {
   if (ack.error_detail) throw new Error(`routes NACKed: ${ack.error_detail.message}`);
 }
 
-async function pushPolicy(h: Harness, spec: unknown): Promise<void> {
+async function pushPolicy(h: Harness, spec: ResiliencePolicySpec): Promise<void> {
   version++;
   const nonce = h.cp.pushRaw({
     type_url: "weft.v1.ServicePolicy",
