@@ -69,14 +69,15 @@ export async function startSeamPair(o: {
   /** false: no tracing or access logs. Default: as in production. */
   telemetry?: boolean;
   stderr?: "inherit" | "ignore";
+  /** A bundle of the seam sidecar to run with plain node. Default: its source, through tsx. */
+  bundle?: string;
 }): Promise<SeamPair> {
   const seam = join(import.meta.dirname, "..", "sidecar", "src", "testing", "seam-sidecar.ts");
+  const entry = o.bundle ? [o.bundle] : ["--import", "tsx", seam];
   const sidecar = (workload: string, address: string, dst: object) =>
     startChild(
       [
-        "--import",
-        "tsx",
-        seam,
+        ...entry,
         JSON.stringify({ controlPlane: o.cp.target, workload, address, dst, telemetry: o.telemetry }),
       ],
       o.stderr,

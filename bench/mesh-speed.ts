@@ -1,0 +1,184 @@
+// Usage: node --import tsx bench/mesh-speed.ts [--quick] [--json] [--no-telemetry] [--no-pin]
+//
+// The speed of issue #7, three paths doing the same work side by side in one run: direct (h2load →
+// upstream), a Weft sidecar pair (h2load → client sidecar outbound → server sidecar inbound →
+// upstream, sidecar/src/testing/seam-sidecar.ts processes on 127.0.0.1) and an HAProxy pair
+// configured the same way (mode http, keep-alive both sides, one thread each, no logging). One
+// upstream for all three: nginx with one worker answering 1 KiB (bench/upstream.mjs if missing).
+// Measured: req/s at 50 connections; p50/p99 at a fixed 1000 req/s over 16 connections POSTing
+// 1 KiB; CPU per 1000 req/s and RSS of each proxy during that fixed-rate run; next to the goals.
+// The sidecars are bundled first (bench/mesh-bundle.ts) and run with plain node, as in production.
+// By default h2load runs on CPU 0 and everything else on CPU 1 (taskset), so the load generator
+// does not take the proxies' core: each path's servers share one core. --no-pin lets the
+// scheduler place them. --quick shortens every run; --json prints the results as JSON; the
+// sidecars run with telemetry as in production unless --no-telemetry. Progress goes to stderr.
+import { execFileSync } from "node:child_process";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { availableParallelism, tmpdir } from "node:os";
+import { join } from "node:path";
+import { startFakeControlPlane } from "../sidecar/src/testing/wire-fake-control-plane";
+import { bundleSeamSidecar } from "./mesh-bundle";
+import { h2load, latenciesMs, percentile } from "./mesh-load";
+import { BODY_BYTES, cpuMs, killStarted, type Proc, rssMb, startHaproxy, startUpstream } from "./mesh-procs";
+import { checkGoals, printReport, RATE, type Report } from "./mesh-report";
+import { sleep, startSeamPair } from "./seam-pair";
+
+const USAGE = "usage: node --import tsx bench/mesh-speed.ts [--quick] [--json] [--no-telemetry] [--no-pin]";
+const flags = new Set(process.argv.slice(2));
+for (const f of flags) {
+  if (!["--quick", "--json", "--no-telemetry", "--no-pin"].includes(f)) {
+    console.error(`mesh-speed: unknown option ${f}\n${USAGE}`);
+    process.exit(2);
+  }
+}
+const quick = flags.has("--quick");
+const telemetry = !flags.has("--no-telemetry");
+const CORES = availableParallelism(); // before pinning narrows what this process sees
+const pin = !flags.has("--no-pin") && CORES >= 2;
+const T = quick ? { warm: 1, throughput: 3, latency: 5 } : { warm: 3, throughput: 10, latency: 15 };
+const THROUGHPUT_CONNECTIONS = 50;
+const RATE_CONNECTIONS = 16;
+const progress = (m: string) => console.error(`mesh-speed: ${m}`);
+const loadavg = () => readFileSync("/proc/loadavg", "utf8").split(" ").slice(0, 3).join(" ");
+
+// Exit handlers (here, in mesh-procs.ts and in seam-pair.ts) kill every child: make signals exits.
+for (const sig of ["SIGINT", "SIGTERM", "SIGHUP"] as const) {
+  process.once(sig, () => {
+    progress(`${sig}: stopping every process this bench started`);
+    process.exit(130);
+  });
+}
+const dir = mkdtempSync(join(tmpdir(), "wt-bench-mesh-"));
+process.on("exit", () => {
+  killStarted(); // before removing the dir nginx writes into
+  rmSync(dir, { recursive: true, force: true });
+});
+
+interface Path {
+  name: string;
+  port: number;
+  /** The proxies on this path, in request order. */
+  proxies: Proc[];
+}
+
+async function main(): Promise<Report> {
+  const loadBefore = loadavg();
+  if (pin) {
+    // Children inherit this process's affinity: upstream, sidecars and HAProxy all land on CPU 1.
+    execFileSync("taskset", ["-a", "-p", "-c", "1", String(process.pid)], { stdio: "ignore" });
+  }
+  const body = join(dir, "body.bin");
+  writeFileSync(body, Buffer.alloc(BODY_BYTES, "b"));
+
+  progress("starting the upstream");
+  const upstream = await startUpstream(dir);
+
+  progress(`bundling the seam sidecar, starting the pair (telemetry ${telemetry ? "on" : "off"})`);
+  const bundle = await bundleSeamSidecar(dir);
+  const cp = await startFakeControlPlane();
+  const VIP = "10.96.9.7";
+  cp.pushServices(
+    [{ name: "app", virtual_ip: VIP, ports: [{ name: "p", port: 80, protocol: "http" }] }],
+    "1",
+  );
+  const pair = await startSeamPair({
+    cp,
+    name: "speed",
+    appPort: upstream.port,
+    vip: VIP,
+    telemetry,
+    bundle,
+    stderr: "ignore",
+  }).catch((err: Error) => {
+    throw new Error(
+      `${err.message}\nthe sidecar's own error: node ${bundle} '{"controlPlane":"127.0.0.1:1","workload":"x","address":"10.0.0.1","dst":{"address":"10.0.0.1","port":1}}'`,
+    );
+  });
+  await sleep(1500); // telemetry loads a second after start
+
+  progress("starting the HAProxy pair");
+  const haB = await startHaproxy(dir, "haproxy B", upstream.port);
+  const haA = await startHaproxy(dir, "haproxy A", haB.port);
+
+  const paths: Path[] = [
+    { name: "direct", port: upstream.port, proxies: [] },
+    {
+      name: "Weft pair",
+      port: pair.port,
+      proxies: [
+        { name: "Weft client sidecar", pid: pair.client.pid! },
+        { name: "Weft server sidecar", pid: pair.server.pid! },
+      ],
+    },
+    { name: "HAProxy pair", port: haA.port, proxies: [haA, haB] },
+  ];
+  const cpu = pin ? 0 : undefined;
+
+  const throughput: Report["throughput"] = [];
+  for (const p of paths) {
+    progress(`${p.name}: throughput, ${THROUGHPUT_CONNECTIONS} connections, ${T.throughput} s`);
+    const o = { port: p.port, connections: THROUGHPUT_CONNECTIONS, cpu };
+    await h2load({ ...o, seconds: T.warm });
+    const procs = [...p.proxies, upstream];
+    const before = procs.map((x) => cpuMs(x.pid));
+    const run = await h2load({ ...o, seconds: T.throughput });
+    throughput.push({
+      path: p.name,
+      rps: run.rps,
+      failed: run.failed + run.non2xx,
+      cpuPercent: [
+        ...procs.map((x, i) => ({
+          name: x.name,
+          percent: Math.round((cpuMs(x.pid) - before[i]!) / 10 / run.seconds),
+        })),
+        { name: "h2load", percent: run.cpuPercent },
+      ],
+    });
+  }
+
+  const latency: Report["latency"] = [];
+  for (const p of paths) {
+    progress(`${p.name}: ${RATE} req/s over ${RATE_CONNECTIONS} connections, ${T.latency} s`);
+    const o = { port: p.port, connections: RATE_CONNECTIONS, rate: RATE, body, cpu };
+    await h2load({ ...o, seconds: T.warm });
+    const before = p.proxies.map((x) => cpuMs(x.pid));
+    const log = join(dir, `${p.name.replace(/\W/g, "")}.log`);
+    const run = await h2load({ ...o, seconds: T.latency, log });
+    const lat = latenciesMs(log);
+    latency.push({
+      path: p.name,
+      rps: run.rps,
+      failed: run.failed + run.non2xx,
+      p50: percentile(lat, 50),
+      p99: percentile(lat, 99),
+      proxies: p.proxies.map((x, i) => ({
+        name: x.name,
+        // CPU-seconds per 1000 requests is vCPU per 1000 req/s.
+        vcpuPer1000: (cpuMs(x.pid) - before[i]!) / Math.max(1, run.done),
+        rssMb: rssMb(x.pid),
+      })),
+    });
+  }
+  await cp.close();
+  return {
+    cores: CORES,
+    loadBefore,
+    loadAfter: loadavg(),
+    upstream: upstream.kind,
+    telemetry,
+    pinned: pin,
+    seconds: T,
+    throughput,
+    latency,
+  };
+}
+
+try {
+  const report = await main();
+  if (flags.has("--json")) console.log(JSON.stringify({ ...report, goals: checkGoals(report) }, null, 2));
+  else printReport(report);
+  process.exit(0);
+} catch (err) {
+  console.error(`mesh-speed: ${err instanceof Error ? err.message : String(err)}`);
+  process.exit(1);
+}
