@@ -7,9 +7,9 @@ import { adminHandler, healthHandler, metricsHandler } from "./admin/servers";
 import { ConfigStore } from "./config/store";
 import { DiscoveryClient } from "./config/wire-discovery";
 import { SidecarError } from "./errors";
-import { HttpProxy } from "./http/proxy";
 import type { RequestHooks } from "./http/route";
 import { viaEntry } from "./http/via";
+import { Http1Proxy } from "./http1";
 import type { H2Proxy } from "./http2/proxy";
 import { DnsResolver, startDnsServers } from "./listeners/dns";
 import { createInboundListener } from "./listeners/inbound";
@@ -107,14 +107,14 @@ export async function startSidecar(
     idleTimeoutMs: options.idleTimeoutMs ?? 300_000,
     hooks,
   };
-  const outboundHttp = new HttpProxy({
+  const outboundHttp = new Http1Proxy({
     direction: "outbound",
     workload: options.workload,
     metrics,
     log,
     ...timeouts,
   });
-  const inboundHttp = new HttpProxy({
+  const inboundHttp = new Http1Proxy({
     direction: "inbound",
     workload: options.workload,
     metrics,

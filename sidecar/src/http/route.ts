@@ -1,8 +1,8 @@
 // What the HTTP proxies (HTTP/1.1 and HTTP/2) ask of the layer above them, and the per-request
 // hook point. A listener hands over a connection with an HttpRoute; the proxies call `plan` once
-// per request with what they parsed, so the routing layer (matches, weighted splits,
-// load balancing, retries, faults: upstream/) decides per request, and `hooks` see every request start and end
-// (tracing and access logs: issue #8).
+// per request with what they parsed, so the routing layer (matches, weighted splits, load
+// balancing, retries, faults: upstream/) decides per request, and `hooks` see every request start
+// and end (tracing and access logs: issue #8).
 import type { Direction } from "../telemetry/metrics";
 import type { Refusal, RequestPlan } from "../upstream/plan";
 import type { HeaderPairs } from "./headers";

@@ -5,11 +5,11 @@
 // forwarded and enforced here, so a deadline holds even if the upstream ignores it.
 import http2 from "node:http2";
 import { connect, type Socket } from "node:net";
-import { finish, type RequestFlow } from "../http/flow";
 import { forwardRequestHeaders, type HeaderPairs } from "../http/headers";
 import { delayThenForward, failureAnswer, failureOutcome } from "../http/plan-run";
 import type { HttpRoute, RequestContext, RequestInfo } from "../http/route";
 import { type AttemptOutcome, isRefusal, type RequestPlan } from "../upstream/plan";
+import { finish, type H2Flow } from "./flow";
 import { grpcTimeoutMs, isGrpc, plainAnswer } from "./grpc";
 
 const { NGHTTP2_CANCEL, NGHTTP2_NO_ERROR } = http2.constants;
@@ -18,7 +18,7 @@ const END_STREAM = 0x1;
 const DROP = new Set(["connection", "keep-alive", "proxy-connection", "transfer-encoding", "upgrade", "te"]);
 
 export interface H2ProxyOptions {
-  flow: Omit<RequestFlow, "agent">;
+  flow: H2Flow;
   /** A session with no streams and no frames for this long is closed. Default 300000 ms. */
   idleTimeoutMs?: number;
 }
@@ -94,7 +94,7 @@ export class H2Proxy {
     let status = 0;
     stream.once("close", () => {
       this.inFlight--;
-      finish(flow as RequestFlow, ctx, status || 499);
+      finish(flow, ctx, status || 499);
     });
     const answer = (code: number, message: string) => {
       status = code;

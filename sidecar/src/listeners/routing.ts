@@ -3,7 +3,7 @@
 import type { Socket } from "node:net";
 import type { ConfigStore } from "../config/store";
 import type { Protocol } from "../config/types";
-import type { HttpProxy } from "../http/proxy";
+import type { Http1Proxy } from "../http1";
 import type { H2Proxy } from "../http2/proxy";
 import type { Metrics } from "../telemetry/metrics";
 import type { ServiceUpstreams } from "../upstream";
@@ -15,8 +15,8 @@ export interface ListenerDeps {
   upstreams: ServiceUpstreams;
   metrics: Metrics;
   originalDst: OriginalDst;
-  outboundHttp: HttpProxy;
-  inboundHttp: HttpProxy;
+  outboundHttp: Http1Proxy;
+  inboundHttp: Http1Proxy;
   /** The HTTP/2 proxies, created on first use (node:http2 is loaded only when h2 is seen). */
   outboundH2(): Promise<H2Proxy>;
   inboundH2(): Promise<H2Proxy>;

@@ -1,0 +1,111 @@
+// Request smuggling and slow clients against the lean proxy: every shape guard.ts and strict llhttp
+// refuse gets 400 (431 for an oversized head) and never reaches the app; slow heads get 408.
+import http from "node:http";
+import test from "ava";
+import { app, fakeRoute, raw, startProxy } from "./test-kit";
+
+const SMUGGLING: Array<[string, string]> = [
+  [
+    "CL and TE together",
+    "POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 4\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n",
+  ],
+  [
+    "duplicate Content-Length",
+    "POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 3\r\nContent-Length: 3\r\n\r\nabc",
+  ],
+  [
+    "differing Content-Length",
+    "POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 3\r\nContent-Length: 5\r\n\r\nabcde",
+  ],
+  ["obs-fold", "GET / HTTP/1.1\r\nHost: a\r\nX-Folded: one\r\n two\r\n\r\n"],
+  [
+    "bad chunk size",
+    "POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\nabc\r\n0\r\n\r\n",
+  ],
+  ["TE not chunked", "POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: gzip\r\n\r\nabc"],
+  ["TE chunked twice", "POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked, chunked\r\n\r\n0\r\n\r\n"],
+  ["space before colon", "POST / HTTP/1.1\r\nHost: a\r\nContent-Length : 3\r\n\r\nabc"],
+  ["negative Content-Length", "POST / HTTP/1.1\r\nHost: a\r\nContent-Length: -1\r\n\r\n"],
+  ["no Host", "GET / HTTP/1.1\r\n\r\n"],
+  ["two Hosts", "GET / HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n"],
+  ["bare LF", "GET / HTTP/1.1\nHost: a\n\n"],
+  ["TE in HTTP/1.0", "POST / HTTP/1.0\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n"],
+  ["garbage request line", "GET\x01 / HTTP/1.1\r\nHost: a\r\n\r\n"],
+];
+
+test("request-smuggling shapes get 400 with Connection: close and nothing reaches the app", async (t) => {
+  let appBytes = "";
+  const a = await app(t, (_req, res) => res.end("ok"));
+  a.server.on("connection", (s) => s.on("data", (d: Buffer) => (appBytes += d.toString("latin1"))));
+  const h = await startProxy(t, fakeRoute([a.port]));
+  for (const [name, request] of SMUGGLING) {
+    const answer = await raw(h.port, request);
+    t.regex(answer, /^HTTP\/1\.1 400 /, `${name}: ${JSON.stringify(answer.slice(0, 200))}`);
+    t.regex(answer, /\r\nconnection: close\r\n/, name);
+    t.regex(answer, /\r\n\r\nbad request: .+\n$/, name);
+  }
+  t.is(appBytes, "", "the app saw no byte of any of them");
+  const ok = await raw(h.port, "GET /ok HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n");
+  t.regex(ok, /^HTTP\/1\.1 200 /);
+});
+
+test("a malformed request pipelined after a good one is refused once the good one is answered", async (t) => {
+  const a = await app(t, (_req, res) => setTimeout(() => res.end("first"), 50));
+  const h = await startProxy(t, fakeRoute([a.port]));
+  const text = await raw(
+    h.port,
+    "GET / HTTP/1.1\r\nHost: a\r\n\r\nGET / HTTP/1.1\r\nHost: a\r\nContent-Length : 3\r\n\r\nabc",
+  );
+  t.regex(text, /^HTTP\/1\.1 200 [\s\S]*first(HTTP\/1\.1 400 [\s\S]*)$/);
+});
+
+test("a head over 16 KiB gets 431", async (t) => {
+  const a = await app(t, (_req, res) => res.end("ok"));
+  const h = await startProxy(t, fakeRoute([a.port]));
+  const answer = await raw(h.port, `GET / HTTP/1.1\r\nHost: a\r\nX-Big: ${"b".repeat(17 * 1024)}\r\n\r\n`);
+  t.regex(answer, /^HTTP\/1\.1 431 /);
+  // Just under the limit passes.
+  const fine = await raw(
+    h.port,
+    `GET / HTTP/1.1\r\nHost: a\r\nX-Big: ${"b".repeat(15 * 1024)}\r\nConnection: close\r\n\r\n`,
+  );
+  t.regex(fine, /^HTTP\/1\.1 200 /);
+});
+
+test("a client that does not finish its head in time gets 408 and is closed; idle ones are closed", async (t) => {
+  let appBytes = "";
+  const a = await app(t, (_req, res) => res.end("ok"));
+  a.server.on("connection", (s) => s.on("data", (d: Buffer) => (appBytes += d.toString("latin1"))));
+  const h = await startProxy(t, fakeRoute([a.port]), { headerTimeoutMs: 300, idleTimeoutMs: 600 });
+  const answer = await raw(h.port, "GET / HTTP/1.1\r\nHost: a\r\n");
+  t.regex(answer, /^HTTP\/1\.1 408 /);
+  t.regex(answer, /request headers not received in time/);
+  t.is(appBytes, "");
+  // A keep-alive connection that then says nothing is closed by the keep-alive timeout.
+  const kept = await raw(h.port, "GET / HTTP/1.1\r\nHost: a\r\n\r\n");
+  t.regex(kept, /^HTTP\/1\.1 200 [\s\S]*ok$/);
+});
+
+test("HTTP/1.0 clients get no chunked framing: the body ends with the connection", async (t) => {
+  const a = await app(t, (_req, res) => {
+    res.write("one ");
+    res.end("two");
+  });
+  const h = await startProxy(t, fakeRoute([a.port]));
+  const text = await raw(h.port, "GET / HTTP/1.0\r\nHost: a\r\n\r\n");
+  t.regex(text, /^HTTP\/1\.1 200 /);
+  t.notRegex(text, /transfer-encoding/i);
+  t.regex(text, /\r\n\r\none two$/);
+});
+
+test("an app's oversized or malformed response becomes a 502 naming the upstream", async (t) => {
+  const a = await app(t, (req, res) => {
+    req.resume();
+    res.socket?.end("HTTP/1.1 200 OK\r\nContent-Length: 3\r\nContent-Length: 4\r\n\r\nabc");
+  });
+  const h = await startProxy(t, fakeRoute([a.port]));
+  const text = await raw(h.port, "GET / HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n");
+  t.regex(text, /^HTTP\/1\.1 502 /);
+  t.regex(text, new RegExp(`upstream 127\\.0\\.0\\.1:${a.port} for web failed`));
+  void http;
+});

@@ -1,0 +1,58 @@
+// What every request of one Http1Proxy shares, and what an exchange needs of its client connection.
+import type { Socket } from "node:net";
+import type { RequestContext, RequestHooks } from "../http/route";
+import type { Direction, Metrics } from "../telemetry/metrics";
+import type { UpstreamPool } from "./pool";
+
+export interface Shared {
+  direction: Direction;
+  /** This proxy's Via entry. */
+  via: string;
+  metrics: Metrics;
+  hooks: RequestHooks;
+  pool: UpstreamPool;
+  /** Set on drain: responses carry `Connection: close` and the connection closes after them. */
+  draining: boolean;
+  /** Requests in flight (Http1Proxy.active). */
+  inFlight: number;
+}
+
+/** A parsed request head. */
+export interface RequestHead {
+  method: string;
+  path: string;
+  versionMinor: number;
+  /** Flat name/value list as the client sent it. */
+  headers: string[];
+  /** The client keeps the connection open after this request (llhttp's reading of it). */
+  keepAlive: boolean;
+  upgrade: boolean;
+}
+
+/** The client connection as one exchange sees it. */
+export interface ClientLink {
+  readonly socket: Socket;
+  readonly address: string | undefined;
+  /** Upstream backpressure on the request body: stop (true) or go on (false) reading the client. */
+  holdBody(hold: boolean): void;
+  /** The exchange is over; `close`: the connection must not carry another request. */
+  exchangeEnded(close: boolean): void;
+  /** After a 101: the client socket is piped to `upstream` from now on. */
+  upgraded(upstream: Socket, upstreamHead: Buffer): void;
+}
+
+/** The end of one exchange: metrics (with the status the client got) and onComplete, once. */
+export function record(shared: Shared, ctx: RequestContext, status: number, received: number): void {
+  shared.inFlight--;
+  ctx.status = status;
+  ctx.bytesReceived = received;
+  ctx.durationMs = performance.now() - ctx.startedAt;
+  shared.metrics.request({
+    direction: ctx.direction,
+    service: ctx.service,
+    route: ctx.route,
+    code: status,
+    durationMs: ctx.durationMs,
+  });
+  shared.hooks.onComplete?.(ctx);
+}

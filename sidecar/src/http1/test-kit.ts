@@ -1,0 +1,185 @@
+// Test helpers for the lean HTTP/1.1 proxy: a fake HttpRoute whose plan walks a fixed list of
+// targets (and records what the proxy told it), a proxy fed by a plain net.Server, raw clients.
+import http from "node:http";
+import { type AddressInfo, connect, createServer, type Server } from "node:net";
+import type { ExecutionContext } from "ava";
+import type { HttpRoute, RequestContext, RequestInfo } from "../http/route";
+import { Metrics } from "../telemetry/metrics";
+import type { AttemptOutcome, AttemptTarget, InjectedFault, Refusal, RequestPlan } from "../upstream/plan";
+import { Http1Proxy, type Http1ProxyOptions } from "./proxy";
+
+export interface PlanOptions {
+  timeoutMs?: number;
+  perTryTimeoutMs?: number;
+  fault?: InjectedFault;
+  /** Attempts in all (1: no retries). Retried: failures, timeouts and 503s, when replayable. */
+  attempts?: number;
+  refusal?: Refusal;
+  maxRequestsPerConnection?: number;
+}
+
+export interface FakeRoute extends HttpRoute {
+  /** Every ended() call, in order. */
+  ended: Array<{ endpoint: string; outcome: AttemptOutcome; replayable: boolean }>;
+  nexts: number;
+  requests: RequestInfo[];
+}
+
+export function fakeRoute(ports: number[], o: PlanOptions = {}): FakeRoute {
+  const route: FakeRoute = {
+    service: "web",
+    ended: [],
+    nexts: 0,
+    requests: [],
+    plan(request?: RequestInfo) {
+      if (request) route.requests.push(request);
+      if (o.refusal && o.refusal.overflow === undefined && ports.length === 0)
+        return { ...o.refusal, route: "r1" };
+      let tries = 0;
+      const plan: RequestPlan = {
+        route: "r1",
+        fault: o.fault,
+        timeoutMs: o.timeoutMs ?? 0,
+        perTryTimeoutMs: o.perTryTimeoutMs ?? 0,
+        next(): AttemptTarget | Refusal {
+          route.nexts++;
+          if (o.refusal) return o.refusal;
+          const port = ports[tries % ports.length] as number;
+          tries++;
+          return {
+            host: "127.0.0.1",
+            port,
+            endpoint: `127.0.0.1:${port}`,
+            maxRequestsPerConnection: o.maxRequestsPerConnection ?? 0,
+          };
+        },
+        ended(target: AttemptTarget, outcome: AttemptOutcome, replayable: boolean): boolean {
+          route.ended.push({ endpoint: target.endpoint, outcome, replayable });
+          const failed =
+            outcome.kind === "connect-failure" ||
+            outcome.kind === "reset" ||
+            outcome.kind === "timeout" ||
+            (outcome.kind === "response" && outcome.status === 503);
+          return failed && replayable && tries < (o.attempts ?? 1);
+        },
+      };
+      return plan;
+    },
+  };
+  return route;
+}
+
+export interface Harness {
+  proxy: Http1Proxy;
+  port: number;
+  metrics: Metrics;
+  completed: RequestContext[];
+}
+
+/** An Http1Proxy behind a plain listener that hands it every socket with `route`. */
+export async function startProxy(
+  t: ExecutionContext,
+  route: HttpRoute,
+  options: Partial<Http1ProxyOptions> = {},
+): Promise<Harness> {
+  const metrics = new Metrics();
+  const completed: RequestContext[] = [];
+  const proxy = new Http1Proxy({
+    direction: "inbound",
+    workload: "shop",
+    metrics,
+    hooks: { onComplete: (ctx) => completed.push(ctx) },
+    ...options,
+  });
+  const server = createServer({ allowHalfOpen: true, noDelay: true }, (s) => proxy.handle(s, route));
+  await listen(server);
+  t.teardown(() => {
+    proxy.close();
+    server.close();
+  });
+  return { proxy, port: (server.address() as AddressInfo).port, metrics, completed };
+}
+
+export function listen(server: Server | http.Server): Promise<number> {
+  return new Promise((r) => server.listen(0, "127.0.0.1", () => r((server.address() as AddressInfo).port)));
+}
+
+/** An http.Server on 127.0.0.1 closed at teardown; counts its connections. */
+export async function app(
+  t: ExecutionContext,
+  handler: http.RequestListener,
+): Promise<{ port: number; server: http.Server; connections: () => number }> {
+  const server = http.createServer(handler);
+  let connections = 0;
+  server.on("connection", () => connections++);
+  const port = await listen(server);
+  t.teardown(() => {
+    server.closeAllConnections();
+    server.close();
+  });
+  return { port, server, connections: () => connections };
+}
+
+/** Writes raw bytes and reads until the proxy closes (or `until` matches). */
+export function raw(port: number, data: string | Buffer, until?: RegExp): Promise<string> {
+  return new Promise((resolve, reject) => {
+    let out = "";
+    const c = connect(port, "127.0.0.1", () => c.write(data));
+    c.setTimeout(10_000, () => c.destroy(new Error(`no answer; got ${JSON.stringify(out)}`)));
+    c.on("data", (d) => {
+      out += d.toString("latin1");
+      if (until?.test(out)) c.destroy();
+    });
+    c.on("close", () => resolve(out));
+    c.on("error", reject);
+  });
+}
+
+export interface Answer {
+  status: number;
+  headers: http.IncomingHttpHeaders;
+  body: Buffer;
+}
+
+/** One request with node:http as the client. */
+export function request(
+  port: number,
+  o: {
+    method?: string;
+    path?: string;
+    headers?: Record<string, string>;
+    body?: Buffer | string;
+    agent?: http.Agent;
+  } = {},
+): Promise<Answer> {
+  return new Promise((resolve, reject) => {
+    const req = http.request(
+      {
+        host: "127.0.0.1",
+        port,
+        method: o.method ?? "GET",
+        path: o.path ?? "/",
+        headers: { host: "web", ...o.headers },
+        agent: o.agent ?? false,
+      },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on("data", (d: Buffer) => chunks.push(d));
+        res.on("end", () =>
+          resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks) }),
+        );
+        res.on("error", reject);
+      },
+    );
+    req.on("error", reject);
+    req.end(o.body);
+  });
+}
+
+export async function until(cond: () => boolean, what: string, ms = 5000): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!cond()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}

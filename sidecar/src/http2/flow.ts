@@ -1,0 +1,28 @@
+// What every stream of one H2Proxy shares, and the end of one exchange: metrics with the status the
+// client got, then the completion hook, once.
+import type { RequestContext, RequestHooks } from "../http/route";
+import type { Direction, Metrics } from "../telemetry/metrics";
+
+export interface H2Flow {
+  direction: Direction;
+  /** This proxy's Via entry. */
+  via: string;
+  metrics: Metrics;
+  hooks: RequestHooks;
+  /** Set on drain: client sessions get GOAWAY. */
+  draining: boolean;
+}
+
+export function finish(flow: H2Flow, ctx: RequestContext, status: number): void {
+  if (ctx.durationMs !== undefined) return;
+  ctx.status = status;
+  ctx.durationMs = performance.now() - ctx.startedAt;
+  flow.metrics.request({
+    direction: ctx.direction,
+    service: ctx.service,
+    route: ctx.route,
+    code: status,
+    durationMs: ctx.durationMs,
+  });
+  flow.hooks.onComplete?.(ctx);
+}
