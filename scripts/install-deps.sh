@@ -3,15 +3,16 @@
 #   runc: runs containers; iproute2 + iptables: the workload network and interception rules;
 #   busybox-static: the example images; conmon: per-container monitor; attr: overlay whiteouts;
 #   util-linux: nsenter; python3 make g++: node-gyp for the SO_ORIGINAL_DST addon and better-sqlite3;
+#   socat: input to a container (run -i, attach) through conmon's SOCK_SEQPACKET attach socket;
 #   prometheus: the tests run it (never the packaged service) to check the HTTP service discovery.
 #   golang-github-containers-common: /usr/share/containers/seccomp.json, containers' default seccomp profile.
 #   chromium: the dashboard's tests drive it headless; nghttp2-client: h2load sends h2c through sidecars.
 #   docker.io, only where no docker client exists: the Engine API tests drive the real docker CLI
 #   (its daemon is never started: see policy-rc.d below).
 set -eu
-packages="runc iproute2 iptables busybox-static conmon attr util-linux procps psmisc curl ca-certificates python3 make g++ tar prometheus golang-github-containers-common chromium nghttp2-client"
+packages="runc iproute2 iptables busybox-static conmon attr util-linux socat procps psmisc curl ca-certificates python3 make g++ tar prometheus golang-github-containers-common chromium nghttp2-client"
 if ! command -v docker >/dev/null 2>&1; then packages="$packages docker.io"; fi
-if [ "${WEFT_BENCH_DEPS:-}" = 1 ]; then packages="$packages wrk haproxy"; fi
+if [ "${WEFT_BENCH_DEPS:-}" = 1 ]; then packages="$packages wrk haproxy nginx-light"; fi
 missing=""
 for p in $packages; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"

@@ -1,10 +1,16 @@
 // The real docker CLI against a real weft daemon (runc, bridge, overlay, cgroups): what a user does
 // with `docker -H unix://SOCKET ...`. The daemon has its own bridge, subnet, state dir and cgroup parent.
-import { execFile } from "node:child_process";
+import { spawn } from "node:child_process";
 import { mkdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import anyTest, { type TestFn } from "ava";
-import { type DockerCli, dockerCli, waitForOutput } from "../runtime/src/api/docker/docker-cli.testing";
+import {
+  DOCKER,
+  type DockerCli,
+  dockerCli,
+  waitForOutput,
+} from "../runtime/src/api/docker/docker-cli.testing";
+import { ptySession } from "../runtime/src/cli/pty.testing";
 import { busyboxTarball, type RealDaemon, startRealDaemon } from "../runtime/src/engine/real-daemon.testing";
 import { fromTar, tarFolder, writeDockerSave } from "../runtime/src/image/oci-fixture";
 
@@ -106,57 +112,115 @@ test.serial("run in the foreground prints the output and exits with the app's co
   t.is(fg.code, 4);
 });
 
-// The engine's attach has no stdin yet (conmon's attach socket is SOCK_SEQPACKET, which Node cannot
-// open), so -i is refused before anything is made, instead of an app waiting for ever for input.
-test.serial("run -i and run -it are refused with what to do instead, leaving nothing behind", async (t) => {
+test.serial("run -i with piped input: the app reads it to EOF and its exit code comes back", async (t) => {
   const { docker } = t.context;
-  const name = `dki${Date.now().toString(36)}`;
-  const refused = /OpenStdin \(-i\) is not supported yet: .*use 'docker exec -it'/;
-  const i = await docker.run(["run", "-i", "--name", name, ...NO_SIDECAR, "bbox", "cat"], { input: "x\n" });
-  t.not(i.code, 0);
-  t.regex(i.stderr, refused);
-  const it = await withPty(
-    docker.commandLine(["run", "-it", "--name", name, ...NO_SIDECAR, "bbox", "sh"]),
-    docker.env,
-    "",
-  );
-  t.not(it.code, 0);
-  t.regex(it.out, refused);
-  const ps = await docker.run(["ps", "-a", "--format", "{{.Names}}"]);
-  t.notRegex(ps.stdout, new RegExp(name));
+  const cat = await docker.run(["run", "-i", "--rm", ...NO_SIDECAR, "bbox", "cat"], { input: "hello\n" });
+  t.is(cat.stdout, "hello\n", cat.stderr);
+  t.is(cat.code, 0);
+  const sh = await docker.run(["run", "-i", "--rm", ...NO_SIDECAR, "bbox", "sh", "-c", "cat; exit 3"], {
+    input: "a\nb\n",
+  });
+  t.is(sh.stdout, "a\nb\n", sh.stderr);
+  t.is(sh.code, 3);
 });
 
-/** Runs a docker command line under script(1) (a pty), feeding `input` once it started. */
-function withPty(
-  commandLine: string,
-  env: NodeJS.ProcessEnv,
-  input: string,
-): Promise<{ code: number; out: string }> {
-  return new Promise((resolve) => {
-    const child = execFile(
-      "script",
-      ["-qefc", commandLine, "/dev/null"],
-      { env, timeout: 60_000 },
-      (err, stdout) =>
-        resolve({ code: err ? (typeof err.code === "number" ? err.code : -1) : 0, out: stdout }),
-    );
-    // The shell reads its input from the terminal once it is up; what arrives earlier is buffered by it.
-    child.stdin?.write(input);
+test.serial("run -it: a shell on a pty of the CLI's size", async (t) => {
+  const { docker } = t.context;
+  const pty = ptySession(
+    docker.commandLine(["run", "-it", "--rm", ...NO_SIDECAR, "bbox", "sh"]),
+    docker.env,
+    {
+      rows: 25,
+      cols: 90,
+    },
+  );
+  t.teardown(() => {
+    pty.child.kill("SIGKILL");
   });
-}
+  await pty.waitFor(/# /);
+  pty.type("tty; stty size; echo it-$((6*7)); exit 4\r");
+  const out = await pty.waitFor(/it-42/);
+  t.regex(out, /\/dev\/pts\/\d+/);
+  t.regex(out, /25 90/);
+  t.is(await pty.exited, 4);
+});
+
+test.serial(
+  "attach to run -dit: typed input reaches the shell, ctrl-p ctrl-q leaves it running",
+  async (t) => {
+    const { docker, daemon } = t.context;
+    const name = `dka${Date.now().toString(36)}`;
+    const run = await docker.run(["run", "-dit", "--name", name, ...NO_SIDECAR, "bbox", "sh"]);
+    t.is(run.code, 0, run.stderr);
+    t.teardown(() => docker.run(["rm", "-f", name]).then(() => undefined));
+    const pty = ptySession(docker.commandLine(["attach", name]), docker.env, { rows: 21, cols: 71 });
+    t.teardown(() => {
+      pty.child.kill("SIGKILL");
+    });
+    // An attach shows output from now on (no prompt to wait for): typed again until the shell answers.
+    const deadline = Date.now() + 60_000;
+    for (let n = 1; !/in-\d+/.test(pty.output()); n++) {
+      if (Date.now() > deadline)
+        throw new Error(`no answer from the shell; got ${JSON.stringify(pty.output())}`);
+      pty.type(`echo in-$((${n}+1000))\r`);
+      await new Promise((r) => setTimeout(r, 500));
+    }
+    // The CLI sends the size at attach (first one more row and column, then its own).
+    let last = "";
+    const size = await daemon
+      .until("the terminal's size", async () => {
+        const r = await docker.run(["exec", name, "sh", "-c", "stty size </proc/1/fd/0"]);
+        last = r.stdout + r.stderr;
+        return r.stdout.trim() === "21 71" ? r.stdout.trim() : undefined;
+      })
+      .catch((err: Error) => {
+        throw new Error(`${err.message}; stty said ${JSON.stringify(last)}`);
+      });
+    t.is(size, "21 71");
+    pty.type("\x10\x11");
+    await pty.exited;
+    t.regex(pty.output(), /read escape sequence/);
+    const ps = await docker.run(["ps", "--format", "{{.Names}} {{.Status}}"]);
+    t.regex(ps.stdout, new RegExp(`^${name} Up `, "m"));
+  },
+);
+
+test.serial("attach to run -di: piped input reaches the app, whose stdin stays open", async (t) => {
+  const { docker, daemon } = t.context;
+  const name = `dkd${Date.now().toString(36)}`;
+  const loop = 'while read l; do echo "got $l"; done; echo eof';
+  t.is((await docker.run(["run", "-di", "--name", name, ...NO_SIDECAR, "bbox", "sh", "-c", loop])).code, 0);
+  t.teardown(() => docker.run(["rm", "-f", name]).then(() => undefined));
+  const attach = spawn(DOCKER, ["-H", `unix://${join(daemon.dir, "run", "weft.sock")}`, "attach", name], {
+    env: docker.env,
+    stdio: ["pipe", "pipe", "pipe"],
+  });
+  t.teardown(() => {
+    attach.kill("SIGKILL");
+  });
+  const answered = waitForOutput(attach, /got one\n/);
+  attach.stdin.write("one\n");
+  t.is(await answered, "got one\n");
+  attach.kill("SIGKILL");
+  const logs = await docker.run(["logs", name]);
+  t.is(logs.stdout, "got one\n");
+  const ps = await docker.run(["ps", "--format", "{{.Names}} {{.Status}}"]);
+  t.regex(ps.stdout, new RegExp(`^${name} Up `, "m"));
+});
 
 test.serial("exec -it runs a shell on a pty", async (t) => {
   const { docker } = t.context;
   const name = `dkt${Date.now().toString(36)}`;
   const sleeper = await docker.run(["run", "-d", "--name", name, ...NO_SIDECAR, "bbox", "sleep", "600"]);
   t.is(sleeper.code, 0, sleeper.stderr);
-  const ex = await withPty(
-    docker.commandLine(["exec", "-it", name, "sh"]),
-    docker.env,
-    "echo ex-$((6*7)); exit 6\r",
-  );
-  t.regex(ex.out, /ex-42/);
-  t.is(ex.code, 6);
+  const ex = ptySession(docker.commandLine(["exec", "-it", name, "sh"]), docker.env);
+  t.teardown(() => {
+    ex.child.kill("SIGKILL");
+  });
+  // The shell reads its input from the terminal once it is up; what arrives earlier is buffered.
+  ex.type("echo ex-$((6*7)); exit 6\r");
+  t.regex(await ex.waitFor(/ex-42/), /ex-42/);
+  t.is(await ex.exited, 6);
   await docker.run(["rm", "-f", name]);
 });
 

@@ -7,6 +7,7 @@ import { validateRunSpec } from "../engine/validate";
 import { RuntimeError } from "../errors";
 import { ImageError } from "../image/index";
 import type { VolumeInfo } from "../volumes/index";
+import { type AttachApi, attachStreamRoute, resizeRoute } from "./attach-stream";
 import { WEFT_API_PREFIX } from "./client";
 import { type ExecStreamApi, execStreamRoute } from "./exec-stream";
 import { queryBool, readJson, sendJson, sendText } from "./http";
@@ -22,7 +23,7 @@ import {
 } from "./routes-lifecycle";
 
 /** What the API needs of the engine (the Engine class; a fake in tests). */
-export interface EngineApi extends LifecycleApi, ExecStreamApi {
+export interface EngineApi extends LifecycleApi, ExecStreamApi, AttachApi {
   run(spec: RunSpec): Promise<ContainerState>;
   create(spec: RunSpec): Promise<ContainerState>;
   list(all: boolean): Promise<ContainerState[]>;
@@ -130,6 +131,16 @@ const routes: Array<{ method: string; path: RegExp; handler: Handler }> = [
     method: "POST",
     path: /^\/containers\/([^/]+)\/exec\/stream$/,
     handler: (engine, req, res, { ref, query }) => execStreamRoute(engine, req, res, ref, query),
+  },
+  {
+    method: "POST",
+    path: /^\/containers\/([^/]+)\/attach$/,
+    handler: (engine, req, res, { ref, query }) => attachStreamRoute(engine, req, res, ref, query),
+  },
+  {
+    method: "POST",
+    path: /^\/containers\/([^/]+)\/resize$/,
+    handler: (engine, _req, res, { ref, query }) => resizeRoute(engine, res, ref, query),
   },
   {
     method: "POST",

@@ -61,6 +61,8 @@ export async function startApiServer(
   server.on("upgrade", (req, socket: Duplex, head: Buffer) => {
     hijacked.add(socket);
     socket.once("close", () => hijacked.delete(socket));
+    // A client that vanishes must not take the daemon down with an unhandled EPIPE.
+    socket.on("error", () => socket.destroy());
     if (isWeftPath(req.url)) {
       socket.end("HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\nConnection: close\r\n\r\n");
       return;

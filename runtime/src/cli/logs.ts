@@ -2,7 +2,9 @@
 import { createInterface } from "node:readline";
 import { type Command, parseFlags, UsageError } from "../../../cli/index";
 import { controlPlaneCommands } from "../../../control-plane/src/index";
-import type { EngineEvent } from "../engine/types";
+import { DEFAULT_DETACH_KEYS, parseDetachKeys } from "../api/detach-keys";
+import type { ContainerState, EngineEvent } from "../engine/types";
+import { attachSession } from "./attach-session";
 import { clientFor, HOST_FLAG, HOST_USAGE, ref } from "./client";
 import { parseTimeFlag } from "./durations";
 
@@ -61,21 +63,37 @@ export const logsCommand: Command = {
   },
 };
 
+const ATTACH_USAGE = `Usage: weft attach [OPTIONS] CONTAINER
+
+Attaches this terminal to a running container's app: its output from now on, and, for a container
+run with -i, this terminal's input. Exits with the app's exit code when it ends; the detach keys
+(ctrl-p ctrl-q) leave it running.
+
+Options:
+  --no-stdin             do not send input
+  --detach-keys KEYS     keys that detach (default ${DEFAULT_DETACH_KEYS})
+${HOST_USAGE}`;
+
 export const attachCommand: Command = {
   name: "attach",
-  summary: "Print a running container's output from now on, until it stops",
-  usage: `Usage: weft attach CONTAINER\n\nFollows the app's stdout and stderr from now on (input cannot be sent: use 'weft exec -it').\n\nOptions:\n${HOST_USAGE}`,
+  summary: "Attach this terminal's input and output to a running container",
+  usage: ATTACH_USAGE,
   async run(argv) {
-    const { values, positionals } = parseFlags(argv, HOST_FLAG);
+    const { values, positionals } = parseFlags(argv, {
+      "no-stdin": { type: "boolean" },
+      "detach-keys": { type: "string" },
+      ...HOST_FLAG,
+    });
     if (positionals.length !== 1) throw new UsageError("expects exactly one CONTAINER");
-    const q = new URLSearchParams({ stdout: "1", stderr: "1", format: "json", follow: "1", tail: "0" });
-    const res = await clientFor(values.host).stream("GET", `/containers/${ref(positionals[0]!)}/logs?${q}`);
-    for await (const text of createInterface({ input: res, crlfDelay: Number.POSITIVE_INFINITY })) {
-      if (!text) continue;
-      const e = JSON.parse(text) as { stream: string; line: string };
-      (e.stream === "stderr" ? process.stderr : process.stdout).write(e.line);
-    }
-    return 0;
+    const detachKeys = parseDetachKeys(values["detach-keys"] ?? DEFAULT_DETACH_KEYS);
+    const client = clientFor(values.host);
+    const state = await client.json<ContainerState>("GET", `/containers/${ref(positionals[0]!)}/json`);
+    return attachSession(client, state.id, {
+      stdin: state.interactive === true && !values["no-stdin"],
+      tty: state.tty === true,
+      logs: false,
+      detachKeys,
+    });
   },
 };
 

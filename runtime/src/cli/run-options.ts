@@ -8,7 +8,7 @@ import { HOST_FLAG } from "./client";
 import { parseDuration } from "./durations";
 import { parsePositive, parseSize } from "./units";
 
-export const RUN_OPTIONS_USAGE = `  -d, --detach           run in the background (the only mode; accepted for Docker habits)
+export const RUN_OPTIONS_USAGE = `  -d, --detach           run in the background (the default unless -i or -t)
   --name NAME            container name (default: a generated one)
   --service NAME         register the container as an endpoint of this service
   --port PORT[/PROTO]    a port the app serves, PROTO http or tcp (default tcp); repeatable
@@ -46,7 +46,8 @@ export const RUN_OPTIONS_USAGE = `  -d, --detach           run in the background
   --health-start-period D
                          failures during this time after start do not count (default 0s)
   -t, --tty              give the app a terminal (its output is then one stream)
-  -i, --interactive      keep the app's stdin open (nothing writes to it yet)
+  -i, --interactive      keep the app's stdin open; without -d, send this terminal's input to it
+  --detach-keys KEYS     keys that detach from an attached run (default ctrl-p,ctrl-q)
   --stop-timeout S       seconds between the stop signal and SIGKILL (default 10)
   --stop-signal SIG      the signal that asks the app to stop (default SIGTERM)
 `;
@@ -86,6 +87,7 @@ export const RUN_FLAGS = {
   "health-start-period": { type: "string" },
   tty: { type: "boolean", short: "t" },
   interactive: { type: "boolean", short: "i" },
+  "detach-keys": { type: "string" },
   "stop-timeout": { type: "string" },
   "stop-signal": { type: "string" },
   ...HOST_FLAG,

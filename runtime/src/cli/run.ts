@@ -1,12 +1,17 @@
-// `weft run` and `weft create`: make a container (and start it: always detached; -d is accepted for
-// Docker habits).
-import { type Command, parseFlags } from "../../../cli/index";
-import { clientFor, HOST_USAGE } from "./client";
+// `weft run` and `weft create`: make a container (and start it). In the background (prints the id)
+// unless -i or -t without -d: then attached as `docker run -it` (input, output, exit code), in the
+// order Docker uses: create, attach, start, so none of the app's first output is missed.
+import { type Command, parseFlags, UsageError } from "../../../cli/index";
+import { DEFAULT_DETACH_KEYS, parseDetachKeys } from "../api/detach-keys";
+import { attachSession } from "./attach-session";
+import { clientFor, HOST_USAGE, ref } from "./client";
 import { RUN_FLAGS, RUN_OPTIONS_USAGE, runBody } from "./run-options";
 
 const USAGE = `Usage: weft run [OPTIONS] IMAGE [CMD...]
 
-Creates and starts a container with a sidecar in its network namespace; prints its id.
+Creates and starts a container with a sidecar in its network namespace; prints its id. With -i or
+-t (and no -d) it stays attached: this terminal's input goes to the app (-i), its output comes here,
+and weft exits with the app's exit code; ctrl-p ctrl-q detaches and leaves it running.
 
 Options:
 ${RUN_OPTIONS_USAGE}${HOST_USAGE}`;
@@ -15,13 +20,45 @@ async function make(argv: string[], start: boolean): Promise<number> {
   const { values, positionals } = parseFlags(argv, RUN_FLAGS, { stopAtPositional: true });
   const body = runBody(values, positionals);
   const client = clientFor(values.host);
+  const attach = start && !values.detach && (values.interactive === true || values.tty === true);
+  const detachKeys = parseDetachKeys(values["detach-keys"] ?? DEFAULT_DETACH_KEYS);
+  if (attach && values.interactive && values.tty && !process.stdin.isTTY) {
+    throw new UsageError("the input device is not a TTY; use -i without -t to pipe input to the app");
+  }
+  if (attach) {
+    // As `docker run -i`: the end of this input is the end of the app's.
+    body.stdinOnce = values.interactive === true;
+    const rows = process.stdout.rows;
+    const cols = process.stdout.columns;
+    if (values.tty && process.stdout.isTTY && rows && cols) body.consoleSize = { rows, cols };
+  }
   const query = new URLSearchParams();
   if (values.name) query.set("name", values.name);
-  if (!start) query.set("start", "0");
+  if (!start || attach) query.set("start", "0");
   const q = query.size > 0 ? `?${query}` : "";
   const created = await client.json<{ Id: string }>("POST", `/containers/create${q}`, body);
-  process.stdout.write(`${created.Id}\n`);
-  return 0;
+  if (!attach) {
+    process.stdout.write(`${created.Id}\n`);
+    return 0;
+  }
+  let started = false;
+  try {
+    return await attachSession(client, created.Id, {
+      stdin: values.interactive === true,
+      tty: values.tty === true,
+      logs: true,
+      detachKeys,
+      afterAttach: async () => {
+        await client.call("POST", `/containers/${ref(created.Id)}/start`);
+        started = true;
+      },
+    });
+  } catch (err) {
+    // Nothing half-made: a container that never ran goes; the error says why it did not.
+    if (!started)
+      await client.call("DELETE", `/containers/${ref(created.Id)}?force=1`).catch(() => undefined);
+    throw err;
+  }
 }
 
 export const runCommand: Command = {

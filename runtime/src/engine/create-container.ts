@@ -123,6 +123,7 @@ export async function createContainer(
       tmpfs: spec.tmpfs,
       tty: spec.tty,
       interactive: spec.interactive,
+      stdinOnce: spec.stdinOnce,
       stopTimeoutS: spec.stopTimeoutS,
       stopSignal: spec.stopSignal,
     };
@@ -182,7 +183,13 @@ export async function createContainer(
       idMappings,
     });
     // -t: the monitor allocates the terminal and gets its master through runc's console socket.
-    if (spec.tty) (config as { process?: { terminal?: boolean } }).process!.terminal = true;
+    if (spec.tty) {
+      const proc = (config as { process: { terminal?: boolean; consoleSize?: object } }).process;
+      proc.terminal = true;
+      // runc sizes the terminal before the app runs, so a shell sees its size at once.
+      if (spec.consoleSize)
+        proc.consoleSize = { height: spec.consoleSize.rows, width: spec.consoleSize.cols };
+    }
     writeFileSync(join(dir, "config.json"), JSON.stringify(config, null, 2), { mode: 0o600 });
 
     store.save(state);

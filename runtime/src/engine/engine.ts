@@ -6,16 +6,19 @@ import { join } from "node:path";
 import { RuntimeError } from "../errors";
 import { CREATING_MARKER, createContainer } from "./create-container";
 import { waitExitFile } from "./exits";
-import { streamLog } from "./logs";
 import { generateName, newContainerId } from "./names";
 import { EngineResources } from "./resources";
 import { restartOnDaemonStart } from "./restart-policy";
-import { monitorPaths } from "./start-container";
-import type { ContainerState, EngineEvent, LogEntry, LogQuery, RunSpec } from "./types";
+import type { ContainerState, EngineEvent, RunSpec } from "./types";
 
 export type WaitCondition = "not-running" | "next-exit" | "removed";
 
 export class Engine extends EngineResources {
+  /** attach() hands out the app's stdin (the Docker API then accepts OpenStdin, `run -i`). */
+  get attachStdin(): boolean {
+    return this.parts.runc.attachStdin !== undefined;
+  }
+
   /** Names of containers being created: taken, though not yet in `containers`. */
   private readonly creating = new Set<string>();
 
@@ -257,24 +260,6 @@ export class Engine extends EngineResources {
         resolve(result());
       });
     });
-  }
-
-  /** The app's output as the monitor logged it; with follow, until the app is done (or removed). */
-  logStream(ref: string, q: LogQuery, signal?: AbortSignal): AsyncIterable<LogEntry> {
-    const state = this.find(ref);
-    const path = monitorPaths(this.store.containerDir(state.id), state.id).logPath;
-    return streamLog(path, q, {
-      done: () => !this.containers.has(state.id) || state.status === "exited",
-      sleep: (ms) => this.clock.sleep(ms),
-      signal,
-    });
-  }
-
-  /** Live output from now on. Input to a running app is not supported (conmon's attach socket is
-   * SOCK_SEQPACKET, which Node cannot open). */
-  attach(ref: string, signal?: AbortSignal): { output: AsyncIterable<LogEntry> } {
-    this.emit("attach", this.find(ref), {});
-    return { output: this.logStream(ref, { stdout: true, stderr: true, follow: true, tail: 0 }, signal) };
   }
 
   subscribe(listener: (e: EngineEvent) => void): () => void {

@@ -3,19 +3,26 @@
 import { closeSync, fstatSync, openSync, readSync, statSync } from "node:fs";
 import type { LogEntry, LogQuery } from "./types";
 
-const LINE_RE = /^(\S+) (stdout|stderr) ([FP]) ?(.*)$/s;
+const HEAD_RE = /^(\S+) (stdout|stderr) ([FP])/;
 
-/** One k8s-file line (without its newline); undefined for a line that is not one. */
-export function parseK8sLine(line: string): LogEntry | undefined {
-  const m = LINE_RE.exec(line);
+/** One k8s-file line (without its newline); undefined for a line that is not one. The data stays bytes
+ * (an app's output need not be UTF-8, and conmon splits long output at any byte). */
+export function parseK8sLine(line: string | Buffer): LogEntry | undefined {
+  const buf = typeof line === "string" ? Buffer.from(line) : line;
+  // The header is ASCII and short; only it is decoded.
+  const m = HEAD_RE.exec(buf.subarray(0, 96).toString("latin1"));
   if (!m) return undefined;
-  const full = m[3] === "F";
+  let start = m[0].length;
+  if (buf[start] === 0x20) start++;
+  const data = buf.subarray(start);
   return {
     time: normalizeTime(m[1]!),
     stream: m[2] as "stdout" | "stderr",
-    data: Buffer.from(full ? `${m[4]}\n` : m[4]!),
+    data: m[3] === "F" ? Buffer.concat([data, NEWLINE]) : Buffer.from(data),
   };
 }
+
+const NEWLINE = Buffer.from("\n");
 
 /** conmon writes 2026-11-29T14:26:08.094155727+00:00; keep the nanoseconds, say Z. */
 function normalizeTime(t: string): string {
@@ -39,7 +46,7 @@ function wanted(e: LogEntry, q: LogQuery): boolean {
 export class LogReader {
   private offset = 0;
   private ino = -1;
-  private rest = "";
+  private rest = Buffer.alloc(0);
 
   constructor(private readonly path: string) {}
 
@@ -56,7 +63,7 @@ export class LogReader {
       if (st.ino !== this.ino || st.size < this.offset) {
         this.ino = st.ino;
         this.offset = 0;
-        this.rest = "";
+        this.rest = Buffer.alloc(0);
       }
       const chunks: Buffer[] = [];
       const buf = Buffer.alloc(64 * 1024);
@@ -66,10 +73,16 @@ export class LogReader {
         chunks.push(Buffer.from(buf.subarray(0, n)));
         this.offset += n;
       }
-      const text = this.rest + Buffer.concat(chunks).toString("utf8");
-      const lines = text.split("\n");
-      this.rest = lines.pop() ?? "";
-      return lines.map(parseK8sLine).filter((e): e is LogEntry => e !== undefined);
+      const bytes = Buffer.concat([this.rest, ...chunks]);
+      const out: LogEntry[] = [];
+      let from = 0;
+      for (let nl = bytes.indexOf(0x0a); nl >= 0; nl = bytes.indexOf(0x0a, from)) {
+        const e = parseK8sLine(bytes.subarray(from, nl));
+        if (e) out.push(e);
+        from = nl + 1;
+      }
+      this.rest = Buffer.from(bytes.subarray(from));
+      return out;
     } finally {
       closeSync(fd);
     }

@@ -2,6 +2,7 @@
 // the real network, cgroups, image and oci modules (wired in engine/wiring.ts). The shapes mirror
 // docs/INTERFACES.md, with the bridge and cgroup layout already bound.
 import type { ChildProcess } from "node:child_process";
+import type { Writable } from "node:stream";
 import type { ImageRecord } from "../image/index";
 import type { SpecOptions } from "../oci/index";
 import type { ContainerState, HealthCheckSpec, HealthState, PublishedPort, PublishSpec } from "./types";
@@ -61,8 +62,10 @@ export interface MonitorCreate {
   exitDir: string;
   /** The app's stdio is a terminal the monitor holds (config.json has process.terminal). */
   tty?: boolean;
-  /** The monitor keeps the app's stdin open. */
+  /** The app's stdin is fed by the monitor's attach socket. */
   interactive?: boolean;
+  /** With interactive and no tty, the first attached client's EOF closes the app's stdin. */
+  stdinOnce?: boolean;
 }
 
 export interface RuncPart {
@@ -76,6 +79,11 @@ export interface RuncPart {
   kill(id: string, signal: string): Promise<void>;
   /** Idempotent. */
   delete(id: string, force?: boolean): Promise<void>;
+  /** A stream into the app's stdin through its monitor (nothing connects before the first write or
+   * end); `ready` resolves false when the app will not run. Absent: input cannot be attached. */
+  attachStdin?(bundle: string, ready: () => Promise<boolean>, onError: (message: string) => void): Writable;
+  /** Resizes the app's terminal through its monitor; false when no monitor listens. */
+  resize?(bundle: string, rows: number, cols: number): boolean;
   /** `runc exec` of args; user is numeric (the engine resolves names from the container's /etc/passwd). */
   exec(
     id: string,

@@ -1,18 +1,19 @@
-// The engine's read-side and resource verbs (list, inspect, logs, exec, stats, volumes, images): what
-// does not change a container's lifecycle.
+// The engine's read-side and resource verbs (list, inspect, logs, attach, exec, stats, volumes, images):
+// what does not change a container's lifecycle.
 import { join } from "node:path";
 import type { Readable, Writable } from "node:stream";
 import { RuntimeError } from "../errors";
 import { ImageError } from "../image/index";
 import type { VolumeInfo } from "../volumes/index";
+import { type Attached, attachTo, resizeTerminal } from "./attach";
 import { EngineCore } from "./engine-core";
 import { readExitCode } from "./exits";
 import { resolveUser } from "./image-config";
-import { LogReader } from "./logs";
+import { LogReader, streamLog } from "./logs";
 import type { ImageInfo } from "./parts";
 import { monitorPaths } from "./start-container";
 import { sampleStats } from "./stats";
-import type { ContainerState, ContainerStats, ExecResult, LogsResult } from "./types";
+import type { ContainerState, ContainerStats, ExecResult, LogEntry, LogQuery, LogsResult } from "./types";
 
 export interface ExecStream {
   stdin: Writable;
@@ -47,6 +48,41 @@ export class EngineResources extends EngineCore {
     const join = (stream: string) =>
       Buffer.concat(entries.filter((e) => e.stream === stream).map((e) => e.data)).toString();
     return { stdout: join("stdout"), stderr: join("stderr") };
+  }
+
+  /** The app's output as the monitor logged it; with follow, until the app is done (or removed). */
+  logStream(ref: string, q: LogQuery, signal?: AbortSignal): AsyncIterable<LogEntry> {
+    const state = this.find(ref);
+    const path = monitorPaths(this.store.containerDir(state.id), state.id).logPath;
+    return streamLog(path, q, {
+      done: () => !this.containers.has(state.id) || state.status === "exited",
+      sleep: (ms) => this.clock.sleep(ms),
+      signal,
+    });
+  }
+
+  /** Live output from now on (with `logs`, also what came before), until the app is done; and the
+   * app's stdin when it was made with -i. A created container can be attached before it starts. */
+  attach(ref: string, signal?: AbortSignal, o: { logs?: boolean } = {}): Attached {
+    const state = this.find(ref);
+    this.emit("attach", state, {});
+    return attachTo(
+      {
+        parts: this.parts,
+        clock: this.clock,
+        logger: this.logger,
+        containerDir: (id) => this.store.containerDir(id),
+        current: (id) => this.containers.get(id),
+      },
+      state,
+      { logs: o.logs, signal },
+    );
+  }
+
+  /** Resizes a -t container's terminal (rows, cols); CONTAINER_NOT_RUNNING when it does not run. */
+  resize(ref: string, rows: number, cols: number): void {
+    const state = this.find(ref);
+    resizeTerminal(this.parts, this.store.containerDir(state.id), state, rows, cols);
   }
 
   async exec(ref: string, args: string[]): Promise<ExecResult> {

@@ -54,6 +54,7 @@ export async function startContainer(
       exitDir: paths.exitDir,
       tty: state.tty,
       interactive: state.interactive,
+      stdinOnce: state.stdinOnce,
     });
   })();
   const [sidecar, app] = await Promise.allSettled([sidecarStart, appCreate]);

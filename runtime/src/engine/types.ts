@@ -71,6 +71,11 @@ export interface RunSpec {
   tty: boolean;
   /** -i: keep the app's stdin open for attach. Default false. */
   interactive: boolean;
+  /** With -i and no -t: the first attached client's end of input closes the app's stdin (`run -i`
+   * attached; Docker's StdinOnce). Default false: stdin stays open across attaches. */
+  stdinOnce: boolean;
+  /** With -t: the terminal's size when the app starts (rows, cols); default the monitor's (0x0). */
+  consoleSize?: { rows: number; cols: number };
   /** --stop-timeout: seconds between the stop signal and SIGKILL; default 10. */
   stopTimeoutS: number;
   /** --stop-signal; default "SIGTERM". */
@@ -236,6 +241,7 @@ export interface ContainerState {
   tmpfs?: TmpfsSpec[];
   tty?: boolean;
   interactive?: boolean;
+  stdinOnce?: boolean;
   stopTimeoutS?: number;
   stopSignal?: string;
   /** Why the last start failed, if it did (Docker's State.Error). */

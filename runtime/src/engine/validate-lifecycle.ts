@@ -1,5 +1,5 @@
 // The lifecycle fields of a run spec from the wire (restart, healthcheck, publish, tmpfs, tty,
-// interactive, stopTimeoutS, stopSignal; publish and tmpfs parsed by the ports and volumes modules): takes the body, returns typed values or throws
+// interactive, stdinOnce, consoleSize, stopTimeoutS, stopSignal; publish and tmpfs parsed by the ports and volumes modules): takes the body, returns typed values or throws
 // INVALID_ARGUMENT naming the field and what is allowed. Defaults are Docker's.
 import { constants } from "node:os";
 import { RuntimeError } from "../errors";
@@ -9,7 +9,16 @@ import type { HealthCheckSpec, RestartPolicy, RunSpec } from "./types";
 
 type Lifecycle = Pick<
   RunSpec,
-  "restart" | "healthcheck" | "publish" | "tmpfs" | "tty" | "interactive" | "stopTimeoutS" | "stopSignal"
+  | "restart"
+  | "healthcheck"
+  | "publish"
+  | "tmpfs"
+  | "tty"
+  | "interactive"
+  | "stdinOnce"
+  | "consoleSize"
+  | "stopTimeoutS"
+  | "stopSignal"
 >;
 
 function invalid(message: string): RuntimeError {
@@ -100,6 +109,18 @@ function bool(body: Record<string, unknown>, key: string): boolean {
   return v;
 }
 
+/** {rows, cols}: whole numbers 0..1000 (what the monitor accepts); absent or null: none. */
+function consoleSize(body: Record<string, unknown>): RunSpec["consoleSize"] {
+  const v = body.consoleSize;
+  if (v === undefined || v === null) return undefined;
+  const ok = (n: unknown) => typeof n === "number" && Number.isInteger(n) && n >= 0 && n <= 1000;
+  const o = v as { rows?: unknown; cols?: unknown };
+  if (typeof v !== "object" || !ok(o.rows) || !ok(o.cols)) {
+    throw invalid("consoleSize must be {rows, cols}, whole numbers from 0 to 1000");
+  }
+  return { rows: o.rows as number, cols: o.cols as number };
+}
+
 /** "SIGTERM", "TERM" or a number; returned as SIGNAME. */
 export function parseSignal(v: unknown, field: string): string {
   if (typeof v === "number" || (typeof v === "string" && /^\d+$/.test(v))) {
@@ -129,6 +150,8 @@ export function validateLifecycle(body: Record<string, unknown>): Lifecycle {
     tmpfs: list(body, "tmpfs", tmpfsFrom),
     tty: bool(body, "tty"),
     interactive: bool(body, "interactive"),
+    stdinOnce: bool(body, "stdinOnce"),
+    consoleSize: consoleSize(body),
     stopTimeoutS: typeof t === "number" ? t : 10,
     stopSignal:
       body.stopSignal === undefined || body.stopSignal === null

@@ -21,7 +21,8 @@ import {
   destroyWorkloadNetwork,
   Ipam,
 } from "../network/index";
-import { Conmon } from "../oci/conmon";
+import { openAttachStdin, socatAvailable } from "../oci/attach-stdin";
+import { Conmon, resizeConsole } from "../oci/conmon";
 import { buildSpec, defaultSeccomp, Runc, readSeccompProfile, seccompFor } from "../oci/index";
 import type { Clock, EngineParts, Logger, RegistrarPart } from "./parts";
 import { readVethCounters } from "./stats";
@@ -85,6 +86,11 @@ export function realParts(o: WiringOptions): EngineParts {
       kill: (id, signal) => runc.kill(id, signal),
       delete: (id, force) => runc.delete(id, force),
       exec: (id, args, x) => runc.exec(id, args, x),
+      // Without socat no input reaches an app: the engine then says so at create (-i is refused).
+      attachStdin: socatAvailable()
+        ? (bundle, ready, onError) => openAttachStdin({ bundle, ready, onError })
+        : undefined,
+      resize: (bundle, rows, cols) => resizeConsole(bundle, rows, cols),
     },
     injector: new SidecarInjector({
       stateDir: o.stateDir,

@@ -3,7 +3,7 @@
 // code to EXIT_DIR/ID, so both survive the daemon. It daemonizes itself: the process we spawn exits at
 // once; the monitor reports the app's pid on the sync pipe (fd 3, _OCI_SYNCPIPE), as it does for Podman.
 import { spawn } from "node:child_process";
-import { closeSync, mkdirSync, openSync, readFileSync, rmSync } from "node:fs";
+import { closeSync, constants, mkdirSync, openSync, readFileSync, rmSync, writeSync } from "node:fs";
 import { join } from "node:path";
 import type { Readable } from "node:stream";
 import { RuncError } from "./runc";
@@ -21,8 +21,11 @@ export interface ConmonCreate {
   logSizeMaxBytes?: number;
   /** A terminal for the app (config.json must say process.terminal). */
   tty?: boolean;
-  /** Keep the app's stdin open. */
+  /** Give the app a stdin that the attach socket feeds. */
   interactive?: boolean;
+  /** With interactive and no tty: the first attached client's EOF closes the app's stdin (docker
+   * run -i). Otherwise the app's stdin stays open across attaches. */
+  stdinOnce?: boolean;
 }
 
 export interface ConmonOptions {
@@ -94,7 +97,11 @@ export class Conmon {
     ];
     if (c.logSizeMaxBytes) args.push("--log-size-max", String(c.logSizeMaxBytes));
     if (c.tty) args.push("-t");
-    if (c.interactive) args.push("-i", "--leave-stdin-open");
+    if (c.interactive) {
+      args.push("-i");
+      // As Docker: only a stdin-once app without a terminal sees EOF when its client's input ends.
+      if (!c.stdinOnce || c.tty) args.push("--leave-stdin-open");
+    }
     // conmon's own stderr goes to a file, not a pipe: a pipe breaks when the daemon dies, and a
     // monitor that then writes a warning would die of SIGPIPE with the app's exit code.
     const conmonLog = join(c.bundle, "conmon.log");
@@ -131,6 +138,27 @@ export class Conmon {
       );
     }
     return msg.data;
+  }
+}
+
+/** Resizes the app's terminal through the monitor's control fifo (BUNDLE/ctl: "1 ROWS COLS"). False
+ * when no monitor listens (the app is not running). conmon accepts 0 to 1000 each. */
+export function resizeConsole(bundle: string, rows: number, cols: number): boolean {
+  const clamp = (n: number) => Math.max(0, Math.min(1000, Math.floor(n)));
+  let fd: number;
+  try {
+    // Non-blocking: a fifo nobody reads would block the open for ever (ENXIO instead).
+    fd = openSync(join(bundle, "ctl"), constants.O_WRONLY | constants.O_NONBLOCK);
+  } catch {
+    return false;
+  }
+  try {
+    writeSync(fd, `1 ${clamp(rows)} ${clamp(cols)}\n`);
+    return true;
+  } catch {
+    return false;
+  } finally {
+    closeSync(fd);
   }
 }
 

@@ -215,7 +215,7 @@ export function containerJson(s: ContainerState) {
       ExposedPorts: exposed,
       Tty: s.tty ?? false,
       OpenStdin: s.interactive ?? false,
-      StdinOnce: false,
+      StdinOnce: s.stdinOnce ?? false,
       Env: s.env,
       Cmd: s.cmd,
       ...(s.healthcheck ? { Healthcheck: healthcheck(s) } : {}),

@@ -26,7 +26,7 @@ export async function createContainer(
   const body = weftBodyOf(await readJson(req), name.replace(/^\//, ""));
   if (body.interactive === true && engine.attachStdin !== true) {
     throw badRequest(
-      "OpenStdin (-i) is not supported yet: weft cannot pass input to a container's main process; run it with -d (and -t if it needs a terminal) and use 'docker exec -it'",
+      "OpenStdin (-i) is not supported yet on this host: weft passes input to a container's main process with socat; install the socat package on the daemon's host, or run with -d (and -t if it needs a terminal) and use 'docker exec -it'",
     );
   }
   const image = String(body.image ?? "");

@@ -32,6 +32,16 @@ function str(v: unknown, field: string): string {
   return v;
 }
 
+/** HostConfig.ConsoleSize [rows, cols] (the CLI's terminal at create, API 1.42+); [0, 0] is none. */
+function consoleSizeOf(v: unknown): { rows: number; cols: number } | undefined {
+  if (v === undefined || v === null) return undefined;
+  if (!Array.isArray(v) || v.length !== 2 || !v.every((n) => typeof n === "number" && n >= 0)) {
+    throw badRequest("HostConfig.ConsoleSize must be [height, width]");
+  }
+  const [rows, cols] = (v as number[]).map((n) => Math.min(1000, Math.floor(n)));
+  return rows && cols ? { rows, cols } : undefined;
+}
+
 /** True when the CLI sent something other than its zero value. */
 function isSet(v: unknown): boolean {
   // -1 is Docker's "unset" for MemorySwappiness and friends.
@@ -275,6 +285,8 @@ export function weftBodyOf(input: unknown, name: string | undefined): Obj {
     tmpfs,
     tty: body.Tty === true,
     interactive: body.OpenStdin === true,
+    stdinOnce: body.OpenStdin === true && body.StdinOnce === true,
+    consoleSize: body.Tty === true ? consoleSizeOf(host.ConsoleSize) : undefined,
     stopTimeoutS: typeof stopTimeout === "number" && stopTimeout >= 0 ? stopTimeout : undefined,
     stopSignal: str(body.StopSignal, "StopSignal") || undefined,
   };

@@ -235,3 +235,14 @@ test("events replay kept ones and filter by type, container and event", async (t
   const bad = await api("GET", `/v1.50/events?filters=${encodeURIComponent('{"colour":["red"]}')}`);
   t.is(bad.status, 400);
 });
+
+test("resize passes the CLI's terminal size to the engine; a bad size is Docker's 400", async (t) => {
+  const { api, engine } = await daemon(t);
+  const created = json(await api("POST", "/containers/create?name=tty", { Image: "busybox", Tty: true }));
+  t.is((await api("POST", "/v1.50/containers/tty/start")).status, 204);
+  t.is((await api("POST", "/v1.50/containers/tty/resize?h=33&w=101")).status, 200);
+  t.deepEqual(engine.sizes.get(String(created.Id)), { rows: 33, cols: 101 });
+  const bad = await api("POST", "/v1.50/containers/tty/resize?h=x&w=1");
+  t.is(bad.status, 400);
+  t.regex(String(json(bad).message), /h must be a whole number/);
+});

@@ -53,8 +53,15 @@ export interface DockerEngine {
   /** The last events kept in memory. */
   events(since?: Date, until?: Date): EngineEvent[];
   execStream(ref: string, o: ExecOptions): ExecProcess;
-  /** Live output from now on; stdin only for a container created with interactive. */
-  attach(ref: string, signal?: AbortSignal): { stdin?: Writable; output: AsyncIterable<LogEntry> };
+  /** Live output from now on (with logs, also the earlier output); stdin only for a container created
+   * with interactive. A created container can be attached before its start. */
+  attach(
+    ref: string,
+    signal?: AbortSignal,
+    o?: { logs?: boolean },
+  ): { stdin?: Writable; output: AsyncIterable<LogEntry> };
+  /** Resizes a -t container's terminal; CONTAINER_NOT_RUNNING when it does not run; no-op without -t. */
+  resize(ref: string, rows: number, cols: number): void;
   stats(ref: string): Promise<ContainerStats>;
   images(): ImageInfo[];
   importImage(tarPath: string, name: string): Promise<ImageInfo>;

@@ -96,6 +96,7 @@ export class FakeDockerEngine implements DockerEngine {
       cgroupPath: "/fake",
       tty: spec.tty,
       interactive: spec.interactive,
+      stdinOnce: spec.stdinOnce,
       publish: spec.publish,
       stopTimeoutS: spec.stopTimeoutS,
       stopSignal: spec.stopSignal,
@@ -256,6 +257,15 @@ export class FakeDockerEngine implements DockerEngine {
       throw new RuntimeError("CONTAINER_NOT_RUNNING", "not running");
     }
     return { stdin: c.stdin, output: c.output.subscribe() };
+  }
+
+  /** The last size each container's terminal was given. */
+  readonly sizes = new Map<string, { rows: number; cols: number }>();
+
+  resize(ref: string, rows: number, cols: number): void {
+    const c = this.find(ref);
+    if (c.state.status !== "running") throw new RuntimeError("CONTAINER_NOT_RUNNING", "not running");
+    this.sizes.set(c.state.id, { rows, cols });
   }
 
   async stats(ref: string) {

@@ -4,6 +4,7 @@
 import type { IncomingMessage } from "node:http";
 import type { Duplex, Readable, Writable } from "node:stream";
 import { httpStatusOf } from "../../errors";
+import { DEFAULT_DETACH_KEYS, DetachKeys, parseDetachKeys } from "../detach-keys";
 import type { DockerEngine } from "./engine";
 import type { ExecStore } from "./exec-store";
 import { logChunk, MUX_STREAM, RAW_STREAM } from "./logs-stats";
@@ -59,9 +60,11 @@ export function upgradeConn(socket: Duplex, rest: Buffer, tty: boolean): StreamC
   );
   if (rest.length > 0) socket.unshift(rest);
   socket.resume();
+  // A client that goes away mid-write (killed, or detached) is an EPIPE here, not the daemon's crash.
+  socket.on("error", () => socket.destroy());
   return {
     write: (chunk) => {
-      if (!socket.destroyed) socket.write(chunk);
+      if (!socket.destroyed && socket.writable) socket.write(chunk);
     },
     end: () => socket.end(),
     input: socket,
@@ -69,8 +72,13 @@ export function upgradeConn(socket: Duplex, rest: Buffer, tty: boolean): StreamC
   };
 }
 
-/** Copies the client's input into `stdin`; the client's half-close (end of stdin) closes it. */
-function pipeInput(input: Readable | undefined, stdin: Writable | undefined): void {
+/** Copies the client's input into `stdin`; the client's half-close (end of stdin) closes it. With
+ * `detach`, the detach keys in the input end the attach instead (the app keeps running). */
+function pipeInput(
+  input: Readable | undefined,
+  stdin: Writable | undefined,
+  detach?: { keys: DetachKeys; onDetach: () => void },
+): void {
   if (!stdin) {
     input?.resume();
     return;
@@ -80,8 +88,19 @@ function pipeInput(input: Readable | undefined, stdin: Writable | undefined): vo
     return;
   }
   stdin.on("error", () => undefined);
+  let detached = false;
   input.on("data", (chunk: Buffer) => {
-    if (!stdin.writableEnded) stdin.write(chunk);
+    if (detached || stdin.writableEnded) return;
+    if (!detach) {
+      stdin.write(chunk);
+      return;
+    }
+    const { pass, detached: now } = detach.keys.push(chunk);
+    if (pass.length > 0) stdin.write(pass);
+    if (now) {
+      detached = true;
+      detach.onDetach();
+    }
   });
   input.once("end", () => stdin.end());
   input.once("close", () => {
@@ -102,23 +121,33 @@ export async function attachContainer(
   const wantErr = flag(query, "stderr");
   const wantIn = flag(query, "stdin");
   if (!flag(query, "stream") && !flag(query, "logs")) throw badRequest("attach needs stream=1 or logs=1");
+  const keys = parseDetachKeys(query.get("detachKeys") || DEFAULT_DETACH_KEYS, "detachKeys");
   const gone = new AbortController();
-  const attached = flag(query, "stream") ? engine.attach(state.id, gone.signal) : undefined;
+  // With logs=1 the attach's own follow starts at the log's beginning: no gap, nothing twice.
+  const attached = flag(query, "stream")
+    ? engine.attach(state.id, gone.signal, { logs: flag(query, "logs") })
+    : undefined;
   const conn = open(tty);
-  if (flag(query, "logs")) {
+  if (!attached) {
     for await (const e of engine.logStream(state.id, { stdout: wantOut, stderr: wantErr, follow: false })) {
       conn.write(logChunk(e, false, tty));
     }
+    return conn.end();
   }
-  if (!attached) return conn.end();
   if (wantIn && !attached.stdin) {
     // Said on the stream rather than refused: the output still works, and nothing is left half-made.
-    const note = Buffer.from(
-      "weft: this container's stdin cannot be attached; input is ignored (use 'docker exec -it')\n",
-    );
+    const note = Buffer.from("weft: this container was not created with -i (OpenStdin); input is ignored\n");
     conn.write(tty ? note : frame("stderr", note));
   }
-  pipeInput(wantIn ? conn.input : undefined, attached.stdin);
+  // As dockerd: the detach keys end this attach and leave the app running.
+  // Without stdin=1 the app's stdin is left alone (ending it would close a stdin-once app's input).
+  if (wantIn) {
+    // The end of the client's input ends the app's only for a stdin-once app without a tty (the
+    // monitor knows which); the output runs on to the app's end either way (the CLI waits for it).
+    pipeInput(conn.input, attached.stdin, { keys: new DetachKeys(keys), onDetach: () => conn.end() });
+  } else {
+    conn.input?.resume();
+  }
   const iterator = attached.output[Symbol.asyncIterator]();
   void conn.closed.then(() => {
     gone.abort();

@@ -101,13 +101,19 @@ const ROUTES: Array<[string, RegExp, Kind, Handler]> = [
     "container",
     (c) => streamStats(c.engine, c.req, c.res, c.ref, c.query, cpus().length),
   ],
-  // Weft cannot resize a pty after the fact; the CLI sends this for every -t and ignores the answer.
+  // The CLI sends this for -t at start and on every SIGWINCH; a container without a tty ignores it.
   [
     "POST",
     /^\/containers\/([^/]+)\/resize$/,
     "container",
     async (c) => {
-      await c.engine.inspect(c.ref);
+      const state = await c.engine.inspect(c.ref);
+      const size = (name: string) => {
+        const v = c.query.get(name) ?? "";
+        if (!/^\d+$/.test(v)) throw badRequest(`${name} must be a whole number, got "${v}"`);
+        return Math.min(1000, Number(v));
+      };
+      c.engine.resize(state.id, size("h"), size("w"));
       sendEmpty(c.res, 200);
     },
   ],

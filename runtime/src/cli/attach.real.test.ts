@@ -1,0 +1,207 @@
+// `weft run -i`, `weft run -it` and `weft attach` against the real runc, conmon and socat: input
+// reaches the app through its monitor, the end of piped input ends a `run -i` app's input, a -t app
+// has a terminal of the client's size, and the detach keys leave an app running.
+import { type ChildProcess, execFile, spawn } from "node:child_process";
+import { join } from "node:path";
+import anyTest, { type TestFn } from "ava";
+import { packageRoot } from "../../../cli/index";
+import { type RealDaemon, startRealDaemon } from "../engine/real-daemon.testing";
+import type { ContainerState } from "../engine/types";
+import { ptySession } from "./pty.testing";
+
+const test = anyTest as TestFn<{ daemon: RealDaemon; env: NodeJS.ProcessEnv }>;
+
+const WEFT = [process.execPath, "--import", "tsx", join(packageRoot(), "cli", "main.ts")];
+
+test.before(async (t) => {
+  const daemon = await startRealDaemon();
+  const env = { ...process.env, WEFT_HOST: `unix://${join(daemon.dir, "run", "weft.sock")}`, TERM: "xterm" };
+  t.context = { daemon, env };
+});
+
+test.after.always(async (t) => {
+  await t.context.daemon?.close();
+});
+
+function weft(
+  env: NodeJS.ProcessEnv,
+  args: string[],
+  input?: string,
+): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    const child = execFile(
+      WEFT[0]!,
+      [...WEFT.slice(1), ...args],
+      { env, timeout: 90_000 },
+      (err, stdout, stderr) =>
+        resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr }),
+    );
+    child.stdin?.end(input);
+  });
+}
+
+function commandLine(args: string[]): string {
+  return [...WEFT, ...args].map((a) => `'${a.replaceAll("'", "'\\''")}'`).join(" ");
+}
+
+/** `weft attach NAME` with its stdin a pipe we write to and its output collected. */
+function attachProcess(env: NodeJS.ProcessEnv, name: string): { child: ChildProcess; out: () => string } {
+  const child = spawn(WEFT[0]!, [...WEFT.slice(1), "attach", name], { env, stdio: ["pipe", "pipe", "pipe"] });
+  let out = "";
+  child.stdout?.on("data", (b: Buffer) => {
+    out += b.toString();
+  });
+  return { child, out: () => out };
+}
+
+function unique(prefix: string): string {
+  return `${prefix}${Date.now().toString(36)}${Math.floor(Math.random() * 1000)}`;
+}
+
+test.serial(
+  "run -i: piped input reaches the app, its end is the app's EOF, the exit code comes back; a failed start leaves nothing",
+  async (t) => {
+    const { env, daemon } = t.context;
+    const name = unique("wi");
+    const cat = await weft(
+      env,
+      ["run", "-i", "--rm", "--name", name, "--no-sidecar", "busybox", "cat"],
+      "hello\n",
+    );
+    t.is(cat.stdout, "hello\n", cat.stderr);
+    t.is(cat.code, 0);
+    const sh = await weft(
+      env,
+      ["run", "-i", "--rm", "--no-sidecar", "busybox", "sh", "-c", "cat; echo after-eof >&2; exit 3"],
+      "a\nb\n",
+    );
+    t.is(sh.stdout, "a\nb\n");
+    t.is(sh.stderr, "after-eof\n");
+    t.is(sh.code, 3);
+    // --rm: gone once done.
+    await daemon.until("the --rm container to go", async () => {
+      const all = await daemon.client.json<ContainerState[]>("GET", "/containers/json?all=1");
+      return all.some((c) => c.name === name) ? undefined : true;
+    });
+    // A start that fails says why and leaves no container behind.
+    const bad = unique("wb");
+    const missing = await weft(env, ["run", "-i", "--name", bad, "--no-sidecar", "busybox", "/nope"], "x\n");
+    t.not(missing.code, 0);
+    t.regex(missing.stderr, /does not exist in the image|no such file/i);
+    const all = await daemon.client.json<ContainerState[]>("GET", "/containers/json?all=1");
+    t.false(all.some((c) => c.name === bad));
+  },
+);
+
+test.serial("run -it: a shell on a terminal of the client's size, exit code passed through", async (t) => {
+  const { env } = t.context;
+  const pty = ptySession(commandLine(["run", "-it", "--rm", "--no-sidecar", "busybox", "sh"]), env, {
+    rows: 33,
+    cols: 101,
+  });
+  t.teardown(() => {
+    pty.child.kill("SIGKILL");
+  });
+  await pty.waitFor(/# /);
+  pty.type("tty; stty size; echo x-$((6*7)); exit 5\r");
+  const out = await pty.waitFor(/x-42/);
+  t.regex(out, /\/dev\/pts\/\d+/);
+  t.regex(out, /33 101/);
+  t.is(await pty.exited, 5);
+});
+
+test.serial(
+  "attach to a running -i app: input reaches it, shown once, and its stdin stays open",
+  async (t) => {
+    const { env, daemon } = t.context;
+    const name = unique("wa");
+    const loop = 'while read l; do echo "got $l"; done; echo eof';
+    const run = await weft(env, [
+      "run",
+      "-d",
+      "-i",
+      "--name",
+      name,
+      "--no-sidecar",
+      "busybox",
+      "sh",
+      "-c",
+      loop,
+    ]);
+    t.is(run.code, 0, run.stderr);
+    t.teardown(() => weft(env, ["rm", "-f", name]).then(() => undefined));
+
+    const first = attachProcess(env, name);
+    t.teardown(() => {
+      first.child.kill("SIGKILL");
+    });
+    first.child.stdin?.write("one\n");
+    await daemon.until("the app's answer", async () =>
+      first.out().includes("got one\n") ? true : undefined,
+    );
+    first.child.stdin?.end("two\n");
+    await daemon.until("the second answer", async () =>
+      first.out().includes("got two\n") ? true : undefined,
+    );
+    t.is(first.out(), "got one\ngot two\n");
+    first.child.kill("SIGKILL");
+
+    // A -d -i app's stdin outlives an attach (not stdin-once): a second attach still reaches it.
+    const second = attachProcess(env, name);
+    t.teardown(() => {
+      second.child.kill("SIGKILL");
+    });
+    second.child.stdin?.write("three\n");
+    await daemon.until("the third answer", async () =>
+      second.out().includes("got three\n") ? true : undefined,
+    );
+    const logs = await weft(env, ["logs", name]);
+    t.is(logs.stdout, "got one\ngot two\ngot three\n");
+    const state = await daemon.client.json<ContainerState>("GET", `/containers/${name}/json`);
+    t.is(state.status, "running");
+  },
+);
+
+test.serial(
+  "attach to a -it shell: typed input runs, resize reaches its terminal, ctrl-p ctrl-q detaches",
+  async (t) => {
+    const { env, daemon } = t.context;
+    const name = unique("wt");
+    const run = await weft(env, ["run", "-d", "-it", "--name", name, "--no-sidecar", "busybox", "sh"]);
+    t.is(run.code, 0, run.stderr);
+    t.teardown(() => weft(env, ["rm", "-f", name]).then(() => undefined));
+
+    const pty = ptySession(commandLine(["attach", name]), env, { rows: 21, cols: 71 });
+    t.teardown(() => {
+      pty.child.kill("SIGKILL");
+    });
+    // An attach shows output from now on (no prompt to wait for): typed again until the shell answers.
+    const deadline = Date.now() + 60_000;
+    let n = 0;
+    while (!/in-\d+/.test(pty.output())) {
+      if (Date.now() > deadline)
+        throw new Error(`no answer from the shell; got ${JSON.stringify(pty.output())}`);
+      n++;
+      pty.type(`echo in-$((${n}+1000))\r`);
+      await new Promise((r) => setTimeout(r, 500));
+    }
+    // The attach sent its terminal's size.
+    const size = await daemon.until("the terminal's size", async () => {
+      const r = await daemon.exec(name, ["sh", "-c", "stty size </proc/1/fd/0"]);
+      return r.stdout.trim() === "21 71" ? r.stdout.trim() : undefined;
+    });
+    t.is(size, "21 71");
+    pty.type("\x10\x11");
+    t.is(await pty.exited, 0);
+    const state = await daemon.client.json<ContainerState>("GET", `/containers/${name}/json`);
+    t.is(state.status, "running");
+
+    // And through the API, as the CLI does on SIGWINCH.
+    await daemon.client.call("POST", `/containers/${name}/resize?h=40&w=120`);
+    const resized = await daemon.until("the new size", async () => {
+      const r = await daemon.exec(name, ["sh", "-c", "stty size </proc/1/fd/0"]);
+      return r.stdout.trim() === "40 120" ? r.stdout.trim() : undefined;
+    });
+    t.is(resized, "40 120");
+  },
+);
