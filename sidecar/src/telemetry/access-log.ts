@@ -101,11 +101,29 @@ class ShipperTransport extends TransportStream {
   }
 }
 
+const LEVEL_RANK: Record<LogLevel, number> = { error: 0, warn: 1, info: 2, debug: 3 };
+
+type AccessField = (typeof ACCESS_FIELDS)[number];
+
+/**
+ * Access lines skip winston on their way to the control plane: winston's per-line stream pipeline
+ * (format, transform, transport write) was the largest per-request cost of telemetry, and a line
+ * headed for the shipper needs none of it. winston still writes the sidecar's own messages to
+ * both sinks and access lines to stdout when the config names that sink.
+ */
 export class AccessLog {
   private settings: LoggingSettings = DEFAULTS;
   private readonly logger: winston.Logger;
+  /** Access lines for the "stdout" sink only (the shipper gets them directly). */
+  private readonly stdoutLogger: winston.Logger;
   private readonly shipperTransport?: ShipperTransport;
   private readonly stdoutTransport: winston.transport;
+  private toShipper = true;
+  private toStdout = false;
+  private levelRank = LEVEL_RANK.info;
+  /** undefined = every field. */
+  private keep?: Set<string>;
+  private readonly service: string;
 
   constructor(
     private readonly o: {
@@ -119,20 +137,41 @@ export class AccessLog {
     },
   ) {
     const identity = { workload: o.workload, service: o.service, nodeId: o.nodeId };
+    this.service = o.service || o.workload;
     this.shipperTransport = o.shipper ? new ShipperTransport(o.shipper, identity) : undefined;
+    const stdoutFormat = winston.format.combine(winston.format.timestamp(), winston.format.json());
     this.stdoutTransport = new winston.transports.Stream({
       stream: o.stdout ?? process.stdout,
-      format: winston.format.combine(winston.format.timestamp(), winston.format.json()),
+      format: stdoutFormat,
     });
     this.logger = winston.createLogger({ level: DEFAULTS.level, exitOnError: false });
+    this.stdoutLogger = winston.createLogger({
+      level: "debug",
+      exitOnError: false,
+      transports: [
+        new winston.transports.Stream({ stream: o.stdout ?? process.stdout, format: stdoutFormat }),
+      ],
+    });
     this.applyTransports();
   }
 
   /** undefined = the defaults (info, access log on, every field, control plane). Never throws. */
   configure(settings: LoggingSettings | undefined): void {
-    this.settings = settings ?? DEFAULTS;
-    this.logger.level = this.settings.level;
+    const s = settings ?? DEFAULTS;
+    this.settings = s;
+    this.logger.level = s.level;
+    this.levelRank = LEVEL_RANK[s.level] ?? LEVEL_RANK.info;
+    this.toShipper = this.o.shipper !== undefined && s.sinks.includes("control-plane");
+    this.toStdout = s.sinks.includes("stdout");
+    this.keep = s.fields.length === 0 ? undefined : new Set(s.fields);
     this.applyTransports();
+  }
+
+  /** Whether a request with this status would be logged at all (before sampling): lets the caller
+   * skip building the entry. */
+  wants(status: number): boolean {
+    if (!this.settings.accessLog || !(this.toShipper || this.toStdout)) return false;
+    return LEVEL_RANK[levelOf(status)] <= this.levelRank;
   }
 
   /** One line per request; cheap when the access log is off or sampled out. */
@@ -141,35 +180,37 @@ export class AccessLog {
     if (!s.accessLog) return;
     const failed = e.status === 0 || e.status >= 500;
     if (!failed && s.samplingRatio < 1 && (this.o.random ?? Math.random)() >= s.samplingRatio) return;
-    const all: Record<string, string | number> = {
-      direction: e.direction,
-      method: e.method,
-      authority: e.authority,
-      path: e.path,
-      protocol: e.protocol,
-      status: e.status,
-      duration_ms: Math.round(e.durationMs * 1000) / 1000,
-      bytes_received: e.bytesReceived,
-      bytes_sent: e.bytesSent,
-      upstream: e.upstream,
-      upstream_service: e.service,
-      request_id: e.requestId,
-      peer: e.peer,
-    };
-    const fields: Record<string, string | number> = {};
-    for (const [k, v] of Object.entries(all))
-      if (s.fields.length === 0 || s.fields.includes(k)) fields[k] = v;
-    const level = failed ? "error" : e.status >= 400 ? "warn" : "info";
-    if (!this.logger.isLevelEnabled(level)) return;
-    this.logger.log({
-      level,
-      message: `${e.method} ${e.authority}${e.path} ${e.status || "-"} ${Math.round(e.durationMs)}ms`,
-      source: "access",
-      timeUnixNano: String(BigInt(Date.now()) * 1_000_000n),
-      traceId: e.traceId,
-      spanId: e.spanId,
-      ...fields,
-    });
+    const level = levelOf(e.status);
+    if (LEVEL_RANK[level] > this.levelRank) return;
+    const message = `${e.method} ${e.authority}${e.path} ${e.status || "-"} ${Math.round(e.durationMs)}ms`;
+    const attributes = this.fieldsOf(e);
+    // Date.now() is whole milliseconds: six zeros make nanoseconds, without BigInt or Date objects.
+    const timeUnixNano = `${Date.now()}000000`;
+    if (this.toShipper) {
+      (this.o.shipper as LogShipper).push({
+        timeUnixNano,
+        service: this.service,
+        container: this.o.workload,
+        instance: this.o.nodeId,
+        level,
+        source: "access",
+        message,
+        traceId: e.traceId,
+        spanId: e.spanId,
+        attributes,
+      });
+    }
+    if (this.toStdout) {
+      this.stdoutLogger.log({
+        level,
+        message,
+        source: "access",
+        timeUnixNano,
+        traceId: e.traceId,
+        spanId: e.spanId,
+        ...this.typedFields(e, attributes),
+      });
+    }
   }
 
   /** The sidecar's own messages (config rejected, upstream ejected, ...). */
@@ -177,6 +218,40 @@ export class AccessLog {
     // Checked now: winston's streams filter later, by then the level may have changed.
     if (!this.logger.isLevelEnabled(level)) return;
     this.logger.log({ level, message, source: "app", ...attributes });
+  }
+
+  /** The configured fields as the log sink's string attributes, in one object literal when all are kept. */
+  private fieldsOf(e: AccessEntry): Record<string, string> {
+    const all: Record<AccessField, string> = {
+      direction: e.direction,
+      method: e.method,
+      authority: e.authority,
+      path: e.path,
+      protocol: e.protocol,
+      status: String(e.status),
+      duration_ms: String(Math.round(e.durationMs * 1000) / 1000),
+      bytes_received: String(e.bytesReceived),
+      bytes_sent: String(e.bytesSent),
+      upstream: e.upstream,
+      upstream_service: e.service,
+      request_id: e.requestId,
+      peer: e.peer,
+    };
+    const keep = this.keep;
+    if (!keep) return all;
+    const some: Record<string, string> = {};
+    for (const k of ACCESS_FIELDS) if (keep.has(k)) some[k] = all[k];
+    return some;
+  }
+
+  /** stdout's JSON keeps numbers as numbers, as it always has. */
+  private typedFields(e: AccessEntry, fields: Record<string, string>): Record<string, string | number> {
+    const typed: Record<string, string | number> = { ...fields };
+    if ("status" in typed) typed.status = e.status;
+    if ("duration_ms" in typed) typed.duration_ms = Math.round(e.durationMs * 1000) / 1000;
+    if ("bytes_received" in typed) typed.bytes_received = e.bytesReceived;
+    if ("bytes_sent" in typed) typed.bytes_sent = e.bytesSent;
+    return typed;
   }
 
   private applyTransports(): void {
@@ -188,4 +263,8 @@ export class AccessLog {
     if (this.logger.transports.length === 0)
       this.logger.add(new winston.transports.Console({ silent: true }));
   }
+}
+
+function levelOf(status: number): LogLevel {
+  return status === 0 || status >= 500 ? "error" : status >= 400 ? "warn" : "info";
 }

@@ -92,3 +92,20 @@ test("the backoff doubles after each failure and resets after a success", async 
   t.is(shipper.stats.sent, 1);
   await shipper.close();
 });
+
+test("a full batch goes out without waiting for the flush interval a first line started", async (t) => {
+  const batches: string[][] = [];
+  const shipper = new LogShipper({
+    send: async (lines) => {
+      batches.push(lines.map((l) => l.message));
+      return { accepted: lines.length, dropped: 0 };
+    },
+    maxBatch: 3,
+    flushIntervalMs: 600_000,
+  });
+  for (let i = 0; i < 3; i++) shipper.push(line(i));
+  // Polls for up to 10 s: the interval is ten minutes, so only the full batch can have sent it.
+  for (let i = 0; i < 1000 && batches.length === 0; i++) await new Promise((r) => setTimeout(r, 10));
+  t.deepEqual(batches, [["line 0", "line 1", "line 2"]]);
+  await shipper.close();
+});

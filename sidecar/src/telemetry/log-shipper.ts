@@ -49,6 +49,7 @@ export interface ShipperStats {
 export class LogShipper {
   private buffer: ShippedLine[] = [];
   private timer?: NodeJS.Timeout;
+  private timerNow = false;
   private inflight?: Promise<void>;
   private closed = false;
   private droppedUnreported = 0;
@@ -69,7 +70,8 @@ export class LogShipper {
     }
     this.buffer.push(line);
     this.stats.buffered = this.buffer.length;
-    if (this.buffer.length >= (this.o.maxBatch ?? 500)) this.flushSoon(0);
+    // While backing off after a failure, the retry timer stands.
+    if (this.buffer.length >= (this.o.maxBatch ?? 500) && this.retryAt === 0) this.flushSoon(0);
     else this.flushSoon(this.o.flushIntervalMs ?? 1000);
   }
 
@@ -130,7 +132,12 @@ export class LogShipper {
   }
 
   private flushSoon(delayMs: number): void {
-    if (this.timer || this.closed) return;
+    if (this.closed) return;
+    // A full batch does not wait out the timer a first line set: without this, a burst over
+    // maxBatch per flush interval filled the buffer and dropped lines while the sink was idle.
+    if (this.timer && !(delayMs === 0 && !this.timerNow)) return;
+    clearTimeout(this.timer);
+    this.timerNow = delayMs === 0;
     this.timer = setTimeout(() => {
       this.timer = undefined;
       void this.flush();

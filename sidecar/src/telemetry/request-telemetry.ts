@@ -21,20 +21,36 @@ const TRACE_HEADERS = new Set([
   "x-b3-flags",
 ]);
 
-function bagOf(pairs: HeaderPairs): HeaderBag {
-  const bag: HeaderBag = {};
+/** The trace headers among a request's (a first-letter check skips the rest without lower-casing). */
+function bagOf(pairs: HeaderPairs): HeaderBag | undefined {
+  let bag: HeaderBag | undefined;
   for (const [k, v] of pairs) {
+    const c = k.charCodeAt(0) | 0x20;
+    if (c !== 116 && c !== 98 && c !== 120) continue; // t, b, x
     const name = k.toLowerCase();
-    if (TRACE_HEADERS.has(name)) bag[name] = v;
+    if (!TRACE_HEADERS.has(name)) continue;
+    bag ??= {};
+    bag[name] = v;
   }
   return bag;
 }
 
+const NO_HEADERS: HeaderBag = Object.freeze({}) as HeaderBag;
+
+function isGrpc(pairs: HeaderPairs): boolean {
+  for (const [k, v] of pairs)
+    if (k.length === 12 && v.startsWith("application/grpc") && k.toLowerCase() === "content-type")
+      return true;
+  return false;
+}
+
+/** The request's span, kept on its context: a field read, not a map lookup, at completion. */
+const SPAN = Symbol("weft.span");
+type TracedContext = RequestContext & { [SPAN]?: RequestSpan };
+
 const DEFAULT_TRACING = { enabled: true, samplingRatio: 1, otlpEndpoint: "", resourceAttributes: {} };
 
 export class RequestTelemetry implements RequestHooks {
-  private readonly spans = new WeakMap<RequestContext, RequestSpan>();
-
   constructor(
     private readonly tracer: MeshTracer,
     private readonly accessLog: AccessLog,
@@ -51,43 +67,46 @@ export class RequestTelemetry implements RequestHooks {
     if (!this.tracer.enabled) return;
     const req = ctx.request;
     const incoming = bagOf(req.headers);
-    const grpc = req.headers.some(
-      ([k, v]) => k.toLowerCase() === "content-type" && v.startsWith("application/grpc"),
-    );
-    const span = this.tracer.start(incoming, {
+    const span = this.tracer.start(incoming ?? NO_HEADERS, {
       direction: ctx.direction,
       method: req.method,
       path: req.path,
       authority: req.authority,
-      protocol: req.protocol === "http1" ? "http/1.1" : grpc ? "grpc" : "h2",
+      protocol: req.protocol === "http1" ? "http/1.1" : isGrpc(req.headers) ? "grpc" : "h2",
       service: ctx.service,
       route: ctx.route,
     });
-    this.spans.set(ctx, span);
-    const out: HeaderBag = { ...incoming };
+    (ctx as TracedContext)[SPAN] = span;
+    const out: HeaderBag = incoming ? { ...incoming } : {};
     span.inject(out);
     // The next hop's parent is this span: replace what the caller sent, keep everything else.
-    req.headers = req.headers.filter(([k]) => !TRACE_HEADERS.has(k.toLowerCase()));
-    for (const [k, v] of Object.entries(out)) if (typeof v === "string") req.headers.push([k, v]);
+    let headers = req.headers;
+    if (incoming) headers = req.headers = headers.filter(([k]) => !TRACE_HEADERS.has(k.toLowerCase()));
+    for (const k in out) {
+      const v = out[k];
+      if (typeof v === "string") headers.push([k, v]);
+    }
   }
 
   onComplete(ctx: RequestContext): void {
-    const span = this.spans.get(ctx);
+    const span = (ctx as TracedContext)[SPAN];
     const status = ctx.status ?? 0;
     span?.end({ status, error: ctx.error, upstream: ctx.upstream });
+    if (!this.accessLog.wants(status)) return;
+    const req = ctx.request;
     this.accessLog.record({
       direction: ctx.direction,
-      method: ctx.request.method,
-      authority: ctx.request.authority,
-      path: ctx.request.path,
-      protocol: ctx.request.protocol === "http1" ? "http/1.1" : "h2",
+      method: req.method,
+      authority: req.authority,
+      path: req.path,
+      protocol: req.protocol === "http1" ? "http/1.1" : "h2",
       status,
       durationMs: ctx.durationMs ?? 0,
       bytesReceived: ctx.bytesReceived ?? 0,
       bytesSent: ctx.bytesSent ?? 0,
       upstream: ctx.upstream ?? "",
       service: ctx.service,
-      traceId: span?.traceId || traceIdOf(bagOf(ctx.request.headers)),
+      traceId: span?.traceId || traceIdOf(bagOf(req.headers) ?? NO_HEADERS),
       spanId: span?.spanId ?? "",
       requestId: ctx.requestId,
       peer: "",

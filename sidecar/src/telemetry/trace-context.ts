@@ -9,7 +9,7 @@ import {
   type TextMapSetter,
   trace,
 } from "@opentelemetry/api";
-import { W3CTraceContextPropagator } from "@opentelemetry/core";
+import { parseTraceParent, W3CTraceContextPropagator } from "@opentelemetry/core";
 import { B3InjectEncoding, B3Propagator } from "@opentelemetry/propagator-b3";
 
 /** Node's incoming (lower-case keys) and outgoing header objects alike. */
@@ -42,8 +42,20 @@ export interface Extracted {
   b3: B3Form;
 }
 
+const NO_PARENT: Extracted = Object.freeze({ context: ROOT_CONTEXT, parent: undefined, b3: "none" });
+
 /** The caller's trace context from a request's headers (W3C wins when both are present). */
 export function extractTraceContext(headers: HeaderBag): Extracted {
+  // The common case, a bare traceparent or nothing, without the propagators' context round trips.
+  if (headers.b3 === undefined && headers["x-b3-traceid"] === undefined && headers.tracestate === undefined) {
+    const tp = headers.traceparent;
+    if (tp === undefined) return NO_PARENT;
+    const v = Array.isArray(tp) ? tp[0] : tp;
+    const parent = v ? parseTraceParent(String(v)) : null;
+    if (parent === null) return NO_PARENT;
+    parent.isRemote = true;
+    return { context: trace.setSpanContext(ROOT_CONTEXT, parent), parent, b3: "none" };
+  }
   const b3: B3Form =
     headers.b3 !== undefined ? "single" : headers["x-b3-traceid"] !== undefined ? "multi" : "none";
   let context = w3c.extract(ROOT_CONTEXT, headers, getter);
@@ -56,6 +68,11 @@ export function extractTraceContext(headers: HeaderBag): Extracted {
 /** Writes `span` as the parent for the next hop: traceparent (+ tracestate), and B3 in the form the
  * request came with, replacing what the caller sent. */
 export function injectTraceContext(headers: HeaderBag, span: SpanContext, b3: B3Form): void {
+  if (b3 === "none" && span.traceState === undefined) {
+    // What the W3C propagator writes, without building a context to hand it.
+    headers.traceparent = `00-${span.traceId}-${span.spanId}-0${Number(span.traceFlags || 0).toString(16)}`;
+    return;
+  }
   const context = trace.setSpanContext(ROOT_CONTEXT, span);
   w3c.inject(context, headers, setter);
   if (b3 === "none") return;

@@ -3,7 +3,15 @@
 // no auto-instrumentation). Sampling, the exporter endpoint and resource attributes come from the
 // control plane's telemetry config and change live: configure() swaps the provider, and spans
 // already started finish on the one that made them.
-import { type Attributes, type Span, SpanKind, SpanStatusCode } from "@opentelemetry/api";
+import {
+  type Attributes,
+  type Span,
+  type SpanContext,
+  SpanKind,
+  SpanStatusCode,
+  TraceFlags,
+  type Tracer,
+} from "@opentelemetry/api";
 import { resourceFromAttributes } from "@opentelemetry/resources";
 import {
   BasicTracerProvider,
@@ -12,7 +20,7 @@ import {
   type SpanExporter,
   TraceIdRatioBasedSampler,
 } from "@opentelemetry/sdk-trace-base";
-import { extractTraceContext, type HeaderBag, injectTraceContext } from "./trace-context";
+import { type B3Form, extractTraceContext, type HeaderBag, injectTraceContext } from "./trace-context";
 
 export interface TracingSettings {
   enabled: boolean;
@@ -77,8 +85,65 @@ const NOT_TRACED: RequestSpan = {
   end: () => undefined,
 };
 
+function startAttributes(s: SpanStart, path: string): Attributes {
+  const attributes: Attributes = {
+    "http.request.method": s.method,
+    "url.path": path,
+    "server.address": s.authority,
+    "network.protocol.name": s.protocol === "http/1.1" ? "http" : s.protocol,
+    "weft.direction": s.direction,
+  };
+  if (s.service) attributes[s.direction === "outbound" ? "peer.service" : "weft.service"] = s.service;
+  if (s.peerAddress) attributes["network.peer.address"] = s.peerAddress;
+  if (s.route) attributes["weft.route"] = s.route;
+  return attributes;
+}
+
+/** One request's span: a class rather than closures, so a request costs one small object. */
+class MeshSpan implements RequestSpan {
+  readonly traceId: string;
+  readonly spanId: string;
+  readonly sampled: boolean;
+  private ended = false;
+
+  constructor(
+    private readonly span: Span,
+    private readonly ctx: SpanContext,
+    private readonly b3: B3Form,
+  ) {
+    this.traceId = ctx.traceId;
+    this.spanId = ctx.spanId;
+    this.sampled = span.isRecording();
+  }
+
+  inject(out: HeaderBag): void {
+    injectTraceContext(out, this.ctx, this.b3);
+  }
+
+  end(e: SpanEnd): void {
+    if (this.ended) return;
+    this.ended = true;
+    const span = this.span;
+    if (!this.sampled) {
+      span.end();
+      return;
+    }
+    if (e.status > 0) span.setAttribute("http.response.status_code", e.status);
+    if (e.upstream) span.setAttribute("weft.upstream", e.upstream);
+    if (e.retries) span.setAttribute("weft.retries", e.retries);
+    if (e.grpcStatus !== undefined) span.setAttribute("rpc.grpc.status_code", e.grpcStatus);
+    if (e.status === 0 || e.status >= 500 || (e.grpcStatus !== undefined && e.grpcStatus !== 0)) {
+      span.setStatus({ code: SpanStatusCode.ERROR, message: e.error ?? `status ${e.status}` });
+    }
+    span.end();
+  }
+}
+
 export class MeshTracer {
   private provider?: BasicTracerProvider;
+  /** The provider's tracer, looked up once per provider rather than once per request. */
+  private tracer?: Tracer;
+  private ratio = 1;
   private settingsKey = "";
 
   constructor(private readonly o: MeshTracerOptions) {}
@@ -90,6 +155,8 @@ export class MeshTracer {
     this.settingsKey = key;
     const old = this.provider;
     this.provider = settings?.enabled ? this.makeProvider(settings) : undefined;
+    this.tracer = this.provider?.getTracer("weft-sidecar");
+    this.ratio = settings?.enabled ? settings.samplingRatio : 0;
     // Spans already queued on the old provider are still exported.
     void old?.shutdown().catch(() => undefined);
   }
@@ -99,53 +166,28 @@ export class MeshTracer {
   }
 
   start(headers: HeaderBag, s: SpanStart): RequestSpan {
-    const provider = this.provider;
-    if (!provider) return NOT_TRACED;
-    const { context, b3 } = extractTraceContext(headers);
-    const path = s.path.split("?")[0] ?? s.path;
-    const attributes: Attributes = {
-      "http.request.method": s.method,
-      "url.path": path,
-      "server.address": s.authority,
-      "network.protocol.name": s.protocol === "http/1.1" ? "http" : s.protocol,
-      "weft.direction": s.direction,
-    };
-    if (s.service) attributes[s.direction === "outbound" ? "peer.service" : "weft.service"] = s.service;
-    if (s.peerAddress) attributes["network.peer.address"] = s.peerAddress;
-    if (s.route) attributes["weft.route"] = s.route;
-    const span: Span = provider
-      .getTracer("weft-sidecar")
-      .startSpan(
-        `${s.method} ${path}`,
-        { kind: s.direction === "inbound" ? SpanKind.SERVER : SpanKind.CLIENT, attributes },
-        context,
-      );
-    const ctx = span.spanContext();
-    let ended = false;
-    return {
-      traceId: ctx.traceId,
-      spanId: ctx.spanId,
-      sampled: span.isRecording(),
-      inject: (out) => injectTraceContext(out, ctx, b3),
-      end: (e) => {
-        if (ended) return;
-        ended = true;
-        if (e.status > 0) span.setAttribute("http.response.status_code", e.status);
-        if (e.upstream) span.setAttribute("weft.upstream", e.upstream);
-        if (e.retries) span.setAttribute("weft.retries", e.retries);
-        if (e.grpcStatus !== undefined) span.setAttribute("rpc.grpc.status_code", e.grpcStatus);
-        if (e.status === 0 || e.status >= 500 || (e.grpcStatus !== undefined && e.grpcStatus !== 0)) {
-          span.setStatus({ code: SpanStatusCode.ERROR, message: e.error ?? `status ${e.status}` });
-        }
-        span.end();
-      },
-    };
+    const tracer = this.tracer;
+    if (!tracer) return NOT_TRACED;
+    const { context, parent, b3 } = extractTraceContext(headers);
+    const q = s.path.indexOf("?");
+    const path = q < 0 ? s.path : s.path.slice(0, q);
+    const kind = s.direction === "inbound" ? SpanKind.SERVER : SpanKind.CLIENT;
+    // The sampler's answer is known before anything is built when it follows the caller or the
+    // ratio is 0 or 1; only then are the attributes worth making (the SDK decides in the end).
+    const sampled = parent ? (parent.traceFlags & TraceFlags.SAMPLED) !== 0 : this.ratio > 0;
+    const span: Span = tracer.startSpan(
+      `${s.method} ${path}`,
+      sampled ? { kind, attributes: startAttributes(s, path) } : { kind },
+      context,
+    );
+    return new MeshSpan(span, span.spanContext(), b3);
   }
 
   /** Exports what is queued and stops. */
   async shutdown(): Promise<void> {
     const p = this.provider;
     this.provider = undefined;
+    this.tracer = undefined;
     this.settingsKey = "";
     await p?.shutdown().catch(() => undefined);
   }
