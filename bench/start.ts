@@ -2,19 +2,34 @@
 // and at the daemon's API (no CLI start-up in the timing), in one run. Two bare-runc baselines, run
 // interleaved: `runc spec`'s default config, and the config.json weft itself wrote for a container
 // (seccomp, capabilities, masked paths, its mounts), so the ratio separates runc's own cost of the
-// isolation from what the daemon adds around it.
-// Usage: sudo node --import tsx bench/start.ts [CLI_RUNS=20] [API_AND_RUNC_RUNS=50]
+// isolation from what the daemon adds around it. Next to them, when dockerd is installed (or with
+// --docker), `docker run -d --network none` of the same rootfs at Docker's API, on a private dockerd
+// (bench/dockerd.ts) that changes nothing on the host's firewall or network.
+// Usage: sudo node --import tsx bench/start.ts [--docker | --no-docker] [CLI_RUNS=20] [API_RUNC_DOCKER_RUNS=50]
 import { execFileSync } from "node:child_process";
 import { copyFileSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { get, request } from "node:http";
+import { loadavg } from "node:os";
 import { join } from "node:path";
 import { importExampleImage, startMesh } from "../test/support/mesh";
 import { hex, waitFor } from "../test/support/processes";
+import { API, type EngineApi, findDockerd, startPrivateDockerd, timeEngineRuns } from "./dockerd";
 import { fmtMs, median, percentile } from "./stats";
 
-const runs = Number(process.argv[2] ?? 20);
+const flags = process.argv.slice(2).filter((a) => a.startsWith("--"));
+const counts = process.argv.slice(2).filter((a) => !a.startsWith("--"));
+const runs = Number(counts[0] ?? 20);
 /** Start-to-running at the daemon's API (POST /containers/create creates and starts). */
-const apiRuns = Number(process.argv[3] ?? 50);
+const apiRuns = Number(counts[1] ?? 50);
+const dockerd = flags.includes("--no-docker") ? undefined : findDockerd();
+if (flags.includes("--docker") && !dockerd) {
+  throw new Error("--docker: dockerd is not installed; install it with 'apt-get install docker.io'");
+}
+const load = () =>
+  loadavg()
+    .map((l) => l.toFixed(2))
+    .join(" ");
+const loadAtStart = load();
 
 /** One GET on a fresh connection (addresses are reused by the next container: no pooled sockets). */
 function httpOk(url: string): Promise<true | undefined> {
@@ -145,8 +160,45 @@ try {
     }
   }
 
+  // docker run -d of the same rootfs and command at an Engine API: weft's own Docker API, then (when
+  // dockerd is installed) a private dockerd with --network none.
+  const docker = { Image: "hello-mesh", Cmd: ["sleep", "3600"] };
+  const engineRow = async (key: string, call: EngineApi, body: object) => {
+    results[key] = await timeEngineRuns(call, body, apiRuns, (n) =>
+      process.stderr.write(`\r${key}: ${n}/${apiRuns}`),
+    );
+    process.stderr.write("\n");
+  };
+  const weftDocker: EngineApi = (method, path, body) => api(method, `${API}${path}`, body);
+  if (prefix) {
+    await engineRow("weft, docker's request (sleep), --no-sidecar", weftDocker, {
+      ...docker,
+      Labels: { "weft.sidecar": "false" },
+    });
+    await engineRow("weft, docker's request (sleep), sidecar", weftDocker, {
+      ...docker,
+      Labels: { "weft.service": "bench" },
+    });
+  }
+  const dockerKey = "docker run -d --network none (API create+start)";
+  let dockerAbout = "";
+  if (dockerd) {
+    const daemon = await startPrivateDockerd(dockerd);
+    try {
+      await daemon.importRootfs(join(bundle, "img.tar"), "wtbench/hello-mesh:1");
+      dockerAbout = daemon.describe;
+      await engineRow(dockerKey, daemon.api, {
+        ...docker,
+        Image: "wtbench/hello-mesh:1",
+        HostConfig: { NetworkMode: "none" },
+      });
+    } finally {
+      await daemon.stop();
+    }
+  }
+
   console.log(
-    `\nstart-to-ready: CLI ${runs} runs, API and runc ${Math.max(runs, apiRuns)} runs (this machine: ${execFileSync("nproc").toString().trim()} cores)`,
+    `\nstart-to-ready: CLI ${runs} runs, API and runc ${Math.max(runs, apiRuns)} runs (this machine: ${execFileSync("nproc").toString().trim()} cores; load average ${loadAtStart} at start, ${load()} at end)`,
   );
   const base = results[bare]!;
   const ownBase = results[ownKey]!;
@@ -161,6 +213,31 @@ try {
       `${what.padEnd(48)} ${fmtMs(m).padStart(10)}  ${fmtMs(percentile(values, 90)).padStart(10)}  ${fmtMs(p99).padStart(10)}   ${ratio(m, median(base)).padStart(7)} ${ratio(p99, percentile(base, 99)).padStart(7)}         ${ratio(m, median(ownBase)).padStart(7)} ${ratio(p99, percentile(ownBase, 99)).padStart(7)}`,
     );
   }
+  const dockerTimes = results[dockerKey];
+  if (dockerTimes) {
+    console.log(`\n${dockerAbout}; its containers run "sleep 3600" with --network none (no netns set-up`);
+    console.log(
+      "beyond an empty one), while each weft container gets its netns, veth pair and address on the bridge.",
+    );
+    for (const key of Object.keys(results).filter(
+      (k) => k.startsWith("API ") || k.startsWith("weft, docker"),
+    )) {
+      const w = results[key]!;
+      console.log(
+        `${key} vs docker run: median ${ratio(median(w), median(dockerTimes))}, p99 ${ratio(percentile(w, 99), percentile(dockerTimes, 99))}` +
+          (key === "API create+start, sidecar" ? " (goal: below 1.00x)" : ""),
+      );
+    }
+  } else {
+    console.log("\ndocker run: not measured (no dockerd found; install docker.io or pass --docker)");
+  }
+} catch (err) {
+  // Shown before the mesh closes: a failing close would otherwise hide it.
+  console.error(
+    err,
+    `\nthe daemon's and control plane's last lines:\n${mesh.logs().split("\n").slice(-40).join("\n")}`,
+  );
+  process.exitCode = 1;
 } finally {
   await mesh.close();
 }

@@ -8,11 +8,12 @@
 #   golang-github-containers-common: /usr/share/containers/seccomp.json, containers' default seccomp profile.
 #   chromium: the dashboard's tests drive it headless; nghttp2-client: h2load sends h2c through sidecars.
 #   docker.io, only where no docker client exists: the Engine API tests drive the real docker CLI
-#   (its daemon is never started: see policy-rc.d below).
+#   (its daemon is never started: see policy-rc.d below; bench/start.ts runs a private dockerd of its own,
+#   so WEFT_BENCH_DEPS=1 installs docker.io even where a docker client exists).
 set -eu
 packages="runc iproute2 iptables busybox-static conmon attr util-linux socat procps psmisc curl ca-certificates python3 make g++ tar prometheus golang-github-containers-common chromium nghttp2-client"
 if ! command -v docker >/dev/null 2>&1; then packages="$packages docker.io"; fi
-if [ "${WEFT_BENCH_DEPS:-}" = 1 ]; then packages="$packages wrk haproxy nginx-light"; fi
+if [ "${WEFT_BENCH_DEPS:-}" = 1 ]; then packages="$packages wrk haproxy nginx-light docker.io"; fi
 missing=""
 for p in $packages; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"

@@ -239,8 +239,14 @@ export class Metrics {
   }
 }
 
+/**
+ * A series' key: names and values in insertion order, split by control characters no label holds.
+ * Runs on every request, so no sorting or JSON: each call site builds its labels in one fixed order.
+ */
 function keyOf(labels: Labels): string {
-  return JSON.stringify(Object.entries(labels).sort());
+  let key = "";
+  for (const name in labels) key += `${name}\u0001${labels[name]}\u0002`;
+  return key;
 }
 
 function render(labels: Labels): string {
