@@ -6,6 +6,7 @@ import { createHash } from "node:crypto";
 import http from "node:http";
 import { type AddressInfo, connect } from "node:net";
 import test, { type ExecutionContext } from "ava";
+import { SMUGGLING } from "../http1/test-kit";
 import { type PairOptions, startPair } from "../testing/pair";
 
 interface App {
@@ -62,33 +63,6 @@ function raw(port: number, data: string, until?: RegExp): Promise<string> {
     c.on("error", reject);
   });
 }
-
-const SMUGGLING: Array<[string, string]> = [
-  [
-    "CL and TE together",
-    "POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 4\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n",
-  ],
-  [
-    "duplicate Content-Length",
-    "POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 3\r\nContent-Length: 3\r\n\r\nabc",
-  ],
-  [
-    "differing Content-Length",
-    "POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 3\r\nContent-Length: 5\r\n\r\nabcde",
-  ],
-  ["obs-fold", "GET / HTTP/1.1\r\nHost: a\r\nX-Folded: one\r\n two\r\n\r\n"],
-  [
-    "bad chunk size",
-    "POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\nabc\r\n0\r\n\r\n",
-  ],
-  ["TE not chunked", "POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: gzip\r\n\r\nabc"],
-  ["TE chunked twice", "POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked, chunked\r\n\r\n0\r\n\r\n"],
-  ["space before colon", "POST / HTTP/1.1\r\nHost: a\r\nContent-Length : 3\r\n\r\nabc"],
-  ["negative Content-Length", "POST / HTTP/1.1\r\nHost: a\r\nContent-Length: -1\r\n\r\n"],
-  ["no Host", "GET / HTTP/1.1\r\n\r\n"],
-  ["two Hosts", "GET / HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n"],
-  ["bare LF", "GET / HTTP/1.1\nHost: a\n\n"],
-];
 
 test("request-smuggling shapes get 400 and nothing reaches the app", async (t) => {
   const a = await app(t);
