@@ -1,5 +1,6 @@
 // What every request of one Http1Proxy shares, and what an exchange needs of its client connection.
 import type { Socket } from "node:net";
+import { completeRequest } from "../http/complete";
 import type { RequestContext, RequestHooks } from "../http/route";
 import type { Direction, Metrics } from "../telemetry/metrics";
 import type { UpstreamPool } from "./pool";
@@ -44,15 +45,6 @@ export interface ClientLink {
 /** The end of one exchange: metrics (with the status the client got) and onComplete, once. */
 export function record(shared: Shared, ctx: RequestContext, status: number, received: number): void {
   shared.inFlight--;
-  ctx.status = status;
   ctx.bytesReceived = received;
-  ctx.durationMs = performance.now() - ctx.startedAt;
-  shared.metrics.request({
-    direction: ctx.direction,
-    service: ctx.service,
-    route: ctx.route,
-    code: status,
-    durationMs: ctx.durationMs,
-  });
-  shared.hooks.onComplete?.(ctx);
+  completeRequest(shared.metrics, shared.hooks, ctx, status);
 }

@@ -1,5 +1,6 @@
 // What every stream of one H2Proxy shares, and the end of one exchange: metrics with the status the
 // client got, then the completion hook, once.
+import { completeRequest } from "../http/complete";
 import type { RequestContext, RequestHooks } from "../http/route";
 import type { Direction, Metrics } from "../telemetry/metrics";
 
@@ -14,15 +15,5 @@ export interface H2Flow {
 }
 
 export function finish(flow: H2Flow, ctx: RequestContext, status: number): void {
-  if (ctx.durationMs !== undefined) return;
-  ctx.status = status;
-  ctx.durationMs = performance.now() - ctx.startedAt;
-  flow.metrics.request({
-    direction: ctx.direction,
-    service: ctx.service,
-    route: ctx.route,
-    code: status,
-    durationMs: ctx.durationMs,
-  });
-  flow.hooks.onComplete?.(ctx);
+  if (ctx.durationMs === undefined) completeRequest(flow.metrics, flow.hooks, ctx, status);
 }
