@@ -259,8 +259,10 @@ export function resiliencePolicySpec(value: unknown): ResiliencePolicySpec {
 function breaker(value: unknown, field: string): CircuitBreaker {
   const o = object(value, field, ["maxConnections", "maxPendingRequests", "maxRequestsPerConnection"]);
   return compact({
-    maxConnections: optionalInteger(o.maxConnections, `${field}.maxConnections`, 0, MAX_COUNT),
-    maxPendingRequests: optionalInteger(o.maxPendingRequests, `${field}.maxPendingRequests`, 0, MAX_COUNT),
+    // At least 1: on the wire 0 means "not set" (the sidecar's default of 1024), so an explicit 0
+    // would silently allow 1024 rather than none.
+    maxConnections: optionalInteger(o.maxConnections, `${field}.maxConnections`, 1, MAX_COUNT),
+    maxPendingRequests: optionalInteger(o.maxPendingRequests, `${field}.maxPendingRequests`, 1, MAX_COUNT),
     maxRequestsPerConnection: optionalInteger(
       o.maxRequestsPerConnection,
       `${field}.maxRequestsPerConnection`,

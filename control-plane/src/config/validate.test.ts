@@ -71,6 +71,17 @@ const cases: Array<[string, unknown, string, RegExp]> = [
     /injects nothing/,
   ],
   [
+    "circuit breaker limit of 0",
+    {
+      apiVersion: "weft.dev/v1",
+      kind: "ResiliencePolicy",
+      metadata: { name: "p" },
+      spec: { service: "reviews", circuitBreaker: { maxConnections: 1, maxPendingRequests: 0 } },
+    },
+    "spec.circuitBreaker.maxPendingRequests",
+    /from 1 to/,
+  ],
+  [
     "unknown load balancer",
     {
       apiVersion: "weft.dev/v1",

@@ -1,6 +1,6 @@
 // Node's own HTTP/1.x parser (llhttp, the one node:http uses) driven directly, without
 // IncomingMessage and streams on top. It is internal to Node ('_http_common'), so the little of it
-// used here is typed locally. Strict: no lenient flags, so llhttp refuses bad chunk sizes,
+// used here is typed locally. Requests are parsed strictly: llhttp refuses bad chunk sizes,
 // Content-Length with Transfer-Encoding, bare LF, spaces before the colon and bad characters.
 import { createRequire } from "node:module";
 
@@ -45,6 +45,7 @@ interface ParserModule {
     kOnBody: number;
     kOnMessageComplete: number;
     kLenientNone: number;
+    kLenientOptionalCRBeforeLF: number;
   };
   methods: string[];
 }
@@ -76,7 +77,10 @@ export function createParser(kind: "request" | "response", cb: ParserCallbacks):
     kind === "request" ? HTTPParser.REQUEST : HTTPParser.RESPONSE,
     {},
     MAX_HEADER_BYTES,
-    HTTPParser.kLenientNone,
+    // Responses may end lines with a bare LF (busybox httpd's CGI, old scripts), as curl and
+    // browsers accept: the proxy re-frames every response, so a lenient reading cannot smuggle
+    // anything past it. Requests stay strict.
+    kind === "request" ? HTTPParser.kLenientNone : HTTPParser.kLenientOptionalCRBeforeLF,
   );
   p[HTTPParser.kOnHeaders] = cb.onHeaders;
   p[HTTPParser.kOnHeadersComplete] = cb.onHeadersComplete;

@@ -1,8 +1,9 @@
 // Request smuggling and slow clients against the lean proxy: every shape guard.ts and strict llhttp
 // refuse gets 400 (431 for an oversized head) and never reaches the app; slow heads get 408.
 import http from "node:http";
+import { createServer } from "node:net";
 import test from "ava";
-import { app, fakeRoute, raw, SMUGGLING, startProxy } from "./test-kit";
+import { app, fakeRoute, listen, raw, SMUGGLING, startProxy } from "./test-kit";
 
 test("request-smuggling shapes get 400 with Connection: close and nothing reaches the app", async (t) => {
   let appBytes = "";
@@ -79,4 +80,16 @@ test("an app's oversized or malformed response becomes a 502 naming the upstream
   t.regex(text, /^HTTP\/1\.1 502 /);
   t.regex(text, new RegExp(`upstream 127\\.0\\.0\\.1:${a.port} for web failed`));
   void http;
+});
+
+test("an app whose response lines end in a bare LF (busybox CGI) is understood; requests stay strict", async (t) => {
+  const appServer = createServer((s) =>
+    s.once("data", () => s.end("HTTP/1.0 200 OK\nContent-Type: text/plain\nContent-Length: 5\n\nhello")),
+  );
+  const port = await listen(appServer);
+  t.teardown(() => appServer.close());
+  const h = await startProxy(t, fakeRoute([port]));
+  const answer = await raw(h.port, "GET / HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n");
+  t.regex(answer, /^HTTP\/1\.1 200 /);
+  t.regex(answer, /\r\n\r\nhello$/);
 });
