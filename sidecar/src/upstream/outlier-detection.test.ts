@@ -81,6 +81,17 @@ test("5 consecutive 503s eject an endpoint for 30 s; the second ejection lasts t
   t.true(metrics.render().includes(`weft_outlier_ejections_total{service="web",endpoint="${key(1)}"} 2`));
 });
 
+test("a new workload at an ejected endpoint's address starts afresh", (t) => {
+  const endpoints = four();
+  const { send } = setup(endpoints);
+  const bad = (id: string) => (id === "web-1" ? status(503) : ok());
+  t.is(send(20, bad)["web-1"], 5);
+  t.is(send(40, bad)["web-1"], undefined, "ejected");
+  // Another container gets 10.0.0.1: same address and port, another endpoint id.
+  endpoints[0] = { ...endpoint(1), id: "web-1b" };
+  t.true((send(8, () => ok())["web-1b"] ?? 0) > 0, "the newcomer gets traffic at once");
+});
+
 test("5 consecutive connect failures eject too", (t) => {
   const { send } = setup(four());
   const down = (id: string) => (id === "web-2" ? refused : ok());

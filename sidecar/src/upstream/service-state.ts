@@ -49,7 +49,11 @@ export class ServiceState {
       const port = endpointPort(endpoint, servicePort);
       const key = endpointKey(endpoint.address, port);
       let stats = this.stats.get(key);
-      if (!stats) {
+      // A new workload at a reused address (another container got the IP) starts afresh: it must
+      // not inherit the previous one's ejection or latency.
+      const reused = stats !== undefined && stats.endpoint.id !== "" && stats.endpoint.id !== endpoint.id;
+      if (stats && reused) gone(stats);
+      if (!stats || reused) {
         stats = new EndpointStats(endpoint, port, this.neutralRttMs(nowMs), nowMs);
         this.stats.set(key, stats);
       } else {
