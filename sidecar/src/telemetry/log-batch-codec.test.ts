@@ -71,3 +71,46 @@ test("the sink's answer is read back, whatever fields it adds", (t) => {
   });
   t.throws(() => decodePushLogsResponse(Buffer.from([0x08, 0x80])));
 });
+
+test("a full batch of long and non-ASCII lines decodes line for line", (t) => {
+  const push = loadWeftProto().weft.v1.LogSink.service.Push;
+  const lines: ShippedLine[] = [];
+  for (let i = 0; i < 500; i++) {
+    lines.push({
+      ...LINE,
+      timeUnixNano: String(1764438000123000000n + BigInt(i)),
+      message: `${i % 3 === 0 ? "ñ" : "n"}${"m".repeat(i * 7)}`,
+      attributes: { i: String(i), long: "v".repeat(i), [`k${"é".repeat(i % 5)}`]: "x" },
+    });
+  }
+  const decoded = push.requestDeserialize(encodeLogBatch(lines, 0)) as {
+    records: Array<{ time_unix_nano: string; message: string; attributes: Record<string, string> }>;
+  };
+  t.is(decoded.records.length, 500);
+  t.deepEqual(
+    decoded.records.map((r) => [r.time_unix_nano, r.message, r.attributes]),
+    lines.map((l) => [l.timeUnixNano, l.message, l.attributes]),
+  );
+});
+
+test("times are exact across the whole uint64 range", (t) => {
+  const push = loadWeftProto().weft.v1.LogSink.service.Push;
+  const times = [
+    "1",
+    "999999999",
+    "1000000000",
+    "1764438000123456789",
+    "9999999999999999999",
+    "18446744073709551615",
+  ];
+  const decoded = push.requestDeserialize(
+    encodeLogBatch(
+      times.map((timeUnixNano) => ({ ...LINE, timeUnixNano })),
+      0,
+    ),
+  ) as { records: Array<{ time_unix_nano: string }> };
+  t.deepEqual(
+    decoded.records.map((r) => r.time_unix_nano),
+    times,
+  );
+});

@@ -4,14 +4,14 @@
 // exporters, loaded only when such an endpoint is configured.
 import * as grpc from "@grpc/grpc-js";
 import { type ExportResult, ExportResultCode } from "@opentelemetry/core";
-import { ProtobufTraceSerializer } from "@opentelemetry/otlp-transformer";
 import type { ReadableSpan, SpanExporter } from "@opentelemetry/sdk-trace-base";
 import { grpcTarget } from "../../../proto/index";
+import { encodeTraceRequest } from "./span-codec";
 
 const EXPORT_PATH = "/opentelemetry.proto.collector.trace.v1.TraceService/Export";
 const identity = (b: Buffer): Buffer => b;
 
-/** OTLP/gRPC to the control plane on the sidecar's own channel target. */
+/** OTLP/gRPC to the control plane on the sidecar's own channel target, encoded by span-codec. */
 export class ControlPlaneSpanExporter implements SpanExporter {
   private readonly client: grpc.Client;
   /** Spans dropped because an export failed (the batch processor does not retry). */
@@ -25,16 +25,19 @@ export class ControlPlaneSpanExporter implements SpanExporter {
   }
 
   export(spans: ReadableSpan[], done: (result: ExportResult) => void): void {
-    const body = ProtobufTraceSerializer.serializeRequest(spans);
-    if (!body) {
-      done({ code: ExportResultCode.FAILED, error: new Error("spans could not be serialised") });
+    let body: Buffer;
+    try {
+      body = encodeTraceRequest(spans);
+    } catch (error) {
+      this.dropped += spans.length;
+      done({ code: ExportResultCode.FAILED, error: error as Error });
       return;
     }
     this.client.makeUnaryRequest(
       EXPORT_PATH,
       identity,
       identity,
-      Buffer.from(body),
+      body,
       new grpc.Metadata(),
       { deadline: Date.now() + this.timeoutMs },
       (err) => {

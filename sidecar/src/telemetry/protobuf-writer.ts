@@ -1,0 +1,175 @@
+// The protobuf writer behind span-codec and log-batch-codec: one growing buffer written in a single
+// pass, each message's length reserved ahead and filled in after (the body moves only when the
+// guessed size of the length was wrong), short ASCII strings and hex ids copied in JS rather than
+// by a native call per field.
+import type { HrTime } from "@opentelemetry/api";
+
+/** Buffer's own UTF-8 writer, without write()'s argument juggling. */
+type RawBuffer = Buffer & {
+  utf8Write(s: string, at: number, len: number): number;
+};
+
+export class Writer {
+  buf: RawBuffer;
+  pos = 0;
+
+  constructor(size: number) {
+    this.buf = Buffer.allocUnsafe(size) as RawBuffer;
+  }
+
+  ensure(n: number): void {
+    if (this.pos + n <= this.buf.length) return;
+    const next = Buffer.allocUnsafe(Math.max(this.buf.length * 2, this.pos + n)) as RawBuffer;
+    this.buf.copy(next, 0, 0, this.pos);
+    this.buf = next;
+  }
+
+  /** A varint of up to 32 bits (tags, lengths, counts); larger or negative numbers: int64(). */
+  varint(v: number): void {
+    this.ensure(5);
+    const b = this.buf;
+    let x = v >>> 0;
+    while (x > 127) {
+      b[this.pos++] = (x & 127) | 128;
+      x >>>= 7;
+    }
+    b[this.pos++] = x;
+  }
+
+  /** An int64 varint as the SDK writes it (two's complement for negatives: 10 bytes). */
+  int64(v: number): void {
+    if (v >= 0 && v <= 0xffffffff) {
+      this.varint(v);
+      return;
+    }
+    const abs = Math.abs(v);
+    let lo = abs >>> 0;
+    let hi = (abs / 0x100000000) >>> 0;
+    if (v < 0) {
+      lo = (~lo + 1) >>> 0;
+      hi = (~hi + (lo === 0 ? 1 : 0)) >>> 0;
+    }
+    this.varint64(lo, hi);
+  }
+
+  /** A 64-bit varint from its unsigned 32-bit halves. */
+  varint64(low: number, high: number): void {
+    let lo = low >>> 0;
+    let hi = high >>> 0;
+    this.ensure(10);
+    while (hi > 0 || lo > 127) {
+      this.buf[this.pos++] = (lo & 127) | 128;
+      lo = ((lo >>> 7) | (hi << 25)) >>> 0;
+      hi >>>= 7;
+    }
+    this.buf[this.pos++] = lo;
+  }
+
+  fixed32(v: number): void {
+    this.ensure(4);
+    this.buf.writeUInt32LE(v >>> 0, this.pos);
+    this.pos += 4;
+  }
+
+  /** An HrTime as fixed64 nanoseconds. */
+  time(t: HrTime): void {
+    this.nanos(t[0], t[1]);
+    this.ensure(8);
+    this.buf.writeUInt32LE(this.lo, this.pos);
+    this.buf.writeUInt32LE(this.hi, this.pos + 4);
+    this.pos += 8;
+  }
+
+  /** sec * 1e9 + ns (sec < 2^48) as a varint. */
+  nanosVarint(sec: number, ns: number): void {
+    this.nanos(sec, ns);
+    this.varint64(this.lo, this.hi);
+  }
+
+  private lo = 0;
+  private hi = 0;
+
+  /** sec * 1e9 + ns into lo/hi, split so no product leaves the safe-integer range. */
+  private nanos(sec: number, ns: number): void {
+    const low16 = (sec & 0xffff) * 1e9;
+    const high = ((sec / 0x10000) >>> 0) * 1e9;
+    const lo = (low16 >>> 0) + (((high & 0xffff) * 0x10000) >>> 0) + ns;
+    this.lo = lo >>> 0;
+    this.hi =
+      (Math.floor(low16 / 0x100000000) + ((high / 0x10000) >>> 0) + Math.floor(lo / 0x100000000)) >>> 0;
+  }
+
+  string(s: string): void {
+    const n = s.length;
+    // Short ASCII strings (nearly every span string) are copied here: a native write per string
+    // cost more than the copy.
+    if (n < 128) {
+      this.ensure(n + 1);
+      const b = this.buf;
+      const start = this.pos;
+      b[start] = n;
+      let i = 0;
+      for (; i < n; i++) {
+        const c = s.charCodeAt(i);
+        if (c > 127) break;
+        b[start + 1 + i] = c;
+      }
+      if (i === n) {
+        this.pos = start + 1 + n;
+        return;
+      }
+    }
+    const len = Buffer.byteLength(s, "utf8");
+    this.varint(len);
+    this.ensure(len);
+    this.pos += this.buf.utf8Write(s, this.pos, len);
+  }
+
+  /** Trace and span ids: hex → bytes. */
+  hex(id: string): void {
+    const len = id.length >>> 1;
+    this.varint(len);
+    this.ensure(len);
+    const b = this.buf;
+    for (let i = 0; i < len; i++) {
+      b[this.pos++] = (nibble(id.charCodeAt(2 * i)) << 4) | nibble(id.charCodeAt(2 * i + 1));
+    }
+  }
+
+  bytes(b: Uint8Array): void {
+    this.varint(b.length);
+    this.ensure(b.length);
+    this.buf.set(b, this.pos);
+    this.pos += b.length;
+  }
+
+  /** Starts a length-delimited message after its tag: reserves `guess` bytes for the length. */
+  open(guess: number): number {
+    this.ensure(guess);
+    this.pos += guess;
+    return this.pos;
+  }
+
+  /** Writes the length of the message begun at `start`, moving it when `guess` was wrong. */
+  close(start: number, guess: number): void {
+    const len = this.pos - start;
+    const size = len < 128 ? 1 : len < 16384 ? 2 : len < 2097152 ? 3 : len < 268435456 ? 4 : 5;
+    if (size !== guess) {
+      this.ensure(size - guess);
+      this.buf.copy(this.buf, start + size - guess, start, this.pos);
+      this.pos += size - guess;
+    }
+    let at = start - guess;
+    let x = len;
+    while (x > 127) {
+      this.buf[at++] = (x & 127) | 128;
+      x >>>= 7;
+    }
+    this.buf[at] = x;
+  }
+}
+
+/** A hex digit's value, as the SDK's hexToBinary reads it. */
+function nibble(c: number): number {
+  return c >= 48 && c <= 57 ? c - 48 : c >= 97 && c <= 102 ? c - 87 : c - 55;
+}
