@@ -76,8 +76,14 @@ export class SidecarInjector implements InjectorPart {
         closeSync(log);
       }
       await this.o.cgroups.addProcess(cgroupPath, pid);
-      await this.waitReady(s, logPath, () => exited);
-      await this.o.applyIptables(s.netns, this.o.rules(s.labels));
+      // The capture rules go in while the sidecar boots: the app has not started, so nothing is
+      // redirected yet, and the sidecar's own traffic and the health port are exempt anyway.
+      const [ready, rules] = await Promise.allSettled([
+        this.waitReady(s, logPath, () => exited),
+        this.o.applyIptables(s.netns, this.o.rules(s.labels)),
+      ]);
+      if (ready.status === "rejected") throw ready.reason;
+      if (rules.status === "rejected") throw rules.reason;
       this.o.logger.info(`sidecar of ${s.name} ready (pid ${pid})`);
       return { pid, cgroupPath };
     } catch (err) {
@@ -122,7 +128,8 @@ export class SidecarInjector implements InjectorPart {
           logPath,
         );
       }
-      await this.o.clock.sleep(100);
+      // Often at first (a sidecar is ready in a few hundred ms and the app waits on it), then calmer.
+      await this.o.clock.sleep(this.o.clock.now().getTime() < deadline - timeoutMs + 2000 ? 10 : 100);
     }
   }
 
