@@ -4,10 +4,10 @@
 // the daemon's own start-up (node, the bridge, the socket) is separated from the adoption.
 // Usage: sudo node --import tsx bench/readopt.ts [--no-sidecar] [CONTAINERS=50] [RESTARTS=3]
 import { readdirSync, readFileSync } from "node:fs";
-import { request } from "node:http";
 import { join } from "node:path";
 import { importExampleImage, startMesh } from "../test/support/mesh";
 import { type LongRunning, startWeft } from "../test/support/processes";
+import { socketApi } from "./socket-api";
 import { fmtMs, median } from "./stats";
 
 const flags = process.argv.slice(2).filter((a) => a.startsWith("--"));
@@ -20,23 +20,8 @@ const mesh = await startMesh();
 const socket = join(mesh.dir, "weft.sock");
 let daemon: LongRunning | undefined;
 
-function api<T>(method: string, path: string, body?: unknown): Promise<T> {
-  return new Promise((resolve, reject) => {
-    const req = request({ socketPath: socket, path: `/weft/v1${path}`, method, agent: false }, (res) => {
-      let text = "";
-      res.on("data", (c) => {
-        text += c;
-      });
-      res.on("end", () => {
-        if ((res.statusCode ?? 500) >= 300) reject(new Error(`${method} ${path}: ${res.statusCode} ${text}`));
-        else resolve((text ? JSON.parse(text) : {}) as T);
-      });
-    });
-    req.on("error", reject);
-    if (body !== undefined) req.setHeader("content-type", "application/json");
-    req.end(body === undefined ? undefined : JSON.stringify(body));
-  });
-}
+const api = <T>(method: string, path: string, body?: unknown): Promise<T> =>
+  socketApi<T>(socket, method, path, body);
 
 /** The running daemon of this mesh (found by its socket flag) and the arguments it was started with. */
 function findDaemon(): { pid: number; args: string[] } {

@@ -8,12 +8,13 @@
 // Usage: sudo node --import tsx bench/start.ts [--docker | --no-docker] [CLI_RUNS=20] [API_RUNC_DOCKER_RUNS=50]
 import { execFileSync } from "node:child_process";
 import { copyFileSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
-import { get, request } from "node:http";
+import { get } from "node:http";
 import { loadavg } from "node:os";
 import { join } from "node:path";
 import { importExampleImage, startMesh } from "../test/support/mesh";
 import { hex, waitFor } from "../test/support/processes";
 import { API, type EngineApi, findDockerd, startPrivateDockerd, timeEngineRuns } from "./dockerd";
+import { socketApi } from "./socket-api";
 import { fmtMs, median, percentile } from "./stats";
 
 const flags = process.argv.slice(2).filter((a) => a.startsWith("--"));
@@ -43,25 +44,8 @@ function httpOk(url: string): Promise<true | undefined> {
   });
 }
 
-/** One call to the daemon's API, straight on its socket (no CLI process in the timing). */
-function api<T>(method: string, path: string, body?: unknown): Promise<T> {
-  return new Promise((resolve, reject) => {
-    // agent: false: a pooled connection the daemon closed while idle would fail the next call (EPIPE).
-    const req = request({ socketPath: join(mesh.dir, "weft.sock"), path, method, agent: false }, (res) => {
-      let text = "";
-      res.on("data", (c) => {
-        text += c;
-      });
-      res.on("end", () => {
-        if ((res.statusCode ?? 500) >= 300) reject(new Error(`${method} ${path}: ${res.statusCode} ${text}`));
-        else resolve((text ? JSON.parse(text) : {}) as T);
-      });
-    });
-    req.on("error", reject);
-    if (body !== undefined) req.setHeader("content-type", "application/json");
-    req.end(body === undefined ? undefined : JSON.stringify(body));
-  });
-}
+const api = <T>(method: string, path: string, body?: unknown): Promise<T> =>
+  socketApi<T>(join(mesh.dir, "weft.sock"), method, path, body);
 
 /** The Weft API's prefix: "/weft/v1" once the socket also serves the Docker API, "" before. */
 let prefix = "";
