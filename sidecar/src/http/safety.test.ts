@@ -6,7 +6,7 @@ import { createHash } from "node:crypto";
 import http from "node:http";
 import { type AddressInfo, connect } from "node:net";
 import test, { type ExecutionContext } from "ava";
-import { SMUGGLING } from "../http1/test-kit";
+import { hashStream, SMUGGLING, writeChunks } from "../http1/test-kit";
 import { type PairOptions, startPair } from "../testing/pair";
 
 interface App {
@@ -21,16 +21,10 @@ async function app(t: ExecutionContext): Promise<App> {
   let raw = "";
   const server = http.createServer((req, res) => {
     requests.push(req.headers);
-    const hash = createHash("sha256");
-    let size = 0;
-    req.on("data", (d: Buffer) => {
-      hash.update(d);
-      size += d.length;
-    });
-    req.on("end", () => {
+    void hashStream(req).then(({ size, sha }) => {
       res.setHeader("x-app-hop", "secret");
       res.setHeader("connection", "x-app-hop");
-      const body = JSON.stringify({ size, sha: hash.digest("hex"), headers: req.headers });
+      const body = JSON.stringify({ size, sha, headers: req.headers });
       setTimeout(() => res.end(body), req.url === "/slow" ? 400 : 0);
     });
   });
@@ -113,15 +107,7 @@ test("a 64 MB upload and download stream through with their bytes intact", async
     );
     req.on("error", reject);
     // Writes wait for 'drain': the sidecars' backpressure paces the client.
-    let i = 0;
-    const write = () => {
-      while (i < 64) {
-        i++;
-        if (!req.write(chunk)) return void req.once("drain", write);
-      }
-      req.end();
-    };
-    write();
+    writeChunks(req, chunk, 64);
   });
   const parsed = JSON.parse(body) as { size: number; sha: string };
   t.is(parsed.size, 64 << 20);

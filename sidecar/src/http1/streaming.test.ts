@@ -5,7 +5,7 @@ import { createHash } from "node:crypto";
 import http from "node:http";
 import type { Socket } from "node:net";
 import test from "ava";
-import { app, fakeRoute, raw, startProxy } from "./test-kit";
+import { app, fakeRoute, hashStream, raw, startProxy, writeChunks } from "./test-kit";
 
 const MB = 1 << 20;
 /** The most the proxy may hold for one exchange: socket buffers plus a chunk or two, and the replay copy. */
@@ -25,19 +25,9 @@ function sampler(read: () => number): { stop: () => number } {
 }
 
 test("a 10 MB upload to a slow reader streams through with bounded proxy memory and intact bytes", async (t) => {
+  // The app reads slowly (a pause after every 256 KB) and answers with what it got.
   const a = await app(t, (req, res) => {
-    const hash = createHash("sha256");
-    let size = 0;
-    req.on("data", (d: Buffer) => {
-      hash.update(d);
-      size += d.length;
-      // Read slowly: a pause after every 256 KB.
-      if (size % (256 * 1024) < d.length) {
-        req.pause();
-        setTimeout(() => req.resume(), 5);
-      }
-    });
-    req.on("end", () => res.end(JSON.stringify({ size, sha: hash.digest("hex") })));
+    void hashStream(req, true).then((got) => res.end(JSON.stringify(got)));
   });
   const h = await startProxy(t, fakeRoute([a.port]));
   const chunk = Buffer.alloc(MB, 9);
@@ -54,15 +44,7 @@ test("a 10 MB upload to a slow reader streams through with bounded proxy memory 
       },
     );
     req.on("error", reject);
-    let i = 0;
-    const write = () => {
-      while (i < 10) {
-        i++;
-        if (!req.write(chunk)) return void req.once("drain", write);
-      }
-      req.end();
-    };
-    write();
+    writeChunks(req, chunk, 10);
   });
   const most = watch.stop();
   const parsed = JSON.parse(body) as { size: number; sha: string };
@@ -77,27 +59,9 @@ test("a 10 MB download to a slow client streams through with bounded proxy memor
   for (let i = 0; i < chunk.length; i++) chunk[i] = i % 253;
   const a = await app(t, (_req, res) => {
     res.setHeader("content-length", String(10 * MB));
-    let i = 0;
-    const write = () => {
-      while (i < 10) {
-        i++;
-        if (!res.write(chunk)) return void res.once("drain", write);
-      }
-      res.end();
-    };
-    write();
+    writeChunks(res, chunk, 10);
   });
-  const chunkedApp = await app(t, (_req, res) => {
-    let i = 0;
-    const write = () => {
-      while (i < 10) {
-        i++;
-        if (!res.write(chunk)) return void res.once("drain", write);
-      }
-      res.end();
-    };
-    write();
-  });
+  const chunkedApp = await app(t, (_req, res) => writeChunks(res, chunk, 10));
   const expected = createHash("sha256");
   for (let i = 0; i < 10; i++) expected.update(chunk);
   const want = expected.digest("hex");
@@ -106,19 +70,9 @@ test("a 10 MB download to a slow client streams through with bounded proxy memor
     const watch = sampler(() => h.proxy.bufferedBytes());
     const got = await new Promise<{ size: number; sha: string }>((resolve, reject) => {
       http
-        .get({ host: "127.0.0.1", port: h.port, headers: { host: "a" }, agent: false }, (res) => {
-          const hash = createHash("sha256");
-          let size = 0;
-          res.on("data", (d: Buffer) => {
-            hash.update(d);
-            size += d.length;
-            if (size % (256 * 1024) < d.length) {
-              res.pause();
-              setTimeout(() => res.resume(), 5);
-            }
-          });
-          res.on("end", () => resolve({ size, sha: hash.digest("hex") }));
-        })
+        .get({ host: "127.0.0.1", port: h.port, headers: { host: "a" }, agent: false }, (res) =>
+          resolve(hashStream(res, true)),
+        )
         .on("error", reject);
     });
     const most = watch.stop();

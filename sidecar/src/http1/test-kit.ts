@@ -1,5 +1,6 @@
 // Test helpers for the lean HTTP/1.1 proxy: a fake HttpRoute whose plan walks a fixed list of
 // targets (and records what the proxy told it), a proxy fed by a plain net.Server, raw clients.
+import { createHash } from "node:crypto";
 import http from "node:http";
 import { type AddressInfo, connect, createServer, type Server } from "node:net";
 import type { ExecutionContext } from "ava";
@@ -213,3 +214,37 @@ export const SMUGGLING: Array<[string, string]> = [
   ["TE in HTTP/1.0", "POST / HTTP/1.0\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n"],
   ["garbage request line", "GET\x01 / HTTP/1.1\r\nHost: a\r\n\r\n"],
 ];
+
+/** Writes `chunk` `count` times, waiting for 'drain' whenever the stream asks to, then ends it. */
+export function writeChunks(out: NodeJS.WritableStream, chunk: Buffer, count: number): void {
+  let i = 0;
+  const write = () => {
+    while (i < count) {
+      i++;
+      if (!out.write(chunk)) return void out.once("drain", write);
+    }
+    out.end();
+  };
+  write();
+}
+
+/** Reads a stream to its end, hashing it; `slow`: pauses 5 ms after every 256 KB (a slow reader). */
+export function hashStream(
+  input: NodeJS.ReadableStream,
+  slow = false,
+): Promise<{ size: number; sha: string }> {
+  return new Promise((resolve, reject) => {
+    const hash = createHash("sha256");
+    let size = 0;
+    input.on("data", (d: Buffer) => {
+      hash.update(d);
+      size += d.length;
+      if (slow && size % (256 * 1024) < d.length) {
+        input.pause();
+        setTimeout(() => input.resume(), 5);
+      }
+    });
+    input.on("end", () => resolve({ size, sha: hash.digest("hex") }));
+    input.on("error", reject);
+  });
+}
