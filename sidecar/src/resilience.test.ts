@@ -165,11 +165,21 @@ test("GET is retried on 503 by default; the client sees the healthy answer", asy
   const good = await server(t, answer("good"));
   const sick = await server(t, answer("overloaded", 503));
   const h = await setup(t, [endpoint(good.port), endpoint(sick.port)]);
+  // Round robin sends every other first attempt to the sick replica (least request would soon avoid
+  // it), so the answers below are 200 only if those attempts were retried; no route: the default.
+  await pushPolicy(h, { load_balancer: "round_robin" });
   for (let i = 0; i < 4; i++) {
     const r = await request(h.sidecar.ports.outbound);
     t.is(r.status, 200);
     t.is(r.body, "good");
   }
+  t.true(sick.hits() >= 2, `the sick replica was tried ${sick.hits()} times`);
+  t.true(
+    metric(
+      h,
+      new RegExp(`weft_upstream_retries_total\\{.*endpoint="127.0.0.1:${sick.port}".*reason="503"`),
+    ) >= 2,
+  );
 });
 
 test("a weighted split sends traffic by label, and a new route version moves it at once", async (t) => {

@@ -1,7 +1,6 @@
-// What the node:http and HTTP/2 proxies share when running a RequestPlan (upstream/plan.ts): the
-// injected fault, how a failed attempt is classified, and the header a circuit-breaker refusal
-// carries.
-import type { AttemptOutcome, InjectedFault, Refusal } from "../upstream/plan";
+// Running a RequestPlan (upstream/plan.ts) outside the HTTP/1.1 exchange: how a failed attempt is
+// classified and answered (HTTP/1.1 and HTTP/2), and the injected fault (HTTP/2).
+import type { AttemptOutcome, InjectedFault } from "../upstream/plan";
 
 /** Connect errors: nothing reached the upstream. */
 const CONNECT_ERRORS = new Set(["ECONNREFUSED", "EHOSTUNREACH", "ENETUNREACH", "ETIMEDOUT", "EADDRNOTAVAIL"]);
@@ -25,10 +24,6 @@ export function failureAnswer(
     return [503, `upstream connect error: ${where.upstream} for ${where.service}: ${outcome.error}\n`];
   const reason = outcome.kind === "reset" ? outcome.error : outcome.kind;
   return [502, `upstream ${where.upstream} for ${where.service} failed: ${reason}\n`];
-}
-
-export function overflowHeaders(refusal: Refusal): Record<string, string> | undefined {
-  return refusal.overflow ? { "x-weft-overflow": refusal.overflow } : undefined;
 }
 
 /**

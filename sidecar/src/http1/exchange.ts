@@ -69,13 +69,11 @@ export class Exchange implements ResponseSink {
         true,
       );
     }
-    const planned = this.route.plan(this.ctx.request);
-    if (isRefusal(planned as RequestPlan)) {
-      const refusal = planned as { status: number; message: string; route?: string; overflow?: string };
-      this.ctx.route = refusal.route ?? "default";
-      return void this.refuse(refusal);
+    const plan = this.route.plan(this.ctx.request);
+    if (isRefusal(plan)) {
+      this.ctx.route = plan.route ?? "default";
+      return void this.refuse(plan);
     }
-    const plan = planned as RequestPlan;
     this.plan = plan;
     this.ctx.route = plan.route;
     this.prepareHead();
