@@ -3,12 +3,12 @@
 // subscribed to Service (every service) and to the endpoints of one service. It ACKs every response
 // at once and reports, per stream, when the endpoint change the parent announces arrived.
 import * as grpc from "@grpc/grpc-js";
+import { loadWeftProto } from "../proto/grpc";
 import {
   type ConfigDiscoveryClient,
   type DiscoveryRequest,
   type DiscoveryResponse__Output,
   grpcTarget,
-  loadWeftProto,
   TYPE_ENDPOINTS,
   TYPE_SERVICE,
 } from "../proto/index";

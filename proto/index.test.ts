@@ -1,5 +1,6 @@
 import test from "ava";
-import { grpcTarget, loadWeftProto } from "./index";
+import { loadWeftProto } from "./grpc";
+import { grpcTarget } from "./index";
 
 test("the contract loads with both services", (t) => {
   const proto = loadWeftProto();

@@ -1,14 +1,13 @@
-// The one place that loads the gRPC contract in proto/weft/v1. Only wire modules import this file
-// (and the generated types under proto/gen); everything else works on domain types.
+// The gRPC contract in proto/weft/v1, as the wire modules see it: generated types, type URLs,
+// addresses, and the schema-driven codec (codec.ts). Only wire modules import this file (and the
+// generated types under proto/gen); everything else works on domain types. It loads no gRPC
+// library: the sidecar's lean client (sidecar/src/grpc) uses it without grpc-js, which costs every
+// sidecar tens of milliseconds and megabytes at start. grpc.ts loads the contract for grpc-js.
 import { existsSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
-import * as grpc from "@grpc/grpc-js";
-import * as protoLoader from "@grpc/proto-loader";
-import type { ProtoGrpcType as DiscoveryProto } from "./gen/discovery";
-import type { ProtoGrpcType as RegistrationProto } from "./gen/registration";
-import type { ProtoGrpcType as TelemetryProto } from "./gen/telemetry";
 
+export { decodeMessage, encodeMessage, ProtoDecodeError, type Schema } from "./codec";
 export type { ConfigDiscoveryClient, ConfigDiscoveryHandlers } from "./gen/weft/v1/ConfigDiscovery";
 export type { DiscoveryRequest, DiscoveryRequest__Output } from "./gen/weft/v1/DiscoveryRequest";
 export type { DiscoveryResponse, DiscoveryResponse__Output } from "./gen/weft/v1/DiscoveryResponse";
@@ -52,6 +51,7 @@ export type {
   TelemetryConfig as WireTelemetry,
   TelemetryConfig__Output as WireTelemetryOutput,
 } from "./gen/weft/v1/TelemetryConfig";
+export { SCHEMA } from "./schema";
 
 /** Type URLs carried in DiscoveryRequest/DiscoveryResponse.type_url (see discovery.proto). */
 export const TYPE_SERVICE = "weft.v1.Service";
@@ -60,15 +60,14 @@ export const TYPE_ROUTES = "weft.v1.ServiceRoutes";
 export const TYPE_POLICY = "weft.v1.ServicePolicy";
 export const TYPE_TELEMETRY = "weft.v1.Telemetry";
 
-export type WeftProto = DiscoveryProto & RegistrationProto & TelemetryProto;
-
-const PROTO_FILES = [
+/** The contract's files, in dependency order. */
+export const PROTO_FILES = [
   "weft/v1/resources.proto",
   "weft/v1/config.proto",
   "weft/v1/registration.proto",
   "weft/v1/discovery.proto",
   "weft/v1/telemetry.proto",
-];
+] as const;
 
 /**
  * Finds the folder holding weft/v1/*.proto: next to this module in the source tree, or next to a
@@ -81,23 +80,6 @@ export function protoDir(): string {
     if (dir && existsSync(join(dir, "weft/v1/discovery.proto"))) return dir;
   }
   throw new Error(`cannot find weft/v1/*.proto near ${here}; set WEFT_PROTO_DIR to the proto/ folder`);
-}
-
-let cached: WeftProto | undefined;
-
-/** Loads the contract once; options keep snake_case field names, longs as strings and oneofs. */
-export function loadWeftProto(): WeftProto {
-  if (cached) return cached;
-  const definition = protoLoader.loadSync(PROTO_FILES, {
-    includeDirs: [protoDir()],
-    keepCase: true,
-    longs: String,
-    enums: String,
-    defaults: true,
-    oneofs: true,
-  });
-  cached = grpc.loadPackageDefinition(definition) as unknown as WeftProto;
-  return cached;
 }
 
 /**

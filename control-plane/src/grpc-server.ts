@@ -4,7 +4,7 @@ import { chmodSync, existsSync, lstatSync, mkdirSync, unlinkSync } from "node:fs
 import { connect, createServer } from "node:net";
 import { dirname } from "node:path";
 import * as grpc from "@grpc/grpc-js";
-import { loadWeftProto } from "../../proto/index";
+import { loadWeftProto } from "../../proto/grpc";
 import type { DiscoveryServer } from "./discovery/discovery-server";
 import { configDiscoveryHandlers } from "./discovery/grpc-discovery";
 import { ControlPlaneError } from "./errors";

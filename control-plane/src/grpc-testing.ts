@@ -1,10 +1,10 @@
 // A small gRPC client for tests (as Istio's fake discovery client): register endpoints, open a
 // config stream, wait for the next response of a type, ACK or NACK it, in a line each.
 import * as grpc from "@grpc/grpc-js";
+import { loadWeftProto } from "../../proto/grpc";
 import {
   type DiscoveryResponse__Output,
   grpcTarget,
-  loadWeftProto,
   type SyncEndpointsRequest,
   type SyncEndpointsResponse__Output,
   type WireNode,

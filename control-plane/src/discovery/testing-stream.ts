@@ -1,11 +1,11 @@
 // A raw config stream for tests and the bench: every response in arrival order, requests sent as
 // written, and a stream that never reads (to play a stuck sidecar).
 import * as grpc from "@grpc/grpc-js";
+import { loadWeftProto } from "../../../proto/grpc";
 import {
   type DiscoveryRequest,
   type DiscoveryResponse__Output,
   grpcTarget,
-  loadWeftProto,
   type WireNode,
 } from "../../../proto/index";
 

@@ -3,13 +3,8 @@
 // batches. Ingest is bounded: a batch over LIMITS.maxLogBatch is cut, long messages are truncated,
 // and losses (ours and the senders') are counted, never hidden.
 import * as grpc from "@grpc/grpc-js";
-import {
-  type LogBatch__Output,
-  type LogRecord__Output,
-  type LogSinkHandlers,
-  loadWeftProto,
-  type WeftProto,
-} from "../../../proto/index";
+import { loadWeftProto, type WeftProto } from "../../../proto/grpc";
+import type { LogBatch__Output, LogRecord__Output, LogSinkHandlers } from "../../../proto/index";
 import { TelemetryError } from "./errors";
 import type { IngestCounters } from "./ingest";
 import type { TelemetryStore } from "./telemetry-store";

@@ -1,6 +1,7 @@
 import * as grpc from "@grpc/grpc-js";
 import test from "ava";
-import { loadWeftProto, type SyncEndpointsRequest__Output } from "../../../proto/index";
+import { loadWeftProto } from "../../../proto/grpc";
+import type { SyncEndpointsRequest__Output } from "../../../proto/index";
 import type { ContainerState } from "../engine/types";
 import { Registrar } from "./registrar";
 import type { SyncRequest } from "./types";

@@ -1,9 +1,9 @@
 // The only module of the runtime that speaks gRPC: maps the registrar's domain types to the
 // Registration.SyncEndpoints call.
 import * as grpc from "@grpc/grpc-js";
+import { loadWeftProto } from "../../../proto/grpc";
 import {
   grpcTarget,
-  loadWeftProto,
   type RegistrationClient,
   type SyncEndpointsRequest,
   type WireServicePort,

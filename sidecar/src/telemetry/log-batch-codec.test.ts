@@ -1,5 +1,5 @@
 import test from "ava";
-import { loadWeftProto } from "../../../proto/index";
+import { loadWeftProto } from "../../../proto/grpc";
 import { decodePushLogsResponse, encodeLogBatch } from "./log-batch-codec";
 import type { ShippedLine } from "./log-shipper";
 

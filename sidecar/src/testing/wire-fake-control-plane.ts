@@ -1,10 +1,10 @@
 // A fake ConfigDiscovery server for tests: connect, receive, ACK in a few lines (as Istio's fake
 // discovery server lets a test do). It pushes state-of-the-world responses and records requests.
 import * as grpc from "@grpc/grpc-js";
+import { loadWeftProto } from "../../../proto/grpc";
 import {
   type DiscoveryRequest__Output,
   type DiscoveryResponse,
-  loadWeftProto,
   TYPE_ENDPOINTS,
   TYPE_SERVICE,
   type WireEndpoint,
