@@ -7,13 +7,13 @@
 // Incremental responses are merged in (changed resources replaced, removed ones dropped). When the
 // stream breaks it reconnects with exponential backoff and keeps serving meanwhile; on reconnect it
 // says which versions it holds and asks again for everything it wants.
-import * as grpc from "@grpc/grpc-js";
 import {
-  type ConfigDiscoveryClient,
   type DiscoveryRequest,
   type DiscoveryResponse__Output,
+  decodeMessage,
+  encodeMessage,
   grpcTarget,
-  loadWeftProto,
+  SCHEMA,
   TYPE_ENDPOINTS,
   TYPE_POLICY,
   TYPE_ROUTES,
@@ -22,6 +22,7 @@ import {
   type WireResourceOutput,
 } from "../../../proto/index";
 import { SidecarError } from "../errors";
+import { GrpcChannel, type GrpcStatusError, type StreamingCall } from "../grpc/index";
 import type { ConfigStore, ConfigVersions } from "./store";
 import type { ConfigUpdate, EndpointConfig, ServiceConfig } from "./types";
 import { parseEndpoint, parseService } from "./validate";
@@ -49,7 +50,8 @@ export interface DiscoveryClientOptions {
 }
 
 const INVALID_ARGUMENT = 3;
-type Call = grpc.ClientDuplexStream<DiscoveryRequest, DiscoveryResponse__Output>;
+const STREAM_PATH = "/weft.v1.ConfigDiscovery/StreamConfig";
+type Call = StreamingCall;
 
 /** Per type: where its version is kept, and how a response becomes a store update. */
 const TYPES: Record<
@@ -83,7 +85,7 @@ const NAMED_TYPES = [TYPE_ENDPOINTS, TYPE_POLICY, TYPE_ROUTES];
 const WILDCARD_TYPES = [TYPE_SERVICE, TYPE_TELEMETRY];
 
 export class DiscoveryClient {
-  private client: ConfigDiscoveryClient | undefined;
+  private channel: GrpcChannel | undefined;
   private call: Call | undefined;
   private timer: NodeJS.Timeout | undefined;
   private attempt = 0;
@@ -142,17 +144,10 @@ export class DiscoveryClient {
   private connect(): void {
     this.teardown();
     if (this.stopped) return;
-    const proto = loadWeftProto();
-    const client = new proto.weft.v1.ConfigDiscovery(
-      grpcTarget(this.options.target),
-      grpc.credentials.createInsecure(),
-      {
-        "grpc.initial_reconnect_backoff_ms": this.initialBackoffMs,
-        "grpc.max_reconnect_backoff_ms": this.maxBackoffMs,
-      },
-    );
-    this.client = client;
-    const call = client.StreamConfig();
+    // A new session per stream: a control plane that restarted is reached on a fresh connection.
+    const channel = new GrpcChannel(grpcTarget(this.options.target));
+    this.channel = channel;
+    const call = channel.stream(STREAM_PATH);
     this.call = call;
     this.nonces.clear();
     this.connects++;
@@ -162,11 +157,21 @@ export class DiscoveryClient {
       ended = true;
       this.scheduleReconnect(why);
     };
-    call.on("data", (response: DiscoveryResponse__Output) => {
+    call.on("message", (bytes: Buffer) => {
       this.attempt = 0;
+      let response: DiscoveryResponse__Output;
+      try {
+        response = decodeMessage(SCHEMA, "DiscoveryResponse", bytes) as unknown as DiscoveryResponse__Output;
+      } catch (err) {
+        // Bytes that are not a DiscoveryResponse cannot be NACKed by nonce: drop the stream and ask again.
+        broken(
+          `the control plane sent a message that is not a DiscoveryResponse (${(err as Error).message})`,
+        );
+        return;
+      }
       this.handle(call, response);
     });
-    call.on("error", (err: grpc.ServiceError) => broken(err.details || err.message));
+    call.on("error", (err: GrpcStatusError) => broken(err.details || err.message));
     call.on("end", () => broken("the control plane closed the stream"));
     for (const type of WILDCARD_TYPES) this.request(call, type, "");
     if (this.wanted.size > 0) for (const type of NAMED_TYPES) this.request(call, type, "");
@@ -186,13 +191,9 @@ export class DiscoveryClient {
   private teardown(): void {
     const call = this.call;
     this.call = undefined;
-    if (call) {
-      call.removeAllListeners();
-      call.on("error", () => {}); // a cancelled call still emits CANCELLED
-      call.cancel();
-    }
-    this.client?.close();
-    this.client = undefined;
+    call?.cancel();
+    this.channel?.close();
+    this.channel = undefined;
   }
 
   private handle(call: Call, r: DiscoveryResponse__Output): void {
@@ -241,13 +242,8 @@ export class DiscoveryClient {
 
   private send(call: Call, request: Omit<DiscoveryRequest, "node">): void {
     const { labels, ...node } = this.options.node;
-    call.write({
-      node: { ...node, labels },
-      resource_names: [],
-      version_info: "",
-      response_nonce: "",
-      ...request,
-    });
+    const message: DiscoveryRequest = { node: { ...node, labels }, ...request };
+    call.write(encodeMessage(SCHEMA, "DiscoveryRequest", message as Record<string, unknown>));
   }
 }
 

@@ -2,18 +2,17 @@
 // uses (its unix socket: a workload's netns cannot reach the host's 127.0.0.1), as a standard OTLP
 // TraceService/Export call; or any OTLP endpoint the telemetry config names, with the OpenTelemetry
 // exporters, loaded only when such an endpoint is configured.
-import * as grpc from "@grpc/grpc-js";
 import { type ExportResult, ExportResultCode } from "@opentelemetry/core";
 import type { ReadableSpan, SpanExporter } from "@opentelemetry/sdk-trace-base";
 import { grpcTarget } from "../../../proto/index";
+import { GrpcChannel } from "../grpc/index";
 import { encodeTraceRequest } from "./span-codec";
 
 const EXPORT_PATH = "/opentelemetry.proto.collector.trace.v1.TraceService/Export";
-const identity = (b: Buffer): Buffer => b;
 
 /** OTLP/gRPC to the control plane on the sidecar's own channel target, encoded by span-codec. */
 export class ControlPlaneSpanExporter implements SpanExporter {
-  private readonly client: grpc.Client;
+  private readonly channel: GrpcChannel;
   /** Spans dropped because an export failed (the batch processor does not retry). */
   dropped = 0;
 
@@ -21,7 +20,7 @@ export class ControlPlaneSpanExporter implements SpanExporter {
     target: string,
     private readonly timeoutMs = 10_000,
   ) {
-    this.client = new grpc.Client(grpcTarget(target), grpc.credentials.createInsecure());
+    this.channel = new GrpcChannel(grpcTarget(target));
   }
 
   export(spans: ReadableSpan[], done: (result: ExportResult) => void): void {
@@ -33,22 +32,17 @@ export class ControlPlaneSpanExporter implements SpanExporter {
       done({ code: ExportResultCode.FAILED, error: error as Error });
       return;
     }
-    this.client.makeUnaryRequest(
-      EXPORT_PATH,
-      identity,
-      identity,
-      body,
-      new grpc.Metadata(),
-      { deadline: Date.now() + this.timeoutMs },
-      (err) => {
-        if (err) this.dropped += spans.length;
-        done(err ? { code: ExportResultCode.FAILED, error: err } : { code: ExportResultCode.SUCCESS });
+    this.channel.unary(EXPORT_PATH, body, { timeoutMs: this.timeoutMs }).then(
+      () => done({ code: ExportResultCode.SUCCESS }),
+      (error: Error) => {
+        this.dropped += spans.length;
+        done({ code: ExportResultCode.FAILED, error });
       },
     );
   }
 
   async shutdown(): Promise<void> {
-    this.client.close();
+    this.channel.close();
   }
 
   async forceFlush(): Promise<void> {}
@@ -97,7 +91,10 @@ export function spanExporterFor(endpoint: string, controlPlaneTarget: string): S
   }
   if (url.protocol === "grpc:") {
     return new LazySpanExporter(async () => {
-      const { OTLPTraceExporter } = await import("@opentelemetry/exporter-trace-otlp-grpc");
+      const [{ OTLPTraceExporter }, grpc] = await Promise.all([
+        import("@opentelemetry/exporter-trace-otlp-grpc"),
+        import("@grpc/grpc-js"),
+      ]);
       return new OTLPTraceExporter({
         url: `http://${url.host}`,
         credentials: grpc.credentials.createInsecure(),
