@@ -1,12 +1,14 @@
 // Builds what `weft` runs: the native original-destination addon, and two bundles:
-//   dist/weft.cjs     the CLI and every component (needs node_modules for better-sqlite3)
-//   dist/sidecar.cjs  the sidecar alone, self-contained, so the daemon can copy it (with
-//                     dist/origdst.node and dist/proto) where uid 1337 can read it
+//   dist/weft.cjs     the CLI and every component (needs node_modules for better-sqlite3, and
+//                     dist/proto for the control plane's gRPC servers)
+//   dist/sidecar/     the sidecar alone, self-contained (sidecar.mjs, its lazily loaded chunks and
+//                     origdst.node), so the daemon can copy the folder where uid 1337 can read it
 import { execFileSync } from "node:child_process";
 import { cpSync, existsSync, mkdirSync, rmSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import * as esbuild from "esbuild";
+import { bundleSidecarInto } from "./sidecar-bundle.mjs";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
 const dist = join(root, "dist");
@@ -45,13 +47,6 @@ await esbuild.build({
   outfile: join(dist, "weft.cjs"),
   external: [...common.external, "better-sqlite3"],
 });
-await esbuild.build({
-  ...common,
-  entryPoints: [join(root, "sidecar", "src", "main.ts")],
-  outfile: join(dist, "sidecar.cjs"),
-  // Every workload starts one: a smaller file is read and parsed faster (about 20 ms and 3 MB of RSS
-  // less here). Names are kept, so messages and stack traces still read; the source map maps lines.
-  minifyWhitespace: true,
-  minifySyntax: true,
-});
+const addon = join(dist, "origdst.node");
+await bundleSidecarInto(esbuild, root, join(dist, "sidecar"), addon);
 console.log(`weft: built dist/ in ${Date.now() - started} ms`);

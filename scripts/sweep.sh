@@ -27,7 +27,7 @@ for base in /sys/fs/cgroup/*/ /sys/fs/cgroup/; do
     find "$cg" -depth -type d -exec rmdir {} \; 2>/dev/null
   done
 done
-pkill -f '/tmp/weft-test-.*/sidecar/sidecar.cjs' 2>/dev/null
+pkill -f '/tmp/weft-test-.*/sidecar/sidecar.mjs' 2>/dev/null
 # Per-container monitors and the test daemons and control planes themselves.
 pkill -f 'conmon .*/tmp/weft-test-' 2>/dev/null
 pkill -f 'weft.cjs (daemon|control-plane) .*/tmp/weft-test-' 2>/dev/null

@@ -1,4 +1,4 @@
-// `weft sidecar`: the same sidecar as dist/sidecar.cjs, started from the weft CLI.
+// `weft sidecar`: the same sidecar as dist/sidecar/sidecar.mjs, started from the weft CLI.
 import type { Command } from "../../cli/index";
 import { SIDECAR_USAGE } from "./options";
 import { runSidecar } from "./run";

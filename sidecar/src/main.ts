@@ -1,4 +1,4 @@
-// Entry of dist/sidecar.cjs, the self-contained sidecar bundle the daemon starts in a workload netns.
+// Entry of dist/sidecar/sidecar.mjs, the self-contained sidecar bundle the daemon starts in a workload netns.
 import { UsageError } from "../../cli/index";
 import { SIDECAR_USAGE } from "./options";
 import { runSidecar } from "./run";

@@ -1,4 +1,4 @@
-// Runs the sidecar until SIGTERM/SIGINT: the shared body of `weft sidecar` and dist/sidecar.cjs.
+// Runs the sidecar until SIGTERM/SIGINT: the shared body of `weft sidecar` and dist/sidecar/sidecar.mjs.
 import { parseSidecarFlags } from "./options";
 import { startSidecar } from "./sidecar";
 

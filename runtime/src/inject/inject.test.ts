@@ -11,28 +11,30 @@ test("the bundle is installed readable by uid 1337 and the state dir is traversa
   t.teardown(() => rmSync(root, { recursive: true, force: true }));
   chmodSync(root, 0o755);
   const dist = join(root, "dist");
-  mkdirSync(join(dist, "proto", "weft", "v1"), { recursive: true, mode: 0o700 });
-  writeFileSync(join(dist, "sidecar.cjs"), "//", { mode: 0o600 });
-  writeFileSync(join(dist, "origdst.node"), "", { mode: 0o600 });
-  writeFileSync(join(dist, "proto", "weft", "v1", "a.proto"), "", { mode: 0o600 });
+  mkdirSync(join(dist, "sidecar", "maps"), { recursive: true, mode: 0o700 });
+  writeFileSync(join(dist, "sidecar", "sidecar.mjs"), "//", { mode: 0o600 });
+  writeFileSync(join(dist, "sidecar", "chunk-a.mjs"), "//", { mode: 0o600 });
+  writeFileSync(join(dist, "sidecar", "origdst.node"), "", { mode: 0o600 });
+  writeFileSync(join(dist, "sidecar", "maps", "a.map"), "", { mode: 0o600 });
   const state = join(root, "state");
   const script = installSidecarBundle(state, dist);
-  t.is(script, join(state, "sidecar", "sidecar.cjs"));
+  t.is(script, join(state, "sidecar", "sidecar.mjs"));
   const mode = (p: string) => statSync(p).mode & 0o777;
   t.is(mode(state), 0o711);
   t.is(mode(join(state, "sidecar")), 0o755);
-  t.is(mode(join(state, "sidecar", "proto", "weft")), 0o755);
+  t.is(mode(join(state, "sidecar", "maps")), 0o755);
   t.is(mode(script), 0o644);
-  t.is(mode(join(state, "sidecar", "proto", "weft", "v1", "a.proto")), 0o644);
+  t.is(mode(join(state, "sidecar", "chunk-a.mjs")), 0o644);
+  t.is(mode(join(state, "sidecar", "maps", "a.map")), 0o644);
 });
 
 test("a state dir under a folder uid 1337 cannot search is refused with the fix", (t) => {
   const root = mkdtempSync(join(tmpdir(), "weft-inject-"));
   t.teardown(() => rmSync(root, { recursive: true, force: true }));
   const dist = join(root, "dist");
-  mkdirSync(join(dist, "proto"), { recursive: true });
-  writeFileSync(join(dist, "sidecar.cjs"), "");
-  writeFileSync(join(dist, "origdst.node"), "");
+  mkdirSync(join(dist, "sidecar"), { recursive: true });
+  writeFileSync(join(dist, "sidecar", "sidecar.mjs"), "");
+  writeFileSync(join(dist, "sidecar", "origdst.node"), "");
   t.throws(() => installSidecarBundle(join(root, "state"), dist), {
     message: `the sidecar (uid 1337) cannot reach the state dir: ${root} is not searchable by others; chmod o+x ${root} or choose another --state-dir`,
   });
@@ -49,7 +51,7 @@ test("a missing build is reported with the command that makes it", (t) => {
 test("the sidecar enters the netns before dropping to 1337 and gets the workload's identity", (t) => {
   const argv = sidecarCommand({
     nodePath: "/usr/bin/node",
-    script: "/s/sidecar/sidecar.cjs",
+    script: "/s/sidecar/sidecar.mjs",
     controlPlane: "unix:///run/weft/cp.sock",
     start: {
       id: "0123456789abcdef",
@@ -75,7 +77,7 @@ test("the sidecar enters the netns before dropping to 1337 and gets the workload
     "1337",
     "--",
     "/usr/bin/node",
-    "/s/sidecar/sidecar.cjs",
+    "/s/sidecar/sidecar.mjs",
     "--control-plane",
     "unix:///run/weft/cp.sock",
     "--node-id",
@@ -100,10 +102,13 @@ test("a sidecar that dies before it is ready fails the start with its log, and i
   t.teardown(() => rmSync(root, { recursive: true, force: true }));
   chmodSync(root, 0o755);
   const dist = join(root, "dist");
-  mkdirSync(join(dist, "proto"), { recursive: true });
-  // Stands in for node + sidecar.cjs: run as `sh sidecar.cjs ARGS...`, it complains and exits.
-  writeFileSync(join(dist, "sidecar.cjs"), 'echo "cannot reach the control plane at $2" >&2; exit 1\n');
-  writeFileSync(join(dist, "origdst.node"), "");
+  mkdirSync(join(dist, "sidecar"), { recursive: true });
+  // Stands in for node + sidecar.mjs: run as `sh sidecar.mjs ARGS...`, it complains and exits.
+  writeFileSync(
+    join(dist, "sidecar", "sidecar.mjs"),
+    'echo "cannot reach the control plane at $2" >&2; exit 1\n',
+  );
+  writeFileSync(join(dist, "sidecar", "origdst.node"), "");
   const containerDir = join(root, "containers", "c1");
   mkdirSync(containerDir, { recursive: true });
   const cgroups: string[] = [];

@@ -11,7 +11,7 @@ import { sidecarCommand } from "./sidecar-args";
 
 export interface InjectorOptions {
   stateDir: string;
-  /** Where dist/sidecar.cjs, dist/origdst.node and dist/proto are. */
+  /** The build's dist/: the sidecar's folder dist/sidecar is installed from there. */
   distDir: string;
   controlPlane: string;
   cgroupParent: string;

@@ -1,19 +1,22 @@
 // Puts the sidecar bundle where uid 1337 can read it: a checkout under /root is not readable by the
-// proxy user, so the daemon copies dist/sidecar.cjs, dist/origdst.node and dist/proto into
-// STATE/sidecar (dirs 0755, files 0644) and lets everyone traverse STATE (0711) without listing it.
+// proxy user, so the daemon copies the folder dist/sidecar (sidecar.mjs, its chunks, origdst.node)
+// to STATE/sidecar (dirs 0755, files 0644) and lets everyone traverse STATE (0711) without listing it.
 import { chmodSync, cpSync, existsSync, mkdirSync, readdirSync, rmSync, statSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { RuntimeError } from "../errors";
 
-const BUNDLE_FILES = ["sidecar.cjs", "origdst.node", "proto"];
+const BUNDLE_DIR = "sidecar";
+const ENTRY = "sidecar.mjs";
+const BUNDLE_FILES = [ENTRY, "origdst.node"];
 
 /** Copies the bundle from `distDir` into STATE/sidecar; returns the path of the sidecar script. */
 export function installSidecarBundle(stateDir: string, distDir: string): string {
+  const source = join(distDir, BUNDLE_DIR);
   for (const f of BUNDLE_FILES) {
-    if (!existsSync(join(distDir, f))) {
+    if (!existsSync(join(source, f))) {
       throw new RuntimeError(
         "SIDECAR_FAILED",
-        `${join(distDir, f)} is missing; build it with 'npm run build'`,
+        `${join(source, f)} is missing; build it with 'npm run build'`,
       );
     }
   }
@@ -23,12 +26,9 @@ export function installSidecarBundle(stateDir: string, distDir: string): string 
   const target = join(stateDir, "sidecar");
   // Fresh each time, so a daemon started from a newer build never runs an older sidecar.
   rmSync(target, { recursive: true, force: true });
-  mkdirSync(target, { mode: 0o755 });
-  for (const f of BUNDLE_FILES) cpSync(join(distDir, f), join(target, f), { recursive: true });
-  const map = join(distDir, "sidecar.cjs.map");
-  if (existsSync(map)) cpSync(map, join(target, "sidecar.cjs.map"));
+  cpSync(source, target, { recursive: true });
   setModes(target);
-  return join(target, "sidecar.cjs");
+  return join(target, ENTRY);
 }
 
 function setModes(path: string): void {

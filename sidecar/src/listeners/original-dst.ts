@@ -21,11 +21,11 @@ interface Addon {
 }
 
 /**
- * Loads origdst.node: next to the bundle (dist/sidecar.cjs, dist/weft.cjs, or the daemon's copy),
- * else the build in sidecar/native when running from the sources.
+ * Loads origdst.node: next to the bundle (dist/sidecar/ with its chunks, dist/weft.cjs, or the
+ * daemon's copy), else the build in sidecar/native when running from the sources.
  */
 export function loadOriginalDst(): OriginalDst {
-  // In the bundles, import.meta.url is defined as the bundle's own URL (scripts/build.mjs).
+  // In the bundles import.meta.url is the bundle's own URL (the ES module's, or defined so for weft.cjs).
   const here = dirname(fileURLToPath(import.meta.url));
   const candidates = [
     join(here, "origdst.node"),
