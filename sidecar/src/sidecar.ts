@@ -233,6 +233,9 @@ export async function startSidecar(
   };
 
   const ports: SidecarPorts = { ...options.listen };
+  // The config stream opens first: the first config is on its way while the listeners bind, and
+  // readiness needs both.
+  discovery.start();
   try {
     const listen = async (name: keyof SidecarPorts, server: Server, bindHost: string) => {
       servers.push(server);
@@ -240,9 +243,6 @@ export async function startSidecar(
     };
     await listen("outbound", createOutboundListener(deps), host);
     await listen("inbound", createInboundListener(deps), host);
-    const healthServer = http.createServer(healthHandler(store, () => draining !== undefined));
-    closeLast.add(healthServer);
-    await listen("health", healthServer, host);
     await listen("metrics", http.createServer(metricsHandler(metrics)), host);
     adminServer = http.createServer(
       adminHandler({
@@ -292,9 +292,19 @@ export async function startSidecar(
     // Reached from outside the workload only through inbound capture, which must not pass to them.
     for (const p of otlpForwarders.ports) ownPorts.add(p);
   }
+  // Health binds last: once it says ready (the first config has arrived too), every listener is up,
+  // so an app started then finds its DNS and OTLP ports answering.
+  try {
+    const healthServer = http.createServer(healthHandler(store, () => draining !== undefined));
+    closeLast.add(healthServer);
+    servers.push(healthServer);
+    ports.health = await listenOn(healthServer, options.listen.health, host, "health");
+  } catch (err) {
+    await drain(0);
+    throw err;
+  }
   // Ports picked by the OS (0 asked) are ours too.
   for (const p of Object.values(ports)) ownPorts.add(p);
-  discovery.start();
   if (!seams.hooks) telemetryTimer = setTimeout(() => void loadTelemetry(), 1000).unref();
   return {
     ports,
