@@ -18,8 +18,9 @@ export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 export function startChild(
   argv: string[],
   stderr: "inherit" | "ignore" = "inherit",
+  env: NodeJS.ProcessEnv = process.env,
 ): Promise<{ child: ChildProcess; line: string }> {
-  const child = spawn(process.execPath, argv, { stdio: ["ignore", "pipe", stderr] });
+  const child = spawn(process.execPath, argv, { stdio: ["ignore", "pipe", stderr], env });
   children.push(child);
   return new Promise((resolve, reject) => {
     let out = "";
@@ -31,6 +32,12 @@ export function startChild(
     child.once("exit", (code) => reject(new Error(`${argv.join(" ")} exited with ${code}`)));
   });
 }
+
+/**
+ * The environment the daemon gives a sidecar (runtime/src/inject/injector.ts). Not the bench's own:
+ * NODE_EXTRA_CA_CERTS alone, set on some machines, adds about 45 ms to every node start.
+ */
+export const SIDECAR_ENV = { PATH: process.env.PATH ?? "/usr/bin:/bin", HOME: "/nonexistent" };
 
 /** utime + stime of a process, in ms (clock ticks are 10 ms on Linux). */
 export function cpuMsOf(pid: number | undefined): number {

@@ -4,17 +4,22 @@
 //   dist/sidecar/     the sidecar alone, self-contained (sidecar.mjs, its lazily loaded chunks and
 //                     origdst.node), so the daemon can copy the folder where uid 1337 can read it
 import { execFileSync } from "node:child_process";
-import { cpSync, existsSync, mkdirSync, rmSync } from "node:fs";
+import { cpSync, existsSync, mkdirSync, renameSync, rmSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import * as esbuild from "esbuild";
 import { bundleSidecarInto } from "./sidecar-bundle.mjs";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
-const dist = join(root, "dist");
+const final = join(root, "dist");
+// Built aside, then swapped in with two renames: a test or daemon running from dist/ while someone
+// builds (weft.cjs spawned for a teardown, the sidecar folder copied for a new container) never
+// finds it half-written or missing.
+const dist = join(root, `dist.building-${process.pid}`);
 const started = Date.now();
 rmSync(dist, { recursive: true, force: true });
 mkdirSync(dist, { recursive: true });
+process.on("exit", () => rmSync(dist, { recursive: true, force: true }));
 
 // node-gyp builds against the local Node headers when they are installed (no download needed).
 const nativeDir = join(root, "sidecar", "native");
@@ -49,4 +54,8 @@ await esbuild.build({
 });
 const addon = join(dist, "origdst.node");
 await bundleSidecarInto(esbuild, root, join(dist, "sidecar"), addon);
+const old = `${final}.old-${process.pid}`;
+if (existsSync(final)) renameSync(final, old);
+renameSync(dist, final);
+rmSync(old, { recursive: true, force: true });
 console.log(`weft: built dist/ in ${Date.now() - started} ms`);
