@@ -62,6 +62,9 @@ export interface SeamPair {
   port: number;
   server: ChildProcess;
   client: ChildProcess;
+  /** The ports each sidecar listens on (the JSON line it printed when ready). */
+  serverPorts: Record<string, number>;
+  clientPorts: Record<string, number>;
   /** CPU milliseconds both sidecars have used so far. */
   cpuMs(): number;
   stop(): void;
@@ -80,7 +83,7 @@ export async function startSeamPair(o: {
   bundle?: string;
 }): Promise<SeamPair> {
   const seam = join(import.meta.dirname, "..", "sidecar", "src", "testing", "seam-sidecar.ts");
-  const entry = o.bundle ? [o.bundle] : ["--import", "tsx", seam];
+  const entry = o.bundle ? [...(process.env.WEFT_BENCH_NODE_FLAGS ?? "").split(" ").filter(Boolean), o.bundle] : ["--import", "tsx", seam];
   const sidecar = (workload: string, address: string, dst: object) =>
     startChild(
       [
@@ -106,13 +109,15 @@ export async function startSeamPair(o: {
     o.name,
   );
   const client = await sidecar(`${o.name}-client`, "10.88.9.2", { address: o.vip, port: 80 });
-  const ports = JSON.parse(client.line) as { outbound: number; health: number };
+  const ports = JSON.parse(client.line) as Record<string, number> & { outbound: number; health: number };
   while ((await readyStatus(ports.health)) !== 200) await sleep(10);
   await sleep(300); // endpoints pushed after the services: let them land
   return {
     port: ports.outbound,
     server: server.child,
     client: client.child,
+    serverPorts: JSON.parse(server.line) as Record<string, number>,
+    clientPorts: ports,
     cpuMs: () => cpuMsOf(server.child.pid) + cpuMsOf(client.child.pid),
     stop() {
       server.child.kill("SIGKILL");

@@ -20,6 +20,7 @@ import type { SidecarOptions, SidecarPorts } from "./options";
 import type { AssembledTelemetry } from "./telemetry/assemble";
 import { Metrics } from "./telemetry/metrics";
 import { type OtlpForwarders, startOtlpForwarders } from "./telemetry/otlp-forward";
+import { collectProcessMetrics } from "./telemetry/process-metrics";
 import { ServiceUpstreams } from "./upstream";
 
 export interface SidecarSeams {
@@ -62,6 +63,7 @@ export async function startSidecar(
   const host = seams.listenHost ?? "0.0.0.0";
   const store = new ConfigStore();
   const metrics = new Metrics();
+  collectProcessMetrics(metrics);
   metrics.collect((m) => {
     m.setGauge(
       "weft_config_version",

@@ -3,6 +3,7 @@
 import test from "ava";
 import { startHarness } from "../testing/harness";
 import { Metrics } from "./metrics";
+import { collectProcessMetrics } from "./process-metrics";
 
 test("requests render as a counter and a cumulative latency histogram", (t) => {
   const m = new Metrics();
@@ -45,4 +46,17 @@ test("a running sidecar exports the config versions it holds and the responses i
   const text = h.sidecar.metrics.render();
   t.regex(text, /weft_config_version\{type="services",version="s\d+"\} 1/);
   t.regex(text, /weft_config_rejections_total\{type="weft.v1.Service"\} 1/);
+});
+
+test("the process's own memory and CPU render under prom-client's names", (t) => {
+  const m = new Metrics();
+  collectProcessMetrics(m);
+  const text = m.render();
+  const value = (series: string) => Number(new RegExp(`^${series} (\\S+)$`, "m").exec(text)?.[1]);
+  t.regex(text, /# TYPE process_cpu_user_seconds_total counter/);
+  t.true(value("process_resident_memory_bytes\\{\\}") > 10 * 1024 * 1024);
+  t.true(value("process_cpu_user_seconds_total\\{\\}") > 0);
+  t.true(value("nodejs_heap_size_used_bytes\\{\\}") > 0);
+  t.true(value('nodejs_heap_space_size_used_bytes\\{space="old"\\}') > 0);
+  t.true(value('nodejs_heap_space_size_total_bytes\\{space="new"\\}') > 0);
 });

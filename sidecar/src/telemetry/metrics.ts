@@ -174,6 +174,11 @@ export class Metrics {
     this.inc("weft_tcp_sent_bytes_total", { direction }, sent);
   }
 
+  /** Declares a family with its type and help text (a family first named by setGauge is a gauge). */
+  define(name: string, kind: Kind, help: string): void {
+    if (!this.families.has(name)) this.family(name, kind, help);
+  }
+
   /** Registers a function that sets gauges right before each render. */
   collect(collector: (m: Metrics) => void): void {
     this.collectors.push(collector);
