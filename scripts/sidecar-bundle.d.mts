@@ -4,5 +4,6 @@ export function bundleSidecarInto(
   esbuild: typeof import("esbuild"),
   root: string,
   outdir: string,
-  addon: string,
+  addon: string | undefined,
+  entry?: string,
 ): Promise<string>;

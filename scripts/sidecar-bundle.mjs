@@ -14,10 +14,19 @@ import { join } from "node:path";
 /** The entry file's name inside the sidecar's folder. */
 export const SIDECAR_ENTRY = "sidecar.mjs";
 
-/** Bundles sidecar/src/main.ts into outdir (with origdst.node from `addon`); returns the entry's path. */
-export async function bundleSidecarInto(esbuild, root, outdir, addon) {
+/**
+ * Bundles sidecar/src/main.ts (or another entry: the benches' seam sidecar) into outdir, with
+ * origdst.node copied from `addon` when given; returns the entry's path.
+ */
+export async function bundleSidecarInto(
+  esbuild,
+  root,
+  outdir,
+  addon,
+  entry = join(root, "sidecar", "src", "main.ts"),
+) {
   await esbuild.build({
-    entryPoints: { sidecar: join(root, "sidecar", "src", "main.ts") },
+    entryPoints: { sidecar: entry },
     outdir,
     bundle: true,
     splitting: true,
@@ -38,7 +47,7 @@ export async function bundleSidecarInto(esbuild, root, outdir, addon) {
     },
     external: ["*.node"],
   });
-  cpSync(addon, join(outdir, "origdst.node"));
+  if (addon) cpSync(addon, join(outdir, "origdst.node"));
   makeReadable(outdir);
   return join(outdir, SIDECAR_ENTRY);
 }
