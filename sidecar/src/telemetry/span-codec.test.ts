@@ -11,7 +11,8 @@ import {
 import test from "ava";
 // The control plane's own decoder: what it reads back is what users see in traces.
 import { decodeTraceRequest } from "../../../control-plane/src/telemetry/otlp-protobuf";
-import { encodeTraceRequest } from "./span-codec";
+import { Writer } from "./protobuf-writer";
+import { appendSpan, encodeTraceRequest, wrapSpans } from "./span-codec";
 
 function spansOf(serviceName: string, make: (p: BasicTracerProvider) => void): ReadableSpan[] {
   const exporter = new InMemorySpanExporter();
@@ -125,4 +126,23 @@ test("the control plane reads every span back field for field", (t) => {
 
 test("an empty batch is an empty request", (t) => {
   t.is(encodeTraceRequest([]).length, 0);
+});
+
+test("spans appended one by one and wrapped make the same request as encoding the batch", (t) => {
+  const spans = spansOf("front", (p) => {
+    const tracer = p.getTracer("weft-sidecar");
+    for (const [i, kind] of [SpanKind.SERVER, SpanKind.CLIENT, SpanKind.CLIENT].entries()) {
+      const s = tracer.startSpan(`GET /${i}`, { kind, attributes: { "http.request.method": "GET", n: i } });
+      s.setStatus({
+        code: i === 2 ? SpanStatusCode.ERROR : SpanStatusCode.UNSET,
+        message: i === 2 ? "boom" : undefined,
+      });
+      s.end();
+    }
+  });
+  const w = new Writer(64);
+  for (const s of spans) appendSpan(w, s);
+  const first = spans[0]!;
+  const wrapped = wrapSpans(first.resource, first.instrumentationScope, w.buf.subarray(0, w.pos));
+  t.true(wrapped.equals(encodeTraceRequest(spans)));
 });

@@ -213,6 +213,43 @@ function raw(w: Writer, b: Buffer): void {
   w.pos += b.length;
 }
 
+/** Appends one span as ScopeSpans' `spans` field (tag, length, Span): what appendSpan batches hold. */
+export function appendSpan(w: Writer, s: ReadableSpan): void {
+  w.varint(0x12);
+  const at = w.open(2);
+  span(w, s);
+  w.close(at, 2);
+}
+
+/**
+ * The ExportTraceServiceRequest for spans of one resource and scope already written by appendSpan:
+ * the same bytes encodeTraceRequest writes for those spans.
+ */
+export function wrapSpans(res: Resource, sc: Scope, spans: Buffer): Buffer {
+  const tail = (url: string | undefined) => {
+    if (!url) return Buffer.alloc(0);
+    const w = new Writer(url.length + 8);
+    w.varint(0x1a);
+    w.string(url);
+    return Buffer.from(w.buf.subarray(0, w.pos));
+  };
+  const scopeSpans = Buffer.concat([scope(sc), spans, tail(sc.schemaUrl)]);
+  const resourceSpans = Buffer.concat([
+    resource(res),
+    header(0x12, scopeSpans.length),
+    scopeSpans,
+    tail(res.schemaUrl),
+  ]);
+  return Buffer.concat([header(0x0a, resourceSpans.length), resourceSpans]);
+}
+
+function header(tag: number, length: number): Buffer {
+  const w = new Writer(8);
+  w.varint(tag);
+  w.varint(length);
+  return Buffer.from(w.buf.subarray(0, w.pos));
+}
+
 /** The ExportTraceServiceRequest for `spans`, grouped by resource and scope like the SDK does. */
 export function encodeTraceRequest(spans: readonly ReadableSpan[]): Buffer {
   const groups = new Map<Resource, Map<Scope, ReadableSpan[]>>();
@@ -235,12 +272,7 @@ export function encodeTraceRequest(spans: readonly ReadableSpan[]): Buffer {
       w.varint(0x12);
       const ss = w.open(3);
       raw(w, scope(sc));
-      for (const s of list) {
-        w.varint(0x12);
-        const at = w.open(2);
-        span(w, s);
-        w.close(at, 2);
-      }
+      for (const s of list) appendSpan(w, s);
       if (sc.schemaUrl) {
         w.varint(0x1a);
         w.string(sc.schemaUrl);

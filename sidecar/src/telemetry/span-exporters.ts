@@ -6,12 +6,16 @@ import { type ExportResult, ExportResultCode } from "@opentelemetry/core";
 import type { ReadableSpan, SpanExporter } from "@opentelemetry/sdk-trace-base";
 import { grpcTarget } from "../../../proto/index";
 import { GrpcChannel } from "../grpc/index";
+import type { EncodedSpanSink } from "./encoding-processor";
 import { encodeTraceRequest } from "./span-codec";
 
 const EXPORT_PATH = "/opentelemetry.proto.collector.trace.v1.TraceService/Export";
 
-/** OTLP/gRPC to the control plane on the sidecar's own channel target, encoded by span-codec. */
-export class ControlPlaneSpanExporter implements SpanExporter {
+/**
+ * OTLP/gRPC to the control plane on the sidecar's own channel target, encoded by span-codec: as a
+ * SpanExporter, or taking requests already encoded (encoding-processor.ts, what the tracer uses).
+ */
+export class ControlPlaneSpanExporter implements SpanExporter, EncodedSpanSink {
   private readonly channel: GrpcChannel;
   /** Spans dropped because an export failed (the batch processor does not retry). */
   dropped = 0;
@@ -39,6 +43,15 @@ export class ControlPlaneSpanExporter implements SpanExporter {
         done({ code: ExportResultCode.FAILED, error });
       },
     );
+  }
+
+  async sendEncoded(request: Buffer, spans: number): Promise<void> {
+    try {
+      await this.channel.unary(EXPORT_PATH, request, { timeoutMs: this.timeoutMs });
+    } catch (error) {
+      this.dropped += spans;
+      throw error;
+    }
   }
 
   async shutdown(): Promise<void> {

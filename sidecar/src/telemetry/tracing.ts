@@ -20,6 +20,7 @@ import {
   type SpanExporter,
   TraceIdRatioBasedSampler,
 } from "@opentelemetry/sdk-trace-base";
+import { type EncodedSpanSink, EncodingSpanProcessor } from "./encoding-processor";
 import { type B3Form, extractTraceContext, type HeaderBag, injectTraceContext } from "./trace-context";
 
 export interface TracingSettings {
@@ -70,8 +71,11 @@ export interface MeshTracerOptions {
   /** The workload's own service ("" when it has none: spans then carry the workload's name). */
   service: string;
   nodeId: string;
-  /** Makes the exporter for an endpoint ("" = the control plane). */
-  exporterFor(endpoint: string): SpanExporter;
+  /**
+   * Makes the exporter for an endpoint ("" = the control plane). One that also takes encoded
+   * requests (EncodedSpanSink) gets spans written as they end instead of batched as objects.
+   */
+  exporterFor(endpoint: string): SpanExporter | (SpanExporter & EncodedSpanSink);
   /** Bounded: spans beyond it are dropped, never waited for. Default 2048. */
   maxQueueSize?: number;
 }
@@ -194,6 +198,20 @@ export class MeshTracer {
 
   private makeProvider(settings: TracingSettings): BasicTracerProvider {
     const ratio = Math.min(1, Math.max(0, settings.samplingRatio));
+    const exporter = this.o.exporterFor(settings.otlpEndpoint);
+    const queue = { maxQueueSize: this.o.maxQueueSize ?? 2048, batch: 512, delayMs: 1000 };
+    const processor =
+      "sendEncoded" in exporter
+        ? new EncodingSpanProcessor(exporter, {
+            maxQueueSize: queue.maxQueueSize,
+            maxBatchSpans: queue.batch,
+            delayMs: queue.delayMs,
+          })
+        : new BatchSpanProcessor(exporter, {
+            maxQueueSize: queue.maxQueueSize,
+            maxExportBatchSize: queue.batch,
+            scheduledDelayMillis: queue.delayMs,
+          });
     return new BasicTracerProvider({
       resource: resourceFromAttributes({
         ...settings.resourceAttributes,
@@ -202,13 +220,7 @@ export class MeshTracer {
         "weft.workload": this.o.workload,
       }),
       sampler: new ParentBasedSampler({ root: new TraceIdRatioBasedSampler(ratio) }),
-      spanProcessors: [
-        new BatchSpanProcessor(this.o.exporterFor(settings.otlpEndpoint), {
-          maxQueueSize: this.o.maxQueueSize ?? 2048,
-          maxExportBatchSize: 512,
-          scheduledDelayMillis: 1000,
-        }),
-      ],
+      spanProcessors: [processor],
     });
   }
 }
