@@ -2,6 +2,7 @@
 // proxies) in front of real HTTP servers that fail on purpose: the config comes from a fake control
 // plane over the real stream. What a user of Istio or Linkerd relies on without configuring much.
 import http from "node:http";
+import http2 from "node:http2";
 import { type AddressInfo, connect, createServer } from "node:net";
 import test, { type ExecutionContext } from "ava";
 import type { ResiliencePolicySpec } from "../../proto/gen/weft/v1/ResiliencePolicySpec";
@@ -299,4 +300,56 @@ test("an opaque TCP connection to a refusing replica is connected to another one
     });
     t.is(reply, `ping ${i}`);
   }
+});
+
+/** One h2c request (prior knowledge) to the sidecar; resolves with the response headers. */
+function h2Request(port: number, path: string): Promise<http2.IncomingHttpHeaders> {
+  return new Promise((resolve, reject) => {
+    const session = http2.connect(`http://127.0.0.1:${port}`);
+    session.on("error", reject);
+    const req = session.request({ ":path": path, ":authority": "web" });
+    req.on("response", (headers) => {
+      req.resume();
+      req.on("end", () => {
+        session.close();
+        resolve(headers);
+      });
+    });
+    req.on("error", reject);
+    req.end();
+  });
+}
+
+test("over h2c too, an injected abort and a circuit-breaker overflow say so in their headers", async (t) => {
+  const held: http2.ServerHttp2Stream[] = [];
+  const upstream = http2.createServer();
+  upstream.on("stream", (stream) => held.push(stream));
+  await new Promise<void>((r) => upstream.listen(0, "127.0.0.1", () => r()));
+  t.teardown(() => {
+    for (const s of held) s.close();
+    upstream.close();
+  });
+  const h = await setup(t, [endpoint((upstream.address() as AddressInfo).port)]);
+  await pushRoutes(h, [
+    { match: { path_prefix: "/fault" }, fault: { abort_ratio: 1, abort_status: 503 } },
+    {},
+  ]);
+  await pushPolicy(h, { circuit_breaker: { max_connections: 1, max_pending_requests: 1 } });
+  const aborted = await h2Request(h.sidecar.ports.outbound, "/fault/x");
+  t.is(Number(aborted[":status"]), 503);
+  t.is(aborted["x-weft-fault"], "abort");
+  const first = [h2Request(h.sidecar.ports.outbound, "/a"), h2Request(h.sidecar.ports.outbound, "/b")];
+  for (let i = 0; held.length < 2 && i < 500; i++) await new Promise((r) => setTimeout(r, 10));
+  t.is(held.length, 2, "both requests within the limits reached the upstream");
+  const over = await h2Request(h.sidecar.ports.outbound, "/c");
+  t.is(Number(over[":status"]), 503);
+  t.is(over["x-weft-overflow"], "pending-requests");
+  for (const s of held) {
+    s.respond({ ":status": 200 });
+    s.end("done");
+  }
+  t.deepEqual(
+    (await Promise.all(first)).map((r) => Number(r[":status"])),
+    [200, 200],
+  );
 });

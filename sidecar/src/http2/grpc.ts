@@ -36,6 +36,7 @@ export function plainAnswer(
   grpc: boolean,
   via: string,
   grpcStatus = GRPC_STATUS[status] ?? 2,
+  extra: Record<string, string> = {},
 ): void {
   if (stream.closed || stream.headersSent) return;
   if (grpc) {
@@ -46,11 +47,12 @@ export function plainAnswer(
         "grpc-status": String(grpcStatus),
         "grpc-message": encodeURIComponent(message.trim()),
         via,
+        ...extra,
       },
       { endStream: true },
     );
     return;
   }
-  stream.respond({ ":status": status, "content-type": "text/plain; charset=utf-8", via });
+  stream.respond({ ":status": status, "content-type": "text/plain; charset=utf-8", via, ...extra });
   stream.end(message);
 }

@@ -96,11 +96,12 @@ export class H2Proxy {
       this.inFlight--;
       finish(flow, ctx, status || 499);
     });
-    const answer = (code: number, message: string) => {
+    // The same shape as HTTP/1.1's (plan-run.ts): `headers` mark an injected fault or an overflow.
+    const answer: Answer = (code, message, _close, headers) => {
       status = code;
       ctx.error = message.trim();
       if (stream.headersSent || stream.closed) return void stream.close(NGHTTP2_CANCEL);
-      plainAnswer(stream, code, message, grpc, flow.via);
+      plainAnswer(stream, code, message, grpc, flow.via, undefined, headers);
     };
     if (!route) {
       answer(500, "no route for this connection\n");
@@ -109,7 +110,7 @@ export class H2Proxy {
     const plan = route.plan(info);
     ctx.route = plan.route ?? "default";
     if (isRefusal(plan)) {
-      answer(plan.status, plan.message);
+      answer(plan.status, plan.message, false, overflowHeaders(plan.overflow));
       return;
     }
     const setStatus = (code: number) => {
@@ -135,14 +136,15 @@ export class H2Proxy {
     flags: number,
     ctx: RequestContext,
     plan: RequestPlan,
-    answer: (code: number, message: string) => void,
+    answer: Answer,
     setStatus: (code: number) => void,
     grpcDeadlineMs: number | undefined,
   ): void {
     const flow = this.options.flow;
     if (stream.closed) return;
     const target = plan.next();
-    if (isRefusal(target)) return void answer(target.status, target.message);
+    if (isRefusal(target))
+      return void answer(target.status, target.message, false, overflowHeaders(target.overflow));
     const grpc = isGrpc(ctx.request.headers.find(([n]) => n === "content-type")?.[1]);
     const forwarded = forwardRequestHeaders(ctx.request.headers, {
       via: flow.via,
@@ -217,7 +219,7 @@ export class H2Proxy {
     up.on("error", (err) => {
       const outcome = failureOutcome(err);
       end(outcome);
-      answer(...failureAnswer(outcome, ctx));
+      answer(...failureAnswer(outcome, ctx), false);
     });
     up.on("close", () => {
       clearTimeout(timer);
@@ -283,4 +285,11 @@ function addHeader(out: http2.OutgoingHttpHeaders, name: string, value: string):
 function appendVia(prior: string | string[] | undefined, entry: string): string {
   const p = Array.isArray(prior) ? prior.join(", ") : prior;
   return p ? `${p}, ${entry}` : entry;
+}
+
+type Answer = (status: number, message: string, close?: boolean, headers?: Record<string, string>) => void;
+
+/** A circuit-breaker overflow says so, as on HTTP/1.1, so clients and tests can tell it apart. */
+function overflowHeaders(overflow: string | undefined): Record<string, string> | undefined {
+  return overflow ? { "x-weft-overflow": overflow } : undefined;
 }
