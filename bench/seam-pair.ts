@@ -5,6 +5,7 @@ import { type ChildProcess, spawn } from "node:child_process";
 import { readFileSync } from "node:fs";
 import http from "node:http";
 import { join } from "node:path";
+import { SIDECAR_NODE_FLAGS } from "../sidecar/src/node-flags";
 import type { FakeControlPlane } from "../sidecar/src/testing/wire-fake-control-plane";
 
 const children: ChildProcess[] = [];
@@ -31,6 +32,15 @@ export function startChild(
     });
     child.once("exit", (code) => reject(new Error(`${argv.join(" ")} exited with ${code}`)));
   });
+}
+
+/**
+ * The node flags a bundled sidecar runs with: production's (SIDECAR_NODE_FLAGS), or
+ * WEFT_BENCH_NODE_FLAGS ("" for node's defaults) to compare others.
+ */
+export function nodeFlags(): string[] {
+  const override = process.env.WEFT_BENCH_NODE_FLAGS;
+  return override === undefined ? [...SIDECAR_NODE_FLAGS] : override.split(" ").filter(Boolean);
 }
 
 /**
@@ -83,7 +93,9 @@ export async function startSeamPair(o: {
   bundle?: string;
 }): Promise<SeamPair> {
   const seam = join(import.meta.dirname, "..", "sidecar", "src", "testing", "seam-sidecar.ts");
-  const entry = o.bundle ? [...(process.env.WEFT_BENCH_NODE_FLAGS ?? "").split(" ").filter(Boolean), o.bundle] : ["--import", "tsx", seam];
+  const entry = o.bundle
+    ? [...(process.env.WEFT_BENCH_NODE_FLAGS ?? "").split(" ").filter(Boolean), o.bundle]
+    : ["--import", "tsx", seam];
   const sidecar = (workload: string, address: string, dst: object) =>
     startChild(
       [

@@ -11,7 +11,8 @@ import { join } from "node:path";
 import * as grpc from "@grpc/grpc-js";
 import { bundleSidecar } from "../sidecar/src/testing/bundle";
 import { startFakeControlPlane } from "../sidecar/src/testing/wire-fake-control-plane";
-import { readyStatus, SIDECAR_ENV, sleep, startChild, startSeamPair } from "./seam-pair";
+import { bundleSeamSidecar } from "./mesh-bundle";
+import { nodeFlags, readyStatus, SIDECAR_ENV, sleep, startChild, startSeamPair } from "./seam-pair";
 
 const seconds = Number(process.argv[2] ?? 5);
 const connections = Number(process.argv[3] ?? 16);
@@ -33,7 +34,7 @@ const STARTS = 9;
 for (let i = 0; i < STARTS; i++) {
   const t0 = performance.now();
   const { child, line } = await startChild(
-    [bundle, "--control-plane", cp.target, "--workload", "w", ...zero],
+    [...nodeFlags(), bundle, "--control-plane", cp.target, "--workload", "w", ...zero],
     "inherit",
     SIDECAR_ENV,
   );
@@ -60,7 +61,10 @@ bare.sort((a, b) => a - b);
 const apps = await startChild(["--import", "tsx", join(import.meta.dirname, "sidecar-apps.ts")]);
 const appPorts = JSON.parse(apps.line) as { h1: number; h2: number; grpc: number };
 
-const pair = (name: string, appPort: number) => startSeamPair({ cp, name, appPort, vip: VIP });
+// The pair runs bundled with plain node and production's flags, as the daemon runs a sidecar.
+const seamBundle = await bundleSeamSidecar(dir);
+const pair = (name: string, appPort: number) =>
+  startSeamPair({ cp, name, appPort, vip: VIP, bundle: seamBundle });
 
 /** h2load: requests per second and requests done. */
 function h2load(port: number, h1: boolean): { rps: number; done: number } {

@@ -2,6 +2,7 @@ import { chmodSync, mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } fr
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import test from "ava";
+import { SIDECAR_NODE_FLAGS } from "../../../sidecar/src/index";
 import { SidecarInjector } from "./injector";
 import { installSidecarBundle } from "./install";
 import { sidecarCommand } from "./sidecar-args";
@@ -77,6 +78,7 @@ test("the sidecar enters the netns before dropping to 1337 and gets the workload
     "1337",
     "--",
     "/usr/bin/node",
+    ...SIDECAR_NODE_FLAGS,
     "/s/sidecar/sidecar.mjs",
     "--control-plane",
     "unix:///run/weft/cp.sock",
@@ -103,7 +105,11 @@ test("a sidecar that dies before it is ready fails the start with its log, and i
   chmodSync(root, 0o755);
   const dist = join(root, "dist");
   mkdirSync(join(dist, "sidecar"), { recursive: true });
-  // Stands in for node + sidecar.mjs: run as `sh sidecar.mjs ARGS...`, it complains and exits.
+  // Stand in for node (dropping its flags) and sidecar.mjs (run by sh: it complains and exits).
+  const fakeNode = join(root, "fake-node");
+  writeFileSync(fakeNode, '#!/bin/sh\nwhile [ "${1#--}" != "$1" ]; do shift; done\nexec /bin/sh "$@"\n', {
+    mode: 0o755,
+  });
   writeFileSync(
     join(dist, "sidecar", "sidecar.mjs"),
     'echo "cannot reach the control plane at $2" >&2; exit 1\n',
@@ -117,7 +123,7 @@ test("a sidecar that dies before it is ready fails the start with its log, and i
     distDir: dist,
     controlPlane: "unix:///nowhere/cp.sock",
     cgroupParent: "weft-test",
-    nodePath: "/bin/sh",
+    nodePath: fakeNode,
     cgroups: {
       create: async (path) => void cgroups.push(`+${path}`),
       addProcess: async () => {},

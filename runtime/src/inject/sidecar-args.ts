@@ -1,4 +1,5 @@
 // The sidecar's command line, as docs/INTERFACES.md fixes it.
+import { SIDECAR_NODE_FLAGS } from "../../../sidecar/src/index";
 import type { SidecarStart } from "../engine/parts";
 import { SIDECAR_UID } from "../engine/types";
 
@@ -22,6 +23,7 @@ export function sidecarCommand(o: {
     String(SIDECAR_UID),
     "--",
     o.nodePath,
+    ...SIDECAR_NODE_FLAGS,
     o.script,
     "--control-plane",
     o.controlPlane,
