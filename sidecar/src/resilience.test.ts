@@ -353,3 +353,55 @@ test("over h2c too, an injected abort and a circuit-breaker overflow say so in t
     [200, 200],
   );
 });
+
+test("over h2c, a replica that refuses connections costs no request, POST bodies included", async (t) => {
+  const upstream = http2.createServer();
+  let hits = 0;
+  upstream.on("stream", (stream, headers) => {
+    hits++;
+    const chunks: Buffer[] = [];
+    stream.on("data", (c: Buffer) => chunks.push(c));
+    stream.on("end", () => {
+      stream.respond({ ":status": 200 });
+      stream.end(`${headers[":method"]} ${Buffer.concat(chunks).toString()}`);
+    });
+  });
+  await new Promise<void>((r) => upstream.listen(0, "127.0.0.1", () => r()));
+  t.teardown(() => upstream.close());
+  const dead = await refusingPort();
+  const h = await setup(t, [endpoint((upstream.address() as AddressInfo).port), endpoint(dead)]);
+  // Round robin: every other attempt goes to the refusing replica first.
+  await pushPolicy(h, { load_balancer: "round_robin" });
+  const session = http2.connect(`http://127.0.0.1:${h.sidecar.ports.outbound}`);
+  t.teardown(() => session.close());
+  const exchange = (method: string, body?: string) =>
+    new Promise<{ status: number; body: string }>((resolve, reject) => {
+      const req = session.request(
+        { ":method": method, ":path": "/", ":authority": "web" },
+        { endStream: !body },
+      );
+      let status = 0;
+      let text = "";
+      req.on("response", (headers) => {
+        status = Number(headers[":status"]);
+      });
+      req.setEncoding("utf8");
+      req.on("data", (c: string) => (text += c));
+      req.on("end", () => resolve({ status, body: text }));
+      req.on("error", reject);
+      if (body) req.end(body);
+    });
+  const replies = [];
+  for (let i = 0; i < 10; i++)
+    replies.push(await exchange(i % 2 ? "POST" : "GET", i % 2 ? `body-${i}` : undefined));
+  t.deepEqual(
+    replies.map((r) => r.status),
+    Array(10).fill(200),
+  );
+  t.deepEqual(
+    replies.map((r) => r.body),
+    replies.map((_, i) => (i % 2 ? `POST body-${i}` : "GET ")),
+  );
+  t.is(hits, 10);
+  t.true(metric(h, new RegExp(`weft_upstream_retries_total\\{.*endpoint="127.0.0.1:${dead}"`)) > 0);
+});

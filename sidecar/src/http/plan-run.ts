@@ -6,7 +6,9 @@ import type { AttemptOutcome, InjectedFault } from "../upstream/plan";
 const CONNECT_ERRORS = new Set(["ECONNREFUSED", "EHOSTUNREACH", "ENETUNREACH", "ETIMEDOUT", "EADDRNOTAVAIL"]);
 
 export function failureOutcome(err: NodeJS.ErrnoException): AttemptOutcome {
-  return CONNECT_ERRORS.has(err.code ?? "")
+  // An HTTP/2 stream on a session that could not connect fails with the connect error as its cause.
+  const cause = (err as { cause?: NodeJS.ErrnoException }).cause;
+  return CONNECT_ERRORS.has(err.code ?? "") || CONNECT_ERRORS.has(cause?.code ?? "")
     ? { kind: "connect-failure", error: err.message }
     : { kind: "reset", error: err.message };
 }

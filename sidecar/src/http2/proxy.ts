@@ -130,7 +130,11 @@ export class H2Proxy {
     );
   }
 
-  /** One attempt (h2 streams are not replayed: their body is streamed, not kept). */
+  /**
+   * Prepares the upstream request once (forwarded headers, the telemetry hook), then runs attempts.
+   * A request body is streamed, not kept, so only an attempt that never connected (nothing read
+   * from the client yet) can be retried; that covers a replica that refuses connections.
+   */
   private forward(
     stream: http2.ServerHttp2Stream,
     flags: number,
@@ -142,10 +146,6 @@ export class H2Proxy {
   ): void {
     const flow = this.options.flow;
     if (stream.closed) return;
-    const target = plan.next();
-    if (isRefusal(target))
-      return void answer(target.status, target.message, false, overflowHeaders(target.overflow));
-    const grpc = isGrpc(ctx.request.headers.find(([n]) => n === "content-type")?.[1]);
     const forwarded = forwardRequestHeaders(ctx.request.headers, {
       via: flow.via,
       clientAddress: ctx.request.clientAddress,
@@ -153,7 +153,6 @@ export class H2Proxy {
     });
     ctx.requestId = forwarded.requestId;
     ctx.request.headers = forwarded.headers;
-    ctx.upstream = `${target.host}:${target.port}`;
     flow.hooks.onRequest?.(ctx);
     const out: http2.OutgoingHttpHeaders = {
       ":method": ctx.request.method,
@@ -162,18 +161,48 @@ export class H2Proxy {
       ":scheme": "http",
     };
     for (const [name, value] of ctx.request.headers) addHeader(out, name, value);
+    this.attempt(stream, flags, ctx, plan, out, answer, setStatus, grpcDeadlineMs);
+  }
+
+  /** One attempt at the next target the plan gives. */
+  private attempt(
+    stream: http2.ServerHttp2Stream,
+    flags: number,
+    ctx: RequestContext,
+    plan: RequestPlan,
+    out: http2.OutgoingHttpHeaders,
+    answer: Answer,
+    setStatus: (code: number) => void,
+    grpcDeadlineMs: number | undefined,
+  ): void {
+    const flow = this.options.flow;
+    if (stream.closed) return;
+    const target = plan.next();
+    if (isRefusal(target))
+      return void answer(target.status, target.message, false, overflowHeaders(target.overflow));
+    const grpc = isGrpc(ctx.request.headers.find(([n]) => n === "content-type")?.[1]);
+    ctx.upstream = `${target.host}:${target.port}`;
     const started = performance.now();
     let ended = false;
-    const end = (outcome: AttemptOutcome) => {
-      if (!ended) plan.ended(target, outcome, false);
+    /** Nothing of the client's body has gone into this attempt yet: it can be made again. */
+    let replayable = true;
+    const end = (outcome: AttemptOutcome): boolean => {
+      if (ended) return false;
       ended = true;
+      return plan.ended(target, outcome, replayable && !stream.closed);
+    };
+    /** Set once the next attempt has taken over: this one's late events change nothing. */
+    let superseded = false;
+    const retry = () => {
+      superseded = true;
+      this.attempt(stream, flags, ctx, plan, out, answer, setStatus, grpcDeadlineMs);
     };
 
     let up: http2.ClientHttp2Stream;
     try {
       up = this.session(target.host, target.port).request(out, { endStream: (flags & END_STREAM) !== 0 });
     } catch (err) {
-      end({ kind: "connect-failure", error: (err as Error).message });
+      if (end({ kind: "connect-failure", error: (err as Error).message })) return void retry();
       answer(502, `upstream ${ctx.upstream} for ${ctx.service} failed: ${(err as Error).message}\n`);
       return;
     }
@@ -186,8 +215,19 @@ export class H2Proxy {
       deadline === undefined
         ? undefined
         : setTimeout(() => {
-            end({ kind: "timeout" });
+            // Only the per-try timeout (when it is the tightest) may be retried, as on HTTP/1.1; the
+            // request's own deadline ends it.
+            const perTry =
+              plan.perTryTimeoutMs > 0 &&
+              deadline === plan.perTryTimeoutMs &&
+              deadline <
+                Math.min(
+                  grpcDeadlineMs ?? Number.POSITIVE_INFINITY,
+                  plan.timeoutMs || Number.POSITIVE_INFINITY,
+                );
+            const again = end(perTry ? { kind: "timeout" } : { kind: "cancelled" });
             up.close(NGHTTP2_CANCEL);
+            if (again) return void retry();
             if (stream.headersSent) stream.close(NGHTTP2_CANCEL);
             else plainAnswer(stream, 504, "deadline exceeded\n", grpc, flow.via, 4);
             setStatus(504);
@@ -204,25 +244,29 @@ export class H2Proxy {
       if (upFlags & END_STREAM) return void stream.respond(response, { endStream: true });
       // Only a response that will have trailers waits for them; others end with their last DATA.
       const expectTrailers = isGrpc(h["content-type"]) || h.trailer !== undefined;
+      if (expectTrailers) {
+        stream.once("wantTrailers", () => {
+          const t: http2.OutgoingHttpHeaders = {};
+          for (const [name, value] of pairsOf(trailers ?? {})) addHeader(t, name, value);
+          if (Object.keys(t).length > 0) stream.sendTrailers(t);
+          else stream.close();
+        });
+      }
       stream.respond(response, { waitForTrailers: expectTrailers });
       up.pipe(stream);
     });
     up.on("trailers", (t) => {
       trailers = t;
     });
-    stream.on("wantTrailers", () => {
-      const t: http2.OutgoingHttpHeaders = {};
-      for (const [name, value] of pairsOf(trailers ?? {})) addHeader(t, name, value);
-      if (Object.keys(t).length > 0) stream.sendTrailers(t);
-      else stream.close();
-    });
     up.on("error", (err) => {
+      clearTimeout(timer);
       const outcome = failureOutcome(err);
-      end(outcome);
+      if (end(outcome)) return void retry();
       answer(...failureAnswer(outcome, ctx), false);
     });
     up.on("close", () => {
       clearTimeout(timer);
+      if (superseded) return;
       // The upstream reset its stream (cancelled, refused): the client's stream is reset the same way.
       if (up.rstCode && up.rstCode !== NGHTTP2_NO_ERROR) end({ kind: "reset", error: `code ${up.rstCode}` });
       if (up.rstCode && up.rstCode !== NGHTTP2_NO_ERROR && !stream.closed) {
@@ -232,12 +276,24 @@ export class H2Proxy {
       }
     });
     // The client cancelled (RST_STREAM) or went away: cancel upstream too.
-    stream.on("close", () => {
+    const onClientClose = () => {
       clearTimeout(timer);
       end({ kind: "cancelled" });
       if (!up.closed) up.close(stream.rstCode || NGHTTP2_CANCEL);
-    });
-    if (!(flags & END_STREAM)) stream.pipe(up);
+    };
+    stream.once("close", onClientClose);
+    up.once("close", () => stream.off("close", onClientClose));
+    // The body is read from the client only once the upstream stream is open: until then a failed
+    // connect has taken nothing, and the next attempt gets the whole body.
+    if (!(flags & END_STREAM)) {
+      const pipeBody = () => {
+        replayable = false;
+        stream.pipe(up);
+      };
+      // On a session already connected the stream is open at once ("ready" has been emitted).
+      if (up.pending) up.once("ready", pipeBody);
+      else pipeBody();
+    }
   }
 
   /** A pooled session to host:port, opened on first use and forgotten once it closes or goes away. */
