@@ -118,15 +118,15 @@ export class H2Proxy {
     };
     const grpcTimeout = headers["grpc-timeout"];
     delayThenForward(plan.fault, stream, answer, () =>
-      this.forward(
+      this.forward({
         stream,
         flags,
         ctx,
         plan,
         answer,
         setStatus,
-        grpc ? grpcTimeoutMs(grpcTimeout) : undefined,
-      ),
+        grpcDeadlineMs: grpc ? grpcTimeoutMs(grpcTimeout) : undefined,
+      }),
     );
   }
 
@@ -135,16 +135,9 @@ export class H2Proxy {
    * A request body is streamed, not kept, so only an attempt that never connected (nothing read
    * from the client yet) can be retried; that covers a replica that refuses connections.
    */
-  private forward(
-    stream: http2.ServerHttp2Stream,
-    flags: number,
-    ctx: RequestContext,
-    plan: RequestPlan,
-    answer: Answer,
-    setStatus: (code: number) => void,
-    grpcDeadlineMs: number | undefined,
-  ): void {
+  private forward(r: H2Request): void {
     const flow = this.options.flow;
+    const { stream, ctx } = r;
     if (stream.closed) return;
     const forwarded = forwardRequestHeaders(ctx.request.headers, {
       via: flow.via,
@@ -161,20 +154,12 @@ export class H2Proxy {
       ":scheme": "http",
     };
     for (const [name, value] of ctx.request.headers) addHeader(out, name, value);
-    this.attempt(stream, flags, ctx, plan, out, answer, setStatus, grpcDeadlineMs);
+    this.attempt(r, out);
   }
 
-  /** One attempt at the next target the plan gives. */
-  private attempt(
-    stream: http2.ServerHttp2Stream,
-    flags: number,
-    ctx: RequestContext,
-    plan: RequestPlan,
-    out: http2.OutgoingHttpHeaders,
-    answer: Answer,
-    setStatus: (code: number) => void,
-    grpcDeadlineMs: number | undefined,
-  ): void {
+  /** One attempt at the next target the plan gives, with the request prepared by forward(). */
+  private attempt(r: H2Request, out: http2.OutgoingHttpHeaders): void {
+    const { stream, flags, ctx, plan, answer, setStatus, grpcDeadlineMs } = r;
     const flow = this.options.flow;
     if (stream.closed) return;
     const target = plan.next();
@@ -195,7 +180,7 @@ export class H2Proxy {
     let superseded = false;
     const retry = () => {
       superseded = true;
-      this.attempt(stream, flags, ctx, plan, out, answer, setStatus, grpcDeadlineMs);
+      this.attempt(r, out);
     };
 
     let up: http2.ClientHttp2Stream;
@@ -341,6 +326,17 @@ function addHeader(out: http2.OutgoingHttpHeaders, name: string, value: string):
 function appendVia(prior: string | string[] | undefined, entry: string): string {
   const p = Array.isArray(prior) ? prior.join(", ") : prior;
   return p ? `${p}, ${entry}` : entry;
+}
+
+/** One request from a client stream, as forward() and attempt() run it. */
+interface H2Request {
+  stream: http2.ServerHttp2Stream;
+  flags: number;
+  ctx: RequestContext;
+  plan: RequestPlan;
+  answer: Answer;
+  setStatus: (code: number) => void;
+  grpcDeadlineMs: number | undefined;
 }
 
 type Answer = (status: number, message: string, close?: boolean, headers?: Record<string, string>) => void;
