@@ -51,7 +51,8 @@ test("pushes the full set on start and after each change; retries while the cont
   });
   registrar.start();
   registrar.update([container("web", "web"), container("batch")]);
-  await new Promise((r) => setTimeout(r, 200));
+  // Polled, not slept: a loaded machine (CI) takes longer than any fixed wait.
+  await until(() => sent.length > 0);
   const last = sent.at(-1)!;
   t.is(last.source, "daemon:n1");
   t.deepEqual(
@@ -60,10 +61,15 @@ test("pushes the full set on start and after each change; retries while the cont
   );
   t.deepEqual(last.services, [{ name: "web", ports: [{ port: 8080, protocol: "http" }] }]);
   registrar.update([]);
-  await new Promise((r) => setTimeout(r, 50));
+  await until(() => sent.at(-1)?.endpoints.length === 0);
   t.deepEqual(sent.at(-1)!.endpoints, []);
   await registrar.close();
 });
+
+/** Waits until `done()` holds, for up to 10 s (the test fails on its assertions after that). */
+async function until(done: () => boolean): Promise<void> {
+  for (let i = 0; i < 1000 && !done(); i++) await new Promise((r) => setTimeout(r, 10));
+}
 
 test("the wire module sends SyncEndpoints a control plane understands", async (t) => {
   const proto = loadWeftProto();
