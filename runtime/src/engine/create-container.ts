@@ -27,13 +27,17 @@ const DEFAULT_PATH = "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sb
 /** The marker file present while a container is being made (and, for run, started). */
 export const CREATING_MARKER = "creating";
 
-/** Creates (not starts) a container whose name and id the caller has already reserved. */
+/**
+ * Creates (not starts) a container whose name and id the caller has already reserved. Its network is
+ * still being wired when this resolves (runc can already create the container in the netns): wait for
+ * `networkWired` before anything runs in it; if that fails, the container is to be removed.
+ */
 export async function createContainer(
   ctx: RunContext,
   spec: RunSpec,
   id: string,
   name: string,
-): Promise<ContainerState> {
+): Promise<{ state: ContainerState; networkWired: Promise<void> }> {
   const { parts, store, clock, logger } = ctx;
   const image = parts.images.get(spec.image);
   const { uid, gid } = resolveUser(spec.user ?? image.config.user, image.rootfs);
@@ -80,8 +84,7 @@ export async function createContainer(
 
     const address = parts.network.allocate(id);
     rollback.push("address", () => parts.network.release(id));
-    const net = await parts.network.create(id, address);
-    rollback.push("network", () => parts.network.destroy(net.netns, net.hostVeth));
+    const names = parts.network.names(id);
 
     const state: ContainerState = {
       id,
@@ -92,8 +95,8 @@ export async function createContainer(
       status: "created",
       address,
       gateway: parts.network.gateway(),
-      netns: net.netns,
-      hostVeth: net.hostVeth,
+      netns: names.netns,
+      hostVeth: names.hostVeth,
       cmd: args,
       env,
       service: spec.service,
@@ -127,22 +130,38 @@ export async function createContainer(
       stopTimeoutS: spec.stopTimeoutS,
       stopSignal: spec.stopSignal,
     };
-    // Saved before the slow steps so a daemon that dies mid-run finds the container and can remove it.
+    // Saved before anything is made in the kernel: a daemon that dies from here on finds the container
+    // (and its `creating` marker) on load() and removes whatever of it exists.
     store.save(state);
 
-    const rootfs = join(dir, "rootfs");
-    for (const sub of ["upper", "work", "rootfs"])
-      mkdirSync(join(dir, sub), { recursive: true, mode: 0o755 });
-    await parts.rootfs.mountOverlay({
-      lower: image.layers,
-      upper: join(dir, "upper"),
-      work: join(dir, "work"),
-      target: rootfs,
-    });
-    rollback.push("rootfs mount", () => parts.rootfs.unmount(rootfs));
-
+    // The /etc files, the rootfs and the network do not depend on each other: made concurrently, so
+    // `mount` and the network's script run side by side. Each undo waits for its step to settle, so a
+    // failure elsewhere never races a half-made one.
     // The gateway as nameserver: with a sidecar, udp/53 is captured to its DNS whatever the address.
-    const etc = await writeEtcFiles(dir, { hostname, address, nameserver: state.gateway });
+    const etcWritten = writeEtcFiles(dir, { hostname, address, nameserver: state.gateway });
+    const rootfs = join(dir, "rootfs");
+    const mounted = (async () => {
+      for (const sub of ["upper", "work", "rootfs"])
+        mkdirSync(join(dir, sub), { recursive: true, mode: 0o755 });
+      await parts.rootfs.mountOverlay({
+        lower: image.layers,
+        upper: join(dir, "upper"),
+        work: join(dir, "work"),
+        target: rootfs,
+      });
+    })();
+    rollback.push("rootfs mount", async () => {
+      await mounted.catch(() => undefined);
+      await parts.rootfs.unmount(rootfs);
+    });
+    // Resolves once the netns exists, while its inside is still being wired: runc may create the app
+    // in it meanwhile; the caller waits for `wired` before the app runs.
+    const network = parts.network.create(id, address);
+    rollback.push("network", async () => {
+      await network.then((n) => n.wired).catch(() => undefined);
+      await parts.network.destroy(names.netns, names.hostVeth);
+    });
+    const [net, , etc] = await Promise.all([network, mounted, etcWritten]);
     const binds = [
       { source: etc.resolvConf, destination: "/etc/resolv.conf", readonly: true },
       { source: etc.hosts, destination: "/etc/hosts", readonly: true },
@@ -171,7 +190,7 @@ export async function createContainer(
       uid,
       gid,
       hostname,
-      netnsPath: net.netnsPath,
+      netnsPath: names.netnsPath,
       cgroupsPath: cgroupPath,
       resources,
       binds,
@@ -191,9 +210,10 @@ export async function createContainer(
         proc.consoleSize = { height: spec.consoleSize.rows, width: spec.consoleSize.cols };
     }
     writeFileSync(join(dir, "config.json"), JSON.stringify(config, null, 2), { mode: 0o600 });
-
-    store.save(state);
-    return state;
+    // The caller awaits it (and undoes the container when it fails); never an unhandled rejection
+    // should the daemon be busy elsewhere when it settles.
+    net.wired.catch(() => undefined);
+    return { state, networkWired: net.wired };
   } catch (err) {
     await rollback.run();
     throw err;

@@ -38,7 +38,27 @@ test("run starts the app with a sidecar, registers it, and writes its state file
   );
 });
 
-for (const point of ["allocate", "network", "sidecar", "mount", "spec", "runc"] as FailPoint[]) {
+test("the sidecar starts and the app runs only once the network is wired", async (t) => {
+  const { sys, engine } = setup(t);
+  const c = await engine.run(spec({ name: "web", service: "web" }));
+  t.deepEqual(sys.steps, [`wired ${c.id}`, `sidecar ${c.id}`, `start ${c.id}`]);
+});
+
+test("create returns once the network is wired; a wiring failure leaves nothing", async (t) => {
+  const { dir, sys, engine } = setup(t);
+  const c = await engine.create(spec({ name: "made" }));
+  t.deepEqual(sys.steps, [`wired ${c.id}`]);
+  sys.failAt = "wire";
+  await t.throwsAsync(engine.create(spec({ name: "broken" })), { message: "injected failure at wire" });
+  t.deepEqual(sys.leftovers(), { ...NOTHING, addresses: 1, netns: 1, mounts: 1 });
+  t.deepEqual(readdirSync(join(dir, "containers")), [c.id]);
+  t.deepEqual(
+    (await engine.list(true)).map((x) => x.name),
+    ["made"],
+  );
+});
+
+for (const point of ["allocate", "network", "wire", "sidecar", "mount", "spec", "runc"] as FailPoint[]) {
   test(`a failure at ${point} undoes every step already made`, async (t) => {
     const { dir, sys, engine } = setup(t);
     const kept = await engine.run(spec({ name: "kept" }));

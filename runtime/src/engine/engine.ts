@@ -113,16 +113,23 @@ export class Engine extends EngineResources {
 
   /** status "created": everything made, nothing runs; the name is taken. */
   async create(spec: RunSpec): Promise<ContainerState> {
-    const state = await this.make(spec);
+    const { state, networkWired } = await this.make(spec);
+    try {
+      await networkWired;
+    } catch (err) {
+      await this.destroy(state).catch((e: Error) => this.logger.warn(`undoing ${state.name}: ${e.message}`));
+      throw err;
+    }
     rmSync(join(this.store.containerDir(state.id), CREATING_MARKER), { force: true });
     return state;
   }
 
   /** create + start; a failed start removes what create made. */
   async run(spec: RunSpec): Promise<ContainerState> {
-    const state = await this.make(spec);
+    const { state, networkWired } = await this.make(spec);
     try {
-      await this.locked(state.id, () => this.startApp(state));
+      // The app is created while its network is still being wired; it runs once that is done.
+      await this.locked(state.id, () => this.startApp(state, networkWired));
     } catch (err) {
       await this.destroy(state).catch((e: Error) => this.logger.warn(`undoing ${state.name}: ${e.message}`));
       throw err;
@@ -132,7 +139,7 @@ export class Engine extends EngineResources {
     return state;
   }
 
-  private async make(spec: RunSpec): Promise<ContainerState> {
+  private async make(spec: RunSpec): Promise<{ state: ContainerState; networkWired: Promise<void> }> {
     const name = spec.name ?? generateName((n) => this.nameTaken(n));
     if (this.nameTaken(name)) {
       throw new RuntimeError(
@@ -149,10 +156,10 @@ export class Engine extends EngineResources {
         logger: this.logger,
         volumes: this.volumes,
       };
-      const state = await createContainer(ctx, spec, newContainerId(), name);
-      this.containers.set(state.id, state);
-      this.emit("create", state, {});
-      return state;
+      const made = await createContainer(ctx, spec, newContainerId(), name);
+      this.containers.set(made.state.id, made.state);
+      this.emit("create", made.state, {});
+      return made;
     } finally {
       this.creating.delete(name);
     }

@@ -8,7 +8,7 @@ import type { SpecOptions } from "../oci/index";
 import type { EngineParts, ImageInfo } from "./parts";
 import type { ContainerState } from "./types";
 
-export type FailPoint = "allocate" | "network" | "sidecar" | "mount" | "spec" | "runc";
+export type FailPoint = "allocate" | "network" | "wire" | "sidecar" | "mount" | "spec" | "runc";
 
 export class FakeSystem {
   readonly addresses = new Map<string, string>();
@@ -23,6 +23,8 @@ export class FakeSystem {
   readonly signals = new Map<string, string[]>();
   /** Cgroup paths whose app the "kernel" OOM-killed. */
   readonly oomKilled = new Set<string>();
+  /** Network wired, sidecar started and app started, in the order they happened ("wired ID" etc.). */
+  readonly steps: string[] = [];
   /** Every SpecOptions buildSpec was given, in order. */
   readonly specs: SpecOptions[] = [];
   private cpuNs = 0;
@@ -110,11 +112,28 @@ export class FakeSystem {
           return ip;
         },
         release: (owner) => void this.addresses.delete(owner),
+        names: (id) => {
+          const netns = `weft-${id.slice(0, 12)}`;
+          return { netns, netnsPath: `/var/run/netns/${netns}`, hostVeth: `wv${id.slice(0, 10)}` };
+        },
         create: async (id) => {
           this.fail("network");
           const netns = `weft-${id.slice(0, 12)}`;
           this.netns.add(netns);
-          return { netns, netnsPath: `/var/run/netns/${netns}`, hostVeth: `wv${id.slice(0, 10)}` };
+          // Wired a little later than the netns exists, as the real one is; a failure there removes it.
+          const wired = new Promise<void>((resolve, reject) =>
+            setTimeout(() => {
+              if (this.failAt !== "wire") {
+                this.steps.push(`wired ${id}`);
+                resolve();
+                return;
+              }
+              this.netns.delete(netns);
+              reject(new Error("injected failure at wire"));
+            }, 10),
+          );
+          wired.catch(() => {});
+          return { netns, netnsPath: `/var/run/netns/${netns}`, hostVeth: `wv${id.slice(0, 10)}`, wired };
         },
         destroy: async (netns) => void this.netns.delete(netns),
         counters: async () => ({ rxBytes: 2000, txBytes: 1000 }),
@@ -156,6 +175,7 @@ export class FakeSystem {
         start: async (id) => {
           const c = this.runc.get(id);
           if (!c) throw new Error("container does not exist");
+          this.steps.push(`start ${id}`);
           c.status = "running";
         },
         state: async (id) => this.runc.get(id),
@@ -174,6 +194,7 @@ export class FakeSystem {
       injector: {
         start: async (o) => {
           this.fail("sidecar");
+          this.steps.push(`sidecar ${o.id}`);
           const pid = this.nextPid++;
           this.sidecars.add(pid);
           this.sidecarCgroups.add(`/weft-test/${o.id}-sidecar`);

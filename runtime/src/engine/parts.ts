@@ -24,7 +24,18 @@ export interface NetworkPart {
   gateway(): string;
   allocate(owner: string): string;
   release(owner: string): void;
-  create(id: string, address: string): Promise<{ netns: string; netnsPath: string; hostVeth: string }>;
+  /** The kernel names a workload's network gets (nothing is made): known before create, so the state
+   * saved before anything exists already says what a crash would leave to remove. */
+  names(id: string): { netns: string; netnsPath: string; hostVeth: string };
+  /**
+   * Makes the netns and the veth on the bridge; resolves once they exist (a container can be created in
+   * the netns), with `wired`, which resolves once the address and routes are in place: nothing may run
+   * in the netns before that. A failure at either step removes what was made.
+   */
+  create(
+    id: string,
+    address: string,
+  ): Promise<{ netns: string; netnsPath: string; hostVeth: string; wired: Promise<void> }>;
   /** Idempotent. */
   destroy(netns: string, hostVeth: string): Promise<void>;
   /** Byte counters of the host end of a workload's veth (so rx is what the container sent). */
@@ -71,8 +82,8 @@ export interface MonitorCreate {
 export interface RuncPart {
   /** `runc create` under a new monitor that outlives the daemon; resolves with the app's pid (not started). */
   create(o: MonitorCreate): Promise<number>;
-  /** `runc start`: the created app runs. */
-  start(id: string): Promise<void>;
+  /** `runc start`: the created app runs. `pid` (the app's, from create) lets it skip the runc process. */
+  start(id: string, pid?: number): Promise<void>;
   state(id: string): Promise<{ status: string; pid: number } | undefined>;
   /** Every container under the runc root (one call, for adoption). */
   list(): Promise<Array<{ id: string; status: string; pid: number }>>;

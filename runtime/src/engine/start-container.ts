@@ -16,9 +16,14 @@ export function monitorPaths(
   return { logPath: join(dir, "ctr.log"), exitDir: join(dir, "exit"), exitFile: join(dir, "exit", id) };
 }
 
+/**
+ * `networkWired` (a container just made): settles when its network is wired. The app is created
+ * meanwhile (runc only joins the netns), but its sidecar starts and the app runs only after it.
+ */
 export async function startContainer(
   ctx: { parts: EngineParts; store: StateStore; logger: Logger; now: () => Date },
   state: ContainerState,
+  networkWired: Promise<void> = Promise.resolve(),
 ): Promise<void> {
   const { parts, store } = ctx;
   const dir = store.containerDir(state.id);
@@ -28,17 +33,19 @@ export async function startContainer(
   const needsSidecar =
     state.sidecar && !(state.sidecarPid !== undefined && parts.injector.alive(state.sidecarPid));
   const sidecarStart = needsSidecar
-    ? parts.injector.start({
-        id: state.id,
-        name: state.name,
-        dir,
-        netns: state.netns,
-        netnsPath: `/var/run/netns/${state.netns}`,
-        address: state.address,
-        service: state.service,
-        ports: state.ports,
-        labels: state.labels,
-      })
+    ? networkWired.then(() =>
+        parts.injector.start({
+          id: state.id,
+          name: state.name,
+          dir,
+          netns: state.netns,
+          netnsPath: `/var/run/netns/${state.netns}`,
+          address: state.address,
+          service: state.service,
+          ports: state.ports,
+          labels: state.labels,
+        }),
+      )
     : undefined;
   const appCreate = (async () => {
     // A container that ran before has a stopped runc container and an exit file under its id.
@@ -57,7 +64,7 @@ export async function startContainer(
       stdinOnce: state.stdinOnce,
     });
   })();
-  const [sidecar, app] = await Promise.allSettled([sidecarStart, appCreate]);
+  const [wired, sidecar, app] = await Promise.allSettled([networkWired, sidecarStart, appCreate]);
   let startedAt = "";
   try {
     if (sidecar.status === "fulfilled" && sidecar.value) {
@@ -65,12 +72,13 @@ export async function startContainer(
       state.sidecarCgroupPath = sidecar.value.cgroupPath;
       store.save(state);
     }
+    if (wired.status === "rejected") throw wired.reason;
     if (sidecar.status === "rejected") throw sidecar.reason;
     if (app.status === "rejected") throw app.reason;
     state.pid = app.value;
     // Taken before `runc start` lets the app run: anything it writes is stamped after this.
     startedAt = ctx.now().toISOString();
-    await parts.runc.start(state.id);
+    await parts.runc.start(state.id, app.value);
   } catch (err) {
     if (app.status === "fulfilled") await parts.runc.delete(state.id, true).catch(() => undefined);
     state.pid = undefined;

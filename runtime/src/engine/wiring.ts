@@ -17,12 +17,15 @@ import { SidecarInjector } from "../inject/injector";
 import {
   applyIptables,
   type BridgeInfo,
-  createWorkloadNetwork,
   destroyWorkloadNetwork,
   Ipam,
+  netnsPath,
+  startWorkloadNetwork,
+  workloadNames,
 } from "../network/index";
 import { openAttachStdin, socatAvailable } from "../oci/attach-stdin";
 import { Conmon, resizeConsole } from "../oci/conmon";
+import { startThroughExecFifo } from "../oci/exec-fifo";
 import { buildSpec, defaultSeccomp, Runc, readSeccompProfile, seccompFor } from "../oci/index";
 import type { Clock, EngineParts, Logger, RegistrarPart } from "./parts";
 import { readVethCounters } from "./stats";
@@ -61,7 +64,11 @@ export function realParts(o: WiringOptions): EngineParts {
       gateway: () => o.bridge.gateway,
       allocate: (owner) => ipam.allocate(owner),
       release: (owner) => ipam.release(owner),
-      create: (id, address) => createWorkloadNetwork({ id, bridge: o.bridge, address }),
+      names: (id) => {
+        const n = workloadNames(id);
+        return { ...n, netnsPath: netnsPath(n.netns) };
+      },
+      create: (id, address) => startWorkloadNetwork({ id, bridge: o.bridge, address }),
       destroy: (netns, hostVeth) => destroyWorkloadNetwork(netns, hostVeth),
       counters: (hostVeth) => readVethCounters(hostVeth),
     },
@@ -80,7 +87,10 @@ export function realParts(o: WiringOptions): EngineParts {
     },
     runc: {
       create: (c) => conmon.create({ ...c, logSizeMaxBytes: o.logMaxSizeBytes }),
-      start: (id) => runc.start(id),
+      // What `runc start` does, without starting runc; runc itself when that cannot be done.
+      start: async (id, pid) => {
+        if (pid === undefined || !(await startThroughExecFifo(runcRoot, id, pid))) await runc.start(id);
+      },
       state: (id) => runc.state(id),
       list: () => runc.list(),
       kill: (id, signal) => runc.kill(id, signal),

@@ -1,4 +1,4 @@
-import { mkdir } from "node:fs/promises";
+import { mkdirSync } from "node:fs";
 import { basename, dirname, resolve } from "node:path";
 import { ImageError } from "./errors";
 import { execTool } from "./exec";
@@ -64,7 +64,9 @@ export async function mountOverlay(o: OverlayOptions): Promise<void> {
         "(e.g. export a container's filesystem and 'weft image import' it as one layer)",
     );
   }
-  await Promise.all([upper, work, target].map((d) => mkdir(d, { recursive: true })));
+  // Synchronous (they exist when the engine calls): the mount then starts at once, before the other
+  // work of a container's create that runs alongside it.
+  for (const d of [upper, work, target]) mkdirSync(d, { recursive: true });
   const res = await execTool(
     "mount",
     ["-t", "overlay", "overlay", "-o", options, target],

@@ -1,4 +1,4 @@
-import { execFile } from "node:child_process";
+import { type ChildProcess, execFile } from "node:child_process";
 
 /** A command that failed to start, exited non-zero or timed out; carries what a user needs to debug it. */
 export class CommandError extends Error {
@@ -37,9 +37,42 @@ export function run(
   args: readonly string[],
   opts: RunOptions = {},
 ): Promise<{ stdout: string; stderr: string }> {
+  return start(file, args, opts).done;
+}
+
+/**
+ * run() for a program that says how far it got: `reached` resolves once it prints `marker` as a line
+ * on stdout (a later step may still fail), and otherwise settles as `done` does when it exits.
+ */
+export function runWithMarker(
+  file: string,
+  args: readonly string[],
+  marker: string,
+  opts: RunOptions = {},
+): { reached: Promise<void>; done: Promise<{ stdout: string; stderr: string }> } {
+  const { child, done } = start(file, args, opts);
+  const reached = new Promise<void>((resolve, reject) => {
+    let seen = "";
+    child.stdout?.on("data", (chunk: string | Buffer) => {
+      seen += chunk.toString();
+      if (seen.split("\n").slice(0, -1).includes(marker)) resolve();
+    });
+    done.then(() => resolve(), reject);
+  });
+  // Callers that wait on `done` see its failure; `reached` alone must not be an unhandled rejection.
+  reached.catch(() => {});
+  return { reached, done };
+}
+
+function start(
+  file: string,
+  args: readonly string[],
+  opts: RunOptions,
+): { child: ChildProcess; done: Promise<{ stdout: string; stderr: string }> } {
   const command = formatCommand(file, args);
-  return new Promise((resolve, reject) => {
-    const child = execFile(
+  let child: ChildProcess | undefined;
+  const done = new Promise<{ stdout: string; stderr: string }>((resolve, reject) => {
+    child = execFile(
       file,
       args,
       {
@@ -69,8 +102,10 @@ export function run(
         reject(new CommandError(command, exitCode, stderr ?? "", stdout ?? "", reason));
       },
     );
-    // A failed write (the program exited without reading stdin) surfaces through the exit callback.
-    child.stdin?.on("error", () => {});
-    child.stdin?.end(opts.input ?? "");
   });
+  const spawned = child!;
+  // A failed write (the program exited without reading stdin) surfaces through the exit callback.
+  spawned.stdin?.on("error", () => {});
+  spawned.stdin?.end(opts.input ?? "");
+  return { child: spawned, done };
 }

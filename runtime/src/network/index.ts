@@ -5,4 +5,11 @@ export { NetworkError } from "./errors";
 export { Ipam } from "./ipam";
 export { applyIptables } from "./iptables";
 export type { WorkloadNetwork } from "./netns";
-export { createWorkloadNetwork, destroyWorkloadNetwork, execInNetns, workloadNames } from "./netns";
+export {
+  createWorkloadNetwork,
+  destroyWorkloadNetwork,
+  execInNetns,
+  netnsPath,
+  startWorkloadNetwork,
+  workloadNames,
+} from "./netns";

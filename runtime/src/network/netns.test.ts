@@ -9,6 +9,7 @@ import {
   destroyWorkloadNetwork,
   execInNetns,
   macForAddress,
+  startWorkloadNetwork,
   workloadNames,
 } from "./netns";
 import { freeTestSubnet, hex } from "./testing";
@@ -136,4 +137,34 @@ test("a leftover host interface with the workload's veth name is refused and lef
   t.regex(err?.message ?? "", new RegExp(`${names.hostVeth} already exists; remove the old workload first`));
   t.true(await linkExists(names.hostVeth), "the existing interface is not touched");
   t.false(existsSync(`/var/run/netns/${names.netns}`));
+});
+
+test("started in two steps: the netns and veth exist first; a failure while wiring removes both", async (t) => {
+  const bridge = `wtb${hex(4)}`;
+  const ids = [`wt${hex(8)}`, `wt${hex(8)}`];
+  t.teardown(async () => {
+    for (const id of ids) {
+      const n = workloadNames(id);
+      await destroyWorkloadNetwork(n.netns, n.hostVeth);
+    }
+    await removeBridge(bridge);
+  });
+  const info = await ensureBridge({ bridge, subnet: await freeTestSubnet() });
+  const prefix = info.gateway.slice(0, info.gateway.lastIndexOf("."));
+
+  const ok = await startWorkloadNetwork({ id: ids[0]!, bridge: info, address: `${prefix}.10` });
+  t.true(existsSync(ok.netnsPath), "a container can be created in the netns already");
+  t.true(await linkExists(ok.hostVeth));
+  await ok.wired;
+  const route = await execInNetns(ok.netns, ["ip", "-4", "route", "show", "default"]);
+  t.regex(route.stdout, /default via .* dev eth0/);
+
+  // A gateway off the subnet: the host side succeeds, the default route inside cannot be added.
+  const offLink = { ...info, gateway: "192.0.2.1" };
+  const bad = await startWorkloadNetwork({ id: ids[1]!, bridge: offLink, address: `${prefix}.11` });
+  t.true(existsSync(bad.netnsPath));
+  const err = await t.throwsAsync(bad.wired, { instanceOf: NetworkError });
+  t.is(err.code, "NETWORK_SETUP_FAILED");
+  t.false(existsSync(bad.netnsPath), "the netns is removed");
+  t.false(await linkExists(bad.hostVeth), "the veth is removed");
 });

@@ -1,7 +1,7 @@
 import { existsSync } from "node:fs";
 import { type BridgeInfo, checkInterfaceName, linkExists } from "./bridge";
 import { NetworkError, wrapCommandError } from "./errors";
-import { CommandError, run } from "./exec";
+import { CommandError, run, runWithMarker } from "./exec";
 import { contains, isWorkloadAddress, parseIpv4, parseSubnet } from "./subnet";
 
 /** Where `ip netns add` puts the namespace handles. */
@@ -59,6 +59,22 @@ export async function createWorkloadNetwork(opts: {
   bridge: BridgeInfo;
   address: string;
 }): Promise<WorkloadNetwork> {
+  const { wired, ...net } = await startWorkloadNetwork(opts);
+  await wired;
+  return net;
+}
+
+/**
+ * createWorkloadNetwork in two steps, so that a container can be created in the netns while its
+ * inside is still being configured: resolves once the netns and the veth exist, with `wired`, which
+ * resolves once lo, eth0's address and the default route are in place (let nothing run in the netns
+ * before that). A failure at either step removes what was made and rejects with NetworkError.
+ */
+export async function startWorkloadNetwork(opts: {
+  id: string;
+  bridge: BridgeInfo;
+  address: string;
+}): Promise<WorkloadNetwork & { wired: Promise<void> }> {
   const { netns, hostVeth } = workloadNames(opts.id);
   checkInterfaceName(hostVeth, "host veth");
   // Names go into `ip -batch` lines: a space or newline in one would change the commands.
@@ -94,34 +110,46 @@ export async function createWorkloadNetwork(opts: {
     );
   }
   const batches = setupBatches(net, opts.bridge.bridge);
-  try {
-    await run("sh", ["-c", SETUP_SCRIPT, "weft-network", batches.host, path], { input: batches.inside });
-  } catch (err) {
-    // The script is long: the message carries ip's own words ("Cannot find device ...", and which batch
-    // line failed); `command` keeps the whole thing for reproducing it.
-    const failure =
-      err instanceof CommandError && err.stderr.trim()
-        ? new NetworkError(
-            "NETWORK_SETUP_FAILED",
-            `setting up the network of workload ${opts.id} failed: ${err.stderr.trim().replaceAll("\n", "; ")}`,
-            err.command,
-            err.stderr,
-          )
-        : wrapCommandError("NETWORK_SETUP_FAILED", `setting up the network of workload ${opts.id}`, err);
-    // Both were checked absent above, so whatever exists now is this call's to remove.
-    await undo(
-      existsSync(`/sys/class/net/${hostVeth}`) ? hostVeth : undefined,
-      existsSync(path) ? netns : undefined,
-    );
-    throw failure;
-  }
-  return net;
+  const setup = runWithMarker("sh", ["-c", SETUP_SCRIPT, "weft-network", batches.host, path], HOST_DONE, {
+    input: batches.inside,
+  });
+  const wired = setup.done.then(
+    () => undefined,
+    async (err: unknown) => {
+      // The script is long: the message carries ip's own words ("Cannot find device ...", and which
+      // batch line failed); `command` keeps the whole thing for reproducing it.
+      const failure =
+        err instanceof CommandError && err.stderr.trim()
+          ? new NetworkError(
+              "NETWORK_SETUP_FAILED",
+              `setting up the network of workload ${opts.id} failed: ${err.stderr.trim().replaceAll("\n", "; ")}`,
+              err.command,
+              err.stderr,
+            )
+          : wrapCommandError("NETWORK_SETUP_FAILED", `setting up the network of workload ${opts.id}`, err);
+      // Both were checked absent above, so whatever exists now is this call's to remove.
+      await undo(
+        existsSync(`/sys/class/net/${hostVeth}`) ? hostVeth : undefined,
+        existsSync(path) ? netns : undefined,
+      );
+      throw failure;
+    },
+  );
+  // A caller that fails elsewhere before waiting on `wired` must not leave an unhandled rejection.
+  wired.catch(() => {});
+  // A host-side failure reaches the caller as `wired`'s error, after the undo.
+  await setup.reached.catch(() => wired);
+  return { ...net, wired };
 }
+
+/** What SETUP_SCRIPT prints once the host side (netns, veth on the bridge) is made. */
+const HOST_DONE = "host-side-done";
 
 /**
  * One process for the whole setup, not one per step: each fork from the daemon costs ~10-15 ms on a
  * busy host and this is on every container's start path. $1 is the host-side `ip -batch` (netns, veth
- * whose peer is made straight inside the netns as eth0, host end on the bridge); then, inside the netns
+ * whose peer is made straight inside the netns as eth0, host end on the bridge), after which it says
+ * HOST_DONE on stdout (a container can be created in the netns from then on); then, inside the netns
  * ($2), IPv6 is turned off before eth0 comes up, so eth0 never gets an IPv6 address (IPv6 would bypass
  * the IPv4 capture rules; /proc/sys/net is per netns of the opener, so this changes only that netns),
  * and stdin's `ip -batch` configures lo, eth0 and the default route. nsenter, unlike `ip netns exec`,
@@ -132,6 +160,7 @@ const SETUP_SCRIPT = [
   'ip -batch - <<EOF || exit "$?"',
   "$1",
   "EOF",
+  `echo ${HOST_DONE}`,
   `exec nsenter --net="$2" -- sh -c '` +
     "echo 1 >/proc/sys/net/ipv6/conf/all/disable_ipv6 && " +
     "echo 1 >/proc/sys/net/ipv6/conf/default/disable_ipv6 && " +
