@@ -2,9 +2,10 @@
 // and at the daemon's API (no CLI start-up in the timing), in one run. Two bare-runc baselines, run
 // interleaved: `runc spec`'s default config, and the config.json weft itself wrote for a container
 // (seccomp, capabilities, masked paths, its mounts), so the ratio separates runc's own cost of the
-// isolation from what the daemon adds around it. Next to them, when dockerd is installed (or with
-// --docker), `docker run -d --network none` of the same rootfs at Docker's API, on a private dockerd
-// (bench/dockerd.ts) that changes nothing on the host's firewall or network.
+// isolation from what the daemon adds around it. Each API --no-sidecar run is followed by one run of
+// each baseline, so that ratio compares runs taken under the same load. Next to them, when dockerd is
+// installed (or with --docker), `docker run -d --network none` of the same rootfs at Docker's API, on
+// a private dockerd (bench/dockerd.ts) that changes nothing on the host's firewall or network.
 // Usage: sudo node --import tsx bench/start.ts [--docker | --no-docker] [CLI_RUNS=20] [API_RUNC_DOCKER_RUNS=50]
 import { execFileSync } from "node:child_process";
 import { copyFileSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
@@ -88,6 +89,39 @@ try {
   }
   process.stderr.write("\n");
 
+  // runc alone: the same rootfs unpacked, `runc run -d` of the same command (its own netns, no network).
+  // Made before the API runs, so that each --no-sidecar API run is followed by one of each runc run:
+  // the ratios then compare runs taken under the same load.
+  const bundle = join(mesh.dir, "runc-bundle");
+  mkdirSync(join(bundle, "rootfs"), { recursive: true });
+  execFileSync("sh", [
+    "-c",
+    `sh examples/hello-mesh/build-image.sh ${bundle}/img.tar && tar -C ${bundle}/rootfs -xf ${bundle}/img.tar`,
+  ]);
+  execFileSync("runc", ["spec", "-b", bundle]);
+  const spec = JSON.parse(readFileSync(join(bundle, "config.json"), "utf8"));
+  spec.process.terminal = false;
+  spec.process.args = ["httpd", "-f", "-p", "8080", "-h", "/www/back"];
+  spec.root.readonly = false;
+  writeFileSync(join(bundle, "config.json"), JSON.stringify(spec));
+  const own = await weftsOwnBundle(bundle);
+  const root = join(mesh.dir, "runc-root");
+  const bare = "runc run -d (same rootfs)";
+  const ownKey = "runc run -d (weft's config.json, same rootfs)";
+  results[ownKey] = [];
+  const runcRuns = () => {
+    for (const [key, dir] of [
+      [bare, bundle],
+      [ownKey, own],
+    ] as const) {
+      const id = `wtbench${hex(3)}`;
+      const t0 = performance.now();
+      execFileSync("runc", ["--root", root, "run", "-d", "-b", dir, id], { stdio: "ignore" });
+      results[key]!.push(performance.now() - t0);
+      execFileSync("runc", ["--root", root, "delete", "-f", id]);
+    }
+  };
+
   // At the daemon's API: create-and-start returns once the app runs (and its sidecar is ready).
   for (const sidecar of [false, true]) {
     const key = sidecar ? "API create+start, sidecar" : "API create+start, --no-sidecar";
@@ -108,41 +142,14 @@ try {
       if (made.status !== "running") await api("POST", `${prefix}/containers/${name}/start`);
       results[key]!.push(performance.now() - t0);
       await api("DELETE", `${prefix}/containers/${name}?force=1`);
+      if (!sidecar) runcRuns();
       process.stderr.write(`\r${key}: ${i + 1}/${apiRuns}`);
     }
     process.stderr.write("\n");
   }
 
-  // runc alone: the same rootfs unpacked, `runc run -d` of the same command (its own netns, no network).
-  const bundle = join(mesh.dir, "runc-bundle");
-  mkdirSync(join(bundle, "rootfs"), { recursive: true });
-  execFileSync("sh", [
-    "-c",
-    `sh examples/hello-mesh/build-image.sh ${bundle}/img.tar && tar -C ${bundle}/rootfs -xf ${bundle}/img.tar`,
-  ]);
-  execFileSync("runc", ["spec", "-b", bundle]);
-  const spec = JSON.parse(readFileSync(join(bundle, "config.json"), "utf8"));
-  spec.process.terminal = false;
-  spec.process.args = ["httpd", "-f", "-p", "8080", "-h", "/www/back"];
-  spec.root.readonly = false;
-  writeFileSync(join(bundle, "config.json"), JSON.stringify(spec));
-  const own = await weftsOwnBundle(bundle);
-  const root = join(mesh.dir, "runc-root");
-  const bare = "runc run -d (same rootfs)";
-  const ownKey = "runc run -d (weft's config.json, same rootfs)";
-  results[ownKey] = [];
-  for (let i = 0; i < Math.max(runs, apiRuns); i++) {
-    for (const [key, dir] of [
-      [bare, bundle],
-      [ownKey, own],
-    ] as const) {
-      const id = `wtbench${hex(3)}`;
-      const t0 = performance.now();
-      execFileSync("runc", ["--root", root, "run", "-d", "-b", dir, id], { stdio: "ignore" });
-      results[key]!.push(performance.now() - t0);
-      execFileSync("runc", ["--root", root, "delete", "-f", id]);
-    }
-  }
+  // More runc runs when the CLI made more runs than the API.
+  while (results[bare]!.length < Math.max(runs, apiRuns)) runcRuns();
 
   // docker run -d of the same rootfs and command at an Engine API: weft's own Docker API, then (when
   // dockerd is installed) a private dockerd with --network none.
