@@ -17,6 +17,8 @@ const h1 = await listen(
 );
 const h2server = http2.createServer({ settings: { maxConcurrentStreams: 1000 } });
 h2server.on("stream", (stream) => {
+  // A stream reset when the bench stops a sidecar pair mid-run must not take the apps down.
+  stream.on("error", () => {});
   stream.respond({ ":status": 200, "content-type": "text/plain", "content-length": body.length });
   stream.end(body);
 });
