@@ -5,6 +5,7 @@
 // Usage: sudo node --import tsx bench/readopt.ts [--no-sidecar] [CONTAINERS=50] [RESTARTS=3]
 import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
+import { WEFT_API_PREFIX } from "../runtime/src/api/client";
 import { importExampleImage, startMesh } from "../test/support/mesh";
 import { type LongRunning, startWeft } from "../test/support/processes";
 import { socketApi } from "./socket-api";
@@ -20,8 +21,9 @@ const mesh = await startMesh();
 const socket = join(mesh.dir, "weft.sock");
 let daemon: LongRunning | undefined;
 
+/** The Weft API (under /weft/v1: the socket's unprefixed paths are the Docker Engine API's). */
 const api = <T>(method: string, path: string, body?: unknown): Promise<T> =>
-  socketApi<T>(socket, method, path, body);
+  socketApi<T>(socket, method, `${WEFT_API_PREFIX}${path}`, body);
 
 /** The running daemon of this mesh (found by its socket flag) and the arguments it was started with. */
 function findDaemon(): { pid: number; args: string[] } {
