@@ -9,6 +9,10 @@ import { type EncodedSpanSink, EncodingSpanProcessor } from "./encoding-processo
 
 class Sink implements EncodedSpanSink {
   requests: Array<{ body: Buffer; spans: number }> = [];
+  closed = false;
+  async shutdown(): Promise<void> {
+    this.closed = true;
+  }
   /** While set, sends wait for it. */
   gate: Promise<void> | undefined;
   async sendEncoded(body: Buffer, spans: number): Promise<void> {
@@ -87,4 +91,14 @@ test("while the sink hangs, spans beyond the queue are dropped and counted, neve
   span(tracer, "after");
   await processor.forceFlush();
   t.is(sink.names().at(-1), "after");
+});
+
+test("shutdown sends what is left, then closes the sink; later spans are ignored", async (t) => {
+  const { sink, processor, tracer } = setup();
+  span(tracer, "last");
+  await processor.shutdown();
+  t.deepEqual(sink.names(), ["last"]);
+  t.true(sink.closed);
+  span(tracer, "too late");
+  t.deepEqual(sink.names(), ["last"]);
 });

@@ -14,6 +14,8 @@ import { appendSpan, wrapSpans } from "./span-codec";
 export interface EncodedSpanSink {
   /** `spans`: how many the request holds (the sink counts them as dropped when the send fails). */
   sendEncoded(request: Buffer, spans: number): Promise<void>;
+  /** Closes the sink's connection; called once the processor has sent everything. */
+  shutdown?(): Promise<void>;
 }
 
 export interface EncodingProcessorOptions {
@@ -86,9 +88,11 @@ export class EncodingSpanProcessor implements SpanProcessor {
     await this.sending;
   }
 
+  /** Sends what is left, then closes the sink (a provider swapped by new settings leaves no connection behind). */
   async shutdown(): Promise<void> {
     await this.forceFlush();
     this.stopped = true;
+    await this.sink.shutdown?.();
   }
 
   private send(): void {
