@@ -8,7 +8,7 @@ import { EventLog } from "./events";
 import { readExitCode } from "./exits";
 import { type Clock, type EngineParts, type Logger, stderrLogger, systemClock } from "./parts";
 import { nextBackoffMs, shouldRestart } from "./restart-policy";
-import { monitorPaths, startContainer } from "./start-container";
+import { monitorPaths, sidecarStartOf, startContainer } from "./start-container";
 import { StateStore } from "./state-store";
 import type { ContainerState, EngineEvent, HealthState } from "./types";
 
@@ -223,17 +223,7 @@ export class EngineCore {
         state.sidecarPid = undefined;
         if (state.sidecarCgroupPath)
           await this.parts.injector.cleanup(state.sidecarCgroupPath).catch(() => undefined);
-        const s = await this.parts.injector.start({
-          id: state.id,
-          name: state.name,
-          dir: this.store.containerDir(state.id),
-          netns: state.netns,
-          netnsPath: `/var/run/netns/${state.netns}`,
-          address: state.address,
-          service: state.service,
-          ports: state.ports,
-          labels: state.labels,
-        });
+        const s = await this.parts.injector.start(sidecarStartOf(state, this.store.containerDir(state.id)));
         state.sidecarPid = s.pid;
         state.sidecarCgroupPath = s.cgroupPath;
         this.store.save(state);

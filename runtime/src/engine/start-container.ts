@@ -4,7 +4,7 @@
 // container as it was.
 import { rmSync } from "node:fs";
 import { join } from "node:path";
-import type { EngineParts, Logger } from "./parts";
+import type { EngineParts, Logger, SidecarStart } from "./parts";
 import type { StateStore } from "./state-store";
 import type { ContainerState } from "./types";
 
@@ -14,6 +14,21 @@ export function monitorPaths(
   id: string,
 ): { logPath: string; exitDir: string; exitFile: string } {
   return { logPath: join(dir, "ctr.log"), exitDir: join(dir, "exit"), exitFile: join(dir, "exit", id) };
+}
+
+/** What the injector needs to start a container's sidecar (at start, and again after a crash). */
+export function sidecarStartOf(state: ContainerState, dir: string): SidecarStart {
+  return {
+    id: state.id,
+    name: state.name,
+    dir,
+    netns: state.netns,
+    netnsPath: `/var/run/netns/${state.netns}`,
+    address: state.address,
+    service: state.service,
+    ports: state.ports,
+    labels: state.labels,
+  };
 }
 
 /**
@@ -33,19 +48,7 @@ export async function startContainer(
   const needsSidecar =
     state.sidecar && !(state.sidecarPid !== undefined && parts.injector.alive(state.sidecarPid));
   const sidecarStart = needsSidecar
-    ? networkWired.then(() =>
-        parts.injector.start({
-          id: state.id,
-          name: state.name,
-          dir,
-          netns: state.netns,
-          netnsPath: `/var/run/netns/${state.netns}`,
-          address: state.address,
-          service: state.service,
-          ports: state.ports,
-          labels: state.labels,
-        }),
-      )
+    ? networkWired.then(() => parts.injector.start(sidecarStartOf(state, dir)))
     : undefined;
   const appCreate = (async () => {
     // A container that ran before has a stopped runc container and an exit file under its id.
