@@ -421,3 +421,28 @@ test("over h2c, a replica that refuses connections costs no request, POST bodies
   t.is(hits, 10);
   t.true(metric(h, new RegExp(`weft_upstream_retries_total\\{.*endpoint="127.0.0.1:${dead}"`)) > 0);
 });
+
+test("over h2c, an upstream that closes a stream without answering gets the client a 502, not a hang", async (t) => {
+  const upstream = http2.createServer();
+  upstream.on("stream", (stream) => stream.close(http2.constants.NGHTTP2_NO_ERROR));
+  await new Promise<void>((r) => upstream.listen(0, "127.0.0.1", () => r()));
+  t.teardown(() => upstream.close());
+  const h = await setup(t, [endpoint((upstream.address() as AddressInfo).port)]);
+  const session = http2.connect(`http://127.0.0.1:${h.sidecar.ports.outbound}`);
+  t.teardown(() => session.close());
+  const reply = await new Promise<{ status: number; body: string }>((resolve, reject) => {
+    const req = session.request({ ":method": "POST", ":path": "/", ":authority": "web" });
+    let status = 0;
+    let body = "";
+    req.on("response", (headers) => {
+      status = Number(headers[":status"]);
+    });
+    req.setEncoding("utf8");
+    req.on("data", (c: string) => (body += c));
+    req.on("end", () => resolve({ status, body }));
+    req.on("error", reject);
+    req.end("order");
+  });
+  t.is(reply.status, 502);
+  t.regex(reply.body, /closed the stream without a response/);
+});

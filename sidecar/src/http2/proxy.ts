@@ -252,6 +252,16 @@ export class H2Proxy {
     up.on("close", () => {
       clearTimeout(timer);
       if (superseded) return;
+      if (!ended) {
+        // Closed before any response without an error event (reset with NO_ERROR or CANCEL): the
+        // attempt still ends once, and the client is answered rather than left waiting.
+        const why = up.rstCode
+          ? `reset the stream (code ${up.rstCode})`
+          : "closed the stream without a response";
+        if (end({ kind: "reset", error: why })) return void retry();
+        if (!stream.closed && !stream.headersSent) answer(502, `upstream ${ctx.upstream} ${why}\n`);
+        return;
+      }
       // The upstream reset its stream (cancelled, refused): the client's stream is reset the same way.
       if (up.rstCode && up.rstCode !== NGHTTP2_NO_ERROR) end({ kind: "reset", error: `code ${up.rstCode}` });
       if (up.rstCode && up.rstCode !== NGHTTP2_NO_ERROR && !stream.closed) {
