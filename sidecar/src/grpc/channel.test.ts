@@ -8,23 +8,14 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import * as grpc from "@grpc/grpc-js";
 import test from "ava";
+import { rawMethod } from "../testing/raw-method";
 import { GrpcChannel, GrpcStatus, GrpcStatusError } from "./index";
 
-const identity = (b: Buffer): Buffer => b;
-const method = (path: string, requestStream: boolean, responseStream: boolean) => ({
-  path,
-  requestStream,
-  responseStream,
-  requestSerialize: identity,
-  requestDeserialize: identity,
-  responseSerialize: identity,
-  responseDeserialize: identity,
-});
 const SERVICE = {
-  Echo: method("/t.Test/Echo", false, false),
-  Fail: method("/t.Test/Fail", false, false),
-  Hang: method("/t.Test/Hang", false, false),
-  Chat: method("/t.Test/Chat", true, true),
+  Echo: rawMethod("/t.Test/Echo"),
+  Fail: rawMethod("/t.Test/Fail"),
+  Hang: rawMethod("/t.Test/Hang"),
+  Chat: rawMethod("/t.Test/Chat", true, true),
 };
 
 interface TestServer {

@@ -5,6 +5,7 @@ import * as grpc from "@grpc/grpc-js";
 import { SpanKind, SpanStatusCode } from "@opentelemetry/api";
 import { InMemorySpanExporter, type ReadableSpan } from "@opentelemetry/sdk-trace-base";
 import test from "ava";
+import { rawMethod } from "../testing/raw-method";
 import { ControlPlaneSpanExporter, spanExporterFor } from "./span-exporters";
 import type { HeaderBag } from "./trace-context";
 import { MeshTracer, type TracingSettings } from "./tracing";
@@ -163,15 +164,7 @@ test("spans reach the control plane as an OTLP TraceService/Export call over its
   const server = new grpc.Server();
   server.addService(
     {
-      Export: {
-        path: "/opentelemetry.proto.collector.trace.v1.TraceService/Export",
-        requestStream: false,
-        responseStream: false,
-        requestSerialize: (b: Buffer) => b,
-        requestDeserialize: (b: Buffer) => b,
-        responseSerialize: (b: Buffer) => b,
-        responseDeserialize: (b: Buffer) => b,
-      },
+      Export: rawMethod("/opentelemetry.proto.collector.trace.v1.TraceService/Export"),
     },
     {
       Export: (call: grpc.ServerUnaryCall<Buffer, Buffer>, cb: grpc.sendUnaryData<Buffer>) => {

@@ -10,6 +10,7 @@ import {
   type WireEndpoint,
   type WireService,
 } from "../../../proto/index";
+import { rawMethod } from "./raw-method";
 
 export interface FakeControlPlane {
   /** The grpc target to give the sidecar: "127.0.0.1:PORT" or "unix:///path". */
@@ -63,19 +64,10 @@ export async function startFakeControlPlane(address = "127.0.0.1:0"): Promise<Fa
   // Telemetry sinks that accept and discard, as the real control plane's stores would: without
   // them a sidecar's log shipper and span exporter back off and hold full buffers, which is not
   // what a sidecar does next to a working control plane (benches measure CPU and RSS with this).
-  const sink = (path: string) => ({
-    path,
-    requestStream: false,
-    responseStream: false,
-    requestSerialize: (b: Buffer) => b,
-    requestDeserialize: (b: Buffer) => b,
-    responseSerialize: (b: Buffer) => b,
-    responseDeserialize: (b: Buffer) => b,
-  });
   const accept: grpc.handleUnaryCall<Buffer, Buffer> = (_call, done) => done(null, Buffer.alloc(0));
-  server.addService({ Push: sink("/weft.v1.LogSink/Push") }, { Push: accept });
+  server.addService({ Push: rawMethod("/weft.v1.LogSink/Push") }, { Push: accept });
   server.addService(
-    { Export: sink("/opentelemetry.proto.collector.trace.v1.TraceService/Export") },
+    { Export: rawMethod("/opentelemetry.proto.collector.trace.v1.TraceService/Export") },
     { Export: accept },
   );
   const port = await new Promise<number>((resolve, reject) =>
