@@ -1,6 +1,6 @@
 // Real kernel: needs root, iproute2, nsenter and busybox (for ping).
 import { existsSync } from "node:fs";
-import test from "ava";
+import test, { type ExecutionContext } from "ava";
 import { ensureBridge, linkExists, removeBridge } from "./bridge";
 import { NetworkError } from "./errors";
 import { run } from "./exec";
@@ -23,17 +23,7 @@ test("workload names follow the documented pattern and fit the kernel's limits",
 });
 
 test("two workloads on one bridge reach each other; destroy removes netns and veth", async (t) => {
-  const bridge = `wtb${hex(4)}`;
-  const ids = [`wt${hex(8)}`, `wt${hex(8)}`];
-  t.teardown(async () => {
-    for (const id of ids) {
-      const n = workloadNames(id);
-      await destroyWorkloadNetwork(n.netns, n.hostVeth);
-    }
-    await removeBridge(bridge);
-  });
-  const info = await ensureBridge({ bridge, subnet: await freeTestSubnet() });
-  const prefix = info.gateway.slice(0, info.gateway.lastIndexOf("."));
+  const { ids, info, prefix } = await bridgeForTwo(t);
   const [a, b] = await Promise.all([
     createWorkloadNetwork({ id: ids[0]!, bridge: info, address: `${prefix}.10` }),
     createWorkloadNetwork({ id: ids[1]!, bridge: info, address: `${prefix}.11` }),
@@ -140,17 +130,7 @@ test("a leftover host interface with the workload's veth name is refused and lef
 });
 
 test("started in two steps: the netns and veth exist first; a failure while wiring removes both", async (t) => {
-  const bridge = `wtb${hex(4)}`;
-  const ids = [`wt${hex(8)}`, `wt${hex(8)}`];
-  t.teardown(async () => {
-    for (const id of ids) {
-      const n = workloadNames(id);
-      await destroyWorkloadNetwork(n.netns, n.hostVeth);
-    }
-    await removeBridge(bridge);
-  });
-  const info = await ensureBridge({ bridge, subnet: await freeTestSubnet() });
-  const prefix = info.gateway.slice(0, info.gateway.lastIndexOf("."));
+  const { ids, info, prefix } = await bridgeForTwo(t);
 
   const ok = await startWorkloadNetwork({ id: ids[0]!, bridge: info, address: `${prefix}.10` });
   t.true(existsSync(ok.netnsPath), "a container can be created in the netns already");
@@ -168,3 +148,19 @@ test("started in two steps: the netns and veth exist first; a failure while wiri
   t.false(existsSync(bad.netnsPath), "the netns is removed");
   t.false(await linkExists(bad.hostVeth), "the veth is removed");
 });
+
+/** A test bridge and two workload ids, all removed when the test ends (whatever was made of them). */
+async function bridgeForTwo(t: ExecutionContext) {
+  const bridge = `wtb${hex(4)}`;
+  const ids = [`wt${hex(8)}`, `wt${hex(8)}`];
+  t.teardown(async () => {
+    for (const id of ids) {
+      const n = workloadNames(id);
+      await destroyWorkloadNetwork(n.netns, n.hostVeth);
+    }
+    await removeBridge(bridge);
+  });
+  const info = await ensureBridge({ bridge, subnet: await freeTestSubnet() });
+  const prefix = info.gateway.slice(0, info.gateway.lastIndexOf("."));
+  return { ids, info, prefix };
+}
