@@ -31,4 +31,11 @@ pkill -f '/tmp/weft-test-.*/sidecar/sidecar.mjs' 2>/dev/null
 # Per-container monitors and the test daemons and control planes themselves.
 pkill -f 'conmon .*/tmp/weft-test-' 2>/dev/null
 pkill -f 'weft.cjs (daemon|control-plane) .*/tmp/weft-test-' 2>/dev/null
+# Test subnet claims (runtime/src/network/testing.ts) of processes that are gone.
+for claim in /run/weft-test-subnets/*; do
+  [ -d "$claim" ] || continue
+  pid=$(cat "$claim/pid" 2>/dev/null)
+  if [ -z "$pid" ] || ! kill -0 "$pid" 2>/dev/null; then rm -rf "$claim"; fi
+done
+rmdir /run/weft-test-subnets 2>/dev/null
 exit 0

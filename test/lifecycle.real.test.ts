@@ -2,7 +2,7 @@
 // the sources), SIGKILLed and started again: apps keep running under their monitors, are adopted, and
 // exits that happened while no daemon ran are known. No sidecars (no control plane here).
 import { type ChildProcess, spawn } from "node:child_process";
-import { randomBytes, randomInt } from "node:crypto";
+import { randomBytes } from "node:crypto";
 import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -13,6 +13,7 @@ import { EngineClient } from "../runtime/src/api/client";
 import { FrameReader } from "../runtime/src/api/exec-stream";
 import { busyboxTarball, removeDaemonLeftovers, sh } from "../runtime/src/engine/real-daemon.testing";
 import type { ContainerState, EngineEvent } from "../runtime/src/engine/types";
+import { freeTestSubnet } from "../runtime/src/network/testing";
 import { waitFor } from "./support/processes";
 
 const suffix = randomBytes(4).toString("hex");
@@ -21,7 +22,7 @@ const stateDir = join(dir, "state");
 const socket = join(dir, "weft.sock");
 const bridge = `wtl${suffix}`;
 const cgroupParent = `weft-test-${suffix}`;
-const subnet = `10.252.${randomInt(256)}.0/24`;
+const subnet = await freeTestSubnet("10.252");
 const client = new EngineClient(socket);
 let daemon: ChildProcess | undefined;
 

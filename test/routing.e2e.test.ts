@@ -14,6 +14,7 @@ import {
   metricsOf,
   rawRequests,
   type ServiceConfigDoc,
+  sidecarDump,
   waitForSidecar,
 } from "./support/traffic";
 
@@ -116,9 +117,22 @@ test.serial("a canary split sends its share to v2 and moves live with weft apply
   });
   try {
     const first = await applyAndWait(mesh, FRONT, route(90, 10));
+    const before = await metricsOf(mesh, FRONT);
     const bodies = await bodiesFrom(mesh, FRONT, BACK_URL, 200);
     const [v1, v2] = [count(bodies, "v1"), count(bodies, "v2")];
     t.log(`90/10 split: v1 ${v1}, v2 ${v2}, other ${bodies.length - v1 - v2} of ${bodies.length}`);
+    // Which route the sidecar put the requests under, and where their attempts went: a skewed draw
+    // then tells a route not applied from an endpoint missing or failing.
+    const during = await metricsOf(mesh, FRONT);
+    const byRoute = (r: string) =>
+      metricDelta(before, during, "weft_requests_total", {
+        direction: "outbound",
+        service: "back",
+        route: r,
+      });
+    t.log(`routes: back-canary ${byRoute("back-canary")}, default ${byRoute("default")}`);
+    t.log(series(during));
+    t.log(JSON.stringify((await sidecarDump(mesh, FRONT)).endpoints.back));
     t.is(bodies.length, 200);
     t.is(v1 + v2, 200, `every request answered by v1 or v2: ${JSON.stringify(bodies)}`);
     // A fair 10% draw of 200 lands in [6, 50] with overwhelming probability (mean 20, sd 4.2).

@@ -5,6 +5,7 @@ import { execFile } from "node:child_process";
 import { rmSync } from "node:fs";
 import { join } from "node:path";
 import { promisify } from "node:util";
+import { freeTestSubnet } from "../../runtime/src/network/testing";
 import { type ControlPlaneProcess, startControlPlaneProcess } from "./control-plane";
 import { hex, type LongRunning, type RunResult, startWeft, testDir, weft } from "./processes";
 
@@ -30,7 +31,7 @@ export async function startMesh(): Promise<Mesh> {
   const dir = testDir();
   const id = hex(3);
   const bridge = `wtb${id}`;
-  const subnet = `10.253.${Number.parseInt(id.slice(0, 2), 16)}.0/24`;
+  const subnet = await freeTestSubnet("10.253");
   const daemonSocket = join(dir, "weft.sock");
   const env = { WEFT_HOST: `unix://${daemonSocket}`, WEFT_CONTROL_PLANE: "" };
   const run = (args: string[], timeoutMs?: number) => weft(args, env, timeoutMs);

@@ -1,10 +1,11 @@
-import { randomBytes, randomInt } from "node:crypto";
+import { randomBytes } from "node:crypto";
 import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import test from "ava";
 import { EngineClient } from "../api/client";
 import { type Daemon, startDaemon } from "../daemon";
+import { freeTestSubnet } from "../network/testing";
 import { busyboxTarball, cgroupDirs, removeDaemonLeftovers, sh } from "./real-daemon.testing";
 import type { ContainerState, ExecResult } from "./types";
 
@@ -21,7 +22,7 @@ test("run, ps, exec, logs, a daemon restart, stop and rm on the real system leav
     stateDir,
     socket,
     bridge,
-    subnet: `10.252.${randomInt(256)}.0/24`,
+    subnet: await freeTestSubnet("10.250"),
     controlPlane: `unix://${join(dir, "no-control-plane.sock")}`,
     node: "test-node",
     cgroupParent,

@@ -1,7 +1,7 @@
 // A daemon on the real system for tests (bridge, netns, overlay, cgroups, runc), with its own
 // names, and a sweep that removes everything it made even when a test failed half-way.
 import { execFileSync } from "node:child_process";
-import { randomBytes, randomInt } from "node:crypto";
+import { randomBytes } from "node:crypto";
 import {
   chmodSync,
   copyFileSync,
@@ -19,6 +19,7 @@ import { join } from "node:path";
 import { EngineClient } from "../api/client";
 import { type Daemon, startDaemon } from "../daemon";
 import { removeBridge } from "../network/index";
+import { freeTestSubnet } from "../network/testing";
 import type { ContainerState, ExecResult } from "./types";
 
 const quiet = { info: () => {}, warn: () => {}, error: () => {} };
@@ -154,7 +155,7 @@ export async function startRealDaemon(): Promise<RealDaemon> {
       stateDir,
       socket,
       bridge,
-      subnet: `10.251.${randomInt(256)}.0/24`,
+      subnet: await freeTestSubnet("10.251"),
       controlPlane: `unix://${join(dir, "no-control-plane.sock")}`,
       node: "test-node",
       cgroupParent,

@@ -52,6 +52,32 @@ test("ensureBridge refuses an existing interface that is not a bridge", async (t
   t.deepEqual(await forwardRulesPresent(name), []);
 });
 
+test("ensureBridge refuses a subnet that overlaps another interface's, and creates nothing", async (t) => {
+  const [first, second] = [`wtb${hex(4)}`, `wtb${hex(4)}`];
+  t.teardown(async () => {
+    await removeBridge(first);
+    await removeBridge(second);
+  });
+  const subnet = await freeTestSubnet();
+  await ensureBridge({ bridge: first, subnet });
+  const same = await t.throwsAsync(ensureBridge({ bridge: second, subnet }), { instanceOf: NetworkError });
+  t.is(same.code, "SUBNET_IN_USE");
+  t.true(
+    same.message.includes(`overlaps ${subnet} routed via ${first}; choose another --subnet`),
+    same.message,
+  );
+  // A larger subnet around it overlaps as much (other test files' bridges may be named instead).
+  const [a, b, c] = subnet.split(".").map(Number);
+  const wider = `${a}.${b}.${c! & ~1}.0/23`;
+  const err = await t.throwsAsync(ensureBridge({ bridge: second, subnet: wider }), {
+    instanceOf: NetworkError,
+  });
+  t.is(err.code, "SUBNET_IN_USE");
+  t.false(await linkExists(second));
+  // The first bridge's own route is no overlap: setting it up again (a daemon restart) works.
+  await t.notThrowsAsync(ensureBridge({ bridge: first, subnet }));
+});
+
 test("bad bridge names and subnets fail before touching the host", async (t) => {
   const long = await t.throwsAsync(
     ensureBridge({ bridge: "a-name-that-is-too-long", subnet: "10.0.0.0/24" }),

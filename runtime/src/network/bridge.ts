@@ -1,7 +1,7 @@
 import { writeFile } from "node:fs/promises";
 import { NetworkError, wrapCommandError } from "./errors";
 import { CommandError, run } from "./exec";
-import { formatIpv4, parseSubnet } from "./subnet";
+import { formatIpv4, parseIpv4, parseSubnet, type Subnet } from "./subnet";
 
 export interface BridgeOptions {
   /** Linux interface name, e.g. "weft0" (≤ 15 characters). */
@@ -92,6 +92,7 @@ export async function ensureBridge(opts: BridgeOptions): Promise<BridgeInfo> {
   return serialised(opts.bridge, async () => {
     const doing = `setting up bridge ${opts.bridge} for ${subnet.cidr}`;
     try {
+      await refuseOverlap(opts.bridge, subnet);
       await createBridgeLink(opts.bridge);
       // replace, not add: idempotent, and it does not fail when the address is already there.
       await run("ip", ["addr", "replace", `${info.gateway}/${info.prefixLength}`, "dev", opts.bridge]);
@@ -105,6 +106,44 @@ export async function ensureBridge(opts: BridgeOptions): Promise<BridgeInfo> {
     }
     return info;
   });
+}
+
+/**
+ * Refuses a subnet that overlaps a route of another interface (as Docker refuses a pool that overlaps
+ * one in use): two bridges with the same addresses make the host send one's traffic to the other.
+ */
+async function refuseOverlap(bridge: string, subnet: Subnet): Promise<void> {
+  const { stdout } = await run("ip", ["-j", "-4", "route", "show", "table", "all"]);
+  const routes = JSON.parse(stdout || "[]") as Array<{ dst?: string; dev?: string; type?: string }>;
+  for (const route of routes) {
+    if (!route.dst || route.dst === "default" || route.dev === bridge) continue;
+    if (route.type && route.type !== "unicast") continue; // local, broadcast: the host's own addresses
+    const dst = route.dst.includes("/") ? route.dst : `${route.dst}/32`;
+    let other: Subnet;
+    try {
+      other = parseRoute(dst);
+    } catch {
+      continue;
+    }
+    if (other.network <= subnet.broadcast && subnet.network <= other.broadcast) {
+      throw new NetworkError(
+        "SUBNET_IN_USE",
+        `subnet ${subnet.cidr} overlaps ${dst} routed via ${route.dev ?? "another interface"}; choose another --subnet (or remove that interface)`,
+      );
+    }
+  }
+}
+
+/** A route's destination as a range (any prefix length, unlike a workload subnet). */
+function parseRoute(cidr: string): Subnet {
+  const [address, bits] = cidr.split("/");
+  const start = parseIpv4(address ?? "");
+  const prefixLength = Number(bits);
+  if (start === undefined || !(prefixLength >= 0 && prefixLength <= 32))
+    throw new Error(`not a route: ${cidr}`);
+  const size = 2 ** (32 - prefixLength);
+  const network = start - (start % size);
+  return { cidr, network, prefixLength, broadcast: network + size - 1, gateway: network + 1 };
 }
 
 async function createBridgeLink(bridge: string): Promise<void> {

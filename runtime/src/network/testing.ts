@@ -1,17 +1,72 @@
 // Helpers for this folder's kernel tests: unique names and a subnet no other interface uses.
 import { randomBytes } from "node:crypto";
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
 import { run } from "./exec";
 
 export function hex(bytes: number): string {
   return randomBytes(bytes).toString("hex");
 }
 
-/** A random 10.251.X.0/24 that no route on the host covers yet, so parallel test files do not collide. */
-export async function freeTestSubnet(): Promise<string> {
-  const { stdout } = await run("ip", ["-4", "route", "show"]);
-  for (let i = 0; i < 50; i++) {
+/**
+ * A random PREFIX.X.0/24 (PREFIX as "10.251") that no route on the host covers and no other test
+ * process holds: claimed with an atomic mkdir under /run (stale claims of dead processes are taken
+ * over) and given back when this process exits. Parallel test files must never share a subnet: two
+ * bridges with one subnet send each other's traffic astray, and the daemon refuses the second.
+ */
+export async function freeTestSubnet(prefix = "10.251"): Promise<string> {
+  const { stdout } = await run("ip", ["-4", "route", "show", "table", "all"]);
+  mkdirSync(CLAIMS, { recursive: true });
+  for (let i = 0; i < 200; i++) {
     const x = Math.floor(Math.random() * 256);
-    if (!stdout.includes(`10.251.${x}.`)) return `10.251.${x}.0/24`;
+    const subnet = `${prefix}.${x}.0/24`;
+    if (stdout.includes(`${prefix}.${x}.`)) continue;
+    if (claim(join(CLAIMS, `${prefix}.${x}`))) return subnet;
   }
-  throw new Error("no free 10.251.X.0/24 test subnet");
+  throw new Error(`no free ${prefix}.X.0/24 test subnet (claims in ${CLAIMS})`);
+}
+
+const CLAIMS = "/run/weft-test-subnets";
+const claimed = new Set<string>();
+
+function claim(dir: string): boolean {
+  try {
+    mkdirSync(dir);
+  } catch {
+    // Held: by a live process, or left by one that died (then take it over once).
+    const pid = Number(readFileOr(join(dir, "pid")));
+    if (pid > 0 && alive(pid)) return false;
+    rmSync(dir, { recursive: true, force: true });
+    try {
+      mkdirSync(dir);
+    } catch {
+      return false;
+    }
+  }
+  writeFileSync(join(dir, "pid"), String(process.pid));
+  if (claimed.size === 0) process.once("exit", () => releaseAll());
+  claimed.add(dir);
+  return true;
+}
+
+function releaseAll(): void {
+  for (const dir of claimed) rmSync(dir, { recursive: true, force: true });
+  claimed.clear();
+}
+
+function readFileOr(path: string): string {
+  try {
+    return readFileSync(path, "utf8");
+  } catch {
+    return "";
+  }
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === "EPERM";
+  }
 }
