@@ -3,7 +3,7 @@
 import { randomBytes } from "node:crypto";
 import { mkdtempSync, rmSync } from "node:fs";
 import { createServer as createHttp2Server } from "node:http2";
-import type { AddressInfo } from "node:net";
+import { type AddressInfo, createServer as createNetServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import * as grpc from "@grpc/grpc-js";
@@ -171,4 +171,110 @@ test("an HTTP/2 server that is not gRPC gives a status that says so", async (t) 
   });
   t.is(err?.code, GrpcStatus.UNIMPLEMENTED);
   t.regex(err?.details ?? "", /HTTP 404 text\/html, not gRPC/);
+});
+
+test("a server's GOAWAY lets the call in flight finish; later calls reconnect", async (t) => {
+  const path = `unix://${join(dir, "goaway.sock")}`;
+  const first = await startServer(path);
+  const channel = new GrpcChannel(path);
+  t.teardown(() => channel.close());
+  const call = channel.stream("/t.Test/Chat");
+  const received: string[] = [];
+  const ended = new Promise<void>((resolve, reject) => {
+    call.on("message", (m: Buffer) => received.push(m.toString()));
+    call.on("end", resolve);
+    call.on("error", reject);
+  });
+  call.write(Buffer.from("before"));
+  await new Promise((r) => call.once("message", r));
+  const stopped = first.stop(); // sends GOAWAY, then waits for the calls it has
+  call.write(Buffer.from("during"));
+  call.end();
+  await ended;
+  await stopped;
+  t.deepEqual(received, ["before", "during"]);
+  rmSync(join(dir, "goaway.sock"), { force: true });
+  const second = await startServer(path);
+  t.teardown(() => second.stop());
+  t.is((await channel.unary("/t.Test/Echo", Buffer.from("again"))).toString(), "echo:again");
+});
+
+test("one stream carries more than the receive window the client advertises", async (t) => {
+  const server = await startServer("127.0.0.1:0");
+  const channel = new GrpcChannel(server.target);
+  t.teardown(() => {
+    channel.close();
+    return server.stop();
+  });
+  // 20 MiB each way on one stream: past the 16 MiB windows, so both sides must hand window back.
+  const call = channel.stream("/t.Test/Chat");
+  const chunk = randomBytes(1024 * 1024);
+  let bytes = 0;
+  const ended = new Promise<void>((resolve, reject) => {
+    call.on("message", (m: Buffer) => {
+      if (m.equals(chunk)) bytes += m.length;
+    });
+    call.on("end", resolve);
+    call.on("error", reject);
+  });
+  for (let i = 0; i < 20; i++) call.write(chunk);
+  call.end();
+  await ended;
+  t.is(bytes, 20 * 1024 * 1024);
+});
+
+test("a header block split over CONTINUATION frames arrives whole", async (t) => {
+  const details = "why ".repeat(10_000); // 40 KB: over one frame even Huffman-coded
+  const server = createHttp2Server();
+  server.on("stream", (stream) => {
+    stream.respond({ ":status": 200, "content-type": "application/grpc" }, { waitForTrailers: true });
+    stream.on("wantTrailers", () => stream.sendTrailers({ "grpc-status": "3", "grpc-message": details }));
+    stream.end();
+  });
+  await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+  const channel = new GrpcChannel(`127.0.0.1:${(server.address() as AddressInfo).port}`);
+  t.teardown(() => {
+    channel.close();
+    return new Promise<void>((r) => server.close(() => r()));
+  });
+  const err = await t.throwsAsync(channel.unary("/t.Test/Echo", Buffer.from("x")), {
+    instanceOf: GrpcStatusError,
+  });
+  t.is(err?.code, GrpcStatus.INVALID_ARGUMENT);
+  t.is(err?.details, details);
+});
+
+test("a server that breaks HTTP/2 framing fails the call as UNAVAILABLE and is told why", async (t) => {
+  const seen: Buffer[] = [];
+  let clientGone: () => void = () => {};
+  const gone = new Promise<void>((r) => {
+    clientGone = r;
+  });
+  const server = createNetServer((socket) => {
+    socket.on("data", (d) => seen.push(d));
+    socket.on("close", () => clientGone());
+    socket.on("error", () => {});
+    // SETTINGS, then a frame longer than the 16384 bytes the client accepts.
+    const settings = Buffer.from([0, 0, 0, 4, 0, 0, 0, 0, 0]);
+    const huge = Buffer.alloc(9);
+    huge.writeUIntBE(20_000, 0, 3);
+    socket.write(Buffer.concat([settings, huge, Buffer.alloc(20_000)]));
+  });
+  await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+  const channel = new GrpcChannel(`127.0.0.1:${(server.address() as AddressInfo).port}`);
+  t.teardown(() => {
+    channel.close();
+    return new Promise<void>((r) => server.close(() => r()));
+  });
+  const err = await t.throwsAsync(channel.unary("/t.Test/Echo", Buffer.from("x")), {
+    instanceOf: GrpcStatusError,
+  });
+  t.is(err?.code, GrpcStatus.UNAVAILABLE);
+  t.regex(err?.details ?? "", /HTTP\/2 protocol error from the server: a frame of 20000 bytes/);
+  // The client said so in a GOAWAY (type 7) with FRAME_SIZE_ERROR (6) before closing.
+  await gone;
+  const bytes = Buffer.concat(seen);
+  const goaway = bytes.indexOf(Buffer.from([0, 0, 8, 7, 0, 0, 0, 0, 0]));
+  t.true(goaway > 0, "a GOAWAY frame was sent");
+  t.is(bytes.readUInt32BE(goaway + 13), 6);
 });

@@ -1,7 +1,8 @@
-// A lean gRPC client on node:http2, for the three calls a sidecar makes to the control plane: the
-// config stream (bidi), log batches and span exports (unary). grpc-js would cost every sidecar
-// about 25 ms and 12 MB at start for resolvers, load balancers, channelz and interceptors that a
-// connection to one local socket never uses. This speaks the gRPC-over-HTTP/2 protocol as
+// A lean gRPC client, for the three calls a sidecar makes to the control plane: the config stream
+// (bidi), log batches and span exports (unary). grpc-js would cost every sidecar about 25 ms and
+// 12 MB at start for resolvers, load balancers, channelz and interceptors that a connection to one
+// local socket never uses; node:http2 another 15 ms and 2.5 MB for tls and crypto, so the HTTP/2
+// underneath is our own small client (h2-session.ts). This speaks the gRPC-over-HTTP/2 protocol as
 // grpc/doc/PROTOCOL-HTTP2.md writes it: length-prefixed messages, grpc-timeout, and a status in
 // the trailers (or in the headers of a trailers-only response).
 //
@@ -9,15 +10,9 @@
 // UNAVAILABLE and the next call opens a new one; the callers own their retry policy (the config
 // stream reconnects with backoff, a log batch is counted as dropped).
 import { EventEmitter } from "node:events";
-import {
-  type ClientHttp2Session,
-  type ClientHttp2Stream,
-  constants,
-  connect as http2Connect,
-  type IncomingHttpHeaders,
-} from "node:http2";
 import { connect as netConnect } from "node:net";
 import { MessageFramer } from "./framing";
+import { H2Code, type H2Headers, H2Session, type H2Stream } from "./h2-session";
 import { GrpcStatus, GrpcStatusError, statusFromHttp } from "./status";
 
 export interface CallOptions {
@@ -38,7 +33,7 @@ export interface StreamingCall extends EventEmitter {
 const MAX_MESSAGE_BYTES = 64 * 1024 * 1024;
 
 export class GrpcChannel {
-  private session: ClientHttp2Session | undefined;
+  private session: H2Session | undefined;
   private closed = false;
   private readonly authority: string;
   private readonly socketPath: string | undefined;
@@ -91,24 +86,25 @@ export class GrpcChannel {
 
   private open(path: string, options: CallOptions, onMessage: (m: Buffer) => void): Call {
     if (this.closed) return Call.failed(new GrpcStatusError(GrpcStatus.UNAVAILABLE, "the channel is closed"));
-    let session: ClientHttp2Session;
+    let session: H2Session;
     try {
       session = this.live();
     } catch (err) {
       return Call.failed(new GrpcStatusError(GrpcStatus.UNAVAILABLE, (err as Error).message));
     }
-    const headers: Record<string, string> = {
-      [constants.HTTP2_HEADER_METHOD]: "POST",
-      [constants.HTTP2_HEADER_PATH]: path,
-      [constants.HTTP2_HEADER_AUTHORITY]: this.authority,
-      [constants.HTTP2_HEADER_CONTENT_TYPE]: "application/grpc",
-      te: "trailers",
-      "grpc-accept-encoding": "identity",
-      "user-agent": "weft-sidecar",
-    };
+    const headers: Array<[string, string]> = [
+      [":method", "POST"],
+      [":scheme", "http"],
+      [":path", path],
+      [":authority", this.authority],
+      ["content-type", "application/grpc"],
+      ["te", "trailers"],
+      ["grpc-accept-encoding", "identity"],
+      ["user-agent", "weft-sidecar"],
+    ];
     if (options.timeoutMs !== undefined)
-      headers["grpc-timeout"] = `${Math.max(1, Math.ceil(options.timeoutMs))}m`;
-    let stream: ClientHttp2Stream;
+      headers.push(["grpc-timeout", `${Math.max(1, Math.ceil(options.timeoutMs))}m`]);
+    let stream: H2Stream;
     try {
       stream = session.request(headers);
     } catch (err) {
@@ -119,13 +115,11 @@ export class GrpcChannel {
   }
 
   /** The current session, or a new one when there is none or it is going away. */
-  private live(): ClientHttp2Session {
+  private live(): H2Session {
     const current = this.session;
-    if (current && !current.closed && !current.destroyed) return current;
-    const socketPath = this.socketPath;
-    const session = http2Connect(
-      `http://${this.authority}`,
-      socketPath ? { createConnection: () => netConnect(socketPath) } : {},
+    if (current && !current.closed) return current;
+    const session = new H2Session(
+      this.socketPath ? netConnect(this.socketPath) : netConnect(hostPort(this.target)),
     );
     // The session must not keep the process alive on its own (a stopped sidecar exits).
     session.unref();
@@ -137,9 +131,15 @@ export class GrpcChannel {
     return session;
   }
 
-  private drop(session: ClientHttp2Session): void {
+  private drop(session: H2Session): void {
     if (this.session === session) this.session = undefined;
   }
+}
+
+/** "host:port" or "[v6]:port" as net.connect options (the host defaults to localhost). */
+function hostPort(target: string): { host: string; port: number } {
+  const url = new URL(`http://${target}`);
+  return { host: url.hostname.replace(/^\[(.*)\]$/, "$1") || "localhost", port: Number(url.port || 80) };
 }
 
 /** One call on one HTTP/2 stream: frames messages out and in, and turns the ending into a status. */
@@ -155,7 +155,7 @@ class Call extends EventEmitter implements StreamingCall {
   }
 
   constructor(
-    private readonly stream: ClientHttp2Stream | undefined,
+    private readonly stream: H2Stream | undefined,
     private readonly path: string,
     onMessage: (m: Buffer) => void,
     timeoutMs: number | undefined,
@@ -163,7 +163,7 @@ class Call extends EventEmitter implements StreamingCall {
     super();
     if (!stream) return;
     const framer = new MessageFramer(MAX_MESSAGE_BYTES);
-    stream.on("response", (headers) => {
+    stream.on("response", (headers: H2Headers) => {
       // Not gRPC at all (an error page): its body is not framed messages, so stop here.
       const notGrpc = statusFromHttp(headers);
       if (notGrpc) return this.fail(notGrpc);
@@ -171,7 +171,7 @@ class Call extends EventEmitter implements StreamingCall {
       const status = statusOf(headers);
       if (status !== undefined) this.status = status;
     });
-    stream.on("trailers", (trailers) => {
+    stream.on("trailers", (trailers: H2Headers) => {
       const status = statusOf(trailers);
       if (status !== undefined) this.status = status;
     });
@@ -183,7 +183,7 @@ class Call extends EventEmitter implements StreamingCall {
         this.fail(new GrpcStatusError(GrpcStatus.RESOURCE_EXHAUSTED, `${path}: ${(err as Error).message}`));
       }
     });
-    stream.on("error", (err) =>
+    stream.on("error", (err: Error) =>
       this.fail(new GrpcStatusError(GrpcStatus.UNAVAILABLE, `${path}: ${err.message}`)),
     );
     stream.on("close", () => this.closed());
@@ -204,8 +204,7 @@ class Call extends EventEmitter implements StreamingCall {
     const prefix = Buffer.allocUnsafe(5);
     prefix[0] = 0;
     prefix.writeUInt32BE(message.length, 1);
-    this.stream.write(prefix);
-    this.stream.write(message);
+    this.stream.write(Buffer.concat([prefix, message]));
   }
 
   end(): void {
@@ -240,7 +239,7 @@ class Call extends EventEmitter implements StreamingCall {
       status ??
         new GrpcStatusError(
           GrpcStatus.UNAVAILABLE,
-          rst && rst !== constants.NGHTTP2_NO_ERROR
+          rst && rst !== H2Code.NO_ERROR
             ? `${this.path}: the stream was reset (HTTP/2 error ${rst})`
             : `${this.path}: the connection closed before the call ended`,
         ),
@@ -250,12 +249,12 @@ class Call extends EventEmitter implements StreamingCall {
   private finish(): void {
     clearTimeout(this.timer);
     const stream = this.stream;
-    if (stream && !stream.destroyed) stream.close(constants.NGHTTP2_CANCEL);
+    if (stream && !stream.destroyed) stream.close(H2Code.CANCEL);
   }
 }
 
 /** null for OK, an error for any other status, undefined when the headers carry none. */
-function statusOf(headers: IncomingHttpHeaders): GrpcStatusError | null | undefined {
+function statusOf(headers: H2Headers): GrpcStatusError | null | undefined {
   const raw = headers["grpc-status"];
   if (raw === undefined) return undefined;
   const code = Number(raw);

@@ -1,5 +1,4 @@
 // gRPC status codes (grpc/doc/statuscodes.md) and the error a failed call ends with.
-import type { IncomingHttpHeaders } from "node:http2";
 
 export const GrpcStatus = {
   OK: 0,
@@ -31,7 +30,7 @@ export class GrpcStatusError extends Error {
  * The status for a response that is not gRPC at all (a proxy's error page, a wrong port), mapped
  * from its HTTP status as grpc/doc/http-grpc-status-mapping.md says; undefined for a gRPC response.
  */
-export function statusFromHttp(headers: IncomingHttpHeaders): GrpcStatusError | undefined {
+export function statusFromHttp(headers: Record<string, string | undefined>): GrpcStatusError | undefined {
   const status = Number(headers[":status"]);
   const type = String(headers["content-type"] ?? "");
   if (status === 200 && type.startsWith("application/grpc")) return undefined;
