@@ -2,8 +2,6 @@
 // (the fixed list and every field the Connection header names), Via is appended, and requests get
 // X-Forwarded-For / X-Forwarded-Proto / X-Request-Id. Works on rawHeaders pairs, so names keep
 // their case and repeated fields (Set-Cookie) stay separate.
-import { randomUUID } from "node:crypto";
-
 /** Always hop-by-hop (RFC 9110 §7.6.1), plus the legacy fields proxies must not forward. */
 const HOP_BY_HOP = new Set([
   "connection",
@@ -81,7 +79,7 @@ export function forwardRequestHeaders(
   if (headerValue(out, "x-forwarded-proto") === undefined) out.push(["x-forwarded-proto", facts.proto]);
   let requestId = headerValue(out, "x-request-id");
   if (!requestId) {
-    requestId = randomUUID();
+    requestId = randomUuid();
     out = setHeader(out, "x-request-id", requestId);
   }
   return { headers: out, requestId };
@@ -100,4 +98,17 @@ export function flat(pairs: HeaderPairs): string[] {
 
 function joinValues(prior: string | undefined, next: string): string {
   return prior ? `${prior}, ${next}` : next;
+}
+
+/**
+ * A random (version 4) UUID from Math.random: a request id correlates log lines, it guards nothing,
+ * and node:crypto would add OpenSSL's setup to every sidecar's start.
+ */
+export function randomUuid(): string {
+  const word = () => (Math.random() * 0x1_0000_0000) >>> 0;
+  const hex = (n: number, digits: number) => n.toString(16).padStart(digits, "0");
+  const [a, b, c, d] = [word(), word(), word(), word()];
+  const version = (b & 0xffff & 0x0fff) | 0x4000;
+  const variant = ((c >>> 16) & 0x3fff) | 0x8000;
+  return `${hex(a, 8)}-${hex(b >>> 16, 4)}-${hex(version, 4)}-${hex(variant, 4)}-${hex(c & 0xffff, 4)}${hex(d, 8)}`;
 }
