@@ -6,6 +6,7 @@
 // Usage: node --import tsx bench/sidecar.ts [SECONDS] [CONNECTIONS]
 import { execFileSync, spawn } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import http from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import * as grpc from "@grpc/grpc-js";
@@ -41,7 +42,8 @@ for (let i = 0; i < STARTS; i++) {
   const health = Number(/ health=(\d+)/.exec(line)?.[1]);
   while ((await readyStatus(health)) !== 200) await sleep(2);
   startups.push(performance.now() - t0);
-  // Idle: after tracing and access logs have loaded too (a second after start).
+  // Idle: two seconds after ready, no traffic yet; tracing and access logs have loaded (a second
+  // after ready, or with a first connection that comes sooner: the first-request line shows that).
   await sleep(2000);
   rssMb = Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${child.pid}/status`, "utf8"))?.[1]) / 1024;
   child.kill("SIGTERM");
@@ -128,7 +130,21 @@ async function grpcStream(port: number): Promise<number> {
   return received / seconds;
 }
 
+/** Milliseconds for one GET through `port` on a new connection. */
+function timedGet(port: number): Promise<number> {
+  const t0 = performance.now();
+  return new Promise((resolve, reject) => {
+    http
+      .get({ host: "127.0.0.1", port, path: "/", agent: false }, (res) => {
+        res.resume();
+        res.on("end", () => resolve(performance.now() - t0));
+      })
+      .on("error", reject);
+  });
+}
+
 const rows: Array<[string, number, number, string]> = [];
+let firstRequest = "";
 /** CPU ms per 1000 requests, per sidecar (the pair's CPU over the requests, halved). */
 const cpuPer1000: Array<[string, number]> = [];
 for (const [name, label, h1] of [
@@ -136,6 +152,10 @@ for (const [name, label, h1] of [
   ["h2", "h2load h2c -m 10 (req/s)", false],
 ] as const) {
   const p = await pair(name, appPorts[name]);
+  if (h1) {
+    const [first, second] = [await timedGet(p.port), await timedGet(p.port)];
+    firstRequest = `first HTTP/1.1 request through a pair just ready: ${first.toFixed(1)} ms (each sidecar loads tracing and access logs with it), the next: ${second.toFixed(1)} ms`;
+  }
   const direct = h2load(appPorts[name], h1);
   const before = p.cpuMs();
   const through = h2load(p.port, h1);
@@ -157,6 +177,7 @@ console.log(`sidecar bench: ${seconds} s per run, ${connections} connections, lo
 console.log(
   `start-to-ready (bundled sidecar, first config from a local control plane): median ${startups[(STARTS - 1) / 2]?.toFixed(0)} ms, min ${startups[0]?.toFixed(0)} ms (bare node -e 0: median ${bare[2]?.toFixed(0)} ms); idle RSS ${rssMb.toFixed(1)} MB`,
 );
+console.log(firstRequest);
 for (const [name, direct, through] of rows) {
   console.log(
     `${name.padEnd(26)} direct ${direct.toFixed(0).padStart(7)}  through the pair ${through.toFixed(0).padStart(7)}  ratio ${(through / direct).toFixed(2)}x`,
