@@ -22,7 +22,7 @@ test("run, ps, exec, logs, a daemon restart, stop and rm on the real system leav
     stateDir,
     socket,
     bridge,
-    subnet: await freeTestSubnet("10.250"),
+    subnet: await freeTestSubnet("10.252"),
     controlPlane: `unix://${join(dir, "no-control-plane.sock")}`,
     node: "test-node",
     cgroupParent,
@@ -51,7 +51,9 @@ test("run, ps, exec, logs, a daemon restart, stop and rm on the real system leav
   });
   const id = created.id;
   const hostVeth = created.hostVeth;
-  t.regex(created.address, /^10\.252\.\d+\.\d+$/);
+  // An address of the daemon's subnet (a /24 claimed for this test), not the gateway's.
+  const prefix = options.subnet.replace(/\.0\/24$/, ".");
+  t.true(created.address.startsWith(prefix) && created.address !== `${prefix}1`, created.address);
 
   const ps = await client.json<ContainerState[]>("GET", "/containers/json");
   t.deepEqual(
