@@ -4,6 +4,7 @@ import http from "node:http";
 import http2 from "node:http2";
 import type { AddressInfo } from "node:net";
 import * as grpc from "@grpc/grpc-js";
+import { rawMethod } from "../sidecar/src/testing/raw-method";
 
 const body = Buffer.alloc(1024, "x");
 const listen = (s: http.Server | http2.Http2Server) =>
@@ -23,16 +24,10 @@ h2server.on("stream", (stream) => {
   stream.end(body);
 });
 const h2 = await listen(h2server);
-const bytes = {
-  requestSerialize: (b: Buffer) => b,
-  requestDeserialize: (b: Buffer) => b,
-  responseSerialize: (b: Buffer) => b,
-  responseDeserialize: (b: Buffer) => b,
-};
 const server = new grpc.Server();
 server.addService(
   {
-    both: { path: "/b.Echo/Both", requestStream: true, responseStream: true, ...bytes },
+    both: rawMethod("/b.Echo/Both", true, true),
   } as unknown as grpc.ServiceDefinition,
   {
     both(call: grpc.ServerDuplexStream<Buffer, Buffer>) {

@@ -11,6 +11,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import * as grpc from "@grpc/grpc-js";
 import { bundleSidecar } from "../sidecar/src/testing/bundle";
+import { rawMethod } from "../sidecar/src/testing/raw-method";
 import { startFakeControlPlane } from "../sidecar/src/testing/wire-fake-control-plane";
 import { bundleSeamSidecar } from "./mesh-bundle";
 import { nodeFlags, readyStatus, SIDECAR_ENV, sleep, startChild, startSeamPair } from "./seam-pair";
@@ -81,15 +82,9 @@ function h2load(port: number, h1: boolean): { rps: number; done: number } {
   };
 }
 
-const bytes = {
-  requestSerialize: (b: Buffer) => b,
-  requestDeserialize: (b: Buffer) => b,
-  responseSerialize: (b: Buffer) => b,
-  responseDeserialize: (b: Buffer) => b,
-};
 const Echo = grpc.makeGenericClientConstructor(
   {
-    both: { path: "/b.Echo/Both", requestStream: true, responseStream: true, ...bytes },
+    both: rawMethod("/b.Echo/Both", true, true),
   } as unknown as grpc.ServiceDefinition,
   "Echo",
 );

@@ -7,7 +7,7 @@ import { type AddressInfo, createServer as createNetServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import * as grpc from "@grpc/grpc-js";
-import test from "ava";
+import test, { type ExecutionContext } from "ava";
 import { rawMethod } from "../testing/raw-method";
 import { GrpcChannel, GrpcStatus, GrpcStatusError } from "./index";
 
@@ -56,6 +56,17 @@ async function startServer(address: string): Promise<TestServer> {
   };
 }
 
+/** A grpc-js test server on a loopback port and a channel to it, both closed when the test ends. */
+async function serverAndChannel(t: ExecutionContext): Promise<{ server: TestServer; channel: GrpcChannel }> {
+  const server = await startServer("127.0.0.1:0");
+  const channel = new GrpcChannel(server.target);
+  t.teardown(() => {
+    channel.close();
+    return server.stop();
+  });
+  return { server, channel };
+}
+
 const dir = mkdtempSync(join(tmpdir(), "wt-grpc-"));
 test.after.always(() => rmSync(dir, { recursive: true, force: true }));
 
@@ -77,12 +88,7 @@ test("unary calls over a unix socket and over TCP", async (t) => {
 });
 
 test("a failed call carries the server's status code and message", async (t) => {
-  const server = await startServer("127.0.0.1:0");
-  const channel = new GrpcChannel(server.target);
-  t.teardown(() => {
-    channel.close();
-    return server.stop();
-  });
+  const { channel } = await serverAndChannel(t);
   const err = await t.throwsAsync(channel.unary("/t.Test/Fail", Buffer.from("x")), {
     instanceOf: GrpcStatusError,
   });
@@ -95,12 +101,7 @@ test("a failed call carries the server's status code and message", async (t) => 
 });
 
 test("a deadline fails the call with DEADLINE_EXCEEDED and cancels it on the server", async (t) => {
-  const server = await startServer("127.0.0.1:0");
-  const channel = new GrpcChannel(server.target);
-  t.teardown(() => {
-    channel.close();
-    return server.stop();
-  });
+  const { server, channel } = await serverAndChannel(t);
   const err = await t.throwsAsync(channel.unary("/t.Test/Hang", Buffer.from("x"), { timeoutMs: 200 }), {
     instanceOf: GrpcStatusError,
   });
@@ -110,12 +111,7 @@ test("a deadline fails the call with DEADLINE_EXCEEDED and cancels it on the ser
 });
 
 test("a bidi stream carries messages both ways in order and ends with OK", async (t) => {
-  const server = await startServer("127.0.0.1:0");
-  const channel = new GrpcChannel(server.target);
-  t.teardown(() => {
-    channel.close();
-    return server.stop();
-  });
+  const { channel } = await serverAndChannel(t);
   const call = channel.stream("/t.Test/Chat");
   const sent = [Buffer.from("one"), randomBytes(1024 * 1024), Buffer.alloc(0), Buffer.from("last")];
   const received: Buffer[] = [];
@@ -200,12 +196,7 @@ test("a server's GOAWAY lets the call in flight finish; later calls reconnect", 
 });
 
 test("one stream carries more than the receive window the client advertises", async (t) => {
-  const server = await startServer("127.0.0.1:0");
-  const channel = new GrpcChannel(server.target);
-  t.teardown(() => {
-    channel.close();
-    return server.stop();
-  });
+  const { channel } = await serverAndChannel(t);
   // 20 MiB each way on one stream: past the 16 MiB windows, so both sides must hand window back.
   const call = channel.stream("/t.Test/Chat");
   const chunk = randomBytes(1024 * 1024);

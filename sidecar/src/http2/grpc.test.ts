@@ -3,19 +3,14 @@
 import * as grpc from "@grpc/grpc-js";
 import test, { type ExecutionContext } from "ava";
 import { startPair } from "../testing/pair";
+import { rawMethod } from "../testing/raw-method";
 
-const bytes = {
-  requestSerialize: (b: Buffer) => b,
-  requestDeserialize: (b: Buffer) => b,
-  responseSerialize: (b: Buffer) => b,
-  responseDeserialize: (b: Buffer) => b,
-};
 const service = {
-  unary: { path: "/t.Echo/Unary", requestStream: false, responseStream: false, ...bytes },
-  fromServer: { path: "/t.Echo/FromServer", requestStream: false, responseStream: true, ...bytes },
-  fromClient: { path: "/t.Echo/FromClient", requestStream: true, responseStream: false, ...bytes },
-  both: { path: "/t.Echo/Both", requestStream: true, responseStream: true, ...bytes },
-  slow: { path: "/t.Echo/Slow", requestStream: false, responseStream: false, ...bytes },
+  unary: rawMethod("/t.Echo/Unary"),
+  fromServer: rawMethod("/t.Echo/FromServer", false, true),
+  fromClient: rawMethod("/t.Echo/FromClient", true, false),
+  both: rawMethod("/t.Echo/Both", true, true),
+  slow: rawMethod("/t.Echo/Slow"),
 } as const;
 
 type Client = grpc.Client & Record<string, (...args: unknown[]) => unknown>;
