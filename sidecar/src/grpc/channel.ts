@@ -1,7 +1,7 @@
 // A lean gRPC client, for the three calls a sidecar makes to the control plane: the config stream
 // (bidi), log batches and span exports (unary). grpc-js would cost every sidecar about 25 ms and
 // 12 MB at start for resolvers, load balancers, channelz and interceptors that a connection to one
-// local socket never uses; node:http2 another 15 ms and 2.5 MB for tls and crypto, so the HTTP/2
+// local socket never uses; node:http2 another 10 ms and 1 MB for tls and crypto, so the HTTP/2
 // underneath is our own small client (h2-session.ts). This speaks the gRPC-over-HTTP/2 protocol as
 // grpc/doc/PROTOCOL-HTTP2.md writes it: length-prefixed messages, grpc-timeout, and a status in
 // the trailers (or in the headers of a trailers-only response).

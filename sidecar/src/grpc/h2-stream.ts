@@ -82,7 +82,8 @@ export class H2Stream extends EventEmitter {
   /** @internal */
   onHeaders(fields: Array<[string, string]>, endStream: boolean): void {
     if (this.destroyed) return;
-    const headers: H2Headers = {};
+    // No prototype: a field named "constructor" or "__proto__" is a field like any other.
+    const headers: H2Headers = Object.create(null);
     for (const [name, value] of fields)
       headers[name] = name in headers ? `${headers[name]}, ${value}` : value;
     const status = Number(headers[":status"]);
@@ -115,6 +116,7 @@ export class H2Stream extends EventEmitter {
 
   private remoteEnded(): void {
     this.remoteClosed = true;
+    if (this.destroyed) return; // a listener of the last data or headers already ended it
     // The server has answered in full; a request body still being sent has no reader left.
     if (!this.localClosed) {
       this.rstCode = H2Code.NO_ERROR;
