@@ -44,7 +44,7 @@ for (let i = 0; i < STARTS; i++) {
   while ((await readyStatus(health)) !== 200) await sleep(2);
   startups.push(performance.now() - t0);
   // Idle: two seconds after ready, no traffic yet; tracing and access logs have loaded (a second
-  // after ready, or with a first connection that comes sooner: the first-request line shows that).
+  // after ready).
   await sleep(2000);
   rssMb = Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${child.pid}/status`, "utf8"))?.[1]) / 1024;
   child.kill("SIGTERM");
@@ -149,7 +149,7 @@ for (const [name, label, h1] of [
   const p = await pair(name, appPorts[name]);
   if (h1) {
     const [first, second] = [await timedGet(p.port), await timedGet(p.port)];
-    firstRequest = `first HTTP/1.1 request through a pair just ready: ${first.toFixed(1)} ms (each sidecar loads tracing and access logs with it), the next: ${second.toFixed(1)} ms`;
+    firstRequest = `first HTTP/1.1 request through a pair just ready: ${first.toFixed(1)} ms (it starts tracing and access logs loading, and goes untraced), the next: ${second.toFixed(1)} ms`;
   }
   const direct = h2load(appPorts[name], h1);
   const before = p.cpuMs();

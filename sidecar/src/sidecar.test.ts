@@ -61,27 +61,6 @@ test("drain lets an in-flight request finish, then stops accepting", async (t) =
   await t.throwsAsync(fetchText(h.sidecar.ports.outbound, "/"), { code: "ECONNREFUSED" });
 });
 
-test("the first request after start is traced: tracing loads with the first connection, which waits for it", async (t) => {
-  const seen: Array<string | undefined> = [];
-  const app = http.createServer((req, res) => {
-    seen.push(req.headers.traceparent as string | undefined);
-    res.end("ok");
-  });
-  await new Promise<void>((r) => app.listen(0, "127.0.0.1", () => r()));
-  t.teardown(() => app.close());
-  const h = await startHarness(t);
-  const port = (app.address() as AddressInfo).port;
-  await h.configure([web], {
-    web: [{ id: "a", service: "web", address: "127.0.0.1", ports: [{ name: "http", port }], healthy: true }],
-  });
-  h.destination = { address: "10.96.0.10", port: 80 };
-  // Nothing has loaded the OpenTelemetry SDK yet: no request has come.
-  t.false(h.logs.some((l) => l.includes("telemetry unavailable")));
-  for (let i = 0; i < 2; i++) t.is((await fetchText(h.sidecar.ports.outbound, "/")).body, "ok");
-  t.is(seen.length, 2);
-  for (const traceparent of seen) t.regex(traceparent ?? "", /^00-[0-9a-f]{32}-[0-9a-f]{16}-0[01]$/);
-});
-
 test("TCP to a service VIP is piped to an endpoint; with no endpoints the connection is closed", async (t) => {
   const echo = createServer((s) => s.end("from endpoint"));
   await new Promise<void>((r) => echo.listen(0, "127.0.0.1", () => r()));

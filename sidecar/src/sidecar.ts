@@ -76,9 +76,8 @@ export async function startSidecar(
       [...store.rejections].map(([type, n]) => ({ labels: { type }, value: n })),
     );
   });
-  // Tracing and access logs: the OpenTelemetry SDK and winston load a second after ready, off the
-  // way to it, or with the first HTTP connection if one comes sooner; that connection waits for
-  // them (once, tens of ms), so even the first request is traced and logged.
+  // Tracing and access logs: the OpenTelemetry SDK and winston load after start (a second later, or
+  // at the first request, which then goes untraced), so they cost nothing on the way to ready.
   let telemetry: AssembledTelemetry | undefined;
   let telemetryLoading: Promise<void> | undefined;
   const loadTelemetry = (): Promise<void> => {
@@ -175,7 +174,6 @@ export async function startSidecar(
       sockets.add(socket);
       socket.once("close", () => sockets.delete(socket));
     },
-    telemetryReady: () => (telemetry || seams.hooks ? undefined : loadTelemetry()),
   };
   const discovery = new DiscoveryClient({
     target: options.controlPlane,

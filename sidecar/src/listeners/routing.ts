@@ -41,11 +41,6 @@ export interface ListenerDeps {
   /** Where the app is reached from inbound. Default 127.0.0.1 (anything else loops into 15006). */
   appHost?: string;
   log(message: string): void;
-  /**
-   * Tracing and access logs, loaded on the first HTTP connection: a promise while they load (the
-   * connection's requests wait for it, once), undefined once they are there or not wanted.
-   */
-  telemetryReady?(): Promise<void> | undefined;
 }
 
 /**

@@ -21,20 +21,13 @@ export interface Destination {
 export async function serveConnection(deps: ListenerDeps, socket: Socket, d: Destination): Promise<void> {
   if (d.protocol === "tcp" || d.protocol === "server-first") return tcp(deps, socket, d);
   const declared = d.protocol !== "auto";
-  const telemetry = deps.telemetryReady?.();
   // A declared HTTP port waits as long as the HTTP header timeout; "auto" gives up quickly and pipes.
   const { kind, head } = await sniff(socket, declared ? deps.headerTimeoutMs : deps.detectTimeoutMs);
   if (kind === "closed" || socket.destroyed) return void socket.destroy();
-  const http = kind !== "tcp" || (declared && !head);
-  if (http && telemetry) {
-    // Every request gets its span and access line, the first one too (its bytes wait in the socket).
-    await telemetry;
-    if (socket.destroyed) return;
-  }
   const http1 = d.direction === "inbound" ? deps.inboundHttp : deps.outboundHttp;
   const h2 = d.direction === "inbound" ? deps.inboundH2 : deps.outboundH2;
   if (kind === "h2") return (await h2()).handle(socket, d.route);
-  if (http) return http1.handle(socket, d.route);
+  if (kind === "http1" || (declared && !head)) return http1.handle(socket, d.route);
   await tcp(deps, socket, d, head);
 }
 
