@@ -73,6 +73,12 @@ test("ensureBridge refuses a subnet that overlaps another interface's, and creat
     instanceOf: NetworkError,
   });
   t.is(err.code, "SUBNET_IN_USE");
+  // And so does a smaller one inside it: half of the first bridge's workloads would be cut off.
+  const narrower = subnet.replace(/\/24$/, "/25");
+  const inside = await t.throwsAsync(ensureBridge({ bridge: second, subnet: narrower }), {
+    instanceOf: NetworkError,
+  });
+  t.is(inside.code, "SUBNET_IN_USE");
   t.false(await linkExists(second));
   // The first bridge's own route is no overlap: setting it up again (a daemon restart) works.
   await t.notThrowsAsync(ensureBridge({ bridge: first, subnet }));

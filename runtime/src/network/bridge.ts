@@ -111,10 +111,17 @@ export async function ensureBridge(opts: BridgeOptions): Promise<BridgeInfo> {
 /**
  * Refuses a subnet that overlaps a route of another interface (as Docker refuses a pool that overlaps
  * one in use): two bridges with the same addresses make the host send one's traffic to the other.
+ * A broader route through a gateway (a VPN's 10.0.0.0/8) is no conflict: the bridge's longer prefix
+ * wins, as with Docker. A broader connected one is: part of a LAN would be cut off.
  */
 async function refuseOverlap(bridge: string, subnet: Subnet): Promise<void> {
   const { stdout } = await run("ip", ["-j", "-4", "route", "show", "table", "all"]);
-  const routes = JSON.parse(stdout || "[]") as Array<{ dst?: string; dev?: string; type?: string }>;
+  const routes = JSON.parse(stdout || "[]") as Array<{
+    dst?: string;
+    dev?: string;
+    type?: string;
+    gateway?: string;
+  }>;
   for (const route of routes) {
     if (!route.dst || route.dst === "default" || route.dev === bridge) continue;
     if (route.type && route.type !== "unicast") continue; // local, broadcast: the host's own addresses
@@ -125,6 +132,7 @@ async function refuseOverlap(bridge: string, subnet: Subnet): Promise<void> {
     } catch {
       continue;
     }
+    if (other.prefixLength < subnet.prefixLength && route.gateway) continue;
     if (other.network <= subnet.broadcast && subnet.network <= other.broadcast) {
       throw new NetworkError(
         "SUBNET_IN_USE",

@@ -1,6 +1,6 @@
 // Helpers for this folder's kernel tests: unique names and a subnet no other interface uses.
 import { randomBytes } from "node:crypto";
-import { mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { run } from "./exec";
 
@@ -33,9 +33,11 @@ function claim(dir: string): boolean {
   try {
     mkdirSync(dir);
   } catch {
-    // Held: by a live process, or left by one that died (then take it over once).
+    // Held: by a live process, or left by one that died (then take it over once). No pid yet:
+    // its owner is between mkdir and writing it, unless the claim is older than a few seconds.
     const pid = Number(readFileOr(join(dir, "pid")));
     if (pid > 0 && alive(pid)) return false;
+    if (!(pid > 0) && Date.now() - mtimeMs(dir) < 10_000) return false;
     rmSync(dir, { recursive: true, force: true });
     try {
       mkdirSync(dir);
@@ -59,6 +61,14 @@ function readFileOr(path: string): string {
     return readFileSync(path, "utf8");
   } catch {
     return "";
+  }
+}
+
+function mtimeMs(path: string): number {
+  try {
+    return statSync(path).mtimeMs;
+  } catch {
+    return 0;
   }
 }
 
