@@ -3,7 +3,7 @@
 import { randomBytes } from "node:crypto";
 import { mkdtempSync, rmSync } from "node:fs";
 import { createServer as createHttp2Server } from "node:http2";
-import { type AddressInfo, createServer as createNetServer } from "node:net";
+import { type AddressInfo, createServer as createNetServer, type Server as NetServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import * as grpc from "@grpc/grpc-js";
@@ -65,6 +65,17 @@ async function serverAndChannel(t: ExecutionContext): Promise<{ server: TestServ
     return server.stop();
   });
   return { server, channel };
+}
+
+/** Listens `server` (any server that is not gRPC) on a loopback port; a channel to it; both closed at the end. */
+async function channelTo(t: ExecutionContext, server: NetServer): Promise<GrpcChannel> {
+  await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+  const channel = new GrpcChannel(`127.0.0.1:${(server.address() as AddressInfo).port}`);
+  t.teardown(() => {
+    channel.close();
+    return new Promise<void>((r) => server.close(() => r()));
+  });
+  return channel;
 }
 
 const dir = mkdtempSync(join(tmpdir(), "wt-grpc-"));
@@ -156,12 +167,7 @@ test("an HTTP/2 server that is not gRPC gives a status that says so", async (t) 
     res.writeHead(404, { "content-type": "text/html" });
     res.end("<h1>not here</h1>");
   });
-  await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
-  const channel = new GrpcChannel(`127.0.0.1:${(server.address() as AddressInfo).port}`);
-  t.teardown(() => {
-    channel.close();
-    return new Promise<void>((r) => server.close(() => r()));
-  });
+  const channel = await channelTo(t, server);
   const err = await t.throwsAsync(channel.unary("/t.Test/Echo", Buffer.from("x")), {
     instanceOf: GrpcStatusError,
   });
@@ -222,12 +228,7 @@ test("a header block split over CONTINUATION frames arrives whole", async (t) =>
     stream.on("wantTrailers", () => stream.sendTrailers({ "grpc-status": "3", "grpc-message": details }));
     stream.end();
   });
-  await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
-  const channel = new GrpcChannel(`127.0.0.1:${(server.address() as AddressInfo).port}`);
-  t.teardown(() => {
-    channel.close();
-    return new Promise<void>((r) => server.close(() => r()));
-  });
+  const channel = await channelTo(t, server);
   const err = await t.throwsAsync(channel.unary("/t.Test/Echo", Buffer.from("x")), {
     instanceOf: GrpcStatusError,
   });
@@ -251,12 +252,7 @@ test("a server that breaks HTTP/2 framing fails the call as UNAVAILABLE and is t
     huge.writeUIntBE(20_000, 0, 3);
     socket.write(Buffer.concat([settings, huge, Buffer.alloc(20_000)]));
   });
-  await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
-  const channel = new GrpcChannel(`127.0.0.1:${(server.address() as AddressInfo).port}`);
-  t.teardown(() => {
-    channel.close();
-    return new Promise<void>((r) => server.close(() => r()));
-  });
+  const channel = await channelTo(t, server);
   const err = await t.throwsAsync(channel.unary("/t.Test/Echo", Buffer.from("x")), {
     instanceOf: GrpcStatusError,
   });
