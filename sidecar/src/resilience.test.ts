@@ -336,6 +336,30 @@ function h2Request(port: number, path: string): Promise<http2.IncomingHttpHeader
   });
 }
 
+/** One request on an open h2c session to the sidecar (a body when given); its status and body. */
+function h2Exchange(
+  session: http2.ClientHttp2Session,
+  method: string,
+  body?: string,
+): Promise<{ status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    const req = session.request(
+      { ":method": method, ":path": "/", ":authority": "web" },
+      { endStream: !body },
+    );
+    let status = 0;
+    let text = "";
+    req.on("response", (headers) => {
+      status = Number(headers[":status"]);
+    });
+    req.setEncoding("utf8");
+    req.on("data", (c: string) => (text += c));
+    req.on("end", () => resolve({ status, body: text }));
+    req.on("error", reject);
+    if (body) req.end(body);
+  });
+}
+
 test("over h2c too, an injected abort and a circuit-breaker overflow say so in their headers", async (t) => {
   const held: http2.ServerHttp2Stream[] = [];
   const upstream = http2.createServer();
@@ -390,26 +414,9 @@ test("over h2c, a replica that refuses connections costs no request, POST bodies
   await pushPolicy(h, { load_balancer: "round_robin" });
   const session = http2.connect(`http://127.0.0.1:${h.sidecar.ports.outbound}`);
   t.teardown(() => session.close());
-  const exchange = (method: string, body?: string) =>
-    new Promise<{ status: number; body: string }>((resolve, reject) => {
-      const req = session.request(
-        { ":method": method, ":path": "/", ":authority": "web" },
-        { endStream: !body },
-      );
-      let status = 0;
-      let text = "";
-      req.on("response", (headers) => {
-        status = Number(headers[":status"]);
-      });
-      req.setEncoding("utf8");
-      req.on("data", (c: string) => (text += c));
-      req.on("end", () => resolve({ status, body: text }));
-      req.on("error", reject);
-      if (body) req.end(body);
-    });
   const replies = [];
   for (let i = 0; i < 10; i++)
-    replies.push(await exchange(i % 2 ? "POST" : "GET", i % 2 ? `body-${i}` : undefined));
+    replies.push(await h2Exchange(session, i % 2 ? "POST" : "GET", i % 2 ? `body-${i}` : undefined));
   t.deepEqual(
     replies.map((r) => r.status),
     Array(10).fill(200),
@@ -430,19 +437,7 @@ test("over h2c, an upstream that closes a stream without answering gets the clie
   const h = await setup(t, [endpoint((upstream.address() as AddressInfo).port)]);
   const session = http2.connect(`http://127.0.0.1:${h.sidecar.ports.outbound}`);
   t.teardown(() => session.close());
-  const reply = await new Promise<{ status: number; body: string }>((resolve, reject) => {
-    const req = session.request({ ":method": "POST", ":path": "/", ":authority": "web" });
-    let status = 0;
-    let body = "";
-    req.on("response", (headers) => {
-      status = Number(headers[":status"]);
-    });
-    req.setEncoding("utf8");
-    req.on("data", (c: string) => (body += c));
-    req.on("end", () => resolve({ status, body }));
-    req.on("error", reject);
-    req.end("order");
-  });
+  const reply = await h2Exchange(session, "POST", "order");
   t.is(reply.status, 502);
   t.regex(reply.body, /closed the stream without a response/);
 });
