@@ -1,6 +1,6 @@
-// Builds what `weft` runs: the native original-destination addon, and two bundles:
-//   dist/weft.cjs     the CLI and every component (needs node_modules for better-sqlite3, and
-//                     dist/proto for the control plane's gRPC servers)
+// Builds what `weft` runs: the two native addons, and two bundles:
+//   dist/weft.cjs     the CLI and every component (needs node_modules for better-sqlite3,
+//                     dist/proto for the control plane's gRPC servers and dist/weftsys.node)
 //   dist/sidecar/     the sidecar alone, self-contained (sidecar.mjs, its lazily loaded chunks and
 //                     origdst.node), so the daemon can copy the folder where uid 1337 can read it
 import { execFileSync } from "node:child_process";
@@ -22,15 +22,20 @@ mkdirSync(dist, { recursive: true });
 process.on("exit", () => rmSync(dist, { recursive: true, force: true }));
 
 // node-gyp builds against the local Node headers when they are installed (no download needed).
-const nativeDir = join(root, "sidecar", "native");
+// Two addons: the sidecar's (SO_ORIGINAL_DST) and the daemon's (posix_spawn, mount(2)).
 const gypArgs = ["rebuild", "--loglevel=error"];
 if (existsSync("/usr/include/node/node_api.h")) gypArgs.push("--nodedir=/usr");
 const nodeGyp = join(root, "node_modules", ".bin", "node-gyp");
-execFileSync(existsSync(nodeGyp) ? nodeGyp : "node-gyp", gypArgs, {
-  cwd: nativeDir,
-  stdio: ["ignore", "ignore", "inherit"],
-});
-cpSync(join(nativeDir, "build", "Release", "origdst.node"), join(dist, "origdst.node"));
+for (const [dir, addon] of [
+  [join(root, "sidecar", "native"), "origdst.node"],
+  [join(root, "runtime", "native"), "weftsys.node"],
+]) {
+  execFileSync(existsSync(nodeGyp) ? nodeGyp : "node-gyp", gypArgs, {
+    cwd: dir,
+    stdio: ["ignore", "ignore", "inherit"],
+  });
+  cpSync(join(dir, "build", "Release", addon), join(dist, addon));
+}
 
 cpSync(join(root, "proto", "weft"), join(dist, "proto", "weft"), { recursive: true });
 

@@ -1,4 +1,4 @@
-import { execFile } from "node:child_process";
+import { execCommand } from "../sys/spawn";
 
 export interface ExecResult {
   code: number;
@@ -11,31 +11,25 @@ export interface ExecResult {
  * because callers decide what an error means (umount's "not mounted" is success for them).
  * LC_ALL=C because callers match the tools' English messages.
  */
-export function execTool(
+export async function execTool(
   file: string,
   args: string[],
   timeoutMs = 120_000,
   cwd?: string,
 ): Promise<ExecResult> {
-  return new Promise((resolve, reject) => {
-    execFile(
-      file,
-      args,
-      {
-        encoding: "utf8",
-        maxBuffer: 256 * 1024 * 1024,
-        timeout: timeoutMs,
-        cwd,
-        env: { ...process.env, LC_ALL: "C" },
-      },
-      (err, stdout, stderr) => {
-        if (err && typeof err.code !== "number") {
-          // Spawn failure (ENOENT) or a kill by the timeout: not an exit code the caller can read.
-          reject(new Error(`${file} ${args.join(" ")}: ${err.message}`));
-          return;
-        }
-        resolve({ code: err ? Number(err.code) : 0, stdout, stderr });
-      },
-    );
+  const res = await execCommand(file, args, {
+    timeoutMs,
+    cwd,
+    env: { ...process.env, LC_ALL: "C" },
+    maxBuffer: 256 * 1024 * 1024,
+  }).catch((err: Error) => {
+    throw new Error(`${file} ${args.join(" ")}: ${err.message}`);
   });
+  if (res.code === null) {
+    // Killed (by the timeout): not an exit code the caller can read.
+    throw new Error(
+      `${file} ${args.join(" ")}: killed by ${res.signal ?? "SIGKILL"}${res.killed ? " after timing out" : ""}`,
+    );
+  }
+  return { code: res.code, stdout: res.stdout, stderr: res.stderr };
 }

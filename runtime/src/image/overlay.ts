@@ -1,8 +1,12 @@
 import { mkdirSync } from "node:fs";
 import { basename, dirname, resolve } from "node:path";
+import { weftSys } from "../sys/native";
 import { ImageError } from "./errors";
 import { execTool } from "./exec";
 import { mountsAt } from "./mountinfo";
+
+/** umount2(2): detach now, free when no longer busy (umount -l). */
+const MNT_DETACH = 2;
 
 /** mount(2) copies at most one page of options (4096 bytes with the terminating NUL). */
 export const MAX_MOUNT_OPTIONS = 4095;
@@ -49,37 +53,47 @@ export async function mountOverlay(o: OverlayOptions): Promise<void> {
       `${target} already has a ${existing.fsType} mount; unmount it first ('umount ${target}')`,
     );
   }
-  // Layers of one store share a parent: mount from there with relative lowerdirs (the kernel resolves
-  // them against the mounting process's cwd, as Docker's overlay2 does), so more layers fit in the
-  // one page the kernel takes for mount options.
-  const parent = dirname(lowers[0]!);
-  const relative = lowers.every((l) => dirname(l) === parent);
-  const lower = relative ? lowers.map((l) => basename(l)).join(":") : lowers.join(":");
-  const options = `lowerdir=${lower},upperdir=${upper},workdir=${work}`;
-  if (options.length > MAX_MOUNT_OPTIONS) {
-    throw new ImageError(
-      "MOUNT_FAILED",
-      `the image has ${lowers.length} layers, more than one overlay mount can stack here (its options are ` +
-        `${options.length} bytes, the kernel takes ${MAX_MOUNT_OPTIONS}); rebuild it with fewer layers ` +
-        "(e.g. export a container's filesystem and 'weft image import' it as one layer)",
-    );
-  }
   // Synchronous (they exist when the engine calls): the mount then starts at once, before the other
   // work of a container's create that runs alongside it.
   for (const d of [upper, work, target]) mkdirSync(d, { recursive: true });
+  const failed = (detail: string) =>
+    new ImageError(
+      "MOUNT_FAILED",
+      `mounting the overlay on ${target} failed: ${detail}; upper and work must be on one ` +
+        "filesystem that is not itself overlayfs (keep the state dir off overlay), and lower must exist",
+    );
+  const options = (lower: string) => `lowerdir=${lower},upperdir=${upper},workdir=${work}`;
+  const absolute = options(lowers.join(":"));
+  if (absolute.length <= MAX_MOUNT_OPTIONS) {
+    // mount(2) itself: running mount(8) cost the create a process and its start.
+    try {
+      weftSys().mount("overlay", target, "overlay", 0, absolute);
+    } catch (err) {
+      throw failed((err as Error).message);
+    }
+    return;
+  }
+  // Layers of one store share a parent: mount from there with relative lowerdirs (the kernel resolves
+  // them against the mounting process's cwd, as Docker's overlay2 does), so more layers fit in the
+  // one page the kernel takes for mount options. The cwd is mount(8)'s, not the daemon's.
+  const parent = dirname(lowers[0]!);
+  const relative = lowers.every((l) => dirname(l) === parent);
+  const shorter = options(relative ? lowers.map((l) => basename(l)).join(":") : lowers.join(":"));
+  if (shorter.length > MAX_MOUNT_OPTIONS) {
+    throw new ImageError(
+      "MOUNT_FAILED",
+      `the image has ${lowers.length} layers, more than one overlay mount can stack here (its options are ` +
+        `${shorter.length} bytes, the kernel takes ${MAX_MOUNT_OPTIONS}); rebuild it with fewer layers ` +
+        "(e.g. export a container's filesystem and 'weft image import' it as one layer)",
+    );
+  }
   const res = await execTool(
     "mount",
-    ["-t", "overlay", "overlay", "-o", options, target],
+    ["-t", "overlay", "overlay", "-o", shorter, target],
     120_000,
     relative ? parent : undefined,
   );
-  if (res.code !== 0) {
-    throw new ImageError(
-      "MOUNT_FAILED",
-      `mounting the overlay on ${target} failed: ${res.stderr.trim()}; upper and work must be on one ` +
-        "filesystem that is not itself overlayfs (keep the state dir off overlay), and lower must exist",
-    );
-  }
+  if (res.code !== 0) throw failed(res.stderr.trim());
 }
 
 /**
@@ -88,16 +102,22 @@ export async function mountOverlay(o: OverlayOptions): Promise<void> {
  */
 export async function unmount(target: string): Promise<void> {
   const path = resolve(target);
+  const sys = weftSys();
   // Loop because a path can carry stacked mounts; each umount removes the top one.
   for (let i = 0; i < 8 && mountsAt(path).length > 0; i++) {
-    const res = await execTool("umount", [path]);
-    if (res.code === 0) continue;
-    if (/not mounted|no mount point specified|No such file or directory/.test(res.stderr)) return;
-    if (/busy/i.test(res.stderr)) {
-      const lazy = await execTool("umount", ["-l", path]);
-      if (lazy.code === 0) continue;
-      throw new ImageError("MOUNT_FAILED", `lazy unmount of ${path} failed: ${lazy.stderr.trim()}`);
+    try {
+      sys.umount2(path, 0);
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      // Not a mount point (any more), or gone.
+      if (code === "EINVAL" || code === "ENOENT") return;
+      if (code !== "EBUSY")
+        throw new ImageError("MOUNT_FAILED", `unmounting ${path} failed: ${(err as Error).message}`);
+      try {
+        sys.umount2(path, MNT_DETACH);
+      } catch (lazy) {
+        throw new ImageError("MOUNT_FAILED", `lazy unmount of ${path} failed: ${(lazy as Error).message}`);
+      }
     }
-    throw new ImageError("MOUNT_FAILED", `unmounting ${path} failed: ${res.stderr.trim()}`);
   }
 }

@@ -1,11 +1,11 @@
 // Sidecar injection: starts the proxy in the workload's netns as uid 1337 in its own cgroup, waits
 // until it says it is ready, then turns on interception. Any failure removes what it made.
-import { spawn } from "node:child_process";
 import { closeSync, existsSync, openSync, readFileSync } from "node:fs";
 import { request } from "node:http";
 import { join } from "node:path";
 import type { Clock, InjectorPart, Logger, SidecarStart } from "../engine/parts";
 import { RuntimeError } from "../errors";
+import { spawnProcess } from "../sys/spawn";
 import { installSidecarBundle } from "./install";
 import { sidecarCommand } from "./sidecar-args";
 
@@ -58,20 +58,17 @@ export class SidecarInjector implements InjectorPart {
       try {
         // Own process group (detached): a signal to the daemon's group does not reach it, and stop()
         // can signal nsenter and node together.
-        const child = spawn(cmd!, args, {
+        // posix_spawn (sys/spawn.ts): a fork of the daemon blocked its loop for each sidecar.
+        const child = spawnProcess(cmd!, args, {
           detached: true,
+          keepAlive: false,
           stdio: ["ignore", log, log],
           env: { PATH: process.env.PATH ?? "/usr/bin:/bin", HOME: "/nonexistent" },
         });
-        await new Promise<void>((resolve, reject) => {
-          child.once("spawn", resolve);
-          child.once("error", reject);
-        });
-        child.once("exit", (code, signal) => {
+        void child.exited.then(({ code, signal }) => {
           exited = `exited with ${signal ?? `code ${code}`}`;
         });
-        child.unref();
-        pid = child.pid!;
+        pid = child.pid;
       } finally {
         closeSync(log);
       }

@@ -1,35 +1,25 @@
 import test from "ava";
-import { CommandError, runWithMarker } from "./exec";
+import { CommandError, run } from "./exec";
 
-test("runWithMarker: reached resolves at the marker line, while the command goes on and may still fail", async (t) => {
-  const steps: string[] = [];
-  const { reached, done } = runWithMarker("sh", ["-c", "echo first; echo MARK; read line; exit 3"], "MARK", {
-    input: "go\n",
+test("run: a failing command's error names it and carries its exit status, stderr and stdout", async (t) => {
+  const err = await t.throwsAsync(run("sh", ["-c", "echo partial; echo 'no such device' >&2; exit 3"]), {
+    instanceOf: CommandError,
   });
-  const finished = done.then(
-    () => steps.push("done"),
-    (err: unknown) => {
-      steps.push("failed");
-      throw err;
-    },
-  );
-  await reached;
-  steps.push("reached");
-  const err = await t.throwsAsync(finished, { instanceOf: CommandError });
   t.is(err.exitCode, 3);
-  t.deepEqual(steps, ["reached", "failed"]);
+  t.is(err.stderr.trim(), "no such device");
+  t.is(err.stdout.trim(), "partial");
+  t.regex(err.message, /^sh -c 'echo partial; .*': exited with status 3: no such device$/);
 });
 
-test("runWithMarker: a command that fails before its marker rejects reached with the same error", async (t) => {
-  const { reached, done } = runWithMarker("sh", ["-c", "echo oops >&2; exit 2"], "MARK");
-  const err = await t.throwsAsync(reached, { instanceOf: CommandError });
-  t.is(err.stderr.trim(), "oops");
-  t.is(await done.catch((e: unknown) => e), err);
+test("run: input is the command's stdin; without it stdin is at its end at once", async (t) => {
+  t.is((await run("sh", ["-c", "read a; read b; echo $b $a"], { input: "one\ntwo\n" })).stdout, "two one\n");
+  t.is((await run("cat", [])).stdout, "");
 });
 
-test("runWithMarker: a marker that is only part of a line does not count", async (t) => {
-  const { reached, done } = runWithMarker("sh", ["-c", "echo MARKER; exit 4"], "MARK");
-  const err = await t.throwsAsync(reached, { instanceOf: CommandError });
-  t.is(err.exitCode, 4);
-  await t.throwsAsync(done);
+test("run: a missing program says what to install; a wedged one is killed at its timeout", async (t) => {
+  const missing = await t.throwsAsync(run("weft-no-such-tool", []), { instanceOf: CommandError });
+  t.regex(missing.message, /weft-no-such-tool not found; install it/);
+  t.is(missing.exitCode, null);
+  const wedged = await t.throwsAsync(run("sleep", ["30"], { timeoutMs: 100 }), { instanceOf: CommandError });
+  t.regex(wedged.message, /killed by SIGKILL after timing out/);
 });

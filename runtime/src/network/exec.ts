@@ -1,4 +1,4 @@
-import { type ChildProcess, execFile } from "node:child_process";
+import { execCommand } from "../sys/spawn";
 
 /** A command that failed to start, exited non-zero or timed out; carries what a user needs to debug it. */
 export class CommandError extends Error {
@@ -30,82 +30,29 @@ export function formatCommand(file: string, args: readonly string[]): string {
 
 /**
  * Runs a program without a shell and resolves with its output; rejects with CommandError naming the
- * command and carrying its stderr, so the caller can wrap it in its own component's error.
+ * command and carrying its stderr, so the caller can wrap it in its own component's error. It runs
+ * through posix_spawn (sys/spawn.ts): forking the daemon for each command blocked its loop.
  */
-export function run(
+export async function run(
   file: string,
   args: readonly string[],
   opts: RunOptions = {},
 ): Promise<{ stdout: string; stderr: string }> {
-  return start(file, args, opts).done;
-}
-
-/**
- * run() for a program that says how far it got: `reached` resolves once it prints `marker` as a line
- * on stdout (a later step may still fail), and otherwise settles as `done` does when it exits.
- */
-export function runWithMarker(
-  file: string,
-  args: readonly string[],
-  marker: string,
-  opts: RunOptions = {},
-): { reached: Promise<void>; done: Promise<{ stdout: string; stderr: string }> } {
-  const { child, done } = start(file, args, opts);
-  const reached = new Promise<void>((resolve, reject) => {
-    let seen = "";
-    child.stdout?.on("data", (chunk: string | Buffer) => {
-      seen += chunk.toString();
-      if (seen.split("\n").slice(0, -1).includes(marker)) resolve();
-    });
-    done.then(() => resolve(), reject);
-  });
-  // Callers that wait on `done` see its failure; `reached` alone must not be an unhandled rejection.
-  reached.catch(() => {});
-  return { reached, done };
-}
-
-function start(
-  file: string,
-  args: readonly string[],
-  opts: RunOptions,
-): { child: ChildProcess; done: Promise<{ stdout: string; stderr: string }> } {
   const command = formatCommand(file, args);
-  let child: ChildProcess | undefined;
-  const done = new Promise<{ stdout: string; stderr: string }>((resolve, reject) => {
-    child = execFile(
-      file,
-      args,
-      {
-        encoding: "utf8",
-        maxBuffer: 16 * 1024 * 1024,
-        timeout: opts.timeoutMs ?? 30_000,
-        killSignal: "SIGKILL",
-      },
-      (err, stdout, stderr) => {
-        if (!err) {
-          resolve({ stdout, stderr });
-          return;
-        }
-        const e = err as NodeJS.ErrnoException & { code?: unknown; killed?: boolean; signal?: string | null };
-        let reason: string;
-        let exitCode: number | null = null;
-        if (typeof e.code === "number") {
-          exitCode = e.code;
-          reason = `exited with status ${e.code}`;
-        } else if (e.code === "ENOENT") {
-          reason = `${file} not found; install it (Debian: iproute2, iptables, util-linux)`;
-        } else if (e.killed || e.signal) {
-          reason = `killed by ${e.signal ?? "SIGKILL"}${e.killed ? " after timing out" : ""}`;
-        } else {
-          reason = e.message;
-        }
-        reject(new CommandError(command, exitCode, stderr ?? "", stdout ?? "", reason));
-      },
-    );
+  const res = await execCommand(file, args, {
+    input: opts.input,
+    timeoutMs: opts.timeoutMs ?? 30_000,
+  }).catch((err: NodeJS.ErrnoException) => {
+    const reason =
+      err.code === "ENOENT"
+        ? `${file} not found; install it (Debian: iproute2, iptables, util-linux)`
+        : err.message;
+    throw new CommandError(command, null, "", "", reason);
   });
-  const spawned = child!;
-  // A failed write (the program exited without reading stdin) surfaces through the exit callback.
-  spawned.stdin?.on("error", () => {});
-  spawned.stdin?.end(opts.input ?? "");
-  return { child: spawned, done };
+  if (res.code === 0) return { stdout: res.stdout, stderr: res.stderr };
+  const reason =
+    res.code !== null
+      ? `exited with status ${res.code}`
+      : `killed by ${res.signal ?? "SIGKILL"}${res.killed ? " after timing out" : ""}`;
+  throw new CommandError(command, res.code, res.stderr, res.stdout, reason);
 }

@@ -129,13 +129,15 @@ test("a leftover host interface with the workload's veth name is refused and lef
   t.false(existsSync(`/var/run/netns/${names.netns}`));
 });
 
-test("started in two steps: the netns and veth exist first; a failure while wiring removes both", async (t) => {
+test("started in two steps: the netns exists first, the veth once wired; a failure while wiring removes both", async (t) => {
   const { ids, info, prefix } = await bridgeForTwo(t);
 
   const ok = await startWorkloadNetwork({ id: ids[0]!, bridge: info, address: `${prefix}.10` });
   t.true(existsSync(ok.netnsPath), "a container can be created in the netns already");
-  t.true(await linkExists(ok.hostVeth));
+  // A namespace that `ip netns` lists and enters, as one it made itself.
+  t.regex((await run("ip", ["netns", "list"])).stdout, new RegExp(`^${ok.netns}\\b`, "m"));
   await ok.wired;
+  t.true(await linkExists(ok.hostVeth));
   const route = await execInNetns(ok.netns, ["ip", "-4", "route", "show", "default"]);
   t.regex(route.stdout, /default via .* dev eth0/);
 

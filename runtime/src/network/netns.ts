@@ -1,7 +1,8 @@
 import { existsSync } from "node:fs";
+import { weftSys } from "../sys/native";
 import { type BridgeInfo, checkInterfaceName, linkExists } from "./bridge";
 import { NetworkError, wrapCommandError } from "./errors";
-import { CommandError, run, runWithMarker } from "./exec";
+import { CommandError, run } from "./exec";
 import { contains, isWorkloadAddress, parseIpv4, parseSubnet } from "./subnet";
 
 /** Where `ip netns add` puts the namespace handles. */
@@ -66,9 +67,9 @@ export async function createWorkloadNetwork(opts: {
 
 /**
  * createWorkloadNetwork in two steps, so that a container can be created in the netns while its
- * inside is still being configured: resolves once the netns and the veth exist, with `wired`, which
- * resolves once lo, eth0's address and the default route are in place (let nothing run in the netns
- * before that). A failure at either step removes what was made and rejects with NetworkError.
+ * network is still being wired: resolves once the netns exists, with `wired`, which resolves once the
+ * veth, lo, eth0's address and the default route are in place (let nothing run in the netns before
+ * that). A failure at either step removes what was made and rejects with NetworkError.
  */
 export async function startWorkloadNetwork(opts: {
   id: string;
@@ -109,70 +110,60 @@ export async function startWorkloadNetwork(opts: {
       `a host interface named ${hostVeth} already exists; remove the old workload first (ip link del ${hostVeth})`,
     );
   }
+  // The netns first, made here (no process): runc can create the container in it at once, while the
+  // commands below make the veth and configure the inside. IPv6 goes off before eth0 exists, so eth0
+  // never gets an IPv6 address (IPv6 would bypass the IPv4 capture rules).
+  try {
+    weftSys().createNetns(path, true);
+  } catch (err) {
+    throw new NetworkError(
+      "NETWORK_SETUP_FAILED",
+      `creating network namespace ${netns} failed: ${(err as Error).message}`,
+    );
+  }
   const batches = setupBatches(net, opts.bridge.bridge);
-  const setup = runWithMarker("sh", ["-c", SETUP_SCRIPT, "weft-network", batches.host, path], HOST_DONE, {
-    input: batches.inside,
-  });
-  const wired = setup.done.then(
-    () => undefined,
-    async (err: unknown) => {
-      // The script is long: the message carries ip's own words ("Cannot find device ...", and which
-      // batch line failed); `command` keeps the whole thing for reproducing it.
-      const failure =
-        err instanceof CommandError && err.stderr.trim()
-          ? new NetworkError(
-              "NETWORK_SETUP_FAILED",
-              `setting up the network of workload ${opts.id} failed: ${err.stderr.trim().replaceAll("\n", "; ")}`,
-              err.command,
-              err.stderr,
-            )
-          : wrapCommandError("NETWORK_SETUP_FAILED", `setting up the network of workload ${opts.id}`, err);
-      // Both were checked absent above, so whatever exists now is this call's to remove.
-      await undo(
-        existsSync(`/sys/class/net/${hostVeth}`) ? hostVeth : undefined,
-        existsSync(path) ? netns : undefined,
-      );
-      throw failure;
-    },
-  );
+  // Two processes, each a whole batch: the host side (a veth whose peer is made straight inside the
+  // netns as eth0, host end on the bridge), then inside the netns lo, eth0's address and the default
+  // route. nsenter, unlike `ip netns exec` or `ip -n`, makes no mount namespace. `ip -batch` stops at
+  // the first failing line and names it.
+  let input = batches.host;
+  const wired = run("ip", ["-batch", "-"], { input })
+    .then(() => {
+      input = batches.inside;
+      return run("nsenter", [`--net=${path}`, "--", "ip", "-batch", "-"], { input });
+    })
+    .then(
+      () => undefined,
+      async (err: unknown) => {
+        // The message carries ip's own words ("Cannot find device ...", and which batch line failed);
+        // `command` keeps the command with its batch, for reproducing it.
+        const failure =
+          err instanceof CommandError && err.stderr.trim()
+            ? new NetworkError(
+                "NETWORK_SETUP_FAILED",
+                `setting up the network of workload ${opts.id} failed: ${err.stderr.trim().replaceAll("\n", "; ")}`,
+                `${err.command} <<EOF\n${input}\nEOF`,
+                err.stderr,
+              )
+            : wrapCommandError("NETWORK_SETUP_FAILED", `setting up the network of workload ${opts.id}`, err);
+        // Both were checked absent above, so whatever exists now is this call's to remove.
+        await undo(
+          existsSync(`/sys/class/net/${hostVeth}`) ? hostVeth : undefined,
+          existsSync(path) ? netns : undefined,
+        );
+        throw failure;
+      },
+    );
   // A caller that fails elsewhere before waiting on `wired` must not leave an unhandled rejection.
   wired.catch(() => {});
-  // A host-side failure reaches the caller as `wired`'s error, after the undo.
-  await setup.reached.catch(() => wired);
   return { ...net, wired };
 }
 
-/** What SETUP_SCRIPT prints once the host side (netns, veth on the bridge) is made. */
-const HOST_DONE = "host-side-done";
-
-/**
- * One process for the whole setup, not one per step: each fork from the daemon costs ~10-15 ms on a
- * busy host and this is on every container's start path. $1 is the host-side `ip -batch` (netns, veth
- * whose peer is made straight inside the netns as eth0, host end on the bridge), after which it says
- * HOST_DONE on stdout (a container can be created in the netns from then on); then, inside the netns
- * ($2), IPv6 is turned off before eth0 comes up, so eth0 never gets an IPv6 address (IPv6 would bypass
- * the IPv4 capture rules; /proc/sys/net is per netns of the opener, so this changes only that netns),
- * and stdin's `ip -batch` configures lo, eth0 and the default route. nsenter, unlike `ip netns exec`,
- * makes no mount namespace. `ip -batch` stops at the first failing line and names it.
- */
-const SETUP_SCRIPT = [
-  // A here-document, not `printf | ip`: dash feeds a small one without forking a writer.
-  'ip -batch - <<EOF || exit "$?"',
-  "$1",
-  "EOF",
-  `echo ${HOST_DONE}`,
-  `exec nsenter --net="$2" -- sh -c '` +
-    "echo 1 >/proc/sys/net/ipv6/conf/all/disable_ipv6 && " +
-    "echo 1 >/proc/sys/net/ipv6/conf/default/disable_ipv6 && " +
-    "exec ip -batch -'",
-].join("\n");
-
-/** The two `ip -batch` inputs of SETUP_SCRIPT: host side, and inside the netns. */
+/** The two `ip -batch` inputs of a workload's wiring: host side, and inside the netns. */
 export function setupBatches(net: WorkloadNetwork, bridge: string): { host: string; inside: string } {
   // The peer's MAC follows the address (as Docker does): a reused address keeps its MAC, so neighbour
   // entries the host cached for the previous holder stay right instead of stalling the first packets.
   const host = [
-    `netns add ${net.netns}`,
     `link add name ${net.hostVeth} type veth peer name eth0 address ${macForAddress(net.address)} netns ${net.netns}`,
     `link set dev ${net.hostVeth} master ${bridge} up`,
   ].join("\n");

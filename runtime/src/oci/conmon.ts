@@ -2,10 +2,10 @@
 // behind as the app's parent. It holds the app's stdio (written to a k8s-file log) and writes the exit
 // code to EXIT_DIR/ID, so both survive the daemon. It daemonizes itself: the process we spawn exits at
 // once; the monitor reports the app's pid on the sync pipe (fd 3, _OCI_SYNCPIPE), as it does for Podman.
-import { spawn } from "node:child_process";
 import { closeSync, constants, mkdirSync, openSync, readFileSync, rmSync, writeSync } from "node:fs";
 import { join } from "node:path";
 import type { Readable } from "node:stream";
+import { type SpawnedProcess, spawnProcess } from "../sys/spawn";
 import { RuncError } from "./runc";
 
 export interface ConmonCreate {
@@ -106,24 +106,20 @@ export class Conmon {
     // monitor that then writes a warning would die of SIGPIPE with the app's exit code.
     const conmonLog = join(c.bundle, "conmon.log");
     const errFd = openSync(conmonLog, "w", 0o600);
-    let child: ReturnType<typeof spawn>;
+    let child: SpawnedProcess;
     try {
-      child = spawn(this.o.binary ?? "/usr/bin/conmon", args, {
+      child = spawnProcess(this.o.binary ?? "/usr/bin/conmon", args, {
         stdio: ["ignore", "ignore", errFd, "pipe"],
         env: { PATH: process.env.PATH ?? "/usr/sbin:/usr/bin:/sbin:/bin", _OCI_SYNCPIPE: "3" },
       });
+    } catch (err) {
+      throw new RuncError(
+        "RUNC_FAILED",
+        `cannot start conmon: ${(err as Error).message}; install the conmon package`,
+      );
     } finally {
       closeSync(errFd);
     }
-    const spawned = new Promise<void>((resolve, reject) => {
-      child.once("error", (err) =>
-        reject(
-          new RuncError("RUNC_FAILED", `cannot start conmon: ${err.message}; install the conmon package`),
-        ),
-      );
-      child.once("spawn", resolve);
-    });
-    await spawned;
     const msg = await readSync(child.stdio[3] as Readable).catch((err: Error) => {
       child.kill("SIGKILL");
       throw err;

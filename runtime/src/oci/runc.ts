@@ -1,6 +1,7 @@
-import { type ChildProcess, execFile, spawn } from "node:child_process";
+import { type ChildProcess, spawn } from "node:child_process";
 import { readFile, rm } from "node:fs/promises";
 import { join } from "node:path";
+import { execCommand, type SpawnedProcess, spawnProcess } from "../sys/spawn";
 
 /** RUNC_FAILED: runc refused or failed (message holds its stderr); NOT_FOUND: no such container. */
 export type RuncErrorCode = "RUNC_FAILED" | "NOT_FOUND";
@@ -45,13 +46,16 @@ export class Runc {
     await rm(pidFile, { force: true });
     await rm(logFile, { force: true });
     const args = ["--log", logFile, "--log-format", "json", "run", "-d", "--pid-file", pidFile];
-    const code = await new Promise<number>((resolve, reject) => {
-      const child = spawn(this.binary, ["--root", this.root, ...args, "--bundle", bundle, id], {
+    let child: SpawnedProcess;
+    try {
+      child = spawnProcess(this.binary, ["--root", this.root, ...args, "--bundle", bundle, id], {
         stdio: ["ignore", io.stdout, io.stderr],
       });
-      child.once("error", (err) => reject(new RuncError("RUNC_FAILED", `cannot start runc: ${err.message}`)));
-      child.once("exit", (c, signal) => resolve(c ?? (signal ? 128 : 1)));
-    });
+    } catch (err) {
+      throw new RuncError("RUNC_FAILED", `cannot start runc: ${(err as Error).message}`);
+    }
+    const exit = await child.exited;
+    const code = exit.code ?? 128;
     if (code !== 0) {
       const log = await readFile(logFile, "utf8").catch(() => "");
       const detail = runcLogErrors(log) || `runc exited with ${code} and logged nothing`;
@@ -139,21 +143,19 @@ export class Runc {
     return (parsed ?? []).map((c) => ({ id: c.id, status: c.status, pid: c.pid }));
   }
 
-  private call(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-    return new Promise((resolve, reject) => {
-      execFile(
-        this.binary,
-        ["--root", this.root, ...args],
-        { encoding: "utf8", timeout: 60_000, maxBuffer: 16 * 1024 * 1024 },
-        (err, stdout, stderr) => {
-          if (err && typeof err.code !== "number") {
-            reject(new RuncError("RUNC_FAILED", `runc ${args.join(" ")}: ${err.message}`));
-            return;
-          }
-          resolve({ code: err ? Number(err.code) : 0, stdout, stderr });
-        },
+  private async call(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+    const res = await execCommand(this.binary, ["--root", this.root, ...args], { timeoutMs: 60_000 }).catch(
+      (err: Error) => {
+        throw new RuncError("RUNC_FAILED", `runc ${args.join(" ")}: ${err.message}`);
+      },
+    );
+    if (res.code === null) {
+      throw new RuncError(
+        "RUNC_FAILED",
+        `runc ${args.join(" ")}: killed by ${res.signal ?? "SIGKILL"}${res.killed ? " after 60 s" : ""}`,
       );
-    });
+    }
+    return { code: res.code, stdout: res.stdout, stderr: res.stderr };
   }
 
   private failure(args: string[], stderr: string): RuncError {

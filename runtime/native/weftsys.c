@@ -1,0 +1,530 @@
+// System calls the daemon needs and Node does not offer cheaply.
+//
+// spawn(file, args, env, cwd, stdio, detached, keepAlive, onExit) -> [pid, fd per stdio entry]
+//   Node's child_process forks the whole daemon (libuv uses fork(2)): copying its page tables and
+//   waiting for the child's exec blocked the event loop about 10 ms per command here, and a
+//   container's create and removal run about ten commands. posix_spawn(3) uses CLONE_VM|CLONE_VFORK
+//   instead (as Go's os/exec does), which costs well under a millisecond whatever the daemon's size.
+//   - file is looked up in PATH (posix_spawnp); env is an array of "K=V" or null for the daemon's.
+//   - stdio[i] says what the child's fd i is: -1 = /dev/null, -2 = a new pipe (the parent's end is
+//     returned: the write end for fd 0, the read end otherwise), >= 0 = that fd of the daemon.
+//   - detached: a new session (setsid), as child_process's `detached`.
+//   - onExit(code, signal) is called once the child has exited; it is reaped here (through a pidfd
+//     polled on Node's loop), never by libuv, which only waits for the pids it spawned itself.
+//     keepAlive false: a running child does not keep the daemon's loop alive (child.unref()).
+//   Signal dispositions and the signal mask are reset in the child (Node ignores SIGPIPE).
+// mount(source, target, fstype, flags, data) and umount2(target, flags): mount(2) and umount2(2),
+//   throwing an Error whose code is the errno name.
+// createNetns(path, disableIpv6): what `ip netns add` does (a new network namespace, bind-mounted on
+//   path, in a directory that is a shared mount point), from a short-lived thread of the daemon
+//   instead of processes: a container's create waits for its netns before runc can start. With
+//   disableIpv6, IPv6 is turned off in it (all and default) before any interface is added.
+#include <errno.h>
+#include <fcntl.h>
+#include <node_api.h>
+#include <pthread.h>
+#include <signal.h>
+#include <spawn.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sched.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#include <uv.h>
+
+#ifndef P_PIDFD
+#define P_PIDFD 3
+#endif
+
+extern char **environ;
+
+#define MAX_STDIO 16
+
+static napi_value throw_errno(napi_env env, int err, const char *what) {
+  char msg[512];
+  snprintf(msg, sizeof(msg), "%s: %s", what, strerror(err));
+  napi_value code, message, error;
+  const char *name = err == ENOENT    ? "ENOENT"
+                     : err == EACCES  ? "EACCES"
+                     : err == EPERM   ? "EPERM"
+                     : err == EBUSY   ? "EBUSY"
+                     : err == EINVAL  ? "EINVAL"
+                     : err == ENOTDIR ? "ENOTDIR"
+                     : err == ENOSYS  ? "ENOSYS"
+                     : err == EMFILE  ? "EMFILE"
+                     : err == ENOMEM  ? "ENOMEM"
+                     : err == E2BIG   ? "E2BIG"
+                     : err == EEXIST  ? "EEXIST"
+                                      : "ESYSCALL";
+  napi_create_string_utf8(env, name, NAPI_AUTO_LENGTH, &code);
+  napi_create_string_utf8(env, msg, NAPI_AUTO_LENGTH, &message);
+  napi_create_error(env, code, message, &error);
+  napi_value errnum;
+  napi_create_int32(env, err, &errnum);
+  napi_set_named_property(env, error, "errno", errnum);
+  napi_throw(env, error);
+  return NULL;
+}
+
+/** A JS string as a malloc'd C string (NULL on failure, with a TypeError thrown). */
+static char *string_arg(napi_env env, napi_value v, const char *what) {
+  size_t len = 0;
+  if (napi_get_value_string_utf8(env, v, NULL, 0, &len) != napi_ok) {
+    char msg[128];
+    snprintf(msg, sizeof(msg), "%s must be a string", what);
+    napi_throw_type_error(env, "ERR_INVALID_ARG_TYPE", msg);
+    return NULL;
+  }
+  char *s = malloc(len + 1);
+  if (!s) return NULL;
+  napi_get_value_string_utf8(env, v, s, len + 1, &len);
+  if (strlen(s) != len) {  // an embedded NUL would silently cut the argument short
+    free(s);
+    char msg[128];
+    snprintf(msg, sizeof(msg), "%s must not contain a NUL character", what);
+    napi_throw_type_error(env, "ERR_INVALID_ARG_VALUE", msg);
+    return NULL;
+  }
+  return s;
+}
+
+static void free_vector(char **v) {
+  if (!v) return;
+  for (char **p = v; *p; p++) free(*p);
+  free(v);
+}
+
+/** A JS array of strings as a NULL-terminated vector; `first` (if any) goes before them. */
+static char **vector_arg(napi_env env, napi_value arr, const char *first, const char *what) {
+  bool is_array = false;
+  napi_is_array(env, arr, &is_array);
+  if (!is_array) {
+    char msg[128];
+    snprintf(msg, sizeof(msg), "%s must be an array of strings", what);
+    napi_throw_type_error(env, "ERR_INVALID_ARG_TYPE", msg);
+    return NULL;
+  }
+  uint32_t n = 0;
+  napi_get_array_length(env, arr, &n);
+  size_t off = first ? 1 : 0;
+  char **v = calloc(n + off + 1, sizeof(char *));
+  if (!v) return NULL;
+  if (first) v[0] = strdup(first);
+  for (uint32_t i = 0; i < n; i++) {
+    napi_value e;
+    napi_get_element(env, arr, i, &e);
+    v[i + off] = string_arg(env, e, what);
+    if (!v[i + off]) {
+      free_vector(v);
+      return NULL;
+    }
+  }
+  return v;
+}
+
+struct child {
+  napi_env env;
+  napi_ref on_exit;
+  napi_async_context async;
+  uv_poll_t poll;
+  int pidfd;
+  pid_t pid;
+};
+
+static void child_closed(uv_handle_t *h) { free(h->data); }
+
+static void child_exited(uv_poll_t *h, int status, int events) {
+  (void)status;
+  (void)events;
+  struct child *c = h->data;
+  siginfo_t si;
+  memset(&si, 0, sizeof(si));
+  if (waitid(P_PIDFD, c->pidfd, &si, WEXITED | WNOHANG) != 0) {
+    if (errno == EINTR || errno == EAGAIN) return;
+  } else if (si.si_pid == 0) {
+    return;  // not exited yet (a spurious wake-up)
+  }
+  uv_poll_stop(h);
+  napi_env env = c->env;
+  napi_handle_scope scope;
+  napi_open_handle_scope(env, &scope);
+  napi_value cb, recv, argv[2];
+  napi_get_reference_value(env, c->on_exit, &cb);
+  napi_get_global(env, &recv);  // napi_make_callback wants an object as `this`
+  if (si.si_code == CLD_EXITED) {
+    napi_create_int32(env, si.si_status, &argv[0]);
+    napi_get_null(env, &argv[1]);
+  } else if (si.si_pid != 0) {
+    napi_get_null(env, &argv[0]);
+    napi_create_int32(env, si.si_status, &argv[1]);
+  } else {
+    // waitid failed (ECHILD: someone else reaped it): report an unknown exit rather than none.
+    napi_get_null(env, &argv[0]);
+    napi_get_null(env, &argv[1]);
+  }
+  if (cb) {
+    napi_value result;
+    if (napi_make_callback(env, c->async, recv, cb, 2, argv, &result) == napi_pending_exception) {
+      napi_value err;
+      napi_get_and_clear_last_exception(env, &err);
+      napi_fatal_exception(env, err);
+    }
+  }
+  napi_close_handle_scope(env, scope);
+  napi_delete_reference(env, c->on_exit);
+  napi_async_destroy(env, c->async);
+  close(c->pidfd);
+  uv_close((uv_handle_t *)h, child_closed);
+}
+
+static napi_value spawn(napi_env env, napi_callback_info info) {
+  size_t argc = 8;
+  napi_value argv[8];
+  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
+  if (argc < 8) {
+    napi_throw_type_error(env, "ERR_INVALID_ARG",
+                          "spawn(file, args, env, cwd, stdio, detached, keepAlive, onExit)");
+    return NULL;
+  }
+  napi_valuetype t;
+  napi_value result = NULL;
+  char *file = NULL, *cwd = NULL;
+  char **args = NULL, **envp = NULL;
+  int src[MAX_STDIO], parent_end[MAX_STDIO];
+  uint32_t nstdio = 0;
+  for (int i = 0; i < MAX_STDIO; i++) src[i] = parent_end[i] = -1;
+  posix_spawn_file_actions_t fa;
+  posix_spawnattr_t attr;
+  bool fa_init = false, attr_init = false;
+
+  file = string_arg(env, argv[0], "file");
+  if (!file) goto out;
+  args = vector_arg(env, argv[1], file, "args");
+  if (!args) goto out;
+  napi_typeof(env, argv[2], &t);
+  if (t != napi_null && t != napi_undefined) {
+    envp = vector_arg(env, argv[2], NULL, "env");
+    if (!envp) goto out;
+  }
+  napi_typeof(env, argv[3], &t);
+  if (t != napi_null && t != napi_undefined) {
+    cwd = string_arg(env, argv[3], "cwd");
+    if (!cwd) goto out;
+  }
+  bool is_array = false;
+  napi_is_array(env, argv[4], &is_array);
+  if (is_array) napi_get_array_length(env, argv[4], &nstdio);
+  if (!is_array || nstdio < 3 || nstdio > MAX_STDIO) {
+    napi_throw_type_error(env, "ERR_INVALID_ARG", "stdio must be an array of 3 to 16 numbers");
+    goto out;
+  }
+  bool detached = false, keep_alive = true;
+  napi_get_value_bool(env, argv[5], &detached);
+  napi_get_value_bool(env, argv[6], &keep_alive);
+  napi_typeof(env, argv[7], &t);
+  if (t != napi_function) {
+    napi_throw_type_error(env, "ERR_INVALID_ARG_TYPE", "onExit must be a function");
+    goto out;
+  }
+
+  // Every fd the child gets is first copied above the stdio range (close-on-exec), so that no dup2
+  // below overwrites a source another one still needs.
+  for (uint32_t i = 0; i < nstdio; i++) {
+    napi_value e;
+    int32_t s = -1;
+    napi_get_element(env, argv[4], i, &e);
+    if (napi_get_value_int32(env, e, &s) != napi_ok || s < -2) {
+      napi_throw_type_error(env, "ERR_INVALID_ARG", "stdio entries are -1 (ignore), -2 (pipe) or an fd");
+      goto out;
+    }
+    if (s == -1) continue;
+    int fd;
+    if (s == -2) {
+      int p[2];
+      if (pipe2(p, O_CLOEXEC) != 0) {
+        throw_errno(env, errno, "pipe2");
+        goto out;
+      }
+      fd = i == 0 ? p[0] : p[1];
+      parent_end[i] = i == 0 ? p[1] : p[0];
+    } else {
+      fd = s;
+    }
+    src[i] = fcntl(fd, F_DUPFD_CLOEXEC, (int)nstdio);
+    int err = errno;
+    if (s == -2) close(fd);
+    if (src[i] < 0) {
+      throw_errno(env, err, "fcntl(F_DUPFD_CLOEXEC)");
+      goto out;
+    }
+  }
+
+  posix_spawn_file_actions_init(&fa);
+  fa_init = true;
+  for (uint32_t i = 0; i < nstdio; i++) {
+    if (src[i] < 0)
+      posix_spawn_file_actions_addopen(&fa, (int)i, "/dev/null", O_RDWR, 0);
+    else
+      posix_spawn_file_actions_adddup2(&fa, src[i], (int)i);  // dup2 clears close-on-exec
+  }
+  if (cwd) posix_spawn_file_actions_addchdir_np(&fa, cwd);
+  posix_spawnattr_init(&attr);
+  attr_init = true;
+  sigset_t all, none;
+  sigfillset(&all);
+  sigdelset(&all, SIGKILL);
+  sigdelset(&all, SIGSTOP);
+  sigemptyset(&none);
+  posix_spawnattr_setsigdefault(&attr, &all);
+  posix_spawnattr_setsigmask(&attr, &none);
+  short flags = POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK;
+  if (detached) flags |= POSIX_SPAWN_SETSID;
+  posix_spawnattr_setflags(&attr, flags);
+
+  pid_t pid = 0;
+  int err = posix_spawnp(&pid, file, &fa, &attr, args, envp ? envp : environ);
+  if (err != 0) {
+    char what[300];
+    snprintf(what, sizeof(what), "spawn %s", file);
+    throw_errno(env, err, what);
+    goto out;
+  }
+
+  struct child *c = calloc(1, sizeof(*c));
+  c->env = env;
+  c->pid = pid;
+  c->pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
+  uv_loop_t *loop = NULL;
+  napi_get_uv_event_loop(env, &loop);
+  if (c->pidfd < 0 || uv_poll_init(loop, &c->poll, c->pidfd) != 0) {
+    // Without a pidfd nobody would reap it: kill it rather than leave a zombie and no exit event.
+    int e = errno;
+    kill(pid, SIGKILL);
+    waitpid(pid, NULL, 0);
+    if (c->pidfd >= 0) close(c->pidfd);
+    free(c);
+    throw_errno(env, e, "pidfd_open");
+    goto out;
+  }
+  c->poll.data = c;
+  int started = uv_poll_start(&c->poll, UV_READABLE, child_exited);
+  if (started != 0) {
+    kill(pid, SIGKILL);
+    waitpid(pid, NULL, 0);
+    close(c->pidfd);
+    uv_close((uv_handle_t *)&c->poll, child_closed);
+    throw_errno(env, -started, "uv_poll_start on a pidfd");
+    goto out;
+  }
+  napi_create_reference(env, argv[7], 1, &c->on_exit);
+  napi_value resource, name;
+  napi_create_object(env, &resource);
+  napi_create_string_utf8(env, "weft.spawn", NAPI_AUTO_LENGTH, &name);
+  napi_async_init(env, resource, name, &c->async);
+  if (!keep_alive) uv_unref((uv_handle_t *)&c->poll);
+
+  napi_create_array_with_length(env, nstdio + 1, &result);
+  napi_value v;
+  napi_create_int32(env, pid, &v);
+  napi_set_element(env, result, 0, v);
+  for (uint32_t i = 0; i < nstdio; i++) {
+    napi_create_int32(env, parent_end[i], &v);
+    napi_set_element(env, result, i + 1, v);
+    parent_end[i] = -1;  // handed over
+  }
+
+out:
+  for (uint32_t i = 0; i < MAX_STDIO; i++) {
+    if (src[i] >= 0) close(src[i]);
+    if (parent_end[i] >= 0) close(parent_end[i]);
+  }
+  if (fa_init) posix_spawn_file_actions_destroy(&fa);
+  if (attr_init) posix_spawnattr_destroy(&attr);
+  free(file);
+  free(cwd);
+  free_vector(args);
+  free_vector(envp);
+  return result;
+}
+
+static napi_value do_mount(napi_env env, napi_callback_info info) {
+  size_t argc = 5;
+  napi_value argv[5];
+  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
+  if (argc < 5) {
+    napi_throw_type_error(env, "ERR_INVALID_ARG", "mount(source, target, fstype, flags, data)");
+    return NULL;
+  }
+  char *source = string_arg(env, argv[0], "source");
+  char *target = source ? string_arg(env, argv[1], "target") : NULL;
+  char *fstype = target ? string_arg(env, argv[2], "fstype") : NULL;
+  char *data = fstype ? string_arg(env, argv[4], "data") : NULL;
+  uint32_t flags = 0;
+  if (data && napi_get_value_uint32(env, argv[3], &flags) != napi_ok) {
+    napi_throw_type_error(env, "ERR_INVALID_ARG_TYPE", "flags must be a number");
+  } else if (data && mount(source, target, fstype, flags, data) != 0) {
+    char what[300];
+    snprintf(what, sizeof(what), "mount %s on %s", fstype, target);
+    throw_errno(env, errno, what);
+  }
+  free(source);
+  free(target);
+  free(fstype);
+  free(data);
+  return NULL;
+}
+
+static napi_value do_umount2(napi_env env, napi_callback_info info) {
+  size_t argc = 2;
+  napi_value argv[2];
+  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
+  if (argc < 2) {
+    napi_throw_type_error(env, "ERR_INVALID_ARG", "umount2(target, flags)");
+    return NULL;
+  }
+  char *target = string_arg(env, argv[0], "target");
+  if (!target) return NULL;
+  int32_t flags = 0;
+  napi_get_value_int32(env, argv[1], &flags);
+  if (umount2(target, flags) != 0) {
+    char what[300];
+    snprintf(what, sizeof(what), "umount %s", target);
+    throw_errno(env, errno, what);
+  }
+  free(target);
+  return NULL;
+}
+
+struct netns_job {
+  const char *path;
+  bool disable_ipv6;
+  int err;
+  const char *step;
+};
+
+/** Writes "1" to a /proc/sys file; a kernel without IPv6 has none, which is fine. */
+static int write_one(const char *file) {
+  int fd = open(file, O_WRONLY | O_CLOEXEC);
+  if (fd < 0) return errno == ENOENT ? 0 : errno;
+  int err = write(fd, "1", 1) == 1 ? 0 : errno;
+  close(fd);
+  return err;
+}
+
+/** Runs in a thread of its own: unshare(CLONE_NEWNET) moves only the calling thread. */
+static void *netns_thread(void *arg) {
+  struct netns_job *j = arg;
+  if (unshare(CLONE_NEWNET) != 0) {
+    j->err = errno;
+    j->step = "unshare(CLONE_NEWNET)";
+    return NULL;
+  }
+  // /proc/sys/net is the opener's namespace: this thread's, now.
+  if (j->disable_ipv6) {
+    int e = write_one("/proc/sys/net/ipv6/conf/all/disable_ipv6");
+    if (e == 0) e = write_one("/proc/sys/net/ipv6/conf/default/disable_ipv6");
+    if (e != 0) {
+      j->err = e;
+      j->step = "turning IPv6 off in it";
+      return NULL;
+    }
+  }
+  char self[64];
+  snprintf(self, sizeof(self), "/proc/self/task/%ld/ns/net", (long)syscall(SYS_gettid));
+  if (mount(self, j->path, "none", MS_BIND, NULL) != 0) {
+    j->err = errno;
+    j->step = "bind-mounting the new namespace";
+  }
+  return NULL;
+}
+
+/** As ip(8): the netns directory is made a shared mount point, so that its mounts propagate. */
+static int netns_dir_shared(const char *dir, const char **step) {
+  if (mkdir(dir, 0755) != 0 && errno != EEXIST) {
+    *step = "creating the netns directory";
+    return errno;
+  }
+  if (mount("", dir, "none", MS_SHARED | MS_REC, NULL) == 0) return 0;
+  if (errno != EINVAL) {
+    *step = "making the netns directory a shared mount";
+    return errno;
+  }
+  // Not a mount point yet: bind it onto itself, then share it.
+  if (mount(dir, dir, "none", MS_BIND | MS_REC, NULL) != 0 ||
+      mount("", dir, "none", MS_SHARED | MS_REC, NULL) != 0) {
+    *step = "making the netns directory a shared mount";
+    return errno;
+  }
+  return 0;
+}
+
+static napi_value create_netns(napi_env env, napi_callback_info info) {
+  size_t argc = 2;
+  napi_value argv[2];
+  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
+  if (argc < 2) {
+    napi_throw_type_error(env, "ERR_INVALID_ARG", "createNetns(path, disableIpv6)");
+    return NULL;
+  }
+  bool disable_ipv6 = false;
+  napi_get_value_bool(env, argv[1], &disable_ipv6);
+  char *path = string_arg(env, argv[0], "path");
+  if (!path) return NULL;
+  char what[400];
+  const char *step = NULL;
+  char *slash = strrchr(path, '/');
+  if (!slash || slash == path) {
+    napi_throw_type_error(env, "ERR_INVALID_ARG", "createNetns(path): path must be DIR/NAME");
+    free(path);
+    return NULL;
+  }
+  *slash = 0;
+  int err = netns_dir_shared(path, &step);
+  *slash = '/';
+  if (err == 0) {
+    int fd = open(path, O_RDONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0);
+    if (fd < 0) {
+      err = errno;
+      step = "creating the namespace's file";
+    } else {
+      close(fd);
+      struct netns_job job = {path, disable_ipv6, 0, NULL};
+      pthread_t t;
+      int e = pthread_create(&t, NULL, netns_thread, &job);
+      if (e != 0) {
+        job.err = e;
+        job.step = "starting a thread";
+      } else {
+        pthread_join(t, NULL);
+      }
+      if (job.err != 0) {
+        err = job.err;
+        step = job.step;
+        unlink(path);
+      }
+    }
+  }
+  if (err != 0) {
+    snprintf(what, sizeof(what), "network namespace %s: %s", path, step);
+    throw_errno(env, err, what);
+  }
+  free(path);
+  return NULL;
+}
+
+static napi_value init(napi_env env, napi_value exports) {
+  napi_property_descriptor props[] = {
+      {"spawn", NULL, spawn, NULL, NULL, NULL, napi_default, NULL},
+      {"mount", NULL, do_mount, NULL, NULL, NULL, napi_default, NULL},
+      {"umount2", NULL, do_umount2, NULL, NULL, NULL, napi_default, NULL},
+      {"createNetns", NULL, create_netns, NULL, NULL, NULL, napi_default, NULL},
+  };
+  napi_define_properties(env, exports, sizeof(props) / sizeof(props[0]), props);
+  return exports;
+}
+
+NAPI_MODULE(NODE_GYP_MODULE_NAME, init)

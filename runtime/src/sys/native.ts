@@ -1,0 +1,50 @@
+// The daemon's native addon (runtime/native/weftsys.c): posix_spawn, mount(2), umount2(2) and a new
+// network namespace, which Node does not offer (its child_process forks the whole daemon for every
+// command it runs).
+import { existsSync } from "node:fs";
+import { createRequire } from "node:module";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+
+export interface WeftSys {
+  /** Returns [pid, then per stdio entry the parent's end of its pipe or -1]. Throws with code ENOENT etc. */
+  spawn(
+    file: string,
+    args: readonly string[],
+    env: readonly string[] | null,
+    cwd: string | null,
+    stdio: readonly number[],
+    detached: boolean,
+    keepAlive: boolean,
+    onExit: (code: number | null, signal: number | null) => void,
+  ): number[];
+  mount(source: string, target: string, fstype: string, flags: number, data: string): void;
+  umount2(target: string, flags: number): void;
+  /** `ip netns add`: a new network namespace bind-mounted on path (DIR/NAME), with IPv6 off in it
+   * (all, default) if asked, before it has any interface. Throws EEXIST, ... */
+  createNetns(path: string, disableIpv6: boolean): void;
+}
+
+let loaded: WeftSys | undefined;
+
+/**
+ * Loads weftsys.node: next to the bundle (dist/weft.cjs), else the build in runtime/native when
+ * running from the sources. `npm ci` and `npm run build` build it.
+ */
+export function weftSys(): WeftSys {
+  if (loaded) return loaded;
+  // In the bundle import.meta.url is the bundle's own URL (defined so for weft.cjs).
+  const here = dirname(fileURLToPath(import.meta.url));
+  const candidates = [
+    join(here, "weftsys.node"),
+    join(here, "..", "..", "native", "build", "Release", "weftsys.node"),
+  ];
+  const file = candidates.find((f) => existsSync(f));
+  if (!file) {
+    throw new Error(
+      `cannot find weftsys.node (looked in ${candidates.join(", ")}); run 'npm run build' to build it`,
+    );
+  }
+  loaded = createRequire(import.meta.url)(file) as WeftSys;
+  return loaded;
+}
