@@ -66,10 +66,9 @@ export async function createWorkloadNetwork(opts: {
 }
 
 /**
- * createWorkloadNetwork in two steps, so that a container can be created in the netns while its
- * network is still being wired: resolves once the netns exists, with `wired`, which resolves once the
- * veth, lo, eth0's address and the default route are in place (let nothing run in the netns before
- * that). A failure at either step removes what was made and rejects with NetworkError.
+ * createWorkloadNetwork with a `wired` promise, for callers that may create a container in the netns
+ * while its inside is still being configured (let nothing run in it before `wired`). The wiring is
+ * done by the time this resolves; a failure removes what was made and rejects with NetworkError.
  */
 export async function startWorkloadNetwork(opts: {
   id: string;
@@ -78,7 +77,6 @@ export async function startWorkloadNetwork(opts: {
 }): Promise<WorkloadNetwork & { wired: Promise<void> }> {
   const { netns, hostVeth } = workloadNames(opts.id);
   checkInterfaceName(hostVeth, "host veth");
-  // Names go into `ip -batch` lines: a space or newline in one would change the commands.
   checkInterfaceName(opts.bridge.bridge, "bridge");
   const subnet = parseSubnet(opts.bridge.subnet);
   const addr = parseIpv4(opts.address);
@@ -110,72 +108,44 @@ export async function startWorkloadNetwork(opts: {
       `a host interface named ${hostVeth} already exists; remove the old workload first (ip link del ${hostVeth})`,
     );
   }
-  // The netns first, made here (no process): runc can create the container in it at once, while the
-  // commands below make the veth and configure the inside. IPv6 goes off before eth0 exists, so eth0
-  // never gets an IPv6 address (IPv6 would bypass the IPv4 capture rules).
+  // Made here, over rtnetlink and from short-lived threads (runtime/native/weftsys.c), like `ip netns
+  // add` and the `ip` commands that did it before: those processes (sh, ip, nsenter) took a
+  // container's create about 15 ms on a 2-core host, competing with runc for the CPU.
+  const sys = weftSys();
   try {
-    weftSys().createNetns(path, true);
+    // IPv6 goes off before eth0 exists, so eth0 never gets an IPv6 address (IPv6 would bypass the
+    // IPv4 capture rules).
+    sys.createNetns(path, true);
   } catch (err) {
     throw new NetworkError(
       "NETWORK_SETUP_FAILED",
       `creating network namespace ${netns} failed: ${(err as Error).message}`,
     );
   }
-  const batches = setupBatches(net, opts.bridge.bridge);
-  // Two processes, each a whole batch: the host side (a veth whose peer is made straight inside the
-  // netns as eth0, host end on the bridge), then inside the netns lo, eth0's address and the default
-  // route. nsenter, unlike `ip netns exec` or `ip -n`, makes no mount namespace. `ip -batch` stops at
-  // the first failing line and names it.
-  let input = batches.host;
-  const wired = run("ip", ["-batch", "-"], { input })
-    .then(() => {
-      input = batches.inside;
-      return run("nsenter", [`--net=${path}`, "--", "ip", "-batch", "-"], { input });
-    })
-    .then(
-      () => undefined,
-      async (err: unknown) => {
-        // The message carries ip's own words ("Cannot find device ...", and which batch line failed);
-        // `command` keeps the command with its batch, for reproducing it.
-        const failure =
-          err instanceof CommandError && err.stderr.trim()
-            ? new NetworkError(
-                "NETWORK_SETUP_FAILED",
-                `setting up the network of workload ${opts.id} failed: ${err.stderr.trim().replaceAll("\n", "; ")}`,
-                `${err.command} <<EOF\n${input}\nEOF`,
-                err.stderr,
-              )
-            : wrapCommandError("NETWORK_SETUP_FAILED", `setting up the network of workload ${opts.id}`, err);
-        // Both were checked absent above, so whatever exists now is this call's to remove.
-        await undo(
-          existsSync(`/sys/class/net/${hostVeth}`) ? hostVeth : undefined,
-          existsSync(path) ? netns : undefined,
-        );
-        throw failure;
-      },
+  try {
+    // A veth whose peer is made straight inside the netns as eth0, host end up on the bridge; inside:
+    // lo up, eth0's address, eth0 up, and the default route via the gateway (without it a connect()
+    // to a service VIP fails with ENETUNREACH before nat OUTPUT runs). The peer's MAC follows the
+    // address (as Docker does): a reused address keeps its MAC, so neighbour entries the host cached
+    // for the previous holder stay right instead of stalling the first packets.
+    sys.wireWorkload(
+      path,
+      hostVeth,
+      opts.bridge.bridge,
+      macForAddress(opts.address),
+      opts.address,
+      opts.bridge.prefixLength,
+      opts.bridge.gateway,
     );
-  // A caller that fails elsewhere before waiting on `wired` must not leave an unhandled rejection.
-  wired.catch(() => {});
-  return { ...net, wired };
-}
-
-/** The two `ip -batch` inputs of a workload's wiring: host side, and inside the netns. */
-export function setupBatches(net: WorkloadNetwork, bridge: string): { host: string; inside: string } {
-  // The peer's MAC follows the address (as Docker does): a reused address keeps its MAC, so neighbour
-  // entries the host cached for the previous holder stay right instead of stalling the first packets.
-  const host = [
-    `link add name ${net.hostVeth} type veth peer name eth0 address ${macForAddress(net.address)} netns ${net.netns}`,
-    `link set dev ${net.hostVeth} master ${bridge} up`,
-  ].join("\n");
-  // Without a default route a connect() to a service VIP fails with ENETUNREACH before nat OUTPUT runs.
-  const inside = [
-    "link set dev lo up",
-    `addr add ${net.address}/${net.prefixLength} dev eth0`,
-    "link set dev eth0 up",
-    `route add default via ${net.gateway} dev eth0`,
-    "",
-  ].join("\n");
-  return { host, inside };
+  } catch (err) {
+    // Both were checked absent above, so whatever exists now is this call's to remove.
+    await undo(existsSync(`/sys/class/net/${hostVeth}`) ? hostVeth : undefined, netns);
+    throw new NetworkError(
+      "NETWORK_SETUP_FAILED",
+      `setting up the network of workload ${opts.id} failed: ${(err as Error).message}`,
+    );
+  }
+  return { ...net, wired: Promise.resolve() };
 }
 
 /** A locally administered unicast MAC derived from an IPv4 address: 02:42:a:b:c:d in hex. */

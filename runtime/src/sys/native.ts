@@ -1,6 +1,6 @@
-// The daemon's native addon (runtime/native/weftsys.c): posix_spawn, mount(2), umount2(2) and a new
-// network namespace, which Node does not offer (its child_process forks the whole daemon for every
-// command it runs).
+// The daemon's native addon (runtime/native/weftsys.c): posix_spawn, mount(2), umount2(2), a new
+// network namespace and a workload's veth over rtnetlink, which Node does not offer (its
+// child_process forks the whole daemon for every command it runs).
 import { existsSync } from "node:fs";
 import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
@@ -23,6 +23,20 @@ export interface WeftSys {
   /** `ip netns add`: a new network namespace bind-mounted on path (DIR/NAME), with IPv6 off in it
    * (all, default) if asked, before it has any interface. Throws EEXIST, ... */
   createNetns(path: string, disableIpv6: boolean): void;
+  /**
+   * A workload's network over rtnetlink: a veth hostVeth (up, on bridge) whose peer is eth0 (with
+   * mac) in the netns at netnsPath; inside, lo up, address/prefixLength on eth0, eth0 up and a
+   * default route via gateway. Throws an Error naming the step (code EEXIST, ENETUNREACH, ...).
+   */
+  wireWorkload(
+    netnsPath: string,
+    hostVeth: string,
+    bridge: string,
+    mac: string,
+    address: string,
+    prefixLength: number,
+    gateway: string,
+  ): void;
 }
 
 let loaded: WeftSys | undefined;
