@@ -6,7 +6,7 @@ export interface Report {
   loadAfter: string;
   upstream: "nginx" | "node";
   telemetry: boolean;
-  /** h2load on CPU 0, upstream and proxies on CPU 1. */
+  /** h2load and the stand-in control plane on CPU 0, upstream and proxies on CPU 1. */
   pinned: boolean;
   seconds: { warm: number; throughput: number; latency: number };
   throughput: Array<{
@@ -87,7 +87,9 @@ export function printReport(r: Report): void {
     `mesh speed (issue #7): ${r.cores} cores; load average ${r.loadBefore} at start, ${r.loadAfter} at the end`,
     `upstream: ${r.upstream === "nginx" ? "nginx, 1 worker" : "bench/upstream.mjs (node:http; nginx missing)"}, 1 KiB answers; ` +
       `Weft sidecars with telemetry ${r.telemetry ? "on (as in production)" : "off"}; ` +
-      (r.pinned ? "h2load pinned to CPU 0, upstream and proxies to CPU 1" : "no CPU pinning"),
+      (r.pinned
+        ? "h2load and the stand-in control plane (receiving spans and logs) pinned to CPU 0, upstream and proxies to CPU 1"
+        : "no CPU pinning"),
     "",
     `throughput: h2load --h1 -c 50 GET, ${r.seconds.throughput} s after ${r.seconds.warm} s warm-up`,
     `${"path".padEnd(14)}${"req/s".padStart(9)}${"vs direct".padStart(11)}${"vs HAProxy".padStart(12)}  CPU % of one core during the run`,
