@@ -82,6 +82,15 @@ static napi_value throw_errno(napi_env env, int err, const char *what) {
   return NULL;
 }
 
+/** The call's first n arguments; false (a TypeError showing the usage thrown) when fewer came. */
+static bool args_of(napi_env env, napi_callback_info info, size_t n, napi_value *argv, const char *usage) {
+  size_t argc = n;
+  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
+  if (argc >= n) return true;
+  napi_throw_type_error(env, "ERR_INVALID_ARG", usage);
+  return false;
+}
+
 /** A JS string as a malloc'd C string (NULL on failure, with a TypeError thrown). */
 static char *string_arg(napi_env env, napi_value v, const char *what) {
   size_t len = 0;
@@ -194,14 +203,9 @@ static void child_exited(uv_poll_t *h, int status, int events) {
 }
 
 static napi_value spawn(napi_env env, napi_callback_info info) {
-  size_t argc = 8;
   napi_value argv[8];
-  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
-  if (argc < 8) {
-    napi_throw_type_error(env, "ERR_INVALID_ARG",
-                          "spawn(file, args, env, cwd, stdio, detached, keepAlive, onExit)");
+  if (!args_of(env, info, 8, argv, "spawn(file, args, env, cwd, stdio, detached, keepAlive, onExit)"))
     return NULL;
-  }
   napi_valuetype t;
   napi_value result = NULL;
   char *file = NULL, *cwd = NULL;
@@ -364,13 +368,8 @@ out:
 }
 
 static napi_value do_mount(napi_env env, napi_callback_info info) {
-  size_t argc = 5;
   napi_value argv[5];
-  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
-  if (argc < 5) {
-    napi_throw_type_error(env, "ERR_INVALID_ARG", "mount(source, target, fstype, flags, data)");
-    return NULL;
-  }
+  if (!args_of(env, info, 5, argv, "mount(source, target, fstype, flags, data)")) return NULL;
   char *source = string_arg(env, argv[0], "source");
   char *target = source ? string_arg(env, argv[1], "target") : NULL;
   char *fstype = target ? string_arg(env, argv[2], "fstype") : NULL;
@@ -391,13 +390,8 @@ static napi_value do_mount(napi_env env, napi_callback_info info) {
 }
 
 static napi_value do_umount2(napi_env env, napi_callback_info info) {
-  size_t argc = 2;
   napi_value argv[2];
-  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
-  if (argc < 2) {
-    napi_throw_type_error(env, "ERR_INVALID_ARG", "umount2(target, flags)");
-    return NULL;
-  }
+  if (!args_of(env, info, 2, argv, "umount2(target, flags)")) return NULL;
   char *target = string_arg(env, argv[0], "target");
   if (!target) return NULL;
   int32_t flags = 0;
@@ -475,13 +469,8 @@ static int netns_dir_shared(const char *dir, const char **step) {
 }
 
 static napi_value create_netns(napi_env env, napi_callback_info info) {
-  size_t argc = 2;
   napi_value argv[2];
-  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
-  if (argc < 2) {
-    napi_throw_type_error(env, "ERR_INVALID_ARG", "createNetns(path, disableIpv6)");
-    return NULL;
-  }
+  if (!args_of(env, info, 2, argv, "createNetns(path, disableIpv6)")) return NULL;
   bool disable_ipv6 = false;
   napi_get_value_bool(env, argv[1], &disable_ipv6);
   char *path = string_arg(env, argv[0], "path");
@@ -600,7 +589,8 @@ static int nl_socket(void) {
 
 /** Sets a link up (by index, or by name when index is 0), optionally with a master. */
 static int nl_link_up(int fd, int index, const char *name, int master) {
-  struct ifinfomsg ifi = {.ifi_family = AF_UNSPEC, .ifi_index = index, .ifi_flags = IFF_UP, .ifi_change = IFF_UP};
+  struct ifinfomsg ifi = {
+      .ifi_family = AF_UNSPEC, .ifi_index = index, .ifi_flags = IFF_UP, .ifi_change = IFF_UP};
   struct nlbuf m;
   nl_init(&m, RTM_NEWLINK, 0, &ifi, sizeof(ifi));
   if (!index && !nl_put(&m, IFLA_IFNAME, name, strlen(name) + 1)) return E2BIG;
@@ -673,14 +663,9 @@ static int parse_mac(const char *s, unsigned char mac[6]) {
 }
 
 static napi_value wire_workload(napi_env env, napi_callback_info info) {
-  size_t argc = 7;
   napi_value argv[7];
-  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
-  if (argc < 7) {
-    napi_throw_type_error(env, "ERR_INVALID_ARG",
-                          "wireWorkload(netnsPath, hostVeth, bridge, mac, address, prefixLength, gateway)");
-    return NULL;
-  }
+  const char *usage = "wireWorkload(netnsPath, hostVeth, bridge, mac, address, prefixLength, gateway)";
+  if (!args_of(env, info, 7, argv, usage)) return NULL;
   struct wiring w = {.nsfd = -1};
   char *strs[6] = {NULL};
   const int idx[6] = {0, 1, 2, 3, 4, 6};
