@@ -50,6 +50,36 @@ export interface RequestContext {
   /** Body bytes from the client and from the upstream's response (HTTP/1.1; unset on h2). */
   bytesReceived?: number;
   bytesSent?: number;
+  /** What the hooks keep for this request (the tracing span). */
+  telemetry?: unknown;
+}
+
+/**
+ * A request's context with every field present from the start: contexts then share one hidden
+ * class, where fields added as the exchange went on (and the hooks' own) made the proxies' code that
+ * reads them see several.
+ */
+export function requestContext(
+  direction: Direction,
+  service: string,
+  requestId: string,
+  request: RequestInfo,
+): RequestContext {
+  return {
+    direction,
+    service,
+    route: "default",
+    requestId,
+    request,
+    startedAt: performance.now(),
+    upstream: undefined,
+    status: undefined,
+    durationMs: undefined,
+    error: undefined,
+    bytesReceived: undefined,
+    bytesSent: undefined,
+    telemetry: undefined,
+  };
 }
 
 export interface RequestHooks {

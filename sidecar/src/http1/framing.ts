@@ -4,7 +4,7 @@
 // no body for HEAD/204/304, read-until-close ends the connection), and body chunks on the wire.
 import type { Socket } from "node:net";
 import { forwardResponseHeaders, type HeaderPairs, headerValue } from "../http/headers";
-import type { HttpRoute, RequestContext } from "../http/route";
+import { type HttpRoute, type RequestContext, requestContext } from "../http/route";
 import type { RequestHead, Shared } from "./shared";
 import { CRLF_BUF, chunkHeader, pairs, responseHead } from "./wire";
 
@@ -19,21 +19,14 @@ export function newContext(
   address?: string,
 ): RequestContext {
   const headerPairs = pairs(head.headers);
-  return {
-    direction: shared.direction,
-    service: route.service,
-    route: "default",
-    requestId: headerValue(headerPairs, "x-request-id") ?? "",
-    request: {
-      method: head.method,
-      path: head.path,
-      authority: headerValue(headerPairs, "host") ?? "",
-      headers: headerPairs,
-      protocol: "http1",
-      clientAddress: address,
-    },
-    startedAt: performance.now(),
-  };
+  return requestContext(shared.direction, route.service, headerValue(headerPairs, "x-request-id") ?? "", {
+    method: head.method,
+    path: head.path,
+    authority: headerValue(headerPairs, "host") ?? "",
+    headers: headerPairs,
+    protocol: "http1",
+    clientAddress: address,
+  });
 }
 
 /** Whether the client's request body is chunked (the only coding guard.ts lets through). */

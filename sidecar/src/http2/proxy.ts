@@ -7,7 +7,7 @@ import http2 from "node:http2";
 import { connect, type Socket } from "node:net";
 import { forwardRequestHeaders, type HeaderPairs } from "../http/headers";
 import { delayThenForward, failureAnswer, failureOutcome } from "../http/plan-run";
-import type { HttpRoute, RequestContext, RequestInfo } from "../http/route";
+import { type HttpRoute, type RequestContext, type RequestInfo, requestContext } from "../http/route";
 import { type AttemptOutcome, isRefusal, type RequestPlan } from "../upstream/plan";
 import { finish, type H2Flow } from "./flow";
 import { grpcTimeoutMs, isGrpc, plainAnswer } from "./grpc";
@@ -81,14 +81,7 @@ export class H2Proxy {
       protocol: "h2",
       clientAddress: stream.session?.socket?.remoteAddress,
     };
-    const ctx: RequestContext = {
-      direction: flow.direction,
-      service: route?.service ?? "unknown",
-      route: "default",
-      requestId: "",
-      request: info,
-      startedAt: performance.now(),
-    };
+    const ctx = requestContext(flow.direction, route?.service ?? "unknown", "", info);
     const grpc = isGrpc(headers["content-type"]);
     this.inFlight++;
     let status = 0;

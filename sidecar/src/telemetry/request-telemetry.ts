@@ -44,10 +44,6 @@ function isGrpc(pairs: HeaderPairs): boolean {
   return false;
 }
 
-/** The request's span, kept on its context: a field read, not a map lookup, at completion. */
-const SPAN = Symbol("weft.span");
-type TracedContext = RequestContext & { [SPAN]?: RequestSpan };
-
 const DEFAULT_TRACING = { enabled: true, samplingRatio: 1, otlpEndpoint: "", resourceAttributes: {} };
 
 export class RequestTelemetry implements RequestHooks {
@@ -76,7 +72,8 @@ export class RequestTelemetry implements RequestHooks {
       service: ctx.service,
       route: ctx.route,
     });
-    (ctx as TracedContext)[SPAN] = span;
+    // Kept on its context (a declared field, so contexts keep one shape): read at completion.
+    ctx.telemetry = span;
     const out: HeaderBag = incoming ? { ...incoming } : {};
     span.inject(out);
     // The next hop's parent is this span: replace what the caller sent, keep everything else.
@@ -89,7 +86,7 @@ export class RequestTelemetry implements RequestHooks {
   }
 
   onComplete(ctx: RequestContext): void {
-    const span = (ctx as TracedContext)[SPAN];
+    const span = ctx.telemetry as RequestSpan | undefined;
     const status = ctx.status ?? 0;
     span?.end({ status, error: ctx.error, upstream: ctx.upstream });
     if (!this.accessLog.wants(status)) return;
