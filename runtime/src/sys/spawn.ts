@@ -52,8 +52,8 @@ function envArray(env: NodeJS.ProcessEnv): string[] {
 }
 
 /**
- * Starts `file` (looked up in PATH) with `args`. Throws at once, as an Error with code ENOENT,
- * EACCES, ..., when it cannot be started.
+ * Starts `file` (looked up in this process's PATH, whatever `env` gives the child) with `args`.
+ * Throws at once, as an Error with code ENOENT, EACCES, ..., when it cannot be started.
  */
 export function spawnProcess(file: string, args: readonly string[], o: SpawnOptions = {}): SpawnedProcess {
   const stdio = o.stdio ?? ["ignore", "pipe", "pipe"];
