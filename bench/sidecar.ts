@@ -4,11 +4,12 @@
 // Each sidecar is a process of its own on 127.0.0.1 (sidecar/src/testing/seam-sidecar.ts: a fixed
 // original destination in place of iptables); the apps run in one more process.
 // Usage: node --import tsx bench/sidecar.ts [SECONDS] [CONNECTIONS]
-import { execFileSync, spawn } from "node:child_process";
+import { execFile, execFileSync, spawn } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import http from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { promisify } from "node:util";
 import * as grpc from "@grpc/grpc-js";
 import { bundleSidecar } from "../sidecar/src/testing/bundle";
 import { rawMethod } from "../sidecar/src/testing/raw-method";
@@ -19,6 +20,7 @@ import { nodeFlags, readyStatus, SIDECAR_ENV, sleep, startChild, startSeamPair }
 const seconds = Number(process.argv[2] ?? 5);
 const connections = Number(process.argv[3] ?? 16);
 const dir = mkdtempSync(join(tmpdir(), "wt-bench-sidecar-"));
+const execFileAsync = promisify(execFile);
 const cp = await startFakeControlPlane();
 const VIP = "10.96.9.9";
 process.on("exit", () => rmSync(dir, { recursive: true, force: true }));
@@ -69,11 +71,17 @@ const seamBundle = await bundleSeamSidecar(dir);
 const pair = (name: string, appPort: number) =>
   startSeamPair({ cp, name, appPort, vip: VIP, bundle: seamBundle });
 
-/** h2load: requests per second and requests done. */
-function h2load(port: number, h1: boolean): { rps: number; done: number } {
+/**
+ * h2load: requests per second and requests done. Run asynchronously: the fake control plane lives in
+ * this process, and a blocking run froze it, so the sidecars' span and log exports stalled and their
+ * queues dropped what a working control plane would have taken (and the sidecars' cost of it).
+ */
+async function h2load(port: number, h1: boolean): Promise<{ rps: number; done: number }> {
   const args = ["-D", String(seconds), "-c", String(connections), "-m", h1 ? "1" : "10", "-t", "1"];
   if (h1) args.push("--h1");
-  const out = execFileSync("h2load", [...args, `http://127.0.0.1:${port}/`], { encoding: "utf8" });
+  const { stdout: out } = await execFileAsync("h2load", [...args, `http://127.0.0.1:${port}/`], {
+    encoding: "utf8",
+  });
   const failed = Number(/(\d+) failed/.exec(out)?.[1] ?? 0);
   if (failed > 0) console.error(`h2load: ${failed} failed requests on port ${port}`);
   return {
@@ -151,9 +159,9 @@ for (const [name, label, h1] of [
     const [first, second] = [await timedGet(p.port), await timedGet(p.port)];
     firstRequest = `first HTTP/1.1 request through a pair just ready: ${first.toFixed(1)} ms (it starts tracing and access logs loading, and goes untraced), the next: ${second.toFixed(1)} ms`;
   }
-  const direct = h2load(appPorts[name], h1);
+  const direct = await h2load(appPorts[name], h1);
   const before = p.cpuMs();
-  const through = h2load(p.port, h1);
+  const through = await h2load(p.port, h1);
   cpuPer1000.push([label, (p.cpuMs() - before) / 2 / (through.done / 1000)]);
   rows.push([label, direct.rps, through.rps, "req/s"]);
   p.stop();

@@ -8,12 +8,13 @@
 // control plane that accepts and drops what it gets, so serialising and sending are counted,
 // storing is not.
 // Usage: node --import tsx bench/tracing-cost.ts [SECONDS] [ROUNDS]
-import { execFileSync } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { startFakeControlPlane } from "../sidecar/src/testing/wire-fake-control-plane";
 import { bundleSeamSidecar } from "./mesh-bundle";
+import { h2load, latenciesMs, percentile } from "./mesh-load";
+import { killStarted } from "./mesh-procs";
 import { sleep, startChild, startSeamPair } from "./seam-pair";
 
 const seconds = Number(process.argv[2] ?? 15);
@@ -23,7 +24,10 @@ const CONNECTIONS = 16;
 const dir = mkdtempSync(join(tmpdir(), "wt-bench-tracing-"));
 const cp = await startFakeControlPlane();
 const VIP = "10.96.9.8";
-process.on("exit", () => rmSync(dir, { recursive: true, force: true }));
+process.on("exit", () => {
+  killStarted(); // h2load, should the bench end while a run is under way
+  rmSync(dir, { recursive: true, force: true });
+});
 
 const rssMbOf = (pid?: number) =>
   Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, "utf8"))?.[1]) / 1024;
@@ -71,29 +75,19 @@ async function run(mode: Mode, round: number) {
     bundle,
   });
   await sleep(1500); // telemetry loads a second after start
-  const h2load = (secs: number, log?: string) =>
-    execFileSync(
-      "h2load",
-      ["--h1", "-c", String(CONNECTIONS), "--rps", String(RATE / CONNECTIONS), "-D", String(secs)]
-        .concat(log ? ["--log-file", log] : [])
-        .concat([`http://127.0.0.1:${pair.port}/`]),
-      { encoding: "utf8" },
-    );
-  h2load(3); // warm-up
+  // Asynchronously: the fake control plane lives in this process, and a blocking run (execFileSync)
+  // froze it for the whole measurement, so the sidecars' exports stalled, their span queues filled
+  // and later spans were dropped before they were encoded: sending and encoding went uncounted.
+  const load = (secs: number, log?: string) =>
+    h2load({ port: pair.port, connections: CONNECTIONS, rate: RATE, seconds: secs, log });
+  await load(3); // warm-up
   const cpu0 = pair.cpuMs();
   const log = join(dir, `${mode}-${round}.log`);
-  const out = h2load(seconds, log);
+  const { done } = await load(seconds, log);
   const cpuMs = pair.cpuMs() - cpu0;
-  const done = Number(/(\d+) succeeded/.exec(out)?.[1] ?? 0);
   // --log-file: start time, status, latency in microseconds per request.
-  const lat = readFileSync(log, "utf8")
-    .trim()
-    .split("\n")
-    .map((l) => Number(l.split("\t")[2]) / 1000)
-    .filter((v) => Number.isFinite(v))
-    .sort((a, b) => a - b);
-  const pct = (p: number) =>
-    lat[Math.min(lat.length - 1, Math.ceil((p / 100) * lat.length) - 1)] ?? Number.NaN;
+  const lat = latenciesMs(log);
+  const pct = (p: number) => percentile(lat, p);
   const rss = (rssMbOf(pair.client.pid) + rssMbOf(pair.server.pid)) / 2;
   pair.stop();
   return { done, p50: pct(50), p99: pct(99), cpuPer1000: ((cpuMs / done) * 1000) / 2, rss };
