@@ -22,7 +22,7 @@ mkdirSync(dist, { recursive: true });
 process.on("exit", () => rmSync(dist, { recursive: true, force: true }));
 
 // node-gyp builds against the local Node headers when they are installed (no download needed).
-// Two addons: the sidecar's (SO_ORIGINAL_DST) and the daemon's (posix_spawn, mount(2)).
+// Two addons: the sidecar's (SO_ORIGINAL_DST) and the daemon's (posix_spawn, mount(2), netns and veth).
 const gypArgs = ["rebuild", "--loglevel=error"];
 if (existsSync("/usr/include/node/node_api.h")) gypArgs.push("--nodedir=/usr");
 const nodeGyp = join(root, "node_modules", ".bin", "node-gyp");
