@@ -27,17 +27,13 @@ const DEFAULT_PATH = "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sb
 /** The marker file present while a container is being made (and, for run, started). */
 export const CREATING_MARKER = "creating";
 
-/**
- * Creates (not starts) a container whose name and id the caller has already reserved. Its network is
- * still being wired when this resolves (runc can already create the container in the netns): wait for
- * `networkWired` before anything runs in it; if that fails, the container is to be removed.
- */
+/** Creates (not starts) a container whose name and id the caller has already reserved. */
 export async function createContainer(
   ctx: RunContext,
   spec: RunSpec,
   id: string,
   name: string,
-): Promise<{ state: ContainerState; networkWired: Promise<void> }> {
+): Promise<ContainerState> {
   const { parts, store, clock, logger } = ctx;
   const image = parts.images.get(spec.image);
   const { uid, gid } = resolveUser(spec.user ?? image.config.user, image.rootfs);
@@ -154,14 +150,12 @@ export async function createContainer(
       await mounted.catch(() => undefined);
       await parts.rootfs.unmount(rootfs);
     });
-    // Resolves once the netns exists, while its inside is still being wired: runc may create the app
-    // in it meanwhile; the caller waits for `wired` before the app runs.
     const network = parts.network.create(id, address);
     rollback.push("network", async () => {
-      await network.then((n) => n.wired).catch(() => undefined);
+      await network.catch(() => undefined);
       await parts.network.destroy(names.netns, names.hostVeth);
     });
-    const [net, , etc] = await Promise.all([network, mounted, etcWritten]);
+    const [, , etc] = await Promise.all([network, mounted, etcWritten]);
     const binds = [
       { source: etc.resolvConf, destination: "/etc/resolv.conf", readonly: true },
       { source: etc.hosts, destination: "/etc/hosts", readonly: true },
@@ -210,10 +204,7 @@ export async function createContainer(
         proc.consoleSize = { height: spec.consoleSize.rows, width: spec.consoleSize.cols };
     }
     writeFileSync(join(dir, "config.json"), JSON.stringify(config, null, 2), { mode: 0o600 });
-    // The caller awaits it (and undoes the container when it fails); never an unhandled rejection
-    // should the daemon be busy elsewhere when it settles.
-    net.wired.catch(() => undefined);
-    return { state, networkWired: net.wired };
+    return state;
   } catch (err) {
     await rollback.run();
     throw err;

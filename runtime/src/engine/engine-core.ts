@@ -169,15 +169,13 @@ export class EngineCore {
     );
   }
 
-  /** Sidecar, app, then registration, health checks and published ports. `networkWired`: see
-   * startContainer. */
-  protected async startApp(state: ContainerState, networkWired?: Promise<void>): Promise<void> {
+  /** Sidecar, app, then registration, health checks and published ports. */
+  protected async startApp(state: ContainerState): Promise<void> {
     // Also for an engine that was never load()ed (tests): exits must be noticed.
     this.watch();
     await startContainer(
       { parts: this.parts, store: this.store, logger: this.logger, now: () => this.clock.now() },
       state,
-      networkWired,
     );
     this.emit("start", state, {});
     await this.afterStart(state);

@@ -113,23 +113,16 @@ export class Engine extends EngineResources {
 
   /** status "created": everything made, nothing runs; the name is taken. */
   async create(spec: RunSpec): Promise<ContainerState> {
-    const { state, networkWired } = await this.make(spec);
-    try {
-      await networkWired;
-    } catch (err) {
-      await this.destroy(state).catch((e: Error) => this.logger.warn(`undoing ${state.name}: ${e.message}`));
-      throw err;
-    }
+    const state = await this.make(spec);
     rmSync(join(this.store.containerDir(state.id), CREATING_MARKER), { force: true });
     return state;
   }
 
   /** create + start; a failed start removes what create made. */
   async run(spec: RunSpec): Promise<ContainerState> {
-    const { state, networkWired } = await this.make(spec);
+    const state = await this.make(spec);
     try {
-      // The app is created while its network is still being wired; it runs once that is done.
-      await this.locked(state.id, () => this.startApp(state, networkWired));
+      await this.locked(state.id, () => this.startApp(state));
     } catch (err) {
       await this.destroy(state).catch((e: Error) => this.logger.warn(`undoing ${state.name}: ${e.message}`));
       throw err;
@@ -139,7 +132,7 @@ export class Engine extends EngineResources {
     return state;
   }
 
-  private async make(spec: RunSpec): Promise<{ state: ContainerState; networkWired: Promise<void> }> {
+  private async make(spec: RunSpec): Promise<ContainerState> {
     const name = spec.name ?? generateName((n) => this.nameTaken(n));
     if (this.nameTaken(name)) {
       throw new RuntimeError(
@@ -156,10 +149,10 @@ export class Engine extends EngineResources {
         logger: this.logger,
         volumes: this.volumes,
       };
-      const made = await createContainer(ctx, spec, newContainerId(), name);
-      this.containers.set(made.state.id, made.state);
-      this.emit("create", made.state, {});
-      return made;
+      const state = await createContainer(ctx, spec, newContainerId(), name);
+      this.containers.set(state.id, state);
+      this.emit("create", state, {});
+      return state;
     } finally {
       this.creating.delete(name);
     }

@@ -120,20 +120,14 @@ export class FakeSystem {
           this.fail("network");
           const netns = `weft-${id.slice(0, 12)}`;
           this.netns.add(netns);
-          // Wired a little later than the netns exists, as the real one is; a failure there removes it.
-          const wired = new Promise<void>((resolve, reject) =>
-            setTimeout(() => {
-              if (this.failAt !== "wire") {
-                this.steps.push(`wired ${id}`);
-                resolve();
-                return;
-              }
-              this.netns.delete(netns);
-              reject(new Error("injected failure at wire"));
-            }, 10),
-          );
-          wired.catch(() => {});
-          return { netns, netnsPath: `/var/run/netns/${netns}`, hostVeth: `wv${id.slice(0, 10)}`, wired };
+          // Wired a little later than the netns exists; a failure there removes it.
+          await new Promise((resolve) => setTimeout(resolve, 10));
+          if (this.failAt === "wire") {
+            this.netns.delete(netns);
+            throw new Error("injected failure at wire");
+          }
+          this.steps.push(`wired ${id}`);
+          return { netns, netnsPath: `/var/run/netns/${netns}`, hostVeth: `wv${id.slice(0, 10)}` };
         },
         destroy: async (netns) => void this.netns.delete(netns),
         counters: async () => ({ rxBytes: 2000, txBytes: 1000 }),

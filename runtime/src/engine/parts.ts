@@ -28,14 +28,10 @@ export interface NetworkPart {
    * saved before anything exists already says what a crash would leave to remove. */
   names(id: string): { netns: string; netnsPath: string; hostVeth: string };
   /**
-   * Makes the netns and the veth on the bridge; resolves once they exist (a container can be created in
-   * the netns), with `wired`, which resolves once the address and routes are in place: nothing may run
-   * in the netns before that. A failure at either step removes what was made.
+   * Makes the netns and the veth on the bridge, with the address and routes in place; a failure
+   * removes what was made.
    */
-  create(
-    id: string,
-    address: string,
-  ): Promise<{ netns: string; netnsPath: string; hostVeth: string; wired: Promise<void> }>;
+  create(id: string, address: string): Promise<{ netns: string; netnsPath: string; hostVeth: string }>;
   /** Idempotent. */
   destroy(netns: string, hostVeth: string): Promise<void>;
   /** Byte counters of the host end of a workload's veth (so rx is what the container sent). */

@@ -31,14 +31,9 @@ export function sidecarStartOf(state: ContainerState, dir: string): SidecarStart
   };
 }
 
-/**
- * `networkWired` (a container just made): settles when its network is wired. The app is created
- * meanwhile (runc only joins the netns), but its sidecar starts and the app runs only after it.
- */
 export async function startContainer(
   ctx: { parts: EngineParts; store: StateStore; logger: Logger; now: () => Date },
   state: ContainerState,
-  networkWired: Promise<void> = Promise.resolve(),
 ): Promise<void> {
   const { parts, store } = ctx;
   const dir = store.containerDir(state.id);
@@ -47,9 +42,7 @@ export async function startContainer(
   // app runs at `runc start`, which comes after the sidecar is ready and capturing.
   const needsSidecar =
     state.sidecar && !(state.sidecarPid !== undefined && parts.injector.alive(state.sidecarPid));
-  const sidecarStart = needsSidecar
-    ? networkWired.then(() => parts.injector.start(sidecarStartOf(state, dir)))
-    : undefined;
+  const sidecarStart = needsSidecar ? parts.injector.start(sidecarStartOf(state, dir)) : undefined;
   const appCreate = (async () => {
     // A container that ran before has a stopped runc container and an exit file under its id.
     if (state.startedAt !== undefined || state.error !== undefined) {
@@ -67,7 +60,7 @@ export async function startContainer(
       stdinOnce: state.stdinOnce,
     });
   })();
-  const [wired, sidecar, app] = await Promise.allSettled([networkWired, sidecarStart, appCreate]);
+  const [sidecar, app] = await Promise.allSettled([sidecarStart, appCreate]);
   let startedAt = "";
   try {
     if (sidecar.status === "fulfilled" && sidecar.value) {
@@ -75,7 +68,6 @@ export async function startContainer(
       state.sidecarCgroupPath = sidecar.value.cgroupPath;
       store.save(state);
     }
-    if (wired.status === "rejected") throw wired.reason;
     if (sidecar.status === "rejected") throw sidecar.reason;
     if (app.status === "rejected") throw app.reason;
     state.pid = app.value;

@@ -17,10 +17,10 @@ import { SidecarInjector } from "../inject/injector";
 import {
   applyIptables,
   type BridgeInfo,
+  createWorkloadNetwork,
   destroyWorkloadNetwork,
   Ipam,
   netnsPath,
-  startWorkloadNetwork,
   workloadNames,
 } from "../network/index";
 import { openAttachStdin, socatAvailable } from "../oci/attach-stdin";
@@ -68,7 +68,7 @@ export function realParts(o: WiringOptions): EngineParts {
         const n = workloadNames(id);
         return { ...n, netnsPath: netnsPath(n.netns) };
       },
-      create: (id, address) => startWorkloadNetwork({ id, bridge: o.bridge, address }),
+      create: (id, address) => createWorkloadNetwork({ id, bridge: o.bridge, address }),
       destroy: (netns, hostVeth) => destroyWorkloadNetwork(netns, hostVeth),
       counters: (hostVeth) => readVethCounters(hostVeth),
     },

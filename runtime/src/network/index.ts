@@ -10,6 +10,5 @@ export {
   destroyWorkloadNetwork,
   execInNetns,
   netnsPath,
-  startWorkloadNetwork,
   workloadNames,
 } from "./netns";

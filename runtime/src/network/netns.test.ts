@@ -9,7 +9,6 @@ import {
   destroyWorkloadNetwork,
   execInNetns,
   macForAddress,
-  startWorkloadNetwork,
   workloadNames,
 } from "./netns";
 import { freeTestSubnet, hex } from "./testing";
@@ -125,11 +124,10 @@ test("a leftover host interface with the workload's veth name is refused and lef
   t.false(existsSync(`/var/run/netns/${names.netns}`));
 });
 
-test("wired when it resolves; a failure while wiring names the step and removes the netns and veth", async (t) => {
+test("made in the daemon: ip lists it; a failure while wiring names the step and removes the netns and veth", async (t) => {
   const { ids, info, prefix } = await bridgeForTwo(t);
 
-  const ok = await startWorkloadNetwork({ id: ids[0]!, bridge: info, address: `${prefix}.10` });
-  await ok.wired;
+  const ok = await createWorkloadNetwork({ id: ids[0]!, bridge: info, address: `${prefix}.10` });
   // A namespace that `ip netns` lists and enters, as one it made itself.
   t.regex((await run("ip", ["netns", "list"])).stdout, new RegExp(`^${ok.netns}\\b`, "m"));
   t.true(await linkExists(ok.hostVeth));
@@ -139,7 +137,7 @@ test("wired when it resolves; a failure while wiring names the step and removes 
   // A gateway off the subnet: the veth is made, the default route inside cannot be added.
   const offLink = { ...info, gateway: "192.0.2.1" };
   const err = await t.throwsAsync(
-    startWorkloadNetwork({ id: ids[1]!, bridge: offLink, address: `${prefix}.11` }),
+    createWorkloadNetwork({ id: ids[1]!, bridge: offLink, address: `${prefix}.11` }),
     {
       instanceOf: NetworkError,
     },

@@ -53,28 +53,13 @@ export async function execInNetns(
 /**
  * Creates the workload's netns and a veth pair whose host end joins the bridge and whose other end
  * becomes eth0 in the netns, with the address, a default route via the gateway, lo up and IPv6 off.
- * On any failure it removes what it made and throws NetworkError naming the failing command.
+ * On any failure it removes what it made and throws NetworkError naming the failing step.
  */
 export async function createWorkloadNetwork(opts: {
   id: string;
   bridge: BridgeInfo;
   address: string;
 }): Promise<WorkloadNetwork> {
-  const { wired, ...net } = await startWorkloadNetwork(opts);
-  await wired;
-  return net;
-}
-
-/**
- * createWorkloadNetwork with a `wired` promise, for callers that may create a container in the netns
- * while its inside is still being configured (let nothing run in it before `wired`). The wiring is
- * done by the time this resolves; a failure removes what was made and rejects with NetworkError.
- */
-export async function startWorkloadNetwork(opts: {
-  id: string;
-  bridge: BridgeInfo;
-  address: string;
-}): Promise<WorkloadNetwork & { wired: Promise<void> }> {
   const { netns, hostVeth } = workloadNames(opts.id);
   checkInterfaceName(hostVeth, "host veth");
   checkInterfaceName(opts.bridge.bridge, "bridge");
@@ -145,7 +130,7 @@ export async function startWorkloadNetwork(opts: {
       `setting up the network of workload ${opts.id} failed: ${(err as Error).message}`,
     );
   }
-  return { ...net, wired: Promise.resolve() };
+  return net;
 }
 
 /** A locally administered unicast MAC derived from an IPv4 address: 02:42:a:b:c:d in hex. */
