@@ -4,7 +4,7 @@
 // Each sidecar is a process of its own on 127.0.0.1 (sidecar/src/testing/seam-sidecar.ts: a fixed
 // original destination in place of iptables); the apps run in one more process.
 // Usage: node --import tsx bench/sidecar.ts [SECONDS] [CONNECTIONS]
-import { execFile, execFileSync, spawn } from "node:child_process";
+import { execFile, spawn } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import http from "node:http";
 import { tmpdir } from "node:os";

@@ -1,7 +1,8 @@
 // Helpers for this folder's kernel tests: unique names and a subnet no other interface uses.
 import { randomBytes } from "node:crypto";
-import { mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { mkdirSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { readTextOrEmpty } from "../sys/files";
 import { run } from "./exec";
 
 export function hex(bytes: number): string {
@@ -35,7 +36,7 @@ function claim(dir: string): boolean {
   } catch {
     // Held: by a live process, or left by one that died (then take it over once). No pid yet:
     // its owner is between mkdir and writing it, unless the claim is older than a few seconds.
-    const pid = Number(readFileOr(join(dir, "pid")));
+    const pid = Number(readTextOrEmpty(join(dir, "pid")));
     if (pid > 0 && alive(pid)) return false;
     if (!(pid > 0) && Date.now() - mtimeMs(dir) < 10_000) return false;
     rmSync(dir, { recursive: true, force: true });
@@ -54,14 +55,6 @@ function claim(dir: string): boolean {
 function releaseAll(): void {
   for (const dir of claimed) rmSync(dir, { recursive: true, force: true });
   claimed.clear();
-}
-
-function readFileOr(path: string): string {
-  try {
-    return readFileSync(path, "utf8");
-  } catch {
-    return "";
-  }
 }
 
 function mtimeMs(path: string): number {

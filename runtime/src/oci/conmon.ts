@@ -5,6 +5,7 @@
 import { closeSync, constants, mkdirSync, openSync, readFileSync, rmSync, writeSync } from "node:fs";
 import { join } from "node:path";
 import type { Readable } from "node:stream";
+import { readTextOrEmpty } from "../sys/files";
 import { type SpawnedProcess, spawnProcess } from "../sys/spawn";
 import { RuncError } from "./runc";
 
@@ -125,7 +126,7 @@ export class Conmon {
       throw err;
     });
     const detail = () =>
-      [msg?.message, runcErrors(runcLog), readText(conmonLog).trim()].filter(Boolean).join("; ");
+      [msg?.message, runcErrors(runcLog), readTextOrEmpty(conmonLog).trim()].filter(Boolean).join("; ");
     if (!msg || msg.data <= 0) {
       throw new RuncError(
         "RUNC_FAILED",
@@ -205,16 +206,8 @@ function readSync(pipe: Readable): Promise<SyncMessage | undefined> {
   });
 }
 
-function readText(file: string): string {
-  try {
-    return readFileSync(file, "utf8");
-  } catch {
-    return "";
-  }
-}
-
 function runcErrors(logFile: string): string {
-  const log = readText(logFile);
+  const log = readTextOrEmpty(logFile);
   const msgs: string[] = [];
   for (const line of log.split("\n")) {
     try {

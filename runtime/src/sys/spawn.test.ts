@@ -2,15 +2,8 @@ import { closeSync, existsSync, openSync, readdirSync, readFileSync, rmSync } fr
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import test from "ava";
+import { readTextOrEmpty } from "./files";
 import { execCommand, spawnProcess } from "./spawn";
-
-const readText = (f: string) => {
-  try {
-    return readFileSync(f, "utf8");
-  } catch {
-    return "";
-  }
-};
 
 test("execCommand: exit status, output of both streams, input, env and cwd", async (t) => {
   const r = await execCommand("sh", ["-c", 'read x; echo "$x $FOO $(pwd)"; echo warn >&2; exit 7'], {
@@ -47,7 +40,7 @@ test("spawnProcess: the child gets default signal handling, an empty mask and on
   // 0, 1, 2, the fd ls opened for /proc/self/fd, and whatever this process itself was given without
   // close-on-exec by its parent (a test harness's); none of the pipes and files it opened.
   const inherited = readdirSync("/proc/self/fd").filter((fd) => {
-    const flags = /flags:\s*([0-7]+)/.exec(readText(`/proc/self/fdinfo/${fd}`))?.[1];
+    const flags = /flags:\s*([0-7]+)/.exec(readTextOrEmpty(`/proc/self/fdinfo/${fd}`))?.[1];
     return flags !== undefined && (Number.parseInt(flags, 8) & 0o2000000) === 0;
   });
   const childFds = r.stdout.split("\n").slice(2).filter(Boolean);
