@@ -22,6 +22,7 @@ import { Metrics } from "./telemetry/metrics";
 import { type OtlpForwarders, startOtlpForwarders } from "./telemetry/otlp-forward";
 import { collectProcessMetrics } from "./telemetry/process-metrics";
 import { ServiceUpstreams } from "./upstream";
+import { capYoungGeneration } from "./young-generation";
 
 export interface SidecarSeams {
   /** Default: SO_ORIGINAL_DST through the addon. */
@@ -61,6 +62,8 @@ export async function startSidecar(
 ): Promise<RunningSidecar> {
   const log = seams.log ?? ((m: string) => console.error(`weft sidecar: ${m}`));
   const host = seams.listenHost ?? "0.0.0.0";
+  // A sidecar's memory is mostly its young generation under load: hold it at its cap.
+  capYoungGeneration();
   const store = new ConfigStore();
   const metrics = new Metrics();
   collectProcessMetrics(metrics);
