@@ -204,7 +204,12 @@ class Call extends EventEmitter implements StreamingCall {
     const prefix = Buffer.allocUnsafe(5);
     prefix[0] = 0;
     prefix.writeUInt32BE(message.length, 1);
-    this.stream.write(Buffer.concat([prefix, message]));
+    if (message.length < 4096) this.stream.write(Buffer.concat([prefix, message]));
+    else {
+      // A large message (an export batch) is queued as it is, not copied behind its 5 bytes.
+      this.stream.write(prefix);
+      this.stream.write(message);
+    }
   }
 
   end(): void {

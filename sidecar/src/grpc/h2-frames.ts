@@ -55,12 +55,23 @@ export const EMPTY = Buffer.alloc(0);
 
 export function frame(type: number, flags: number, streamId: number, payload: Buffer): Buffer {
   const out = Buffer.allocUnsafe(9 + payload.length);
-  out.writeUIntBE(payload.length, 0, 3);
+  writeFrameHeader(out, type, flags, streamId, payload.length);
+  payload.copy(out, 9);
+  return out;
+}
+
+/** A frame's 9-byte header alone, for a payload written after it without being copied. */
+export function frameHeader(type: number, flags: number, streamId: number, length: number): Buffer {
+  const out = Buffer.allocUnsafe(9);
+  writeFrameHeader(out, type, flags, streamId, length);
+  return out;
+}
+
+function writeFrameHeader(out: Buffer, type: number, flags: number, streamId: number, length: number): void {
+  out.writeUIntBE(length, 0, 3);
   out[3] = type;
   out[4] = flags;
   out.writeUInt32BE(streamId, 5);
-  payload.copy(out, 9);
-  return out;
 }
 
 export function settingsPayload(pairs: Array<[number, number]>): Buffer {

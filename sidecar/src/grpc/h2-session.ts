@@ -15,6 +15,7 @@ import {
   END_STREAM,
   Frame,
   frame,
+  frameHeader,
   H2Code,
   MAX_FRAME,
   MAX_WINDOW,
@@ -33,6 +34,9 @@ import {
 } from "./h2-frames";
 import { type H2Headers, H2Stream, type StreamOwner } from "./h2-stream";
 import { encodeHeaders, HpackDecoder, HpackError } from "./hpack";
+
+/** DATA payloads shorter than this are copied behind their header (one small write beats two). */
+const COPY_BELOW_BYTES = 4096;
 
 export { H2Code, type H2Headers, H2Stream };
 
@@ -125,7 +129,16 @@ export class H2Session extends EventEmitter implements StreamOwner {
       this.sendWindow -= part.length;
       stream.sendWindow -= part.length;
       const last = stream.queued.length === 0 && stream.ending;
-      this.socket.write(frame(Frame.DATA, last ? END_STREAM : 0, stream.id, part));
+      const flags = last ? END_STREAM : 0;
+      if (part.length < COPY_BELOW_BYTES) this.socket.write(frame(Frame.DATA, flags, stream.id, part));
+      else {
+        // A large payload (a batch of spans or log lines) goes out as it is: two writes, one
+        // writev, instead of a copy of every 16 KB behind its header.
+        this.socket.cork();
+        this.socket.write(frameHeader(Frame.DATA, flags, stream.id, part.length));
+        this.socket.write(part);
+        this.socket.uncork();
+      }
       if (last) {
         stream.sentEnd();
         return;

@@ -33,12 +33,17 @@ type Scope = ReadableSpan["instrumentationScope"];
 interface Batch {
   resource: Resource;
   scope: Scope;
-  writer: Writer;
   spans: number;
 }
 
+/** The writer is kept from batch to batch at the size batches need, unless one span made it huge. */
+const WRITER_BYTES = 16 * 1024;
+const WRITER_KEPT_MAX_BYTES = 1024 * 1024;
+
 export class EncodingSpanProcessor implements SpanProcessor {
   private batch: Batch | undefined;
+  /** Where the open batch's spans are written; reused once a batch is sent (wrapSpans copies). */
+  private writer = new Writer(WRITER_BYTES);
   /** Spans in batches being sent. */
   private inFlight = 0;
   private sending: Promise<void> = Promise.resolve();
@@ -67,17 +72,12 @@ export class EncodingSpanProcessor implements SpanProcessor {
       return;
     }
     if (!batch) {
-      batch = {
-        resource: span.resource,
-        scope: span.instrumentationScope,
-        writer: new Writer(16 * 1024),
-        spans: 0,
-      };
+      batch = { resource: span.resource, scope: span.instrumentationScope, spans: 0 };
       this.batch = batch;
       this.timer = setTimeout(() => this.send(), this.o.delayMs);
       this.timer.unref();
     }
-    appendSpan(batch.writer, span);
+    appendSpan(this.writer, span);
     batch.spans++;
     if (batch.spans >= this.o.maxBatchSpans) this.send();
   }
@@ -100,7 +100,9 @@ export class EncodingSpanProcessor implements SpanProcessor {
     const batch = this.batch;
     this.batch = undefined;
     if (!batch || batch.spans === 0) return;
-    const body = wrapSpans(batch.resource, batch.scope, batch.writer.buf.subarray(0, batch.writer.pos));
+    const body = wrapSpans(batch.resource, batch.scope, this.writer.buf.subarray(0, this.writer.pos));
+    this.writer.pos = 0;
+    if (this.writer.buf.length > WRITER_KEPT_MAX_BYTES) this.writer = new Writer(WRITER_BYTES);
     this.inFlight += batch.spans;
     const done = () => {
       this.inFlight -= batch.spans;

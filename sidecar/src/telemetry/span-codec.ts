@@ -223,31 +223,45 @@ export function appendSpan(w: Writer, s: ReadableSpan): void {
 
 /**
  * The ExportTraceServiceRequest for spans of one resource and scope already written by appendSpan:
- * the same bytes encodeTraceRequest writes for those spans.
+ * the same bytes encodeTraceRequest writes for those spans, in one buffer of the exact size (a batch
+ * is copied once, not once per enclosing message).
  */
 export function wrapSpans(res: Resource, sc: Scope, spans: Buffer): Buffer {
-  const tail = (url: string | undefined) => {
-    if (!url) return Buffer.alloc(0);
-    const w = new Writer(url.length + 8);
-    w.varint(0x1a);
-    w.string(url);
-    return Buffer.from(w.buf.subarray(0, w.pos));
-  };
-  const scopeSpans = Buffer.concat([scope(sc), spans, tail(sc.schemaUrl)]);
-  const resourceSpans = Buffer.concat([
-    resource(res),
-    header(0x12, scopeSpans.length),
-    scopeSpans,
-    tail(res.schemaUrl),
-  ]);
-  return Buffer.concat([header(0x0a, resourceSpans.length), resourceSpans]);
+  const resourceMsg = resource(res);
+  const scopeMsg = scope(sc);
+  const scopeTail = schemaUrl(sc.schemaUrl);
+  const resourceTail = schemaUrl(res.schemaUrl);
+  const scopeSpans = scopeMsg.length + spans.length + scopeTail.length;
+  const resourceSpans = resourceMsg.length + 1 + varintBytes(scopeSpans) + scopeSpans + resourceTail.length;
+  const w = new Writer(1 + varintBytes(resourceSpans) + resourceSpans);
+  w.varint(0x0a); // ExportTraceServiceRequest.resource_spans
+  w.varint(resourceSpans);
+  raw(w, resourceMsg);
+  w.varint(0x12); // ResourceSpans.scope_spans
+  w.varint(scopeSpans);
+  raw(w, scopeMsg);
+  raw(w, spans);
+  raw(w, scopeTail);
+  raw(w, resourceTail);
+  return w.buf.subarray(0, w.pos);
 }
 
-function header(tag: number, length: number): Buffer {
-  const w = new Writer(8);
-  w.varint(tag);
-  w.varint(length);
-  return Buffer.from(w.buf.subarray(0, w.pos));
+/** `schema_url` (field 3 of both ScopeSpans and ResourceSpans), or nothing. */
+function schemaUrl(url: string | undefined): Buffer {
+  if (!url) return EMPTY;
+  const w = new Writer(url.length * 3 + 8);
+  w.varint(0x1a);
+  w.string(url);
+  return w.buf.subarray(0, w.pos);
+}
+
+const EMPTY = Buffer.alloc(0);
+
+/** How many bytes the varint of a length takes. */
+function varintBytes(n: number): number {
+  let bytes = 1;
+  for (let x = n >>> 7; x > 0; x >>>= 7) bytes++;
+  return bytes;
 }
 
 /** The ExportTraceServiceRequest for `spans`, grouped by resource and scope like the SDK does. */
