@@ -97,9 +97,21 @@ export function cpuMs(pid: number): number {
 
 /** VmRSS of a process in MB, NaN once it is gone. */
 export function rssMb(pid: number): number {
+  return statusMb(pid, "VmRSS");
+}
+
+/**
+ * RssAnon in MB: the part of RSS that is the process's own memory, without its executable's and
+ * libraries' file pages (which every process running the same binary shares through the page cache).
+ */
+export function rssAnonMb(pid: number): number {
+  return statusMb(pid, "RssAnon");
+}
+
+function statusMb(pid: number, field: "VmRSS" | "RssAnon"): number {
   try {
     const status = readFileSync(`/proc/${pid}/status`, "utf8");
-    return Number(/VmRSS:\s+(\d+)/.exec(status)?.[1]) / 1024;
+    return Number(new RegExp(`${field}:\\s+(\\d+)`).exec(status)?.[1]) / 1024;
   } catch {
     return Number.NaN;
   }

@@ -23,7 +23,7 @@ export interface Report {
     failed: number;
     p50: number;
     p99: number;
-    proxies: Array<{ name: string; vcpuPer1000: number; rssMb: number }>;
+    proxies: Array<{ name: string; vcpuPer1000: number; rssMb: number; rssAnonMb: number }>;
   }>;
 }
 
@@ -121,13 +121,19 @@ export function printReport(r: Report): void {
   out.push(
     "",
     "each proxy during the fixed-rate run",
-    `${"proxy".padEnd(22)}${"vCPU per 1000 req/s".padStart(21)}${"RSS MB".padStart(9)}`,
+    `${"proxy".padEnd(22)}${"vCPU per 1000 req/s".padStart(21)}${"RSS MB".padStart(9)}${"of it anon MB".padStart(15)}`,
   );
   for (const l of r.latency) {
     for (const p of l.proxies) {
-      out.push(`${p.name.padEnd(22)}${f(p.vcpuPer1000, 3).padStart(21)}${f(p.rssMb, 1).padStart(9)}`);
+      out.push(
+        `${p.name.padEnd(22)}${f(p.vcpuPer1000, 3).padStart(21)}${f(p.rssMb, 1).padStart(9)}${f(p.rssAnonMb, 1).padStart(15)}`,
+      );
     }
   }
+  out.push(
+    "(anon: the process's own memory; the rest of RSS is its executable's and libraries' file pages,",
+    " which every sidecar on a host shares through the page cache: about 42 MB for node)",
+  );
   out.push("", "goals (Weft pair)");
   for (const g of checkGoals(r))
     out.push(`  ${g.goal.padEnd(52)}${f(g.value, 3).padStart(9)}  ${mark(g.met)}`);

@@ -20,7 +20,16 @@ import { join } from "node:path";
 import { startFakeControlPlane } from "../sidecar/src/testing/wire-fake-control-plane";
 import { bundleSeamSidecar } from "./mesh-bundle";
 import { h2load, latenciesMs, percentile } from "./mesh-load";
-import { BODY_BYTES, cpuMs, killStarted, type Proc, rssMb, startHaproxy, startUpstream } from "./mesh-procs";
+import {
+  BODY_BYTES,
+  cpuMs,
+  killStarted,
+  type Proc,
+  rssAnonMb,
+  rssMb,
+  startHaproxy,
+  startUpstream,
+} from "./mesh-procs";
 import { checkGoals, printReport, RATE, type Report } from "./mesh-report";
 import { sleep, startSeamPair } from "./seam-pair";
 
@@ -166,6 +175,7 @@ async function main(): Promise<Report> {
         // CPU-seconds per 1000 requests is vCPU per 1000 req/s.
         vcpuPer1000: (cpuMs(x.pid) - before[i]!) / Math.max(1, run.done),
         rssMb: rssMb(x.pid),
+        rssAnonMb: rssAnonMb(x.pid),
       })),
     });
   }
