@@ -4,7 +4,8 @@
 import v8 from "node:v8";
 import { capYoungGeneration } from "../young-generation";
 
-const newSpaceBytes = () => v8.getHeapSpaceStatistics().find((s) => s.space_name === "new_space")?.space_size ?? 0;
+const newSpaceBytes = () =>
+  v8.getHeapSpaceStatistics().find((s) => s.space_name === "new_space")?.space_size ?? 0;
 
 /** Allocates for `ms`, keeping a rolling window of objects alive across scavenges (as requests in
  * flight and batches waiting to be sent are), yielding to the event loop every 200 KB or so, as a
