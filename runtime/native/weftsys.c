@@ -25,6 +25,7 @@
 //   disableIpv6, IPv6 is turned off in it (all and default) before any interface is added.
 #include <arpa/inet.h>
 #include <errno.h>
+#include <stdarg.h>
 #include <fcntl.h>
 #include <net/if.h>
 #include <linux/if_link.h>
@@ -54,7 +55,13 @@ extern char **environ;
 
 #define MAX_STDIO 16
 
-static napi_value throw_errno(napi_env env, int err, const char *what) {
+/** Throws an Error "WHAT: strerror(err)" with code and errno set; WHAT is printf-formatted. */
+__attribute__((format(printf, 3, 4))) static napi_value throw_errno(napi_env env, int err, const char *fmt, ...) {
+  char what[400];
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(what, sizeof(what), fmt, ap);
+  va_end(ap);
   char msg[512];
   snprintf(msg, sizeof(msg), "%s: %s", what, strerror(err));
   napi_value code, message, error;
@@ -304,9 +311,7 @@ static napi_value spawn(napi_env env, napi_callback_info info) {
   pid_t pid = 0;
   int err = posix_spawnp(&pid, file, &fa, &attr, args, envp ? envp : environ);
   if (err != 0) {
-    char what[300];
-    snprintf(what, sizeof(what), "spawn %s", file);
-    throw_errno(env, err, what);
+    throw_errno(env, err, "spawn %s", file);
     goto out;
   }
 
@@ -378,9 +383,7 @@ static napi_value do_mount(napi_env env, napi_callback_info info) {
   if (data && napi_get_value_uint32(env, argv[3], &flags) != napi_ok) {
     napi_throw_type_error(env, "ERR_INVALID_ARG_TYPE", "flags must be a number");
   } else if (data && mount(source, target, fstype, flags, data) != 0) {
-    char what[300];
-    snprintf(what, sizeof(what), "mount %s on %s", fstype, target);
-    throw_errno(env, errno, what);
+    throw_errno(env, errno, "mount %s on %s", fstype, target);
   }
   free(source);
   free(target);
@@ -397,9 +400,7 @@ static napi_value do_umount2(napi_env env, napi_callback_info info) {
   int32_t flags = 0;
   napi_get_value_int32(env, argv[1], &flags);
   if (umount2(target, flags) != 0) {
-    char what[300];
-    snprintf(what, sizeof(what), "umount %s", target);
-    throw_errno(env, errno, what);
+    throw_errno(env, errno, "umount %s", target);
   }
   free(target);
   return NULL;
@@ -475,7 +476,6 @@ static napi_value create_netns(napi_env env, napi_callback_info info) {
   napi_get_value_bool(env, argv[1], &disable_ipv6);
   char *path = string_arg(env, argv[0], "path");
   if (!path) return NULL;
-  char what[400];
   const char *step = NULL;
   char *slash = strrchr(path, '/');
   if (!slash || slash == path) {
@@ -510,8 +510,7 @@ static napi_value create_netns(napi_env env, napi_callback_info info) {
     }
   }
   if (err != 0) {
-    snprintf(what, sizeof(what), "network namespace %s: %s", path, step);
-    throw_errno(env, err, what);
+    throw_errno(env, err, "network namespace %s: %s", path, step);
   }
   free(path);
   return NULL;
@@ -684,16 +683,14 @@ static napi_value wire_workload(napi_env env, napi_callback_info info) {
     napi_throw_type_error(env, "ERR_INVALID_ARG", "wireWorkload: a bad name, MAC, address or prefix length");
     goto out;
   }
-  char what[300];
   int master = (int)if_nametoindex(bridge);
   if (!master) {
-    snprintf(what, sizeof(what), "bridge %s", bridge);
-    throw_errno(env, errno, what);
+    throw_errno(env, errno, "bridge %s", bridge);
     goto out;
   }
   w.nsfd = open(netns, O_RDONLY | O_CLOEXEC);
   if (w.nsfd < 0) {
-    throw_errno(env, errno, netns);
+    throw_errno(env, errno, "%s", netns);
     goto out;
   }
   int fd = nl_socket();
@@ -721,16 +718,14 @@ static napi_value wire_workload(napi_env env, napi_callback_info info) {
   int e = nl_talk(fd, &m, NULL);
   if (e) {
     close(fd);
-    snprintf(what, sizeof(what), "link add %s type veth peer eth0 in %s", veth, netns);
-    throw_errno(env, e, what);
+    throw_errno(env, e, "link add %s type veth peer eth0 in %s", veth, netns);
     goto out;
   }
   // link set dev VETH master BRIDGE up
   e = nl_link_up(fd, 0, veth, master);
   close(fd);
   if (e) {
-    snprintf(what, sizeof(what), "link set dev %s master %s up", veth, bridge);
-    throw_errno(env, e, what);
+    throw_errno(env, e, "link set dev %s master %s up", veth, bridge);
     goto out;
   }
   pthread_t t;
@@ -741,8 +736,7 @@ static napi_value wire_workload(napi_env env, napi_callback_info info) {
   }
   pthread_join(t, NULL);
   if (w.err) {
-    snprintf(what, sizeof(what), "inside %s: %s", netns, w.step);
-    throw_errno(env, w.err, what);
+    throw_errno(env, w.err, "inside %s: %s", netns, w.step);
   }
 out:
   if (w.nsfd >= 0) close(w.nsfd);
