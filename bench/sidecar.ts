@@ -15,6 +15,7 @@ import { bundleSidecar } from "../sidecar/src/testing/bundle";
 import { rawMethod } from "../sidecar/src/testing/raw-method";
 import { startFakeControlPlane } from "../sidecar/src/testing/wire-fake-control-plane";
 import { bundleSeamSidecar } from "./mesh-bundle";
+import { rssMb } from "./mesh-procs";
 import { nodeFlags, readyStatus, SIDECAR_ENV, sleep, startChild, startSeamPair } from "./seam-pair";
 
 const seconds = Number(process.argv[2] ?? 5);
@@ -33,7 +34,7 @@ const zero = ["outbound", "inbound", "admin", "health", "metrics", "dns"].flatMa
   "0",
 ]);
 const startups: number[] = [];
-let rssMb = 0;
+let idleRssMb = 0;
 const STARTS = 9;
 for (let i = 0; i < STARTS; i++) {
   const t0 = performance.now();
@@ -48,7 +49,7 @@ for (let i = 0; i < STARTS; i++) {
   // Idle: two seconds after ready, no traffic yet; tracing and access logs have loaded (a second
   // after ready).
   await sleep(2000);
-  rssMb = Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${child.pid}/status`, "utf8"))?.[1]) / 1024;
+  idleRssMb = rssMb(child.pid!);
   child.kill("SIGTERM");
   await new Promise((r) => child.once("exit", r));
 }
@@ -178,7 +179,7 @@ grpcPair.stop();
 const load = readFileSync("/proc/loadavg", "utf8").split(" ").slice(0, 3).join(" ");
 console.log(`sidecar bench: ${seconds} s per run, ${connections} connections, load average ${load}`);
 console.log(
-  `start-to-ready (bundled sidecar, first config from a local control plane): median ${startups[(STARTS - 1) / 2]?.toFixed(0)} ms, min ${startups[0]?.toFixed(0)} ms (bare node -e 0: median ${bare[2]?.toFixed(0)} ms); idle RSS ${rssMb.toFixed(1)} MB`,
+  `start-to-ready (bundled sidecar, first config from a local control plane): median ${startups[(STARTS - 1) / 2]?.toFixed(0)} ms, min ${startups[0]?.toFixed(0)} ms (bare node -e 0: median ${bare[2]?.toFixed(0)} ms); idle RSS ${idleRssMb.toFixed(1)} MB`,
 );
 console.log(firstRequest);
 for (const [name, direct, through] of rows) {

@@ -10,13 +10,13 @@
 // fake control plane that accepts and drops what it gets, so serialising and sending are counted,
 // storing is not.
 // Usage: node --import tsx bench/tracing-cost.ts [SECONDS] [ROUNDS]
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { startFakeControlPlane } from "../sidecar/src/testing/wire-fake-control-plane";
 import { bundleSeamSidecar } from "./mesh-bundle";
 import { h2load, latenciesMs, percentile } from "./mesh-load";
-import { killStarted } from "./mesh-procs";
+import { killStarted, rssMb } from "./mesh-procs";
 import { sleep, startChild, startSeamPair } from "./seam-pair";
 
 const seconds = Number(process.argv[2] ?? 15);
@@ -30,9 +30,6 @@ process.on("exit", () => {
   killStarted(); // h2load, should the bench end while a run is under way
   rmSync(dir, { recursive: true, force: true });
 });
-
-const rssMbOf = (pid?: number) =>
-  Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, "utf8"))?.[1]) / 1024;
 
 cp.pushServices([{ name: "app", virtual_ip: VIP, ports: [{ name: "p", port: 80, protocol: "http" }] }], "1");
 const apps = await startChild(["--import", "tsx", join(import.meta.dirname, "sidecar-apps.ts")]);
@@ -85,7 +82,7 @@ async function run(mode: Mode, round: number) {
   // --log-file: start time, status, latency in microseconds per request.
   const lat = latenciesMs(log);
   const pct = (p: number) => percentile(lat, p);
-  const rss = (rssMbOf(pair.client.pid) + rssMbOf(pair.server.pid)) / 2;
+  const rss = (rssMb(pair.client.pid!) + rssMb(pair.server.pid!)) / 2;
   return { done, p50: pct(50), p99: pct(99), cpuPer1000: ((cpuMs / done) * 1000) / 2, rss };
 }
 
