@@ -7,6 +7,7 @@ import anyTest, { type TestFn } from "ava";
 import { packageRoot } from "../../../cli/index";
 import { type RealDaemon, startRealDaemon } from "../engine/real-daemon.testing";
 import type { ContainerState } from "../engine/types";
+import { resizeConsole } from "../oci/conmon";
 import { ptySession } from "./pty.testing";
 
 const test = anyTest as TestFn<{ daemon: RealDaemon; env: NodeJS.ProcessEnv }>;
@@ -203,5 +204,26 @@ test.serial(
       return r.stdout.trim() === "40 120" ? r.stdout.trim() : undefined;
     });
     t.is(resized, "40 120");
+
+    // Two sizes in a row, as `docker attach` sends them (one more row and column, then its own): both
+    // reach the monitor's fifo before it reads, and the terminal ends at the second.
+    const bundle = join(daemon.stateDir, "containers", state.id);
+    for (let i = 0; i < 5; i++) {
+      t.true(resizeConsole(bundle, 31 + i, 91));
+      t.true(resizeConsole(bundle, 30 + i, 90));
+      let last = "";
+      await daemon
+        .until(
+          `the second of two sizes, ${30 + i} 90`,
+          async () => {
+            last = (await daemon.exec(name, ["sh", "-c", "stty size </proc/1/fd/0"])).stdout.trim();
+            return last === `${30 + i} 90` ? last : undefined;
+          },
+          5_000,
+        )
+        .catch((err: Error) => {
+          throw new Error(`${err.message}; stty said "${last}"`);
+        });
+    }
   },
 );

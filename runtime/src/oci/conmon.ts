@@ -138,10 +138,34 @@ export class Conmon {
   }
 }
 
+/** After the last resize of a burst, its size is written once more, alone (see resizeConsole). */
+const RESIZE_SETTLE_MS = 150;
+const settling = new Map<string, NodeJS.Timeout>();
+
 /** Resizes the app's terminal through the monitor's control fifo (BUNDLE/ctl: "1 ROWS COLS"). False
- * when no monitor listens (the app is not running). conmon accepts 0 to 1000 each. */
+ * when no monitor listens (the app is not running). conmon accepts 0 to 1000 each.
+ *
+ * conmon 2.1.6 (Debian bookworm's) parses every line of one read from the start of its buffer, both
+ * on this fifo and on the winsz fifo it relays sizes through, so two sizes that arrive before it reads
+ * both apply the first. `docker attach` sends one row and column more and then the real size, at
+ * once; the terminal kept the wrong one. So the latest size of each burst is written again once
+ * RESIZE_SETTLE_MS have passed without another: alone in the fifo, it is read right, and when it is
+ * already the terminal's size the kernel does nothing (no second SIGWINCH). */
 export function resizeConsole(bundle: string, rows: number, cols: number): boolean {
   const clamp = (n: number) => Math.max(0, Math.min(1000, Math.floor(n)));
+  const size = `1 ${clamp(rows)} ${clamp(cols)}\n`;
+  if (!writeCtl(bundle, size)) return false;
+  clearTimeout(settling.get(bundle));
+  const timer = setTimeout(() => {
+    settling.delete(bundle);
+    writeCtl(bundle, size);
+  }, RESIZE_SETTLE_MS);
+  timer.unref();
+  settling.set(bundle, timer);
+  return true;
+}
+
+function writeCtl(bundle: string, message: string): boolean {
   let fd: number;
   try {
     // Non-blocking: a fifo nobody reads would block the open for ever (ENXIO instead).
@@ -150,7 +174,7 @@ export function resizeConsole(bundle: string, rows: number, cols: number): boole
     return false;
   }
   try {
-    writeSync(fd, `1 ${clamp(rows)} ${clamp(cols)}\n`);
+    writeSync(fd, message);
     return true;
   } catch {
     return false;
