@@ -75,9 +75,19 @@ export class Writer {
   time(t: HrTime): void {
     this.nanos(t[0], t[1]);
     this.ensure(8);
-    this.buf.writeUInt32LE(this.lo, this.pos);
-    this.buf.writeUInt32LE(this.hi, this.pos + 4);
-    this.pos += 8;
+    const b = this.buf;
+    const at = this.pos;
+    const lo = this.lo;
+    const hi = this.hi;
+    b[at] = lo;
+    b[at + 1] = lo >>> 8;
+    b[at + 2] = lo >>> 16;
+    b[at + 3] = lo >>> 24;
+    b[at + 4] = hi;
+    b[at + 5] = hi >>> 8;
+    b[at + 6] = hi >>> 16;
+    b[at + 7] = hi >>> 24;
+    this.pos = at + 8;
   }
 
   /** sec * 1e9 + ns (sec < 2^48) as a varint. */
@@ -125,15 +135,52 @@ export class Writer {
     this.pos += this.buf.utf8Write(s, this.pos, len);
   }
 
+  /**
+   * A KeyValue whose value is a string, both ASCII and short enough that every length inside fits
+   * one byte (most span attributes): its length, then `0x0a key 0x12 AnyValue{0x0a value}`, in one
+   * pass with no length to reserve and fill in. False, with nothing written, when it does not fit.
+   */
+  shortAsciiKeyValue(key: string, value: string): boolean {
+    const k = key.length;
+    const v = value.length;
+    const len = k + v + 6; // KeyValue: 0x0a klen key 0x12 alen (AnyValue: 0x0a vlen value)
+    if (len > 127) return false;
+    this.ensure(len + 1);
+    const b = this.buf;
+    let at = this.pos;
+    b[at++] = len;
+    b[at++] = 0x0a;
+    b[at++] = k;
+    for (let i = 0; i < k; i++) {
+      const c = key.charCodeAt(i);
+      if (c > 127) return false;
+      b[at++] = c;
+    }
+    b[at++] = 0x12;
+    b[at++] = v + 2;
+    b[at++] = 0x0a;
+    b[at++] = v;
+    for (let i = 0; i < v; i++) {
+      const c = value.charCodeAt(i);
+      if (c > 127) return false;
+      b[at++] = c;
+    }
+    this.pos = at;
+    return true;
+  }
+
   /** Trace and span ids: hex → bytes. */
   hex(id: string): void {
     const len = id.length >>> 1;
     this.varint(len);
     this.ensure(len);
     const b = this.buf;
+    const at = this.pos;
     for (let i = 0; i < len; i++) {
-      b[this.pos++] = (nibble(id.charCodeAt(2 * i)) << 4) | nibble(id.charCodeAt(2 * i + 1));
+      const hi = NIBBLE[id.charCodeAt(2 * i) & 0x7f] as number;
+      b[at + i] = (hi << 4) | (NIBBLE[id.charCodeAt(2 * i + 1) & 0x7f] as number);
     }
+    this.pos = at + len;
   }
 
   bytes(b: Uint8Array): void {
@@ -169,7 +216,7 @@ export class Writer {
   }
 }
 
-/** A hex digit's value, as the SDK's hexToBinary reads it. */
-function nibble(c: number): number {
-  return c >= 48 && c <= 57 ? c - 48 : c >= 97 && c <= 102 ? c - 87 : c - 55;
-}
+/** A hex digit's value by its character code, as the SDK's hexToBinary reads it (0-9, a-f, else
+ * code - 55, which gives A-F right), kept to a byte like the Uint8Array it writes into. */
+const NIBBLE = new Uint8Array(128);
+for (let c = 0; c < 128; c++) NIBBLE[c] = c >= 48 && c <= 57 ? c - 48 : c >= 97 && c <= 102 ? c - 87 : c - 55;

@@ -56,6 +56,10 @@ function sampleSpans(): ReadableSpan[] {
           list: ["a", "b"],
           nums: [1, 2.5],
           long: "x".repeat(300),
+          // A string KeyValue fits one length byte up to 127: key + value + 6 (either side of it).
+          edge121: "e".repeat(121 - "edge121".length),
+          edge122: "e".repeat(122 - "edge122".length),
+          "edge-é": "e".repeat(20),
         },
         links: [{ context: { ...PARENT, spanId: "1111111111111111" }, attributes: { why: "retry" } }],
       },

@@ -19,9 +19,11 @@ type Scope = ReadableSpan["instrumentationScope"];
 function attributes(w: Writer, attrs: Attributes, tag: number): void {
   for (const key in attrs) {
     if (!Object.hasOwn(attrs, key)) continue;
+    const value = attrs[key];
     w.varint(tag);
+    if (typeof value === "string" && w.shortAsciiKeyValue(key, value)) continue;
     const kv = w.open(1);
-    keyValue(w, key, attrs[key]);
+    keyValue(w, key, value);
     w.close(kv, 1);
   }
 }
