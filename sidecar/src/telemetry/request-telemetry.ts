@@ -10,25 +10,35 @@ import type { AccessLog } from "./access-log";
 import type { HeaderBag } from "./trace-context";
 import { type MeshTracer, type RequestSpan, traceIdOf } from "./tracing";
 
-const TRACE_HEADERS = new Set([
-  "traceparent",
-  "tracestate",
-  "b3",
-  "x-b3-traceid",
-  "x-b3-spanid",
-  "x-b3-parentspanid",
-  "x-b3-sampled",
-  "x-b3-flags",
-]);
+/** Each trace header by its lower-case name, mapped to that name as a literal: a bag keyed by the
+ * literal is not keyed by a fresh string that V8 must look up in its string table first. */
+const TRACE_HEADERS = new Map(
+  [
+    "traceparent",
+    "tracestate",
+    "b3",
+    "x-b3-traceid",
+    "x-b3-spanid",
+    "x-b3-parentspanid",
+    "x-b3-sampled",
+    "x-b3-flags",
+  ].map((n) => [n, n]),
+);
 
-/** The trace headers among a request's (a first-letter check skips the rest without lower-casing). */
+/** The canonical name when `k` is a trace header (a first-letter check skips the rest without
+ * lower-casing them). */
+function traceHeader(k: string): string | undefined {
+  const c = k.charCodeAt(0) | 0x20;
+  if (c !== 116 && c !== 98 && c !== 120) return undefined; // t, b, x
+  return TRACE_HEADERS.get(k.toLowerCase());
+}
+
+/** The trace headers among a request's. */
 function bagOf(pairs: HeaderPairs): HeaderBag | undefined {
   let bag: HeaderBag | undefined;
   for (const [k, v] of pairs) {
-    const c = k.charCodeAt(0) | 0x20;
-    if (c !== 116 && c !== 98 && c !== 120) continue; // t, b, x
-    const name = k.toLowerCase();
-    if (!TRACE_HEADERS.has(name)) continue;
+    const name = traceHeader(k);
+    if (name === undefined) continue;
     bag ??= {};
     bag[name] = v;
   }
@@ -74,11 +84,16 @@ export class RequestTelemetry implements RequestHooks {
     });
     // Kept on its context (a declared field, so contexts keep one shape): read at completion.
     ctx.telemetry = span;
-    const out: HeaderBag = incoming ? { ...incoming } : {};
-    span.inject(out);
     // The next hop's parent is this span: replace what the caller sent, keep everything else.
     let headers = req.headers;
-    if (incoming) headers = req.headers = headers.filter(([k]) => !TRACE_HEADERS.has(k.toLowerCase()));
+    if (incoming) headers = req.headers = headers.filter(([k]) => traceHeader(k) === undefined);
+    const traceparent = span.traceparent();
+    if (traceparent !== undefined) {
+      headers.push(["traceparent", traceparent]);
+      return;
+    }
+    const out: HeaderBag = incoming ? { ...incoming } : {};
+    span.inject(out);
     for (const k in out) {
       const v = out[k];
       if (typeof v === "string") headers.push([k, v]);

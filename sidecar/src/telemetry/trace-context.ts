@@ -65,12 +65,19 @@ export function extractTraceContext(headers: HeaderBag): Extracted {
   return { context: parent ? context : ROOT_CONTEXT, parent, b3 };
 }
 
+/** The traceparent the W3C propagator writes for `span`, when it writes nothing else (no
+ * tracestate); undefined otherwise. Made without building a context to hand the propagator. */
+export function w3cTraceparent(span: SpanContext): string | undefined {
+  if (span.traceState !== undefined) return undefined;
+  return `00-${span.traceId}-${span.spanId}-0${Number(span.traceFlags || 0).toString(16)}`;
+}
+
 /** Writes `span` as the parent for the next hop: traceparent (+ tracestate), and B3 in the form the
  * request came with, replacing what the caller sent. */
 export function injectTraceContext(headers: HeaderBag, span: SpanContext, b3: B3Form): void {
-  if (b3 === "none" && span.traceState === undefined) {
-    // What the W3C propagator writes, without building a context to hand it.
-    headers.traceparent = `00-${span.traceId}-${span.spanId}-0${Number(span.traceFlags || 0).toString(16)}`;
+  const traceparent = b3 === "none" ? w3cTraceparent(span) : undefined;
+  if (traceparent !== undefined) {
+    headers.traceparent = traceparent;
     return;
   }
   const context = trace.setSpanContext(ROOT_CONTEXT, span);

@@ -61,6 +61,7 @@ test("an inbound request continues the caller's W3C trace and the next hop gets 
   span.inject(out);
   t.is(out.traceparent, `00-${TRACE}-${span.spanId}-01`);
   t.is(out.tracestate, "vendor=x");
+  t.is(span.traceparent(), undefined, "a tracestate goes too, so inject() is needed");
   span.end({ status: 503, upstream: "127.0.0.1:8080", retries: 1 });
   span.end({ status: 200 });
   await flush();
@@ -97,6 +98,7 @@ test("B3 is accepted in both forms and passed on in the form it came in", async 
   const out1: HeaderBag = { b3: `${TRACE}-${PARENT}-1` };
   single.inject(out1);
   t.is(out1.b3, `${TRACE}-${single.spanId}-1`);
+  t.is(single.traceparent(), undefined, "B3 goes too, so inject() is needed");
   t.regex(String(out1.traceparent), new RegExp(`^00-${TRACE}-${single.spanId}-01$`));
 
   const multi = tr.start(
@@ -129,9 +131,22 @@ test("sampling follows the caller's decision, and a new trace follows the ratio,
   tr.configure({ ...ON, samplingRatio: 1 });
   const now = start({});
   t.true(now.sampled);
+  const w3c: HeaderBag = {};
+  now.inject(w3c);
+  t.is(now.traceparent(), w3c.traceparent as string, "the header alone, as inject() writes it");
   now.end({ status: 200 });
+
+  tr.configure({ ...ON, samplingRatio: 0.5 });
+  let sampled = 0;
+  for (let i = 0; i < 400; i++) {
+    const s = start({});
+    if (s.sampled) sampled++;
+    s.end({ status: 200 });
+  }
+  // Binomial(400, 0.5): 200 +- 10; outside 130..270 is a broken sampler, not bad luck.
+  t.true(sampled > 130 && sampled < 270, `${sampled} of 400 sampled at ratio 0.5`);
   await flush();
-  t.is((await spans()).length, 2);
+  t.is((await spans()).length, 2 + sampled);
 });
 
 test("with tracing off, requests pass untouched and nothing is recorded", async (t) => {

@@ -3,25 +3,27 @@
 // no auto-instrumentation). Sampling, the exporter endpoint and resource attributes come from the
 // control plane's telemetry config and change live: configure() swaps the provider, and spans
 // already started finish on the one that made them.
-import {
-  type Attributes,
-  type Span,
-  type SpanContext,
-  SpanKind,
-  SpanStatusCode,
-  TraceFlags,
-  type Tracer,
-} from "@opentelemetry/api";
+import { type Span, type SpanContext, SpanKind, SpanStatusCode, type Tracer } from "@opentelemetry/api";
 import { resourceFromAttributes } from "@opentelemetry/resources";
 import {
+  AlwaysOffSampler,
+  AlwaysOnSampler,
   BasicTracerProvider,
   BatchSpanProcessor,
   ParentBasedSampler,
+  type Sampler,
   type SpanExporter,
   TraceIdRatioBasedSampler,
 } from "@opentelemetry/sdk-trace-base";
 import { type EncodedSpanSink, EncodingSpanProcessor } from "./encoding-processor";
-import { type B3Form, extractTraceContext, type HeaderBag, injectTraceContext } from "./trace-context";
+import { PooledIdGenerator } from "./id-pool";
+import {
+  type B3Form,
+  extractTraceContext,
+  type HeaderBag,
+  injectTraceContext,
+  w3cTraceparent,
+} from "./trace-context";
 
 export interface TracingSettings {
   enabled: boolean;
@@ -62,6 +64,9 @@ export interface RequestSpan {
   readonly sampled: boolean;
   /** Makes this span the parent on the next hop (writes traceparent and B3 if the request used it). */
   inject(headers: HeaderBag): void;
+  /** When a traceparent is all the next hop needs (no tracestate, no B3), that header; else undefined
+   * and inject() writes what is needed. Tracing off: undefined, and inject() writes nothing. */
+  traceparent(): string | undefined;
   /** Idempotent. */
   end(e: SpanEnd): void;
 }
@@ -86,21 +91,20 @@ const NOT_TRACED: RequestSpan = {
   spanId: "",
   sampled: false,
   inject: () => undefined,
+  traceparent: () => undefined,
   end: () => undefined,
 };
 
-function startAttributes(s: SpanStart, path: string): Attributes {
-  const attributes: Attributes = {
-    "http.request.method": s.method,
-    "url.path": path,
-    "server.address": s.authority,
-    "network.protocol.name": s.protocol === "http/1.1" ? "http" : s.protocol,
-    "weft.direction": s.direction,
-  };
-  if (s.service) attributes[s.direction === "outbound" ? "peer.service" : "weft.service"] = s.service;
-  if (s.peerAddress) attributes["network.peer.address"] = s.peerAddress;
-  if (s.route) attributes["weft.route"] = s.route;
-  return attributes;
+/** The request's attributes, set one by one (no object to build and walk). */
+function setStartAttributes(span: Span, s: SpanStart, path: string): void {
+  span.setAttribute("http.request.method", s.method);
+  span.setAttribute("url.path", path);
+  span.setAttribute("server.address", s.authority);
+  span.setAttribute("network.protocol.name", s.protocol === "http/1.1" ? "http" : s.protocol);
+  span.setAttribute("weft.direction", s.direction);
+  if (s.service) span.setAttribute(s.direction === "outbound" ? "peer.service" : "weft.service", s.service);
+  if (s.peerAddress) span.setAttribute("network.peer.address", s.peerAddress);
+  if (s.route) span.setAttribute("weft.route", s.route);
 }
 
 /** One request's span: a class rather than closures, so a request costs one small object. */
@@ -122,6 +126,10 @@ class MeshSpan implements RequestSpan {
 
   inject(out: HeaderBag): void {
     injectTraceContext(out, this.ctx, this.b3);
+  }
+
+  traceparent(): string | undefined {
+    return this.b3 === "none" ? w3cTraceparent(this.ctx) : undefined;
   }
 
   end(e: SpanEnd): void {
@@ -147,7 +155,6 @@ export class MeshTracer {
   private provider?: BasicTracerProvider;
   /** The provider's tracer, looked up once per provider rather than once per request. */
   private tracer?: Tracer;
-  private ratio = 1;
   private settingsKey = "";
 
   constructor(private readonly o: MeshTracerOptions) {}
@@ -160,7 +167,6 @@ export class MeshTracer {
     const old = this.provider;
     this.provider = settings?.enabled ? this.makeProvider(settings) : undefined;
     this.tracer = this.provider?.getTracer("weft-sidecar");
-    this.ratio = settings?.enabled ? settings.samplingRatio : 0;
     // Spans already queued on the old provider are still exported.
     void old?.shutdown().catch(() => undefined);
   }
@@ -172,18 +178,14 @@ export class MeshTracer {
   start(headers: HeaderBag, s: SpanStart): RequestSpan {
     const tracer = this.tracer;
     if (!tracer) return NOT_TRACED;
-    const { context, parent, b3 } = extractTraceContext(headers);
+    const { context, b3 } = extractTraceContext(headers);
     const q = s.path.indexOf("?");
     const path = q < 0 ? s.path : s.path.slice(0, q);
     const kind = s.direction === "inbound" ? SpanKind.SERVER : SpanKind.CLIENT;
-    // The sampler's answer is known before anything is built when it follows the caller or the
-    // ratio is 0 or 1; only then are the attributes worth making (the SDK decides in the end).
-    const sampled = parent ? (parent.traceFlags & TraceFlags.SAMPLED) !== 0 : this.ratio > 0;
-    const span: Span = tracer.startSpan(
-      `${s.method} ${path}`,
-      sampled ? { kind, attributes: startAttributes(s, path) } : { kind },
-      context,
-    );
+    const span: Span = tracer.startSpan(`${s.method} ${path}`, { kind }, context);
+    // Set on the span once it is known to record, rather than passed to startSpan, which checks
+    // them three times over (twice copying); the samplers here never look at attributes.
+    if (span.isRecording()) setStartAttributes(span, s, path);
     return new MeshSpan(span, span.spanContext(), b3);
   }
 
@@ -219,10 +221,18 @@ export class MeshTracer {
         "service.instance.id": this.o.nodeId,
         "weft.workload": this.o.workload,
       }),
-      sampler: new ParentBasedSampler({ root: new TraceIdRatioBasedSampler(ratio) }),
+      sampler: new ParentBasedSampler({ root: rootSampler(ratio) }),
+      idGenerator: new PooledIdGenerator(),
       spanProcessors: [processor],
     });
   }
+}
+
+/** For a new trace: 1 and 0 need no look at the trace id (the ratio sampler reads all 32 digits). */
+function rootSampler(ratio: number): Sampler {
+  if (ratio >= 1) return new AlwaysOnSampler();
+  if (ratio <= 0) return new AlwaysOffSampler();
+  return new TraceIdRatioBasedSampler(ratio);
 }
 
 /** The trace id of a request as the app sees it (for access logs when tracing is off). */
