@@ -9,7 +9,7 @@
 // run with production's node flags (bench/mesh-bundle.ts, SIDECAR_NODE_FLAGS); they export to a
 // fake control plane that accepts and drops what it gets, so serialising and sending are counted,
 // storing is not.
-// Usage: node --import tsx bench/tracing-cost.ts [SECONDS] [ROUNDS]
+// Usage: node --import tsx bench/tracing-cost.ts [SECONDS per run, 4] [ROUNDS, 12] [WARM-UP SECONDS, 90]
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -19,8 +19,9 @@ import { h2load, latenciesMs, percentile } from "./mesh-load";
 import { killStarted, rssMb } from "./mesh-procs";
 import { sleep, startChild, startSeamPair } from "./seam-pair";
 
-const seconds = Number(process.argv[2] ?? 15);
-const rounds = Number(process.argv[3] ?? 3);
+const seconds = Number(process.argv[2] ?? 4);
+const rounds = Number(process.argv[3] ?? 12);
+const warmupSeconds = Number(process.argv[4] ?? 90);
 const RATE = 1000;
 const CONNECTIONS = 16;
 const dir = mkdtempSync(join(tmpdir(), "wt-bench-tracing-"));
@@ -69,12 +70,22 @@ await sleep(1500); // telemetry loads a second after start
 // and later spans were dropped before they were encoded: sending and encoding went uncounted.
 const load = (secs: number, log?: string) =>
   h2load({ port: pair.port, connections: CONNECTIONS, rate: RATE, seconds: secs, log });
-await load(5); // JIT warm-up, every path
+// Warm-up, every mode in turns: at this rate the JIT keeps improving a pair for about 90 s (the
+// same mode measured 126, then 93 ms of CPU per 1000 requests 90 s later), so rounds measured
+// straight after start compared a colder "off" with a warmer "tracing" and varied most.
+for (let t = 0; t < warmupSeconds; t += 5 * MODES.length) {
+  console.error(`tracing-cost: warming up, ${t} of ${warmupSeconds} s`);
+  for (const mode of MODES) {
+    pushTelemetry(mode);
+    await sleep(300);
+    await load(5);
+  }
+}
 
 async function run(mode: Mode, round: number) {
   pushTelemetry(mode);
   await sleep(300); // the push lands
-  await load(2); // the new mode's code paths warm
+  await load(1); // the new mode's code paths warm
   const cpu0 = pair.cpuMs();
   const log = join(dir, `${mode}-${round}.log`);
   const { done } = await load(seconds, log);
@@ -117,7 +128,7 @@ const summary = (mode: Mode) => {
 const pct = (x: number) => `${x >= 0 ? "+" : ""}${(x * 100).toFixed(1)}%`;
 const ms = (x: number) => `${x >= 0 ? "+" : ""}${x.toFixed(2)} ms`;
 console.log(
-  `\ntracing cost at ${RATE} req/s over ${CONNECTIONS} connections: one sidecar pair, its telemetry config switched live; ${rounds} rounds of ${seconds} s per mode, taking turns; medians over the rounds, changes against each round's "off" (2 cores)`,
+  `\ntracing cost at ${RATE} req/s over ${CONNECTIONS} connections: one sidecar pair, its telemetry config switched live; ${warmupSeconds} s of warm-up, then ${rounds} rounds of ${seconds} s per mode, taking turns; medians over the rounds, changes against each round's "off" (2 cores)`,
 );
 console.log(
   `${"telemetry".padEnd(30)}${"requests".padStart(9)}${"p50 ms".padStart(9)}${"p99 ms".padStart(9)}${"CPU ms/1000 req".padStart(17)}${"CPU vs off".padStart(12)}${"p99 vs off".padStart(12)}${"RSS MB".padStart(8)}   CPU vs off, each round`,
