@@ -115,17 +115,10 @@ export class Writer {
     // cost more than the copy.
     if (n < 128) {
       this.ensure(n + 1);
-      const b = this.buf;
-      const start = this.pos;
-      b[start] = n;
-      let i = 0;
-      for (; i < n; i++) {
-        const c = s.charCodeAt(i);
-        if (c > 127) break;
-        b[start + 1 + i] = c;
-      }
-      if (i === n) {
-        this.pos = start + 1 + n;
+      this.buf[this.pos] = n;
+      const end = asciiInto(this.buf, this.pos + 1, s);
+      if (end >= 0) {
+        this.pos = end;
         return;
       }
     }
@@ -138,7 +131,7 @@ export class Writer {
   /**
    * A KeyValue whose value is a string, both ASCII and short enough that every length inside fits
    * one byte (most span attributes): its length, then `0x0a key 0x12 AnyValue{0x0a value}`, in one
-   * pass with no length to reserve and fill in. False, with nothing written, when it does not fit.
+   * pass with no length to reserve and fill in. False, with pos unchanged, when it does not fit.
    */
   shortAsciiKeyValue(key: string, value: string): boolean {
     const k = key.length;
@@ -151,20 +144,14 @@ export class Writer {
     b[at++] = len;
     b[at++] = 0x0a;
     b[at++] = k;
-    for (let i = 0; i < k; i++) {
-      const c = key.charCodeAt(i);
-      if (c > 127) return false;
-      b[at++] = c;
-    }
+    at = asciiInto(b, at, key);
+    if (at < 0) return false;
     b[at++] = 0x12;
     b[at++] = v + 2;
     b[at++] = 0x0a;
     b[at++] = v;
-    for (let i = 0; i < v; i++) {
-      const c = value.charCodeAt(i);
-      if (c > 127) return false;
-      b[at++] = c;
-    }
+    at = asciiInto(b, at, value);
+    if (at < 0) return false;
     this.pos = at;
     return true;
   }
@@ -214,6 +201,18 @@ export class Writer {
     }
     this.buf[at] = x;
   }
+}
+
+/** Copies an ASCII string into `b` at `at` (room made by the caller): the index after it, or -1
+ * (some of it written) at the first char that is not ASCII. */
+function asciiInto(b: Uint8Array, at: number, s: string): number {
+  const n = s.length;
+  for (let i = 0; i < n; i++) {
+    const c = s.charCodeAt(i);
+    if (c > 127) return -1;
+    b[at + i] = c;
+  }
+  return at + n;
 }
 
 /** A hex digit's value by its character code, as the SDK's hexToBinary reads it (0-9, a-f, else
