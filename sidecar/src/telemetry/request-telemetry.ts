@@ -45,6 +45,11 @@ function bagOf(pairs: HeaderPairs): HeaderBag | undefined {
   return bag;
 }
 
+function onlyTraceparent(bag: HeaderBag): boolean {
+  for (const k in bag) if (k !== "traceparent") return false;
+  return true;
+}
+
 const NO_HEADERS: HeaderBag = Object.freeze({}) as HeaderBag;
 
 function isGrpc(pairs: HeaderPairs): boolean {
@@ -87,8 +92,10 @@ export class RequestTelemetry implements RequestHooks {
     // The next hop's parent is this span: replace what the caller sent, keep everything else.
     let headers = req.headers;
     if (incoming) headers = req.headers = headers.filter(([k]) => traceHeader(k) === undefined);
+    // The common hop: nothing came but a traceparent, and a traceparent is all that goes.
+    // The common hop: nothing came but a traceparent, and a traceparent is all that goes.
     const traceparent = span.traceparent();
-    if (traceparent !== undefined) {
+    if (traceparent !== undefined && (incoming === undefined || onlyTraceparent(incoming))) {
       headers.push(["traceparent", traceparent]);
       return;
     }
