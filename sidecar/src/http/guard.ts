@@ -2,29 +2,35 @@
 // forwarded. llhttp already refuses bad chunk sizes, Content-Length with Transfer-Encoding, bare LF
 // line ends, spaces before the colon and invalid characters; these checks cover what it lets
 // through and what two parsers in a row could read differently (RFC 9112 §6.3, §3.2, §5.2).
-import type { HeaderPairs } from "./headers";
+import { fieldIs, type HeaderPairs } from "./headers";
+
+const LINE_BREAK = /[\r\n]/;
 
 /** Why a request must be refused with 400, or undefined when it is acceptable. */
 export function smugglingProblem(pairs: HeaderPairs, httpVersion: string): string | undefined {
-  const lengths: string[] = [];
-  const encodings: string[] = [];
+  // Made only when a request has those fields: this runs on every request.
+  let lengths: string[] | undefined;
+  let encodings: string[] | undefined;
   let hosts = 0;
   for (const [name, value] of pairs) {
-    const n = name.toLowerCase();
-    if (/[\r\n]/.test(value)) return `header ${name} contains a line break (obs-fold is not accepted)`;
-    if (n === "content-length") lengths.push(value);
-    else if (n === "transfer-encoding") encodings.push(value);
-    else if (n === "host") hosts++;
+    if (LINE_BREAK.test(value)) return `header ${name} contains a line break (obs-fold is not accepted)`;
+    if (fieldIs(name, "content-length")) {
+      lengths ??= [];
+      lengths.push(value);
+    } else if (fieldIs(name, "transfer-encoding")) {
+      encodings ??= [];
+      encodings.push(value);
+    } else if (fieldIs(name, "host")) hosts++;
   }
-  if (lengths.length > 0 && encodings.length > 0) {
+  if (lengths && encodings) {
     return "a request may not carry both Content-Length and Transfer-Encoding";
   }
-  if (lengths.length > 1) return "duplicate Content-Length headers";
-  const length = lengths[0];
+  if (lengths && lengths.length > 1) return "duplicate Content-Length headers";
+  const length = lengths?.[0];
   if (length !== undefined && !/^\d{1,15}$/.test(length.trim())) {
     return `Content-Length "${length}" is not a decimal number`;
   }
-  if (encodings.length > 0) {
+  if (encodings) {
     if (httpVersion === "1.0") return "Transfer-Encoding in an HTTP/1.0 request";
     const codings = encodings
       .join(",")

@@ -1,7 +1,7 @@
 // The request id the sidecar adds when a request has none: a well-formed version 4 UUID, never the
 // same twice in practice (it correlates log lines and traces across hops).
 import test from "ava";
-import { randomUuid } from "./headers";
+import { forwardRequestHeaders, forwardResponseHeaders, headerValue, randomUuid } from "./headers";
 
 test("request ids are RFC 4122 version 4 UUIDs and do not repeat", (t) => {
   const seen = new Set<string>();
@@ -11,4 +11,57 @@ test("request ids are RFC 4122 version 4 UUIDs and do not repeat", (t) => {
     seen.add(id);
   }
   t.is(seen.size, 20_000);
+});
+
+test("forwarded headers: hop-by-hop and Connection-listed fields dropped whatever their case, Via appended, ids kept", (t) => {
+  const { headers, requestId } = forwardRequestHeaders(
+    [
+      ["Host", "web"],
+      ["Connection", "Keep-Alive, X-Secret"],
+      ["Keep-Alive", "timeout=5"],
+      ["X-Secret", "hop"],
+      ["TE", "trailers"],
+      ["Via", "1.1 edge"],
+      ["X-Request-Id", "abc"],
+      ["Accept", "a"],
+      ["accept", "b"],
+    ],
+    { via: "1.1 web (weft-outbound)", clientAddress: "10.0.0.9", proto: "http" },
+  );
+  t.deepEqual(headers, [
+    ["Host", "web"],
+    ["X-Request-Id", "abc"],
+    ["Accept", "a"],
+    ["accept", "b"],
+    ["via", "1.1 edge, 1.1 web (weft-outbound)"],
+    ["x-forwarded-for", "10.0.0.9"],
+    ["x-forwarded-proto", "http"],
+  ]);
+  t.is(requestId, "abc");
+  t.is(headerValue(headers, "accept"), "a, b", "repeated fields are joined");
+  t.is(headerValue(headers, "x-none"), undefined);
+});
+
+test("forwarded headers: a plain Connection: keep-alive drops only hop-by-hop fields; Upgrade is kept when asked", (t) => {
+  const out = forwardResponseHeaders(
+    [
+      ["Content-Length", "5"],
+      ["Connection", "keep-alive"],
+      ["Keep-Alive", "timeout=5"],
+      ["Upgrade", "websocket"],
+      ["Date", "today"],
+    ],
+    "1.1 web",
+    ["upgrade"],
+  );
+  t.deepEqual(out, [
+    ["Content-Length", "5"],
+    ["Upgrade", "websocket"],
+    ["Date", "today"],
+    ["via", "1.1 web"],
+  ]);
+  const { headers, requestId } = forwardRequestHeaders([["host", "web"]], { via: "1.1 x", proto: "https" });
+  t.regex(requestId, /^[0-9a-f-]{36}$/, "a request without an id gets one");
+  t.deepEqual(headers.at(-1), ["x-request-id", requestId]);
+  t.deepEqual(headers[2], ["x-forwarded-proto", "https"]);
 });

@@ -16,6 +16,16 @@ const HOP_BY_HOP = new Set([
 
 export type HeaderPairs = Array<[string, string]>;
 
+/** Field names are compared on every request: when the lengths differ, or the name is already in
+ * lower case, this allocates nothing (`toLowerCase` makes a new string for "Content-Length"). */
+export function fieldIs(name: string, lower: string): boolean {
+  return name.length === lower.length && (name === lower || name.toLowerCase() === lower);
+}
+
+/** The lengths of the hop-by-hop names: a field of another length is end-to-end unless Connection
+ * lists it, without lower-casing its name. */
+const HOP_BY_HOP_LENGTHS = new Set([...HOP_BY_HOP].map((n) => n.length));
+
 /** rawHeaders ([name, value, name, value...]) as pairs. */
 export function pairsOf(raw: string[]): HeaderPairs {
   const out: HeaderPairs = [];
@@ -23,36 +33,59 @@ export function pairsOf(raw: string[]): HeaderPairs {
   return out;
 }
 
-/** The field names a message's Connection header lists (lower case). */
-export function connectionTokens(pairs: HeaderPairs): Set<string> {
-  const tokens = new Set<string>();
+/** No Connection header, or one that lists nothing: shared, never written to. */
+const NO_TOKENS: ReadonlySet<string> = new Set();
+
+/** The field names a message's Connection header lists (lower case), less those dropped anyway:
+ * the common `Connection: keep-alive` lists nothing else to drop. */
+export function connectionTokens(pairs: HeaderPairs): ReadonlySet<string> {
+  let tokens: Set<string> | undefined;
   for (const [name, value] of pairs) {
-    if (name.toLowerCase() !== "connection") continue;
-    for (const t of value.split(",")) if (t.trim()) tokens.add(t.trim().toLowerCase());
+    if (!fieldIs(name, "connection") || fieldIs(value, "keep-alive")) continue;
+    for (const t of value.split(",")) {
+      const token = t.trim().toLowerCase();
+      if (!token || HOP_BY_HOP.has(token)) continue;
+      tokens ??= new Set();
+      tokens.add(token);
+    }
   }
-  return tokens;
+  return tokens ?? NO_TOKENS;
 }
 
 /** Drops hop-by-hop fields; `keep` names those to carry anyway (Upgrade for a WebSocket). */
-export function endToEnd(pairs: HeaderPairs, keep: string[] = []): HeaderPairs {
+export function endToEnd(pairs: HeaderPairs, keep: readonly string[] = []): HeaderPairs {
   const listed = connectionTokens(pairs);
-  return pairs.filter(([name]) => {
-    const n = name.toLowerCase();
-    if (keep.includes(n)) return true;
-    return !HOP_BY_HOP.has(n) && !listed.has(n);
-  });
-}
-
-export function headerValue(pairs: HeaderPairs, name: string): string | undefined {
-  const found = pairs.filter(([n]) => n.toLowerCase() === name);
-  return found.length === 0 ? undefined : found.map(([, v]) => v).join(", ");
-}
-
-/** Replaces every field of that name with one value (appended at the end). */
-export function setHeader(pairs: HeaderPairs, name: string, value: string): HeaderPairs {
-  const out = pairs.filter(([n]) => n.toLowerCase() !== name);
-  out.push([name, value]);
+  const out: HeaderPairs = [];
+  for (const pair of pairs) {
+    if (listed.size === 0 && !HOP_BY_HOP_LENGTHS.has(pair[0].length)) {
+      out.push(pair);
+      continue;
+    }
+    const n = pair[0].toLowerCase();
+    if (keep.includes(n) || (!HOP_BY_HOP.has(n) && !listed.has(n))) out.push(pair);
+  }
   return out;
+}
+
+/** The field's value, repeated fields joined with ", "; `name` in lower case. Runs several times per
+ * request, so it allocates nothing unless the field repeats. */
+export function headerValue(pairs: HeaderPairs, name: string): string | undefined {
+  let value: string | undefined;
+  for (const [n, v] of pairs) {
+    if (!fieldIs(n, name)) continue;
+    value = value === undefined ? v : `${value}, ${v}`;
+  }
+  return value;
+}
+
+/** Replaces every field of that name (lower case) with one value, appended at the end; in place. */
+function putHeader(pairs: HeaderPairs, name: string, value: string): void {
+  let kept = 0;
+  for (const pair of pairs) {
+    if (!fieldIs(pair[0], name)) pairs[kept++] = pair;
+  }
+  pairs.length = kept;
+  pairs.push([name, value]);
 }
 
 export interface ForwardFacts {
@@ -70,17 +103,17 @@ export function forwardRequestHeaders(
   facts: ForwardFacts,
   keep: string[] = [],
 ): { headers: HeaderPairs; requestId: string } {
-  let out = endToEnd(pairs, keep);
-  out = setHeader(out, "via", joinValues(headerValue(out, "via"), facts.via));
+  const out = endToEnd(pairs, keep);
+  putHeader(out, "via", joinValues(headerValue(out, "via"), facts.via));
   if (facts.clientAddress !== undefined) {
     const xff = joinValues(headerValue(out, "x-forwarded-for"), facts.clientAddress);
-    out = setHeader(out, "x-forwarded-for", xff);
+    putHeader(out, "x-forwarded-for", xff);
   }
   if (headerValue(out, "x-forwarded-proto") === undefined) out.push(["x-forwarded-proto", facts.proto]);
   let requestId = headerValue(out, "x-request-id");
   if (!requestId) {
     requestId = randomUuid();
-    out = setHeader(out, "x-request-id", requestId);
+    putHeader(out, "x-request-id", requestId);
   }
   return { headers: out, requestId };
 }
@@ -88,7 +121,8 @@ export function forwardRequestHeaders(
 /** The response fields to send back to the client. */
 export function forwardResponseHeaders(pairs: HeaderPairs, via: string, keep: string[] = []): HeaderPairs {
   const out = endToEnd(pairs, keep);
-  return setHeader(out, "via", joinValues(headerValue(out, "via"), via));
+  putHeader(out, "via", joinValues(headerValue(out, "via"), via));
+  return out;
 }
 
 /** A flat [name, value, ...] list, as writeHead and http.request accept. */
@@ -100,15 +134,30 @@ function joinValues(prior: string | undefined, next: string): string {
   return prior ? `${prior}, ${next}` : next;
 }
 
+/** The UUID's layout: x a random hex digit, 4 the version, y the variant (8, 9, a or b). */
+const UUID_LAYOUT = Buffer.from("xxxxxxxx-xxxx-4xxx-yxxx-xxxxxxxxxxxx", "latin1");
+const HEX_DIGITS = Buffer.from("0123456789abcdef", "latin1");
+const uuidScratch = Buffer.allocUnsafeSlow(36);
+
 /**
  * A random (version 4) UUID from Math.random: a request id correlates log lines, it guards nothing,
- * and node:crypto would add OpenSSL's setup to every sidecar's start.
+ * and node:crypto would add OpenSSL's setup to every sidecar's start. Written digit by digit into
+ * one scratch buffer and read out as one string: formatting each group with toString(16) and
+ * padStart made a dozen short-lived strings per request.
  */
 export function randomUuid(): string {
-  const word = () => (Math.random() * 0x1_0000_0000) >>> 0;
-  const hex = (n: number, digits: number) => n.toString(16).padStart(digits, "0");
-  const [a, b, c, d] = [word(), word(), word(), word()];
-  const version = (b & 0xffff & 0x0fff) | 0x4000;
-  const variant = ((c >>> 16) & 0x3fff) | 0x8000;
-  return `${hex(a, 8)}-${hex(b >>> 16, 4)}-${hex(version, 4)}-${hex(variant, 4)}-${hex(c & 0xffff, 4)}${hex(d, 8)}`;
+  let word = 0;
+  let digits = 0;
+  for (let i = 0; i < 36; i++) {
+    const c = UUID_LAYOUT[i] as number;
+    if (c !== 0x78 && c !== 0x79) {
+      uuidScratch[i] = c; // "-" or the version's "4"
+      continue;
+    }
+    if ((digits & 7) === 0) word = (Math.random() * 0x1_0000_0000) >>> 0;
+    const nibble = (word >>> ((digits & 7) << 2)) & 15;
+    digits++;
+    uuidScratch[i] = HEX_DIGITS[c === 0x78 ? nibble : 8 | (nibble & 3)] as number;
+  }
+  return uuidScratch.toString("latin1", 0, 36);
 }

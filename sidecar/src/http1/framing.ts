@@ -3,7 +3,7 @@
 // needs), the response head for the client (length kept, chunked re-chunked for HTTP/1.1 clients,
 // no body for HEAD/204/304, read-until-close ends the connection), and body chunks on the wire.
 import type { Socket } from "node:net";
-import { forwardResponseHeaders, type HeaderPairs, headerValue } from "../http/headers";
+import { fieldIs, forwardResponseHeaders, type HeaderPairs, headerValue } from "../http/headers";
 import { type HttpRoute, type RequestContext, requestContext } from "../http/route";
 import type { RequestHead, Shared } from "./shared";
 import { CRLF_BUF, chunkHeader, pairs, responseHead } from "./wire";
@@ -33,7 +33,7 @@ export function newContext(
 export function isChunked(headers: string[]): boolean {
   for (let i = 0; i < headers.length; i += 2) {
     const n = headers[i] as string;
-    if (n.length === 17 && n.toLowerCase() === "transfer-encoding") return true;
+    if (fieldIs(n, "transfer-encoding")) return true;
   }
   return false;
 }
@@ -44,7 +44,7 @@ export function upstreamHeadText(head: RequestHead, headers: HeaderPairs, chunke
   let length = false;
   for (const [n, v] of headers) {
     text += `${n}: ${v}\r\n`;
-    if (n.length === 14 && n.toLowerCase() === "content-length") length = true;
+    if (fieldIs(n, "content-length")) length = true;
   }
   if (head.upgrade) text += "connection: upgrade\r\n";
   else if (chunked) text += "transfer-encoding: chunked\r\n";
@@ -83,9 +83,9 @@ export function responseFraming(
     let length = false;
     let chunked = false;
     for (let i = 0; i < headers.length; i += 2) {
-      const n = (headers[i] as string).toLowerCase();
-      if (n === "content-length") length = true;
-      else if (n === "transfer-encoding") chunked = true;
+      const n = headers[i] as string;
+      if (fieldIs(n, "content-length")) length = true;
+      else if (fieldIs(n, "transfer-encoding")) chunked = true;
     }
     if (chunked && head.versionMinor >= 1) {
       out.push(["transfer-encoding", "chunked"]);
