@@ -10,7 +10,15 @@ test("requests render as a counter and a cumulative latency histogram", (t) => {
   m.request({ direction: "outbound", service: "web", route: "default", code: 200, durationMs: 3 });
   m.request({ direction: "outbound", service: "web", route: "default", code: 200, durationMs: 30 });
   m.request({ direction: "outbound", service: "web", route: "default", code: 503, durationMs: 0.2 });
+  // Series that differ in one label each stay apart (they are found through nested maps).
+  m.request({ direction: "inbound", service: "web", route: "default", code: 200, durationMs: 1 });
+  m.request({ direction: "outbound", service: "api", route: "default", code: 200, durationMs: 1 });
+  m.request({ direction: "outbound", service: "web", route: "v2", code: 200, durationMs: 1 });
   const text = m.render();
+  t.regex(text, /weft_requests_total\{direction="inbound",service="web",code="200",route="default"\} 1\n/);
+  t.regex(text, /weft_requests_total\{direction="outbound",service="api",code="200",route="default"\} 1\n/);
+  t.regex(text, /weft_requests_total\{direction="outbound",service="web",code="200",route="v2"\} 1\n/);
+  t.regex(text, /weft_request_duration_ms_count\{direction="outbound",service="web",route="v2"\} 1\n/);
   t.regex(text, /# TYPE weft_request_duration_ms histogram/);
   t.regex(text, /weft_requests_total\{direction="outbound",service="web",code="200",route="default"\} 2/);
   t.regex(text, /weft_requests_total\{direction="outbound",service="web",code="503",route="default"\} 1/);

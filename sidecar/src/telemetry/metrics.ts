@@ -45,8 +45,20 @@ export interface RequestSample {
   durationMs: number;
 }
 
+/** A request's two series for one direction, service and route: by status code, and its duration. */
+interface RouteSeries {
+  byCode: Map<number, Series>;
+  duration: Series;
+}
+
 export class Metrics {
   private families = new Map<string, Family>();
+  /** The per-request series, found through nested maps (direction, service, route; code): a request
+   * builds no key string and no labels object once its series exist. The same Series objects as in
+   * the families. */
+  private readonly requestSeries = new Map<string, Map<string, Map<string, RouteSeries>>>();
+  /** weft_upstream_requests_total's series by service, endpoint and outcome, likewise. */
+  private readonly attemptSeries = new Map<string, Map<string, Map<string, Series>>>();
   /** Called at render time for values owned elsewhere (config versions). */
   private readonly collectors: Array<(m: Metrics) => void> = [];
 
@@ -107,7 +119,13 @@ export class Metrics {
 
   /** One attempt to an endpoint ended; outcome is the status code or connect-failure/reset/timeout/cancelled. */
   upstreamRequest(service: string, endpoint: string, outcome: string): void {
-    this.inc("weft_upstream_requests_total", { service, endpoint, outcome });
+    const byEndpoint = nested(nested(this.attemptSeries, service), endpoint);
+    let series = byEndpoint.get(outcome);
+    if (!series) {
+      series = this.seriesOf("weft_upstream_requests_total", { service, endpoint, outcome });
+      byEndpoint.set(outcome, series);
+    }
+    series.value++;
   }
 
   /** A failed attempt at `endpoint` is tried again; reason is that attempt's outcome. */
@@ -145,17 +163,25 @@ export class Metrics {
 
   /** One HTTP request finished (or failed: code is what the client got). */
   request(s: RequestSample): void {
-    this.inc("weft_requests_total", {
-      direction: s.direction,
-      service: s.service,
-      code: String(s.code),
-      route: s.route,
-    });
-    this.observe(
-      "weft_request_duration_ms",
-      { direction: s.direction, service: s.service, route: s.route },
-      s.durationMs,
-    );
+    const byRoute = nested(nested(this.requestSeries, s.direction), s.service);
+    let route = byRoute.get(s.route);
+    if (!route) {
+      const labels = { direction: s.direction, service: s.service, route: s.route };
+      route = { byCode: new Map(), duration: this.seriesOf("weft_request_duration_ms", labels) };
+      byRoute.set(s.route, route);
+    }
+    let byCode = route.byCode.get(s.code);
+    if (!byCode) {
+      byCode = this.seriesOf("weft_requests_total", {
+        direction: s.direction,
+        service: s.service,
+        code: String(s.code),
+        route: s.route,
+      });
+      route.byCode.set(s.code, byCode);
+    }
+    byCode.value++;
+    observeInto(route.duration, s.durationMs);
   }
 
   /** One connection accepted on the inbound or outbound listener; returns its "closed" callback. */
@@ -201,16 +227,25 @@ export class Metrics {
 
   observe(name: string, labels: Labels, value: number): void {
     const family = this.families.get(name) ?? this.family(name, "histogram", name);
+    observeInto(this.seriesIn(family, labels), value);
+  }
+
+  /** The series of a declared family with these labels, made (at 0) on first use. */
+  private seriesOf(name: string, labels: Labels): Series {
+    return this.seriesIn(this.families.get(name) as Family, labels);
+  }
+
+  private seriesIn(family: Family, labels: Labels): Series {
     const key = keyOf(labels);
     let series = family.series.get(key);
     if (!series) {
-      series = { labels, value: 0, sum: 0, buckets: LATENCY_BUCKETS_MS.map(() => 0) };
+      series =
+        family.kind === "histogram"
+          ? { labels, value: 0, sum: 0, buckets: LATENCY_BUCKETS_MS.map(() => 0) }
+          : { labels, value: 0 };
       family.series.set(key, series);
     }
-    series.value++;
-    series.sum = (series.sum ?? 0) + value;
-    const i = LATENCY_BUCKETS_MS.findIndex((b) => value <= b);
-    if (i >= 0 && series.buckets) series.buckets[i] = (series.buckets[i] ?? 0) + 1;
+    return series;
   }
 
   /** Prometheus text exposition format 0.0.4. */
@@ -241,6 +276,29 @@ export class Metrics {
     const family: Family = { help, kind, series: new Map() };
     this.families.set(name, family);
     return family;
+  }
+}
+
+/** The map under `key` in `outer`, made on first use. */
+function nested<V>(outer: Map<string, Map<string, V>>, key: string): Map<string, V> {
+  let inner = outer.get(key);
+  if (!inner) {
+    inner = new Map();
+    outer.set(key, inner);
+  }
+  return inner;
+}
+
+function observeInto(series: Series, value: number): void {
+  series.value++;
+  series.sum = (series.sum ?? 0) + value;
+  const buckets = series.buckets;
+  if (!buckets) return;
+  for (let i = 0; i < LATENCY_BUCKETS_MS.length; i++) {
+    if (value <= (LATENCY_BUCKETS_MS[i] as number)) {
+      buckets[i] = (buckets[i] as number) + 1;
+      return;
+    }
   }
 }
 
