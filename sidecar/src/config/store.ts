@@ -39,9 +39,14 @@ export interface ConfigDump {
   lastRejected?: { type: string; reason: string; at: string };
 }
 
+const NO_ENDPOINTS: EndpointConfig[] = [];
+
 export class ConfigStore {
   private services = new Map<string, ServiceConfig>();
   private endpoints = new Map<string, EndpointConfig[]>();
+  /** healthyEndpoints' answer per endpoint list: a push brings new lists, so this never goes stale,
+   * and a request needs no filtered copy of its own. */
+  private readonly healthyOf = new WeakMap<EndpointConfig[], EndpointConfig[]>();
   private routes = new Map<string, ServiceRoutesConfig>();
   private policies = new Map<string, PolicyConfig>();
   private telemetry = new Map<string, TelemetrySettings>();
@@ -161,8 +166,16 @@ export class ConfigStore {
   }
 
   /** The endpoints of a service that may take traffic. */
+  /** The service's healthy endpoints; the same array until its endpoints change (do not modify it). */
   healthyEndpoints(service: string): EndpointConfig[] {
-    return (this.endpoints.get(service) ?? []).filter((e) => e.healthy);
+    const all = this.endpoints.get(service);
+    if (!all) return NO_ENDPOINTS;
+    let healthy = this.healthyOf.get(all);
+    if (!healthy) {
+      healthy = all.filter((e) => e.healthy);
+      this.healthyOf.set(all, healthy);
+    }
+    return healthy;
   }
 
   routesFor(service: string): ServiceRoutesConfig | undefined {

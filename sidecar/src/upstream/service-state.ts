@@ -14,6 +14,10 @@ export class ServiceState {
   readonly detector: OutlierDetector;
   balancer: LoadBalancer;
   private balancerKind: LoadBalancerKind;
+  /** The last sync's endpoints (a copy of the list), service port and answer: the config store
+   * hands out the same endpoint objects until a push changes them, so most requests need no new
+   * array, key strings or set. */
+  private synced?: { endpoints: EndpointConfig[]; servicePort: PortConfig; out: EndpointStats[] };
 
   constructor(
     readonly name: string,
@@ -43,6 +47,15 @@ export class ServiceState {
     nowMs: number,
     gone: (stats: EndpointStats) => void,
   ): EndpointStats[] {
+    const last = this.synced;
+    // The same endpoints as last time, and no stats of departed ones waiting for their requests.
+    if (
+      last &&
+      last.servicePort === servicePort &&
+      this.stats.size === last.out.length &&
+      sameItems(last.endpoints, endpoints)
+    )
+      return last.out;
     const out: EndpointStats[] = [];
     const seen = new Set<string>();
     for (const endpoint of endpoints) {
@@ -69,6 +82,7 @@ export class ServiceState {
         gone(stats);
       }
     }
+    this.synced = { endpoints: [...endpoints], servicePort, out };
     return out;
   }
 
@@ -80,4 +94,10 @@ export class ServiceState {
     const rtts = [...this.stats.values()].map((s) => s.rttMs(nowMs)).sort((a, b) => a - b);
     return rtts[Math.floor(rtts.length / 2)] || DEFAULT_RTT_MS;
   }
+}
+
+function sameItems<T>(a: readonly T[], b: readonly T[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
 }
