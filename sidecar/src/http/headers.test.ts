@@ -1,7 +1,7 @@
 // The request id the sidecar adds when a request has none: a well-formed version 4 UUID, never the
 // same twice in practice (it correlates log lines and traces across hops).
 import test from "ava";
-import { forwardRequestHeaders, forwardResponseHeaders, headerValue, randomUuid } from "./headers";
+import { forwardRequestHeaders, forwardResponseLines, headerValue, randomUuid } from "./headers";
 
 test("request ids are RFC 4122 version 4 UUIDs and do not repeat", (t) => {
   const seen = new Set<string>();
@@ -43,23 +43,30 @@ test("forwarded headers: hop-by-hop and Connection-listed fields dropped whateve
 });
 
 test("forwarded headers: a plain Connection: keep-alive drops only hop-by-hop fields; Upgrade is kept when asked", (t) => {
-  const out = forwardResponseHeaders(
+  const lines = forwardResponseLines(
     [
-      ["Content-Length", "5"],
-      ["Connection", "keep-alive"],
-      ["Keep-Alive", "timeout=5"],
-      ["Upgrade", "websocket"],
-      ["Date", "today"],
+      "Content-Length",
+      "5",
+      "Connection",
+      "keep-alive",
+      "Keep-Alive",
+      "timeout=5",
+      "Upgrade",
+      "websocket",
+      "Via",
+      "1.0 app",
+      "Date",
+      "today",
     ],
     "1.1 web",
     ["upgrade"],
   );
-  t.deepEqual(out, [
-    ["Content-Length", "5"],
-    ["Upgrade", "websocket"],
-    ["Date", "today"],
-    ["via", "1.1 web"],
-  ]);
+  t.is(lines, "Content-Length: 5\r\nUpgrade: websocket\r\nDate: today\r\nvia: 1.0 app, 1.1 web\r\n");
+  t.is(
+    forwardResponseLines(["Connection", "close, X-Hop", "x-hop", "1", "Upgrade", "h2c"], "1.1 web"),
+    "via: 1.1 web\r\n",
+    "listed and hop-by-hop fields are dropped; Upgrade only when kept",
+  );
   const { headers, requestId } = forwardRequestHeaders([["host", "web"]], { via: "1.1 x", proto: "https" });
   t.regex(requestId, /^[0-9a-f-]{36}$/, "a request without an id gets one");
   t.deepEqual(headers.at(-1), ["x-request-id", requestId]);

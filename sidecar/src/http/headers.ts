@@ -40,30 +40,42 @@ const NO_TOKENS: ReadonlySet<string> = new Set();
  * the common `Connection: keep-alive` lists nothing else to drop. */
 export function connectionTokens(pairs: HeaderPairs): ReadonlySet<string> {
   let tokens: Set<string> | undefined;
-  for (const [name, value] of pairs) {
-    if (!fieldIs(name, "connection") || fieldIs(value, "keep-alive")) continue;
-    for (const t of value.split(",")) {
-      const token = t.trim().toLowerCase();
-      if (!token || HOP_BY_HOP.has(token)) continue;
-      tokens ??= new Set();
-      tokens.add(token);
-    }
+  for (const [name, value] of pairs) if (fieldIs(name, "connection")) tokens = addTokens(value, tokens);
+  return tokens ?? NO_TOKENS;
+}
+
+/** connectionTokens of a flat [name, value, ...] list. */
+export function connectionTokensOfList(flatList: readonly string[]): ReadonlySet<string> {
+  let tokens: Set<string> | undefined;
+  for (let i = 0; i + 1 < flatList.length; i += 2) {
+    if (fieldIs(flatList[i] as string, "connection")) tokens = addTokens(flatList[i + 1] as string, tokens);
   }
   return tokens ?? NO_TOKENS;
+}
+
+function addTokens(value: string, tokens: Set<string> | undefined): Set<string> | undefined {
+  if (fieldIs(value, "keep-alive")) return tokens;
+  for (const t of value.split(",")) {
+    const token = t.trim().toLowerCase();
+    if (!token || HOP_BY_HOP.has(token)) continue;
+    tokens ??= new Set();
+    tokens.add(token);
+  }
+  return tokens;
+}
+
+/** Whether a field goes on to the next hop: not hop-by-hop, not listed by Connection, or kept. */
+export function isEndToEnd(name: string, listed: ReadonlySet<string>, keep: readonly string[]): boolean {
+  if (listed.size === 0 && !HOP_BY_HOP_LENGTHS.has(name.length)) return true;
+  const n = name.toLowerCase();
+  return keep.includes(n) || (!HOP_BY_HOP.has(n) && !listed.has(n));
 }
 
 /** Drops hop-by-hop fields; `keep` names those to carry anyway (Upgrade for a WebSocket). */
 export function endToEnd(pairs: HeaderPairs, keep: readonly string[] = []): HeaderPairs {
   const listed = connectionTokens(pairs);
   const out: HeaderPairs = [];
-  for (const pair of pairs) {
-    if (listed.size === 0 && !HOP_BY_HOP_LENGTHS.has(pair[0].length)) {
-      out.push(pair);
-      continue;
-    }
-    const n = pair[0].toLowerCase();
-    if (keep.includes(n) || (!HOP_BY_HOP.has(n) && !listed.has(n))) out.push(pair);
-  }
+  for (const pair of pairs) if (isEndToEnd(pair[0], listed, keep)) out.push(pair);
   return out;
 }
 
@@ -118,11 +130,27 @@ export function forwardRequestHeaders(
   return { headers: out, requestId };
 }
 
-/** The response fields to send back to the client. */
-export function forwardResponseHeaders(pairs: HeaderPairs, via: string, keep: string[] = []): HeaderPairs {
-  const out = endToEnd(pairs, keep);
-  putHeader(out, "via", joinValues(headerValue(out, "via"), via));
-  return out;
+/**
+ * The response fields to send back to the client, as `name: value\r\n` lines with Via last. Reads
+ * the flat [name, value, ...] list the parser gives, without pairing it: this runs for every
+ * response.
+ */
+export function forwardResponseLines(
+  flatList: readonly string[],
+  via: string,
+  keep: readonly string[] = [],
+): string {
+  const listed = connectionTokensOfList(flatList);
+  let lines = "";
+  let prior: string | undefined;
+  for (let i = 0; i + 1 < flatList.length; i += 2) {
+    const n = flatList[i] as string;
+    if (!isEndToEnd(n, listed, keep)) continue;
+    const v = flatList[i + 1] as string;
+    if (fieldIs(n, "via")) prior = prior === undefined ? v : `${prior}, ${v}`;
+    else lines += `${n}: ${v}\r\n`;
+  }
+  return `${lines}via: ${joinValues(prior, via)}\r\n`;
 }
 
 /** A flat [name, value, ...] list, as writeHead and http.request accept. */

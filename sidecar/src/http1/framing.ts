@@ -3,10 +3,10 @@
 // needs), the response head for the client (length kept, chunked re-chunked for HTTP/1.1 clients,
 // no body for HEAD/204/304, read-until-close ends the connection), and body chunks on the wire.
 import type { Socket } from "node:net";
-import { fieldIs, forwardResponseHeaders, type HeaderPairs, headerValue } from "../http/headers";
+import { fieldIs, forwardResponseLines, type HeaderPairs, headerValue } from "../http/headers";
 import { type HttpRoute, type RequestContext, requestContext } from "../http/route";
 import type { RequestHead, Shared } from "./shared";
-import { CRLF_BUF, chunkHeader, pairs, responseHead } from "./wire";
+import { CRLF_BUF, chunkHeader, pairs } from "./wire";
 
 /** Methods whose request without framing gets no `content-length: 0` (as flow.ts). */
 const BODYLESS = new Set(["GET", "HEAD", "DELETE", "OPTIONS", "TRACE", "CONNECT"]);
@@ -63,6 +63,9 @@ export interface ResponseFraming {
   close: boolean;
 }
 
+const KEEP_UPGRADE = ["upgrade"];
+const KEEP_NONE: string[] = [];
+
 export function responseFraming(
   head: RequestHead,
   status: number,
@@ -71,12 +74,14 @@ export function responseFraming(
   shared: Shared,
 ): ResponseFraming {
   const upgraded = head.upgrade && status === 101;
-  const out = forwardResponseHeaders(pairs(headers), shared.via, upgraded ? ["upgrade"] : []);
+  const lines = forwardResponseLines(headers, shared.via, upgraded ? KEEP_UPGRADE : KEEP_NONE);
+  const statusLine = `HTTP/1.1 ${status} ${reason}\r\n`;
   if (upgraded) {
-    out.push(["connection", "upgrade"]);
-    return { text: responseHead(status, reason, out), bodyless: true, chunked: false, close: false };
+    const text = `${statusLine}${lines}connection: upgrade\r\n\r\n`;
+    return { text, bodyless: true, chunked: false, close: false };
   }
   const bodyless = head.method === "HEAD" || status === 204 || status === 304;
+  let framing = "";
   let chunkedOut = false;
   let close = false;
   if (!bodyless) {
@@ -88,15 +93,15 @@ export function responseFraming(
       else if (fieldIs(n, "transfer-encoding")) chunked = true;
     }
     if (chunked && head.versionMinor >= 1) {
-      out.push(["transfer-encoding", "chunked"]);
+      framing = "transfer-encoding: chunked\r\n";
       chunkedOut = true;
     } else if (chunked || !length) close = true; // the body ends when the upstream closes
   }
   // A declined upgrade: the client expected to switch, so nothing more goes on this connection.
   if (head.upgrade || shared.draining || !head.keepAlive) close = true;
-  if (close) out.push(["connection", "close"]);
-  else if (head.versionMinor === 0) out.push(["connection", "keep-alive"]);
-  return { text: responseHead(status, reason, out), bodyless, chunked: chunkedOut, close };
+  if (close) framing += "connection: close\r\n";
+  else if (head.versionMinor === 0) framing += "connection: keep-alive\r\n";
+  return { text: `${statusLine}${lines}${framing}\r\n`, bodyless, chunked: chunkedOut, close };
 }
 
 /** Writes one body chunk, chunk-framed or as is; false when the socket wants a 'drain' first. */
