@@ -1,6 +1,7 @@
 import http from "node:http";
 import { type AddressInfo, connect, createServer } from "node:net";
 import test from "ava";
+import type { HeapProfile, HeapProfileNode } from "./admin/heap-profile";
 import { startHarness } from "./testing/harness";
 
 function fetchText(port: number, path: string, method = "GET"): Promise<{ status: number; body: string }> {
@@ -99,4 +100,35 @@ test("POST /drain on the admin port stops traffic; readiness turns 503 and the c
   const dump = JSON.parse((await fetchText(admin, "/config_dump")).body) as { draining: boolean };
   t.true(dump.draining);
   await t.throwsAsync(fetchText(outbound, "/"), { code: "ECONNREFUSED" });
+});
+
+test("POST /heap_profile samples the process's allocations while requests flow; bad seconds are a 400, a second one at once a 409", async (t) => {
+  const app = http.createServer((_req, res) => res.end("ok"));
+  await new Promise<void>((r) => app.listen(0, "127.0.0.1", () => r()));
+  t.teardown(() => app.close());
+  const h = await startHarness(t);
+  const port = (app.address() as AddressInfo).port;
+  await h.configure([web], {
+    web: [{ id: "a", service: "web", address: "127.0.0.1", ports: [{ name: "http", port }], healthy: true }],
+  });
+  h.destination = { address: "10.96.0.10", port: 80 };
+  const { admin, outbound } = h.sidecar.ports;
+  t.is((await fetchText(admin, "/heap_profile?seconds=0", "POST")).status, 400);
+  t.regex((await fetchText(admin, "/heap_profile?seconds=abc", "POST")).body, /seconds must be a number/);
+  const profiling = fetchText(admin, "/heap_profile?seconds=1.5", "POST");
+  await new Promise((r) => setTimeout(r, 100));
+  t.is((await fetchText(admin, "/heap_profile?seconds=1", "POST")).status, 409);
+  for (let i = 0; i < 200; i++) t.is((await fetchText(outbound, "/")).status, 200);
+  const answer = await profiling;
+  t.is(answer.status, 200);
+  const profile = JSON.parse(answer.body) as HeapProfile;
+  const names = new Set<string>();
+  const walk = (n: HeapProfileNode) => {
+    if (n.selfSize > 0) names.add(n.callFrame.functionName);
+    for (const c of n.children) walk(c);
+  };
+  walk(profile.head);
+  t.true(profile.samples.length > 0);
+  // The proxy's own request path shows up: the request id is made for every forwarded request.
+  t.true(names.has("randomUuid") || names.has("forwardRequestHeaders"), [...names].join(" "));
 });

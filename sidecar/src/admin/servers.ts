@@ -4,6 +4,7 @@
 import type http from "node:http";
 import type { ConfigStore } from "../config/store";
 import type { Metrics } from "../telemetry/metrics";
+import { HeapProfileBusy, profileSeconds, sampleAllocations } from "./heap-profile";
 
 export interface AdminDeps {
   store: ConfigStore;
@@ -40,7 +41,12 @@ export function adminHandler(deps: AdminDeps): Handler {
       deps.quit();
       return;
     }
-    send(res, 404, "admin: GET /config_dump, GET /ready, POST /drain, POST /quitquitquit\n");
+    if (path === "/heap_profile" && req.method === "POST") return heapProfile(req, res);
+    send(
+      res,
+      404,
+      "admin: GET /config_dump, GET /ready, POST /drain, POST /quitquitquit, POST /heap_profile?seconds=N\n",
+    );
   };
 }
 
@@ -62,6 +68,18 @@ export function metricsHandler(metrics: Metrics): Handler {
     }
     send(res, 404, "metrics: GET /metrics\n");
   };
+}
+
+function heapProfile(req: http.IncomingMessage, res: http.ServerResponse): void {
+  const seconds = profileSeconds((req.url ?? "").split("?")[1] ?? "");
+  if (typeof seconds === "string") {
+    send(res, 400, `${seconds}\n`);
+    return;
+  }
+  sampleAllocations(seconds).then(
+    (profile) => send(res, 200, JSON.stringify(profile), "application/json"),
+    (err: Error) => send(res, err instanceof HeapProfileBusy ? 409 : 500, `heap profile: ${err.message}\n`),
+  );
 }
 
 /** 200 once the first Service response was accepted (endpoints come per service, on demand), 503 before. */
