@@ -89,7 +89,9 @@ for (const [name, profile] of [
   console.log(
     `\n${name}: ${(total / 1048576).toFixed(1)} MB sampled, about ${(total / requests / 1024).toFixed(1)} KB per request`,
   );
-  for (const [where, bytes] of [...byFunction].sort((a, b) => b[1] - a[1]).slice(0, 15)) {
+  for (const [where, bytes] of [...byFunction]
+    .sort((a, b) => b[1] - a[1])
+    .slice(0, Number(process.env.ALLOC_TOP ?? 15))) {
     console.log(`${(bytes / requests).toFixed(0).padStart(7)} B/req  ${where}`);
   }
 }

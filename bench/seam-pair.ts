@@ -80,7 +80,7 @@ export interface SeamPair {
   stop(): void;
 }
 
-/** A server-side and a client-side sidecar in front of appPort, for service "app" at vip:80. */
+/** A server-side and a client-side sidecar in front of appPort, for service "app" (or `service`) at vip:80. */
 export async function startSeamPair(o: {
   cp: FakeControlPlane;
   name: string;
@@ -91,7 +91,10 @@ export async function startSeamPair(o: {
   stderr?: "inherit" | "ignore";
   /** A bundle of the seam sidecar to run with plain node. Default: its source, through tsx. */
   bundle?: string;
+  /** The service's name; pairs side by side need one each (the stand-in pushes endpoints per service). */
+  service?: string;
 }): Promise<SeamPair> {
+  const service = o.service ?? "app";
   const seam = join(import.meta.dirname, "..", "sidecar", "src", "testing", "seam-sidecar.ts");
   const entry = o.bundle
     ? [...(process.env.WEFT_BENCH_NODE_FLAGS ?? "").split(" ").filter(Boolean), o.bundle]
@@ -108,10 +111,10 @@ export async function startSeamPair(o: {
   const inbound = (JSON.parse(server.line) as { inbound: number }).inbound;
   o.cp.pushEndpoints(
     {
-      app: [
+      [service]: [
         {
           id: o.name,
-          service: "app",
+          service,
           address: "127.0.0.1",
           ports: [{ name: "p", port: inbound }],
           healthy: true,
