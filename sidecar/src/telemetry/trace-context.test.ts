@@ -28,6 +28,14 @@ test("a bare traceparent is read exactly as the W3C propagator reads it, invalid
     { traceparent: `01-${TRACE}-${SPAN}-01-extra` },
     { traceparent: "" },
     { traceparent: "garbage" },
+    { traceparent: `00-${TRACE}-${SPAN}-ff` },
+    { traceparent: `00-${TRACE}-${SPAN}-0a` },
+    { traceparent: `00-${TRACE}-${SPAN}-0g` },
+    { traceparent: ` 00-${TRACE}-${SPAN}-01` },
+    { traceparent: `00-${TRACE}-${SPAN}-01 ` },
+    { traceparent: `00-${TRACE.slice(0, 31)}x-${SPAN}-01` },
+    { traceparent: `00-${TRACE}_${SPAN}-01` },
+    { traceparent: `00-${"0".repeat(31)}1-${"0".repeat(15)}1-01` },
   ];
   for (const headers of cases) {
     const expected = trace.getSpanContext(w3c.extract(ROOT_CONTEXT, headers, getter));
