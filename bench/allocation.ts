@@ -5,8 +5,9 @@
 // after a warm-up. Allocation is what sets a sidecar's young-generation collections, so this is the
 // number to move for GC cost, and unlike CPU time it barely moves with the machine's load.
 // Prints KB per request per sidecar and where it goes (by function, innermost frame).
-// Usage: node --import tsx bench/allocation.ts [SECONDS sampled, 10] [--no-telemetry]
-import { mkdtempSync, rmSync } from "node:fs";
+// Usage: node --import tsx bench/allocation.ts [SECONDS sampled, 10] [--no-telemetry]; ALLOC_TOP=N
+// lists N functions (15), ALLOC_SAVE=DIR keeps both profiles there (open them in Chrome DevTools).
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import http from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -63,6 +64,10 @@ const [client, server] = await Promise.all([
   heapProfile(pair.serverPorts.admin as number, seconds),
 ]);
 const { done } = await run;
+if (process.env.ALLOC_SAVE) {
+  writeFileSync(join(process.env.ALLOC_SAVE, "client-sidecar.heapprofile"), JSON.stringify(client));
+  writeFileSync(join(process.env.ALLOC_SAVE, "server-sidecar.heapprofile"), JSON.stringify(server));
+}
 pair.stop();
 // h2load holds the rate, so the window saw its share of the run's requests.
 const requests = (done * seconds) / (seconds + 2);
