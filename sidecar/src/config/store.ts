@@ -39,7 +39,7 @@ export interface ConfigDump {
   lastRejected?: { type: string; reason: string; at: string };
 }
 
-const NO_ENDPOINTS: EndpointConfig[] = [];
+const NO_ENDPOINTS: readonly EndpointConfig[] = [];
 
 export class ConfigStore {
   private services = new Map<string, ServiceConfig>();
@@ -167,7 +167,7 @@ export class ConfigStore {
 
   /** The endpoints of a service that may take traffic. */
   /** The service's healthy endpoints; the same array until its endpoints change (do not modify it). */
-  healthyEndpoints(service: string): EndpointConfig[] {
+  healthyEndpoints(service: string): readonly EndpointConfig[] {
     const all = this.endpoints.get(service);
     if (!all) return NO_ENDPOINTS;
     let healthy = this.healthyOf.get(all);

@@ -63,8 +63,8 @@ export interface ResponseFraming {
   close: boolean;
 }
 
-const KEEP_UPGRADE = ["upgrade"];
-const KEEP_NONE: string[] = [];
+const KEEP_UPGRADE: readonly string[] = ["upgrade"];
+const KEEP_NONE: readonly string[] = [];
 
 export function responseFraming(
   head: RequestHead,

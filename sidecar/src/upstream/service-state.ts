@@ -42,7 +42,7 @@ export class ServiceState {
    * endpoints no longer listed are dropped once nothing is in flight to them. `gone` hears of each.
    */
   sync(
-    endpoints: EndpointConfig[],
+    endpoints: readonly EndpointConfig[],
     servicePort: PortConfig,
     nowMs: number,
     gone: (stats: EndpointStats) => void,

@@ -30,7 +30,7 @@ export interface PlanInput {
   service: string;
   servicePort: PortConfig;
   /** The service's healthy endpoints. */
-  endpoints: EndpointConfig[];
+  endpoints: readonly EndpointConfig[];
   routes?: ServiceRoutesConfig;
   policy?: PolicyConfig;
   /** The HTTP request; absent: one opaque TCP connection. */
