@@ -1,33 +1,40 @@
-// The sidecar's CPU per request, this working tree against a git revision, measured at the same
-// time: two sidecar pairs, one per build, each carrying its own fixed 1000 requests per second
-// (h2load --h1 --rps, 16 connections, 1 KiB answers) for the same windows, so whatever the machine
+// Two sidecar pairs measured at the same time, each carrying its own fixed 1000 requests per second
+// (h2load --h1 --rps, 16 connections, 1 KiB answers) in the same windows, so whatever the machine
 // does to one it does to the other. On this 2-core machine CPU per request swings by tens of percent
-// from one minute to the next, and a comparison of runs taken apart (bench/tracing-cost.ts) could
-// not tell a 20% change in tracing's cost from noise; a ratio taken within one window can.
+// from one minute to the next, and comparisons of runs taken apart (bench/tracing-cost.ts) could not
+// tell a 20% change from noise; a ratio taken within one window can. Two comparisons:
+//   REV               this working tree's sidecar against revision REV's (both with telemetry as in
+//                     production: every request traced and access-logged; --no-telemetry: off);
+//   --telemetry-cost  this tree's sidecar with telemetry on (every request traced and access-logged)
+//                     against the same build with tracing and access logs turned off by config, as
+//                     issue #8's goal compares them.
 // The run has two phases with the pairs' positions swapped (which starts first, which service and
 // address each gets), since position alone moved the ratio by a few percent. Prints each window's
-// ratio (this tree / the revision) and the median per phase and overall.
-// Usage: node --import tsx bench/ab-pair.ts REV [WINDOWS per phase, 8] [SECONDS per window, 10] [--no-telemetry]
-// REV must have bench/mesh-bundle.ts (55bf80e or later). Telemetry as in production: every request
-// traced and access-logged.
+// CPU per 1000 requests (both sidecars of a pair), the ratio, and each pair's p99; then the medians.
+// p99 here is under both pairs' load (2000 req/s on the machine), higher than a lone pair's.
+// Usage: node --import tsx bench/ab-pair.ts (REV | --telemetry-cost) [WINDOWS per phase, 8]
+//   [SECONDS per window, 10] [--no-telemetry]. REV must have bench/mesh-bundle.ts (55bf80e or later).
 import { execFileSync } from "node:child_process";
 import { mkdtempSync, rmSync, symlinkSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { startFakeControlPlane } from "../sidecar/src/testing/wire-fake-control-plane";
 import { bundleSeamSidecar } from "./mesh-bundle";
-import { h2load } from "./mesh-load";
+import { h2load, latenciesMs, percentile } from "./mesh-load";
 import { killStarted, rssMb } from "./mesh-procs";
 import { type SeamPair, sleep, startChild, startSeamPair } from "./seam-pair";
 
 const args = process.argv.slice(2).filter((a) => !a.startsWith("--"));
-const rev = args[0];
-if (!rev) {
-  console.error("usage: node --import tsx bench/ab-pair.ts REV [WINDOWS] [SECONDS] [--no-telemetry]");
+const telemetryCost = process.argv.includes("--telemetry-cost");
+const rev = telemetryCost ? undefined : args.shift();
+if (!telemetryCost && !rev) {
+  console.error(
+    "usage: node --import tsx bench/ab-pair.ts (REV | --telemetry-cost) [WINDOWS] [SECONDS] [--no-telemetry]",
+  );
   process.exit(2);
 }
-const windows = Number(args[1] ?? 8);
-const seconds = Number(args[2] ?? 10);
+const windows = Number(args[0] ?? 8);
+const seconds = Number(args[1] ?? 10);
 const telemetry = !process.argv.includes("--no-telemetry");
 const RATE = 1000;
 const WARMUP_S = 40;
@@ -36,24 +43,42 @@ const dir = mkdtempSync(join(tmpdir(), "wt-bench-ab-"));
 const tree = join(dir, "rev");
 process.on("exit", () => {
   killStarted();
-  try {
-    execFileSync("git", ["-C", root, "worktree", "remove", "--force", tree], { stdio: "ignore" });
-  } catch {}
+  if (rev) {
+    try {
+      execFileSync("git", ["-C", root, "worktree", "remove", "--force", tree], { stdio: "ignore" });
+    } catch {}
+  }
   rmSync(dir, { recursive: true, force: true });
 });
 
-execFileSync("git", ["-C", root, "worktree", "add", "--detach", tree, rev], { stdio: "ignore" });
-symlinkSync(join(root, "node_modules"), join(tree, "node_modules"));
-const revLabel = execFileSync("git", ["-C", tree, "rev-parse", "--short", "HEAD"], {
-  encoding: "utf8",
-}).trim();
-const revBundler = (await import(join(tree, "bench", "mesh-bundle.ts"))) as {
-  bundleSeamSidecar: (d: string) => Promise<string>;
-};
-const builds = {
-  tree: await bundleSeamSidecar(join(dir, "tree")),
-  rev: await revBundler.bundleSeamSidecar(join(dir, "rev-bundle")),
-};
+/** The two sides: A is what is being judged, B what it is judged against. */
+interface Side {
+  label: string;
+  bundle: string;
+  /** Tracing and access logs on for this side's workloads. */
+  telemetry: boolean;
+}
+const thisTree = await bundleSeamSidecar(join(dir, "tree"));
+let sides: [Side, Side];
+if (rev) {
+  execFileSync("git", ["-C", root, "worktree", "add", "--detach", tree, rev], { stdio: "ignore" });
+  symlinkSync(join(root, "node_modules"), join(tree, "node_modules"));
+  const revLabel = execFileSync("git", ["-C", tree, "rev-parse", "--short", "HEAD"], {
+    encoding: "utf8",
+  }).trim();
+  const revBundler = (await import(join(tree, "bench", "mesh-bundle.ts"))) as {
+    bundleSeamSidecar: (d: string) => Promise<string>;
+  };
+  sides = [
+    { label: "this tree", bundle: thisTree, telemetry },
+    { label: revLabel, bundle: await revBundler.bundleSeamSidecar(join(dir, "rev-bundle")), telemetry },
+  ];
+} else {
+  sides = [
+    { label: "telemetry on", bundle: thisTree, telemetry: true },
+    { label: "off", bundle: thisTree, telemetry: false },
+  ];
+}
 
 const cp = await startFakeControlPlane();
 const services = [
@@ -61,100 +86,113 @@ const services = [
   { name: "app2", virtual_ip: "10.96.9.9", ports: [{ name: "p", port: 80, protocol: "http" }] },
 ];
 cp.pushServices(services, "1");
-cp.pushRaw({
-  type_url: "weft.v1.Telemetry",
-  version_info: "t1",
-  resources: [
-    {
-      name: "default",
-      telemetry: {
-        name: "default",
-        version: "1",
-        spec: {
-          tracing: { enabled: telemetry, sampling_ratio: 1 },
-          logging: { level: "info", access_log: telemetry, sampling_ratio: 1 },
-        },
-      },
-    },
-  ],
-});
+let telemetryVersion = 0;
+/** "default" for both sides; a side with telemetry off gets its own config under its workloads'
+ * names (a sidecar's telemetry config is its service's, else "default"). */
+function pushTelemetry(offWorkloads: string[]): void {
+  const spec = (on: boolean) => ({
+    tracing: { enabled: on, sampling_ratio: 1 },
+    logging: { level: "info", access_log: on, sampling_ratio: 1 },
+  });
+  telemetryVersion++;
+  const resource = (name: string, on: boolean) => ({
+    name,
+    telemetry: { name, version: String(telemetryVersion), spec: spec(on) },
+  });
+  cp.pushRaw({
+    type_url: "weft.v1.Telemetry",
+    version_info: `t${telemetryVersion}`,
+    resources: [resource("default", true), ...offWorkloads.map((w) => resource(w, false))],
+  });
+}
 const apps = await startChild(["--import", "tsx", join(import.meta.dirname, "sidecar-apps.ts")]);
 const appPort = (JSON.parse(apps.line) as { h1: number }).h1;
 
+const [A, B] = sides;
 console.log(
-  `\nsidecar pair CPU per 1000 requests: this tree against ${rev} (${revLabel}), two pairs at ${RATE} req/s each in the same windows of ${seconds} s, after ${WARMUP_S} s of warm-up; telemetry ${telemetry ? "on (every request traced and access-logged)" : "off"} (2 cores)`,
+  `\nsidecar pair CPU per 1000 requests: ${A.label} against ${B.label}${rev ? ` (${rev})` : ""}, two pairs at ${RATE} req/s each in the same windows of ${seconds} s, after ${WARMUP_S} s of warm-up${rev ? `; telemetry ${telemetry ? "on (every request traced and access-logged)" : "off"}` : ""} (2 cores)`,
 );
 const ratios: number[] = [];
+const p99s: Array<[number, number]> = [];
 for (const phase of [0, 1]) {
-  // Phase 0: the revision's pair first (service app); phase 1: this tree's first.
-  const order = phase === 0 ? (["rev", "tree"] as const) : (["tree", "rev"] as const);
-  const pairs = {} as Record<"tree" | "rev", SeamPair>;
-  for (const [i, which] of order.entries()) {
+  // Phase 0: B's pair first (service app); phase 1: A's first.
+  const order = phase === 0 ? [1, 0] : [0, 1];
+  const names = order.map((_, i) => `ab${phase}${i}`);
+  pushTelemetry(
+    order.flatMap((side, i) => (sides[side]?.telemetry ? [] : [`${names[i]}-server`, `${names[i]}-client`])),
+  );
+  const pairs: SeamPair[] = [];
+  for (const [i, side] of order.entries()) {
     const s = services[i] as (typeof services)[number];
-    pairs[which] = await startSeamPair({
+    pairs[side] = await startSeamPair({
       cp,
-      name: `ab${phase}${i}`,
+      name: names[i] as string,
       appPort,
       vip: s.virtual_ip,
       service: s.name,
       stderr: "ignore",
-      bundle: builds[which],
+      bundle: (sides[side] as Side).bundle,
     });
   }
   // Each pair pushed its own service's endpoints; the second push replaced the first's list.
-  const endpoint = (i: number, pair: SeamPair) => ({
-    id: `ab${phase}${i}`,
+  const endpoint = (i: number) => ({
+    id: names[i] as string,
     service: services[i]?.name as string,
     address: "127.0.0.1",
-    ports: [{ name: "p", port: pair.serverPorts.inbound as number }],
+    ports: [{ name: "p", port: (pairs[order[i] as number] as SeamPair).serverPorts.inbound as number }],
     healthy: true,
   });
-  cp.pushEndpoints(
-    {
-      app: [endpoint(0, pairs[order[0]])],
-      app2: [endpoint(1, pairs[order[1]])],
-    },
-    `ab${phase}`,
-  );
+  cp.pushEndpoints({ app: [endpoint(0)], app2: [endpoint(1)] }, `ab${phase}`);
   await sleep(1500); // telemetry loads a second after start
-  const both = (secs: number) =>
+  const both = (secs: number, log?: string) =>
     Promise.all(
-      (["tree", "rev"] as const).map((w) =>
-        h2load({ port: pairs[w].port, connections: 16, rate: RATE, seconds: secs }),
+      pairs.map((p, side) =>
+        h2load({
+          port: p.port,
+          connections: 16,
+          rate: RATE,
+          seconds: secs,
+          ...(log ? { log: `${log}-${side}` } : {}),
+        }),
       ),
     );
   console.error(`ab-pair: phase ${phase + 1} of 2, warming up for ${WARMUP_S} s`);
   await both(WARMUP_S);
   const phaseRatios: number[] = [];
-  console.log(`\nphase ${phase + 1}: ${order[0] === "rev" ? revLabel : "this tree"} started first`);
+  console.log(`\nphase ${phase + 1}: ${(sides[order[0] as number] as Side).label} started first`);
   console.log(
-    `${"window".padEnd(8)}${"this tree".padStart(12)}${revLabel.padStart(12)}${"ratio".padStart(9)}`,
+    `${"window".padEnd(8)}${A.label.padStart(14)}${B.label.padStart(14)}${"ratio".padStart(8)}${`p99 ms ${A.label}`.padStart(22)}${`p99 ${B.label}`.padStart(14)}`,
   );
   for (let w = 0; w < windows; w++) {
-    const before = { tree: pairs.tree.cpuMs(), rev: pairs.rev.cpuMs() };
-    const [t, r] = await both(seconds);
-    if (!t || !r || t.non2xx + t.failed > 0 || r.non2xx + r.failed > 0) {
-      console.error(`ab-pair: failed requests in window ${w + 1}: ${JSON.stringify({ t, r })}`);
+    const before = pairs.map((p) => p.cpuMs());
+    const log = join(dir, `p${phase}w${w}`);
+    const runs = await both(seconds, log);
+    if (runs.some((r) => r.non2xx + r.failed > 0)) {
+      console.error(`ab-pair: failed requests in window ${w + 1}: ${JSON.stringify(runs)}`);
       process.exit(1);
     }
-    const perTree = ((pairs.tree.cpuMs() - before.tree) / t.done) * 1000;
-    const perRev = ((pairs.rev.cpuMs() - before.rev) / r.done) * 1000;
-    phaseRatios.push(perTree / perRev);
+    const per = pairs.map(
+      (p, side) => ((p.cpuMs() - (before[side] as number)) / (runs[side]?.done ?? 1)) * 1000,
+    );
+    const p99 = pairs.map((_, side) => percentile(latenciesMs(`${log}-${side}`), 99));
+    const [a, b] = per as [number, number];
+    phaseRatios.push(a / b);
+    p99s.push(p99 as [number, number]);
     console.log(
-      `${String(w + 1).padEnd(8)}${perTree.toFixed(1).padStart(12)}${perRev.toFixed(1).padStart(12)}${(perTree / perRev).toFixed(3).padStart(9)}`,
+      `${String(w + 1).padEnd(8)}${a.toFixed(1).padStart(14)}${b.toFixed(1).padStart(14)}${(a / b).toFixed(3).padStart(8)}${(p99[0] as number).toFixed(2).padStart(22)}${(p99[1] as number).toFixed(2).padStart(14)}`,
     );
   }
   const rss = (p: SeamPair) =>
     `${rssMb(p.client.pid as number).toFixed(1)} / ${rssMb(p.server.pid as number).toFixed(1)}`;
   console.log(
-    `median ${median(phaseRatios).toFixed(3)}; RSS MB (client / server sidecar): this tree ${rss(pairs.tree)}, ${revLabel} ${rss(pairs.rev)}`,
+    `median ${median(phaseRatios).toFixed(3)}; RSS MB (client / server sidecar): ${A.label} ${rss(pairs[0] as SeamPair)}, ${B.label} ${rss(pairs[1] as SeamPair)}`,
   );
   ratios.push(...phaseRatios);
-  pairs.tree.stop();
-  pairs.rev.stop();
+  for (const p of pairs) p.stop();
 }
+const p99Diff = median(p99s.map(([a, b]) => a - b));
 console.log(
-  `\nCPU per request, this tree / ${revLabel}: median ${median(ratios).toFixed(3)} over ${ratios.length} windows (CPU ms per 1000 requests, both sidecars of a pair)`,
+  `\nCPU per request, ${A.label} / ${B.label}: median ${median(ratios).toFixed(3)} over ${ratios.length} windows; p99 ${A.label} minus ${B.label}: median ${p99Diff >= 0 ? "+" : ""}${p99Diff.toFixed(2)} ms`,
 );
 process.exit(0);
 
