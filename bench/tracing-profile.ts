@@ -1,17 +1,19 @@
-// Where a traced sidecar pair's CPU goes, from perf (issue #8): one pair at a fixed 1000 requests per
-// second with every request traced, both sidecars sampled by `perf record` after a warm-up, and
-// each sample counted as telemetry when its stack holds a frame of the telemetry bundle chunk
-// (assemble-*.mjs: the request hooks, the span processor and the OpenTelemetry SDK code only they
-// load). Prints telemetry's share of the pair's samples, its cost per request per sidecar, and the
-// functions it spends them in.
+// Where tracing's CPU goes, from perf (issue #8): two sidecar pairs at a fixed 1000 requests per
+// second each, side by side in the same window, one with every request traced (and access-logged
+// with --logs), the other with telemetry turned off by config; all four sidecars sampled by
+// `perf record` after a warm-up. A sample counts as telemetry when its stack holds a frame of the
+// telemetry bundle chunk (assemble-*.mjs: the request hooks, the span processor and the
+// OpenTelemetry SDK code only they load). Prints the two pairs' samples and their ratio, then the
+// difference between them by kind (telemetry frames, garbage collection, JIT, kernel, the rest),
+// then the functions telemetry's samples are in.
 //
-// Why not bench/tracing-cost.ts for a change to tracing code: that one compares the pair's CPU with
-// tracing on and off, and the machine's own swings move single rounds by tens of percent, so a
-// change of a fifth of tracing's cost does not show. Here both sides of the comparison are in the
-// same samples. perf's own sampling makes the pair slower as a whole (about 1.7x at 999 Hz with
-// call graphs), so the share understates the cost without perf; compare runs of this bench with
-// each other. perf counts only time a process runs (V8's own profiler samples by wall clock and
-// charged a sidecar for time it spent preempted).
+// Why the off pair: telemetry frames are not all telemetry costs. Measured this way the frames
+// explained about two thirds of the difference; the rest was garbage collection of what tracing
+// allocates, system calls and proxy code that got slower (inlining decisions change with the
+// extra code). perf's own sampling slows every process alike, which pulls the ratio toward 1:
+// bench/ab-pair.ts --telemetry-cost gives the ratio without perf. perf counts only the time a
+// process runs (V8's own profiler samples by wall clock and charged a sidecar for time it spent
+// preempted).
 // Usage: node --import tsx bench/tracing-profile.ts [SECONDS sampled, 18] [--logs]; wants `perf`
 // (Debian: linux-perf).
 import { execFile } from "node:child_process";
@@ -22,9 +24,9 @@ import { startFakeControlPlane } from "../sidecar/src/testing/wire-fake-control-
 import { bundleSeamSidecar } from "./mesh-bundle";
 import { h2load } from "./mesh-load";
 import { killStarted, onPath } from "./mesh-procs";
-import { sleep, startChild, startSeamPair } from "./seam-pair";
+import { type SeamPair, sleep, startChild, startSeamPair } from "./seam-pair";
 
-const seconds = Number(process.argv[2] ?? 18);
+const seconds = Number(process.argv.slice(2).find((a) => !a.startsWith("--")) ?? 18);
 const logs = process.argv.includes("--logs");
 const RATE = 1000;
 const HZ = 999;
@@ -43,40 +45,63 @@ process.on("exit", () => {
 });
 
 const cp = await startFakeControlPlane();
-const VIP = "10.96.9.8";
-cp.pushServices([{ name: "app", virtual_ip: VIP, ports: [{ name: "p", port: 80, protocol: "http" }] }], "1");
+const services = [
+  { name: "traced", virtual_ip: "10.96.9.8", ports: [{ name: "p", port: 80, protocol: "http" }] },
+  { name: "untraced", virtual_ip: "10.96.9.9", ports: [{ name: "p", port: 80, protocol: "http" }] },
+];
+cp.pushServices(services, "1");
+// "default" for the traced pair; the other pair's workloads have their own config, all off (a
+// sidecar's telemetry config is its service's, else "default").
+const config = (name: string, on: boolean) => ({
+  name,
+  telemetry: {
+    name,
+    version: "1",
+    spec: {
+      tracing: { enabled: on, sampling_ratio: 1 },
+      logging: { level: "info", access_log: on && logs, sampling_ratio: 1 },
+    },
+  },
+});
 cp.pushRaw({
   type_url: "weft.v1.Telemetry",
   version_info: "t1",
-  resources: [
-    {
-      name: "default",
-      telemetry: {
-        name: "default",
-        version: "1",
-        spec: {
-          tracing: { enabled: true, sampling_ratio: 1 },
-          logging: { level: "info", access_log: logs, sampling_ratio: 1 },
-        },
-      },
-    },
-  ],
+  resources: [config("default", true), config("off-server", false), config("off-client", false)],
 });
 const apps = await startChild(["--import", "tsx", join(import.meta.dirname, "sidecar-apps.ts")]);
 const appPort = (JSON.parse(apps.line) as { h1: number }).h1;
 const bundle = await bundleSeamSidecar(dir);
 // Names for JIT code in /tmp/perf-PID.map; a node flag, not a V8 heap flag, so the code cache stays.
 process.env.WEFT_BENCH_NODE_FLAGS = `${process.env.WEFT_BENCH_NODE_FLAGS ?? ""} --perf-basic-prof`;
-const pair = await startSeamPair({ cp, name: "tprof", appPort, vip: VIP, stderr: "ignore", bundle });
-pids.push(pair.client.pid as number, pair.server.pid as number);
+const start = (name: string, i: number) => {
+  const s = services[i] as (typeof services)[number];
+  return startSeamPair({ cp, name, appPort, vip: s.virtual_ip, service: s.name, stderr: "ignore", bundle });
+};
+const on = await start("on", 0);
+const off = await start("off", 1);
+// Each pair pushed its own service's endpoints; the second push replaced the first's list.
+const endpoint = (id: string, service: string, pair: SeamPair) => ({
+  id,
+  service,
+  address: "127.0.0.1",
+  ports: [{ name: "p", port: pair.serverPorts.inbound as number }],
+  healthy: true,
+});
+cp.pushEndpoints(
+  { traced: [endpoint("on", "traced", on)], untraced: [endpoint("off", "untraced", off)] },
+  "2",
+);
+const pidsOf = (p: SeamPair) => [p.client.pid as number, p.server.pid as number];
+pids.push(...pidsOf(on), ...pidsOf(off));
 await sleep(1500); // telemetry loads a second after start
-const load = (secs: number) => h2load({ port: pair.port, connections: 16, rate: RATE, seconds: secs });
-console.error(`tracing-profile: warming up for ${WARMUP_S} s`);
+const load = (secs: number) =>
+  Promise.all([on, off].map((p) => h2load({ port: p.port, connections: 16, rate: RATE, seconds: secs })));
+console.error(`tracing-profile: warming up both pairs for ${WARMUP_S} s`);
 await load(WARMUP_S);
 const data = join(dir, "perf.data");
 const run = load(seconds + 2);
 await sleep(1000);
-console.error(`tracing-profile: sampling both sidecars for ${seconds} s`);
+console.error(`tracing-profile: sampling all four sidecars for ${seconds} s`);
 const record = await perf([
   "record",
   "-F",
@@ -90,63 +115,96 @@ const record = await perf([
   "sleep",
   String(seconds),
 ]);
-const { done } = await run;
-const script = await perf(["script", "-i", data]);
-pair.stop();
+const [doneOn] = (await run).map((r) => r.done);
+const script = await perf(["script", "-i", data, "-F", "pid,ip,sym,dso"]);
+on.stop();
+off.stop();
 
-/** Stacks, leaf first, as perf script prints them (one frame per indented line, a blank line after each). */
-function stacks(text: string): string[][] {
-  const out: string[][] = [];
-  let cur: string[] | undefined;
+/** Stacks, leaf first, with the process they were sampled in (perf script: a "PID" line, one
+ * indented line per frame, a blank line after each sample). */
+function stacks(text: string): Array<{ pid: number; frames: string[] }> {
+  const out: Array<{ pid: number; frames: string[] }> = [];
+  let cur: { pid: number; frames: string[] } | undefined;
   for (const line of text.split("\n")) {
     if (line.trim() === "") {
-      if (cur?.length) out.push(cur);
+      if (cur?.frames.length) out.push(cur);
       cur = undefined;
     } else if (line.startsWith("\t") || line.startsWith(" ")) {
-      // "ADDR SYMBOL+OFF (DSO)": keep the symbol.
-      const sym = line
-        .trim()
-        .replace(/^[0-9a-f]+ /, "")
-        .replace(/\+0x[0-9a-f]+/, "")
-        .replace(/ \(\S+\)$/, "");
-      cur?.push(sym);
-    } else cur = [];
+      // "ADDR SYMBOL+OFF (DSO)": keep the symbol and the DSO.
+      cur?.frames.push(
+        line
+          .trim()
+          .replace(/^[0-9a-f]+ /, "")
+          .replace(/\+0x[0-9a-f]+/, ""),
+      );
+    } else cur = { pid: Number(line.trim().split(/\s+/)[0]), frames: [] };
   }
-  if (cur?.length) out.push(cur);
+  if (cur?.frames.length) out.push(cur);
   return out;
 }
 
-const all = stacks(script.stdout);
 const TELEMETRY = /assemble-[A-Z0-9]+\.mjs/;
-const traced = all.filter((s) => s.some((f) => TELEMETRY.test(f)));
-const name = (f: string) => f.replace(/file:\/\/\/\S*\/(\S+\.mjs)/, "$1").slice(0, 90);
-const leaves = new Map<string, number>();
-for (const s of traced) leaves.set(name(s[0] ?? "?"), (leaves.get(name(s[0] ?? "?")) ?? 0) + 1);
-const inTelemetry = new Map<string, number>();
-for (const s of traced) {
-  // The innermost telemetry-chunk function on the stack: where its time went, by our code's names.
-  const f = s.find((x) => TELEMETRY.test(x));
-  if (f) inTelemetry.set(name(f), (inTelemetry.get(name(f)) ?? 0) + 1);
+const KINDS: Array<[string, (frames: string[]) => boolean]> = [
+  ["telemetry frames", (f) => f.some((x) => TELEMETRY.test(x))],
+  [
+    "garbage collection",
+    (f) => f.some((x) => /Scaveng|MarkCompact|Heap::|Sweeper|ConcurrentMarking|MinorMC/.test(x)),
+  ],
+  ["JIT compilation", (f) => f.some((x) => /compiler::|Maglev|OptimizedCompilationJob|Compiler::/.test(x))],
+  ["kernel", (f) => /\[kernel/.test(f[0] ?? "")],
+  ["the rest (proxy, node, V8)", () => true],
+];
+const all = stacks(script.stdout);
+const onPids = pidsOf(on);
+const counts = { on: new Map<string, number>(), off: new Map<string, number>() };
+const traced: string[][] = [];
+for (const s of all) {
+  const side = onPids.includes(s.pid) ? "on" : "off";
+  const kind = (KINDS.find(([, is]) => is(s.frames)) as [string, unknown])[0];
+  counts[side].set(kind, (counts[side].get(kind) ?? 0) + 1);
+  if (side === "on" && kind === "telemetry frames") traced.push(s.frames);
 }
-const perRequestUs = (traced.length / HZ / (done * (seconds / (seconds + 2)) * 2)) * 1e6;
+const total = (m: Map<string, number>) => [...m.values()].reduce((a, b) => a + b, 0);
+const [nOn, nOff] = [total(counts.on), total(counts.off)];
 console.log(
-  `\ntracing profile at ${RATE} req/s, every request traced${logs ? " and access-logged" : ""}: both sidecars sampled by perf at ${HZ} Hz for ${seconds} s after ${WARMUP_S} s of warm-up (2 cores)`,
+  `\ntracing profile at ${RATE} req/s per pair: one pair with every request traced${logs ? " and access-logged" : ""}, one with telemetry off, side by side; all four sidecars sampled by perf at ${HZ} Hz for ${seconds} s after ${WARMUP_S} s of warm-up (2 cores)`,
 );
-if (all.length === 0) {
+if (all.length === 0 || nOff === 0) {
   console.log(`perf recorded nothing: ${record.stderr.trim()}`);
   process.exit(1);
 }
+const perRequestUs = (n: number) => (n / HZ / ((doneOn ?? 1) * (seconds / (seconds + 2)) * 2)) * 1e6;
 console.log(
-  `samples: ${all.length}; with a telemetry frame: ${traced.length} (${((100 * traced.length) / all.length).toFixed(1)}%), about ${perRequestUs.toFixed(1)} us per request per sidecar under perf`,
+  `samples: traced pair ${nOn}, untraced pair ${nOff}: ${(nOn / nOff).toFixed(3)}x (perf's own cost pulls this toward 1)`,
 );
+console.log(`\nthe difference, ${nOn - nOff} samples, by kind (traced - untraced):`);
+for (const [kind] of KINDS) {
+  const d = (counts.on.get(kind) ?? 0) - (counts.off.get(kind) ?? 0);
+  console.log(
+    `${String(d).padStart(7)}  ${kind.padEnd(28)}${`(${counts.on.get(kind) ?? 0} - ${counts.off.get(kind) ?? 0})`.padStart(16)}  about ${perRequestUs(d).toFixed(1)} us per request per sidecar under perf`,
+  );
+}
+const name = (f: string) =>
+  f
+    .replace(/ \(\S+\)$/, "")
+    .replace(/file:\/\/\/\S*\/(\S+\.mjs)/, "$1")
+    .slice(0, 90);
 const top = (m: Map<string, number>, n: number) =>
   [...m]
     .sort((a, b) => b[1] - a[1])
     .slice(0, n)
     .map(([k, v]) => `${String(v).padStart(7)}  ${k}`)
     .join("\n");
-console.log(`\ntelemetry samples by the innermost telemetry function on the stack:\n${top(inTelemetry, 15)}`);
-console.log(`\ntelemetry samples by the function running (leaf):\n${top(leaves, 15)}`);
+const inTelemetry = new Map<string, number>();
+const leaves = new Map<string, number>();
+for (const s of traced) {
+  // The innermost telemetry-chunk function on the stack: where its time went, by our code's names.
+  const f = s.find((x) => TELEMETRY.test(x));
+  if (f) inTelemetry.set(name(f), (inTelemetry.get(name(f)) ?? 0) + 1);
+  leaves.set(name(s[0] ?? "?"), (leaves.get(name(s[0] ?? "?")) ?? 0) + 1);
+}
+console.log(`\ntelemetry frames by the innermost telemetry function on the stack:\n${top(inTelemetry, 15)}`);
+console.log(`\ntelemetry frames by the function running (leaf):\n${top(leaves, 15)}`);
 process.exit(0);
 
 function perf(args: string[]): Promise<{ stdout: string; stderr: string }> {
