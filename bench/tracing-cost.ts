@@ -8,7 +8,9 @@
 // both sides of a comparison; the medians over the rounds are reported. The sidecars are bundled and
 // run with production's node flags (bench/mesh-bundle.ts, SIDECAR_NODE_FLAGS); they export to a
 // fake control plane that accepts and drops what it gets, so serialising and sending are counted,
-// storing is not.
+// storing is not. Its rounds swing with the machine (+2% to +71% in one run); bench/ab-pair.ts
+// --telemetry-cost runs a traced and an untraced pair in the same windows instead, and its windows
+// agreed within a few percent.
 // Usage: node --import tsx bench/tracing-cost.ts [SECONDS per run, 4] [ROUNDS, 12] [WARM-UP SECONDS, 90]
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
