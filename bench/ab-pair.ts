@@ -22,7 +22,7 @@ import { startFakeControlPlane } from "../sidecar/src/testing/wire-fake-control-
 import { bundleSeamSidecar } from "./mesh-bundle";
 import { h2load, latenciesMs, percentile } from "./mesh-load";
 import { killStarted, rssMb } from "./mesh-procs";
-import { type SeamPair, sleep, startChild, startSeamPair } from "./seam-pair";
+import { pushPairEndpoints, type SeamPair, sleep, startChild, startSeamPair } from "./seam-pair";
 
 const args = process.argv.slice(2).filter((a) => !a.startsWith("--"));
 const telemetryCost = process.argv.includes("--telemetry-cost");
@@ -134,15 +134,15 @@ for (const phase of [0, 1]) {
       bundle: (sides[side] as Side).bundle,
     });
   }
-  // Each pair pushed its own service's endpoints; the second push replaced the first's list.
-  const endpoint = (i: number) => ({
-    id: names[i] as string,
-    service: services[i]?.name as string,
-    address: "127.0.0.1",
-    ports: [{ name: "p", port: (pairs[order[i] as number] as SeamPair).serverPorts.inbound as number }],
-    healthy: true,
-  });
-  cp.pushEndpoints({ app: [endpoint(0)], app2: [endpoint(1)] }, `ab${phase}`);
+  pushPairEndpoints(
+    cp,
+    order.map((side, i) => ({
+      id: names[i] as string,
+      service: services[i]?.name as string,
+      pair: pairs[side] as SeamPair,
+    })),
+    `ab${phase}`,
+  );
   await sleep(1500); // telemetry loads a second after start
   const both = (secs: number, log?: string) =>
     Promise.all(

@@ -140,3 +140,29 @@ export async function startSeamPair(o: {
     },
   };
 }
+
+/** Pairs side by side: each startSeamPair pushed only its own service's endpoints, and each push
+ * replaced the last one's list, so this pushes every pair's server sidecar at once. */
+export function pushPairEndpoints(
+  cp: FakeControlPlane,
+  pairs: Array<{ id: string; service: string; pair: SeamPair }>,
+  version: string,
+): void {
+  cp.pushEndpoints(
+    Object.fromEntries(
+      pairs.map(({ id, service, pair }) => [
+        service,
+        [
+          {
+            id,
+            service,
+            address: "127.0.0.1",
+            ports: [{ name: "p", port: pair.serverPorts.inbound as number }],
+            healthy: true,
+          },
+        ],
+      ]),
+    ),
+    version,
+  );
+}

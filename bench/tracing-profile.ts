@@ -24,7 +24,7 @@ import { startFakeControlPlane } from "../sidecar/src/testing/wire-fake-control-
 import { bundleSeamSidecar } from "./mesh-bundle";
 import { h2load } from "./mesh-load";
 import { killStarted, onPath } from "./mesh-procs";
-import { type SeamPair, sleep, startChild, startSeamPair } from "./seam-pair";
+import { pushPairEndpoints, type SeamPair, sleep, startChild, startSeamPair } from "./seam-pair";
 
 const seconds = Number(process.argv.slice(2).find((a) => !a.startsWith("--")) ?? 18);
 const logs = process.argv.includes("--logs");
@@ -79,16 +79,12 @@ const start = (name: string, i: number) => {
 };
 const on = await start("on", 0);
 const off = await start("off", 1);
-// Each pair pushed its own service's endpoints; the second push replaced the first's list.
-const endpoint = (id: string, service: string, pair: SeamPair) => ({
-  id,
-  service,
-  address: "127.0.0.1",
-  ports: [{ name: "p", port: pair.serverPorts.inbound as number }],
-  healthy: true,
-});
-cp.pushEndpoints(
-  { traced: [endpoint("on", "traced", on)], untraced: [endpoint("off", "untraced", off)] },
+pushPairEndpoints(
+  cp,
+  [
+    { id: "on", service: "traced", pair: on },
+    { id: "off", service: "untraced", pair: off },
+  ],
   "2",
 );
 const pidsOf = (p: SeamPair) => [p.client.pid as number, p.server.pid as number];
