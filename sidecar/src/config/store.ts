@@ -165,8 +165,7 @@ export class ConfigStore {
     });
   }
 
-  /** The endpoints of a service that may take traffic. */
-  /** The service's healthy endpoints; the same array until its endpoints change (do not modify it). */
+  /** The endpoints of a service that may take traffic: the same array until its endpoints change. */
   healthyEndpoints(service: string): readonly EndpointConfig[] {
     const all = this.endpoints.get(service);
     if (!all) return NO_ENDPOINTS;
