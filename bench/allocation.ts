@@ -41,8 +41,8 @@ cp.pushRaw({
         name: "default",
         version: "1",
         spec: {
-          tracing: { enabled: telemetry, sampling_ratio: 1 },
-          logging: { level: "info", access_log: telemetry, sampling_ratio: 1 },
+          tracing: { enabled: telemetry, sampling_ratio: 1, sinks: ["control-plane"] },
+          logging: { level: "info", access_log: telemetry, sampling_ratio: 1, sinks: ["control-plane"] },
         },
       },
     },

@@ -56,8 +56,13 @@ function pushTelemetry(mode: Mode): void {
           name: "default",
           version: String(version),
           spec: {
-            tracing: { enabled: mode !== "off", sampling_ratio: 1 },
-            logging: { level: "info", access_log: mode === "tracing+logs", sampling_ratio: 1 },
+            tracing: { enabled: mode !== "off", sampling_ratio: 1, sinks: ["control-plane"] },
+            logging: {
+              level: "info",
+              access_log: mode === "tracing+logs",
+              sampling_ratio: 1,
+              sinks: ["control-plane"],
+            },
           },
         },
       },

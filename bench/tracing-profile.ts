@@ -58,8 +58,8 @@ const config = (name: string, on: boolean) => ({
     name,
     version: "1",
     spec: {
-      tracing: { enabled: on, sampling_ratio: 1 },
-      logging: { level: "info", access_log: on && logs, sampling_ratio: 1 },
+      tracing: { enabled: on, sampling_ratio: 1, sinks: ["control-plane"] },
+      logging: { level: "info", access_log: on && logs, sampling_ratio: 1, sinks: ["control-plane"] },
     },
   },
 });
