@@ -91,7 +91,7 @@ let telemetryVersion = 0;
  * names (a sidecar's telemetry config is its service's, else "default"). */
 function pushTelemetry(offWorkloads: string[]): void {
   const spec = (on: boolean) => ({
-    tracing: { enabled: on, sampling_ratio: 1, sinks: ["control-plane"] },
+    tracing: { enabled: on, sampling_ratio: 1 },
     logging: { level: "info", access_log: on, sampling_ratio: 1, sinks: ["control-plane"] },
   });
   telemetryVersion++;

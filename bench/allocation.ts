@@ -41,7 +41,7 @@ cp.pushRaw({
         name: "default",
         version: "1",
         spec: {
-          tracing: { enabled: telemetry, sampling_ratio: 1, sinks: ["control-plane"] },
+          tracing: { enabled: telemetry, sampling_ratio: 1 },
           logging: { level: "info", access_log: telemetry, sampling_ratio: 1, sinks: ["control-plane"] },
         },
       },

@@ -56,7 +56,7 @@ function pushTelemetry(mode: Mode): void {
           name: "default",
           version: String(version),
           spec: {
-            tracing: { enabled: mode !== "off", sampling_ratio: 1, sinks: ["control-plane"] },
+            tracing: { enabled: mode !== "off", sampling_ratio: 1 },
             logging: {
               level: "info",
               access_log: mode === "tracing+logs",

@@ -58,7 +58,7 @@ const config = (name: string, on: boolean) => ({
     name,
     version: "1",
     spec: {
-      tracing: { enabled: on, sampling_ratio: 1, sinks: ["control-plane"] },
+      tracing: { enabled: on, sampling_ratio: 1 },
       logging: { level: "info", access_log: on && logs, sampling_ratio: 1, sinks: ["control-plane"] },
     },
   },
