@@ -1,5 +1,6 @@
 import { PassThrough } from "node:stream";
 import test from "ava";
+import { linesOf } from "../testing/log-batches";
 import { type AccessEntry, AccessLog, type LoggingSettings } from "./access-log";
 import { LogShipper, type ShippedLine } from "./log-shipper";
 
@@ -32,7 +33,8 @@ const ON: LoggingSettings = {
 function setup(random = () => 0.5) {
   const batches: ShippedLine[][] = [];
   const shipper = new LogShipper({
-    send: async (lines) => {
+    send: async (batch) => {
+      const lines = linesOf(batch);
       batches.push(lines);
       return { accepted: lines.length, dropped: 0 };
     },

@@ -59,20 +59,29 @@ function record(w: Writer, l: ShippedLine): void {
   }
 }
 
+/** Appends `line` as one `records` entry of a LogBatch (field 1): the shipper encodes each line as
+ * it comes, so a line waiting for its batch is bytes in a buffer, not objects for the GC to move. */
+export function appendLogRecord(w: Writer, line: ShippedLine): void {
+  w.varint(0x0a);
+  const at = w.open(2);
+  record(w, line);
+  w.close(at, 2);
+}
+
+/** A LogBatch from its encoded records and the count of lines dropped since the last batch. */
+export function logBatch(records: Buffer, droppedSinceLast: number): Buffer {
+  if (droppedSinceLast <= 0) return records;
+  const w = new Writer(11);
+  w.varint(0x10);
+  w.varint(droppedSinceLast);
+  return Buffer.concat([records, w.buf.subarray(0, w.pos)]);
+}
+
 /** The bytes of `LogBatch { records = 1, dropped_since_last = 2 }`. */
 export function encodeLogBatch(lines: readonly ShippedLine[], droppedSinceLast: number): Buffer {
   const w = new Writer(64 + lines.length * 256);
-  for (const l of lines) {
-    w.varint(0x0a);
-    const at = w.open(2);
-    record(w, l);
-    w.close(at, 2);
-  }
-  if (droppedSinceLast > 0) {
-    w.varint(0x10);
-    w.varint(droppedSinceLast);
-  }
-  return w.buf.subarray(0, w.pos);
+  for (const l of lines) appendLogRecord(w, l);
+  return logBatch(w.buf.subarray(0, w.pos), droppedSinceLast);
 }
 
 /** `PushLogsResponse { accepted = 1, dropped = 2 }`; unknown fields are skipped. */

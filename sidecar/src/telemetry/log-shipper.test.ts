@@ -1,5 +1,6 @@
 import test from "ava";
-import { LogShipper, type ShippedLine } from "./log-shipper";
+import { linesOf } from "../testing/log-batches";
+import { type EncodedLines, LogShipper, type ShippedLine } from "./log-shipper";
 
 function line(n: number): ShippedLine {
   return {
@@ -19,7 +20,8 @@ function line(n: number): ShippedLine {
 test("lines go out in batches of at most maxBatch", async (t) => {
   const batches: string[][] = [];
   const shipper = new LogShipper({
-    send: async (lines) => {
+    send: async (batch) => {
+      const lines = linesOf(batch);
       batches.push(lines.map((l) => l.message));
       return { accepted: lines.length, dropped: 0 };
     },
@@ -40,7 +42,8 @@ test("while the sink is down the buffer stays bounded, drops are counted and rep
   const reported: number[] = [];
   const got: string[] = [];
   const shipper = new LogShipper({
-    send: async (lines, dropped) => {
+    send: async (batch, dropped) => {
+      const lines = linesOf(batch);
       if (!up) throw new Error("sink unavailable");
       reported.push(dropped);
       got.push(...lines.map((l) => l.message));
@@ -73,7 +76,8 @@ test("the backoff doubles after each failure and resets after a success", async 
   let fail = true;
   const attempts: number[] = [];
   const shipper = new LogShipper({
-    send: async (lines) => {
+    send: async (batch) => {
+      const lines = linesOf(batch);
       attempts.push(now);
       if (fail) throw new Error("down");
       return { accepted: lines.length, dropped: 0 };
@@ -96,7 +100,8 @@ test("the backoff doubles after each failure and resets after a success", async 
 test("a full batch goes out without waiting for the flush interval a first line started", async (t) => {
   const batches: string[][] = [];
   const shipper = new LogShipper({
-    send: async (lines) => {
+    send: async (batch) => {
+      const lines = linesOf(batch);
       batches.push(lines.map((l) => l.message));
       return { accepted: lines.length, dropped: 0 };
     },
@@ -107,5 +112,52 @@ test("a full batch goes out without waiting for the flush interval a first line 
   // Polls for up to 10 s: the interval is ten minutes, so only the full batch can have sent it.
   for (let i = 0; i < 1000 && batches.length === 0; i++) await new Promise((r) => setTimeout(r, 10));
   t.deepEqual(batches, [["line 0", "line 1", "line 2"]]);
+  await shipper.close();
+});
+
+test("lines that come while a batch is out go into the next one; a failed batch that no longer fits is dropped whole and reported", async (t) => {
+  let fail: (err: Error) => void = () => {};
+  const sent: EncodedLines[] = [];
+  const reported: number[] = [];
+  let up = false;
+  let now = 0;
+  const shipper = new LogShipper({
+    send: (batch, dropped) => {
+      sent.push(batch);
+      if (up) {
+        reported.push(dropped);
+        return Promise.resolve({ accepted: batch.lines, dropped: 0 });
+      }
+      return new Promise((_resolve, reject) => {
+        fail = reject;
+      });
+    },
+    maxBuffered: 5,
+    maxBatch: 5,
+    flushIntervalMs: 60_000,
+    backoffMs: 100,
+    now: () => now,
+  });
+  for (let i = 0; i < 5; i++) shipper.push(line(i));
+  const out = shipper.flush();
+  for (let i = 5; i < 10; i++) shipper.push(line(i)); // room again: the five out are not held
+  const first = sent[0] as EncodedLines;
+  t.deepEqual(
+    linesOf(first).map((l) => l.message),
+    ["line 0", "line 1", "line 2", "line 3", "line 4"],
+    "the batch being sent keeps its bytes",
+  );
+  fail(new Error("sink unavailable"));
+  await out;
+  t.is(shipper.stats.dropped, 5, "no room to put it back");
+  t.is(shipper.stats.buffered, 5);
+  up = true;
+  now = 1000;
+  await shipper.flush();
+  t.deepEqual(
+    linesOf(sent[1] as EncodedLines).map((l) => l.message),
+    ["line 5", "line 6", "line 7", "line 8", "line 9"],
+  );
+  t.deepEqual(reported, [5]);
   await shipper.close();
 });
