@@ -104,8 +104,11 @@ export interface ResiliencePolicySpec {
 }
 
 // kind: Telemetry ("default" for every sidecar, or one service's own)
+// Left-out fields get these defaults on their way to the sidecars (discovery/wire.ts).
 export interface TracingConfig {
+  /** Absent: true. */
   enabled?: boolean;
+  /** New traces sampled, 0 to 1 (traces sampled upstream are always continued). Absent: 1. */
   samplingRatio?: number;
   /** OTLP endpoint; absent means the control plane. */
   otlpEndpoint?: string;
@@ -115,6 +118,7 @@ export interface LoggingConfig {
   level?: "debug" | "info" | "warn" | "error";
   accessLog?: boolean;
   fields?: string[];
+  /** Access-log lines kept, 0 to 1 (5xx and failed requests always are). Absent: 1. */
   samplingRatio?: number;
   /** "control-plane" (default) or URLs of other sinks. */
   sinks?: string[];

@@ -9,6 +9,7 @@ import type {
   WireServicePort,
 } from "../../../proto/index";
 import { TYPE_ENDPOINTS, TYPE_POLICY, TYPE_ROUTES, TYPE_SERVICE, TYPE_TELEMETRY } from "../../../proto/index";
+import type { TelemetrySpec } from "../config/types";
 import type { Endpoint, Service, ServicePort } from "../registry/types";
 import type { ConfigObject } from "./config-source";
 
@@ -130,9 +131,33 @@ export function telemetryResource(name: string, telemetry: ConfigObject, version
     wire: {
       name,
       version,
-      telemetry: { name, version: telemetry.metadata.version, spec: snakeCase(telemetry.spec) },
+      telemetry: {
+        name,
+        version: telemetry.metadata.version,
+        spec: snakeCase(telemetryDefaults(telemetry.spec as TelemetrySpec)),
+      },
     },
   };
+}
+
+/**
+ * A Telemetry spec with the documented defaults filled in where the manifest left a field out:
+ * tracing on at 100% once configured, access-log sampling 100%, the control plane as the log sink.
+ * On the wire these are proto3 scalars and a repeated field, where absent and 0 or empty are the
+ * same, so only here is "left out" still told apart from an explicit 0 (log errors only; continue
+ * only traces already sampled upstream) or `sinks: []`.
+ */
+export function telemetryDefaults(spec: TelemetrySpec): TelemetrySpec {
+  const out: TelemetrySpec = { ...spec };
+  if (spec.tracing) {
+    out.tracing = { ...spec.tracing, enabled: spec.tracing.enabled ?? true };
+    out.tracing.samplingRatio = spec.tracing.samplingRatio ?? 1;
+  }
+  if (spec.logging) {
+    out.logging = { ...spec.logging, samplingRatio: spec.logging.samplingRatio ?? 1 };
+    out.logging.sinks = spec.logging.sinks ?? ["control-plane"];
+  }
+  return out;
 }
 
 /** Objects whose keys are data (label and header names), not field names: left as they are. */
