@@ -17,6 +17,9 @@ function line(n: number): ShippedLine {
   };
 }
 
+/** A buffer and batches of five lines, flushed only when asked, 100 ms of backoff after a failure. */
+const FIVE_AT_MOST = { maxBuffered: 5, maxBatch: 5, flushIntervalMs: 60_000, backoffMs: 100 };
+
 test("lines go out in batches of at most maxBatch", async (t) => {
   const batches: string[][] = [];
   const shipper = new LogShipper({
@@ -49,10 +52,7 @@ test("while the sink is down the buffer stays bounded, drops are counted and rep
       got.push(...lines.map((l) => l.message));
       return { accepted: lines.length, dropped: 0 };
     },
-    maxBuffered: 5,
-    maxBatch: 5,
-    flushIntervalMs: 60_000,
-    backoffMs: 100,
+    ...FIVE_AT_MOST,
     now: () => now,
   });
   for (let i = 0; i < 5; i++) shipper.push(line(i));
@@ -132,10 +132,7 @@ test("lines that come while a batch is out go into the next one; a failed batch 
         fail = reject;
       });
     },
-    maxBuffered: 5,
-    maxBatch: 5,
-    flushIntervalMs: 60_000,
-    backoffMs: 100,
+    ...FIVE_AT_MOST,
     now: () => now,
   });
   for (let i = 0; i < 5; i++) shipper.push(line(i));
