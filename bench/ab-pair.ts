@@ -22,7 +22,15 @@ import { startFakeControlPlane } from "../sidecar/src/testing/wire-fake-control-
 import { bundleSeamSidecar } from "./mesh-bundle";
 import { h2load, latenciesMs, percentile } from "./mesh-load";
 import { killStarted, rssMb } from "./mesh-procs";
-import { pushPairEndpoints, type SeamPair, sleep, startChild, startSeamPair } from "./seam-pair";
+import {
+  pushPairEndpoints,
+  pushTelemetry,
+  type SeamPair,
+  sleep,
+  startChild,
+  startSeamPair,
+  type TelemetryOn,
+} from "./seam-pair";
 
 const args = process.argv.slice(2).filter((a) => !a.startsWith("--"));
 const telemetryCost = process.argv.includes("--telemetry-cost");
@@ -89,21 +97,10 @@ cp.pushServices(services, "1");
 let telemetryVersion = 0;
 /** "default" for both sides; a side with telemetry off gets its own config under its workloads'
  * names (a sidecar's telemetry config is its service's, else "default"). */
-function pushTelemetry(offWorkloads: string[]): void {
-  const spec = (on: boolean) => ({
-    tracing: { enabled: on, sampling_ratio: 1 },
-    logging: { level: "info", access_log: on, sampling_ratio: 1, sinks: ["control-plane"] },
-  });
-  telemetryVersion++;
-  const resource = (name: string, on: boolean) => ({
-    name,
-    telemetry: { name, version: String(telemetryVersion), spec: spec(on) },
-  });
-  cp.pushRaw({
-    type_url: "weft.v1.Telemetry",
-    version_info: `t${telemetryVersion}`,
-    resources: [resource("default", true), ...offWorkloads.map((w) => resource(w, false))],
-  });
+function pushConfigs(offWorkloads: string[]): void {
+  const configs: Record<string, TelemetryOn> = { default: { tracing: true, accessLog: true } };
+  for (const w of offWorkloads) configs[w] = { tracing: false, accessLog: false };
+  pushTelemetry(cp, configs, ++telemetryVersion);
 }
 const apps = await startChild(["--import", "tsx", join(import.meta.dirname, "sidecar-apps.ts")]);
 const appPort = (JSON.parse(apps.line) as { h1: number }).h1;
@@ -118,7 +115,7 @@ for (const phase of [0, 1]) {
   // Phase 0: B's pair first (service app); phase 1: A's first.
   const order = phase === 0 ? [1, 0] : [0, 1];
   const names = order.map((_, i) => `ab${phase}${i}`);
-  pushTelemetry(
+  pushConfigs(
     order.flatMap((side, i) => (sides[side]?.telemetry ? [] : [`${names[i]}-server`, `${names[i]}-client`])),
   );
   const pairs: SeamPair[] = [];

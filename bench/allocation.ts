@@ -16,7 +16,7 @@ import { startFakeControlPlane } from "../sidecar/src/testing/wire-fake-control-
 import { bundleSeamSidecar } from "./mesh-bundle";
 import { h2load } from "./mesh-load";
 import { killStarted } from "./mesh-procs";
-import { sleep, startChild, startSeamPair } from "./seam-pair";
+import { pushTelemetry, sleep, startChild, startSeamPair } from "./seam-pair";
 
 const seconds = Number(process.argv[2] ?? 10);
 const telemetry = !process.argv.includes("--no-telemetry");
@@ -31,23 +31,7 @@ process.on("exit", () => {
 const cp = await startFakeControlPlane();
 const VIP = "10.96.9.8";
 cp.pushServices([{ name: "app", virtual_ip: VIP, ports: [{ name: "p", port: 80, protocol: "http" }] }], "1");
-cp.pushRaw({
-  type_url: "weft.v1.Telemetry",
-  version_info: "t1",
-  resources: [
-    {
-      name: "default",
-      telemetry: {
-        name: "default",
-        version: "1",
-        spec: {
-          tracing: { enabled: telemetry, sampling_ratio: 1 },
-          logging: { level: "info", access_log: telemetry, sampling_ratio: 1, sinks: ["control-plane"] },
-        },
-      },
-    },
-  ],
-});
+pushTelemetry(cp, { default: { tracing: telemetry, accessLog: telemetry } }, 1);
 const apps = await startChild(["--import", "tsx", join(import.meta.dirname, "sidecar-apps.ts")]);
 const appPort = (JSON.parse(apps.line) as { h1: number }).h1;
 const bundle = await bundleSeamSidecar(dir);

@@ -166,3 +166,36 @@ export function pushPairEndpoints(
     version,
   );
 }
+
+/** What a pushed Telemetry config turns on: tracing at 100%, access logs (all lines) or both. */
+export interface TelemetryOn {
+  tracing: boolean;
+  accessLog: boolean;
+}
+
+/**
+ * Pushes Telemetry configs, by resource name ("default", or a workload's service), as the control
+ * plane sends them: the log sink named and both sampling ratios given, since on the wire a left-out
+ * sink is no sink (the sidecar then ships no access-log line) and a left-out ratio is 0.
+ */
+export function pushTelemetry(
+  cp: FakeControlPlane,
+  configs: Record<string, TelemetryOn>,
+  version: number,
+): void {
+  cp.pushRaw({
+    type_url: "weft.v1.Telemetry",
+    version_info: `t${version}`,
+    resources: Object.entries(configs).map(([name, on]) => ({
+      name,
+      telemetry: {
+        name,
+        version: String(version),
+        spec: {
+          tracing: { enabled: on.tracing, sampling_ratio: 1 },
+          logging: { level: "info", access_log: on.accessLog, sampling_ratio: 1, sinks: ["control-plane"] },
+        },
+      },
+    })),
+  });
+}

@@ -19,7 +19,7 @@ import { startFakeControlPlane } from "../sidecar/src/testing/wire-fake-control-
 import { bundleSeamSidecar } from "./mesh-bundle";
 import { h2load, latenciesMs, percentile } from "./mesh-load";
 import { killStarted, rssMb } from "./mesh-procs";
-import { sleep, startChild, startSeamPair } from "./seam-pair";
+import { pushTelemetry, sleep, startChild, startSeamPair } from "./seam-pair";
 
 const seconds = Number(process.argv[2] ?? 4);
 const rounds = Number(process.argv[3] ?? 12);
@@ -44,30 +44,9 @@ const MODES: Mode[] = ["off", "tracing", "tracing+logs"];
 let version = 0;
 
 /** The telemetry config every sidecar gets ("default"), pushed live. */
-function pushTelemetry(mode: Mode): void {
+function pushMode(mode: Mode): void {
   version++;
-  cp.pushRaw({
-    type_url: "weft.v1.Telemetry",
-    version_info: `t${version}`,
-    resources: [
-      {
-        name: "default",
-        telemetry: {
-          name: "default",
-          version: String(version),
-          spec: {
-            tracing: { enabled: mode !== "off", sampling_ratio: 1 },
-            logging: {
-              level: "info",
-              access_log: mode === "tracing+logs",
-              sampling_ratio: 1,
-              sinks: ["control-plane"],
-            },
-          },
-        },
-      },
-    ],
-  });
+  pushTelemetry(cp, { default: { tracing: mode !== "off", accessLog: mode === "tracing+logs" } }, version);
 }
 
 const pair = await startSeamPair({ cp, name: "cost", appPort, vip: VIP, stderr: "ignore", bundle });
@@ -83,14 +62,14 @@ const load = (secs: number, log?: string) =>
 for (let t = 0; t < warmupSeconds; t += 5 * MODES.length) {
   console.error(`tracing-cost: warming up, ${t} of ${warmupSeconds} s`);
   for (const mode of MODES) {
-    pushTelemetry(mode);
+    pushMode(mode);
     await sleep(300);
     await load(5);
   }
 }
 
 async function run(mode: Mode, round: number) {
-  pushTelemetry(mode);
+  pushMode(mode);
   await sleep(300); // the push lands
   await load(1); // the new mode's code paths warm
   const cpu0 = pair.cpuMs();

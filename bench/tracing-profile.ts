@@ -24,7 +24,14 @@ import { startFakeControlPlane } from "../sidecar/src/testing/wire-fake-control-
 import { bundleSeamSidecar } from "./mesh-bundle";
 import { h2load } from "./mesh-load";
 import { killStarted, onPath } from "./mesh-procs";
-import { pushPairEndpoints, type SeamPair, sleep, startChild, startSeamPair } from "./seam-pair";
+import {
+  pushPairEndpoints,
+  pushTelemetry,
+  type SeamPair,
+  sleep,
+  startChild,
+  startSeamPair,
+} from "./seam-pair";
 
 const seconds = Number(process.argv.slice(2).find((a) => !a.startsWith("--")) ?? 18);
 const logs = process.argv.includes("--logs");
@@ -52,22 +59,8 @@ const services = [
 cp.pushServices(services, "1");
 // "default" for the traced pair; the other pair's workloads have their own config, all off (a
 // sidecar's telemetry config is its service's, else "default").
-const config = (name: string, on: boolean) => ({
-  name,
-  telemetry: {
-    name,
-    version: "1",
-    spec: {
-      tracing: { enabled: on, sampling_ratio: 1 },
-      logging: { level: "info", access_log: on && logs, sampling_ratio: 1, sinks: ["control-plane"] },
-    },
-  },
-});
-cp.pushRaw({
-  type_url: "weft.v1.Telemetry",
-  version_info: "t1",
-  resources: [config("default", true), config("off-server", false), config("off-client", false)],
-});
+const OFF = { tracing: false, accessLog: false };
+pushTelemetry(cp, { default: { tracing: true, accessLog: logs }, "off-server": OFF, "off-client": OFF }, 1);
 const apps = await startChild(["--import", "tsx", join(import.meta.dirname, "sidecar-apps.ts")]);
 const appPort = (JSON.parse(apps.line) as { h1: number }).h1;
 const bundle = await bundleSeamSidecar(dir);
