@@ -1,7 +1,15 @@
 import test from "ava";
 import { loadWeftProto } from "../../../proto/grpc";
-import { decodePushLogsResponse, encodeLogBatch } from "./log-batch-codec";
+import { appendLogRecord, decodePushLogsResponse, logBatch } from "./log-batch-codec";
 import type { ShippedLine } from "./log-shipper";
+import { Writer } from "./protobuf-writer";
+
+/** A LogBatch as the shipper builds one: each line appended as it comes, then the drop count. */
+function encodeLogBatch(lines: readonly ShippedLine[], droppedSinceLast: number): Buffer {
+  const w = new Writer(64);
+  for (const l of lines) appendLogRecord(w, l);
+  return logBatch(w.buf.subarray(0, w.pos), droppedSinceLast);
+}
 
 const LINE: ShippedLine = {
   timeUnixNano: "1764438000123000000",

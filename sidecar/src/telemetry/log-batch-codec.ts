@@ -77,13 +77,6 @@ export function logBatch(records: Buffer, droppedSinceLast: number): Buffer {
   return Buffer.concat([records, w.buf.subarray(0, w.pos)]);
 }
 
-/** The bytes of `LogBatch { records = 1, dropped_since_last = 2 }`. */
-export function encodeLogBatch(lines: readonly ShippedLine[], droppedSinceLast: number): Buffer {
-  const w = new Writer(64 + lines.length * 256);
-  for (const l of lines) appendLogRecord(w, l);
-  return logBatch(w.buf.subarray(0, w.pos), droppedSinceLast);
-}
-
 /** `PushLogsResponse { accepted = 1, dropped = 2 }`; unknown fields are skipped. */
 export function decodePushLogsResponse(buf: Buffer): { accepted: number; dropped: number } {
   const out = { accepted: 0, dropped: 0 };

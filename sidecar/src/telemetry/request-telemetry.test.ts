@@ -82,3 +82,23 @@ test("a lone B3 sampling flag next to a traceparent goes on too", (t) => {
   t.is(sent.get("x-b3-sampled"), "1");
   t.is(out.length, 2);
 });
+
+test("an h2 request is named grpc on its span when its content type says so, whatever the field's case", (t) => {
+  const protocolOf = (headers: HeaderPairs) => {
+    const ctx = requestContext("outbound", "back", "r1", {
+      method: "POST",
+      path: "/pkg.Svc/Call",
+      authority: "back",
+      headers,
+      protocol: "h2",
+    });
+    telemetry().onRequest(ctx);
+    // The SDK span behind this hop's RequestSpan: its attributes as they will be exported.
+    const span = (ctx.telemetry as unknown as { span: { attributes: Record<string, unknown> } }).span;
+    return span.attributes["network.protocol.name"];
+  };
+  t.is(protocolOf([["Content-Type", "application/grpc+proto"]]), "grpc");
+  t.is(protocolOf([["content-type", "application/grpc"]]), "grpc");
+  t.is(protocolOf([["content-type", "application/json"]]), "h2");
+  t.is(protocolOf([["x-content-type", "application/grpc"]]), "h2");
+});

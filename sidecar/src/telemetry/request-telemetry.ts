@@ -4,7 +4,7 @@
 // for this workload's service (or "default") and change live.
 
 import type { TelemetrySettings } from "../config/types";
-import type { HeaderPairs } from "../http/headers";
+import { fieldIs, type HeaderPairs } from "../http/headers";
 import type { RequestContext, RequestHooks } from "../http/route";
 import type { AccessLog } from "./access-log";
 import type { HeaderBag } from "./trace-context";
@@ -53,9 +53,7 @@ function onlyTraceparent(bag: HeaderBag): boolean {
 const NO_HEADERS: HeaderBag = Object.freeze({}) as HeaderBag;
 
 function isGrpc(pairs: HeaderPairs): boolean {
-  for (const [k, v] of pairs)
-    if (k.length === 12 && v.startsWith("application/grpc") && k.toLowerCase() === "content-type")
-      return true;
+  for (const [k, v] of pairs) if (v.startsWith("application/grpc") && fieldIs(k, "content-type")) return true;
   return false;
 }
 
@@ -92,7 +90,6 @@ export class RequestTelemetry implements RequestHooks {
     // The next hop's parent is this span: replace what the caller sent, keep everything else.
     let headers = req.headers;
     if (incoming) headers = req.headers = headers.filter(([k]) => traceHeader(k) === undefined);
-    // The common hop: nothing came but a traceparent, and a traceparent is all that goes.
     // The common hop: nothing came but a traceparent, and a traceparent is all that goes.
     const traceparent = span.traceparent();
     if (traceparent !== undefined && (incoming === undefined || onlyTraceparent(incoming))) {
