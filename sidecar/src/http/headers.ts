@@ -26,13 +26,6 @@ export function fieldIs(name: string, lower: string): boolean {
  * lists it, without lower-casing its name. */
 const HOP_BY_HOP_LENGTHS = new Set([...HOP_BY_HOP].map((n) => n.length));
 
-/** rawHeaders ([name, value, name, value...]) as pairs. */
-export function pairsOf(raw: string[]): HeaderPairs {
-  const out: HeaderPairs = [];
-  for (let i = 0; i + 1 < raw.length; i += 2) out.push([raw[i] as string, raw[i + 1] as string]);
-  return out;
-}
-
 /** No Connection header, or one that lists nothing: shared, never written to. */
 const NO_TOKENS: ReadonlySet<string> = new Set();
 
