@@ -129,6 +129,11 @@ test("POST /heap_profile samples the process's allocations while requests flow; 
   };
   walk(profile.head);
   t.true(profile.samples.length > 0);
-  // The proxy's own request path shows up: the request id is made for every forwarded request.
-  t.true(names.has("randomUuid") || names.has("forwardRequestHeaders"), [...names].join(" "));
+  // The proxy's own request path shows up. Each of these allocates a little per forwarded request,
+  // so with a sample every 4 KiB on average, one of them alone could go unsampled in 200 requests.
+  const requestPath = ["randomUuid", "forwardRequestHeaders", "endToEnd", "newContext", "responseFraming"];
+  t.true(
+    requestPath.some((f) => names.has(f)),
+    `none of ${requestPath.join(", ")} among ${[...names].join(" ")}`,
+  );
 });
