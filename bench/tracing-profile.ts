@@ -109,8 +109,8 @@ const script = await perf(["script", "-i", data, "-F", "pid,ip,sym,dso"]);
 on.stop();
 off.stop();
 
-/** Stacks, leaf first, with the process they were sampled in (perf script: a "PID" line, one
- * indented line per frame, a blank line after each sample). */
+/** Stacks, leaf first, with the process they were sampled in (perf script: a "PID" line, padded
+ * with spaces when the pid is short, one indented line per frame, a blank line after each sample). */
 function stacks(text: string): Array<{ pid: number; frames: string[] }> {
   const out: Array<{ pid: number; frames: string[] }> = [];
   let cur: { pid: number; frames: string[] } | undefined;
@@ -118,7 +118,7 @@ function stacks(text: string): Array<{ pid: number; frames: string[] }> {
     if (line.trim() === "") {
       if (cur?.frames.length) out.push(cur);
       cur = undefined;
-    } else if (line.startsWith("\t") || line.startsWith(" ")) {
+    } else if (!/^\s*\d+\s*$/.test(line)) {
       // "ADDR SYMBOL+OFF (DSO)": keep the symbol and the DSO.
       cur?.frames.push(
         line
@@ -159,7 +159,9 @@ console.log(
   `\ntracing profile at ${RATE} req/s per pair: one pair with every request traced${logs ? " and access-logged" : ""}, one with telemetry off, side by side; all four sidecars sampled by perf at ${HZ} Hz for ${seconds} s after ${WARMUP_S} s of warm-up (2 cores)`,
 );
 if (all.length === 0 || nOff === 0) {
-  console.log(`perf recorded nothing: ${record.stderr.trim()}`);
+  console.log(
+    `perf recorded nothing: ${record.stderr.trim()}\nperf script: ${script.stderr.trim().slice(0, 2000)}`,
+  );
   process.exit(1);
 }
 const perRequestUs = (n: number) => (n / HZ / ((doneOn ?? 1) * (seconds / (seconds + 2)) * 2)) * 1e6;
@@ -194,10 +196,33 @@ for (const s of traced) {
 }
 console.log(`\ntelemetry frames by the innermost telemetry function on the stack:\n${top(inTelemetry, 15)}`);
 console.log(`\ntelemetry frames by the function running (leaf):\n${top(leaves, 15)}`);
+/** Outside telemetry frames, samples by where they ran: +1 traced, -1 untraced. */
+const elsewhere = new Map<string, number>();
+for (const s of all) {
+  if (KINDS[0]?.[1](s.frames)) continue;
+  const at = placeOf(s.frames);
+  elsewhere.set(at, (elsewhere.get(at) ?? 0) + (onPids.includes(s.pid) ? 1 : -1));
+}
+console.log(
+  `\noutside telemetry frames, traced - untraced by the function running (kernel samples: the kernel function under the first user-space frame):\n${top(elsewhere, 25)}`,
+);
 process.exit(0);
+
+/** Where a sample outside telemetry ran: its leaf function, without V8's tier mark (the two pairs'
+ * code need not be at the same tier); for a kernel sample, the system call path it came in by. */
+function placeOf(frames: string[]): string {
+  const strip = (f: string) => name(f).replace(/^JS:[*^~+]/, "JS:");
+  if (!/\[kernel/.test(frames[0] ?? "")) return strip(frames[0] ?? "?");
+  const user = frames.findIndex((f) => !/\[kernel/.test(f));
+  const entry = user > 0 ? frames[user - 1] : frames[frames.length - 1];
+  const caller = user > 0 ? frames[user] : undefined;
+  return `[k] ${strip(entry ?? "?")} <- ${caller ? strip(caller) : "?"}`;
+}
 
 function perf(args: string[]): Promise<{ stdout: string; stderr: string }> {
   return new Promise((resolve) =>
-    execFile("perf", args, { maxBuffer: 1 << 30 }, (_err, stdout, stderr) => resolve({ stdout, stderr })),
+    execFile("perf", args, { maxBuffer: 1 << 30 }, (err, stdout, stderr) =>
+      resolve({ stdout, stderr: `${stderr}${err && !stderr ? String(err) : ""}` }),
+    ),
   );
 }
