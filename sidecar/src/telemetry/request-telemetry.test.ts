@@ -4,6 +4,7 @@ import { InMemorySpanExporter } from "@opentelemetry/sdk-trace-base";
 import test from "ava";
 import type { HeaderPairs } from "../http/headers";
 import { requestContext } from "../http/route";
+import { KeepingExporter } from "../testing/keeping-exporter";
 import { AccessLog } from "./access-log";
 import { RequestTelemetry } from "./request-telemetry";
 import { MeshTracer } from "./tracing";
@@ -83,8 +84,8 @@ test("a lone B3 sampling flag next to a traceparent goes on too", (t) => {
   t.is(out.length, 2);
 });
 
-test("an h2 request is named grpc on its span when its content type says so, whatever the field's case", (t) => {
-  const protocolOf = (headers: HeaderPairs) => {
+test("an h2 request is named grpc on its span when its content type says so, whatever the field's case", async (t) => {
+  const protocolOf = async (headers: HeaderPairs) => {
     const ctx = requestContext("outbound", "back", "r1", {
       method: "POST",
       path: "/pkg.Svc/Call",
@@ -92,13 +93,26 @@ test("an h2 request is named grpc on its span when its content type says so, wha
       headers,
       protocol: "h2",
     });
-    telemetry().onRequest(ctx);
-    // The SDK span behind this hop's RequestSpan: its attributes as they will be exported.
-    const span = (ctx.telemetry as unknown as { span: { attributes: Record<string, unknown> } }).span;
-    return span.attributes["network.protocol.name"];
+    const exporter = new KeepingExporter();
+    const tracer = new MeshTracer({
+      workload: "front-1",
+      service: "front",
+      nodeId: "n",
+      exporterFor: () => exporter,
+    });
+    const hooks = new RequestTelemetry(
+      tracer,
+      new AccessLog({ workload: "front-1", service: "front", nodeId: "n" }),
+    );
+    hooks.configure(undefined);
+    hooks.onRequest(ctx);
+    hooks.onComplete({ ...ctx, status: 200 });
+    await tracer.shutdown();
+    const [span] = exporter.getFinishedSpans();
+    return span?.attributes["network.protocol.name"];
   };
-  t.is(protocolOf([["Content-Type", "application/grpc+proto"]]), "grpc");
-  t.is(protocolOf([["content-type", "application/grpc"]]), "grpc");
-  t.is(protocolOf([["content-type", "application/json"]]), "h2");
-  t.is(protocolOf([["x-content-type", "application/grpc"]]), "h2");
+  t.is(await protocolOf([["Content-Type", "application/grpc+proto"]]), "grpc");
+  t.is(await protocolOf([["content-type", "application/grpc"]]), "grpc");
+  t.is(await protocolOf([["content-type", "application/json"]]), "h2");
+  t.is(await protocolOf([["x-content-type", "application/grpc"]]), "h2");
 });

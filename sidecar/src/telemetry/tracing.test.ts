@@ -3,8 +3,10 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import * as grpc from "@grpc/grpc-js";
 import { SpanKind, SpanStatusCode } from "@opentelemetry/api";
-import { InMemorySpanExporter, type ReadableSpan } from "@opentelemetry/sdk-trace-base";
+import { hrTimeToMilliseconds as ms } from "@opentelemetry/core";
+import type { ReadableSpan } from "@opentelemetry/sdk-trace-base";
 import test from "ava";
+import { KeepingExporter } from "../testing/keeping-exporter";
 import { rawMethod } from "../testing/raw-method";
 import { ControlPlaneSpanExporter, spanExporterFor } from "./span-exporters";
 import type { HeaderBag } from "./trace-context";
@@ -13,13 +15,6 @@ import { MeshTracer, type TracingSettings } from "./tracing";
 const ON: TracingSettings = { enabled: true, samplingRatio: 1, otlpEndpoint: "", resourceAttributes: {} };
 const TRACE = "4bf92f3577b34da6a3ce929d0e0e4736";
 const PARENT = "00f067aa0ba902b7";
-
-/** Keeps its spans when the provider shuts it down (the SDK's in-memory exporter clears them). */
-class KeepingExporter extends InMemorySpanExporter {
-  override shutdown(): Promise<void> {
-    return Promise.resolve();
-  }
-}
 
 /** null: no telemetry config at all. */
 function tracer(settings: TracingSettings | null = ON) {
@@ -80,6 +75,44 @@ test("an inbound request continues the caller's W3C trace and the next hop gets 
     "network.peer.address": "10.88.0.5",
   });
   t.is(s!.resource.attributes["service.name"], "front");
+});
+
+test("the span exported is the one the next hop names as its parent, timed as its request ran", async (t) => {
+  const { t: tr, spans, flush } = tracer();
+  const before = Date.now();
+  const span = tr.start(
+    { traceparent: `00-${TRACE}-${PARENT}-01` },
+    { direction: "outbound", method: "POST", path: "/pay", authority: "pay", protocol: "http/1.1" },
+  );
+  const out: HeaderBag = {};
+  span.inject(out);
+  await new Promise((r) => setTimeout(r, 20));
+  span.end({ status: 200 });
+  const after = Date.now();
+  // Spans are made in batches once ended; a late one must still carry its request's times.
+  await new Promise((r) => setTimeout(r, 300));
+  await flush();
+  const [s] = await spans();
+  t.truthy(s);
+  t.is(out.traceparent, `00-${s!.spanContext().traceId}-${s!.spanContext().spanId}-01`);
+  t.is(s!.parentSpanContext?.spanId, PARENT);
+  // 2 ms of slack: the SDK maps the monotonic clock onto the wall clock.
+  t.true(ms(s!.startTime) >= before - 2, "started when the request did");
+  t.true(
+    ms(s!.endTime) <= after + 2,
+    `ended when the request did, not when exported (${ms(s!.endTime) - after} ms after)`,
+  );
+  t.true(ms(s!.endTime) - ms(s!.startTime) >= 15, "and lasted as long");
+});
+
+test("an ended span is exported without a flush, however few there are", async (t) => {
+  const { t: tr, spans, flush } = tracer();
+  t.teardown(flush);
+  tr.start({}, { direction: "inbound", method: "GET", path: "/", authority: "a", protocol: "http/1.1" }).end({
+    status: 200,
+  });
+  for (let i = 0; i < 100 && (await spans()).length === 0; i++) await new Promise((r) => setTimeout(r, 50));
+  t.is((await spans()).length, 1);
 });
 
 test("B3 is accepted in both forms and passed on in the form it came in", async (t) => {
