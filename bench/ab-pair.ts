@@ -140,7 +140,7 @@ for (const phase of [0, 1]) {
     })),
     `ab${phase}`,
   );
-  await sleep(1500); // telemetry loads a second after start
+  await sleep(500); // the endpoints just pushed land
   const both = (secs: number, log?: string) =>
     Promise.all(
       pairs.map((p, side) =>

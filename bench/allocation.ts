@@ -36,7 +36,7 @@ const apps = await startChild(["--import", "tsx", join(import.meta.dirname, "sid
 const appPort = (JSON.parse(apps.line) as { h1: number }).h1;
 const bundle = await bundleSeamSidecar(dir);
 const pair = await startSeamPair({ cp, name: "alloc", appPort, vip: VIP, stderr: "ignore", bundle });
-await sleep(1500); // telemetry loads a second after start
+await sleep(500); // the endpoints just pushed land
 const load = (secs: number) => h2load({ port: pair.port, connections: 16, rate: RATE, seconds: secs });
 console.error(`allocation: warming up for ${WARMUP_S} s at ${RATE} req/s`);
 await load(WARMUP_S);

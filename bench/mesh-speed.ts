@@ -107,7 +107,7 @@ async function main(): Promise<Report> {
       `${err.message}\nthe sidecar's own error: node ${bundle} '{"controlPlane":"127.0.0.1:1","workload":"x","address":"10.0.0.1","dst":{"address":"10.0.0.1","port":1}}'`,
     );
   });
-  await sleep(1500); // telemetry loads a second after start
+  await sleep(500); // the endpoints just pushed land
 
   progress("starting the HAProxy pair");
   const haB = await startHaproxy(dir, "haproxy B", upstream.port);

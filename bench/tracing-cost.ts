@@ -50,7 +50,7 @@ function pushMode(mode: Mode): void {
 }
 
 const pair = await startSeamPair({ cp, name: "cost", appPort, vip: VIP, stderr: "ignore", bundle });
-await sleep(1500); // telemetry loads a second after start
+await sleep(500); // the endpoints just pushed land
 // Asynchronously: the fake control plane lives in this process, and a blocking run (execFileSync)
 // froze it for the whole measurement, so the sidecars' exports stalled, their span queues filled
 // and later spans were dropped before they were encoded: sending and encoding went uncounted.

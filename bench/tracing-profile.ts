@@ -82,7 +82,7 @@ pushPairEndpoints(
 );
 const pidsOf = (p: SeamPair) => [p.client.pid as number, p.server.pid as number];
 pids.push(...pidsOf(on), ...pidsOf(off));
-await sleep(1500); // telemetry loads a second after start
+await sleep(500); // the endpoints just pushed land
 const load = (secs: number) =>
   Promise.all([on, off].map((p) => h2load({ port: p.port, connections: 16, rate: RATE, seconds: secs })));
 console.error(`tracing-profile: warming up both pairs for ${WARMUP_S} s`);

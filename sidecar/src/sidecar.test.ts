@@ -19,13 +19,24 @@ function fetchText(port: number, path: string, method = "GET"): Promise<{ status
 
 const web = { name: "web", virtual_ip: "10.96.0.10", ports: [{ name: "http", port: 80, protocol: "http" }] };
 
+/** Polls a readiness endpoint until it answers 200 (or 10 s pass); the last answer. */
+async function whenReady(port: number, path: string): Promise<{ status: number; body: string }> {
+  const deadline = Date.now() + 10_000;
+  for (;;) {
+    const r = await fetchText(port, path);
+    if (r.status === 200 || Date.now() > deadline) return r;
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+}
+
 test("health is 503 until both config types are accepted, then 200; config_dump shows versions", async (t) => {
   const h = await startHarness(t);
   const { health, admin, metrics } = h.sidecar.ports;
   t.is((await fetchText(health, "/healthz/ready")).status, 503);
   t.is((await fetchText(admin, "/ready")).status, 503);
   await h.configure([web], { web: [] });
-  t.is((await fetchText(health, "/healthz/ready")).status, 200);
+  // Then tracing and access logging have loaded too (they may already have: the load starts at start).
+  t.is((await whenReady(health, "/healthz/ready")).status, 200);
   t.is((await fetchText(admin, "/ready")).status, 200);
   const dump = JSON.parse((await fetchText(admin, "/config_dump")).body) as {
     versions: { services: string; endpoints: string };
@@ -40,6 +51,26 @@ test("health is 503 until both config types are accepted, then 200; config_dump 
   const text = (await fetchText(metrics, "/metrics")).body;
   t.regex(text, /# TYPE weft_requests_total counter/);
   t.regex(text, /# TYPE weft_tcp_connections_total counter/);
+});
+
+test("the first request after ready is traced: readiness waits for tracing to load", async (t) => {
+  let traceparent: string | undefined;
+  const app = http.createServer((req, res) => {
+    traceparent ??= String(req.headers.traceparent ?? "none");
+    res.end("ok");
+  });
+  await new Promise<void>((r) => app.listen(0, "127.0.0.1", () => r()));
+  t.teardown(() => app.close());
+  const h = await startHarness(t);
+  const port = (app.address() as AddressInfo).port;
+  await h.configure([web], {
+    web: [{ id: "a", service: "web", address: "127.0.0.1", ports: [{ name: "http", port }], healthy: true }],
+  });
+  const ready = await whenReady(h.sidecar.ports.health, "/healthz/ready");
+  t.is(ready.status, 200, ready.body);
+  h.destination = { address: "10.96.0.10", port: 80 };
+  t.deepEqual(await fetchText(h.sidecar.ports.outbound, "/"), { status: 200, body: "ok" });
+  t.regex(traceparent ?? "", /^00-[0-9a-f]{32}-[0-9a-f]{16}-01$/, "the sidecar's span is the app's parent");
 });
 
 test("drain lets an in-flight request finish, then stops accepting", async (t) => {
@@ -90,7 +121,7 @@ test("POST /drain on the admin port stops traffic; readiness turns 503 and the c
   const h = await startHarness(t);
   await h.configure([web], { web: [] });
   const { admin, health, outbound } = h.sidecar.ports;
-  t.is((await fetchText(health, "/healthz/ready")).status, 200);
+  t.is((await whenReady(health, "/healthz/ready")).status, 200);
   t.deepEqual(await fetchText(admin, "/drain", "POST"), { status: 200, body: "draining\n" });
   const deadline = Date.now() + 5000;
   while (Date.now() < deadline && (await fetchText(health, "/healthz/ready")).status !== 503) {

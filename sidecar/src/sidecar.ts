@@ -54,6 +54,9 @@ export interface RunningSidecar {
   drain(timeoutMs?: number): Promise<void>;
   /** True once a drain has begun. */
   readonly draining: boolean;
+  /** What /healthz/ready answers 200 to: the first config is in, tracing and access logging have
+   * loaded (or failed to), and no drain has begun. */
+  readonly ready: boolean;
 }
 
 export async function startSidecar(
@@ -79,10 +82,13 @@ export async function startSidecar(
       [...store.rejections].map(([type, n]) => ({ labels: { type }, value: n })),
     );
   });
-  // Tracing and access logs: the OpenTelemetry SDK and winston load after start (a second later, or
-  // at the first request, which then goes untraced), so they cost nothing on the way to ready.
+  // Tracing and access logs: the OpenTelemetry SDK and winston load in the background from the
+  // start, while the listeners bind and the first config comes, and readiness waits for them, so the
+  // app (started once its sidecar is ready) has every request traced and logged, its first ones too.
+  // A load that fails leaves traffic untraced rather than the sidecar unready.
   let telemetry: AssembledTelemetry | undefined;
   let telemetryLoading: Promise<void> | undefined;
+  let telemetrySettled = seams.hooks !== undefined;
   const loadTelemetry = (): Promise<void> => {
     telemetryLoading ??= import("./telemetry/assemble")
       .then(({ assembleTelemetry }) => {
@@ -96,14 +102,16 @@ export async function startSidecar(
           log,
         });
       })
-      .catch((err: Error) => log(`telemetry unavailable (traffic is unaffected): ${err.message}`));
+      .catch((err: Error) => log(`telemetry unavailable (traffic is unaffected): ${err.message}`))
+      .finally(() => {
+        telemetrySettled = true;
+      });
     return telemetryLoading;
   };
+  const pending = () => (telemetrySettled ? undefined : "loading tracing and access logging");
   const hooks: RequestHooks = seams.hooks ?? {
-    onRequest: (ctx) => {
-      if (telemetry) telemetry.hooks.onRequest(ctx);
-      else void loadTelemetry();
-    },
+    // Before ready (inbound traffic can come as soon as the listeners are up), requests go untraced.
+    onRequest: (ctx) => telemetry?.hooks.onRequest(ctx),
     onComplete: (ctx) => telemetry?.hooks.onComplete(ctx),
   };
   const sockets = new Set<Socket>();
@@ -191,7 +199,6 @@ export async function startSidecar(
     log,
   });
 
-  let telemetryTimer: NodeJS.Timeout | undefined;
   let otlpForwarders: OtlpForwarders | undefined;
   const servers: Server[] = [];
   let dnsUdp: UdpSocket | undefined;
@@ -204,11 +211,12 @@ export async function startSidecar(
     draining ??= drainAll(timeoutMs);
     return draining;
   };
+  // The telemetry load starts here, once everything its completion reads is declared.
+  if (!seams.hooks) void loadTelemetry();
   /** Everything (SIGTERM, tests): traffic first, then the rest. */
   const drain = async (timeoutMs = 5000): Promise<void> => {
     await drainTraffic(timeoutMs);
     otlpForwarders?.close();
-    clearTimeout(telemetryTimer);
     // The last spans and access-log lines go out before the config stream closes.
     await telemetryLoading;
     await telemetry?.close();
@@ -253,6 +261,7 @@ export async function startSidecar(
       adminHandler({
         store,
         metrics,
+        pending,
         describe: () => ({
           node: options.nodeId,
           workload: options.workload,
@@ -300,7 +309,7 @@ export async function startSidecar(
   // Health binds last: once it says ready (the first config has arrived too), every listener is up,
   // so an app started then finds its DNS and OTLP ports answering.
   try {
-    const healthServer = http.createServer(healthHandler(store, () => draining !== undefined));
+    const healthServer = http.createServer(healthHandler(store, () => draining !== undefined, pending));
     closeLast.add(healthServer);
     servers.push(healthServer);
     ports.health = await listenOn(healthServer, options.listen.health, host, "health");
@@ -310,7 +319,6 @@ export async function startSidecar(
   }
   // Ports picked by the OS (0 asked) are ours too.
   for (const p of Object.values(ports)) ownPorts.add(p);
-  if (!seams.hooks) telemetryTimer = setTimeout(() => void loadTelemetry(), 1000).unref();
   return {
     ports,
     store,
@@ -318,6 +326,9 @@ export async function startSidecar(
     drain,
     get draining() {
       return draining !== undefined;
+    },
+    get ready() {
+      return store.ready && pending() === undefined && draining === undefined;
     },
   };
 }

@@ -6,9 +6,13 @@ import type { ConfigStore } from "../config/store";
 import type { Metrics } from "../telemetry/metrics";
 import { HeapProfileBusy, profileSeconds, sampleAllocations } from "./heap-profile";
 
+/** What readiness waits for besides the first config: a reason while waiting, else undefined. */
+export type Pending = () => string | undefined;
+
 export interface AdminDeps {
   store: ConfigStore;
   metrics: Metrics;
+  pending?: Pending;
   /** Extra facts for /config_dump (node identity, control plane, connects). */
   describe(): Record<string, unknown>;
   /** POST /drain: stop taking new work, finish what is in flight (the process stays up). */
@@ -30,7 +34,7 @@ export function adminHandler(deps: AdminDeps): Handler {
         "application/json",
       );
     }
-    if (path === "/ready" && req.method === "GET") return readiness(deps.store, res);
+    if (path === "/ready" && req.method === "GET") return readiness(deps.store, res, deps.pending);
     if (path === "/drain" && req.method === "POST") {
       send(res, 200, "draining\n");
       deps.drain();
@@ -51,11 +55,15 @@ export function adminHandler(deps: AdminDeps): Handler {
 }
 
 /** `draining`: once true, readiness fails, so whoever balances onto this workload stops. */
-export function healthHandler(store: ConfigStore, draining: () => boolean = () => false): Handler {
+export function healthHandler(
+  store: ConfigStore,
+  draining: () => boolean = () => false,
+  pending?: Pending,
+): Handler {
   return (req, res) => {
     if ((req.url ?? "").split("?")[0] === "/healthz/ready") {
       if (draining()) return send(res, 503, "draining\n");
-      return readiness(store, res);
+      return readiness(store, res, pending);
     }
     send(res, 404, "health: GET /healthz/ready\n");
   };
@@ -83,9 +91,14 @@ function heapProfile(req: http.IncomingMessage, res: http.ServerResponse): void 
 }
 
 /** 200 once the first Service response was accepted (endpoints come per service, on demand), 503 before. */
-function readiness(store: ConfigStore, res: http.ServerResponse): void {
-  if (store.ready) send(res, 200, "LIVE\n");
-  else send(res, 503, "not ready: waiting for the first Service config from the control plane\n");
+function readiness(store: ConfigStore, res: http.ServerResponse, pending?: Pending): void {
+  if (!store.ready) {
+    send(res, 503, "not ready: waiting for the first Service config from the control plane\n");
+    return;
+  }
+  const waiting = pending?.();
+  if (waiting) send(res, 503, `not ready: ${waiting}\n`);
+  else send(res, 200, "LIVE\n");
 }
 
 function send(

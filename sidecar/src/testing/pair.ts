@@ -84,8 +84,9 @@ export async function startPair(o: PairOptions): Promise<SidecarPair> {
     log,
   });
   const deadline = Date.now() + 10_000;
-  while (!(client.store.ready && server.store.ready)) {
-    if (Date.now() > deadline) throw new Error("the sidecar pair did not get its config within 10 s");
+  // Ready as the runtime waits for before it starts an app: config in, tracing loaded.
+  while (!(client.ready && server.ready)) {
+    if (Date.now() > deadline) throw new Error("the sidecar pair was not ready within 10 s");
     await new Promise((r) => setTimeout(r, 20));
   }
   return {
