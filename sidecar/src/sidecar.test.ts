@@ -1,8 +1,8 @@
 import http from "node:http";
 import { type AddressInfo, connect, createServer } from "node:net";
-import test from "ava";
+import test, { type ExecutionContext } from "ava";
 import type { HeapProfile, HeapProfileNode } from "./admin/heap-profile";
-import { startHarness } from "./testing/harness";
+import { type Harness, startHarness } from "./testing/harness";
 
 function fetchText(port: number, path: string, method = "GET"): Promise<{ status: number; body: string }> {
   return new Promise((resolve, reject) => {
@@ -18,6 +18,20 @@ function fetchText(port: number, path: string, method = "GET"): Promise<{ status
 }
 
 const web = { name: "web", virtual_ip: "10.96.0.10", ports: [{ name: "http", port: 80, protocol: "http" }] };
+
+/** A sidecar whose outbound connections go to service web, served by an app made of `handler`. */
+async function sidecarBefore(t: ExecutionContext, handler: http.RequestListener): Promise<Harness> {
+  const app = http.createServer(handler);
+  await new Promise<void>((r) => app.listen(0, "127.0.0.1", () => r()));
+  t.teardown(() => app.close());
+  const h = await startHarness(t);
+  const port = (app.address() as AddressInfo).port;
+  await h.configure([web], {
+    web: [{ id: "a", service: "web", address: "127.0.0.1", ports: [{ name: "http", port }], healthy: true }],
+  });
+  h.destination = { address: "10.96.0.10", port: 80 };
+  return h;
+}
 
 /** Polls a readiness endpoint until it answers 200 (or 10 s pass); the last answer. */
 async function whenReady(port: number, path: string): Promise<{ status: number; body: string }> {
@@ -55,34 +69,18 @@ test("health is 503 until both config types are accepted, then 200; config_dump 
 
 test("the first request after ready is traced: readiness waits for tracing to load", async (t) => {
   let traceparent: string | undefined;
-  const app = http.createServer((req, res) => {
+  const h = await sidecarBefore(t, (req, res) => {
     traceparent ??= String(req.headers.traceparent ?? "none");
     res.end("ok");
   });
-  await new Promise<void>((r) => app.listen(0, "127.0.0.1", () => r()));
-  t.teardown(() => app.close());
-  const h = await startHarness(t);
-  const port = (app.address() as AddressInfo).port;
-  await h.configure([web], {
-    web: [{ id: "a", service: "web", address: "127.0.0.1", ports: [{ name: "http", port }], healthy: true }],
-  });
   const ready = await whenReady(h.sidecar.ports.health, "/healthz/ready");
   t.is(ready.status, 200, ready.body);
-  h.destination = { address: "10.96.0.10", port: 80 };
   t.deepEqual(await fetchText(h.sidecar.ports.outbound, "/"), { status: 200, body: "ok" });
   t.regex(traceparent ?? "", /^00-[0-9a-f]{32}-[0-9a-f]{16}-01$/, "the sidecar's span is the app's parent");
 });
 
 test("drain lets an in-flight request finish, then stops accepting", async (t) => {
-  const slow = http.createServer((_req, res) => setTimeout(() => res.end("done"), 300));
-  await new Promise<void>((r) => slow.listen(0, "127.0.0.1", () => r()));
-  t.teardown(() => slow.close());
-  const h = await startHarness(t);
-  const port = (slow.address() as AddressInfo).port;
-  await h.configure([web], {
-    web: [{ id: "a", service: "web", address: "127.0.0.1", ports: [{ name: "http", port }], healthy: true }],
-  });
-  h.destination = { address: "10.96.0.10", port: 80 };
+  const h = await sidecarBefore(t, (_req, res) => setTimeout(() => res.end("done"), 300));
   const inFlight = fetchText(h.sidecar.ports.outbound, "/");
   await new Promise((r) => setTimeout(r, 100));
   const started = Date.now();
@@ -134,15 +132,7 @@ test("POST /drain on the admin port stops traffic; readiness turns 503 and the c
 });
 
 test("POST /heap_profile samples the process's allocations while requests flow; bad seconds are a 400, a second one at once a 409", async (t) => {
-  const app = http.createServer((_req, res) => res.end("ok"));
-  await new Promise<void>((r) => app.listen(0, "127.0.0.1", () => r()));
-  t.teardown(() => app.close());
-  const h = await startHarness(t);
-  const port = (app.address() as AddressInfo).port;
-  await h.configure([web], {
-    web: [{ id: "a", service: "web", address: "127.0.0.1", ports: [{ name: "http", port }], healthy: true }],
-  });
-  h.destination = { address: "10.96.0.10", port: 80 };
+  const h = await sidecarBefore(t, (_req, res) => res.end("ok"));
   const { admin, outbound } = h.sidecar.ports;
   t.is((await fetchText(admin, "/heap_profile?seconds=0", "POST")).status, 400);
   t.regex((await fetchText(admin, "/heap_profile?seconds=abc", "POST")).body, /seconds must be a number/);
