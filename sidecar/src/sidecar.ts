@@ -306,8 +306,8 @@ export async function startSidecar(
     // Reached from outside the workload only through inbound capture, which must not pass to them.
     for (const p of otlpForwarders.ports) ownPorts.add(p);
   }
-  // Health binds last: once it says ready (the first config has arrived too), every listener is up,
-  // so an app started then finds its DNS and OTLP ports answering.
+  // Health binds last: once it says ready (the first config has come and telemetry has loaded too),
+  // every listener is up, so an app started then finds its DNS and OTLP ports answering.
   try {
     const healthServer = http.createServer(healthHandler(store, () => draining !== undefined, pending));
     closeLast.add(healthServer);

@@ -12,6 +12,7 @@ export type Pending = () => string | undefined;
 export interface AdminDeps {
   store: ConfigStore;
   metrics: Metrics;
+  /** What /ready waits for besides the first config (the sidecar's: tracing loading); default nothing. */
   pending?: Pending;
   /** Extra facts for /config_dump (node identity, control plane, connects). */
   describe(): Record<string, unknown>;
@@ -54,7 +55,8 @@ export function adminHandler(deps: AdminDeps): Handler {
   };
 }
 
-/** `draining`: once true, readiness fails, so whoever balances onto this workload stops. */
+/** `draining`: once true, readiness fails, so whoever balances onto this workload stops. `pending`:
+ * as AdminDeps.pending, for /healthz/ready. */
 export function healthHandler(
   store: ConfigStore,
   draining: () => boolean = () => false,
@@ -90,7 +92,8 @@ function heapProfile(req: http.IncomingMessage, res: http.ServerResponse): void 
   );
 }
 
-/** 200 once the first Service response was accepted (endpoints come per service, on demand), 503 before. */
+/** 200 once the first Service response was accepted (endpoints come per service, on demand) and
+ * nothing is pending, 503 with the reason before. */
 function readiness(store: ConfigStore, res: http.ServerResponse, pending?: Pending): void {
   if (!store.ready) {
     send(res, 503, "not ready: waiting for the first Service config from the control plane\n");

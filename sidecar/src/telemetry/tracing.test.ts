@@ -89,7 +89,7 @@ test("the span exported is the one the next hop names as its parent, timed as it
   await new Promise((r) => setTimeout(r, 20));
   span.end({ status: 200 });
   const after = Date.now();
-  // Spans are made in batches once ended; a late one must still carry its request's times.
+  // Exported well after it ended (batches leave later): its times must be the request's.
   await new Promise((r) => setTimeout(r, 300));
   await flush();
   const [s] = await spans();
