@@ -1,7 +1,8 @@
 import { chmodSync, mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { connect } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import test from "ava";
+import test, { type ExecutionContext } from "ava";
 import { SIDECAR_NODE_FLAGS } from "../../../sidecar/src/index";
 import { SidecarInjector } from "./injector";
 import { installSidecarBundle } from "./install";
@@ -99,13 +100,16 @@ test("the sidecar enters the netns before dropping to 1337 and gets the workload
   ]);
 });
 
-test("a sidecar that dies before it is ready fails the start with its log, and its cgroup is removed", async (t) => {
+/**
+ * An injector whose "sidecar" is `script` (run by sh: a stand-in for node that drops its flags runs
+ * sidecar.mjs with sh), in this process's netns; `cgroups` records what it made and removed.
+ */
+function fakeSidecarInjector(t: ExecutionContext, script: string, readyTimeoutMs?: number) {
   const root = mkdtempSync(join(tmpdir(), "weft-inject-"));
   t.teardown(() => rmSync(root, { recursive: true, force: true }));
   chmodSync(root, 0o755);
   const dist = join(root, "dist");
   mkdirSync(join(dist, "sidecar"), { recursive: true });
-  // Stand in for node (dropping its flags) and sidecar.mjs (run by sh: it complains and exits).
   const fakeNode = join(root, "fake-node");
   // A shell loop, not a JS template: drops every leading "--flag", then runs sh on the rest.
   const dropFlags = [
@@ -115,10 +119,7 @@ test("a sidecar that dies before it is ready fails the start with its log, and i
     "",
   ];
   writeFileSync(fakeNode, dropFlags.join("\n"), { mode: 0o755 });
-  writeFileSync(
-    join(dist, "sidecar", "sidecar.mjs"),
-    'echo "cannot reach the control plane at $2" >&2; exit 1\n',
-  );
+  writeFileSync(join(dist, "sidecar", "sidecar.mjs"), script);
   writeFileSync(join(dist, "sidecar", "origdst.node"), "");
   const containerDir = join(root, "containers", "c1");
   mkdirSync(containerDir, { recursive: true });
@@ -129,6 +130,7 @@ test("a sidecar that dies before it is ready fails the start with its log, and i
     controlPlane: "unix:///nowhere/cp.sock",
     cgroupParent: "weft-test",
     nodePath: fakeNode,
+    readyTimeoutMs,
     cgroups: {
       create: async (path) => void cgroups.push(`+${path}`),
       addProcess: async () => {},
@@ -141,20 +143,51 @@ test("a sidecar that dies before it is ready fails the start with its log, and i
     clock: { now: () => new Date(), sleep: (ms) => new Promise((r) => setTimeout(r, ms)) },
     logger: { info: () => {}, warn: () => {}, error: () => {} },
   });
-  const err = await t.throwsAsync(
+  const start = (address: string) =>
     injector.start({
       id: "c1c1c1c1c1c1c1c1",
       name: "web",
       dir: containerDir,
       netns: "host",
       netnsPath: `/proc/${process.pid}/ns/net`,
-      address: "127.0.0.1",
+      address,
       ports: [],
       labels: {},
-    }),
+    });
+  return { start, cgroups };
+}
+
+test("a sidecar that dies before it is ready fails the start with its log, and its cgroup is removed", async (t) => {
+  const { start, cgroups } = fakeSidecarInjector(
+    t,
+    'echo "cannot reach the control plane at $2" >&2; exit 1\n',
   );
+  const err = await t.throwsAsync(start("127.0.0.1"));
   t.is((err as Error & { code: string }).code, "SIDECAR_FAILED");
   t.regex(err!.message, /the sidecar of web exited with code 1 before it was ready/);
   t.regex(err!.message, /cannot reach the control plane at unix:\/\/\/nowhere\/cp\.sock/);
   t.deepEqual(cgroups, ["+/weft-test/c1c1c1c1c1c1c1c1-sidecar", "-/weft-test/c1c1c1c1c1c1c1c1-sidecar"]);
+});
+
+test("a sidecar that stays unready fails the start with the reason its health port gives, and is stopped", async (t) => {
+  // An address of its own on loopback, so the health port cannot collide with another test's.
+  const address = `127.${1 + Math.floor(Math.random() * 250)}.${Math.floor(Math.random() * 250)}.${2 + Math.floor(Math.random() * 250)}`;
+  const server = `require("http").createServer((q, s) => { s.statusCode = 503; s.end("not ready: loading tracing and access logging\\n"); }).listen(15021, "${address}")`;
+  const { start, cgroups } = fakeSidecarInjector(t, `exec ${process.execPath} -e '${server}'\n`, 1500);
+  const err = await t.throwsAsync(start(address));
+  t.is((err as Error & { code: string }).code, "SIDECAR_FAILED");
+  t.regex(
+    err!.message,
+    /was not ready within 1\.5 s \(.*: HTTP 503: not ready: loading tracing and access logging\)/,
+  );
+  t.deepEqual(cgroups, ["+/weft-test/c1c1c1c1c1c1c1c1-sidecar", "-/weft-test/c1c1c1c1c1c1c1c1-sidecar"]);
+  const probe = await new Promise<string>((resolve) => {
+    const socket = connect(15021, address);
+    socket.once("connect", () => {
+      socket.destroy();
+      resolve("connected");
+    });
+    socket.once("error", (e: NodeJS.ErrnoException) => resolve(e.code ?? e.message));
+  });
+  t.is(probe, "ECONNREFUSED", "the sidecar was stopped");
 });

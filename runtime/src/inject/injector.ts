@@ -5,6 +5,7 @@ import { request } from "node:http";
 import { join } from "node:path";
 import type { Clock, InjectorPart, Logger, SidecarStart } from "../engine/parts";
 import { RuntimeError } from "../errors";
+import { processRuns } from "../sys/proc";
 import { spawnProcess } from "../sys/spawn";
 import { installSidecarBundle } from "./install";
 import { sidecarCommand } from "./sidecar-args";
@@ -91,13 +92,13 @@ export class SidecarInjector implements InjectorPart {
   }
 
   async stop(pid: number | undefined, graceMs: number): Promise<void> {
-    if (pid === undefined || !alive(pid)) return;
+    if (pid === undefined || !processRuns(pid)) return;
     signalGroup(pid, "SIGTERM");
     const deadline = this.o.clock.now().getTime() + graceMs;
-    while (alive(pid) && this.o.clock.now().getTime() < deadline) await this.o.clock.sleep(50);
-    if (!alive(pid)) return;
+    while (processRuns(pid) && this.o.clock.now().getTime() < deadline) await this.o.clock.sleep(50);
+    if (!processRuns(pid)) return;
     signalGroup(pid, "SIGKILL");
-    while (alive(pid)) await this.o.clock.sleep(20);
+    while (processRuns(pid)) await this.o.clock.sleep(20);
   }
 
   cleanup(cgroupPath: string): Promise<void> {
@@ -105,7 +106,7 @@ export class SidecarInjector implements InjectorPart {
   }
 
   alive(pid: number): boolean {
-    return alive(pid);
+    return processRuns(pid);
   }
 
   private async waitReady(s: SidecarStart, logPath: string, exited: () => string | undefined): Promise<void> {
@@ -116,9 +117,13 @@ export class SidecarInjector implements InjectorPart {
     for (;;) {
       const why = exited();
       if (why) throw this.failure(`the sidecar of ${s.name} ${why} before it was ready`, logPath);
-      const status = await httpStatus(url, 1000).catch((err: Error) => err.message);
-      if (status === 200) return;
-      last = typeof status === "number" ? `HTTP ${status}` : status;
+      const answer = await httpAnswer(url, 1000).catch((err: Error) => err.message);
+      if (typeof answer !== "string" && answer.status === 200) return;
+      // The sidecar's 503 says what it waits for (config, tracing): keep it for the error.
+      last =
+        typeof answer === "string"
+          ? answer
+          : `HTTP ${answer.status}${answer.reason ? `: ${answer.reason}` : ""}`;
       if (this.o.clock.now().getTime() >= deadline) {
         throw this.failure(
           `the sidecar of ${s.name} was not ready within ${timeoutMs / 1000} s (${url}: ${last})`,
@@ -141,21 +146,6 @@ export class SidecarInjector implements InjectorPart {
   }
 }
 
-/** Running (a zombie, dead but not yet reaped, counts as gone). */
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-  } catch {
-    return false;
-  }
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
-    return stat.slice(stat.lastIndexOf(")") + 2, stat.lastIndexOf(")") + 3) !== "Z";
-  } catch {
-    return false;
-  }
-}
-
 function signalGroup(pid: number, signal: NodeJS.Signals): void {
   try {
     process.kill(-pid, signal);
@@ -168,11 +158,19 @@ function signalGroup(pid: number, signal: NodeJS.Signals): void {
   }
 }
 
-function httpStatus(url: string, timeoutMs: number): Promise<number> {
+/** GET url: the status and the first line of the body (up to 200 characters). */
+function httpAnswer(url: string, timeoutMs: number): Promise<{ status: number; reason: string }> {
   return new Promise((resolve, reject) => {
     const req = request(url, { timeout: timeoutMs }, (res) => {
-      res.resume();
-      resolve(res.statusCode ?? 0);
+      let body = "";
+      res.setEncoding("utf8");
+      res.on("data", (chunk: string) => {
+        if (body.length < 200) body += chunk;
+      });
+      res.on("end", () =>
+        resolve({ status: res.statusCode ?? 0, reason: (body.split("\n")[0] ?? "").slice(0, 200) }),
+      );
+      res.on("error", reject);
     });
     req.on("timeout", () => req.destroy(new Error("timed out")));
     req.on("error", reject);

@@ -7,6 +7,7 @@
 import { closeSync, constants, existsSync, openSync, readFileSync } from "node:fs";
 import { open, rm } from "node:fs/promises";
 import { join } from "node:path";
+import { processRuns } from "../sys/proc";
 import { RuncError } from "./runc";
 
 const DEAD_POLL_MS = 20;
@@ -28,7 +29,7 @@ export async function startThroughExecFifo(runcRoot: string, id: string, pid: nu
   // the watcher opens a writer itself and closes it at once, so the open returns and reads nothing.
   let settled = false;
   const watcher = setInterval(() => {
-    if (settled || alive(pid)) return;
+    if (settled || processRuns(pid)) return;
     try {
       closeSync(openSync(fifo, constants.O_WRONLY | constants.O_NONBLOCK));
     } catch {
@@ -55,15 +56,4 @@ export async function startThroughExecFifo(runcRoot: string, id: string, pid: nu
   }
   await rm(fifo, { force: true });
   return true;
-}
-
-/** Whether pid runs (not gone, not a zombie waiting for its parent). */
-function alive(pid: number): boolean {
-  try {
-    // The state follows "(comm)", which may itself hold spaces and parentheses.
-    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
-    return stat.slice(stat.lastIndexOf(")") + 2, stat.lastIndexOf(")") + 3) !== "Z";
-  } catch {
-    return false;
-  }
 }
