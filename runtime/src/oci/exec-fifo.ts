@@ -4,7 +4,7 @@
 // Doing the same here saves a Go process start on every container start (~30-40 ms on a busy 2-core
 // host, where a fork+exec alone blocks the daemon's event loop for ~8 ms). runc's own "start" does
 // nothing more for a container without a NOTIFY_SOCKET, which the daemon never sets.
-import { closeSync, constants, existsSync, openSync, readFileSync } from "node:fs";
+import { closeSync, constants, existsSync, openSync } from "node:fs";
 import { open, rm } from "node:fs/promises";
 import { join } from "node:path";
 import { processRuns } from "../sys/proc";
