@@ -109,20 +109,7 @@ export async function startSeamPair(o: {
     );
   const server = await sidecar(`${o.name}-server`, "10.88.9.3", { address: "10.88.9.3", port: o.appPort });
   const inbound = (JSON.parse(server.line) as { inbound: number }).inbound;
-  o.cp.pushEndpoints(
-    {
-      [service]: [
-        {
-          id: o.name,
-          service,
-          address: "127.0.0.1",
-          ports: [{ name: "p", port: inbound }],
-          healthy: true,
-        },
-      ],
-    },
-    o.name,
-  );
+  o.cp.pushEndpoints({ [service]: [serverEndpoint(o.name, service, inbound)] }, o.name);
   const client = await sidecar(`${o.name}-client`, "10.88.9.2", { address: o.vip, port: 80 });
   const ports = JSON.parse(client.line) as Record<string, number> & { outbound: number; health: number };
   while ((await readyStatus(ports.health)) !== 200) await sleep(10);
@@ -141,6 +128,11 @@ export async function startSeamPair(o: {
   };
 }
 
+/** A pair's server sidecar as the service's one endpoint: its inbound listener on loopback. */
+function serverEndpoint(id: string, service: string, inbound: number) {
+  return { id, service, address: "127.0.0.1", ports: [{ name: "p", port: inbound }], healthy: true };
+}
+
 /** Pairs side by side: each startSeamPair pushed only its own service's endpoints, and each push
  * replaced the last one's list, so this pushes every pair's server sidecar at once. */
 export function pushPairEndpoints(
@@ -152,15 +144,7 @@ export function pushPairEndpoints(
     Object.fromEntries(
       pairs.map(({ id, service, pair }) => [
         service,
-        [
-          {
-            id,
-            service,
-            address: "127.0.0.1",
-            ports: [{ name: "p", port: pair.serverPorts.inbound as number }],
-            healthy: true,
-          },
-        ],
+        [serverEndpoint(id, service, pair.serverPorts.inbound as number)],
       ]),
     ),
     version,

@@ -32,9 +32,10 @@ export class HeapProfileBusy extends Error {}
 export async function sampleAllocations(seconds: number): Promise<HeapProfile> {
   if (running) throw new HeapProfileBusy("a heap profile is already being taken; wait for it to finish");
   running = true;
-  const { Session } = await import("node:inspector");
-  const session = new Session();
+  let session: Session | undefined;
   try {
+    const { Session } = await import("node:inspector");
+    session = new Session();
     session.connect();
     await post(session, "HeapProfiler.enable");
     await post(session, "HeapProfiler.startSampling", {
@@ -46,12 +47,12 @@ export async function sampleAllocations(seconds: number): Promise<HeapProfile> {
     const { profile } = (await post(session, "HeapProfiler.stopSampling")) as { profile: HeapProfile };
     return profile;
   } finally {
-    session.disconnect();
+    session?.disconnect();
     running = false;
   }
 }
 
-/** The seconds a request asks for: undefined (the default), or an error message for a bad value. */
+/** The seconds a request asks for (10 when it names none), or an error message for a bad value. */
 export function profileSeconds(query: string): number | string {
   const raw = new URLSearchParams(query).get("seconds");
   if (raw === null) return 10;
