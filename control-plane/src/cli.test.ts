@@ -126,3 +126,19 @@ test("the CLI says how to reach the control plane when it is not running", async
     /cannot reach the control plane at http:\/\/127\.0\.0\.1:1.*weft control-plane/,
   );
 });
+
+test("a bad duration flag fails before anything starts, naming the flag and the forms it takes", async (t) => {
+  for (const [flag, value, allowed] of [
+    ["--source-ttl", "0", /like 30s, 2m or 500ms, got "0"/],
+    ["--idle-service-ttl", "soon", /like 30s, 2m or 500ms, or 0, got "soon"/],
+  ] as const) {
+    const error = await t.throwsAsync(
+      run(process.execPath, [...WEFT, "control-plane", "--grpc-port", "0", "--http-port", "0", flag, value], {
+        cwd: root,
+      }),
+    );
+    const stderr = (error as Error & { stderr: string }).stderr;
+    t.regex(stderr, new RegExp(flag));
+    t.regex(stderr, allowed);
+  }
+});

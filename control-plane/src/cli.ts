@@ -16,12 +16,15 @@ function port(flag: string, value: string | undefined, fallback: number): number
   return Number(value);
 }
 
-/** --source-ttl as a duration ("30s", "2m", "500ms"). */
-function sourceTtl(value: string | undefined): number | undefined {
+/** A duration flag ("30s", "2m", "500ms"); `zero` allows 0 (written "0"). */
+function duration(flag: string, value: string | undefined, zero = false): number | undefined {
   if (value === undefined) return undefined;
+  if (zero && value === "0") return 0;
   const m = /^(\d+)(ms|s|m)$/.exec(value);
   if (!m || Number(m[1]) === 0)
-    throw new UsageError(`--source-ttl expects a duration like 30s, 2m or 500ms, got "${value}"`);
+    throw new UsageError(
+      `${flag} expects a duration like 30s, 2m or 500ms${zero ? ", or 0" : ""}, got "${value}"`,
+    );
   return Number(m[1]) * { ms: 1, s: 1000, m: 60_000 }[m[2] as "ms" | "s" | "m"];
 }
 
@@ -42,6 +45,9 @@ Options:
   --token T           require "Authorization: Bearer T" on every mutating HTTP request (default $WEFT_TOKEN; none)
   --source-ttl D      mark a daemon's endpoints unhealthy when it has not synced for D (default 30s;
                       keep it above the daemons' 10 s heartbeat)
+  --idle-service-ttl D
+                      remove a service that only containers or agent registrations named once it has
+                      had no endpoint for D (default 60s; 0 keeps them); a Service manifest's stay
 ${TELEMETRY_HELP}`,
   async run(argv) {
     const { values, positionals } = parseFlags(argv, {
@@ -53,6 +59,7 @@ ${TELEMETRY_HELP}`,
       "service-cidr": { type: "string" },
       token: { type: "string" },
       "source-ttl": { type: "string" },
+      "idle-service-ttl": { type: "string" },
       ...TELEMETRY_FLAGS,
     });
     if (positionals.length > 0) throw new UsageError(`unexpected argument "${positionals[0]}"`);
@@ -64,7 +71,8 @@ ${TELEMETRY_HELP}`,
       listenHost: values["listen-host"],
       serviceCidr: values["service-cidr"],
       token: values.token ?? process.env.WEFT_TOKEN,
-      sourceTtlMs: sourceTtl(values["source-ttl"]),
+      sourceTtlMs: duration("--source-ttl", values["source-ttl"]),
+      idleServiceTtlMs: duration("--idle-service-ttl", values["idle-service-ttl"], true),
       ...telemetryOptionsFromFlags(values),
     });
     process.stdout.write(

@@ -19,6 +19,7 @@ import { bindTcp, bindUnix, createGrpcServer, shutdownGrpc } from "./grpc-server
 import { AgentSource } from "./registration/agent-source";
 import { AgentStore } from "./registration/agent-store";
 import { SourceLeases } from "./registration/source-leases";
+import { IdleServiceReaper } from "./registry/idle-reaper";
 import { SqliteRegistry } from "./registry/sqlite-registry";
 import type { ServiceRegistry } from "./registry/types";
 import { openRegistryDatabase } from "./store/database";
@@ -45,6 +46,8 @@ export interface ControlPlaneOptions {
   token?: string;
   /** A source (daemon) silent this long has its endpoints marked unhealthy. Default 30,000 ms. */
   sourceTtlMs?: number;
+  /** An implied service without endpoints this long is removed. Default 60,000 ms; 0 keeps them. */
+  idleServiceTtlMs?: number;
   /** The node name the Consul agent API reports and registers services on. Default: the hostname. */
   agentNode?: string;
   /** Routes, policies and telemetry pushed to sidecars (the config store). Default: none. */
@@ -152,6 +155,10 @@ export async function startControlPlane(options: ControlPlaneOptions = {}): Prom
     log,
   });
   const leases = new SourceLeases(registry, { ttlMs: options.sourceTtlMs, log });
+  const reaper =
+    options.idleServiceTtlMs === 0
+      ? undefined
+      : new IdleServiceReaper(registry, { ttlMs: options.idleServiceTtlMs, log });
   let httpAddress = "";
   const dashboard = new Dashboard();
   const api = createApiServer({
@@ -178,6 +185,7 @@ export async function startControlPlane(options: ControlPlaneOptions = {}): Prom
       discovery.close();
       agent.close();
       leases.close();
+      reaper?.close();
       api.abortWaits();
       await new Promise<void>((resolve) => {
         api.server.close(() => resolve());

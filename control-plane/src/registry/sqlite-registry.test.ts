@@ -130,3 +130,64 @@ test("a too small service range fails with a message naming the flag", (t) => {
   );
   t.is(reg.listEndpoints("one").length, 1);
 });
+
+test("removeIdleImplied removes only implied services without endpoints, and keeps their VIPs for their names", (t) => {
+  const dir = tempDir(t);
+  const reg = open(dir, "10.96.0.0/29"); // .2 to .6: five VIPs
+  const changes: RegistryChange[] = [];
+  reg.onChange((c) => changes.push(c));
+  reg.syncEndpoints("daemon:a", [ep("c1", "a", "10.88.0.2"), ep("c2", "b", "10.88.0.3")], []);
+  reg.setConfigServices([{ name: "cfg", ports: [{ name: "", port: 80, protocol: "http" }] }]);
+  reg.syncEndpoints("daemon:a", [ep("c2", "b", "10.88.0.3")], []);
+  t.deepEqual(
+    reg.listServices().map((s) => [s.name, s.virtualIp]),
+    [
+      ["a", "10.96.0.2"],
+      ["b", "10.96.0.3"],
+      ["cfg", "10.96.0.4"],
+    ],
+  );
+  const before = reg.index();
+  t.deepEqual(
+    reg.removeIdleImplied(["a", "b", "cfg", "missing"]),
+    ["a"],
+    "b has an endpoint, cfg is configured",
+  );
+  t.is(reg.index(), before + 1);
+  t.deepEqual(changes.at(-1), { index: before + 1, services: ["a"] });
+  t.deepEqual(reg.removeIdleImplied(["a"]), []);
+  t.is(reg.index(), before + 1, "nothing removed, no new index");
+
+  // New names skip the retired VIP while others are free, then take it when nothing else is left.
+  reg.syncEndpoints(
+    "daemon:a",
+    [ep("c2", "b", "10.88.0.3"), ep("c3", "d", "10.88.0.4"), ep("c4", "e", "10.88.0.5")],
+    [],
+  );
+  t.is(reg.getService("d")?.virtualIp, "10.96.0.5");
+  t.is(reg.getService("e")?.virtualIp, "10.96.0.6");
+  reg.close();
+  const again = open(dir, "10.96.0.0/29"); // retirement survives a restart
+  t.teardown(() => again.close());
+  again.syncEndpoints("daemon:b", [ep("c5", "f", "10.88.0.6")], []);
+  t.is(again.getService("f")?.virtualIp, "10.96.0.2", "the last free VIP, retired or not");
+  t.throws(
+    () => again.syncEndpoints("daemon:b", [ep("c5", "f", "10.88.0.6"), ep("c6", "a", "10.88.0.7")], []),
+    {
+      message: /no free virtual IP left/,
+    },
+  );
+});
+
+test("a removed service that comes back gets its old VIP if it is free", (t) => {
+  const reg = open(tempDir(t));
+  t.teardown(() => reg.close());
+  reg.syncEndpoints("daemon:a", [ep("c1", "a", "10.88.0.2"), ep("c2", "b", "10.88.0.3")], []);
+  reg.syncEndpoints("daemon:a", [ep("c2", "b", "10.88.0.3")], []);
+  t.deepEqual(reg.removeIdleImplied(["a"]), ["a"]);
+  t.is(reg.getService("a"), undefined);
+  t.deepEqual(reg.listEndpoints("a"), []);
+  reg.syncEndpoints("daemon:a", [ep("c3", "c", "10.88.0.4"), ep("c1", "a", "10.88.0.2")], []);
+  t.is(reg.getService("c")?.virtualIp, "10.96.0.4");
+  t.is(reg.getService("a")?.virtualIp, "10.96.0.2");
+});

@@ -11,7 +11,7 @@ import type {
   ServiceRegistry,
   SyncResult,
 } from "./types";
-import { allocateVirtualIp, type Cidr, parseCidr } from "./vip";
+import { allocateVirtualIp, type Cidr, ipv4ToInt, parseCidr } from "./vip";
 
 interface ServiceRow {
   name: string;
@@ -189,24 +189,12 @@ export class SqliteRegistry implements ServiceRegistry {
     const ports = declaration?.ports ?? impliedPorts(endpoints.filter((e) => e.service === name));
     const labels = declaration?.labels ?? {};
     if (!existing) {
-      const taken = new Set(
-        (this.db.prepare("SELECT virtual_ip FROM services").all() as Array<{ virtual_ip: string }>).map(
-          (r) => r.virtual_ip,
-        ),
-      );
       this.db
         .prepare(
           `INSERT INTO services (name, virtual_ip, ports, labels, origin, create_index, modify_index)
            VALUES (?, ?, ?, ?, 'implied', ?, ?)`,
         )
-        .run(
-          name,
-          allocateVirtualIp(this.range, taken),
-          JSON.stringify(ports),
-          JSON.stringify(labels),
-          next,
-          next,
-        );
+        .run(name, this.virtualIpFor(name), JSON.stringify(ports), JSON.stringify(labels), next, next);
       return true;
     }
     if (existing.origin !== "implied" || !declaration) return false;
@@ -238,17 +226,12 @@ export class SqliteRegistry implements ServiceRegistry {
       const newLabels = JSON.stringify(Object.fromEntries(sortedRecord(labels ?? existing?.labels ?? {})));
       if (!existing) {
         if (!ports) continue;
-        const taken = new Set(
-          (this.db.prepare("SELECT virtual_ip FROM services").all() as Array<{ virtual_ip: string }>).map(
-            (r) => r.virtual_ip,
-          ),
-        );
         this.db
           .prepare(
             `INSERT INTO services (name, virtual_ip, ports, labels, origin, create_index, modify_index)
              VALUES (?, ?, ?, ?, 'config', ?, ?)`,
           )
-          .run(name, allocateVirtualIp(this.range, taken), JSON.stringify(newPorts), newLabels, next, next);
+          .run(name, this.virtualIpFor(name), JSON.stringify(newPorts), newLabels, next, next);
       } else {
         const same =
           existing.origin === origin &&
@@ -266,6 +249,63 @@ export class SqliteRegistry implements ServiceRegistry {
     return changed;
   }
 
+  removeIdleImplied(names: string[]): string[] {
+    const removed: string[] = [];
+    const run = this.db.transaction(() => {
+      const now = Date.now();
+      for (const name of new Set(names)) {
+        const row = this.db
+          .prepare(
+            `SELECT virtual_ip FROM services WHERE name = ? AND origin = 'implied'
+               AND NOT EXISTS (SELECT 1 FROM endpoints WHERE service = ?)`,
+          )
+          .get(name, name) as { virtual_ip: string } | undefined;
+        if (!row) continue;
+        this.db.prepare("DELETE FROM services WHERE name = ?").run(name);
+        this.db
+          .prepare("INSERT OR REPLACE INTO retired_vips (name, virtual_ip, retired_at) VALUES (?, ?, ?)")
+          .run(name, row.virtual_ip, now);
+        removed.push(name);
+      }
+      if (removed.length > 0)
+        this.db.prepare("UPDATE meta SET value = ? WHERE key = 'index'").run(String(this.index() + 1));
+    });
+    run.immediate();
+    if (removed.length > 0) this.emit({ index: this.index(), services: removed.sort() });
+    return removed;
+  }
+
+  /**
+   * A virtual IP for a new service: the one the name had before it was removed, when still free;
+   * otherwise the lowest free one that no removed service had; when the range holds nothing else, the
+   * longest-retired one. Runs inside the caller's transaction.
+   */
+  private virtualIpFor(name: string): string {
+    const taken = new Set(
+      (this.db.prepare("SELECT virtual_ip FROM services").all() as Array<{ virtual_ip: string }>).map(
+        (r) => r.virtual_ip,
+      ),
+    );
+    const retired = this.db
+      .prepare("SELECT name, virtual_ip FROM retired_vips ORDER BY retired_at, name")
+      .all() as Array<{ name: string; virtual_ip: string }>;
+    const own = retired.find(
+      (r) => r.name === name && !taken.has(r.virtual_ip) && inRange(this.range, r.virtual_ip),
+    );
+    let ip = own?.virtual_ip;
+    if (ip === undefined) {
+      try {
+        ip = allocateVirtualIp(this.range, new Set([...taken, ...retired.map((r) => r.virtual_ip)]));
+      } catch (err) {
+        const oldest = retired.find((r) => !taken.has(r.virtual_ip) && inRange(this.range, r.virtual_ip));
+        if (!oldest) throw err;
+        ip = oldest.virtual_ip;
+      }
+    }
+    this.db.prepare("DELETE FROM retired_vips WHERE name = ? OR virtual_ip = ?").run(name, ip);
+    return ip;
+  }
+
   /** Tells listeners about services changed by `setConfigServices` once the caller has committed. */
   announceChange(services: string[]): void {
     if (services.length > 0) this.emit({ index: this.index(), services: [...services].sort() });
@@ -281,6 +321,12 @@ export class SqliteRegistry implements ServiceRegistry {
       }
     }
   }
+}
+
+/** Whether `ip` lies in `range` (a retired VIP from before a --service-cidr change may not). */
+function inRange(range: Cidr, ip: string): boolean {
+  const n = ipv4ToInt(ip);
+  return n !== undefined && n >= range.network && n < range.network + range.size;
 }
 
 /** Ports of a service nobody declared: the distinct ports its endpoints serve, in order of appearance. */

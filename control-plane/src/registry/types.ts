@@ -88,6 +88,13 @@ export interface ServiceRegistry {
    * what is healthy. Returns how many endpoints changed.
    */
   markSourceUnhealthy(source: string): number;
+  /**
+   * Removes each named service that is "implied" and has no endpoint from any source (nothing runs it,
+   * nothing configured it); others are left alone. Its virtual IP is kept for the name: should the
+   * name come back it gets the same one, and no other service gets it while another is free.
+   * Returns the names removed.
+   */
+  removeIdleImplied(names: string[]): string[];
   /** Every source that holds at least one endpoint. */
   listSources(): string[];
   /** The current change index; grows by one per committed change, never goes back. */

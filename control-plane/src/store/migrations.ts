@@ -53,6 +53,12 @@ const MIGRATIONS: string[] = [
      at TEXT NOT NULL
    );
    CREATE INDEX config_history_by_object ON config_history (kind, name, version);`,
+  // 3: virtual IPs of services removed for having no endpoints left, kept for their name's return.
+  `CREATE TABLE retired_vips (
+     name TEXT PRIMARY KEY,
+     virtual_ip TEXT NOT NULL UNIQUE,
+     retired_at INTEGER NOT NULL
+   );`,
 ];
 
 /** Runs every migration the database has not seen yet, each in its own transaction. */

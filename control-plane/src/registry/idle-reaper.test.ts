@@ -1,0 +1,118 @@
+// Implied services that nothing runs any more, against a real control plane: registered over gRPC,
+// listed over HTTP, pushed to a config stream. A service whose last endpoint left is removed after
+// --idle-service-ttl (and the sidecars are told), one that gets an endpoint back in time stays, a
+// configured one stays, and a removed name that comes back gets its old virtual IP.
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import test from "ava";
+import { TYPE_SERVICE } from "../../../proto/index";
+import { openConfigStream, syncEndpoints } from "../grpc-testing";
+import { startControlPlane } from "../server";
+
+async function controlPlane(t: { teardown(fn: () => unknown): void }, idleServiceTtlMs: number) {
+  const dir = mkdtempSync(join(tmpdir(), "weft-idle-"));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  const logs: string[] = [];
+  const cp = await startControlPlane({
+    dataDir: join(dir, "data"),
+    grpcPort: 0,
+    httpPort: 0,
+    grpcSocket: "",
+    idleServiceTtlMs,
+    log: (m) => logs.push(m),
+  });
+  t.teardown(() => cp.close());
+  return { cp, logs };
+}
+
+const endpoint = (id: string, service: string, address: string) => ({
+  id,
+  service,
+  address,
+  node: "n1",
+  healthy: true,
+});
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+test("an implied service with no endpoint left is removed after the TTL, and sidecars are told", async (t) => {
+  const { cp, logs } = await controlPlane(t, 600);
+  const put = await fetch(`http://${cp.httpAddress}/api/v1/config/services/configured`, {
+    method: "PUT",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({ apiVersion: "weft.dev/v1", kind: "Service", spec: { ports: [{ port: 80 }] } }),
+  });
+  t.is(put.status, 201, await put.text());
+  await syncEndpoints(cp.grpcAddress, {
+    source: "daemon:n1",
+    endpoints: [endpoint("c1", "gone", "10.88.0.2"), endpoint("c2", "back", "10.88.0.3")],
+  });
+  const goneVip = cp.registry.getService("gone")!.virtualIp;
+  const stream = openConfigStream(cp.grpcAddress, { id: "s1", workload: "w", service: "client" });
+  t.teardown(() => stream.close());
+  stream.subscribe(TYPE_SERVICE);
+  const first = await stream.next(TYPE_SERVICE);
+  t.deepEqual(first.resources.map((r) => r.name).sort(), ["back", "configured", "gone"]);
+  stream.ack(first);
+
+  // Both containers stop; "back" is replaced well within the TTL (a restart), "gone" is not.
+  await syncEndpoints(cp.grpcAddress, { source: "daemon:n1", endpoints: [] });
+  await sleep(200);
+  await syncEndpoints(cp.grpcAddress, {
+    source: "daemon:n1",
+    endpoints: [endpoint("c3", "back", "10.88.0.4")],
+  });
+  await sleep(1000);
+
+  const listed = (await (await fetch(`http://${cp.httpAddress}/api/v1/services`)).json()) as Array<{
+    name: string;
+  }>;
+  t.deepEqual(
+    listed.map((s) => s.name),
+    ["back", "configured"],
+  );
+  // Every update of the stream since the first, merged: "gone" was removed, nothing else was.
+  const removed: string[] = [];
+  for (;;) {
+    const update = await stream.next(TYPE_SERVICE, 300).catch(() => undefined);
+    if (!update) break;
+    removed.push(...(update.removed_resources ?? []));
+    stream.ack(update);
+  }
+  t.deepEqual(removed, ["gone"]);
+  t.true(
+    logs.some((l) => /removed service\(s\) gone: no endpoint for 600 ms/.test(l)),
+    logs.join("\n"),
+  );
+
+  // Another service arrives first, then the removed name comes back: each gets its own VIP again.
+  await syncEndpoints(cp.grpcAddress, {
+    source: "daemon:n1",
+    endpoints: [endpoint("c3", "back", "10.88.0.4"), endpoint("c4", "newcomer", "10.88.0.5")],
+  });
+  t.not(
+    cp.registry.getService("newcomer")!.virtualIp,
+    goneVip,
+    "a retired VIP is not handed to another name",
+  );
+  await syncEndpoints(cp.grpcAddress, {
+    source: "daemon:n1",
+    endpoints: [
+      endpoint("c3", "back", "10.88.0.4"),
+      endpoint("c4", "newcomer", "10.88.0.5"),
+      endpoint("c5", "gone", "10.88.0.6"),
+    ],
+  });
+  t.is(cp.registry.getService("gone")!.virtualIp, goneVip);
+});
+
+test("--idle-service-ttl 0 keeps implied services without endpoints", async (t) => {
+  const { cp } = await controlPlane(t, 0);
+  await syncEndpoints(cp.grpcAddress, {
+    source: "daemon:n1",
+    endpoints: [endpoint("c1", "kept", "10.88.0.2")],
+  });
+  await syncEndpoints(cp.grpcAddress, { source: "daemon:n1", endpoints: [] });
+  await sleep(300);
+  t.truthy(cp.registry.getService("kept"));
+});
