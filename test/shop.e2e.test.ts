@@ -19,7 +19,12 @@ services:
   frontend: { image: shop, command: [frontend], ports: ["8080/http"], depends_on: [catalog, reviews] }
   catalog: { image: shop, command: [catalog], ports: ["8080/http"], replicas: 2 }
   reviews: { image: shop, command: [reviews], ports: ["8080/http"], depends_on: [ratings] }
-  ratings: { image: shop, command: [ratings], ports: ["8080/http"], environment: { FAIL_RATE: "0" } }
+  ratings:
+    image: shop
+    command: [ratings]
+    ports: ["8080/http"]
+    environment: { FAIL_RATE: "0" }
+    healthcheck: { test: { http: "8080/ratings" }, interval: 1s, timeout: 2s, retries: 3 }
 `;
 
 test.before(async () => {
@@ -120,4 +125,51 @@ test("one user request is one trace across every hop, and the dashboard shows it
   await page.locator('tr[data-row="catalog"]').waitFor();
   t.regex((await page.locator('tr[data-row="catalog"]').textContent()) ?? "", /2\/2 healthy/);
   await page.screenshot({ path: join(artifacts, "services.png") });
+});
+
+test("the daemon's health probes reach the app through its sidecar without being traced", async (t) => {
+  const inspect = async () =>
+    JSON.parse(await mesh.weftOk(["inspect", "shopt-ratings-1"])) as {
+      address: string;
+      health?: { status: string; log: Array<{ start: string; exitCode: number }> };
+    };
+  const { address } = await inspect();
+  // A request from outside that is traced, rooted at ratings as a probe's would be: proof that this
+  // sidecar traces what it is not told otherwise.
+  const traceId = "5a1e0c63257de34c926f9efcd0389900";
+  const since = new Date().toISOString();
+  const res = await fetch(`http://${address}:8080/ratings`, {
+    headers: { traceparent: `00-${traceId}-bbbbbbbbbbbbbbbb-01` },
+  });
+  t.is(res.status, 200);
+  // Three probes (1 s apart) pass after that request.
+  const sinceMs = Date.parse(since);
+  await waitFor(
+    "three passing probes",
+    async () => {
+      const log = (await inspect()).health?.log ?? [];
+      return log.filter((p) => Date.parse(p.start) > sinceMs && p.exitCode === 0).length >= 3
+        ? true
+        : undefined;
+    },
+    30_000,
+    500,
+  );
+  // Spans leave a sidecar within about a second of ending: wait for ours, then give the probes' as long.
+  const rootedAtRatings = async () => {
+    const got = (await (
+      await fetch(
+        `${mesh.httpUrl}/api/v1/traces?service=ratings&since=${encodeURIComponent(since)}&limit=100`,
+      )
+    ).json()) as { traces: Array<{ traceId: string; rootService: string }> };
+    return got.traces.filter((x) => x.rootService === "ratings").map((x) => x.traceId);
+  };
+  await waitFor(
+    "the outside request's trace",
+    async () => ((await rootedAtRatings()).length > 0 ? true : undefined),
+    30_000,
+    500,
+  );
+  await new Promise((r) => setTimeout(r, 3000));
+  t.deepEqual(await rootedAtRatings(), [traceId], "no trace begins at a probe");
 });

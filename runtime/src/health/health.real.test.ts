@@ -48,7 +48,9 @@ const fast = { intervalMs: 50, timeoutMs: 2000, retries: 2, startPeriodMs: 0 };
 
 test("an HTTP check follows a server that turns unhealthy and comes back", async (t) => {
   let status = 200;
+  const seen: Array<{ agent?: string; traceparent?: string }> = [];
   const server = createServer((req, res) => {
+    seen.push({ agent: req.headers["user-agent"], traceparent: req.headers.traceparent as string });
     res.writeHead(req.url === "/healthz" ? status : 404).end("body");
   });
   const port = await listen(server);
@@ -65,6 +67,12 @@ test("an HTTP check follows a server that turns unhealthy and comes back", async
   t.is(unhealthy.log.at(-1)?.output, "HTTP 503 Service Unavailable");
   status = 302;
   await until("healthy again (3xx counts)", (h) => h.status === "healthy");
+  // Each probe says what it is and opens its own trace, marked not sampled, so that the sidecar in
+  // front of the app does not trace it.
+  t.true(seen.length >= 3);
+  t.true(seen.every((s) => s.agent === "weft-probe/1"));
+  t.true(seen.every((s) => /^00-[\da-f]{32}-[\da-f]{16}-00$/.test(s.traceparent ?? "")));
+  t.is(new Set(seen.map((s) => s.traceparent!.slice(3, 35))).size, seen.length);
 });
 
 test("an HTTP check that gets no answer times out and fails", async (t) => {

@@ -1,5 +1,6 @@
 // One health probe: run the check once and say how it went. A probe never throws; a check that cannot
 // run (container gone, connection refused, timeout) is a failed probe with the reason as its output.
+import { randomBytes } from "node:crypto";
 import { request } from "node:http";
 import type { HealthCheckSpec, HealthProbeResult } from "../engine/types";
 
@@ -57,7 +58,23 @@ function withTimeout<T>(p: Promise<T>, timeoutMs: number): Promise<T> {
   return Promise.race([p, expired]).finally(() => clearTimeout(timer));
 }
 
-/** GET http://ADDRESS:PORT/PATH: 2xx and 3xx are healthy; the status line is the output. */
+/** What an HTTP probe says it is, as the kubelet's "kube-probe/1.x". */
+export const PROBE_USER_AGENT = "weft-probe/1";
+
+/**
+ * A W3C traceparent for a new trace that is not sampled. A probe goes through the container's
+ * sidecar, which would otherwise trace every probe (and the app's calls made for it) as a user
+ * request; with this, sidecars that follow the caller's decision (the default) trace none of it,
+ * as a probe rewritten to Istio's agent is not traced. Requests are still counted and access-logged.
+ */
+export function unsampledTraceparent(): string {
+  return `00-${randomBytes(16).toString("hex")}-${randomBytes(8).toString("hex")}-00`;
+}
+
+/**
+ * GET http://ADDRESS:PORT/PATH: 2xx and 3xx are healthy; the status line is the output. The request
+ * says it is a probe (User-Agent) and asks not to be traced (unsampledTraceparent).
+ */
 export function httpProbe(
   address: string,
   port: number,
@@ -74,7 +91,14 @@ export function httpProbe(
       resolve(o);
     };
     const req = request(
-      { host: address, port, path: path.startsWith("/") ? path : `/${path}`, method: "GET", agent: false },
+      {
+        host: address,
+        port,
+        path: path.startsWith("/") ? path : `/${path}`,
+        method: "GET",
+        agent: false,
+        headers: { "user-agent": PROBE_USER_AGENT, traceparent: unsampledTraceparent() },
+      },
       (res) => {
         const status = res.statusCode ?? 0;
         const line = `HTTP ${status} ${res.statusMessage ?? ""}`.trimEnd();

@@ -162,6 +162,9 @@ test("sampling follows the caller's decision, and a new trace follows the ratio,
   parentSampled.end({ status: 200 });
 
   tr.configure({ ...ON, samplingRatio: 1 });
+  const parentDeclined = start({ traceparent: `00-${TRACE}-${PARENT}-00` });
+  t.false(parentDeclined.sampled, "a caller that did not sample (the daemon's health probes) is followed");
+  parentDeclined.end({ status: 200 });
   const now = start({});
   t.true(now.sampled);
   const w3c: HeaderBag = {};
