@@ -79,6 +79,41 @@ test("the first request after ready is traced: readiness waits for tracing to lo
   t.regex(traceparent ?? "", /^00-[0-9a-f]{32}-[0-9a-f]{16}-01$/, "the sidecar's span is the app's parent");
 });
 
+test("tracing that fails to load leaves the sidecar ready and proxying, untraced, and says why", async (t) => {
+  let traceparent: string | undefined;
+  const app = http.createServer((req, res) => {
+    traceparent = String(req.headers.traceparent ?? "none");
+    res.end("ok");
+  });
+  await new Promise<void>((r) => app.listen(0, "127.0.0.1", () => r()));
+  t.teardown(() => app.close());
+  const h = await startHarness(
+    t,
+    {},
+    { importTelemetry: () => Promise.reject(new Error("cannot find module winston")) },
+  );
+  await h.configure([web], {
+    web: [
+      {
+        id: "a",
+        service: "web",
+        address: "127.0.0.1",
+        ports: [{ name: "http", port: (app.address() as AddressInfo).port }],
+        healthy: true,
+      },
+    ],
+  });
+  h.destination = { address: "10.96.0.10", port: 80 };
+  const ready = await whenReady(h.sidecar.ports.health, "/healthz/ready");
+  t.is(ready.status, 200, ready.body);
+  t.deepEqual(await fetchText(h.sidecar.ports.outbound, "/"), { status: 200, body: "ok" });
+  t.is(traceparent, "none", "nothing traced, nothing invented");
+  t.true(
+    h.logs.some((l) => l === "telemetry unavailable (traffic is unaffected): cannot find module winston"),
+    h.logs.join("\n"),
+  );
+});
+
 test("drain lets an in-flight request finish, then stops accepting", async (t) => {
   const h = await sidecarBefore(t, (_req, res) => setTimeout(() => res.end("done"), 300));
   const inFlight = fetchText(h.sidecar.ports.outbound, "/");

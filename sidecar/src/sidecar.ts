@@ -40,6 +40,8 @@ export interface SidecarSeams {
   /** Forward the app's own OTLP from 127.0.0.1:4317/4318 to the control plane. Default: on in a
    * workload's netns (listenHost left at its default), off for sidecars on the host's loopback. */
   otlpForwarding?: boolean;
+  /** Loads tracing and access logging (the OpenTelemetry SDK, winston). Default: import() of them. */
+  importTelemetry?: () => Promise<typeof import("./telemetry/assemble")>;
 }
 
 export interface RunningSidecar {
@@ -90,7 +92,7 @@ export async function startSidecar(
   let telemetryLoading: Promise<void> | undefined;
   let telemetrySettled = seams.hooks !== undefined;
   const loadTelemetry = (): Promise<void> => {
-    telemetryLoading ??= import("./telemetry/assemble")
+    telemetryLoading ??= (seams.importTelemetry ?? (() => import("./telemetry/assemble")))()
       .then(({ assembleTelemetry }) => {
         if (draining) return;
         telemetry = assembleTelemetry({

@@ -4,7 +4,7 @@ import type { ExecutionContext } from "ava";
 import type { WireEndpoint, WireService } from "../../../proto/index";
 import type { Destination } from "../listeners/original-dst";
 import type { SidecarOptions } from "../options";
-import { type RunningSidecar, startSidecar } from "../sidecar";
+import { type RunningSidecar, type SidecarSeams, startSidecar } from "../sidecar";
 import { type FakeControlPlane, startFakeControlPlane } from "./wire-fake-control-plane";
 
 export interface Harness {
@@ -22,6 +22,7 @@ let version = 0;
 export async function startHarness(
   t: ExecutionContext,
   overrides: Partial<SidecarOptions> = {},
+  seams: SidecarSeams = {},
 ): Promise<Harness> {
   const cp = await startFakeControlPlane();
   const logs: string[] = [];
@@ -39,7 +40,7 @@ export async function startHarness(
       listen: { outbound: 0, inbound: 0, admin: 0, health: 0, metrics: 0, dns: 0 },
       ...overrides,
     },
-    { originalDst: () => harness.destination, listenHost: "127.0.0.1", log: (m) => logs.push(m) },
+    { originalDst: () => harness.destination, listenHost: "127.0.0.1", log: (m) => logs.push(m), ...seams },
   );
   harness.sidecar = sidecar;
   harness.configure = async (services, endpoints) => {
