@@ -24,6 +24,7 @@ import {
   injectTraceContext,
   w3cTraceparent,
 } from "./trace-context";
+import { wallClockHrTime } from "./wall-clock";
 
 export interface TracingSettings {
   enabled: boolean;
@@ -140,6 +141,7 @@ class MeshSpan implements RequestSpan {
       span.end();
       return;
     }
+    const endTime = wallClockHrTime();
     if (e.status > 0) span.setAttribute("http.response.status_code", e.status);
     if (e.upstream) span.setAttribute("weft.upstream", e.upstream);
     if (e.retries) span.setAttribute("weft.retries", e.retries);
@@ -147,7 +149,8 @@ class MeshSpan implements RequestSpan {
     if (e.status === 0 || e.status >= 500 || (e.grpcStatus !== undefined && e.grpcStatus !== 0)) {
       span.setStatus({ code: SpanStatusCode.ERROR, message: e.error ?? `status ${e.status}` });
     }
-    span.end();
+    // Both ends given: a span given its start time takes Date.now() for an end left out.
+    span.end(endTime);
   }
 }
 
@@ -182,7 +185,11 @@ export class MeshTracer {
     const q = s.path.indexOf("?");
     const path = q < 0 ? s.path : s.path.slice(0, q);
     const kind = s.direction === "inbound" ? SpanKind.SERVER : SpanKind.CLIENT;
-    const span: Span = tracer.startSpan(`${s.method} ${path}`, { kind }, context);
+    const span: Span = tracer.startSpan(
+      `${s.method} ${path}`,
+      { kind, startTime: wallClockHrTime() },
+      context,
+    );
     // Set on the span once it is known to record, rather than passed to startSpan, which checks
     // them three times over (twice copying); the samplers here never look at attributes.
     if (span.isRecording()) setStartAttributes(span, s, path);

@@ -1,0 +1,34 @@
+import { performance } from "node:perf_hooks";
+import test from "ava";
+import { wallClockHrTime, wallClockMs } from "./wall-clock";
+
+test("the wall clock is never before Date.now(), never after it by a millisecond, and never goes back", async (t) => {
+  let last = 0;
+  for (let i = 0; i < 300; i++) {
+    const before = Date.now();
+    const now = wallClockMs();
+    const after = Date.now();
+    t.true(now >= before && now < after + 1, `${before} <= ${now} < ${after} + 1`);
+    t.true(now >= last, "monotonic");
+    last = now;
+    if (i % 10 === 0) await new Promise((r) => setTimeout(r, 1 + (i % 3)));
+  }
+});
+
+test("it is precise to well under a millisecond once calls have fallen at various points of one", async (t) => {
+  for (let i = 0; i < 200; i++) {
+    wallClockMs();
+    await new Promise((r) => setImmediate(r));
+  }
+  // performance.timeOrigin is the wall clock at this process's start, to the microsecond; over a
+  // test's few seconds the monotonic clock drifts from the wall clock by microseconds at most.
+  const reference = performance.timeOrigin + performance.now();
+  const ours = wallClockMs();
+  t.true(
+    Math.abs(ours - reference) < 0.1,
+    `${ours} vs ${reference}: ${(ours - reference).toFixed(4)} ms apart`,
+  );
+  const [seconds, nanos] = wallClockHrTime();
+  t.true(Number.isInteger(seconds) && Number.isInteger(nanos) && nanos >= 0 && nanos < 1e9);
+  t.true(Math.abs(seconds * 1000 + nanos / 1e6 - wallClockMs()) < 1);
+});
