@@ -71,9 +71,9 @@ Try next:
   export WEFT_HOST=$WEFT_HOST WEFT_CONTROL_PLANE=$WEFT_CONTROL_PLANE
   curl -s http://127.0.0.1:18080/                          # the frontend, published on the host
   node bin/weft.cjs services                               # the registry, with virtual IPs
-  node bin/weft.cjs traces --service frontend --status error
-  node bin/weft.cjs trace \$(node bin/weft.cjs traces --json --limit 1 | node -pe 'JSON.parse(require("fs").readFileSync(0))[0].traceId')
-  node bin/weft.cjs mesh-logs --service ratings -f         # logs of every replica, live
+  node bin/weft.cjs traces --service ratings --status error   # ratings' failures (the mesh retried them)
+  node bin/weft.cjs trace \$(node bin/weft.cjs traces --service ratings --status error --json --limit 1 | node -pe 'JSON.parse(require("fs").readFileSync(0))[0].traceId')
+  node bin/weft.cjs logs --service ratings -f              # logs of every replica, live
   node bin/weft.cjs proxy-status                           # what each sidecar accepted
   docker -H \$WEFT_HOST ps                                  # the Docker CLI works against the daemon
   curl -s http://127.0.0.1:15080/v1/catalog/service/catalog   # Consul-compatible API
