@@ -78,6 +78,27 @@ async function sendTraces(otlpHttpPort: number, n: number): Promise<{ ok: string
   return ids;
 }
 
+/** A span of "refunds" whose caller's span never arrives (a caller that does not trace). */
+async function sendPartialTrace(otlpHttpPort: number): Promise<string> {
+  const refunds = new BasicTracerProvider({
+    resource: resourceFromAttributes({ "service.name": "refunds" }),
+    spanProcessors: [
+      new SimpleSpanProcessor(new OTLPTraceExporter({ url: `http://127.0.0.1:${otlpHttpPort}/v1/traces` })),
+    ],
+  });
+  const traceId = "7a11c0de7a11c0de7a11c0de7a11c0de";
+  const caller = trace.setSpanContext(context.active(), {
+    traceId,
+    spanId: "cafecafecafecafe",
+    traceFlags: 1,
+    isRemote: true,
+  });
+  refunds.getTracer("test").startSpan("GET /refund", { kind: SpanKind.SERVER }, caller).end();
+  await refunds.forceFlush();
+  await refunds.shutdown();
+  return traceId;
+}
+
 async function sendLog(
   otlpHttpPort: number,
   service: string,
@@ -135,6 +156,7 @@ test("the dashboard shows services, the graph, traces and logs, and clicks move 
   await registerService(cp.httpUrl, "frontend", 8080, "10.250.0.2");
   await registerService(cp.httpUrl, "checkout", 9090, "10.250.0.3");
   const ids = await sendTraces(httpOtlp, 12);
+  const partial = await sendPartialTrace(httpOtlp);
   await sendLog(httpOtlp, "checkout", "payment backend unavailable: connection reset", ids.failed, "ERROR");
   await sendLog(httpOtlp, "frontend", "order placed for cart 42", ids.ok, "INFO");
 
@@ -165,6 +187,13 @@ test("the dashboard shows services, the graph, traces and logs, and clicks move 
   await waitForHash(page, "#/services/checkout");
   await page.getByText("Callers").waitFor();
   t.regex(await text(page.locator("main")), /frontend/);
+
+  // Traces: one whose root span's caller is missing is marked partial, and only that one.
+  await page.goto(`${cp.httpUrl}/#/traces`);
+  await page.locator(`tr[data-row="${partial}"] .pill`).waitFor();
+  t.regex(await text(page.locator(`tr[data-row="${partial}"]`)), /refunds: GET \/refund\s*partial/);
+  t.is(await page.locator("tbody tr").count(), 13);
+  t.is(await page.locator("tbody tr .pill").count(), 1, "complete traces carry no mark");
 
   // Traces: the failed ones by status, then one trace's waterfall with both services' spans.
   await page.goto(`${cp.httpUrl}/#/traces?status=error&service=frontend`);

@@ -11,6 +11,7 @@ import { eventually, startTelemetryPlane } from "./telemetry-support";
 const run = promisify(execFile);
 const WEFT = ["--import", "tsx", join(packageRoot(), "cli", "main.ts")];
 const TRACE = "4bf92f3577b34da6a3ce929d0e0e4736";
+const PARTIAL = "5cf92f3577b34da6a3ce929d0e0e4737";
 /** One base for every span: Date.now() per span moved an offset by a millisecond when the clock
  * ticked between two of them, and the waterfall's "+10.0ms" read "+11.0ms". */
 const TRACE_START_MS = Date.now() - 5000;
@@ -49,6 +50,11 @@ test("weft traces lists, weft trace draws a waterfall, weft mesh-logs searches a
     span("0000000000000001", "", "frontend", "GET /", 0, 100, 2),
     span("0000000000000002", "0000000000000001", "frontend", "GET reviews", 10, 60, 3),
     span("0000000000000003", "0000000000000002", "reviews", "GET /reviews", 15, 50, 2, 2),
+    // Another trace, of which only a span whose parent never came is stored.
+    {
+      ...span("00000000000000a1", "00000000000000ff", "reviews", "GET /late", 200, 5, 2, 2),
+      traceId: PARTIAL,
+    },
   ]);
   const flags = ["--control-plane", cp.http];
 
@@ -62,7 +68,17 @@ test("weft traces lists, weft trace draws a waterfall, weft mesh-logs searches a
   ]);
   t.regex(list.stdout, /^TRACE-ID\s+ROOT\s+DURATION\s+SPANS\s+ERRORS\s+SERVICES\s+AGE/);
   t.regex(list.stdout, new RegExp(`${TRACE}\\s+frontend: GET /\\s+100.0ms\\s+3\\s+1\\s+frontend,reviews`));
-  t.is(JSON.parse(jsonOut.stdout)[0].traceId, TRACE);
+  t.regex(list.stdout, new RegExp(`${PARTIAL}\\s+reviews: GET /late \\(partial\\)\\s+5.00ms`));
+  t.deepEqual(
+    (JSON.parse(jsonOut.stdout) as Array<{ traceId: string; partial: boolean }>).map((x) => [
+      x.traceId,
+      x.partial,
+    ]),
+    [
+      [PARTIAL, true],
+      [TRACE, false],
+    ],
+  );
   t.is(empty.stdout.trim().split("\n").length, 1, "only the header");
   t.regex((bad as { stderr: string }).stderr, /limit must be a whole number/);
 

@@ -49,9 +49,18 @@ test("spans from the OTel SDK over gRPC, HTTP protobuf and HTTP JSON become one 
     .startSpan("GET /ratings", { kind: SpanKind.SERVER }, trace.setSpan(context.active(), call2));
   failed.setStatus({ code: SpanStatusCode.ERROR, message: "ratings unavailable" });
   failed.addEvent("retry", { attempt: 2 });
-  for (const s of [failed, call2, served, call, root]) s.end();
-  await Promise.all([web.forceFlush(), reviews.forceFlush(), ratings.forceFlush()]);
   const traceId = root.spanContext().traceId;
+  // ratings' span arrives first, as the innermost hop's does in a mesh: the trace is partial.
+  failed.end();
+  await ratings.forceFlush();
+  const early = await eventually(async () => {
+    const r = await getJson<{ traces: TraceSummary[] }>(`${cp.http}/api/v1/traces?service=ratings&since=5m`);
+    return r.body.traces.find((x) => x.traceId === traceId);
+  }, "ratings' span alone");
+  t.true(early.partial, "its parent has not arrived");
+  t.is(early.rootService, "ratings");
+  for (const s of [call2, served, call, root]) s.end();
+  await Promise.all([web.forceFlush(), reviews.forceFlush(), ratings.forceFlush()]);
 
   const found = await eventually(async () => {
     const r = await getJson<{ traces: TraceSummary[] }>(`${cp.http}/api/v1/traces?service=ratings&since=5m`);
@@ -59,6 +68,7 @@ test("spans from the OTel SDK over gRPC, HTTP protobuf and HTTP JSON become one 
   }, "the trace with all five spans");
   t.is(found.rootService, "web");
   t.is(found.rootOperation, "GET /product");
+  t.false(found.partial);
   t.is(found.errorCount, 1);
   t.deepEqual(found.services, ["ratings", "reviews", "web"]);
 

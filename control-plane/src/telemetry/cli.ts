@@ -68,7 +68,7 @@ ${CLIENT_HELP}`,
       ["trace-id", "root", "duration", "spans", "errors", "services", "age"],
       (t) => [
         t.traceId,
-        `${t.rootService}: ${t.rootOperation}`,
+        `${t.rootService}: ${t.rootOperation}${t.partial ? " (partial)" : ""}`,
         fmtMs(t.durationMs),
         String(t.spanCount),
         String(t.errorCount),

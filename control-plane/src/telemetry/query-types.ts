@@ -22,6 +22,12 @@ export interface TraceSummary {
   spanCount: number;
   errorCount: number;
   services: string[];
+  /**
+   * The root shown is a span whose parent is not in the trace: the spans of earlier hops have not
+   * arrived yet (sidecars send theirs within about a second of the request's end), or the trace began
+   * at a caller that does not trace.
+   */
+  partial: boolean;
 }
 
 export interface SpanView {

@@ -96,6 +96,7 @@ export function createTraceQueries(db: Database.Database): TraceQueries {
       spanCount: rows.length,
       errorCount: errors,
       services: [...services].sort(),
+      partial: root !== undefined && root.parent_span_id !== "",
     };
   }
 

@@ -433,7 +433,17 @@ function traceTable(traces) {
       data: t,
       cells: [
         el("a", { href: `#/traces/${t.traceId}` }, fmt.shortId(t.traceId)),
-        `${t.rootService}: ${t.rootOperation}`,
+        t.partial
+          ? el(
+              "span",
+              {
+                title:
+                  "The spans of earlier hops are not here: they have not arrived yet (sidecars send theirs within about a second), or the trace began at a caller that does not trace.",
+              },
+              `${t.rootService}: ${t.rootOperation} `,
+              el("span", { class: "pill warn" }, "partial"),
+            )
+          : `${t.rootService}: ${t.rootOperation}`,
         t.spanCount,
         el("span", { class: t.errorCount ? "err" : "muted" }, t.errorCount),
         (t.services || []).join(", "),
