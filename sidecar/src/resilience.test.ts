@@ -6,6 +6,8 @@ import http from "node:http";
 import http2 from "node:http2";
 import { type AddressInfo, connect, createServer } from "node:net";
 import test, { type ExecutionContext } from "ava";
+import { decodeTraceRequest } from "../../control-plane/src/telemetry/otlp-protobuf";
+import type { SpanRecord } from "../../control-plane/src/telemetry/types";
 import type { ResiliencePolicySpec } from "../../proto/gen/weft/v1/ResiliencePolicySpec";
 import type { RouteRule } from "../../proto/gen/weft/v1/RouteRule";
 import { type Harness, startHarness } from "./testing/harness";
@@ -134,6 +136,19 @@ async function setup(t: ExecutionContext, endpoints: Array<ReturnType<typeof end
   return h;
 }
 
+/** The client spans the sidecar has exported for `n` requests (they leave within about a second). */
+async function clientSpans(h: Harness, n: number): Promise<SpanRecord[]> {
+  for (let i = 0; ; i++) {
+    const spans = h.cp.traceExports
+      .flatMap((body) => decodeTraceRequest(body).spans)
+      .filter((s) => s.kind === 3);
+    if (spans.length >= n || i >= 100) return spans;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+const retriesOf = (spans: SpanRecord[]) => spans.map((s) => Number(s.attributes["weft.retries"] ?? 0));
+
 function metric(h: Harness, pattern: RegExp): number {
   const line = h.sidecar.metrics
     .render()
@@ -197,6 +212,18 @@ test("GET is retried on 503 by default; the client sees the healthy answer", asy
       new RegExp(`weft_upstream_retries_total\\{.*endpoint="127.0.0.1:${sick.port}".*reason="503"`),
     ) >= 2,
   );
+  // Each request's span says how often it was retried: once for every attempt the sick replica got.
+  const spans = await clientSpans(h, 4);
+  t.is(spans.length, 4);
+  t.deepEqual(
+    spans.map((s) => s.attributes["http.response.status_code"]),
+    [200, 200, 200, 200],
+  );
+  t.is(
+    retriesOf(spans).reduce((a, b) => a + b, 0),
+    sick.hits(),
+  );
+  t.true(retriesOf(spans).every((n) => n <= 1));
 });
 
 test("a weighted split sends traffic by label, and a new route version moves it at once", async (t) => {
@@ -426,7 +453,14 @@ test("over h2c, a replica that refuses connections costs no request, POST bodies
     replies.map((_, i) => (i % 2 ? `POST body-${i}` : "GET ")),
   );
   t.is(hits, 10);
-  t.true(metric(h, new RegExp(`weft_upstream_retries_total\\{.*endpoint="127.0.0.1:${dead}"`)) > 0);
+  const refused = metric(h, new RegExp(`weft_upstream_retries_total\\{.*endpoint="127.0.0.1:${dead}"`));
+  t.true(refused > 0);
+  const spans = await clientSpans(h, 10);
+  t.is(
+    retriesOf(spans).reduce((a, b) => a + b, 0),
+    refused,
+    "each refused attempt is a retry on its request's span",
+  );
 });
 
 test("over h2c, an upstream that closes a stream without answering gets the client a 502, not a hang", async (t) => {

@@ -50,6 +50,8 @@ export interface RequestContext {
   /** Body bytes from the client and from the upstream's response (HTTP/1.1; unset on h2). */
   bytesReceived?: number;
   bytesSent?: number;
+  /** How many times the request was sent again after a failed attempt (the plan's retries). */
+  retries: number;
   /** What the hooks keep for this request (the tracing span). */
   telemetry?: unknown;
 }
@@ -78,6 +80,7 @@ export function requestContext(
     error: undefined,
     bytesReceived: undefined,
     bytesSent: undefined,
+    retries: 0,
     telemetry: undefined,
   };
 }

@@ -311,7 +311,9 @@ export class Exchange implements ResponseSink {
     this.target = undefined;
     clearTimeout(this.perTry);
     const replayable = !this.responded && this.body.replayable && outcome.kind !== "cancelled";
-    return (this.plan as RequestPlan).ended(target, outcome, replayable) && replayable;
+    const again = (this.plan as RequestPlan).ended(target, outcome, replayable) && replayable;
+    if (again) this.ctx.retries++;
+    return again;
   }
 
   private refuse(r: { status: number; message: string; overflow?: string }): void {

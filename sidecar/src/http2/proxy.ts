@@ -167,7 +167,9 @@ export class H2Proxy {
     const end = (outcome: AttemptOutcome): boolean => {
       if (ended) return false;
       ended = true;
-      return plan.ended(target, outcome, replayable && !stream.closed);
+      const again = plan.ended(target, outcome, replayable && !stream.closed);
+      if (again) ctx.retries++;
+      return again;
     };
     /** Set once the next attempt has taken over: this one's late events change nothing. */
     let superseded = false;

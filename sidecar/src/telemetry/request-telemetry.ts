@@ -107,7 +107,7 @@ export class RequestTelemetry implements RequestHooks {
   onComplete(ctx: RequestContext): void {
     const span = ctx.telemetry as RequestSpan | undefined;
     const status = ctx.status ?? 0;
-    span?.end({ status, error: ctx.error, upstream: ctx.upstream });
+    span?.end({ status, error: ctx.error, upstream: ctx.upstream, retries: ctx.retries });
     if (!this.accessLog.wants(status)) return;
     const req = ctx.request;
     this.accessLog.record({

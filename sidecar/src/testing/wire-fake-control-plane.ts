@@ -17,6 +17,8 @@ export interface FakeControlPlane {
   target: string;
   /** Every request received, in order. */
   requests: DiscoveryRequest__Output[];
+  /** The bodies of OTLP trace exports received, when started with keepTraceExports. */
+  traceExports: Buffer[];
   /** Sends the services to every open stream (and to streams opened later); returns the nonce. */
   pushServices(services: WireService[], version: string): string;
   /** Sends the endpoints of each service (keyed by service name). */
@@ -33,7 +35,10 @@ export interface FakeControlPlane {
 }
 
 /** Starts on `address` ("127.0.0.1:0" or "unix:///path/cp.sock"). */
-export async function startFakeControlPlane(address = "127.0.0.1:0"): Promise<FakeControlPlane> {
+export async function startFakeControlPlane(
+  address = "127.0.0.1:0",
+  o: { keepTraceExports?: boolean } = {},
+): Promise<FakeControlPlane> {
   const proto = loadWeftProto();
   const server = new grpc.Server();
   const streams = new Set<grpc.ServerDuplexStream<DiscoveryRequest__Output, DiscoveryResponse>>();
@@ -65,10 +70,15 @@ export async function startFakeControlPlane(address = "127.0.0.1:0"): Promise<Fa
   // them a sidecar's log shipper and span exporter back off and hold full buffers, which is not
   // what a sidecar does next to a working control plane (benches measure CPU and RSS with this).
   const accept: grpc.handleUnaryCall<Buffer, Buffer> = (_call, done) => done(null, Buffer.alloc(0));
+  const traceExports: Buffer[] = [];
+  const exported: grpc.handleUnaryCall<Buffer, Buffer> = (call, done) => {
+    if (o.keepTraceExports) traceExports.push(call.request);
+    done(null, Buffer.alloc(0));
+  };
   server.addService({ Push: rawMethod("/weft.v1.LogSink/Push") }, { Push: accept });
   server.addService(
     { Export: rawMethod("/opentelemetry.proto.collector.trace.v1.TraceService/Export") },
-    { Export: accept },
+    { Export: exported },
   );
   const port = await new Promise<number>((resolve, reject) =>
     server.bindAsync(address, grpc.ServerCredentials.createInsecure(), (err, p) =>
@@ -88,6 +98,7 @@ export async function startFakeControlPlane(address = "127.0.0.1:0"): Promise<Fa
   return {
     target,
     requests,
+    traceExports,
     pushServices: (services, version) =>
       push({
         type_url: TYPE_SERVICE,
