@@ -6,10 +6,10 @@ import http from "node:http";
 import http2 from "node:http2";
 import { type AddressInfo, connect, createServer } from "node:net";
 import test, { type ExecutionContext } from "ava";
-import { decodeTraceRequest } from "../../control-plane/src/telemetry/otlp-protobuf";
 import type { SpanRecord } from "../../control-plane/src/telemetry/types";
 import type { ResiliencePolicySpec } from "../../proto/gen/weft/v1/ResiliencePolicySpec";
 import type { RouteRule } from "../../proto/gen/weft/v1/RouteRule";
+import { exportedSpans } from "./testing/exported-spans";
 import { type Harness, startHarness } from "./testing/harness";
 
 type Handler = (req: http.IncomingMessage, res: http.ServerResponse) => void;
@@ -136,17 +136,6 @@ async function setup(t: ExecutionContext, endpoints: Array<ReturnType<typeof end
   return h;
 }
 
-/** The client spans the sidecar has exported for `n` requests (they leave within about a second). */
-async function clientSpans(h: Harness, n: number): Promise<SpanRecord[]> {
-  for (let i = 0; ; i++) {
-    const spans = h.cp.traceExports
-      .flatMap((body) => decodeTraceRequest(body).spans)
-      .filter((s) => s.kind === 3);
-    if (spans.length >= n || i >= 100) return spans;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
-
 const retriesOf = (spans: SpanRecord[]) => spans.map((s) => Number(s.attributes["weft.retries"] ?? 0));
 
 function metric(h: Harness, pattern: RegExp): number {
@@ -213,7 +202,7 @@ test("GET is retried on 503 by default; the client sees the healthy answer", asy
     ) >= 2,
   );
   // Each request's span says how often it was retried: once for every attempt the sick replica got.
-  const spans = await clientSpans(h, 4);
+  const spans = await exportedSpans(h.cp, 3, 4);
   t.is(spans.length, 4);
   t.deepEqual(
     spans.map((s) => s.attributes["http.response.status_code"]),
@@ -455,7 +444,7 @@ test("over h2c, a replica that refuses connections costs no request, POST bodies
   t.is(hits, 10);
   const refused = metric(h, new RegExp(`weft_upstream_retries_total\\{.*endpoint="127.0.0.1:${dead}"`));
   t.true(refused > 0);
-  const spans = await clientSpans(h, 10);
+  const spans = await exportedSpans(h.cp, 3, 10);
   t.is(
     retriesOf(spans).reduce((a, b) => a + b, 0),
     refused,

@@ -2,6 +2,7 @@ import http from "node:http";
 import { type AddressInfo, connect, createServer } from "node:net";
 import test, { type ExecutionContext } from "ava";
 import type { HeapProfile, HeapProfileNode } from "./admin/heap-profile";
+import { exportedSpans } from "./testing/exported-spans";
 import { type Harness, startHarness } from "./testing/harness";
 
 function fetchText(port: number, path: string, method = "GET"): Promise<{ status: number; body: string }> {
@@ -77,6 +78,26 @@ test("the first request after ready is traced: readiness waits for tracing to lo
   t.is(ready.status, 200, ready.body);
   t.deepEqual(await fetchText(h.sidecar.ports.outbound, "/"), { status: 200, body: "ok" });
   t.regex(traceparent ?? "", /^00-[0-9a-f]{32}-[0-9a-f]{16}-01$/, "the sidecar's span is the app's parent");
+});
+
+test("an inbound request's span names who called, the workload's service and the answer", async (t) => {
+  const app = http.createServer((_req, res) => res.end("in"));
+  await new Promise<void>((r) => app.listen(0, "127.0.0.1", () => r()));
+  t.teardown(() => app.close());
+  const h = await startHarness(t);
+  await h.configure([web], { web: [] });
+  // Inbound, the original destination is this workload's address and the app's port.
+  h.destination = { address: "10.88.0.2", port: (app.address() as AddressInfo).port };
+  t.is((await whenReady(h.sidecar.ports.health, "/healthz/ready")).status, 200);
+  t.deepEqual(await fetchText(h.sidecar.ports.inbound, "/orders?id=1"), { status: 200, body: "in" });
+  const [span] = await exportedSpans(h.cp, 2, 1);
+  t.is(span?.name, "GET /orders");
+  t.like(span?.attributes, {
+    "network.peer.address": "127.0.0.1",
+    "weft.service": "shop",
+    "weft.direction": "inbound",
+    "http.response.status_code": 200,
+  });
 });
 
 test("tracing that fails to load leaves the sidecar ready and proxying, untraced, and says why", async (t) => {

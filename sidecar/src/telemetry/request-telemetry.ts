@@ -83,6 +83,8 @@ export class RequestTelemetry implements RequestHooks {
       authority: req.authority,
       protocol: req.protocol === "http1" ? "http/1.1" : isGrpc(req.headers) ? "grpc" : "h2",
       service: ctx.service,
+      // Inbound, who called (the calling workload); outbound it would be our own app.
+      peerAddress: ctx.direction === "inbound" ? req.clientAddress : undefined,
       route: ctx.route,
     });
     // Kept on its context (a declared field, so contexts keep one shape): read at completion.
@@ -125,7 +127,7 @@ export class RequestTelemetry implements RequestHooks {
       traceId: span?.traceId || traceIdOf(bagOf(req.headers) ?? NO_HEADERS),
       spanId: span?.spanId ?? "",
       requestId: ctx.requestId,
-      peer: "",
+      peer: req.clientAddress ?? "",
     });
   }
 }
