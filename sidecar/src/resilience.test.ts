@@ -9,7 +9,7 @@ import test, { type ExecutionContext } from "ava";
 import type { SpanRecord } from "../../control-plane/src/telemetry/types";
 import type { ResiliencePolicySpec } from "../../proto/gen/weft/v1/ResiliencePolicySpec";
 import type { RouteRule } from "../../proto/gen/weft/v1/RouteRule";
-import { exportedSpans } from "./testing/exported-spans";
+import { exportedSpans, pushedAccessLines } from "./testing/exported-telemetry";
 import { type Harness, startHarness } from "./testing/harness";
 
 type Handler = (req: http.IncomingMessage, res: http.ServerResponse) => void;
@@ -450,6 +450,27 @@ test("over h2c, a replica that refuses connections costs no request, POST bodies
     refused,
     "each refused attempt is a retry on its request's span",
   );
+});
+
+test("over h2c, access-log lines count the body bytes each way", async (t) => {
+  const upstream = http2.createServer();
+  upstream.on("stream", (stream) => {
+    const chunks: Buffer[] = [];
+    stream.on("data", (c: Buffer) => chunks.push(c));
+    stream.on("end", () => {
+      stream.respond({ ":status": 200 });
+      stream.end(`echo:${Buffer.concat(chunks).toString()}`);
+    });
+  });
+  await new Promise<void>((r) => upstream.listen(0, "127.0.0.1", () => r()));
+  t.teardown(() => upstream.close());
+  const h = await setup(t, [endpoint((upstream.address() as AddressInfo).port)]);
+  const session = http2.connect(`http://127.0.0.1:${h.sidecar.ports.outbound}`);
+  t.teardown(() => session.close());
+  const reply = await h2Exchange(session, "POST", "x".repeat(3000));
+  t.is(reply.body.length, 3005);
+  const [line] = await pushedAccessLines(h.cp, 1);
+  t.like(line?.attributes, { protocol: "h2", status: "200", bytes_received: "3000", bytes_sent: "3005" });
 });
 
 test("over h2c, an upstream that closes a stream without answering gets the client a 502, not a hang", async (t) => {

@@ -2,7 +2,7 @@ import http from "node:http";
 import { type AddressInfo, connect, createServer } from "node:net";
 import test, { type ExecutionContext } from "ava";
 import type { HeapProfile, HeapProfileNode } from "./admin/heap-profile";
-import { exportedSpans } from "./testing/exported-spans";
+import { exportedSpans } from "./testing/exported-telemetry";
 import { type Harness, startHarness } from "./testing/harness";
 
 function fetchText(port: number, path: string, method = "GET"): Promise<{ status: number; body: string }> {

@@ -47,7 +47,7 @@ export interface RequestContext {
   durationMs?: number;
   /** The reason when the proxy answered (or failed) itself rather than the upstream. */
   error?: string;
-  /** Body bytes from the client and from the upstream's response (HTTP/1.1; unset on h2). */
+  /** Body bytes from the client and from the upstream's response (DATA payloads on h2). */
   bytesReceived?: number;
   bytesSent?: number;
   /** How many times the request was sent again after a failed attempt (the plan's retries). */

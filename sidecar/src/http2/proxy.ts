@@ -233,6 +233,10 @@ export class H2Proxy {
         });
       }
       stream.respond(response, { waitForTrailers: expectTrailers });
+      ctx.bytesSent = 0;
+      up.on("data", (chunk: Buffer) => {
+        (ctx.bytesSent as number) += chunk.length;
+      });
       up.pipe(stream);
     });
     up.on("trailers", (t) => {
@@ -278,6 +282,10 @@ export class H2Proxy {
     if (!(flags & END_STREAM)) {
       const pipeBody = () => {
         replayable = false;
+        ctx.bytesReceived = 0;
+        stream.on("data", (chunk: Buffer) => {
+          (ctx.bytesReceived as number) += chunk.length;
+        });
         stream.pipe(up);
       };
       // On a session already connected the stream is open at once ("ready" has been emitted).

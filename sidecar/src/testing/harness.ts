@@ -24,7 +24,7 @@ export async function startHarness(
   overrides: Partial<SidecarOptions> = {},
   seams: SidecarSeams = {},
 ): Promise<Harness> {
-  const cp = await startFakeControlPlane("127.0.0.1:0", { keepTraceExports: true });
+  const cp = await startFakeControlPlane("127.0.0.1:0", { keepTelemetry: true });
   const logs: string[] = [];
   const harness = { cp, logs, destination: undefined } as unknown as Harness;
   const sidecar = await startSidecar(

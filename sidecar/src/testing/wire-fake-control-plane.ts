@@ -17,8 +17,10 @@ export interface FakeControlPlane {
   target: string;
   /** Every request received, in order. */
   requests: DiscoveryRequest__Output[];
-  /** The bodies of OTLP trace exports received, when started with keepTraceExports. */
+  /** The bodies of OTLP trace exports received, when started with keepTelemetry. */
   traceExports: Buffer[];
+  /** The bodies of log-sink pushes (LogBatch) received, when started with keepTelemetry. */
+  logPushes: Buffer[];
   /** Sends the services to every open stream (and to streams opened later); returns the nonce. */
   pushServices(services: WireService[], version: string): string;
   /** Sends the endpoints of each service (keyed by service name). */
@@ -37,7 +39,8 @@ export interface FakeControlPlane {
 /** Starts on `address` ("127.0.0.1:0" or "unix:///path/cp.sock"). */
 export async function startFakeControlPlane(
   address = "127.0.0.1:0",
-  o: { keepTraceExports?: boolean } = {},
+  /** keepTelemetry: keep what the sidecars export and push (for tests; benches would pile it up). */
+  o: { keepTelemetry?: boolean } = {},
 ): Promise<FakeControlPlane> {
   const proto = loadWeftProto();
   const server = new grpc.Server();
@@ -69,16 +72,18 @@ export async function startFakeControlPlane(
   // Telemetry sinks that accept and discard, as the real control plane's stores would: without
   // them a sidecar's log shipper and span exporter back off and hold full buffers, which is not
   // what a sidecar does next to a working control plane (benches measure CPU and RSS with this).
-  const accept: grpc.handleUnaryCall<Buffer, Buffer> = (_call, done) => done(null, Buffer.alloc(0));
   const traceExports: Buffer[] = [];
-  const exported: grpc.handleUnaryCall<Buffer, Buffer> = (call, done) => {
-    if (o.keepTraceExports) traceExports.push(call.request);
-    done(null, Buffer.alloc(0));
-  };
-  server.addService({ Push: rawMethod("/weft.v1.LogSink/Push") }, { Push: accept });
+  const logPushes: Buffer[] = [];
+  const keepInto =
+    (kept: Buffer[]): grpc.handleUnaryCall<Buffer, Buffer> =>
+    (call, done) => {
+      if (o.keepTelemetry) kept.push(call.request);
+      done(null, Buffer.alloc(0));
+    };
+  server.addService({ Push: rawMethod("/weft.v1.LogSink/Push") }, { Push: keepInto(logPushes) });
   server.addService(
     { Export: rawMethod("/opentelemetry.proto.collector.trace.v1.TraceService/Export") },
-    { Export: exported },
+    { Export: keepInto(traceExports) },
   );
   const port = await new Promise<number>((resolve, reject) =>
     server.bindAsync(address, grpc.ServerCredentials.createInsecure(), (err, p) =>
@@ -99,6 +104,7 @@ export async function startFakeControlPlane(
     target,
     requests,
     traceExports,
+    logPushes,
     pushServices: (services, version) =>
       push({
         type_url: TYPE_SERVICE,

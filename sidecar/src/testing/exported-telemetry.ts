@@ -1,7 +1,9 @@
-// The spans a test sidecar exported to its fake control plane (started with keepTraceExports, as the
-// harness does), decoded by the control plane's own OTLP decoder.
+// What a test sidecar sent its fake control plane (started with keepTelemetry, as the harness does):
+// spans, decoded by the control plane's own OTLP decoder, and access-log lines.
 import { decodeTraceRequest } from "../../../control-plane/src/telemetry/otlp-protobuf";
 import type { SpanRecord } from "../../../control-plane/src/telemetry/types";
+import type { ShippedLine } from "../telemetry/log-shipper";
+import { linesOf } from "./log-batches";
 import type { FakeControlPlane } from "./wire-fake-control-plane";
 
 /** SERVER = 2, CLIENT = 3 (OTLP's span kinds). */
@@ -18,6 +20,17 @@ export async function exportedSpans(
       .flatMap((body) => decodeTraceRequest(body).spans)
       .filter((s) => s.kind === kind);
     if (spans.length >= n || i >= 100) return spans;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+/** Waits (up to 5 s: lines leave within about a second) until `n` access-log lines have come. */
+export async function pushedAccessLines(cp: FakeControlPlane, n: number): Promise<ShippedLine[]> {
+  for (let i = 0; ; i++) {
+    const lines = cp.logPushes
+      .flatMap((body) => linesOf({ records: body, lines: 0 }))
+      .filter((l) => l.source === "access");
+    if (lines.length >= n || i >= 100) return lines;
     await new Promise((r) => setTimeout(r, 50));
   }
 }
