@@ -158,7 +158,16 @@ export async function startControlPlane(options: ControlPlaneOptions = {}): Prom
   const reaper =
     options.idleServiceTtlMs === 0
       ? undefined
-      : new IdleServiceReaper(registry, { ttlMs: options.idleServiceTtlMs, log });
+      : new IdleServiceReaper(registry, {
+          ttlMs: options.idleServiceTtlMs,
+          log,
+          namedByConfig: (service) =>
+            (["Route", "ResiliencePolicy", "Telemetry"] as const).some((kind) =>
+              configStore
+                .forService(kind, service)
+                .some((o) => (o.spec as { service?: string }).service === service),
+            ),
+        });
   let httpAddress = "";
   const dashboard = new Dashboard();
   const api = createApiServer({

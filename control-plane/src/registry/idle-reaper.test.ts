@@ -45,14 +45,31 @@ test("an implied service with no endpoint left is removed after the TTL, and sid
   t.is(put.status, 201, await put.text());
   await syncEndpoints(cp.grpcAddress, {
     source: "daemon:n1",
-    endpoints: [endpoint("c1", "gone", "10.88.0.2"), endpoint("c2", "back", "10.88.0.3")],
+    endpoints: [
+      endpoint("c1", "gone", "10.88.0.2"),
+      endpoint("c2", "back", "10.88.0.3"),
+      endpoint("c9", "routed", "10.88.0.9"),
+    ],
   });
+  // A Route names "routed": it stays while scaled to zero, so the Route can be applied again.
+  const route = {
+    apiVersion: "weft.dev/v1",
+    kind: "Route",
+    metadata: { name: "routed" },
+    spec: { service: "routed", rules: [{ timeoutMs: 500 }] },
+  };
+  const applied = await fetch(`http://${cp.httpAddress}/api/v1/config/apply`, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify([route]),
+  });
+  t.is(applied.status, 200, await applied.text());
   const goneVip = cp.registry.getService("gone")!.virtualIp;
   const stream = openConfigStream(cp.grpcAddress, { id: "s1", workload: "w", service: "client" });
   t.teardown(() => stream.close());
   stream.subscribe(TYPE_SERVICE);
   const first = await stream.next(TYPE_SERVICE);
-  t.deepEqual(first.resources.map((r) => r.name).sort(), ["back", "configured", "gone"]);
+  t.deepEqual(first.resources.map((r) => r.name).sort(), ["back", "configured", "gone", "routed"]);
   stream.ack(first);
 
   // Both containers stop; "back" is replaced well within the TTL (a restart), "gone" is not.
@@ -69,8 +86,14 @@ test("an implied service with no endpoint left is removed after the TTL, and sid
   }>;
   t.deepEqual(
     listed.map((s) => s.name),
-    ["back", "configured"],
+    ["back", "configured", "routed"],
   );
+  const again = await fetch(`http://${cp.httpAddress}/api/v1/config/apply`, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify([{ ...route, spec: { ...route.spec, rules: [{ timeoutMs: 800 }] } }]),
+  });
+  t.is(again.status, 200, await again.text());
   // Every update of the stream since the first, merged: "gone" was removed, nothing else was.
   const removed: string[] = [];
   for (;;) {

@@ -2,8 +2,10 @@
 // container or an agent registration named it (`weft run --service S`, Consul's agent API) goes away
 // once its last endpoint has been gone for `ttlMs`, as a Consul service does with its last instance;
 // the wait lets a replacement (a restart, a rolling update) arrive first without the sidecars dropping
-// the service. A configured service (a Service manifest) stays until its manifest is deleted. The
-// removed name keeps its virtual IP for when it returns (SqliteRegistry.removeIdleImplied).
+// the service. A configured service (a Service manifest) stays until its manifest is deleted, and so
+// does one that config names (a Route, a ResiliencePolicy, a Telemetry of its own): applying those
+// again must not fail for a service that is only scaled to zero. The removed name keeps its virtual IP
+// for when it returns (SqliteRegistry.removeIdleImplied).
 import type { ServiceRegistry } from "./types";
 
 export interface IdleReaperOptions {
@@ -12,6 +14,8 @@ export interface IdleReaperOptions {
   /** How often services are checked. Default ttlMs / 6, at least 100 ms. */
   sweepMs?: number;
   log: (message: string) => void;
+  /** Whether config names the service (it then stays). Default: none does. */
+  namedByConfig?: (service: string) => boolean;
   now?: () => number;
 }
 
@@ -44,7 +48,8 @@ export class IdleServiceReaper {
       const counts = this.registry.endpointCounts();
       const idle = new Set<string>();
       for (const s of this.registry.listServices())
-        if (s.origin === "implied" && !counts.get(s.name)) idle.add(s.name);
+        if (s.origin === "implied" && !counts.get(s.name) && !this.options.namedByConfig?.(s.name))
+          idle.add(s.name);
       for (const name of this.idleSince.keys()) if (!idle.has(name)) this.idleSince.delete(name);
       const due: string[] = [];
       for (const name of idle) {
