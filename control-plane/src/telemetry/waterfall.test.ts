@@ -40,3 +40,10 @@ test("the waterfall places each bar at its offset, scaled to the whole trace", (
   t.regex(out, /\+0\.00ms\s+100\.0ms\s+\|#{10}\|/);
   t.regex(out, /\+50\.0ms\s+50\.0ms\s+\| {5}#{5}\|/);
 });
+
+test("a span the mesh retried says how often", (t) => {
+  const call = { ...span("a", "", 0, 20), kind: "client" as const, attributes: { "weft.retries": 2 } };
+  const out = renderWaterfall({ traceId: "t", spans: [call, span("b", "a", 1, 2)] });
+  t.regex(out, /svc: op-a \(client\) retried 2x\n/);
+  t.regex(out, /svc: op-b\n/);
+});

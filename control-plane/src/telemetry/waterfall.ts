@@ -57,7 +57,8 @@ export function renderWaterfall(trace: TraceView, o: WaterfallOptions = {}): str
     const len = Math.max(1, Math.round((span.durationMs / total) * width));
     const bar =
       " ".repeat(from) + (span.status.code === "error" ? "!" : "#").repeat(Math.min(len, width - from));
-    const label = `${"  ".repeat(depth)}${span.service}: ${span.name}${span.kind === "client" || span.kind === "server" ? ` (${span.kind})` : ""}${span.status.code === "error" ? " ERROR" : ""}`;
+    const retries = Number(span.attributes["weft.retries"] ?? 0);
+    const label = `${"  ".repeat(depth)}${span.service}: ${span.name}${span.kind === "client" || span.kind === "server" ? ` (${span.kind})` : ""}${retries > 0 ? ` retried ${retries}x` : ""}${span.status.code === "error" ? " ERROR" : ""}`;
     return {
       offset: `+${fmtMs(offset)}`,
       duration: fmtMs(span.durationMs),
