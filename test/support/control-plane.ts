@@ -51,19 +51,34 @@ export async function startControlPlaneProcess(
   const dir = o.dir ?? testDir();
   const dataDir = join(dir, "control-plane");
   const socketPath = join(dir, "cp.sock");
-  const [grpcPort, httpPort] = [await freePort(), await freePort()];
-  const args = [
-    "control-plane",
-    ...["--data-dir", dataDir, "--grpc-port", String(grpcPort), "--http-port", String(httpPort)],
-    ...["--grpc-socket", socketPath],
-    // Never the well-known 4317/4318: tests run side by side, and a developer's demo may hold them.
-    ...(o.args?.includes("--otlp-grpc-port") ? [] : ["--otlp-grpc-port", "0"]),
-    ...(o.args?.includes("--otlp-http-port") ? [] : ["--otlp-http-port", "0"]),
-    ...(o.args ?? []),
-  ];
+  let grpcPort = 0;
+  let httpPort = 0;
+  let args: string[] = [];
   const logs: string[] = [];
   const launch = () => startWeft(args, /control plane ready/, 30_000, o.env ?? {});
-  let proc = await launch();
+  let proc: LongRunning | undefined;
+  for (let attempt = 1; !proc; attempt++) {
+    grpcPort = await freePort();
+    do httpPort = await freePort();
+    while (httpPort === grpcPort);
+    args = [
+      "control-plane",
+      ...["--data-dir", dataDir, "--grpc-port", String(grpcPort), "--http-port", String(httpPort)],
+      ...["--grpc-socket", socketPath],
+      // Never the well-known 4317/4318: tests run side by side, and a developer's demo may hold them.
+      ...(o.args?.includes("--otlp-grpc-port") ? [] : ["--otlp-grpc-port", "0"]),
+      ...(o.args?.includes("--otlp-http-port") ? [] : ["--otlp-http-port", "0"]),
+      ...(o.args ?? []),
+    ];
+    try {
+      proc = await launch();
+    } catch (err) {
+      // A port free a moment ago can be taken by a test running alongside before the control plane
+      // binds it (CI saw "HTTP port 35125 ... already in use"): pick others, a few times.
+      if (attempt >= 3 || !/already in use/.test((err as Error).message)) throw err;
+    }
+  }
+  let running: LongRunning = proc;
   const exited = (p: LongRunning) =>
     p.child.exitCode !== null || p.child.signalCode !== null
       ? Promise.resolve()
@@ -75,19 +90,19 @@ export async function startControlPlaneProcess(
     grpcPort,
     httpPort,
     httpUrl: `http://127.0.0.1:${httpPort}`,
-    current: () => proc,
-    output: () => [...logs, proc.output()].join("\n"),
+    current: () => running,
+    output: () => [...logs, running.output()].join("\n"),
     async kill() {
-      const gone = exited(proc);
-      proc.child.kill("SIGKILL");
+      const gone = exited(running);
+      running.child.kill("SIGKILL");
       await gone;
-      logs.push(proc.output());
+      logs.push(running.output());
     },
     async restart() {
-      proc = await launch();
+      running = await launch();
     },
     async close() {
-      await proc.stop();
+      await running.stop();
       if (!o.dir) rmSync(dir, { recursive: true, force: true });
     },
   };
