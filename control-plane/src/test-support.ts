@@ -2,7 +2,7 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { type RunningControlPlane, startControlPlane } from "./server";
+import { type ControlPlaneOptions, type RunningControlPlane, startControlPlane } from "./server";
 
 export interface TestControlPlane extends RunningControlPlane {
   dataDir: string;
@@ -12,6 +12,7 @@ export interface TestControlPlane extends RunningControlPlane {
 export async function startTestControlPlane(
   t: { teardown(fn: () => Promise<void> | void): void },
   dataDir?: string,
+  options: ControlPlaneOptions = {},
 ): Promise<TestControlPlane> {
   const dir = dataDir ?? mkdtempSync(join(tmpdir(), "weft-cp-"));
   if (!dataDir) t.teardown(() => rmSync(dir, { recursive: true, force: true }));
@@ -22,6 +23,7 @@ export async function startTestControlPlane(
     httpPort: 0,
     grpcSocket: join(dir, "cp.sock"),
     log: (m) => logs.push(m),
+    ...options,
   });
   t.teardown(() => cp.close());
   return Object.assign(cp, { dataDir: dir, logs });

@@ -2,28 +2,22 @@
 // listed over HTTP, pushed to a config stream. A service whose last endpoint left is removed after
 // --idle-service-ttl (and the sidecars are told), one that gets an endpoint back in time stays, a
 // configured one stays, and a removed name that comes back gets its old virtual IP.
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import test from "ava";
+import test, { type ExecutionContext } from "ava";
 import { TYPE_SERVICE } from "../../../proto/index";
 import { openConfigStream, syncEndpoints } from "../grpc-testing";
-import { startControlPlane } from "../server";
+import { startTestControlPlane, type TestControlPlane } from "../test-support";
 
-async function controlPlane(t: { teardown(fn: () => unknown): void }, idleServiceTtlMs: number) {
-  const dir = mkdtempSync(join(tmpdir(), "weft-idle-"));
-  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
-  const logs: string[] = [];
-  const cp = await startControlPlane({
-    dataDir: join(dir, "data"),
-    grpcPort: 0,
-    httpPort: 0,
-    grpcSocket: "",
-    idleServiceTtlMs,
-    log: (m) => logs.push(m),
+const controlPlane = (t: ExecutionContext, idleServiceTtlMs: number) =>
+  startTestControlPlane(t, undefined, { grpcSocket: "", idleServiceTtlMs });
+
+/** POST /api/v1/config/apply, as `weft apply` does; the status and the answer's text. */
+async function apply(cp: TestControlPlane, docs: unknown[]): Promise<{ status: number; text: string }> {
+  const res = await fetch(`http://${cp.httpAddress}/api/v1/config/apply`, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify(docs),
   });
-  t.teardown(() => cp.close());
-  return { cp, logs };
+  return { status: res.status, text: await res.text() };
 }
 
 const endpoint = (id: string, service: string, address: string) => ({
@@ -36,13 +30,10 @@ const endpoint = (id: string, service: string, address: string) => ({
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 test("an implied service with no endpoint left is removed after the TTL, and sidecars are told", async (t) => {
-  const { cp, logs } = await controlPlane(t, 600);
-  const put = await fetch(`http://${cp.httpAddress}/api/v1/config/services/configured`, {
-    method: "PUT",
-    headers: { "content-type": "application/json" },
-    body: JSON.stringify({ apiVersion: "weft.dev/v1", kind: "Service", spec: { ports: [{ port: 80 }] } }),
-  });
-  t.is(put.status, 201, await put.text());
+  const cp = await controlPlane(t, 600);
+  const service = { apiVersion: "weft.dev/v1", kind: "Service", metadata: { name: "configured" } };
+  const put = await apply(cp, [{ ...service, spec: { ports: [{ port: 80 }] } }]);
+  t.is(put.status, 200, put.text);
   await syncEndpoints(cp.grpcAddress, {
     source: "daemon:n1",
     endpoints: [
@@ -58,12 +49,8 @@ test("an implied service with no endpoint left is removed after the TTL, and sid
     metadata: { name: "routed" },
     spec: { service: "routed", rules: [{ timeoutMs: 500 }] },
   };
-  const applied = await fetch(`http://${cp.httpAddress}/api/v1/config/apply`, {
-    method: "POST",
-    headers: { "content-type": "application/json" },
-    body: JSON.stringify([route]),
-  });
-  t.is(applied.status, 200, await applied.text());
+  const applied = await apply(cp, [route]);
+  t.is(applied.status, 200, applied.text);
   const goneVip = cp.registry.getService("gone")!.virtualIp;
   const stream = openConfigStream(cp.grpcAddress, { id: "s1", workload: "w", service: "client" });
   t.teardown(() => stream.close());
@@ -88,12 +75,8 @@ test("an implied service with no endpoint left is removed after the TTL, and sid
     listed.map((s) => s.name),
     ["back", "configured", "routed"],
   );
-  const again = await fetch(`http://${cp.httpAddress}/api/v1/config/apply`, {
-    method: "POST",
-    headers: { "content-type": "application/json" },
-    body: JSON.stringify([{ ...route, spec: { ...route.spec, rules: [{ timeoutMs: 800 }] } }]),
-  });
-  t.is(again.status, 200, await again.text());
+  const again = await apply(cp, [{ ...route, spec: { ...route.spec, rules: [{ timeoutMs: 800 }] } }]);
+  t.is(again.status, 200, again.text);
   // Every update of the stream since the first, merged: "gone" was removed, nothing else was.
   const removed: string[] = [];
   for (;;) {
@@ -104,8 +87,8 @@ test("an implied service with no endpoint left is removed after the TTL, and sid
   }
   t.deepEqual(removed, ["gone"]);
   t.true(
-    logs.some((l) => /removed service\(s\) gone: no endpoint for 600 ms/.test(l)),
-    logs.join("\n"),
+    cp.logs.some((l) => /removed service\(s\) gone: no endpoint for 600 ms/.test(l)),
+    cp.logs.join("\n"),
   );
 
   // Another service arrives first, then the removed name comes back: each gets its own VIP again.
@@ -130,7 +113,7 @@ test("an implied service with no endpoint left is removed after the TTL, and sid
 });
 
 test("--idle-service-ttl 0 keeps implied services without endpoints", async (t) => {
-  const { cp } = await controlPlane(t, 0);
+  const cp = await controlPlane(t, 0);
   await syncEndpoints(cp.grpcAddress, {
     source: "daemon:n1",
     endpoints: [endpoint("c1", "kept", "10.88.0.2")],
