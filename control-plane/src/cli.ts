@@ -47,7 +47,8 @@ Options:
                       keep it above the daemons' 10 s heartbeat)
   --idle-service-ttl D
                       remove a service that only containers or agent registrations named once it has
-                      had no endpoint for D (default 60s; 0 keeps them); a Service manifest's stay
+                      had no endpoint for D (default 60s; 0 keeps them); services that a Service
+                      manifest defines or a Route, policy or Telemetry names stay
 ${TELEMETRY_HELP}`,
   async run(argv) {
     const { values, positionals } = parseFlags(argv, {
