@@ -116,7 +116,7 @@ test("spans from the OTel SDK over gRPC, HTTP protobuf and HTTP JSON become one 
 
   const missing = await getJson<{ error: string }>(`${cp.http}/api/v1/traces/${"f".repeat(32)}`);
   t.is(missing.status, 404);
-  t.regex(missing.body.error, /not found/);
+  t.regex(missing.body.error, /not found: it was not sampled .* 'weft mesh-logs --trace f{32}'/);
 });
 
 test("bad query parameters get a 400 that names the parameter", async (t) => {

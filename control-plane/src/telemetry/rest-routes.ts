@@ -50,7 +50,7 @@ export function telemetryRoutes(store: TelemetryStore, status: () => TelemetrySt
         if (!trace) {
           throw new HttpError(
             404,
-            `trace ${traceId} not found; it may not have arrived yet, or aged out (--trace-retention); search with 'weft traces'`,
+            `trace ${traceId} not found: it was not sampled (health probes and sampled-out requests still log their trace id), has not arrived yet, or aged out (--trace-retention); its logs: 'weft mesh-logs --trace ${traceId}'`,
           );
         }
         return trace;
