@@ -2,8 +2,10 @@
 // kinds, status and trailers, a deadline and a cancellation carried to the server.
 import * as grpc from "@grpc/grpc-js";
 import test, { type ExecutionContext } from "ava";
+import { pushedAccessLines } from "../testing/exported-telemetry";
 import { startPair } from "../testing/pair";
 import { rawMethod } from "../testing/raw-method";
+import type { FakeControlPlane } from "../testing/wire-fake-control-plane";
 
 const service = {
   unary: rawMethod("/t.Echo/Unary"),
@@ -20,6 +22,7 @@ interface Server {
   /** Resolves when the server saw a call cancelled. */
   cancelled: Promise<string>;
   seenMetadata: grpc.Metadata[];
+  cp: FakeControlPlane;
 }
 
 async function setup(t: ExecutionContext): Promise<Server> {
@@ -78,7 +81,7 @@ async function setup(t: ExecutionContext): Promise<Server> {
     await pair.close();
     server.forceShutdown();
   });
-  return { client, cancelled, seenMetadata };
+  return { client, cancelled, seenMetadata, cp: pair.cp };
 }
 
 function unary(client: Client, method: string, body: string, options: grpc.CallOptions = {}) {
@@ -109,6 +112,10 @@ test("unary gRPC through the pair: response, trailers, error status and request 
   const via = String(s.seenMetadata[0]?.get("via"));
   t.is(via, "1.1 client (weft-outbound), 1.1 server (weft-inbound)");
   t.truthy(s.seenMetadata[0]?.get("x-request-id")[0], "a request id was set");
+  // Both sidecars' access-log lines say gRPC, as their spans do.
+  const lines = await pushedAccessLines(s.cp, 4);
+  t.is(lines.length, 4, "two calls, a line from each sidecar");
+  t.deepEqual([...new Set(lines.map((l) => l.attributes.protocol))], ["grpc"]);
 });
 
 test("server, client and bidirectional streaming through the pair", async (t) => {

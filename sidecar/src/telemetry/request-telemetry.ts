@@ -57,6 +57,11 @@ function isGrpc(pairs: HeaderPairs): boolean {
   return false;
 }
 
+/** As spans and access-log lines name it. */
+function protocolOf(req: RequestContext["request"]): "http/1.1" | "grpc" | "h2" {
+  return req.protocol === "http1" ? "http/1.1" : isGrpc(req.headers) ? "grpc" : "h2";
+}
+
 const DEFAULT_TRACING = { enabled: true, samplingRatio: 1, otlpEndpoint: "", resourceAttributes: {} };
 
 export class RequestTelemetry implements RequestHooks {
@@ -81,7 +86,7 @@ export class RequestTelemetry implements RequestHooks {
       method: req.method,
       path: req.path,
       authority: req.authority,
-      protocol: req.protocol === "http1" ? "http/1.1" : isGrpc(req.headers) ? "grpc" : "h2",
+      protocol: protocolOf(req),
       service: ctx.service,
       // Inbound, who called (the calling workload); outbound it would be our own app.
       peerAddress: ctx.direction === "inbound" ? req.clientAddress : undefined,
@@ -117,7 +122,7 @@ export class RequestTelemetry implements RequestHooks {
       method: req.method,
       authority: req.authority,
       path: req.path,
-      protocol: req.protocol === "http1" ? "http/1.1" : "h2",
+      protocol: protocolOf(req),
       status,
       durationMs: ctx.durationMs ?? 0,
       bytesReceived: ctx.bytesReceived ?? 0,

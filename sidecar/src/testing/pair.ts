@@ -32,7 +32,7 @@ export interface PairOptions {
 }
 
 export async function startPair(o: PairOptions): Promise<SidecarPair> {
-  const cp = await startFakeControlPlane();
+  const cp = await startFakeControlPlane("127.0.0.1:0", { keepTelemetry: true });
   const log = o.log ?? (() => {});
   const base = (name: string, address: string): SidecarOptions => ({
     controlPlane: cp.target,
