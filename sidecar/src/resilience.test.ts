@@ -133,6 +133,8 @@ async function setup(t: ExecutionContext, endpoints: Array<ReturnType<typeof end
   const h = await startHarness(t);
   await h.configure([web], { web: endpoints });
   h.destination = { address: "10.96.0.10", port: 80 };
+  // Tests read the spans and access-log lines of their requests: none may come before ready.
+  await h.whenReady();
   return h;
 }
 

@@ -9,7 +9,7 @@ import type { FakeControlPlane } from "./wire-fake-control-plane";
 /** SERVER = 2, CLIENT = 3 (OTLP's span kinds). */
 export type ExportedKind = 2 | 3;
 
-/** Waits (up to 5 s: spans leave within about a second) until `n` spans of `kind` have come. */
+/** Waits (up to 10 s: spans leave within about a second) until `n` spans of `kind` have come. */
 export async function exportedSpans(
   cp: FakeControlPlane,
   kind: ExportedKind,
@@ -19,18 +19,18 @@ export async function exportedSpans(
     const spans = cp.traceExports
       .flatMap((body) => decodeTraceRequest(body).spans)
       .filter((s) => s.kind === kind);
-    if (spans.length >= n || i >= 100) return spans;
+    if (spans.length >= n || i >= 200) return spans;
     await new Promise((r) => setTimeout(r, 50));
   }
 }
 
-/** Waits (up to 5 s: lines leave within about a second) until `n` access-log lines have come. */
+/** Waits (up to 10 s: lines leave within about a second) until `n` access-log lines have come. */
 export async function pushedAccessLines(cp: FakeControlPlane, n: number): Promise<ShippedLine[]> {
   for (let i = 0; ; i++) {
     const lines = cp.logPushes
       .flatMap((body) => linesOf({ records: body, lines: 0 }))
       .filter((l) => l.source === "access");
-    if (lines.length >= n || i >= 100) return lines;
+    if (lines.length >= n || i >= 200) return lines;
     await new Promise((r) => setTimeout(r, 50));
   }
 }

@@ -14,6 +14,9 @@ export interface Harness {
   destination: Destination | undefined;
   /** Pushes services and endpoints and waits until the sidecar has accepted both. */
   configure(services: WireService[], endpoints: Record<string, WireEndpoint[]>): Promise<void>;
+  /** Resolves once the sidecar is ready (config accepted, tracing and access logging loaded), as
+   * the runtime waits before it starts the app: requests before that go untraced. */
+  whenReady(): Promise<void>;
   logs: string[];
 }
 
@@ -49,6 +52,12 @@ export async function startHarness(
     const n2 = cp.pushEndpoints(endpoints, `e${version}`);
     await cp.waitFor((r) => r.response_nonce === n1);
     await cp.waitFor((r) => r.response_nonce === n2);
+  };
+  harness.whenReady = async () => {
+    for (let i = 0; !sidecar.ready; i++) {
+      if (i >= 1000) throw new Error("the sidecar was not ready within 10 s");
+      await new Promise((r) => setTimeout(r, 10));
+    }
   };
   t.teardown(async () => {
     await sidecar.drain(0);
