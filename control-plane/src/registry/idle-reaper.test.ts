@@ -30,7 +30,7 @@ const endpoint = (id: string, service: string, address: string) => ({
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 test("an implied service with no endpoint left is removed after the TTL, and sidecars are told", async (t) => {
-  const cp = await controlPlane(t, 600);
+  const cp = await controlPlane(t, 1500);
   const service = { apiVersion: "weft.dev/v1", kind: "Service", metadata: { name: "configured" } };
   const put = await apply(cp, [{ ...service, spec: { ports: [{ port: 80 }] } }]);
   t.is(put.status, 200, put.text);
@@ -61,12 +61,12 @@ test("an implied service with no endpoint left is removed after the TTL, and sid
 
   // Both containers stop; "back" is replaced well within the TTL (a restart), "gone" is not.
   await syncEndpoints(cp.grpcAddress, { source: "daemon:n1", endpoints: [] });
-  await sleep(200);
+  await sleep(100);
   await syncEndpoints(cp.grpcAddress, {
     source: "daemon:n1",
     endpoints: [endpoint("c3", "back", "10.88.0.4")],
   });
-  await sleep(1000);
+  await sleep(2500);
 
   const listed = (await (await fetch(`http://${cp.httpAddress}/api/v1/services`)).json()) as Array<{
     name: string;
@@ -87,7 +87,7 @@ test("an implied service with no endpoint left is removed after the TTL, and sid
   }
   t.deepEqual(removed, ["gone"]);
   t.true(
-    cp.logs.some((l) => /removed service\(s\) gone: no endpoint for 600 ms/.test(l)),
+    cp.logs.some((l) => /removed service\(s\) gone: no endpoint for 1500 ms/.test(l)),
     cp.logs.join("\n"),
   );
 
