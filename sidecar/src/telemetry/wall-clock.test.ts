@@ -32,3 +32,21 @@ test("it is precise to well under a millisecond once calls have fallen at variou
   t.true(Number.isInteger(seconds) && Number.isInteger(nanos) && nanos >= 0 && nanos < 1e9);
   t.true(Math.abs(seconds * 1000 + nanos / 1e6 - wallClockMs()) < 1);
 });
+
+test("a wall clock set back is followed, and so is one set forward", (t) => {
+  wallClockMs();
+  const realNow = Date.now;
+  try {
+    Date.now = () => realNow() - 5000; // as after `date -s` or an NTP step
+    // The first call whose two clock reads are not split by a preemption (on a busy machine, maybe
+    // not the very first) moves it back.
+    let back = wallClockMs();
+    for (let i = 0; i < 50 && back > realNow() - 4000; i++) back = wallClockMs();
+    t.true(Math.abs(back - (realNow() - 5000)) < 2, `${back} vs ${realNow() - 5000}`);
+    Date.now = realNow;
+    const forward = wallClockMs();
+    t.true(Math.abs(forward - realNow()) < 2, `${forward} vs ${realNow()}`);
+  } finally {
+    Date.now = realNow;
+  }
+});

@@ -2,12 +2,13 @@
 // Date.now(): whole milliseconds, so in a waterfall every hop started on a millisecond boundary and a
 // 0.4 ms hop between two sidecars could not be seen. performance.now() is precise but monotonic, and
 // its fixed origin drifts from the wall clock over a long uptime (why the SDK stopped using it alone).
-// Here the wall clock is performance.now() plus an offset learned from Date.now() at every call:
-// Date.now() - performance.now() is the true offset minus the fraction of a millisecond Date.now()
-// dropped, so the largest value seen is the true offset, give or take the nanoseconds between the two
-// calls. A time read is thus never before Date.now() and never after the true time, and once calls
-// have landed at various points of a millisecond (a few dozen requests) it is within microseconds of
-// it. A wall clock that is set back (a value a whole millisecond below the offset) is followed at once.
+// Here the wall clock is performance.now() plus an offset learned from Date.now() at every call.
+// Date.now() minus the performance.now() read just after it is at most the true offset (Date.now()
+// drops the fraction of a millisecond, and the later read only adds), so the largest sample seen is
+// the true offset from below: a time read is never before Date.now() and never after the true time,
+// and once calls have landed at various points of a millisecond (a few dozen requests) it is within
+// microseconds of it. A sample well below the offset, taken with nothing between the two reads, means
+// the wall clock was set back: it is followed at once.
 import { performance } from "node:perf_hooks";
 import type { HrTime } from "@opentelemetry/api";
 
@@ -15,9 +16,14 @@ let offset = Number.NEGATIVE_INFINITY;
 
 /** Milliseconds since the epoch, with a fraction. */
 export function wallClockMs(): number {
+  const before = performance.now();
+  const date = Date.now();
   const mono = performance.now();
-  const sample = Date.now() - mono;
-  if (sample > offset || sample <= offset - 1) offset = sample;
+  const sample = date - mono;
+  if (sample > offset) offset = sample;
+  // An honest sample is above offset - 1 (minus the gap between the reads); a preempted one can be
+  // lower, so only a tight one may move the offset back.
+  else if (sample < offset - 1.1 && mono - before < 0.05) offset = sample;
   return offset + mono;
 }
 
