@@ -59,7 +59,16 @@ test("spans from the OTel SDK over gRPC, HTTP protobuf and HTTP JSON become one 
   }, "ratings' span alone");
   t.true(early.partial, "its parent has not arrived");
   t.is(early.rootService, "ratings");
-  for (const s of [call2, served, call, root]) s.end();
+  // Then the root's: the hops between are still missing.
+  root.end();
+  await web.forceFlush();
+  const middle = await eventually(async () => {
+    const r = await getJson<{ traces: TraceSummary[] }>(`${cp.http}/api/v1/traces?service=ratings&since=5m`);
+    return r.body.traces.find((x) => x.traceId === traceId && x.spanCount === 2);
+  }, "ratings' and the root's spans");
+  t.is(middle.rootService, "web");
+  t.true(middle.partial, "ratings' parent has not arrived");
+  for (const s of [call2, served, call]) s.end();
   await Promise.all([web.forceFlush(), reviews.forceFlush(), ratings.forceFlush()]);
 
   const found = await eventually(async () => {

@@ -23,9 +23,9 @@ export interface TraceSummary {
   errorCount: number;
   services: string[];
   /**
-   * The root shown is a span whose parent is not in the trace: the spans of earlier hops have not
-   * arrived yet (sidecars send theirs within about a second of the request's end), or the trace began
-   * at a caller that does not trace.
+   * Some span's parent is not in the trace: the spans of some hops have not arrived yet (sidecars
+   * send theirs within about a second of the request's end), or the trace began at a caller that
+   * does not trace. The root shown is then the earliest span without a parent here.
    */
   partial: boolean;
 }

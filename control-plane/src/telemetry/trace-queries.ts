@@ -72,6 +72,7 @@ export function createTraceQueries(db: Database.Database): TraceQueries {
     let end = 0;
     let errors = 0;
     let root: Row | undefined;
+    let orphans = 0;
     const services = new Set<string>();
     for (const r of rows) {
       if (r.start_ns < start) {
@@ -83,6 +84,7 @@ export function createTraceQueries(db: Database.Database): TraceQueries {
       services.add(r.service);
       // The root is the span without a parent; while a trace is incomplete, the earliest orphan.
       const isRoot = r.parent_span_id === "" || !ids.has(r.parent_span_id);
+      if (r.parent_span_id !== "" && !ids.has(r.parent_span_id)) orphans++;
       const rootIsReal = root !== undefined && root.parent_span_id === "";
       if (isRoot && (!root || (!rootIsReal && (r.parent_span_id === "" || r.start_ns < root.start_ns))))
         root = r;
@@ -96,7 +98,7 @@ export function createTraceQueries(db: Database.Database): TraceQueries {
       spanCount: rows.length,
       errorCount: errors,
       services: [...services].sort(),
-      partial: root !== undefined && root.parent_span_id !== "",
+      partial: orphans > 0,
     };
   }
 

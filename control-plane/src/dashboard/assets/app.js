@@ -438,7 +438,7 @@ function traceTable(traces) {
               "span",
               {
                 title:
-                  "The spans of earlier hops are not here: they have not arrived yet (sidecars send theirs within about a second), or the trace began at a caller that does not trace.",
+                  "Spans of some hops are not here: they have not arrived yet (sidecars send theirs within about a second), or the trace began at a caller that does not trace.",
               },
               `${t.rootService}: ${t.rootOperation} `,
               el("span", { class: "pill warn" }, "partial"),
