@@ -75,7 +75,10 @@ export async function startControlPlaneProcess(
     } catch (err) {
       // A port free a moment ago can be taken by a test running alongside before the control plane
       // binds it (CI saw "HTTP port 35125 ... already in use"): pick others, a few times.
-      if (attempt >= 3 || !/already in use/.test((err as Error).message)) throw err;
+      if (attempt >= 3 || !/already in use/.test((err as Error).message)) {
+        if (!o.dir) rmSync(dir, { recursive: true, force: true }); // close() will never run
+        throw err;
+      }
     }
   }
   let running: LongRunning = proc;
