@@ -18,6 +18,8 @@ export interface RequestInfo {
   authority: string;
   headers: HeaderPairs;
   protocol: "http1" | "h2";
+  /** An h2 request with a gRPC content type (set by the h2 proxy, which reads it once). */
+  grpc?: boolean;
   /** The client's address (inbound: the calling workload; outbound: the app). */
   clientAddress?: string;
 }

@@ -2,7 +2,7 @@
 // kinds, status and trailers, a deadline and a cancellation carried to the server.
 import * as grpc from "@grpc/grpc-js";
 import test, { type ExecutionContext } from "ava";
-import { pushedAccessLines } from "../testing/exported-telemetry";
+import { exportedSpans, pushedAccessLines } from "../testing/exported-telemetry";
 import { startPair } from "../testing/pair";
 import { rawMethod } from "../testing/raw-method";
 import type { FakeControlPlane } from "../testing/wire-fake-control-plane";
@@ -112,10 +112,13 @@ test("unary gRPC through the pair: response, trailers, error status and request 
   const via = String(s.seenMetadata[0]?.get("via"));
   t.is(via, "1.1 client (weft-outbound), 1.1 server (weft-inbound)");
   t.truthy(s.seenMetadata[0]?.get("x-request-id")[0], "a request id was set");
-  // Both sidecars' access-log lines say gRPC, as their spans do.
+  // Both sidecars' spans and access-log lines say gRPC (the proxy reads the content type).
   const lines = await pushedAccessLines(s.cp, 4);
   t.is(lines.length, 4, "two calls, a line from each sidecar");
   t.deepEqual([...new Set(lines.map((l) => l.attributes.protocol))], ["grpc"]);
+  const spans = [...(await exportedSpans(s.cp, 2, 2)), ...(await exportedSpans(s.cp, 3, 2))];
+  t.is(spans.length, 4);
+  t.deepEqual([...new Set(spans.map((x) => x.attributes["network.protocol.name"]))], ["grpc"]);
 });
 
 test("server, client and bidirectional streaming through the pair", async (t) => {

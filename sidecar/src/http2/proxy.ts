@@ -73,16 +73,17 @@ export class H2Proxy {
     const route = this.routes.get(stream.session as http2.ServerHttp2Session);
     stream.on("error", () => {});
     const pairs = pairsOf(headers);
+    const grpc = isGrpc(headers["content-type"]);
     const info: RequestInfo = {
       method: String(headers[":method"] ?? "GET"),
       path: String(headers[":path"] ?? "/"),
       authority: String(headers[":authority"] ?? headers.host ?? ""),
       headers: pairs,
       protocol: "h2",
+      grpc,
       clientAddress: stream.session?.socket?.remoteAddress,
     };
     const ctx = requestContext(flow.direction, route?.service ?? "unknown", "", info);
-    const grpc = isGrpc(headers["content-type"]);
     this.inFlight++;
     let status = 0;
     stream.once("close", () => {
@@ -158,7 +159,7 @@ export class H2Proxy {
     const target = plan.next();
     if (isRefusal(target))
       return void answer(target.status, target.message, false, overflowHeaders(target.overflow));
-    const grpc = isGrpc(ctx.request.headers.find(([n]) => n === "content-type")?.[1]);
+    const grpc = ctx.request.grpc === true;
     ctx.upstream = `${target.host}:${target.port}`;
     const started = performance.now();
     let ended = false;

@@ -4,7 +4,7 @@
 // for this workload's service (or "default") and change live.
 
 import type { TelemetrySettings } from "../config/types";
-import { fieldIs, type HeaderPairs } from "../http/headers";
+import type { HeaderPairs } from "../http/headers";
 import type { RequestContext, RequestHooks } from "../http/route";
 import type { AccessLog } from "./access-log";
 import type { HeaderBag } from "./trace-context";
@@ -52,14 +52,9 @@ function onlyTraceparent(bag: HeaderBag): boolean {
 
 const NO_HEADERS: HeaderBag = Object.freeze({}) as HeaderBag;
 
-function isGrpc(pairs: HeaderPairs): boolean {
-  for (const [k, v] of pairs) if (v.startsWith("application/grpc") && fieldIs(k, "content-type")) return true;
-  return false;
-}
-
 /** As spans and access-log lines name it. */
 function protocolOf(req: RequestContext["request"]): "http/1.1" | "grpc" | "h2" {
-  return req.protocol === "http1" ? "http/1.1" : isGrpc(req.headers) ? "grpc" : "h2";
+  return req.protocol === "http1" ? "http/1.1" : req.grpc ? "grpc" : "h2";
 }
 
 const DEFAULT_TRACING = { enabled: true, samplingRatio: 1, otlpEndpoint: "", resourceAttributes: {} };
