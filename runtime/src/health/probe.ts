@@ -59,7 +59,7 @@ function withTimeout<T>(p: Promise<T>, timeoutMs: number): Promise<T> {
 }
 
 /** What an HTTP probe says it is, as the kubelet's "kube-probe/1.x". */
-export const PROBE_USER_AGENT = "weft-probe/1";
+const PROBE_USER_AGENT = "weft-probe/1";
 
 /**
  * A W3C traceparent for a new trace that is not sampled. A probe goes through the container's
@@ -67,7 +67,7 @@ export const PROBE_USER_AGENT = "weft-probe/1";
  * request; with this, sidecars that follow the caller's decision (the default) trace none of it,
  * as a probe rewritten to Istio's agent is not traced. Requests are still counted and access-logged.
  */
-export function unsampledTraceparent(): string {
+function unsampledTraceparent(): string {
   return `00-${randomBytes(16).toString("hex")}-${randomBytes(8).toString("hex")}-00`;
 }
 

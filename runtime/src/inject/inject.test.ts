@@ -1,9 +1,9 @@
 import { chmodSync, mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from "node:fs";
-import { connect } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import test, { type ExecutionContext } from "ava";
 import { SIDECAR_NODE_FLAGS } from "../../../sidecar/src/index";
+import { connectResult } from "../network/testing";
 import { SidecarInjector } from "./injector";
 import { installSidecarBundle } from "./install";
 import { sidecarCommand } from "./sidecar-args";
@@ -181,13 +181,5 @@ test("a sidecar that stays unready fails the start with the reason its health po
     /was not ready within 1\.5 s \(.*: HTTP 503: not ready: loading tracing and access logging\)/,
   );
   t.deepEqual(cgroups, ["+/weft-test/c1c1c1c1c1c1c1c1-sidecar", "-/weft-test/c1c1c1c1c1c1c1c1-sidecar"]);
-  const probe = await new Promise<string>((resolve) => {
-    const socket = connect(15021, address);
-    socket.once("connect", () => {
-      socket.destroy();
-      resolve("connected");
-    });
-    socket.once("error", (e: NodeJS.ErrnoException) => resolve(e.code ?? e.message));
-  });
-  t.is(probe, "ECONNREFUSED", "the sidecar was stopped");
+  t.is(await connectResult(15021, address), "ECONNREFUSED", "the sidecar was stopped");
 });

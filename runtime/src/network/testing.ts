@@ -1,6 +1,7 @@
 // Helpers for this folder's kernel tests: unique names and a subnet no other interface uses.
 import { randomBytes } from "node:crypto";
 import { mkdirSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { connect } from "node:net";
 import { join } from "node:path";
 import { readTextOrEmpty } from "../sys/files";
 import { run } from "./exec";
@@ -72,4 +73,16 @@ function alive(pid: number): boolean {
   } catch (err) {
     return (err as NodeJS.ErrnoException).code === "EPERM";
   }
+}
+
+/** How a TCP connect to host:port ends: "connected", or the error's code ("ECONNREFUSED"). */
+export function connectResult(port: number, host: string): Promise<string> {
+  return new Promise((resolve) => {
+    const socket = connect(port, host);
+    socket.once("connect", () => {
+      socket.destroy();
+      resolve("connected");
+    });
+    socket.once("error", (e: NodeJS.ErrnoException) => resolve(e.code ?? e.message));
+  });
 }

@@ -1,20 +1,9 @@
 // processRuns against real node processes (multithreaded, as the sidecar is): once it says a stopped
 // process is gone, its listening socket is closed.
 import { spawn } from "node:child_process";
-import { connect } from "node:net";
 import test from "ava";
+import { connectResult } from "../network/testing";
 import { processRuns } from "./proc";
-
-function connectResult(port: number, host: string): Promise<string> {
-  return new Promise((resolve) => {
-    const socket = connect(port, host);
-    socket.once("connect", () => {
-      socket.destroy();
-      resolve("connected");
-    });
-    socket.once("error", (e: NodeJS.ErrnoException) => resolve(e.code ?? e.message));
-  });
-}
 
 test("a stopped node process counts as running until its last thread is gone, sockets and all", async (t) => {
   // Loopback addresses of this test's own; the port is the OS's pick.
