@@ -83,8 +83,9 @@ export function createTraceQueries(db: Database.Database): TraceQueries {
       if (r.status_code === 2) errors++;
       services.add(r.service);
       // The root is the span without a parent; while a trace is incomplete, the earliest orphan.
-      const isRoot = r.parent_span_id === "" || !ids.has(r.parent_span_id);
-      if (r.parent_span_id !== "" && !ids.has(r.parent_span_id)) orphans++;
+      const orphan = r.parent_span_id !== "" && !ids.has(r.parent_span_id);
+      if (orphan) orphans++;
+      const isRoot = r.parent_span_id === "" || orphan;
       const rootIsReal = root !== undefined && root.parent_span_id === "";
       if (isRoot && (!root || (!rootIsReal && (r.parent_span_id === "" || r.start_ns < root.start_ns))))
         root = r;
