@@ -1,7 +1,6 @@
 // Routing and resilience through a real sidecar (its outbound listener, the real routing layer and
 // proxies) in front of real HTTP servers that fail on purpose: the config comes from a fake control
 // plane over the real stream. What a user of Istio or Linkerd relies on without configuring much.
-import { readFileSync } from "node:fs";
 import http from "node:http";
 import http2 from "node:http2";
 import { type AddressInfo, connect, createServer } from "node:net";
@@ -11,6 +10,7 @@ import type { ResiliencePolicySpec } from "../../proto/gen/weft/v1/ResiliencePol
 import type { RouteRule } from "../../proto/gen/weft/v1/RouteRule";
 import { exportedSpans, pushedAccessLines } from "./testing/exported-telemetry";
 import { type Harness, startHarness } from "./testing/harness";
+import { refusingPort } from "./testing/refusing-port";
 
 type Handler = (req: http.IncomingMessage, res: http.ServerResponse) => void;
 
@@ -34,30 +34,6 @@ const answer =
     res.writeHead(status, { "content-type": "text/plain" });
     res.end(body);
   };
-
-/**
- * A port nothing listens on: connections are refused. Picked below the kernel's ephemeral range
- * (ip_local_port_range, 32768 and up here), where listen(0) never lands: a port freed by closing a
- * listener could be handed to a server of a test running alongside, which would then answer.
- */
-async function refusingPort(): Promise<number> {
-  const [low] = readFileSync("/proc/sys/net/ipv4/ip_local_port_range", "utf8")
-    .trim()
-    .split(/\s+/)
-    .map(Number);
-  for (;;) {
-    const port = 10_000 + Math.floor(Math.random() * ((low ?? 32768) - 10_000));
-    const refused = await new Promise<boolean>((resolve) => {
-      const probe = connect(port, "127.0.0.1");
-      probe.once("connect", () => {
-        probe.destroy();
-        resolve(false);
-      });
-      probe.once("error", (err: NodeJS.ErrnoException) => resolve(err.code === "ECONNREFUSED"));
-    });
-    if (refused) return port;
-  }
-}
 
 interface Reply {
   status: number;

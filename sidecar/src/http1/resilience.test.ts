@@ -3,15 +3,8 @@
 import { createHash } from "node:crypto";
 import { createServer } from "node:net";
 import test from "ava";
+import { refusingPort } from "../testing/refusing-port";
 import { app, fakeRoute, listen, raw, request, startProxy, until } from "./test-kit";
-
-/** A port nothing listens on (bound, then closed). */
-async function deadPort(): Promise<number> {
-  const s = createServer();
-  const port = await listen(s);
-  await new Promise((r) => s.close(r));
-  return port;
-}
 
 test("a GET answered 503 by the first target goes to the second", async (t) => {
   const bad = await app(t, (_req, res) => res.writeHead(503).end("sick"));
@@ -34,7 +27,7 @@ test("a GET answered 503 by the first target goes to the second", async (t) => {
 
 test("a refused connection is a connect failure and the request goes to the next target", async (t) => {
   const good = await app(t, (_req, res) => res.end("fine"));
-  const route = fakeRoute([await deadPort(), good.port], { attempts: 2 });
+  const route = fakeRoute([await refusingPort(), good.port], { attempts: 2 });
   const h = await startProxy(t, route);
   const res = await request(h.port);
   t.is(res.body.toString(), "fine");
@@ -51,7 +44,7 @@ test("a POST body up to 64 KiB is replayed byte for byte after a connect failure
       res.end("stored");
     });
   });
-  const route = fakeRoute([await deadPort(), good.port], { attempts: 2 });
+  const route = fakeRoute([await refusingPort(), good.port], { attempts: 2 });
   const h = await startProxy(t, route);
   const body = Buffer.alloc(60 * 1024);
   for (let i = 0; i < body.length; i++) body[i] = (i * 7) % 251;
@@ -69,7 +62,7 @@ test("a POST body up to 64 KiB is replayed byte for byte after a connect failure
 });
 
 test("a POST body over 64 KiB is not replayable: a connect failure is a 503 naming the upstream", async (t) => {
-  const dead = await deadPort();
+  const dead = await refusingPort();
   const route = fakeRoute([dead, dead], { attempts: 2 });
   const h = await startProxy(t, route);
   const res = await request(h.port, { method: "POST", body: Buffer.alloc(200 * 1024, 1) });
