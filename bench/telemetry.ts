@@ -83,7 +83,12 @@ function fillStore(store: TelemetryStore, total: number, nowMs: number): void {
       const common = {
         traceId,
         attributes,
-        resource: { "host.name": "node-1" },
+        // Three replicas per service, named as a sidecar names them (the instances query groups by them).
+        resource: {
+          "host.name": "node-1",
+          "service.instance.id": `replica-${n % 3}`,
+          "weft.workload": `w-${n % 3}`,
+        },
         events: [],
         statusMessage: "",
       };
@@ -216,6 +221,12 @@ try {
   );
   await timeQuery("service graph, last hour (all spans)", () =>
     store.queries.run("graph", { sinceNs: since(hour), nowNs: since(0) }),
+  );
+  await timeQuery("svc-3's instances, last 15 min", () =>
+    store.queries.run("instances", { service: "svc-3", sinceNs: since(15 * 60_000), nowNs: since(0) }),
+  );
+  await timeQuery("svc-3's instances, last hour", () =>
+    store.queries.run("instances", { service: "svc-3", sinceNs: since(hour), nowNs: since(0) }),
   );
   await store.close();
 } finally {

@@ -26,15 +26,19 @@ async function registerService(httpUrl: string, name: string, port: number, addr
 
 /** frontend (server) -> frontend (client) -> checkout (server), some failing; returns the trace ids. */
 async function sendTraces(otlpHttpPort: number, n: number): Promise<{ ok: string; failed: string }> {
-  const provider = (service: string) =>
+  // checkout's spans come from one replica's sidecar, which names its workload (the agent's ID).
+  const provider = (service: string, workload?: string) =>
     new BasicTracerProvider({
-      resource: resourceFromAttributes({ "service.name": service }),
+      resource: resourceFromAttributes({
+        "service.name": service,
+        ...(workload ? { "weft.workload": workload } : {}),
+      }),
       spanProcessors: [
         new SimpleSpanProcessor(new OTLPTraceExporter({ url: `http://127.0.0.1:${otlpHttpPort}/v1/traces` })),
       ],
     });
   const frontend = provider("frontend");
-  const checkout = provider("checkout");
+  const checkout = provider("checkout", "checkout-1");
   const ids = { ok: "", failed: "" };
   for (let i = 0; i < n; i++) {
     const fail = i % 4 === 3;
@@ -187,6 +191,9 @@ test("the dashboard shows services, the graph, traces and logs, and clicks move 
   await waitForHash(page, "#/services/checkout");
   await page.getByText("Callers").waitFor();
   t.regex(await text(page.locator("main")), /frontend/);
+  // Its endpoint's row: the requests that replica served, and their errors.
+  const endpointRow = (await text(page.locator('tr[data-row="checkout-1"]'))).replace(/\s+/g, " ");
+  t.regex(endpointRow, /healthy\s*\d+\.\d+\/s\s*25\.0%/, "the replica served all 12, 3 failed");
 
   // Traces: one whose root span's caller is missing is marked partial, and only that one.
   await page.goto(`${cp.httpUrl}/#/traces`);

@@ -7,7 +7,12 @@ import { OTLPTraceExporter as ProtoExporter } from "@opentelemetry/exporter-trac
 import { resourceFromAttributes } from "@opentelemetry/resources";
 import { BasicTracerProvider, SimpleSpanProcessor, type SpanExporter } from "@opentelemetry/sdk-trace-base";
 import test from "ava";
-import type { ServiceGraph, TraceSummary, TraceView } from "../control-plane/src/telemetry/index";
+import type {
+  ServiceGraph,
+  ServiceInstances,
+  TraceSummary,
+  TraceView,
+} from "../control-plane/src/telemetry/index";
 import { renderWaterfall } from "../control-plane/src/telemetry/index";
 import { eventually, getJson, startTelemetryPlane } from "./telemetry-support";
 
@@ -128,6 +133,64 @@ test("spans from the OTel SDK over gRPC, HTTP protobuf and HTTP JSON become one 
   t.regex(missing.body.error, /not found: it was not sampled .* 'weft mesh-logs --trace f{32}'/);
 });
 
+test("a service's instances: each replica's requests, errors and latency, from the spans it sent", async (t) => {
+  const cp = await startTelemetryPlane(t);
+  const replica = (instance: string, workload: string) =>
+    new BasicTracerProvider({
+      resource: resourceFromAttributes({
+        "service.name": "catalog",
+        "service.instance.id": instance,
+        "weft.workload": workload,
+      }),
+      spanProcessors: [
+        new SimpleSpanProcessor(new ProtoExporter({ url: `http://${cp.otlpHttp}/v1/traces` })),
+      ],
+    });
+  const one = replica("catalog-1.aaaa", "catalog-1");
+  const two = replica("catalog-2.bbbb", "catalog-2");
+  // An app's own SDK beside the sidecars: no instance id, no workload.
+  const bare = provider("catalog", new ProtoExporter({ url: `http://${cp.otlpHttp}/v1/traces` }));
+  t.teardown(() => Promise.all([one.shutdown(), two.shutdown(), bare.shutdown()]).then(() => {}));
+
+  const serve = (p: BasicTracerProvider, n: number, failing: number, kind = SpanKind.SERVER) => {
+    for (let i = 0; i < n; i++) {
+      const span = p.getTracer("t").startSpan("GET /products", { kind });
+      if (i < failing) span.setStatus({ code: SpanStatusCode.ERROR });
+      span.end();
+    }
+  };
+  serve(one, 6, 2);
+  serve(two, 3, 0);
+  serve(bare, 1, 0);
+  // Calls a replica makes are not requests it served.
+  serve(two, 4, 4, SpanKind.CLIENT);
+  await Promise.all([one.forceFlush(), two.forceFlush(), bare.forceFlush()]);
+
+  const url = `${cp.http}/api/v1/services/catalog/instances?since=5m`;
+  const got = await eventually(async () => {
+    const r = await getJson<ServiceInstances>(url);
+    return r.body.instances.reduce((n, i) => n + i.requests, 0) === 10 ? r.body : undefined;
+  }, "all ten served requests");
+  t.is(got.service, "catalog");
+  t.deepEqual(
+    got.instances.map((i) => [i.instance, i.workload, i.requests, i.errorRate]),
+    [
+      ["catalog-1.aaaa", "catalog-1", 6, 0.3333],
+      ["catalog-2.bbbb", "catalog-2", 3, 0],
+      ["", "", 1, 0],
+    ],
+  );
+  for (const i of got.instances) {
+    t.true(i.requestRate > 0, i.instance);
+    t.true(i.p99Ms >= i.p50Ms, i.instance);
+  }
+  t.false(got.sampled);
+
+  const none = await getJson<ServiceInstances>(`${cp.http}/api/v1/services/nothing-here/instances`);
+  t.is(none.status, 200);
+  t.deepEqual(none.body.instances, []);
+});
+
 test("bad query parameters get a 400 that names the parameter", async (t) => {
   const cp = await startTelemetryPlane(t);
   for (const [query, expected] of [
@@ -139,6 +202,9 @@ test("bad query parameters get a 400 that names the parameter", async (t) => {
     ["traces?servce=web", /unknown parameter "servce"/],
     ["traces/not-a-trace-id", /32 hex characters/],
     ["graph?since=5x", /since must be/],
+    ["services/catalog/instances?since=5x", /since must be/],
+    ["services/catalog/instances?service=x", /unknown parameter "service"/],
+    ["services/Bad%20Name/instances", /service name/],
     ["logs?level=loud", /level must be one of/],
     ["logs?traceId=123", /traceId must be 32 hex/],
     ["logs?follow=maybe", /follow must be true or false/],

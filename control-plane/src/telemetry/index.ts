@@ -8,9 +8,11 @@ export { formatLogLine, type MeshLogsOptions, streamMeshLogs } from "./mesh-logs
 export type {
   GraphEdge,
   GraphNode,
+  InstanceStats,
   LogSearch,
   LogView,
   ServiceGraph,
+  ServiceInstances,
   SpanView,
   TraceSearch,
   TraceSummary,

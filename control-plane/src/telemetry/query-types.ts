@@ -84,6 +84,30 @@ export interface ServiceGraph {
   sampled: boolean;
 }
 
+export interface InstancesQuery {
+  service: string;
+  sinceNs: string;
+  nowNs: string;
+}
+
+/** One replica of a service: the requests it served (its server spans), by the resource that sent them. */
+export interface InstanceStats extends LatencyStats {
+  /** The span resource's service.instance.id (a sidecar's: WORKLOAD.CONTAINER-ID); "" when unset. */
+  instance: string;
+  /** The span resource's weft.workload (a sidecar's: the container's name); "" when unset. */
+  workload: string;
+  requests: number;
+}
+
+export interface ServiceInstances {
+  service: string;
+  /** Busiest first. */
+  instances: InstanceStats[];
+  /** As ServiceGraph's. */
+  windowSeconds: number;
+  sampled: boolean;
+}
+
 export interface LogSearch {
   service?: string;
   container?: string;

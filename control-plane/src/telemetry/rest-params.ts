@@ -1,7 +1,7 @@
 // Query-string parsing for the trace, graph and log endpoints: every parameter checked in one place,
 // a bad value answered with a 400 that names the parameter and shows a good value.
 import { HttpError } from "../api/respond";
-import type { GraphQuery, LogSearch, TraceSearch } from "./query-types";
+import type { GraphQuery, InstancesQuery, LogSearch, TraceSearch } from "./query-types";
 import { LOG_LEVELS } from "./types";
 
 const UNITS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
@@ -82,6 +82,11 @@ export function parseGraphQuery(q: URLSearchParams, nowMs = Date.now()): GraphQu
     sinceNs: parseSince(q.get("since"), 15 * 60_000, nowMs).toString(),
     nowNs: (BigInt(nowMs) * 1_000_000n).toString(),
   };
+}
+
+/** GET /api/v1/services/{service}/instances: the same window as the graph's. */
+export function parseInstancesQuery(service: string, q: URLSearchParams, nowMs = Date.now()): InstancesQuery {
+  return { service, ...parseGraphQuery(q, nowMs) };
 }
 
 export function parseLogSearch(q: URLSearchParams, nowMs = Date.now()): LogSearch {

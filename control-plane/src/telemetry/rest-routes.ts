@@ -1,11 +1,17 @@
 // The telemetry REST API (docs/INTERFACES.md, "Observability"): trace search, one trace, the service
-// graph and log search on the control plane's HTTP port, every query run by the query worker.
+// graph, a service's instances and log search on the control plane's HTTP port, every query run by the query worker.
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { Route } from "../api/http-server";
 import { HttpError } from "../api/respond";
 import { TelemetryError } from "./errors";
 import { followLogs } from "./follow";
-import { isFollow, parseGraphQuery, parseLogSearch, parseTraceSearch } from "./rest-params";
+import {
+  isFollow,
+  parseGraphQuery,
+  parseInstancesQuery,
+  parseLogSearch,
+  parseTraceSearch,
+} from "./rest-params";
 import type { TelemetryStore } from "./telemetry-store";
 import type { QueryHandlers } from "./trace-queries";
 
@@ -60,6 +66,12 @@ export function telemetryRoutes(store: TelemetryStore, status: () => TelemetrySt
       pattern: ["api", "v1", "graph"],
       consul: false,
       answer: (_p, q) => query(store, "graph", parseGraphQuery(q)),
+    },
+    {
+      // Each replica's share of a service's traffic, its errors and latency (the service page's endpoints).
+      pattern: ["api", "v1", "services", ":service", "instances"],
+      consul: false,
+      answer: ([service], q) => query(store, "instances", parseInstancesQuery(service!, q)),
     },
     {
       pattern: ["api", "v1", "logs"],

@@ -5,9 +5,11 @@
 import type Database from "better-sqlite3";
 import type {
   GraphQuery,
+  InstancesQuery,
   LogSearch,
   LogView,
   ServiceGraph,
+  ServiceInstances,
   SpanView,
   TraceSearch,
   TraceSummary,
@@ -18,6 +20,7 @@ export interface TraceQueries {
   traces(q: TraceSearch): { traces: TraceSummary[] };
   trace(q: { traceId: string }): TraceView | null;
   graph(q: GraphQuery): ServiceGraph;
+  instances(q: InstancesQuery): ServiceInstances;
 }
 
 export interface LogQueries {
@@ -173,6 +176,11 @@ export function createTraceQueries(db: Database.Database): TraceQueries {
     requests: number;
     errors: number;
   }
+  function add(a: Acc, r: GraphRow): void {
+    a.requests++;
+    if (r.failed) a.errors++;
+    a.durations.push(r.d);
+  }
   function stats(a: Acc, windowS: number) {
     a.durations.sort((x, y) => x - y);
     return {
@@ -197,10 +205,31 @@ export function createTraceQueries(db: Database.Database): TraceQueries {
    * Runs one graph query over the newest GRAPH_SAMPLE rows of the window. Returns the rows and, when
    * the sample was full, the start time of its oldest row: the graph then covers only from there.
    */
-  function newest(sql: string, since: bigint): { rows: GraphRow[]; coveredFrom: number } {
-    const rows = db.prepare(`${sql} LIMIT ${GRAPH_SAMPLE}`).all(since) as GraphRow[];
+  function newest(sql: string, since: bigint, service?: string): { rows: GraphRow[]; coveredFrom: number } {
+    const statement = db.prepare(`${sql} LIMIT ${GRAPH_SAMPLE}`);
+    const rows = (service === undefined ? statement.all(since) : statement.all(service, since)) as GraphRow[];
     const full = rows.length === GRAPH_SAMPLE;
     return { rows, coveredFrom: full ? rows[rows.length - 1]!.start : 0 };
+  }
+
+  /**
+   * The stretch numbers are counted over: with a sample cut short, every part covers the same
+   * (shortest) stretch, so rates stay comparable. A store younger than the window (a mesh that just
+   * started) counts from its first span, or the rates would read low by the ratio of the two.
+   */
+  function stretch(
+    since: bigint,
+    nowNs: string,
+    parts: Array<{ rows: GraphRow[]; coveredFrom: number }>,
+  ): { from: number; windowS: number } {
+    let from = Number(since);
+    let earliest = Number.POSITIVE_INFINITY;
+    for (const part of parts) {
+      from = Math.max(from, part.coveredFrom);
+      for (const r of part.rows) if (r.start < earliest) earliest = r.start;
+    }
+    if (Number.isFinite(earliest)) from = Math.max(from, earliest);
+    return { from, windowS: Math.max(1, (Number(BigInt(nowNs)) - from) / 1e9) };
   }
 
   function graph(q: GraphQuery): ServiceGraph {
@@ -231,20 +260,7 @@ export function createTraceQueries(db: Database.Database): TraceQueries {
        FROM spans WHERE start_ns >= ? AND (kind = 2 OR parent_span_id = '') ORDER BY start_ns DESC`,
       since,
     );
-    // With a sample cut short, every part covers the same (shortest) stretch, so rates stay comparable.
-    // A store younger than the window (a mesh that just started) counts from its first span, or the
-    // rates would read low by the ratio of the two.
-    let earliest = Number.POSITIVE_INFINITY;
-    for (const r of [...pairs.rows, ...unpaired.rows, ...served.rows])
-      if (r.start < earliest) earliest = r.start;
-    const from = Math.max(
-      Number(since),
-      pairs.coveredFrom,
-      unpaired.coveredFrom,
-      served.coveredFrom,
-      Number.isFinite(earliest) ? earliest : 0,
-    );
-    const windowS = Math.max(1, (Number(BigInt(q.nowNs)) - from) / 1e9);
+    const { from, windowS } = stretch(since, q.nowNs, [pairs, unpaired, served]);
     const edges = new Map<string, Acc & { source: string; target: string }>();
     const nodes = new Map<string, Acc>();
     const roots = new Map<string, Acc>();
@@ -256,11 +272,6 @@ export function createTraceQueries(db: Database.Database): TraceQueries {
       return made;
     };
     const empty = (): Acc => ({ durations: [], requests: 0, errors: 0 });
-    const add = (a: Acc, r: GraphRow) => {
-      a.requests++;
-      if (r.failed) a.errors++;
-      a.durations.push(r.d);
-    };
     for (const r of [...pairs.rows, ...unpaired.rows]) {
       if (r.start < from) continue;
       add(
@@ -293,5 +304,41 @@ export function createTraceQueries(db: Database.Database): TraceQueries {
     };
   }
 
-  return { traces, trace, graph };
+  /**
+   * One service's replicas: the requests each served (its server spans), told apart by the resource
+   * that sent them, so a replica that fails, lags or gets no traffic shows beside the others.
+   */
+  function instances(q: InstancesQuery): ServiceInstances {
+    const since = BigInt(q.sinceNs);
+    const part = newest(
+      `SELECT ifnull(json_extract(resource, '$."service.instance.id"'), '') AS source,
+         ifnull(json_extract(resource, '$."weft.workload"'), '') AS target,
+         duration_ns AS d, status_code = 2 AS failed, start_ns AS start
+       FROM spans WHERE service = ? AND kind = 2 AND start_ns >= ? ORDER BY start_ns DESC`,
+      since,
+      q.service,
+    );
+    const { from, windowS } = stretch(since, q.nowNs, [part]);
+    const byInstance = new Map<string, Acc & { instance: string; workload: string }>();
+    for (const r of part.rows) {
+      if (r.start < from) continue;
+      const key = `${r.source}\u0000${r.target}`;
+      let a = byInstance.get(key);
+      if (!a) {
+        a = { instance: String(r.source), workload: String(r.target), durations: [], requests: 0, errors: 0 };
+        byInstance.set(key, a);
+      }
+      add(a, r);
+    }
+    return {
+      service: q.service,
+      instances: [...byInstance.values()]
+        .map((a) => ({ instance: a.instance, workload: a.workload, ...stats(a, windowS) }))
+        .sort((a, b) => b.requests - a.requests || a.instance.localeCompare(b.instance)),
+      windowSeconds: Math.round(windowS),
+      sampled: part.coveredFrom > Number(since),
+    };
+  }
+
+  return { traces, trace, graph, instances };
 }

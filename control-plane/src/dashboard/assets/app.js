@@ -220,12 +220,28 @@ async function servicesPage() {
 }
 
 async function servicePage(name) {
-  const [service, endpoints, traces, graph] = await Promise.all([
+  const [service, endpoints, traces, graph, served] = await Promise.all([
     api(`/api/v1/services/${encodeURIComponent(name)}`),
     api(`/api/v1/services/${encodeURIComponent(name)}/endpoints`),
     apiOr(`/api/v1/traces?service=${encodeURIComponent(name)}&limit=20&since=1h`, { traces: [] }),
     apiOr("/api/v1/graph?since=15m", { nodes: [], edges: [] }),
+    apiOr(`/api/v1/services/${encodeURIComponent(name)}/instances?since=15m`, { instances: [] }),
   ]);
+  // What each endpoint served, by the workload (or instance id) its sidecar's spans name.
+  const servedBy = (e) =>
+    served.instances.find(
+      (i) => (e.workload && (i.workload === e.workload || i.instance === e.workload)) || i.instance === e.id,
+    );
+  const servedCells = (e) => {
+    const i = servedBy(e);
+    if (!i) return [fmt.rate(0), "–", "–", "–"];
+    return [
+      fmt.rate(i.requestRate),
+      el("span", { class: errorClass(i.errorRate) }, fmt.pct(i.errorRate)),
+      fmt.ms(i.p50Ms),
+      fmt.ms(i.p99Ms),
+    ];
+  };
   const calls = graph.edges.filter((e) => e.source === name);
   const callers = graph.edges.filter((e) => e.target === name);
   const edgeRows = (edges, other) =>
@@ -261,7 +277,18 @@ async function servicePage(name) {
     endpoints.length === 0
       ? empty("No endpoints.")
       : table(
-          ["Workload", "Address", "Ports", "Node", "Source", "Health"],
+          [
+            "Workload",
+            "Address",
+            "Ports",
+            "Node",
+            "Source",
+            "Health",
+            { label: "Requests", num: true },
+            { label: "Errors", num: true },
+            { label: "p50", num: true },
+            { label: "p99", num: true },
+          ],
           endpoints.map((e) => ({
             key: e.id,
             data: e,
@@ -272,6 +299,7 @@ async function servicePage(name) {
               e.node || "",
               e.source || "",
               el("span", { class: `pill ${e.healthy ? "ok" : "err"}` }, e.healthy ? "healthy" : "unhealthy"),
+              ...servedCells(e),
             ],
           })),
         ),
