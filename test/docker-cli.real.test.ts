@@ -45,6 +45,8 @@ test.serial("docker version and load -i a docker-save archive, then images", asy
   t.is(load.stdout.trim(), "Loaded image: bbox:latest");
   const images = await docker.run(["images", "--format", "{{.Repository}} {{.Tag}} {{.ID}}"]);
   t.regex(images.stdout, /^bbox latest [0-9a-f]{12}$/m);
+  // One imported the weft way under a bare name is listed too: "busybox" is "busybox:latest".
+  t.regex(images.stdout, /^busybox latest [0-9a-f]{12}$/m, images.stdout);
 });
 
 test.serial("run -d, ps, logs -f, exec, inspect, stats, stop, rm", async (t) => {

@@ -189,7 +189,7 @@ export class EngineResources extends EngineCore {
   /** Refused (IMAGE_IN_USE, 409) while a container was made from it, unless another name keeps it. */
   async removeImage(name: string): Promise<void> {
     const image = this.parts.images.get(name);
-    const otherNames = this.parts.images.list().filter((i) => i.id === image.id && i.name !== name);
+    const otherNames = this.parts.images.list().filter((i) => i.id === image.id && i.name !== image.name);
     const users = [...this.containers.values()].filter((s) => s.imageId === image.id).map((s) => s.name);
     if (users.length > 0 && otherNames.length === 0) {
       throw new ImageError(

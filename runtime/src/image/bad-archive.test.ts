@@ -56,7 +56,7 @@ test("corrupt, truncated, missing and escaping content is refused and nothing ch
         return d;
       },
       "BAD_DIGEST",
-      /layer 2 of image "app": blob content has sha256:[0-9a-f]{64} but the manifest names it sha256:/,
+      /layer 2 of image "app:latest": blob content has sha256:[0-9a-f]{64} but the manifest names it sha256:/,
     ],
     [
       "a truncated layer blob (after a new layer that was already unpacked)",
@@ -67,7 +67,7 @@ test("corrupt, truncated, missing and escaping content is refused and nothing ch
         return d;
       },
       "BAD_DIGEST",
-      /layer 2 of image "app": blob sha256:[0-9a-f]{64} has 20 bytes but the manifest says \d+: it is truncated/,
+      /layer 2 of image "app:latest": blob sha256:[0-9a-f]{64} has 20 bytes but the manifest says \d+: it is truncated/,
     ],
     [
       "a missing layer blob",
@@ -78,7 +78,7 @@ test("corrupt, truncated, missing and escaping content is refused and nothing ch
         return d;
       },
       "BAD_ARCHIVE",
-      /layer 1 of image "app": blob sha256:[0-9a-f]{64} is missing from the archive/,
+      /layer 1 of image "app:latest": blob sha256:[0-9a-f]{64} is missing from the archive/,
     ],
     [
       "an index pointing to a manifest that is not there",
@@ -153,7 +153,7 @@ test("corrupt, truncated, missing and escaping content is refused and nothing ch
         return oci([{ tags: [], layers: [l] }]);
       },
       "BAD_MEDIA_TYPE",
-      /layer 1 of image "app" is zstd-compressed/,
+      /layer 1 of image "app:latest" is zstd-compressed/,
     ],
     [
       "a truncated image tar",

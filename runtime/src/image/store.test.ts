@@ -6,6 +6,7 @@ import {
   readFileSync,
   rmSync,
   truncateSync,
+  writeFileSync,
 } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -60,6 +61,33 @@ test("a gzip rootfs tarball imports, lists and resolves by name", async (t) => {
   t.deepEqual(store.get("test/busybox:1"), rec);
   // A fresh store over the same folder sees the same thing (state is on disk).
   t.deepEqual(new ImageStore(join(dir, "images")).get("test/busybox:1"), rec);
+});
+
+test("names mean what they mean to Docker: 'shop' is 'shop:latest', also in a store written before", async (t) => {
+  const dir = tempDir(t);
+  const store = new ImageStore(join(dir, "images"));
+  const rec = await store.import(buildBusyboxTarball(dir, "b.tar"), "shop");
+  t.is(rec.name, "shop:latest");
+  t.deepEqual(
+    store.list().map((r) => r.name),
+    ["shop:latest"],
+  );
+  for (const name of ["shop", "shop:latest", "docker.io/library/shop", "docker.io/library/shop:latest"]) {
+    t.is(store.get(name).id, rec.id, name);
+  }
+  t.is(store.get("shop").name, "shop:latest");
+  t.is(t.throws(() => store.get("shop:2"), { instanceOf: ImageError })?.code, "IMAGE_NOT_FOUND");
+
+  // An index from before: bare names are read as ':latest' and stay usable; removal forgets them.
+  const index = join(dir, "images", "index.json");
+  writeFileSync(index, JSON.stringify({ images: { web: rec.id, "api:2": rec.id } }));
+  t.deepEqual(
+    store.list().map((r) => r.name),
+    ["api:2", "web:latest"],
+  );
+  t.is(store.get("web").id, rec.id);
+  await store.remove("web:latest");
+  t.deepEqual(JSON.parse(readFileSync(index, "utf8")), { images: { "api:2": rec.id } });
 });
 
 test("an unknown name says how to import it, and bad names are refused", async (t) => {

@@ -17,7 +17,7 @@ import { join } from "node:path";
 import { checkEntries, extractArchive, listArchive } from "./archive";
 import { sha256File } from "./digest";
 import { ImageError } from "./errors";
-import { isImageDir } from "./image-source";
+import { isImageDir, normaliseName } from "./image-source";
 import { importLayered } from "./import-layered";
 import { LayerStore } from "./layer-store";
 import { overlayLowerDirs } from "./mountinfo";
@@ -69,9 +69,14 @@ export class ImageStore {
     return record!;
   }
 
-  /** Like import; without a name, imports every tagged image of an archive under its own tags. */
-  importImages(path: string, name?: string): Promise<ImageRecord[]> {
-    if (name !== undefined) checkImageName(name);
+  /**
+   * Like import; without a name, imports every tagged image of an archive under its own tags. Names
+   * are stored as Docker means them: "shop" is "shop:latest", "docker.io/library/busybox" is
+   * "busybox:latest".
+   */
+  importImages(path: string, given?: string): Promise<ImageRecord[]> {
+    if (given !== undefined) checkImageName(given);
+    const name = given === undefined ? undefined : normaliseName(given);
     return this.locked(async () => {
       await mkdir(this.dir, { recursive: true });
       const isDir = existsSync(path) && statSync(path).isDirectory();
@@ -86,7 +91,8 @@ export class ImageStore {
   /** The image of that name; throws IMAGE_NOT_FOUND (with the import command to run) otherwise. */
   get(name: string): ImageRecord {
     checkImageName(name);
-    const id = this.readIndex().images[name];
+    const key = normaliseName(name);
+    const id = this.readIndex().images[key];
     const meta = id === undefined ? undefined : this.readMeta(id);
     if (!meta) {
       throw new ImageError(
@@ -94,7 +100,7 @@ export class ImageStore {
         `image "${name}" not found; import it with 'weft image import FILE.tar ${name}'`,
       );
     }
-    return this.record(name, meta);
+    return this.record(key, meta);
   }
 
   /** Every named image, sorted by name; names whose content went missing are skipped. */
@@ -113,10 +119,10 @@ export class ImageStore {
    * and no overlay on this host mounts. The engine refuses to remove an image containers use.
    */
   async remove(name: string): Promise<void> {
-    this.get(name);
+    const key = this.get(name).name;
     await this.locked(async () => {
       await this.writeIndex((images) => {
-        delete images[name];
+        delete images[key];
       });
       await this.collect();
     });
@@ -244,7 +250,13 @@ export class ImageStore {
     const file = join(this.dir, "index.json");
     if (!existsSync(file)) return { images: {} };
     const parsed = JSON.parse(readFileSync(file, "utf8")) as { images?: Record<string, string> };
-    return { images: parsed.images ?? {} };
+    // Stores from before names were normalised hold bare names ("shop"): read as "shop:latest" (the
+    // next write saves them so), unless that name is taken.
+    const images: Record<string, string> = {};
+    const stored = Object.entries(parsed.images ?? {});
+    for (const [name, id] of stored) if (normaliseName(name) === name) images[name] = id;
+    for (const [name, id] of stored) images[normaliseName(name)] ??= id;
+    return { images };
   }
 
   /** Read-modify-write of the index, written to a temp file and renamed into place. */
