@@ -5,10 +5,16 @@ import type { ImageInfo } from "../engine/parts";
 import { clientFor, HOST_FLAG, HOST_USAGE } from "./client";
 import { ago } from "./ps";
 
-function size(bytes: number): string {
-  if (bytes >= 1024 ** 3) return `${(bytes / 1024 ** 3).toFixed(1)}GB`;
-  if (bytes >= 1024 ** 2) return `${(bytes / 1024 ** 2).toFixed(1)}MB`;
-  return `${(bytes / 1024).toFixed(1)}kB`;
+/** As `docker images` prints sizes: decimal units, three significant digits ("106MB", "4.2MB"). */
+export function size(bytes: number): string {
+  const units = ["B", "kB", "MB", "GB", "TB"];
+  let v = bytes;
+  let i = 0;
+  while (v >= 1000 && i < units.length - 1) {
+    v /= 1000;
+    i++;
+  }
+  return `${Number(v.toPrecision(3))}${units[i]}`;
 }
 
 export const imageImportCommand: Command = {

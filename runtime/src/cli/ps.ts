@@ -12,9 +12,14 @@ Options:
   --json      print the full records as JSON
 ${HOST_USAGE}`;
 
-/** "3 seconds", "5 minutes", "2 hours", "4 days". */
+/**
+ * "3 seconds", "5 minutes", "2 hours", "4 days", "3 weeks", "5 months", "56 years": the units
+ * Docker's CLI uses (go-units HumanDuration), so an image built with the reproducible epoch
+ * timestamp reads "56 years", not "20787 days".
+ */
 export function ago(from: string, now: Date): string {
   const s = Math.max(0, Math.floor((now.getTime() - Date.parse(from)) / 1000));
+  const days = Math.floor(s / 86400);
   const [n, unit] =
     s < 60
       ? [s, "second"]
@@ -22,7 +27,13 @@ export function ago(from: string, now: Date): string {
         ? [Math.floor(s / 60), "minute"]
         : s < 86400
           ? [Math.floor(s / 3600), "hour"]
-          : [Math.floor(s / 86400), "day"];
+          : days < 14
+            ? [days, "day"]
+            : days < 60
+              ? [Math.floor(days / 7), "week"]
+              : days < 730
+                ? [Math.floor(days / 30), "month"]
+                : [Math.floor(days / 365), "year"];
   return `${n} ${unit}${n === 1 ? "" : "s"}`;
 }
 
