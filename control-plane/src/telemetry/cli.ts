@@ -4,6 +4,7 @@ import { type Command, parseFlags, printList, UsageError } from "../../../cli/in
 import { controlPlaneUrl, getJson } from "../api/client";
 import { formatLogLine, streamMeshLogs } from "./mesh-logs";
 import type { TraceSummary, TraceView } from "./query-types";
+import { parseDurationMs } from "./rest-params";
 import { renderWaterfall } from "./waterfall";
 
 const CLIENT_HELP = `  --control-plane URL  the control plane's HTTP API (default $WEFT_CONTROL_PLANE or http://127.0.0.1:15080)
@@ -62,6 +63,13 @@ ${CLIENT_HELP}`,
       controlPlaneUrl(values["control-plane"]),
       `/api/v1/traces?${q}`,
     );
+    if (body.traces.length === 0 && !values.json) {
+      const since = values.since ?? "1h";
+      const when = parseDurationMs(since) === undefined ? `since ${since}` : `in the last ${since}`;
+      const filtered = ["service", "operation", "min-duration", "status"].some((f) => f in values);
+      process.stderr.write(`No traces found ${when}${filtered ? " that match" : ""}.\n`);
+      return 0;
+    }
     printList(
       body.traces,
       values.json,
