@@ -158,3 +158,35 @@ test("weft traces lists, weft trace draws a waterfall, weft mesh-logs searches a
   child.kill("SIGINT");
   t.is(await exited, 0);
 });
+
+test("weft endpoints shows what each replica served, from its sidecar's spans", async (t) => {
+  const cp = await startTelemetryPlane(t);
+  for (const id of ["reviews-1", "reviews-2"]) {
+    const res = await fetch(`${cp.http}/v1/agent/service/register`, {
+      method: "PUT",
+      body: JSON.stringify({ Name: "reviews", ID: id, Address: "10.250.0.9", Port: 9080 }),
+    });
+    t.is(res.status, 200, await res.text());
+  }
+  // reviews-1's sidecar served four requests, one failed; reviews-2 served none.
+  cp.telemetry.store.addSpans(
+    [2, 4, 6, 8].map((ms, i) => ({
+      ...span(`00000000000000b${i}`, "", "reviews", "GET /reviews", i, ms, 2, i === 0 ? 2 : 0),
+      traceId: `${i}`.repeat(32),
+      resource: { "service.instance.id": "reviews-1.abc", "weft.workload": "reviews-1" },
+    })),
+  );
+  const flags = ["--control-plane", cp.http];
+  const [table, json] = await Promise.all([
+    run(process.execPath, [...WEFT, "endpoints", "reviews", ...flags]),
+    run(process.execPath, [...WEFT, "endpoints", "reviews", "--json", ...flags]),
+  ]);
+  t.regex(table.stdout, /\s+RPS\s+ERRORS\s+P50\s+P99\n/);
+  t.regex(table.stdout, /reviews-1\s+\S+\s+\S+\s+\d+\.\d\d\s+25\.0%\s+4\.00ms\s+8\.00ms\n/, table.stdout);
+  t.regex(table.stdout, /reviews-2\s+\S+\s+\S+\s+-\s+-\s+-\s+-\n/, table.stdout);
+  const rows = JSON.parse(json.stdout) as Array<{ id: string; served: { requests: number } | null }>;
+  t.deepEqual(rows.map((r) => [r.id, r.served?.requests ?? null]).sort(), [
+    ["reviews-1", 4],
+    ["reviews-2", null],
+  ]);
+});

@@ -99,10 +99,14 @@ test("the control plane keeps its registry across kill -9, and the CLI lists it"
   t.is((JSON.parse(json.stdout) as Array<{ virtualIp: string }>)[0]!.virtualIp, vip);
 
   const endpoints = await run(process.execPath, [...WEFT, "endpoints", "reviews"], { cwd: root, env });
-  t.regex(endpoints.stdout, /^ID\s+ADDRESS\s+PORTS\s+STATUS\s+WORKLOAD\s+NODE\s+SOURCE\n/);
   t.regex(
     endpoints.stdout,
-    /abcdef012345\s+10\.88\.0\.2\s+9080\/http\s+healthy\s+reviews-1\s+n1\s+daemon:n1/,
+    /^ID\s+ADDRESS\s+PORTS\s+STATUS\s+WORKLOAD\s+NODE\s+SOURCE\s+RPS\s+ERRORS\s+P50\s+P99\n/,
+  );
+  // No spans from it yet: what it served is unknown, not zero.
+  t.regex(
+    endpoints.stdout,
+    /abcdef012345\s+10\.88\.0\.2\s+9080\/http\s+healthy\s+reviews-1\s+n1\s+daemon:n1\s+-\s+-\s+-\s+-\n/,
   );
 
   const missing = await t.throwsAsync(

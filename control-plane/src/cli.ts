@@ -7,6 +7,8 @@ import { proxyStatusCommand } from "./cli-proxy-status";
 import type { ServicePort } from "./registry/types";
 import { DEFAULTS, startControlPlane } from "./server";
 import { TELEMETRY_FLAGS, TELEMETRY_HELP, telemetryOptionsFromFlags } from "./telemetry/cli-flags";
+import type { InstanceStats, ServiceInstances } from "./telemetry/query-types";
+import { fmtMs } from "./telemetry/waterfall";
 
 function port(flag: string, value: string | undefined, fallback: number): number {
   if (value === undefined) return fallback;
@@ -128,28 +130,58 @@ const services: Command = {
   },
 };
 
+/** The replica among a service's instances that an endpoint is: its sidecar names the workload. */
+function servedBy(e: EndpointView, served: InstanceStats[]): InstanceStats | undefined {
+  return served.find(
+    (i) =>
+      (e.workload !== "" && (i.workload === e.workload || i.instance === e.workload)) || i.instance === e.id,
+  );
+}
+
 const endpoints: Command = {
   name: "endpoints",
-  summary: "List the endpoints of a service",
-  usage: `Usage: weft endpoints NAME [OPTIONS]\n\nOptions:\n${CLIENT_HELP}`,
+  summary: "List the endpoints of a service, with what each served",
+  usage: `Usage: weft endpoints NAME [OPTIONS]
+
+RPS, ERRORS, P50 and P99: the requests each endpoint served in the last 15 minutes, from its
+sidecar's spans ("-" when none were seen).
+
+Options:
+${CLIENT_HELP}`,
   async run(argv) {
     const { values, positionals } = parseFlags(argv, clientFlags);
     const [name, extra] = positionals;
     if (!name) throw new UsageError("name the service, e.g. 'weft endpoints reviews'");
     if (extra) throw new UsageError(`unexpected argument "${extra}"`);
-    const list = await getJson<EndpointView[]>(
-      controlPlaneUrl(values["control-plane"]),
-      `/api/v1/services/${encodeURIComponent(name)}/endpoints`,
-    );
-    printList(list, values.json, ["id", "address", "ports", "status", "workload", "node", "source"], (e) => [
-      e.id.slice(0, 12),
-      e.address,
-      formatPorts(e.ports),
-      e.healthy ? "healthy" : "unhealthy",
-      e.workload || "-",
-      e.node || "-",
-      e.source,
+    const base = controlPlaneUrl(values["control-plane"]);
+    const path = `/api/v1/services/${encodeURIComponent(name)}`;
+    const [list, served] = await Promise.all([
+      getJson<EndpointView[]>(base, `${path}/endpoints`),
+      // The registry answers without the telemetry store: its numbers are extra.
+      getJson<ServiceInstances>(base, `${path}/instances?since=15m`).then(
+        (r) => r.instances,
+        () => [] as InstanceStats[],
+      ),
     ]);
+    const rows = list.map((e) => ({ ...e, served: servedBy(e, served) ?? null }));
+    printList(
+      rows,
+      values.json,
+      ["id", "address", "ports", "status", "workload", "node", "source", "rps", "errors", "p50", "p99"],
+      (e) => [
+        e.id.slice(0, 12),
+        e.address,
+        formatPorts(e.ports),
+        e.healthy ? "healthy" : "unhealthy",
+        e.workload || "-",
+        e.node || "-",
+        e.source,
+        e.served ? e.served.requestRate.toFixed(2) : "-",
+        e.served ? `${(e.served.errorRate * 100).toFixed(1)}%` : "-",
+        e.served ? fmtMs(e.served.p50Ms) : "-",
+        e.served ? fmtMs(e.served.p99Ms) : "-",
+      ],
+    );
     return 0;
   },
 };

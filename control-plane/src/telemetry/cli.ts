@@ -5,14 +5,10 @@ import { controlPlaneUrl, getJson } from "../api/client";
 import { formatLogLine, streamMeshLogs } from "./mesh-logs";
 import type { TraceSummary, TraceView } from "./query-types";
 import { parseDurationMs } from "./rest-params";
-import { renderWaterfall } from "./waterfall";
+import { fmtMs, renderWaterfall } from "./waterfall";
 
 const CLIENT_HELP = `  --control-plane URL  the control plane's HTTP API (default $WEFT_CONTROL_PLANE or http://127.0.0.1:15080)
   --json               print JSON instead of a table`;
-
-function fmtMs(ms: number): string {
-  return ms >= 1000 ? `${(ms / 1000).toFixed(2)}s` : `${ms.toFixed(ms >= 10 ? 1 : 2)}ms`;
-}
 
 function age(iso: string, now = Date.now()): string {
   const s = Math.max(0, Math.round((now - Date.parse(iso)) / 1000));

@@ -24,4 +24,4 @@ export type { RetentionLimits } from "./retention";
 export { startTelemetry, type Telemetry, type TelemetryOptions } from "./telemetry";
 export { RETENTION_DEFAULTS, TelemetryStore } from "./telemetry-store";
 export type { LogEntry, SpanRecord } from "./types";
-export { renderWaterfall } from "./waterfall";
+export { fmtMs, renderWaterfall } from "./waterfall";

@@ -31,7 +31,8 @@ export function orderSpans(spans: SpanView[]): { span: SpanView; depth: number }
   return out;
 }
 
-function fmtMs(ms: number): string {
+/** "0.97ms", "265.9ms", "1.20s": as the waterfall, trace lists and endpoint lists print durations. */
+export function fmtMs(ms: number): string {
   if (ms >= 1000) return `${(ms / 1000).toFixed(2)}s`;
   if (ms >= 10) return `${ms.toFixed(1)}ms`;
   return `${ms.toFixed(2)}ms`;
