@@ -310,6 +310,7 @@ export function createTraceQueries(db: Database.Database): TraceQueries {
    */
   function instances(q: InstancesQuery): ServiceInstances {
     const since = BigInt(q.sinceNs);
+    // Graph rows, with the instance id as source and the workload as target.
     const part = newest(
       `SELECT ifnull(json_extract(resource, '$."service.instance.id"'), '') AS source,
          ifnull(json_extract(resource, '$."weft.workload"'), '') AS target,
