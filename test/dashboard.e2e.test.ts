@@ -163,6 +163,8 @@ test("the dashboard shows services, the graph, traces and logs, and clicks move 
   const partial = await sendPartialTrace(httpOtlp);
   await sendLog(httpOtlp, "checkout", "payment backend unavailable: connection reset", ids.failed, "ERROR");
   await sendLog(httpOtlp, "frontend", "order placed for cart 42", ids.ok, "INFO");
+  // A health probe's line: it names its (unsampled) trace, of which no span is ever stored.
+  await sendLog(httpOtlp, "frontend", "GET /healthz 200 weft-probe", "ab".repeat(16), "INFO");
 
   const browser: Browser = await chromium.launch({
     executablePath: CHROMIUM,
@@ -233,6 +235,12 @@ test("the dashboard shows services, the graph, traces and logs, and clicks move 
   await page.locator('input[name="q"][value="cart"]').waitFor();
   await page.getByText("order placed for cart 42").waitFor();
   t.notRegex(await text(page.locator("main")), /connection reset/);
+
+  // A line whose trace has no stored span shows the id without a link to a page that would 404.
+  await page.goto(`${cp.httpUrl}/#/logs?q=healthz`);
+  await page.getByText("GET /healthz 200 weft-probe").waitFor();
+  t.is(await page.locator('[data-testid="log-trace"]').count(), 0);
+  t.regex(await text(page.locator('[data-testid="log-trace-unstored"]')), /^abababab/);
 
   // Sidecars page renders (no sidecar is connected in this test).
   await page.click('nav a[data-nav="proxies"]');

@@ -22,6 +22,8 @@ export function createLogQueries(db: Database.Database): LogQueries {
       .join(" ");
   }
 
+  const traceHasSpans = db.prepare("SELECT 1 FROM spans WHERE trace_id = ? LIMIT 1");
+
   function logs(q: LogSearch): { logs: LogView[] } {
     const where = ["l.time_ns >= ?"];
     const args: (string | number | bigint)[] = [BigInt(q.sinceNs)];
@@ -65,6 +67,11 @@ export function createLogQueries(db: Database.Database): LogQueries {
     }[];
     // Newest `limit` lines, printed oldest first (as `tail` does).
     rows.reverse();
+    const stored = new Map<string, boolean>();
+    for (const r of rows) {
+      if (r.trace_id !== "" && !stored.has(r.trace_id))
+        stored.set(r.trace_id, traceHasSpans.get(r.trace_id) !== undefined);
+    }
     return {
       logs: rows.map((r) => ({
         id: r.id,
@@ -78,6 +85,7 @@ export function createLogQueries(db: Database.Database): LogQueries {
         traceId: r.trace_id,
         spanId: r.span_id,
         attributes: JSON.parse(r.attributes),
+        ...(r.trace_id === "" ? {} : { traceStored: stored.get(r.trace_id) === true }),
       })),
     };
   }

@@ -133,4 +133,10 @@ export interface LogView {
   traceId: string;
   spanId: string;
   attributes: Record<string, string>;
+  /**
+   * Search answers only, for a line with a trace id: whether any span of that trace is stored. A
+   * line of an unsampled request (a health probe, a sampled-out one) names a trace that never will
+   * be; one of a request just served, a trace whose spans have not arrived yet.
+   */
+  traceStored?: boolean;
 }

@@ -726,9 +726,20 @@ async function logsPage(query) {
       l.container || l.instance || "",
       el("span", { class: l.level === "error" ? "err" : l.level === "warn" ? "warn" : "muted" }, l.level),
       el("pre", { class: "log" }, l.message),
-      l.traceId
-        ? el("a", { href: `#/traces/${l.traceId}`, "data-testid": "log-trace" }, fmt.shortId(l.traceId))
-        : "",
+      !l.traceId
+        ? ""
+        : l.traceStored === false
+          ? el(
+              "span",
+              {
+                class: "muted",
+                "data-testid": "log-trace-unstored",
+                title:
+                  "No span of this trace is stored: the request was not sampled (health probes are not), or its spans have not arrived yet.",
+              },
+              fmt.shortId(l.traceId),
+            )
+          : el("a", { href: `#/traces/${l.traceId}`, "data-testid": "log-trace" }, fmt.shortId(l.traceId)),
     ],
   }));
   setView(
