@@ -12,6 +12,7 @@
 import { EventEmitter } from "node:events";
 import { connect as netConnect } from "node:net";
 import { MessageFramer } from "./framing";
+import { COPY_BELOW_BYTES } from "./h2-frames";
 import { H2Code, type H2Headers, H2Session, type H2Stream } from "./h2-session";
 import { GrpcStatus, GrpcStatusError, statusFromHttp } from "./status";
 
@@ -204,7 +205,7 @@ class Call extends EventEmitter implements StreamingCall {
     const prefix = Buffer.allocUnsafe(5);
     prefix[0] = 0;
     prefix.writeUInt32BE(message.length, 1);
-    if (message.length < 4096) this.stream.write(Buffer.concat([prefix, message]));
+    if (message.length < COPY_BELOW_BYTES) this.stream.write(Buffer.concat([prefix, message]));
     else {
       // A large message (an export batch) is queued as it is, not copied behind its 5 bytes.
       this.stream.write(prefix);

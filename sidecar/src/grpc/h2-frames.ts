@@ -39,6 +39,8 @@ export const MAX_FRAME = 16_384;
 export const RECEIVE_WINDOW = 16 * 1024 * 1024;
 /** Consumed bytes are handed back in WINDOW_UPDATEs of at least this much, not one per frame. */
 export const WINDOW_REFILL = 1024 * 1024;
+/** Payloads shorter than this are copied behind their header (one small write beats two). */
+export const COPY_BELOW_BYTES = 4096;
 export const MAX_WINDOW = 2 ** 31 - 1;
 
 /** A connection error: the session answers it with GOAWAY and closes. */

@@ -10,6 +10,7 @@ import { EventEmitter } from "node:events";
 import type { Socket } from "node:net";
 import {
   ACK,
+  COPY_BELOW_BYTES,
   EMPTY,
   END_HEADERS,
   END_STREAM,
@@ -34,9 +35,6 @@ import {
 } from "./h2-frames";
 import { type H2Headers, H2Stream, type StreamOwner } from "./h2-stream";
 import { encodeHeaders, HpackDecoder, HpackError } from "./hpack";
-
-/** DATA payloads shorter than this are copied behind their header (one small write beats two). */
-const COPY_BELOW_BYTES = 4096;
 
 export { H2Code, type H2Headers, H2Stream };
 
