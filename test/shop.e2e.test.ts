@@ -102,6 +102,27 @@ test("one user request is one trace across every hop, and the dashboard shows it
   t.is(server("reviews")?.parentSpanId, client("frontend", "/reviews")?.spanId, "frontend -> reviews");
   t.is(server("catalog")?.parentSpanId, client("frontend", "/products")?.spanId, "frontend -> catalog");
 
+  // What each catalog replica served, told apart by the workload its sidecar names: the registry's
+  // endpoint workloads, as the dashboard and `weft endpoints` join them.
+  const endpoints = (await (
+    await fetch(`${mesh.httpUrl}/api/v1/services/catalog/endpoints`)
+  ).json()) as Array<{
+    workload: string;
+  }>;
+  const served = (await (await fetch(`${mesh.httpUrl}/api/v1/services/catalog/instances`)).json()) as {
+    instances: Array<{ instance: string; workload: string; requests: number }>;
+  };
+  t.true(served.instances.length >= 1, JSON.stringify(served));
+  for (const i of served.instances) {
+    t.true(
+      endpoints.some((e) => e.workload === i.workload),
+      `${i.workload} is a catalog endpoint's workload`,
+    );
+    t.true(i.instance.startsWith(`${i.workload}.`), i.instance);
+  }
+  const listed = await mesh.weftOk(["endpoints", "catalog"]);
+  t.regex(listed, /shopt-catalog-\d\s.*\s\d+\.\d\d\s+\d+\.\d%\s+\S+ms\s+\S+ms\n/, listed);
+
   mkdirSync(artifacts, { recursive: true });
   const browser = await chromium.launch({
     executablePath: "/usr/bin/chromium",
