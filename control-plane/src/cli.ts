@@ -143,7 +143,7 @@ const endpoints: Command = {
   summary: "List the endpoints of a service, with what each served",
   usage: `Usage: weft endpoints NAME [OPTIONS]
 
-RPS, ERRORS, P50 and P99: the requests each endpoint served in the last 15 minutes, from its
+RPS, ERRORS, P50 and P99: the requests each endpoint served in the last minute, from its
 sidecar's spans ("-" when none were seen).
 
 Options:
@@ -158,7 +158,7 @@ ${CLIENT_HELP}`,
     const [list, served] = await Promise.all([
       getJson<EndpointView[]>(base, `${path}/endpoints`),
       // The registry answers without the telemetry store: its numbers are extra.
-      getJson<ServiceInstances>(base, `${path}/instances?since=15m`).then(
+      getJson<ServiceInstances>(base, `${path}/instances?since=1m`).then(
         (r) => r.instances,
         () => [] as InstanceStats[],
       ),

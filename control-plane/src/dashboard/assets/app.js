@@ -225,7 +225,9 @@ async function servicePage(name) {
     api(`/api/v1/services/${encodeURIComponent(name)}/endpoints`),
     apiOr(`/api/v1/traces?service=${encodeURIComponent(name)}&limit=20&since=1h`, { traces: [] }),
     apiOr("/api/v1/graph?since=15m", { nodes: [], edges: [] }),
-    apiOr(`/api/v1/services/${encodeURIComponent(name)}/instances?since=15m`, { instances: [] }),
+    // The last minute, as Linkerd's stat: a canary's weights moved by `weft apply` show at once, and
+    // a replica that just started is not averaged over minutes it did not exist.
+    apiOr(`/api/v1/services/${encodeURIComponent(name)}/instances?since=1m`, { instances: [] }),
   ]);
   // What each endpoint served, by the workload (or instance id) its sidecar's spans name.
   const servedBy = (e) =>
@@ -274,6 +276,11 @@ async function servicePage(name) {
       el("a", { href: `#/traces?service=${encodeURIComponent(name)}` }, "traces"),
     ),
     el("h2", {}, "Endpoints"),
+    el(
+      "p",
+      { class: "muted" },
+      "Requests each endpoint served in the last minute, from its sidecar's spans.",
+    ),
     endpoints.length === 0
       ? empty("No endpoints.")
       : table(
