@@ -109,11 +109,17 @@ async function sendLog(
   message: string,
   traceId: string,
   severity: string,
+  container?: string,
 ) {
   const body = {
     resourceLogs: [
       {
-        resource: { attributes: [{ key: "service.name", value: { stringValue: service } }] },
+        resource: {
+          attributes: [
+            { key: "service.name", value: { stringValue: service } },
+            ...(container ? [{ key: "container.name", value: { stringValue: container } }] : []),
+          ],
+        },
         scopeLogs: [
           {
             logRecords: [
@@ -161,7 +167,14 @@ test("the dashboard shows services, the graph, traces and logs, and clicks move 
   await registerService(cp.httpUrl, "checkout", 9090, "10.250.0.3");
   const ids = await sendTraces(httpOtlp, 12);
   const partial = await sendPartialTrace(httpOtlp);
-  await sendLog(httpOtlp, "checkout", "payment backend unavailable: connection reset", ids.failed, "ERROR");
+  await sendLog(
+    httpOtlp,
+    "checkout",
+    "payment backend unavailable: connection reset",
+    ids.failed,
+    "ERROR",
+    "checkout-1",
+  );
   await sendLog(httpOtlp, "frontend", "order placed for cart 42", ids.ok, "INFO");
   // A health probe's line: it names its (unsampled) trace, of which no span is ever stored.
   await sendLog(httpOtlp, "frontend", "GET /healthz 200 weft-probe", "ab".repeat(16), "INFO");
@@ -196,6 +209,12 @@ test("the dashboard shows services, the graph, traces and logs, and clicks move 
   // Its endpoint's row: the requests that replica served, and their errors.
   const endpointRow = (await text(page.locator('tr[data-row="checkout-1"]'))).replace(/\s+/g, " ");
   t.regex(endpointRow, /healthy\s*\d+\.\d+\/s\s*25\.0%/, "the replica served all 12, 3 failed");
+  // Its workload opens that container's logs, and the filter stays in the form.
+  await page.click('tr[data-row="checkout-1"] [data-testid="endpoint-logs"]');
+  await waitForHash(page, "#/logs?container=checkout-1");
+  await page.getByText("connection reset").waitFor();
+  t.notRegex(await text(page.locator("main")), /order placed/, "frontend's line is another container's");
+  t.is(await page.locator('input[name="container"]').inputValue(), "checkout-1");
 
   // Traces: one whose root span's caller is missing is marked partial, and only that one.
   await page.goto(`${cp.httpUrl}/#/traces`);

@@ -300,7 +300,17 @@ async function servicePage(name) {
             key: e.id,
             data: e,
             cells: [
-              e.workload || e.id,
+              // Its logs: the runtime ships a container's output under its name, as the sidecar its access lines.
+              e.workload
+                ? el(
+                    "a",
+                    {
+                      href: `#/logs?container=${encodeURIComponent(e.workload)}`,
+                      "data-testid": "endpoint-logs",
+                    },
+                    e.workload,
+                  )
+                : e.id,
               e.address,
               (e.ports || []).map((p) => `${p.port}/${p.protocol}`).join(", "),
               e.node || "",
@@ -707,6 +717,12 @@ async function logsPage(query) {
         ),
       ),
     ),
+    el(
+      "label",
+      {},
+      "Container",
+      el("input", { name: "container", value: q.get("container") || "", placeholder: "any", size: 16 }),
+    ),
     el("label", {}, "Text", el("input", { name: "q", value: q.get("q") || "", placeholder: "search" })),
     el("label", {}, "Trace id", el("input", { name: "traceId", value: q.get("traceId") || "", size: 34 })),
     el(
@@ -730,7 +746,9 @@ async function logsPage(query) {
     cells: [
       fmt.time(l.time),
       el("a", { href: `#/services/${encodeURIComponent(l.service)}` }, l.service),
-      l.container || l.instance || "",
+      l.container
+        ? el("a", { href: `#/logs?container=${encodeURIComponent(l.container)}` }, l.container)
+        : l.instance || "",
       el("span", { class: l.level === "error" ? "err" : l.level === "warn" ? "warn" : "muted" }, l.level),
       el("pre", { class: "log" }, l.message),
       !l.traceId
