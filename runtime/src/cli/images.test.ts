@@ -1,5 +1,5 @@
 import test from "ava";
-import { size } from "./images";
+import { decimalSize } from "./stats";
 
 test("image sizes read as docker images prints them: decimal units, three significant digits", (t) => {
   for (const [bytes, text] of [
@@ -10,6 +10,6 @@ test("image sizes read as docker images prints them: decimal units, three signif
     [106_319_624, "106MB"],
     [1_500_000_000, "1.5GB"],
   ] as const) {
-    t.is(size(bytes), text, String(bytes));
+    t.is(decimalSize(bytes, 3), text, String(bytes));
   }
 });

@@ -4,18 +4,7 @@ import { type Command, parseFlags, printList, UsageError } from "../../../cli/in
 import type { ImageInfo } from "../engine/parts";
 import { clientFor, HOST_FLAG, HOST_USAGE } from "./client";
 import { ago } from "./ps";
-
-/** As `docker images` prints sizes: decimal units, three significant digits ("106MB", "4.2MB"). */
-export function size(bytes: number): string {
-  const units = ["B", "kB", "MB", "GB", "TB"];
-  let v = bytes;
-  let i = 0;
-  while (v >= 1000 && i < units.length - 1) {
-    v /= 1000;
-    i++;
-  }
-  return `${Number(v.toPrecision(3))}${units[i]}`;
-}
+import { decimalSize } from "./stats";
 
 export const imageImportCommand: Command = {
   name: "image import",
@@ -52,7 +41,7 @@ export const imageLsCommand: Command = {
       i.name,
       i.id.replace(/^sha256:/, "").slice(0, 12),
       String(i.layers.length),
-      size(i.sizeBytes),
+      decimalSize(i.sizeBytes, 3),
       `${ago(i.created, now)} ago`,
     ]);
     return 0;

@@ -24,7 +24,8 @@ export function binarySize(bytes: number): string {
   return `${Number(v.toPrecision(4))}${units[i]}`;
 }
 
-export function decimalSize(bytes: number): string {
+/** Decimal units with `digits` significant digits: `docker stats` shows 4, `docker images` 3 ("106MB"). */
+export function decimalSize(bytes: number, digits = 4): string {
   const units = ["B", "kB", "MB", "GB", "TB"];
   let v = bytes;
   let i = 0;
@@ -32,7 +33,7 @@ export function decimalSize(bytes: number): string {
     v /= 1000;
     i++;
   }
-  return `${Number(v.toPrecision(4))}${units[i]}`;
+  return `${Number(v.toPrecision(digits))}${units[i]}`;
 }
 
 export function statsRow(s: ContainerStats): string[] {
