@@ -219,6 +219,25 @@ async function servicesPage() {
   );
 }
 
+/** Requests, errors, p50 and p99: a call edge's or an endpoint's. */
+const STATS_HEADERS = [
+  { label: "Requests", num: true },
+  { label: "Errors", num: true },
+  { label: "p50", num: true },
+  { label: "p99", num: true },
+];
+
+/** STATS_HEADERS' cells; "–" for an endpoint none of whose spans were seen. */
+function statsCells(s) {
+  if (!s) return ["–", "–", "–", "–"];
+  return [
+    fmt.rate(s.requestRate),
+    el("span", { class: errorClass(s.errorRate) }, fmt.pct(s.errorRate)),
+    fmt.ms(s.p50Ms),
+    fmt.ms(s.p99Ms),
+  ];
+}
+
 async function servicePage(name) {
   const [service, endpoints, traces, graph, served] = await Promise.all([
     api(`/api/v1/services/${encodeURIComponent(name)}`),
@@ -234,37 +253,15 @@ async function servicePage(name) {
     served.instances.find(
       (i) => (e.workload && (i.workload === e.workload || i.instance === e.workload)) || i.instance === e.id,
     );
-  const servedCells = (e) => {
-    const i = servedBy(e);
-    if (!i) return [fmt.rate(0), "–", "–", "–"];
-    return [
-      fmt.rate(i.requestRate),
-      el("span", { class: errorClass(i.errorRate) }, fmt.pct(i.errorRate)),
-      fmt.ms(i.p50Ms),
-      fmt.ms(i.p99Ms),
-    ];
-  };
   const calls = graph.edges.filter((e) => e.source === name);
   const callers = graph.edges.filter((e) => e.target === name);
   const edgeRows = (edges, other) =>
     edges.map((e) => ({
       key: e[other],
       data: e,
-      cells: [
-        el("a", { href: `#/services/${encodeURIComponent(e[other])}` }, e[other]),
-        fmt.rate(e.requestRate),
-        el("span", { class: errorClass(e.errorRate) }, fmt.pct(e.errorRate)),
-        fmt.ms(e.p50Ms),
-        fmt.ms(e.p99Ms),
-      ],
+      cells: [el("a", { href: `#/services/${encodeURIComponent(e[other])}` }, e[other]), ...statsCells(e)],
     }));
-  const edgeHeaders = (who) => [
-    who,
-    { label: "Requests", num: true },
-    { label: "Errors", num: true },
-    { label: "p50", num: true },
-    { label: "p99", num: true },
-  ];
+  const edgeHeaders = (who) => [who, ...STATS_HEADERS];
   setView(
     el("h1", {}, `Service ${service.name}`),
     el(
@@ -284,18 +281,7 @@ async function servicePage(name) {
     endpoints.length === 0
       ? empty("No endpoints.")
       : table(
-          [
-            "Workload",
-            "Address",
-            "Ports",
-            "Node",
-            "Source",
-            "Health",
-            { label: "Requests", num: true },
-            { label: "Errors", num: true },
-            { label: "p50", num: true },
-            { label: "p99", num: true },
-          ],
+          ["Workload", "Address", "Ports", "Node", "Source", "Health", ...STATS_HEADERS],
           endpoints.map((e) => ({
             key: e.id,
             data: e,
@@ -316,7 +302,7 @@ async function servicePage(name) {
               e.node || "",
               e.source || "",
               el("span", { class: `pill ${e.healthy ? "ok" : "err"}` }, e.healthy ? "healthy" : "unhealthy"),
-              ...servedCells(e),
+              ...statsCells(servedBy(e)),
             ],
           })),
         ),
