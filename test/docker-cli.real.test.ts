@@ -279,6 +279,43 @@ test.serial("events, attach, logs --tail -t, restart, kill, wait", async (t) => 
   t.regex(again.stderr, /is not running/);
 });
 
+test.serial("volume create, ls, inspect and rm; rm refused while a container uses it", async (t) => {
+  const { docker } = t.context;
+  const vol = `dv${Date.now().toString(36)}`;
+  const made = await docker.run(["volume", "create", vol]);
+  t.is(made.stdout.trim(), vol, made.stderr);
+  const ls = await docker.run(["volume", "ls", "--format", "{{.Driver}} {{.Name}}"]);
+  t.regex(ls.stdout, new RegExp(`^local ${vol}$`, "m"), ls.stderr);
+  const inspect = await docker.run(["volume", "inspect", "-f", "{{.Mountpoint}}", vol]);
+  t.regex(inspect.stdout.trim(), new RegExp(`/volumes/${vol}/_data$`), inspect.stderr);
+
+  const name = `dvc${Date.now().toString(36)}`;
+  const run = await docker.run([
+    "run",
+    "-d",
+    "--name",
+    name,
+    ...NO_SIDECAR,
+    "-v",
+    `${vol}:/data`,
+    "bbox",
+    "sleep",
+    "600",
+  ]);
+  t.is(run.code, 0, run.stderr);
+  const dangling = await docker.run(["volume", "ls", "-q", "-f", "dangling=true"]);
+  t.notRegex(dangling.stdout, new RegExp(`^${vol}$`, "m"), "a volume a container uses is not dangling");
+  const refused = await docker.run(["volume", "rm", vol]);
+  t.not(refused.code, 0);
+  t.regex(refused.stderr, new RegExp(`remove ${vol}: volume is in use - \\[${name}\\]`));
+  t.is((await docker.run(["rm", "-f", name])).code, 0);
+  const rm = await docker.run(["volume", "rm", vol]);
+  t.is(rm.stdout.trim(), vol, rm.stderr);
+  const gone = await docker.run(["volume", "inspect", vol]);
+  t.not(gone.code, 0);
+  t.regex(gone.stderr, /no such volume/);
+});
+
 test.serial("image inspect and rmi", async (t) => {
   const { docker } = t.context;
   const inspect = await docker.run([

@@ -10,6 +10,7 @@ import type {
   LogQuery,
   RunSpec,
 } from "../../engine/types";
+import type { VolumeInfo } from "../../volumes/index";
 
 export type WaitCondition = "not-running" | "next-exit" | "removed";
 
@@ -66,4 +67,8 @@ export interface DockerEngine {
   images(): ImageInfo[];
   importImage(tarPath: string, name: string): Promise<ImageInfo>;
   removeImage(name: string): Promise<void>;
+  /** Named volumes, with the containers that reference each (the unit tests' fake has none). */
+  listVolumes?(): Array<VolumeInfo & { usedBy: string[] }>;
+  createVolume?(name: string): VolumeInfo;
+  removeVolume?(name: string): void;
 }

@@ -29,6 +29,7 @@ import {
 import { createImage, imageJson, imageList, loadImages, removeImage } from "./images";
 import { streamLogs, streamStats } from "./logs-stats";
 import { info, ping, streamEvents, version } from "./system";
+import { createVolume, inspectVolume, listVolumes, removeVolume } from "./volumes";
 import { badRequest, dockerError, MAX_API_VERSION, MIN_API_VERSION, sendDockerJson, sendEmpty } from "./wire";
 
 interface Ctx {
@@ -41,7 +42,7 @@ interface Ctx {
 }
 
 type Handler = (c: Ctx) => Promise<void> | void;
-type Kind = "container" | "image" | "exec" | "none";
+type Kind = "container" | "image" | "exec" | "volume" | "none";
 
 const json =
   (fn: (c: Ctx) => unknown | Promise<unknown>): Handler =>
@@ -158,6 +159,10 @@ const ROUTES: Array<[string, RegExp, Kind, Handler]> = [
     },
   ],
   ["GET", /^\/exec\/([^/]+)\/json$/, "exec", json((c) => c.execs.inspect(c.ref))],
+  ["GET", /^\/volumes$/, "none", json((c) => listVolumes(c.engine, c.query))],
+  ["POST", /^\/volumes\/create$/, "none", (c) => createVolume(c.engine, c.req, c.res)],
+  ["GET", /^\/volumes\/([^/]+)$/, "volume", json((c) => inspectVolume(c.engine, c.ref))],
+  ["DELETE", /^\/volumes\/([^/]+)$/, "volume", (c) => removeVolume(c.engine, c.res, c.ref)],
 ];
 
 const stores = new WeakMap<DockerEngine, ExecStore>();

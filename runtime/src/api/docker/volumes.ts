@@ -1,0 +1,95 @@
+// Named volumes in Docker's shapes: `docker volume ls`, `create`, `inspect` and `rm` (the local
+// driver only; a volume is a folder under the daemon's state dir, as `weft volume` makes them).
+import { randomBytes } from "node:crypto";
+import type { IncomingMessage, ServerResponse } from "node:http";
+import type { VolumeInfo } from "../../volumes/index";
+import { readJson } from "../http";
+import type { DockerEngine } from "./engine";
+import { badRequest, dockerError, sendDockerJson, sendEmpty } from "./wire";
+
+type VolumeEngine = Required<Pick<DockerEngine, "listVolumes" | "createVolume" | "removeVolume">>;
+
+function volumesOf(engine: DockerEngine): VolumeEngine {
+  const { listVolumes, createVolume, removeVolume } = engine;
+  if (!listVolumes || !createVolume || !removeVolume) throw dockerError(501, "this engine has no volumes");
+  return {
+    listVolumes: listVolumes.bind(engine),
+    createVolume: createVolume.bind(engine),
+    removeVolume: removeVolume.bind(engine),
+  };
+}
+
+function volumeJson(v: VolumeInfo) {
+  return {
+    Name: v.name,
+    Driver: "local",
+    Mountpoint: v.mountpoint,
+    CreatedAt: v.created,
+    Labels: {},
+    Scope: "local",
+    Options: {},
+  };
+}
+
+function find(engine: DockerEngine, name: string): VolumeInfo & { usedBy: string[] } {
+  const v = volumesOf(engine)
+    .listVolumes()
+    .find((x) => x.name === name);
+  if (!v) throw dockerError(404, `get ${name}: no such volume`);
+  return v;
+}
+
+/** GET /volumes (filters=name and dangling, as the CLI sends them for `docker volume ls -f`). */
+export function listVolumes(engine: DockerEngine, query: URLSearchParams) {
+  let filters: Record<string, string[] | Record<string, boolean>> = {};
+  const raw = query.get("filters");
+  if (raw) {
+    try {
+      filters = JSON.parse(raw) as typeof filters;
+    } catch {
+      throw badRequest(`filters is not valid JSON: ${raw}`);
+    }
+  }
+  const values = (key: string): string[] => {
+    const f = filters[key];
+    return Array.isArray(f) ? f : f ? Object.keys(f).filter((k) => (f as Record<string, boolean>)[k]) : [];
+  };
+  for (const key of Object.keys(filters)) {
+    if (key !== "name" && key !== "dangling") throw badRequest(`invalid filter '${key}'`);
+  }
+  const names = values("name");
+  const dangling = values("dangling");
+  const list = volumesOf(engine)
+    .listVolumes()
+    .filter((v) => names.length === 0 || names.some((n) => v.name.includes(n)))
+    .filter((v) => dangling.length === 0 || dangling.includes(String(v.usedBy.length === 0)));
+  return { Volumes: list.map(volumeJson), Warnings: [] };
+}
+
+/** POST /volumes/create: {Name} (a random name when left out, as Docker's); the local driver only. */
+export async function createVolume(engine: DockerEngine, req: IncomingMessage, res: ServerResponse) {
+  const body = ((await readJson(req)) ?? {}) as { Name?: unknown; Driver?: unknown };
+  if (body.Driver !== undefined && body.Driver !== "" && body.Driver !== "local") {
+    throw badRequest(
+      `volume driver "${String(body.Driver)}" is not available: weft has only the local driver`,
+    );
+  }
+  const name =
+    typeof body.Name === "string" && body.Name !== "" ? body.Name : randomBytes(32).toString("hex");
+  sendDockerJson(res, 201, volumeJson(volumesOf(engine).createVolume(name)));
+}
+
+/** GET /volumes/{name}. */
+export function inspectVolume(engine: DockerEngine, name: string) {
+  return volumeJson(find(engine, name));
+}
+
+/** DELETE /volumes/{name}: 409 while a container (running or not) references it. */
+export function removeVolume(engine: DockerEngine, res: ServerResponse, name: string): void {
+  const v = find(engine, name);
+  if (v.usedBy.length > 0) {
+    throw dockerError(409, `remove ${name}: volume is in use - [${v.usedBy.join(", ")}]`);
+  }
+  volumesOf(engine).removeVolume(name);
+  sendEmpty(res, 204);
+}
