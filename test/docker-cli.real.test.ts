@@ -279,6 +279,18 @@ test.serial("events, attach, logs --tail -t, restart, kill, wait", async (t) => 
   t.regex(again.stderr, /is not running/);
 });
 
+test.serial("a container shows the image name it was given; the store lists Docker's name", async (t) => {
+  const { daemon, docker } = t.context;
+  const name = `img${Date.now().toString(36)}`;
+  const c = await daemon.run({ name, image: "busybox", cmd: ["sleep", "600"] });
+  t.teardown(() => daemon.client.call("DELETE", `/containers/${name}?force=1`).catch(() => undefined));
+  t.is(c.image, "busybox", "as written, as docker ps shows it");
+  const ps = await docker.run(["ps", "--filter", `name=${name}`, "--format", "{{.Image}}"]);
+  t.is(ps.stdout.trim(), "busybox", ps.stderr);
+  const ls = await docker.run(["images", "--format", "{{.Repository}}:{{.Tag}} {{.ID}}"]);
+  t.regex(ls.stdout, new RegExp(`^busybox:latest ${c.imageId.slice(0, 12)}$`, "m"), ls.stdout);
+});
+
 test.serial("volume create, ls, inspect and rm; rm refused while a container uses it", async (t) => {
   const { docker } = t.context;
   const vol = `dv${Date.now().toString(36)}`;

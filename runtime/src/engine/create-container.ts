@@ -85,7 +85,8 @@ export async function createContainer(
     const state: ContainerState = {
       id,
       name,
-      image: image.name,
+      // As the user named it ("shop", not the store's "shop:latest"), as `docker ps` shows it.
+      image: spec.image,
       imageId: image.id,
       created: clock.now().toISOString(),
       status: "created",
