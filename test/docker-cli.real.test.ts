@@ -291,6 +291,52 @@ test.serial("a container shows the image name it was given; the store lists Dock
   t.regex(ls.stdout, new RegExp(`^busybox:latest ${c.imageId.slice(0, 12)}$`, "m"), ls.stdout);
 });
 
+test.serial(
+  "network ls and inspect show the bridge every container joins, with its real prefix",
+  async (t) => {
+    const { docker } = t.context;
+    const ls = await docker.run(["network", "ls", "--format", "{{.Name}} {{.Driver}} {{.Scope}}"]);
+    t.is(ls.stdout.trim(), "weft bridge local", ls.stderr);
+    const name = `net${Date.now().toString(36)}`;
+    const run = await docker.run(["run", "-d", "--name", name, ...NO_SIDECAR, "bbox", "sleep", "600"]);
+    t.is(run.code, 0, run.stderr);
+    t.teardown(() => docker.run(["rm", "-f", name]).then(() => undefined));
+    const subnet = (
+      await docker.run(["network", "inspect", "-f", "{{range .IPAM.Config}}{{.Subnet}}{{end}}", "weft"])
+    ).stdout.trim();
+    const prefix = /^\d+\.\d+\.\d+\.\d+\/(\d+)$/.exec(subnet)?.[1];
+    t.truthy(prefix, subnet);
+    const members = await docker.run([
+      "network",
+      "inspect",
+      "-f",
+      "{{range .Containers}}{{.Name}} {{.IPv4Address}}{{println}}{{end}}",
+      "weft",
+    ]);
+    const address = (
+      await docker.run([
+        "inspect",
+        "-f",
+        "{{.NetworkSettings.IPAddress}}/{{.NetworkSettings.IPPrefixLen}}",
+        name,
+      ])
+    ).stdout.trim();
+    t.regex(members.stdout, new RegExp(`^${name} ${address.replaceAll(".", "\\.")}$`, "m"), members.stdout);
+    // What the container's eth0 really has.
+    const eth0 = await docker.run(["exec", name, "busybox", "ip", "-o", "-4", "addr", "show", "eth0"]);
+    t.regex(eth0.stdout, new RegExp(`inet ${address.replaceAll(".", "\\.")} `), eth0.stdout + eth0.stderr);
+    t.true(address.endsWith(`/${prefix}`));
+
+    const create = await docker.run(["network", "create", "other"]);
+    t.not(create.code, 0);
+    t.regex(create.stderr, /weft has one network, weft/);
+    const rm = await docker.run(["network", "rm", "weft"]);
+    t.regex(rm.stderr, /weft is a pre-defined network and cannot be removed/);
+    const missing = await docker.run(["network", "inspect", "nope"]);
+    t.regex(missing.stderr, /network nope not found/);
+  },
+);
+
 test.serial("volume create, ls, inspect and rm; rm refused while a container uses it", async (t) => {
   const { docker } = t.context;
   const vol = `dv${Date.now().toString(36)}`;

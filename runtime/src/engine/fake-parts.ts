@@ -105,6 +105,7 @@ export class FakeSystem {
       },
       network: {
         gateway: () => "10.9.0.1",
+        info: () => ({ bridge: "weft-fake0", subnet: "10.9.0.0/24", gateway: "10.9.0.1", prefixLength: 24 }),
         allocate: (owner) => {
           this.fail("allocate");
           const ip = this.addresses.get(owner) ?? `10.9.0.${this.nextIp++}`;

@@ -4,6 +4,7 @@
 import type { ChildProcess } from "node:child_process";
 import type { Writable } from "node:stream";
 import type { ImageRecord } from "../image/index";
+import type { BridgeInfo } from "../network/bridge";
 import type { SpecOptions } from "../oci/index";
 import type { ContainerState, HealthCheckSpec, HealthState, PublishedPort, PublishSpec } from "./types";
 
@@ -22,6 +23,8 @@ export interface ImagesPart {
 export interface NetworkPart {
   /** The bridge's gateway, used as the containers' nameserver and default route. */
   gateway(): string;
+  /** The bridge the workloads join: its name, subnet, gateway and prefix length. */
+  info(): BridgeInfo;
   allocate(owner: string): string;
   release(owner: string): void;
   /** The kernel names a workload's network gets (nothing is made): known before create, so the state

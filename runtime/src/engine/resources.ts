@@ -4,6 +4,7 @@ import { join } from "node:path";
 import type { Readable, Writable } from "node:stream";
 import { RuntimeError } from "../errors";
 import { ImageError } from "../image/index";
+import type { BridgeInfo } from "../network/bridge";
 import type { VolumeInfo } from "../volumes/index";
 import { type Attached, attachTo, resizeTerminal } from "./attach";
 import { EngineCore } from "./engine-core";
@@ -184,6 +185,11 @@ export class EngineResources extends EngineCore {
 
   images(): ImageInfo[] {
     return this.parts.images.list();
+  }
+
+  /** The bridge network every container joins. */
+  network(): BridgeInfo {
+    return this.parts.network.info();
   }
 
   /** Refused (IMAGE_IN_USE, 409) while a container was made from it, unless another name keeps it. */

@@ -62,6 +62,7 @@ export function realParts(o: WiringOptions): EngineParts {
     images: new ImageStore(join(o.stateDir, "images")),
     network: {
       gateway: () => o.bridge.gateway,
+      info: () => o.bridge,
       allocate: (owner) => ipam.allocate(owner),
       release: (owner) => ipam.release(owner),
       names: (id) => {

@@ -2,9 +2,16 @@
 // (moby api/types/container). Fields Weft has no notion of get Docker's zero values, so templates
 // like {{.State.Running}} and {{.NetworkSettings.IPAddress}} work unchanged.
 import type { ContainerState, PublishedPort } from "../../engine/types";
+import type { BridgeInfo } from "../../network/bridge";
 import { dockerTime, imageId } from "./wire";
 
-const NETWORK = "weft";
+/** The one network every container joins, as `docker network ls` names it. */
+export const NETWORK = "weft";
+
+/** A container's prefix length: the bridge's, when the engine says (24 otherwise, as before it did). */
+function prefixOf(net: BridgeInfo | undefined): number {
+  return net?.prefixLength ?? 24;
+}
 
 /** go-units' HumanDuration, which `docker ps` uses for "Up 3 seconds". */
 export function humanDuration(ms: number): string {
@@ -79,11 +86,11 @@ function mounts(s: ContainerState) {
   ];
 }
 
-function networks(s: ContainerState) {
+function networks(s: ContainerState, net: BridgeInfo | undefined) {
   return {
     [NETWORK]: {
       IPAddress: s.address,
-      IPPrefixLen: 24,
+      IPPrefixLen: prefixOf(net),
       Gateway: s.gateway,
       MacAddress: "",
       NetworkID: NETWORK,
@@ -93,7 +100,7 @@ function networks(s: ContainerState) {
 }
 
 /** One entry of GET /containers/json. */
-export function containerSummary(s: ContainerState, now: Date) {
+export function containerSummary(s: ContainerState, now: Date, net?: BridgeInfo) {
   return {
     Id: s.id,
     Names: [`/${s.name}`],
@@ -106,7 +113,7 @@ export function containerSummary(s: ContainerState, now: Date) {
     State: s.status,
     Status: statusText(s, now),
     HostConfig: { NetworkMode: NETWORK },
-    NetworkSettings: { Networks: networks(s) },
+    NetworkSettings: { Networks: networks(s, net) },
     Mounts: mounts(s),
   };
 }
@@ -136,7 +143,7 @@ function healthcheck(s: ContainerState) {
 }
 
 /** GET /containers/{id}/json. */
-export function containerJson(s: ContainerState) {
+export function containerJson(s: ContainerState, net?: BridgeInfo) {
   const [path = "", ...args] = s.cmd;
   const exposed = Object.fromEntries(s.ports.map((p) => [portKey(p.port), {}]));
   const health = s.health && {
@@ -233,10 +240,10 @@ export function containerJson(s: ContainerState) {
       SandboxKey: s.netns ? `/var/run/netns/${s.netns}` : "",
       Ports: portMap(s),
       IPAddress: s.address,
-      IPPrefixLen: 24,
+      IPPrefixLen: prefixOf(net),
       Gateway: s.gateway,
       MacAddress: "",
-      Networks: networks(s),
+      Networks: networks(s, net),
     },
   };
 }

@@ -66,11 +66,12 @@ export async function listContainers(engine: DockerEngine, query: URLSearchParam
   const limit = Number(query.get("limit") ?? "-1");
   if (limit > 0) list = list.slice(0, limit);
   const now = new Date();
-  return list.map((s) => containerSummary(s, now));
+  const net = engine.network?.();
+  return list.map((s) => containerSummary(s, now, net));
 }
 
 export async function inspectContainer(engine: DockerEngine, ref: string) {
-  return containerJson(await engine.inspect(ref));
+  return containerJson(await engine.inspect(ref), engine.network?.());
 }
 
 export async function startContainer(engine: DockerEngine, res: ServerResponse, ref: string) {

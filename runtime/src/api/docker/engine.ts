@@ -10,6 +10,7 @@ import type {
   LogQuery,
   RunSpec,
 } from "../../engine/types";
+import type { BridgeInfo } from "../../network/bridge";
 import type { VolumeInfo } from "../../volumes/index";
 
 export type WaitCondition = "not-running" | "next-exit" | "removed";
@@ -71,4 +72,6 @@ export interface DockerEngine {
   listVolumes?(): Array<VolumeInfo & { usedBy: string[] }>;
   createVolume?(name: string): VolumeInfo;
   removeVolume?(name: string): void;
+  /** The bridge network every container joins (the unit tests' fake has none). */
+  network?(): BridgeInfo;
 }

@@ -28,6 +28,7 @@ import {
 } from "./hijack";
 import { createImage, imageJson, imageList, loadImages, removeImage } from "./images";
 import { streamLogs, streamStats } from "./logs-stats";
+import { createNetwork, inspectNetwork, listNetworks, removeNetwork } from "./networks";
 import { info, ping, streamEvents, version } from "./system";
 import { createVolume, inspectVolume, listVolumes, removeVolume } from "./volumes";
 import { badRequest, dockerError, MAX_API_VERSION, MIN_API_VERSION, sendDockerJson, sendEmpty } from "./wire";
@@ -163,6 +164,10 @@ const ROUTES: Array<[string, RegExp, Kind, Handler]> = [
   ["POST", /^\/volumes\/create$/, "none", (c) => createVolume(c.engine, c.req, c.res)],
   ["GET", /^\/volumes\/([^/]+)$/, "volume", json((c) => inspectVolume(c.engine, c.ref))],
   ["DELETE", /^\/volumes\/([^/]+)$/, "volume", (c) => removeVolume(c.engine, c.res, c.ref)],
+  ["GET", /^\/networks$/, "none", json((c) => listNetworks(c.engine, c.query))],
+  ["POST", /^\/networks\/create$/, "none", () => createNetwork()],
+  ["GET", /^\/networks\/([^/]+)$/, "none", json((c) => inspectNetwork(c.engine, c.ref))],
+  ["DELETE", /^\/networks\/([^/]+)$/, "none", (c) => removeNetwork(c.engine, c.ref)],
 ];
 
 const stores = new WeakMap<DockerEngine, ExecStore>();

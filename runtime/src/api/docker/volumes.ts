@@ -5,7 +5,7 @@ import type { IncomingMessage, ServerResponse } from "node:http";
 import type { VolumeInfo } from "../../volumes/index";
 import { readJson } from "../http";
 import type { DockerEngine } from "./engine";
-import { badRequest, dockerError, sendDockerJson, sendEmpty } from "./wire";
+import { badRequest, dockerError, parseFilters, sendDockerJson, sendEmpty } from "./wire";
 
 type VolumeEngine = Required<Pick<DockerEngine, "listVolumes" | "createVolume" | "removeVolume">>;
 
@@ -41,24 +41,12 @@ function find(engine: DockerEngine, name: string): VolumeInfo & { usedBy: string
 
 /** GET /volumes (filters=name and dangling, as the CLI sends them for `docker volume ls -f`). */
 export function listVolumes(engine: DockerEngine, query: URLSearchParams) {
-  let filters: Record<string, string[] | Record<string, boolean>> = {};
-  const raw = query.get("filters");
-  if (raw) {
-    try {
-      filters = JSON.parse(raw) as typeof filters;
-    } catch {
-      throw badRequest(`filters is not valid JSON: ${raw}`);
-    }
-  }
-  const values = (key: string): string[] => {
-    const f = filters[key];
-    return Array.isArray(f) ? f : f ? Object.keys(f).filter((k) => (f as Record<string, boolean>)[k]) : [];
-  };
-  for (const key of Object.keys(filters)) {
+  const filters = parseFilters(query);
+  for (const key of filters.keys()) {
     if (key !== "name" && key !== "dangling") throw badRequest(`invalid filter '${key}'`);
   }
-  const names = values("name");
-  const dangling = values("dangling");
+  const names = filters.get("name") ?? [];
+  const dangling = filters.get("dangling") ?? [];
   const list = volumesOf(engine)
     .listVolumes()
     .filter((v) => names.length === 0 || names.some((n) => v.name.includes(n)))
