@@ -1,5 +1,6 @@
 // The telemetry REST API (docs/INTERFACES.md, "Observability"): trace search, one trace, the service
-// graph, a service's instances and log search on the control plane's HTTP port, every query run by the query worker.
+// graph, a service's instances and log search on the control plane's HTTP port, every query run by
+// the query worker.
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { Route } from "../api/http-server";
 import { HttpError } from "../api/respond";
