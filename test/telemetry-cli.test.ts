@@ -168,10 +168,13 @@ test("weft endpoints shows what each replica served, from its sidecar's spans", 
     });
     t.is(res.status, 200, await res.text());
   }
-  // reviews-1's sidecar served four requests, one failed; reviews-2 served none.
+  // reviews-1's sidecar served four requests, one failed; reviews-2 served none. They started just
+  // now: the command counts the last minute.
+  const now = BigInt(Date.now()) * 1_000_000n;
   cp.telemetry.store.addSpans(
     [2, 4, 6, 8].map((ms, i) => ({
       ...span(`00000000000000b${i}`, "", "reviews", "GET /reviews", i, ms, 2, i === 0 ? 2 : 0),
+      startNs: now - BigInt(1000 - i) * 1_000_000n,
       traceId: `${i}`.repeat(32),
       resource: { "service.instance.id": "reviews-1.abc", "weft.workload": "reviews-1" },
     })),
