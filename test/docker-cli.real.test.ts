@@ -334,6 +334,9 @@ test.serial(
     t.regex(rm.stderr, /weft is a pre-defined network and cannot be removed/);
     const missing = await docker.run(["network", "inspect", "nope"]);
     t.regex(missing.stderr, /network nope not found/);
+    // `docker inspect` of an unknown name looks among networks and volumes too, and finds nothing.
+    const unknown = await docker.run(["inspect", "nope"]);
+    t.regex(unknown.stderr, /No such object: nope/);
   },
 );
 

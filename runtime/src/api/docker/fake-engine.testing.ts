@@ -319,7 +319,8 @@ export async function startFakeDockerDaemon(): Promise<{
     run: unsupported,
     logs: unsupported,
     exec: unsupported,
-    listVolumes: unsupported,
+    // No volumes: `docker inspect NAME` looks among them too, and must find nothing there.
+    listVolumes: () => [],
     createVolume: unsupported,
     removeVolume: unsupported,
   });
