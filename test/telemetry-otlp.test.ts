@@ -58,28 +58,27 @@ test("spans from the OTel SDK over gRPC, HTTP protobuf and HTTP JSON become one 
   // ratings' span arrives first, as the innermost hop's does in a mesh: the trace is partial.
   failed.end();
   await ratings.forceFlush();
-  const early = await eventually(async () => {
-    const r = await getJson<{ traces: TraceSummary[] }>(`${cp.http}/api/v1/traces?service=ratings&since=5m`);
-    return r.body.traces.find((x) => x.traceId === traceId);
-  }, "ratings' span alone");
+  /** The trace as ratings' trace list shows it, once it holds `spans` spans. */
+  const listed = (spans: number, what: string) =>
+    eventually(async () => {
+      const r = await getJson<{ traces: TraceSummary[] }>(
+        `${cp.http}/api/v1/traces?service=ratings&since=5m`,
+      );
+      return r.body.traces.find((x) => x.traceId === traceId && x.spanCount === spans);
+    }, what);
+  const early = await listed(1, "ratings' span alone");
   t.true(early.partial, "its parent has not arrived");
   t.is(early.rootService, "ratings");
   // Then the root's: the hops between are still missing.
   root.end();
   await web.forceFlush();
-  const middle = await eventually(async () => {
-    const r = await getJson<{ traces: TraceSummary[] }>(`${cp.http}/api/v1/traces?service=ratings&since=5m`);
-    return r.body.traces.find((x) => x.traceId === traceId && x.spanCount === 2);
-  }, "ratings' and the root's spans");
+  const middle = await listed(2, "ratings' and the root's spans");
   t.is(middle.rootService, "web");
   t.true(middle.partial, "ratings' parent has not arrived");
   for (const s of [call2, served, call]) s.end();
   await Promise.all([web.forceFlush(), reviews.forceFlush(), ratings.forceFlush()]);
 
-  const found = await eventually(async () => {
-    const r = await getJson<{ traces: TraceSummary[] }>(`${cp.http}/api/v1/traces?service=ratings&since=5m`);
-    return r.body.traces.find((x) => x.traceId === traceId && x.spanCount === 5);
-  }, "the trace with all five spans");
+  const found = await listed(5, "the trace with all five spans");
   t.is(found.rootService, "web");
   t.is(found.rootOperation, "GET /product");
   t.false(found.partial);
