@@ -72,7 +72,7 @@ test("an access-log line carries the request's fields and trace ids, filed under
   t.is(line!.instance, "front-1.abc");
   t.is(line!.traceId, ENTRY.traceId);
   t.is(line!.spanId, ENTRY.spanId);
-  t.is(line!.message, "GET reviews:8080/reviews?id=1 200 12ms");
+  t.is(line!.message, "outbound GET reviews:8080/reviews?id=1 200 12ms");
   t.like(line!.attributes, {
     method: "GET",
     status: "200",
@@ -83,6 +83,14 @@ test("an access-log line carries the request's fields and trace ids, filed under
     request_id: "req-1",
   });
   t.regex(line!.timeUnixNano, /^\d{19}$/);
+});
+
+test("the callee's line for a request says inbound, where the caller's says outbound", async (t) => {
+  const { log, lines } = setup();
+  log.configure(ON);
+  log.record({ ...ENTRY, direction: "inbound" });
+  const [line] = await lines();
+  t.is(line?.message, "inbound GET reviews:8080/reviews?id=1 200 12ms");
 });
 
 test("fields, sampling and the on/off switch follow the config, and failures are always kept", async (t) => {
@@ -120,6 +128,6 @@ test("the level filters the sidecar's own messages, and sinks switch live betwee
     [["error", "app", "config rejected", "bad weight"]],
   );
   const json = JSON.parse(printed().trim().split("\n").at(-1)!) as Record<string, unknown>;
-  t.is(json.message, "GET reviews:8080/reviews?id=1 200 12ms");
+  t.is(json.message, "outbound GET reviews:8080/reviews?id=1 200 12ms");
   t.is(json.traceId, ENTRY.traceId);
 });

@@ -182,7 +182,9 @@ export class AccessLog {
     if (!failed && s.samplingRatio < 1 && (this.o.random ?? Math.random)() >= s.samplingRatio) return;
     const level = levelOf(e.status);
     if (LEVEL_RANK[level] > this.levelRank) return;
-    const message = `${e.method} ${e.authority}${e.path} ${e.status || "-"} ${Math.round(e.durationMs)}ms`;
+    // The direction first: a caller's outbound line and the callee's inbound line for one request
+    // are otherwise the same words.
+    const message = `${e.direction} ${e.method} ${e.authority}${e.path} ${e.status || "-"} ${Math.round(e.durationMs)}ms`;
     const attributes = this.fieldsOf(e);
     // Date.now() is whole milliseconds: six zeros make nanoseconds, without BigInt or Date objects.
     const timeUnixNano = `${Date.now()}000000`;
