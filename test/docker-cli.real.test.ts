@@ -289,6 +289,22 @@ test.serial("a container shows the image name it was given; the store lists Dock
   t.is(ps.stdout.trim(), "busybox", ps.stderr);
   const ls = await docker.run(["images", "--format", "{{.Repository}}:{{.Tag}} {{.ID}}"]);
   t.regex(ls.stdout, new RegExp(`^busybox:latest ${c.imageId.slice(0, 12)}$`, "m"), ls.stdout);
+
+  // The same through the docker CLI's create; ancestor= finds it by any name of the image.
+  const viaDocker = `${name}d`;
+  t.teardown(() => daemon.client.call("DELETE", `/containers/${viaDocker}?force=1`).catch(() => undefined));
+  const run = await docker.run(["run", "-d", "--name", viaDocker, ...NO_SIDECAR, "busybox", "sleep", "600"]);
+  t.is(run.code, 0, run.stderr);
+  const listed = await docker.run(["ps", "--filter", `name=${viaDocker}`, "--format", "{{.Image}}"]);
+  t.is(listed.stdout.trim(), "busybox", listed.stderr);
+  const byAncestor = await docker.run([
+    "ps",
+    "--filter",
+    "ancestor=busybox:latest",
+    "--format",
+    "{{.Names}}",
+  ]);
+  t.deepEqual(byAncestor.stdout.trim().split("\n").sort(), [name, viaDocker].sort(), byAncestor.stderr);
 });
 
 test.serial(

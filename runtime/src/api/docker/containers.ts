@@ -8,7 +8,7 @@ import { readJson } from "../http";
 import { containerJson, containerSummary } from "./container-json";
 import { weftBodyOf } from "./create-body";
 import type { DockerEngine, WaitCondition } from "./engine";
-import { resolveImage } from "./images";
+import { imageRefForEngine, sameImageName } from "./images";
 import { badRequest, dockerError, flag, parseFilters, sendDockerJson, sendEmpty, startStream } from "./wire";
 
 const NAME_RE = /^\/?[a-zA-Z0-9][a-zA-Z0-9_.-]*$/;
@@ -31,8 +31,9 @@ export async function createContainer(
   }
   const image = String(body.image ?? "");
   if (image === "") throw badRequest("Image is required: the name of a loaded image");
-  // Docker's "busybox" is Weft's "busybox:latest"; an id works too.
-  body.image = (resolveImage(engine, image)[0] as { name: string }).name;
+  // A name stays as typed, as Docker keeps it ("busybox" is listed as "busybox", not
+  // "busybox:latest"); an image id is replaced with the image's name, which the engine looks up.
+  body.image = imageRefForEngine(engine, image);
   const state = await engine.create(validateRunSpec(body));
   sendDockerJson(res, 201, { Id: state.id, Warnings: [] });
 }
@@ -50,7 +51,13 @@ function statusFilter(filters: Map<string, string[]>, s: ContainerState): boolea
       const [k, val] = v.split(/=(.*)/s);
       return k !== undefined && (val === undefined ? k in s.labels : s.labels[k] === val);
     }) &&
-    check("ancestor", (v) => s.image === v || s.image === `${v}:latest`)
+    // By name in either form ("busybox", "busybox:latest") or by the image's id, as Docker matches it.
+    check(
+      "ancestor",
+      (v) =>
+        sameImageName(s.image, v) ||
+        (/^(sha256:)?[0-9a-f]{4,64}$/.test(v) && s.imageId.startsWith(v.replace(/^sha256:/, ""))),
+    )
   );
 }
 

@@ -70,7 +70,8 @@ test("create maps Docker's body; errors are Docker's status codes and words", as
   t.is(created.status, 201);
   t.regex(String(json(created).Id), /^[0-9a-f]{64}$/);
   t.like(engine.lastSpec, {
-    image: "busybox:latest",
+    // As typed: docker ps lists what the user ran, as Docker does.
+    image: "busybox",
     name: "web",
     sidecar: false,
     service: "web",
@@ -80,6 +81,12 @@ test("create maps Docker's body; errors are Docker's status codes and words", as
     restart: { name: "always", maxRetries: 0 },
   });
   t.deepEqual(engine.lastSpec?.ports, [{ port: 8080, protocol: "http" }]);
+
+  // An image id is not a name the engine looks up: the image's name goes instead.
+  const busybox = engine.images().find((i) => i.name === "busybox:latest");
+  const byId = await api("POST", "/v1.50/containers/create?name=by-id", { Image: busybox?.id.slice(0, 12) });
+  t.is(byId.status, 201);
+  t.is(engine.lastSpec?.image, "busybox:latest");
 
   const dup = await api("POST", "/v1.50/containers/create?name=web", { Image: "busybox" });
   t.is(dup.status, 409);
@@ -126,6 +133,7 @@ test("ps and inspect answer in Docker's shapes", async (t) => {
   t.is(running.length, 1);
   t.like(running[0], {
     Names: ["/app"],
+    Image: "busybox",
     State: "running",
     Command: "sleep 9",
     Ports: [{ PrivatePort: 80, Type: "tcp" }],
@@ -138,13 +146,26 @@ test("ps and inspect answer in Docker's shapes", async (t) => {
     all.map((c) => c.Names),
     [["/idle"]],
   );
+  // docker ps --filter ancestor=...: the image in any of its names, or its id.
+  const ancestor = async (v: string) =>
+    json(
+      await api(
+        "GET",
+        `/v1.50/containers/json?filters=${encodeURIComponent(JSON.stringify({ ancestor: [v] }))}`,
+      ),
+    ).map((c) => c.Names);
+  const busyboxId = String(json(await api("GET", "/v1.50/images/busybox/json")).Id);
+  for (const v of ["busybox", "busybox:latest", "docker.io/library/busybox", busyboxId.slice(7, 19)]) {
+    t.deepEqual(await ancestor(v), [["/app"]], v);
+  }
+  t.deepEqual(await ancestor("nginx"), []);
   const inspect = json(await api("GET", "/v1.50/containers/app/json"));
   t.like(inspect, {
     Name: "/app",
     Path: "sleep",
     Args: ["9"],
     State: { Status: "running", Running: true, ExitCode: 0, OOMKilled: false },
-    Config: { Image: "busybox:latest", ExposedPorts: { "80/tcp": {} } },
+    Config: { Image: "busybox", ExposedPorts: { "80/tcp": {} } },
     NetworkSettings: { IPAddress: "10.250.0.2" },
   });
   const images = json(await api("GET", "/v1.50/images/json"));

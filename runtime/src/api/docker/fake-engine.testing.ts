@@ -7,7 +7,7 @@ import { PassThrough } from "node:stream";
 import type { ImageInfo } from "../../engine/parts";
 import type { ContainerState, EngineEvent, LogEntry, LogQuery, RunSpec } from "../../engine/types";
 import { RuntimeError } from "../../errors";
-import { DEFAULT_IMAGE_CONFIG, ImageError } from "../../image/index";
+import { DEFAULT_IMAGE_CONFIG, ImageError, normaliseName } from "../../image/index";
 import type { DockerEngine, ExecOptions, ExecProcess, WaitCondition } from "./engine";
 import { Feed } from "./feed.testing";
 
@@ -68,7 +68,9 @@ export class FakeDockerEngine implements DockerEngine {
 
   async create(spec: RunSpec): Promise<ContainerState> {
     this.lastSpec = spec;
-    const image = this.imageList.find((i) => i.name === spec.image);
+    // As the image store looks names up: "busybox" is "busybox:latest".
+    const want = normaliseName(spec.image);
+    const image = this.imageList.find((i) => i.name === want);
     if (!image) throw new ImageError("IMAGE_NOT_FOUND", `image "${spec.image}" not found`);
     const name = spec.name ?? `fake_${randomBytes(3).toString("hex")}`;
     if ([...this.containers.values()].some((c) => c.state.name === name)) {

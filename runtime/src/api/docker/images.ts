@@ -25,6 +25,18 @@ export function resolveImage(engine: DockerEngine, ref: string): ImageInfo[] {
   throw dockerError(404, `No such image: ${ref}`);
 }
 
+/** What a container create passes to the engine for `ref`: a name as typed (the engine normalises
+ * it, and the container lists it as typed); an image id is replaced with that image's name. */
+export function imageRefForEngine(engine: DockerEngine, ref: string): string {
+  const found = resolveImage(engine, ref)[0] as ImageInfo;
+  return found.name === ref || found.name === safeNormalise(ref) ? ref : found.name;
+}
+
+/** Whether two references name the same image ("busybox" and "docker.io/library/busybox:latest"). */
+export function sameImageName(a: string, b: string): boolean {
+  return safeNormalise(a) === safeNormalise(b);
+}
+
 function safeNormalise(ref: string): string {
   return /^[a-zA-Z0-9]/.test(ref) ? normaliseName(ref) : ref;
 }
