@@ -733,7 +733,11 @@ async function logsPage(query) {
       fmt.time(l.time),
       el("a", { href: `#/services/${encodeURIComponent(l.service)}` }, l.service),
       l.container
-        ? el("a", { href: `#/logs?container=${encodeURIComponent(l.container)}` }, l.container)
+        ? el(
+            "a",
+            { class: "nowrap", href: `#/logs?container=${encodeURIComponent(l.container)}` },
+            l.container,
+          )
         : l.instance || "",
       el("span", { class: l.level === "error" ? "err" : l.level === "warn" ? "warn" : "muted" }, l.level),
       el("pre", { class: "log" }, l.message),
