@@ -2,13 +2,13 @@
 // wait, remove, list, inspect. Docker's status codes: 304 when start/stop had nothing to do, 409 for
 // conflicts, 404 "No such container: x".
 import type { IncomingMessage, ServerResponse } from "node:http";
-import type { ContainerState } from "../../engine/types";
+import { filtersNeedAll, matchesFilters, unknownFilterKey } from "../../engine/container-filter";
 import { validateRunSpec } from "../../engine/validate";
 import { readJson } from "../http";
 import { containerJson, containerSummary } from "./container-json";
 import { weftBodyOf } from "./create-body";
 import type { DockerEngine, WaitCondition } from "./engine";
-import { imageRefForEngine, sameImageName } from "./images";
+import { imageRefForEngine } from "./images";
 import { badRequest, dockerError, flag, parseFilters, sendDockerJson, sendEmpty, startStream } from "./wire";
 
 const NAME_RE = /^\/?[a-zA-Z0-9][a-zA-Z0-9_.-]*$/;
@@ -38,38 +38,12 @@ export async function createContainer(
   sendDockerJson(res, 201, { Id: state.id, Warnings: [] });
 }
 
-function statusFilter(filters: Map<string, string[]>, s: ContainerState): boolean {
-  const check = (key: string, test: (v: string) => boolean) => {
-    const values = filters.get(key);
-    return !values || values.length === 0 || values.some(test);
-  };
-  return (
-    check("status", (v) => v === s.status) &&
-    check("name", (v) => s.name.includes(v.replace(/^\//, ""))) &&
-    check("id", (v) => s.id.startsWith(v)) &&
-    check("label", (v) => {
-      const [k, val] = v.split(/=(.*)/s);
-      return k !== undefined && (val === undefined ? k in s.labels : s.labels[k] === val);
-    }) &&
-    // By name in either form ("busybox", "busybox:latest") or by the image's id, as Docker matches it.
-    check(
-      "ancestor",
-      (v) =>
-        sameImageName(s.image, v) ||
-        (/^(sha256:)?[0-9a-f]{4,64}$/.test(v) && s.imageId.startsWith(v.replace(/^sha256:/, ""))),
-    )
-  );
-}
-
-const LIST_FILTERS = new Set(["status", "name", "id", "label", "ancestor"]);
-
 export async function listContainers(engine: DockerEngine, query: URLSearchParams) {
   const filters = parseFilters(query);
-  for (const key of filters.keys()) {
-    if (!LIST_FILTERS.has(key)) throw badRequest(`invalid filter '${key}'`);
-  }
-  const all = flag(query, "all") || filters.has("status");
-  let list = (await engine.list(all)).filter((s) => statusFilter(filters, s));
+  const unknown = unknownFilterKey(filters);
+  if (unknown !== undefined) throw badRequest(`invalid filter '${unknown}'`);
+  const all = flag(query, "all") || filtersNeedAll(filters);
+  let list = (await engine.list(all)).filter((s) => matchesFilters(filters, s));
   const limit = Number(query.get("limit") ?? "-1");
   if (limit > 0) list = list.slice(0, limit);
   const now = new Date();

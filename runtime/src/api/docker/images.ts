@@ -7,6 +7,7 @@ import type { IncomingMessage, ServerResponse } from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { pipeline } from "node:stream/promises";
+import { safeNormalise } from "../../engine/container-filter";
 import type { ImageInfo } from "../../engine/parts";
 import { normaliseName } from "../../image/index";
 import type { DockerEngine } from "./engine";
@@ -30,15 +31,6 @@ export function resolveImage(engine: DockerEngine, ref: string): ImageInfo[] {
 export function imageRefForEngine(engine: DockerEngine, ref: string): string {
   const found = resolveImage(engine, ref)[0] as ImageInfo;
   return found.name === ref || found.name === safeNormalise(ref) ? ref : found.name;
-}
-
-/** Whether two references name the same image ("busybox" and "docker.io/library/busybox:latest"). */
-export function sameImageName(a: string, b: string): boolean {
-  return safeNormalise(a) === safeNormalise(b);
-}
-
-function safeNormalise(ref: string): string {
-  return /^[a-zA-Z0-9]/.test(ref) ? normaliseName(ref) : ref;
 }
 
 /** GET /images/json: one entry per id, with every name that points at it. */

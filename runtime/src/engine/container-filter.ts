@@ -1,0 +1,66 @@
+// Which containers a list shows for `--filter KEY=VALUE` (weft ps) and the Docker API's `filters`
+// (docker ps --filter), with Docker's meaning of each key: values of one key are alternatives,
+// different keys must all match.
+import { normaliseName } from "../image/index";
+import type { ContainerState } from "./types";
+
+/** The keys a container list can be filtered by. */
+export const CONTAINER_FILTER_KEYS = [
+  "name",
+  "id",
+  "label",
+  "status",
+  "ancestor",
+  "exited",
+  "health",
+  "service",
+] as const;
+
+export type ContainerFilters = Map<string, string[]>;
+
+/** The key a filter map holds that no container has, or undefined when every key is known. */
+export function unknownFilterKey(filters: ContainerFilters): string | undefined {
+  return [...filters.keys()].find((k) => !(CONTAINER_FILTER_KEYS as readonly string[]).includes(k));
+}
+
+/** status= and exited= are about containers that are not running: they list stopped ones too. */
+export function filtersNeedAll(filters: ContainerFilters): boolean {
+  return filters.has("status") || filters.has("exited");
+}
+
+export function matchesFilters(filters: ContainerFilters, s: ContainerState): boolean {
+  const check = (key: string, test: (v: string) => boolean) => {
+    const values = filters.get(key);
+    return !values || values.length === 0 || values.some(test);
+  };
+  return (
+    check("status", (v) => v === s.status) &&
+    // Docker matches a name filter anywhere in the name ("web" finds "shop-web-1").
+    check("name", (v) => s.name.includes(v.replace(/^\//, ""))) &&
+    check("id", (v) => s.id.startsWith(v)) &&
+    check("label", (v) => {
+      const [k, val] = v.split(/=(.*)/s);
+      return k !== undefined && (val === undefined ? k in s.labels : s.labels[k] === val);
+    }) &&
+    // By name in either form ("busybox", "busybox:latest") or by the image's id.
+    check(
+      "ancestor",
+      (v) =>
+        sameImageName(s.image, v) ||
+        (/^(sha256:)?[0-9a-f]{4,64}$/.test(v) && s.imageId.startsWith(v.replace(/^sha256:/, ""))),
+    ) &&
+    check("exited", (v) => s.status === "exited" && String(s.exitCode ?? "") === v) &&
+    check("health", (v) => (s.health?.status ?? "none") === v) &&
+    check("service", (v) => s.service === v)
+  );
+}
+
+/** Whether two references name the same image ("busybox" and "docker.io/library/busybox:latest"). */
+export function sameImageName(a: string, b: string): boolean {
+  return safeNormalise(a) === safeNormalise(b);
+}
+
+/** normaliseName for what can be a name; anything else (an id, a typo) is compared as it is. */
+export function safeNormalise(ref: string): string {
+  return /^[a-zA-Z0-9]/.test(ref) ? normaliseName(ref) : ref;
+}
