@@ -148,6 +148,42 @@ test("one user request is one trace across every hop, and the dashboard shows it
   await page.screenshot({ path: join(artifacts, "services.png") });
 });
 
+test("ps --filter and --format find a service's replicas; inspect -f reads their records", async (t) => {
+  const listed = await mesh.weftOk([
+    "ps",
+    "--filter",
+    "service=catalog",
+    "--format",
+    "{{.Names}} {{.State}} {{.Image}}",
+  ]);
+  t.deepEqual(listed.trim().split("\n").sort(), [
+    "shopt-catalog-1 running shop",
+    "shopt-catalog-2 running shop",
+  ]);
+  const ids = (await mesh.weftOk(["ps", "-q", "--filter", "label=weft.compose.service=catalog"]))
+    .trim()
+    .split("\n");
+  t.is(ids.length, 2);
+  const records = await mesh.weftOk([
+    "inspect",
+    "-f",
+    '{{.Address}} {{index .Labels "weft.compose.replica"}}',
+    ...ids,
+  ]);
+  t.deepEqual(
+    records
+      .trim()
+      .split("\n")
+      .map((l) => l.replace(/^\d+\.\d+\.\d+\.\d+ /, "ADDRESS "))
+      .sort(),
+    ["ADDRESS 1", "ADDRESS 2"],
+    records,
+  );
+  // Every service runs the shop image, under whichever of its names it is asked for.
+  const byImage = await mesh.weftOk(["ps", "-q", "--filter", "ancestor=shop:latest"]);
+  t.is(byImage.trim().split("\n").length, 5, byImage);
+});
+
 test("the daemon's health probes reach the app through its sidecar without being traced", async (t) => {
   const inspect = async () =>
     JSON.parse(await mesh.weftOk(["inspect", "shopt-ratings-1"])) as {

@@ -1,19 +1,31 @@
 // `weft inspect`, `weft stop`, `weft rm`: verbs on one (or more) existing containers.
-import { type Command, parseFlags, UsageError } from "../../../cli/index";
+import { type Command, GoTemplate, parseFlags, UsageError } from "../../../cli/index";
 import { clientFor, HOST_FLAG, HOST_USAGE, ref } from "./client";
 
 export const inspectCommand: Command = {
   name: "inspect",
   summary: "Print a container's full record as JSON",
-  usage: `Usage: weft inspect CONTAINER\n\nOptions:\n${HOST_USAGE}`,
+  usage:
+    "Usage: weft inspect [-f TEMPLATE] CONTAINER...\n\n" +
+    "One container's record is printed as a JSON object, several as a list.\n\n" +
+    "Options:\n" +
+    "  -f, --format TEMPLATE  each record through a Go template, as docker inspect -f: its fields are the\n" +
+    "                         record's (weft inspect NAME shows them), in any case: '{{.Status}}',\n" +
+    "                         '{{.Address}}', '{{index .Labels \"weft.project\"}}', '{{json .Ports}}'\n" +
+    HOST_USAGE,
   async run(argv) {
-    const { values, positionals } = parseFlags(argv, HOST_FLAG);
-    if (positionals.length !== 1) throw new UsageError("expects exactly one CONTAINER");
-    const state = await clientFor(values.host).json<unknown>(
-      "GET",
-      `/containers/${ref(positionals[0]!)}/json`,
-    );
-    process.stdout.write(`${JSON.stringify(state, null, 2)}\n`);
+    const { values, positionals } = parseFlags(argv, {
+      format: { type: "string", short: "f" },
+      ...HOST_FLAG,
+    });
+    if (positionals.length === 0) throw new UsageError("missing CONTAINER");
+    const template = values.format === undefined ? undefined : new GoTemplate(values.format);
+    const client = clientFor(values.host);
+    const states: unknown[] = [];
+    for (const name of positionals)
+      states.push(await client.json<unknown>("GET", `/containers/${ref(name)}/json`));
+    if (template) process.stdout.write(template.renderAll(states));
+    else process.stdout.write(`${JSON.stringify(states.length === 1 ? states[0] : states, null, 2)}\n`);
     return 0;
   },
 };

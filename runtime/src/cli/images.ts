@@ -31,15 +31,24 @@ export const imageImportCommand: Command = {
 export const imageLsCommand: Command = {
   name: "image ls",
   summary: "List images",
-  usage: `Usage: weft image ls [--json]\n\nOptions:\n  --json      print the full records as JSON\n${HOST_USAGE}`,
+  usage: `Usage: weft image ls [-q | --json]\n\nOptions:\n  -q, --quiet   only the images' IDs, each once ('weft image rm $(weft image ls -q)')\n  --json        print the full records as JSON\n${HOST_USAGE}`,
   async run(argv) {
-    const { values, positionals } = parseFlags(argv, { json: { type: "boolean" }, ...HOST_FLAG });
+    const { values, positionals } = parseFlags(argv, {
+      quiet: { type: "boolean", short: "q" },
+      json: { type: "boolean" },
+      ...HOST_FLAG,
+    });
     if (positionals.length > 0) throw new UsageError(`unexpected argument "${positionals[0]}"`);
     const now = new Date();
     const images = await clientFor(values.host).json<ImageInfo[]>("GET", "/images/json");
+    if (values.quiet) {
+      const ids = new Set(images.map((i) => shortImageId(i.id)));
+      process.stdout.write([...ids].map((id) => `${id}\n`).join(""));
+      return 0;
+    }
     printList(images, values.json, ["NAME", "IMAGE ID", "LAYERS", "SIZE", "CREATED"], (i) => [
       i.name,
-      i.id.replace(/^sha256:/, "").slice(0, 12),
+      shortImageId(i.id),
       String(i.layers.length),
       decimalSize(i.sizeBytes, 3),
       `${ago(i.created, now)} ago`,
@@ -47,3 +56,7 @@ export const imageLsCommand: Command = {
     return 0;
   },
 };
+
+function shortImageId(id: string): string {
+  return id.replace(/^sha256:/, "").slice(0, 12);
+}

@@ -1,15 +1,32 @@
 // `weft ps`: the daemon's containers as a table (or JSON).
-import { type Command, parseFlags, printList, UsageError } from "../../../cli/index";
+import { type Command, GoTemplate, parseFlags, printList, UsageError } from "../../../cli/index";
+import {
+  CONTAINER_FILTER_KEYS,
+  type ContainerFilters,
+  filtersNeedAll,
+  matchesFilters,
+  unknownFilterKey,
+} from "../engine/container-filter";
 import type { ContainerState } from "../engine/types";
 import { clientFor, HOST_FLAG, HOST_USAGE } from "./client";
 
-const USAGE = `Usage: weft ps [-a] [--json]
+const USAGE = `Usage: weft ps [-a] [-q] [-f KEY=VALUE]... [--format TEMPLATE | --json]
 
 Lists running containers.
 
 Options:
-  -a, --all   also stopped ones
-  --json      print the full records as JSON
+  -a, --all              also stopped ones
+  -q, --quiet            only the containers' IDs ('weft rm -f $(weft ps -aq)')
+  -f, --filter KEY=VALUE only containers that match, as docker ps: name (part of the name), id
+                         (a prefix), label (KEY or KEY=VALUE), status (created, running,
+                         restarting, exited), exited (an exit code), health (starting, healthy,
+                         unhealthy, none), ancestor (an image name or id), service; repeat a key
+                         for either value, give several keys for all of them
+  --format TEMPLATE      each container through a Go template, as docker ps: fields ID, Names,
+                         Image, Command, CreatedAt, RunningFor, Status, State, Ports, Labels,
+                         Networks, IP, Service; {{json .}}; "table " adds headers
+                         (--format 'table {{.Names}}\\t{{.Status}}')
+  --json                 print the full records as JSON
 ${HOST_USAGE}`;
 
 /**
@@ -57,6 +74,60 @@ export function statusText(c: ContainerState, now: Date): string {
   return "Created";
 }
 
+/** A container as `weft ps --format` reads it: docker ps's field names, and weft's IP and Service. */
+export function psRow(c: ContainerState, now: Date) {
+  return {
+    ID: c.id.slice(0, 12),
+    Names: c.name,
+    Image: c.image,
+    Command: `"${c.cmd.join(" ")}"`,
+    CreatedAt: goTime(c.created),
+    RunningFor: `${ago(c.created, now)} ago`,
+    Status: statusText(c, now),
+    State: c.status,
+    Ports: [
+      ...(c.publish ?? []).map((p) => `${p.hostIp}:${p.hostPort}->${p.containerPort}/tcp`),
+      ...c.ports.map((p) => `${p.port}/${p.protocol}`),
+    ].join(", "),
+    Labels: Object.entries(c.labels)
+      .map(([k, v]) => `${k}=${v}`)
+      .join(","),
+    Networks: c.address ? "weft" : "",
+    IP: c.address,
+    Service: c.service ?? "",
+  };
+}
+
+/** docker ps's column names for its --format fields (a table's header row). */
+const PS_HEADERS: Record<string, string> = {
+  id: "CONTAINER ID",
+  names: "NAMES",
+  command: "COMMAND",
+  createdat: "CREATED AT",
+  runningfor: "CREATED",
+};
+
+/** Go's time.Time as docker prints CreatedAt: "2026-11-30 18:04:33 +0000 UTC". */
+function goTime(iso: string): string {
+  return `${new Date(iso).toISOString().slice(0, 19).replace("T", " ")} +0000 UTC`;
+}
+
+/** --filter KEY=VALUE flags as a filter map; Docker's words for a malformed or unknown one. */
+export function parseFilterFlags(flags: string[]): ContainerFilters {
+  const filters: ContainerFilters = new Map();
+  for (const f of flags) {
+    const eq = f.indexOf("=");
+    if (eq <= 0) throw new UsageError(`bad format of filter "${f}" (expected name=value)`);
+    const key = f.slice(0, eq).toLowerCase();
+    filters.set(key, [...(filters.get(key) ?? []), f.slice(eq + 1)]);
+  }
+  const unknown = unknownFilterKey(filters);
+  if (unknown !== undefined) {
+    throw new UsageError(`invalid filter "${unknown}": filter by ${CONTAINER_FILTER_KEYS.join(", ")}`);
+  }
+  return filters;
+}
+
 export const psCommand: Command = {
   name: "ps",
   summary: "List containers",
@@ -64,31 +135,38 @@ export const psCommand: Command = {
   async run(argv) {
     const { values, positionals } = parseFlags(argv, {
       all: { type: "boolean", short: "a" },
+      quiet: { type: "boolean", short: "q" },
+      filter: { type: "string", short: "f", multiple: true },
+      format: { type: "string" },
       json: { type: "boolean" },
       ...HOST_FLAG,
     });
     if (positionals.length > 0) throw new UsageError(`unexpected argument "${positionals[0]}"`);
-    const containers = await clientFor(values.host).json<ContainerState[]>(
-      "GET",
-      `/containers/json${values.all ? "?all=1" : ""}`,
-    );
+    const filters = parseFilterFlags(values.filter ?? []);
+    // Parsed before the daemon is asked, so a bad template is a usage error and nothing else.
+    const template = values.format === undefined ? undefined : new GoTemplate(values.format);
+    const all = values.all || filtersNeedAll(filters);
+    const containers = (
+      await clientFor(values.host).json<ContainerState[]>("GET", `/containers/json${all ? "?all=1" : ""}`)
+    ).filter((c) => matchesFilters(filters, c));
     const now = new Date();
+    if (values.quiet) {
+      process.stdout.write(containers.map((c) => `${c.id.slice(0, 12)}\n`).join(""));
+      return 0;
+    }
+    if (template) {
+      const rows = containers.map((c) => psRow(c, now));
+      process.stdout.write(template.renderAll(rows, (f) => PS_HEADERS[f.toLowerCase()]));
+      return 0;
+    }
     printList(
       containers,
       values.json,
       ["CONTAINER ID", "NAME", "IMAGE", "STATUS", "IP", "SERVICE", "PORTS"],
-      (c) => [
-        c.id.slice(0, 12),
-        c.name,
-        c.image,
-        statusText(c, now),
-        c.address,
-        c.service ?? "",
-        [
-          ...(c.publish ?? []).map((p) => `${p.hostIp}:${p.hostPort}->${p.containerPort}/tcp`),
-          ...c.ports.map((p) => `${p.port}/${p.protocol}`),
-        ].join(", "),
-      ],
+      (c) => {
+        const row = psRow(c, now);
+        return [row.ID, row.Names, row.Image, row.Status, row.IP, row.Service, row.Ports];
+      },
     );
     return 0;
   },
