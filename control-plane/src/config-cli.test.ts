@@ -81,6 +81,33 @@ test("apply -f prints what happened to each object; get prints tables and JSON",
   );
 });
 
+test("apply prints a warning, kubectl's way, for a canary subset no workload has yet", async (t) => {
+  const { cp, env } = await setup(t);
+  cp.registry.syncEndpoints(
+    "daemon:n1",
+    [
+      {
+        id: "b1",
+        service: "back",
+        address: "10.88.0.9",
+        ports: [{ name: "http", port: 8080, protocol: "http" }],
+        labels: { version: "v1" },
+        workload: "back-1",
+        node: "n1",
+        healthy: true,
+      },
+    ],
+    [],
+  );
+  const applied = await weft(["apply", "-f", MESH], env);
+  t.is(applied.code, 0, applied.stderr);
+  t.regex(applied.stdout, /^route\.weft\.dev\/back created$/m);
+  t.is(
+    applied.stderr,
+    'Warning: route.weft.dev/back: spec.rules[2].split[1]: {version=v2} matches no endpoint of service "back" now; its 10% goes to the other subsets until a workload with those labels starts\n',
+  );
+});
+
 test("get -o yaml, edit and apply again; a stale version is refused; history shows both", async (t) => {
   const { env } = await setup(t);
   t.is((await weft(["apply", "-f", MESH], env)).code, 0);

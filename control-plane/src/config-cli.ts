@@ -116,7 +116,12 @@ ${CLIENT_HELP}`,
     } catch (err) {
       throw locate(err, docs);
     }
-    for (const r of body.results) process.stdout.write(`${qualifiedName(r.kind, r.name)} ${r.action}\n`);
+    for (const r of body.results) {
+      process.stdout.write(`${qualifiedName(r.kind, r.name)} ${r.action}\n`);
+      // As kubectl prints a server's warnings: applied, but not doing what it says yet.
+      for (const w of r.warnings ?? [])
+        process.stderr.write(`Warning: ${qualifiedName(r.kind, r.name)}: ${w}\n`);
+    }
     return 0;
   },
 };

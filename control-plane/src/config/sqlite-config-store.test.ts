@@ -128,3 +128,38 @@ test("a route may name a service the registry implies, without a config Service"
   );
   t.is(registry.getService("web")?.origin, "implied");
 });
+
+test("apply warns about a Route subset that matches no endpoint of its service, and stores it", (t) => {
+  const { store, registry } = open(t);
+  const endpoint = (id: string, version: string) => ({
+    id,
+    service: "web",
+    address: `10.88.0.${id.length + 1}`,
+    ports: [],
+    labels: { version },
+    workload: "",
+    node: "n1",
+    healthy: true,
+  });
+  registry.syncEndpoints("daemon:n1", [endpoint("c1", "v1")], []);
+  const canary = doc("Route", "canary", {
+    service: "web",
+    rules: [
+      {
+        split: [
+          { labels: { version: "v1" }, weight: 80 },
+          { labels: { version: "v2" }, weight: 20 },
+        ],
+      },
+    ],
+  });
+  const [result] = store.apply([canary]);
+  t.is(result?.action, "created");
+  t.deepEqual(result?.warnings, [
+    'spec.rules[0].split[1]: {version=v2} matches no endpoint of service "web" now; its 20% goes to the other subsets until a workload with those labels starts',
+  ]);
+  t.truthy(store.get("Route", "canary"));
+  // Once v2 runs, the same Route applies without a word.
+  registry.syncEndpoints("daemon:n1", [endpoint("c1", "v1"), endpoint("c22", "v2")], []);
+  t.deepEqual(store.apply([canary]), [{ kind: "Route", name: "canary", action: "unchanged", version: 1 }]);
+});

@@ -15,15 +15,18 @@ import {
   toObject,
 } from "./object-rows";
 import { checkReferences } from "./references";
+import { type EndpointLabels, routeWarnings } from "./route-warnings";
 import {
   API_VERSION,
   type ApplyResult,
   type ChangeType,
   type ConfigChange,
+  type ConfigDocument,
   type ConfigKind,
   type ConfigObject,
   type ConfigStore,
   type HistoryEntry,
+  type RouteSpec,
   type ServiceSpec,
 } from "./types";
 import { serviceOf, validateDocuments } from "./validate";
@@ -36,6 +39,8 @@ export interface ConfigServiceRegistry {
     entries: Array<{ name: string; ports?: ServicePort[]; labels?: Record<string, string> }>,
   ): string[];
   announceChange(services: string[]): void;
+  /** A service's endpoints now (for warnings about Routes whose subsets match none). */
+  listEndpoints(service: string): EndpointLabels;
 }
 
 export interface SqliteConfigStoreOptions {
@@ -168,7 +173,13 @@ export class SqliteConfigStore implements ConfigStore {
       .immediate();
     for (const o of written) this.objects.set(key(o.kind, o.metadata.name), deepFreeze(o));
     this.announce(changes, services);
-    return results;
+    return results.map((r, i) => {
+      const doc = docs[i] as ConfigDocument;
+      if (doc.kind !== "Route") return r;
+      const spec = doc.spec as RouteSpec;
+      const warnings = routeWarnings(spec, this.registry.listEndpoints(spec.service));
+      return warnings.length > 0 ? { ...r, warnings } : r;
+    });
   }
 
   /** Deletes one object; CONFIG_NOT_FOUND when absent, VERSION_CONFLICT when `expectedVersion` is stale. */

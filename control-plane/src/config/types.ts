@@ -151,6 +151,8 @@ export interface ApplyResult {
   name: string;
   action: ChangeType | "unchanged";
   version: number;
+  /** What is valid but will not work as written now (a Route's subset with no endpoint); absent when none. */
+  warnings?: string[];
 }
 
 export interface HistoryEntry {
