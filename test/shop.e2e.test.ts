@@ -179,9 +179,44 @@ test("ps --filter and --format find a service's replicas; inspect -f reads their
     ["ADDRESS 1", "ADDRESS 2"],
     records,
   );
-  // Every service runs the shop image, under whichever of its names it is asked for.
-  const byImage = await mesh.weftOk(["ps", "-q", "--filter", "ancestor=shop:latest"]);
+  // Every service of the app runs the shop image, under whichever of its names it is asked for
+  // (the label: other tests here run containers of their own).
+  const byImage = await mesh.weftOk([
+    "ps",
+    "-q",
+    "--filter",
+    "ancestor=shop:latest",
+    "--filter",
+    "label=weft.project=shopt",
+  ]);
   t.is(byImage.trim().split("\n").length, 5, byImage);
+});
+
+test("port tells where a published port is; container prune removes stopped containers only", async (t) => {
+  const name = `shopt-extra-${Date.now().toString(36)}`;
+  t.teardown(() => mesh.weft(["rm", "-f", name]).catch(() => undefined));
+  await mesh.weftOk([
+    "run",
+    "-d",
+    "--name",
+    name,
+    "-p",
+    "127.0.0.1:0:8080",
+    "--port",
+    "8080/http",
+    "shop",
+    "catalog",
+  ]);
+  const published = (await mesh.weftOk(["port", name, "8080"])).trim();
+  t.regex(published, /^127\.0\.0\.1:\d+$/);
+  await waitFor("the published catalog", async () =>
+    (await fetch(`http://${published}/products`).catch(() => undefined))?.status === 200 ? true : undefined,
+  );
+  await mesh.weftOk(["stop", "-t", "1", name]);
+  const pruned = await mesh.weftOk(["container", "prune", "-f"]);
+  t.regex(pruned, /^Deleted Containers:\n[0-9a-f]{64}\n$/, pruned);
+  t.deepEqual((await mesh.weftOk(["ps", "-aq", "--filter", `name=${name}`])).trim(), "");
+  t.is((await mesh.weftOk(["ps", "-q", "--filter", "service=catalog"])).trim().split("\n").length, 2);
 });
 
 test("the daemon's health probes reach the app through its sidecar without being traced", async (t) => {

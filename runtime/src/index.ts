@@ -7,6 +7,7 @@ import { imageInspectCommand, imageRmCommand } from "./cli/image-manage";
 import { imageImportCommand, imageLsCommand } from "./cli/images";
 import { killCommand, restartCommand, startCommand, waitCommand } from "./cli/lifecycle";
 import { attachCommand, eventsCommand, logsCommand } from "./cli/logs";
+import { containerPruneCommand, portCommand } from "./cli/port-prune";
 import { psCommand } from "./cli/ps";
 import { createCommand, runCommand } from "./cli/run";
 import { statsCommand } from "./cli/stats";
@@ -27,6 +28,8 @@ export const runtimeCommands: Command[] = [
   restartCommand,
   waitCommand,
   rmCommand,
+  containerPruneCommand,
+  portCommand,
   eventsCommand,
   attachCommand,
   imageImportCommand,

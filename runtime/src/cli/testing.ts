@@ -12,19 +12,22 @@ import { FakeSystem } from "../engine/fake-parts";
 
 const quiet = { info: () => {}, warn: () => {}, error: () => {} };
 
-/** Runs `weft ARGS` from the sources; never rejects (the exit code is in the result). */
+/** Runs `weft ARGS` from the sources, with `input` on its stdin (else none); never rejects (the exit
+ * code is in the result). */
 export function weftCli(
   args: string[],
   env: Record<string, string> = {},
+  input?: string,
 ): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    execFile(
+    const child = execFile(
       process.execPath,
       ["--import", "tsx", join(packageRoot(), "cli", "main.ts"), ...args],
       { env: { ...process.env, ...env } },
       (err, stdout, stderr) =>
         resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr }),
     );
+    if (input !== undefined) child.stdin?.end(input);
   });
 }
 

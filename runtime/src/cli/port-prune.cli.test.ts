@@ -1,0 +1,49 @@
+// weft port and weft container prune as a user types them, against a daemon API over fake parts.
+import test from "ava";
+import { startFakeDaemon, weftCli } from "./testing";
+
+test("port prints where each port is published, or the one asked for", async (t) => {
+  const { host } = await startFakeDaemon(t);
+  const weft = (args: string[], input?: string) => weftCli(args, { WEFT_HOST: host }, input);
+  const run = await weft([
+    "run",
+    "-d",
+    "--name",
+    "web",
+    "-p",
+    "127.0.0.1:18081:8080",
+    "busybox",
+    "sleep",
+    "300",
+  ]);
+  t.is(run.stderr, "");
+  t.is((await weft(["port", "web"])).stdout, "8080/tcp -> 127.0.0.1:18081\n");
+  t.is((await weft(["port", "web", "8080/tcp"])).stdout, "127.0.0.1:18081\n");
+  const none = await weft(["port", "web", "9090"]);
+  t.is(none.code, 1);
+  t.regex(none.stderr, /no public port '9090\/tcp' published for web \(published: 8080\/tcp; publish with/);
+  t.is((await weft(["port", "web", "http"])).code, 2);
+});
+
+test("container prune removes what is not running, after asking; running ones stay", async (t) => {
+  const { host } = await startFakeDaemon(t);
+  const weft = (args: string[], input?: string) => weftCli(args, { WEFT_HOST: host }, input);
+  t.is((await weft(["run", "-d", "--name", "up", "busybox", "sleep", "300"])).stderr, "");
+  const idle = (await weft(["create", "--name", "idle", "--label", "keep=yes", "busybox"])).stdout.trim();
+  const other = (await weft(["create", "--name", "other", "busybox"])).stdout.trim();
+
+  // No answer is no.
+  const refused = await weft(["container", "prune"], "");
+  t.regex(
+    refused.stderr,
+    /WARNING! This will remove all stopped containers\.\nAre you sure you want to continue\? \[y\/N\]/,
+  );
+  t.is((await weft(["ps", "-aq"])).stdout.split("\n").filter(Boolean).length, 3);
+
+  const some = await weft(["container", "prune", "--filter", "label=keep"], "y\n");
+  t.is(some.stdout, `Deleted Containers:\n${idle}\n`);
+  const rest = await weft(["container", "prune", "-f"]);
+  t.is(rest.stdout, `Deleted Containers:\n${other}\n`);
+  t.is((await weft(["ps", "-a", "--format", "{{.Names}}"])).stdout, "up\n");
+  t.is((await weft(["container", "prune", "-f"])).stdout, "No stopped containers to remove.\n");
+});
