@@ -77,6 +77,12 @@ test("run -d, ps, logs -f, exec, inspect, stop, rm", async (t) => {
 
   const inspect = await docker.run(["inspect", "-f", "{{.State.Running}} {{.Name}} {{.Config.Env}}", "web"]);
   t.is(inspect.stdout.trim(), "true /web [A=1]");
+  const top = await docker.run(["top", "web"]);
+  t.regex(
+    top.stdout,
+    /^UID\s+PID\s+PPID\s+C\s+STIME\s+TTY\s+TIME\s+CMD\n1000\s+4242\s+.*\s+sleep 100\n$/,
+    top.stderr,
+  );
   t.is((await docker.run(["stop", "web"])).stdout.trim(), "web");
   const ps2 = await docker.run(["ps", "-a", "--format", "{{.Names}}|{{.Status}}"]);
   t.regex(ps2.stdout.trim(), /^web\|Exited \(143\) /);

@@ -192,6 +192,17 @@ test("ps --filter and --format find a service's replicas; inspect -f reads their
   t.is(byImage.trim().split("\n").length, 5, byImage);
 });
 
+test("top lists the app's processes (not its sidecar's), with the ps options given", async (t) => {
+  const ef = await mesh.weftOk(["top", "shopt-catalog-1"]);
+  t.regex(ef, /^UID\s+PID\s+PPID\s+C\s+STIME\s+TTY\s+TIME\s+CMD$/m);
+  t.regex(ef, /\/app\/shop\.mjs catalog$/m, ef);
+  t.notRegex(ef, /sidecar/, "the sidecar shares the network namespace only");
+  const custom = await mesh.weftOk(["top", "shopt-catalog-1", "-o", "pid,args"]);
+  t.regex(custom, /^PID\s+COMMAND\n\d+\s+\S*node \/app\/shop\.mjs catalog\n/, custom);
+  const stopped = await mesh.weft(["top", "nope-not-there"]);
+  t.not(stopped.code, 0);
+});
+
 test("port tells where a published port is; container prune removes stopped containers only", async (t) => {
   const name = `shopt-extra-${Date.now().toString(36)}`;
   t.teardown(() => mesh.weft(["rm", "-f", name]).catch(() => undefined));

@@ -11,6 +11,7 @@ import { containerPruneCommand, portCommand } from "./cli/port-prune";
 import { psCommand } from "./cli/ps";
 import { createCommand, runCommand } from "./cli/run";
 import { statsCommand } from "./cli/stats";
+import { topCommand } from "./cli/top";
 import { volumeCreateCommand, volumeLsCommand, volumeRmCommand } from "./cli/volumes";
 import { downCommand, upCommand } from "./compose/index";
 import { daemonCommand } from "./daemon";
@@ -30,6 +31,7 @@ export const runtimeCommands: Command[] = [
   rmCommand,
   containerPruneCommand,
   portCommand,
+  topCommand,
   eventsCommand,
   attachCommand,
   imageImportCommand,

@@ -2,6 +2,7 @@
 // Docker Engine API). Every body field is validated here, errors name the field.
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { ImageInfo } from "../engine/parts";
+import type { ProcessTable } from "../engine/top";
 import type { ContainerState, ContainerStats, ExecResult, LogsResult, RunSpec } from "../engine/types";
 import { validateRunSpec } from "../engine/validate";
 import { RuntimeError } from "../errors";
@@ -36,6 +37,7 @@ export interface EngineApi extends LifecycleApi, ExecStreamApi, AttachApi {
   images(): ImageInfo[];
   removeImage(name: string): Promise<void>;
   stats(ref: string): Promise<ContainerStats>;
+  top(ref: string, psArgs: string[]): Promise<ProcessTable>;
   listVolumes(): Array<VolumeInfo & { usedBy: string[] }>;
   createVolume(name: string): VolumeInfo;
   removeVolume(name: string): void;
@@ -163,6 +165,13 @@ const routes: Array<{ method: string; path: RegExp; handler: Handler }> = [
     method: "GET",
     path: /^\/containers\/([^/]+)\/stats$/,
     handler: async (engine, _req, res, { ref }) => sendJson(res, 200, await engine.stats(ref)),
+  },
+  {
+    method: "GET",
+    path: /^\/containers\/([^/]+)\/top$/,
+    // ps_args as Docker's API takes them: one string, split on spaces.
+    handler: async (engine, _req, res, { ref, query }) =>
+      sendJson(res, 200, await engine.top(ref, (query.get("ps_args") ?? "").split(" ").filter(Boolean))),
   },
   {
     method: "GET",

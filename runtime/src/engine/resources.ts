@@ -14,6 +14,7 @@ import { LogReader, streamLog } from "./logs";
 import type { ImageInfo } from "./parts";
 import { monitorPaths } from "./start-container";
 import { sampleStats } from "./stats";
+import { containerProcesses, type ProcessTable } from "./top";
 import type { ContainerState, ContainerStats, ExecResult, LogEntry, LogQuery, LogsResult } from "./types";
 
 export interface ExecStream {
@@ -155,6 +156,18 @@ export class EngineResources extends EngineCore {
       network: this.parts.network,
       clock: this.clock,
     });
+  }
+
+  /** A running container's processes as the host's ps prints them (`psArgs`, default -ef). */
+  async top(ref: string, psArgs: string[]): Promise<ProcessTable> {
+    const state = await this.inspect(ref);
+    if (state.status !== "running" || state.pid === undefined) {
+      throw new RuntimeError(
+        "CONTAINER_NOT_RUNNING",
+        `container "${state.name}" is not running; start it first`,
+      );
+    }
+    return containerProcesses(state.pid, psArgs);
   }
 
   /** Named volumes with the containers (running or not) that reference each. */

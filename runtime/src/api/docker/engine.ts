@@ -2,6 +2,7 @@
 // narrowed to this module's use, so the real Engine satisfies it and a fake serves the unit tests.
 import type { Readable, Writable } from "node:stream";
 import type { ImageInfo } from "../../engine/parts";
+import type { ProcessTable } from "../../engine/top";
 import type {
   ContainerState,
   ContainerStats,
@@ -65,6 +66,8 @@ export interface DockerEngine {
   /** Resizes a -t container's terminal; CONTAINER_NOT_RUNNING when it does not run; no-op without -t. */
   resize(ref: string, rows: number, cols: number): void;
   stats(ref: string): Promise<ContainerStats>;
+  /** A running container's processes as the host's ps prints them with `psArgs` (default -ef). */
+  top(ref: string, psArgs: string[]): Promise<ProcessTable>;
   images(): ImageInfo[];
   importImage(tarPath: string, name: string): Promise<ImageInfo>;
   removeImage(name: string): Promise<void>;

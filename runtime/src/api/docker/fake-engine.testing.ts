@@ -288,6 +288,16 @@ export class FakeDockerEngine implements DockerEngine {
     };
   }
 
+  /** One made-up ps row per running container: its command, as pid 4242. */
+  async top(ref: string, _psArgs: string[]) {
+    const c = this.find(ref);
+    if (c.state.status !== "running") throw new RuntimeError("CONTAINER_NOT_RUNNING", "not running");
+    return {
+      titles: ["UID", "PID", "PPID", "C", "STIME", "TTY", "TIME", "CMD"],
+      processes: [["1000", "4242", "4200", "0", "12:00", "?", "00:00:00", c.state.cmd.join(" ")]],
+    };
+  }
+
   images(): ImageInfo[] {
     return [...this.imageList];
   }

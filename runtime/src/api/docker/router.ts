@@ -103,6 +103,15 @@ const ROUTES: Array<[string, RegExp, Kind, Handler]> = [
     "container",
     (c) => streamStats(c.engine, c.req, c.res, c.ref, c.query, cpus().length),
   ],
+  [
+    "GET",
+    /^\/containers\/([^/]+)\/top$/,
+    "container",
+    json(async (c) => {
+      const t = await c.engine.top(c.ref, (c.query.get("ps_args") ?? "").split(" ").filter(Boolean));
+      return { Titles: t.titles, Processes: t.processes };
+    }),
+  ],
   // The CLI sends this for -t at start and on every SIGWINCH; a container without a tty ignores it.
   [
     "POST",
