@@ -287,6 +287,13 @@ test.serial("a container shows the image name it was given; the store lists Dock
   t.is(c.image, "busybox", "as written, as docker ps shows it");
   const ps = await docker.run(["ps", "--filter", `name=${name}`, "--format", "{{.Image}}"]);
   t.is(ps.stdout.trim(), "busybox", ps.stderr);
+  // docker top: the app's process, from the host's ps.
+  const top = await docker.run(["top", name]);
+  t.regex(
+    top.stdout,
+    /^UID\s+PID\s+PPID\s+C\s+STIME\s+TTY\s+TIME\s+CMD\n\S+\s+\d+\s+.*\ssleep 600\n$/,
+    top.stderr,
+  );
   const ls = await docker.run(["images", "--format", "{{.Repository}}:{{.Tag}} {{.ID}}"]);
   t.regex(ls.stdout, new RegExp(`^busybox:latest ${c.imageId.slice(0, 12)}$`, "m"), ls.stdout);
 
