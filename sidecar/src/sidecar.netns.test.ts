@@ -214,6 +214,9 @@ const h2Server = (name: string, port: number) => `
     // 4. DNS: the app's port-53 query (to any server) is answered by the sidecar with the VIP.
     const dns = await inNetns(nsA, ["busybox", "nslookup", "-type=a", "web.weft", "192.0.2.53"]);
     t.regex(dns.stdout, new RegExp(vip.replace(/\./g, "\\.")));
+    // Consul's name for it, for apps written against Consul DNS.
+    const consul = await inNetns(nsA, ["busybox", "nslookup", "-type=a", "web.service.consul", "192.0.2.53"]);
+    t.regex(consul.stdout, new RegExp(vip.replace(/\./g, "\\.")), consul.stdout + consul.stderr);
 
     const metrics = await inNetns(nsA, ["curl", "-sS", `http://${ipA}:15090/metrics`]);
     t.regex(

@@ -49,9 +49,10 @@ async function serve(t: import("ava").ExecutionContext, resolver: DnsResolver): 
   return (udp.address() as AddressInfo).port;
 }
 
-test("service names answer with the virtual IP: NAME, NAME.weft and NAME.<search domain>", async (t) => {
+test("service names answer with the virtual IP: NAME, NAME.weft, NAME.<search domain> and Consul's", async (t) => {
   const port = await serve(t, new DnsResolver({ store: storeWithWeb(), searchDomains: ["shop.local"] }));
-  for (const name of ["web", "web.weft", "WEB.shop.local", "web.weft.shop.local"]) {
+  const consul = ["web.service.consul", "web.service.dc1.consul", "web.virtual.consul."];
+  for (const name of ["web", "web.weft", "WEB.shop.local", "web.weft.shop.local", ...consul]) {
     const answer = await query(port, name);
     t.is(answer.rcode, "NOERROR", name);
     t.deepEqual(
@@ -68,6 +69,7 @@ test("service names answer with the virtual IP: NAME, NAME.weft and NAME.<search
 test("other names are NXDOMAIN without an upstream", async (t) => {
   const port = await serve(t, new DnsResolver({ store: storeWithWeb() }));
   t.is((await query(port, "example.com")).rcode, "NXDOMAIN");
+  t.is((await query(port, "nope.service.consul")).rcode, "NXDOMAIN");
 });
 
 test("other names are forwarded to the upstream, and SERVFAIL when it does not answer", async (t) => {

@@ -1,5 +1,5 @@
 // DNS (15053, udp and tcp): the app's port-53 traffic, redirected by iptables. Service names
-// (NAME, NAME.weft, NAME.<search domain>) get an A record with the service's virtual IP; the rest
+// (NAME, NAME.weft, NAME.<search domain>, Consul's NAME.service.consul) get an A record with the service's virtual IP; the rest
 // is forwarded to --dns-upstream over the same transport (udp or tcp), SERVFAIL when it does not
 // answer in time (the sidecar's uid is exempt from capture, so that is not captured again).
 // The workload's netns cannot reach the host's 127.0.0.1 (a systemd-resolved stub, say): the daemon
@@ -12,6 +12,13 @@ import type { ConfigStore } from "../config/store";
 const RCODE_SERVFAIL = 2;
 const RCODE_NXDOMAIN = 3;
 const TTL_SECONDS = 5;
+/**
+ * Consul's names for a service, for apps written against Consul DNS (the registry answers Consul's
+ * HTTP API as datacenter dc1): NAME.virtual.consul is Consul's name for the service's virtual IP,
+ * and NAME.service.consul, which Consul answers with the endpoints' addresses, gets the virtual IP
+ * here too, so the request goes through the sidecar's load balancing, retries and telemetry.
+ */
+const CONSUL_SUFFIXES = ["service.consul", "service.dc1.consul", "virtual.consul"];
 
 export interface DnsOptions {
   store: ConfigStore;
@@ -61,7 +68,7 @@ export class DnsResolver {
   lookup(name: string): string | undefined {
     const lower = name.toLowerCase().replace(/\.$/, "");
     const candidates = [lower];
-    for (const suffix of [...(this.options.searchDomains ?? []), "weft"]) {
+    for (const suffix of [...(this.options.searchDomains ?? []), "weft", ...CONSUL_SUFFIXES]) {
       for (const c of [...candidates])
         if (c.endsWith(`.${suffix}`)) candidates.push(c.slice(0, -suffix.length - 1));
     }
