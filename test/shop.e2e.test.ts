@@ -122,6 +122,8 @@ test("one user request is one trace across every hop, and the dashboard shows it
   }
   const listed = await mesh.weftOk(["endpoints", "catalog"]);
   t.regex(listed, /shopt-catalog-\d\s.*\s\d+\.\d\d\s+\d+\.\d%\s+\S+ms\s+\S+ms\n/, listed);
+  const services = await mesh.weftOk(["services"]);
+  t.regex(services, /^catalog\s+.*\s2\/2\s+\S+\s+\d+\.\d\d\s+\d+\.\d%\s+\S+ms\s+\S+ms$/m, services);
 
   mkdirSync(artifacts, { recursive: true });
   const browser = await chromium.launch({

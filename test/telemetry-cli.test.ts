@@ -159,7 +159,7 @@ test("weft traces lists, weft trace draws a waterfall, weft mesh-logs searches a
   t.is(await exited, 0);
 });
 
-test("weft endpoints shows what each replica served, from its sidecar's spans", async (t) => {
+test("weft endpoints shows what each replica served, from its sidecar's spans; weft services, the service's total", async (t) => {
   const cp = await startTelemetryPlane(t);
   for (const id of ["reviews-1", "reviews-2"]) {
     const res = await fetch(`${cp.http}/v1/agent/service/register`, {
@@ -192,4 +192,12 @@ test("weft endpoints shows what each replica served, from its sidecar's spans", 
     ["reviews-1", 4],
     ["reviews-2", null],
   ]);
+  // weft services: the service's numbers, all replicas together.
+  const services = await run(process.execPath, [...WEFT, "services", ...flags]);
+  t.regex(services.stdout, /\s+ORIGIN\s+RPS\s+ERRORS\s+P50\s+P99\n/);
+  t.regex(
+    services.stdout,
+    /^reviews\s+\S+\s+9080\S*\s+2\/2\s+\S+\s+\d+\.\d\d\s+25\.0%\s+4\.00ms\s+8\.00ms$/m,
+    services.stdout,
+  );
 });

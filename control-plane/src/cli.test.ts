@@ -90,8 +90,14 @@ test("the control plane keeps its registry across kill -9, and the CLI lists it"
   const env = { ...process.env, WEFT_CONTROL_PLANE: `http://${second.http}` };
   const services = await run(process.execPath, [...WEFT, "services"], { cwd: root, env });
   const lines = services.stdout.trim().split("\n");
-  t.regex(lines[0]!, /^NAME\s+VIRTUAL-IP\s+PORTS\s+ENDPOINTS\s+ORIGIN$/);
-  t.regex(lines[1]!, new RegExp(`^reviews\\s+${vip.replaceAll(".", "\\.")}\\s+9080/http\\s+1/1\\s+implied$`));
+  t.regex(lines[0]!, /^NAME\s+VIRTUAL-IP\s+PORTS\s+ENDPOINTS\s+ORIGIN\s+RPS\s+ERRORS\s+P50\s+P99$/);
+  // No spans seen: the numbers are "-".
+  t.regex(
+    lines[1]!,
+    new RegExp(
+      `^reviews\\s+${vip.replaceAll(".", "\\.")}\\s+9080/http\\s+1/1\\s+implied\\s+-\\s+-\\s+-\\s+-$`,
+    ),
+  );
 
   const json = await run(process.execPath, [...WEFT, "services", "--json", "--control-plane", second.http], {
     cwd: root,

@@ -7,7 +7,13 @@ import { proxyStatusCommand } from "./cli-proxy-status";
 import type { ServicePort } from "./registry/types";
 import { DEFAULTS, startControlPlane } from "./server";
 import { TELEMETRY_FLAGS, TELEMETRY_HELP, telemetryOptionsFromFlags } from "./telemetry/cli-flags";
-import type { InstanceStats, ServiceInstances } from "./telemetry/query-types";
+import type {
+  GraphNode,
+  InstanceStats,
+  LatencyStats,
+  ServiceGraph,
+  ServiceInstances,
+} from "./telemetry/query-types";
 import { fmtMs } from "./telemetry/waterfall";
 
 function port(flag: string, value: string | undefined, fallback: number): number {
@@ -110,25 +116,50 @@ function formatPorts(ports: ServicePort[]): string {
 
 const services: Command = {
   name: "services",
-  summary: "List services in the registry with their virtual IPs",
-  usage: `Usage: weft services [OPTIONS]\n\nOptions:\n${CLIENT_HELP}`,
+  summary: "List services in the registry with their virtual IPs, and what each served",
+  usage: `Usage: weft services [OPTIONS]
+
+RPS, ERRORS, P50 and P99: the requests each service served in the last minute, as linkerd viz
+stat shows them: its endpoints' sidecars' server spans (for a client such as a load generator, the
+requests it made); "-" when none were seen.
+
+Options:
+${CLIENT_HELP}`,
   async run(argv) {
     const { values, positionals } = parseFlags(argv, clientFlags);
     if (positionals.length > 0) throw new UsageError(`unexpected argument "${positionals[0]}"`);
-    const list = await getJson<ServiceSummary[]>(
-      controlPlaneUrl(values["control-plane"]),
-      "/api/v1/services",
-    );
-    printList(list, values.json, ["name", "virtual-ip", "ports", "endpoints", "origin"], (s) => [
-      s.name,
-      s.virtualIp,
-      formatPorts(s.ports),
-      `${s.healthyEndpoints}/${s.endpoints}`,
-      s.origin,
+    const base = controlPlaneUrl(values["control-plane"]);
+    const [list, nodes] = await Promise.all([
+      getJson<ServiceSummary[]>(base, "/api/v1/services"),
+      // The registry answers without the telemetry store: its numbers are extra.
+      getJson<ServiceGraph>(base, "/api/v1/graph?since=1m").then(
+        (g) => g.nodes,
+        () => [] as GraphNode[],
+      ),
     ]);
+    const rows = list.map((s) => ({ ...s, served: nodes.find((n) => n.service === s.name) ?? null }));
+    printList(
+      rows,
+      values.json,
+      ["name", "virtual-ip", "ports", "endpoints", "origin", "rps", "errors", "p50", "p99"],
+      (s) => [
+        s.name,
+        s.virtualIp,
+        formatPorts(s.ports),
+        `${s.healthyEndpoints}/${s.endpoints}`,
+        s.origin,
+        ...servedCells(s.served),
+      ],
+    );
     return 0;
   },
 };
+
+/** RPS, ERRORS, P50, P99 of what a service or endpoint served; "-" each when nothing was seen. */
+function servedCells(s: (LatencyStats & { requests: number }) | null | undefined): string[] {
+  if (!s || s.requests === 0) return ["-", "-", "-", "-"];
+  return [s.requestRate.toFixed(2), `${(s.errorRate * 100).toFixed(1)}%`, fmtMs(s.p50Ms), fmtMs(s.p99Ms)];
+}
 
 /** The replica among a service's instances that an endpoint is: its sidecar names the workload. */
 function servedBy(e: EndpointView, served: InstanceStats[]): InstanceStats | undefined {
@@ -176,10 +207,7 @@ ${CLIENT_HELP}`,
         e.workload || "-",
         e.node || "-",
         e.source,
-        e.served ? e.served.requestRate.toFixed(2) : "-",
-        e.served ? `${(e.served.errorRate * 100).toFixed(1)}%` : "-",
-        e.served ? fmtMs(e.served.p50Ms) : "-",
-        e.served ? fmtMs(e.served.p99Ms) : "-",
+        ...servedCells(e.served),
       ],
     );
     return 0;

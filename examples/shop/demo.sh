@@ -70,7 +70,7 @@ The load generator calls the frontend 5 times a second; reviews is slow and rati
 Try next:
   export WEFT_HOST=$WEFT_HOST WEFT_CONTROL_PLANE=$WEFT_CONTROL_PLANE
   curl -s http://127.0.0.1:18080/                          # the frontend, published on the host
-  node bin/weft.cjs services                               # the registry, with virtual IPs
+  node bin/weft.cjs services                               # the registry: virtual IPs, and what each service served
   node bin/weft.cjs traces --service ratings --status error   # ratings' failures (the mesh retried them)
   node bin/weft.cjs trace \$(node bin/weft.cjs traces --service ratings --status error --json --limit 1 | node -pe 'JSON.parse(require("fs").readFileSync(0))[0].traceId')
   node bin/weft.cjs logs --service ratings -f              # logs of every replica, live
