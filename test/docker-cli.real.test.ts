@@ -400,7 +400,7 @@ test.serial("volume create, ls, inspect and rm; rm refused while a container use
   t.regex(gone.stderr, /no such volume/);
 });
 
-test.serial("image inspect and rmi", async (t) => {
+test.serial("image inspect, tag and rmi", async (t) => {
   const { docker } = t.context;
   const inspect = await docker.run([
     "image",
@@ -410,6 +410,14 @@ test.serial("image inspect and rmi", async (t) => {
     "bbox",
   ]);
   t.is(inspect.stdout.trim(), 'linux ["bbox:latest"] ["sh"]', inspect.stderr);
+  // docker tag: a second name for the same image; rmi of one name keeps the other's image.
+  const tag = await docker.run(["tag", "bbox", "bbox:v2"]);
+  t.is(tag.code, 0, tag.stderr);
+  const tagged = await docker.run(["images", "--format", "{{.Repository}}:{{.Tag}} {{.ID}}"]);
+  const idOf = (name: string) => new RegExp(`^${name} ([0-9a-f]{12})$`, "m").exec(tagged.stdout)?.[1];
+  t.truthy(idOf("bbox:v2"), tagged.stdout);
+  t.is(idOf("bbox:v2"), idOf("bbox:latest"));
+  t.regex((await docker.run(["rmi", "bbox:v2"])).stdout, /^Untagged: bbox:v2\n$/);
   const rmi = await docker.run(["rmi", "bbox"]);
   t.regex(rmi.stdout, /Untagged: bbox:latest\nDeleted: sha256:[0-9a-f]{64}/, rmi.stderr);
   const images = await docker.run(["images", "--format", "{{.Repository}}"]);

@@ -3,7 +3,7 @@ import type { Command } from "../../cli/index";
 import { inspectCommand, rmCommand, stopCommand } from "./cli/containers";
 import { execCommand } from "./cli/exec";
 import { imageBuildCommand } from "./cli/image-build";
-import { imageInspectCommand, imageRmCommand } from "./cli/image-manage";
+import { imageInspectCommand, imageRmCommand, imageTagCommand } from "./cli/image-manage";
 import { imageImportCommand, imageLsCommand } from "./cli/images";
 import { killCommand, restartCommand, startCommand, waitCommand } from "./cli/lifecycle";
 import { attachCommand, eventsCommand, logsCommand } from "./cli/logs";
@@ -38,6 +38,7 @@ export const runtimeCommands: Command[] = [
   imageLsCommand,
   imageInspectCommand,
   imageRmCommand,
+  imageTagCommand,
   imageBuildCommand,
   statsCommand,
   volumeLsCommand,

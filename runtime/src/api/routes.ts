@@ -36,6 +36,7 @@ export interface EngineApi extends LifecycleApi, ExecStreamApi, AttachApi {
   importImage(tarPath: string, name: string): Promise<ImageInfo>;
   images(): ImageInfo[];
   removeImage(name: string): Promise<void>;
+  tagImage(source: string, target: string): Promise<ImageInfo>;
   stats(ref: string): Promise<ContainerStats>;
   top(ref: string, psArgs: string[]): Promise<ProcessTable>;
   listVolumes(): Array<VolumeInfo & { usedBy: string[] }>;
@@ -226,6 +227,15 @@ const routes: Array<{ method: string; path: RegExp; handler: Handler }> = [
         throw new ImageError("IMAGE_NOT_FOUND", `no such image "${ref}"; list them with 'weft image ls'`);
       }
       sendJson(res, 200, image);
+    },
+  },
+  {
+    method: "POST",
+    path: /^\/images\/(.+)\/tag$/,
+    handler: async (engine, _req, res, { ref, query }) => {
+      const target = query.get("name");
+      if (!target) throw invalid("name is required: the new name, e.g. ?name=shop:v2");
+      sendJson(res, 201, await engine.tagImage(ref, target));
     },
   },
   {

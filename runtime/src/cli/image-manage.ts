@@ -1,4 +1,4 @@
-// `weft image inspect` and `weft image rm`.
+// `weft image inspect`, `weft image rm` and `weft image tag`.
 import { type Command, parseFlags, UsageError } from "../../../cli/index";
 import type { ImageInfo } from "../engine/parts";
 import { clientFor, HOST_FLAG, HOST_USAGE, ref } from "./client";
@@ -38,5 +38,27 @@ export const imageRmCommand: Command = {
       }
     }
     return failed === 0 ? 0 : 1;
+  },
+};
+
+export const imageTagCommand: Command = {
+  name: "image tag",
+  summary: "Give an image another name (e.g. a version for a canary: shop:v2)",
+  usage: `Usage: weft image tag SOURCE TARGET
+
+TARGET names the same image as SOURCE (a name it had is moved), as docker tag.
+
+Options:
+${HOST_USAGE}`,
+  async run(argv) {
+    const { values, positionals } = parseFlags(argv, HOST_FLAG);
+    const [source, target, extra] = positionals;
+    if (source === undefined || target === undefined) throw new UsageError("expects SOURCE and TARGET");
+    if (extra !== undefined) throw new UsageError(`unexpected argument "${extra}"`);
+    await clientFor(values.host).json<ImageInfo>(
+      "POST",
+      `/images/${ref(source)}/tag?name=${encodeURIComponent(target)}`,
+    );
+    return 0;
   },
 };

@@ -77,8 +77,15 @@ test("ps -q, --filter and --format; inspect -f; as docker's", async (t) => {
   t.regex(badField.stderr, /no field "State" in \.; its fields: id, name, image/);
 });
 
-test("image ls -q lists each image id once", async (t) => {
+test("image tag adds a name; image ls -q lists each image id once", async (t) => {
   const { host } = await startFakeDaemon(t);
+  const tag = await weftCli(["image", "tag", "--host", host, "busybox", "busybox:v2"]);
+  t.deepEqual([tag.code, tag.stderr], [0, ""]);
+  const missing = await weftCli(["image", "tag", "--host", host, "nope", "nope:v2"]);
+  t.is(missing.code, 1);
+  t.regex(missing.stderr, /weft image tag: .*not found/);
+  const names = (await weftCli(["image", "ls", "--host", host])).stdout;
+  t.regex(names, /^busybox:v2\s/m, names);
   const ids = (await weftCli(["image", "ls", "-q", "--host", host])).stdout.split("\n").filter(Boolean);
   const table = (await weftCli(["image", "ls", "--host", host])).stdout;
   t.true(ids.length > 0);

@@ -102,6 +102,13 @@ export class FakeSystem {
           if (!this.images.delete(name))
             throw Object.assign(new Error("not found"), { code: "IMAGE_NOT_FOUND" });
         },
+        tag: async (source, target) => {
+          const image = this.images.get(source);
+          if (!image) throw Object.assign(new Error("not found"), { code: "IMAGE_NOT_FOUND" });
+          const tagged = { ...image, name: target };
+          this.images.set(target, tagged);
+          return tagged;
+        },
       },
       network: {
         gateway: () => "10.9.0.1",

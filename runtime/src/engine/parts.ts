@@ -18,6 +18,8 @@ export interface ImagesPart {
   import(tarPath: string, name: string): Promise<ImageInfo>;
   /** Forgets the name; deletes content and layers nothing else uses. IMAGE_NOT_FOUND when unknown. */
   remove(name: string): Promise<void>;
+  /** Names the image `source` also `target` (re-pointing `target`). IMAGE_NOT_FOUND when unknown. */
+  tag(source: string, target: string): Promise<ImageInfo>;
 }
 
 export interface NetworkPart {

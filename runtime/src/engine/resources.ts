@@ -220,6 +220,13 @@ export class EngineResources extends EngineCore {
     this.eventLog.emit("image", "delete", name, { name });
   }
 
+  /** Gives an image another name, as `docker tag`. */
+  async tagImage(source: string, target: string): Promise<ImageInfo> {
+    const image = await this.parts.images.tag(source, target);
+    this.eventLog.emit("image", "tag", image.name, { name: image.name });
+    return image;
+  }
+
   /** An exit the watcher has not handled yet is handled now, so answers are never stale. */
   protected async refresh(state: ContainerState): Promise<void> {
     // A container being stopped is stop()'s to finish: waiting for its lock would hold up `weft ps`.

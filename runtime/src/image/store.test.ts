@@ -183,3 +183,33 @@ test("re-importing a name re-points it and keeps the old content; remove deletes
   t.deepEqual(store.list(), []);
   t.is((await store.remove("other").catch((e: ImageError) => e))?.code, "IMAGE_NOT_FOUND");
 });
+
+test("tag gives an image another name, as Docker's; re-pointing a name keeps the old content", async (t) => {
+  const dir = tempDir(t);
+  const store = new ImageStore(join(dir, "images"));
+  const v1 = await store.import(buildBusyboxTarball(dir, "v1.tar"), "app");
+  const tagged = await store.tag("app", "app:v1");
+  t.is(tagged.name, "app:v1");
+  t.is(tagged.id, v1.id);
+  t.deepEqual(
+    store.list().map((i) => [i.name, i.id]),
+    [
+      ["app:latest", v1.id],
+      ["app:v1", v1.id],
+    ],
+  );
+  const v2 = await store.import(buildRawTarball(join(dir, "v2.tar"), [{ name: "v2", content: "2" }]), "next");
+  await store.tag("next", "app");
+  t.is(store.get("app").id, v2.id);
+  t.true(existsSync(v1.rootfs), "app:v1 still names it");
+  await store.remove("app:v1");
+  t.false(existsSync(v1.rootfs), "no name left for it");
+  t.true(existsSync(v2.rootfs));
+  const refused = (source: string, target: string) =>
+    store.tag(source, target).then(
+      () => undefined,
+      (e: ImageError) => e.code,
+    );
+  t.is(await refused("nope", "x"), "IMAGE_NOT_FOUND");
+  t.is(await refused("app", "Bad Name"), "BAD_NAME");
+});

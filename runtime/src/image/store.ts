@@ -115,6 +115,23 @@ export class ImageStore {
   }
 
   /**
+   * Gives the image named `source` the name `target` too, as `docker tag` does (IMAGE_NOT_FOUND if
+   * `source` is unknown). A `target` that named another image is re-pointed, and that image's
+   * content stays (a container may use it), as with a re-import.
+   */
+  async tag(source: string, target: string): Promise<ImageRecord> {
+    checkImageName(target);
+    const key = normaliseName(target);
+    return this.locked(async () => {
+      const { id } = this.get(source);
+      await this.writeIndex((images) => {
+        images[key] = id;
+      });
+      return this.get(key);
+    });
+  }
+
+  /**
    * Forgets the name (IMAGE_NOT_FOUND if unknown), then deletes content and layers no name uses
    * and no overlay on this host mounts. The engine refuses to remove an image containers use.
    */

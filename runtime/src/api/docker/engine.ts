@@ -71,6 +71,7 @@ export interface DockerEngine {
   images(): ImageInfo[];
   importImage(tarPath: string, name: string): Promise<ImageInfo>;
   removeImage(name: string): Promise<void>;
+  tagImage(source: string, target: string): Promise<ImageInfo>;
   /** Named volumes, with the containers that reference each (the unit tests' fake has none). */
   listVolumes?(): Array<VolumeInfo & { usedBy: string[] }>;
   createVolume?(name: string): VolumeInfo;

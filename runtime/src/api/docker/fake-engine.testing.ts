@@ -302,6 +302,12 @@ export class FakeDockerEngine implements DockerEngine {
     return [...this.imageList];
   }
 
+  async tagImage(source: string, target: string): Promise<ImageInfo> {
+    const image = this.imageList.find((i) => i.name === normaliseName(source));
+    if (!image) throw new ImageError("IMAGE_NOT_FOUND", `image "${source}" not found`);
+    return this.addImage(normaliseName(target), image.id);
+  }
+
   async importImage(_tarPath: string, name: string): Promise<ImageInfo> {
     return this.addImage(name || "loaded:latest");
   }

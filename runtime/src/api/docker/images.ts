@@ -156,6 +156,21 @@ export async function createImage(
   sendMessages(res, [{ status: imageId(imported.id) }]);
 }
 
+/** POST /images/{name}/tag?repo=R&tag=T (docker tag): 201, no body. */
+export async function tagImage(
+  engine: DockerEngine,
+  res: ServerResponse,
+  ref: string,
+  query: URLSearchParams,
+) {
+  const repo = query.get("repo") ?? "";
+  if (repo === "") throw badRequest("repo is required: the new name ('docker tag SOURCE NAME[:TAG]')");
+  const tag = query.get("tag");
+  const [source] = resolveImage(engine, ref);
+  await engine.tagImage((source as ImageInfo).name, tag ? `${repo}:${tag}` : repo);
+  res.writeHead(201).end();
+}
+
 /** DELETE /images/{name}: Docker's list of untagged names and deleted ids. */
 export async function removeImage(engine: DockerEngine, ref: string, query: URLSearchParams) {
   const group = resolveImage(engine, ref);

@@ -26,7 +26,7 @@ import {
   startExec,
   upgradeConn,
 } from "./hijack";
-import { createImage, imageJson, imageList, loadImages, removeImage } from "./images";
+import { createImage, imageJson, imageList, loadImages, removeImage, tagImage } from "./images";
 import { streamLogs, streamStats } from "./logs-stats";
 import { createNetwork, inspectNetwork, listNetworks, removeNetwork } from "./networks";
 import { info, ping, streamEvents, version } from "./system";
@@ -60,6 +60,7 @@ const ROUTES: Array<[string, RegExp, Kind, Handler]> = [
   ["POST", /^\/images\/load$/, "none", (c) => loadImages(c.engine, c.req, c.res)],
   ["POST", /^\/images\/create$/, "none", (c) => createImage(c.engine, c.req, c.res, c.query)],
   ["GET", /^\/images\/(.+)\/json$/, "image", json((c) => imageJson(c.engine, c.ref))],
+  ["POST", /^\/images\/(.+)\/tag$/, "image", (c) => tagImage(c.engine, c.res, c.ref, c.query)],
   ["DELETE", /^\/images\/(.+)$/, "image", json((c) => removeImage(c.engine, c.ref, c.query))],
   ["POST", /^\/containers\/create$/, "image", (c) => createContainer(c.engine, c.req, c.res, c.query)],
   ["POST", /^\/containers\/prune$/, "none", json((c) => pruneContainers(c.engine, c.query))],
