@@ -17,6 +17,8 @@ test("fields read in any case, nested, and the functions docker users write", (t
   t.is(render('{{index .Labels "weft.project"}}'), "shop");
   t.is(render('{{index .Labels "nope"}}'), "<no value>");
   t.is(render('{{join .Cmd " "}}'), "sleep 600");
+  t.is(render('{{join .Cmd "|"}}'), "sleep|600");
+  t.is(render('{{join .Cmd "\\"|"}} {{.Name | upper}}'), 'sleep"|600 WEB');
   t.is(render("{{json .Ports}}"), '[{"port":8080,"protocol":"http"}]');
   t.is(render("{{.Ports | json}}"), '[{"port":8080,"protocol":"http"}]');
   t.is(render("{{upper .Name}}-{{len .Cmd}}"), "WEB-2");

@@ -100,7 +100,7 @@ function parse(text: string): Part[] {
 }
 
 function parseAction(body: string): Action {
-  const [first, ...piped] = body.split("|").map((s) => s.trim());
+  const [first, ...piped] = splitPipes(body);
   if (piped.length > 1) throw new UsageError(`template: {{${body}}}: one pipe at most (${SUPPORTED})`);
   const pipe = piped[0];
   if (pipe !== undefined && !PIPEABLE.has(pipe)) {
@@ -122,6 +122,26 @@ function parseAction(body: string): Action {
   }
   if (words.length > 1) throw new UsageError(`template: {{${body}}}: one value per action (${SUPPORTED})`);
   return { fn: "", args: [argOf(head, body)], pipe };
+}
+
+/** The action's commands, split at each | that is not inside a string ({{join .Cmd "|"}}). */
+function splitPipes(body: string): string[] {
+  const out: string[] = [];
+  let quote = "";
+  let start = 0;
+  for (let i = 0; i < body.length; i++) {
+    const c = body[i] as string;
+    if (quote) {
+      if (c === "\\" && quote === '"') i++;
+      else if (c === quote) quote = "";
+    } else if (c === '"' || c === "`") quote = c;
+    else if (c === "|") {
+      out.push(body.slice(start, i).trim());
+      start = i + 1;
+    }
+  }
+  out.push(body.slice(start).trim());
+  return out;
 }
 
 /** Go's control words: printed as text their output would be wrong, so they are refused. */
