@@ -142,6 +142,7 @@ export const psCommand: Command = {
       ...HOST_FLAG,
     });
     if (positionals.length > 0) throw new UsageError(`unexpected argument "${positionals[0]}"`);
+    if (values.format !== undefined && values.json) throw new UsageError("give --format or --json, not both");
     const filters = parseFilterFlags(values.filter ?? []);
     // Parsed before the daemon is asked, so a bad template is a usage error and nothing else.
     const template = values.format === undefined ? undefined : new GoTemplate(values.format);
