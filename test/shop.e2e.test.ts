@@ -192,6 +192,17 @@ test("ps --filter and --format find a service's replicas; inspect -f reads their
     "label=weft.project=shopt",
   ]);
   t.is(byImage.trim().split("\n").length, 5, byImage);
+  // stats and image ls take templates too.
+  const stats = await mesh.weftOk([
+    "stats",
+    "--no-stream",
+    "--format",
+    "{{.Name}} {{.CPUPerc}} {{.PIDs}}",
+    "shopt-catalog-1",
+  ]);
+  t.regex(stats, /^shopt-catalog-1 \d+\.\d\d% [1-9]\d*\n$/, stats);
+  const images = await mesh.weftOk(["image", "ls", "--format", "{{.Repository}}:{{.Tag}}"]);
+  t.regex(images, /^shop:latest$/m, images);
 });
 
 test("top lists the app's processes (not its sidecar's), with the ps options given", async (t) => {

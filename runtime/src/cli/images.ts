@@ -1,6 +1,6 @@
 // `weft image import` and `weft image ls`.
 import { resolve } from "node:path";
-import { type Command, parseFlags, printList, UsageError } from "../../../cli/index";
+import { type Command, GoTemplate, parseFlags, printList, UsageError } from "../../../cli/index";
 import type { ImageInfo } from "../engine/parts";
 import { clientFor, HOST_FLAG, HOST_USAGE } from "./client";
 import { ago } from "./ps";
@@ -31,19 +31,27 @@ export const imageImportCommand: Command = {
 export const imageLsCommand: Command = {
   name: "image ls",
   summary: "List images",
-  usage: `Usage: weft image ls [-q | --json]\n\nOptions:\n  -q, --quiet   only the images' IDs, each once ('weft image rm $(weft image ls -q)')\n  --json        print the full records as JSON\n${HOST_USAGE}`,
+  usage: `Usage: weft image ls [-q | --format TEMPLATE | --json]\n\nOptions:\n  -q, --quiet        only the images' IDs, each once ('weft image rm $(weft image ls -q)')\n  --format TEMPLATE  each image through a Go template, as docker images: fields Repository, Tag,\n                     ID, CreatedSince, CreatedAt, Size, Name ("table " adds headers)\n  --json             print the full records as JSON\n${HOST_USAGE}`,
   async run(argv) {
     const { values, positionals } = parseFlags(argv, {
       quiet: { type: "boolean", short: "q" },
+      format: { type: "string" },
       json: { type: "boolean" },
       ...HOST_FLAG,
     });
+    if (values.format !== undefined && values.json) throw new UsageError("give --format or --json, not both");
+    const template = values.format === undefined ? undefined : new GoTemplate(values.format);
     if (positionals.length > 0) throw new UsageError(`unexpected argument "${positionals[0]}"`);
     const now = new Date();
     const images = await clientFor(values.host).json<ImageInfo[]>("GET", "/images/json");
     if (values.quiet) {
       const ids = new Set(images.map((i) => shortImageId(i.id)));
       process.stdout.write([...ids].map((id) => `${id}\n`).join(""));
+      return 0;
+    }
+    if (template) {
+      const rows = images.map((i) => imageFields(i, now));
+      process.stdout.write(template.renderAll(rows, (f) => IMAGE_HEADERS[f.toLowerCase()]));
       return 0;
     }
     printList(images, values.json, ["NAME", "IMAGE ID", "LAYERS", "SIZE", "CREATED"], (i) => [
@@ -60,3 +68,27 @@ export const imageLsCommand: Command = {
 function shortImageId(id: string): string {
   return id.replace(/^sha256:/, "").slice(0, 12);
 }
+
+/** An image as `weft image ls --format` reads it: docker images's field names, and weft's Name. */
+function imageFields(i: ImageInfo, now: Date) {
+  const colon = i.name.lastIndexOf(":");
+  const slash = i.name.lastIndexOf("/");
+  const tagged = colon > slash;
+  return {
+    Repository: tagged ? i.name.slice(0, colon) : i.name,
+    Tag: tagged ? i.name.slice(colon + 1) : "<none>",
+    ID: shortImageId(i.id),
+    CreatedSince: `${ago(i.created, now)} ago`,
+    CreatedAt: i.created,
+    Size: decimalSize(i.sizeBytes, 3),
+    Name: i.name,
+  };
+}
+
+/** docker images's column names for its --format fields. */
+const IMAGE_HEADERS: Record<string, string> = {
+  repository: "REPOSITORY",
+  id: "IMAGE ID",
+  createdsince: "CREATED",
+  createdat: "CREATED AT",
+};

@@ -95,3 +95,28 @@ test("image tag adds a name; image ls -q lists each image id once", async (t) =>
   }
   t.is(new Set(ids).size, ids.length);
 });
+
+test("stats --format, image ls --format and volume ls -q, as docker's", async (t) => {
+  const { host } = await startFakeDaemon(t);
+  const weft = (...args: string[]) => weftCli(args, { WEFT_HOST: host });
+  t.is((await weft("run", "-d", "--name", "web", "busybox", "sleep", "300")).stderr, "");
+  const stats = await weft("stats", "--no-stream", "--format", "table {{.Name}}\\t{{.PIDs}}", "web");
+  t.is(stats.stderr, "");
+  t.regex(stats.stdout, /^NAME\s+PIDS\nweb\s+\d+\n$/, stats.stdout);
+  t.regex(
+    (await weft("stats", "--no-stream", "--format", "{{.Bogus}}", "web")).stderr,
+    /no field "Bogus".*CPUPerc/,
+  );
+
+  t.is((await weft("image", "tag", "busybox", "tools/box:v2")).code, 0);
+  const images = await weft("image", "ls", "--format", "table {{.Repository}}\\t{{.Tag}}");
+  t.regex(images.stdout, /^REPOSITORY\s+TAG\n/);
+  t.regex(images.stdout, /^tools\/box\s+v2$/m, images.stdout);
+
+  t.is((await weft("volume", "create", "data")).code, 0);
+  t.is((await weft("volume", "create", "cache")).code, 0);
+  t.deepEqual((await weft("volume", "ls", "-q")).stdout.split("\n").filter(Boolean).sort(), [
+    "cache",
+    "data",
+  ]);
+});

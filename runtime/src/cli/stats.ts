@@ -1,15 +1,17 @@
 // `weft stats`: live CPU, memory, network and pids of running containers, as `docker stats` shows them.
-import { type Command, formatTable, parseFlags } from "../../../cli/index";
+import { type Command, formatTable, GoTemplate, parseFlags, UsageError } from "../../../cli/index";
 import type { ContainerState, ContainerStats } from "../engine/types";
 import { clientFor, HOST_FLAG, HOST_USAGE, ref } from "./client";
 
-const USAGE = `Usage: weft stats [--no-stream] [--json] [CONTAINER...]
+const USAGE = `Usage: weft stats [--no-stream] [--format TEMPLATE | --json] [CONTAINER...]
 
 Shows live usage of the given containers, or of every running one, refreshed every second.
 
 Options:
-  --no-stream   print one sample and exit
-  --json        print the samples as JSON (implies --no-stream)
+  --no-stream        print one sample and exit
+  --format TEMPLATE  each container through a Go template, as docker stats: fields Container, ID,
+                     Name, CPUPerc, MemUsage, MemPerc, NetIO, PIDs ("table " adds headers)
+  --json             print the samples as JSON (implies --no-stream)
 ${HOST_USAGE}`;
 
 /** Docker's units (go-units, 4 significant digits): 1.5MiB / 64MiB for memory, 1.2kB for network. */
@@ -48,6 +50,33 @@ export function statsRow(s: ContainerStats): string[] {
   ];
 }
 
+/** A sample as `weft stats --format` reads it: docker stats's field names. */
+function statsFields(s: ContainerStats) {
+  const [id, name, cpu, mem, memPerc, net, pids] = statsRow(s);
+  return {
+    Container: id,
+    ID: id,
+    Name: name,
+    CPUPerc: cpu,
+    MemUsage: mem,
+    MemPerc: memPerc,
+    NetIO: net,
+    PIDs: pids,
+  };
+}
+
+/** docker stats's column names for its --format fields. */
+const STATS_FORMAT_HEADERS: Record<string, string> = {
+  container: "CONTAINER",
+  id: "CONTAINER ID",
+  name: "NAME",
+  cpuperc: "CPU %",
+  memusage: "MEM USAGE / LIMIT",
+  memperc: "MEM %",
+  netio: "NET I/O",
+  pids: "PIDS",
+};
+
 export const STATS_HEADERS = [
   "CONTAINER ID",
   "NAME",
@@ -65,9 +94,16 @@ export const statsCommand: Command = {
   async run(argv) {
     const { values, positionals } = parseFlags(argv, {
       "no-stream": { type: "boolean" },
+      format: { type: "string" },
       json: { type: "boolean" },
       ...HOST_FLAG,
     });
+    if (values.format !== undefined && values.json) throw new UsageError("give --format or --json, not both");
+    const template = values.format === undefined ? undefined : new GoTemplate(values.format);
+    const render = (samples: ContainerStats[]) =>
+      template
+        ? template.renderAll(samples.map(statsFields), (f) => STATS_FORMAT_HEADERS[f.toLowerCase()])
+        : `${formatTable(STATS_HEADERS, samples.map(statsRow))}\n`;
     const client = clientFor(values.host);
     const sample = async (): Promise<ContainerStats[]> => {
       const names =
@@ -91,13 +127,13 @@ export const statsCommand: Command = {
       return 0;
     }
     if (values["no-stream"]) {
-      process.stdout.write(`${formatTable(STATS_HEADERS, (await sample()).map(statsRow))}\n`);
+      process.stdout.write(render(await sample()));
       return 0;
     }
     for (;;) {
-      const rows = (await sample()).map(statsRow);
+      const samples = await sample();
       // Clear the screen and home the cursor, as docker stats does on a terminal.
-      process.stdout.write(`\x1b[2J\x1b[H${formatTable(STATS_HEADERS, rows)}\n`);
+      process.stdout.write(`\x1b[2J\x1b[H${render(samples)}`);
       await new Promise((resolve) => setTimeout(resolve, 500));
     }
   },

@@ -6,13 +6,21 @@ import { clientFor, HOST_FLAG, HOST_USAGE, ref } from "./client";
 export const volumeLsCommand: Command = {
   name: "volume ls",
   summary: "List named volumes",
-  usage: `Usage: weft volume ls [--json]\n\nOptions:\n  --json      print the full records as JSON\n${HOST_USAGE}`,
+  usage: `Usage: weft volume ls [-q | --json]\n\nOptions:\n  -q, --quiet   only the volumes' names ('weft volume rm $(weft volume ls -q)')\n  --json        print the full records as JSON\n${HOST_USAGE}`,
   async run(argv) {
-    const { values, positionals } = parseFlags(argv, { json: { type: "boolean" }, ...HOST_FLAG });
+    const { values, positionals } = parseFlags(argv, {
+      quiet: { type: "boolean", short: "q" },
+      json: { type: "boolean" },
+      ...HOST_FLAG,
+    });
     if (positionals.length > 0) throw new UsageError(`unexpected argument "${positionals[0]}"`);
     const { Volumes } = await clientFor(values.host).json<{
       Volumes: Array<VolumeInfo & { usedBy: string[] }>;
     }>("GET", "/volumes");
+    if (values.quiet) {
+      process.stdout.write(Volumes.map((v) => `${v.name}\n`).join(""));
+      return 0;
+    }
     printList(Volumes, values.json, ["VOLUME NAME", "MOUNTPOINT", "USED BY"], (v) => [
       v.name,
       v.mountpoint,
