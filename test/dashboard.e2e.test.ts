@@ -16,10 +16,16 @@ import { freePort, startControlPlaneProcess } from "./support/control-plane";
 const CHROMIUM = "/usr/bin/chromium";
 const artifacts = join(packageRoot(), "test-artifacts", "dashboard");
 
-async function registerService(httpUrl: string, name: string, port: number, address: string): Promise<void> {
+async function registerService(
+  httpUrl: string,
+  name: string,
+  port: number,
+  address: string,
+  meta: Record<string, string> = {},
+): Promise<void> {
   const res = await fetch(`${httpUrl}/v1/agent/service/register`, {
     method: "PUT",
-    body: JSON.stringify({ Name: name, ID: `${name}-1`, Address: address, Port: port }),
+    body: JSON.stringify({ Name: name, ID: `${name}-1`, Address: address, Port: port, Meta: meta }),
   });
   if (!res.ok) throw new Error(`register ${name}: ${res.status} ${await res.text()}`);
 }
@@ -164,7 +170,40 @@ test("the dashboard shows services, the graph, traces and logs, and clicks move 
   });
   t.teardown(() => cp.close());
   await registerService(cp.httpUrl, "frontend", 8080, "10.250.0.2");
-  await registerService(cp.httpUrl, "checkout", 9090, "10.250.0.3");
+  await registerService(cp.httpUrl, "checkout", 9090, "10.250.0.3", { version: "v1" });
+  // checkout's traffic config: a canary Route (v2 has no replica yet) and round robin.
+  const applied = await fetch(`${cp.httpUrl}/api/v1/config/apply`, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify([
+      {
+        apiVersion: "weft.dev/v1",
+        kind: "Route",
+        metadata: { name: "canary" },
+        spec: {
+          service: "checkout",
+          rules: [
+            {
+              match: { pathPrefix: "/pay" },
+              split: [
+                { labels: { version: "v1" }, weight: 90 },
+                { labels: { version: "v2" }, weight: 10 },
+              ],
+              timeoutMs: 2000,
+              retries: { attempts: 2, retryOnStatus: [503] },
+            },
+          ],
+        },
+      },
+      {
+        apiVersion: "weft.dev/v1",
+        kind: "ResiliencePolicy",
+        metadata: { name: "checkout" },
+        spec: { service: "checkout", loadBalancer: "round_robin" },
+      },
+    ]),
+  });
+  t.is(applied.status, 200, await applied.text());
   const ids = await sendTraces(httpOtlp, 12);
   const partial = await sendPartialTrace(httpOtlp);
   await sendLog(
@@ -209,6 +248,16 @@ test("the dashboard shows services, the graph, traces and logs, and clicks move 
   // Its endpoint's row: the requests that replica served, and their errors.
   const endpointRow = (await text(page.locator('tr[data-row="checkout-1"]'))).replace(/\s+/g, " ");
   t.regex(endpointRow, /healthy\s*\d+\.\d+\/s\s*25\.0%/, "the replica served all 12, 3 failed");
+  // Its traffic config: the Route's rule with its shares, the subset no replica has marked.
+  const ruleRow = (await text(page.locator('tr[data-row="canary/0"]'))).replace(/\s+/g, " ");
+  t.regex(ruleRow, /canary\s*path \/pay\*\s*\{version=v1\} 90%/, ruleRow);
+  t.regex(ruleRow, /2000 ms\s*2 on 503/, ruleRow);
+  t.is(await text(page.locator('[data-testid="subset-empty"]')), "{version=v2} 10% (no endpoint)");
+  t.regex(
+    await text(page.locator('[data-testid="policy-line"]')),
+    /round robin \(ResiliencePolicy "checkout"\)/,
+  );
+  await shot(page, "service-checkout");
   // Its workload opens that container's logs, and the filter stays in the form.
   await page.click('tr[data-row="checkout-1"] [data-testid="endpoint-logs"]');
   await waitForHash(page, "#/logs?container=checkout-1");

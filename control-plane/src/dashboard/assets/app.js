@@ -238,8 +238,110 @@ function statsCells(s) {
   ];
 }
 
+/** "{version=v2}" */
+function labelText(labels) {
+  return `{${Object.entries(labels || {})
+    .map(([k, v]) => `${k}=${v}`)
+    .join(", ")}}`;
+}
+
+function matchText(m) {
+  if (!m) return "every request";
+  const parts = [];
+  if (m.method) parts.push(m.method);
+  if (m.pathExact) parts.push(`path = ${m.pathExact}`);
+  if (m.pathPrefix) parts.push(`path ${m.pathPrefix}*`);
+  for (const [k, v] of Object.entries(m.headers || {})) parts.push(`${k}: ${v}`);
+  return parts.join(", ") || "every request";
+}
+
+/** A rule's split as shares; a subset no endpoint has is marked (its share goes to the others). */
+function splitCell(split, endpoints) {
+  if (!split || split.length === 0) return "all endpoints";
+  const total = split.reduce((sum, s) => sum + s.weight, 0) || 1;
+  return el(
+    "span",
+    {},
+    ...split.flatMap((s, i) => {
+      const live = endpoints.some((e) => Object.entries(s.labels).every(([k, v]) => e.labels?.[k] === v));
+      return [
+        i > 0 ? " · " : "",
+        el(
+          "span",
+          live
+            ? {}
+            : {
+                class: "err",
+                "data-testid": "subset-empty",
+                title: "No endpoint has these labels now: its share goes to the other subsets.",
+              },
+          `${labelText(s.labels)} ${Math.round((1000 * s.weight) / total) / 10}%${live ? "" : " (no endpoint)"}`,
+        ),
+      ];
+    }),
+  );
+}
+
+function retriesText(r) {
+  if (!r?.attempts) return "–";
+  const on = [...(r.retryOnStatus || []), ...(r.retryOnConnectFailure ? ["connect failure"] : [])];
+  const budget = r.budgetRatio !== undefined ? `, budget ${Math.round(r.budgetRatio * 100)}%` : "";
+  const perTry = r.perTryTimeoutMs ? `, ${r.perTryTimeoutMs} ms each` : "";
+  return `${r.attempts} on ${on.join(", ") || "the defaults"}${perTry}${budget}`;
+}
+
+function faultText(f) {
+  if (!f) return "–";
+  const parts = [];
+  if (f.abortRatio) parts.push(`abort ${Math.round(f.abortRatio * 100)}% with ${f.abortStatus}`);
+  if (f.delayRatio) parts.push(`delay ${Math.round(f.delayRatio * 100)}% by ${f.delayMs} ms`);
+  return parts.join(", ");
+}
+
+/** The Routes, ResiliencePolicy and Telemetry in force for a service, as `weft get` shows them. */
+function trafficConfig(name, endpoints, routes, policies, telemetries) {
+  const mine = routes.filter((r) => r.spec.service === name);
+  const policy = policies.find((p) => p.spec.service === name);
+  const telemetry =
+    telemetries.find((o) => o.spec.service === name) ||
+    telemetries.find((o) => o.metadata.name === "default");
+  const rows = mine.flatMap((r) =>
+    r.spec.rules.map((rule, i) => ({
+      key: `${r.metadata.name}/${i}`,
+      data: rule,
+      cells: [
+        i === 0 ? el("span", { title: `config version ${r.metadata.version}` }, r.metadata.name) : "",
+        matchText(rule.match),
+        splitCell(rule.split, endpoints),
+        rule.timeoutMs ? `${rule.timeoutMs} ms` : "default",
+        retriesText(rule.retries),
+        faultText(rule.fault),
+      ],
+    })),
+  );
+  const lb = policy?.spec.loadBalancer === "round_robin" ? "round robin" : "least request (P2C, peak EWMA)";
+  const tracing = telemetry?.spec.tracing;
+  const logging = telemetry?.spec.logging;
+  const telemetryText = telemetry
+    ? `tracing ${tracing?.enabled === false ? "off" : `${Math.round((tracing?.samplingRatio ?? 1) * 100)}%`} · access log ${logging?.accessLog === false ? "off" : "on"} · level ${logging?.level || "info"} (Telemetry "${telemetry.metadata.name}")`
+    : "tracing 100% · access log on (the defaults: no Telemetry applied)";
+  return [
+    el("h2", {}, "Traffic config"),
+    el(
+      "p",
+      { class: "muted", "data-testid": "policy-line" },
+      `Load balancing: ${lb}${policy ? ` (ResiliencePolicy "${policy.metadata.name}")` : ""} · ${telemetryText}`,
+    ),
+    rows.length === 0
+      ? empty(
+          "No Route: every request goes to every endpoint, with the sidecar's default timeout and retries.",
+        )
+      : table(["Route", "Match", "Split", "Timeout", "Retries", "Fault"], rows),
+  ];
+}
+
 async function servicePage(name) {
-  const [service, endpoints, traces, graph, served] = await Promise.all([
+  const [service, endpoints, traces, graph, served, routes, policies, telemetries] = await Promise.all([
     api(`/api/v1/services/${encodeURIComponent(name)}`),
     api(`/api/v1/services/${encodeURIComponent(name)}/endpoints`),
     apiOr(`/api/v1/traces?service=${encodeURIComponent(name)}&limit=20&since=1h`, { traces: [] }),
@@ -247,6 +349,9 @@ async function servicePage(name) {
     // The last minute, as Linkerd's stat: a canary's weights moved by `weft apply` show at once, and
     // a replica that just started is not averaged over minutes it did not exist.
     apiOr(`/api/v1/services/${encodeURIComponent(name)}/instances?since=1m`, { instances: [] }),
+    apiOr("/api/v1/config/routes", []),
+    apiOr("/api/v1/config/resiliencepolicies", []),
+    apiOr("/api/v1/config/telemetries", []),
   ]);
   // What each endpoint served, by the workload (or instance id) its sidecar's spans name.
   const servedBy = (e) =>
@@ -306,6 +411,7 @@ async function servicePage(name) {
             ],
           })),
         ),
+    ...trafficConfig(name, endpoints, routes, policies, telemetries),
     el("h2", {}, "Calls"),
     calls.length === 0
       ? empty("No outgoing calls seen.")
