@@ -94,6 +94,25 @@ test("run -d, ps, logs -f, exec, inspect, stop, rm", async (t) => {
   t.regex(rm.stderr, /Error response from daemon: No such container: web/);
 });
 
+test("container prune removes stopped containers, those with a label when asked", async (t) => {
+  const { docker } = await setup(t);
+  const create = async (...args: string[]) =>
+    (await docker.run(["create", ...args, "busybox"])).stdout.trim();
+  const kept = await create("--name", "kept");
+  const labelled = await create("--name", "scratch", "--label", "tmp=1");
+  t.is(
+    (await docker.run(["run", "-d", "--name", "up", "--label", "tmp=1", "busybox", "sleep", "100"])).code,
+    0,
+  );
+  const some = await docker.run(["container", "prune", "-f", "--filter", "label=tmp"]);
+  t.regex(some.stdout, new RegExp(`^Deleted Containers:\n${labelled}\n`), some.stderr);
+  const all = await docker.run(["container", "prune", "-f"]);
+  t.regex(all.stdout, new RegExp(`^Deleted Containers:\n${kept}\n`), all.stderr);
+  t.is((await docker.run(["ps", "-a", "--format", "{{.Names}}"])).stdout, "up\n");
+  const bad = await docker.run(["container", "prune", "-f", "--filter", "until=1h"]);
+  t.regex(bad.stderr, /invalid filter 'until': weft's container prune takes label= only/);
+});
+
 test("run in the foreground and run -i attach through a hijacked connection", async (t) => {
   const { docker } = await setup(t);
   const fg = await docker.run(["run", "--name", "job", "busybox", "echo", "hello"]);

@@ -160,10 +160,16 @@ export async function removeContainer(
 
 /** POST /containers/prune: removes every container that is not running (filters are not supported). */
 export async function pruneContainers(engine: DockerEngine, query: URLSearchParams) {
-  if (parseFilters(query).size > 0) throw badRequest("filters are not supported by weft's container prune");
+  // docker container prune --filter label=...; Docker's other prune filter, until=, is not kept.
+  const filters = parseFilters(query);
+  for (const key of filters.keys()) {
+    if (key !== "label")
+      throw badRequest(`invalid filter '${key}': weft's container prune takes label= only`);
+  }
   const deleted: string[] = [];
   for (const s of await engine.list(true)) {
     if (s.status !== "exited" && s.status !== "created") continue;
+    if (!matchesFilters(filters, s)) continue;
     await engine.remove(s.id, false);
     deleted.push(s.id);
   }
