@@ -40,6 +40,15 @@ export const SCHEMA: Schema = {
     { no: 3, name: "abort_ratio", kind: "double" },
     { no: 4, name: "abort_status", kind: "uint32" },
   ],
+  HeaderModifiers: [
+    { no: 1, name: "request", kind: "HeaderOperations" },
+    { no: 2, name: "response", kind: "HeaderOperations" },
+  ],
+  HeaderOperations: [
+    { no: 1, name: "set", kind: "string", map: "string" },
+    { no: 2, name: "add", kind: "string", map: "string" },
+    { no: 3, name: "remove", kind: "string", repeated: true },
+  ],
   LogBatch: [
     { no: 1, name: "records", kind: "LogRecord", repeated: true },
     { no: 2, name: "dropped_since_last", kind: "uint64" },
@@ -120,6 +129,7 @@ export const SCHEMA: Schema = {
     { no: 3, name: "timeout_ms", kind: "uint32" },
     { no: 4, name: "retries", kind: "RetryPolicy" },
     { no: 5, name: "fault", kind: "FaultInjection" },
+    { no: 6, name: "headers", kind: "HeaderModifiers" },
   ],
   RouteSpec: [
     { no: 1, name: "service", kind: "string" },

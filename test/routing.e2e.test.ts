@@ -30,16 +30,19 @@ const ROUND_ROBIN: ServiceConfigDoc = {
   spec: { service: "back", loadBalancer: "round_robin" },
 };
 
-/** A back replica's app: answers its version on /, and "slow VERSION" on /cgi-bin/slow after 2 s. */
+/** A back replica's app: answers its version on /, "slow VERSION" on /cgi-bin/slow after 2 s, and on
+ * /cgi-bin/headers the x-tenant and x-secret it was sent, with an x-internal response header. */
 function versionApp(version: string): string[] {
   // CRLF after the CGI's header: busybox httpd passes it through, and a bare LF there makes the
   // sidecars' HTTP/1.1 parser answer 502 (strict parsing, as a smuggling protection).
   const cgi = `#!/bin/sh\\nsleep 2\\nprintf "Content-Type: text/plain\\\\r\\\\n\\\\r\\\\n"\\necho slow ${version}\\n`;
+  const headers = `#!/bin/sh\\nprintf "Content-Type: text/plain\\\\r\\\\nX-Internal: 1\\\\r\\\\n\\\\r\\\\n"\\necho "tenant=$HTTP_X_TENANT secret=$HTTP_X_SECRET"\\n`;
   const script = [
     "mkdir -p /tmp/w/cgi-bin",
     `echo ${version} > /tmp/w/index.html`,
     `printf '${cgi}' > /tmp/w/cgi-bin/slow`,
-    "chmod +x /tmp/w/cgi-bin/slow",
+    `printf '${headers}' > /tmp/w/cgi-bin/headers`,
+    "chmod +x /tmp/w/cgi-bin/slow /tmp/w/cgi-bin/headers",
     "exec httpd -f -p 8080 -h /tmp/w",
   ].join(" && ");
   return ["sh", "-c", script];
@@ -299,6 +302,48 @@ test.serial("an injected abort answers without an endpoint; a route timeout answ
     t.is(delta("weft_upstream_retries_total", { reason: "timeout" }), 1);
   } finally {
     await deleteAndWait(mesh, FRONT, FAULTS);
+  }
+});
+
+const HEADERS: ServiceConfigDoc = {
+  kind: "Route",
+  name: "back-headers",
+  spec: {
+    service: "back",
+    rules: [
+      {
+        match: { pathPrefix: "/cgi-bin/headers" },
+        headers: {
+          request: { set: { "x-tenant": "blue" }, remove: ["x-secret"] },
+          response: { add: { "x-route": "back-headers" }, remove: ["x-internal"] },
+        },
+      },
+      {},
+    ],
+  },
+};
+
+test.serial("a route changes the request's and the response's headers, live with weft apply", async (t) => {
+  const target = {
+    host: "back",
+    port: 8080,
+    path: "/cgi-bin/headers",
+    headers: { "x-tenant": "red", "x-secret": "s" },
+  };
+  const [plain] = await rawRequests(mesh, FRONT, target, 1);
+  t.is(plain?.body, "tenant=red secret=s", JSON.stringify(plain));
+  t.is(plain?.headers["x-internal"], "1");
+  try {
+    await applyAndWait(mesh, FRONT, HEADERS);
+    const [edited] = await rawRequests(mesh, FRONT, target, 1);
+    t.is(edited?.body, "tenant=blue secret=", JSON.stringify(edited));
+    t.is(edited?.headers["x-route"], "back-headers");
+    t.is(edited?.headers["x-internal"], undefined);
+    // Other paths fall to the rule without modifiers.
+    const [other] = await rawRequests(mesh, FRONT, { ...target, path: "/" }, 1);
+    t.is(other?.headers["x-route"], undefined);
+  } finally {
+    await deleteAndWait(mesh, FRONT, HEADERS);
   }
 });
 

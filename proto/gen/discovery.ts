@@ -7,6 +7,8 @@ import type { DiscoveryRequest as _weft_v1_DiscoveryRequest, DiscoveryRequest__O
 import type { DiscoveryResponse as _weft_v1_DiscoveryResponse, DiscoveryResponse__Output as _weft_v1_DiscoveryResponse__Output } from './weft/v1/DiscoveryResponse';
 import type { Endpoint as _weft_v1_Endpoint, Endpoint__Output as _weft_v1_Endpoint__Output } from './weft/v1/Endpoint';
 import type { FaultInjection as _weft_v1_FaultInjection, FaultInjection__Output as _weft_v1_FaultInjection__Output } from './weft/v1/FaultInjection';
+import type { HeaderModifiers as _weft_v1_HeaderModifiers, HeaderModifiers__Output as _weft_v1_HeaderModifiers__Output } from './weft/v1/HeaderModifiers';
+import type { HeaderOperations as _weft_v1_HeaderOperations, HeaderOperations__Output as _weft_v1_HeaderOperations__Output } from './weft/v1/HeaderOperations';
 import type { LoggingConfig as _weft_v1_LoggingConfig, LoggingConfig__Output as _weft_v1_LoggingConfig__Output } from './weft/v1/LoggingConfig';
 import type { NamedRoute as _weft_v1_NamedRoute, NamedRoute__Output as _weft_v1_NamedRoute__Output } from './weft/v1/NamedRoute';
 import type { Node as _weft_v1_Node, Node__Output as _weft_v1_Node__Output } from './weft/v1/Node';
@@ -43,6 +45,8 @@ export interface ProtoGrpcType {
       DiscoveryResponse: MessageTypeDefinition<_weft_v1_DiscoveryResponse, _weft_v1_DiscoveryResponse__Output>
       Endpoint: MessageTypeDefinition<_weft_v1_Endpoint, _weft_v1_Endpoint__Output>
       FaultInjection: MessageTypeDefinition<_weft_v1_FaultInjection, _weft_v1_FaultInjection__Output>
+      HeaderModifiers: MessageTypeDefinition<_weft_v1_HeaderModifiers, _weft_v1_HeaderModifiers__Output>
+      HeaderOperations: MessageTypeDefinition<_weft_v1_HeaderOperations, _weft_v1_HeaderOperations__Output>
       LoggingConfig: MessageTypeDefinition<_weft_v1_LoggingConfig, _weft_v1_LoggingConfig__Output>
       NamedRoute: MessageTypeDefinition<_weft_v1_NamedRoute, _weft_v1_NamedRoute__Output>
       Node: MessageTypeDefinition<_weft_v1_Node, _weft_v1_Node__Output>

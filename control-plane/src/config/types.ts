@@ -56,6 +56,18 @@ export interface RetryPolicy {
   /** Retries as a share of requests, 0..1. */
   budgetRatio?: number;
 }
+/** Applied in this order: remove, set (replacing every value of the name), add (appending). */
+export interface HeaderOperations {
+  set?: Record<string, string>;
+  add?: Record<string, string>;
+  remove?: string[];
+}
+export interface HeaderModifiers {
+  /** On the request, before it goes upstream. */
+  request?: HeaderOperations;
+  /** On the response, before it reaches the caller. */
+  response?: HeaderOperations;
+}
 export interface RouteRule {
   /** Absent: matches every request. */
   match?: RouteMatch;
@@ -65,6 +77,7 @@ export interface RouteRule {
   timeoutMs?: number;
   retries?: RetryPolicy;
   fault?: FaultInjection;
+  headers?: HeaderModifiers;
 }
 /** Fault injection for testing: both parts are drawn independently per request. */
 export interface FaultInjection {

@@ -32,6 +32,7 @@ import {
   string,
   stringMap,
 } from "./validate-fields";
+import { headerModifiers } from "./validate-headers";
 
 const MAX_WEIGHT = 100_000;
 const MAX_COUNT = 1_000_000;
@@ -125,7 +126,7 @@ export function routeSpec(value: unknown): RouteSpec {
 }
 
 function routeRule(value: unknown, field: string): RouteRule {
-  const o = object(value, field, ["match", "split", "timeoutMs", "retries", "fault"]);
+  const o = object(value, field, ["match", "split", "timeoutMs", "retries", "fault", "headers"]);
   const split = isAbsent(o.split) ? undefined : weightedSplit(o.split, `${field}.split`);
   return compact({
     match: isAbsent(o.match) ? undefined : routeMatch(o.match, `${field}.match`),
@@ -133,6 +134,7 @@ function routeRule(value: unknown, field: string): RouteRule {
     timeoutMs: durationMs(o.timeoutMs, `${field}.timeoutMs`),
     retries: isAbsent(o.retries) ? undefined : retryPolicy(o.retries, `${field}.retries`),
     fault: isAbsent(o.fault) ? undefined : faultInjection(o.fault, `${field}.fault`),
+    headers: headerModifiers(o.headers, `${field}.headers`),
   });
 }
 

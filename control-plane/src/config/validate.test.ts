@@ -50,7 +50,25 @@ const cases: Array<[string, unknown, string, RegExp]> = [
     "unknown rule field",
     route({ rules: [{ timeout: 5 }] }),
     "spec.rules[0].timeout",
-    /allowed here: match, split, timeoutMs, retries, fault/,
+    /allowed here: match, split, timeoutMs, retries, fault, headers/,
+  ],
+  [
+    "header modifier on a framing field",
+    route({ rules: [{ headers: { request: { set: { "Content-Length": "0" } } } }] }),
+    "spec.rules[0].headers.request.set.Content-Length",
+    /"content-length" frames the message or belongs to one hop; the sidecar writes it/,
+  ],
+  [
+    "header value with a line break",
+    route({ rules: [{ headers: { response: { add: { "x-a": "1\r\nx-b: 2" } } } }] }),
+    "spec.rules[0].headers.response.add.x-a",
+    /a value without CR, LF or NUL/,
+  ],
+  [
+    "header modifier that changes nothing",
+    route({ rules: [{ headers: { request: { remove: [] } } }] }),
+    "spec.rules[0].headers.request",
+    /changes nothing; give set, add or remove/,
   ],
   [
     "fault ratio above 1",
@@ -248,6 +266,10 @@ test("a valid route comes back with defaults applied and nothing extra", (t) => 
           timeoutMs: 2000,
           retries: { attempts: 2, retryOnStatus: [503] },
           fault: { delayRatio: 0.1, delayMs: 500, abortRatio: 0.01, abortStatus: 503 },
+          headers: {
+            request: { set: { "X-Tenant": "blue" }, remove: ["x-debug"] },
+            response: { add: { "x-route": "r" } },
+          },
         },
       ],
     }),
@@ -267,6 +289,11 @@ test("a valid route comes back with defaults applied and nothing extra", (t) => 
           timeoutMs: 2000,
           retries: { attempts: 2, retryOnStatus: [503] },
           fault: { delayRatio: 0.1, delayMs: 500, abortRatio: 0.01, abortStatus: 503 },
+          // Names in lower case, as HTTP/2 sends them.
+          headers: {
+            request: { set: { "x-tenant": "blue" }, remove: ["x-debug"] },
+            response: { add: { "x-route": "r" } },
+          },
         },
       ],
     },

@@ -1,5 +1,6 @@
 // Domain types of the config the sidecar routes by. The wire module turns discovery responses into
 // these (through validate.ts); nothing else in the sidecar sees generated protobuf types.
+import type { HeaderModifiersConfig } from "./header-edits";
 
 /**
  * A port's protocol (docs/INTERFACES.md "Sidecar port protocols"). "auto" (the default, also for
@@ -67,6 +68,8 @@ export interface RouteRuleConfig {
   retries?: RetryConfig;
   /** Fault injection for testing; absent: none. */
   fault?: FaultConfig;
+  /** Header changes on the request and the response; absent: none. */
+  headers?: HeaderModifiersConfig;
 }
 
 export interface FaultConfig {

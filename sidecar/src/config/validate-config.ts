@@ -1,6 +1,8 @@
 // Checks the route, policy and telemetry resources the control plane pushes (snake_case, as
 // grpc-js decodes them) and turns them into domain values, or throws INVALID_CONFIG naming the
 // field, which goes back as the NACK reason while the sidecar keeps its last good config.
+
+import { parseHeaderModifiers } from "./header-edits";
 import type {
   FaultConfig,
   PolicyConfig,
@@ -54,6 +56,8 @@ function parseRule(value: unknown, path: string): RouteRuleConfig {
   if (o.match) rule.match = parseMatch(o.match, `${path}.match`);
   if (o.retries) rule.retries = parseRetries(o.retries, `${path}.retries`);
   if (o.fault) rule.fault = parseFault(o.fault, `${path}.fault`);
+  const headers = parseHeaderModifiers(o.headers, `${path}.headers`);
+  if (headers) rule.headers = headers;
   return rule;
 }
 

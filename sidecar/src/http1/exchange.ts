@@ -3,7 +3,9 @@
 // rewritten (headers.ts), the body streamed up with a copy kept while it is small enough to replay,
 // and the response relayed with its framing (length kept, chunked re-chunked with trailers, no
 // body for HEAD/204/304, read-until-close ends the client connection too).
+
 import type { Socket } from "node:net";
+import { applyHeaderEdits, applyHeaderEditsFlat } from "../config/header-edits";
 import { smugglingProblem } from "../http/guard";
 import { forwardRequestHeaders, type HeaderPairs } from "../http/headers";
 import { failureAnswer } from "../http/plan-run";
@@ -148,7 +150,14 @@ export class Exchange implements ResponseSink {
     clearTimeout(this.whole);
     this.responded = true;
     this.status = status;
-    const framing = responseFraming(head, status, reason, headers, shared);
+    const edits = this.plan?.headers?.response;
+    const framing = responseFraming(
+      head,
+      status,
+      reason,
+      edits ? applyHeaderEditsFlat(headers, edits) : headers,
+      shared,
+    );
     this.chunkedOut = framing.chunked;
     this.closeAfter = framing.close;
     client.socket.write(framing.text, "latin1");
@@ -259,7 +268,8 @@ export class Exchange implements ResponseSink {
       head.upgrade ? ["upgrade"] : [],
     );
     ctx.requestId = requestId;
-    ctx.request.headers = headers;
+    const edits = this.plan?.headers?.request;
+    ctx.request.headers = edits ? applyHeaderEdits(headers, edits) : headers;
     shared.hooks.onRequest?.(ctx);
     this.headText = upstreamHeadText(head, ctx.request.headers, this.body.chunked);
   }

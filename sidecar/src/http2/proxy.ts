@@ -3,8 +3,10 @@
 // and response bodies are piped (flow control gives backpressure); response trailers (grpc-status)
 // are carried; a reset on either side resets the other (cancellation), and a grpc-timeout is both
 // forwarded and enforced here, so a deadline holds even if the upstream ignores it.
+
 import http2 from "node:http2";
 import { connect, type Socket } from "node:net";
+import { applyHeaderEdits, type HeaderEdits } from "../config/header-edits";
 import { forwardRequestHeaders, type HeaderPairs } from "../http/headers";
 import { delayThenForward, failureAnswer, failureOutcome } from "../http/plan-run";
 import { type HttpRoute, type RequestContext, type RequestInfo, requestContext } from "../http/route";
@@ -139,7 +141,8 @@ export class H2Proxy {
       proto: "http",
     });
     ctx.requestId = forwarded.requestId;
-    ctx.request.headers = forwarded.headers;
+    const edits = r.plan.headers?.request;
+    ctx.request.headers = edits ? applyHeaderEdits(forwarded.headers, edits) : forwarded.headers;
     flow.hooks.onRequest?.(ctx);
     const out: http2.OutgoingHttpHeaders = {
       ":method": ctx.request.method,
@@ -222,6 +225,8 @@ export class H2Proxy {
       const response: http2.OutgoingHttpHeaders = { ":status": status };
       for (const [name, value] of pairsOf(h)) addHeader(response, name, value);
       response.via = appendVia(h.via, flow.via);
+      const edits = plan.headers?.response;
+      if (edits) editHeaders(response, edits);
       if (upFlags & END_STREAM) return void stream.respond(response, { endStream: true });
       // Only a response that will have trailers waits for them; others end with their last DATA.
       const expectTrailers = isGrpc(h["content-type"]) || h.trailer !== undefined;
@@ -327,6 +332,13 @@ function pairsOf(headers: http2.IncomingHttpHeaders): HeaderPairs {
     else out.push([name, String(value)]);
   }
   return out;
+}
+
+/** A route's response edits on an h2 head (names are lower case on both sides). */
+function editHeaders(out: http2.OutgoingHttpHeaders, edits: HeaderEdits): void {
+  for (const n of edits.remove) delete out[n];
+  for (const [n, v] of edits.set) out[n] = v;
+  for (const [n, v] of edits.add) addHeader(out, n, v);
 }
 
 function addHeader(out: http2.OutgoingHttpHeaders, name: string, value: string): void {

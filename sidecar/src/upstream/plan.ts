@@ -17,6 +17,8 @@
 // Timeouts are the proxy's to run: perTryTimeoutMs per attempt (outcome "timeout", may be retried),
 // timeoutMs over the whole request (504 when no response has started; then the plan is not asked).
 
+import type { HeaderModifiersConfig } from "../config/header-edits";
+
 /** Where one attempt goes. */
 export interface AttemptTarget {
   host: string;
@@ -63,6 +65,12 @@ export interface RequestPlan {
   /** The route that matched, for metrics and logs ("default" when none). */
   route: string;
   fault?: InjectedFault;
+  /**
+   * The matched rule's header changes: `request` before the request goes upstream (after the
+   * sidecar's own forwarding changes), `response` on the upstream's response head before it reaches
+   * the caller (not on an answer the sidecar makes itself). Absent: none.
+   */
+  headers?: HeaderModifiersConfig;
   /** Whole request, from the proxy's first byte in to the response head out; 0: none. */
   timeoutMs: number;
   /** Per attempt, from attempt start to response head; 0: none. */

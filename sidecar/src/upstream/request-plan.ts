@@ -1,6 +1,7 @@
 // One request's (or one TCP connection's) RequestPlan: picks the endpoint of each attempt, keeps
 // in-flight counts, feeds every outcome to the latency estimate and outlier detection, and decides
 // on retries (upstream/plan.ts is the contract with the proxies).
+import type { HeaderModifiersConfig } from "../config/header-edits";
 import type { Metrics } from "../telemetry/metrics";
 import { type CircuitBreakerLimits, overflowRefusal } from "./circuit-breaker";
 import { type EndpointStats, FAILURE_PENALTY_MS } from "./endpoint-stats";
@@ -15,6 +16,8 @@ export interface AttemptPlanInput {
   candidates: EndpointStats[];
   route: string;
   fault?: InjectedFault;
+  /** The matched rule's header changes (HTTP only). */
+  headers?: HeaderModifiersConfig;
   timeoutMs: number;
   retry: RetrySettings;
   limits: CircuitBreakerLimits;
@@ -28,6 +31,7 @@ export interface AttemptPlanInput {
 export class AttemptPlan implements RequestPlan {
   readonly route: string;
   readonly fault?: InjectedFault;
+  readonly headers: HeaderModifiersConfig | undefined;
   readonly timeoutMs: number;
   readonly perTryTimeoutMs: number;
   private retries = 0;
@@ -38,6 +42,7 @@ export class AttemptPlan implements RequestPlan {
   constructor(private readonly input: AttemptPlanInput) {
     this.route = input.route;
     if (input.fault) this.fault = input.fault;
+    this.headers = input.headers;
     this.timeoutMs = input.timeoutMs;
     this.perTryTimeoutMs = input.method === undefined ? 0 : input.retry.perTryTimeoutMs;
   }

@@ -84,6 +84,7 @@ export class ServiceUpstreams {
       candidates: subset.endpoints,
       route,
       ...(fault ? { fault } : {}),
+      headers: request ? rule?.headers : undefined,
       timeoutMs: request ? (rule?.timeoutMs ?? 0) : 0,
       retry,
       limits: circuitBreakerLimits(input.policy),

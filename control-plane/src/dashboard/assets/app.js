@@ -298,6 +298,22 @@ function faultText(f) {
   return parts.join(", ");
 }
 
+/** "request: x-a=1, +x-b=2, -x-c" */
+function headersText(h) {
+  if (!h) return "–";
+  const ops = (o) => [
+    ...Object.entries(o.set || {}).map(([k, v]) => `${k}=${v}`),
+    ...Object.entries(o.add || {}).map(([k, v]) => `+${k}=${v}`),
+    ...(o.remove || []).map((k) => `-${k}`),
+  ];
+  return [
+    h.request && `request: ${ops(h.request).join(", ")}`,
+    h.response && `response: ${ops(h.response).join(", ")}`,
+  ]
+    .filter(Boolean)
+    .join("; ");
+}
+
 /** The Routes, ResiliencePolicy and Telemetry in force for a service, as `weft get` shows them. */
 function trafficConfig(name, endpoints, routes, policies, telemetries) {
   const mine = routes.filter((r) => r.spec.service === name);
@@ -316,6 +332,7 @@ function trafficConfig(name, endpoints, routes, policies, telemetries) {
         rule.timeoutMs ? `${rule.timeoutMs} ms` : "default",
         retriesText(rule.retries),
         faultText(rule.fault),
+        headersText(rule.headers),
       ],
     })),
   );
@@ -336,7 +353,7 @@ function trafficConfig(name, endpoints, routes, policies, telemetries) {
       ? empty(
           "No Route: every request goes to every endpoint, with the sidecar's default timeout and retries.",
         )
-      : table(["Route", "Match", "Split", "Timeout", "Retries", "Fault"], rows),
+      : table(["Route", "Match", "Split", "Timeout", "Retries", "Fault", "Headers"], rows),
   ];
 }
 

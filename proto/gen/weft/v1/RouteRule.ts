@@ -4,6 +4,7 @@ import type { RouteMatch as _weft_v1_RouteMatch, RouteMatch__Output as _weft_v1_
 import type { WeightedSubset as _weft_v1_WeightedSubset, WeightedSubset__Output as _weft_v1_WeightedSubset__Output } from '../../weft/v1/WeightedSubset';
 import type { RetryPolicy as _weft_v1_RetryPolicy, RetryPolicy__Output as _weft_v1_RetryPolicy__Output } from '../../weft/v1/RetryPolicy';
 import type { FaultInjection as _weft_v1_FaultInjection, FaultInjection__Output as _weft_v1_FaultInjection__Output } from '../../weft/v1/FaultInjection';
+import type { HeaderModifiers as _weft_v1_HeaderModifiers, HeaderModifiers__Output as _weft_v1_HeaderModifiers__Output } from '../../weft/v1/HeaderModifiers';
 
 export interface RouteRule {
   'match'?: (_weft_v1_RouteMatch | null);
@@ -11,6 +12,7 @@ export interface RouteRule {
   'timeout_ms'?: (number);
   'retries'?: (_weft_v1_RetryPolicy | null);
   'fault'?: (_weft_v1_FaultInjection | null);
+  'headers'?: (_weft_v1_HeaderModifiers | null);
 }
 
 export interface RouteRule__Output {
@@ -19,4 +21,5 @@ export interface RouteRule__Output {
   'timeout_ms': (number);
   'retries': (_weft_v1_RetryPolicy__Output | null);
   'fault': (_weft_v1_FaultInjection__Output | null);
+  'headers': (_weft_v1_HeaderModifiers__Output | null);
 }

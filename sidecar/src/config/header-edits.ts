@@ -1,0 +1,93 @@
+// A Route rule's header modifiers as the sidecar applies them (config.proto HeaderModifiers):
+// checked where they arrive (a bad one is a NACK naming the field; the sidecar keeps its last good
+// config), then applied to a request's or a response's fields in the order the proto gives:
+// remove, set (replacing every value of the name), add (appending).
+import type { HeaderPairs } from "../http/headers";
+import { bad, labels, object, str } from "./validate";
+
+export interface HeaderEdits {
+  /** Lower-case names whose every value goes. */
+  remove: string[];
+  set: Array<[string, string]>;
+  add: Array<[string, string]>;
+}
+
+export interface HeaderModifiersConfig {
+  request?: HeaderEdits;
+  response?: HeaderEdits;
+}
+
+const NAME = /^[a-z0-9!#$%&'*+.^_`|~-]+$/;
+/** The fields the sidecar frames messages with or writes per hop (the control plane refuses them too). */
+const RESERVED = new Set([
+  "connection",
+  "keep-alive",
+  "proxy-connection",
+  "transfer-encoding",
+  "te",
+  "trailer",
+  "upgrade",
+  "content-length",
+  "host",
+  "traceparent",
+  "tracestate",
+]);
+
+/** The wire's HeaderModifiers (snake_case, as decoded), or undefined when it changes nothing. */
+export function parseHeaderModifiers(value: unknown, path: string): HeaderModifiersConfig | undefined {
+  if (value === undefined || value === null) return undefined;
+  const o = object(value, path);
+  const request = parseEdits(o.request, `${path}.request`);
+  const response = parseEdits(o.response, `${path}.response`);
+  if (!request && !response) return undefined;
+  return { ...(request ? { request } : {}), ...(response ? { response } : {}) };
+}
+
+function parseEdits(value: unknown, path: string): HeaderEdits | undefined {
+  if (value === undefined || value === null) return undefined;
+  const o = object(value, path);
+  const pairs = (v: unknown, p: string): Array<[string, string]> =>
+    Object.entries(labels(v, p)).map(([n, text]) => {
+      if (/[\r\n\0]/.test(text)) bad(`${p}.${n} must not hold CR, LF or NUL`);
+      return [checkName(n, `${p}.${n}`), text];
+    });
+  const remove = o.remove === undefined || o.remove === null ? [] : o.remove;
+  if (!Array.isArray(remove)) bad(`${path}.remove must be a list`);
+  const edits: HeaderEdits = {
+    remove: remove.map((n, i) => checkName(str(n, `${path}.remove[${i}]`), `${path}.remove[${i}]`)),
+    set: pairs(o.set, `${path}.set`),
+    add: pairs(o.add, `${path}.add`),
+  };
+  return edits.remove.length + edits.set.length + edits.add.length > 0 ? edits : undefined;
+}
+
+function checkName(raw: string, path: string): string {
+  const n = raw.toLowerCase();
+  if (!NAME.test(n)) bad(`${path}: "${raw}" is not an HTTP header name`);
+  if (RESERVED.has(n)) bad(`${path}: "${n}" is the sidecar's to write, not a route's`);
+  return n;
+}
+
+/** `headers` with the edits made (a new list; names compared without case). */
+export function applyHeaderEdits(headers: HeaderPairs, edits: HeaderEdits): HeaderPairs {
+  const drop = new Set(edits.remove);
+  for (const [n] of edits.set) drop.add(n);
+  const out: HeaderPairs = headers.filter(([n]) => !drop.has(n.toLowerCase()));
+  for (const pair of edits.set) out.push([pair[0], pair[1]]);
+  for (const pair of edits.add) out.push([pair[0], pair[1]]);
+  return out;
+}
+
+/** The same for a head as llhttp gives it: [name, value, name, value, ...]. */
+export function applyHeaderEditsFlat(flat: string[], edits: HeaderEdits): string[] {
+  const drop = new Set(edits.remove);
+  for (const [n] of edits.set) drop.add(n);
+  const out: string[] = [];
+  for (let i = 0; i < flat.length; i += 2) {
+    const n = flat[i] as string;
+    if (!drop.has(n.toLowerCase())) out.push(n, flat[i + 1] as string);
+  }
+  for (const [n, v] of edits.set) out.push(n, v);
+  for (const [n, v] of edits.add) out.push(n, v);
+  return out;
+}
