@@ -10,6 +10,7 @@ import type { ResiliencePolicySpec } from "../../proto/gen/weft/v1/ResiliencePol
 import type { RouteRule } from "../../proto/gen/weft/v1/RouteRule";
 import { exportedSpans, pushedAccessLines } from "./testing/exported-telemetry";
 import { type Harness, startHarness } from "./testing/harness";
+import { pushRoutes as pushWebRoutes } from "./testing/push-routes";
 import { refusingPort } from "./testing/refusing-port";
 
 type Handler = (req: http.IncomingMessage, res: http.ServerResponse) => void;
@@ -74,22 +75,8 @@ const endpoint = (port: number, labels: Record<string, string> = {}) => ({
 
 let version = 0;
 async function pushRoutes(h: Harness, rules: RouteRule[]): Promise<void> {
-  version++;
-  const nonce = h.cp.pushRaw({
-    type_url: "weft.v1.ServiceRoutes",
-    version_info: `r${version}`,
-    resources: [
-      {
-        name: "web",
-        routes: {
-          service: "web",
-          routes: [{ name: "web-route", version: String(version), spec: { rules } }],
-        },
-      },
-    ],
-  });
-  const ack = await h.cp.waitFor((r) => r.response_nonce === nonce);
-  if (ack.error_detail) throw new Error(`routes NACKed: ${ack.error_detail.message}`);
+  const nack = await pushWebRoutes(h, rules, ++version);
+  if (nack !== undefined) throw new Error(`routes NACKed: ${nack}`);
 }
 
 async function pushPolicy(h: Harness, spec: ResiliencePolicySpec): Promise<void> {

@@ -8,6 +8,7 @@ import type { AddressInfo } from "node:net";
 import test, { type ExecutionContext } from "ava";
 import type { RouteRule } from "../../proto/gen/weft/v1/RouteRule";
 import { type Harness, startHarness } from "./testing/harness";
+import { pushRoutes } from "./testing/push-routes";
 
 const web = { name: "web", virtual_ip: "10.96.0.10", ports: [{ name: "http", port: 80, protocol: "http" }] };
 
@@ -42,26 +43,8 @@ async function setup(t: ExecutionContext, port: number, rules: RouteRule[]): Pro
   });
   h.destination = { address: "10.96.0.10", port: 80 };
   await h.whenReady();
-  await push(h, rules, 1);
+  await pushRoutes(h, rules, 1);
   return h;
-}
-
-async function push(h: Harness, rules: RouteRule[], version: number): Promise<string | undefined> {
-  const nonce = h.cp.pushRaw({
-    type_url: "weft.v1.ServiceRoutes",
-    version_info: `r${version}`,
-    resources: [
-      {
-        name: "web",
-        routes: {
-          service: "web",
-          routes: [{ name: "web-route", version: String(version), spec: { rules } }],
-        },
-      },
-    ],
-  });
-  const ack = await h.cp.waitFor((r) => r.response_nonce === nonce);
-  return ack.error_detail?.message;
 }
 
 /** What the upstream saw, and the headers it answers with (x-internal among them). */
@@ -104,7 +87,11 @@ test("HTTP/1.1: the request's and the response's headers change as the matching 
   t.like(plain.headers, { "cache-control": "max-age=60", "x-internal": "1", "x-route": undefined });
 
   // A rule that would change the sidecar's own framing is refused; the routes in force stay.
-  const refused = await push(h, [{ headers: { request: { set: { "transfer-encoding": "gzip" } } } }], 2);
+  const refused = await pushRoutes(
+    h,
+    [{ headers: { request: { set: { "transfer-encoding": "gzip" } } } }],
+    2,
+  );
   t.regex(
     refused ?? "",
     /rules\[0\]\.headers\.request\.set\.transfer-encoding: "transfer-encoding" is the sidecar's to write/,

@@ -2,25 +2,11 @@
 // RequestHeaderModifier and ResponseHeaderModifier): names and values a sidecar can put on the wire
 // as they are, and none of the fields that frame a message or belong to one hop, which the sidecar
 // writes itself.
+import { BAD_HEADER_VALUE, HEADER_NAME, RESERVED_HEADER_NAMES } from "../../../proto/header-rules";
 import { invalid } from "./errors";
 import type { HeaderModifiers, HeaderOperations } from "./types";
 import { compact, isAbsent, list, object, string, stringMap } from "./validate-fields";
 
-const HEADER_NAME = /^[a-z0-9!#$%&'*+.^_`|~-]+$/;
-/** Framing, hop-by-hop and trace-context fields: the sidecar's to write, not a route's. */
-const RESERVED = new Set([
-  "connection",
-  "keep-alive",
-  "proxy-connection",
-  "transfer-encoding",
-  "te",
-  "trailer",
-  "upgrade",
-  "content-length",
-  "host",
-  "traceparent",
-  "tracestate",
-]);
 const MAX_VALUE_BYTES = 8 * 1024;
 const MAX_NAMES = 32;
 
@@ -58,7 +44,7 @@ function values(value: unknown, field: string): Record<string, string> | undefin
   const out: Record<string, string> = {};
   for (const [key, v] of Object.entries(map)) {
     const n = name(key, `${field}.${key}`);
-    if (/[\r\n\0]/.test(v)) invalid(`${field}.${key}`, "a value without CR, LF or NUL");
+    if (BAD_HEADER_VALUE.test(v)) invalid(`${field}.${key}`, "a value without CR, LF or NUL");
     if (Buffer.byteLength(v) > MAX_VALUE_BYTES)
       invalid(`${field}.${key}`, `a value of at most ${MAX_VALUE_BYTES} bytes`);
     out[n] = v;
@@ -70,7 +56,7 @@ function values(value: unknown, field: string): Record<string, string> | undefin
 function name(raw: string, field: string): string {
   const n = raw.toLowerCase();
   if (!HEADER_NAME.test(n)) invalid(field, "an HTTP header name (letters, digits, !#$%&'*+.^_`|~-)");
-  if (RESERVED.has(n))
+  if (RESERVED_HEADER_NAMES.has(n))
     invalid(
       field,
       "a header a route may change",

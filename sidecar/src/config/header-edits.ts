@@ -2,6 +2,7 @@
 // checked where they arrive (a bad one is a NACK naming the field; the sidecar keeps its last good
 // config), then applied to a request's or a response's fields in the order the proto gives:
 // remove, set (replacing every value of the name), add (appending).
+import { BAD_HEADER_VALUE, HEADER_NAME, RESERVED_HEADER_NAMES } from "../../../proto/header-rules";
 import type { HeaderPairs } from "../http/headers";
 import { bad, labels, object, str } from "./validate";
 
@@ -16,22 +17,6 @@ export interface HeaderModifiersConfig {
   request?: HeaderEdits;
   response?: HeaderEdits;
 }
-
-const NAME = /^[a-z0-9!#$%&'*+.^_`|~-]+$/;
-/** The fields the sidecar frames messages with or writes per hop (the control plane refuses them too). */
-const RESERVED = new Set([
-  "connection",
-  "keep-alive",
-  "proxy-connection",
-  "transfer-encoding",
-  "te",
-  "trailer",
-  "upgrade",
-  "content-length",
-  "host",
-  "traceparent",
-  "tracestate",
-]);
 
 /** The wire's HeaderModifiers (snake_case, as decoded), or undefined when it changes nothing. */
 export function parseHeaderModifiers(value: unknown, path: string): HeaderModifiersConfig | undefined {
@@ -48,7 +33,7 @@ function parseEdits(value: unknown, path: string): HeaderEdits | undefined {
   const o = object(value, path);
   const pairs = (v: unknown, p: string): Array<[string, string]> =>
     Object.entries(labels(v, p)).map(([n, text]) => {
-      if (/[\r\n\0]/.test(text)) bad(`${p}.${n} must not hold CR, LF or NUL`);
+      if (BAD_HEADER_VALUE.test(text)) bad(`${p}.${n} must not hold CR, LF or NUL`);
       return [checkName(n, `${p}.${n}`), text];
     });
   const remove = o.remove === undefined || o.remove === null ? [] : o.remove;
@@ -63,8 +48,8 @@ function parseEdits(value: unknown, path: string): HeaderEdits | undefined {
 
 function checkName(raw: string, path: string): string {
   const n = raw.toLowerCase();
-  if (!NAME.test(n)) bad(`${path}: "${raw}" is not an HTTP header name`);
-  if (RESERVED.has(n)) bad(`${path}: "${n}" is the sidecar's to write, not a route's`);
+  if (!HEADER_NAME.test(n)) bad(`${path}: "${raw}" is not an HTTP header name`);
+  if (RESERVED_HEADER_NAMES.has(n)) bad(`${path}: "${n}" is the sidecar's to write, not a route's`);
   return n;
 }
 
