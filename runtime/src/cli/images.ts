@@ -3,7 +3,7 @@ import { resolve } from "node:path";
 import { type Command, GoTemplate, parseFlags, printList, UsageError } from "../../../cli/index";
 import type { ImageInfo } from "../engine/parts";
 import { clientFor, HOST_FLAG, HOST_USAGE } from "./client";
-import { ago } from "./ps";
+import { ago, goTime } from "./ps";
 import { decimalSize } from "./stats";
 
 export const imageImportCommand: Command = {
@@ -79,7 +79,7 @@ function imageFields(i: ImageInfo, now: Date) {
     Tag: tagged ? i.name.slice(colon + 1) : "<none>",
     ID: shortImageId(i.id),
     CreatedSince: `${ago(i.created, now)} ago`,
-    CreatedAt: i.created,
+    CreatedAt: goTime(i.created),
     Size: decimalSize(i.sizeBytes, 3),
     Name: i.name,
   };

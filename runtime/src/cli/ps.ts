@@ -108,7 +108,7 @@ const PS_HEADERS: Record<string, string> = {
 };
 
 /** Go's time.Time as docker prints CreatedAt: "2026-11-30 18:04:33 +0000 UTC". */
-function goTime(iso: string): string {
+export function goTime(iso: string): string {
   return `${new Date(iso).toISOString().slice(0, 19).replace("T", " ")} +0000 UTC`;
 }
 
