@@ -1,7 +1,7 @@
 // Which containers a list shows for `--filter KEY=VALUE` (weft ps) and the Docker API's `filters`
 // (docker ps --filter), with Docker's meaning of each key: values of one key are alternatives,
 // different keys must all match.
-import { normaliseName } from "../image/index";
+import { sameImageName } from "../image/index";
 import type { ContainerState } from "./types";
 
 /** The keys a container list can be filtered by. */
@@ -53,14 +53,4 @@ export function matchesFilters(filters: ContainerFilters, s: ContainerState): bo
     check("health", (v) => (s.health?.status ?? "none") === v) &&
     check("service", (v) => s.service === v)
   );
-}
-
-/** Whether two references name the same image ("busybox" and "docker.io/library/busybox:latest"). */
-export function sameImageName(a: string, b: string): boolean {
-  return safeNormalise(a) === safeNormalise(b);
-}
-
-/** normaliseName for what can be a name; anything else (an id, a typo) is compared as it is. */
-export function safeNormalise(ref: string): string {
-  return /^[a-zA-Z0-9]/.test(ref) ? normaliseName(ref) : ref;
 }

@@ -47,6 +47,16 @@ export function normaliseName(name: string): string {
   return n;
 }
 
+/** A reference as given to a command: normalised when it can be a name, else (an id) as it is. */
+export function normaliseRef(ref: string): string {
+  return /^[a-zA-Z0-9]/.test(ref) ? normaliseName(ref) : ref;
+}
+
+/** Whether two references name the same image ("busybox" and "docker.io/library/busybox:latest"). */
+export function sameImageName(a: string, b: string): boolean {
+  return normaliseRef(a) === normaliseRef(b);
+}
+
 async function readDockerSave(dir: string): Promise<ImageCandidate[]> {
   const list = readJson(join(dir, "manifest.json"), "manifest.json");
   if (!Array.isArray(list) || list.length === 0) {

@@ -1,7 +1,7 @@
 export type { ImageErrorCode } from "./errors";
 export { ImageError } from "./errors";
 export type { ImageCandidate } from "./image-source";
-export { normaliseName } from "./image-source";
+export { normaliseName, normaliseRef, sameImageName } from "./image-source";
 export type { LayerSource } from "./layer-store";
 export { LayerStore } from "./layer-store";
 export type { OverlayOptions } from "./overlay";

@@ -7,16 +7,15 @@ import type { IncomingMessage, ServerResponse } from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { pipeline } from "node:stream/promises";
-import { safeNormalise } from "../../engine/container-filter";
 import type { ImageInfo } from "../../engine/parts";
-import { normaliseName } from "../../image/index";
+import { normaliseName, normaliseRef } from "../../image/index";
 import type { DockerEngine } from "./engine";
 import { badRequest, dockerError, flag, imageId } from "./wire";
 
 /** The stored images a Docker reference names: a tag ("busybox" = "busybox:latest"), an id or id prefix. */
 export function resolveImage(engine: DockerEngine, ref: string): ImageInfo[] {
   const all = engine.images();
-  const byName = all.filter((i) => i.name === ref || i.name === safeNormalise(ref));
+  const byName = all.filter((i) => i.name === ref || i.name === normaliseRef(ref));
   if (byName.length > 0) return byName;
   const hex = ref.replace(/^sha256:/, "");
   if (/^[0-9a-f]{4,64}$/.test(hex)) {
@@ -30,7 +29,7 @@ export function resolveImage(engine: DockerEngine, ref: string): ImageInfo[] {
  * it, and the container lists it as typed); an image id is replaced with that image's name. */
 export function imageRefForEngine(engine: DockerEngine, ref: string): string {
   const found = resolveImage(engine, ref)[0] as ImageInfo;
-  return found.name === ref || found.name === safeNormalise(ref) ? ref : found.name;
+  return found.name === ref || found.name === normaliseRef(ref) ? ref : found.name;
 }
 
 /** GET /images/json: one entry per id, with every name that points at it. */
@@ -174,7 +173,7 @@ export async function tagImage(
 /** DELETE /images/{name}: Docker's list of untagged names and deleted ids. */
 export async function removeImage(engine: DockerEngine, ref: string, query: URLSearchParams) {
   const group = resolveImage(engine, ref);
-  const byId = !group.some((i) => i.name === ref || i.name === safeNormalise(ref));
+  const byId = !group.some((i) => i.name === ref || i.name === normaliseRef(ref));
   if (byId && group.length > 1 && !flag(query, "force")) {
     throw dockerError(
       409,
