@@ -4,6 +4,7 @@
 // and after a 101 the socket is piped raw to the upstream's.
 import type { Socket } from "node:net";
 import type { HttpRoute } from "../http/route";
+import { type BorrowedReads, owned, readBorrowed } from "./borrowed-reads";
 import { Exchange } from "./exchange";
 import {
   createParser,
@@ -39,6 +40,7 @@ export class ClientConnection implements ClientLink {
   private upgrading: Buffer[] | null = null;
   /** The client ended its side: close once the request in flight is answered. */
   private peerEnded = false;
+  private readonly reads: BorrowedReads;
 
   constructor(
     private readonly shared: Shared,
@@ -90,7 +92,6 @@ export class ClientConnection implements ClientLink {
       },
     });
     this.headerStart = performance.now();
-    socket.on("data", (d: Buffer) => this.onData(d));
     socket.on("drain", () => this.current?.onClientDrain());
     socket.on("end", () => this.onEnd());
     socket.on("error", () => socket.destroy());
@@ -102,6 +103,7 @@ export class ClientConnection implements ClientLink {
       this.parser.close();
       this.onClose(this);
     });
+    this.reads = readBorrowed(socket, (d) => this.onData(d));
   }
 
   /** Nothing in flight and no request begun: safe to close (drain). */
@@ -140,6 +142,7 @@ export class ClientConnection implements ClientLink {
     const early = this.upgrading ?? [];
     this.upgrading = null;
     this.current = null;
+    this.reads.toDataEvents();
     socket.removeAllListeners("data");
     socket.removeAllListeners("drain");
     socket.removeAllListeners("end");
@@ -176,7 +179,7 @@ export class ClientConnection implements ClientLink {
     if (this.closed) return;
     if (this.upgrading) {
       // Bytes after an upgrade request belong to the new protocol: held until the 101.
-      this.upgrading.push(d);
+      this.upgrading.push(owned(d, this.reads));
       this.socket.pause();
       return;
     }
@@ -195,11 +198,11 @@ export class ClientConnection implements ClientLink {
     const r = this.parser.execute(d);
     if (isParseError(r)) {
       if (r.code === "HPE_PAUSED") {
-        this.stash = d.subarray(r.bytesParsed);
+        this.stash = owned(d.subarray(r.bytesParsed), this.reads);
         this.socket.pause();
       } else return void this.parseFailed(r);
     } else if (this.upgrading && r < d.length) {
-      this.upgrading.push(d.subarray(r));
+      this.upgrading.push(owned(d.subarray(r), this.reads));
       this.socket.pause();
     }
     const ex = this.current;

@@ -5,6 +5,7 @@
 // time; whoever holds it (a ResponseSink) hears its response and its failure.
 import { connect, type Socket } from "node:net";
 import type { AttemptTarget } from "../upstream/plan";
+import { type BorrowedReads, owned, readBorrowed } from "./borrowed-reads";
 import { createParser, isParseError, type LlhttpParser } from "./parser";
 
 /** Pooled sockets idle this long are never reused. */
@@ -53,6 +54,7 @@ export class UpstreamConn {
   private partial: string[] = [];
   private inBody = false;
   private upgraded = false;
+  private readonly reads: BorrowedReads;
 
   constructor(
     private readonly pool: UpstreamPool,
@@ -103,7 +105,7 @@ export class UpstreamConn {
       this.socket.setTimeout(0);
       this.sink?.onUpstreamReady(this);
     });
-    this.socket.on("data", (d: Buffer) => this.onData(d));
+    this.reads = readBorrowed(this.socket, (d) => this.onData(d));
     this.socket.on("drain", () => this.sink?.onUpstreamDrain());
     this.socket.on("end", () => {
       // A response without length ends here; anything else cut short is a failure.
@@ -151,6 +153,7 @@ export class UpstreamConn {
   /** After a 101 the socket leaves HTTP: no parser, no pool. */
   detach(): void {
     this.sink = null;
+    this.reads.toDataEvents();
     this.socket.removeAllListeners("data");
     this.socket.removeAllListeners("end");
     this.socket.removeAllListeners("drain");
@@ -175,7 +178,7 @@ export class UpstreamConn {
     }
     if (this.upgraded && this.sink === sink) {
       this.detach();
-      sink.onUpgraded(this.socket, d.subarray(r));
+      sink.onUpgraded(this.socket, owned(d.subarray(r), this.reads));
     }
   }
 
