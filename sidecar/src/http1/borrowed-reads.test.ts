@@ -1,11 +1,12 @@
 // Reads into a socket's own reused buffer (borrowed-reads.ts), on real loopback sockets: accepted
 // and connected sockets both, bytes intact and in order, bytes read before the switch first,
-// pause() holding reads back, 'end' and 'close' as with 'data' events, and 'data' events again
-// after toDataEvents() for a pipe.
+// pause() holding reads back, 'end' and 'close' as with 'data' events, 'data' events again after
+// toDataEvents() for a pipe, and pipeBorrowed() to a slow reader (queued writes keep their buffer).
 import { createHash } from "node:crypto";
 import { connect, createServer, type Server, type Socket } from "node:net";
+import { Writable } from "node:stream";
 import test, { type ExecutionContext } from "ava";
-import { type BorrowedReads, owned, readBorrowed } from "./borrowed-reads";
+import { type BorrowedReads, owned, pipeBorrowed, readBorrowed } from "./borrowed-reads";
 
 /** A loopback server whose accepted sockets are handed to `onSocket`; closed after the test. */
 async function serve(t: ExecutionContext, onSocket: (s: Socket) => void): Promise<number> {
@@ -26,9 +27,9 @@ function client(t: ExecutionContext, port: number): Promise<Socket> {
 const sha = (b: Buffer) => createHash("sha256").update(b).digest("hex");
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-/** 4 MiB of bytes that differ along the way, so a chunk overwritten or out of order shows. */
-function payload(): Buffer {
-  const b = Buffer.alloc(4 << 20);
+/** Bytes that differ along the way (4 MiB unless told), so a chunk overwritten or out of order shows. */
+function payload(size = 4 << 20): Buffer {
+  const b = Buffer.alloc(size);
   for (let i = 0; i < b.length; i += 4) b.writeUInt32LE(i, i);
   return b;
 }
@@ -41,9 +42,9 @@ test("an accepted socket's bytes arrive intact and in order, read into one reuse
   const done = new Promise<string[]>((resolve) => {
     const events: string[] = [];
     void serve(t, (s) => {
-      reads = readBorrowed(s, (chunk) => {
+      reads = readBorrowed(s, (chunk, borrowed) => {
         arrays.add(chunk.buffer);
-        got.push(owned(chunk, reads));
+        got.push(owned(chunk, borrowed));
       });
       s.on("end", () => {
         events.push("end");
@@ -80,8 +81,8 @@ test("a connected socket reads into its buffer, and the peer's close ends it", a
   t.is(sha(Buffer.concat(got)), sha(data));
 });
 
-test("bytes the stream already holds (pushed back by detection) come first, then the rest", async (t) => {
-  const got: Buffer[] = [];
+test("bytes the stream already holds (pushed back by detection) come first, owned, then the rest", async (t) => {
+  const got: Array<[string, boolean]> = [];
   const ended = new Promise<void>((resolve) => {
     void serve(t, (s) => {
       // As detection does: read the first bytes, push them back, pause.
@@ -89,8 +90,7 @@ test("bytes the stream already holds (pushed back by detection) come first, then
         s.pause();
         s.unshift(first);
         setTimeout(() => {
-          readBorrowed(s, (chunk) => got.push(Buffer.from(chunk)));
-          s.resume();
+          readBorrowed(s, (chunk, borrowed) => got.push([chunk.toString(), borrowed]));
           s.on("end", () => resolve());
         }, 50);
       });
@@ -102,7 +102,28 @@ test("bytes the stream already holds (pushed back by detection) come first, then
     });
   });
   await ended;
-  t.is(Buffer.concat(got).toString(), "first second");
+  t.deepEqual(got, [
+    ["first ", false],
+    ["second", true],
+  ]);
+});
+
+test("a client that sent its bytes and ended before the reader came gets them read before 'end'", async (t) => {
+  const events: string[] = [];
+  const ended = new Promise<void>((resolve) => {
+    void serve(t, (s) => {
+      // The socket reads "ping" and the end of stream while nobody listens (an upstream connect).
+      setTimeout(() => {
+        readBorrowed(s, (chunk) => events.push(chunk.toString()));
+        s.on("end", () => {
+          events.push("end");
+          resolve();
+        });
+      }, 100);
+    }).then(async (port) => (await client(t, port)).end("ping"));
+  });
+  await ended;
+  t.deepEqual(events, ["ping", "end"]);
 });
 
 test("pause() holds reads back until resume(), as with 'data' events", async (t) => {
@@ -145,4 +166,64 @@ test("after toDataEvents() the bytes come as owned 'data' events: a pipe carries
   c.end(data);
   await closed;
   t.is(sha(Buffer.concat(echoed)), sha(data));
+});
+
+test("pipeBorrowed() relays both ways to a slow reader with bytes intact, then the half-close", async (t) => {
+  const data = payload();
+  // The far end reads in bursts with pauses and answers once the sender has finished.
+  const received: Buffer[] = [];
+  const farPort = await serve(t, (s) => {
+    s.on("data", (d: Buffer) => {
+      received.push(d);
+      s.pause();
+      setTimeout(() => s.resume(), 2);
+    });
+    s.on("end", () => s.end("bye"));
+  });
+  const relayPort = await serve(t, (s) => {
+    const far = connect({ host: "127.0.0.1", port: farPort, allowHalfOpen: true });
+    t.teardown(() => far.destroy());
+    pipeBorrowed(s, far);
+    pipeBorrowed(far, s);
+  });
+  const c = await client(t, relayPort);
+  const answer: Buffer[] = [];
+  c.on("data", (d: Buffer) => answer.push(d));
+  const ended = new Promise((resolve) => c.once("end", resolve));
+  c.end(data);
+  await ended;
+  t.is(sha(Buffer.concat(received)), sha(data));
+  t.is(Buffer.concat(answer).toString(), "bye");
+});
+
+test("pipeBorrowed(): a chunk whose write is still pending keeps its buffer; the next read gets a new one", async (t) => {
+  // A destination that holds every chunk it is given (as a write queued behind a full socket
+  // does) and finishes each write a while later, below its high-water mark, so the pipe reads on.
+  const held: Buffer[] = [];
+  const slow = new Writable({
+    highWaterMark: 1 << 20,
+    write(chunk: Buffer, _enc, done) {
+      held.push(chunk);
+      setTimeout(done, 20);
+    },
+  });
+  const sent: Buffer[] = [];
+  const finished = new Promise<void>((resolve) => {
+    void serve(t, (s) => {
+      pipeBorrowed(s, slow as unknown as Socket);
+      slow.on("finish", () => resolve());
+    }).then(async (port) => {
+      const c = await client(t, port);
+      for (let i = 0; i < 20; i++) {
+        const piece = Buffer.alloc(1000, 65 + i);
+        sent.push(piece);
+        c.write(piece);
+        await sleep(5);
+      }
+      c.end();
+    });
+  });
+  await finished;
+  t.true(held.length > 1, "the bytes came in one read: no read followed a pending write");
+  t.is(Buffer.concat(held).toString(), Buffer.concat(sent).toString());
 });

@@ -40,55 +40,95 @@ interface UserBufferHandle {
 }
 
 export interface BorrowedReads {
-  /** The chunks handed over are borrowed (valid until the callback returns): copy to keep. */
+  /** Reads go into the socket's own buffer (false: this Node could not, and they are 'data' events). */
   readonly borrowed: boolean;
+  /** Called from the callback: the chunk just handed over stays in use (a write still queued
+   * holds it), so the next read goes into a new buffer instead. */
+  retain(): void;
   /** From now on the bytes come as 'data' events, owned (for pipe() after an upgrade). */
   toDataEvents(): void;
 }
 
+/** `borrowed`: the chunk is valid only until the callback returns (owned() makes a copy to keep). */
+export type OnChunk = (chunk: Buffer, borrowed: boolean) => void;
+
 /**
- * Hands each chunk read from `socket` to `onChunk`. Bytes already read into the socket's stream
- * (pushed back by protocol detection, or read before this was called) come first, owned, on the
- * next tick. The socket is put in flowing mode unless it is paused (as a 'data' listener would),
- * so 'end' is emitted; pause() and resume() work as with 'data' events.
+ * Hands each chunk read from `socket` to `onChunk`, and resumes the socket (pause() and resume()
+ * work as with 'data' events; flowing, it emits 'end'). Bytes the socket's stream already holds
+ * (pushed back by protocol detection, or read before this call) are handed over before this
+ * returns, ahead of any 'end': call it when ready for them, and pause from the callback if need be.
  */
-export function readBorrowed(socket: Socket, onChunk: (chunk: Buffer) => void): BorrowedReads {
+export function readBorrowed(socket: Socket, onChunk: OnChunk): BorrowedReads {
   let deliver = onChunk;
+  const early = socket.readableLength > 0 ? (socket.read() as Buffer | null) : null;
   const handle = (socket as unknown as { _handle: UserBufferHandle | null })._handle;
+  let reads: BorrowedReads;
   if (!fields || typeof handle?.useUserBuffer !== "function") {
-    const listener = (chunk: Buffer) => deliver(chunk);
+    const listener = (chunk: Buffer) => deliver(chunk, false);
     socket.on("data", listener);
-    return {
+    reads = {
       borrowed: false,
+      retain() {},
       toDataEvents() {
         socket.off("data", listener);
       },
     };
+  } else {
+    const s = socket as unknown as Record<symbol, unknown>;
+    const { generator } = fields;
+    // net calls the generator, when there is one, after a read and reads into what it returns.
+    const fresh = () => {
+      s[generator] = null;
+      return Buffer.allocUnsafe(READ_BUFFER_BYTES);
+    };
+    const buffer = Buffer.allocUnsafe(READ_BUFFER_BYTES);
+    s[fields.buffer] = buffer;
+    s[generator] = null;
+    s[fields.callback] = (n: number, buf: Buffer) => {
+      deliver(buf.subarray(0, n), true);
+    };
+    handle.useUserBuffer(buffer);
+    reads = {
+      borrowed: true,
+      retain() {
+        s[generator] = fresh;
+      },
+      toDataEvents() {
+        deliver = (chunk) => socket.emit("data", Buffer.from(chunk));
+      },
+    };
   }
-  const early = socket.readableLength > 0 ? (socket.read() as Buffer | null) : null;
-  const buffer = Buffer.allocUnsafe(READ_BUFFER_BYTES);
-  const s = socket as unknown as Record<symbol, unknown>;
-  s[fields.buffer] = buffer;
-  s[fields.generator] = null;
-  s[fields.callback] = (n: number, buf: Buffer) => {
-    deliver(buf.subarray(0, n));
-  };
-  handle.useUserBuffer(buffer);
-  if (!socket.isPaused()) socket.resume();
-  if (early) {
-    process.nextTick(() => {
-      if (!socket.destroyed) deliver(early);
-    });
-  }
-  return {
-    borrowed: true,
-    toDataEvents() {
-      deliver = (chunk) => socket.emit("data", Buffer.from(chunk));
-    },
-  };
+  socket.resume();
+  if (early) deliver(early, false);
+  return reads;
 }
 
 /** A chunk to keep past the callback that got it: a copy when it is borrowed. */
-export function owned(chunk: Buffer, reads: BorrowedReads): Buffer {
-  return reads.borrowed ? Buffer.from(chunk) : chunk;
+export function owned(chunk: Buffer, borrowed: boolean): Buffer {
+  return borrowed ? Buffer.from(chunk) : chunk;
+}
+
+/**
+ * Pipes `from` into `to` as pipe() does (the write side ended when `from` ends, `from` paused while
+ * `to` wants a 'drain'), reading `from` into a reused buffer: a chunk whose write is queued (`to`
+ * still connecting, or the kernel not taking it all) keeps its buffer and the next read gets a new
+ * one. Errors are the caller's to handle on both sockets.
+ */
+export function pipeBorrowed(from: Socket, to: Socket): void {
+  let waiting = false;
+  const reads = readBorrowed(from, (chunk, borrowed) => {
+    if (to.destroyed) return;
+    const more = to.write(chunk);
+    if (borrowed && to.writableLength > 0) reads.retain();
+    if (more || waiting) return;
+    waiting = true;
+    from.pause();
+    to.once("drain", () => {
+      waiting = false;
+      from.resume();
+    });
+  });
+  from.once("end", () => {
+    if (!to.destroyed) to.end();
+  });
 }

@@ -103,7 +103,8 @@ export class ClientConnection implements ClientLink {
       this.parser.close();
       this.onClose(this);
     });
-    this.reads = readBorrowed(socket, (d) => this.onData(d));
+    // Last: bytes detection pushed back are handed over now, and the socket resumed.
+    this.reads = readBorrowed(socket, (d, borrowed) => this.onData(d, borrowed));
   }
 
   /** Nothing in flight and no request begun: safe to close (drain). */
@@ -175,11 +176,11 @@ export class ClientConnection implements ClientLink {
     this.reply(408, "request headers not received in time\n");
   }
 
-  private onData(d: Buffer): void {
+  private onData(d: Buffer, borrowed: boolean): void {
     if (this.closed) return;
     if (this.upgrading) {
       // Bytes after an upgrade request belong to the new protocol: held until the 101.
-      this.upgrading.push(owned(d, this.reads));
+      this.upgrading.push(owned(d, borrowed));
       this.socket.pause();
       return;
     }
@@ -191,18 +192,19 @@ export class ClientConnection implements ClientLink {
     }
     if (this.current === null && this.headerStart === 0) this.headerStart = performance.now();
     this.idleSince = 0;
-    this.feed(d);
+    this.feed(d, borrowed);
   }
 
-  private feed(d: Buffer): void {
+  /** `borrowed`: d is the socket's read buffer, overwritten by the next read (borrowed-reads.ts). */
+  private feed(d: Buffer, borrowed: boolean): void {
     const r = this.parser.execute(d);
     if (isParseError(r)) {
       if (r.code === "HPE_PAUSED") {
-        this.stash = owned(d.subarray(r.bytesParsed), this.reads);
+        this.stash = owned(d.subarray(r.bytesParsed), borrowed);
         this.socket.pause();
       } else return void this.parseFailed(r);
     } else if (this.upgrading && r < d.length) {
-      this.upgrading.push(owned(d.subarray(r), this.reads));
+      this.upgrading.push(owned(d.subarray(r), borrowed));
       this.socket.pause();
     }
     const ex = this.current;
@@ -218,7 +220,7 @@ export class ClientConnection implements ClientLink {
     this.stash = null;
     this.parser.resume();
     // Even with nothing after the head, parsing on completes a bodyless request.
-    this.feed(rest ?? EMPTY);
+    this.feed(rest ?? EMPTY, false);
     if (!this.stash && !this.holding && !this.closed && !this.upgrading) this.socket.resume();
   }
 

@@ -105,7 +105,7 @@ export class UpstreamConn {
       this.socket.setTimeout(0);
       this.sink?.onUpstreamReady(this);
     });
-    this.reads = readBorrowed(this.socket, (d) => this.onData(d));
+    this.reads = readBorrowed(this.socket, (d, borrowed) => this.onData(d, borrowed));
     this.socket.on("drain", () => this.sink?.onUpstreamDrain());
     this.socket.on("end", () => {
       // A response without length ends here; anything else cut short is a failure.
@@ -164,7 +164,7 @@ export class UpstreamConn {
     this.pool.forget(this);
   }
 
-  private onData(d: Buffer): void {
+  private onData(d: Buffer, borrowed: boolean): void {
     const sink = this.sink;
     if (!sink) return void this.socket.destroy(); // bytes on an idle connection: nothing to frame
     const out = sink.downstream;
@@ -178,7 +178,7 @@ export class UpstreamConn {
     }
     if (this.upgraded && this.sink === sink) {
       this.detach();
-      sink.onUpgraded(this.socket, owned(d.subarray(r), this.reads));
+      sink.onUpgraded(this.socket, owned(d.subarray(r), borrowed));
     }
   }
 

@@ -53,7 +53,8 @@ export class Http1Proxy {
     };
   }
 
-  /** Serves HTTP on an accepted socket (bytes read by detection are back in it). */
+  /** Serves HTTP on an accepted socket (bytes read by detection are back in it); the connection
+   * resumes it. */
   handle(socket: Socket, route: HttpRoute): void {
     if (socket.destroyed) return;
     socket.setNoDelay(true);
@@ -64,7 +65,6 @@ export class Http1Proxy {
       this.sweeper = setInterval(() => this.sweep(), this.sweepMs);
       this.sweeper.unref();
     }
-    socket.resume();
   }
 
   /** Requests being proxied right now. */

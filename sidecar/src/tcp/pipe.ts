@@ -2,6 +2,7 @@
 // client that shuts down its write side still gets the rest of the answer), and an error on either
 // side tears down both, so no socket is left half alive.
 import { connect, type Socket } from "node:net";
+import { pipeBorrowed } from "../http1/borrowed-reads";
 
 export interface PipeOptions {
   host: string;
@@ -49,8 +50,8 @@ export function pipeTcp(client: Socket, options: PipeOptions): Socket {
     upstream.write(options.head);
     if (client.readableEnded) upstream.end(); // the client's half-close came with its only bytes
   }
-  // pipe() ends the other side's write half when one side ends: that is the half-close.
-  client.pipe(upstream);
-  upstream.pipe(client);
+  // Each side's end ends the other's write half: that is the half-close.
+  pipeBorrowed(client, upstream);
+  pipeBorrowed(upstream, client);
   return upstream;
 }
