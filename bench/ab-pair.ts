@@ -6,13 +6,14 @@
 //   REV               this working tree's sidecar against revision REV's (both with telemetry as in
 //                     production: every request traced and access-logged; --no-telemetry: off);
 //   --telemetry-cost  this tree's sidecar with telemetry on (every request traced and access-logged)
-//                     against the same build with tracing and access logs turned off by config, as
-//                     issue #8's goal compares them.
+//                     against the same build with tracing and access logs turned off by config;
+//   --tracing-cost    the same with access logs on for both sides, so only tracing differs (issue
+//                     #8's goal: tracing at 100% sampling against tracing off).
 // The run has two phases with the pairs' positions swapped (which starts first, which service and
 // address each gets), since position alone moved the ratio by a few percent. Prints each window's
 // CPU per 1000 requests (both sidecars of a pair), the ratio, and each pair's p99; then the medians.
 // p99 here is under both pairs' load (2000 req/s on the machine), higher than a lone pair's.
-// Usage: node --import tsx bench/ab-pair.ts (REV | --telemetry-cost) [WINDOWS per phase, 8]
+// Usage: node --import tsx bench/ab-pair.ts (REV | --telemetry-cost | --tracing-cost) [WINDOWS per phase, 8]
 //   [SECONDS per window, 10] [--no-telemetry]. REV must have bench/mesh-bundle.ts (55bf80e or later).
 import { execFileSync } from "node:child_process";
 import { mkdtempSync, rmSync, symlinkSync } from "node:fs";
@@ -33,11 +34,12 @@ import {
 } from "./seam-pair";
 
 const args = process.argv.slice(2).filter((a) => !a.startsWith("--"));
-const telemetryCost = process.argv.includes("--telemetry-cost");
+const tracingOnly = process.argv.includes("--tracing-cost");
+const telemetryCost = tracingOnly || process.argv.includes("--telemetry-cost");
 const rev = telemetryCost ? undefined : args.shift();
 if (!telemetryCost && !rev) {
   console.error(
-    "usage: node --import tsx bench/ab-pair.ts (REV | --telemetry-cost) [WINDOWS] [SECONDS] [--no-telemetry]",
+    "usage: node --import tsx bench/ab-pair.ts (REV | --telemetry-cost | --tracing-cost) [WINDOWS] [SECONDS] [--no-telemetry]",
   );
   process.exit(2);
 }
@@ -63,7 +65,8 @@ process.on("exit", () => {
 interface Side {
   label: string;
   bundle: string;
-  /** Tracing and access logs on for this side's workloads. */
+  /** Tracing and access logs on for this side's workloads (off: both off, or with --tracing-cost
+   * tracing only). */
   telemetry: boolean;
 }
 const thisTree = await bundleSeamSidecar(join(dir, "tree"));
@@ -83,8 +86,8 @@ if (rev) {
   ];
 } else {
   sides = [
-    { label: "telemetry on", bundle: thisTree, telemetry: true },
-    { label: "off", bundle: thisTree, telemetry: false },
+    { label: tracingOnly ? "tracing on" : "telemetry on", bundle: thisTree, telemetry: true },
+    { label: tracingOnly ? "tracing off" : "off", bundle: thisTree, telemetry: false },
   ];
 }
 
@@ -99,7 +102,7 @@ let telemetryVersion = 0;
  * names (a sidecar's telemetry config is its service's, else "default"). */
 function pushConfigs(offWorkloads: string[]): void {
   const configs: Record<string, TelemetryOn> = { default: { tracing: true, accessLog: true } };
-  for (const w of offWorkloads) configs[w] = { tracing: false, accessLog: false };
+  for (const w of offWorkloads) configs[w] = { tracing: false, accessLog: tracingOnly };
   pushTelemetry(cp, configs, ++telemetryVersion);
 }
 const apps = await startChild(["--import", "tsx", join(import.meta.dirname, "sidecar-apps.ts")]);
@@ -158,7 +161,7 @@ for (const phase of [0, 1]) {
   const phaseRatios: number[] = [];
   console.log(`\nphase ${phase + 1}: ${(sides[order[0] as number] as Side).label} started first`);
   console.log(
-    `${"window".padEnd(8)}${A.label.padStart(14)}${B.label.padStart(14)}${"ratio".padStart(8)}${`p99 ms ${A.label}`.padStart(22)}${`p99 ${B.label}`.padStart(14)}`,
+    `${"window".padEnd(8)}${A.label.padStart(14)}${B.label.padStart(14)}${"ratio".padStart(8)}${`p99 ms ${A.label}`.padStart(22)}${`p99 ms ${B.label}`.padStart(20)}`,
   );
   for (let w = 0; w < windows; w++) {
     const before = pairs.map((p) => p.cpuMs());
@@ -176,7 +179,7 @@ for (const phase of [0, 1]) {
     phaseRatios.push(a / b);
     p99s.push(p99 as [number, number]);
     console.log(
-      `${String(w + 1).padEnd(8)}${a.toFixed(1).padStart(14)}${b.toFixed(1).padStart(14)}${(a / b).toFixed(3).padStart(8)}${(p99[0] as number).toFixed(2).padStart(22)}${(p99[1] as number).toFixed(2).padStart(14)}`,
+      `${String(w + 1).padEnd(8)}${a.toFixed(1).padStart(14)}${b.toFixed(1).padStart(14)}${(a / b).toFixed(3).padStart(8)}${(p99[0] as number).toFixed(2).padStart(22)}${(p99[1] as number).toFixed(2).padStart(20)}`,
     );
   }
   const rss = (p: SeamPair) =>
