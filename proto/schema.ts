@@ -49,6 +49,11 @@ export const SCHEMA: Schema = {
     { no: 2, name: "add", kind: "string", map: "string" },
     { no: 3, name: "remove", kind: "string", repeated: true },
   ],
+  HttpRewrite: [
+    { no: 1, name: "path", kind: "string" },
+    { no: 2, name: "path_prefix", kind: "string" },
+    { no: 3, name: "authority", kind: "string" },
+  ],
   LogBatch: [
     { no: 1, name: "records", kind: "LogRecord", repeated: true },
     { no: 2, name: "dropped_since_last", kind: "uint64" },
@@ -130,6 +135,7 @@ export const SCHEMA: Schema = {
     { no: 4, name: "retries", kind: "RetryPolicy" },
     { no: 5, name: "fault", kind: "FaultInjection" },
     { no: 6, name: "headers", kind: "HeaderModifiers" },
+    { no: 7, name: "rewrite", kind: "HttpRewrite" },
   ],
   RouteSpec: [
     { no: 1, name: "service", kind: "string" },

@@ -192,6 +192,7 @@ test("the dashboard shows services, the graph, traces and logs, and clicks move 
               timeoutMs: 2000,
               retries: { attempts: 2, retryOnStatus: [503] },
               headers: { request: { set: { "x-tenant": "blue" } }, response: { remove: ["server"] } },
+              rewrite: { pathPrefix: "/v1/pay", authority: "payments.internal" },
             },
           ],
         },
@@ -252,7 +253,11 @@ test("the dashboard shows services, the graph, traces and logs, and clicks move 
   // Its traffic config: the Route's rule with its shares, the subset no replica has marked.
   const ruleRow = (await text(page.locator('tr[data-row="canary/0"]'))).replace(/\s+/g, " ");
   t.regex(ruleRow, /canary\s*path \/pay\*\s*\{version=v1\} 90%/, ruleRow);
-  t.regex(ruleRow, /2000 ms\s*2 on 503\s*–\s*request: x-tenant=blue; response: -server/, ruleRow);
+  t.regex(
+    ruleRow,
+    /2000 ms\s*2 on 503\s*–\s*request: x-tenant=blue; response: -server\s*prefix → \/v1\/pay · host payments\.internal/,
+    ruleRow,
+  );
   t.is(await text(page.locator('[data-testid="subset-empty"]')), "{version=v2} 10% (no endpoint)");
   t.regex(
     await text(page.locator('[data-testid="policy-line"]')),

@@ -31,12 +31,13 @@ const ROUND_ROBIN: ServiceConfigDoc = {
 };
 
 /** A back replica's app: answers its version on /, "slow VERSION" on /cgi-bin/slow after 2 s, and on
- * /cgi-bin/headers the x-tenant and x-secret it was sent, with an x-internal response header. */
+ * /cgi-bin/headers the x-tenant, x-secret, Host and query string it was sent, with an x-internal
+ * response header. */
 function versionApp(version: string): string[] {
   // CRLF after the CGI's header: busybox httpd passes it through, and a bare LF there makes the
   // sidecars' HTTP/1.1 parser answer 502 (strict parsing, as a smuggling protection).
   const cgi = `#!/bin/sh\\nsleep 2\\nprintf "Content-Type: text/plain\\\\r\\\\n\\\\r\\\\n"\\necho slow ${version}\\n`;
-  const headers = `#!/bin/sh\\nprintf "Content-Type: text/plain\\\\r\\\\nX-Internal: 1\\\\r\\\\n\\\\r\\\\n"\\necho "tenant=$HTTP_X_TENANT secret=$HTTP_X_SECRET"\\n`;
+  const headers = `#!/bin/sh\\nprintf "Content-Type: text/plain\\\\r\\\\nX-Internal: 1\\\\r\\\\n\\\\r\\\\n"\\necho "tenant=$HTTP_X_TENANT secret=$HTTP_X_SECRET host=$HTTP_HOST query=$QUERY_STRING"\\n`;
   const script = [
     "mkdir -p /tmp/w/cgi-bin",
     `echo ${version} > /tmp/w/index.html`,
@@ -318,12 +319,16 @@ const HEADERS: ServiceConfigDoc = {
           response: { add: { "x-route": "back-headers" }, remove: ["x-internal"] },
         },
       },
+      {
+        match: { pathPrefix: "/legacy" },
+        rewrite: { pathPrefix: "/cgi-bin/headers", authority: "back.internal" },
+      },
       {},
     ],
   },
 };
 
-test.serial("a route changes the request's and the response's headers, live with weft apply", async (t) => {
+test.serial("a route edits headers and rewrites the path and Host, live with weft apply", async (t) => {
   const target = {
     host: "back",
     port: 8080,
@@ -331,17 +336,20 @@ test.serial("a route changes the request's and the response's headers, live with
     headers: { "x-tenant": "red", "x-secret": "s" },
   };
   const [plain] = await rawRequests(mesh, FRONT, target, 1);
-  t.is(plain?.body, "tenant=red secret=s", JSON.stringify(plain));
+  t.regex(plain?.body ?? "", /^tenant=red secret=s host=back(:8080)? query=$/, JSON.stringify(plain));
   t.is(plain?.headers["x-internal"], "1");
   try {
     await applyAndWait(mesh, FRONT, HEADERS);
     const [edited] = await rawRequests(mesh, FRONT, target, 1);
-    t.is(edited?.body, "tenant=blue secret=", JSON.stringify(edited));
+    t.regex(edited?.body ?? "", /^tenant=blue secret= host=/, JSON.stringify(edited));
     t.is(edited?.headers["x-route"], "back-headers");
     t.is(edited?.headers["x-internal"], undefined);
     // Other paths fall to the rule without modifiers.
     const [other] = await rawRequests(mesh, FRONT, { ...target, path: "/" }, 1);
     t.is(other?.headers["x-route"], undefined);
+    // The rewrite rule sends /legacy to the CGI with another Host; the query goes along.
+    const [rewritten] = await rawRequests(mesh, FRONT, { ...target, path: "/legacy?from=old" }, 1);
+    t.is(rewritten?.body, "tenant=red secret=s host=back.internal query=from=old", JSON.stringify(rewritten));
   } finally {
     await deleteAndWait(mesh, FRONT, HEADERS);
   }

@@ -1,7 +1,8 @@
-// A Route rule's header modifiers through a real sidecar (its outbound listener, routing layer and
-// both HTTP proxies), config from a fake control plane over the real stream: the upstream sees the
-// request's changes, the caller the response's; a rule that does not match changes nothing; a
-// modifier naming a field the sidecar owns is NACKed and the last good routes stay.
+// A Route rule's header modifiers and rewrite through a real sidecar (its outbound listener, routing
+// layer and both HTTP proxies), config from a fake control plane over the real stream: the upstream
+// sees the request's changes (headers, path, authority), the caller the response's; a rule that
+// does not match changes nothing; a modifier naming a field the sidecar owns, or a prefix rewrite on
+// a rule without a prefix match, is NACKed and the last good routes stay.
 import http from "node:http";
 import http2 from "node:http2";
 import type { AddressInfo } from "node:net";
@@ -133,4 +134,80 @@ test("HTTP/2: the same changes on an h2c exchange", async (t) => {
   const plain = await request("/other");
   t.like(seen[1], { "x-tenant": "red", "x-secret": "s3cret" });
   t.like(plain, { "cache-control": "max-age=60", "x-internal": "1" });
+});
+
+const REWRITES: RouteRule[] = [
+  { match: { path_prefix: "/api" }, rewrite: { path_prefix: "/", authority: "web.internal:8080" } },
+  { match: { path_exact: "/old" }, rewrite: { path: "/new" } },
+  {},
+];
+
+/** A node:http upstream that records each request's target and Host; its port. */
+async function targetRecorder(t: ExecutionContext, seen: string[]): Promise<number> {
+  const upstream = http.createServer((req, res) => {
+    seen.push(`${req.headers.host} ${req.url}`);
+    res.end("ok");
+  });
+  await new Promise<void>((r) => upstream.listen(0, "127.0.0.1", () => r()));
+  t.teardown(() => upstream.close());
+  return (upstream.address() as AddressInfo).port;
+}
+
+test("HTTP/1.1: a rule's rewrite replaces the matched prefix or the whole path, and the authority; the query stays", async (t) => {
+  const seen: string[] = [];
+  const h = await setup(t, await targetRecorder(t, seen), REWRITES);
+  const get = (path: string) =>
+    new Promise<number>((resolve, reject) => {
+      http
+        .get(
+          { host: "127.0.0.1", port: h.sidecar.ports.outbound, path, agent: false, headers: { host: "web" } },
+          (res) => {
+            res.resume();
+            res.on("end", () => resolve(res.statusCode ?? 0));
+          },
+        )
+        .on("error", reject);
+    });
+  for (const path of ["/api/items?page=2", "/api", "/old?q=1", "/older", "/other"])
+    t.is(await get(path), 200);
+  t.deepEqual(seen, [
+    "web.internal:8080 /items?page=2",
+    "web.internal:8080 /",
+    "web /new?q=1",
+    "web /older",
+    "web /other",
+  ]);
+
+  // A prefix rewrite needs a prefix to replace: NACKed, and the routes in force stay.
+  const refused = await pushRoutes(h, [{ rewrite: { path_prefix: "/v2" } }], 2);
+  t.regex(refused ?? "", /rules\[0\]\.rewrite: pathPrefix replaces the prefix the rule matched/);
+  t.is(await get("/api/x"), 200);
+  t.is(seen.at(-1), "web.internal:8080 /x");
+});
+
+test("HTTP/2: a rule's rewrite changes :path and :authority", async (t) => {
+  const seen: string[] = [];
+  const upstream = http2.createServer();
+  upstream.on("stream", (stream, headers) => {
+    seen.push(`${headers[":authority"]} ${headers[":path"]}`);
+    stream.respond({ ":status": 200 });
+    stream.end("ok");
+  });
+  await new Promise<void>((r) => upstream.listen(0, "127.0.0.1", () => r()));
+  t.teardown(() => upstream.close());
+  const h = await setup(t, (upstream.address() as AddressInfo).port, REWRITES);
+  const session = http2.connect(`http://127.0.0.1:${h.sidecar.ports.outbound}`);
+  t.teardown(() => session.close());
+  const request = (path: string) =>
+    new Promise<void>((resolve, reject) => {
+      const req = session.request({ ":path": path, ":authority": "web" });
+      req.on("response", () => {
+        req.resume();
+        req.on("end", resolve);
+      });
+      req.on("error", reject);
+      req.end();
+    });
+  for (const path of ["/api/items?page=2", "/old", "/other"]) await request(path);
+  t.deepEqual(seen, ["web.internal:8080 /items?page=2", "web /new", "web /other"]);
 });

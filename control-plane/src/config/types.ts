@@ -78,6 +78,17 @@ export interface RouteRule {
   retries?: RetryPolicy;
   fault?: FaultInjection;
   headers?: HeaderModifiers;
+  /** The path and authority the request goes upstream with. */
+  rewrite?: HttpRewrite;
+}
+/** At most one of path and pathPrefix; the query string is kept. */
+export interface HttpRewrite {
+  /** Replaces the whole path. */
+  path?: string;
+  /** Replaces the prefix the rule's match.pathPrefix matched. */
+  pathPrefix?: string;
+  /** Replaces the authority (Host). */
+  authority?: string;
 }
 /** Fault injection for testing: both parts are drawn independently per request. */
 export interface FaultInjection {

@@ -1,11 +1,13 @@
 // The Service, Route and ResiliencePolicy specs, checked field by field (config.proto in camelCase).
 // Telemetry is in validate-telemetry.ts; cross-object checks (does the service exist?) are in
 // references.ts, because they need the store and the registry.
+import { rewriteProblem } from "../../../proto/rewrite-rules";
 import { isServiceName } from "../registration/validate";
 import { invalid } from "./errors";
 import type {
   CircuitBreaker,
   FaultInjection,
+  HttpRewrite,
   LoadBalancer,
   OutlierDetection,
   ResiliencePolicySpec,
@@ -126,16 +128,30 @@ export function routeSpec(value: unknown): RouteSpec {
 }
 
 function routeRule(value: unknown, field: string): RouteRule {
-  const o = object(value, field, ["match", "split", "timeoutMs", "retries", "fault", "headers"]);
+  const o = object(value, field, ["match", "split", "timeoutMs", "retries", "fault", "headers", "rewrite"]);
   const split = isAbsent(o.split) ? undefined : weightedSplit(o.split, `${field}.split`);
+  const match = isAbsent(o.match) ? undefined : routeMatch(o.match, `${field}.match`);
   return compact({
-    match: isAbsent(o.match) ? undefined : routeMatch(o.match, `${field}.match`),
+    match,
     split: split && split.length > 0 ? split : undefined,
     timeoutMs: durationMs(o.timeoutMs, `${field}.timeoutMs`),
     retries: isAbsent(o.retries) ? undefined : retryPolicy(o.retries, `${field}.retries`),
     fault: isAbsent(o.fault) ? undefined : faultInjection(o.fault, `${field}.fault`),
     headers: headerModifiers(o.headers, `${field}.headers`),
+    rewrite: isAbsent(o.rewrite) ? undefined : httpRewrite(o.rewrite, `${field}.rewrite`, match),
   });
+}
+
+function httpRewrite(value: unknown, field: string, match: RouteMatch | undefined): HttpRewrite {
+  const o = object(value, field, ["path", "pathPrefix", "authority"]);
+  const rewrite = compact({
+    path: optionalString(o.path, `${field}.path`),
+    pathPrefix: optionalString(o.pathPrefix, `${field}.pathPrefix`),
+    authority: optionalString(o.authority, `${field}.authority`),
+  });
+  const problem = rewriteProblem(rewrite, match?.pathPrefix);
+  if (problem) invalid(field, "a path, pathPrefix or authority the sidecar can send", `${field}: ${problem}`);
+  return rewrite;
 }
 
 function faultInjection(value: unknown, field: string): FaultInjection {

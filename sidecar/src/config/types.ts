@@ -1,5 +1,6 @@
 // Domain types of the config the sidecar routes by. The wire module turns discovery responses into
 // these (through validate.ts); nothing else in the sidecar sees generated protobuf types.
+import type { Rewrite } from "../../../proto/rewrite-rules";
 import type { HeaderModifiersConfig } from "./header-edits";
 
 /**
@@ -70,6 +71,8 @@ export interface RouteRuleConfig {
   fault?: FaultConfig;
   /** Header changes on the request and the response; absent: none. */
   headers?: HeaderModifiersConfig;
+  /** The path and authority the request goes upstream with; absent: as the client sent them. */
+  rewrite?: Rewrite;
 }
 
 export interface FaultConfig {

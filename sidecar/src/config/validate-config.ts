@@ -2,6 +2,7 @@
 // grpc-js decodes them) and turns them into domain values, or throws INVALID_CONFIG naming the
 // field, which goes back as the NACK reason while the sidecar keeps its last good config.
 
+import { type Rewrite, rewriteProblem } from "../../../proto/rewrite-rules";
 import { parseHeaderModifiers } from "./header-edits";
 import type {
   FaultConfig,
@@ -58,7 +59,31 @@ function parseRule(value: unknown, path: string): RouteRuleConfig {
   if (o.fault) rule.fault = parseFault(o.fault, `${path}.fault`);
   const headers = parseHeaderModifiers(o.headers, `${path}.headers`);
   if (headers) rule.headers = headers;
+  const rewrite = parseRewrite(o.rewrite, `${path}.rewrite`, rule.match?.pathPrefix);
+  if (rewrite) rule.rewrite = rewrite;
   return rule;
+}
+
+/** The wire's HttpRewrite (empty strings are unset, as proto3 sends them), or undefined when it
+ * changes nothing. */
+function parseRewrite(value: unknown, path: string, matchPrefix: string | undefined): Rewrite | undefined {
+  if (value === undefined || value === null) return undefined;
+  const o = object(value, path);
+  const field = (v: unknown, p: string) => {
+    const s = v === undefined || v === null ? "" : str(v, p);
+    return s === "" ? undefined : s;
+  };
+  const rewrite: Rewrite = {};
+  const full = field(o.path, `${path}.path`);
+  const prefix = field(o.path_prefix, `${path}.path_prefix`);
+  const authority = field(o.authority, `${path}.authority`);
+  if (full !== undefined) rewrite.path = full;
+  if (prefix !== undefined) rewrite.pathPrefix = prefix;
+  if (authority !== undefined) rewrite.authority = authority;
+  if (Object.keys(rewrite).length === 0) return undefined;
+  const problem = rewriteProblem(rewrite, matchPrefix || undefined);
+  if (problem) bad(`${path}: ${problem}`);
+  return rewrite;
 }
 
 function parseFault(value: unknown, path: string): FaultConfig {

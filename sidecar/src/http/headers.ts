@@ -93,6 +93,24 @@ function putHeader(pairs: HeaderPairs, name: string, value: string): void {
   pairs.push([name, value]);
 }
 
+/**
+ * A route's authority rewrite: the first Host field takes `authority` where it stands, later ones
+ * go; without one, Host is put first when `add` (HTTP/1.1 needs it), else nothing changes. In place.
+ */
+export function rewriteHost(pairs: HeaderPairs, authority: string, add: boolean): void {
+  let kept = 0;
+  let done = false;
+  for (const pair of pairs) {
+    if (!fieldIs(pair[0], "host")) pairs[kept++] = pair;
+    else if (!done) {
+      pairs[kept++] = [pair[0], authority];
+      done = true;
+    }
+  }
+  pairs.length = kept;
+  if (!done && add) pairs.unshift(["host", authority]);
+}
+
 export interface ForwardFacts {
   /** This proxy's Via entry, e.g. "1.1 app (weft-outbound)". */
   via: string;

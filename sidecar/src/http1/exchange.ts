@@ -7,7 +7,7 @@
 import type { Socket } from "node:net";
 import { applyHeaderEdits, applyHeaderEditsFlat } from "../config/header-edits";
 import { smugglingProblem } from "../http/guard";
-import { forwardRequestHeaders, type HeaderPairs } from "../http/headers";
+import { forwardRequestHeaders, type HeaderPairs, rewriteHost } from "../http/headers";
 import { failureAnswer } from "../http/plan-run";
 import type { HttpRoute, RequestContext } from "../http/route";
 import { type AttemptOutcome, type AttemptTarget, isRefusal, type RequestPlan } from "../upstream/plan";
@@ -270,8 +270,16 @@ export class Exchange implements ResponseSink {
     ctx.requestId = requestId;
     const edits = this.plan?.headers?.request;
     ctx.request.headers = edits ? applyHeaderEdits(headers, edits) : headers;
+    const rewrite = this.plan?.rewrite;
+    if (rewrite?.authority !== undefined) rewriteHost(ctx.request.headers, rewrite.authority, true);
     shared.hooks.onRequest?.(ctx);
-    this.headText = upstreamHeadText(head, ctx.request.headers, this.body.chunked);
+    // The span and the access log keep the target the client sent; upstream gets the rewritten one.
+    const target = rewrite?.target;
+    this.headText = upstreamHeadText(
+      target === undefined ? head : { ...head, path: target },
+      ctx.request.headers,
+      this.body.chunked,
+    );
   }
 
   private sendHead(conn: UpstreamConn): void {

@@ -7,7 +7,7 @@
 import http2 from "node:http2";
 import { connect, type Socket } from "node:net";
 import { applyHeaderEdits, type HeaderEdits } from "../config/header-edits";
-import { forwardRequestHeaders, type HeaderPairs } from "../http/headers";
+import { forwardRequestHeaders, type HeaderPairs, rewriteHost } from "../http/headers";
 import { delayThenForward, failureAnswer, failureOutcome } from "../http/plan-run";
 import { type HttpRoute, type RequestContext, type RequestInfo, requestContext } from "../http/route";
 import { type AttemptOutcome, isRefusal, type RequestPlan } from "../upstream/plan";
@@ -143,11 +143,14 @@ export class H2Proxy {
     ctx.requestId = forwarded.requestId;
     const edits = r.plan.headers?.request;
     ctx.request.headers = edits ? applyHeaderEdits(forwarded.headers, edits) : forwarded.headers;
+    const rewrite = r.plan.rewrite;
+    if (rewrite?.authority !== undefined) rewriteHost(ctx.request.headers, rewrite.authority, false);
     flow.hooks.onRequest?.(ctx);
+    // The span and the access log keep what the client sent; upstream gets the rewritten request.
     const out: http2.OutgoingHttpHeaders = {
       ":method": ctx.request.method,
-      ":path": ctx.request.path,
-      ":authority": ctx.request.authority,
+      ":path": rewrite?.target ?? ctx.request.path,
+      ":authority": rewrite?.authority ?? ctx.request.authority,
       ":scheme": "http",
     };
     for (const [name, value] of ctx.request.headers) addHeader(out, name, value);

@@ -61,6 +61,11 @@ export interface InjectedFault {
   abortStatus: number;
 }
 
+export interface RewrittenRequest {
+  target?: string;
+  authority?: string;
+}
+
 export interface RequestPlan {
   /** The route that matched, for metrics and logs ("default" when none). */
   route: string;
@@ -71,6 +76,9 @@ export interface RequestPlan {
    * the caller (not on an answer the sidecar makes itself). Absent: none.
    */
   headers?: HeaderModifiersConfig;
+  /** The matched rule's rewrite, worked out for this request: the target (path and query) and
+   * the authority it goes upstream with. Absent: as the client sent them. */
+  rewrite?: RewrittenRequest;
   /** Whole request, from the proxy's first byte in to the response head out; 0: none. */
   timeoutMs: number;
   /** Per attempt, from attempt start to response head; 0: none. */

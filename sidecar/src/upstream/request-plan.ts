@@ -6,7 +6,14 @@ import type { Metrics } from "../telemetry/metrics";
 import { type CircuitBreakerLimits, overflowRefusal } from "./circuit-breaker";
 import { type EndpointStats, FAILURE_PENALTY_MS } from "./endpoint-stats";
 import type { OutlierSettings } from "./outlier-detection";
-import type { AttemptOutcome, AttemptTarget, InjectedFault, Refusal, RequestPlan } from "./plan";
+import type {
+  AttemptOutcome,
+  AttemptTarget,
+  InjectedFault,
+  Refusal,
+  RequestPlan,
+  RewrittenRequest,
+} from "./plan";
 import { isRetryable, outcomeLabel, type RetrySettings } from "./retry-policy";
 import type { ServiceState } from "./service-state";
 
@@ -18,6 +25,7 @@ export interface AttemptPlanInput {
   fault?: InjectedFault;
   /** The matched rule's header changes (HTTP only). */
   headers?: HeaderModifiersConfig;
+  rewrite?: RewrittenRequest;
   timeoutMs: number;
   retry: RetrySettings;
   limits: CircuitBreakerLimits;
@@ -32,6 +40,7 @@ export class AttemptPlan implements RequestPlan {
   readonly route: string;
   readonly fault?: InjectedFault;
   readonly headers: HeaderModifiersConfig | undefined;
+  readonly rewrite: RewrittenRequest | undefined;
   readonly timeoutMs: number;
   readonly perTryTimeoutMs: number;
   private retries = 0;
@@ -43,6 +52,7 @@ export class AttemptPlan implements RequestPlan {
     this.route = input.route;
     if (input.fault) this.fault = input.fault;
     this.headers = input.headers;
+    this.rewrite = input.rewrite;
     this.timeoutMs = input.timeoutMs;
     this.perTryTimeoutMs = input.method === undefined ? 0 : input.retry.perTryTimeoutMs;
   }

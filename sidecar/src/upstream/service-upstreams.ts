@@ -2,14 +2,21 @@
 // from the service's routes, policy and healthy endpoints as the config store holds them now.
 // Per-service state (latency, outlier ejections, circuit-breaker counts, retry budget) lives here
 // across requests; the config itself is passed in each time, so a push applies to the next request.
-import type { EndpointConfig, PolicyConfig, PortConfig, ServiceRoutesConfig } from "../config/types";
+import { type Rewrite, rewriteTarget } from "../../../proto/rewrite-rules";
+import type {
+  EndpointConfig,
+  PolicyConfig,
+  PortConfig,
+  RouteRuleConfig,
+  ServiceRoutesConfig,
+} from "../config/types";
 import type { RequestInfo, RouteRefusal } from "../http/route";
 import type { Metrics } from "../telemetry/metrics";
 import { circuitBreakerLimits } from "./circuit-breaker";
 import type { EndpointStats } from "./endpoint-stats";
 import { drawFault } from "./fault";
 import { outlierSettings } from "./outlier-detection";
-import type { RequestPlan } from "./plan";
+import type { RequestPlan, RewrittenRequest } from "./plan";
 import { AttemptPlan } from "./request-plan";
 import { retrySettings } from "./retry-policy";
 import { chooseSubset, matchRule } from "./route-table";
@@ -85,6 +92,7 @@ export class ServiceUpstreams {
       route,
       ...(fault ? { fault } : {}),
       headers: request ? rule?.headers : undefined,
+      ...(request && rule?.rewrite ? { rewrite: rewritten(rule, request) } : {}),
       timeoutMs: request ? (rule?.timeoutMs ?? 0) : 0,
       retry,
       limits: circuitBreakerLimits(input.policy),
@@ -126,4 +134,14 @@ export class ServiceUpstreams {
       for (const stats of state.stats.values()) state.detector.isEjected(stats, nowMs);
     }
   }
+}
+
+/** The rule's rewrite worked out for one request. */
+function rewritten(rule: RouteRuleConfig, request: RequestInfo): RewrittenRequest {
+  const r = rule.rewrite as Rewrite;
+  const out: RewrittenRequest = {};
+  if (r.path !== undefined || r.pathPrefix !== undefined)
+    out.target = rewriteTarget(request.path, r, rule.match?.pathPrefix || undefined);
+  if (r.authority !== undefined) out.authority = r.authority;
+  return out;
 }

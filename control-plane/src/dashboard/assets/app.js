@@ -314,6 +314,18 @@ function headersText(h) {
     .join("; ");
 }
 
+/** "prefix → / · host reviews.internal" */
+function rewriteText(r) {
+  if (!r) return "–";
+  return [
+    r.path && `path ${r.path}`,
+    r.pathPrefix && `prefix → ${r.pathPrefix}`,
+    r.authority && `host ${r.authority}`,
+  ]
+    .filter(Boolean)
+    .join(" · ");
+}
+
 /** The Routes, ResiliencePolicy and Telemetry in force for a service, as `weft get` shows them. */
 function trafficConfig(name, endpoints, routes, policies, telemetries) {
   const mine = routes.filter((r) => r.spec.service === name);
@@ -333,6 +345,7 @@ function trafficConfig(name, endpoints, routes, policies, telemetries) {
         retriesText(rule.retries),
         faultText(rule.fault),
         headersText(rule.headers),
+        rewriteText(rule.rewrite),
       ],
     })),
   );
@@ -353,7 +366,7 @@ function trafficConfig(name, endpoints, routes, policies, telemetries) {
       ? empty(
           "No Route: every request goes to every endpoint, with the sidecar's default timeout and retries.",
         )
-      : table(["Route", "Match", "Split", "Timeout", "Retries", "Fault", "Headers"], rows),
+      : table(["Route", "Match", "Split", "Timeout", "Retries", "Fault", "Headers", "Rewrite"], rows),
   ];
 }
 

@@ -5,6 +5,7 @@ import type { WeightedSubset as _weft_v1_WeightedSubset, WeightedSubset__Output 
 import type { RetryPolicy as _weft_v1_RetryPolicy, RetryPolicy__Output as _weft_v1_RetryPolicy__Output } from '../../weft/v1/RetryPolicy';
 import type { FaultInjection as _weft_v1_FaultInjection, FaultInjection__Output as _weft_v1_FaultInjection__Output } from '../../weft/v1/FaultInjection';
 import type { HeaderModifiers as _weft_v1_HeaderModifiers, HeaderModifiers__Output as _weft_v1_HeaderModifiers__Output } from '../../weft/v1/HeaderModifiers';
+import type { HttpRewrite as _weft_v1_HttpRewrite, HttpRewrite__Output as _weft_v1_HttpRewrite__Output } from '../../weft/v1/HttpRewrite';
 
 export interface RouteRule {
   'match'?: (_weft_v1_RouteMatch | null);
@@ -13,6 +14,7 @@ export interface RouteRule {
   'retries'?: (_weft_v1_RetryPolicy | null);
   'fault'?: (_weft_v1_FaultInjection | null);
   'headers'?: (_weft_v1_HeaderModifiers | null);
+  'rewrite'?: (_weft_v1_HttpRewrite | null);
 }
 
 export interface RouteRule__Output {
@@ -22,4 +24,5 @@ export interface RouteRule__Output {
   'retries': (_weft_v1_RetryPolicy__Output | null);
   'fault': (_weft_v1_FaultInjection__Output | null);
   'headers': (_weft_v1_HeaderModifiers__Output | null);
+  'rewrite': (_weft_v1_HttpRewrite__Output | null);
 }

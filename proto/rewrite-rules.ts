@@ -1,0 +1,65 @@
+// What config.proto's HttpRewrite may hold, checked on both sides of the contract (the control
+// plane refuses a Route that breaks it, a sidecar NACKs a push that does), and how a sidecar applies
+// it: Istio's VirtualService `rewrite` (uri, authority) and Gateway API's URLRewrite (ReplaceFullPath,
+// ReplacePrefixMatch, hostname).
+
+/** A path as it may go on the request line: '/' first, then URI path characters (RFC 3986 pchar and
+ * '/', percent-escapes), no query or fragment. */
+const PATH = /^\/(?:[A-Za-z0-9\-._~!$&'()*+,;=:@/]|%[0-9A-Fa-f]{2})*$/;
+/** host or host:port: a registered name or an IPv4 address, or a bracketed IPv6 address. */
+const AUTHORITY = /^(?:[A-Za-z0-9\-._~]+|\[[0-9A-Fa-f:.]+\])(?::[0-9]{1,5})?$/;
+export const MAX_REWRITE_LENGTH = 1024;
+
+export interface Rewrite {
+  /** Replaces the whole path. */
+  path?: string;
+  /** Replaces the part of the path the rule's match.pathPrefix matched. */
+  pathPrefix?: string;
+  authority?: string;
+}
+
+/** Why a rewrite cannot be applied as given, naming the field (camelCase, as a Route spells it),
+ * or undefined when it can. `matchPrefix`: the rule's match.pathPrefix, if any. */
+export function rewriteProblem(r: Rewrite, matchPrefix: string | undefined): string | undefined {
+  for (const key of ["path", "pathPrefix"] as const) {
+    const v = r[key];
+    if (v === undefined) continue;
+    if (v.length > MAX_REWRITE_LENGTH) return `${key} is longer than ${MAX_REWRITE_LENGTH} characters`;
+    if (!PATH.test(v))
+      return `${key} must be a path starting with '/' without a query, fragment or spaces (got "${v}")`;
+  }
+  if (r.path !== undefined && r.pathPrefix !== undefined)
+    return "path and pathPrefix are both set; use one (path replaces the whole path, pathPrefix the matched prefix)";
+  if (r.pathPrefix !== undefined && !matchPrefix)
+    return "pathPrefix replaces the prefix the rule matched, and this rule's match has no pathPrefix; add match.pathPrefix or use path";
+  const a = r.authority;
+  if (a !== undefined) {
+    if (a.length > MAX_REWRITE_LENGTH) return `authority is longer than ${MAX_REWRITE_LENGTH} characters`;
+    const port = /:([0-9]+)$/.exec(a)?.[1];
+    if (!AUTHORITY.test(a) || (port !== undefined && Number(port) > 65535))
+      return `authority must be host or host:port (got "${a}")`;
+  }
+  if (r.path === undefined && r.pathPrefix === undefined && a === undefined)
+    return "it changes nothing; give path, pathPrefix or authority";
+  return undefined;
+}
+
+/**
+ * The request target after `r`: the path replaced whole, or its matched prefix replaced (as
+ * Gateway API's ReplacePrefixMatch: a replacement ending in '/' before a rest starting with '/'
+ * does not double the slash); the query string kept.
+ */
+export function rewriteTarget(target: string, r: Rewrite, matchPrefix: string | undefined): string {
+  if (r.path === undefined && r.pathPrefix === undefined) return target;
+  const q = target.indexOf("?");
+  const path = q < 0 ? target : target.slice(0, q);
+  const query = q < 0 ? "" : target.slice(q);
+  let next: string;
+  if (r.path !== undefined) next = r.path;
+  else if (matchPrefix && path.startsWith(matchPrefix)) {
+    const rest = path.slice(matchPrefix.length);
+    const head = r.pathPrefix as string;
+    next = head.endsWith("/") && rest.startsWith("/") ? head + rest.slice(1) : head + rest;
+  } else return target;
+  return next + query;
+}
