@@ -1,7 +1,7 @@
-// The rewrite rules both sides of the contract check, and how a sidecar applies a rewrite to a
-// request target (Gateway API's ReplaceFullPath and ReplacePrefixMatch, Istio's uri rewrite).
+// The rewrite and redirect rules both sides of the contract check, and how a sidecar applies them
+// to a request target (Gateway API's ReplaceFullPath and ReplacePrefixMatch, Istio's uri rewrite).
 import test from "ava";
-import { rewriteProblem, rewriteTarget } from "./rewrite-rules";
+import { redirectLocation, redirectProblem, rewriteProblem, rewriteTarget } from "./rewrite-rules";
 
 test("a prefix rewrite replaces what the rule's prefix matched, without doubling a slash; the query stays", (t) => {
   const cases: Array<[string, string, string, string]> = [
@@ -48,4 +48,24 @@ test("rewrites the sidecar cannot send, or that change nothing, say why", (t) =>
   ];
   for (const [rewrite, prefix, why] of problems)
     t.regex(rewriteProblem(rewrite, prefix) ?? "", why, JSON.stringify(rewrite));
+});
+
+test("a redirect's Location keeps each part of the request it does not replace", (t) => {
+  t.is(redirectLocation("/old/a?x=1", "web", { pathPrefix: "/new" }, "/old"), "http://web/new/a?x=1");
+  t.is(redirectLocation("/a", "web:8080", { scheme: "https" }, undefined), "https://web:8080/a");
+  t.is(redirectLocation("/a", "web", { authority: "other:81", path: "/b" }, undefined), "http://other:81/b");
+  t.is(redirectLocation("/a?q", "", { path: "/b" }, undefined), "/b?q", "no authority: a relative Location");
+});
+
+test("redirects that would loop or that a client cannot follow say why", (t) => {
+  t.is(redirectProblem({ scheme: "https" }, undefined), undefined, "http to https is a redirect on its own");
+  t.is(redirectProblem({ path: "/b", status: 308 }, undefined), undefined);
+  t.regex(redirectProblem({ status: 302 }, undefined) ?? "", /back to the same URL/);
+  t.regex(redirectProblem({}, undefined) ?? "", /back to the same URL/);
+  t.regex(
+    redirectProblem({ path: "/b", status: 200 }, undefined) ?? "",
+    /status must be one of 301, 302, 303, 307, 308/,
+  );
+  t.regex(redirectProblem({ scheme: "ftp", path: "/b" }, undefined) ?? "", /scheme must be http or https/);
+  t.regex(redirectProblem({ pathPrefix: "/b" }, undefined) ?? "", /match has no pathPrefix/);
 });

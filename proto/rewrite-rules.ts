@@ -1,7 +1,7 @@
-// What config.proto's HttpRewrite may hold, checked on both sides of the contract (the control
-// plane refuses a Route that breaks it, a sidecar NACKs a push that does), and how a sidecar applies
-// it: Istio's VirtualService `rewrite` (uri, authority) and Gateway API's URLRewrite (ReplaceFullPath,
-// ReplacePrefixMatch, hostname).
+// What config.proto's HttpRewrite and HttpRedirect may hold, checked on both sides of the contract
+// (the control plane refuses a Route that breaks it, a sidecar NACKs a push that does), and how a
+// sidecar applies them: Istio's VirtualService `rewrite` (uri, authority) and `redirect`, Gateway
+// API's URLRewrite (ReplaceFullPath, ReplacePrefixMatch, hostname) and RequestRedirect.
 
 /** A path as it may go on the request line: '/' first, then URI path characters (RFC 3986 pchar and
  * '/', percent-escapes), no query or fragment. */
@@ -17,6 +17,15 @@ export interface Rewrite {
   pathPrefix?: string;
   authority?: string;
 }
+
+export interface Redirect extends Rewrite {
+  /** "http" or "https"; absent: "http". */
+  scheme?: string;
+  /** 301, 302, 303, 307 or 308; absent: 301. */
+  status?: number;
+}
+
+export const REDIRECT_STATUSES: readonly number[] = [301, 302, 303, 307, 308];
 
 /** Why a rewrite cannot be applied as given, naming the field (camelCase, as a Route spells it),
  * or undefined when it can. `matchPrefix`: the rule's match.pathPrefix, if any. */
@@ -42,6 +51,34 @@ export function rewriteProblem(r: Rewrite, matchPrefix: string | undefined): str
   if (r.path === undefined && r.pathPrefix === undefined && a === undefined)
     return "it changes nothing; give path, pathPrefix or authority";
   return undefined;
+}
+
+/** As rewriteProblem, for a redirect: a scheme alone is one too (http to https); a status alone
+ * would send the client back to where it was. */
+export function redirectProblem(r: Redirect, matchPrefix: string | undefined): string | undefined {
+  if (r.scheme !== undefined && r.scheme !== "http" && r.scheme !== "https")
+    return `scheme must be http or https (got "${r.scheme}")`;
+  if (r.status !== undefined && !REDIRECT_STATUSES.includes(r.status))
+    return `status must be one of ${REDIRECT_STATUSES.join(", ")} (got ${r.status})`;
+  const problem = rewriteProblem(r, matchPrefix);
+  if (problem?.startsWith("it changes nothing"))
+    return r.scheme !== undefined
+      ? undefined
+      : "it sends the client back to the same URL; give path, pathPrefix, authority or scheme";
+  return problem;
+}
+
+/** The Location a redirect answers `target` (path and query) with; relative when the request
+ * named no authority and the redirect gives none. */
+export function redirectLocation(
+  target: string,
+  authority: string,
+  r: Redirect,
+  matchPrefix: string | undefined,
+): string {
+  const path = rewriteTarget(target, r, matchPrefix);
+  const host = r.authority ?? authority;
+  return host ? `${r.scheme ?? "http"}://${host}${path}` : path;
 }
 
 /**

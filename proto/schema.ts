@@ -49,6 +49,13 @@ export const SCHEMA: Schema = {
     { no: 2, name: "add", kind: "string", map: "string" },
     { no: 3, name: "remove", kind: "string", repeated: true },
   ],
+  HttpRedirect: [
+    { no: 1, name: "path", kind: "string" },
+    { no: 2, name: "path_prefix", kind: "string" },
+    { no: 3, name: "authority", kind: "string" },
+    { no: 4, name: "scheme", kind: "string" },
+    { no: 5, name: "status", kind: "uint32" },
+  ],
   HttpRewrite: [
     { no: 1, name: "path", kind: "string" },
     { no: 2, name: "path_prefix", kind: "string" },
@@ -136,6 +143,7 @@ export const SCHEMA: Schema = {
     { no: 5, name: "fault", kind: "FaultInjection" },
     { no: 6, name: "headers", kind: "HeaderModifiers" },
     { no: 7, name: "rewrite", kind: "HttpRewrite" },
+    { no: 8, name: "redirect", kind: "HttpRedirect" },
   ],
   RouteSpec: [
     { no: 1, name: "service", kind: "string" },

@@ -323,37 +323,49 @@ const HEADERS: ServiceConfigDoc = {
         match: { pathPrefix: "/legacy" },
         rewrite: { pathPrefix: "/cgi-bin/headers", authority: "back.internal" },
       },
+      { match: { pathExact: "/moved" }, redirect: { path: "/cgi-bin/headers", status: 302 } },
       {},
     ],
   },
 };
 
-test.serial("a route edits headers and rewrites the path and Host, live with weft apply", async (t) => {
-  const target = {
-    host: "back",
-    port: 8080,
-    path: "/cgi-bin/headers",
-    headers: { "x-tenant": "red", "x-secret": "s" },
-  };
-  const [plain] = await rawRequests(mesh, FRONT, target, 1);
-  t.regex(plain?.body ?? "", /^tenant=red secret=s host=back(:8080)? query=$/, JSON.stringify(plain));
-  t.is(plain?.headers["x-internal"], "1");
-  try {
-    await applyAndWait(mesh, FRONT, HEADERS);
-    const [edited] = await rawRequests(mesh, FRONT, target, 1);
-    t.regex(edited?.body ?? "", /^tenant=blue secret= host=/, JSON.stringify(edited));
-    t.is(edited?.headers["x-route"], "back-headers");
-    t.is(edited?.headers["x-internal"], undefined);
-    // Other paths fall to the rule without modifiers.
-    const [other] = await rawRequests(mesh, FRONT, { ...target, path: "/" }, 1);
-    t.is(other?.headers["x-route"], undefined);
-    // The rewrite rule sends /legacy to the CGI with another Host; the query goes along.
-    const [rewritten] = await rawRequests(mesh, FRONT, { ...target, path: "/legacy?from=old" }, 1);
-    t.is(rewritten?.body, "tenant=red secret=s host=back.internal query=from=old", JSON.stringify(rewritten));
-  } finally {
-    await deleteAndWait(mesh, FRONT, HEADERS);
-  }
-});
+test.serial(
+  "a route edits headers, rewrites the path and Host, and redirects, live with weft apply",
+  async (t) => {
+    const target = {
+      host: "back",
+      port: 8080,
+      path: "/cgi-bin/headers",
+      headers: { "x-tenant": "red", "x-secret": "s" },
+    };
+    const [plain] = await rawRequests(mesh, FRONT, target, 1);
+    t.is(plain?.body, "tenant=red secret=s host=back:8080 query=", JSON.stringify(plain));
+    t.is(plain?.headers["x-internal"], "1");
+    try {
+      await applyAndWait(mesh, FRONT, HEADERS);
+      const [edited] = await rawRequests(mesh, FRONT, target, 1);
+      t.is(edited?.body, "tenant=blue secret= host=back:8080 query=", JSON.stringify(edited));
+      t.is(edited?.headers["x-route"], "back-headers");
+      t.is(edited?.headers["x-internal"], undefined);
+      // Other paths fall to the rule without modifiers.
+      const [other] = await rawRequests(mesh, FRONT, { ...target, path: "/" }, 1);
+      t.is(other?.headers["x-route"], undefined);
+      // The rewrite rule sends /legacy to the CGI with another Host; the query goes along.
+      const [rewritten] = await rawRequests(mesh, FRONT, { ...target, path: "/legacy?from=old" }, 1);
+      t.is(
+        rewritten?.body,
+        "tenant=red secret=s host=back.internal query=from=old",
+        JSON.stringify(rewritten),
+      );
+      // The redirect rule is answered by the client's sidecar, with the Host the app sent.
+      const [moved] = await rawRequests(mesh, FRONT, { ...target, path: "/moved" }, 1);
+      t.is(moved?.status, 302, JSON.stringify(moved));
+      t.is(moved?.headers.location, "http://back:8080/cgi-bin/headers");
+    } finally {
+      await deleteAndWait(mesh, FRONT, HEADERS);
+    }
+  },
+);
 
 // Two requests in flight at most. Not maxPendingRequests 0: a 0 there means the default (1024), as
 // an unset proto3 field and as in Istio's connection pool settings.

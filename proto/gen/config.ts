@@ -5,6 +5,7 @@ import type { CircuitBreaker as _weft_v1_CircuitBreaker, CircuitBreaker__Output 
 import type { FaultInjection as _weft_v1_FaultInjection, FaultInjection__Output as _weft_v1_FaultInjection__Output } from './weft/v1/FaultInjection';
 import type { HeaderModifiers as _weft_v1_HeaderModifiers, HeaderModifiers__Output as _weft_v1_HeaderModifiers__Output } from './weft/v1/HeaderModifiers';
 import type { HeaderOperations as _weft_v1_HeaderOperations, HeaderOperations__Output as _weft_v1_HeaderOperations__Output } from './weft/v1/HeaderOperations';
+import type { HttpRedirect as _weft_v1_HttpRedirect, HttpRedirect__Output as _weft_v1_HttpRedirect__Output } from './weft/v1/HttpRedirect';
 import type { HttpRewrite as _weft_v1_HttpRewrite, HttpRewrite__Output as _weft_v1_HttpRewrite__Output } from './weft/v1/HttpRewrite';
 import type { LoggingConfig as _weft_v1_LoggingConfig, LoggingConfig__Output as _weft_v1_LoggingConfig__Output } from './weft/v1/LoggingConfig';
 import type { NamedRoute as _weft_v1_NamedRoute, NamedRoute__Output as _weft_v1_NamedRoute__Output } from './weft/v1/NamedRoute';
@@ -34,6 +35,7 @@ export interface ProtoGrpcType {
       FaultInjection: MessageTypeDefinition<_weft_v1_FaultInjection, _weft_v1_FaultInjection__Output>
       HeaderModifiers: MessageTypeDefinition<_weft_v1_HeaderModifiers, _weft_v1_HeaderModifiers__Output>
       HeaderOperations: MessageTypeDefinition<_weft_v1_HeaderOperations, _weft_v1_HeaderOperations__Output>
+      HttpRedirect: MessageTypeDefinition<_weft_v1_HttpRedirect, _weft_v1_HttpRedirect__Output>
       HttpRewrite: MessageTypeDefinition<_weft_v1_HttpRewrite, _weft_v1_HttpRewrite__Output>
       LoggingConfig: MessageTypeDefinition<_weft_v1_LoggingConfig, _weft_v1_LoggingConfig__Output>
       NamedRoute: MessageTypeDefinition<_weft_v1_NamedRoute, _weft_v1_NamedRoute__Output>

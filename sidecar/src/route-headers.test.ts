@@ -1,7 +1,7 @@
 // A Route rule's header modifiers and rewrite through a real sidecar (its outbound listener, routing
 // layer and both HTTP proxies), config from a fake control plane over the real stream: the upstream
-// sees the request's changes (headers, path, authority), the caller the response's; a rule that
-// does not match changes nothing; a modifier naming a field the sidecar owns, or a prefix rewrite on
+// sees the request's changes (headers, path, authority), the caller the response's or the route's
+// redirect; a rule that does not match changes nothing; a modifier naming a field the sidecar owns, or a prefix rewrite on
 // a rule without a prefix match, is NACKed and the last good routes stay.
 import http from "node:http";
 import http2 from "node:http2";
@@ -139,6 +139,8 @@ test("HTTP/2: the same changes on an h2c exchange", async (t) => {
 const REWRITES: RouteRule[] = [
   { match: { path_prefix: "/api" }, rewrite: { path_prefix: "/", authority: "web.internal:8080" } },
   { match: { path_exact: "/old" }, rewrite: { path: "/new" } },
+  { match: { path_prefix: "/moved" }, redirect: { path_prefix: "/here", status: 308 } },
+  { match: { path_exact: "/login" }, redirect: { scheme: "https", authority: "auth.example" } },
   {},
 ];
 
@@ -153,23 +155,27 @@ async function targetRecorder(t: ExecutionContext, seen: string[]): Promise<numb
   return (upstream.address() as AddressInfo).port;
 }
 
-test("HTTP/1.1: a rule's rewrite replaces the matched prefix or the whole path, and the authority; the query stays", async (t) => {
+test("HTTP/1.1: a rule's rewrite replaces the matched prefix or the whole path, and the authority; the query stays; a redirect is answered", async (t) => {
   const seen: string[] = [];
   const h = await setup(t, await targetRecorder(t, seen), REWRITES);
-  const get = (path: string) =>
-    new Promise<number>((resolve, reject) => {
+  const head = (path: string) =>
+    new Promise<[number, string | undefined]>((resolve, reject) => {
       http
         .get(
           { host: "127.0.0.1", port: h.sidecar.ports.outbound, path, agent: false, headers: { host: "web" } },
           (res) => {
             res.resume();
-            res.on("end", () => resolve(res.statusCode ?? 0));
+            res.on("end", () => resolve([res.statusCode ?? 0, res.headers.location]));
           },
         )
         .on("error", reject);
     });
+  const get = async (path: string) => (await head(path))[0];
   for (const path of ["/api/items?page=2", "/api", "/old?q=1", "/older", "/other"])
     t.is(await get(path), 200);
+  // Redirects are answered by the sidecar: the upstream sees neither request.
+  t.deepEqual(await head("/moved/a?b=1"), [308, "http://web/here/a?b=1"]);
+  t.deepEqual(await head("/login"), [301, "https://auth.example/login"]);
   t.deepEqual(seen, [
     "web.internal:8080 /items?page=2",
     "web.internal:8080 /",
@@ -185,7 +191,7 @@ test("HTTP/1.1: a rule's rewrite replaces the matched prefix or the whole path, 
   t.is(seen.at(-1), "web.internal:8080 /x");
 });
 
-test("HTTP/2: a rule's rewrite changes :path and :authority", async (t) => {
+test("HTTP/2: a rule's rewrite changes :path and :authority; a redirect is answered", async (t) => {
   const seen: string[] = [];
   const upstream = http2.createServer();
   upstream.on("stream", (stream, headers) => {
@@ -199,15 +205,16 @@ test("HTTP/2: a rule's rewrite changes :path and :authority", async (t) => {
   const session = http2.connect(`http://127.0.0.1:${h.sidecar.ports.outbound}`);
   t.teardown(() => session.close());
   const request = (path: string) =>
-    new Promise<void>((resolve, reject) => {
+    new Promise<http2.IncomingHttpHeaders>((resolve, reject) => {
       const req = session.request({ ":path": path, ":authority": "web" });
-      req.on("response", () => {
+      req.on("response", (headers) => {
         req.resume();
-        req.on("end", resolve);
+        req.on("end", () => resolve(headers));
       });
       req.on("error", reject);
       req.end();
     });
   for (const path of ["/api/items?page=2", "/old", "/other"]) await request(path);
+  t.like(await request("/moved"), { ":status": 308, location: "http://web/here" });
   t.deepEqual(seen, ["web.internal:8080 /items?page=2", "web /new", "web /other"]);
 });

@@ -80,6 +80,15 @@ export interface RouteRule {
   headers?: HeaderModifiers;
   /** The path and authority the request goes upstream with. */
   rewrite?: HttpRewrite;
+  /** Answer with a redirect instead of forwarding; not with split or rewrite. */
+  redirect?: HttpRedirect;
+}
+/** Location: each part the request's unless given. */
+export interface HttpRedirect extends HttpRewrite {
+  /** "http" or "https"; absent: "http". */
+  scheme?: string;
+  /** 301, 302, 303, 307 or 308; absent: 301. */
+  status?: number;
 }
 /** At most one of path and pathPrefix; the query string is kept. */
 export interface HttpRewrite {

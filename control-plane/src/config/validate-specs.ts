@@ -1,12 +1,13 @@
 // The Service, Route and ResiliencePolicy specs, checked field by field (config.proto in camelCase).
 // Telemetry is in validate-telemetry.ts; cross-object checks (does the service exist?) are in
 // references.ts, because they need the store and the registry.
-import { rewriteProblem } from "../../../proto/rewrite-rules";
+import { redirectProblem, rewriteProblem } from "../../../proto/rewrite-rules";
 import { isServiceName } from "../registration/validate";
 import { invalid } from "./errors";
 import type {
   CircuitBreaker,
   FaultInjection,
+  HttpRedirect,
   HttpRewrite,
   LoadBalancer,
   OutlierDetection,
@@ -128,7 +129,16 @@ export function routeSpec(value: unknown): RouteSpec {
 }
 
 function routeRule(value: unknown, field: string): RouteRule {
-  const o = object(value, field, ["match", "split", "timeoutMs", "retries", "fault", "headers", "rewrite"]);
+  const o = object(value, field, [
+    "match",
+    "split",
+    "timeoutMs",
+    "retries",
+    "fault",
+    "headers",
+    "rewrite",
+    "redirect",
+  ]);
   const split = isAbsent(o.split) ? undefined : weightedSplit(o.split, `${field}.split`);
   const match = isAbsent(o.match) ? undefined : routeMatch(o.match, `${field}.match`);
   return compact({
@@ -139,7 +149,38 @@ function routeRule(value: unknown, field: string): RouteRule {
     fault: isAbsent(o.fault) ? undefined : faultInjection(o.fault, `${field}.fault`),
     headers: headerModifiers(o.headers, `${field}.headers`),
     rewrite: isAbsent(o.rewrite) ? undefined : httpRewrite(o.rewrite, `${field}.rewrite`, match),
+    redirect: isAbsent(o.redirect)
+      ? undefined
+      : httpRedirect(o.redirect, `${field}.redirect`, match, [
+          ...(split && split.length > 0 ? ["split"] : []),
+          ...(isAbsent(o.rewrite) ? [] : ["rewrite"]),
+        ]),
   });
+}
+
+function httpRedirect(
+  value: unknown,
+  field: string,
+  match: RouteMatch | undefined,
+  alongside: string[],
+): HttpRedirect {
+  const o = object(value, field, ["path", "pathPrefix", "authority", "scheme", "status"]);
+  const redirect = compact({
+    path: optionalString(o.path, `${field}.path`),
+    pathPrefix: optionalString(o.pathPrefix, `${field}.pathPrefix`),
+    authority: optionalString(o.authority, `${field}.authority`),
+    scheme: optionalString(o.scheme, `${field}.scheme`),
+    status: optionalInteger(o.status, `${field}.status`, 300, 399),
+  });
+  const problem = redirectProblem(redirect, match?.pathPrefix);
+  if (problem) invalid(field, "a redirect the sidecar can answer with", `${field}: ${problem}`);
+  if (alongside.length > 0)
+    invalid(
+      field,
+      "a redirect without split or rewrite",
+      `${field}: a redirect answers the request itself, so ${alongside.join(" and ")} would never apply; remove ${alongside.length > 1 ? "them" : "it"} or the redirect`,
+    );
+  return redirect;
 }
 
 function httpRewrite(value: unknown, field: string, match: RouteMatch | undefined): HttpRewrite {

@@ -50,7 +50,27 @@ const cases: Array<[string, unknown, string, RegExp]> = [
     "unknown rule field",
     route({ rules: [{ timeout: 5 }] }),
     "spec.rules[0].timeout",
-    /allowed here: match, split, timeoutMs, retries, fault, headers, rewrite/,
+    /allowed here: match, split, timeoutMs, retries, fault, headers, rewrite, redirect/,
+  ],
+  [
+    "redirect with a split",
+    route({
+      rules: [{ redirect: { path: "/b" }, split: [{ labels: { version: "v1" }, weight: 1 }] }],
+    }),
+    "spec.rules[0].redirect",
+    /a redirect answers the request itself, so split would never apply; remove it or the redirect/,
+  ],
+  [
+    "redirect to the same URL",
+    route({ rules: [{ redirect: { status: 302 } }] }),
+    "spec.rules[0].redirect",
+    /sends the client back to the same URL/,
+  ],
+  [
+    "redirect status not a redirect",
+    route({ rules: [{ redirect: { path: "/b", status: 304 } }] }),
+    "spec.rules[0].redirect",
+    /status must be one of 301, 302, 303, 307, 308/,
   ],
   [
     "prefix rewrite on a rule without a prefix match",

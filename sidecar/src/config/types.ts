@@ -1,6 +1,6 @@
 // Domain types of the config the sidecar routes by. The wire module turns discovery responses into
 // these (through validate.ts); nothing else in the sidecar sees generated protobuf types.
-import type { Rewrite } from "../../../proto/rewrite-rules";
+import type { Redirect, Rewrite } from "../../../proto/rewrite-rules";
 import type { HeaderModifiersConfig } from "./header-edits";
 
 /**
@@ -73,6 +73,8 @@ export interface RouteRuleConfig {
   headers?: HeaderModifiersConfig;
   /** The path and authority the request goes upstream with; absent: as the client sent them. */
   rewrite?: Rewrite;
+  /** Answer with a redirect instead of forwarding; absent: forward. */
+  redirect?: Redirect;
 }
 
 export interface FaultConfig {

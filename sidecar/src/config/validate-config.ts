@@ -2,7 +2,7 @@
 // grpc-js decodes them) and turns them into domain values, or throws INVALID_CONFIG naming the
 // field, which goes back as the NACK reason while the sidecar keeps its last good config.
 
-import { type Rewrite, rewriteProblem } from "../../../proto/rewrite-rules";
+import { type Redirect, type Rewrite, redirectProblem, rewriteProblem } from "../../../proto/rewrite-rules";
 import { parseHeaderModifiers } from "./header-edits";
 import type {
   FaultConfig,
@@ -61,6 +61,8 @@ function parseRule(value: unknown, path: string): RouteRuleConfig {
   if (headers) rule.headers = headers;
   const rewrite = parseRewrite(o.rewrite, `${path}.rewrite`, rule.match?.pathPrefix);
   if (rewrite) rule.rewrite = rewrite;
+  const redirect = parseRedirect(o.redirect, `${path}.redirect`, rule.match?.pathPrefix);
+  if (redirect) rule.redirect = redirect;
   return rule;
 }
 
@@ -68,22 +70,43 @@ function parseRule(value: unknown, path: string): RouteRuleConfig {
  * changes nothing. */
 function parseRewrite(value: unknown, path: string, matchPrefix: string | undefined): Rewrite | undefined {
   if (value === undefined || value === null) return undefined;
-  const o = object(value, path);
-  const field = (v: unknown, p: string) => {
-    const s = v === undefined || v === null ? "" : str(v, p);
-    return s === "" ? undefined : s;
-  };
-  const rewrite: Rewrite = {};
-  const full = field(o.path, `${path}.path`);
-  const prefix = field(o.path_prefix, `${path}.path_prefix`);
-  const authority = field(o.authority, `${path}.authority`);
-  if (full !== undefined) rewrite.path = full;
-  if (prefix !== undefined) rewrite.pathPrefix = prefix;
-  if (authority !== undefined) rewrite.authority = authority;
+  const rewrite = rewriteFields(object(value, path), path);
   if (Object.keys(rewrite).length === 0) return undefined;
   const problem = rewriteProblem(rewrite, matchPrefix || undefined);
   if (problem) bad(`${path}: ${problem}`);
   return rewrite;
+}
+
+/** The wire's HttpRedirect, or undefined when absent or empty. */
+function parseRedirect(value: unknown, path: string, matchPrefix: string | undefined): Redirect | undefined {
+  if (value === undefined || value === null) return undefined;
+  const o = object(value, path);
+  const redirect: Redirect = rewriteFields(o, path);
+  const scheme = optionalText(o.scheme, `${path}.scheme`);
+  if (scheme !== undefined) redirect.scheme = scheme;
+  const status = uint(o.status ?? 0, `${path}.status`);
+  if (status !== 0) redirect.status = status;
+  if (Object.keys(redirect).length === 0) return undefined;
+  const problem = redirectProblem(redirect, matchPrefix || undefined);
+  if (problem) bad(`${path}: ${problem}`);
+  return redirect;
+}
+
+/** path, path_prefix and authority as set (proto3's empty strings left out). */
+function rewriteFields(o: Record<string, unknown>, path: string): Rewrite {
+  const rewrite: Rewrite = {};
+  const full = optionalText(o.path, `${path}.path`);
+  const prefix = optionalText(o.path_prefix, `${path}.path_prefix`);
+  const authority = optionalText(o.authority, `${path}.authority`);
+  if (full !== undefined) rewrite.path = full;
+  if (prefix !== undefined) rewrite.pathPrefix = prefix;
+  if (authority !== undefined) rewrite.authority = authority;
+  return rewrite;
+}
+
+function optionalText(v: unknown, path: string): string | undefined {
+  const s = v === undefined || v === null ? "" : str(v, path);
+  return s === "" ? undefined : s;
 }
 
 function parseFault(value: unknown, path: string): FaultConfig {

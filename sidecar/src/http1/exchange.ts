@@ -334,7 +334,9 @@ export class Exchange implements ResponseSink {
     return again;
   }
 
-  private refuse(r: { status: number; message: string; overflow?: string }): void {
+  private refuse(r: { status: number; message: string; overflow?: string; location?: string }): void {
+    if (r.location !== undefined)
+      return void this.answer(r.status, r.message, false, [["location", r.location]]);
     this.ctx.error = r.message.trim();
     this.answer(r.status, r.message, false, r.overflow ? [["x-weft-overflow", r.overflow]] : []);
   }

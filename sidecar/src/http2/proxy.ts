@@ -106,7 +106,11 @@ export class H2Proxy {
     const plan = route.plan(info);
     ctx.route = plan.route ?? "default";
     if (isRefusal(plan)) {
-      answer(plan.status, plan.message, false, overflowHeaders(plan.overflow));
+      if (plan.location === undefined)
+        return void answer(plan.status, plan.message, false, overflowHeaders(plan.overflow));
+      // A route's redirect: an answer, not an error.
+      status = plan.status;
+      plainAnswer(stream, plan.status, plan.message, grpc, flow.via, undefined, { location: plan.location });
       return;
     }
     const setStatus = (code: number) => {

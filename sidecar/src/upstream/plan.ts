@@ -39,6 +39,8 @@ export interface Refusal {
   message: string;
   /** Set when the refusal is a circuit-breaker overflow (metrics, the `x-weft-overflow` header). */
   overflow?: "pending-requests" | "connections";
+  /** A route's redirect: the answer's Location (and a 3xx status). */
+  location?: string;
 }
 
 export type AttemptOutcome =

@@ -2,7 +2,7 @@
 // from the service's routes, policy and healthy endpoints as the config store holds them now.
 // Per-service state (latency, outlier ejections, circuit-breaker counts, retry budget) lives here
 // across requests; the config itself is passed in each time, so a push applies to the next request.
-import { type Rewrite, rewriteTarget } from "../../../proto/rewrite-rules";
+import { type Redirect, type Rewrite, redirectLocation, rewriteTarget } from "../../../proto/rewrite-rules";
 import type {
   EndpointConfig,
   PolicyConfig,
@@ -68,6 +68,8 @@ export class ServiceUpstreams {
     state.useBalancer(input.policy?.loadBalancer);
     const all = state.sync(input.endpoints, input.servicePort, nowMs, (gone) => this.forget(state, gone));
     const { route, rule } = matchRule(input.routes, input.request);
+    // A redirect is answered here, endpoints or not.
+    if (rule?.redirect && input.request) return redirectAnswer(route, rule, input.request);
     if (all.length === 0) {
       return {
         route,
@@ -134,6 +136,12 @@ export class ServiceUpstreams {
       for (const stats of state.stats.values()) state.detector.isEjected(stats, nowMs);
     }
   }
+}
+
+function redirectAnswer(route: string, rule: RouteRuleConfig, request: RequestInfo): RouteRefusal {
+  const r = rule.redirect as Redirect;
+  const location = redirectLocation(request.path, request.authority, r, rule.match?.pathPrefix || undefined);
+  return { route, status: r.status ?? 301, message: `redirected to ${location}\n`, location };
 }
 
 /** The rule's rewrite worked out for one request. */

@@ -314,16 +314,19 @@ function headersText(h) {
     .join("; ");
 }
 
-/** "prefix → / · host reviews.internal" */
-function rewriteText(r) {
-  if (!r) return "–";
-  return [
-    r.path && `path ${r.path}`,
-    r.pathPrefix && `prefix → ${r.pathPrefix}`,
-    r.authority && `host ${r.authority}`,
-  ]
-    .filter(Boolean)
-    .join(" · ");
+/** A rule's rewrite or redirect: "prefix → / · host reviews.internal", "redirect 301: path /new" */
+function rewriteText(rule) {
+  const parts = (r) =>
+    [
+      r.scheme && `${r.scheme}:`,
+      r.path && `path ${r.path}`,
+      r.pathPrefix && `prefix → ${r.pathPrefix}`,
+      r.authority && `host ${r.authority}`,
+    ]
+      .filter(Boolean)
+      .join(" · ");
+  if (rule.redirect) return `redirect ${rule.redirect.status ?? 301}: ${parts(rule.redirect)}`;
+  return rule.rewrite ? parts(rule.rewrite) : "–";
 }
 
 /** The Routes, ResiliencePolicy and Telemetry in force for a service, as `weft get` shows them. */
@@ -345,7 +348,7 @@ function trafficConfig(name, endpoints, routes, policies, telemetries) {
         retriesText(rule.retries),
         faultText(rule.fault),
         headersText(rule.headers),
-        rewriteText(rule.rewrite),
+        rewriteText(rule),
       ],
     })),
   );
@@ -366,7 +369,10 @@ function trafficConfig(name, endpoints, routes, policies, telemetries) {
       ? empty(
           "No Route: every request goes to every endpoint, with the sidecar's default timeout and retries.",
         )
-      : table(["Route", "Match", "Split", "Timeout", "Retries", "Fault", "Headers", "Rewrite"], rows),
+      : table(
+          ["Route", "Match", "Split", "Timeout", "Retries", "Fault", "Headers", "Rewrite / redirect"],
+          rows,
+        ),
   ];
 }
 

@@ -6,6 +6,7 @@ import type { RetryPolicy as _weft_v1_RetryPolicy, RetryPolicy__Output as _weft_
 import type { FaultInjection as _weft_v1_FaultInjection, FaultInjection__Output as _weft_v1_FaultInjection__Output } from '../../weft/v1/FaultInjection';
 import type { HeaderModifiers as _weft_v1_HeaderModifiers, HeaderModifiers__Output as _weft_v1_HeaderModifiers__Output } from '../../weft/v1/HeaderModifiers';
 import type { HttpRewrite as _weft_v1_HttpRewrite, HttpRewrite__Output as _weft_v1_HttpRewrite__Output } from '../../weft/v1/HttpRewrite';
+import type { HttpRedirect as _weft_v1_HttpRedirect, HttpRedirect__Output as _weft_v1_HttpRedirect__Output } from '../../weft/v1/HttpRedirect';
 
 export interface RouteRule {
   'match'?: (_weft_v1_RouteMatch | null);
@@ -15,6 +16,7 @@ export interface RouteRule {
   'fault'?: (_weft_v1_FaultInjection | null);
   'headers'?: (_weft_v1_HeaderModifiers | null);
   'rewrite'?: (_weft_v1_HttpRewrite | null);
+  'redirect'?: (_weft_v1_HttpRedirect | null);
 }
 
 export interface RouteRule__Output {
@@ -25,4 +27,5 @@ export interface RouteRule__Output {
   'fault': (_weft_v1_FaultInjection__Output | null);
   'headers': (_weft_v1_HeaderModifiers__Output | null);
   'rewrite': (_weft_v1_HttpRewrite__Output | null);
+  'redirect': (_weft_v1_HttpRedirect__Output | null);
 }
