@@ -14,7 +14,9 @@
 // CPU per 1000 requests (both sidecars of a pair), the ratio, and each pair's p99; then the medians.
 // p99 here is under both pairs' load (2000 req/s on the machine), higher than a lone pair's.
 // Usage: node --import tsx bench/ab-pair.ts (REV | --telemetry-cost | --tracing-cost) [WINDOWS per phase, 8]
-//   [SECONDS per window, 10] [--no-telemetry]. REV must have bench/mesh-bundle.ts (55bf80e or later).
+//   [SECONDS per window, 10] [--no-telemetry] [--tcp]. --tcp declares the service opaque TCP, so both
+//   sidecars pipe the requests as bytes (no spans or access lines per request then). REV must have
+//   bench/mesh-bundle.ts (55bf80e or later).
 import { execFileSync } from "node:child_process";
 import { mkdtempSync, rmSync, symlinkSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -39,13 +41,15 @@ const telemetryCost = tracingOnly || process.argv.includes("--telemetry-cost");
 const rev = telemetryCost ? undefined : args.shift();
 if (!telemetryCost && !rev) {
   console.error(
-    "usage: node --import tsx bench/ab-pair.ts (REV | --telemetry-cost | --tracing-cost) [WINDOWS] [SECONDS] [--no-telemetry]",
+    "usage: node --import tsx bench/ab-pair.ts (REV | --telemetry-cost | --tracing-cost) [WINDOWS] [SECONDS] [--no-telemetry] [--tcp]",
   );
   process.exit(2);
 }
 const windows = Number(args[0] ?? 8);
 const seconds = Number(args[1] ?? 10);
 const telemetry = !process.argv.includes("--no-telemetry");
+/** Both sidecars pipe the service as opaque TCP (the HTTP requests pass as bytes). */
+const tcp = process.argv.includes("--tcp");
 const RATE = 1000;
 const WARMUP_S = 40;
 const root = join(import.meta.dirname, "..");
@@ -93,8 +97,8 @@ if (rev) {
 
 const cp = await startFakeControlPlane();
 const services = [
-  { name: "app", virtual_ip: "10.96.9.8", ports: [{ name: "p", port: 80, protocol: "http" }] },
-  { name: "app2", virtual_ip: "10.96.9.9", ports: [{ name: "p", port: 80, protocol: "http" }] },
+  { name: "app", virtual_ip: "10.96.9.8", ports: [{ name: "p", port: 80, protocol: tcp ? "tcp" : "http" }] },
+  { name: "app2", virtual_ip: "10.96.9.9", ports: [{ name: "p", port: 80, protocol: tcp ? "tcp" : "http" }] },
 ];
 cp.pushServices(services, "1");
 let telemetryVersion = 0;
@@ -132,6 +136,7 @@ for (const phase of [0, 1]) {
       service: s.name,
       stderr: "ignore",
       bundle: (sides[side] as Side).bundle,
+      ...(tcp ? { protocol: "tcp" as const } : {}),
     });
   }
   pushPairEndpoints(

@@ -88,6 +88,9 @@ export async function startSeamPair(o: {
   vip: string;
   /** false: no tracing or access logs. Default: as in production. */
   telemetry?: boolean;
+  /** "tcp": the app's port is declared opaque TCP, so the server sidecar pipes it (the client's
+   * side follows the service port's protocol, which the caller pushes). Default: detected. */
+  protocol?: "tcp";
   stderr?: "inherit" | "ignore";
   /** A bundle of the seam sidecar to run with plain node. Default: its source, through tsx. */
   bundle?: string;
@@ -103,7 +106,14 @@ export async function startSeamPair(o: {
     startChild(
       [
         ...entry,
-        JSON.stringify({ controlPlane: o.cp.target, workload, address, dst, telemetry: o.telemetry }),
+        JSON.stringify({
+          controlPlane: o.cp.target,
+          workload,
+          address,
+          dst,
+          telemetry: o.telemetry,
+          ...(o.protocol ? { ports: [[o.appPort, o.protocol]] } : {}),
+        }),
       ],
       o.stderr,
     );
