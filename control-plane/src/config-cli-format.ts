@@ -80,7 +80,17 @@ function ruleSummary(rule: RouteRule): string {
         )
         .join(" ")
     : "all";
-  return `${match} -> ${split}`;
+  const redirect = rule.redirect;
+  if (redirect) {
+    const to = redirect.path ?? (redirect.pathPrefix ? `${redirect.pathPrefix}*` : "");
+    const where = `${redirect.scheme ? `${redirect.scheme}://` : ""}${redirect.authority ?? ""}${to}`;
+    return `${match} -> redirect ${redirect.status ?? 301}${where ? ` ${where}` : ""}`;
+  }
+  const rewrite = rule.rewrite;
+  const rewritten = rewrite
+    ? ` (rewrite ${[rewrite.authority, rewrite.path ?? (rewrite.pathPrefix ? `${rewrite.pathPrefix}*` : undefined)].filter(Boolean).join("")})`
+    : "";
+  return `${match} -> ${split}${rewritten}`;
 }
 
 function settings(values: Record<string, unknown>): string {

@@ -81,6 +81,37 @@ test("apply -f prints what happened to each object; get prints tables and JSON",
   );
 });
 
+test("get routes says which rules rewrite and which redirect", async (t) => {
+  const { env } = await setup(t);
+  const route = [
+    "apiVersion: weft.dev/v1",
+    "kind: Service",
+    "metadata: {name: back}",
+    "spec: {ports: [{port: 8080, protocol: http}]}",
+    "---",
+    "apiVersion: weft.dev/v1",
+    "kind: Route",
+    "metadata: {name: legacy}",
+    "spec:",
+    "  service: back",
+    "  rules:",
+    "    - match: {pathPrefix: /api}",
+    "      rewrite: {pathPrefix: /, authority: back.internal}",
+    "    - match: {pathExact: /old}",
+    "      redirect: {path: /new, status: 308}",
+    "    - {}",
+    "",
+  ].join("\n");
+  const applied = await weft(["apply", "-f", "-"], env, route);
+  t.is(applied.code, 0, applied.stderr);
+  const table = await weft(["get", "routes"], env);
+  t.regex(
+    table.stdout,
+    /^legacy\s+back\s+\/api\* -> all \(rewrite back\.internal\/\*\); \/old -> redirect 308 \/new; \* -> all\s/m,
+    table.stdout,
+  );
+});
+
 test("apply prints a warning, kubectl's way, for a canary subset no workload has yet", async (t) => {
   const { cp, env } = await setup(t);
   cp.registry.syncEndpoints(
