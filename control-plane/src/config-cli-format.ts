@@ -83,7 +83,9 @@ function ruleSummary(rule: RouteRule): string {
   const redirect = rule.redirect;
   if (redirect) {
     const to = redirect.path ?? (redirect.pathPrefix ? `${redirect.pathPrefix}*` : "");
-    const where = `${redirect.scheme ? `${redirect.scheme}://` : ""}${redirect.authority ?? ""}${to}`;
+    const where = redirect.authority
+      ? `${redirect.scheme ?? "http"}://${redirect.authority}${to}`
+      : [redirect.scheme && `${redirect.scheme}:`, to].filter(Boolean).join(" ");
     return `${match} -> redirect ${redirect.status ?? 301}${where ? ` ${where}` : ""}`;
   }
   const rewrite = rule.rewrite;

@@ -99,6 +99,8 @@ test("get routes says which rules rewrite and which redirect", async (t) => {
     "      rewrite: {pathPrefix: /, authority: back.internal}",
     "    - match: {pathExact: /old}",
     "      redirect: {path: /new, status: 308}",
+    "    - match: {pathExact: /login}",
+    "      redirect: {scheme: https, authority: auth.example}",
     "    - {}",
     "",
   ].join("\n");
@@ -107,7 +109,7 @@ test("get routes says which rules rewrite and which redirect", async (t) => {
   const table = await weft(["get", "routes"], env);
   t.regex(
     table.stdout,
-    /^legacy\s+back\s+\/api\* -> all \(rewrite back\.internal\/\*\); \/old -> redirect 308 \/new; \* -> all\s/m,
+    /^legacy\s+back\s+\/api\* -> all \(rewrite back\.internal\/\*\); \/old -> redirect 308 \/new; \/login -> redirect 301 https:\/\/auth\.example; \* -> all\s/m,
     table.stdout,
   );
 });
