@@ -280,7 +280,8 @@ test("the dashboard shows services, the graph, traces and logs, and clicks move 
 
   // Traces: the failed ones by status, then one trace's waterfall with both services' spans.
   await page.goto(`${cp.httpUrl}/#/traces?status=error&service=frontend`);
-  await page.locator('body[data-page="traces"] form.filters').waitFor();
+  // The filtered view, not the unfiltered one still on screen (it holds the failed row too).
+  await page.locator('body[data-rendered="#/traces?status=error&service=frontend"] form.filters').waitFor();
   const failedRow = page.locator(`tr[data-row="${ids.failed}"]`);
   await failedRow.waitFor();
   t.is(await page.locator("tbody tr").count(), 3, "three failed traces");

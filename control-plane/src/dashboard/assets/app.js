@@ -954,6 +954,7 @@ async function proxiesPage() {
 
 async function render() {
   clearTimeout(refreshTimer);
+  const hash = location.hash;
   const { path, query } = parseHash();
   const page = path[0];
   for (const a of document.querySelectorAll("nav a")) a.classList.toggle("active", a.dataset.nav === page);
@@ -969,6 +970,8 @@ async function render() {
     else setView(el("h1", {}, "Not found"), el("p", {}, el("a", { href: "#/services" }, "Back to services")));
     statusLine.textContent = `updated ${new Date().toLocaleTimeString(undefined, { hour12: false })}`;
     document.body.dataset.page = page;
+    // Which view is on screen: moving between two views of one page (a filter) keeps data-page.
+    document.body.dataset.rendered = hash;
   } catch (err) {
     statusLine.textContent = "";
     showError(err);
