@@ -8,7 +8,7 @@
 const PATH = /^\/(?:[A-Za-z0-9\-._~!$&'()*+,;=:@/]|%[0-9A-Fa-f]{2})*$/;
 /** host or host:port: a registered name or an IPv4 address, or a bracketed IPv6 address. */
 const AUTHORITY = /^(?:[A-Za-z0-9\-._~]+|\[[0-9A-Fa-f:.]+\])(?::[0-9]{1,5})?$/;
-export const MAX_REWRITE_LENGTH = 1024;
+const MAX_REWRITE_LENGTH = 1024;
 
 export interface Rewrite {
   /** Replaces the whole path. */
@@ -25,7 +25,7 @@ export interface Redirect extends Rewrite {
   status?: number;
 }
 
-export const REDIRECT_STATUSES: readonly number[] = [301, 302, 303, 307, 308];
+const REDIRECT_STATUSES: readonly number[] = [301, 302, 303, 307, 308];
 
 /** Why a rewrite cannot be applied as given, naming the field (camelCase, as a Route spells it),
  * or undefined when it can. `matchPrefix`: the rule's match.pathPrefix, if any. */
@@ -60,12 +60,11 @@ export function redirectProblem(r: Redirect, matchPrefix: string | undefined): s
     return `scheme must be http or https (got "${r.scheme}")`;
   if (r.status !== undefined && !REDIRECT_STATUSES.includes(r.status))
     return `status must be one of ${REDIRECT_STATUSES.join(", ")} (got ${r.status})`;
-  const problem = rewriteProblem(r, matchPrefix);
-  if (problem?.startsWith("it changes nothing"))
-    return r.scheme !== undefined
-      ? undefined
-      : "it sends the client back to the same URL; give path, pathPrefix, authority or scheme";
-  return problem;
+  if (r.path !== undefined || r.pathPrefix !== undefined || r.authority !== undefined)
+    return rewriteProblem(r, matchPrefix);
+  return r.scheme !== undefined
+    ? undefined
+    : "it sends the client back to the same URL; give path, pathPrefix, authority or scheme";
 }
 
 /** The Location a redirect answers `target` (path and query) with; relative when the request

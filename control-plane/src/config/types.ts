@@ -1,6 +1,8 @@
 // Domain types of the mesh config: the apiVersion/kind documents of proto/weft/v1/config.proto in
 // camelCase. Nothing here knows about protobuf or HTTP; the API and the push generators convert.
 
+import type { Redirect, Rewrite } from "../../../proto/rewrite-rules";
+
 export const API_VERSION = "weft.dev/v1";
 
 export type ConfigKind = "Service" | "Route" | "ResiliencePolicy" | "Telemetry";
@@ -83,22 +85,9 @@ export interface RouteRule {
   /** Answer with a redirect instead of forwarding; not with split or rewrite. */
   redirect?: HttpRedirect;
 }
-/** Location: each part the request's unless given. */
-export interface HttpRedirect extends HttpRewrite {
-  /** "http" or "https"; absent: "http". */
-  scheme?: string;
-  /** 301, 302, 303, 307 or 308; absent: 301. */
-  status?: number;
-}
-/** At most one of path and pathPrefix; the query string is kept. */
-export interface HttpRewrite {
-  /** Replaces the whole path. */
-  path?: string;
-  /** Replaces the prefix the rule's match.pathPrefix matched. */
-  pathPrefix?: string;
-  /** Replaces the authority (Host). */
-  authority?: string;
-}
+/** config.proto's HttpRewrite and HttpRedirect, as proto/rewrite-rules.ts checks and applies them. */
+export type HttpRewrite = Rewrite;
+export type HttpRedirect = Redirect;
 /** Fault injection for testing: both parts are drawn independently per request. */
 export interface FaultInjection {
   /** Share of requests delayed by delayMs, 0..1. */

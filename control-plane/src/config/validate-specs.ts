@@ -166,9 +166,7 @@ function httpRedirect(
 ): HttpRedirect {
   const o = object(value, field, ["path", "pathPrefix", "authority", "scheme", "status"]);
   const redirect = compact({
-    path: optionalString(o.path, `${field}.path`),
-    pathPrefix: optionalString(o.pathPrefix, `${field}.pathPrefix`),
-    authority: optionalString(o.authority, `${field}.authority`),
+    ...rewriteFields(o, field),
     scheme: optionalString(o.scheme, `${field}.scheme`),
     status: optionalInteger(o.status, `${field}.status`, 300, 399),
   });
@@ -184,15 +182,19 @@ function httpRedirect(
 }
 
 function httpRewrite(value: unknown, field: string, match: RouteMatch | undefined): HttpRewrite {
-  const o = object(value, field, ["path", "pathPrefix", "authority"]);
-  const rewrite = compact({
-    path: optionalString(o.path, `${field}.path`),
-    pathPrefix: optionalString(o.pathPrefix, `${field}.pathPrefix`),
-    authority: optionalString(o.authority, `${field}.authority`),
-  });
+  const rewrite = compact(rewriteFields(object(value, field, ["path", "pathPrefix", "authority"]), field));
   const problem = rewriteProblem(rewrite, match?.pathPrefix);
   if (problem) invalid(field, "a path, pathPrefix or authority the sidecar can send", `${field}: ${problem}`);
   return rewrite;
+}
+
+/** The fields a rewrite and a redirect share. */
+function rewriteFields(o: Record<string, unknown>, field: string): HttpRewrite {
+  return {
+    path: optionalString(o.path, `${field}.path`),
+    pathPrefix: optionalString(o.pathPrefix, `${field}.pathPrefix`),
+    authority: optionalString(o.authority, `${field}.authority`),
+  };
 }
 
 function faultInjection(value: unknown, field: string): FaultInjection {
