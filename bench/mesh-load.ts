@@ -1,7 +1,16 @@
 // h2load (nghttp2-client) as bench/mesh-speed.ts runs it: HTTP/1.1, either as fast as it can over
 // N connections or at a fixed rate (--rps is per connection), optionally POSTing a body and writing
-// the per-request log h2load offers in place of percentiles. Run asynchronously so that the bench's
-// signal handlers still fire (and kill it) while a run is in progress.
+// the per-request log h2load offers in place of percentiles.
+//
+// At a fixed rate h2load starts every connection at once, and each sends on its own timer of the same
+// period: 1000 req/s over 16 connections arrive as bursts of 16 requests in the same millisecond,
+// every 16 ms (its --log-file shows it). A proxy then queues up to 15 requests behind each burst's
+// first, and p50/p99 measure the burst, not the rate. So by default the connections start 1/rate
+// apart (h2load's -r 1 --rate-period), and the requests arrive one every millisecond, as a fixed
+// rate means; `bursts: true` keeps h2load's alignment.
+//
+// Run asynchronously so that the bench's signal handlers still fire (and kill it) while a run is in
+// progress.
 import { readFileSync } from "node:fs";
 import { cpuMs, spawnTracked } from "./mesh-procs";
 
@@ -29,11 +38,19 @@ export interface LoadOptions {
   log?: string;
   /** Run h2load on this CPU only (taskset), away from the proxies. */
   cpu?: number;
+  /** With `rate`: start every connection at once, so requests arrive in bursts (see above). */
+  bursts?: boolean;
 }
 
 /** One h2load run; rejects with its output if h2load fails or exits non-zero. */
 export async function h2load(o: LoadOptions): Promise<LoadRun> {
-  const args = ["--h1", "-t", "1", "-c", String(o.connections), "-D", String(o.seconds)];
+  const args = ["--h1", "-t", "1", "-c", String(o.connections)];
+  if (o.rate !== undefined && !o.bursts) {
+    // -r (one connection per period) excludes -D: the run is its request count at the rate.
+    // h2load takes whole milliseconds: 1 ms at 1000 req/s; coarser rates round.
+    const periodMs = Math.max(1, Math.round(1000 / o.rate));
+    args.push("-n", String(Math.round(o.rate * o.seconds)), "-r", "1", "--rate-period", `${periodMs}ms`);
+  } else args.push("-D", String(o.seconds));
   if (o.rate !== undefined) args.push("--rps", String(o.rate / o.connections));
   if (o.body) args.push("-d", o.body);
   if (o.log) args.push("--log-file", o.log);

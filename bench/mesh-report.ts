@@ -8,6 +8,8 @@ export interface Report {
   telemetry: boolean;
   /** h2load and the stand-in control plane on CPU 0, upstream and proxies on CPU 1. */
   pinned: boolean;
+  /** The fixed-rate runs sent each 16 requests in the same millisecond (h2load's default), not 1 per ms. */
+  bursts: boolean;
   seconds: { warm: number; throughput: number; latency: number };
   throughput: Array<{
     path: string;
@@ -104,7 +106,10 @@ export function printReport(r: Report): void {
   const ld = r.latency.find((x) => x.path === "direct");
   out.push(
     "",
-    `latency: ${RATE} req/s over 16 connections, POST 1 KiB, ${r.seconds.latency} s after ${r.seconds.warm} s warm-up`,
+    `latency: ${RATE} req/s over 16 connections, POST 1 KiB, ${r.seconds.latency} s after ${r.seconds.warm} s warm-up, ` +
+      (r.bursts
+        ? "in bursts: 16 requests in the same millisecond every 16 ms (--bursts)"
+        : `spread: connections started ${Math.round(1000 / RATE)} ms apart, one request per ms`),
     `${"path".padEnd(14)}${"req/s".padStart(9)}${"p50 ms".padStart(9)}${"p99 ms".padStart(9)}${"p99 added".padStart(11)}`,
   );
   for (const l of r.latency) {

@@ -1,4 +1,4 @@
-// Usage: node --import tsx bench/mesh-speed.ts [--quick] [--json] [--no-telemetry] [--no-pin]
+// Usage: node --import tsx bench/mesh-speed.ts [--quick] [--json] [--no-telemetry] [--no-pin] [--bursts]
 //
 // The speed of issue #7, three paths doing the same work side by side in one run: direct (h2load →
 // upstream), a Weft sidecar pair (h2load → client sidecar outbound → server sidecar inbound →
@@ -12,7 +12,10 @@
 // not take the proxies' core: each path's servers share one core. The stand-in control plane that
 // receives the sidecars' spans and logs (this process) moves to CPU 0 once the servers run. --no-pin
 // lets the scheduler place them. --quick shortens every run; --json prints the results as JSON; the
-// sidecars run with telemetry as in production unless --no-telemetry. Progress goes to stderr.
+// sidecars run with telemetry as in production unless --no-telemetry. The fixed-rate runs spread the
+// 16 connections' requests one per millisecond; --bursts sends them as h2load does by default, 16 in
+// the same millisecond every 16 ms (bench/mesh-load.ts says why that measures something else).
+// Progress goes to stderr.
 import { execFileSync } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { availableParallelism, tmpdir } from "node:os";
@@ -33,10 +36,11 @@ import {
 import { checkGoals, printReport, RATE, type Report } from "./mesh-report";
 import { sleep, startSeamPair } from "./seam-pair";
 
-const USAGE = "usage: node --import tsx bench/mesh-speed.ts [--quick] [--json] [--no-telemetry] [--no-pin]";
+const USAGE =
+  "usage: node --import tsx bench/mesh-speed.ts [--quick] [--json] [--no-telemetry] [--no-pin] [--bursts]";
 const flags = new Set(process.argv.slice(2));
 for (const f of flags) {
-  if (!["--quick", "--json", "--no-telemetry", "--no-pin"].includes(f)) {
+  if (!["--quick", "--json", "--no-telemetry", "--no-pin", "--bursts"].includes(f)) {
     console.error(`mesh-speed: unknown option ${f}\n${USAGE}`);
     process.exit(2);
   }
@@ -45,6 +49,7 @@ const quick = flags.has("--quick");
 const telemetry = !flags.has("--no-telemetry");
 const CORES = availableParallelism(); // before pinning narrows what this process sees
 const pin = !flags.has("--no-pin") && CORES >= 2;
+const bursts = flags.has("--bursts");
 // Warm-up before each measured run, the same for every path: a sidecar's JIT reaches its steady speed
 // only after a few seconds of load on a shared core (with telemetry on, 1 s of warm-up measured it at
 // half its speed), and production sidecars run for hours.
@@ -158,7 +163,7 @@ async function main(): Promise<Report> {
   const latency: Report["latency"] = [];
   for (const p of paths) {
     progress(`${p.name}: ${RATE} req/s over ${RATE_CONNECTIONS} connections, ${T.latency} s`);
-    const o = { port: p.port, connections: RATE_CONNECTIONS, rate: RATE, body, cpu };
+    const o = { port: p.port, connections: RATE_CONNECTIONS, rate: RATE, body, cpu, bursts };
     await h2load({ ...o, seconds: T.warm });
     const before = p.proxies.map((x) => cpuMs(x.pid));
     const log = join(dir, `${p.name.replace(/\W/g, "")}.log`);
@@ -187,6 +192,7 @@ async function main(): Promise<Report> {
     upstream: upstream.kind,
     telemetry,
     pinned: pin,
+    bursts,
     seconds: T,
     throughput,
     latency,
