@@ -8,15 +8,14 @@
 // Usage: node --import tsx bench/allocation.ts [SECONDS sampled, 10] [--no-telemetry]; ALLOC_TOP=N
 // lists N functions (15), ALLOC_SAVE=DIR keeps both profiles there (open them in Chrome DevTools).
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import http from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import type { HeapProfile, HeapProfileNode } from "../sidecar/src/admin/heap-profile";
+import type { HeapProfile, HeapProfileNode } from "../sidecar/src/admin/profiles";
 import { startFakeControlPlane } from "../sidecar/src/testing/wire-fake-control-plane";
 import { bundleSeamSidecar } from "./mesh-bundle";
 import { h2load } from "./mesh-load";
 import { killStarted } from "./mesh-procs";
-import { pushTelemetry, sleep, startChild, startSeamPair } from "./seam-pair";
+import { adminProfile, pushTelemetry, sleep, startChild, startSeamPair } from "./seam-pair";
 
 const seconds = Number(process.argv[2] ?? 10);
 const telemetry = !process.argv.includes("--no-telemetry");
@@ -44,8 +43,8 @@ const run = load(seconds + 2);
 await sleep(1000);
 console.error(`allocation: sampling both sidecars for ${seconds} s`);
 const [client, server] = await Promise.all([
-  heapProfile(pair.clientPorts.admin as number, seconds),
-  heapProfile(pair.serverPorts.admin as number, seconds),
+  adminProfile<HeapProfile>(pair.clientPorts.admin as number, "heap", seconds),
+  adminProfile<HeapProfile>(pair.serverPorts.admin as number, "heap", seconds),
 ]);
 const { done } = await run;
 if (process.env.ALLOC_SAVE) {
@@ -85,23 +84,3 @@ for (const [name, profile] of [
   }
 }
 process.exit(0);
-
-function heapProfile(port: number, secs: number): Promise<HeapProfile> {
-  return new Promise((resolve, reject) => {
-    const req = http.request(
-      { host: "127.0.0.1", port, method: "POST", path: `/heap_profile?seconds=${secs}` },
-      (res) => {
-        let body = "";
-        res.setEncoding("utf8");
-        res.on("data", (d: string) => (body += d));
-        res.on("end", () =>
-          res.statusCode === 200
-            ? resolve(JSON.parse(body) as HeapProfile)
-            : reject(new Error(`heap_profile on port ${port}: ${res.statusCode} ${body}`)),
-        );
-      },
-    );
-    req.on("error", reject);
-    req.end();
-  });
-}

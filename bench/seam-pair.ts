@@ -15,7 +15,7 @@ process.on("exit", () => {
 
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-/** Spawns node with argv and resolves with its first stdout line; killed when this process exits. */
+/** Spawns node with argv and resolves with its first JSON line on stdout; killed when this process exits. */
 export function startChild(
   argv: string[],
   stderr: "inherit" | "ignore" = "inherit",
@@ -27,8 +27,9 @@ export function startChild(
     let out = "";
     child.stdout?.on("data", (d) => {
       out += d;
-      const nl = out.indexOf("\n");
-      if (nl >= 0) resolve({ child, line: out.slice(0, nl) });
+      // The first JSON line: node flags such as --trace-gc (WEFT_BENCH_NODE_FLAGS) print before it.
+      const line = out.split("\n").find((l, i, all) => l.startsWith("{") && i < all.length - 1);
+      if (line !== undefined) resolve({ child, line });
     });
     child.once("exit", (code) => reject(new Error(`${argv.join(" ")} exited with ${code}`)));
   });
@@ -191,5 +192,26 @@ export function pushTelemetry(
         },
       },
     })),
+  });
+}
+
+/** A profile from a sidecar's admin port (POST /heap_profile or /cpu_profile for `seconds`). */
+export function adminProfile<T>(port: number, kind: "heap" | "cpu", seconds: number): Promise<T> {
+  return new Promise((resolve, reject) => {
+    const req = http.request(
+      { host: "127.0.0.1", port, method: "POST", path: `/${kind}_profile?seconds=${seconds}` },
+      (res) => {
+        let body = "";
+        res.setEncoding("utf8");
+        res.on("data", (d: string) => (body += d));
+        res.on("end", () =>
+          res.statusCode === 200
+            ? resolve(JSON.parse(body) as T)
+            : reject(new Error(`${kind}_profile on port ${port}: ${res.statusCode} ${body}`)),
+        );
+      },
+    );
+    req.on("error", reject);
+    req.end();
   });
 }

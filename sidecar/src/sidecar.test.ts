@@ -1,7 +1,7 @@
 import http from "node:http";
 import { type AddressInfo, connect, createServer } from "node:net";
 import test, { type ExecutionContext } from "ava";
-import type { HeapProfile, HeapProfileNode } from "./admin/heap-profile";
+import type { CpuProfile, HeapProfile, HeapProfileNode } from "./admin/profiles";
 import { exportedSpans } from "./testing/exported-telemetry";
 import { type Harness, startHarness } from "./testing/harness";
 
@@ -212,5 +212,31 @@ test("POST /heap_profile samples the process's allocations while requests flow; 
   t.true(
     requestPath.some((f) => names.has(f)),
     `none of ${requestPath.join(", ")} among ${[...names].join(" ")}`,
+  );
+});
+
+test("POST /cpu_profile samples where the process runs while requests flow; bad seconds are a 400, a second one at once a 409", async (t) => {
+  const h = await sidecarBefore(t, (_req, res) => res.end("ok"));
+  const { admin, outbound } = h.sidecar.ports;
+  t.regex((await fetchText(admin, "/cpu_profile?seconds=121", "POST")).body, /at most 120/);
+  const profiling = fetchText(admin, "/cpu_profile?seconds=1.5", "POST");
+  await new Promise((r) => setTimeout(r, 100));
+  t.is((await fetchText(admin, "/cpu_profile?seconds=1", "POST")).status, 409);
+  for (let i = 0; i < 300; i++) t.is((await fetchText(outbound, "/")).status, 200);
+  const answer = await profiling;
+  t.is(answer.status, 200);
+  const profile = JSON.parse(answer.body) as CpuProfile;
+  t.is(profile.samples.length, profile.timeDeltas.length);
+  t.true(profile.endTime - profile.startTime >= 1.4e6, `profiled ${profile.endTime - profile.startTime} us`);
+  // Samples landed in the proxy's request path (the sidecar runs in this process: its functions are
+  // the source files' own).
+  const hit = new Set(
+    profile.nodes
+      .filter((n) => (n.hitCount ?? 0) > 0 && n.callFrame.url.includes("/sidecar/src/"))
+      .map((n) => n.callFrame.url.split("/sidecar/src/")[1]),
+  );
+  t.true(
+    [...hit].some((u) => u?.startsWith("http1/")),
+    `no sample in sidecar/src/http1: ${[...hit].join(" ")}`,
   );
 });

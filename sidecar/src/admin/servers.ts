@@ -4,7 +4,7 @@
 import type http from "node:http";
 import type { ConfigStore } from "../config/store";
 import type { Metrics } from "../telemetry/metrics";
-import { HeapProfileBusy, profileSeconds, sampleAllocations } from "./heap-profile";
+import { ProfileBusy, profileSeconds, sampleAllocations, sampleCpu } from "./profiles";
 
 /** What readiness waits for besides the first config: a reason while waiting, else undefined. */
 export type Pending = () => string | undefined;
@@ -46,11 +46,14 @@ export function adminHandler(deps: AdminDeps): Handler {
       deps.quit();
       return;
     }
-    if (path === "/heap_profile" && req.method === "POST") return heapProfile(req, res);
+    if (path === "/heap_profile" && req.method === "POST")
+      return profile(req, res, "heap", sampleAllocations);
+    if (path === "/cpu_profile" && req.method === "POST") return profile(req, res, "cpu", sampleCpu);
     send(
       res,
       404,
-      "admin: GET /config_dump, GET /ready, POST /drain, POST /quitquitquit, POST /heap_profile?seconds=N\n",
+      "admin: GET /config_dump, GET /ready, POST /drain, POST /quitquitquit, POST /heap_profile?seconds=N, " +
+        "POST /cpu_profile?seconds=N\n",
     );
   };
 }
@@ -80,15 +83,20 @@ export function metricsHandler(metrics: Metrics): Handler {
   };
 }
 
-function heapProfile(req: http.IncomingMessage, res: http.ServerResponse): void {
+function profile(
+  req: http.IncomingMessage,
+  res: http.ServerResponse,
+  kind: "heap" | "cpu",
+  take: (seconds: number) => Promise<object>,
+): void {
   const seconds = profileSeconds((req.url ?? "").split("?")[1] ?? "");
   if (typeof seconds === "string") {
     send(res, 400, `${seconds}\n`);
     return;
   }
-  sampleAllocations(seconds).then(
-    (profile) => send(res, 200, JSON.stringify(profile), "application/json"),
-    (err: Error) => send(res, err instanceof HeapProfileBusy ? 409 : 500, `heap profile: ${err.message}\n`),
+  take(seconds).then(
+    (p) => send(res, 200, JSON.stringify(p), "application/json"),
+    (err: Error) => send(res, err instanceof ProfileBusy ? 409 : 500, `${kind} profile: ${err.message}\n`),
   );
 }
 
