@@ -94,6 +94,9 @@ test("an inbound request's span names who called, the workload's service and the
   t.is(span?.name, "GET /orders");
   t.like(span?.attributes, {
     "network.peer.address": "127.0.0.1",
+    // The Host node's http sent: 127.0.0.1:PORT, split as the semantic conventions want.
+    "server.address": "127.0.0.1",
+    "server.port": h.sidecar.ports.inbound,
     "weft.service": "shop",
     "weft.direction": "inbound",
     "http.response.status_code": 200,

@@ -10,7 +10,7 @@ import { KeepingExporter } from "../testing/keeping-exporter";
 import { rawMethod } from "../testing/raw-method";
 import { ControlPlaneSpanExporter, spanExporterFor } from "./span-exporters";
 import type { HeaderBag } from "./trace-context";
-import { MeshTracer, type TracingSettings } from "./tracing";
+import { MeshTracer, setServer, type TracingSettings } from "./tracing";
 
 const ON: TracingSettings = { enabled: true, samplingRatio: 1, otlpEndpoint: "", resourceAttributes: {} };
 const TRACE = "4bf92f3577b34da6a3ce929d0e0e4736";
@@ -73,8 +73,32 @@ test("an inbound request continues the caller's W3C trace and the next hop gets 
     "weft.upstream": "127.0.0.1:8080",
     "weft.retries": 1,
     "network.peer.address": "10.88.0.5",
+    "server.address": "reviews",
+    "server.port": 8080,
   });
   t.is(s!.resource.attributes["service.name"], "front");
+});
+
+test("server.address and server.port are the authority's host and port, as the semantic conventions split them", (t) => {
+  const split = (authority: string) => {
+    const attributes: Record<string, unknown> = {};
+    const setAttribute = (k: string, v: string | number) => {
+      attributes[k] = v;
+    };
+    setServer({ setAttribute }, authority);
+    return attributes;
+  };
+  t.deepEqual(split("reviews:8080"), { "server.address": "reviews", "server.port": 8080 });
+  t.deepEqual(split("reviews"), { "server.address": "reviews" });
+  t.deepEqual(split("10.96.0.7:80"), { "server.address": "10.96.0.7", "server.port": 80 });
+  t.deepEqual(split("[::1]:8443"), { "server.address": "::1", "server.port": 8443 });
+  t.deepEqual(split("[::1]"), { "server.address": "[::1]" });
+  // An unbracketed IPv6 address has no port in it; what is not a port stays in the address.
+  t.deepEqual(split("fe80::1"), { "server.address": "fe80::1" });
+  t.deepEqual(split("reviews:http"), { "server.address": "reviews:http" });
+  t.deepEqual(split("reviews:99999"), { "server.address": "reviews:99999" });
+  t.deepEqual(split("reviews:"), { "server.address": "reviews:" });
+  t.deepEqual(split(""), { "server.address": "" });
 });
 
 test("the span exported is the one the next hop names as its parent, timed as its request ran", async (t) => {

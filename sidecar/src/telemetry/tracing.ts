@@ -96,11 +96,47 @@ const NOT_TRACED: RequestSpan = {
   end: () => undefined,
 };
 
+/**
+ * `server.address` and `server.port` from a Host or :authority, as the semantic conventions split
+ * them: "reviews:8080" is reviews and 8080, "[::1]:80" is ::1 and 80, a bare IPv6 address or a name
+ * without a port is all address. A port that is not 1-65535 stays part of the address.
+ */
+export function setServer(
+  span: { setAttribute(key: string, value: string | number): unknown },
+  authority: string,
+): void {
+  const colon = authority.lastIndexOf(":");
+  const bracket = authority.charCodeAt(0) === 91; // "["
+  // A second colon before the last one is an unbracketed IPv6 address: no port in it.
+  if (colon > 0 && (bracket ? authority.charCodeAt(colon - 1) === 93 : authority.indexOf(":") === colon)) {
+    const port = portNumber(authority, colon + 1);
+    if (port > 0) {
+      span.setAttribute("server.address", authority.slice(bracket ? 1 : 0, bracket ? colon - 1 : colon));
+      span.setAttribute("server.port", port);
+      return;
+    }
+  }
+  span.setAttribute("server.address", authority);
+}
+
+/** The decimal port from `at` to the end, 0 when it is not one (empty, not digits, above 65535). */
+function portNumber(s: string, at: number): number {
+  const n = s.length - at;
+  if (n < 1 || n > 5) return 0;
+  let port = 0;
+  for (let i = at; i < s.length; i++) {
+    const d = s.charCodeAt(i) - 48;
+    if (d < 0 || d > 9) return 0;
+    port = port * 10 + d;
+  }
+  return port <= 65535 ? port : 0;
+}
+
 /** The request's attributes, set one by one (no object to build and walk). */
 function setStartAttributes(span: Span, s: SpanStart, path: string): void {
   span.setAttribute("http.request.method", s.method);
   span.setAttribute("url.path", path);
-  span.setAttribute("server.address", s.authority);
+  setServer(span, s.authority);
   span.setAttribute("network.protocol.name", s.protocol === "http/1.1" ? "http" : s.protocol);
   span.setAttribute("weft.direction", s.direction);
   if (s.service) span.setAttribute(s.direction === "outbound" ? "peer.service" : "weft.service", s.service);
