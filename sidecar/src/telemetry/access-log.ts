@@ -186,11 +186,11 @@ export class AccessLog {
     // are otherwise the same words.
     const message = `${e.direction} ${e.method} ${e.authority}${e.path} ${e.status || "-"} ${Math.round(e.durationMs)}ms`;
     const attributes = this.fieldsOf(e);
-    // Date.now() is whole milliseconds: six zeros make nanoseconds, without BigInt or Date objects.
-    const timeUnixNano = `${Date.now()}000000`;
+    const timeMs = Date.now();
     if (this.toShipper) {
       (this.o.shipper as LogShipper).push({
-        timeUnixNano,
+        timeUnixNano: "",
+        timeMs,
         service: this.service,
         container: this.o.workload,
         instance: this.o.nodeId,
@@ -207,7 +207,8 @@ export class AccessLog {
         level,
         message,
         source: "access",
-        timeUnixNano,
+        // Whole milliseconds: six zeros make nanoseconds, without BigInt or Date objects.
+        timeUnixNano: `${timeMs}000000`,
         traceId: e.traceId,
         spanId: e.spanId,
         ...this.typedFields(e, attributes),

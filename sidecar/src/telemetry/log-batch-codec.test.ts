@@ -101,6 +101,25 @@ test("a full batch of long and non-ASCII lines decodes line for line", (t) => {
   );
 });
 
+test("a line made now carries its time as milliseconds, sent as the same nanoseconds", (t) => {
+  const push = loadWeftProto().weft.v1.LogSink.service.Push;
+  const decoded = push.requestDeserialize(
+    encodeLogBatch(
+      [
+        { ...LINE, timeUnixNano: "", timeMs: 1764438000123 },
+        { ...LINE, timeUnixNano: "", timeMs: 1764438000123.25 },
+        { ...LINE, timeUnixNano: "", timeMs: 0 },
+      ],
+      0,
+    ),
+  ) as { records: Array<{ time_unix_nano: string; attributes: Record<string, string> }> };
+  t.deepEqual(
+    decoded.records.map((r) => r.time_unix_nano),
+    ["1764438000123000000", "1764438000123250000", "0"],
+  );
+  t.deepEqual(decoded.records[0]?.attributes, LINE.attributes);
+});
+
 test("times are exact across the whole uint64 range", (t) => {
   const push = loadWeftProto().weft.v1.LogSink.service.Push;
   const times = [

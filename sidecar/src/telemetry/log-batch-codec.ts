@@ -39,8 +39,17 @@ function field(w: Writer, tag: number, s: string): void {
   w.string(s);
 }
 
+/** Whole milliseconds since the epoch as nanoseconds, a varint; nothing for 0. */
+function msField(w: Writer, tag: number, ms: number): void {
+  if (!(ms > 0)) return;
+  const sec = Math.floor(ms / 1000);
+  w.varint(tag);
+  w.nanosVarint(sec, Math.round((ms - sec * 1000) * 1e6));
+}
+
 function record(w: Writer, l: ShippedLine): void {
-  u64Field(w, 0x08, l.timeUnixNano);
+  if (l.timeMs !== undefined) msField(w, 0x08, l.timeMs);
+  else u64Field(w, 0x08, l.timeUnixNano);
   field(w, 0x12, l.service);
   field(w, 0x1a, l.container);
   field(w, 0x22, l.instance);
@@ -51,10 +60,12 @@ function record(w: Writer, l: ShippedLine): void {
   field(w, 0x4a, l.spanId);
   const attrs = l.attributes;
   for (const k in attrs) {
+    const v = attrs[k] as string;
+    if (w.shortAsciiMapEntry(0x52, k, v)) continue;
     w.varint(0x52);
     const entry = w.open(1);
     field(w, 0x0a, k);
-    field(w, 0x12, attrs[k] as string);
+    field(w, 0x12, v);
     w.close(entry, 1);
   }
 }

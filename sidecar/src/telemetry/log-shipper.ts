@@ -10,6 +10,9 @@ import { Writer } from "./protobuf-writer";
 export interface ShippedLine {
   /** Nanoseconds since the Unix epoch, as a decimal string (0 = when received). */
   timeUnixNano: string;
+  /** The time as milliseconds since the Unix epoch, in place of timeUnixNano: what a line made now
+   * has (Date.now()), sent without a decimal string to build and read back. */
+  timeMs?: number;
   service: string;
   container: string;
   instance: string;

@@ -156,6 +156,33 @@ export class Writer {
     return true;
   }
 
+  /**
+   * A map<string, string> entry, `tag` then `len 0x0a klen key 0x12 vlen value`, in one pass when
+   * key and value are ASCII and short enough that every length fits one byte (nearly every log
+   * attribute). False, with pos unchanged, when it does not fit.
+   */
+  shortAsciiMapEntry(tag: number, key: string, value: string): boolean {
+    const k = key.length;
+    const v = value.length;
+    const len = k + v + 4;
+    if (len > 127 || tag > 127) return false;
+    this.ensure(len + 2);
+    const b = this.buf;
+    let at = this.pos;
+    b[at++] = tag;
+    b[at++] = len;
+    b[at++] = 0x0a;
+    b[at++] = k;
+    at = asciiInto(b, at, key);
+    if (at < 0) return false;
+    b[at++] = 0x12;
+    b[at++] = v;
+    at = asciiInto(b, at, value);
+    if (at < 0) return false;
+    this.pos = at;
+    return true;
+  }
+
   /** Trace and span ids: hex → bytes. */
   hex(id: string): void {
     const len = id.length >>> 1;
