@@ -7,6 +7,12 @@ export const SCHEMA: Schema = {
     { no: 2, name: "max_pending_requests", kind: "uint32" },
     { no: 3, name: "max_requests_per_connection", kind: "uint32" },
   ],
+  ConsistentHash: [
+    { no: 1, name: "http_header_name", kind: "string" },
+    { no: 2, name: "http_cookie_name", kind: "string" },
+    { no: 3, name: "http_query_parameter_name", kind: "string" },
+    { no: 4, name: "use_source_ip", kind: "bool" },
+  ],
   DiscoveryRequest: [
     { no: 1, name: "node", kind: "Node" },
     { no: 2, name: "type_url", kind: "string" },
@@ -112,6 +118,7 @@ export const SCHEMA: Schema = {
     { no: 2, name: "circuit_breaker", kind: "CircuitBreaker" },
     { no: 3, name: "outlier_detection", kind: "OutlierDetection" },
     { no: 4, name: "load_balancer", kind: "string" },
+    { no: 5, name: "consistent_hash", kind: "ConsistentHash" },
   ],
   Resource: [
     { no: 1, name: "name", kind: "string" },

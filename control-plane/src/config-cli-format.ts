@@ -1,6 +1,8 @@
 // How `weft get` and `weft history` print config: kubectl-like tables with a summary per kind, and
 // JSON or YAML that can be edited and applied again.
+
 import { stringify } from "yaml";
+import type { ConsistentHashSource } from "../../proto/consistent-hash-rules";
 import type {
   ConfigKind,
   ConfigObject,
@@ -31,9 +33,12 @@ export function summaryCells(kind: ConfigKind, spec: unknown): string[] {
       const p = spec as ResiliencePolicySpec;
       const cb = p.circuitBreaker ?? {};
       const od = p.outlierDetection ?? {};
+      const ch = p.consistentHash;
       return [
         p.service,
         settings({
+          lb: p.loadBalancer,
+          hash: ch && hashSummary(ch),
           maxConn: cb.maxConnections,
           maxPending: cb.maxPendingRequests,
           maxReqPerConn: cb.maxRequestsPerConnection,
@@ -93,6 +98,14 @@ function ruleSummary(rule: RouteRule): string {
     ? ` (rewrite ${[rewrite.authority, rewrite.path ?? (rewrite.pathPrefix ? `${rewrite.pathPrefix}*` : undefined)].filter(Boolean).join("")})`
     : "";
   return `${match} -> ${split}${rewritten}`;
+}
+
+/** What a consistent hash reads: header:x-user, cookie:session, query:user, source-ip. */
+function hashSummary(c: ConsistentHashSource): string {
+  if (c.httpHeaderName) return `header:${c.httpHeaderName}`;
+  if (c.httpCookieName) return `cookie:${c.httpCookieName}`;
+  if (c.httpQueryParameterName) return `query:${c.httpQueryParameterName}`;
+  return "source-ip";
 }
 
 function settings(values: Record<string, unknown>): string {

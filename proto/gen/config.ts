@@ -2,6 +2,7 @@ import type * as grpc from '@grpc/grpc-js';
 import type { MessageTypeDefinition } from '@grpc/proto-loader';
 
 import type { CircuitBreaker as _weft_v1_CircuitBreaker, CircuitBreaker__Output as _weft_v1_CircuitBreaker__Output } from './weft/v1/CircuitBreaker';
+import type { ConsistentHash as _weft_v1_ConsistentHash, ConsistentHash__Output as _weft_v1_ConsistentHash__Output } from './weft/v1/ConsistentHash';
 import type { FaultInjection as _weft_v1_FaultInjection, FaultInjection__Output as _weft_v1_FaultInjection__Output } from './weft/v1/FaultInjection';
 import type { HeaderModifiers as _weft_v1_HeaderModifiers, HeaderModifiers__Output as _weft_v1_HeaderModifiers__Output } from './weft/v1/HeaderModifiers';
 import type { HeaderOperations as _weft_v1_HeaderOperations, HeaderOperations__Output as _weft_v1_HeaderOperations__Output } from './weft/v1/HeaderOperations';
@@ -32,6 +33,7 @@ export interface ProtoGrpcType {
   weft: {
     v1: {
       CircuitBreaker: MessageTypeDefinition<_weft_v1_CircuitBreaker, _weft_v1_CircuitBreaker__Output>
+      ConsistentHash: MessageTypeDefinition<_weft_v1_ConsistentHash, _weft_v1_ConsistentHash__Output>
       FaultInjection: MessageTypeDefinition<_weft_v1_FaultInjection, _weft_v1_FaultInjection__Output>
       HeaderModifiers: MessageTypeDefinition<_weft_v1_HeaderModifiers, _weft_v1_HeaderModifiers__Output>
       HeaderOperations: MessageTypeDefinition<_weft_v1_HeaderOperations, _weft_v1_HeaderOperations__Output>

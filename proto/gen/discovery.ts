@@ -3,6 +3,7 @@ import type { MessageTypeDefinition } from '@grpc/proto-loader';
 
 import type { CircuitBreaker as _weft_v1_CircuitBreaker, CircuitBreaker__Output as _weft_v1_CircuitBreaker__Output } from './weft/v1/CircuitBreaker';
 import type { ConfigDiscoveryClient as _weft_v1_ConfigDiscoveryClient, ConfigDiscoveryDefinition as _weft_v1_ConfigDiscoveryDefinition } from './weft/v1/ConfigDiscovery';
+import type { ConsistentHash as _weft_v1_ConsistentHash, ConsistentHash__Output as _weft_v1_ConsistentHash__Output } from './weft/v1/ConsistentHash';
 import type { DiscoveryRequest as _weft_v1_DiscoveryRequest, DiscoveryRequest__Output as _weft_v1_DiscoveryRequest__Output } from './weft/v1/DiscoveryRequest';
 import type { DiscoveryResponse as _weft_v1_DiscoveryResponse, DiscoveryResponse__Output as _weft_v1_DiscoveryResponse__Output } from './weft/v1/DiscoveryResponse';
 import type { Endpoint as _weft_v1_Endpoint, Endpoint__Output as _weft_v1_Endpoint__Output } from './weft/v1/Endpoint';
@@ -43,6 +44,7 @@ export interface ProtoGrpcType {
     v1: {
       CircuitBreaker: MessageTypeDefinition<_weft_v1_CircuitBreaker, _weft_v1_CircuitBreaker__Output>
       ConfigDiscovery: SubtypeConstructor<typeof grpc.Client, _weft_v1_ConfigDiscoveryClient> & { service: _weft_v1_ConfigDiscoveryDefinition }
+      ConsistentHash: MessageTypeDefinition<_weft_v1_ConsistentHash, _weft_v1_ConsistentHash__Output>
       DiscoveryRequest: MessageTypeDefinition<_weft_v1_DiscoveryRequest, _weft_v1_DiscoveryRequest__Output>
       DiscoveryResponse: MessageTypeDefinition<_weft_v1_DiscoveryResponse, _weft_v1_DiscoveryResponse__Output>
       Endpoint: MessageTypeDefinition<_weft_v1_Endpoint, _weft_v1_Endpoint__Output>

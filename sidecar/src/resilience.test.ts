@@ -147,6 +147,30 @@ test("with round robin, five 503s in a row eject a replica until its ejection ti
   t.is(metric(h, new RegExp(`weft_outlier_ejected{.*endpoint="127.0.0.1:${sick.port}"`)), 1);
 });
 
+test("with a consistent hash on a header, each user's requests stay on one replica, and users spread over them", async (t) => {
+  const replicas = await Promise.all(["a", "b", "c"].map((name) => server(t, answer(name))));
+  const h = await setup(
+    t,
+    replicas.map((r) => endpoint(r.port)),
+  );
+  await pushPolicy(h, { consistent_hash: { http_header_name: "x-user" } });
+  const homes = new Map<string, Set<string>>();
+  for (let round = 0; round < 3; round++) {
+    for (let u = 0; u < 12; u++) {
+      const r = await request(h.sidecar.ports.outbound, "/cart", "GET", { "x-user": `user-${u}` });
+      t.is(r.status, 200);
+      const seen = homes.get(`user-${u}`) ?? new Set<string>();
+      seen.add(r.body);
+      homes.set(`user-${u}`, seen);
+    }
+  }
+  for (const [u, seen] of homes) t.is(seen.size, 1, `${u} went to ${[...seen].join(" and ")}`);
+  const used = new Set([...homes.values()].flatMap((s) => [...s]));
+  t.true(used.size >= 2, `12 users all went to ${[...used].join(", ")}`);
+  // Without the header a request is still served (balanced as least_request).
+  t.is((await request(h.sidecar.ports.outbound)).status, 200);
+});
+
 test("GET is retried on 503 by default; the client sees the healthy answer", async (t) => {
   const good = await server(t, answer("good"));
   const sick = await server(t, answer("overloaded", 503));

@@ -1,6 +1,7 @@
 // Domain types of the mesh config: the apiVersion/kind documents of proto/weft/v1/config.proto in
 // camelCase. Nothing here knows about protobuf or HTTP; the API and the push generators convert.
 
+import type { ConsistentHashSource } from "../../../proto/consistent-hash-rules";
 import type { Redirect, Rewrite } from "../../../proto/rewrite-rules";
 
 export const API_VERSION = "weft.dev/v1";
@@ -116,11 +117,14 @@ export interface OutlierDetection {
   /** 0..1 */
   maxEjectionRatio?: number;
 }
-export type LoadBalancer = "least_request" | "round_robin";
+export type LoadBalancer = "least_request" | "round_robin" | "consistent_hash";
 export interface ResiliencePolicySpec {
   service: string;
-  /** Absent: "least_request" (power of two choices over peak EWMA latency, as Linkerd). */
+  /** Absent: "least_request" (power of two choices over peak EWMA latency, as Linkerd);
+   * "consistent_hash" when consistentHash is set. */
   loadBalancer?: LoadBalancer;
+  /** Session affinity: what a request's endpoint is hashed from (proto/consistent-hash-rules.ts). */
+  consistentHash?: ConsistentHashSource;
   circuitBreaker?: CircuitBreaker;
   outlierDetection?: OutlierDetection;
 }

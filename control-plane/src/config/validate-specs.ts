@@ -1,6 +1,7 @@
 // The Service, Route and ResiliencePolicy specs, checked field by field (config.proto in camelCase).
 // Telemetry is in validate-telemetry.ts; cross-object checks (does the service exist?) are in
 // references.ts, because they need the store and the registry.
+import { type ConsistentHashSource, consistentHashProblem } from "../../../proto/consistent-hash-rules";
 import { redirectProblem, rewriteProblem } from "../../../proto/rewrite-rules";
 import { isServiceName } from "../registration/validate";
 import { invalid } from "./errors";
@@ -39,7 +40,7 @@ import { headerModifiers } from "./validate-headers";
 
 const MAX_WEIGHT = 100_000;
 const MAX_COUNT = 1_000_000;
-const LOAD_BALANCERS: readonly LoadBalancer[] = ["least_request", "round_robin"];
+const LOAD_BALANCERS: readonly LoadBalancer[] = ["least_request", "round_robin", "consistent_hash"];
 const HTTP_METHODS = [
   "GET",
   "HEAD",
@@ -297,7 +298,13 @@ function retryPolicy(value: unknown, field: string): RetryPolicy {
 }
 
 export function resiliencePolicySpec(value: unknown): ResiliencePolicySpec {
-  const o = object(value, "spec", ["service", "loadBalancer", "circuitBreaker", "outlierDetection"]);
+  const o = object(value, "spec", [
+    "service",
+    "loadBalancer",
+    "consistentHash",
+    "circuitBreaker",
+    "outlierDetection",
+  ]);
   const service = serviceRef(o.service, "spec.service");
   const circuitBreaker = isAbsent(o.circuitBreaker)
     ? undefined
@@ -305,16 +312,54 @@ export function resiliencePolicySpec(value: unknown): ResiliencePolicySpec {
   const outlierDetection = isAbsent(o.outlierDetection)
     ? undefined
     : outliers(o.outlierDetection, "spec.outlierDetection");
-  const loadBalancer = isAbsent(o.loadBalancer)
+  let loadBalancer = isAbsent(o.loadBalancer)
     ? undefined
     : oneOf(o.loadBalancer, "spec.loadBalancer", LOAD_BALANCERS);
+  const consistentHash = isAbsent(o.consistentHash)
+    ? undefined
+    : hashSource(o.consistentHash, "spec.consistentHash");
+  if (consistentHash) {
+    // Istio's form: a consistentHash is the balancer, with or without loadBalancer naming it.
+    if (loadBalancer && loadBalancer !== "consistent_hash")
+      invalid(
+        "spec.loadBalancer",
+        "consistent_hash or nothing beside consistentHash",
+        `spec.loadBalancer is "${loadBalancer}" but spec.consistentHash is set; drop one of them`,
+      );
+    loadBalancer = "consistent_hash";
+  } else if (loadBalancer === "consistent_hash") {
+    invalid(
+      "spec.consistentHash",
+      "what to hash",
+      "spec.loadBalancer is consistent_hash but spec.consistentHash is missing; say what to hash: " +
+        "httpHeaderName, httpCookieName, httpQueryParameterName or useSourceIp: true",
+    );
+  }
   if (!circuitBreaker && !outlierDetection && !loadBalancer)
     invalid(
       "spec",
       "loadBalancer, circuitBreaker or outlierDetection",
       "spec sets none of loadBalancer, circuitBreaker and outlierDetection; set at least one",
     );
-  return compact({ service, loadBalancer, circuitBreaker, outlierDetection });
+  return compact({ service, loadBalancer, consistentHash, circuitBreaker, outlierDetection });
+}
+
+function hashSource(value: unknown, field: string): ConsistentHashSource {
+  const o = object(value, field, [
+    "httpHeaderName",
+    "httpCookieName",
+    "httpQueryParameterName",
+    "useSourceIp",
+  ]);
+  const source = compact({
+    httpHeaderName: optionalString(o.httpHeaderName, `${field}.httpHeaderName`)?.toLowerCase(),
+    httpCookieName: optionalString(o.httpCookieName, `${field}.httpCookieName`),
+    httpQueryParameterName: optionalString(o.httpQueryParameterName, `${field}.httpQueryParameterName`),
+    useSourceIp: boolean(o.useSourceIp, `${field}.useSourceIp`) || undefined,
+  });
+  const problem = consistentHashProblem(source);
+  if (problem) invalid(field, "exactly one hash source", `${field}: ${problem}`);
+  return source;
 }
 
 function breaker(value: unknown, field: string): CircuitBreaker {

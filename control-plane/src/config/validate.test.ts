@@ -9,6 +9,12 @@ const route = (spec: Record<string, unknown>) => ({
   metadata: { name: "reviews" },
   spec: { service: "reviews", ...spec },
 });
+const policyDoc = (spec: Record<string, unknown>) => ({
+  apiVersion: "weft.dev/v1",
+  kind: "ResiliencePolicy",
+  metadata: { name: "p" },
+  spec: { service: "reviews", ...spec },
+});
 const split = (weights: unknown[]) =>
   route({ rules: [{ split: weights.map((w, i) => ({ labels: { version: `v${i + 1}` }, weight: w })) }] });
 
@@ -153,6 +159,36 @@ const cases: Array<[string, unknown, string, RegExp]> = [
     },
     "spec.loadBalancer",
     /one of least_request, round_robin/,
+  ],
+  [
+    "consistent hash of two things",
+    policyDoc({ consistentHash: { httpHeaderName: "x-user", useSourceIp: true } }),
+    "spec.consistentHash",
+    /hash one thing, not httpHeaderName and useSourceIp/,
+  ],
+  [
+    "consistent hash of nothing",
+    policyDoc({ loadBalancer: "consistent_hash" }),
+    "spec.consistentHash",
+    /say what to hash/,
+  ],
+  [
+    "consistent hash beside another balancer",
+    policyDoc({ loadBalancer: "round_robin", consistentHash: { httpCookieName: "session" } }),
+    "spec.loadBalancer",
+    /"round_robin" but spec.consistentHash is set/,
+  ],
+  [
+    "consistent hash on a header name with a space",
+    policyDoc({ consistentHash: { httpHeaderName: "x user" } }),
+    "spec.consistentHash",
+    /httpHeaderName must be a lower-case HTTP header name/,
+  ],
+  [
+    "consistent hash on a query parameter with '='",
+    policyDoc({ consistentHash: { httpQueryParameterName: "a=b" } }),
+    "spec.consistentHash",
+    /httpQueryParameterName must be a query parameter name/,
   ],
   [
     "timeout over an hour",
@@ -343,6 +379,20 @@ test("a valid route comes back with defaults applied and nothing extra", (t) => 
         },
       ],
     },
+  });
+});
+
+test("a consistent hash is the balancer, named or not; a header name is lower-cased", (t) => {
+  const spec = (doc: unknown) => (validateDocument(doc) as { spec: Record<string, unknown> }).spec;
+  t.deepEqual(spec(policyDoc({ consistentHash: { httpHeaderName: "X-User" } })), {
+    service: "reviews",
+    loadBalancer: "consistent_hash",
+    consistentHash: { httpHeaderName: "x-user" },
+  });
+  t.deepEqual(spec(policyDoc({ loadBalancer: "consistent_hash", consistentHash: { useSourceIp: true } })), {
+    service: "reviews",
+    loadBalancer: "consistent_hash",
+    consistentHash: { useSourceIp: true },
   });
 });
 

@@ -1,5 +1,6 @@
 // Domain types of the config the sidecar routes by. The wire module turns discovery responses into
 // these (through validate.ts); nothing else in the sidecar sees generated protobuf types.
+import type { ConsistentHashSource } from "../../../proto/consistent-hash-rules";
 import type { Redirect, Rewrite } from "../../../proto/rewrite-rules";
 import type { HeaderModifiersConfig } from "./header-edits";
 
@@ -86,8 +87,9 @@ export interface FaultConfig {
   abortStatus: number;
 }
 
-/** How a service's endpoints are chosen: "least_request" (the default) is P2C over peak EWMA latency. */
-export type LoadBalancerKind = "least_request" | "round_robin";
+/** How a service's endpoints are chosen: "least_request" (the default) is P2C over peak EWMA latency;
+ * "consistent_hash" keeps a key on one endpoint (PolicyConfig.consistentHash says which key). */
+export type LoadBalancerKind = "least_request" | "round_robin" | "consistent_hash";
 
 export interface RouteMatchConfig {
   pathPrefix: string;
@@ -111,6 +113,8 @@ export interface PolicyConfig {
   version: number;
   /** Absent: "least_request". */
   loadBalancer?: LoadBalancerKind;
+  /** With loadBalancer "consistent_hash": what is hashed (exactly one source). */
+  consistentHash?: ConsistentHashSource;
   circuitBreaker?: {
     maxConnections: number;
     maxPendingRequests: number;

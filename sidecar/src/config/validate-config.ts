@@ -1,6 +1,7 @@
 // Checks the route, policy and telemetry resources the control plane pushes (snake_case, as
 // grpc-js decodes them) and turns them into domain values, or throws INVALID_CONFIG naming the
 // field, which goes back as the NACK reason while the sidecar keeps its last good config.
+import { consistentHashProblem } from "../../../proto/consistent-hash-rules";
 
 import { type Redirect, type Rewrite, redirectProblem, rewriteProblem } from "../../../proto/rewrite-rules";
 import { parseHeaderModifiers } from "./header-edits";
@@ -168,9 +169,33 @@ export function parseServicePolicy(value: unknown, path: string, resourceName: s
   };
   const spec = object(o.spec ?? {}, `${path}.spec`);
   const balancer = str(spec.load_balancer ?? "", `${path}.spec.load_balancer`);
-  if (balancer === "least_request" || balancer === "round_robin") policy.loadBalancer = balancer;
+  if (balancer === "least_request" || balancer === "round_robin" || balancer === "consistent_hash")
+    policy.loadBalancer = balancer;
   else if (balancer !== "")
-    bad(`${path}.spec.load_balancer must be "least_request" or "round_robin", got "${balancer}"`);
+    bad(
+      `${path}.spec.load_balancer must be "least_request", "round_robin" or "consistent_hash", got "${balancer}"`,
+    );
+  if (spec.consistent_hash) {
+    const p = `${path}.spec.consistent_hash`;
+    const c = object(spec.consistent_hash, p);
+    const source = {
+      httpHeaderName: str(c.http_header_name ?? "", `${p}.http_header_name`) || undefined,
+      httpCookieName: str(c.http_cookie_name ?? "", `${p}.http_cookie_name`) || undefined,
+      httpQueryParameterName:
+        str(c.http_query_parameter_name ?? "", `${p}.http_query_parameter_name`) || undefined,
+      useSourceIp: c.use_source_ip === true || undefined,
+    };
+    const problem = consistentHashProblem(source);
+    if (problem) bad(`${p}: ${problem}`);
+    if (policy.loadBalancer && policy.loadBalancer !== "consistent_hash")
+      bad(`${path}.spec.load_balancer is "${policy.loadBalancer}" but spec.consistent_hash is set`);
+    policy.consistentHash = Object.fromEntries(Object.entries(source).filter(([, v]) => v !== undefined));
+    policy.loadBalancer = "consistent_hash";
+  } else if (policy.loadBalancer === "consistent_hash") {
+    bad(
+      `${path}.spec.load_balancer is "consistent_hash" but spec.consistent_hash is missing: nothing to hash`,
+    );
+  }
   if (spec.circuit_breaker) {
     const c = object(spec.circuit_breaker, `${path}.spec.circuit_breaker`);
     policy.circuitBreaker = {

@@ -2,6 +2,7 @@ import test from "ava";
 import { SidecarError } from "../errors";
 import { ConfigStore } from "./store";
 import { parseEndpoint, parseService } from "./validate";
+import { parseServicePolicy } from "./validate-config";
 
 const web = { name: "web", virtual_ip: "10.96.0.10", ports: [{ name: "http", port: 80, protocol: "http" }] };
 
@@ -70,4 +71,39 @@ test("incremental updates add and remove by name; ready once services are accept
   t.false(store.hasEndpoints("api"));
   store.applyEndpoints({ resources: new Map([["api", []]]), removed: [], incremental: false }, "1");
   t.true(store.hasEndpoints("api"), "an empty list is an answer: the service has no endpoints");
+});
+
+test("a policy's consistent hash is parsed; one that hashes nothing, or two things, is refused", (t) => {
+  const policy = (spec: Record<string, unknown>) =>
+    parseServicePolicy({ service: "web", name: "p", spec }, "p", "web");
+  t.deepEqual(
+    policy({ consistent_hash: { http_header_name: "x-user", use_source_ip: false } }).consistentHash,
+    {
+      httpHeaderName: "x-user",
+    },
+  );
+  t.is(policy({ consistent_hash: { http_cookie_name: "session" } }).loadBalancer, "consistent_hash");
+  const cases: Array<[Record<string, unknown>, RegExp]> = [
+    [
+      { load_balancer: "consistent_hash" },
+      /p\.spec\.load_balancer is "consistent_hash" but spec\.consistent_hash is missing/,
+    ],
+    [{ consistent_hash: {} }, /p\.spec\.consistent_hash: say what to hash/],
+    [
+      { consistent_hash: { http_header_name: "x-user", http_cookie_name: "s" } },
+      /hash one thing, not httpHeaderName and httpCookieName/,
+    ],
+    [
+      { load_balancer: "round_robin", consistent_hash: { use_source_ip: true } },
+      /"round_robin" but spec\.consistent_hash is set/,
+    ],
+    [
+      { consistent_hash: { http_header_name: "X User" } },
+      /httpHeaderName must be a lower-case HTTP header name/,
+    ],
+  ];
+  for (const [spec, message] of cases) {
+    const err = t.throws(() => policy(spec), { instanceOf: SidecarError });
+    t.regex(err?.message ?? "", message);
+  }
 });

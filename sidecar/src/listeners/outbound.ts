@@ -65,6 +65,7 @@ function routeToService(deps: ListenerDeps, socket: Socket, target: ServiceTarge
           routes: deps.store.routesFor(name),
           policy: deps.store.policyFor(name),
           request,
+          clientAddress: socket.remoteAddress,
         });
   void serveConnection(deps, socket, {
     direction: "outbound",

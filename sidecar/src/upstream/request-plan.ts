@@ -21,6 +21,8 @@ export interface AttemptPlanInput {
   service: ServiceState;
   /** The endpoints this request may go to (the split's subset), never empty. */
   candidates: EndpointStats[];
+  /** The request's consistent-hash key (hashKey of it), when its policy hashes and it has one. */
+  hashKey?: number;
   route: string;
   fault?: InjectedFault;
   /** The matched rule's header changes (HTTP only). */
@@ -67,7 +69,7 @@ export class AttemptPlan implements RequestPlan {
       return overflowRefusal(service.name, kind, limits);
     }
     const nowMs = this.input.now();
-    const stats = service.balancer.pick(this.available(nowMs), nowMs);
+    const stats = service.balancer.pick(this.available(nowMs), nowMs, this.input.hashKey);
     if (tcp) breaker.connections++;
     else breaker.requests++;
     stats.inFlight++;

@@ -2,6 +2,7 @@
 // from the service's routes, policy and healthy endpoints as the config store holds them now.
 // Per-service state (latency, outlier ejections, circuit-breaker counts, retry budget) lives here
 // across requests; the config itself is passed in each time, so a push applies to the next request.
+
 import { type Redirect, type Rewrite, redirectLocation, rewriteTarget } from "../../../proto/rewrite-rules";
 import type {
   EndpointConfig,
@@ -15,6 +16,8 @@ import type { Metrics } from "../telemetry/metrics";
 import { circuitBreakerLimits } from "./circuit-breaker";
 import type { EndpointStats } from "./endpoint-stats";
 import { drawFault } from "./fault";
+import { hashKeyOf } from "./hash-key";
+import { hashKey } from "./load-balancer-consistent-hash";
 import { outlierSettings } from "./outlier-detection";
 import type { RequestPlan, RewrittenRequest } from "./plan";
 import { AttemptPlan } from "./request-plan";
@@ -42,6 +45,8 @@ export interface PlanInput {
   policy?: PolicyConfig;
   /** The HTTP request; absent: one opaque TCP connection. */
   request?: RequestInfo;
+  /** The connection's peer (an opaque TCP connection's consistent-hash key with useSourceIp). */
+  clientAddress?: string;
 }
 
 export class ServiceUpstreams {
@@ -88,10 +93,13 @@ export class ServiceUpstreams {
       if (fault?.delayMs) this.metrics?.faultInjected(input.service, route, "delay");
       if (fault?.abortStatus) this.metrics?.faultInjected(input.service, route, "abort");
     }
+    const hash = input.policy?.consistentHash;
+    const key = hash && hashKeyOf(hash, request, input.clientAddress);
     return new AttemptPlan({
       service: state,
       candidates: subset.endpoints,
       route,
+      ...(key !== undefined ? { hashKey: hashKey(key) } : {}),
       ...(fault ? { fault } : {}),
       headers: request ? rule?.headers : undefined,
       ...(request && rule?.rewrite ? { rewrite: rewritten(rule, request) } : {}),

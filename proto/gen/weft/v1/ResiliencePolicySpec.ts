@@ -2,12 +2,14 @@
 
 import type { CircuitBreaker as _weft_v1_CircuitBreaker, CircuitBreaker__Output as _weft_v1_CircuitBreaker__Output } from '../../weft/v1/CircuitBreaker';
 import type { OutlierDetection as _weft_v1_OutlierDetection, OutlierDetection__Output as _weft_v1_OutlierDetection__Output } from '../../weft/v1/OutlierDetection';
+import type { ConsistentHash as _weft_v1_ConsistentHash, ConsistentHash__Output as _weft_v1_ConsistentHash__Output } from '../../weft/v1/ConsistentHash';
 
 export interface ResiliencePolicySpec {
   'service'?: (string);
   'circuit_breaker'?: (_weft_v1_CircuitBreaker | null);
   'outlier_detection'?: (_weft_v1_OutlierDetection | null);
   'load_balancer'?: (string);
+  'consistent_hash'?: (_weft_v1_ConsistentHash | null);
 }
 
 export interface ResiliencePolicySpec__Output {
@@ -15,4 +17,5 @@ export interface ResiliencePolicySpec__Output {
   'circuit_breaker': (_weft_v1_CircuitBreaker__Output | null);
   'outlier_detection': (_weft_v1_OutlierDetection__Output | null);
   'load_balancer': (string);
+  'consistent_hash': (_weft_v1_ConsistentHash__Output | null);
 }
