@@ -264,6 +264,22 @@ test("the dashboard shows services, the graph, traces and logs, and clicks move 
     /round robin \(ResiliencePolicy "checkout"\)/,
   );
   await shot(page, "service-checkout");
+  // A consistent hash in place of round robin: the line says what each request is hashed by.
+  const rehashed = await fetch(`${cp.httpUrl}/api/v1/config/apply`, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify([
+      {
+        apiVersion: "weft.dev/v1",
+        kind: "ResiliencePolicy",
+        metadata: { name: "checkout" },
+        spec: { service: "checkout", consistentHash: { httpCookieName: "session" } },
+      },
+    ]),
+  });
+  t.is(rehashed.status, 200, await rehashed.text());
+  await page.reload();
+  await page.getByText('consistent hash on cookie session (ResiliencePolicy "checkout")').waitFor();
   // Its workload opens that container's logs, and the filter stays in the form.
   await page.click('tr[data-row="checkout-1"] [data-testid="endpoint-logs"]');
   await waitForHash(page, "#/logs?container=checkout-1");

@@ -352,7 +352,7 @@ function trafficConfig(name, endpoints, routes, policies, telemetries) {
       ],
     })),
   );
-  const lb = policy?.spec.loadBalancer === "round_robin" ? "round robin" : "least request (P2C, peak EWMA)";
+  const lb = balancerText(policy?.spec);
   const tracing = telemetry?.spec.tracing;
   const logging = telemetry?.spec.logging;
   const telemetryText = telemetry
@@ -374,6 +374,22 @@ function trafficConfig(name, endpoints, routes, policies, telemetries) {
           rows,
         ),
   ];
+}
+
+/** How a ResiliencePolicy balances: what its consistent hash reads, or the balancer's name. */
+function balancerText(spec) {
+  const hash = spec?.consistentHash;
+  if (hash) {
+    const key = hash.httpHeaderName
+      ? `header ${hash.httpHeaderName}`
+      : hash.httpCookieName
+        ? `cookie ${hash.httpCookieName}`
+        : hash.httpQueryParameterName
+          ? `query parameter ${hash.httpQueryParameterName}`
+          : "source address";
+    return `consistent hash on ${key}`;
+  }
+  return spec?.loadBalancer === "round_robin" ? "round robin" : "least request (P2C, peak EWMA)";
 }
 
 async function servicePage(name) {
