@@ -151,6 +151,36 @@ test.serial("a canary split sends its share to v2 and moves live with weft apply
   }
 });
 
+test.serial("a consistent hash keeps each user on one replica and spreads users over both", async (t) => {
+  const sticky: ServiceConfigDoc = {
+    kind: "ResiliencePolicy",
+    name: "back-sticky",
+    spec: { service: "back", consistentHash: { httpQueryParameterName: "user" } },
+  };
+  await applyAndWait(mesh, FRONT, sticky);
+  try {
+    // 16 users, 4 requests each, from front's app: "user-N BODY" per request.
+    const script = `for u in $(seq 16); do for i in 1 2 3 4; do b=$(timeout 10 wget -q -O - "${BACK_URL}?user=u$u" 2>/dev/null | head -n 1); echo "u$u \${b:-ERR}"; done; done`;
+    const lines = (await mesh.weftOk(["exec", FRONT, "sh", "-c", script], 300_000))
+      .split("\n")
+      .filter(Boolean);
+    t.is(lines.length, 64);
+    const homes = new Map<string, Set<string>>();
+    for (const line of lines) {
+      const [user = "", body = ""] = line.split(" ");
+      homes.set(user, (homes.get(user) ?? new Set()).add(body));
+    }
+    for (const [user, bodies] of homes) {
+      t.is(bodies.size, 1, `${user} was answered by ${[...bodies].join(" and ")}`);
+      t.true(bodies.has("v1") || bodies.has("v2"), `${user}: ${[...bodies].join(" ")}`);
+    }
+    const versions = new Set([...homes.values()].flatMap((b) => [...b]));
+    t.deepEqual([...versions].sort(), ["v1", "v2"], "16 users are not all on one replica");
+  } finally {
+    await deleteAndWait(mesh, FRONT, sticky);
+  }
+});
+
 test.serial("a replica that refuses connections stops getting traffic on its own", async (t) => {
   // v3 registers as an endpoint of back, but nothing listens on 8080 in it: its sidecar answers 503.
   await runBack("v3", ["sleep", "3600"]);

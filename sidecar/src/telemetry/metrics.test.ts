@@ -69,7 +69,8 @@ test("the process's own memory and CPU render under prom-client's names", (t) =>
   t.true(value('nodejs_heap_space_size_total_bytes\\{space="new"\\}') > 0);
 });
 
-test("how late the event loop ran since the last scrape renders under prom-client's names", async (t) => {
+// Serial: the file's other tests start sidecars, which block this process's loop for longer.
+test.serial("how late the event loop ran since the last scrape renders under prom-client's names", async (t) => {
   const m = new Metrics();
   collectProcessMetrics(m);
   m.render(); // starts a fresh interval

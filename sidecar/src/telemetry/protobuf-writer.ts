@@ -134,48 +134,36 @@ export class Writer {
    * pass with no length to reserve and fill in. False, with pos unchanged, when it does not fit.
    */
   shortAsciiKeyValue(key: string, value: string): boolean {
-    const k = key.length;
-    const v = value.length;
-    const len = k + v + 6; // KeyValue: 0x0a klen key 0x12 alen (AnyValue: 0x0a vlen value)
-    if (len > 127) return false;
-    this.ensure(len + 1);
-    const b = this.buf;
-    let at = this.pos;
-    b[at++] = len;
-    b[at++] = 0x0a;
-    b[at++] = k;
-    at = asciiInto(b, at, key);
-    if (at < 0) return false;
-    b[at++] = 0x12;
-    b[at++] = v + 2;
-    b[at++] = 0x0a;
-    b[at++] = v;
-    at = asciiInto(b, at, value);
-    if (at < 0) return false;
-    this.pos = at;
-    return true;
+    return this.asciiPair(-1, key, value, true);
   }
 
-  /**
-   * A map<string, string> entry, `tag` then `len 0x0a klen key 0x12 vlen value`, in one pass when
-   * key and value are ASCII and short enough that every length fits one byte (nearly every log
-   * attribute). False, with pos unchanged, when it does not fit.
-   */
+  /** A map<string, string> entry after its `tag` (nearly every log attribute), as shortAsciiKeyValue
+   * writes a KeyValue: `tag len 0x0a klen key 0x12 vlen value`. */
   shortAsciiMapEntry(tag: number, key: string, value: string): boolean {
+    return tag <= 127 && this.asciiPair(tag, key, value, false);
+  }
+
+  /** `tag` (unless -1), the length, the key as field 1, the value as field 2 (inside an AnyValue's
+   * field 1 when `anyValue`), all lengths one byte; false, with pos unchanged, when they are not. */
+  private asciiPair(tag: number, key: string, value: string, anyValue: boolean): boolean {
     const k = key.length;
     const v = value.length;
-    const len = k + v + 4;
-    if (len > 127 || tag > 127) return false;
+    const len = k + v + (anyValue ? 6 : 4);
+    if (len > 127) return false;
     this.ensure(len + 2);
     const b = this.buf;
     let at = this.pos;
-    b[at++] = tag;
+    if (tag >= 0) b[at++] = tag;
     b[at++] = len;
     b[at++] = 0x0a;
     b[at++] = k;
     at = asciiInto(b, at, key);
     if (at < 0) return false;
     b[at++] = 0x12;
+    if (anyValue) {
+      b[at++] = v + 2;
+      b[at++] = 0x0a;
+    }
     b[at++] = v;
     at = asciiInto(b, at, value);
     if (at < 0) return false;
