@@ -39,7 +39,7 @@ function field(w: Writer, tag: number, s: string): void {
   w.string(s);
 }
 
-/** Whole milliseconds since the epoch as nanoseconds, a varint; nothing for 0. */
+/** Milliseconds since the epoch (a fraction kept to the nanosecond) as nanoseconds, a varint; nothing for 0. */
 function msField(w: Writer, tag: number, ms: number): void {
   if (!(ms > 0)) return;
   const sec = Math.floor(ms / 1000);

@@ -2,7 +2,6 @@
 // from the service's routes, policy and healthy endpoints as the config store holds them now.
 // Per-service state (latency, outlier ejections, circuit-breaker counts, retry budget) lives here
 // across requests; the config itself is passed in each time, so a push applies to the next request.
-
 import { type Redirect, type Rewrite, redirectLocation, rewriteTarget } from "../../../proto/rewrite-rules";
 import type {
   EndpointConfig,
