@@ -70,23 +70,26 @@ test("the process's own memory and CPU render under prom-client's names", (t) =>
 });
 
 // Serial: the file's other tests start sidecars, which block this process's loop for longer.
-test.serial("how late the event loop ran since the last scrape renders under prom-client's names", async (t) => {
-  const m = new Metrics();
-  collectProcessMetrics(m);
-  m.render(); // starts a fresh interval
-  // Block the loop for 120 ms: the histogram's next sample comes about that late.
-  await new Promise((r) => setTimeout(r, 50));
-  const until = performance.now() + 120;
-  while (performance.now() < until);
-  await new Promise((r) => setTimeout(r, 60));
-  const text = m.render();
-  const value = (series: string) => Number(new RegExp(`^${series}\\{\\} (\\S+)$`, "m").exec(text)?.[1]);
-  t.regex(text, /# TYPE nodejs_eventloop_lag_p99_seconds gauge/);
-  const max = value("nodejs_eventloop_lag_max_seconds");
-  t.true(max >= 0.1 && max < 5, `max ${max}`);
-  t.true(value("nodejs_eventloop_lag_p50_seconds") < max);
-  // The next scrape covers only what came after this one.
-  await new Promise((r) => setTimeout(r, 100));
-  const after = Number(/^nodejs_eventloop_lag_max_seconds\{\} (\S+)$/m.exec(m.render())?.[1]);
-  t.true(after < 0.1, `max after the reset ${after}`);
-});
+test.serial(
+  "how late the event loop ran since the last scrape renders under prom-client's names",
+  async (t) => {
+    const m = new Metrics();
+    collectProcessMetrics(m);
+    m.render(); // starts a fresh interval
+    // Block the loop for 120 ms: the histogram's next sample comes about that late.
+    await new Promise((r) => setTimeout(r, 50));
+    const until = performance.now() + 120;
+    while (performance.now() < until);
+    await new Promise((r) => setTimeout(r, 60));
+    const text = m.render();
+    const value = (series: string) => Number(new RegExp(`^${series}\\{\\} (\\S+)$`, "m").exec(text)?.[1]);
+    t.regex(text, /# TYPE nodejs_eventloop_lag_p99_seconds gauge/);
+    const max = value("nodejs_eventloop_lag_max_seconds");
+    t.true(max >= 0.1 && max < 5, `max ${max}`);
+    t.true(value("nodejs_eventloop_lag_p50_seconds") < max);
+    // The next scrape covers only what came after this one.
+    await new Promise((r) => setTimeout(r, 100));
+    const after = Number(/^nodejs_eventloop_lag_max_seconds\{\} (\S+)$/m.exec(m.render())?.[1]);
+    t.true(after < 0.1, `max after the reset ${after}`);
+  },
+);
