@@ -10,6 +10,8 @@ export interface Report {
   pinned: boolean;
   /** The fixed-rate runs sent each 16 requests in the same millisecond (h2load's default), not 1 per ms. */
   bursts: boolean;
+  /** Fixed-rate rounds per path, in turns; seconds.latency is one round's. */
+  rounds: number;
   seconds: { warm: number; throughput: number; latency: number };
   throughput: Array<{
     path: string;
@@ -23,8 +25,11 @@ export interface Report {
     path: string;
     rps: number;
     failed: number;
+    /** Medians over the rounds. */
     p50: number;
     p99: number;
+    /** The lowest and highest round's p99. */
+    p99Range: [number, number];
     proxies: Array<{ name: string; vcpuPer1000: number; rssMb: number; rssAnonMb: number }>;
   }>;
 }
@@ -106,17 +111,18 @@ export function printReport(r: Report): void {
   const ld = r.latency.find((x) => x.path === "direct");
   out.push(
     "",
-    `latency: ${RATE} req/s over 16 connections, POST 1 KiB, ${r.seconds.latency} s after ${r.seconds.warm} s warm-up, ` +
+    `latency: ${RATE} req/s over 16 connections, POST 1 KiB, ${r.rounds} rounds of ${r.seconds.latency} s per path in turns (medians shown) after ${r.seconds.warm} s warm-up, ` +
       (r.bursts
         ? "in bursts: 16 requests in the same millisecond every 16 ms (--bursts)"
         : `spread: connections started ${Math.round(1000 / RATE)} ms apart, one request per ms`),
-    `${"path".padEnd(14)}${"req/s".padStart(9)}${"p50 ms".padStart(9)}${"p99 ms".padStart(9)}${"p99 added".padStart(11)}`,
+    `${"path".padEnd(14)}${"req/s".padStart(9)}${"p50 ms".padStart(9)}${"p99 ms".padStart(9)}${"p99 added".padStart(11)}${"p99 of the rounds".padStart(20)}`,
   );
   for (const l of r.latency) {
     const d = l.p99 - (ld?.p99 ?? Number.NaN);
     const added = l.path === "direct" ? "" : `${d >= 0 ? "+" : ""}${f(d)}`;
     out.push(
       `${l.path.padEnd(14)}${l.rps.toFixed(0).padStart(9)}${f(l.p50).padStart(9)}${f(l.p99).padStart(9)}${added.padStart(11)}` +
+        `${`${f(l.p99Range[0])}-${f(l.p99Range[1])}`.padStart(20)}` +
         (l.failed ? `  (${l.failed} failed/non-2xx)` : "") +
         (l.rps < 0.95 * RATE
           ? "  (rate not held: the path could not keep up, so p50/p99 understate its delay)"
