@@ -1,6 +1,5 @@
 // How `weft get` and `weft history` print config: kubectl-like tables with a summary per kind, and
 // JSON or YAML that can be edited and applied again.
-
 import { stringify } from "yaml";
 import type { ConsistentHashSource } from "../../proto/consistent-hash-rules";
 import type {
