@@ -221,7 +221,9 @@ test("POST /heap_profile samples the process's allocations while requests flow; 
 test("POST /cpu_profile samples where the process runs while requests flow; bad seconds are a 400, a second one at once a 409", async (t) => {
   const h = await sidecarBefore(t, (_req, res) => res.end("ok"));
   const { admin, outbound } = h.sidecar.ports;
-  t.regex((await fetchText(admin, "/cpu_profile?seconds=121", "POST")).body, /at most 120/);
+  const tooLong = await fetchText(admin, "/cpu_profile?seconds=121", "POST");
+  t.is(tooLong.status, 400);
+  t.regex(tooLong.body, /at most 120/);
   const profiling = fetchText(admin, "/cpu_profile?seconds=1.5", "POST");
   await new Promise((r) => setTimeout(r, 100));
   t.is((await fetchText(admin, "/cpu_profile?seconds=1", "POST")).status, 409);
