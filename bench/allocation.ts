@@ -7,53 +7,19 @@
 // Prints KB per request per sidecar and where it goes (by function, innermost frame).
 // Usage: node --import tsx bench/allocation.ts [SECONDS sampled, 10] [--no-telemetry]; ALLOC_TOP=N
 // lists N functions (15), ALLOC_SAVE=DIR keeps both profiles there (open them in Chrome DevTools).
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import type { HeapProfile, HeapProfileNode } from "../sidecar/src/admin/profiles";
-import { startFakeControlPlane } from "../sidecar/src/testing/wire-fake-control-plane";
-import { bundleSeamSidecar } from "./mesh-bundle";
-import { h2load } from "./mesh-load";
-import { killStarted } from "./mesh-procs";
-import { adminProfile, pushTelemetry, sleep, startChild, startSeamPair } from "./seam-pair";
+import { profilePair, PROFILE_RATE as RATE, PROFILE_WARMUP_S as WARMUP_S } from "./profile-pair";
 
 const seconds = Number(process.argv[2] ?? 10);
 const telemetry = !process.argv.includes("--no-telemetry");
-const RATE = 1000;
-const WARMUP_S = 20;
-const dir = mkdtempSync(join(tmpdir(), "wt-bench-alloc-"));
-process.on("exit", () => {
-  killStarted();
-  rmSync(dir, { recursive: true, force: true });
+const { client, server, requests } = await profilePair<HeapProfile>({
+  label: "allocation",
+  kind: "heap",
+  seconds,
+  telemetry,
+  ext: "heapprofile",
+  ...(process.env.ALLOC_SAVE ? { saveDir: process.env.ALLOC_SAVE } : {}),
 });
-
-const cp = await startFakeControlPlane();
-const VIP = "10.96.9.8";
-cp.pushServices([{ name: "app", virtual_ip: VIP, ports: [{ name: "p", port: 80, protocol: "http" }] }], "1");
-pushTelemetry(cp, { default: { tracing: telemetry, accessLog: telemetry } }, 1);
-const apps = await startChild(["--import", "tsx", join(import.meta.dirname, "sidecar-apps.ts")]);
-const appPort = (JSON.parse(apps.line) as { h1: number }).h1;
-const bundle = await bundleSeamSidecar(dir);
-const pair = await startSeamPair({ cp, name: "alloc", appPort, vip: VIP, stderr: "ignore", bundle });
-await sleep(500); // the endpoints just pushed land
-const load = (secs: number) => h2load({ port: pair.port, connections: 16, rate: RATE, seconds: secs });
-console.error(`allocation: warming up for ${WARMUP_S} s at ${RATE} req/s`);
-await load(WARMUP_S);
-const run = load(seconds + 2);
-await sleep(1000);
-console.error(`allocation: sampling both sidecars for ${seconds} s`);
-const [client, server] = await Promise.all([
-  adminProfile<HeapProfile>(pair.clientPorts.admin as number, "heap", seconds),
-  adminProfile<HeapProfile>(pair.serverPorts.admin as number, "heap", seconds),
-]);
-const { done } = await run;
-if (process.env.ALLOC_SAVE) {
-  writeFileSync(join(process.env.ALLOC_SAVE, "client-sidecar.heapprofile"), JSON.stringify(client));
-  writeFileSync(join(process.env.ALLOC_SAVE, "server-sidecar.heapprofile"), JSON.stringify(server));
-}
-pair.stop();
-// h2load holds the rate, so the window saw its share of the run's requests.
-const requests = (done * seconds) / (seconds + 2);
 
 console.log(
   `\nallocation per request at ${RATE} req/s, ${telemetry ? "every request traced and access-logged" : "telemetry off"}: V8's sampling heap profiler (every 4 KiB on average, freed objects kept) in each sidecar for ${seconds} s after ${WARMUP_S} s of warm-up; about ${Math.round(requests)} requests in the window`,

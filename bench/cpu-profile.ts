@@ -13,15 +13,8 @@
 // Usage: node --import tsx bench/cpu-profile.ts [SECONDS sampled, 10] [--no-telemetry];
 // PROFILE_TOP=N lists N functions (20), PROFILE_SAVE=DIR keeps both .cpuprofile files there (open
 // them in Chrome DevTools' Performance tab or speedscope).
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import type { CpuProfile } from "../sidecar/src/admin/profiles";
-import { startFakeControlPlane } from "../sidecar/src/testing/wire-fake-control-plane";
-import { bundleSeamSidecar } from "./mesh-bundle";
-import { h2load } from "./mesh-load";
-import { killStarted } from "./mesh-procs";
-import { adminProfile, pushTelemetry, sleep, startChild, startSeamPair } from "./seam-pair";
+import { profilePair, PROFILE_RATE as RATE, PROFILE_WARMUP_S as WARMUP_S } from "./profile-pair";
 
 const args = process.argv.slice(2);
 const telemetry = !args.includes("--no-telemetry");
@@ -30,41 +23,14 @@ if (!(seconds > 0 && seconds <= 120)) {
   console.error("usage: node --import tsx bench/cpu-profile.ts [SECONDS sampled, 1-120] [--no-telemetry]");
   process.exit(2);
 }
-const RATE = 1000;
-const WARMUP_S = 20;
-const dir = mkdtempSync(join(tmpdir(), "wt-bench-cpu-"));
-process.on("exit", () => {
-  killStarted();
-  rmSync(dir, { recursive: true, force: true });
+const { client, server, requests } = await profilePair<CpuProfile>({
+  label: "cpu-profile",
+  kind: "cpu",
+  seconds,
+  telemetry,
+  ext: "cpuprofile",
+  ...(process.env.PROFILE_SAVE ? { saveDir: process.env.PROFILE_SAVE } : {}),
 });
-
-const cp = await startFakeControlPlane();
-const VIP = "10.96.9.9";
-cp.pushServices([{ name: "app", virtual_ip: VIP, ports: [{ name: "p", port: 80, protocol: "http" }] }], "1");
-pushTelemetry(cp, { default: { tracing: telemetry, accessLog: telemetry } }, 1);
-const apps = await startChild(["--import", "tsx", join(import.meta.dirname, "sidecar-apps.ts")]);
-const appPort = (JSON.parse(apps.line) as { h1: number }).h1;
-const bundle = await bundleSeamSidecar(dir);
-const pair = await startSeamPair({ cp, name: "cpu", appPort, vip: VIP, stderr: "ignore", bundle });
-await sleep(500); // the endpoints just pushed land
-const load = (secs: number) => h2load({ port: pair.port, connections: 16, rate: RATE, seconds: secs });
-console.error(`cpu-profile: warming up for ${WARMUP_S} s at ${RATE} req/s`);
-await load(WARMUP_S);
-const run = load(seconds + 2);
-await sleep(1000);
-console.error(`cpu-profile: sampling both sidecars for ${seconds} s`);
-const [client, server] = await Promise.all([
-  adminProfile<CpuProfile>(pair.clientPorts.admin as number, "cpu", seconds),
-  adminProfile<CpuProfile>(pair.serverPorts.admin as number, "cpu", seconds),
-]);
-const { done } = await run;
-if (process.env.PROFILE_SAVE) {
-  writeFileSync(join(process.env.PROFILE_SAVE, "client-sidecar.cpuprofile"), JSON.stringify(client));
-  writeFileSync(join(process.env.PROFILE_SAVE, "server-sidecar.cpuprofile"), JSON.stringify(server));
-}
-pair.stop();
-// h2load holds the rate, so the window saw its share of the run's requests.
-const requests = (done * seconds) / (seconds + 2);
 
 /** The part of the sidecar a profile node's code belongs to. */
 function part(url: string, name: string): string {

@@ -25,11 +25,15 @@ export function startChild(
   children.push(child);
   return new Promise((resolve, reject) => {
     let out = "";
+    let ready = false;
     child.stdout?.on("data", (d) => {
+      if (ready) return; // what it prints later (--trace-gc) is not kept
       out += d;
       // The first JSON line: node flags such as --trace-gc (WEFT_BENCH_NODE_FLAGS) print before it.
       const line = out.split("\n").find((l, i, all) => l.startsWith("{") && i < all.length - 1);
-      if (line !== undefined) resolve({ child, line });
+      if (line === undefined) return;
+      ready = true;
+      resolve({ child, line });
     });
     child.once("exit", (code) => reject(new Error(`${argv.join(" ")} exited with ${code}`)));
   });

@@ -154,6 +154,15 @@ async function text(l: Locator): Promise<string> {
 }
 
 /** The page routes by its URL's hash (no DOM types in this project's TypeScript config). */
+/** POST /api/v1/config/apply, as `weft apply` does. */
+function applyConfig(url: string, docs: object[]): Promise<Response> {
+  return fetch(`${url}/api/v1/config/apply`, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify(docs),
+  });
+}
+
 async function waitForHash(page: Page, hash: string): Promise<void> {
   await page.waitForFunction(`location.hash === ${JSON.stringify(hash)}`);
 }
@@ -172,39 +181,35 @@ test("the dashboard shows services, the graph, traces and logs, and clicks move 
   await registerService(cp.httpUrl, "frontend", 8080, "10.250.0.2");
   await registerService(cp.httpUrl, "checkout", 9090, "10.250.0.3", { version: "v1" });
   // checkout's traffic config: a canary Route (v2 has no replica yet) and round robin.
-  const applied = await fetch(`${cp.httpUrl}/api/v1/config/apply`, {
-    method: "POST",
-    headers: { "content-type": "application/json" },
-    body: JSON.stringify([
-      {
-        apiVersion: "weft.dev/v1",
-        kind: "Route",
-        metadata: { name: "canary" },
-        spec: {
-          service: "checkout",
-          rules: [
-            {
-              match: { pathPrefix: "/pay" },
-              split: [
-                { labels: { version: "v1" }, weight: 90 },
-                { labels: { version: "v2" }, weight: 10 },
-              ],
-              timeoutMs: 2000,
-              retries: { attempts: 2, retryOnStatus: [503] },
-              headers: { request: { set: { "x-tenant": "blue" } }, response: { remove: ["server"] } },
-              rewrite: { pathPrefix: "/v1/pay", authority: "payments.internal" },
-            },
-          ],
-        },
+  const applied = await applyConfig(cp.httpUrl, [
+    {
+      apiVersion: "weft.dev/v1",
+      kind: "Route",
+      metadata: { name: "canary" },
+      spec: {
+        service: "checkout",
+        rules: [
+          {
+            match: { pathPrefix: "/pay" },
+            split: [
+              { labels: { version: "v1" }, weight: 90 },
+              { labels: { version: "v2" }, weight: 10 },
+            ],
+            timeoutMs: 2000,
+            retries: { attempts: 2, retryOnStatus: [503] },
+            headers: { request: { set: { "x-tenant": "blue" } }, response: { remove: ["server"] } },
+            rewrite: { pathPrefix: "/v1/pay", authority: "payments.internal" },
+          },
+        ],
       },
-      {
-        apiVersion: "weft.dev/v1",
-        kind: "ResiliencePolicy",
-        metadata: { name: "checkout" },
-        spec: { service: "checkout", loadBalancer: "round_robin" },
-      },
-    ]),
-  });
+    },
+    {
+      apiVersion: "weft.dev/v1",
+      kind: "ResiliencePolicy",
+      metadata: { name: "checkout" },
+      spec: { service: "checkout", loadBalancer: "round_robin" },
+    },
+  ]);
   t.is(applied.status, 200, await applied.text());
   const ids = await sendTraces(httpOtlp, 12);
   const partial = await sendPartialTrace(httpOtlp);
@@ -265,18 +270,14 @@ test("the dashboard shows services, the graph, traces and logs, and clicks move 
   );
   await shot(page, "service-checkout");
   // A consistent hash in place of round robin: the line says what each request is hashed by.
-  const rehashed = await fetch(`${cp.httpUrl}/api/v1/config/apply`, {
-    method: "POST",
-    headers: { "content-type": "application/json" },
-    body: JSON.stringify([
-      {
-        apiVersion: "weft.dev/v1",
-        kind: "ResiliencePolicy",
-        metadata: { name: "checkout" },
-        spec: { service: "checkout", consistentHash: { httpCookieName: "session" } },
-      },
-    ]),
-  });
+  const rehashed = await applyConfig(cp.httpUrl, [
+    {
+      apiVersion: "weft.dev/v1",
+      kind: "ResiliencePolicy",
+      metadata: { name: "checkout" },
+      spec: { service: "checkout", consistentHash: { httpCookieName: "session" } },
+    },
+  ]);
   t.is(rehashed.status, 200, await rehashed.text());
   await page.reload();
   await page.getByText('consistent hash on cookie session (ResiliencePolicy "checkout")').waitFor();
