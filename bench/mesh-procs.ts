@@ -87,9 +87,21 @@ export interface Proc {
 
 /** utime + stime of a process in ms (USER_HZ is 100 on Linux), 0 once it is gone. */
 export function cpuMs(pid: number): number {
+  return systemCpuMs(pid, true);
+}
+
+/**
+ * stime alone: the CPU a process spent in the kernel, in system calls and the network stack they
+ * run (on loopback a send also runs the receiver's TCP path). 0 once it is gone.
+ */
+export function kernelCpuMs(pid: number): number {
+  return systemCpuMs(pid, false);
+}
+
+function systemCpuMs(pid: number, withUser: boolean): number {
   try {
     const fields = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]?.split(" ") ?? [];
-    return (Number(fields[11]) + Number(fields[12])) * 10;
+    return ((withUser ? Number(fields[11]) : 0) + Number(fields[12])) * 10;
   } catch {
     return 0;
   }

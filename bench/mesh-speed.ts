@@ -6,7 +6,8 @@
 // configured the same way (mode http, keep-alive both sides, one thread each, no logging). One
 // upstream for all three: nginx with one worker answering 1 KiB (bench/upstream.mjs if missing).
 // Measured: req/s at 50 connections; p50/p99 at a fixed 1000 req/s over 16 connections POSTing
-// 1 KiB; CPU per 1000 req/s and RSS of each proxy during that fixed-rate run; next to the goals.
+// 1 KiB; CPU per 1000 req/s (and the kernel's part of it) and RSS of each proxy during that
+// fixed-rate run; next to the goals.
 // The sidecars are bundled first (bench/mesh-bundle.ts) and run with plain node, as in production.
 // By default h2load runs on CPU 0 and the servers on CPU 1 (taskset), so the load generator does
 // not take the proxies' core: each path's servers share one core. The stand-in control plane that
@@ -26,6 +27,7 @@ import { h2load, latenciesMs, percentile } from "./mesh-load";
 import {
   BODY_BYTES,
   cpuMs,
+  kernelCpuMs,
   killStarted,
   type Proc,
   rssAnonMb,
@@ -175,6 +177,7 @@ async function main(): Promise<Report> {
   }));
   /** Each proxy's CPU ms over the rounds, and the requests done. */
   const cpuUsed = paths.map((p) => p.proxies.map(() => 0));
+  const kernelUsed = paths.map((p) => p.proxies.map(() => 0));
   const done = paths.map(() => 0);
   const atRate = (p: Path) => ({
     port: p.port,
@@ -192,10 +195,12 @@ async function main(): Promise<Report> {
     for (const [k, p] of paths.entries()) {
       progress(`${p.name}: round ${r + 1} of ${ROUNDS}, ${RATE} req/s, ${T.latency} s`);
       const before = p.proxies.map((x) => cpuMs(x.pid));
+      const kernelBefore = p.proxies.map((x) => kernelCpuMs(x.pid));
       const log = join(dir, `${p.name.replace(/\W/g, "")}-${r}.log`);
       const run = await h2load({ ...atRate(p), seconds: T.latency, log });
       p.proxies.forEach((x, i) => {
         cpuUsed[k]![i]! += cpuMs(x.pid) - before[i]!;
+        kernelUsed[k]![i]! += kernelCpuMs(x.pid) - kernelBefore[i]!;
       });
       done[k]! += run.done;
       const lat = latenciesMs(log);
@@ -224,6 +229,7 @@ async function main(): Promise<Report> {
         name: x.name,
         // CPU-seconds per 1000 requests is vCPU per 1000 req/s (over all rounds).
         vcpuPer1000: cpuUsed[k]![i]! / Math.max(1, done[k]!),
+        kernelVcpuPer1000: kernelUsed[k]![i]! / Math.max(1, done[k]!),
         rssMb: rssMb(x.pid),
         rssAnonMb: rssAnonMb(x.pid),
       })),
