@@ -12,6 +12,7 @@ export const SCHEMA: Schema = {
     { no: 2, name: "http_cookie_name", kind: "string" },
     { no: 3, name: "http_query_parameter_name", kind: "string" },
     { no: 4, name: "use_source_ip", kind: "bool" },
+    { no: 5, name: "generate_cookie", kind: "GenerateCookie" },
   ],
   DiscoveryRequest: [
     { no: 1, name: "node", kind: "Node" },
@@ -45,6 +46,10 @@ export const SCHEMA: Schema = {
     { no: 2, name: "delay_ms", kind: "uint32" },
     { no: 3, name: "abort_ratio", kind: "double" },
     { no: 4, name: "abort_status", kind: "uint32" },
+  ],
+  GenerateCookie: [
+    { no: 1, name: "path", kind: "string" },
+    { no: 2, name: "ttl_seconds", kind: "uint32" },
   ],
   HeaderModifiers: [
     { no: 1, name: "request", kind: "HeaderOperations" },

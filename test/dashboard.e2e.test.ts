@@ -269,18 +269,26 @@ test("the dashboard shows services, the graph, traces and logs, and clicks move 
     /round robin \(ResiliencePolicy "checkout"\)/,
   );
   await shot(page, "service-checkout");
-  // A consistent hash in place of round robin: the line says what each request is hashed by.
+  // A consistent hash in place of round robin: the line says what each request is hashed by, and
+  // that the sidecar gives a client without the cookie one.
   const rehashed = await applyConfig(cp.httpUrl, [
     {
       apiVersion: "weft.dev/v1",
       kind: "ResiliencePolicy",
       metadata: { name: "checkout" },
-      spec: { service: "checkout", consistentHash: { httpCookieName: "session" } },
+      spec: {
+        service: "checkout",
+        consistentHash: { httpCookieName: "session", generateCookie: { ttlSeconds: 3600 } },
+      },
     },
   ]);
   t.is(rehashed.status, 200, await rehashed.text());
   await page.reload();
-  await page.getByText('consistent hash on cookie session (ResiliencePolicy "checkout")').waitFor();
+  await page
+    .getByText(
+      'consistent hash on cookie session, set when missing (for 3600 s, path /) (ResiliencePolicy "checkout")',
+    )
+    .waitFor();
   // Its workload opens that container's logs, and the filter stays in the form.
   await page.click('tr[data-row="checkout-1"] [data-testid="endpoint-logs"]');
   await waitForHash(page, "#/logs?container=checkout-1");

@@ -181,6 +181,53 @@ test.serial("a consistent hash keeps each user on one replica and spreads users 
   }
 });
 
+test.serial(
+  "generateCookie: a client without the cookie is given one, and with it keeps its replica",
+  async (t) => {
+    const sticky: ServiceConfigDoc = {
+      kind: "ResiliencePolicy",
+      name: "back-cookie",
+      spec: {
+        service: "back",
+        consistentHash: { httpCookieName: "session", generateCookie: { ttlSeconds: 600 } },
+      },
+    };
+    await applyAndWait(mesh, FRONT, sticky);
+    try {
+      const target = { host: "back", port: 8080, path: "/" };
+      const homes = new Set<string>();
+      // 10 clients from front's app: a first visit without a cookie, then 3 with the one it was given.
+      for (let client = 0; client < 10; client++) {
+        const [first] = await rawRequests(mesh, FRONT, target, 1);
+        const setCookie = first?.headers["set-cookie"] ?? "";
+        const value = /^session=([^;]+); Path=\/; Max-Age=600; HttpOnly$/.exec(setCookie)?.[1];
+        t.truthy(value, `client ${client}: set-cookie "${setCookie}"`);
+        const home = first?.body.split("\n")[0] ?? "";
+        t.true(home === "v1" || home === "v2", `client ${client}: ${first?.body}`);
+        const next = await rawRequests(
+          mesh,
+          FRONT,
+          { ...target, headers: { Cookie: `session=${value}` } },
+          3,
+        );
+        t.deepEqual(
+          next.map((r) => r.body.split("\n")[0]),
+          [home, home, home],
+          `client ${client} left ${home}`,
+        );
+        t.true(
+          next.every((r) => r.headers["set-cookie"] === undefined),
+          "a client that has the cookie is not given another",
+        );
+        homes.add(home);
+      }
+      t.deepEqual([...homes].sort(), ["v1", "v2"], "10 clients are not all on one replica");
+    } finally {
+      await deleteAndWait(mesh, FRONT, sticky);
+    }
+  },
+);
+
 test.serial("a replica that refuses connections stops getting traffic on its own", async (t) => {
   // v3 registers as an endpoint of back, but nothing listens on 8080 in it: its sidecar answers 503.
   await runBack("v3", ["sleep", "3600"]);

@@ -99,12 +99,29 @@ function ruleSummary(rule: RouteRule): string {
   return `${match} -> ${split}${rewritten}`;
 }
 
-/** What a consistent hash reads: header:x-user, cookie:session, query:user, source-ip. */
+/** What a consistent hash reads: header:x-user, cookie:session (+set,1h when the sidecar sets it
+ * on requests without it; +set,session for a session cookie), query:user, source-ip. */
 function hashSummary(c: ConsistentHashSource): string {
   if (c.httpHeaderName) return `header:${c.httpHeaderName}`;
-  if (c.httpCookieName) return `cookie:${c.httpCookieName}`;
+  if (c.httpCookieName) {
+    const g = c.generateCookie;
+    if (!g) return `cookie:${c.httpCookieName}`;
+    const path = g.path && g.path !== "/" ? `,path=${g.path}` : "";
+    return `cookie:${c.httpCookieName}(set,${g.ttlSeconds ? duration(g.ttlSeconds) : "session"}${path})`;
+  }
   if (c.httpQueryParameterName) return `query:${c.httpQueryParameterName}`;
   return "source-ip";
+}
+
+/** Seconds as the largest whole unit: 90s, 30m, 12h, 7d. */
+function duration(seconds: number): string {
+  for (const [unit, n] of [
+    ["d", 86400],
+    ["h", 3600],
+    ["m", 60],
+  ] as const)
+    if (seconds % n === 0) return `${seconds / n}${unit}`;
+  return `${seconds}s`;
 }
 
 function settings(values: Record<string, unknown>): string {

@@ -114,6 +114,37 @@ test("get routes says which rules rewrite and which redirect", async (t) => {
   );
 });
 
+test("get rp says what a consistent hash reads and whether the sidecar sets the cookie", async (t) => {
+  const { env } = await setup(t);
+  const doc = (name: string, hash: string) =>
+    [
+      "apiVersion: weft.dev/v1",
+      "kind: Service",
+      `metadata: {name: ${name}}`,
+      "spec: {ports: [{port: 8080, protocol: http}]}",
+      "---",
+      "apiVersion: weft.dev/v1",
+      "kind: ResiliencePolicy",
+      `metadata: {name: ${name}}`,
+      `spec: {service: ${name}, consistentHash: ${hash}}`,
+    ].join("\n");
+  const applied = await weft(
+    ["apply", "-f", "-"],
+    env,
+    [
+      doc("cart", "{httpCookieName: session, generateCookie: {ttlSeconds: 7200, path: /cart}}"),
+      doc("shop", "{httpCookieName: sid, generateCookie: {}}"),
+      doc("user", "{httpHeaderName: X-User}"),
+      "",
+    ].join("\n---\n"),
+  );
+  t.is(applied.code, 0, applied.stderr);
+  const table = (await weft(["get", "rp"], env)).stdout;
+  t.regex(table, /^cart\s+cart\s+lb=consistent_hash hash=cookie:session\(set,2h,path=\/cart\)\s/m, table);
+  t.regex(table, /^shop\s+shop\s+lb=consistent_hash hash=cookie:sid\(set,session\)\s/m, table);
+  t.regex(table, /^user\s+user\s+lb=consistent_hash hash=header:x-user\s/m, table);
+});
+
 test("apply prints a warning, kubectl's way, for a canary subset no workload has yet", async (t) => {
   const { cp, env } = await setup(t);
   cp.registry.syncEndpoints(

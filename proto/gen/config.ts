@@ -4,6 +4,7 @@ import type { MessageTypeDefinition } from '@grpc/proto-loader';
 import type { CircuitBreaker as _weft_v1_CircuitBreaker, CircuitBreaker__Output as _weft_v1_CircuitBreaker__Output } from './weft/v1/CircuitBreaker';
 import type { ConsistentHash as _weft_v1_ConsistentHash, ConsistentHash__Output as _weft_v1_ConsistentHash__Output } from './weft/v1/ConsistentHash';
 import type { FaultInjection as _weft_v1_FaultInjection, FaultInjection__Output as _weft_v1_FaultInjection__Output } from './weft/v1/FaultInjection';
+import type { GenerateCookie as _weft_v1_GenerateCookie, GenerateCookie__Output as _weft_v1_GenerateCookie__Output } from './weft/v1/GenerateCookie';
 import type { HeaderModifiers as _weft_v1_HeaderModifiers, HeaderModifiers__Output as _weft_v1_HeaderModifiers__Output } from './weft/v1/HeaderModifiers';
 import type { HeaderOperations as _weft_v1_HeaderOperations, HeaderOperations__Output as _weft_v1_HeaderOperations__Output } from './weft/v1/HeaderOperations';
 import type { HttpRedirect as _weft_v1_HttpRedirect, HttpRedirect__Output as _weft_v1_HttpRedirect__Output } from './weft/v1/HttpRedirect';
@@ -35,6 +36,7 @@ export interface ProtoGrpcType {
       CircuitBreaker: MessageTypeDefinition<_weft_v1_CircuitBreaker, _weft_v1_CircuitBreaker__Output>
       ConsistentHash: MessageTypeDefinition<_weft_v1_ConsistentHash, _weft_v1_ConsistentHash__Output>
       FaultInjection: MessageTypeDefinition<_weft_v1_FaultInjection, _weft_v1_FaultInjection__Output>
+      GenerateCookie: MessageTypeDefinition<_weft_v1_GenerateCookie, _weft_v1_GenerateCookie__Output>
       HeaderModifiers: MessageTypeDefinition<_weft_v1_HeaderModifiers, _weft_v1_HeaderModifiers__Output>
       HeaderOperations: MessageTypeDefinition<_weft_v1_HeaderOperations, _weft_v1_HeaderOperations__Output>
       HttpRedirect: MessageTypeDefinition<_weft_v1_HttpRedirect, _weft_v1_HttpRedirect__Output>

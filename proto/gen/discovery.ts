@@ -8,6 +8,7 @@ import type { DiscoveryRequest as _weft_v1_DiscoveryRequest, DiscoveryRequest__O
 import type { DiscoveryResponse as _weft_v1_DiscoveryResponse, DiscoveryResponse__Output as _weft_v1_DiscoveryResponse__Output } from './weft/v1/DiscoveryResponse';
 import type { Endpoint as _weft_v1_Endpoint, Endpoint__Output as _weft_v1_Endpoint__Output } from './weft/v1/Endpoint';
 import type { FaultInjection as _weft_v1_FaultInjection, FaultInjection__Output as _weft_v1_FaultInjection__Output } from './weft/v1/FaultInjection';
+import type { GenerateCookie as _weft_v1_GenerateCookie, GenerateCookie__Output as _weft_v1_GenerateCookie__Output } from './weft/v1/GenerateCookie';
 import type { HeaderModifiers as _weft_v1_HeaderModifiers, HeaderModifiers__Output as _weft_v1_HeaderModifiers__Output } from './weft/v1/HeaderModifiers';
 import type { HeaderOperations as _weft_v1_HeaderOperations, HeaderOperations__Output as _weft_v1_HeaderOperations__Output } from './weft/v1/HeaderOperations';
 import type { HttpRedirect as _weft_v1_HttpRedirect, HttpRedirect__Output as _weft_v1_HttpRedirect__Output } from './weft/v1/HttpRedirect';
@@ -49,6 +50,7 @@ export interface ProtoGrpcType {
       DiscoveryResponse: MessageTypeDefinition<_weft_v1_DiscoveryResponse, _weft_v1_DiscoveryResponse__Output>
       Endpoint: MessageTypeDefinition<_weft_v1_Endpoint, _weft_v1_Endpoint__Output>
       FaultInjection: MessageTypeDefinition<_weft_v1_FaultInjection, _weft_v1_FaultInjection__Output>
+      GenerateCookie: MessageTypeDefinition<_weft_v1_GenerateCookie, _weft_v1_GenerateCookie__Output>
       HeaderModifiers: MessageTypeDefinition<_weft_v1_HeaderModifiers, _weft_v1_HeaderModifiers__Output>
       HeaderOperations: MessageTypeDefinition<_weft_v1_HeaderOperations, _weft_v1_HeaderOperations__Output>
       HttpRedirect: MessageTypeDefinition<_weft_v1_HttpRedirect, _weft_v1_HttpRedirect__Output>

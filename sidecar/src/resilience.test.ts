@@ -171,6 +171,58 @@ test("with a consistent hash on a header, each user's requests stay on one repli
   t.is((await request(h.sidecar.ports.outbound)).status, 200);
 });
 
+test("generateCookie: a client without the cookie is given one, and with it stays on one replica", async (t) => {
+  const replicas = await Promise.all(["a", "b", "c"].map((name) => server(t, answer(name))));
+  const h = await setup(
+    t,
+    replicas.map((r) => endpoint(r.port)),
+  );
+  await pushPolicy(h, {
+    consistent_hash: { http_cookie_name: "session", generate_cookie: { path: "/shop", ttl_seconds: 600 } },
+  });
+  const homes = new Set<string>();
+  for (let client = 0; client < 12; client++) {
+    // A browser's first visit: no cookie, so the sidecar makes one up and picks the replica by it.
+    const first = await request(h.sidecar.ports.outbound, "/shop/cart");
+    t.is(first.status, 200);
+    const setCookie = first.headers["set-cookie"] ?? [];
+    t.is(setCookie.length, 1, `one Set-Cookie, got ${JSON.stringify(setCookie)}`);
+    const m = /^session=([0-9a-f-]{36}); Path=\/shop; Max-Age=600; HttpOnly$/.exec(setCookie[0] ?? "");
+    t.truthy(m, setCookie[0]);
+    // Its next visits send it back: the same replica as the first, and no new cookie.
+    for (let visit = 0; visit < 3; visit++) {
+      const next = await request(h.sidecar.ports.outbound, "/shop/cart", "GET", {
+        cookie: `session=${m?.[1]}`,
+      });
+      t.is(next.body, first.body, `client ${client} moved from ${first.body} to ${next.body}`);
+      t.is(next.headers["set-cookie"], undefined);
+    }
+    homes.add(first.body);
+  }
+  t.true(homes.size >= 2, `12 clients all went to ${[...homes].join(", ")}`);
+});
+
+test("generateCookie over HTTP/2: the cookie is set on the upstream's response", async (t) => {
+  const upstream = http2.createServer();
+  upstream.on("stream", (stream) => {
+    stream.respond({ ":status": 200, "set-cookie": ["theme=dark"] });
+    stream.end("ok");
+  });
+  await new Promise<void>((r) => upstream.listen(0, "127.0.0.1", () => r()));
+  t.teardown(() => upstream.close());
+  const h = await setup(t, [endpoint((upstream.address() as AddressInfo).port)]);
+  await pushPolicy(h, { consistent_hash: { http_cookie_name: "sid", generate_cookie: {} } });
+  const headers = await h2Request(h.sidecar.ports.outbound, "/");
+  const cookies = headers["set-cookie"] as string[] | undefined;
+  t.is(cookies?.length, 2, JSON.stringify(cookies));
+  t.is(cookies?.[0], "theme=dark", "the upstream's own cookie is kept");
+  t.regex(
+    cookies?.[1] ?? "",
+    /^sid=[0-9a-f-]{36}; Path=\/; HttpOnly$/,
+    "an empty generateCookie: a session cookie on /",
+  );
+});
+
 test("GET is retried on 503 by default; the client sees the healthy answer", async (t) => {
   const good = await server(t, answer("good"));
   const sick = await server(t, answer("overloaded", 503));

@@ -1,7 +1,12 @@
 // The Service, Route and ResiliencePolicy specs, checked field by field (config.proto in camelCase).
 // Telemetry is in validate-telemetry.ts; cross-object checks (does the service exist?) are in
 // references.ts, because they need the store and the registry.
-import { type ConsistentHashSource, consistentHashProblem } from "../../../proto/consistent-hash-rules";
+import {
+  type ConsistentHashSource,
+  consistentHashProblem,
+  type GenerateCookie,
+  MAX_COOKIE_TTL_SECONDS,
+} from "../../../proto/consistent-hash-rules";
 import { redirectProblem, rewriteProblem } from "../../../proto/rewrite-rules";
 import { isServiceName } from "../registration/validate";
 import { invalid } from "./errors";
@@ -350,16 +355,29 @@ function hashSource(value: unknown, field: string): ConsistentHashSource {
     "httpCookieName",
     "httpQueryParameterName",
     "useSourceIp",
+    "generateCookie",
   ]);
   const source = compact({
     httpHeaderName: optionalString(o.httpHeaderName, `${field}.httpHeaderName`)?.toLowerCase(),
     httpCookieName: optionalString(o.httpCookieName, `${field}.httpCookieName`),
     httpQueryParameterName: optionalString(o.httpQueryParameterName, `${field}.httpQueryParameterName`),
     useSourceIp: boolean(o.useSourceIp, `${field}.useSourceIp`) || undefined,
+    generateCookie: isAbsent(o.generateCookie)
+      ? undefined
+      : cookieToGenerate(o.generateCookie, `${field}.generateCookie`),
   });
   const problem = consistentHashProblem(source);
   if (problem) invalid(field, "exactly one hash source", `${field}: ${problem}`);
   return source;
+}
+
+/** `{}` stays: present, it asks for a session cookie on path "/". */
+function cookieToGenerate(value: unknown, field: string): GenerateCookie {
+  const o = object(value, field, ["path", "ttlSeconds"]);
+  return compact({
+    path: optionalString(o.path, `${field}.path`),
+    ttlSeconds: optionalInteger(o.ttlSeconds, `${field}.ttlSeconds`, 0, MAX_COOKIE_TTL_SECONDS),
+  });
 }
 
 function breaker(value: unknown, field: string): CircuitBreaker {

@@ -191,6 +191,36 @@ const cases: Array<[string, unknown, string, RegExp]> = [
     /httpQueryParameterName must be a query parameter name/,
   ],
   [
+    "a cookie to generate without a cookie to hash",
+    policyDoc({ consistentHash: { httpHeaderName: "x-user", generateCookie: { ttlSeconds: 60 } } }),
+    "spec.consistentHash",
+    /generateCookie goes with httpCookieName/,
+  ],
+  [
+    "a generated cookie's path without a leading slash",
+    policyDoc({ consistentHash: { httpCookieName: "s", generateCookie: { path: "cart" } } }),
+    "spec.consistentHash",
+    /generateCookie.path must start with "\/"/,
+  ],
+  [
+    "a generated cookie's path with a ';' (it would add an attribute)",
+    policyDoc({ consistentHash: { httpCookieName: "s", generateCookie: { path: "/; Domain=evil" } } }),
+    "spec.consistentHash",
+    /hold no ";"/,
+  ],
+  [
+    "a generated cookie living past 400 days",
+    policyDoc({ consistentHash: { httpCookieName: "s", generateCookie: { ttlSeconds: 34_560_001 } } }),
+    "spec.consistentHash.generateCookie.ttlSeconds",
+    /34560000/,
+  ],
+  [
+    "a generated cookie with an unknown field",
+    policyDoc({ consistentHash: { httpCookieName: "s", generateCookie: { ttl: "1h" } } }),
+    "spec.consistentHash.generateCookie.ttl",
+    /ttl/,
+  ],
+  [
     "timeout over an hour",
     route({ rules: [{ timeoutMs: 3_600_001 }] }),
     "spec.rules[0].timeoutMs",
@@ -394,6 +424,23 @@ test("a consistent hash is the balancer, named or not; a header name is lower-ca
     loadBalancer: "consistent_hash",
     consistentHash: { useSourceIp: true },
   });
+  t.deepEqual(
+    spec(
+      policyDoc({
+        consistentHash: { httpCookieName: "s", generateCookie: { ttlSeconds: 3600, path: "/cart" } },
+      }),
+    ),
+    {
+      service: "reviews",
+      loadBalancer: "consistent_hash",
+      consistentHash: { httpCookieName: "s", generateCookie: { ttlSeconds: 3600, path: "/cart" } },
+    },
+  );
+  t.deepEqual(
+    spec(policyDoc({ consistentHash: { httpCookieName: "s", generateCookie: {} } })).consistentHash,
+    { httpCookieName: "s", generateCookie: {} },
+    "an empty generateCookie stays: it asks for a session cookie on /",
+  );
 });
 
 test("a service port without protocol is auto; output-only metadata is accepted", (t) => {

@@ -1,7 +1,7 @@
 // Checks the route, policy and telemetry resources the control plane pushes (snake_case, as
 // grpc-js decodes them) and turns them into domain values, or throws INVALID_CONFIG naming the
 // field, which goes back as the NACK reason while the sidecar keeps its last good config.
-import { consistentHashProblem } from "../../../proto/consistent-hash-rules";
+import { consistentHashProblem, type GenerateCookie } from "../../../proto/consistent-hash-rules";
 import { type Redirect, type Rewrite, redirectProblem, rewriteProblem } from "../../../proto/rewrite-rules";
 import { parseHeaderModifiers } from "./header-edits";
 import type {
@@ -183,6 +183,7 @@ export function parseServicePolicy(value: unknown, path: string, resourceName: s
       httpQueryParameterName:
         str(c.http_query_parameter_name ?? "", `${p}.http_query_parameter_name`) || undefined,
       useSourceIp: c.use_source_ip === true || undefined,
+      generateCookie: cookieToGenerate(c.generate_cookie, `${p}.generate_cookie`),
     };
     const problem = consistentHashProblem(source);
     if (problem) bad(`${p}: ${problem}`);
@@ -289,4 +290,13 @@ function ratio(value: unknown, path: string): number {
     bad(`${path} must be a ratio from 0 to 1, got ${JSON.stringify(value)}`);
   }
   return value;
+}
+
+/** The wire's GenerateCookie (null when absent): path "" is "/", ttl 0 a session cookie. */
+function cookieToGenerate(value: unknown, path: string): GenerateCookie | undefined {
+  if (value === undefined || value === null) return undefined;
+  const g = object(value, path);
+  const ttl = g.ttl_seconds ?? 0;
+  if (typeof ttl !== "number") bad(`${path}.ttl_seconds must be a number`);
+  return { path: str(g.path ?? "", `${path}.path`) || "/", ttlSeconds: ttl };
 }

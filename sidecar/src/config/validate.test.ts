@@ -83,6 +83,19 @@ test("a policy's consistent hash is parsed; one that hashes nothing, or two thin
     },
   );
   t.is(policy({ consistent_hash: { http_cookie_name: "session" } }).loadBalancer, "consistent_hash");
+  t.deepEqual(
+    policy({
+      consistent_hash: { http_cookie_name: "session", generate_cookie: { path: "", ttl_seconds: 0 } },
+    }).consistentHash,
+    { httpCookieName: "session", generateCookie: { path: "/", ttlSeconds: 0 } },
+    "an empty message asks for a session cookie on /",
+  );
+  t.is(
+    policy({ consistent_hash: { http_cookie_name: "session", generate_cookie: null } }).consistentHash
+      ?.generateCookie,
+    undefined,
+    "absent (null as decoded): no cookie is made",
+  );
   const cases: Array<[Record<string, unknown>, RegExp]> = [
     [
       { load_balancer: "consistent_hash" },
@@ -100,6 +113,18 @@ test("a policy's consistent hash is parsed; one that hashes nothing, or two thin
     [
       { consistent_hash: { http_header_name: "X User" } },
       /httpHeaderName must be a lower-case HTTP header name/,
+    ],
+    [
+      { consistent_hash: { use_source_ip: true, generate_cookie: { ttl_seconds: 60 } } },
+      /generateCookie goes with httpCookieName/,
+    ],
+    [
+      { consistent_hash: { http_cookie_name: "s", generate_cookie: { path: "/a\r\nx: y" } } },
+      /generateCookie.path must start with "\/" and hold no ";" or control characters/,
+    ],
+    [
+      { consistent_hash: { http_cookie_name: "s", generate_cookie: { ttl_seconds: 4_000_000_000 } } },
+      /generateCookie.ttlSeconds must be a whole number of seconds/,
     ],
   ];
   for (const [spec, message] of cases) {

@@ -1,7 +1,7 @@
 import test from "ava";
 import type { RequestInfo } from "../http/route";
 import { get } from "./fixtures";
-import { hashKeyOf } from "./hash-key";
+import { hashKeyOf, requestHashKey } from "./hash-key";
 
 test("a header's key is its first value, whatever the case of its name", (t) => {
   const req = get("/", [
@@ -41,4 +41,41 @@ test("the source address is the request's client, or an opaque connection's peer
   t.is(hashKeyOf({ useSourceIp: true }, req, "127.0.0.1"), "10.88.0.5");
   t.is(hashKeyOf({ useSourceIp: true }, undefined, "10.88.0.6"), "10.88.0.6");
   t.is(hashKeyOf({ httpHeaderName: "x-user" }, undefined, "10.88.0.6"), undefined, "TCP has no headers");
+});
+
+test("generateCookie: a request without the cookie, or with it empty, is keyed by a new value set on the response", (t) => {
+  const source = { httpCookieName: "session", generateCookie: { path: "/shop", ttlSeconds: 3600 } };
+  const made = requestHashKey(source, get("/"), undefined, () => "v-1");
+  t.deepEqual(made, { key: "v-1", setCookie: "session=v-1; Path=/shop; Max-Age=3600; HttpOnly" });
+  t.deepEqual(requestHashKey(source, get("/", [["cookie", "session="]]), undefined, () => "v-2")?.key, "v-2");
+  t.deepEqual(
+    requestHashKey(source, get("/", [["cookie", "session=s-42"]]), undefined, () => "v-3"),
+    { key: "s-42" },
+    "a request that has the cookie keeps it, and nothing is set",
+  );
+  t.is(
+    requestHashKey(source, undefined, "10.88.0.6", () => "v-4"),
+    undefined,
+    "an opaque TCP connection has no response to set a cookie on",
+  );
+  t.deepEqual(
+    requestHashKey(
+      { httpCookieName: "session", generateCookie: { path: "/", ttlSeconds: 0 } },
+      get("/"),
+      undefined,
+      () => "v-5",
+    ),
+    { key: "v-5", setCookie: "session=v-5; Path=/; HttpOnly" },
+    "ttl 0 is a session cookie: no Max-Age",
+  );
+  t.is(
+    requestHashKey({ httpCookieName: "session" }, get("/"), undefined, () => "v-6"),
+    undefined,
+    "without generateCookie, no key",
+  );
+  t.not(
+    requestHashKey(source, get("/"), undefined)?.key,
+    requestHashKey(source, get("/"), undefined)?.key,
+    "made-up values differ between requests",
+  );
 });

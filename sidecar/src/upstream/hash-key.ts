@@ -1,9 +1,34 @@
 // The key a request is consistently hashed by (ResiliencePolicy consistentHash), read from the
 // request as Istio's consistentHash reads it: a header's value, a cookie's, a query parameter's, or
 // the client's address. Undefined when the request does not carry it: the balancer then balances
-// it as least_request.
-import type { ConsistentHashSource } from "../../../proto/consistent-hash-rules";
+// it as least_request, unless the policy says to give a request without its cookie one
+// (generateCookie, as Istio's httpCookie ttl): then a new value is the key, and the Set-Cookie that
+// hands it to the client goes on the upstream's response.
+import { randomUUID } from "node:crypto";
+import { type ConsistentHashSource, setCookieValue } from "../../../proto/consistent-hash-rules";
 import type { RequestInfo } from "../http/route";
+
+export interface RequestHashKey {
+  key: string;
+  /** A cookie was made up for this request: the Set-Cookie header's value for the response. */
+  setCookie?: string;
+}
+
+/** hashKeyOf, or a made-up cookie (`newValue`, a random UUID by default) when the policy asks for one. */
+export function requestHashKey(
+  source: ConsistentHashSource,
+  request: RequestInfo | undefined,
+  clientAddress: string | undefined,
+  newValue: () => string = randomUUID,
+): RequestHashKey | undefined {
+  const key = hashKeyOf(source, request, clientAddress);
+  const generate = source.generateCookie;
+  // An empty cookie ("session=") is as good as none when the sidecar may set one (as Envoy).
+  if (!request || !generate || !source.httpCookieName || (key !== undefined && key !== ""))
+    return key === undefined ? undefined : { key };
+  const value = newValue();
+  return { key: value, setCookie: setCookieValue(source.httpCookieName, value, generate) };
+}
 
 /** `clientAddress`: the connection's peer, for an opaque TCP connection (no request). */
 export function hashKeyOf(

@@ -3,6 +3,7 @@
 // Per-service state (latency, outlier ejections, circuit-breaker counts, retry budget) lives here
 // across requests; the config itself is passed in each time, so a push applies to the next request.
 import { type Redirect, type Rewrite, redirectLocation, rewriteTarget } from "../../../proto/rewrite-rules";
+import type { HeaderModifiersConfig } from "../config/header-edits";
 import type {
   EndpointConfig,
   PolicyConfig,
@@ -15,7 +16,7 @@ import type { Metrics } from "../telemetry/metrics";
 import { circuitBreakerLimits } from "./circuit-breaker";
 import type { EndpointStats } from "./endpoint-stats";
 import { drawFault } from "./fault";
-import { hashKeyOf } from "./hash-key";
+import { requestHashKey } from "./hash-key";
 import { hashKey } from "./load-balancer-consistent-hash";
 import { outlierSettings } from "./outlier-detection";
 import type { RequestPlan, RewrittenRequest } from "./plan";
@@ -93,14 +94,14 @@ export class ServiceUpstreams {
       if (fault?.abortStatus) this.metrics?.faultInjected(input.service, route, "abort");
     }
     const hash = input.policy?.consistentHash;
-    const key = hash && hashKeyOf(hash, request, input.clientAddress);
+    const key = hash && requestHashKey(hash, request, input.clientAddress);
     return new AttemptPlan({
       service: state,
       candidates: subset.endpoints,
       route,
-      ...(key !== undefined ? { hashKey: hashKey(key) } : {}),
+      ...(key ? { hashKey: hashKey(key.key) } : {}),
       ...(fault ? { fault } : {}),
-      headers: request ? rule?.headers : undefined,
+      headers: request ? withSetCookie(rule?.headers, key?.setCookie) : undefined,
       ...(request && rule?.rewrite ? { rewrite: rewritten(rule, request) } : {}),
       timeoutMs: request ? (rule?.timeoutMs ?? 0) : 0,
       retry,
@@ -143,6 +144,24 @@ export class ServiceUpstreams {
       for (const stats of state.stats.values()) state.detector.isEjected(stats, nowMs);
     }
   }
+}
+
+/** The rule's header changes, plus a Set-Cookie on the response when one was made up (added last,
+ * so a rule's own edits of set-cookie leave it be). */
+function withSetCookie(
+  headers: HeaderModifiersConfig | undefined,
+  setCookie: string | undefined,
+): HeaderModifiersConfig | undefined {
+  if (setCookie === undefined) return headers;
+  const r = headers?.response;
+  return {
+    ...headers,
+    response: {
+      remove: r?.remove ?? [],
+      set: r?.set ?? [],
+      add: [...(r?.add ?? []), ["set-cookie", setCookie]],
+    },
+  };
 }
 
 function redirectAnswer(route: string, rule: RouteRuleConfig, request: RequestInfo): RouteRefusal {

@@ -387,7 +387,11 @@ function balancerText(spec) {
         : hash.httpQueryParameterName
           ? `query parameter ${hash.httpQueryParameterName}`
           : "source address";
-    return `consistent hash on ${key}`;
+    const g = hash.httpCookieName && hash.generateCookie;
+    const set = g
+      ? `, set when missing (${g.ttlSeconds ? `for ${g.ttlSeconds} s` : "session cookie"}, path ${g.path || "/"})`
+      : "";
+    return `consistent hash on ${key}${set}`;
   }
   return spec?.loadBalancer === "round_robin" ? "round robin" : "least request (P2C, peak EWMA)";
 }
