@@ -1,5 +1,5 @@
 // The non-Weft processes bench/mesh-speed.ts runs: the upstream (nginx with one worker, or
-// bench/upstream.mjs when nginx is missing) and HAProxy, each with its config in the bench's temp
+// bench/upstream.mjs when nginx is missing), HAProxy and the bare Node.js pipe (bench/node-pipe.mjs), each with its config in the bench's temp
 // dir, plus per-process CPU and RSS from /proc. Every process started here is SIGKILLed when the
 // bench exits, whatever the reason (the bench turns SIGINT/SIGTERM into an exit).
 import { type ChildProcess, spawn } from "node:child_process";
@@ -217,6 +217,18 @@ backend be
 `,
   );
   const child = spawnTracked(haproxy, ["-db", "-f", conf]);
+  await waitForHttp(name, port, child);
+  return { name, pid: child.pid!, port };
+}
+
+/** bench/node-pipe.mjs in front of 127.0.0.1:target: a Node.js process that only copies bytes. */
+export async function startNodePipe(name: string, target: number): Promise<Server> {
+  const port = await freePort();
+  const child = spawnTracked(process.execPath, [
+    join(import.meta.dirname, "node-pipe.mjs"),
+    String(port),
+    String(target),
+  ]);
   await waitForHttp(name, port, child);
   return { name, pid: child.pid!, port };
 }

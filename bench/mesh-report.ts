@@ -152,6 +152,7 @@ export function printReport(r: Report): void {
   out.push(
     "(kernel: system calls and the network stack they run; on loopback a send also runs the receiving",
     " socket's TCP path. It is what any proxy pays for the same reads and writes.)",
+    "(node pipe: a Node.js process that only copies bytes, no HTTP: the floor under any Node.js proxy)",
     "(anon: the process's own memory; the rest of RSS is its executable's and libraries' file pages,",
     " which every sidecar on a host shares through the page cache: about 42 MB for node)",
   );

@@ -1,10 +1,12 @@
 // Usage: node --import tsx bench/mesh-speed.ts [--quick] [--json] [--no-telemetry] [--no-pin] [--bursts]
 //
-// The speed of issue #7, three paths doing the same work side by side in one run: direct (h2load →
+// The speed of issue #7, paths doing the same work side by side in one run: direct (h2load →
 // upstream), a Weft sidecar pair (h2load → client sidecar outbound → server sidecar inbound →
-// upstream, sidecar/src/testing/seam-sidecar.ts processes on 127.0.0.1) and an HAProxy pair
-// configured the same way (mode http, keep-alive both sides, one thread each, no logging). One
-// upstream for all three: nginx with one worker answering 1 KiB (bench/upstream.mjs if missing).
+// upstream, sidecar/src/testing/seam-sidecar.ts processes on 127.0.0.1), an HAProxy pair
+// configured the same way (mode http, keep-alive both sides, one thread each, no logging), and a
+// node pipe pair (bench/node-pipe.mjs: two Node.js processes that only copy bytes, no HTTP), the
+// least any Node.js proxy costs on this machine. One upstream for all: nginx with one worker
+// answering 1 KiB (bench/upstream.mjs if missing).
 // Measured: req/s at 50 connections; p50/p99 at a fixed 1000 req/s over 16 connections POSTing
 // 1 KiB; CPU per 1000 req/s (and the kernel's part of it) and RSS of each proxy during that
 // fixed-rate run; next to the goals.
@@ -33,6 +35,7 @@ import {
   rssAnonMb,
   rssMb,
   startHaproxy,
+  startNodePipe,
   startUpstream,
 } from "./mesh-procs";
 import { checkGoals, printReport, RATE, type Report } from "./mesh-report";
@@ -122,6 +125,9 @@ async function main(): Promise<Report> {
   progress("starting the HAProxy pair");
   const haB = await startHaproxy(dir, "haproxy B", upstream.port);
   const haA = await startHaproxy(dir, "haproxy A", haB.port);
+  progress("starting the node pipe pair");
+  const pipeB = await startNodePipe("node pipe B", upstream.port);
+  const pipeA = await startNodePipe("node pipe A", pipeB.port);
 
   if (pin) {
     // This process is the stand-in control plane that receives the sidecars' spans and access logs:
@@ -140,6 +146,7 @@ async function main(): Promise<Report> {
       ],
     },
     { name: "HAProxy pair", port: haA.port, proxies: [haA, haB] },
+    { name: "node pipe pair", port: pipeA.port, proxies: [pipeA, pipeB] },
   ];
   const cpu = pin ? 0 : undefined;
 
