@@ -60,6 +60,10 @@ export const SCHEMA: Schema = {
     { no: 2, name: "add", kind: "string", map: "string" },
     { no: 3, name: "remove", kind: "string", repeated: true },
   ],
+  HttpMirror: [
+    { no: 1, name: "labels", kind: "string", map: "string" },
+    { no: 2, name: "ratio", kind: "double" },
+  ],
   HttpRedirect: [
     { no: 1, name: "path", kind: "string" },
     { no: 2, name: "path_prefix", kind: "string" },
@@ -156,6 +160,7 @@ export const SCHEMA: Schema = {
     { no: 6, name: "headers", kind: "HeaderModifiers" },
     { no: 7, name: "rewrite", kind: "HttpRewrite" },
     { no: 8, name: "redirect", kind: "HttpRedirect" },
+    { no: 9, name: "mirror", kind: "HttpMirror" },
   ],
   RouteSpec: [
     { no: 1, name: "service", kind: "string" },

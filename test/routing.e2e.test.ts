@@ -228,6 +228,43 @@ test.serial(
   },
 );
 
+test.serial("a mirror copies front's requests to v2 while v1 answers them all", async (t) => {
+  const mirror: ServiceConfigDoc = {
+    kind: "Route",
+    name: "back-mirror",
+    spec: {
+      service: "back",
+      rules: [{ split: [{ labels: { version: "v1" }, weight: 1 }], mirror: { labels: { version: "v2" } } }],
+    },
+  };
+  await applyAndWait(mesh, FRONT, mirror);
+  try {
+    const v2Before = await metricsOf(mesh, BACK("v2"));
+    const frontBefore = await metricsOf(mesh, FRONT);
+    const bodies = await bodiesFrom(mesh, FRONT, BACK_URL, 20);
+    t.deepEqual(bodies, new Array(20).fill("v1"), "the client only ever sees the split's answers");
+    // The copies reach v2's own sidecar and app (answered 200 there, the answers dropped).
+    let copies = 0;
+    for (let i = 0; i < 50 && copies < 20; i++) {
+      copies = metricDelta(v2Before, await metricsOf(mesh, BACK("v2")), "weft_requests_total", {
+        direction: "inbound",
+        code: "200",
+      });
+      if (copies < 20) await new Promise((r) => setTimeout(r, 100));
+    }
+    t.is(copies, 20, "v2's sidecar received a copy of every request");
+    t.is(
+      metricDelta(frontBefore, await metricsOf(mesh, FRONT), "weft_mirror_requests_total", {
+        service: "back",
+        outcome: "2xx",
+      }),
+      20,
+    );
+  } finally {
+    await deleteAndWait(mesh, FRONT, mirror);
+  }
+});
+
 test.serial("a replica that refuses connections stops getting traffic on its own", async (t) => {
   // v3 registers as an endpoint of back, but nothing listens on 8080 in it: its sidecar answers 503.
   await runBack("v3", ["sleep", "3600"]);

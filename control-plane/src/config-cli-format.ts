@@ -74,16 +74,7 @@ function ruleSummary(rule: RouteRule): string {
         .filter(Boolean)
         .join(" ")
     : "*";
-  const split = rule.split
-    ? rule.split
-        .map(
-          (s) =>
-            `${Object.entries(s.labels)
-              .map(([k, v]) => `${k}=${v}`)
-              .join(",")}:${s.weight}`,
-        )
-        .join(" ")
-    : "all";
+  const split = rule.split ? rule.split.map((s) => `${labelList(s.labels)}:${s.weight}`).join(" ") : "all";
   const redirect = rule.redirect;
   if (redirect) {
     const to = redirect.path ?? (redirect.pathPrefix ? `${redirect.pathPrefix}*` : "");
@@ -96,7 +87,16 @@ function ruleSummary(rule: RouteRule): string {
   const rewritten = rewrite
     ? ` (rewrite ${[rewrite.authority, rewrite.path ?? (rewrite.pathPrefix ? `${rewrite.pathPrefix}*` : undefined)].filter(Boolean).join("")})`
     : "";
-  return `${match} -> ${split}${rewritten}`;
+  const mirror = rule.mirror
+    ? ` (mirror ${labelList(rule.mirror.labels)}${rule.mirror.ratio < 1 ? ` ${Math.round(rule.mirror.ratio * 1000) / 10}%` : ""})`
+    : "";
+  return `${match} -> ${split}${rewritten}${mirror}`;
+}
+
+function labelList(labels: Record<string, string>): string {
+  return Object.entries(labels)
+    .map(([k, v]) => `${k}=${v}`)
+    .join(",");
 }
 
 /** What a consistent hash reads: header:x-user, cookie:session (+set,1h when the sidecar sets it

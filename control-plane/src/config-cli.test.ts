@@ -81,7 +81,7 @@ test("apply -f prints what happened to each object; get prints tables and JSON",
   );
 });
 
-test("get routes says which rules rewrite and which redirect", async (t) => {
+test("get routes says which rules rewrite, redirect and mirror", async (t) => {
   const { env } = await setup(t);
   const route = [
     "apiVersion: weft.dev/v1",
@@ -101,6 +101,8 @@ test("get routes says which rules rewrite and which redirect", async (t) => {
     "      redirect: {path: /new, status: 308}",
     "    - match: {pathExact: /login}",
     "      redirect: {scheme: https, authority: auth.example}",
+    "    - match: {pathPrefix: /shop}",
+    "      mirror: {labels: {version: v2}, ratio: 0.25}",
     "    - {}",
     "",
   ].join("\n");
@@ -109,7 +111,7 @@ test("get routes says which rules rewrite and which redirect", async (t) => {
   const table = await weft(["get", "routes"], env);
   t.regex(
     table.stdout,
-    /^legacy\s+back\s+\/api\* -> all \(rewrite back\.internal\/\*\); \/old -> redirect 308 \/new; \/login -> redirect 301 https:\/\/auth\.example; \* -> all\s/m,
+    /^legacy\s+back\s+\/api\* -> all \(rewrite back\.internal\/\*\); \/old -> redirect 308 \/new; \/login -> redirect 301 https:\/\/auth\.example; \/shop\* -> all \(mirror version=v2 25%\); \* -> all\s/m,
     table.stdout,
   );
 });

@@ -7,6 +7,7 @@ import type { FaultInjection as _weft_v1_FaultInjection, FaultInjection__Output 
 import type { GenerateCookie as _weft_v1_GenerateCookie, GenerateCookie__Output as _weft_v1_GenerateCookie__Output } from './weft/v1/GenerateCookie';
 import type { HeaderModifiers as _weft_v1_HeaderModifiers, HeaderModifiers__Output as _weft_v1_HeaderModifiers__Output } from './weft/v1/HeaderModifiers';
 import type { HeaderOperations as _weft_v1_HeaderOperations, HeaderOperations__Output as _weft_v1_HeaderOperations__Output } from './weft/v1/HeaderOperations';
+import type { HttpMirror as _weft_v1_HttpMirror, HttpMirror__Output as _weft_v1_HttpMirror__Output } from './weft/v1/HttpMirror';
 import type { HttpRedirect as _weft_v1_HttpRedirect, HttpRedirect__Output as _weft_v1_HttpRedirect__Output } from './weft/v1/HttpRedirect';
 import type { HttpRewrite as _weft_v1_HttpRewrite, HttpRewrite__Output as _weft_v1_HttpRewrite__Output } from './weft/v1/HttpRewrite';
 import type { LoggingConfig as _weft_v1_LoggingConfig, LoggingConfig__Output as _weft_v1_LoggingConfig__Output } from './weft/v1/LoggingConfig';
@@ -39,6 +40,7 @@ export interface ProtoGrpcType {
       GenerateCookie: MessageTypeDefinition<_weft_v1_GenerateCookie, _weft_v1_GenerateCookie__Output>
       HeaderModifiers: MessageTypeDefinition<_weft_v1_HeaderModifiers, _weft_v1_HeaderModifiers__Output>
       HeaderOperations: MessageTypeDefinition<_weft_v1_HeaderOperations, _weft_v1_HeaderOperations__Output>
+      HttpMirror: MessageTypeDefinition<_weft_v1_HttpMirror, _weft_v1_HttpMirror__Output>
       HttpRedirect: MessageTypeDefinition<_weft_v1_HttpRedirect, _weft_v1_HttpRedirect__Output>
       HttpRewrite: MessageTypeDefinition<_weft_v1_HttpRewrite, _weft_v1_HttpRewrite__Output>
       LoggingConfig: MessageTypeDefinition<_weft_v1_LoggingConfig, _weft_v1_LoggingConfig__Output>

@@ -47,6 +47,7 @@ function request(
   path = "/",
   method = "GET",
   headers: Record<string, string> = {},
+  body?: string,
 ): Promise<Reply> {
   return new Promise((resolve, reject) => {
     const req = http.request(
@@ -59,7 +60,7 @@ function request(
       },
     );
     req.on("error", reject);
-    req.end();
+    req.end(body);
   });
 }
 
@@ -525,4 +526,159 @@ test("over h2c, an upstream that closes a stream without answering gets the clie
   const reply = await h2Exchange(session, "POST", "order");
   t.is(reply.status, 502);
   t.regex(reply.body, /closed the stream without a response/);
+});
+
+/** A server that records what each request brought (method, path, Host, body) and answers `name`. */
+async function recorder(t: ExecutionContext, name: string, hold = false) {
+  const seen: Array<{ method: string; path: string; host: string; body: string; traceparent?: string }> = [];
+  const held: http.ServerResponse[] = [];
+  const s = await server(t, (req, res) => {
+    let body = "";
+    req.setEncoding("utf8");
+    req.on("data", (c) => (body += c));
+    req.on("end", () => {
+      seen.push({
+        method: req.method ?? "",
+        path: req.url ?? "",
+        host: req.headers.host ?? "",
+        body,
+        ...(req.headers.traceparent ? { traceparent: String(req.headers.traceparent) } : {}),
+      });
+      if (hold) held.push(res);
+      else answer(name)(req, res);
+    });
+  });
+  t.teardown(() => {
+    for (const r of held) r.destroy();
+  });
+  return { ...s, seen, held };
+}
+
+const waitUntil = async (what: string, ok: () => boolean) => {
+  for (let i = 0; i < 300 && !ok(); i++) await new Promise((r) => setTimeout(r, 10));
+  if (!ok()) throw new Error(`timed out waiting for ${what}`);
+};
+
+test("a route's mirror copies each request to its subset with a -shadow host; the client gets only the split's answer", async (t) => {
+  const v1 = await recorder(t, "v1");
+  const v2 = await recorder(t, "v2");
+  const h = await setup(t, [endpoint(v1.port, { version: "v1" }), endpoint(v2.port, { version: "v2" })]);
+  await pushRoutes(h, [
+    { split: [{ labels: { version: "v1" }, weight: 100 }], mirror: { labels: { version: "v2" }, ratio: 1 } },
+  ]);
+  const post = await request(
+    h.sidecar.ports.outbound,
+    "/orders?x=1",
+    "POST",
+    { "content-type": "text/plain" },
+    "an order",
+  );
+  const get = await request(h.sidecar.ports.outbound, "/orders/7");
+  t.deepEqual([post.body, get.body], ["v1", "v1"], "every answer is the split's");
+  await waitUntil("two copies", () => v2.seen.length === 2);
+  t.deepEqual(
+    v2.seen.map(({ traceparent, ...rest }) => rest),
+    [
+      { method: "POST", path: "/orders?x=1", host: "web-shadow", body: "an order" },
+      { method: "GET", path: "/orders/7", host: "web-shadow", body: "" },
+    ],
+  );
+  t.deepEqual(
+    v1.seen.map((r) => [r.method, r.path, r.host, r.body]),
+    [
+      ["POST", "/orders?x=1", "web", "an order"],
+      ["GET", "/orders/7", "web", ""],
+    ],
+  );
+  // The copy carries the same trace context as the request it copies.
+  t.is(v2.seen[0]?.traceparent?.split("-")[1], v1.seen[0]?.traceparent?.split("-")[1]);
+  await waitUntil("the metric", () => metric(h, /weft_mirror_requests_total\{.*outcome="2xx"/) === 2);
+  t.is(
+    metric(
+      h,
+      new RegExp(
+        `weft_mirror_requests_total\\{service="web",endpoint="127.0.0.1:${v2.port}",outcome="2xx"\\}`,
+      ),
+    ),
+    2,
+  );
+});
+
+test("a mirror never holds the client: copies to a subset that does not answer leave the requests as fast", async (t) => {
+  const v1 = await recorder(t, "v1");
+  const stuck = await recorder(t, "v2", true);
+  const h = await setup(t, [endpoint(v1.port, { version: "v1" }), endpoint(stuck.port, { version: "v2" })]);
+  await pushRoutes(h, [
+    { split: [{ labels: { version: "v1" }, weight: 100 }], mirror: { labels: { version: "v2" }, ratio: 1 } },
+  ]);
+  for (let i = 0; i < 5; i++) {
+    const r = await request(h.sidecar.ports.outbound, `/r${i}`, "POST", {}, `body ${i}`);
+    t.is(r.body, "v1");
+  }
+  await waitUntil("five copies held", () => stuck.held.length === 5);
+  t.deepEqual(
+    stuck.seen.map((r) => r.body),
+    ["body 0", "body 1", "body 2", "body 3", "body 4"],
+  );
+  t.is(metric(h, /^weft_mirror_requests_total\{/), 0, "no copy has ended yet");
+});
+
+test("a mirror's ratio copies that share; a body past the replay limit is not copied but counted", async (t) => {
+  const v1 = await recorder(t, "v1");
+  const v2 = await recorder(t, "v2");
+  const h = await setup(t, [endpoint(v1.port, { version: "v1" }), endpoint(v2.port, { version: "v2" })]);
+  await pushRoutes(h, [
+    {
+      split: [{ labels: { version: "v1" }, weight: 100 }],
+      mirror: { labels: { version: "v2" }, ratio: 0.25 },
+    },
+  ]);
+  for (let i = 0; i < 200; i++) await request(h.sidecar.ports.outbound, `/n${i}`);
+  await new Promise((r) => setTimeout(r, 200));
+  // 200 draws at 25%: mean 50, sd 6.1; [20, 80] is about 5 sd either way.
+  t.true(v2.seen.length >= 20 && v2.seen.length <= 80, `${v2.seen.length} of 200 copied`);
+  t.is(v1.seen.length, 200);
+
+  await pushRoutes(h, [
+    { split: [{ labels: { version: "v1" }, weight: 100 }], mirror: { labels: { version: "v2" }, ratio: 1 } },
+  ]);
+  const copied = v2.seen.length;
+  const big = "x".repeat(70 * 1024);
+  t.is((await request(h.sidecar.ports.outbound, "/big", "POST", {}, big)).body, "v1");
+  t.is(v1.seen.at(-1)?.body.length, big.length);
+  await waitUntil(
+    "the skipped count",
+    () => metric(h, /weft_mirror_requests_total\{.*outcome="skipped"/) === 1,
+  );
+  t.is(v2.seen.length, copied, "a body the sidecar streamed is not copied");
+});
+
+test("over h2c a request without a body is copied too, over h2c", async (t) => {
+  const seen: http2.IncomingHttpHeaders[] = [];
+  const h2server = async (name: string) => {
+    const s = http2.createServer();
+    s.on("stream", (stream, headers) => {
+      seen.push({ ...headers, "x-replica": name });
+      stream.respond({ ":status": 200 });
+      stream.end(name);
+    });
+    await new Promise<void>((r) => s.listen(0, "127.0.0.1", () => r()));
+    t.teardown(() => s.close());
+    return (s.address() as AddressInfo).port;
+  };
+  const h = await setup(t, [
+    endpoint(await h2server("v1"), { version: "v1" }),
+    endpoint(await h2server("v2"), { version: "v2" }),
+  ]);
+  await pushRoutes(h, [
+    { split: [{ labels: { version: "v1" }, weight: 100 }], mirror: { labels: { version: "v2" }, ratio: 1 } },
+  ]);
+  const headers = await h2Request(h.sidecar.ports.outbound, "/h2/path");
+  t.is(Number(headers[":status"]), 200);
+  await waitUntil("the copy", () => seen.length === 2);
+  t.deepEqual(seen.map((s) => [s["x-replica"], s[":method"], s[":path"], s[":authority"]]).sort(), [
+    ["v1", "GET", "/h2/path", "web"],
+    ["v2", "GET", "/h2/path", "web-shadow"],
+  ]);
+  await waitUntil("the metric", () => metric(h, /^weft_mirror_requests_total\{.*outcome="2xx"/) === 1);
 });

@@ -7,6 +7,7 @@ import { adminHandler, healthHandler, metricsHandler } from "./admin/servers";
 import { ConfigStore } from "./config/store";
 import { DiscoveryClient } from "./config/wire-discovery";
 import { SidecarError } from "./errors";
+import { Mirrors } from "./http/mirror";
 import type { RequestHooks } from "./http/route";
 import { viaEntry } from "./http/via";
 import { Http1Proxy } from "./http1";
@@ -122,11 +123,14 @@ export async function startSidecar(
     idleTimeoutMs: options.idleTimeoutMs ?? 300_000,
     hooks,
   };
+  // Copies for routes' mirrors: only outbound traffic is routed, so only it is mirrored.
+  const mirrors = new Mirrors(metrics);
   const outboundHttp = new Http1Proxy({
     direction: "outbound",
     workload: options.workload,
     metrics,
     log,
+    mirrors,
     ...timeouts,
   });
   const inboundHttp = new Http1Proxy({
@@ -150,6 +154,7 @@ export async function startSidecar(
               metrics,
               hooks,
               draining: draining !== undefined,
+              ...(direction === "outbound" ? { mirrors } : {}),
             },
             idleTimeoutMs: timeouts.idleTimeoutMs,
           }),
@@ -244,6 +249,7 @@ export async function startSidecar(
     for (const socket of sockets) socket.destroy();
     outboundHttp.close();
     inboundHttp.close();
+    mirrors.close();
     for (const p of h2.values()) (await p).close();
   };
 

@@ -27,3 +27,14 @@ test("nothing to say when every subset matches, a missing one weighs 0, or the s
   t.deepEqual(routeWarnings(split([{ version: "v1" }, 1], [{ version: "v2" }, 0]), endpoints), []);
   t.deepEqual(routeWarnings(split([{ version: "v2" }, 1]), []), []);
 });
+
+test("a mirror whose labels match no endpoint copies nothing: that is said, and one that matches is not", (t) => {
+  const mirror = (labels: Record<string, string>): RouteSpec => ({
+    service: "back",
+    rules: [{ mirror: { labels, ratio: 1 } }],
+  });
+  t.deepEqual(routeWarnings(mirror({ version: "v2" }), endpoints), [
+    'spec.rules[0].mirror: {version=v2} matches no endpoint of service "back" now; nothing is copied until a workload with those labels starts',
+  ]);
+  t.deepEqual(routeWarnings(mirror({ zone: "b" }), endpoints), []);
+});

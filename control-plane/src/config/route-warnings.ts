@@ -1,7 +1,8 @@
 // What `weft apply` warns about in a Route that is valid but will not do what it says now, as
 // kubectl prints a server's warnings and istioctl analyze flags a subset with no pods: a split
 // whose labels match no endpoint the service has. The sidecars leave such a subset out of the draw
-// (its share goes to the others), and fail the rule's requests with 503 when no subset has any.
+// (its share goes to the others), and fail the rule's requests with 503 when no subset has any. A
+// mirror whose labels match no endpoint copies nothing (the requests themselves are unaffected).
 import type { RouteSpec, WeightedSubset } from "./types";
 
 /** The endpoints of the route's service, as the registry lists them now. */
@@ -13,6 +14,12 @@ export function routeWarnings(spec: RouteSpec, endpoints: EndpointLabels): strin
   if (endpoints.length === 0) return [];
   const warnings: string[] = [];
   spec.rules.forEach((rule, r) => {
+    const mirror = rule.mirror;
+    if (mirror && !endpoints.some((e) => matches(e.labels, mirror)))
+      warnings.push(
+        `spec.rules[${r}].mirror: ${labelText(mirror)} matches no endpoint of service "${spec.service}" now; ` +
+          "nothing is copied until a workload with those labels starts",
+      );
     const split = rule.split ?? [];
     const weighted = split.filter((s) => s.weight > 0);
     if (weighted.length === 0) return;
@@ -40,11 +47,11 @@ export function routeWarnings(spec: RouteSpec, endpoints: EndpointLabels): strin
   return warnings;
 }
 
-function matches(labels: Record<string, string>, s: WeightedSubset): boolean {
+function matches(labels: Record<string, string>, s: Pick<WeightedSubset, "labels">): boolean {
   return Object.entries(s.labels).every(([k, v]) => labels[k] === v);
 }
 
-function labelText(s: WeightedSubset): string {
+function labelText(s: Pick<WeightedSubset, "labels">): string {
   return `{${Object.entries(s.labels)
     .map(([k, v]) => `${k}=${v}`)
     .join(", ")}}`;

@@ -85,6 +85,13 @@ export interface RouteRule {
   rewrite?: HttpRewrite;
   /** Answer with a redirect instead of forwarding; not with split or rewrite. */
   redirect?: HttpRedirect;
+  /** Copies of the requests to a subset of the same service, answers discarded; not with redirect. */
+  mirror?: HttpMirror;
+}
+/** config.proto's HttpMirror: ratio is always set once validated (1 when the document leaves it out). */
+export interface HttpMirror {
+  labels: Record<string, string>;
+  ratio: number;
 }
 /** config.proto's HttpRewrite and HttpRedirect, as proto/rewrite-rules.ts checks and applies them. */
 export type HttpRewrite = Rewrite;

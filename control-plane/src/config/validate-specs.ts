@@ -13,6 +13,7 @@ import { invalid } from "./errors";
 import type {
   CircuitBreaker,
   FaultInjection,
+  HttpMirror,
   HttpRedirect,
   HttpRewrite,
   LoadBalancer,
@@ -144,6 +145,7 @@ function routeRule(value: unknown, field: string): RouteRule {
     "headers",
     "rewrite",
     "redirect",
+    "mirror",
   ]);
   const split = isAbsent(o.split) ? undefined : weightedSplit(o.split, `${field}.split`);
   const match = isAbsent(o.match) ? undefined : routeMatch(o.match, `${field}.match`);
@@ -160,8 +162,29 @@ function routeRule(value: unknown, field: string): RouteRule {
       : httpRedirect(o.redirect, `${field}.redirect`, match, [
           ...(split && split.length > 0 ? ["split"] : []),
           ...(isAbsent(o.rewrite) ? [] : ["rewrite"]),
+          ...(isAbsent(o.mirror) ? [] : ["mirror"]),
         ]),
+    mirror: isAbsent(o.mirror) ? undefined : httpMirror(o.mirror, `${field}.mirror`),
   });
+}
+
+function httpMirror(value: unknown, field: string): HttpMirror {
+  const o = object(value, field, ["labels", "ratio"]);
+  const labels = stringMap(o.labels, `${field}.labels`) ?? {};
+  if (Object.keys(labels).length === 0)
+    invalid(
+      `${field}.labels`,
+      "at least one label",
+      `${field}.labels must select the subset that gets the copies, e.g. {version: v2}`,
+    );
+  const share = isAbsent(o.ratio) ? 1 : (ratio(o.ratio, `${field}.ratio`) as number);
+  if (share === 0)
+    invalid(
+      `${field}.ratio`,
+      "a share above 0",
+      `${field}.ratio is 0, which copies nothing; remove the mirror`,
+    );
+  return { labels, ratio: share };
 }
 
 function httpRedirect(

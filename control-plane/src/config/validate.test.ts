@@ -56,7 +56,7 @@ const cases: Array<[string, unknown, string, RegExp]> = [
     "unknown rule field",
     route({ rules: [{ timeout: 5 }] }),
     "spec.rules[0].timeout",
-    /allowed here: match, split, timeoutMs, retries, fault, headers, rewrite, redirect/,
+    /allowed here: match, split, timeoutMs, retries, fault, headers, rewrite, redirect, mirror/,
   ],
   [
     "redirect with a split",
@@ -65,6 +65,30 @@ const cases: Array<[string, unknown, string, RegExp]> = [
     }),
     "spec.rules[0].redirect",
     /a redirect answers the request itself, so split would never apply; remove it or the redirect/,
+  ],
+  [
+    "redirect with a mirror",
+    route({ rules: [{ redirect: { path: "/b" }, mirror: { labels: { version: "v2" } } }] }),
+    "spec.rules[0].redirect",
+    /so mirror would never apply/,
+  ],
+  [
+    "mirror without labels",
+    route({ rules: [{ mirror: { ratio: 0.5 } }] }),
+    "spec.rules[0].mirror.labels",
+    /must select the subset that gets the copies/,
+  ],
+  [
+    "mirror of nothing",
+    route({ rules: [{ mirror: { labels: { version: "v2" }, ratio: 0 } }] }),
+    "spec.rules[0].mirror.ratio",
+    /copies nothing; remove the mirror/,
+  ],
+  [
+    "mirror ratio over 1",
+    route({ rules: [{ mirror: { labels: { version: "v2" }, ratio: 50 } }] }),
+    "spec.rules[0].mirror.ratio",
+    /a number from 0 to 1/,
   ],
   [
     "redirect to the same URL",
@@ -410,6 +434,16 @@ test("a valid route comes back with defaults applied and nothing extra", (t) => 
       ],
     },
   });
+});
+
+test("a mirror copies every request unless it says what share", (t) => {
+  const rules = (doc: unknown) => (validateDocument(doc) as { spec: { rules: unknown[] } }).spec.rules;
+  t.deepEqual(rules(route({ rules: [{ mirror: { labels: { version: "v2" } } }] })), [
+    { mirror: { labels: { version: "v2" }, ratio: 1 } },
+  ]);
+  t.deepEqual(rules(route({ rules: [{ mirror: { labels: { version: "v2" }, ratio: 0.1 } }] })), [
+    { mirror: { labels: { version: "v2" }, ratio: 0.1 } },
+  ]);
 });
 
 test("a consistent hash is the balancer, named or not; a header name is lower-cased", (t) => {

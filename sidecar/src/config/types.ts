@@ -76,6 +76,14 @@ export interface RouteRuleConfig {
   rewrite?: Rewrite;
   /** Answer with a redirect instead of forwarding; absent: forward. */
   redirect?: Redirect;
+  /** Copies of a share of the requests to a subset of the same service; absent: none. */
+  mirror?: MirrorConfig;
+}
+
+export interface MirrorConfig {
+  labels: Record<string, string>;
+  /** Share of the rule's requests copied, 0..1. */
+  ratio: number;
 }
 
 export interface FaultConfig {

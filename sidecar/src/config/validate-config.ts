@@ -63,6 +63,13 @@ function parseRule(value: unknown, path: string): RouteRuleConfig {
   if (rewrite) rule.rewrite = rewrite;
   const redirect = parseRedirect(o.redirect, `${path}.redirect`, rule.match?.pathPrefix);
   if (redirect) rule.redirect = redirect;
+  if (o.mirror) {
+    const m = object(o.mirror, `${path}.mirror`);
+    const subset = labels(m.labels, `${path}.mirror.labels`);
+    if (Object.keys(subset).length === 0) bad(`${path}.mirror.labels must select a subset`);
+    if (redirect) bad(`${path} has both a redirect and a mirror: a redirect is never forwarded`);
+    rule.mirror = { labels: subset, ratio: ratio(m.ratio ?? 0, `${path}.mirror.ratio`) };
+  }
   return rule;
 }
 

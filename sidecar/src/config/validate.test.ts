@@ -2,7 +2,7 @@ import test from "ava";
 import { SidecarError } from "../errors";
 import { ConfigStore } from "./store";
 import { parseEndpoint, parseService } from "./validate";
-import { parseServicePolicy } from "./validate-config";
+import { parseServicePolicy, parseServiceRoutes } from "./validate-config";
 
 const web = { name: "web", virtual_ip: "10.96.0.10", ports: [{ name: "http", port: 80, protocol: "http" }] };
 
@@ -129,6 +129,32 @@ test("a policy's consistent hash is parsed; one that hashes nothing, or two thin
   ];
   for (const [spec, message] of cases) {
     const err = t.throws(() => policy(spec), { instanceOf: SidecarError });
+    t.regex(err?.message ?? "", message);
+  }
+});
+
+test("a rule's mirror is parsed; one without labels, or beside a redirect, is refused", (t) => {
+  const rules = (rule: Record<string, unknown>) =>
+    parseServiceRoutes(
+      { service: "web", routes: [{ name: "r", spec: { service: "web", rules: [rule] } }] },
+      "p",
+      "web",
+    ).routes[0]?.rules[0];
+  t.deepEqual(rules({ mirror: { labels: { version: "v2" }, ratio: 0.5 } })?.mirror, {
+    labels: { version: "v2" },
+    ratio: 0.5,
+  });
+  t.is(rules({})?.mirror, undefined);
+  const cases: Array<[Record<string, unknown>, RegExp]> = [
+    [{ mirror: { labels: {}, ratio: 1 } }, /mirror\.labels must select a subset/],
+    [{ mirror: { labels: { version: "v2" }, ratio: 2 } }, /mirror\.ratio must be a ratio from 0 to 1/],
+    [
+      { redirect: { path: "/b" }, mirror: { labels: { version: "v2" }, ratio: 1 } },
+      /both a redirect and a mirror/,
+    ],
+  ];
+  for (const [rule, message] of cases) {
+    const err = t.throws(() => rules(rule), { instanceOf: SidecarError });
     t.regex(err?.message ?? "", message);
   }
 });

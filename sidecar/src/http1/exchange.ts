@@ -40,6 +40,9 @@ export class Exchange implements ResponseSink {
   private closeAfter = false;
   private over = false;
   private sent = 0;
+  /** The request is being forwarded (no fault answered it): a mirror copy may go once it is whole. */
+  private forwarding = false;
+  private mirrored = false;
 
   constructor(
     private readonly shared: Shared,
@@ -183,7 +186,30 @@ export class Exchange implements ResponseSink {
   /** The client's request ended (body and trailers parsed). */
   onRequestEnd(trailers: string[] | undefined): void {
     this.body.end(trailers);
+    if (this.forwarding) this.mirror();
     if (this.responseDone && !this.over) this.complete();
+  }
+
+  /** A copy for the rule's mirror, once: when the request is forwarded and whole. */
+  private mirror(): void {
+    const target = this.plan?.mirror;
+    const mirrors = this.shared.mirrors;
+    if (!target || !mirrors || this.mirrored || !this.body.done || this.head.upgrade) return;
+    this.mirrored = true;
+    const { ctx } = this;
+    const body = this.body.whole();
+    // A body past the replay limit was streamed, not kept: nothing whole to copy.
+    if (body === undefined && this.body.received > 0) return void mirrors.skipped(ctx.service, target);
+    const rewrite = this.plan?.rewrite;
+    mirrors.send({
+      service: ctx.service,
+      target,
+      method: this.head.method,
+      path: rewrite?.target ?? this.head.path,
+      authority: rewrite?.authority ?? ctx.request.authority,
+      headers: ctx.request.headers,
+      ...(body && body.length > 0 ? { body } : {}),
+    });
   }
 
   /** Response relayed and request sent whole: the upstream connection goes back to the pool. */
@@ -235,6 +261,8 @@ export class Exchange implements ResponseSink {
       this.ctx.error = "fault injected by the route";
       return void this.answer(abort, "fault injected by the route\n", false, [["x-weft-fault", "abort"]]);
     }
+    this.forwarding = true;
+    this.mirror();
     this.attempt();
   }
 

@@ -4,6 +4,7 @@
 // plan (exchange.ts) over pooled keep-alive upstream connections (pool.ts). Header and keep-alive timeouts are
 // checked by one sweep for all connections rather than a timer per request.
 import type { Socket } from "node:net";
+import type { Mirrors } from "../http/mirror";
 import type { HttpRoute, RequestHooks } from "../http/route";
 import { viaEntry } from "../http/via";
 import type { Direction, Metrics } from "../telemetry/metrics";
@@ -22,6 +23,8 @@ export interface Http1ProxyOptions {
   idleTimeoutMs?: number;
   hooks?: RequestHooks;
   log?: (message: string) => void;
+  /** Where copies for a route's mirror go out; absent: none are sent. */
+  mirrors?: Mirrors;
 }
 
 export class Http1Proxy {
@@ -49,6 +52,7 @@ export class Http1Proxy {
       hooks: options.hooks ?? {},
       pool: new UpstreamPool(),
       draining: false,
+      ...(options.mirrors ? { mirrors: options.mirrors } : {}),
       inFlight: 0,
     };
   }

@@ -41,6 +41,12 @@ export class RequestBody {
     return this.done && this.pendingBytes === 0 && this.out !== null;
   }
 
+  /** The whole body, when it is done and was kept (it fit the replay limit); else undefined. */
+  whole(): Buffer | undefined {
+    if (!this.done || !this.kept) return undefined;
+    return this.kept.length === 1 ? this.kept[0] : Buffer.concat(this.kept, this.keptBytes);
+  }
+
   /** Bytes held in memory now. */
   get held(): number {
     return this.pendingBytes + this.keptBytes;

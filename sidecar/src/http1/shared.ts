@@ -1,6 +1,7 @@
 // What every request of one Http1Proxy shares, and what an exchange needs of its client connection.
 import type { Socket } from "node:net";
 import { completeRequest } from "../http/complete";
+import type { Mirrors } from "../http/mirror";
 import type { RequestContext, RequestHooks } from "../http/route";
 import type { Direction, Metrics } from "../telemetry/metrics";
 import type { UpstreamPool } from "./pool";
@@ -16,6 +17,8 @@ export interface Shared {
   draining: boolean;
   /** Requests in flight (Http1Proxy.active). */
   inFlight: number;
+  /** Where copies for a route's mirror go out (outbound only); absent: none are sent. */
+  mirrors?: Mirrors;
 }
 
 /** A parsed request head. */

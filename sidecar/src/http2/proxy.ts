@@ -8,9 +8,10 @@ import http2 from "node:http2";
 import { connect, type Socket } from "node:net";
 import { applyHeaderEdits, type HeaderEdits } from "../config/header-edits";
 import { forwardRequestHeaders, type HeaderPairs, rewriteHost } from "../http/headers";
+import { MIRROR_TIMEOUT_MS, type Mirrors, shadowAuthority, statusClass } from "../http/mirror";
 import { delayThenForward, failureAnswer, failureOutcome } from "../http/plan-run";
 import { type HttpRoute, type RequestContext, type RequestInfo, requestContext } from "../http/route";
-import { type AttemptOutcome, isRefusal, type RequestPlan } from "../upstream/plan";
+import { type AttemptOutcome, isRefusal, type MirrorTarget, type RequestPlan } from "../upstream/plan";
 import { finish, type H2Flow } from "./flow";
 import { grpcTimeoutMs, isGrpc, plainAnswer } from "./grpc";
 
@@ -158,7 +159,43 @@ export class H2Proxy {
       ":scheme": "http",
     };
     for (const [name, value] of ctx.request.headers) addHeader(out, name, value);
+    const mirror = r.plan.mirror;
+    if (mirror && flow.mirrors) {
+      // Only a request without a body: one is streamed, never held, so there is nothing to copy.
+      if (r.flags & END_STREAM) this.mirror(flow.mirrors, ctx.service, mirror, out);
+      else flow.mirrors.skipped(ctx.service, mirror);
+    }
     this.attempt(r, out);
+  }
+
+  /** A copy of a bodiless request for the route's mirror, on HTTP/2 as the request came; its answer dropped. */
+  private mirror(
+    mirrors: Mirrors,
+    service: string,
+    target: MirrorTarget,
+    out: http2.OutgoingHttpHeaders,
+  ): void {
+    const end = mirrors.begin(service, target);
+    if (!end) return;
+    let copy: http2.ClientHttp2Stream;
+    try {
+      copy = this.session(target.host, target.port).request(
+        { ...out, ":authority": shadowAuthority(String(out[":authority"])) },
+        { endStream: true },
+      );
+    } catch {
+      return void end("error");
+    }
+    let outcome = "error";
+    copy.setTimeout(MIRROR_TIMEOUT_MS, () => copy.close(NGHTTP2_CANCEL));
+    copy.on("response", (h) => {
+      outcome = statusClass(Number(h[":status"] ?? 0));
+    });
+    copy.on("error", () => {
+      outcome = "error";
+    });
+    copy.on("close", () => end(copy.rstCode && copy.rstCode !== NGHTTP2_NO_ERROR ? "error" : outcome));
+    copy.resume();
   }
 
   /** One attempt at the next target the plan gives, with the request prepared by forward(). */

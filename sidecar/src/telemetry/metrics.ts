@@ -14,6 +14,8 @@
 //   weft_circuit_breaker_overflows_total{service,kind}       kind: pending-requests | connections
 //   weft_retry_budget_exhausted_total{service}               retries not made: budget spent
 //   weft_faults_injected_total{service,route,kind}           kind: delay | abort
+//   weft_mirror_requests_total{service,endpoint,outcome}     copies for a route's mirror: status class
+//                                                            (2xx..5xx), error, or dropped (too many out)
 
 type Labels = Record<string, string>;
 type Kind = "counter" | "gauge" | "histogram";
@@ -115,6 +117,11 @@ export class Metrics {
       "counter",
       "Injected faults (fault injection), by route and kind.",
     );
+    this.family(
+      "weft_mirror_requests_total",
+      "counter",
+      "Copies of requests sent for a route's mirror, by how they ended: the answer's status class, error, or dropped.",
+    );
   }
 
   /** One attempt to an endpoint ended; outcome is the status code or connect-failure/reset/timeout/cancelled. */
@@ -159,6 +166,10 @@ export class Metrics {
 
   faultInjected(service: string, route: string, kind: "delay" | "abort"): void {
     this.inc("weft_faults_injected_total", { service, route, kind });
+  }
+
+  mirrorRequest(service: string, endpoint: string, outcome: string): void {
+    this.inc("weft_mirror_requests_total", { service, endpoint, outcome });
   }
 
   /** One HTTP request finished (or failed: code is what the client got). */

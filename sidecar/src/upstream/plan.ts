@@ -68,9 +68,22 @@ export interface RewrittenRequest {
   authority?: string;
 }
 
+/** Where a copy of the request goes (the rule's mirror), drawn for this request. */
+export interface MirrorTarget {
+  host: string;
+  port: number;
+  /** The endpoint's id ("address:port"), for metrics. */
+  endpoint: string;
+}
+
 export interface RequestPlan {
   /** The route that matched, for metrics and logs ("default" when none). */
   route: string;
+  /**
+   * A copy of this request goes here too, its answer discarded (the proxy sends it once the
+   * request is whole, when it holds the whole body). Absent: no copy, or none drawn this time.
+   */
+  mirror?: MirrorTarget;
   fault?: InjectedFault;
   /**
    * The matched rule's header changes: `request` before the request goes upstream (after the

@@ -10,6 +10,7 @@ import type {
   AttemptOutcome,
   AttemptTarget,
   InjectedFault,
+  MirrorTarget,
   Refusal,
   RequestPlan,
   RewrittenRequest,
@@ -27,6 +28,7 @@ export interface AttemptPlanInput {
   fault?: InjectedFault;
   /** The matched rule's header changes (HTTP only). */
   headers?: HeaderModifiersConfig;
+  mirror?: MirrorTarget;
   rewrite?: RewrittenRequest;
   timeoutMs: number;
   retry: RetrySettings;
@@ -41,6 +43,7 @@ export interface AttemptPlanInput {
 export class AttemptPlan implements RequestPlan {
   readonly route: string;
   readonly fault?: InjectedFault;
+  readonly mirror?: MirrorTarget;
   readonly headers: HeaderModifiersConfig | undefined;
   readonly rewrite: RewrittenRequest | undefined;
   readonly timeoutMs: number;
@@ -53,6 +56,7 @@ export class AttemptPlan implements RequestPlan {
   constructor(private readonly input: AttemptPlanInput) {
     this.route = input.route;
     if (input.fault) this.fault = input.fault;
+    if (input.mirror) this.mirror = input.mirror;
     this.headers = input.headers;
     this.rewrite = input.rewrite;
     this.timeoutMs = input.timeoutMs;

@@ -106,3 +106,53 @@ test("a subset without endpoints is left out of the draw; none with endpoints is
   });
   t.like(plan, { status: 503, route: "canary" });
 });
+
+test("a mirror draws its ratio per request and a random endpoint of its subset, whatever the split chose", (t) => {
+  const up = new ServiceUpstreams({ random: seeded(7) });
+  const endpoints = [
+    endpoint(1, { version: "v1" }),
+    endpoint(2, { version: "v2" }),
+    endpoint(3, { version: "v2" }),
+  ];
+  const plans = (ratio: number, n: number) =>
+    Array.from({ length: n }, () =>
+      up.plan({
+        service: "web",
+        servicePort: HTTP80,
+        endpoints,
+        routes: routes({
+          split: [{ labels: { version: "v1" }, weight: 1 }],
+          mirror: { labels: { version: "v2" }, ratio },
+        }),
+        request: get(),
+      }),
+    ) as Array<{ mirror?: { endpoint: string }; next?: unknown }>;
+  const all = plans(1, 400).map((p) => p.mirror?.endpoint);
+  t.true(
+    all.every((e) => e === "10.0.0.2:80" || e === "10.0.0.3:80"),
+    "copies go to the mirror's subset only",
+  );
+  const onTwo = all.filter((e) => e === "10.0.0.2:80").length;
+  t.true(onTwo > 140 && onTwo < 260, `${onTwo} of 400 copies on one of two endpoints`);
+  const some = plans(0.1, 2000).filter((p) => p.mirror).length;
+  t.true(some > 130 && some < 270, `${some} of 2000 copied at 10%`);
+  const none = up.plan({
+    service: "web",
+    servicePort: HTTP80,
+    endpoints: [endpoint(1, { version: "v1" })],
+    routes: routes({ mirror: { labels: { version: "v2" }, ratio: 1 } }),
+    request: get(),
+  });
+  t.false(
+    "mirror" in none && none.mirror !== undefined,
+    "no endpoint in the subset: no copy, and the request goes on",
+  );
+  t.true("next" in none);
+  const tcp = up.plan({
+    service: "web",
+    servicePort: HTTP80,
+    endpoints,
+    routes: routes({ mirror: { labels: { version: "v2" }, ratio: 1 } }),
+  });
+  t.is((tcp as { mirror?: unknown }).mirror, undefined, "an opaque TCP connection is never copied");
+});

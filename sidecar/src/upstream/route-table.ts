@@ -81,6 +81,21 @@ export function chooseSubset<T extends { endpoint: EndpointConfig }>(
   return { ok: true, endpoints: live[live.length - 1]!.endpoints };
 }
 
+/**
+ * The endpoint a copy of this request goes to under `rule`'s mirror: drawn by its ratio, then one
+ * endpoint of the subset at random. Undefined: no mirror, not drawn, or the subset has no endpoint.
+ */
+export function chooseMirror<T extends { endpoint: EndpointConfig }>(
+  rule: RouteRuleConfig | undefined,
+  endpoints: readonly T[],
+  random: () => number,
+): T | undefined {
+  const mirror = rule?.mirror;
+  if (!mirror || !(random() < mirror.ratio)) return undefined;
+  const members = endpoints.filter((e) => hasLabels(e.endpoint, mirror.labels));
+  return members.length === 0 ? undefined : members[Math.floor(random() * members.length) % members.length];
+}
+
 function hasLabels(endpoint: EndpointConfig, labels: Record<string, string>): boolean {
   for (const [k, v] of Object.entries(labels)) if (endpoint.labels[k] !== v) return false;
   return true;

@@ -22,7 +22,7 @@ import { outlierSettings } from "./outlier-detection";
 import type { RequestPlan, RewrittenRequest } from "./plan";
 import { AttemptPlan } from "./request-plan";
 import { retrySettings } from "./retry-policy";
-import { chooseSubset, matchRule } from "./route-table";
+import { chooseMirror, chooseSubset, matchRule } from "./route-table";
 import { ServiceState } from "./service-state";
 
 export interface UpstreamsOptions {
@@ -93,6 +93,8 @@ export class ServiceUpstreams {
       if (fault?.delayMs) this.metrics?.faultInjected(input.service, route, "delay");
       if (fault?.abortStatus) this.metrics?.faultInjected(input.service, route, "abort");
     }
+    // The copy's endpoint is drawn from all of the service's, whatever subset the split chose.
+    const mirror = request ? chooseMirror(rule, all, this.random) : undefined;
     const hash = input.policy?.consistentHash;
     const key = hash && requestHashKey(hash, request, input.clientAddress);
     return new AttemptPlan({
@@ -101,6 +103,9 @@ export class ServiceUpstreams {
       route,
       ...(key ? { hashKey: hashKey(key.key) } : {}),
       ...(fault ? { fault } : {}),
+      ...(mirror
+        ? { mirror: { host: mirror.endpoint.address, port: mirror.port, endpoint: mirror.key } }
+        : {}),
       headers: request ? withSetCookie(rule?.headers, key?.setCookie) : undefined,
       ...(request && rule?.rewrite ? { rewrite: rewritten(rule, request) } : {}),
       timeoutMs: request ? (rule?.timeoutMs ?? 0) : 0,

@@ -326,7 +326,12 @@ function rewriteText(rule) {
       .filter(Boolean)
       .join(" · ");
   if (rule.redirect) return `redirect ${rule.redirect.status ?? 301}: ${parts(rule.redirect)}`;
-  return rule.rewrite ? parts(rule.rewrite) : "–";
+  const mirror = rule.mirror
+    ? `mirror to ${Object.entries(rule.mirror.labels)
+        .map(([k, v]) => `${k}=${v}`)
+        .join(",")} (${Math.round((rule.mirror.ratio ?? 1) * 1000) / 10}%)`
+    : "";
+  return [rule.rewrite ? parts(rule.rewrite) : "", mirror].filter(Boolean).join(" · ") || "–";
 }
 
 /** The Routes, ResiliencePolicy and Telemetry in force for a service, as `weft get` shows them. */
@@ -370,7 +375,16 @@ function trafficConfig(name, endpoints, routes, policies, telemetries) {
           "No Route: every request goes to every endpoint, with the sidecar's default timeout and retries.",
         )
       : table(
-          ["Route", "Match", "Split", "Timeout", "Retries", "Fault", "Headers", "Rewrite / redirect"],
+          [
+            "Route",
+            "Match",
+            "Split",
+            "Timeout",
+            "Retries",
+            "Fault",
+            "Headers",
+            "Rewrite / redirect / mirror",
+          ],
           rows,
         ),
   ];

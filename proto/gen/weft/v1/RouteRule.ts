@@ -7,6 +7,7 @@ import type { FaultInjection as _weft_v1_FaultInjection, FaultInjection__Output 
 import type { HeaderModifiers as _weft_v1_HeaderModifiers, HeaderModifiers__Output as _weft_v1_HeaderModifiers__Output } from '../../weft/v1/HeaderModifiers';
 import type { HttpRewrite as _weft_v1_HttpRewrite, HttpRewrite__Output as _weft_v1_HttpRewrite__Output } from '../../weft/v1/HttpRewrite';
 import type { HttpRedirect as _weft_v1_HttpRedirect, HttpRedirect__Output as _weft_v1_HttpRedirect__Output } from '../../weft/v1/HttpRedirect';
+import type { HttpMirror as _weft_v1_HttpMirror, HttpMirror__Output as _weft_v1_HttpMirror__Output } from '../../weft/v1/HttpMirror';
 
 export interface RouteRule {
   'match'?: (_weft_v1_RouteMatch | null);
@@ -17,6 +18,7 @@ export interface RouteRule {
   'headers'?: (_weft_v1_HeaderModifiers | null);
   'rewrite'?: (_weft_v1_HttpRewrite | null);
   'redirect'?: (_weft_v1_HttpRedirect | null);
+  'mirror'?: (_weft_v1_HttpMirror | null);
 }
 
 export interface RouteRule__Output {
@@ -28,4 +30,5 @@ export interface RouteRule__Output {
   'headers': (_weft_v1_HeaderModifiers__Output | null);
   'rewrite': (_weft_v1_HttpRewrite__Output | null);
   'redirect': (_weft_v1_HttpRedirect__Output | null);
+  'mirror': (_weft_v1_HttpMirror__Output | null);
 }
