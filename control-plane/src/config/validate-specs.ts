@@ -170,13 +170,7 @@ function routeRule(value: unknown, field: string): RouteRule {
 
 function httpMirror(value: unknown, field: string): HttpMirror {
   const o = object(value, field, ["labels", "ratio"]);
-  const labels = stringMap(o.labels, `${field}.labels`) ?? {};
-  if (Object.keys(labels).length === 0)
-    invalid(
-      `${field}.labels`,
-      "at least one label",
-      `${field}.labels must select the subset that gets the copies, e.g. {version: v2}`,
-    );
+  const labels = subsetLabels(o.labels, `${field}.labels`, "the subset that gets the copies");
   const share = isAbsent(o.ratio) ? 1 : (ratio(o.ratio, `${field}.ratio`) as number);
   if (share === 0)
     invalid(
@@ -271,17 +265,19 @@ function routeMatch(value: unknown, field: string): RouteMatch {
   return compact({ pathPrefix, pathExact, method, headers });
 }
 
+/** Endpoint labels that select a subset: at least one, else "FIELD must select WHAT, e.g. ...". */
+function subsetLabels(value: unknown, field: string, what: string): Record<string, string> {
+  const labels = stringMap(value, field) ?? {};
+  if (Object.keys(labels).length === 0)
+    invalid(field, "at least one label", `${field} must select ${what}, e.g. {version: v2}`);
+  return labels;
+}
+
 function weightedSplit(value: unknown, field: string): WeightedSubset[] {
   const subsets = list(value, field).map((s, i): WeightedSubset => {
     const f = `${field}[${i}]`;
     const o = object(s, f, ["labels", "weight"]);
-    const labels = stringMap(o.labels, `${f}.labels`) ?? {};
-    if (Object.keys(labels).length === 0)
-      invalid(
-        `${f}.labels`,
-        "at least one label",
-        `${f}.labels must select the subset with at least one label, e.g. {version: v2}`,
-      );
+    const labels = subsetLabels(o.labels, `${f}.labels`, "the subset with at least one label");
     return { labels, weight: integer(o.weight, `${f}.weight`, 0, MAX_WEIGHT) };
   });
   const keys = subsets.map((s) => JSON.stringify(Object.entries(s.labels).sort()));
