@@ -199,6 +199,7 @@ test("the dashboard shows services, the graph, traces and logs, and clicks move 
             retries: { attempts: 2, retryOnStatus: [503] },
             headers: { request: { set: { "x-tenant": "blue" } }, response: { remove: ["server"] } },
             rewrite: { pathPrefix: "/v1/pay", authority: "payments.internal" },
+            mirror: { labels: { version: "v2" }, ratio: 0.5 },
           },
         ],
       },
@@ -260,7 +261,7 @@ test("the dashboard shows services, the graph, traces and logs, and clicks move 
   t.regex(ruleRow, /canary\s*path \/pay\*\s*\{version=v1\} 90%/, ruleRow);
   t.regex(
     ruleRow,
-    /2000 ms\s*2 on 503\s*–\s*request: x-tenant=blue; response: -server\s*prefix → \/v1\/pay · host payments\.internal/,
+    /2000 ms\s*2 on 503\s*–\s*request: x-tenant=blue; response: -server\s*prefix → \/v1\/pay · host payments\.internal · mirror to version=v2 \(50%\)/,
     ruleRow,
   );
   t.is(await text(page.locator('[data-testid="subset-empty"]')), "{version=v2} 10% (no endpoint)");

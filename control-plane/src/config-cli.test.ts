@@ -147,7 +147,7 @@ test("get rp says what a consistent hash reads and whether the sidecar sets the 
   t.regex(table, /^user\s+user\s+lb=consistent_hash hash=header:x-user\s/m, table);
 });
 
-test("apply prints a warning, kubectl's way, for a canary subset no workload has yet", async (t) => {
+test("apply prints warnings, kubectl's way, for a canary subset and a mirror no workload has yet", async (t) => {
   const { cp, env } = await setup(t);
   cp.registry.syncEndpoints(
     "daemon:n1",
@@ -170,7 +170,11 @@ test("apply prints a warning, kubectl's way, for a canary subset no workload has
   t.regex(applied.stdout, /^route\.weft\.dev\/back created$/m);
   t.is(
     applied.stderr,
-    'Warning: route.weft.dev/back: spec.rules[2].split[1]: {version=v2} matches no endpoint of service "back" now; its 10% goes to the other subsets until a workload with those labels starts\n',
+    [
+      'Warning: route.weft.dev/back: spec.rules[1].mirror: {version=v2} matches no endpoint of service "back" now; nothing is copied until a workload with those labels starts',
+      'Warning: route.weft.dev/back: spec.rules[2].split[1]: {version=v2} matches no endpoint of service "back" now; its 10% goes to the other subsets until a workload with those labels starts',
+      "",
+    ].join("\n"),
   );
 });
 

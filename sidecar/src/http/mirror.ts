@@ -3,9 +3,9 @@
 // is whole, in the request's own protocol (HTTP/1.1 here, on keep-alive connections of its own;
 // HTTP/2 on the h2 proxy's sessions, accounted here through begin()), with "-shadow" added to its
 // host as Envoy does (so the copy's own sidecar, logs and app can tell it apart); its answer is
-// read and dropped. The client's request never waits for it, and a copy never retries. Copies in flight are
-// bounded: past the bound a copy is dropped and counted, so a slow mirror target costs memory
-// and sockets only up to a point.
+// read and dropped. The client's request never waits for it, and a copy never retries. Copies in
+// flight are bounded: past the bound a copy is dropped and counted, so a slow mirror target costs
+// memory and sockets only up to a point.
 import http from "node:http";
 import type { Metrics } from "../telemetry/metrics";
 import type { MirrorTarget } from "../upstream/plan";
