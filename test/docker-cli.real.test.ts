@@ -363,7 +363,7 @@ test.serial(
   },
 );
 
-test.serial("volume create, ls, inspect and rm; rm refused while a container uses it", async (t) => {
+test.serial("volume create, ls, inspect, rm and prune; rm refused while a container uses it", async (t) => {
   const { docker } = t.context;
   const vol = `dv${Date.now().toString(36)}`;
   const made = await docker.run(["volume", "create", vol]);
@@ -392,6 +392,18 @@ test.serial("volume create, ls, inspect and rm; rm refused while a container use
   const refused = await docker.run(["volume", "rm", vol]);
   t.not(refused.code, 0);
   t.regex(refused.stderr, new RegExp(`remove ${vol}: volume is in use - \\[${name}\\]`));
+  // prune -a takes the volume no container uses, with its data, and leaves the one in use. Without
+  // -a a client of API 1.42 or later asks for anonymous volumes only, and weft has none.
+  const spare = `${vol}s`;
+  t.is((await docker.run(["volume", "create", spare])).code, 0);
+  const anonymous = await docker.run(["volume", "prune", "-f"]);
+  t.is(anonymous.code, 0, anonymous.stderr);
+  t.is((await docker.run(["volume", "inspect", spare])).code, 0, "plain prune leaves named volumes");
+  const pruned = await docker.run(["volume", "prune", "-a", "-f"]);
+  t.regex(pruned.stdout, new RegExp(`^Deleted Volumes:\n${spare}\n`), pruned.stderr);
+  t.notRegex(pruned.stdout, new RegExp(`^${vol}$`, "m"));
+  t.not((await docker.run(["volume", "inspect", spare])).code, 0);
+  t.is((await docker.run(["volume", "inspect", vol])).code, 0);
   t.is((await docker.run(["rm", "-f", name])).code, 0);
   const rm = await docker.run(["volume", "rm", vol]);
   t.is(rm.stdout.trim(), vol, rm.stderr);

@@ -113,6 +113,19 @@ test("container prune removes stopped containers, those with a label when asked"
   t.regex(bad.stderr, /invalid filter 'until': weft's container prune takes label= only/);
 });
 
+test("image prune -a removes the images no container was made from; without -a nothing is dangling", async (t) => {
+  const { docker, engine } = await setup(t);
+  engine.addImage("spare:latest");
+  t.is((await docker.run(["create", "--name", "user", "busybox"])).code, 0);
+  const plain = await docker.run(["image", "prune", "-f"]);
+  t.is(plain.code, 0, plain.stderr);
+  t.notRegex(plain.stdout, /untagged/);
+  const all = await docker.run(["image", "prune", "-a", "-f"]);
+  t.regex(all.stdout, /^Deleted Images:\nuntagged: spare:latest\ndeleted: sha256:[0-9a-f]{64}\n/, all.stderr);
+  const left = await docker.run(["images", "--format", "{{.Repository}}:{{.Tag}}"]);
+  t.is(left.stdout, "busybox:latest\n", "the image a stopped container was made from stays");
+});
+
 test("run in the foreground and run -i attach through a hijacked connection", async (t) => {
   const { docker } = await setup(t);
   const fg = await docker.run(["run", "--name", "job", "busybox", "echo", "hello"]);

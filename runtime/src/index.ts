@@ -3,7 +3,7 @@ import type { Command } from "../../cli/index";
 import { inspectCommand, rmCommand, stopCommand } from "./cli/containers";
 import { execCommand } from "./cli/exec";
 import { imageBuildCommand } from "./cli/image-build";
-import { imageInspectCommand, imageRmCommand, imageTagCommand } from "./cli/image-manage";
+import { imageInspectCommand, imagePruneCommand, imageRmCommand, imageTagCommand } from "./cli/image-manage";
 import { imageImportCommand, imageLsCommand } from "./cli/images";
 import { killCommand, restartCommand, startCommand, waitCommand } from "./cli/lifecycle";
 import { attachCommand, eventsCommand, logsCommand } from "./cli/logs";
@@ -12,7 +12,7 @@ import { psCommand } from "./cli/ps";
 import { createCommand, runCommand } from "./cli/run";
 import { statsCommand } from "./cli/stats";
 import { topCommand } from "./cli/top";
-import { volumeCreateCommand, volumeLsCommand, volumeRmCommand } from "./cli/volumes";
+import { volumeCreateCommand, volumeLsCommand, volumePruneCommand, volumeRmCommand } from "./cli/volumes";
 import { downCommand, upCommand } from "./compose/index";
 import { daemonCommand } from "./daemon";
 
@@ -39,11 +39,13 @@ export const runtimeCommands: Command[] = [
   imageInspectCommand,
   imageRmCommand,
   imageTagCommand,
+  imagePruneCommand,
   imageBuildCommand,
   statsCommand,
   volumeLsCommand,
   volumeCreateCommand,
   volumeRmCommand,
+  volumePruneCommand,
   upCommand,
   downCommand,
   daemonCommand,

@@ -1,4 +1,6 @@
-// The CLI's connection to the daemon: --host, WEFT_HOST or the default socket.
+// The CLI's connection to the daemon (--host, WEFT_HOST or the default socket), and docker's
+// "are you sure" question for the prune commands.
+import { createInterface } from "node:readline/promises";
 import { EngineClient, resolveHost } from "../api/client";
 
 export const HOST_FLAG = { host: { type: "string" as const } };
@@ -13,4 +15,18 @@ export function clientFor(host: string | undefined): EngineClient {
 /** Encodes a container reference for a path segment. */
 export function ref(name: string): string {
   return encodeURIComponent(name);
+}
+
+/** Docker's question on stdin; anything but y/yes (or no input at all) is no. */
+export async function confirm(warning: string): Promise<boolean> {
+  const rl = createInterface({ input: process.stdin, output: process.stderr });
+  try {
+    const answer = await new Promise<string>((resolve) => {
+      rl.on("close", () => resolve(""));
+      rl.question(`${warning}\nAre you sure you want to continue? [y/N] `).then(resolve, () => resolve(""));
+    });
+    return /^y(es)?$/i.test(answer.trim());
+  } finally {
+    rl.close();
+  }
 }

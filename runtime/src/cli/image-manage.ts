@@ -1,7 +1,8 @@
-// `weft image inspect`, `weft image rm` and `weft image tag`.
+// `weft image inspect`, `weft image rm`, `weft image tag` and `weft image prune`.
 import { type Command, parseFlags, UsageError } from "../../../cli/index";
 import type { ImageInfo } from "../engine/parts";
-import { clientFor, HOST_FLAG, HOST_USAGE, ref } from "./client";
+import type { ContainerState } from "../engine/types";
+import { clientFor, confirm, HOST_FLAG, HOST_USAGE, ref } from "./client";
 
 export const imageInspectCommand: Command = {
   name: "image inspect",
@@ -60,5 +61,62 @@ ${HOST_USAGE}`,
       `/images/${ref(source)}/tag?name=${encodeURIComponent(target)}`,
     );
     return 0;
+  },
+};
+
+export const imagePruneCommand: Command = {
+  name: "image prune",
+  summary: "Remove images no container uses (-a)",
+  usage: `Usage: weft image prune -a [-f]
+
+With -a, removes every image that no container, running or stopped, was made from (each of its
+names; layers no other image uses go too), as docker image prune --all. Without -a docker removes
+dangling images only, and weft has none: every weft image has a name.
+
+Options:
+  -a, --all     remove every image no container uses
+  -f, --force   do not ask first
+${HOST_USAGE}`,
+  async run(argv) {
+    const { values, positionals } = parseFlags(argv, {
+      all: { type: "boolean", short: "a" },
+      force: { type: "boolean", short: "f" },
+      ...HOST_FLAG,
+    });
+    if (positionals.length > 0) throw new UsageError(`unexpected argument "${positionals[0]}"`);
+    if (!values.all) {
+      process.stdout.write(
+        "No dangling images to remove: every weft image has a name. 'weft image prune -a' removes the images no container uses.\n",
+      );
+      return 0;
+    }
+    if (
+      !values.force &&
+      !(await confirm(
+        "WARNING! This will remove all images without at least one container associated to them.",
+      ))
+    )
+      return 0;
+    const client = clientFor(values.host);
+    const containers = await client.json<ContainerState[]>("GET", "/containers/json?all=1");
+    const used = new Set(containers.map((c) => c.imageId));
+    const images = await client.json<ImageInfo[]>("GET", "/images/json");
+    const deleted: string[] = [];
+    let code = 0;
+    for (const image of images.filter((i) => !used.has(i.id))) {
+      try {
+        await client.call("DELETE", `/images/${ref(image.name)}`);
+        deleted.push(image.name);
+      } catch (err) {
+        // A container made from it since the list: said, and on.
+        if ((err as { code?: string }).code === "DAEMON_UNREACHABLE") throw err;
+        process.stderr.write(`weft image prune: ${(err as Error).message}\n`);
+        code = 1;
+      }
+    }
+    if (deleted.length > 0)
+      process.stdout.write(`Deleted Images:\n${deleted.map((n) => `untagged: ${n}\n`).join("")}`);
+    else process.stdout.write("No unused images to remove.\n");
+    return code;
   },
 };

@@ -47,3 +47,40 @@ test("container prune removes what is not running, after asking; running ones st
   t.is((await weft(["ps", "-a", "--format", "{{.Names}}"])).stdout, "up\n");
   t.is((await weft(["container", "prune", "-f"])).stdout, "No stopped containers to remove.\n");
 });
+
+test("volume prune removes the volumes no container uses, after asking; one a stopped container uses stays", async (t) => {
+  const { host } = await startFakeDaemon(t);
+  const weft = (args: string[], input?: string) => weftCli(args, { WEFT_HOST: host }, input);
+  t.is((await weft(["volume", "create", "spare"])).code, 0);
+  t.is((await weft(["create", "--name", "user", "-v", "kept:/data", "busybox"])).code, 0);
+  const refused = await weft(["volume", "prune"], "");
+  t.regex(refused.stderr, /WARNING! This will remove all local volumes not used by at least one container\./);
+  t.is((await weft(["volume", "ls", "-q"])).stdout, "kept\nspare\n", "no answer is no");
+  t.is((await weft(["volume", "prune"], "y\n")).stdout, "Deleted Volumes:\nspare\n");
+  t.is((await weft(["volume", "ls", "-q"])).stdout, "kept\n");
+  t.is((await weft(["volume", "prune", "-f", "-a"])).stdout, "No unused volumes to remove.\n");
+  t.is((await weft(["rm", "user"])).code, 0);
+  t.is(
+    (await weft(["volume", "prune", "-f"])).stdout,
+    "Deleted Volumes:\nkept\n",
+    "once its container is gone",
+  );
+});
+
+test("image prune -a removes the images no container was made from; without -a there is nothing dangling", async (t) => {
+  const { host, sys } = await startFakeDaemon(t);
+  const weft = (args: string[], input?: string) => weftCli(args, { WEFT_HOST: host }, input);
+  const busybox = sys.images.get("busybox");
+  if (!busybox) throw new Error("the fake daemon has no busybox");
+  sys.images.set("unused", { ...busybox, name: "unused", id: "ab".repeat(32) });
+  t.is((await weft(["create", "--name", "user", "busybox"])).code, 0);
+  const names = async () =>
+    (await weft(["image", "ls", "--format", "{{.Name}}"])).stdout.split("\n").filter(Boolean).sort();
+  const plain = await weft(["image", "prune", "-f"]);
+  t.regex(plain.stdout, /^No dangling images to remove: every weft image has a name/);
+  t.deepEqual(await names(), ["busybox", "unused"]);
+  t.is((await weft(["image", "prune", "-a"], "")).code, 0);
+  t.deepEqual(await names(), ["busybox", "unused"], "no answer is no");
+  t.is((await weft(["image", "prune", "-a", "-f"])).stdout, "Deleted Images:\nuntagged: unused\n");
+  t.deepEqual(await names(), ["busybox"], "the stopped container's image stays");
+});

@@ -1,10 +1,9 @@
 // `weft port` (where a container's ports are published on the host) and `weft container prune`
 // (remove every stopped container), as docker's.
-import { createInterface } from "node:readline/promises";
 import { type Command, parseFlags, UsageError } from "../../../cli/index";
 import { matchesFilters } from "../engine/container-filter";
 import type { ContainerState } from "../engine/types";
-import { clientFor, HOST_FLAG, HOST_USAGE, ref } from "./client";
+import { clientFor, confirm, HOST_FLAG, HOST_USAGE, ref } from "./client";
 import { parseFilterFlags } from "./ps";
 
 export const portCommand: Command = {
@@ -74,17 +73,3 @@ export const containerPruneCommand: Command = {
     return code;
   },
 };
-
-/** Docker's question on stdin; anything but y/yes (or no input at all) is no. */
-async function confirm(warning: string): Promise<boolean> {
-  const rl = createInterface({ input: process.stdin, output: process.stderr });
-  try {
-    const answer = await new Promise<string>((resolve) => {
-      rl.on("close", () => resolve(""));
-      rl.question(`${warning}\nAre you sure you want to continue? [y/N] `).then(resolve, () => resolve(""));
-    });
-    return /^y(es)?$/i.test(answer.trim());
-  } finally {
-    rl.close();
-  }
-}

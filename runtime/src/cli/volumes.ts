@@ -1,7 +1,7 @@
-// `weft volume ls|create|rm`: named volumes (STATE/volumes/NAME/_data on the daemon's host).
+// `weft volume ls|create|rm|prune`: named volumes (STATE/volumes/NAME/_data on the daemon's host).
 import { type Command, parseFlags, printList, UsageError } from "../../../cli/index";
 import type { VolumeInfo } from "../volumes/index";
-import { clientFor, HOST_FLAG, HOST_USAGE, ref } from "./client";
+import { clientFor, confirm, HOST_FLAG, HOST_USAGE, ref } from "./client";
 
 export const volumeLsCommand: Command = {
   name: "volume ls",
@@ -64,6 +64,55 @@ export const volumeRmCommand: Command = {
         code = 1;
       }
     }
+    return code;
+  },
+};
+
+export const volumePruneCommand: Command = {
+  name: "volume prune",
+  summary: "Remove every volume no container uses, with its data",
+  usage: `Usage: weft volume prune [-f] [-a]
+
+Removes every volume that no container, running or stopped, references, and its data. Weft's
+volumes are all named, so this is what docker volume prune --all does (-a is taken for that).
+
+Options:
+  -f, --force   do not ask first
+  -a, --all     accepted for docker's sake: every unused volume is removed either way
+${HOST_USAGE}`,
+  async run(argv) {
+    const { values, positionals } = parseFlags(argv, {
+      force: { type: "boolean", short: "f" },
+      all: { type: "boolean", short: "a" },
+      ...HOST_FLAG,
+    });
+    if (positionals.length > 0) throw new UsageError(`unexpected argument "${positionals[0]}"`);
+    if (
+      !values.force &&
+      !(await confirm("WARNING! This will remove all local volumes not used by at least one container."))
+    )
+      return 0;
+    const client = clientFor(values.host);
+    const { Volumes } = await client.json<{ Volumes: Array<VolumeInfo & { usedBy: string[] }> }>(
+      "GET",
+      "/volumes",
+    );
+    const deleted: string[] = [];
+    let code = 0;
+    for (const v of Volumes.filter((x) => x.usedBy.length === 0)) {
+      try {
+        await client.call("DELETE", `/volumes/${ref(v.name)}`);
+        deleted.push(v.name);
+      } catch (err) {
+        // Taken by a container made since the list, or removed by someone else: said, and on.
+        if ((err as { code?: string }).code === "DAEMON_UNREACHABLE") throw err;
+        process.stderr.write(`weft volume prune: ${(err as Error).message}\n`);
+        code = 1;
+      }
+    }
+    if (deleted.length > 0)
+      process.stdout.write(`Deleted Volumes:\n${deleted.map((n) => `${n}\n`).join("")}`);
+    else process.stdout.write("No unused volumes to remove.\n");
     return code;
   },
 };

@@ -10,7 +10,7 @@ import { pipeline } from "node:stream/promises";
 import type { ImageInfo } from "../../engine/parts";
 import { normaliseName, normaliseRef } from "../../image/index";
 import type { DockerEngine } from "./engine";
-import { badRequest, dockerError, flag, imageId } from "./wire";
+import { badRequest, dockerError, flag, imageId, parseFilters } from "./wire";
 
 /** The stored images a Docker reference names: a tag ("busybox" = "busybox:latest"), an id or id prefix. */
 export function resolveImage(engine: DockerEngine, ref: string): ImageInfo[] {
@@ -188,4 +188,28 @@ export async function removeImage(engine: DockerEngine, ref: string, query: URLS
   const id = (group[0] as ImageInfo).id;
   if (!engine.images().some((i) => i.id === id)) out.push({ Deleted: imageId(id) });
   return out;
+}
+
+/**
+ * POST /images/prune. Docker removes dangling (untagged) images unless the filter says
+ * dangling=false (docker image prune -a): weft's images all have names, so only that form removes
+ * anything, each image no container (running or stopped) was made from.
+ */
+export async function pruneImages(engine: DockerEngine, query: URLSearchParams) {
+  const filters = parseFilters(query);
+  for (const key of filters.keys()) {
+    if (key !== "dangling")
+      throw badRequest(`invalid filter '${key}': weft's image prune takes dangling= only`);
+  }
+  const deleted: object[] = [];
+  if (!(filters.get("dangling") ?? []).includes("false"))
+    return { ImagesDeleted: deleted, SpaceReclaimed: 0 };
+  const used = new Set((await engine.list(true)).map((c) => c.imageId));
+  for (const image of engine.images()) {
+    if (used.has(image.id)) continue;
+    await engine.removeImage(image.name);
+    deleted.push({ Untagged: image.name });
+    if (!engine.images().some((i) => i.id === image.id)) deleted.push({ Deleted: imageId(image.id) });
+  }
+  return { ImagesDeleted: deleted, SpaceReclaimed: 0 };
 }

@@ -26,12 +26,20 @@ import {
   startExec,
   upgradeConn,
 } from "./hijack";
-import { createImage, imageJson, imageList, loadImages, removeImage, tagImage } from "./images";
+import { createImage, imageJson, imageList, loadImages, pruneImages, removeImage, tagImage } from "./images";
 import { streamLogs, streamStats } from "./logs-stats";
 import { createNetwork, inspectNetwork, listNetworks, removeNetwork } from "./networks";
 import { info, ping, streamEvents, version } from "./system";
-import { createVolume, inspectVolume, listVolumes, removeVolume } from "./volumes";
-import { badRequest, dockerError, MAX_API_VERSION, MIN_API_VERSION, sendDockerJson, sendEmpty } from "./wire";
+import { createVolume, inspectVolume, listVolumes, pruneVolumes, removeVolume } from "./volumes";
+import {
+  badRequest,
+  dockerError,
+  MAX_API_VERSION,
+  MIN_API_VERSION,
+  sendDockerJson,
+  sendEmpty,
+  versionBefore,
+} from "./wire";
 
 interface Ctx {
   engine: DockerEngine;
@@ -40,6 +48,8 @@ interface Ctx {
   res: ServerResponse;
   query: URLSearchParams;
   ref: string;
+  /** The API version the client asked for ("1.41"), or the newest this server speaks when it named none. */
+  version: string;
 }
 
 type Handler = (c: Ctx) => Promise<void> | void;
@@ -59,6 +69,7 @@ const ROUTES: Array<[string, RegExp, Kind, Handler]> = [
   ["GET", /^\/images\/json$/, "none", json((c) => imageList(c.engine))],
   ["POST", /^\/images\/load$/, "none", (c) => loadImages(c.engine, c.req, c.res)],
   ["POST", /^\/images\/create$/, "none", (c) => createImage(c.engine, c.req, c.res, c.query)],
+  ["POST", /^\/images\/prune$/, "none", json((c) => pruneImages(c.engine, c.query))],
   ["GET", /^\/images\/(.+)\/json$/, "image", json((c) => imageJson(c.engine, c.ref))],
   ["POST", /^\/images\/(.+)\/tag$/, "image", (c) => tagImage(c.engine, c.res, c.ref, c.query)],
   ["DELETE", /^\/images\/(.+)$/, "image", json((c) => removeImage(c.engine, c.ref, c.query))],
@@ -172,6 +183,7 @@ const ROUTES: Array<[string, RegExp, Kind, Handler]> = [
   ["GET", /^\/exec\/([^/]+)\/json$/, "exec", json((c) => c.execs.inspect(c.ref))],
   ["GET", /^\/volumes$/, "none", json((c) => listVolumes(c.engine, c.query))],
   ["POST", /^\/volumes\/create$/, "none", (c) => createVolume(c.engine, c.req, c.res)],
+  ["POST", /^\/volumes\/prune$/, "none", json((c) => pruneVolumes(c.engine, c.query, c.version))],
   ["GET", /^\/volumes\/([^/]+)$/, "volume", json((c) => inspectVolume(c.engine, c.ref))],
   ["DELETE", /^\/volumes\/([^/]+)$/, "volume", (c) => removeVolume(c.engine, c.res, c.ref)],
   ["GET", /^\/networks$/, "none", json((c) => listNetworks(c.engine, c.query))],
@@ -202,30 +214,24 @@ function plainConn(c: Ctx): StreamConn {
   };
 }
 
-function compare(a: string, b: string): number {
-  const [am = 0, an = 0] = a.split(".").map(Number);
-  const [bm = 0, bn = 0] = b.split(".").map(Number);
-  return am !== bm ? am - bm : an - bn;
-}
-
 /** Strips /vX.Y, refusing versions outside what this server speaks with Docker's own messages. */
-export function apiPath(rawUrl: string): { path: string; query: URLSearchParams } {
+export function apiPath(rawUrl: string): { path: string; query: URLSearchParams; version: string } {
   const url = new URL(rawUrl, "http://docker");
   const m = /^\/v(\d+\.\d+)(\/.*)$/.exec(url.pathname);
   if (!m) {
     if (/^\/v[^/]*\//.test(url.pathname)) throw badRequest(`invalid API version in path ${url.pathname}`);
-    return { path: url.pathname, query: url.searchParams };
+    return { path: url.pathname, query: url.searchParams, version: MAX_API_VERSION };
   }
   const v = m[1] as string;
-  if (compare(v, MIN_API_VERSION) < 0) {
+  if (versionBefore(v, MIN_API_VERSION)) {
     throw badRequest(
       `client version ${v} is too old. Minimum supported API version is ${MIN_API_VERSION}, please upgrade your client to a newer version`,
     );
   }
-  if (compare(v, MAX_API_VERSION) > 0) {
+  if (versionBefore(MAX_API_VERSION, v)) {
     throw badRequest(`client version ${v} is too new. Maximum supported API version is ${MAX_API_VERSION}`);
   }
-  return { path: m[2] as string, query: url.searchParams };
+  return { path: m[2] as string, query: url.searchParams, version: v };
 }
 
 /** The engine's not-found errors in Docker's words, which scripts and the CLI match on. */
@@ -262,10 +268,10 @@ export async function routeDocker(
   req: IncomingMessage,
   res: ServerResponse,
 ): Promise<void> {
-  const { path, query } = apiPath(req.url ?? "/");
+  const { path, query, version } = apiPath(req.url ?? "/");
   const { kind, handler, ref } = match(req.method ?? "GET", path);
   try {
-    await handler({ engine, execs: execStore(engine), req, res, query, ref });
+    await handler({ engine, execs: execStore(engine), req, res, query, ref, version });
   } catch (err) {
     throw translate(err, kind, ref);
   }

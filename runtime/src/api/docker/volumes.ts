@@ -1,11 +1,11 @@
-// Named volumes in Docker's shapes: `docker volume ls`, `create`, `inspect` and `rm` (the local
+// Named volumes in Docker's shapes: `docker volume ls`, `create`, `inspect`, `rm` and `prune` (the local
 // driver only; a volume is a folder under the daemon's state dir, as `weft volume` makes them).
 import { randomBytes } from "node:crypto";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { VolumeInfo } from "../../volumes/index";
 import { readJson } from "../http";
 import type { DockerEngine } from "./engine";
-import { badRequest, dockerError, parseFilters, sendDockerJson, sendEmpty } from "./wire";
+import { badRequest, dockerError, parseFilters, sendDockerJson, sendEmpty, versionBefore } from "./wire";
 
 /** The engine's volumes; one without them (the unit tests' fake) has none. */
 function all(engine: DockerEngine): Array<VolumeInfo & { usedBy: string[] }> {
@@ -72,4 +72,26 @@ export function removeVolume(engine: DockerEngine, res: ServerResponse, name: st
   }
   engine.removeVolume?.(name);
   sendEmpty(res, 204);
+}
+
+/**
+ * POST /volumes/prune: the volumes no container references. Since API 1.42 Docker removes only
+ * anonymous volumes unless the filter says all=true (docker volume prune -a); before, every unused
+ * one. Weft's volumes are all named, so the newer form without all=true removes none.
+ */
+export function pruneVolumes(engine: DockerEngine, query: URLSearchParams, version: string) {
+  const filters = parseFilters(query);
+  for (const key of filters.keys()) {
+    if (key !== "all") throw badRequest(`invalid filter '${key}': weft's volume prune takes all= only`);
+  }
+  const all = filters.get("all")?.includes("true") || versionBefore(version, "1.42");
+  const deleted: string[] = [];
+  if (all) {
+    for (const v of engine.listVolumes?.() ?? []) {
+      if (v.usedBy.length > 0) continue;
+      engine.removeVolume?.(v.name);
+      deleted.push(v.name);
+    }
+  }
+  return { VolumesDeleted: deleted, SpaceReclaimed: 0 };
 }

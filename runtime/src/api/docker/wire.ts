@@ -5,6 +5,13 @@ import type { IncomingMessage, ServerResponse } from "node:http";
 import { RuntimeError } from "../../errors";
 
 export const MAX_API_VERSION = "1.50";
+
+/** a < b for "X.Y" API versions. */
+export function versionBefore(a: string, b: string): boolean {
+  const [am = 0, an = 0] = a.split(".").map(Number);
+  const [bm = 0, bn = 0] = b.split(".").map(Number);
+  return am !== bm ? am < bm : an < bn;
+}
 export const MIN_API_VERSION = "1.24";
 
 /** An error with the HTTP status and message Docker would answer. */
