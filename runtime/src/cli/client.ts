@@ -30,3 +30,30 @@ export async function confirm(warning: string): Promise<boolean> {
     rl.close();
   }
 }
+
+/**
+ * A prune's removals, one after another: one that fails (taken into use since the list, removed by
+ * someone else) is said on stderr as `command: why` and the rest go on; an unreachable daemon ends
+ * it. Returns what was removed and the exit code (1 when any failed).
+ */
+export async function removeEach<T>(
+  command: string,
+  items: T[],
+  remove: (item: T) => Promise<unknown>,
+  name?: (item: T) => string,
+): Promise<{ removed: T[]; code: number }> {
+  const removed: T[] = [];
+  let code = 0;
+  for (const item of items) {
+    try {
+      await remove(item);
+      removed.push(item);
+    } catch (err) {
+      if ((err as { code?: string }).code === "DAEMON_UNREACHABLE") throw err;
+      const which = name ? `${name(item)}: ` : "";
+      process.stderr.write(`${command}: ${which}${(err as Error).message}\n`);
+      code = 1;
+    }
+  }
+  return { removed, code };
+}

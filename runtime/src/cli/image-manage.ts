@@ -2,7 +2,7 @@
 import { type Command, parseFlags, UsageError } from "../../../cli/index";
 import type { ImageInfo } from "../engine/parts";
 import type { ContainerState } from "../engine/types";
-import { clientFor, confirm, HOST_FLAG, HOST_USAGE, ref } from "./client";
+import { clientFor, confirm, HOST_FLAG, HOST_USAGE, ref, removeEach } from "./client";
 
 export const imageInspectCommand: Command = {
   name: "image inspect",
@@ -101,19 +101,12 @@ ${HOST_USAGE}`,
     const containers = await client.json<ContainerState[]>("GET", "/containers/json?all=1");
     const used = new Set(containers.map((c) => c.imageId));
     const images = await client.json<ImageInfo[]>("GET", "/images/json");
-    const deleted: string[] = [];
-    let code = 0;
-    for (const image of images.filter((i) => !used.has(i.id))) {
-      try {
-        await client.call("DELETE", `/images/${ref(image.name)}`);
-        deleted.push(image.name);
-      } catch (err) {
-        // A container made from it since the list: said, and on.
-        if ((err as { code?: string }).code === "DAEMON_UNREACHABLE") throw err;
-        process.stderr.write(`weft image prune: ${(err as Error).message}\n`);
-        code = 1;
-      }
-    }
+    const { removed, code } = await removeEach(
+      "weft image prune",
+      images.filter((i) => !used.has(i.id)),
+      (image) => client.call("DELETE", `/images/${ref(image.name)}`),
+    );
+    const deleted = removed.map((i) => i.name);
     if (deleted.length > 0)
       process.stdout.write(`Deleted Images:\n${deleted.map((n) => `untagged: ${n}\n`).join("")}`);
     else process.stdout.write("No unused images to remove.\n");

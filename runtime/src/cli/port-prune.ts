@@ -3,7 +3,7 @@
 import { type Command, parseFlags, UsageError } from "../../../cli/index";
 import { matchesFilters } from "../engine/container-filter";
 import type { ContainerState } from "../engine/types";
-import { clientFor, confirm, HOST_FLAG, HOST_USAGE, ref } from "./client";
+import { clientFor, confirm, HOST_FLAG, HOST_USAGE, ref, removeEach } from "./client";
 import { parseFilterFlags } from "./ps";
 
 export const portCommand: Command = {
@@ -54,19 +54,13 @@ export const containerPruneCommand: Command = {
     const stopped = (await client.json<ContainerState[]>("GET", "/containers/json?all=1")).filter(
       (c) => (c.status === "exited" || c.status === "created") && matchesFilters(filters, c),
     );
-    const deleted: string[] = [];
-    let code = 0;
-    for (const c of stopped) {
-      try {
-        await client.call("DELETE", `/containers/${ref(c.id)}`);
-        deleted.push(c.id);
-      } catch (err) {
-        // Started again since it was listed, or removed by someone else: say so and go on.
-        if ((err as { code?: string }).code === "DAEMON_UNREACHABLE") throw err;
-        process.stderr.write(`weft container prune: ${c.name}: ${(err as Error).message}\n`);
-        code = 1;
-      }
-    }
+    const { removed, code } = await removeEach(
+      "weft container prune",
+      stopped,
+      (c) => client.call("DELETE", `/containers/${ref(c.id)}`),
+      (c) => c.name,
+    );
+    const deleted = removed.map((c) => c.id);
     if (deleted.length > 0)
       process.stdout.write(`Deleted Containers:\n${deleted.map((id) => `${id}\n`).join("")}`);
     else process.stdout.write("No stopped containers to remove.\n");

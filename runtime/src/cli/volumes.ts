@@ -1,7 +1,7 @@
 // `weft volume ls|create|rm|prune`: named volumes (STATE/volumes/NAME/_data on the daemon's host).
 import { type Command, parseFlags, printList, UsageError } from "../../../cli/index";
 import type { VolumeInfo } from "../volumes/index";
-import { clientFor, confirm, HOST_FLAG, HOST_USAGE, ref } from "./client";
+import { clientFor, confirm, HOST_FLAG, HOST_USAGE, ref, removeEach } from "./client";
 
 export const volumeLsCommand: Command = {
   name: "volume ls",
@@ -97,19 +97,12 @@ ${HOST_USAGE}`,
       "GET",
       "/volumes",
     );
-    const deleted: string[] = [];
-    let code = 0;
-    for (const v of Volumes.filter((x) => x.usedBy.length === 0)) {
-      try {
-        await client.call("DELETE", `/volumes/${ref(v.name)}`);
-        deleted.push(v.name);
-      } catch (err) {
-        // Taken by a container made since the list, or removed by someone else: said, and on.
-        if ((err as { code?: string }).code === "DAEMON_UNREACHABLE") throw err;
-        process.stderr.write(`weft volume prune: ${(err as Error).message}\n`);
-        code = 1;
-      }
-    }
+    const { removed, code } = await removeEach(
+      "weft volume prune",
+      Volumes.filter((x) => x.usedBy.length === 0),
+      (v) => client.call("DELETE", `/volumes/${ref(v.name)}`),
+    );
+    const deleted = removed.map((v) => v.name);
     if (deleted.length > 0)
       process.stdout.write(`Deleted Volumes:\n${deleted.map((n) => `${n}\n`).join("")}`);
     else process.stdout.write("No unused volumes to remove.\n");

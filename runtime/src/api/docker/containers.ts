@@ -9,7 +9,16 @@ import { containerJson, containerSummary } from "./container-json";
 import { weftBodyOf } from "./create-body";
 import type { DockerEngine, WaitCondition } from "./engine";
 import { imageRefForEngine } from "./images";
-import { badRequest, dockerError, flag, parseFilters, sendDockerJson, sendEmpty, startStream } from "./wire";
+import {
+  badRequest,
+  dockerError,
+  flag,
+  parseFilters,
+  pruneFilters,
+  sendDockerJson,
+  sendEmpty,
+  startStream,
+} from "./wire";
 
 const NAME_RE = /^\/?[a-zA-Z0-9][a-zA-Z0-9_.-]*$/;
 
@@ -161,11 +170,8 @@ export async function removeContainer(
 /** POST /containers/prune: removes every container that is not running (filters are not supported). */
 export async function pruneContainers(engine: DockerEngine, query: URLSearchParams) {
   // docker container prune --filter label=...; Docker's other prune filter, until=, is not kept.
-  const filters = parseFilters(query);
-  for (const key of filters.keys()) {
-    if (key !== "label")
-      throw badRequest(`invalid filter '${key}': weft's container prune takes label= only`);
-  }
+  const labels = pruneFilters(query, "container", "label");
+  const filters = new Map<string, string[]>(labels.length > 0 ? [["label", labels]] : []);
   const deleted: string[] = [];
   for (const s of await engine.list(true)) {
     if (s.status !== "exited" && s.status !== "created") continue;

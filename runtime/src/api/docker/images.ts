@@ -10,7 +10,7 @@ import { pipeline } from "node:stream/promises";
 import type { ImageInfo } from "../../engine/parts";
 import { normaliseName, normaliseRef } from "../../image/index";
 import type { DockerEngine } from "./engine";
-import { badRequest, dockerError, flag, imageId, parseFilters } from "./wire";
+import { badRequest, dockerError, flag, imageId, pruneFilters } from "./wire";
 
 /** The stored images a Docker reference names: a tag ("busybox" = "busybox:latest"), an id or id prefix. */
 export function resolveImage(engine: DockerEngine, ref: string): ImageInfo[] {
@@ -196,13 +196,8 @@ export async function removeImage(engine: DockerEngine, ref: string, query: URLS
  * anything, each image no container (running or stopped) was made from.
  */
 export async function pruneImages(engine: DockerEngine, query: URLSearchParams) {
-  const filters = parseFilters(query);
-  for (const key of filters.keys()) {
-    if (key !== "dangling")
-      throw badRequest(`invalid filter '${key}': weft's image prune takes dangling= only`);
-  }
   const deleted: object[] = [];
-  if (!(filters.get("dangling") ?? []).includes("false"))
+  if (!pruneFilters(query, "image", "dangling").includes("false"))
     return { ImagesDeleted: deleted, SpaceReclaimed: 0 };
   const used = new Set((await engine.list(true)).map((c) => c.imageId));
   for (const image of engine.images()) {

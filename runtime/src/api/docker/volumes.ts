@@ -5,7 +5,15 @@ import type { IncomingMessage, ServerResponse } from "node:http";
 import type { VolumeInfo } from "../../volumes/index";
 import { readJson } from "../http";
 import type { DockerEngine } from "./engine";
-import { badRequest, dockerError, parseFilters, sendDockerJson, sendEmpty, versionBefore } from "./wire";
+import {
+  badRequest,
+  dockerError,
+  parseFilters,
+  pruneFilters,
+  sendDockerJson,
+  sendEmpty,
+  versionBefore,
+} from "./wire";
 
 /** The engine's volumes; one without them (the unit tests' fake) has none. */
 function all(engine: DockerEngine): Array<VolumeInfo & { usedBy: string[] }> {
@@ -80,11 +88,7 @@ export function removeVolume(engine: DockerEngine, res: ServerResponse, name: st
  * one. Weft's volumes are all named, so the newer form without all=true removes none.
  */
 export function pruneVolumes(engine: DockerEngine, query: URLSearchParams, version: string) {
-  const filters = parseFilters(query);
-  for (const key of filters.keys()) {
-    if (key !== "all") throw badRequest(`invalid filter '${key}': weft's volume prune takes all= only`);
-  }
-  const all = filters.get("all")?.includes("true") || versionBefore(version, "1.42");
+  const all = pruneFilters(query, "volume", "all").includes("true") || versionBefore(version, "1.42");
   const deleted: string[] = [];
   if (all) {
     for (const v of engine.listVolumes?.() ?? []) {

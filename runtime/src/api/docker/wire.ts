@@ -53,6 +53,15 @@ export function parseFilters(query: URLSearchParams): Map<string, string[]> {
   return out;
 }
 
+/** parseFilters for a prune that takes only `key=`: another key is a 400 naming what it takes. */
+export function pruneFilters(query: URLSearchParams, what: string, key: string): string[] {
+  const filters = parseFilters(query);
+  for (const k of filters.keys()) {
+    if (k !== key) throw badRequest(`invalid filter '${k}': weft's ${what} prune takes ${key}= only`);
+  }
+  return filters.get(key) ?? [];
+}
+
 /** A Unix time in seconds ("1700000000" or "1700000000.5"); undefined when absent. For `until`,
  * 0 means "no end" (as in Docker), so pass `zeroIsUnset`. */
 export function unixTime(query: URLSearchParams, name: string, zeroIsUnset = false): Date | undefined {
