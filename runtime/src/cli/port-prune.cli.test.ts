@@ -48,20 +48,22 @@ test("container prune removes what is not running, after asking; running ones st
   t.is((await weft(["container", "prune", "-f"])).stdout, "No stopped containers to remove.\n");
 });
 
-test("volume prune removes the volumes no container uses, after asking; one a stopped container uses stays", async (t) => {
+test("volume prune -a removes the volumes no container uses, after asking; one a stopped container uses stays", async (t) => {
   const { host } = await startFakeDaemon(t);
   const weft = (args: string[], input?: string) => weftCli(args, { WEFT_HOST: host }, input);
   t.is((await weft(["volume", "create", "spare"])).code, 0);
   t.is((await weft(["create", "--name", "user", "-v", "kept:/data", "busybox"])).code, 0);
-  const refused = await weft(["volume", "prune"], "");
+  const plain = await weft(["volume", "prune", "-f"]);
+  t.regex(plain.stdout, /^No anonymous volumes to remove: every weft volume is named/);
+  const refused = await weft(["volume", "prune", "-a"], "");
   t.regex(refused.stderr, /WARNING! This will remove all local volumes not used by at least one container\./);
-  t.is((await weft(["volume", "ls", "-q"])).stdout, "kept\nspare\n", "no answer is no");
-  t.is((await weft(["volume", "prune"], "y\n")).stdout, "Deleted Volumes:\nspare\n");
+  t.is((await weft(["volume", "ls", "-q"])).stdout, "kept\nspare\n", "neither removed anything");
+  t.is((await weft(["volume", "prune", "-a"], "y\n")).stdout, "Deleted Volumes:\nspare\n");
   t.is((await weft(["volume", "ls", "-q"])).stdout, "kept\n");
-  t.is((await weft(["volume", "prune", "-f", "-a"])).stdout, "No unused volumes to remove.\n");
+  t.is((await weft(["volume", "prune", "-a", "-f"])).stdout, "No unused volumes to remove.\n");
   t.is((await weft(["rm", "user"])).code, 0);
   t.is(
-    (await weft(["volume", "prune", "-f"])).stdout,
+    (await weft(["volume", "prune", "-af"])).stdout,
     "Deleted Volumes:\nkept\n",
     "once its container is gone",
   );

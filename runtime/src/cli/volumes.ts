@@ -70,23 +70,21 @@ export const volumeRmCommand: Command = {
 
 export const volumePruneCommand: Command = {
   name: "volume prune",
-  summary: "Remove every volume no container uses, with its data",
-  usage: `Usage: weft volume prune [-f] [-a]
-
-Removes every volume that no container, running or stopped, references, and its data. Weft's
-volumes are all named, so this is what docker volume prune --all does (-a is taken for that).
-
-Options:
-  -f, --force   do not ask first
-  -a, --all     accepted for docker's sake: every unused volume is removed either way
-${HOST_USAGE}`,
+  summary: "Remove the volumes no container uses, with their data (-a)",
+  usage: `Usage: weft volume prune -a [-f]\n\nWith -a, removes every volume that no container, running or stopped, references, and its data,\nas docker volume prune --all. Without -a docker removes anonymous volumes only, and weft has none:\nevery weft volume is named.\n\nOptions:\n  -a, --all     remove every volume no container uses\n  -f, --force   do not ask first\n${HOST_USAGE}`,
   async run(argv) {
     const { values, positionals } = parseFlags(argv, {
-      force: { type: "boolean", short: "f" },
       all: { type: "boolean", short: "a" },
+      force: { type: "boolean", short: "f" },
       ...HOST_FLAG,
     });
     if (positionals.length > 0) throw new UsageError(`unexpected argument "${positionals[0]}"`);
+    if (!values.all) {
+      process.stdout.write(
+        "No anonymous volumes to remove: every weft volume is named. 'weft volume prune -a' removes the volumes no container uses.\n",
+      );
+      return 0;
+    }
     if (
       !values.force &&
       !(await confirm("WARNING! This will remove all local volumes not used by at least one container."))
