@@ -1,7 +1,8 @@
 // The non-Weft processes bench/mesh-speed.ts runs: the upstream (nginx with one worker, or
-// bench/upstream.mjs when nginx is missing), HAProxy and the bare Node.js pipe (bench/node-pipe.mjs), each with its config in the bench's temp
-// dir, plus per-process CPU and RSS from /proc. Every process started here is SIGKILLed when the
-// bench exits, whatever the reason (the bench turns SIGINT/SIGTERM into an exit).
+// bench/upstream.mjs when nginx is missing), HAProxy and the bare Node.js pipe (bench/node-pipe.mjs),
+// each with its config in the bench's temp dir, plus per-process CPU and RSS from /proc. Every
+// process started here is SIGKILLed when the bench exits, whatever the reason (the bench turns
+// SIGINT/SIGTERM into an exit).
 import { type ChildProcess, spawn } from "node:child_process";
 import { accessSync, constants, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import http from "node:http";

@@ -168,7 +168,8 @@ export class H2Proxy {
     this.attempt(r, out);
   }
 
-  /** A copy of a bodiless request for the route's mirror, on HTTP/2 as the request came; its answer dropped. */
+  /** A copy of a bodiless request for the route's mirror, over HTTP/2 as the request came; its
+   * answer is dropped. */
   private mirror(
     mirrors: Mirrors,
     service: string,

@@ -1,5 +1,5 @@
-// Named volumes in Docker's shapes: `docker volume ls`, `create`, `inspect`, `rm` and `prune` (the local
-// driver only; a volume is a folder under the daemon's state dir, as `weft volume` makes them).
+// Named volumes in Docker's shapes: `docker volume ls`, `create`, `inspect`, `rm` and `prune` (the
+// local driver only; a volume is a folder under the daemon's state dir, as `weft volume` makes them).
 import { randomBytes } from "node:crypto";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { VolumeInfo } from "../../volumes/index";
