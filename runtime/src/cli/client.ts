@@ -1,6 +1,7 @@
 // The CLI's connection to the daemon (--host, WEFT_HOST or the default socket), and docker's
 // "are you sure" question for the prune commands.
 import { createInterface } from "node:readline/promises";
+import { parseFlags, UsageError } from "../../../cli/index";
 import { EngineClient, resolveHost } from "../api/client";
 
 export const HOST_FLAG = { host: { type: "string" as const } };
@@ -56,4 +57,28 @@ export async function removeEach<T>(
     }
   }
   return { removed, code };
+}
+
+/**
+ * The start `weft volume prune` and `weft image prune` share, as docker's with --all: their flags;
+ * without -a docker removes only what weft never has (anonymous volumes, dangling images), so
+ * `nothing` is said and nothing done; then docker's question unless -f. Undefined: stop here.
+ */
+export async function pruneAllStart(
+  argv: string[],
+  nothing: string,
+  warning: string,
+): Promise<EngineClient | undefined> {
+  const { values, positionals } = parseFlags(argv, {
+    all: { type: "boolean", short: "a" },
+    force: { type: "boolean", short: "f" },
+    ...HOST_FLAG,
+  });
+  if (positionals.length > 0) throw new UsageError(`unexpected argument "${positionals[0]}"`);
+  if (!values.all) {
+    process.stdout.write(`${nothing}\n`);
+    return undefined;
+  }
+  if (!values.force && !(await confirm(warning))) return undefined;
+  return clientFor(values.host);
 }

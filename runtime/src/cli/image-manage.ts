@@ -2,7 +2,7 @@
 import { type Command, parseFlags, UsageError } from "../../../cli/index";
 import type { ImageInfo } from "../engine/parts";
 import type { ContainerState } from "../engine/types";
-import { clientFor, confirm, HOST_FLAG, HOST_USAGE, ref, removeEach } from "./client";
+import { clientFor, HOST_FLAG, HOST_USAGE, pruneAllStart, ref, removeEach } from "./client";
 
 export const imageInspectCommand: Command = {
   name: "image inspect",
@@ -78,26 +78,12 @@ Options:
   -f, --force   do not ask first
 ${HOST_USAGE}`,
   async run(argv) {
-    const { values, positionals } = parseFlags(argv, {
-      all: { type: "boolean", short: "a" },
-      force: { type: "boolean", short: "f" },
-      ...HOST_FLAG,
-    });
-    if (positionals.length > 0) throw new UsageError(`unexpected argument "${positionals[0]}"`);
-    if (!values.all) {
-      process.stdout.write(
-        "No dangling images to remove: every weft image has a name. 'weft image prune -a' removes the images no container uses.\n",
-      );
-      return 0;
-    }
-    if (
-      !values.force &&
-      !(await confirm(
-        "WARNING! This will remove all images without at least one container associated to them.",
-      ))
-    )
-      return 0;
-    const client = clientFor(values.host);
+    const client = await pruneAllStart(
+      argv,
+      "No dangling images to remove: every weft image has a name. 'weft image prune -a' removes the images no container uses.",
+      "WARNING! This will remove all images without at least one container associated to them.",
+    );
+    if (!client) return 0;
     const containers = await client.json<ContainerState[]>("GET", "/containers/json?all=1");
     const used = new Set(containers.map((c) => c.imageId));
     const images = await client.json<ImageInfo[]>("GET", "/images/json");

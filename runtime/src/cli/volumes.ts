@@ -1,7 +1,7 @@
 // `weft volume ls|create|rm|prune`: named volumes (STATE/volumes/NAME/_data on the daemon's host).
 import { type Command, parseFlags, printList, UsageError } from "../../../cli/index";
 import type { VolumeInfo } from "../volumes/index";
-import { clientFor, confirm, HOST_FLAG, HOST_USAGE, ref, removeEach } from "./client";
+import { clientFor, HOST_FLAG, HOST_USAGE, pruneAllStart, ref, removeEach } from "./client";
 
 export const volumeLsCommand: Command = {
   name: "volume ls",
@@ -73,24 +73,12 @@ export const volumePruneCommand: Command = {
   summary: "Remove the volumes no container uses, with their data (-a)",
   usage: `Usage: weft volume prune -a [-f]\n\nWith -a, removes every volume that no container, running or stopped, references, and its data,\nas docker volume prune --all. Without -a docker removes anonymous volumes only, and weft has none:\nevery weft volume is named.\n\nOptions:\n  -a, --all     remove every volume no container uses\n  -f, --force   do not ask first\n${HOST_USAGE}`,
   async run(argv) {
-    const { values, positionals } = parseFlags(argv, {
-      all: { type: "boolean", short: "a" },
-      force: { type: "boolean", short: "f" },
-      ...HOST_FLAG,
-    });
-    if (positionals.length > 0) throw new UsageError(`unexpected argument "${positionals[0]}"`);
-    if (!values.all) {
-      process.stdout.write(
-        "No anonymous volumes to remove: every weft volume is named. 'weft volume prune -a' removes the volumes no container uses.\n",
-      );
-      return 0;
-    }
-    if (
-      !values.force &&
-      !(await confirm("WARNING! This will remove all local volumes not used by at least one container."))
-    )
-      return 0;
-    const client = clientFor(values.host);
+    const client = await pruneAllStart(
+      argv,
+      "No anonymous volumes to remove: every weft volume is named. 'weft volume prune -a' removes the volumes no container uses.",
+      "WARNING! This will remove all local volumes not used by at least one container.",
+    );
+    if (!client) return 0;
     const { Volumes } = await client.json<{ Volumes: Array<VolumeInfo & { usedBy: string[] }> }>(
       "GET",
       "/volumes",
