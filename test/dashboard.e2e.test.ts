@@ -261,7 +261,7 @@ test("the dashboard shows services, the graph, traces and logs, and clicks move 
   t.regex(ruleRow, /canary\s*path \/pay\*\s*\{version=v1\} 90%/, ruleRow);
   t.regex(
     ruleRow,
-    /2000 ms\s*2 on 503\s*–\s*request: x-tenant=blue; response: -server\s*prefix → \/v1\/pay · host payments\.internal · mirror to version=v2 \(50%\)/,
+    /2000 ms\s*2 on 503\s*–\s*request: x-tenant=blue; response: -server\s*prefix → \/v1\/pay · host payments\.internal · mirror to \{version=v2\} \(50%\)/,
     ruleRow,
   );
   t.is(await text(page.locator('[data-testid="subset-empty"]')), "{version=v2} 10% (no endpoint)");

@@ -327,9 +327,7 @@ function rewriteText(rule) {
       .join(" · ");
   if (rule.redirect) return `redirect ${rule.redirect.status ?? 301}: ${parts(rule.redirect)}`;
   const mirror = rule.mirror
-    ? `mirror to ${Object.entries(rule.mirror.labels)
-        .map(([k, v]) => `${k}=${v}`)
-        .join(",")} (${Math.round((rule.mirror.ratio ?? 1) * 1000) / 10}%)`
+    ? `mirror to ${labelText(rule.mirror.labels)} (${Math.round((rule.mirror.ratio ?? 1) * 1000) / 10}%)`
     : "";
   return [rule.rewrite ? parts(rule.rewrite) : "", mirror].filter(Boolean).join(" · ") || "–";
 }
