@@ -1,7 +1,16 @@
 // The real docker CLI against the daemon's socket server with an in-memory engine: the protocol side
 // (negotiation, hijacked attach/exec, multiplexed logs, JSON message streams) exactly as the CLI
 // speaks it. docker-cli.real.test.ts does the same against runc.
-import { writeFileSync } from "node:fs";
+import {
+  chmodSync,
+  existsSync,
+  mkdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  symlinkSync,
+  writeFileSync,
+} from "node:fs";
 import { join } from "node:path";
 import test from "ava";
 import { dockerCli, waitForOutput } from "../runtime/src/api/docker/docker-cli.testing";
@@ -155,4 +164,50 @@ test("refused create options and unknown versions show Docker's error", async (t
   const refused = await pinned.run(["ps"]);
   t.not(refused.code, 0);
   t.regex(refused.stderr, /client version 1.51 is too new. Maximum supported API version is 1.50/);
+});
+
+test("cp copies files and directories both ways, symlinks resolved inside the container", async (t) => {
+  const { docker, engine, dir } = await setup(t);
+  t.is((await docker.run(["create", "--name", "box", "busybox"])).code, 0);
+  const root = engine.files("box").o.rootfs;
+  mkdirSync(join(root, "etc"), { recursive: true });
+  writeFileSync(join(root, "etc/app.conf"), "port=8080\n");
+  mkdirSync(join(root, "data/sub"), { recursive: true });
+  writeFileSync(join(root, "data/sub/x.txt"), "x");
+  chmodSync(join(root, "data/sub/x.txt"), 0o640);
+  symlinkSync("/etc/app.conf", join(root, "conf-link"));
+  // Absolute, so read from the host it would be the host's /weft-cp-...: inside the container it is /inside.
+  const outside = `/weft-cp-escape-${process.pid}`;
+  mkdirSync(join(root, outside.slice(1)));
+  symlinkSync(outside, join(root, "escape"));
+  t.teardown(() => rmSync(outside, { recursive: true, force: true }));
+
+  const host = join(dir, "host");
+  mkdirSync(host);
+  const file = await docker.run(["cp", "box:/etc/app.conf", `${host}/`]);
+  t.is(file.code, 0, file.stderr);
+  t.is(readFileSync(join(host, "app.conf"), "utf8"), "port=8080\n");
+  const tree = await docker.run(["cp", "box:/data", join(host, "copy")]);
+  t.is(tree.code, 0, tree.stderr);
+  t.is(readFileSync(join(host, "copy/sub/x.txt"), "utf8"), "x");
+  t.is(statSync(join(host, "copy/sub/x.txt")).mode & 0o777, 0o640, "modes are kept");
+  const followed = await docker.run(["cp", "-L", "box:/conf-link", join(host, "followed")]);
+  t.is(followed.code, 0, followed.stderr);
+  t.is(readFileSync(join(host, "followed"), "utf8"), "port=8080\n");
+
+  writeFileSync(join(host, "new.txt"), "from the host");
+  const put = await docker.run(["cp", join(host, "new.txt"), "box:/escape/"]);
+  t.is(put.code, 0, put.stderr);
+  t.is(readFileSync(join(root, outside.slice(1), "new.txt"), "utf8"), "from the host");
+  t.false(
+    existsSync(outside) && existsSync(join(outside, "new.txt")),
+    "the symlink did not lead to the host",
+  );
+  const putTree = await docker.run(["cp", join(host, "copy"), "box:/restored"]);
+  t.is(putTree.code, 0, putTree.stderr);
+  t.is(readFileSync(join(root, "restored/sub/x.txt"), "utf8"), "x");
+
+  const missing = await docker.run(["cp", "box:/nope", host]);
+  t.is(missing.code, 1);
+  t.regex(missing.stderr, /Could not find the file \/nope in container box/);
 });

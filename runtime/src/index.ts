@@ -1,6 +1,7 @@
 // The runtime's public surface: its CLI commands, and the daemon for tests that run one in-process.
 import type { Command } from "../../cli/index";
 import { inspectCommand, rmCommand, stopCommand } from "./cli/containers";
+import { cpCommand } from "./cli/cp";
 import { execCommand } from "./cli/exec";
 import { imageBuildCommand } from "./cli/image-build";
 import { imageInspectCommand, imagePruneCommand, imageRmCommand, imageTagCommand } from "./cli/image-manage";
@@ -32,6 +33,7 @@ export const runtimeCommands: Command[] = [
   containerPruneCommand,
   portCommand,
   topCommand,
+  cpCommand,
   eventsCommand,
   attachCommand,
   imageImportCommand,

@@ -8,6 +8,7 @@ import { validateRunSpec } from "../engine/validate";
 import { RuntimeError } from "../errors";
 import { ImageError } from "../image/index";
 import type { VolumeInfo } from "../volumes/index";
+import { type ArchiveApi, getArchive, headArchive, putArchive } from "./archive";
 import { type AttachApi, attachStreamRoute, resizeRoute } from "./attach-stream";
 import { WEFT_API_PREFIX } from "./client";
 import { type ExecStreamApi, execStreamRoute } from "./exec-stream";
@@ -24,7 +25,7 @@ import {
 } from "./routes-lifecycle";
 
 /** What the API needs of the engine (the Engine class; a fake in tests). */
-export interface EngineApi extends LifecycleApi, ExecStreamApi, AttachApi {
+export interface EngineApi extends LifecycleApi, ExecStreamApi, AttachApi, ArchiveApi {
   run(spec: RunSpec): Promise<ContainerState>;
   create(spec: RunSpec): Promise<ContainerState>;
   list(all: boolean): Promise<ContainerState[]>;
@@ -173,6 +174,21 @@ const routes: Array<{ method: string; path: RegExp; handler: Handler }> = [
     // ps_args as Docker's API takes them: one string, split on spaces.
     handler: async (engine, _req, res, { ref, query }) =>
       sendJson(res, 200, await engine.top(ref, (query.get("ps_args") ?? "").split(" ").filter(Boolean))),
+  },
+  {
+    method: "HEAD",
+    path: /^\/containers\/([^/]+)\/archive$/,
+    handler: async (engine, _req, res, { ref, query }) => headArchive(engine, res, ref, query),
+  },
+  {
+    method: "GET",
+    path: /^\/containers\/([^/]+)\/archive$/,
+    handler: (engine, _req, res, { ref, query }) => getArchive(engine, res, ref, query),
+  },
+  {
+    method: "PUT",
+    path: /^\/containers\/([^/]+)\/archive$/,
+    handler: (engine, req, res, { ref, query }) => putArchive(engine, req, res, ref, query),
   },
   {
     method: "GET",

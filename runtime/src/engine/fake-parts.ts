@@ -155,6 +155,7 @@ export class FakeSystem {
           this.mounts.add(o.target);
         },
         unmount: async (target) => void this.mounts.delete(target),
+        isMounted: (target) => this.mounts.has(target),
         buildSpec: (o) => {
           this.fail("spec");
           this.specs.push(o);

@@ -58,6 +58,8 @@ export interface RootfsPart {
   mountOverlay(o: { lower: string | string[]; upper: string; work: string; target: string }): Promise<void>;
   /** Idempotent. */
   unmount(target: string): Promise<void>;
+  /** Whether something is mounted at `target` (a container's root before cp reads or writes it). */
+  isMounted(target: string): boolean;
   buildSpec(o: SpecOptions): object;
   /** OCI linux.seccomp for these capabilities; `profile` is "default" or a profile file's path. */
   seccomp(capabilities: string[], profile: string): SpecOptions["seccomp"];

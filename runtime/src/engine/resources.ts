@@ -2,11 +2,14 @@
 // what does not change a container's lifecycle.
 import { join } from "node:path";
 import type { Readable, Writable } from "node:stream";
+import { type ExtractOptions, type ExtractResult, extractInto } from "../copy/extract";
+import { type PathStat, packPath, statPath } from "../copy/pack";
 import { RuntimeError } from "../errors";
 import { ImageError } from "../image/index";
 import type { BridgeInfo } from "../network/bridge";
 import type { VolumeInfo } from "../volumes/index";
 import { type Attached, attachTo, resizeTerminal } from "./attach";
+import { containerFs } from "./copy";
 import { EngineCore } from "./engine-core";
 import { readExitCode } from "./exits";
 import { resolveUser } from "./image-config";
@@ -168,6 +171,42 @@ export class EngineResources extends EngineCore {
       );
     }
     return containerProcesses(state.pid, psArgs);
+  }
+
+  /** What is at `path` in the container, running or not (Docker's HEAD /containers/ID/archive). */
+  statPath(ref: string, path: string): PathStat {
+    return statPath(this.filesOf(this.find(ref)), path);
+  }
+
+  /** A tar of `path` in the container and what is there (Docker's GET /containers/ID/archive). */
+  archive(ref: string, path: string): { stat: PathStat; tar: AsyncGenerator<Buffer> } {
+    const state = this.find(ref);
+    const out = packPath(this.filesOf(state), path);
+    this.emit("archive-path", state, { path });
+    return out;
+  }
+
+  /** Unpacks a tar into the existing directory `dir` of the container (Docker's PUT /containers/ID/archive). */
+  async extract(
+    ref: string,
+    dir: string,
+    tar: AsyncIterable<Buffer>,
+    o: ExtractOptions,
+  ): Promise<ExtractResult> {
+    const state = this.find(ref);
+    const result = await extractInto(this.filesOf(state), dir, tar, o);
+    if (result.skipped.length > 0)
+      this.logger.warn(
+        `cp into ${state.name}: device nodes and FIFOs are not made: ${result.skipped.join(", ")}`,
+      );
+    this.emit("extract-to-dir", state, { path: dir });
+    return result;
+  }
+
+  private filesOf(state: ContainerState) {
+    return containerFs(state, this.store.containerDir(state.id), this.volumes, (p) =>
+      this.parts.rootfs.isMounted(p),
+    );
   }
 
   /** Named volumes with the containers (running or not) that reference each. */

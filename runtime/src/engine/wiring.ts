@@ -1,6 +1,7 @@
 // The real parts: binds the network, cgroups, image and oci modules (and the sidecar's interception
 // rules) into the shapes the engine takes, for one daemon's configuration.
-import { join } from "node:path";
+import { statSync } from "node:fs";
+import { dirname, join } from "node:path";
 import { interceptFromLabels, redirectRules } from "../../../sidecar/src/index";
 import {
   addProcess,
@@ -82,6 +83,14 @@ export function realParts(o: WiringOptions): EngineParts {
     rootfs: {
       mountOverlay,
       unmount,
+      // A mount point is on another device than its parent directory.
+      isMounted: (target) => {
+        try {
+          return statSync(target).dev !== statSync(dirname(target)).dev;
+        } catch {
+          return false;
+        }
+      },
       buildSpec,
       seccomp: (caps, profile) =>
         profile === "default" ? defaultSeccomp(caps) : seccompFor(readSeccompProfile(profile), caps),

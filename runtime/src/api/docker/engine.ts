@@ -13,6 +13,7 @@ import type {
 } from "../../engine/types";
 import type { BridgeInfo } from "../../network/bridge";
 import type { VolumeInfo } from "../../volumes/index";
+import type { ArchiveApi } from "../archive";
 
 export type WaitCondition = "not-running" | "next-exit" | "removed";
 
@@ -76,6 +77,12 @@ export interface DockerEngine {
   listVolumes?(): Array<VolumeInfo & { usedBy: string[] }>;
   createVolume?(name: string): VolumeInfo;
   removeVolume?(name: string): void;
+  /** What is at a path in a container (HEAD /containers/ID/archive); the tests' fake may have none. */
+  statPath?: ArchiveApi["statPath"];
+  /** A tar of a path in a container. */
+  archive?: ArchiveApi["archive"];
+  /** Unpacks a tar into a directory of a container. */
+  extract?: ArchiveApi["extract"];
   /** The bridge network every container joins (the unit tests' fake has none). */
   network?(): BridgeInfo;
 }

@@ -3,7 +3,13 @@
 // CLI can be tested without runc. Apps are scripted: `cmd` ["echo", ...] prints and exits,
 // ["cat"] echoes stdin, anything else runs until stopped.
 import { randomBytes } from "node:crypto";
+import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { PassThrough } from "node:stream";
+import { ContainerFs } from "../../copy/container-fs";
+import { type ExtractOptions, extractInto } from "../../copy/extract";
+import { packPath, statPath } from "../../copy/pack";
 import type { ImageInfo } from "../../engine/parts";
 import type { ContainerState, EngineEvent, LogEntry, LogQuery, RunSpec } from "../../engine/types";
 import { RuntimeError } from "../../errors";
@@ -312,6 +318,35 @@ export class FakeDockerEngine implements DockerEngine {
     return this.addImage(name || "loaded:latest");
   }
 
+  /** Where each container's files are (a directory per container, made on first use; see closeFiles). */
+  private filesDir?: string;
+
+  /** A container's files: a plain directory, written by the tests through rootfsOf(). */
+  files(ref: string): ContainerFs {
+    const { state } = this.find(ref);
+    this.filesDir ??= mkdtempSync(join(tmpdir(), "weft-fake-files-"));
+    const rootfs = join(this.filesDir, state.id);
+    mkdirSync(rootfs, { recursive: true });
+    return new ContainerFs({ name: state.name, rootfs, mounts: [], readOnlyRoot: state.readOnly === true });
+  }
+
+  statPath(ref: string, path: string) {
+    return statPath(this.files(ref), path);
+  }
+
+  archive(ref: string, path: string) {
+    return packPath(this.files(ref), path);
+  }
+
+  extract(ref: string, dir: string, tar: AsyncIterable<Buffer>, o: ExtractOptions) {
+    return extractInto(this.files(ref), dir, tar, o);
+  }
+
+  /** Removes every container's files. */
+  closeFiles(): void {
+    if (this.filesDir) rmSync(this.filesDir, { recursive: true, force: true });
+  }
+
   async removeImage(name: string): Promise<void> {
     const i = this.imageList.findIndex((x) => x.name === name);
     if (i < 0) throw new ImageError("IMAGE_NOT_FOUND", `image "${name}" not found`);
@@ -325,9 +360,6 @@ export async function startFakeDockerDaemon(): Promise<{
   engine: FakeDockerEngine;
   close(): Promise<void>;
 }> {
-  const { mkdtempSync, rmSync } = await import("node:fs");
-  const { tmpdir } = await import("node:os");
-  const { join } = await import("node:path");
   const { startApiServer } = await import("../server");
   const unsupported = () => {
     throw new RuntimeError("INTERNAL", "not part of the fake");
@@ -351,6 +383,7 @@ export async function startFakeDockerDaemon(): Promise<{
     engine,
     close: async () => {
       await server.close();
+      engine.closeFiles();
       rmSync(dir, { recursive: true, force: true });
     },
   };

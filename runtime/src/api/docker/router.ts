@@ -3,6 +3,7 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { cpus } from "node:os";
 import type { Duplex } from "node:stream";
+import { type ArchiveApi, getArchive, headArchive, putArchive } from "../archive";
 import { readJson } from "../http";
 import {
   createContainer,
@@ -181,6 +182,24 @@ const ROUTES: Array<[string, RegExp, Kind, Handler]> = [
     },
   ],
   ["GET", /^\/exec\/([^/]+)\/json$/, "exec", json((c) => c.execs.inspect(c.ref))],
+  [
+    "HEAD",
+    /^\/containers\/([^/]+)\/archive$/,
+    "container",
+    (c) => headArchive(archiveOf(c), c.res, c.ref, c.query),
+  ],
+  [
+    "GET",
+    /^\/containers\/([^/]+)\/archive$/,
+    "container",
+    (c) => getArchive(archiveOf(c), c.res, c.ref, c.query),
+  ],
+  [
+    "PUT",
+    /^\/containers\/([^/]+)\/archive$/,
+    "container",
+    (c) => putArchive(archiveOf(c), c.req, c.res, c.ref, c.query),
+  ],
   ["GET", /^\/volumes$/, "none", json((c) => listVolumes(c.engine, c.query))],
   ["POST", /^\/volumes\/create$/, "none", (c) => createVolume(c.engine, c.req, c.res)],
   ["POST", /^\/volumes\/prune$/, "none", json((c) => pruneVolumes(c.engine, c.query, c.version))],
@@ -191,6 +210,13 @@ const ROUTES: Array<[string, RegExp, Kind, Handler]> = [
   ["GET", /^\/networks\/([^/]+)$/, "none", json((c) => inspectNetwork(c.engine, c.ref))],
   ["DELETE", /^\/networks\/([^/]+)$/, "none", (c) => removeNetwork(c.engine, c.ref)],
 ];
+
+/** The engine's archive verbs (a fake without files has none: 501). */
+function archiveOf(c: Ctx): ArchiveApi {
+  const e = c.engine;
+  if (!e.statPath || !e.archive || !e.extract) throw dockerError(501, "this engine cannot copy files");
+  return { statPath: e.statPath.bind(e), archive: e.archive.bind(e), extract: e.extract.bind(e) };
+}
 
 const stores = new WeakMap<DockerEngine, ExecStore>();
 function execStore(engine: DockerEngine): ExecStore {

@@ -1,0 +1,187 @@
+// Reading out of a container (GET /containers/ID/archive, `weft cp CONTAINER:PATH ...`): what is at a
+// path, as Docker's X-Docker-Container-Path-Stat header says it, and a tar of it. Names in the tar
+// start with the path's base name ("app.conf", "logs/..."); a path ending in "/." gives the
+// directory's contents as "./...", so a client can rename the top (Docker's rebase).
+import {
+  closeSync,
+  constants,
+  lstatSync,
+  openSync,
+  readdirSync,
+  readlinkSync,
+  readSync,
+  type Stats,
+} from "node:fs";
+import { posix } from "node:path";
+import { type ContainerFs, pathNotFound } from "./container-fs";
+import { END_OF_ARCHIVE, type EntryType, entryHeader, padding, type TarEntry } from "./tar";
+
+/** Docker's containerPathStat: mode is Go's os.FileMode (type bits high, permissions low). */
+export interface PathStat {
+  name: string;
+  size: number;
+  mode: number;
+  mtime: string;
+  linkTarget: string;
+}
+
+/** Go's os.FileMode type and special bits. */
+const GO_MODE = {
+  dir: 2 ** 31,
+  symlink: 2 ** 27,
+  device: 2 ** 26,
+  namedPipe: 2 ** 25,
+  socket: 2 ** 24,
+  setuid: 2 ** 23,
+  setgid: 2 ** 22,
+  charDevice: 2 ** 21,
+  sticky: 2 ** 20,
+};
+
+export function goFileMode(st: Stats): number {
+  let mode = st.mode & 0o777;
+  if (st.isDirectory()) mode += GO_MODE.dir;
+  else if (st.isSymbolicLink()) mode += GO_MODE.symlink;
+  else if (st.isBlockDevice()) mode += GO_MODE.device;
+  else if (st.isCharacterDevice()) mode += GO_MODE.device + GO_MODE.charDevice;
+  else if (st.isFIFO()) mode += GO_MODE.namedPipe;
+  else if (st.isSocket()) mode += GO_MODE.socket;
+  if (st.mode & 0o4000) mode += GO_MODE.setuid;
+  if (st.mode & 0o2000) mode += GO_MODE.setgid;
+  if (st.mode & 0o1000) mode += GO_MODE.sticky;
+  return mode;
+}
+
+/** Whether a Go FileMode is a directory (for clients reading PathStat). */
+export function isDirMode(mode: number): boolean {
+  return mode >= GO_MODE.dir;
+}
+
+export function isSymlinkMode(mode: number): boolean {
+  return Math.floor(mode / GO_MODE.symlink) % 2 === 1;
+}
+
+/** What is at `path` in the container, the last symlink not followed (its target is linkTarget). */
+export function statPath(fs: ContainerFs, path: string): PathStat {
+  const at = fs.resolve(path, false);
+  if (!at.stat) throw pathNotFound(path, fs.name);
+  const linkTarget = at.stat.isSymbolicLink() ? fs.resolve(path, true).path : "";
+  return {
+    name: baseName(path),
+    size: at.stat.size,
+    mode: goFileMode(at.stat),
+    mtime: at.stat.mtime.toISOString(),
+    linkTarget,
+  };
+}
+
+/** The name the top of a path's archive has: its base name, or "." for "DIR/." (the contents). */
+function baseName(path: string): string {
+  if (path === "." || path.endsWith("/.")) return ".";
+  const clean = posix.normalize(`/${path}`).replace(/\/+$/, "");
+  return clean === "" ? "/" : posix.basename(clean);
+}
+
+/**
+ * The tar of `path` (its last symlink archived as a link, not followed), and its stat. The top
+ * entry is named `as` when given (a copy under another name), else the path's base name.
+ */
+export function packPath(
+  fs: ContainerFs,
+  path: string,
+  as?: string,
+): { stat: PathStat; tar: AsyncGenerator<Buffer> } {
+  const stat = statPath(fs, path);
+  const at = fs.resolve(path, false);
+  const top = as ?? (stat.name === "/" ? "." : stat.name);
+  return { stat, tar: packTree(fs, at.path, top) };
+}
+
+const CHUNK = 64 * 1024;
+
+async function* packTree(fs: ContainerFs, path: string, top: string): AsyncGenerator<Buffer> {
+  const hardLinks = new Map<string, string>();
+  // Depth first, a directory's entries sorted, so the same tree always gives the same archive.
+  const stack: Array<{ path: string; name: string }> = [{ path, name: top }];
+  while (stack.length > 0) {
+    const { path: here, name } = stack.pop() as { path: string; name: string };
+    const { host } = fs.hostOf(here);
+    let st: Stats;
+    try {
+      st = lstatSync(host);
+    } catch {
+      continue; // removed while the archive was made
+    }
+    const type = entryType(st);
+    if (!type) continue; // sockets: tar leaves them out too
+    const entry: TarEntry = {
+      name,
+      type,
+      mode: st.mode & 0o7777,
+      uid: fs.containerUid(st.uid),
+      gid: fs.containerGid(st.gid),
+      size: 0,
+      mtime: Math.floor(st.mtimeMs / 1000),
+      linkname: "",
+      devmajor: type === "char" || type === "block" ? Math.floor(st.rdev / 256) & 0xfff : 0,
+      devminor: type === "char" || type === "block" ? (st.rdev & 0xff) | ((st.rdev >>> 12) & 0xfff00) : 0,
+    };
+    if (type === "symlink") entry.linkname = readlinkSync(host);
+    if (type === "file" && st.nlink > 1) {
+      const key = `${st.dev}:${st.ino}`;
+      const first = hardLinks.get(key);
+      if (first !== undefined) {
+        entry.type = "hardlink";
+        entry.linkname = first;
+      } else hardLinks.set(key, name);
+    }
+    if (entry.type !== "file") {
+      yield entryHeader(entry);
+      if (type === "dir") {
+        const children = readdirSync(host).sort().reverse();
+        for (const child of children)
+          stack.push({
+            path: posix.join(here, child),
+            name: name === "." ? `./${child}` : `${name}/${child}`,
+          });
+      }
+      continue;
+    }
+    yield* fileEntry(host, entry, st.size);
+  }
+  yield END_OF_ARCHIVE;
+}
+
+/** A file's header and content; the size is the one stat gave (a file that shrinks meanwhile is padded). */
+async function* fileEntry(host: string, entry: TarEntry, size: number): AsyncGenerator<Buffer> {
+  const fd = openSync(host, constants.O_RDONLY | constants.O_NOFOLLOW);
+  try {
+    yield entryHeader({ ...entry, size });
+    let left = size;
+    while (left > 0) {
+      const chunk = Buffer.allocUnsafe(Math.min(CHUNK, left));
+      const n = readSync(fd, chunk, 0, chunk.length, null);
+      if (n === 0) {
+        chunk.fill(0);
+        left -= chunk.length;
+        yield chunk;
+        continue;
+      }
+      left -= n;
+      yield chunk.subarray(0, n);
+    }
+    yield padding(size);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+function entryType(st: Stats): EntryType | undefined {
+  if (st.isFile()) return "file";
+  if (st.isDirectory()) return "dir";
+  if (st.isSymbolicLink()) return "symlink";
+  if (st.isCharacterDevice()) return "char";
+  if (st.isBlockDevice()) return "block";
+  if (st.isFIFO()) return "fifo";
+  return undefined;
+}
