@@ -1,7 +1,7 @@
 // The real docker CLI against a real weft daemon (runc, bridge, overlay, cgroups): what a user does
 // with `docker -H unix://SOCKET ...`. The daemon has its own bridge, subnet, state dir and cgroup parent.
 import { spawn } from "node:child_process";
-import { mkdirSync, readFileSync } from "node:fs";
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import anyTest, { type TestFn } from "ava";
 import {
@@ -11,6 +11,7 @@ import {
   waitForOutput,
 } from "../runtime/src/api/docker/docker-cli.testing";
 import { ptySession } from "../runtime/src/cli/pty.testing";
+import { weftCli } from "../runtime/src/cli/testing";
 import { busyboxTarball, type RealDaemon, startRealDaemon } from "../runtime/src/engine/real-daemon.testing";
 import { fromTar, tarFolder, writeDockerSave } from "../runtime/src/image/oci-fixture";
 
@@ -435,3 +436,83 @@ test.serial("image inspect, tag and rmi", async (t) => {
   const images = await docker.run(["images", "--format", "{{.Repository}}"]);
   t.notRegex(images.stdout, /bbox/);
 });
+
+test.serial(
+  "cp in and out of a running container and a stopped one: its root, a volume, --userns=auto",
+  async (t) => {
+    const { docker, daemon } = t.context;
+    const weft = (args: string[]) =>
+      weftCli(args, { WEFT_HOST: `unix://${join(daemon.dir, "run", "weft.sock")}` });
+    const name = `dcp${Date.now().toString(36)}`;
+    const vol = `${name}v`;
+    t.teardown(async () => {
+      await docker.run(["rm", "-f", name, `${name}u`]);
+      await docker.run(["volume", "rm", vol]);
+    });
+    const run = await docker.run([
+      "run",
+      "-d",
+      "--name",
+      name,
+      ...NO_SIDECAR,
+      "-v",
+      `${vol}:/data`,
+      "bbox",
+      "sh",
+      "-c",
+      "echo app-wrote > /tmp/out; sleep 600",
+    ]);
+    t.is(run.code, 0, run.stderr);
+    const local = join(daemon.dir, `cp-${name}`);
+    mkdirSync(local);
+    writeFileSync(join(local, "in.txt"), "from the host\n");
+
+    // In: the running app sees both the file in its root and the one in its volume.
+    t.is((await weft(["cp", "-q", join(local, "in.txt"), `${name}:/etc/motd`])).code, 0);
+    const intoVolume = await weft(["cp", join(local, "in.txt"), `${name}:/data/`]);
+    t.is(intoVolume.code, 0, intoVolume.stderr);
+    const seen = await docker.run(["exec", name, "cat", "/etc/motd", "/data/in.txt"]);
+    t.is(seen.stdout, "from the host\nfrom the host\n", seen.stderr);
+    const owner = await docker.run(["exec", name, "stat", "-c", "%u:%g", "/etc/motd"]);
+    t.is(owner.stdout, "0:0\n", "the container's root owns what is copied in");
+
+    // Out: what the app wrote, through weft and through docker.
+    await waitFor(async () => (await docker.run(["exec", name, "cat", "/tmp/out"])).stdout === "app-wrote\n");
+    t.is((await weft(["cp", "-q", `${name}:/tmp/out`, join(local, "out")])).code, 0);
+    t.is(readFileSync(join(local, "out"), "utf8"), "app-wrote\n");
+    const viaDocker = await docker.run(["cp", `${name}:/data/in.txt`, join(local, "from-docker")]);
+    t.is(viaDocker.code, 0, viaDocker.stderr);
+    t.is(readFileSync(join(local, "from-docker"), "utf8"), "from the host\n");
+
+    // A stopped container's files are still there to copy.
+    t.is((await docker.run(["stop", "-t", "1", name])).code, 0);
+    t.is((await weft(["cp", "-q", `${name}:/etc/motd`, join(local, "after-stop")])).code, 0);
+    t.is(readFileSync(join(local, "after-stop"), "utf8"), "from the host\n");
+
+    // --userns=auto: what is copied in belongs to the container's root, which is an unprivileged host uid.
+    const userns = await weft([
+      "run",
+      "-d",
+      "--name",
+      `${name}u`,
+      "--userns=auto",
+      "--no-sidecar",
+      "bbox",
+      "sh",
+      "-c",
+      "while [ ! -f /tmp/in.txt ]; do sleep 0.1; done; stat -c owner=%u:%g /tmp/in.txt; sleep 600",
+    ]);
+    t.is(userns.code, 0, userns.stderr);
+    t.is((await weft(["cp", "-q", join(local, "in.txt"), `${name}u:/tmp/`])).code, 0);
+    await waitFor(async () => (await docker.run(["logs", `${name}u`])).stdout.includes("owner="));
+    t.regex((await docker.run(["logs", `${name}u`])).stdout, /^owner=0:0$/m);
+  },
+);
+
+async function waitFor(check: () => Promise<boolean>, timeoutMs = 10_000): Promise<void> {
+  const until = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > until) throw new Error("timed out waiting");
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}

@@ -135,7 +135,7 @@ export interface ReadEntry {
 }
 
 /** The entries of a tar stream. A stream cut short, or a header whose checksum is wrong, throws TarFormatError. */
-export async function* readTar(source: AsyncIterable<Buffer>): AsyncGenerator<ReadEntry> {
+export async function* readTar(source: AsyncIterable<Buffer> | Iterable<Buffer>): AsyncGenerator<ReadEntry> {
   const r = new ByteReader(source);
   let pax: Record<string, string> = {};
   let longName: string | undefined;
@@ -281,8 +281,13 @@ class ByteReader {
   private buf: Buffer = EMPTY;
   private done = false;
 
-  constructor(source: AsyncIterable<Buffer>) {
-    this.it = source[Symbol.asyncIterator]();
+  constructor(source: AsyncIterable<Buffer> | Iterable<Buffer>) {
+    this.it =
+      Symbol.asyncIterator in source
+        ? source[Symbol.asyncIterator]()
+        : (async function* () {
+            yield* source;
+          })();
   }
 
   /** Exactly n bytes; undefined when the stream ends first (or n is 0: an empty buffer). */

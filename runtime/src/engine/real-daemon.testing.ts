@@ -50,6 +50,7 @@ const APPLETS = [
   "unshare",
   "dd",
   "true",
+  "stat",
 ];
 
 /** A rootfs tarball of busybox-static with the applets the tests use and a user "app" (1000:1000). */

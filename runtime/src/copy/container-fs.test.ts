@@ -1,0 +1,66 @@
+// Paths resolved as the container resolves them: symlinks (absolute, relative, "..") never leave its
+// root, mounts lay their sources over it, read-only places refuse writes, ids map under a user namespace.
+import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import test from "ava";
+import { ContainerFs } from "./container-fs";
+import { statPath } from "./pack";
+
+function fixture(t: { teardown(fn: () => void): void }) {
+  const dir = mkdtempSync(join(tmpdir(), "weft-cfs-"));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  const rootfs = join(dir, "rootfs");
+  const volume = join(dir, "volume");
+  mkdirSync(join(rootfs, "etc"), { recursive: true });
+  mkdirSync(join(rootfs, "data"), { recursive: true });
+  mkdirSync(volume);
+  writeFileSync(join(rootfs, "etc", "passwd"), "root:x:0:0::/root:/bin/sh\n");
+  writeFileSync(join(volume, "db"), "rows");
+  symlinkSync("/etc", join(rootfs, "abs"));
+  symlinkSync("../../../../../../etc", join(rootfs, "up"));
+  symlinkSync("/data/db", join(rootfs, "dblink"));
+  symlinkSync("loop", join(rootfs, "loop"));
+  const fs = new ContainerFs({
+    name: "web",
+    rootfs,
+    mounts: [{ destination: "/data", source: volume, readonly: true }],
+    readOnlyRoot: false,
+    uidMap: [{ containerID: 0, hostID: 1_000_000, size: 65536 }],
+    gidMap: [{ containerID: 0, hostID: 1_000_000, size: 65536 }],
+  });
+  return { fs, rootfs, volume };
+}
+
+test("absolute and climbing symlinks resolve inside the root, never to the host's files", (t) => {
+  const { fs, rootfs } = fixture(t);
+  t.is(fs.resolve("/abs/passwd", true).host, join(rootfs, "etc", "passwd"));
+  t.is(fs.resolve("/up/passwd", true).host, join(rootfs, "etc", "passwd"), '".." stops at the root');
+  t.is(fs.resolve("/../../etc/passwd", true).path, "/etc/passwd");
+  t.is(fs.resolve("/abs", false).path, "/abs", "the last link is not followed unless asked");
+});
+
+test("a path under a mount is in the mount's source, links into it included", (t) => {
+  const { fs, volume } = fixture(t);
+  t.is(fs.resolve("/data/db", true).host, join(volume, "db"));
+  const link = fs.resolve("/dblink", true);
+  t.is(link.path, "/data/db");
+  t.is(link.host, join(volume, "db"));
+  t.is(statPath(fs, "/dblink").linkTarget, "/data/db");
+});
+
+test("missing paths, link loops, read-only places and mapped ids", (t) => {
+  const { fs, rootfs } = fixture(t);
+  const missing = fs.resolve("/etc/nope/deeper", true);
+  t.is(missing.stat, undefined);
+  t.is(missing.host, join(rootfs, "etc", "nope", "deeper"));
+  t.throws(() => fs.resolve("/loop", true), { message: /too many levels of symbolic links/ });
+  t.throws(() => statPath(fs, "/nope"), { message: "Could not find the file /nope in container web" });
+  t.throws(() => fs.checkWritable("/data/x"), { message: /\/data is mounted read-only in web/ });
+  t.notThrows(() => fs.checkWritable("/etc/x"));
+  t.is(fs.hostUid(0), 1_000_000);
+  t.is(fs.containerUid(1_000_033), 33);
+  t.is(fs.containerUid(5), 65534, "a host id outside the range shows as nobody");
+  const readOnly = new ContainerFs({ name: "ro", rootfs, mounts: [], readOnlyRoot: true });
+  t.throws(() => readOnly.checkWritable("/etc/x"), { message: /ro's root filesystem is read-only/ });
+});
