@@ -91,7 +91,7 @@ function statOf(res: IncomingMessage): PathStat {
   return JSON.parse(Buffer.from(raw, "base64").toString("utf8")) as PathStat;
 }
 
-/** Absolute in the container: a relative path is from "/" (docker cp takes them from the workdir; weft from /). */
+/** Absolute in the container: a relative path is from "/", as docker cp takes it. */
 function containerPath(path: string): string {
   return path.startsWith("/") ? path : `/${path}`;
 }
@@ -107,16 +107,11 @@ async function fromContainer(client: EngineClient, src: Required<CpArg>, dest: s
     res = await client.stream("GET", archivePath(src.container, path));
     stat = statOf(res);
   }
-  let bytes = 0;
-  const counted = (async function* () {
-    for await (const chunk of res as AsyncIterable<Buffer>) {
-      bytes += chunk.length;
-      yield chunk;
-    }
-  })();
+  const meter = new Meter("Copying from container", o.quiet || dest === "-");
+  const counted = meter.count(res as AsyncIterable<Buffer>);
   if (dest === "-") {
     for await (const chunk of counted) if (!process.stdout.write(chunk)) await once(process.stdout, "drain");
-    return bytes;
+    return meter.bytes;
   }
   const top = stat.name === "/" ? "." : stat.name;
   const target = resolvePath(dest);
@@ -144,7 +139,8 @@ async function fromContainer(client: EngineClient, src: Required<CpArg>, dest: s
   const uid = process.getuid?.() ?? 0;
   const gid = process.getgid?.() ?? 0;
   await extractInto(hostFiles(), into, counted, { copyUidGid: o.archive, owner: { uid, gid }, rename });
-  return bytes;
+  meter.done();
+  return meter.bytes;
 }
 
 async function toContainer(client: EngineClient, src: string, dst: Required<CpArg>, o: CpOptions) {
@@ -195,21 +191,16 @@ async function toContainer(client: EngineClient, src: string, dst: Required<CpAr
   // With -L the link's target is copied under the link's name.
   const source = o.follow ? realpathSync(local) : local;
   const { tar } = packPath(hostFiles(), source, as);
-  let bytes = 0;
-  const counted = (async function* () {
-    for await (const chunk of tar) {
-      bytes += chunk.length;
-      yield chunk;
-    }
-  })();
+  const meter = new Meter("Copying to container", o.quiet);
   const res = await client.duplex(
     "PUT",
     `${archivePath(dst.container, into)}&noOverwriteDirNonDir=1${query}`,
-    Readable.from(counted),
+    Readable.from(meter.count(tar)),
   );
   res.resume();
   await once(res, "end");
-  return bytes;
+  meter.done();
+  return meter.bytes;
 }
 
 async function statInContainer(client: EngineClient, container: string, path: string): Promise<PathStat> {
@@ -248,6 +239,37 @@ function lstatOrUndefined(path: string) {
 
 function once(emitter: NodeJS.EventEmitter, event: string): Promise<void> {
   return new Promise((resolve) => emitter.once(event, () => resolve()));
+}
+
+/** Counts the bytes of a copy; on a terminal, shows them as they go ("Copying to container - 12.3MB"). */
+class Meter {
+  bytes = 0;
+  private shownAt = 0;
+  private readonly live: boolean;
+
+  constructor(
+    private readonly label: string,
+    quiet: boolean,
+  ) {
+    this.live = !quiet && process.stderr.isTTY === true;
+  }
+
+  async *count(source: AsyncIterable<Buffer>): AsyncGenerator<Buffer> {
+    for await (const chunk of source) {
+      this.bytes += chunk.length;
+      const now = Date.now();
+      if (this.live && now - this.shownAt >= 100) {
+        this.shownAt = now;
+        process.stderr.write(`\r\x1b[2K${this.label} - ${humanBytes(this.bytes)}`);
+      }
+      yield chunk;
+    }
+  }
+
+  /** Clears the line the progress was on. */
+  done(): void {
+    if (this.live && this.shownAt > 0) process.stderr.write("\r\x1b[2K");
+  }
 }
 
 /** docker's "12.3kB" (decimal units, as its progress line). */
