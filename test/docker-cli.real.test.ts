@@ -1,6 +1,6 @@
 // The real docker CLI against a real weft daemon (runc, bridge, overlay, cgroups): what a user does
 // with `docker -H unix://SOCKET ...`. The daemon has its own bridge, subnet, state dir and cgroup parent.
-import { spawn } from "node:child_process";
+import { execFileSync, spawn } from "node:child_process";
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import anyTest, { type TestFn } from "ava";
@@ -460,7 +460,7 @@ test.serial(
       "bbox",
       "sh",
       "-c",
-      "echo app-wrote > /tmp/out; sleep 600",
+      "echo app-wrote > /tmp/out; rm /etc/group; sleep 600",
     ]);
     t.is(run.code, 0, run.stderr);
     const local = join(daemon.dir, `cp-${name}`);
@@ -488,6 +488,32 @@ test.serial(
     t.is((await docker.run(["stop", "-t", "1", name])).code, 0);
     t.is((await weft(["cp", "-q", `${name}:/etc/motd`, join(local, "after-stop")])).code, 0);
     t.is(readFileSync(join(local, "after-stop"), "utf8"), "from the host\n");
+
+    // diff: what the app and cp changed, not the engine's mount points; export then import is an image.
+    const diff = await weft(["diff", name]);
+    t.is(diff.stdout, "C /etc\nD /etc/group\nA /etc/motd\nC /tmp\nA /tmp/out\n", diff.stderr);
+    const dockerDiff = await docker.run(["diff", name]);
+    t.is(dockerDiff.stdout, diff.stdout, dockerDiff.stderr);
+    const exported = join(local, "export.tar");
+    const exp = await weft(["export", "-o", exported, name]);
+    t.is(exp.code, 0, exp.stderr);
+    const members = execFileSync("tar", ["-tf", exported], { encoding: "utf8" }).split("\n");
+    t.true(members.includes("etc/motd") && members.includes("tmp/out") && members.includes("bin/busybox"));
+    t.false(members.includes("etc/group"), "what the app deleted is not exported");
+    t.false(members.includes("data/in.txt"), "volumes are not part of the export");
+    const image = `${name}-img`;
+    t.is((await weft(["image", "import", exported, image])).code, 0);
+    t.teardown(() => docker.run(["rmi", image]).then(() => undefined));
+    const fromExport = await docker.run([
+      "run",
+      "--rm",
+      ...NO_SIDECAR,
+      image,
+      "cat",
+      "/etc/motd",
+      "/tmp/out",
+    ]);
+    t.is(fromExport.stdout, "from the host\napp-wrote\n", fromExport.stderr);
 
     // --userns=auto: what is copied in belongs to the container's root, which is an unprivileged host uid.
     const userns = await weft([

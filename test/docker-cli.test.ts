@@ -1,6 +1,7 @@
 // The real docker CLI against the daemon's socket server with an in-memory engine: the protocol side
 // (negotiation, hijacked attach/exec, multiplexed logs, JSON message streams) exactly as the CLI
 // speaks it. docker-cli.real.test.ts does the same against runc.
+import { execFileSync } from "node:child_process";
 import {
   chmodSync,
   existsSync,
@@ -210,4 +211,37 @@ test("cp copies files and directories both ways, symlinks resolved inside the co
   const missing = await docker.run(["cp", "box:/nope", host]);
   t.is(missing.code, 1);
   t.regex(missing.stderr, /Could not find the file \/nope in container box/);
+});
+
+test("cp of a directory's contents and of a tar on stdin; diff and export", async (t) => {
+  const { docker, engine, dir } = await setup(t);
+  t.is((await docker.run(["create", "--name", "box", "busybox"])).code, 0);
+  const root = engine.files("box").o.rootfs;
+  mkdirSync(join(root, "srv", "www"), { recursive: true });
+  writeFileSync(join(root, "srv", "www", "index.html"), "<h1>hi</h1>");
+  const into = join(dir, "site");
+  mkdirSync(into);
+  const contents = await docker.run(["cp", "box:/srv/www/.", into]);
+  t.is(contents.code, 0, contents.stderr);
+  t.is(readFileSync(join(into, "index.html"), "utf8"), "<h1>hi</h1>", "the contents, not the directory");
+
+  const archive = join(dir, "in.tar");
+  writeFileSync(join(dir, "conf.ini"), "a=1\n");
+  execFileSync("tar", ["-C", dir, "-cf", archive, "conf.ini"]);
+  const stdin = await docker.run(["cp", "-", "box:/srv"], { input: readFileSync(archive, "latin1") });
+  t.is(stdin.code, 0, stdin.stderr);
+  t.is(readFileSync(join(root, "srv", "conf.ini"), "utf8"), "a=1\n");
+
+  // The fake has no image layers: all of its files are added.
+  const diff = await docker.run(["diff", "box"]);
+  t.is(diff.stdout, "A /srv\nA /srv/conf.ini\nA /srv/www\nA /srv/www/index.html\n", diff.stderr);
+  const exported = join(dir, "box.tar");
+  const exp = await docker.run(["export", "-o", exported, "box"]);
+  t.is(exp.code, 0, exp.stderr);
+  t.deepEqual(execFileSync("tar", ["-tf", exported], { encoding: "utf8" }).split("\n").filter(Boolean), [
+    "srv/",
+    "srv/conf.ini",
+    "srv/www/",
+    "srv/www/index.html",
+  ]);
 });

@@ -3,6 +3,7 @@ import type { Command } from "../../cli/index";
 import { inspectCommand, rmCommand, stopCommand } from "./cli/containers";
 import { cpCommand } from "./cli/cp";
 import { execCommand } from "./cli/exec";
+import { diffCommand, exportCommand } from "./cli/files";
 import { imageBuildCommand } from "./cli/image-build";
 import { imageInspectCommand, imagePruneCommand, imageRmCommand, imageTagCommand } from "./cli/image-manage";
 import { imageImportCommand, imageLsCommand } from "./cli/images";
@@ -34,6 +35,8 @@ export const runtimeCommands: Command[] = [
   portCommand,
   topCommand,
   cpCommand,
+  diffCommand,
+  exportCommand,
   eventsCommand,
   attachCommand,
   imageImportCommand,

@@ -8,7 +8,7 @@ import { validateRunSpec } from "../engine/validate";
 import { RuntimeError } from "../errors";
 import { ImageError } from "../image/index";
 import type { VolumeInfo } from "../volumes/index";
-import { type ArchiveApi, getArchive, headArchive, putArchive } from "./archive";
+import { type ArchiveApi, changesJson, getArchive, getExport, headArchive, putArchive } from "./archive";
 import { type AttachApi, attachStreamRoute, resizeRoute } from "./attach-stream";
 import { WEFT_API_PREFIX } from "./client";
 import { type ExecStreamApi, execStreamRoute } from "./exec-stream";
@@ -174,6 +174,16 @@ const routes: Array<{ method: string; path: RegExp; handler: Handler }> = [
     // ps_args as Docker's API takes them: one string, split on spaces.
     handler: async (engine, _req, res, { ref, query }) =>
       sendJson(res, 200, await engine.top(ref, (query.get("ps_args") ?? "").split(" ").filter(Boolean))),
+  },
+  {
+    method: "GET",
+    path: /^\/containers\/([^/]+)\/changes$/,
+    handler: async (engine, _req, res, { ref }) => sendJson(res, 200, changesJson(engine, ref)),
+  },
+  {
+    method: "GET",
+    path: /^\/containers\/([^/]+)\/export$/,
+    handler: (engine, _req, res, { ref }) => getExport(engine, res, ref),
   },
   {
     method: "HEAD",

@@ -99,10 +99,25 @@ export function packPath(
 
 const CHUNK = 64 * 1024;
 
+/**
+ * The whole file system of a container as `docker export` writes it: the root's entries under their
+ * own names ("bin/", "etc/passwd"), no entry for the root itself. Mounts are left to the caller's fs.
+ */
+export function packRoot(fs: ContainerFs): AsyncGenerator<Buffer> {
+  return packTree(fs, "/", "");
+}
+
+/** `top` "" archives a directory's entries under their own names, without one for the directory. */
 async function* packTree(fs: ContainerFs, path: string, top: string): AsyncGenerator<Buffer> {
   const hardLinks = new Map<string, string>();
   // Depth first, a directory's entries sorted, so the same tree always gives the same archive.
-  const stack: Array<{ path: string; name: string }> = [{ path, name: top }];
+  const stack: Array<{ path: string; name: string }> =
+    top === ""
+      ? readdirSync(fs.hostOf(path).host)
+          .sort()
+          .reverse()
+          .map((child) => ({ path: posix.join(path, child), name: child }))
+      : [{ path, name: top }];
   while (stack.length > 0) {
     const { path: here, name } = stack.pop() as { path: string; name: string };
     const { host } = fs.hostOf(here);

@@ -51,6 +51,7 @@ const APPLETS = [
   "dd",
   "true",
   "stat",
+  "rm",
 ];
 
 /** A rootfs tarball of busybox-static with the applets the tests use and a user "app" (1000:1000). */

@@ -2,8 +2,10 @@
 // what does not change a container's lifecycle.
 import { join } from "node:path";
 import type { Readable, Writable } from "node:stream";
+import { type Change, containerChanges } from "../copy/changes";
+import { ContainerFs } from "../copy/container-fs";
 import { type ExtractOptions, type ExtractResult, extractInto } from "../copy/extract";
-import { type PathStat, packPath, statPath } from "../copy/pack";
+import { type PathStat, packPath, packRoot, statPath } from "../copy/pack";
 import { RuntimeError } from "../errors";
 import { ImageError } from "../image/index";
 import type { BridgeInfo } from "../network/bridge";
@@ -201,6 +203,28 @@ export class EngineResources extends EngineCore {
       );
     this.emit("extract-to-dir", state, { path: dir });
     return result;
+  }
+
+  /** What the container changed in its file system, running or not (Docker's GET /containers/ID/changes). */
+  changes(ref: string): Change[] {
+    const state = this.find(ref);
+    const files = this.filesOf(state);
+    const image = this.parts.images.list().find((i) => i.id === state.imageId);
+    if (!image)
+      throw new RuntimeError(
+        "INTERNAL",
+        `the image ${state.image} of ${state.name} is gone; its changes cannot be told`,
+      );
+    const mountPoints = files.o.mounts.map((m) => m.destination);
+    return containerChanges(join(this.store.containerDir(state.id), "upper"), image.layers, mountPoints);
+  }
+
+  /** The container's whole file system as a tar, without its volumes and binds (docker export). */
+  exportFs(ref: string): AsyncGenerator<Buffer> {
+    const state = this.find(ref);
+    const tar = packRoot(new ContainerFs({ ...this.filesOf(state).o, mounts: [] }));
+    this.emit("export", state, {});
+    return tar;
   }
 
   private filesOf(state: ContainerState) {

@@ -83,6 +83,10 @@ export interface DockerEngine {
   archive?: ArchiveApi["archive"];
   /** Unpacks a tar into a directory of a container. */
   extract?: ArchiveApi["extract"];
+  /** What a container changed in its file system. */
+  changes?: ArchiveApi["changes"];
+  /** A container's file system as a tar. */
+  exportFs?: ArchiveApi["exportFs"];
   /** The bridge network every container joins (the unit tests' fake has none). */
   network?(): BridgeInfo;
 }

@@ -7,9 +7,10 @@ import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { PassThrough } from "node:stream";
+import { containerChanges } from "../../copy/changes";
 import { ContainerFs } from "../../copy/container-fs";
 import { type ExtractOptions, extractInto } from "../../copy/extract";
-import { packPath, statPath } from "../../copy/pack";
+import { packPath, packRoot, statPath } from "../../copy/pack";
 import type { ImageInfo } from "../../engine/parts";
 import type { ContainerState, EngineEvent, LogEntry, LogQuery, RunSpec } from "../../engine/types";
 import { RuntimeError } from "../../errors";
@@ -340,6 +341,16 @@ export class FakeDockerEngine implements DockerEngine {
 
   extract(ref: string, dir: string, tar: AsyncIterable<Buffer>, o: ExtractOptions) {
     return extractInto(this.files(ref), dir, tar, o);
+  }
+
+  /** The fake has no image layers: everything in a container's files is added. */
+  changes(ref: string) {
+    const files = this.files(ref);
+    return containerChanges(files.o.rootfs, [], []);
+  }
+
+  exportFs(ref: string) {
+    return packRoot(this.files(ref));
   }
 
   /** Removes every container's files. */

@@ -3,7 +3,7 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { cpus } from "node:os";
 import type { Duplex } from "node:stream";
-import { type ArchiveApi, getArchive, headArchive, putArchive } from "../archive";
+import { type ArchiveApi, changesJson, getArchive, getExport, headArchive, putArchive } from "../archive";
 import { readJson } from "../http";
 import {
   createContainer,
@@ -182,6 +182,8 @@ const ROUTES: Array<[string, RegExp, Kind, Handler]> = [
     },
   ],
   ["GET", /^\/exec\/([^/]+)\/json$/, "exec", json((c) => c.execs.inspect(c.ref))],
+  ["GET", /^\/containers\/([^/]+)\/changes$/, "container", json((c) => changesJson(archiveOf(c), c.ref))],
+  ["GET", /^\/containers\/([^/]+)\/export$/, "container", (c) => getExport(archiveOf(c), c.res, c.ref)],
   [
     "HEAD",
     /^\/containers\/([^/]+)\/archive$/,
@@ -214,8 +216,15 @@ const ROUTES: Array<[string, RegExp, Kind, Handler]> = [
 /** The engine's archive verbs (a fake without files has none: 501). */
 function archiveOf(c: Ctx): ArchiveApi {
   const e = c.engine;
-  if (!e.statPath || !e.archive || !e.extract) throw dockerError(501, "this engine cannot copy files");
-  return { statPath: e.statPath.bind(e), archive: e.archive.bind(e), extract: e.extract.bind(e) };
+  if (!e.statPath || !e.archive || !e.extract || !e.changes || !e.exportFs)
+    throw dockerError(501, "this engine cannot read containers' files");
+  return {
+    statPath: e.statPath.bind(e),
+    archive: e.archive.bind(e),
+    extract: e.extract.bind(e),
+    changes: e.changes.bind(e),
+    exportFs: e.exportFs.bind(e),
+  };
 }
 
 const stores = new WeakMap<DockerEngine, ExecStore>();
