@@ -542,3 +542,62 @@ async function waitFor(check: () => Promise<boolean>, timeoutMs = 10_000): Promi
     await new Promise((r) => setTimeout(r, 100));
   }
 }
+
+test.serial(
+  "pause freezes the app (the freezer cgroup), unpause thaws it, stop ends a paused one",
+  async (t) => {
+    const { docker, daemon } = t.context;
+    const name = `dpz${Date.now().toString(36)}`;
+    t.teardown(() => docker.run(["rm", "-f", name]).then(() => undefined));
+    const run = await docker.run([
+      "run",
+      "-d",
+      "--name",
+      name,
+      ...NO_SIDECAR,
+      "bbox",
+      "sh",
+      "-c",
+      "i=0; while true; do i=$((i+1)); echo $i > /tmp/count; sleep 0.05; done",
+    ]);
+    t.is(run.code, 0, run.stderr);
+    const local = join(daemon.dir, `pause-${name}`);
+    mkdirSync(local);
+    const count = async () => {
+      const cp = await docker.run(["cp", `${name}:/tmp/count`, join(local, "count")]);
+      if (cp.code !== 0) return -1;
+      return Number(readFileSync(join(local, "count"), "utf8"));
+    };
+    await waitFor(async () => (await count()) > 0);
+
+    const pause = await docker.run(["pause", name]);
+    t.is(pause.code, 0, pause.stderr);
+    const inspect = await docker.run([
+      "inspect",
+      "-f",
+      "{{.State.Status}} {{.State.Paused}} {{.State.Running}}",
+      name,
+    ]);
+    t.is(inspect.stdout.trim(), "paused true true");
+    t.regex(
+      (await docker.run(["ps", "--format", "{{.Names}} {{.Status}}"])).stdout,
+      new RegExp(`^${name} Up .* \\(Paused\\)$`, "m"),
+    );
+    const frozen = await count();
+    await new Promise((r) => setTimeout(r, 500));
+    t.is(await count(), frozen, "nothing ran while paused");
+    const exec = await docker.run(["exec", name, "true"]);
+    t.not(exec.code, 0);
+    t.regex(exec.stderr, /is paused, unpause the container before exec/);
+    t.regex((await docker.run(["pause", name])).stderr, /is already paused/);
+
+    t.is((await docker.run(["unpause", name])).code, 0);
+    await waitFor(async () => (await count()) > frozen + 3);
+    t.is((await docker.run(["inspect", "-f", "{{.State.Status}}", name])).stdout.trim(), "running");
+
+    t.is((await docker.run(["pause", name])).code, 0);
+    const stop = await docker.run(["stop", "-t", "5", name]);
+    t.is(stop.code, 0, stop.stderr);
+    t.is((await docker.run(["inspect", "-f", "{{.State.Status}}", name])).stdout.trim(), "exited");
+  },
+);

@@ -7,6 +7,8 @@ export type RuntimeErrorCode =
   | "CONTAINER_NOT_FOUND"
   | "CONTAINER_RUNNING"
   | "CONTAINER_NOT_RUNNING"
+  | "CONTAINER_PAUSED"
+  | "CONTAINER_NOT_PAUSED"
   | "RESERVED_UID"
   | "SIDECAR_FAILED"
   | "DAEMON_UNREACHABLE"
@@ -31,7 +33,14 @@ export function httpStatusOf(err: unknown): number {
   const code = (err as { code?: unknown }).code;
   if (typeof code !== "string") return 500;
   if (code.endsWith("NOT_FOUND")) return 404;
-  if (code === "NAME_IN_USE" || code === "CONTAINER_RUNNING" || code === "CONTAINER_NOT_RUNNING") return 409;
+  if (
+    code === "NAME_IN_USE" ||
+    code === "CONTAINER_RUNNING" ||
+    code === "CONTAINER_NOT_RUNNING" ||
+    code === "CONTAINER_PAUSED" ||
+    code === "CONTAINER_NOT_PAUSED"
+  )
+    return 409;
   // Other modules' codes for bad input: cgroups' INVALID_LIMIT, image's BAD_NAME, BAD_ARCHIVE, UNSAFE_PATH.
   if (
     code === "RESERVED_UID" ||

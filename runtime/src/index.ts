@@ -7,7 +7,14 @@ import { diffCommand, exportCommand } from "./cli/files";
 import { imageBuildCommand } from "./cli/image-build";
 import { imageInspectCommand, imagePruneCommand, imageRmCommand, imageTagCommand } from "./cli/image-manage";
 import { imageImportCommand, imageLsCommand } from "./cli/images";
-import { killCommand, restartCommand, startCommand, waitCommand } from "./cli/lifecycle";
+import {
+  killCommand,
+  pauseCommand,
+  restartCommand,
+  startCommand,
+  unpauseCommand,
+  waitCommand,
+} from "./cli/lifecycle";
 import { attachCommand, eventsCommand, logsCommand } from "./cli/logs";
 import { containerPruneCommand, portCommand } from "./cli/port-prune";
 import { psCommand } from "./cli/ps";
@@ -29,6 +36,8 @@ export const runtimeCommands: Command[] = [
   stopCommand,
   killCommand,
   restartCommand,
+  pauseCommand,
+  unpauseCommand,
   waitCommand,
   rmCommand,
   containerPruneCommand,

@@ -11,6 +11,8 @@ export interface LifecycleApi {
   start(ref: string): Promise<ContainerState>;
   kill(ref: string, signal?: string): Promise<void>;
   restart(ref: string, timeoutS?: number): Promise<ContainerState>;
+  pause(ref: string): Promise<ContainerState>;
+  unpause(ref: string): Promise<ContainerState>;
   wait(ref: string, condition?: WaitCondition): Promise<{ exitCode: number; oomKilled: boolean }>;
   logStream(ref: string, q: LogQuery, signal?: AbortSignal): AsyncIterable<LogEntry>;
   inspect(ref: string): Promise<ContainerState>;

@@ -101,6 +101,16 @@ const routes: Array<{ method: string; path: RegExp; handler: Handler }> = [
   },
   {
     method: "POST",
+    path: /^\/containers\/([^/]+)\/pause$/,
+    handler: async (engine, _req, res, { ref }) => sendJson(res, 200, await engine.pause(ref)),
+  },
+  {
+    method: "POST",
+    path: /^\/containers\/([^/]+)\/unpause$/,
+    handler: async (engine, _req, res, { ref }) => sendJson(res, 200, await engine.unpause(ref)),
+  },
+  {
+    method: "POST",
     path: /^\/containers\/([^/]+)\/kill$/,
     handler: (engine, _req, res, { ref, query }) => killRoute(engine, res, ref, query),
   },

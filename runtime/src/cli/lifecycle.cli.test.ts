@@ -112,3 +112,19 @@ test("exec streams output and the exit code; -i sends stdin", async (t) => {
   t.is(missing.code, 1);
   t.regex(missing.stderr, /no such container "nope"/);
 });
+
+test("pause and unpause: ps shows (Paused), status=paused finds it, a second pause is refused", async (t) => {
+  const { host } = await startFakeDaemon(t);
+  const weft = (...args: string[]) => weftCli(args, { WEFT_HOST: host });
+  t.is((await weft("run", "-d", "--name", "web", "busybox", "sleep", "300")).stderr, "");
+  t.is((await weft("pause", "web")).stdout, "web\n");
+  t.regex((await weft("ps")).stdout, /web\s+busybox\s+Up .* \(Paused\)/);
+  t.is((await weft("ps", "-q", "-f", "status=paused")).stdout.split("\n").filter(Boolean).length, 1);
+  t.is((await weft("ps", "-q", "-f", "status=running")).stdout, "");
+  const again = await weft("pause", "web");
+  t.is(again.code, 1);
+  t.regex(again.stderr, /weft pause: container "web" is already paused/);
+  t.is((await weft("unpause", "web")).stdout, "web\n");
+  t.regex((await weft("ps")).stdout, /web\s+busybox\s+Up [^(]*$/m);
+  t.regex((await weft("unpause", "web")).stderr, /weft unpause: container "web" is not paused/);
+});

@@ -1,4 +1,4 @@
-// `weft start`, `weft kill`, `weft restart`, `weft wait`: lifecycle verbs on one or more containers,
+// `weft start`, `weft kill`, `weft pause`, `weft unpause`, `weft restart`, `weft wait`: lifecycle verbs on one or more containers,
 // each reported on its own line (Docker's habit: report each failure and go on with the rest).
 import { type Command, parseFlags, UsageError } from "../../../cli/index";
 import { clientFor, HOST_FLAG, HOST_USAGE, ref } from "./client";
@@ -49,6 +49,34 @@ export const killCommand: Command = {
     });
   },
 };
+
+function pauseVerb(verb: "pause" | "unpause", summary: string, detail: string): Command {
+  return {
+    name: verb,
+    summary,
+    usage: `Usage: weft ${verb} CONTAINER...\n\n${detail}\n\nOptions:\n${HOST_USAGE}`,
+    async run(argv) {
+      const { values, positionals } = parseFlags(argv, HOST_FLAG);
+      const client = clientFor(values.host);
+      return each(verb, positionals, async (n) => {
+        await client.call("POST", `/containers/${ref(n)}/${verb}`);
+        return n;
+      });
+    },
+  };
+}
+
+export const pauseCommand = pauseVerb(
+  "pause",
+  "Freeze every process of running containers",
+  "The app's processes stop where they are (the cgroup freezer, as docker pause) and the container\nleaves the service registry, so the mesh sends its requests to other replicas. Its sidecar keeps\nrunning. 'weft unpause' thaws it; 'weft stop' and 'weft rm -f' work on a paused container.",
+);
+
+export const unpauseCommand = pauseVerb(
+  "unpause",
+  "Thaw paused containers",
+  "The app's processes go on where they stopped, and the container is registered again (once\nhealthy, when it has a health check).",
+);
 
 export const restartCommand: Command = {
   name: "restart",

@@ -55,6 +55,7 @@ export function ago(from: string, now: Date): string {
 }
 
 export function statusText(c: ContainerState, now: Date): string {
+  if (c.status === "running" && c.paused) return `Up ${ago(c.startedAt ?? c.created, now)} (Paused)`;
   if (c.status === "running") {
     const health =
       c.health && c.healthcheck

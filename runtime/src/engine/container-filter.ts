@@ -34,7 +34,8 @@ export function matchesFilters(filters: ContainerFilters, s: ContainerState): bo
     return !values || values.length === 0 || values.some(test);
   };
   return (
-    check("status", (v) => v === s.status) &&
+    // A paused container's status is "paused", as Docker's: status=running leaves it out.
+    check("status", (v) => v === (s.paused ? "paused" : s.status)) &&
     // Docker matches a name filter anywhere in the name ("web" finds "shop-web-1").
     check("name", (v) => s.name.includes(v.replace(/^\//, ""))) &&
     check("id", (v) => s.id.startsWith(v)) &&

@@ -94,6 +94,7 @@ export class EngineCore {
     if ((await this.parts.cgroups.oomKills(state.cgroupPath)) > 0) state.oomKilled = true;
     state.exitCode = state.oomKilled ? 137 : (code ?? 255);
     state.status = "exited";
+    state.paused = undefined;
     state.finishedAt = this.clock.now().toISOString();
     state.pid = undefined;
     await this.parts.runc.delete(state.id, true).catch(() => undefined);
@@ -183,16 +184,7 @@ export class EngineCore {
 
   /** What a running app gets, also when adopted: health checks, published ports, registration. */
   protected async afterStart(state: ContainerState): Promise<void> {
-    if (state.healthcheck && this.parts.health) {
-      this.parts.health.watch({
-        id: state.id,
-        name: state.name,
-        address: state.address,
-        startedAt: state.startedAt ?? state.created,
-        healthcheck: state.healthcheck,
-        health: state.health,
-      });
-    }
+    this.watchHealth(state);
     if (state.publish && state.publish.length > 0) {
       if (!this.parts.ports) {
         this.logger.warn(`${state.name}: no port publisher in this daemon; -p ignored`);
@@ -234,6 +226,19 @@ export class EngineCore {
     }
   }
 
+  /** Starts the health checks of a container that has them (not while paused: a probe would freeze). */
+  protected watchHealth(state: ContainerState): void {
+    if (!state.healthcheck || !this.parts.health || state.paused) return;
+    this.parts.health.watch({
+      id: state.id,
+      name: state.name,
+      address: state.address,
+      startedAt: state.startedAt ?? state.created,
+      healthcheck: state.healthcheck,
+      health: state.health,
+    });
+  }
+
   /** The health monitor's report: saved; registration follows the status; an event on a change. */
   healthChanged(id: string, health: HealthState): void {
     const state = this.containers.get(id);
@@ -255,12 +260,13 @@ export class EngineCore {
     });
   }
 
-  /** Registered: running, not being stopped, and healthy when it has a health check. */
+  /** Registered: running and not paused, not being stopped, and healthy when it has a health check. */
   protected publish(): void {
     this.parts.registrar.update(
       [...this.containers.values()].filter(
         (s) =>
           s.status === "running" &&
+          !s.paused &&
           !this.stopping.has(s.id) &&
           (!s.healthcheck || !this.parts.health || s.health?.status === "healthy"),
       ),

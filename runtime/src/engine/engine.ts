@@ -60,10 +60,13 @@ export class Engine extends EngineResources {
   ): Promise<void> {
     const runc = known ? known.get(state.id) : await this.parts.runc.state(state.id).catch(() => undefined);
     const exited = existsSync(this.exitFile(state));
-    if (runc?.status === "running" && !exited) {
-      // Running: also when the daemon died between `runc start` and saving the state.
-      if (state.status !== "running") {
+    if ((runc?.status === "running" || runc?.status === "paused") && !exited) {
+      // Running: also when the daemon died between `runc start` and saving the state. Paused
+      // (runc says so) is running too, and stays paused.
+      const paused = runc.status === "paused" || undefined;
+      if (state.status !== "running" || state.paused !== paused) {
         state.status = "running";
+        state.paused = paused;
         state.startedAt ??= this.clock.now().toISOString();
         state.pid = runc.pid;
         this.store.save(state);
@@ -182,6 +185,8 @@ export class Engine extends EngineResources {
       try {
         this.publish();
         if (state.status === "running") {
+          // A frozen app could not act on the signal, nor even die of SIGKILL under cgroup v1.
+          await this.thaw(state);
           const exitFile = this.exitFile(state);
           const graceMs = (timeoutS ?? state.stopTimeoutS ?? 10) * 1000;
           await this.parts.runc.kill(state.id, state.stopSignal ?? "SIGTERM").catch(() => undefined);
@@ -220,13 +225,72 @@ export class Engine extends EngineResources {
         `container "${state.name}" is not running; nothing to signal`,
       );
     }
+    const sigkill = signal === "SIGKILL" || signal === "KILL" || signal === "9";
+    if (state.paused && !sigkill) {
+      throw new RuntimeError(
+        "CONTAINER_PAUSED",
+        `container "${state.name}" is paused and would not see the signal; 'weft unpause ${state.name}' first, or 'weft stop' it`,
+      );
+    }
     // As Docker: killing with the stop signal or SIGKILL counts as a user's stop (no restart).
-    if (signal === "SIGKILL" || signal === "KILL" || signal === "9" || signal === state.stopSignal) {
+    if (sigkill || signal === state.stopSignal) {
       state.stoppedByUser = true;
       this.store.save(state);
     }
     await this.parts.runc.kill(state.id, signal);
     this.emit("kill", state, { signal });
+    await this.thaw(state);
+  }
+
+  /** Freezes the app's processes (runc pause) and takes it out of the registry until unpause. */
+  async pause(ref: string): Promise<ContainerState> {
+    const state = this.find(ref);
+    await this.refresh(state); // an exit not handled yet is (outside the lock: handling takes it)
+    return this.locked(state.id, async () => {
+      if (state.status !== "running")
+        throw new RuntimeError(
+          "CONTAINER_NOT_RUNNING",
+          `container "${state.name}" is not running; nothing to pause`,
+        );
+      if (state.paused)
+        throw new RuntimeError("CONTAINER_PAUSED", `container "${state.name}" is already paused`);
+      // Out of the registry first, so no new request is sent to an app that cannot answer it.
+      state.paused = true;
+      this.publish();
+      try {
+        await this.parts.runc.pause(state.id);
+      } catch (err) {
+        state.paused = undefined;
+        this.publish();
+        throw new RuntimeError("INTERNAL", `pausing "${state.name}" failed: ${(err as Error).message}`);
+      }
+      this.parts.health?.unwatch(state.id);
+      this.store.save(state);
+      this.emit("pause", state, {});
+      return state;
+    });
+  }
+
+  /** Thaws a paused app; it is registered again (once healthy, when it has a health check). */
+  async unpause(ref: string): Promise<ContainerState> {
+    const state = this.find(ref);
+    return this.locked(state.id, async () => {
+      if (state.status !== "running" || !state.paused)
+        throw new RuntimeError("CONTAINER_NOT_PAUSED", `container "${state.name}" is not paused`);
+      await this.thaw(state);
+      this.emit("unpause", state, {});
+      return state;
+    });
+  }
+
+  /** Resumes a paused app (no-op otherwise): its health checks start again and it is registered. */
+  private async thaw(state: ContainerState): Promise<void> {
+    if (!state.paused) return;
+    await this.parts.runc.resume(state.id);
+    state.paused = undefined;
+    this.store.save(state);
+    this.watchHealth(state);
+    this.publish();
   }
 
   async restart(ref: string, timeoutS?: number): Promise<ContainerState> {

@@ -191,6 +191,16 @@ export class FakeSystem {
           if (signal === "SIGKILL") this.exitApp(id, 137);
           else if (!this.ignoreSigterm) this.exitApp(id, 143);
         },
+        pause: async (id) => {
+          const c = this.runc.get(id);
+          if (c?.status !== "running") throw new Error(`container ${id} is not running`);
+          c.status = "paused";
+        },
+        resume: async (id) => {
+          const c = this.runc.get(id);
+          if (c?.status !== "paused") throw new Error(`container ${id} is not paused`);
+          c.status = "running";
+        },
         delete: async (id) => void this.runc.delete(id),
         exec: (_id, args): ChildProcess => spawn(args[0]!, args.slice(1)),
       },

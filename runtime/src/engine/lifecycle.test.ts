@@ -306,3 +306,42 @@ test("wait answers when a user stops a container that was waiting to restart", a
   t.false(r.oomKilled);
   t.is((await engine.inspect("loop")).status, "exited");
 });
+
+test("pause freezes the app and takes it out of the registry; unpause, stop and a restarted engine", async (t) => {
+  const { sys, engine, make } = setup(t);
+  await engine.load();
+  const web = await engine.run(spec({ name: "web", service: "web" }));
+  const events: string[] = [];
+  engine.subscribe((e) => events.push(e.action));
+  const registered = () => (sys.registered.at(-1) ?? []).map((s) => s.name);
+  t.deepEqual(registered(), ["web"]);
+
+  const paused = await engine.pause("web");
+  t.like(paused, { status: "running", paused: true });
+  t.is(sys.runc.get(web.id)?.status, "paused");
+  t.deepEqual(registered(), [], "a paused app gets no requests");
+  await t.throwsAsync(engine.pause("web"), { message: /already paused/ });
+  t.throws(() => engine.execStream("web", { cmd: ["true"], tty: false }), {
+    message: /is paused; unpause it with 'weft unpause web' first/,
+  });
+  await t.throwsAsync(engine.kill("web", "SIGTERM"), { message: /paused and would not see the signal/ });
+
+  // A restarted daemon finds it paused (runc says so), not exited.
+  engine.close();
+  const again = make();
+  await again.load();
+  t.like(await again.inspect("web"), { status: "running", paused: true });
+  t.deepEqual(registered(), []);
+
+  await again.unpause("web");
+  t.is(sys.runc.get(web.id)?.status, "running");
+  t.deepEqual(registered(), ["web"]);
+  await t.throwsAsync(again.unpause("web"), { message: /is not paused/ });
+
+  // Stop thaws first, so the app can act on its signal.
+  await again.pause("web");
+  const stopped = await again.stop("web", 1);
+  t.like(stopped, { status: "exited", paused: undefined, exitCode: 143 });
+  await t.throwsAsync(again.pause("web"), { message: /is not running; nothing to pause/ });
+  t.deepEqual(events, ["pause"]);
+});

@@ -91,6 +91,10 @@ export interface RuncPart {
   /** Every container under the runc root (one call, for adoption). */
   list(): Promise<Array<{ id: string; status: string; pid: number }>>;
   kill(id: string, signal: string): Promise<void>;
+  /** `runc pause`: the app's processes are frozen (its sidecar, in a cgroup of its own, is not). */
+  pause(id: string): Promise<void>;
+  /** `runc resume`. */
+  resume(id: string): Promise<void>;
   /** Idempotent. */
   delete(id: string, force?: boolean): Promise<void>;
   /** A stream into the app's stdin through its monitor (nothing connects before the first write or

@@ -115,6 +115,12 @@ export class EngineResources extends EngineCore {
         `container "${state.name}" is not running; start it with 'weft start ${state.name}'`,
       );
     }
+    if (state.paused) {
+      throw new RuntimeError(
+        "CONTAINER_PAUSED",
+        `container "${state.name}" is paused; unpause it with 'weft unpause ${state.name}' first`,
+      );
+    }
     if (o.cmd.length === 0) throw new RuntimeError("INVALID_ARGUMENT", "cmd must name a command to run");
     if (state.userns === "auto") {
       // runc 1.1 enters the user namespace before the network namespace, which the host owns: EPERM.

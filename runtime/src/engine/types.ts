@@ -190,6 +190,8 @@ export interface ContainerState {
   imageId: string;
   created: string;
   status: ContainerStatus;
+  /** Running, with its processes frozen by `weft pause` (Docker's State.Paused; its Status "paused"). */
+  paused?: boolean;
   startedAt?: string;
   finishedAt?: string;
   /** The app's pid (runc init's child) while running. */

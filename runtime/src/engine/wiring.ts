@@ -104,6 +104,8 @@ export function realParts(o: WiringOptions): EngineParts {
       state: (id) => runc.state(id),
       list: () => runc.list(),
       kill: (id, signal) => runc.kill(id, signal),
+      pause: (id) => runc.pause(id),
+      resume: (id) => runc.resume(id),
       delete: (id, force) => runc.delete(id, force),
       exec: (id, args, x) => runc.exec(id, args, x),
       // Without socat no input reaches an app: the engine then says so at create (-i is refused).

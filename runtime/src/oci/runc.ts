@@ -98,6 +98,18 @@ export class Runc {
     throw this.failure(["kill", id, signal], res.stderr);
   }
 
+  /** Freezes every process of the container (the cgroup freezer; v1 and v2 alike). */
+  async pause(id: string): Promise<void> {
+    const res = await this.call(["pause", id]);
+    if (res.code !== 0) throw this.failure(["pause", id], res.stderr);
+  }
+
+  /** Thaws a paused container. */
+  async resume(id: string): Promise<void> {
+    const res = await this.call(["resume", id]);
+    if (res.code !== 0) throw this.failure(["resume", id], res.stderr);
+  }
+
   /** Deletes the container's runc state (and cgroup); force kills a running one. Idempotent. */
   async delete(id: string, force = false): Promise<void> {
     const args = force ? ["delete", "--force", id] : ["delete", id];

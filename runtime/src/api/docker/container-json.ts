@@ -31,9 +31,15 @@ export function humanDuration(ms: number): string {
   return `${Math.floor(ms / 3_600_000 / 24 / 365)} years`;
 }
 
+/** Docker's State.Status: a paused container is "paused" (and still Running). */
+export function dockerStatus(s: ContainerState): string {
+  return s.paused ? "paused" : s.status;
+}
+
 /** Docker's State.String(): "Up 3 seconds (healthy)", "Exited (0) 2 seconds ago", "Created". */
 export function statusText(s: ContainerState, now: Date): string {
   const since = (iso: string | undefined) => humanDuration(now.getTime() - Date.parse(iso ?? s.created));
+  if (s.status === "running" && s.paused) return `Up ${since(s.startedAt)} (Paused)`;
   if (s.status === "running") {
     const health = s.health
       ? s.health.status === "starting"
@@ -110,7 +116,7 @@ export function containerSummary(s: ContainerState, now: Date, net?: BridgeInfo)
     Created: Math.floor(Date.parse(s.created) / 1000),
     Ports: summaryPorts(s),
     Labels: s.labels,
-    State: s.status,
+    State: dockerStatus(s),
     Status: statusText(s, now),
     HostConfig: { NetworkMode: NETWORK },
     NetworkSettings: { Networks: networks(s, net) },
@@ -157,9 +163,9 @@ export function containerJson(s: ContainerState, net?: BridgeInfo) {
     Path: path,
     Args: args,
     State: {
-      Status: s.status,
+      Status: dockerStatus(s),
       Running: s.status === "running",
-      Paused: false,
+      Paused: s.paused === true,
       Restarting: s.status === "restarting",
       OOMKilled: s.oomKilled ?? false,
       Dead: false,

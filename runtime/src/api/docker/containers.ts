@@ -106,6 +106,16 @@ export async function restartContainer(
   sendEmpty(res, 204);
 }
 
+/** POST /containers/{id}/pause and /unpause, with Docker's 409s. */
+export async function pauseContainer(engine: DockerEngine, res: ServerResponse, ref: string, pause: boolean) {
+  const s = await engine.inspect(ref);
+  if (s.status !== "running") throw dockerError(409, `Container ${s.id} is not running`);
+  if (pause && s.paused) throw dockerError(409, `Container ${s.id} is already paused`);
+  if (!pause && !s.paused) throw dockerError(409, `Container ${s.id} is not paused`);
+  await (pause ? engine.pause(ref) : engine.unpause(ref));
+  sendEmpty(res, 204);
+}
+
 export async function killContainer(
   engine: DockerEngine,
   res: ServerResponse,

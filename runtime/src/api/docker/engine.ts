@@ -46,6 +46,10 @@ export interface DockerEngine {
   /** CONTAINER_NOT_RUNNING when not running. */
   kill(ref: string, signal?: string): Promise<void>;
   restart(ref: string, timeoutS?: number): Promise<ContainerState>;
+  /** running -> paused (processes frozen, out of the registry); CONTAINER_PAUSED when already. */
+  pause(ref: string): Promise<ContainerState>;
+  /** paused -> running; CONTAINER_NOT_PAUSED when not paused. */
+  unpause(ref: string): Promise<ContainerState>;
   wait(ref: string, condition?: WaitCondition): Promise<{ exitCode: number; oomKilled: boolean }>;
   remove(ref: string, force: boolean): Promise<void>;
   list(all: boolean): Promise<ContainerState[]>;

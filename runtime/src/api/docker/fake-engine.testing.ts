@@ -175,6 +175,20 @@ export class FakeDockerEngine implements DockerEngine {
     this.exit(c, 137);
   }
 
+  async pause(ref: string): Promise<ContainerState> {
+    const c = this.find(ref);
+    c.state.paused = true;
+    this.emit("pause", c.state);
+    return c.state;
+  }
+
+  async unpause(ref: string): Promise<ContainerState> {
+    const c = this.find(ref);
+    c.state.paused = undefined;
+    this.emit("unpause", c.state);
+    return c.state;
+  }
+
   async restart(ref: string): Promise<ContainerState> {
     await this.stop(ref);
     return this.start(ref);

@@ -10,6 +10,7 @@ import {
   inspectContainer,
   killContainer,
   listContainers,
+  pauseContainer,
   pruneContainers,
   removeContainer,
   restartContainer,
@@ -99,6 +100,18 @@ const ROUTES: Array<[string, RegExp, Kind, Handler]> = [
   ],
   [
     "POST",
+    /^\/containers\/([^/]+)\/pause$/,
+    "container",
+    (c) => pauseContainer(c.engine, c.res, c.ref, true),
+  ],
+  [
+    "POST",
+    /^\/containers\/([^/]+)\/unpause$/,
+    "container",
+    (c) => pauseContainer(c.engine, c.res, c.ref, false),
+  ],
+  [
+    "POST",
     /^\/containers\/([^/]+)\/wait$/,
     "container",
     (c) => waitContainer(c.engine, c.res, c.ref, c.query),
@@ -154,6 +167,8 @@ const ROUTES: Array<[string, RegExp, Kind, Handler]> = [
     async (c) => {
       const state = await c.engine.inspect(c.ref);
       if (state.status !== "running") throw dockerError(409, `container ${state.id} is not running`);
+      if (state.paused)
+        throw dockerError(409, `Container ${state.id} is paused, unpause the container before exec`);
       const exec = c.execs.create(state.id, await readJson(c.req));
       sendDockerJson(c.res, 201, { Id: exec.id });
     },
