@@ -138,7 +138,13 @@ async function fromContainer(client: EngineClient, src: Required<CpArg>, dest: s
   }
   const uid = process.getuid?.() ?? 0;
   const gid = process.getgid?.() ?? 0;
-  await extractInto(hostFiles(), into, counted, { copyUidGid: o.archive, owner: { uid, gid }, rename });
+  // Confined: a container's archive must not reach past the destination through its own symlinks.
+  await extractInto(hostFiles(), into, counted, {
+    copyUidGid: o.archive,
+    owner: { uid, gid },
+    rename,
+    confine: true,
+  });
   meter.done();
   return meter.bytes;
 }

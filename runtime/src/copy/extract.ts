@@ -36,6 +36,12 @@ export interface ExtractOptions {
   owner?: { uid: number; gid: number };
   /** Renames the archive's top entry `from` (and what is under it) to `to`: a copy given a new name. */
   rename?: { from: string; to: string };
+  /**
+   * Every entry stays under the directory even through symlinks the archive made (for the host's
+   * side of a copy, where a container's archive could hold "x -> /etc" and then "x/cron.d/job").
+   * Inside a container, links resolve inside it anyway and may lead elsewhere in it, as with Docker.
+   */
+  confine?: boolean;
 }
 
 export interface ExtractResult {
@@ -73,13 +79,14 @@ export async function extractInto(
         !target.startsWith(dest.path === "/" ? "/" : `${dest.path}/`)
       )
         throw invalid(`the archive's entry "${name}" leads out of ${dir}; nothing after it was copied`);
-      const parent = ensureParent(fs, posix.dirname(target));
+      const owner = { uid: o.owner?.uid ?? fs.hostUid(0), gid: o.owner?.gid ?? fs.hostGid(0) };
+      const parent = ensureParent(fs, posix.dirname(target), owner, o.confine ? dest.path : undefined);
       const path = posix.join(parent, posix.basename(target));
       fs.checkWritable(path);
       const { host } = fs.hostOf(path);
       const existing = fs.resolve(path, false).stat;
-      const uid = o.copyUidGid ? fs.hostUid(entry.uid) : (o.owner?.uid ?? fs.hostUid(0));
-      const gid = o.copyUidGid ? fs.hostGid(entry.gid) : (o.owner?.gid ?? fs.hostGid(0));
+      const uid = o.copyUidGid ? fs.hostUid(entry.uid) : owner.uid;
+      const gid = o.copyUidGid ? fs.hostGid(entry.gid) : owner.gid;
       result.entries++;
       if (entry.type === "dir") {
         if (existing && !existing.isDirectory()) {
@@ -113,6 +120,8 @@ export async function extractInto(
         if (!linked.startsWith(dest.path === "/" ? "/" : `${dest.path}/`))
           throw invalid(`the archive's hard link "${name}" points out of ${dir}`);
         const source = fs.resolve(linked, false);
+        if (o.confine && !under(source.path, dest.path))
+          throw invalid(`the archive's hard link "${name}" points out of ${dir} through a symlink`);
         if (!source.stat)
           throw invalid(
             `the archive's hard link "${name}" points to ${entry.linkname}, which it does not hold`,
@@ -139,19 +148,35 @@ export function renamed(name: string, from: string, to: string): string {
   return name.startsWith(`${from}/`) ? `${to}${name.slice(from.length)}` : name;
 }
 
-/** The resolved container path of directory `dir`, made (owned by the container's root) if missing. */
-function ensureParent(fs: ContainerFs, dir: string): string {
+function under(path: string, dir: string): boolean {
+  return path === dir || path.startsWith(dir === "/" ? "/" : `${dir}/`);
+}
+
+/**
+ * The resolved path of directory `dir`, made (owned by `owner`) if missing; with `within`, refused
+ * when a symlink on the way leads out of that directory.
+ */
+function ensureParent(
+  fs: ContainerFs,
+  dir: string,
+  owner: { uid: number; gid: number },
+  within: string | undefined,
+): string {
   const at = fs.resolve(dir, true);
+  if (within !== undefined && !under(at.path, within))
+    throw invalid(
+      `the archive leads out of ${within} through a symlink at ${dir}; nothing after it was copied`,
+    );
   if (at.stat) {
     if (!at.stat.isDirectory()) throw invalid(`${dir} in ${fs.name} is not a directory`);
     return at.path;
   }
-  const parent = ensureParent(fs, posix.dirname(at.path));
+  const parent = ensureParent(fs, posix.dirname(at.path), owner, within);
   const path = posix.join(parent, posix.basename(at.path));
   fs.checkWritable(path);
   const { host } = fs.hostOf(path);
   mkdirSync(host, { mode: 0o755 });
-  lchownSync(host, fs.hostUid(0), fs.hostGid(0));
+  lchownSync(host, owner.uid, owner.gid);
   return path;
 }
 
