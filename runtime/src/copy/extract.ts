@@ -59,7 +59,7 @@ function invalid(message: string): RuntimeError {
 export async function extractInto(
   fs: ContainerFs,
   dir: string,
-  tar: AsyncIterable<Buffer>,
+  tar: AsyncIterable<Buffer> | Iterable<Buffer>,
   o: ExtractOptions = {},
 ): Promise<ExtractResult> {
   const dest = fs.resolve(dir, true);

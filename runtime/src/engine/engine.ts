@@ -186,7 +186,9 @@ export class Engine extends EngineResources {
         this.publish();
         if (state.status === "running") {
           // A frozen app could not act on the signal, nor even die of SIGKILL under cgroup v1.
-          await this.thaw(state);
+          await this.thaw(state).catch((err: Error) =>
+            this.logger.warn(`resuming ${state.name} to stop it: ${err.message}`),
+          );
           const exitFile = this.exitFile(state);
           const graceMs = (timeoutS ?? state.stopTimeoutS ?? 10) * 1000;
           await this.parts.runc.kill(state.id, state.stopSignal ?? "SIGTERM").catch(() => undefined);
