@@ -601,3 +601,52 @@ test.serial(
     t.is((await docker.run(["inspect", "-f", "{{.State.Status}}", name])).stdout.trim(), "exited");
   },
 );
+
+test.serial(
+  "update changes a running container's cgroup limits at once, and they outlive a restart",
+  async (t) => {
+    const { docker, daemon } = t.context;
+    const weft = (args: string[]) =>
+      weftCli(args, { WEFT_HOST: `unix://${join(daemon.dir, "run", "weft.sock")}` });
+    const name = `dup${Date.now().toString(36)}`;
+    t.teardown(() => docker.run(["rm", "-f", name]).then(() => undefined));
+    t.is(
+      (await docker.run(["run", "-d", "--name", name, "-m", "64m", ...NO_SIDECAR, "bbox", "sleep", "600"]))
+        .code,
+      0,
+    );
+    const limit = async () => {
+      const stats = await weft(["stats", "--no-stream", "--json", name]);
+      return (JSON.parse(stats.stdout) as Array<{ memoryLimitBytes: number }>)[0]?.memoryLimitBytes;
+    };
+    t.is(await limit(), 64 * 1024 * 1024, "the cgroup's limit as the kernel has it");
+
+    const update = await docker.run([
+      "update",
+      "-m",
+      "128m",
+      "--memory-swap",
+      "128m",
+      "--restart",
+      "always",
+      name,
+    ]);
+    t.is(update.code, 0, update.stderr);
+    t.is(await limit(), 128 * 1024 * 1024);
+    const inspect = await docker.run([
+      "inspect",
+      "-f",
+      "{{.HostConfig.Memory}} {{.HostConfig.RestartPolicy.Name}}",
+      name,
+    ]);
+    t.is(inspect.stdout.trim(), `${128 * 1024 * 1024} always`);
+
+    t.is((await weft(["update", "--cpus", "0.5", "--pids", "64", name])).stdout, `${name}\n`);
+    t.is((await docker.run(["restart", "-t", "1", name])).code, 0);
+    t.is(await limit(), 128 * 1024 * 1024, "kept for the next start");
+    const refused = await weft(["update", "-m", "1k", name]);
+    t.is(refused.code, 1);
+    t.regex(refused.stderr, /weft update: memoryBytes must be at least 6 MiB/);
+    t.is(await limit(), 128 * 1024 * 1024, "a refused update changes nothing");
+  },
+);

@@ -21,6 +21,7 @@ import { psCommand } from "./cli/ps";
 import { createCommand, runCommand } from "./cli/run";
 import { statsCommand } from "./cli/stats";
 import { topCommand } from "./cli/top";
+import { updateCommand } from "./cli/update";
 import { volumeCreateCommand, volumeLsCommand, volumePruneCommand, volumeRmCommand } from "./cli/volumes";
 import { downCommand, upCommand } from "./compose/index";
 import { daemonCommand } from "./daemon";
@@ -38,6 +39,7 @@ export const runtimeCommands: Command[] = [
   restartCommand,
   pauseCommand,
   unpauseCommand,
+  updateCommand,
   waitCommand,
   rmCommand,
   containerPruneCommand,

@@ -5,6 +5,7 @@ import type { ImageInfo } from "../engine/parts";
 import type { ProcessTable } from "../engine/top";
 import type { ContainerState, ContainerStats, ExecResult, LogsResult, RunSpec } from "../engine/types";
 import { validateRunSpec } from "../engine/validate";
+import { validateUpdate } from "../engine/validate-lifecycle";
 import { RuntimeError } from "../errors";
 import { ImageError } from "../image/index";
 import type { VolumeInfo } from "../volumes/index";
@@ -43,6 +44,7 @@ export interface EngineApi extends LifecycleApi, ExecStreamApi, AttachApi, Archi
   listVolumes(): Array<VolumeInfo & { usedBy: string[] }>;
   createVolume(name: string): VolumeInfo;
   removeVolume(name: string): void;
+  update(ref: string, u: ReturnType<typeof validateUpdate>): Promise<ContainerState>;
 }
 
 type Handler = (engine: EngineApi, req: IncomingMessage, res: ServerResponse, p: Params) => Promise<void>;
@@ -98,6 +100,12 @@ const routes: Array<{ method: string; path: RegExp; handler: Handler }> = [
     method: "POST",
     path: /^\/containers\/([^/]+)\/start$/,
     handler: (engine, _req, res, { ref }) => startRoute(engine, res, ref),
+  },
+  {
+    method: "POST",
+    path: /^\/containers\/([^/]+)\/update$/,
+    handler: async (engine, req, res, { ref }) =>
+      sendJson(res, 200, await engine.update(ref, validateUpdate(await readJson(req)))),
   },
   {
     method: "POST",

@@ -4,5 +4,5 @@ export { CgroupError } from "./errors";
 export type { CgroupLayout } from "./layout";
 export { detectCgroupLayout } from "./layout";
 export type { CgroupLimits, OciResources } from "./limits";
-export { ociResources } from "./limits";
+export { checkLimits, ociResources } from "./limits";
 export { readOomKills } from "./oom";

@@ -18,6 +18,8 @@ export class FakeSystem {
   readonly sidecarCgroups = new Set<string>();
   readonly runc = new Map<string, { status: string; pid: number; signals: string[]; exitFile: string }>();
   readonly registered: ContainerState[][] = [];
+  /** `runc update` calls, in order. */
+  readonly updates: Array<{ id: string; resources: object }> = [];
   readonly images = new Map<string, ImageInfo>();
   /** Every signal sent to each container, kept after runc forgets it. */
   readonly signals = new Map<string, string[]>();
@@ -200,6 +202,10 @@ export class FakeSystem {
           const c = this.runc.get(id);
           if (c?.status !== "paused") throw new Error(`container ${id} is not paused`);
           c.status = "running";
+        },
+        update: async (id, resources) => {
+          if (!this.runc.has(id)) throw new Error(`container ${id} does not exist`);
+          this.updates.push({ id, resources });
         },
         delete: async (id) => void this.runc.delete(id),
         exec: (_id, args): ChildProcess => spawn(args[0]!, args.slice(1)),

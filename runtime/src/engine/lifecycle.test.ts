@@ -1,6 +1,14 @@
 // The lifecycle over fake parts: create/start, stop/kill/wait, exits, restart policies, events, and a
 // restarted engine (adoption, half-made containers). Exits come from the fake monitor's exit file.
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import test, { type ExecutionContext } from "ava";
@@ -344,4 +352,26 @@ test("pause freezes the app and takes it out of the registry; unpause, stop and 
   t.like(stopped, { status: "exited", paused: undefined, exitCode: 143 });
   await t.throwsAsync(again.pause("web"), { message: /is not running; nothing to pause/ });
   t.deepEqual(events, ["pause"]);
+});
+
+test("update changes a running container's limits through runc, a stopped one's for its next start", async (t) => {
+  const { dir, sys, engine } = setup(t);
+  await engine.load();
+  const web = await engine.run(spec({ name: "web", memoryBytes: 64 * 1024 * 1024 }));
+  const updated = await engine.update("web", { memoryBytes: 128 * 1024 * 1024, cpus: 0.5 });
+  t.like(updated, { memoryBytes: 128 * 1024 * 1024, cpus: 0.5 });
+  t.is(sys.updates.length, 1);
+  t.is(sys.updates[0]?.id, web.id);
+  t.like(sys.updates[0]?.resources, { limits: { memoryBytes: 128 * 1024 * 1024, cpus: 0.5 } });
+  const config = JSON.parse(readFileSync(join(dir, "containers", web.id, "config.json"), "utf8"));
+  t.like(config.linux.resources, { limits: { memoryBytes: 128 * 1024 * 1024, cpus: 0.5 } });
+  await t.throwsAsync(engine.update("web", { memoryBytes: 1024 }), {
+    message: /memoryBytes must be at least 6 MiB/,
+  });
+  t.is((await engine.inspect("web")).memoryBytes, 128 * 1024 * 1024, "a refused update changes nothing");
+
+  await engine.stop("web", 1);
+  await engine.update("web", { pids: 50, restartPolicy: { name: "always", maxRetries: 0 } });
+  t.is(sys.updates.length, 1, "no runc update for a container that does not run");
+  t.like(await engine.inspect("web"), { pids: 50, restartPolicy: { name: "always" } });
 });

@@ -95,6 +95,8 @@ export interface RuncPart {
   pause(id: string): Promise<void>;
   /** `runc resume`. */
   resume(id: string): Promise<void>;
+  /** `runc update`: new limits (OCI linux.resources, as CgroupsPart.resources makes them) for its cgroup. */
+  update(id: string, resources: object): Promise<void>;
   /** Idempotent. */
   delete(id: string, force?: boolean): Promise<void>;
   /** A stream into the app's stdin through its monitor (nothing connects before the first write or

@@ -1,7 +1,9 @@
 // The engine's read-side and resource verbs (list, inspect, logs, attach, exec, stats, volumes, images):
 // what does not change a container's lifecycle.
+import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { Readable, Writable } from "node:stream";
+import { checkLimits } from "../cgroups/index";
 import { type Change, containerChanges } from "../copy/changes";
 import { ContainerFs } from "../copy/container-fs";
 import { type ExtractOptions, type ExtractResult, extractInto } from "../copy/extract";
@@ -20,7 +22,36 @@ import type { ImageInfo } from "./parts";
 import { monitorPaths } from "./start-container";
 import { sampleStats } from "./stats";
 import { containerProcesses, type ProcessTable } from "./top";
-import type { ContainerState, ContainerStats, ExecResult, LogEntry, LogQuery, LogsResult } from "./types";
+import type {
+  ContainerState,
+  ContainerStats,
+  ExecResult,
+  LogEntry,
+  LogQuery,
+  LogsResult,
+  RestartPolicy,
+} from "./types";
+
+/** What docker update changes; fields left out stay as they are. */
+export interface ContainerUpdate {
+  memoryBytes?: number;
+  cpus?: number;
+  pids?: number;
+  cpuShares?: number;
+  restartPolicy?: RestartPolicy;
+}
+
+/** Sets config.json's memory, cpu and pids resources (devices and the rest stay as runc was given them). */
+function rewriteResources(configPath: string, resources: object): void {
+  const config = JSON.parse(readFileSync(configPath, "utf8")) as {
+    linux?: { resources?: Record<string, unknown> };
+  };
+  config.linux ??= {};
+  const rest = { ...(config.linux.resources ?? {}) };
+  for (const key of ["memory", "cpu", "pids"]) delete rest[key];
+  config.linux.resources = { ...rest, ...resources };
+  writeFileSync(configPath, JSON.stringify(config, null, 2), { mode: 0o600 });
+}
 
 export interface ExecStream {
   stdin: Writable;
@@ -179,6 +210,48 @@ export class EngineResources extends EngineCore {
       );
     }
     return containerProcesses(state.pid, psArgs);
+  }
+
+  /**
+   * New limits and restart policy (docker update). A running container's cgroup changes at once
+   * (runc update); its config.json and state change too, so the next start keeps them. Limits not
+   * given stay as they are.
+   */
+  async update(ref: string, u: ContainerUpdate): Promise<ContainerState> {
+    const state = this.find(ref);
+    return this.locked(state.id, async () => {
+      const limits = {
+        memoryBytes: u.memoryBytes ?? state.memoryBytes,
+        cpus: u.cpus ?? state.cpus,
+        pids: u.pids ?? state.pids,
+        cpuShares: u.cpuShares ?? state.cpuShares,
+      };
+      checkLimits(limits); // every error names the field
+      const changed = this.parts.cgroups.resources({
+        memoryBytes: u.memoryBytes,
+        cpus: u.cpus,
+        pids: u.pids,
+        cpuShares: u.cpuShares,
+      }) as Record<string, unknown>;
+      if (state.status === "running" && Object.keys(changed).length > 0) {
+        await this.parts.runc.update(state.id, changed).catch((err: Error) => {
+          throw new RuntimeError(
+            "INVALID_ARGUMENT",
+            `the kernel refused the new limits of "${state.name}": ${err.message}` +
+              (u.memoryBytes !== undefined ? "; a memory limit below what the app uses now is refused" : ""),
+          );
+        });
+      }
+      rewriteResources(
+        join(this.store.containerDir(state.id), "config.json"),
+        this.parts.cgroups.resources(limits),
+      );
+      Object.assign(state, limits);
+      if (u.restartPolicy) state.restartPolicy = u.restartPolicy;
+      this.store.save(state);
+      this.emit("update", state, {});
+      return state;
+    });
   }
 
   /** What is at `path` in the container, running or not (Docker's HEAD /containers/ID/archive). */

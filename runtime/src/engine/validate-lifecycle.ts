@@ -159,3 +159,37 @@ export function validateLifecycle(body: Record<string, unknown>): Lifecycle {
         : parseSignal(body.stopSignal, "stopSignal"),
   };
 }
+
+/** The body of an update (weft update, the Weft API): limits as `weft run` takes them, and `restart`. */
+export function validateUpdate(body: unknown): {
+  memoryBytes?: number;
+  cpus?: number;
+  pids?: number;
+  cpuShares?: number;
+  restartPolicy?: RestartPolicy;
+} {
+  if (!body || typeof body !== "object" || Array.isArray(body))
+    throw invalid("the body must be a JSON object");
+  const b = body as Record<string, unknown>;
+  const known = ["memoryBytes", "cpus", "pids", "cpuShares", "restart"];
+  for (const key of Object.keys(b)) {
+    if (!known.includes(key)) throw invalid(`${key} cannot be updated; updatable: ${known.join(", ")}`);
+  }
+  const number = (key: string): number | undefined => {
+    const v = b[key];
+    if (v === undefined || v === null) return undefined;
+    if (typeof v !== "number" || !Number.isFinite(v))
+      throw invalid(`${key} must be a number, got ${JSON.stringify(v)}`);
+    return v;
+  };
+  const out = {
+    memoryBytes: number("memoryBytes"),
+    cpus: number("cpus"),
+    pids: number("pids"),
+    cpuShares: number("cpuShares"),
+    restartPolicy: b.restart === undefined ? undefined : parseRestartPolicy(b.restart),
+  };
+  if (Object.values(out).every((v) => v === undefined))
+    throw invalid("nothing to update: give memoryBytes, cpus, pids, cpuShares or restart");
+  return out;
+}

@@ -106,6 +106,7 @@ export function realParts(o: WiringOptions): EngineParts {
       kill: (id, signal) => runc.kill(id, signal),
       pause: (id) => runc.pause(id),
       resume: (id) => runc.resume(id),
+      update: (id, resources) => runc.update(id, resources),
       delete: (id, force) => runc.delete(id, force),
       exec: (id, args, x) => runc.exec(id, args, x),
       // Without socat no input reaches an app: the engine then says so at create (-i is refused).

@@ -6,6 +6,13 @@ import { execCommand, type SpawnedProcess, spawnProcess } from "../sys/spawn";
 /** RUNC_FAILED: runc refused or failed (message holds its stderr); NOT_FOUND: no such container. */
 export type RuncErrorCode = "RUNC_FAILED" | "NOT_FOUND";
 
+/** The part of OCI linux.resources `runc update` changes. */
+export interface UpdateResources {
+  memory?: { limit?: number };
+  cpu?: { quota?: number; period?: number; shares?: number };
+  pids?: { limit?: number };
+}
+
 export class RuncError extends Error {
   override name = "RuncError";
   constructor(
@@ -108,6 +115,19 @@ export class Runc {
   async resume(id: string): Promise<void> {
     const res = await this.call(["resume", id]);
     if (res.code !== 0) throw this.failure(["resume", id], res.stderr);
+  }
+
+  /** Changes the limits of a created or running container's cgroup (OCI linux.resources: memory, cpu, pids). */
+  async update(id: string, r: UpdateResources): Promise<void> {
+    const args = ["update"];
+    if (r.memory?.limit !== undefined) args.push("--memory", String(r.memory.limit));
+    if (r.cpu?.quota !== undefined) args.push("--cpu-quota", String(r.cpu.quota));
+    if (r.cpu?.period !== undefined) args.push("--cpu-period", String(r.cpu.period));
+    if (r.cpu?.shares !== undefined) args.push("--cpu-share", String(r.cpu.shares));
+    if (r.pids?.limit !== undefined) args.push("--pids-limit", String(r.pids.limit));
+    args.push(id);
+    const res = await this.call(args);
+    if (res.code !== 0) throw this.failure(args, res.stderr);
   }
 
   /** Deletes the container's runc state (and cgroup); force kills a running one. Idempotent. */

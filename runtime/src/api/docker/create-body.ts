@@ -293,3 +293,36 @@ export function weftBodyOf(input: unknown, name: string | undefined): Obj {
   // The validator treats a present-but-undefined field like an absent one; drop them for clarity.
   return Object.fromEntries(Object.entries(out).filter(([, v]) => v !== undefined));
 }
+
+/** Fields of POST /containers/{id}/update weft cannot change, with what to do instead. */
+const UNSUPPORTED_UPDATE: Record<string, string> = {
+  BlkioWeight: "block IO weights are not set by weft",
+  CpusetCpus: "use --cpus",
+  CpusetMems: "use --memory",
+  CpuRealtimePeriod: "use --cpus",
+  CpuRealtimeRuntime: "use --cpus",
+  KernelMemory: "use --memory",
+  MemoryReservation: "use --memory",
+};
+
+/** The Weft API update body for Docker's update body (docker update's flags). */
+export function weftUpdateOf(input: unknown): Obj {
+  const body = obj(input, "body");
+  for (const [field, hint] of Object.entries(UNSUPPORTED_UPDATE)) {
+    if (isSet(body[field])) throw badRequest(`${field} cannot be updated by weft: ${hint}`);
+  }
+  const memory = num(body.Memory, "Memory");
+  const swap = num(body.MemorySwap, "MemorySwap");
+  if (swap > 0 && swap !== memory) throw badRequest("MemorySwap cannot be updated: swap is not configurable");
+  const pids = num(body.PidsLimit, "PidsLimit");
+  const shares = num(body.CpuShares, "CpuShares");
+  const restart = restartOf(obj(body.RestartPolicy, "RestartPolicy"));
+  const out: Obj = {};
+  if (memory > 0) out.memoryBytes = memory;
+  const cpus = cpusOf(body);
+  if (cpus !== undefined) out.cpus = cpus;
+  if (pids > 0) out.pids = pids;
+  if (shares > 0) out.cpuShares = shares;
+  if (restart) out.restart = restart;
+  return out;
+}

@@ -11,6 +11,7 @@ import type {
   LogQuery,
   RunSpec,
 } from "../../engine/types";
+import type { validateUpdate } from "../../engine/validate-lifecycle";
 import type { BridgeInfo } from "../../network/bridge";
 import type { VolumeInfo } from "../../volumes/index";
 import type { ArchiveApi } from "../archive";
@@ -50,6 +51,8 @@ export interface DockerEngine {
   pause(ref: string): Promise<ContainerState>;
   /** paused -> running; CONTAINER_NOT_PAUSED when not paused. */
   unpause(ref: string): Promise<ContainerState>;
+  /** New limits and restart policy, for the cgroup at once when running (docker update). */
+  update(ref: string, u: ReturnType<typeof validateUpdate>): Promise<ContainerState>;
   wait(ref: string, condition?: WaitCondition): Promise<{ exitCode: number; oomKilled: boolean }>;
   remove(ref: string, force: boolean): Promise<void>;
   list(all: boolean): Promise<ContainerState[]>;

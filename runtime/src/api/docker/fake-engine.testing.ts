@@ -182,6 +182,12 @@ export class FakeDockerEngine implements DockerEngine {
     return c.state;
   }
 
+  async update(ref: string, u: { memoryBytes?: number; cpus?: number; pids?: number; cpuShares?: number }) {
+    const c = this.find(ref);
+    Object.assign(c.state, Object.fromEntries(Object.entries(u).filter(([, v]) => v !== undefined)));
+    return c.state;
+  }
+
   async unpause(ref: string): Promise<ContainerState> {
     const c = this.find(ref);
     c.state.paused = undefined;

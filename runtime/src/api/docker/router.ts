@@ -3,6 +3,7 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { cpus } from "node:os";
 import type { Duplex } from "node:stream";
+import { validateUpdate } from "../../engine/validate-lifecycle";
 import { type ArchiveApi, changesJson, getArchive, getExport, headArchive, putArchive } from "../archive";
 import { readJson } from "../http";
 import {
@@ -18,6 +19,7 @@ import {
   stopContainer,
   waitContainer,
 } from "./containers";
+import { weftUpdateOf } from "./create-body";
 import type { DockerEngine } from "./engine";
 import { ExecStore } from "./exec-store";
 import {
@@ -97,6 +99,15 @@ const ROUTES: Array<[string, RegExp, Kind, Handler]> = [
     /^\/containers\/([^/]+)\/kill$/,
     "container",
     (c) => killContainer(c.engine, c.res, c.ref, c.query),
+  ],
+  [
+    "POST",
+    /^\/containers\/([^/]+)\/update$/,
+    "container",
+    json(async (c) => {
+      await c.engine.update(c.ref, validateUpdate(weftUpdateOf(await readJson(c.req))));
+      return { Warnings: [] };
+    }),
   ],
   [
     "POST",
