@@ -457,7 +457,7 @@ test.serial(
       ...NO_SIDECAR,
       "-v",
       `${vol}:/data`,
-      "bbox",
+      "busybox",
       "sh",
       "-c",
       "echo app-wrote > /tmp/out; rm /etc/group; sleep 600",
@@ -523,7 +523,7 @@ test.serial(
       `${name}u`,
       "--userns=auto",
       "--no-sidecar",
-      "bbox",
+      "busybox",
       "sh",
       "-c",
       "while [ ! -f /tmp/in.txt ]; do sleep 0.1; done; stat -c owner=%u:%g /tmp/in.txt; sleep 600",
@@ -555,7 +555,7 @@ test.serial(
       "--name",
       name,
       ...NO_SIDECAR,
-      "bbox",
+      "busybox",
       "sh",
       "-c",
       "i=0; while true; do i=$((i+1)); echo $i > /tmp/count; sleep 0.05; done",
@@ -611,7 +611,7 @@ test.serial(
     const name = `dup${Date.now().toString(36)}`;
     t.teardown(() => docker.run(["rm", "-f", name]).then(() => undefined));
     t.is(
-      (await docker.run(["run", "-d", "--name", name, "-m", "64m", ...NO_SIDECAR, "bbox", "sleep", "600"]))
+      (await docker.run(["run", "-d", "--name", name, "-m", "64m", ...NO_SIDECAR, "busybox", "sleep", "600"]))
         .code,
       0,
     );
