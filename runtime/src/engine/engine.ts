@@ -7,13 +7,13 @@ import { RuntimeError } from "../errors";
 import { CREATING_MARKER, createContainer } from "./create-container";
 import { waitExitFile } from "./exits";
 import { generateName, newContainerId } from "./names";
-import { EngineResources } from "./resources";
+import { EnginePausing } from "./pause";
 import { restartOnDaemonStart } from "./restart-policy";
 import type { ContainerState, EngineEvent, RunSpec } from "./types";
 
 export type WaitCondition = "not-running" | "next-exit" | "removed";
 
-export class Engine extends EngineResources {
+export class Engine extends EnginePausing {
   /** attach() hands out the app's stdin (the Docker API then accepts OpenStdin, `run -i`). */
   get attachStdin(): boolean {
     return this.parts.runc.attachStdin !== undefined;
@@ -242,57 +242,6 @@ export class Engine extends EngineResources {
     await this.parts.runc.kill(state.id, signal);
     this.emit("kill", state, { signal });
     await this.thaw(state);
-  }
-
-  /** Freezes the app's processes (runc pause) and takes it out of the registry until unpause. */
-  async pause(ref: string): Promise<ContainerState> {
-    const state = this.find(ref);
-    await this.refresh(state); // an exit not handled yet is (outside the lock: handling takes it)
-    return this.locked(state.id, async () => {
-      if (state.status !== "running")
-        throw new RuntimeError(
-          "CONTAINER_NOT_RUNNING",
-          `container "${state.name}" is not running; nothing to pause`,
-        );
-      if (state.paused)
-        throw new RuntimeError("CONTAINER_PAUSED", `container "${state.name}" is already paused`);
-      // Out of the registry first, so no new request is sent to an app that cannot answer it.
-      state.paused = true;
-      this.publish();
-      try {
-        await this.parts.runc.pause(state.id);
-      } catch (err) {
-        state.paused = undefined;
-        this.publish();
-        throw new RuntimeError("INTERNAL", `pausing "${state.name}" failed: ${(err as Error).message}`);
-      }
-      this.parts.health?.unwatch(state.id);
-      this.store.save(state);
-      this.emit("pause", state, {});
-      return state;
-    });
-  }
-
-  /** Thaws a paused app; it is registered again (once healthy, when it has a health check). */
-  async unpause(ref: string): Promise<ContainerState> {
-    const state = this.find(ref);
-    return this.locked(state.id, async () => {
-      if (state.status !== "running" || !state.paused)
-        throw new RuntimeError("CONTAINER_NOT_PAUSED", `container "${state.name}" is not paused`);
-      await this.thaw(state);
-      this.emit("unpause", state, {});
-      return state;
-    });
-  }
-
-  /** Resumes a paused app (no-op otherwise): its health checks start again and it is registered. */
-  private async thaw(state: ContainerState): Promise<void> {
-    if (!state.paused) return;
-    await this.parts.runc.resume(state.id);
-    state.paused = undefined;
-    this.store.save(state);
-    this.watchHealth(state);
-    this.publish();
   }
 
   async restart(ref: string, timeoutS?: number): Promise<ContainerState> {
