@@ -1,5 +1,5 @@
 // The CLI's connection to the daemon (--host, WEFT_HOST or the default socket), and docker's
-// "are you sure" question for the prune commands.
+// "are you sure" question for the prune commands, and verbs run on each named container.
 import { createInterface } from "node:readline/promises";
 import { parseFlags, UsageError } from "../../../cli/index";
 import { EngineClient, resolveHost } from "../api/client";
@@ -81,4 +81,28 @@ export async function pruneAllStart(
   }
   if (!values.force && !(await confirm(warning))) return undefined;
   return clientFor(values.host);
+}
+
+/**
+ * A verb on each named container, each reported on its own line (its name, or `weft VERB: why` on
+ * stderr): Docker's habit of reporting each failure and going on with the rest. Exit code 1 when any
+ * failed; an unreachable daemon ends it.
+ */
+export async function each(
+  verb: string,
+  names: string[],
+  fn: (name: string) => Promise<string>,
+): Promise<number> {
+  if (names.length === 0) throw new UsageError("missing CONTAINER");
+  let code = 0;
+  for (const name of names) {
+    try {
+      process.stdout.write(`${await fn(name)}\n`);
+    } catch (err) {
+      if ((err as { code?: string }).code === "DAEMON_UNREACHABLE") throw err;
+      process.stderr.write(`weft ${verb}: ${(err as Error).message}\n`);
+      code = 1;
+    }
+  }
+  return code;
 }

@@ -1,22 +1,7 @@
 // `weft start`, `weft kill`, `weft pause`, `weft unpause`, `weft restart`, `weft wait`: lifecycle verbs on one or more containers,
 // each reported on its own line (Docker's habit: report each failure and go on with the rest).
 import { type Command, parseFlags, UsageError } from "../../../cli/index";
-import { clientFor, HOST_FLAG, HOST_USAGE, ref } from "./client";
-
-async function each(verb: string, names: string[], fn: (name: string) => Promise<string>): Promise<number> {
-  if (names.length === 0) throw new UsageError("missing CONTAINER");
-  let code = 0;
-  for (const name of names) {
-    try {
-      process.stdout.write(`${await fn(name)}\n`);
-    } catch (err) {
-      if ((err as { code?: string }).code === "DAEMON_UNREACHABLE") throw err;
-      process.stderr.write(`weft ${verb}: ${(err as Error).message}\n`);
-      code = 1;
-    }
-  }
-  return code;
-}
+import { clientFor, each, HOST_FLAG, HOST_USAGE, ref } from "./client";
 
 export const startCommand: Command = {
   name: "start",

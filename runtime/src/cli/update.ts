@@ -1,7 +1,7 @@
 // `weft update`: new limits and restart policy for containers, as docker update; a running container's
 // cgroup changes at once.
 import { type Command, parseFlags, UsageError } from "../../../cli/index";
-import { clientFor, HOST_FLAG, HOST_USAGE, ref } from "./client";
+import { clientFor, each, HOST_FLAG, HOST_USAGE, ref } from "./client";
 import { parsePositive, parseSize } from "./units";
 
 export const updateCommand: Command = {
@@ -30,7 +30,6 @@ ${HOST_USAGE}`,
       "cpu-shares": { type: "string", short: "c" },
       restart: { type: "string" },
     });
-    if (positionals.length === 0) throw new UsageError("missing CONTAINER");
     const pids = values.pids ?? values["pids-limit"];
     const body = {
       memoryBytes: values.memory === undefined ? undefined : parseSize("--memory", values.memory),
@@ -45,17 +44,9 @@ ${HOST_USAGE}`,
     if (Object.values(body).every((v) => v === undefined))
       throw new UsageError("nothing to update: give --memory, --cpus, --pids, --cpu-shares or --restart");
     const client = clientFor(values.host);
-    let code = 0;
-    for (const name of positionals) {
-      try {
-        await client.call("POST", `/containers/${ref(name)}/update`, body);
-        process.stdout.write(`${name}\n`);
-      } catch (err) {
-        if ((err as { code?: string }).code === "DAEMON_UNREACHABLE") throw err;
-        process.stderr.write(`weft update: ${(err as Error).message}\n`);
-        code = 1;
-      }
-    }
-    return code;
+    return each("update", positionals, async (name) => {
+      await client.call("POST", `/containers/${ref(name)}/update`, body);
+      return name;
+    });
   },
 };
