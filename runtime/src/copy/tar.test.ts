@@ -107,4 +107,16 @@ test("a truncated stream, a bad checksum and an unknown type are errors that say
   bad[0] = 0x67;
   await t.throwsAsync(entries(bad), { instanceOf: TarFormatError, message: /checksum is wrong/ });
   await t.throwsAsync(entries(Buffer.from("not a tar".padEnd(512, "x"))), { instanceOf: TarFormatError });
+  // An extended header that claims 1 GiB is refused before anything is read into memory.
+  const huge = Buffer.from(entryHeader({ ...e, name: "x".repeat(120) }));
+  huge.write((2 ** 30).toString(8).padStart(11, "0"), 124, 11, "ascii");
+  huge.fill(0x20, 148, 156);
+  let sum = 0;
+  for (let i = 0; i < 512; i++) sum += huge[i] as number;
+  huge.write(sum.toString(8).padStart(6, "0"), 148, 6, "ascii");
+  huge[154] = 0;
+  await t.throwsAsync(entries(huge), {
+    instanceOf: TarFormatError,
+    message: /an extended header of 1073741824 bytes/,
+  });
 });

@@ -24,6 +24,7 @@ export interface TarEntry {
 }
 
 const BLOCK = 512;
+const MAX_EXTENDED_HEADER_BYTES = 1024 * 1024;
 const TYPE_FLAGS: Record<EntryType, string> = {
   file: "0",
   hardlink: "1",
@@ -148,6 +149,11 @@ export async function* readTar(source: AsyncIterable<Buffer> | Iterable<Buffer>)
     const flag = String.fromCharCode(block[156] ?? 0);
     const size = number(block, 124, 12);
     if (flag === "x" || flag === "g" || flag === "L" || flag === "K") {
+      // Held whole in memory, so bounded: real ones are a few hundred bytes.
+      if (size > MAX_EXTENDED_HEADER_BYTES)
+        throw new TarFormatError(
+          `an extended header of ${size} bytes; weft reads up to ${MAX_EXTENDED_HEADER_BYTES} (a name or link that long is not a path)`,
+        );
       const data = await r.read(size + padding(size).length);
       if (!data) throw new TarFormatError("the archive ends inside an extended header");
       const content = data.subarray(0, size);
@@ -159,6 +165,11 @@ export async function* readTar(source: AsyncIterable<Buffer> | Iterable<Buffer>)
     const magic = block.toString("ascii", 257, 262);
     const prefix = magic === "ustar" ? cString(block.subarray(345, 500)) : "";
     const rawName = pax.path ?? longName ?? (prefix ? `${prefix}/` : "") + cString(block.subarray(0, 100));
+    for (const key of ["size", "uid", "gid", "mtime"]) {
+      const v = pax[key];
+      if (v !== undefined && !/^\d+(\.\d+)?$/.test(v))
+        throw new TarFormatError(`a PAX ${key} of "${v.slice(0, 40)}" is not a number`);
+    }
     const entry: TarEntry = {
       name: cleanName(rawName),
       type: entryType(flag, rawName),
