@@ -5,6 +5,7 @@
 import {
   closeSync,
   constants,
+  fstatSync,
   lstatSync,
   openSync,
   readdirSync,
@@ -13,6 +14,7 @@ import {
   type Stats,
 } from "node:fs";
 import { posix } from "node:path";
+import { RuntimeError } from "../errors";
 import { type ContainerFs, pathNotFound } from "./container-fs";
 import { END_OF_ARCHIVE, type EntryType, entryHeader, padding, type TarEntry } from "./tar";
 
@@ -169,8 +171,12 @@ async function* packTree(fs: ContainerFs, path: string, top: string): AsyncGener
 
 /** A file's header and content; the size is the one stat gave (a file that shrinks meanwhile is padded). */
 async function* fileEntry(host: string, entry: TarEntry, size: number): AsyncGenerator<Buffer> {
-  const fd = openSync(host, constants.O_RDONLY | constants.O_NOFOLLOW);
+  // O_NONBLOCK: a file an app swapped for a FIFO since the lstat would otherwise block this open,
+  // and the daemon's one thread with it. fstat then says what was really opened.
+  const fd = openSync(host, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
   try {
+    if (!fstatSync(fd).isFile())
+      throw new RuntimeError("INTERNAL", `${entry.name} changed while it was copied`);
     yield entryHeader({ ...entry, size });
     let left = size;
     while (left > 0) {
