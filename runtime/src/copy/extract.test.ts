@@ -7,6 +7,7 @@ import {
   mkdtempSync,
   readFileSync,
   rmSync,
+  statSync,
   symlinkSync,
   writeFileSync,
 } from "node:fs";
@@ -89,6 +90,7 @@ test("a file replaces an existing symlink instead of writing through it; renames
   t.is(readFileSync(join(rootfs, "precious"), "utf8"), "keep");
   t.false(lstatSync(join(rootfs, "srv", "conf")).isSymbolicLink());
   t.is(readFileSync(join(rootfs, "srv", "conf"), "utf8"), "new");
+  t.is(statSync(join(rootfs, "srv", "conf")).mtimeMs, 1_700_000_000_000, "the archive's time is kept");
 
   await extractInto(
     fs,

@@ -11,6 +11,7 @@ import {
   constants,
   fchmodSync,
   fchownSync,
+  futimesSync,
   lchownSync,
   linkSync,
   lutimesSync,
@@ -25,7 +26,7 @@ import {
 import { posix } from "node:path";
 import { RuntimeError } from "../errors";
 import { type ContainerFs, pathNotFound } from "./container-fs";
-import { readTar, TarFormatError } from "./tar";
+import { readTar, type TarEntry, TarFormatError } from "./tar";
 
 export interface ExtractOptions {
   /** Refuse to replace a directory with a non-directory or the reverse (Docker's noOverwriteDirNonDir). */
@@ -128,8 +129,7 @@ export async function extractInto(
           );
         linkSync(source.host, host);
       } else {
-        result.bytes += await writeFile(host, body, entry.mode, uid, gid);
-        utimesSync(host, entry.mtime, entry.mtime);
+        result.bytes += await writeFile(host, body, entry, uid, gid);
       }
     }
   } catch (err) {
@@ -183,7 +183,7 @@ function ensureParent(
 async function writeFile(
   host: string,
   body: AsyncIterable<Buffer>,
-  mode: number,
+  entry: TarEntry,
   uid: number,
   gid: number,
 ): Promise<number> {
@@ -201,7 +201,9 @@ async function writeFile(
     }
     fchownSync(fd, uid, gid);
     // After chown, which clears setuid and setgid.
-    fchmodSync(fd, mode);
+    fchmodSync(fd, entry.mode);
+    // On the descriptor: another copy to the same path may have replaced the name meanwhile.
+    futimesSync(fd, entry.mtime, entry.mtime);
   } finally {
     closeSync(fd);
   }
