@@ -4,7 +4,8 @@ import { mkdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import test from "ava";
 import { END_OF_ARCHIVE, entryHeader, type TarEntry } from "../copy/tar";
-import { humanBytes, parseCpArg } from "./cp";
+import { parseCpArg } from "./cp";
+import { decimalSize } from "./stats";
 import { startFakeDaemon, weftCli } from "./testing";
 
 async function setup(t: Parameters<typeof startFakeDaemon>[0]) {
@@ -99,9 +100,9 @@ test("cp arguments: which side is the container, and docker's sizes", (t) => {
   t.deepEqual(parseCpArg("./a:b"), { path: "./a:b" });
   t.deepEqual(parseCpArg("/tmp/a:b"), { path: "/tmp/a:b" });
   t.deepEqual(parseCpArg("plain"), { path: "plain" });
-  t.is(humanBytes(512), "512B");
-  t.is(humanBytes(2048), "2.05kB");
-  t.is(humanBytes(12_300_000), "12.3MB");
+  t.is(decimalSize(512, 3), "512B");
+  t.is(decimalSize(2048, 3), "2.05kB");
+  t.is(decimalSize(12_300_000, 3), "12.3MB");
 });
 
 test("cp needs exactly one container side", async (t) => {

@@ -13,6 +13,7 @@ import { ContainerFs } from "../copy/container-fs";
 import { extractInto } from "../copy/extract";
 import { isDirMode, isSymlinkMode, type PathStat, packPath } from "../copy/pack";
 import { clientFor, HOST_FLAG, HOST_USAGE, ref } from "./client";
+import { decimalSize } from "./stats";
 
 const USAGE = `Usage:
   weft cp [OPTIONS] CONTAINER:SRC_PATH DEST_PATH|-
@@ -69,7 +70,7 @@ export const cpCommand: Command = {
       : await toContainer(client, src.path, dst as Required<CpArg>, o);
     const where = src.container ? dst.path : `${dst.container}:${dst.path}`;
     if (!o.quiet && where !== "-")
-      process.stderr.write(`Successfully copied ${humanBytes(copied)} to ${where}\n`);
+      process.stderr.write(`Successfully copied ${decimalSize(copied, 3)} to ${where}\n`);
     return 0;
   },
 };
@@ -266,7 +267,7 @@ class Meter {
       const now = Date.now();
       if (this.live && now - this.shownAt >= 100) {
         this.shownAt = now;
-        process.stderr.write(`\r\x1b[2K${this.label} - ${humanBytes(this.bytes)}`);
+        process.stderr.write(`\r\x1b[2K${this.label} - ${decimalSize(this.bytes, 3)}`);
       }
       yield chunk;
     }
@@ -276,17 +277,4 @@ class Meter {
   done(): void {
     if (this.live && this.shownAt > 0) process.stderr.write("\r\x1b[2K");
   }
-}
-
-/** docker's "12.3kB" (decimal units, as its progress line). */
-export function humanBytes(n: number): string {
-  if (n < 1000) return `${n}B`;
-  const units = ["kB", "MB", "GB", "TB"];
-  let v = n;
-  let i = -1;
-  while (v >= 1000 && i < units.length - 1) {
-    v /= 1000;
-    i++;
-  }
-  return `${v.toFixed(v < 10 ? 2 : v < 100 ? 1 : 0).replace(/\.?0+$/, "")}${units[i]}`;
 }

@@ -73,6 +73,9 @@ test("in a container, the same archive lands inside the container, never on the 
   const fs = new ContainerFs({ name: "web", rootfs, mounts: [], readOnlyRoot: false });
   const target = `/weft-extract-${process.pid}`;
   mkdirSync(join(rootfs, target.slice(1)));
+  // The host has it too, so an archive that escaped would write there rather than fail.
+  mkdirSync(target);
+  t.teardown(() => rmSync(target, { recursive: true, force: true }));
   const archive = tarOf([{ ...EVIL[0], linkname: target } as never, EVIL[1] as never]);
   await extractInto(fs, "/srv", archive);
   t.is(readFileSync(join(rootfs, target.slice(1), "planted"), "utf8"), "gotcha");

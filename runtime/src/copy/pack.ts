@@ -15,7 +15,7 @@ import {
 } from "node:fs";
 import { posix } from "node:path";
 import { RuntimeError } from "../errors";
-import { type ContainerFs, pathNotFound } from "./container-fs";
+import { type ContainerFs, pathNotFound, type ResolvedPath } from "./container-fs";
 import { END_OF_ARCHIVE, type EntryType, entryHeader, padding, type TarEntry } from "./tar";
 
 /** Docker's containerPathStat: mode is Go's os.FileMode (type bits high, permissions low). */
@@ -65,16 +65,22 @@ export function isSymlinkMode(mode: number): boolean {
 
 /** What is at `path` in the container, the last symlink not followed (its target is linkTarget). */
 export function statPath(fs: ContainerFs, path: string): PathStat {
+  return statAt(fs, path).stat;
+}
+
+/** statPath, and the resolved path it describes. */
+function statAt(fs: ContainerFs, path: string): { stat: PathStat; at: ResolvedPath } {
   const at = fs.resolve(path, false);
   if (!at.stat) throw pathNotFound(path, fs.name);
   const linkTarget = at.stat.isSymbolicLink() ? fs.resolve(path, true).path : "";
-  return {
+  const stat = {
     name: baseName(path),
     size: at.stat.size,
     mode: goFileMode(at.stat),
     mtime: at.stat.mtime.toISOString(),
     linkTarget,
   };
+  return { stat, at };
 }
 
 /** The name the top of a path's archive has: its base name, or "." for "DIR/." (the contents). */
@@ -93,8 +99,7 @@ export function packPath(
   path: string,
   as?: string,
 ): { stat: PathStat; tar: AsyncGenerator<Buffer> } {
-  const stat = statPath(fs, path);
-  const at = fs.resolve(path, false);
+  const { stat, at } = statAt(fs, path);
   const top = as ?? (stat.name === "/" ? "." : stat.name);
   return { stat, tar: packTree(fs, at.path, top) };
 }
