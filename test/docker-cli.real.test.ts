@@ -475,6 +475,12 @@ test.serial(
     t.is(seen.stdout, "from the host\nfrom the host\n", seen.stderr);
     const owner = await docker.run(["exec", name, "stat", "-c", "%u:%g", "/etc/motd"]);
     t.is(owner.stdout, "0:0\n", "the container's root owns what is copied in");
+    // A FIFO is made as one (docker cp makes them too), with its mode.
+    execFileSync("mkfifo", ["-m", "0620", join(local, "queue")]);
+    const fifo = await weft(["cp", "-q", join(local, "queue"), `${name}:/tmp/`]);
+    t.is(fifo.code, 0, fifo.stderr);
+    const made = await docker.run(["exec", name, "stat", "-c", "%F %a", "/tmp/queue"]);
+    t.is(made.stdout, "fifo 620\n", made.stderr);
 
     // Out: what the app wrote, through weft and through docker.
     await waitFor(async () => (await docker.run(["exec", name, "cat", "/tmp/out"])).stdout === "app-wrote\n");
@@ -491,7 +497,7 @@ test.serial(
 
     // diff: what the app and cp changed, not the engine's mount points; export then import is an image.
     const diff = await weft(["diff", name]);
-    t.is(diff.stdout, "C /etc\nD /etc/group\nA /etc/motd\nC /tmp\nA /tmp/out\n", diff.stderr);
+    t.is(diff.stdout, "C /etc\nD /etc/group\nA /etc/motd\nC /tmp\nA /tmp/out\nA /tmp/queue\n", diff.stderr);
     const dockerDiff = await docker.run(["diff", name]);
     t.is(dockerDiff.stdout, diff.stdout, dockerDiff.stderr);
     const exported = join(local, "export.tar");

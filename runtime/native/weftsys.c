@@ -23,6 +23,14 @@
 //   path, in a directory that is a shared mount point), from a short-lived thread of the daemon
 //   instead of processes: a container's create waits for its netns before runc can start. With
 //   disableIpv6, IPv6 is turned off in it (all and default) before any interface is added.
+// openBeneath(root, rel) -> fd: the directory rel under the directory root, opened O_PATH by
+//   openat2(2) with RESOLVE_BENEATH|RESOLVE_NO_SYMLINKS: no symlink and no ".." on the way, so a
+//   container that swaps a directory of the path for a symlink meanwhile gets ELOOP rather than the
+//   host's files. The caller reaches entries as /proc/self/fd/FD/NAME and closes fd (weft cp).
+// mknod(path, mode, major, minor): mknod(2), for the device nodes and FIFOs an archive holds, with
+//   the whole mode (the umask's bits put back).
+// lgetxattr(path, name) -> Buffer | null: lgetxattr(2), null when the file has no such attribute
+//   (overlayfs marks a directory made again over a deleted one with trusted.overlay.opaque).
 #include <arpa/inet.h>
 #include <errno.h>
 #include <stdarg.h>
@@ -40,7 +48,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sched.h>
+#include <linux/openat2.h>
 #include <sys/mount.h>
+#include <sys/sysmacros.h>
+#include <sys/xattr.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -78,6 +89,10 @@ __attribute__((format(printf, 3, 4))) static napi_value throw_errno(napi_env env
                      : err == EEXIST  ? "EEXIST"
                      : err == ENODEV  ? "ENODEV"
                      : err == ENETUNREACH ? "ENETUNREACH"
+                     : err == ELOOP   ? "ELOOP"
+                     : err == EXDEV   ? "EXDEV"
+                     : err == EAGAIN  ? "EAGAIN"
+                     : err == ENODATA ? "ENODATA"
                                       : "ESYSCALL";
   napi_create_string_utf8(env, name, NAPI_AUTO_LENGTH, &code);
   napi_create_string_utf8(env, msg, NAPI_AUTO_LENGTH, &message);
@@ -744,6 +759,94 @@ out:
   return NULL;
 }
 
+static napi_value open_beneath(napi_env env, napi_callback_info info) {
+  napi_value argv[2], result = NULL;
+  if (!args_of(env, info, 2, argv, "openBeneath(root, rel)")) return NULL;
+  char *root = string_arg(env, argv[0], "root");
+  char *rel = root ? string_arg(env, argv[1], "rel") : NULL;
+  if (!rel) goto out;
+  int dirfd = open(root, O_PATH | O_DIRECTORY | O_CLOEXEC);
+  if (dirfd < 0) {
+    throw_errno(env, errno, "open %s", root);
+    goto out;
+  }
+  struct open_how how = {
+      .flags = O_PATH | O_DIRECTORY | O_CLOEXEC,
+      .resolve = RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS,
+  };
+  int fd;
+  do {
+    // EAGAIN: a rename elsewhere on the file system raced the lookup; the kernel asks to retry.
+    fd = (int)syscall(SYS_openat2, dirfd, rel[0] ? rel : ".", &how, sizeof(how));
+  } while (fd < 0 && errno == EAGAIN);
+  int err = errno;
+  close(dirfd);
+  if (fd < 0) {
+    throw_errno(env, err, "open %s beneath %s", rel, root);
+    goto out;
+  }
+  napi_create_int32(env, fd, &result);
+out:
+  free(root);
+  free(rel);
+  return result;
+}
+
+static napi_value do_mknod(napi_env env, napi_callback_info info) {
+  napi_value argv[4];
+  if (!args_of(env, info, 4, argv, "mknod(path, mode, major, minor)")) return NULL;
+  char *path = string_arg(env, argv[0], "path");
+  if (!path) return NULL;
+  uint32_t mode = 0, major = 0, minor = 0;
+  if (napi_get_value_uint32(env, argv[1], &mode) != napi_ok ||
+      napi_get_value_uint32(env, argv[2], &major) != napi_ok ||
+      napi_get_value_uint32(env, argv[3], &minor) != napi_ok) {
+    napi_throw_type_error(env, "ERR_INVALID_ARG_TYPE", "mode, major and minor must be numbers");
+  } else if (mknod(path, mode, makedev(major, minor)) != 0) {
+    throw_errno(env, errno, "mknod %s", path);
+  } else {
+    // The umask took bits off: the mode is set again on what was made, never through a symlink
+    // put at the name meanwhile (chmod of an O_PATH descriptor's /proc/self/fd link, as glibc's
+    // fchmodat(AT_SYMLINK_NOFOLLOW) does).
+    int fd = open(path, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+    struct stat st;
+    char self[64];
+    if (fd < 0 || fstat(fd, &st) != 0) {
+      throw_errno(env, errno, "open %s", path);
+    } else if ((st.st_mode & S_IFMT) != (mode & S_IFMT)) {
+      throw_errno(env, EEXIST, "mknod %s: replaced meanwhile", path);
+    } else {
+      snprintf(self, sizeof(self), "/proc/self/fd/%d", fd);
+      if (chmod(self, mode & 07777) != 0) throw_errno(env, errno, "chmod %s", path);
+    }
+    if (fd >= 0) close(fd);
+  }
+  free(path);
+  return NULL;
+}
+
+static napi_value do_lgetxattr(napi_env env, napi_callback_info info) {
+  napi_value argv[2], result = NULL;
+  if (!args_of(env, info, 2, argv, "lgetxattr(path, name)")) return NULL;
+  char *path = string_arg(env, argv[0], "path");
+  char *name = path ? string_arg(env, argv[1], "name") : NULL;
+  if (!name) goto out;
+  char value[4096];
+  ssize_t n = lgetxattr(path, name, value, sizeof(value));
+  if (n >= 0) {
+    void *data;
+    napi_create_buffer_copy(env, (size_t)n, value, &data, &result);
+  } else if (errno == ENODATA || errno == ENOTSUP) {
+    napi_get_null(env, &result);
+  } else {
+    throw_errno(env, errno, "lgetxattr %s %s", path, name);
+  }
+out:
+  free(path);
+  free(name);
+  return result;
+}
+
 static napi_value init(napi_env env, napi_value exports) {
   napi_property_descriptor props[] = {
       {"spawn", NULL, spawn, NULL, NULL, NULL, napi_default, NULL},
@@ -751,6 +854,9 @@ static napi_value init(napi_env env, napi_value exports) {
       {"umount2", NULL, do_umount2, NULL, NULL, NULL, napi_default, NULL},
       {"createNetns", NULL, create_netns, NULL, NULL, NULL, napi_default, NULL},
       {"wireWorkload", NULL, wire_workload, NULL, NULL, NULL, napi_default, NULL},
+      {"openBeneath", NULL, open_beneath, NULL, NULL, NULL, napi_default, NULL},
+      {"mknod", NULL, do_mknod, NULL, NULL, NULL, napi_default, NULL},
+      {"lgetxattr", NULL, do_lgetxattr, NULL, NULL, NULL, napi_default, NULL},
   };
   napi_define_properties(env, exports, sizeof(props) / sizeof(props[0]), props);
   return exports;

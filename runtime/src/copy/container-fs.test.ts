@@ -1,6 +1,15 @@
 // Paths resolved as the container resolves them: symlinks (absolute, relative, "..") never leave its
 // root, mounts lay their sources over it, read-only places refuse writes, ids map under a user namespace.
-import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  renameSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import test from "ava";
@@ -63,4 +72,23 @@ test("missing paths, link loops, read-only places and mapped ids", (t) => {
   t.is(fs.containerUid(5), 65534, "a host id outside the range shows as nobody");
   const readOnly = new ContainerFs({ name: "ro", rootfs, mounts: [], readOnlyRoot: true });
   t.throws(() => readOnly.checkWritable("/etc/x"), { message: /ro's root filesystem is read-only/ });
+});
+
+test("a directory swapped for a symlink after the resolution is refused, not followed to the host", (t) => {
+  const { fs, rootfs } = fixture(t);
+  const host = join(rootfs, "..", "host-side");
+  mkdirSync(join(host, "sub"), { recursive: true });
+  mkdirSync(join(rootfs, "srv", "sub"), { recursive: true });
+  const at = fs.resolve("/srv/sub/new", true);
+  t.is(at.path, "/srv/sub/new");
+  // What a running app can do between the daemon's resolution and its write.
+  renameSync(join(rootfs, "srv"), join(rootfs, "srv.old"));
+  symlinkSync(host, join(rootfs, "srv"));
+  t.throws(() => fs.onHost(at.path, (h) => writeFileSync(h, "x")), {
+    message: /a directory on the path to \/srv\/sub\/new in web was replaced by a symlink/,
+  });
+  t.false(existsSync(join(host, "sub", "new")), "nothing written on the host");
+  t.deepEqual(readdirSync(host), ["sub"]);
+  // Resolved again, the link is the container's: it leads into the container's own tree.
+  t.is(fs.resolve("/srv/sub/new", true).host, join(rootfs, host.slice(1), "sub", "new"));
 });

@@ -4,9 +4,13 @@
 // resolve them: every symlink stays inside the container (an absolute target starts again at its
 // root, ".." stops there), and a path under a mount's destination is in the mount's source.
 // tmpfs mounts and /proc are not here: they exist only inside the running container (as for Docker).
-import { lstatSync, readlinkSync, type Stats } from "node:fs";
+// The host reaches a resolved path through onHost(), which opens its directory with openat2 and no
+// symlink allowed: a running app that swaps a directory on the path for a symlink between the
+// resolution and the write (CVE-2018-15664 in Docker) makes the copy fail, never reach the host.
+import { closeSync, lstatSync, readlinkSync, type Stats } from "node:fs";
 import { join, posix } from "node:path";
 import { RuntimeError } from "../errors";
+import { weftSys } from "../sys/native";
 
 export interface FsMount {
   /** Absolute path in the container. */
@@ -38,7 +42,7 @@ export interface ContainerFsOptions {
 export interface ResolvedPath {
   /** The path in the container once its symlinks are resolved (the last one only when followed). */
   path: string;
-  /** Where that is on the host. */
+  /** Where that is on the host, for messages and tests: files are reached through onHost(). */
   host: string;
   /** lstat of host; undefined when nothing is there. */
   stat?: Stats;
@@ -62,12 +66,47 @@ export class ContainerFs {
 
   /** The host path of an already-resolved container path, and the mount it is in. */
   hostOf(path: string): { host: string; mount?: FsMount } {
-    for (const m of this.mounts) {
-      if (path === m.destination) return { host: m.source, mount: m };
-      if (path.startsWith(`${m.destination}/`))
-        return { host: join(m.source, path.slice(m.destination.length + 1)), mount: m };
+    const { root, rel, mount } = this.place(path);
+    return { host: rel === "" ? root : join(root, rel), mount };
+  }
+
+  /**
+   * Calls `fn` with a host path for the resolved container path `path` on which nothing can lead
+   * elsewhere: its directory is opened beneath the mount's source (or the root) with no symlink on
+   * the way, and `fn` gets /proc/self/fd/FD/NAME. The last component is NAME itself, so `fn` must
+   * not follow it (lstat, readlink, unlink, O_NOFOLLOW opens, lchown, lutimes). A directory on the
+   * path that became a symlink since the resolution is an error; a missing one is ENOENT as usual.
+   */
+  onHost<T>(path: string, fn: (host: string) => T): T {
+    const { root, rel } = this.place(path);
+    if (rel === "") return fn(root);
+    const slash = rel.lastIndexOf("/");
+    let fd: number;
+    try {
+      fd = weftSys().openBeneath(root, slash < 0 ? "" : rel.slice(0, slash));
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      if (code !== "ELOOP" && code !== "EXDEV") throw err;
+      throw new RuntimeError(
+        "INTERNAL",
+        `a directory on the path to ${path} in ${this.name} was replaced by a symlink while it was copied; nothing was written through it, copy again`,
+      );
     }
-    return { host: join(this.o.rootfs, path) };
+    try {
+      return fn(`/proc/self/fd/${fd}/${rel.slice(slash + 1)}`);
+    } finally {
+      closeSync(fd);
+    }
+  }
+
+  /** What a resolved path is under on the host (a mount's source or the root), and the rest of it. */
+  private place(path: string): { root: string; rel: string; mount?: FsMount } {
+    for (const m of this.mounts) {
+      if (path === m.destination) return { root: m.source, rel: "", mount: m };
+      if (path.startsWith(`${m.destination}/`))
+        return { root: m.source, rel: path.slice(m.destination.length + 1), mount: m };
+    }
+    return { root: this.o.rootfs, rel: posix.normalize(path).replace(/^\/+|\/+$/g, "") };
   }
 
   /**
@@ -86,11 +125,11 @@ export class ContainerFs {
         continue;
       }
       const here = `/${[...done, part].join("/")}`;
-      const { host } = this.hostOf(here);
       let st: Stats;
       try {
-        st = lstatSync(host);
-      } catch {
+        st = this.onHost(here, (h) => lstatSync(h));
+      } catch (err) {
+        if (err instanceof RuntimeError) throw err;
         // Lexical from here on: nothing exists below to resolve, and "/.." is "/".
         const missing = posix.join(here, ...todo);
         return { path: missing, host: this.hostOf(missing).host };
@@ -98,17 +137,16 @@ export class ContainerFs {
       if (st.isSymbolicLink() && (todo.length > 0 || followLast)) {
         if (++links > MAX_LINKS)
           throw new RuntimeError("INVALID_ARGUMENT", `too many levels of symbolic links in ${path}`);
-        const target = readlinkSync(host);
+        const target = this.onHost(here, (h) => readlinkSync(h));
         if (target.startsWith("/")) done.length = 0;
         todo.unshift(...target.split("/").filter((p) => p !== "" && p !== "."));
         continue;
       }
       done.push(part);
-      if (todo.length === 0) return { path: here, host, stat: st };
+      if (todo.length === 0) return { path: here, host: this.hostOf(here).host, stat: st };
     }
     const path0 = `/${done.join("/")}`;
-    const { host } = this.hostOf(path0);
-    return { path: path0, host, stat: lstatSync(host) };
+    return { path: path0, host: this.hostOf(path0).host, stat: this.onHost(path0, (h) => lstatSync(h)) };
   }
 
   /** Throws when the container may not be written at `path` (a resolved path): a read-only mount or root. */

@@ -1,11 +1,16 @@
 // Unpacking an archive: never through a link to outside the container, on the host never past the
-// destination, never writing through an existing symlink; renames and Docker's dir/non-dir rule.
+// destination, never writing through an existing symlink, nor through a directory an app swaps for
+// a symlink meanwhile; renames and Docker's dir/non-dir rule; device nodes and FIFOs.
+import { spawn } from "node:child_process";
+import { once } from "node:events";
 import {
   existsSync,
   lstatSync,
   mkdirSync,
   mkdtempSync,
+  readdirSync,
   readFileSync,
+  renameSync,
   rmSync,
   statSync,
   symlinkSync,
@@ -113,4 +118,85 @@ test("a file replaces an existing symlink instead of writing through it; renames
     { message: "cannot overwrite non-directory /srv/conf with a directory" },
   );
   t.is(readFileSync(join(rootfs, "srv", "conf"), "utf8"), "new", "nothing lost");
+});
+
+// The app's side of the race: a directory of the path swapped for a link to the host and back, as
+// fast as a process can (CVE-2018-15664 was this against docker cp).
+const SWAPPER = `
+const fs = require("node:fs");
+const [dir, host] = process.argv.slice(1);
+const keep = dir + ".keep";
+process.stdout.write("swapping\\n");
+for (;;) {
+  try { fs.renameSync(dir, keep); } catch {}
+  try { fs.symlinkSync(host, dir); } catch {}
+  try { fs.unlinkSync(dir); } catch {}
+  try { fs.renameSync(keep, dir); } catch {
+    // The copy made the directory again while it was away: back to the app's own.
+    try { fs.rmSync(dir, { recursive: true, force: true }); fs.renameSync(keep, dir); } catch {}
+  }
+}`;
+
+test("an app swapping a directory for a link to the host while files are copied in never puts them there", async (t) => {
+  const dir = temp(t);
+  const rootfs = join(dir, "rootfs");
+  const host = join(dir, "host");
+  mkdirSync(join(rootfs, "a"), { recursive: true });
+  mkdirSync(host);
+  const fs = new ContainerFs({ name: "web", rootfs, mounts: [], readOnlyRoot: false });
+  const swapper = spawn(process.execPath, ["-e", SWAPPER, join(rootfs, "a"), host], {
+    stdio: ["ignore", "pipe", "inherit"],
+  });
+  t.teardown(() => swapper.kill("SIGKILL"));
+  await once(swapper.stdout, "data");
+  let copied = 0;
+  let refused = 0;
+  for (let round = 0; round < 1000; round++) {
+    const files = Array.from({ length: 2 }, (_, i) => ({ name: `a/f${round}-${i}`, content: "x" }));
+    try {
+      await extractInto(fs, "/", tarOf(files));
+      copied++;
+    } catch {
+      refused++; // a directory swapped mid-copy, or gone for a moment: the copy fails, as it should
+    }
+  }
+  swapper.kill("SIGKILL");
+  await once(swapper, "exit");
+  t.log(`${copied} copies done, ${refused} refused while the directory was swapped`);
+  t.deepEqual(readdirSync(host), [], "nothing reached the host's directory");
+  // Once the app stops, the same copy lands where it should.
+  rmSync(join(rootfs, "a"), { recursive: true, force: true });
+  if (existsSync(join(rootfs, "a.keep"))) renameSync(join(rootfs, "a.keep"), join(rootfs, "a"));
+  await extractInto(fs, "/", tarOf([{ name: "a/last", content: "landed" }]));
+  t.is(readFileSync(join(rootfs, "a", "last"), "utf8"), "landed");
+});
+
+test("device nodes and FIFOs are made with the archive's mode, owner and numbers", async (t) => {
+  const dir = temp(t);
+  const rootfs = join(dir, "rootfs");
+  mkdirSync(join(rootfs, "dev"), { recursive: true });
+  const fs = new ContainerFs({ name: "web", rootfs, mounts: [], readOnlyRoot: false });
+  await extractInto(
+    fs,
+    "/dev",
+    tarOf([
+      { name: "null", type: "char", mode: 0o666, devmajor: 1, devminor: 3 },
+      { name: "loop9", type: "block", mode: 0o660, devmajor: 7, devminor: 9, gid: 6 },
+      { name: "queue", type: "fifo", mode: 0o622, uid: 33, gid: 33 },
+    ]),
+    { copyUidGid: true },
+  );
+  const nul = lstatSync(join(rootfs, "dev", "null"));
+  t.true(nul.isCharacterDevice());
+  t.is(nul.rdev, (1 << 8) | 3);
+  t.is(nul.mode & 0o7777, 0o666, "the umask did not take bits off");
+  const loop = lstatSync(join(rootfs, "dev", "loop9"));
+  t.true(loop.isBlockDevice());
+  t.is(loop.rdev, (7 << 8) | 9);
+  t.is(loop.gid, 6);
+  const fifo = lstatSync(join(rootfs, "dev", "queue"));
+  t.true(fifo.isFIFO());
+  t.is(fifo.mode & 0o7777, 0o622);
+  t.is(fifo.uid, 33);
+  t.is(fifo.mtimeMs, 1_700_000_000_000);
 });

@@ -6,7 +6,6 @@
 // Owners are the container's root unless the caller keeps the archive's (docker cp -a); both are
 // mapped to host ids under --userns=auto.
 import {
-  chmodSync,
   closeSync,
   constants,
   fchmodSync,
@@ -20,11 +19,11 @@ import {
   rmSync,
   symlinkSync,
   unlinkSync,
-  utimesSync,
   writeSync,
 } from "node:fs";
 import { posix } from "node:path";
 import { RuntimeError } from "../errors";
+import { weftSys } from "../sys/native";
 import { type ContainerFs, pathNotFound } from "./container-fs";
 import { readTar, type TarEntry, TarFormatError } from "./tar";
 
@@ -48,8 +47,6 @@ export interface ExtractOptions {
 export interface ExtractResult {
   entries: number;
   bytes: number;
-  /** Device nodes and FIFOs, which are not made in a container by cp. */
-  skipped: string[];
 }
 
 function invalid(message: string): RuntimeError {
@@ -67,8 +64,8 @@ export async function extractInto(
   if (!dest.stat) throw pathNotFound(dir, fs.name);
   if (!dest.stat.isDirectory())
     throw invalid(`${dir} in ${fs.name} is not a directory; copy into a directory`);
-  const result: ExtractResult = { entries: 0, bytes: 0, skipped: [] };
-  const dirTimes: Array<{ host: string; mtime: number }> = [];
+  const result: ExtractResult = { entries: 0, bytes: 0 };
+  const dirTimes: Array<{ path: string; mtime: number }> = [];
   try {
     for await (const { entry, body } of readTar(tar)) {
       const name = o.rename ? renamed(entry.name, o.rename.from, o.rename.to) : entry.name;
@@ -84,7 +81,6 @@ export async function extractInto(
       const parent = ensureParent(fs, posix.dirname(target), owner, o.confine ? dest.path : undefined);
       const path = posix.join(parent, posix.basename(target));
       fs.checkWritable(path);
-      const { host } = fs.hostOf(path);
       const existing = fs.resolve(path, false).stat;
       const uid = o.copyUidGid ? fs.hostUid(entry.uid) : owner.uid;
       const gid = o.copyUidGid ? fs.hostGid(entry.gid) : owner.gid;
@@ -93,29 +89,35 @@ export async function extractInto(
         if (existing && !existing.isDirectory()) {
           if (o.noOverwriteDirNonDir)
             throw invalid(`cannot overwrite non-directory ${path} with a directory`);
-          unlinkSync(host);
+          fs.onHost(path, (h) => unlinkSync(h));
         }
-        if (!existing?.isDirectory()) mkdirSync(host, { mode: 0o700 });
-        lchownSync(host, uid, gid);
-        chmodSync(host, entry.mode);
-        dirTimes.push({ host, mtime: entry.mtime });
-        continue;
-      }
-      if (entry.type === "char" || entry.type === "block" || entry.type === "fifo") {
-        result.skipped.push(path);
+        fs.onHost(path, (h) => {
+          if (!existing?.isDirectory()) mkdirSync(h, { mode: 0o700 });
+          setDirectory(h, uid, gid, entry.mode);
+        });
+        dirTimes.push({ path, mtime: entry.mtime });
         continue;
       }
       if (existing) {
         if (existing.isDirectory()) {
           if (o.noOverwriteDirNonDir)
             throw invalid(`cannot overwrite directory ${path} with a non-directory`);
-          rmSync(host, { recursive: true });
-        } else unlinkSync(host);
+          fs.onHost(path, (h) => rmSync(h, { recursive: true }));
+        } else fs.onHost(path, (h) => unlinkSync(h));
       }
       if (entry.type === "symlink") {
-        symlinkSync(entry.linkname, host);
-        lchownSync(host, uid, gid);
-        lutimesSync(host, entry.mtime, entry.mtime);
+        fs.onHost(path, (h) => {
+          symlinkSync(entry.linkname, h);
+          lchownSync(h, uid, gid);
+          lutimesSync(h, entry.mtime, entry.mtime);
+        });
+      } else if (entry.type === "char" || entry.type === "block" || entry.type === "fifo") {
+        // Made as docker cp makes them; the container's device cgroup still decides what it may open.
+        fs.onHost(path, (h) => {
+          makeNode(h, path, entry);
+          lchownSync(h, uid, gid);
+          lutimesSync(h, entry.mtime, entry.mtime);
+        });
       } else if (entry.type === "hardlink") {
         const linked = posix.normalize(posix.join(dest.path, entry.linkname));
         if (!linked.startsWith(dest.path === "/" ? "/" : `${dest.path}/`))
@@ -127,9 +129,17 @@ export async function extractInto(
           throw invalid(
             `the archive's hard link "${name}" points to ${entry.linkname}, which it does not hold`,
           );
-        linkSync(source.host, host);
+        fs.onHost(source.path, (from) => fs.onHost(path, (to) => linkSync(from, to)));
       } else {
-        result.bytes += await writeFile(host, body, entry, uid, gid);
+        // Opened here, written after: the body arrives asynchronously, the descriptor stays the file.
+        const fd = fs.onHost(path, (h) =>
+          openSync(
+            h,
+            constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW,
+            0o600,
+          ),
+        );
+        result.bytes += await writeFile(fd, body, entry, uid, gid);
       }
     }
   } catch (err) {
@@ -137,7 +147,7 @@ export async function extractInto(
     throw err;
   }
   // Last, so that writing into a directory did not move its time again.
-  for (const d of dirTimes.reverse()) utimesSync(d.host, d.mtime, d.mtime);
+  for (const d of dirTimes.reverse()) fs.onHost(d.path, (h) => lutimesSync(h, d.mtime, d.mtime));
   return result;
 }
 
@@ -174,24 +184,63 @@ function ensureParent(
   const parent = ensureParent(fs, posix.dirname(at.path), owner, within);
   const path = posix.join(parent, posix.basename(at.path));
   fs.checkWritable(path);
-  const { host } = fs.hostOf(path);
-  mkdirSync(host, { mode: 0o755 });
-  lchownSync(host, owner.uid, owner.gid);
+  fs.onHost(path, (h) => {
+    mkdirSync(h, { mode: 0o700 });
+    setDirectory(h, owner.uid, owner.gid, 0o755);
+  });
   return path;
 }
 
+/**
+ * A directory's owner and mode, set on a descriptor opened without following a symlink: chmod by
+ * name would follow one an app put there meanwhile.
+ */
+function setDirectory(host: string, uid: number, gid: number, mode: number): void {
+  const fd = openSync(host, constants.O_RDONLY | constants.O_DIRECTORY | constants.O_NOFOLLOW);
+  try {
+    fchownSync(fd, uid, gid);
+    fchmodSync(fd, mode);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** The file type bits mknod takes for an archive's special entries. */
+const NODE_TYPE: Partial<Record<TarEntry["type"], number>> = {
+  char: constants.S_IFCHR,
+  block: constants.S_IFBLK,
+  fifo: constants.S_IFIFO,
+};
+
+/** A device node or FIFO at `host` (the container path `path`, for messages). */
+function makeNode(host: string, path: string, entry: TarEntry): void {
+  try {
+    weftSys().mknod(
+      host,
+      (NODE_TYPE[entry.type] ?? 0) | (entry.mode & 0o777),
+      entry.devmajor,
+      entry.devminor,
+    );
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== "EPERM") throw err;
+    throw Object.assign(
+      new RuntimeError(
+        "INVALID_ARGUMENT",
+        `cannot make the device node ${path}: only root may; copy as root or leave it out of the archive`,
+      ),
+      { status: 403 },
+    );
+  }
+}
+
+/** Writes an entry's body to `fd` (which it closes), then its owner, mode and time. */
 async function writeFile(
-  host: string,
+  fd: number,
   body: AsyncIterable<Buffer>,
   entry: TarEntry,
   uid: number,
   gid: number,
 ): Promise<number> {
-  const fd = openSync(
-    host,
-    constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW,
-    0o600,
-  );
   let bytes = 0;
   try {
     for await (const chunk of body) {

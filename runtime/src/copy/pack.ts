@@ -120,19 +120,19 @@ async function* packTree(fs: ContainerFs, path: string, top: string): AsyncGener
   // Depth first, a directory's entries sorted, so the same tree always gives the same archive.
   const stack: Array<{ path: string; name: string }> =
     top === ""
-      ? readdirSync(fs.hostOf(path).host)
+      ? fs
+          .onHost(path, (h) => readdirSync(h))
           .sort()
           .reverse()
           .map((child) => ({ path: posix.join(path, child), name: child }))
       : [{ path, name: top }];
   while (stack.length > 0) {
     const { path: here, name } = stack.pop() as { path: string; name: string };
-    const { host } = fs.hostOf(here);
     let st: Stats;
     try {
-      st = lstatSync(host);
+      st = fs.onHost(here, (h) => lstatSync(h));
     } catch {
-      continue; // removed while the archive was made
+      continue; // removed (or its directory swapped for a symlink) while the archive was made
     }
     const type = entryType(st);
     if (!type) continue; // sockets: tar leaves them out too
@@ -148,7 +148,7 @@ async function* packTree(fs: ContainerFs, path: string, top: string): AsyncGener
       devmajor: type === "char" || type === "block" ? Math.floor(st.rdev / 256) & 0xfff : 0,
       devminor: type === "char" || type === "block" ? (st.rdev & 0xff) | ((st.rdev >>> 12) & 0xfff00) : 0,
     };
-    if (type === "symlink") entry.linkname = readlinkSync(host);
+    if (type === "symlink") entry.linkname = fs.onHost(here, (h) => readlinkSync(h));
     if (type === "file" && st.nlink > 1) {
       const key = `${st.dev}:${st.ino}`;
       const first = hardLinks.get(key);
@@ -160,7 +160,10 @@ async function* packTree(fs: ContainerFs, path: string, top: string): AsyncGener
     if (entry.type !== "file") {
       yield entryHeader(entry);
       if (type === "dir") {
-        const children = readdirSync(host).sort().reverse();
+        const children = fs
+          .onHost(here, (h) => readdirSync(h))
+          .sort()
+          .reverse();
         for (const child of children)
           stack.push({
             path: posix.join(here, child),
@@ -169,16 +172,21 @@ async function* packTree(fs: ContainerFs, path: string, top: string): AsyncGener
       }
       continue;
     }
-    yield* fileEntry(host, entry, st.size);
+    // O_NONBLOCK: a file an app swapped for a FIFO since the lstat would otherwise block this open,
+    // and the daemon's one thread with it. fileEntry's fstat then says what was really opened.
+    const fd = fs.onHost(here, (h) =>
+      openSync(h, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK),
+    );
+    yield* fileEntry(fd, entry, st.size);
   }
   yield END_OF_ARCHIVE;
 }
 
-/** A file's header and content; the size is the one stat gave (a file that shrinks meanwhile is padded). */
-async function* fileEntry(host: string, entry: TarEntry, size: number): AsyncGenerator<Buffer> {
-  // O_NONBLOCK: a file an app swapped for a FIFO since the lstat would otherwise block this open,
-  // and the daemon's one thread with it. fstat then says what was really opened.
-  const fd = openSync(host, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
+/**
+ * A file's header and content from `fd`, which it closes; the size is the one stat gave (a file that
+ * shrinks meanwhile is padded).
+ */
+async function* fileEntry(fd: number, entry: TarEntry, size: number): AsyncGenerator<Buffer> {
   try {
     if (!fstatSync(fd).isFile())
       throw new RuntimeError("INTERNAL", `${entry.name} changed while it was copied`);

@@ -33,10 +33,6 @@ export class EngineFiles extends EngineResources {
   ): Promise<ExtractResult> {
     const state = this.find(ref);
     const result = await extractInto(this.filesOf(state), dir, tar, o);
-    if (result.skipped.length > 0)
-      this.logger.warn(
-        `cp into ${state.name}: device nodes and FIFOs are not made: ${result.skipped.join(", ")}`,
-      );
     this.emit("extract-to-dir", state, { path: dir });
     return result;
   }

@@ -1,5 +1,6 @@
 // The daemon's native addon (runtime/native/weftsys.c): posix_spawn, mount(2), umount2(2), a new
-// network namespace and a workload's veth over rtnetlink, which Node does not offer (its
+// network namespace and a workload's veth over rtnetlink, openat2(2), mknod(2) and lgetxattr(2),
+// which Node does not offer (its
 // child_process forks the whole daemon for every command it runs).
 import { existsSync } from "node:fs";
 import { createRequire } from "node:module";
@@ -37,6 +38,15 @@ export interface WeftSys {
     prefixLength: number,
     gateway: string,
   ): void;
+  /**
+   * The directory `rel` under the directory `root`, opened O_PATH by openat2 with no symlink and no
+   * ".." allowed on the way (ELOOP, EXDEV); ENOENT/ENOTDIR when it is not there. The caller closes it.
+   */
+  openBeneath(root: string, rel: string): number;
+  /** mknod(2): mode holds the type bits (S_IFCHR, S_IFBLK, S_IFIFO) and the permissions. */
+  mknod(path: string, mode: number, major: number, minor: number): void;
+  /** lgetxattr(2); null when the file has no such attribute. */
+  lgetxattr(path: string, name: string): Buffer | null;
 }
 
 let loaded: WeftSys | undefined;
