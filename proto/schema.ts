@@ -122,12 +122,18 @@ export const SCHEMA: Schema = {
     { no: 1, name: "accepted", kind: "uint64" },
     { no: 2, name: "dropped", kind: "uint64" },
   ],
+  RateLimit: [
+    { no: 1, name: "requests_per_second", kind: "uint32" },
+    { no: 2, name: "burst", kind: "uint32" },
+    { no: 3, name: "routes", kind: "RouteRateLimit", repeated: true },
+  ],
   ResiliencePolicySpec: [
     { no: 1, name: "service", kind: "string" },
     { no: 2, name: "circuit_breaker", kind: "CircuitBreaker" },
     { no: 3, name: "outlier_detection", kind: "OutlierDetection" },
     { no: 4, name: "load_balancer", kind: "string" },
     { no: 5, name: "consistent_hash", kind: "ConsistentHash" },
+    { no: 6, name: "rate_limit", kind: "RateLimit" },
   ],
   Resource: [
     { no: 1, name: "name", kind: "string" },
@@ -150,6 +156,13 @@ export const SCHEMA: Schema = {
     { no: 2, name: "path_exact", kind: "string" },
     { no: 3, name: "method", kind: "string" },
     { no: 4, name: "headers", kind: "string", map: "string" },
+  ],
+  RouteRateLimit: [
+    { no: 1, name: "path_prefix", kind: "string" },
+    { no: 2, name: "path_exact", kind: "string" },
+    { no: 3, name: "method", kind: "string" },
+    { no: 4, name: "requests_per_second", kind: "uint32" },
+    { no: 5, name: "burst", kind: "uint32" },
   ],
   RouteRule: [
     { no: 1, name: "match", kind: "RouteMatch" },

@@ -280,6 +280,11 @@ test("the dashboard shows services, the graph, traces and logs, and clicks move 
       spec: {
         service: "checkout",
         consistentHash: { httpCookieName: "session", generateCookie: { ttlSeconds: 3600 } },
+        rateLimit: {
+          requestsPerSecond: 50,
+          burst: 100,
+          routes: [{ pathPrefix: "/pay", method: "POST", requestsPerSecond: 5 }],
+        },
       },
     },
   ]);
@@ -290,6 +295,10 @@ test("the dashboard shows services, the graph, traces and logs, and clicks move 
       'consistent hash on cookie session, set when missing (for 3600 s, path /) (ResiliencePolicy "checkout")',
     )
     .waitFor();
+  t.regex(
+    await text(page.locator('[data-testid="policy-line"]')),
+    /rate limit 50\/s \(burst 100\) per instance, POST \/pay\*: 5\/s/,
+  );
   // Its workload opens that container's logs, and the filter stays in the form.
   await page.click('tr[data-row="checkout-1"] [data-testid="endpoint-logs"]');
   await waitForHash(page, "#/logs?container=checkout-1");

@@ -515,3 +515,75 @@ test.serial("a circuit-breaker overflow is refused at once and counted", async (
     await deleteAndWait(mesh, FRONT, BREAKER);
   }
 });
+
+const LIMITS: ServiceConfigDoc = {
+  kind: "ResiliencePolicy",
+  name: "back-limits",
+  spec: {
+    service: "back",
+    rateLimit: {
+      requestsPerSecond: 1,
+      burst: 2,
+      routes: [{ pathPrefix: "/cgi-bin/headers", requestsPerSecond: 0 }],
+    },
+  },
+};
+
+test.serial(
+  "back's rate limit: each replica's sidecar answers 429 past its burst; an exempt path passes",
+  async (t) => {
+    const backs = [BACK("v1"), BACK("v2")];
+    try {
+      // Each replica keeps its own buckets: both sidecars must hold the policy.
+      const version = await applyAndWait(mesh, backs[0] as string, LIMITS);
+      await waitForSidecar(mesh, backs[1] as string, `back-limits v${version}`, (d) => {
+        const p = d.policies.back;
+        return p?.name === LIMITS.name && p.version === version;
+      });
+      const before = await Promise.all(backs.map((b) => metricsOf(mesh, b)));
+      const responses = await rawRequests(mesh, FRONT, { host: "back", port: 8080, path: "/" }, 12, true);
+      t.log(responses.map((r) => `${r.status} ${r.headers["x-weft-ratelimited"] ?? ""}`).join("; "));
+      const limited = responses.filter((r) => r.status === 429);
+      const answered = responses.filter((r) => r.status === 200 && /^v[12]$/.test(r.body.trim()));
+      t.is(limited.length + answered.length, 12, JSON.stringify(responses));
+      // Two replicas, a burst of 2 each and 1/s refill: at most 6 of 12 sent at once get through.
+      t.true(answered.length >= 1 && answered.length <= 6, `${answered.length} answered`);
+      t.true(limited.length >= 6, `${limited.length} limited`);
+      for (const r of limited) {
+        t.is(r.headers["retry-after"], "1");
+        t.is(r.headers["x-weft-ratelimited"], "instance");
+        t.regex(r.body, /rate limited: each instance of back takes at most 1 request per second/);
+      }
+      const after = await Promise.all(backs.map((b) => metricsOf(mesh, b)));
+      const counted = backs
+        .map((_, i) =>
+          metricDelta(before[i] as string, after[i] as string, "weft_rate_limited_requests_total", {
+            service: "back",
+          }),
+        )
+        .reduce((a, b) => a + b, 0);
+      t.is(counted, limited.length, "each 429 is counted by the replica that gave it");
+      const exempt = await rawRequests(
+        mesh,
+        FRONT,
+        { host: "back", port: 8080, path: "/cgi-bin/headers" },
+        8,
+        true,
+      );
+      t.deepEqual(
+        exempt.map((r) => r.status),
+        Array(8).fill(200),
+        "the exempt path is never limited",
+      );
+    } finally {
+      await deleteAndWait(mesh, backs[0] as string, LIMITS);
+      await waitForSidecar(mesh, backs[1] as string, "no back-limits", (d) => d.policies.back === undefined);
+    }
+    const free = await rawRequests(mesh, FRONT, { host: "back", port: 8080, path: "/" }, 12, true);
+    t.deepEqual(
+      free.map((r) => r.status),
+      Array(12).fill(200),
+      "once deleted, nothing is limited",
+    );
+  },
+);

@@ -2,6 +2,7 @@
 // JSON or YAML that can be edited and applied again.
 import { stringify } from "yaml";
 import type { ConsistentHashSource } from "../../proto/consistent-hash-rules";
+import type { RateLimitSpec } from "../../proto/rate-limit-rules";
 import type {
   ConfigKind,
   ConfigObject,
@@ -46,6 +47,7 @@ export function summaryCells(kind: ConfigKind, spec: unknown): string[] {
           ejectMs: od.baseEjectionTimeMs,
           maxEjected:
             od.maxEjectionRatio === undefined ? undefined : `${Math.round(od.maxEjectionRatio * 100)}%`,
+          rateLimit: p.rateLimit && rateLimitSummary(p.rateLimit),
         }),
       ];
     }
@@ -122,6 +124,20 @@ function duration(seconds: number): string {
   ] as const)
     if (seconds % n === 0) return `${seconds / n}${unit}`;
   return `${seconds}s`;
+}
+
+/** Requests per second per instance, a burst in brackets: 100/s(200),/api*[POST]:10/s,/healthz:off. */
+function rateLimitSummary(r: RateLimitSpec): string {
+  const rate = (rps: number, burst: number | undefined) =>
+    rps === 0 ? "off" : `${rps}/s${burst && burst !== rps ? `(${burst})` : ""}`;
+  const parts = r.requestsPerSecond ? [rate(r.requestsPerSecond, r.burst)] : [];
+  for (const route of r.routes ?? []) {
+    const path = route.pathExact ?? `${route.pathPrefix}*`;
+    parts.push(
+      `${path}${route.method ? `[${route.method}]` : ""}:${rate(route.requestsPerSecond, route.burst)}`,
+    );
+  }
+  return parts.join(",");
 }
 
 function settings(values: Record<string, unknown>): string {

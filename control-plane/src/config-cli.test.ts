@@ -147,6 +147,45 @@ test("get rp says what a consistent hash reads and whether the sidecar sets the 
   t.regex(table, /^user\s+user\s+lb=consistent_hash hash=header:x-user\s/m, table);
 });
 
+test("get rp shows a rate limit per instance, with its bursts and routes; a bad one is refused", async (t) => {
+  const { env } = await setup(t);
+  const doc = [
+    "apiVersion: weft.dev/v1",
+    "kind: Service",
+    "metadata: {name: orders}",
+    "spec: {ports: [{port: 8080, protocol: http}]}",
+    "---",
+    "apiVersion: weft.dev/v1",
+    "kind: ResiliencePolicy",
+    "metadata: {name: orders-limits}",
+    "spec:",
+    "  service: orders",
+    "  rateLimit:",
+    "    requestsPerSecond: 100",
+    "    burst: 200",
+    "    routes:",
+    "      - {pathExact: /healthz, requestsPerSecond: 0}",
+    "      - {pathPrefix: /api/orders, method: post, requestsPerSecond: 5}",
+    "",
+  ].join("\n");
+  const applied = await weft(["apply", "-f", "-"], env, doc);
+  t.is(applied.code, 0, applied.stderr);
+  const table = (await weft(["get", "rp"], env)).stdout;
+  t.regex(
+    table,
+    /^orders-limits\s+orders\s+rateLimit=100\/s\(200\),\/healthz:off,\/api\/orders\*\[POST\]:5\/s\s/m,
+    table,
+  );
+  const bad = await weft(
+    ["apply", "-f", "-"],
+    env,
+    doc.replace("requestsPerSecond: 100", "requestsPerSecond: 0").replace("burst: 200", "burst: 10"),
+  );
+  t.is(bad.code, 1);
+  t.regex(bad.stderr, /spec\.rateLimit: burst goes with requestsPerSecond/);
+  t.regex((await weft(["get", "rp"], env)).stdout, /rateLimit=100\/s\(200\)/, "the stored policy is kept");
+});
+
 test("apply prints warnings, kubectl's way, for a canary subset and a mirror no workload has yet", async (t) => {
   const { cp, env } = await setup(t);
   cp.registry.syncEndpoints(

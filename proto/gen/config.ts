@@ -13,9 +13,11 @@ import type { HttpRewrite as _weft_v1_HttpRewrite, HttpRewrite__Output as _weft_
 import type { LoggingConfig as _weft_v1_LoggingConfig, LoggingConfig__Output as _weft_v1_LoggingConfig__Output } from './weft/v1/LoggingConfig';
 import type { NamedRoute as _weft_v1_NamedRoute, NamedRoute__Output as _weft_v1_NamedRoute__Output } from './weft/v1/NamedRoute';
 import type { OutlierDetection as _weft_v1_OutlierDetection, OutlierDetection__Output as _weft_v1_OutlierDetection__Output } from './weft/v1/OutlierDetection';
+import type { RateLimit as _weft_v1_RateLimit, RateLimit__Output as _weft_v1_RateLimit__Output } from './weft/v1/RateLimit';
 import type { ResiliencePolicySpec as _weft_v1_ResiliencePolicySpec, ResiliencePolicySpec__Output as _weft_v1_ResiliencePolicySpec__Output } from './weft/v1/ResiliencePolicySpec';
 import type { RetryPolicy as _weft_v1_RetryPolicy, RetryPolicy__Output as _weft_v1_RetryPolicy__Output } from './weft/v1/RetryPolicy';
 import type { RouteMatch as _weft_v1_RouteMatch, RouteMatch__Output as _weft_v1_RouteMatch__Output } from './weft/v1/RouteMatch';
+import type { RouteRateLimit as _weft_v1_RouteRateLimit, RouteRateLimit__Output as _weft_v1_RouteRateLimit__Output } from './weft/v1/RouteRateLimit';
 import type { RouteRule as _weft_v1_RouteRule, RouteRule__Output as _weft_v1_RouteRule__Output } from './weft/v1/RouteRule';
 import type { RouteSpec as _weft_v1_RouteSpec, RouteSpec__Output as _weft_v1_RouteSpec__Output } from './weft/v1/RouteSpec';
 import type { ServicePolicy as _weft_v1_ServicePolicy, ServicePolicy__Output as _weft_v1_ServicePolicy__Output } from './weft/v1/ServicePolicy';
@@ -46,9 +48,11 @@ export interface ProtoGrpcType {
       LoggingConfig: MessageTypeDefinition<_weft_v1_LoggingConfig, _weft_v1_LoggingConfig__Output>
       NamedRoute: MessageTypeDefinition<_weft_v1_NamedRoute, _weft_v1_NamedRoute__Output>
       OutlierDetection: MessageTypeDefinition<_weft_v1_OutlierDetection, _weft_v1_OutlierDetection__Output>
+      RateLimit: MessageTypeDefinition<_weft_v1_RateLimit, _weft_v1_RateLimit__Output>
       ResiliencePolicySpec: MessageTypeDefinition<_weft_v1_ResiliencePolicySpec, _weft_v1_ResiliencePolicySpec__Output>
       RetryPolicy: MessageTypeDefinition<_weft_v1_RetryPolicy, _weft_v1_RetryPolicy__Output>
       RouteMatch: MessageTypeDefinition<_weft_v1_RouteMatch, _weft_v1_RouteMatch__Output>
+      RouteRateLimit: MessageTypeDefinition<_weft_v1_RouteRateLimit, _weft_v1_RouteRateLimit__Output>
       RouteRule: MessageTypeDefinition<_weft_v1_RouteRule, _weft_v1_RouteRule__Output>
       RouteSpec: MessageTypeDefinition<_weft_v1_RouteSpec, _weft_v1_RouteSpec__Output>
       ServicePolicy: MessageTypeDefinition<_weft_v1_ServicePolicy, _weft_v1_ServicePolicy__Output>

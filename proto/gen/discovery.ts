@@ -18,10 +18,12 @@ import type { LoggingConfig as _weft_v1_LoggingConfig, LoggingConfig__Output as 
 import type { NamedRoute as _weft_v1_NamedRoute, NamedRoute__Output as _weft_v1_NamedRoute__Output } from './weft/v1/NamedRoute';
 import type { Node as _weft_v1_Node, Node__Output as _weft_v1_Node__Output } from './weft/v1/Node';
 import type { OutlierDetection as _weft_v1_OutlierDetection, OutlierDetection__Output as _weft_v1_OutlierDetection__Output } from './weft/v1/OutlierDetection';
+import type { RateLimit as _weft_v1_RateLimit, RateLimit__Output as _weft_v1_RateLimit__Output } from './weft/v1/RateLimit';
 import type { ResiliencePolicySpec as _weft_v1_ResiliencePolicySpec, ResiliencePolicySpec__Output as _weft_v1_ResiliencePolicySpec__Output } from './weft/v1/ResiliencePolicySpec';
 import type { Resource as _weft_v1_Resource, Resource__Output as _weft_v1_Resource__Output } from './weft/v1/Resource';
 import type { RetryPolicy as _weft_v1_RetryPolicy, RetryPolicy__Output as _weft_v1_RetryPolicy__Output } from './weft/v1/RetryPolicy';
 import type { RouteMatch as _weft_v1_RouteMatch, RouteMatch__Output as _weft_v1_RouteMatch__Output } from './weft/v1/RouteMatch';
+import type { RouteRateLimit as _weft_v1_RouteRateLimit, RouteRateLimit__Output as _weft_v1_RouteRateLimit__Output } from './weft/v1/RouteRateLimit';
 import type { RouteRule as _weft_v1_RouteRule, RouteRule__Output as _weft_v1_RouteRule__Output } from './weft/v1/RouteRule';
 import type { RouteSpec as _weft_v1_RouteSpec, RouteSpec__Output as _weft_v1_RouteSpec__Output } from './weft/v1/RouteSpec';
 import type { Service as _weft_v1_Service, Service__Output as _weft_v1_Service__Output } from './weft/v1/Service';
@@ -61,10 +63,12 @@ export interface ProtoGrpcType {
       NamedRoute: MessageTypeDefinition<_weft_v1_NamedRoute, _weft_v1_NamedRoute__Output>
       Node: MessageTypeDefinition<_weft_v1_Node, _weft_v1_Node__Output>
       OutlierDetection: MessageTypeDefinition<_weft_v1_OutlierDetection, _weft_v1_OutlierDetection__Output>
+      RateLimit: MessageTypeDefinition<_weft_v1_RateLimit, _weft_v1_RateLimit__Output>
       ResiliencePolicySpec: MessageTypeDefinition<_weft_v1_ResiliencePolicySpec, _weft_v1_ResiliencePolicySpec__Output>
       Resource: MessageTypeDefinition<_weft_v1_Resource, _weft_v1_Resource__Output>
       RetryPolicy: MessageTypeDefinition<_weft_v1_RetryPolicy, _weft_v1_RetryPolicy__Output>
       RouteMatch: MessageTypeDefinition<_weft_v1_RouteMatch, _weft_v1_RouteMatch__Output>
+      RouteRateLimit: MessageTypeDefinition<_weft_v1_RouteRateLimit, _weft_v1_RouteRateLimit__Output>
       RouteRule: MessageTypeDefinition<_weft_v1_RouteRule, _weft_v1_RouteRule__Output>
       RouteSpec: MessageTypeDefinition<_weft_v1_RouteSpec, _weft_v1_RouteSpec__Output>
       Service: MessageTypeDefinition<_weft_v1_Service, _weft_v1_Service__Output>

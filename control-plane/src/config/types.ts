@@ -2,6 +2,7 @@
 // camelCase. Nothing here knows about protobuf or HTTP; the API and the push generators convert.
 
 import type { ConsistentHashSource } from "../../../proto/consistent-hash-rules";
+import type { RateLimitSpec } from "../../../proto/rate-limit-rules";
 import type { Redirect, Rewrite } from "../../../proto/rewrite-rules";
 
 export const API_VERSION = "weft.dev/v1";
@@ -134,6 +135,8 @@ export interface ResiliencePolicySpec {
   consistentHash?: ConsistentHashSource;
   circuitBreaker?: CircuitBreaker;
   outlierDetection?: OutlierDetection;
+  /** Enforced by the service's own sidecars on what they receive (proto/rate-limit-rules.ts). */
+  rateLimit?: RateLimitSpec;
 }
 
 // kind: Telemetry ("default" for every sidecar, or one service's own)

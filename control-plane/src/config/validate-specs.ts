@@ -43,6 +43,7 @@ import {
   stringMap,
 } from "./validate-fields";
 import { headerModifiers } from "./validate-headers";
+import { rateLimit } from "./validate-rate-limit";
 
 const MAX_WEIGHT = 100_000;
 const MAX_COUNT = 1_000_000;
@@ -328,6 +329,7 @@ export function resiliencePolicySpec(value: unknown): ResiliencePolicySpec {
     "consistentHash",
     "circuitBreaker",
     "outlierDetection",
+    "rateLimit",
   ]);
   const service = serviceRef(o.service, "spec.service");
   const circuitBreaker = isAbsent(o.circuitBreaker)
@@ -359,13 +361,21 @@ export function resiliencePolicySpec(value: unknown): ResiliencePolicySpec {
         "httpHeaderName, httpCookieName, httpQueryParameterName or useSourceIp: true",
     );
   }
-  if (!circuitBreaker && !outlierDetection && !loadBalancer)
+  const limit = isAbsent(o.rateLimit) ? undefined : rateLimit(o.rateLimit, "spec.rateLimit");
+  if (!circuitBreaker && !outlierDetection && !loadBalancer && !limit)
     invalid(
       "spec",
-      "loadBalancer, circuitBreaker or outlierDetection",
-      "spec sets none of loadBalancer, circuitBreaker and outlierDetection; set at least one",
+      "loadBalancer, circuitBreaker, outlierDetection or rateLimit",
+      "spec sets none of loadBalancer, circuitBreaker, outlierDetection and rateLimit; set at least one",
     );
-  return compact({ service, loadBalancer, consistentHash, circuitBreaker, outlierDetection });
+  return compact({
+    service,
+    loadBalancer,
+    consistentHash,
+    circuitBreaker,
+    outlierDetection,
+    rateLimit: limit,
+  });
 }
 
 function hashSource(value: unknown, field: string): ConsistentHashSource {

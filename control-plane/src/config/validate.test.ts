@@ -245,6 +245,42 @@ const cases: Array<[string, unknown, string, RegExp]> = [
     /ttl/,
   ],
   [
+    "a rate limit that limits nothing",
+    policyDoc({ rateLimit: {} }),
+    "spec.rateLimit",
+    /spec\.rateLimit: it limits nothing/,
+  ],
+  [
+    "a rate limit's burst without a rate",
+    policyDoc({ rateLimit: { burst: 10, routes: [{ pathPrefix: "/api", requestsPerSecond: 5 }] } }),
+    "spec.rateLimit",
+    /burst goes with requestsPerSecond/,
+  ],
+  [
+    "a rate limit's route with both paths",
+    policyDoc({ rateLimit: { routes: [{ pathPrefix: "/a", pathExact: "/a", requestsPerSecond: 5 }] } }),
+    "spec.rateLimit",
+    /routes\[0\]: set exactly one of pathPrefix and pathExact/,
+  ],
+  [
+    "a rate limit's route without a rate",
+    policyDoc({ rateLimit: { routes: [{ pathPrefix: "/a" }] } }),
+    "spec.rateLimit.routes[0].requestsPerSecond",
+    /an integer from 0 to 1000000/,
+  ],
+  [
+    "a fractional rate",
+    policyDoc({ rateLimit: { requestsPerSecond: 0.5 } }),
+    "spec.rateLimit.requestsPerSecond",
+    /an integer from 0 to 1000000/,
+  ],
+  [
+    "a rate limit with an unknown field",
+    policyDoc({ rateLimit: { requestsPerMinute: 60 } }),
+    "spec.rateLimit.requestsPerMinute",
+    /requestsPerMinute/,
+  ],
+  [
     "timeout over an hour",
     route({ rules: [{ timeoutMs: 3_600_001 }] }),
     "spec.rules[0].timeoutMs",
@@ -474,6 +510,35 @@ test("a consistent hash is the balancer, named or not; a header name is lower-ca
     spec(policyDoc({ consistentHash: { httpCookieName: "s", generateCookie: {} } })).consistentHash,
     { httpCookieName: "s", generateCookie: {} },
     "an empty generateCookie stays: it asks for a session cookie on /",
+  );
+});
+
+test("a rate limit alone is a policy; a route's method is upper-cased", (t) => {
+  const spec = (doc: unknown) => (validateDocument(doc) as { spec: Record<string, unknown> }).spec;
+  t.deepEqual(
+    spec(
+      policyDoc({
+        rateLimit: {
+          requestsPerSecond: 100,
+          burst: 200,
+          routes: [
+            { pathExact: "/healthz", requestsPerSecond: 0 },
+            { pathPrefix: "/api/orders", method: "post", requestsPerSecond: 5 },
+          ],
+        },
+      }),
+    ),
+    {
+      service: "reviews",
+      rateLimit: {
+        requestsPerSecond: 100,
+        burst: 200,
+        routes: [
+          { pathExact: "/healthz", requestsPerSecond: 0 },
+          { pathPrefix: "/api/orders", method: "POST", requestsPerSecond: 5 },
+        ],
+      },
+    },
   );
 });
 

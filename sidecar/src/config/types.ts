@@ -1,6 +1,7 @@
 // Domain types of the config the sidecar routes by. The wire module turns discovery responses into
 // these (through validate.ts); nothing else in the sidecar sees generated protobuf types.
 import type { ConsistentHashSource } from "../../../proto/consistent-hash-rules";
+import type { RateLimitSpec } from "../../../proto/rate-limit-rules";
 import type { Redirect, Rewrite } from "../../../proto/rewrite-rules";
 import type { HeaderModifiersConfig } from "./header-edits";
 
@@ -135,6 +136,8 @@ export interface PolicyConfig {
     baseEjectionTimeMs: number;
     maxEjectionRatio: number;
   };
+  /** Enforced on this service's own inbound requests (listeners/rate-limits.ts). */
+  rateLimit?: RateLimitSpec;
 }
 
 /** weft.v1.Telemetry: "default", or one service's override. */

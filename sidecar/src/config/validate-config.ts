@@ -2,6 +2,7 @@
 // grpc-js decodes them) and turns them into domain values, or throws INVALID_CONFIG naming the
 // field, which goes back as the NACK reason while the sidecar keeps its last good config.
 import { consistentHashProblem, type GenerateCookie } from "../../../proto/consistent-hash-rules";
+import { type RateLimitSpec, rateLimitProblem } from "../../../proto/rate-limit-rules";
 import { type Redirect, type Rewrite, redirectProblem, rewriteProblem } from "../../../proto/rewrite-rules";
 import { parseHeaderModifiers } from "./header-edits";
 import type {
@@ -231,7 +232,31 @@ export function parseServicePolicy(value: unknown, path: string, resourceName: s
       maxEjectionRatio: ratio(d.max_ejection_ratio ?? 0, `${p}.max_ejection_ratio`),
     };
   }
+  if (spec.rate_limit) policy.rateLimit = parseRateLimit(spec.rate_limit, `${path}.spec.rate_limit`);
   return policy;
+}
+
+/** The wire's RateLimit: proto3 leaves "" and 0 for what is not set; absent there, absent here. */
+function parseRateLimit(value: unknown, path: string): RateLimitSpec {
+  const o = object(value, path);
+  const limit: RateLimitSpec = {
+    requestsPerSecond: uint(o.requests_per_second ?? 0, `${path}.requests_per_second`),
+    burst: uint(o.burst ?? 0, `${path}.burst`) || undefined,
+    routes: list(o.routes, `${path}.routes`).map((v, i) => {
+      const p = `${path}.routes[${i}]`;
+      const r = object(v, p);
+      return {
+        pathPrefix: str(r.path_prefix ?? "", `${p}.path_prefix`) || undefined,
+        pathExact: str(r.path_exact ?? "", `${p}.path_exact`) || undefined,
+        method: str(r.method ?? "", `${p}.method`) || undefined,
+        requestsPerSecond: uint(r.requests_per_second ?? 0, `${p}.requests_per_second`),
+        burst: uint(r.burst ?? 0, `${p}.burst`) || undefined,
+      };
+    }),
+  };
+  const problem = rateLimitProblem(limit);
+  if (problem) bad(`${path}: ${problem}`);
+  return limit;
 }
 
 const LEVELS = new Set(["debug", "info", "warn", "error"]);

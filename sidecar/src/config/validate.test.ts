@@ -133,6 +133,51 @@ test("a policy's consistent hash is parsed; one that hashes nothing, or two thin
   }
 });
 
+test("a policy's rate limit is parsed as proto3 sends it; one that limits nothing or badly is NACKed", (t) => {
+  const policy = (spec: Record<string, unknown>) =>
+    parseServicePolicy({ service: "web", name: "p", spec }, "p", "web");
+  t.deepEqual(
+    policy({
+      rate_limit: {
+        requests_per_second: 50,
+        burst: 0,
+        routes: [
+          { path_prefix: "", path_exact: "/healthz", method: "", requests_per_second: 0, burst: 0 },
+          { path_prefix: "/api", path_exact: "", method: "POST", requests_per_second: 2, burst: 4 },
+        ],
+      },
+    }).rateLimit,
+    {
+      requestsPerSecond: 50,
+      burst: undefined,
+      routes: [
+        {
+          pathPrefix: undefined,
+          pathExact: "/healthz",
+          method: undefined,
+          requestsPerSecond: 0,
+          burst: undefined,
+        },
+        { pathPrefix: "/api", pathExact: undefined, method: "POST", requestsPerSecond: 2, burst: 4 },
+      ],
+    },
+  );
+  t.is(policy({ load_balancer: "round_robin", rate_limit: null }).rateLimit, undefined);
+  const cases: Array<[Record<string, unknown>, RegExp]> = [
+    [{ rate_limit: { requests_per_second: 0, routes: [] } }, /p\.spec\.rate_limit: it limits nothing/],
+    [{ rate_limit: { requests_per_second: -1 } }, /requests_per_second must be a whole number/],
+    [
+      { rate_limit: { routes: [{ path_prefix: "nope", requests_per_second: 1 }] } },
+      /routes\[0\]: the path must start with "\/"/,
+    ],
+    [{ rate_limit: { requests_per_second: 5, routes: "all" } }, /routes must be a list/],
+  ];
+  for (const [spec, message] of cases) {
+    const err = t.throws(() => policy(spec), { instanceOf: SidecarError });
+    t.regex(err?.message ?? "", message);
+  }
+});
+
 test("a rule's mirror is parsed; one without labels, or beside a redirect, is refused", (t) => {
   const rules = (rule: Record<string, unknown>) =>
     parseServiceRoutes(

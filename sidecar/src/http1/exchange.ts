@@ -10,7 +10,14 @@ import { smugglingProblem } from "../http/guard";
 import { forwardRequestHeaders, type HeaderPairs, rewriteHost } from "../http/headers";
 import { failureAnswer } from "../http/plan-run";
 import type { HttpRoute, RequestContext } from "../http/route";
-import { type AttemptOutcome, type AttemptTarget, isRefusal, type RequestPlan } from "../upstream/plan";
+import {
+  type AttemptOutcome,
+  type AttemptTarget,
+  isRefusal,
+  type Refusal,
+  type RequestPlan,
+  refusalHeaders,
+} from "../upstream/plan";
 import { isChunked, newContext, responseFraming, upstreamHeadText, writeChunk } from "./framing";
 import { PARSE_ON, SKIP_BODY, UPGRADE } from "./parser";
 import type { FailureKind, ResponseSink, UpstreamConn } from "./pool";
@@ -362,11 +369,11 @@ export class Exchange implements ResponseSink {
     return again;
   }
 
-  private refuse(r: { status: number; message: string; overflow?: string; location?: string }): void {
+  private refuse(r: Refusal): void {
     if (r.location !== undefined)
       return void this.answer(r.status, r.message, false, [["location", r.location]]);
     this.ctx.error = r.message.trim();
-    this.answer(r.status, r.message, false, r.overflow ? [["x-weft-overflow", r.overflow]] : []);
+    this.answer(r.status, r.message, false, Object.entries(refusalHeaders(r) ?? {}));
   }
 
   /** The proxy answers itself. */

@@ -11,7 +11,13 @@ import { forwardRequestHeaders, type HeaderPairs, rewriteHost } from "../http/he
 import { MIRROR_TIMEOUT_MS, type Mirrors, shadowAuthority, statusClass } from "../http/mirror";
 import { delayThenForward, failureAnswer, failureOutcome } from "../http/plan-run";
 import { type HttpRoute, type RequestContext, type RequestInfo, requestContext } from "../http/route";
-import { type AttemptOutcome, isRefusal, type MirrorTarget, type RequestPlan } from "../upstream/plan";
+import {
+  type AttemptOutcome,
+  isRefusal,
+  type MirrorTarget,
+  type RequestPlan,
+  refusalHeaders,
+} from "../upstream/plan";
 import { finish, type H2Flow } from "./flow";
 import { grpcTimeoutMs, isGrpc, plainAnswer } from "./grpc";
 
@@ -107,8 +113,23 @@ export class H2Proxy {
     const plan = route.plan(info);
     ctx.route = plan.route ?? "default";
     if (isRefusal(plan)) {
+      if (plan.rateLimited) {
+        // gRPC's own code for it, which clients do not retry as they would UNAVAILABLE (429's mapping).
+        status = plan.status;
+        ctx.error = plan.message.trim();
+        const headers = refusalHeaders(plan);
+        return void plainAnswer(
+          stream,
+          plan.status,
+          plan.message,
+          grpc,
+          flow.via,
+          RESOURCE_EXHAUSTED,
+          headers,
+        );
+      }
       if (plan.location === undefined)
-        return void answer(plan.status, plan.message, false, overflowHeaders(plan.overflow));
+        return void answer(plan.status, plan.message, false, refusalHeaders(plan));
       // A route's redirect: an answer, not an error.
       status = plan.status;
       plainAnswer(stream, plan.status, plan.message, grpc, flow.via, undefined, { location: plan.location });
@@ -205,8 +226,7 @@ export class H2Proxy {
     const flow = this.options.flow;
     if (stream.closed) return;
     const target = plan.next();
-    if (isRefusal(target))
-      return void answer(target.status, target.message, false, overflowHeaders(target.overflow));
+    if (isRefusal(target)) return void answer(target.status, target.message, false, refusalHeaders(target));
     const grpc = ctx.request.grpc === true;
     ctx.upstream = `${target.host}:${target.port}`;
     const started = performance.now();
@@ -410,9 +430,7 @@ interface H2Request {
   grpcDeadlineMs: number | undefined;
 }
 
-type Answer = (status: number, message: string, close?: boolean, headers?: Record<string, string>) => void;
+/** gRPC's code for a limit reached (a rate limit's 429 would map to UNAVAILABLE, which clients retry). */
+const RESOURCE_EXHAUSTED = 8;
 
-/** A circuit-breaker overflow says so, as on HTTP/1.1, so clients and tests can tell it apart. */
-function overflowHeaders(overflow: string | undefined): Record<string, string> | undefined {
-  return overflow ? { "x-weft-overflow": overflow } : undefined;
-}
+type Answer = (status: number, message: string, close?: boolean, headers?: Record<string, string>) => void;

@@ -16,6 +16,9 @@
 //   weft_faults_injected_total{service,route,kind}           kind: delay | abort
 //   weft_mirror_requests_total{service,endpoint,outcome}     copies for a route's mirror: status class
 //                                                            (2xx..5xx), error, or dropped (too many out)
+// The inbound side's own:
+//   weft_rate_limited_requests_total{service,limit}          requests refused 429 by this instance's rate
+//                                                            limit; limit: instance | route PATH
 
 type Labels = Record<string, string>;
 type Kind = "counter" | "gauge" | "histogram";
@@ -122,6 +125,11 @@ export class Metrics {
       "counter",
       "Copies of requests sent for a route's mirror, by how they ended: the answer's status class, error, or dropped.",
     );
+    this.family(
+      "weft_rate_limited_requests_total",
+      "counter",
+      "Requests this instance answered 429 because its rate limit was reached, by limit.",
+    );
   }
 
   /** One attempt to an endpoint ended; outcome is the status code or connect-failure/reset/timeout/cancelled. */
@@ -166,6 +174,10 @@ export class Metrics {
 
   faultInjected(service: string, route: string, kind: "delay" | "abort"): void {
     this.inc("weft_faults_injected_total", { service, route, kind });
+  }
+
+  rateLimited(service: string, limit: string): void {
+    this.inc("weft_rate_limited_requests_total", { service, limit });
   }
 
   mirrorRequest(service: string, endpoint: string, outcome: string): void {

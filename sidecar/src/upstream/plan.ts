@@ -32,7 +32,7 @@ export interface AttemptTarget {
   maxRequestsPerConnection: number;
 }
 
-/** A request the routing layer answers itself (no endpoints, circuit breaker overflow). */
+/** A request the routing layer answers itself (no endpoints, circuit breaker overflow, rate limit). */
 export interface Refusal {
   status: number;
   /** The body: one line a user can act on, ending in "\n". */
@@ -41,6 +41,11 @@ export interface Refusal {
   overflow?: "pending-requests" | "connections";
   /** A route's redirect: the answer's Location (and a 3xx status). */
   location?: string;
+  /**
+   * Set when the sidecar's own rate limit refused the request (a 429): which limit ("instance" or
+   * "route PATH") and when to try again (Retry-After, `x-weft-ratelimited`; gRPC RESOURCE_EXHAUSTED).
+   */
+  rateLimited?: { limit: string; retryAfterSeconds: number };
 }
 
 export type AttemptOutcome =
@@ -102,6 +107,20 @@ export interface RequestPlan {
   next(): AttemptTarget | Refusal;
   /** How the attempt to `target` ended. True: try again (only ever when `replayable`). */
   ended(target: AttemptTarget, outcome: AttemptOutcome, replayable: boolean): boolean;
+}
+
+/**
+ * The headers that tell a refusal apart (clients, tests, dashboards): a circuit-breaker overflow's
+ * `x-weft-overflow`; a rate limit's `retry-after` and `x-weft-ratelimited`. Undefined when none.
+ */
+export function refusalHeaders(r: Refusal): Record<string, string> | undefined {
+  if (r.overflow) return { "x-weft-overflow": r.overflow };
+  if (r.rateLimited)
+    return {
+      "retry-after": String(r.rateLimited.retryAfterSeconds),
+      "x-weft-ratelimited": r.rateLimited.limit,
+    };
+  return undefined;
 }
 
 /** Tells a refusal from a target or a plan (neither has a status). */

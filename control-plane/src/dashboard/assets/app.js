@@ -366,7 +366,7 @@ function trafficConfig(name, endpoints, routes, policies, telemetries) {
     el(
       "p",
       { class: "muted", "data-testid": "policy-line" },
-      `Load balancing: ${lb}${policy ? ` (ResiliencePolicy "${policy.metadata.name}")` : ""} · ${telemetryText}`,
+      `Load balancing: ${lb}${policy ? ` (ResiliencePolicy "${policy.metadata.name}")` : ""}${rateLimitText(policy?.spec)} · ${telemetryText}`,
     ),
     rows.length === 0
       ? empty(
@@ -386,6 +386,20 @@ function trafficConfig(name, endpoints, routes, policies, telemetries) {
           rows,
         ),
   ];
+}
+
+/** A ResiliencePolicy's rate limit, per instance: " · rate limit 100/s (burst 200), /api*: 10/s". */
+function rateLimitText(spec) {
+  const r = spec?.rateLimit;
+  if (!r) return "";
+  const rate = (rps, burst) =>
+    rps === 0 ? "not limited" : `${rps}/s${burst && burst !== rps ? ` (burst ${burst})` : ""}`;
+  const parts = r.requestsPerSecond ? [`${rate(r.requestsPerSecond, r.burst)} per instance`] : [];
+  for (const route of r.routes ?? [])
+    parts.push(
+      `${route.method ? `${route.method} ` : ""}${route.pathExact ?? `${route.pathPrefix}*`}: ${rate(route.requestsPerSecond, route.burst)}`,
+    );
+  return ` · rate limit ${parts.join(", ")}`;
 }
 
 /** How a ResiliencePolicy balances: what its consistent hash reads, or the balancer's name. */
