@@ -28,7 +28,7 @@ const RUNTIME_DIRS = ["/proc", "/sys", "/dev"];
 export function containerChanges(upper: string, lowers: string[], mountPoints: string[]): Change[] {
   const skipped = new Set([...RUNTIME_DIRS, ...mountPoints]);
   const out: Change[] = [];
-  walk({ upper, lowers, skipped, out }, "/", false);
+  walk({ upper, lowers, skipped, out }, "/", true, false);
   return out.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
 }
 
@@ -41,13 +41,14 @@ interface Walk {
 
 /**
  * Adds the changes under directory `dir` (a container path) to `w.out`; true when there were any.
+ * `dirInImage`: the image has `dir` (else nothing under it is the image's, and no layer is read).
  * `hiding`: `dir` or a directory above it is opaque, so the image's entries here are gone unless
  * the upper has them again.
  */
-function walk(w: Walk, dir: string, hiding: boolean): boolean {
+function walk(w: Walk, dir: string, dirInImage: boolean, hiding: boolean): boolean {
   let any = false;
   const names = readdirSync(join(w.upper, dir));
-  if (hiding) {
+  if (hiding && dirInImage) {
     const here = new Set(names);
     for (const name of imageEntries(w.lowers, dir)) {
       const path = posix.join(dir, name);
@@ -68,11 +69,11 @@ function walk(w: Walk, dir: string, hiding: boolean): boolean {
       }
       continue;
     }
-    const inImage = imageHas(w.lowers, path);
+    const inImage = dirInImage && imageHas(w.lowers, path);
     if (st.isDirectory()) {
       const before = w.out.length;
       const opaque = inImage && isOpaque(join(w.upper, path));
-      const inner = walk(w, path, hiding || opaque);
+      const inner = walk(w, path, inImage, hiding || opaque);
       if (!inImage) w.out.splice(before, 0, { path, kind: 1 });
       else if (inner) w.out.push({ path, kind: 0 });
       any ||= inner || !inImage;
