@@ -1,4 +1,5 @@
 import { createSocket } from "node:dgram";
+import { Resolver } from "node:dns/promises";
 import { type AddressInfo, connect, createServer } from "node:net";
 import test from "ava";
 import dnsPacket from "dns-packet";
@@ -17,7 +18,7 @@ function storeWithWeb(): ConfigStore {
 type Reply = dnsPacket.DecodedPacket & { rcode?: string };
 
 /** Sends one query over UDP on loopback and decodes the reply. */
-function query(port: number, name: string, type: "A" | "AAAA" = "A"): Promise<Reply> {
+function query(port: number, name: string, type: "A" | "AAAA" | "SRV" = "A"): Promise<Reply> {
   const socket = createSocket("udp4");
   const id = Math.floor(Math.random() * 65535);
   return new Promise((resolve, reject) => {
@@ -178,4 +179,51 @@ test("a TCP query for a non-mesh name is forwarded upstream over TCP", async (t)
   });
   const decoded = dnsPacket.streamDecode(reply);
   t.is(decoded.answers?.[0]?.type === "A" ? decoded.answers[0].data : "", "192.0.2.7");
+});
+
+test("SRV: a service's ports, Kubernetes' and Consul's names, each pointing at a name of its virtual IP", async (t) => {
+  const store = new ConfigStore();
+  const web = parseService(
+    {
+      name: "web",
+      virtual_ip: "10.96.0.10",
+      ports: [
+        { name: "http", port: 80 },
+        { name: "grpc", port: 9090, protocol: "grpc" },
+      ],
+    },
+    "s",
+  );
+  store.applyServices({ resources: new Map([["web", web]]), removed: [], incremental: false }, "1");
+  const wanted: string[] = [];
+  const port = await serve(t, new DnsResolver({ store, onServiceName: (s) => wanted.push(s) }));
+  // c-ares (node:dns), a real resolver, reads the answers.
+  const resolver = new Resolver({ timeout: 2000, tries: 1 });
+  resolver.setServers([`127.0.0.1:${port}`]);
+  const srv = async (name: string) =>
+    (await resolver.resolveSrv(name)).sort((a, b) => a.port - b.port).map((r) => `${r.port} ${r.name}`);
+  t.deepEqual(await srv("_http._tcp.web"), ["80 web"], "Kubernetes: the named port");
+  t.deepEqual(await srv("_grpc._tcp.web.weft"), ["9090 web.weft"]);
+  t.deepEqual(await srv("_web._tcp.service.consul"), ["80 web.service.consul", "9090 web.service.consul"]);
+  t.deepEqual(await srv("web.service.dc1.consul"), [
+    "80 web.service.dc1.consul",
+    "9090 web.service.dc1.consul",
+  ]);
+  t.deepEqual(await srv("web"), ["80 web", "9090 web"]);
+  t.deepEqual(await resolver.resolve4("web.service.dc1.consul"), ["10.96.0.10"], "the target resolves");
+  t.true(wanted.includes("web"), "the sidecar subscribes to what the app looks up");
+
+  // The additional section carries the target's A record, so one query is enough.
+  const full = await query(port, "_http._tcp.web", "SRV");
+  t.deepEqual(
+    full.additionals?.map((a) => `${a.type} ${a.name} ${a.type === "A" ? a.data : ""}`),
+    ["A web 10.96.0.10"],
+  );
+  // A port the service does not have, or UDP: the name exists, with no such data.
+  for (const name of ["_admin._tcp.web", "_http._udp.web"]) {
+    const none = await query(port, name, "SRV");
+    t.is(none.rcode, "NOERROR", name);
+    t.deepEqual(none.answers, [], name);
+  }
+  t.is((await query(port, "_http._tcp.elsewhere.example", "SRV")).rcode, "NXDOMAIN", "not the mesh's");
 });

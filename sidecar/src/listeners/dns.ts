@@ -1,5 +1,6 @@
 // DNS (15053, udp and tcp): the app's port-53 traffic, redirected by iptables. Service names
-// (NAME, NAME.weft, NAME.<search domain>, Consul's NAME.service.consul) get an A record with the service's virtual IP; the rest
+// (NAME, NAME.weft, NAME.<search domain>, Consul's NAME.service.consul) get an A record with the service's virtual IP,
+// and SRV records with its ports (Kubernetes' _PORT._tcp.NAME and Consul's forms); the rest
 // is forwarded to --dns-upstream over the same transport (udp or tcp), SERVFAIL when it does not
 // answer in time (the sidecar's uid is exempt from capture, so that is not captured again).
 // The workload's netns cannot reach the host's 127.0.0.1 (a systemd-resolved stub, say): the daemon
@@ -8,6 +9,7 @@ import { createSocket, type Socket as UdpSocket } from "node:dgram";
 import { connect, createServer, type Server, type Socket } from "node:net";
 import dnsPacket from "dns-packet";
 import type { ConfigStore } from "../config/store";
+import type { ServiceConfig } from "../config/types";
 
 const RCODE_SERVFAIL = 2;
 const RCODE_NXDOMAIN = 3;
@@ -48,6 +50,10 @@ export class DnsResolver {
     }
     const question = packet.questions?.[0];
     if (!question) return reply(packet, RCODE_SERVFAIL, []);
+    if (question.type === "SRV") {
+      const srv = this.srv(question.name);
+      if (srv) return reply(packet, 0, srv.answers, true, srv.additionals);
+    }
     const vip = this.lookup(question.name);
     if (vip !== undefined) {
       const answers: dnsPacket.Answer[] =
@@ -66,6 +72,11 @@ export class DnsResolver {
 
   /** The service VIP ("" when it has none) for a mesh name, undefined for other names. */
   lookup(name: string): string | undefined {
+    return this.serviceOf(name)?.virtualIp;
+  }
+
+  /** The mesh service a name stands for (NAME, NAME.weft, NAME.<search domain>, Consul's). */
+  private serviceOf(name: string): ServiceConfig | undefined {
     const lower = name.toLowerCase().replace(/\.$/, "");
     const candidates = [lower];
     for (const suffix of [...(this.options.searchDomains ?? []), "weft", ...CONSUL_SUFFIXES]) {
@@ -76,10 +87,56 @@ export class DnsResolver {
       const service = this.options.store.service(c);
       if (service) {
         this.options.onServiceName?.(service.name);
-        return service.virtualIp;
+        return service;
       }
     }
     return undefined;
+  }
+
+  /**
+   * SRV records for a mesh service's ports, each pointing at a name of the service whose A record
+   * is its virtual IP (in the additional section), as Kubernetes answers for a ClusterIP service:
+   * the app learns the port, and its connection still goes through the sidecar.
+   *   _PORTNAME._tcp.NAME (Kubernetes): the port of that name;
+   *   _NAME._TAG.service[.dc1].consul (Consul, RFC 2782): every port (weft has no tags);
+   *   NAME, NAME.service.consul, ... (Consul): every port.
+   * Undefined for a name that is not the mesh's (it is forwarded as any other).
+   */
+  private srv(name: string): { answers: dnsPacket.Answer[]; additionals: dnsPacket.Answer[] } | undefined {
+    const lower = name.toLowerCase().replace(/\.$/, "");
+    const labels = lower.split(".");
+    let service: ServiceConfig | undefined;
+    let target = lower;
+    let portName: string | undefined;
+    let protocol = "_tcp";
+    if (labels.length >= 3 && labels[0]?.startsWith("_") && labels[1]?.startsWith("_")) {
+      protocol = labels[1];
+      const rest = labels.slice(2).join(".");
+      if (CONSUL_SUFFIXES.includes(rest) && rest !== "virtual.consul") {
+        service = this.serviceOf(labels[0].slice(1));
+        target = `${labels[0].slice(1)}.${rest}`;
+        protocol = "_tcp"; // the second label is a Consul tag
+      } else {
+        service = this.serviceOf(rest);
+        target = rest;
+        portName = labels[0].slice(1);
+      }
+    } else service = this.serviceOf(lower);
+    if (!service) return undefined;
+    const ports =
+      protocol === "_tcp" && service.virtualIp
+        ? service.ports.filter((p) => portName === undefined || p.name.toLowerCase() === portName)
+        : [];
+    return {
+      answers: ports.map((p) => ({
+        type: "SRV",
+        name,
+        ttl: TTL_SECONDS,
+        data: { priority: 1, weight: 1, port: p.port, target },
+      })),
+      additionals:
+        ports.length > 0 ? [{ type: "A", name: target, ttl: TTL_SECONDS, data: service.virtualIp }] : [],
+    };
   }
 }
 
@@ -136,6 +193,7 @@ function reply(
   rcode: number,
   answers: dnsPacket.Answer[],
   authoritative = false,
+  additionals: dnsPacket.Answer[] = [],
 ) {
   const rd = (query.flags ?? 0) & dnsPacket.RECURSION_DESIRED;
   const flags =
@@ -146,6 +204,7 @@ function reply(
     flags,
     questions: query.questions ?? [],
     answers,
+    additionals,
   });
 }
 
