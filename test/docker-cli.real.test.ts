@@ -656,3 +656,92 @@ test.serial(
     t.is(await limit(), 128 * 1024 * 1024, "a refused update changes nothing");
   },
 );
+
+test.serial(
+  "commit makes an image of a running container's changes; the image runs with them and the --change config",
+  async (t) => {
+    const { docker, daemon } = t.context;
+    const weft = (args: string[]) =>
+      weftCli(args, { WEFT_HOST: `unix://${join(daemon.dir, "run", "weft.sock")}` });
+    const name = `dcm${Date.now().toString(36)}`;
+    const images = [`${name}:v1`, `${name}:v2`];
+    t.teardown(async () => {
+      await docker.run(["rm", "-f", name]);
+      for (const i of images) await docker.run(["rmi", i]);
+    });
+    const run = await docker.run([
+      "run",
+      "-d",
+      "--name",
+      name,
+      ...NO_SIDECAR,
+      "-e",
+      "STAGE=dev",
+      "busybox",
+      "sh",
+      "-c",
+      "mkdir -p /srv && echo made-inside > /srv/state && rm /etc/group && sleep 600",
+    ]);
+    t.is(run.code, 0, run.stderr);
+    await waitFor(
+      async () => (await docker.run(["exec", name, "cat", "/srv/state"])).stdout === "made-inside\n",
+    );
+
+    // docker's CLI, with changes to the config; the container keeps running (it was only frozen).
+    const committed = await docker.run([
+      "commit",
+      "-c",
+      'CMD ["cat", "/srv/state"]',
+      "-c",
+      "ENV STAGE=prod",
+      "-m",
+      "with state",
+      name,
+      images[0] as string,
+    ]);
+    t.is(committed.code, 0, committed.stderr);
+    t.regex(committed.stdout, /^sha256:[0-9a-f]{64}\n$/);
+    t.is((await docker.run(["inspect", "-f", "{{.State.Status}}", name])).stdout.trim(), "running");
+    const comment = await docker.run(["image", "inspect", "-f", "{{.Comment}}", images[0] as string]);
+    t.is(comment.stdout, "with state\n", comment.stderr);
+    const fromImage = await docker.run(["run", "--rm", ...NO_SIDECAR, images[0] as string]);
+    t.is(fromImage.stdout, "made-inside\n", fromImage.stderr);
+    const env = await docker.run([
+      "run",
+      "--rm",
+      ...NO_SIDECAR,
+      images[0] as string,
+      "sh",
+      "-c",
+      "echo $STAGE; ls /etc",
+    ]);
+    t.regex(env.stdout, /^prod\n/, env.stderr);
+    t.notRegex(env.stdout, /\bgroup\b/, "what the container deleted is deleted in the image");
+    t.regex(env.stdout, /\bpasswd\b/);
+
+    // weft's CLI on the stopped container: a second image of it, sharing the base's layer.
+    t.is((await docker.run(["stop", "-t", "1", name])).code, 0);
+    const second = await weft(["commit", "-c", "WORKDIR /srv", name, images[1] as string]);
+    t.is(second.code, 0, second.stderr);
+    const [inspect] = JSON.parse((await weft(["image", "inspect", images[1] as string])).stdout) as Array<{
+      config: { workdir: string; cmd: string[] };
+      diffIds: string[];
+    }>;
+    t.is(inspect?.config.workdir, "/srv");
+    t.deepEqual(inspect?.config.cmd, [
+      "sh",
+      "-c",
+      "mkdir -p /srv && echo made-inside > /srv/state && rm /etc/group && sleep 600",
+    ]);
+    t.is(inspect?.diffIds.length, 2, "the base's rootfs as a layer, and the changes");
+    const [first] = JSON.parse((await weft(["image", "inspect", images[0] as string])).stdout) as Array<{
+      diffIds: string[];
+    }>;
+    t.is(first?.diffIds[0], inspect?.diffIds[0], "the base's tree is one stored layer for both");
+    const bad = await weft(["commit", "-c", "RUN make", name, `${name}:bad`]);
+    t.is(bad.code, 1);
+    t.regex(bad.stderr, /--change "RUN make": weft takes CMD, ENTRYPOINT, ENV, EXPOSE, LABEL, USER, WORKDIR/);
+    const missing = await docker.run(["commit", `${name}-nope`, `${name}:x`]);
+    t.regex(missing.stderr, /No such container: dcm\w+-nope/);
+  },
+);

@@ -3,7 +3,7 @@ import type { Command } from "../../cli/index";
 import { inspectCommand, rmCommand, stopCommand } from "./cli/containers";
 import { cpCommand } from "./cli/cp";
 import { execCommand } from "./cli/exec";
-import { diffCommand, exportCommand } from "./cli/files";
+import { commitCommand, diffCommand, exportCommand } from "./cli/files";
 import { imageBuildCommand } from "./cli/image-build";
 import { imageInspectCommand, imagePruneCommand, imageRmCommand, imageTagCommand } from "./cli/image-manage";
 import { imageImportCommand, imageLsCommand } from "./cli/images";
@@ -48,6 +48,7 @@ export const runtimeCommands: Command[] = [
   cpCommand,
   diffCommand,
   exportCommand,
+  commitCommand,
   eventsCommand,
   attachCommand,
   imageImportCommand,

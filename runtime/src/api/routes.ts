@@ -1,6 +1,7 @@
 // The Weft API, under /weft/v1 (server.ts sends every /weft/ path here; the rest of the socket is the
 // Docker Engine API). Every body field is validated here, errors name the field.
 import type { IncomingMessage, ServerResponse } from "node:http";
+import type { CommitOptions } from "../engine/commit";
 import type { ImageInfo } from "../engine/parts";
 import type { ProcessTable } from "../engine/top";
 import type { ContainerState, ContainerStats, ExecResult, LogsResult, RunSpec } from "../engine/types";
@@ -45,6 +46,7 @@ export interface EngineApi extends LifecycleApi, ExecStreamApi, AttachApi, Archi
   createVolume(name: string): VolumeInfo;
   removeVolume(name: string): void;
   update(ref: string, u: ReturnType<typeof validateUpdate>): Promise<ContainerState>;
+  commit(ref: string, name: string, o: CommitOptions): Promise<ImageInfo>;
 }
 
 type Handler = (engine: EngineApi, req: IncomingMessage, res: ServerResponse, p: Params) => Promise<void>;
@@ -106,6 +108,15 @@ const routes: Array<{ method: string; path: RegExp; handler: Handler }> = [
     path: /^\/containers\/([^/]+)\/update$/,
     handler: async (engine, req, res, { ref }) =>
       sendJson(res, 200, await engine.update(ref, validateUpdate(await readJson(req)))),
+  },
+  {
+    method: "POST",
+    path: /^\/containers\/([^/]+)\/commit$/,
+    handler: async (engine, req, res, { ref }) => {
+      const o = commitBody(await readJson(req));
+      const image = await engine.commit(ref, o.name, o);
+      sendJson(res, 201, { id: image.id, name: image.name });
+    },
   },
   {
     method: "POST",
@@ -322,4 +333,30 @@ export async function route(engine: EngineApi, req: IncomingMessage, res: Server
   throw Object.assign(new RuntimeError("INVALID_ARGUMENT", `no such API path ${req.method} ${path}`), {
     code: "PATH_NOT_FOUND",
   });
+}
+
+/** POST /containers/{ref}/commit: {name, changes?: string[], comment?, author?, pause?: boolean}. */
+function commitBody(body: unknown): CommitOptions & { name: string } {
+  const b = (body ?? {}) as Record<string, unknown>;
+  const text = (field: string): string | undefined => {
+    const v = b[field];
+    if (v === undefined || v === null) return undefined;
+    if (typeof v !== "string") throw new RuntimeError("INVALID_ARGUMENT", `${field} must be a string`);
+    return v;
+  };
+  const name = text("name");
+  if (!name)
+    throw new RuntimeError("INVALID_ARGUMENT", "name is required: the image to make, e.g. shop:debug");
+  const changes = b.changes ?? [];
+  if (!Array.isArray(changes) || !changes.every((c) => typeof c === "string"))
+    throw new RuntimeError("INVALID_ARGUMENT", 'changes must be a list of strings such as "CMD ["sh"]"');
+  if (b.pause !== undefined && typeof b.pause !== "boolean")
+    throw new RuntimeError("INVALID_ARGUMENT", "pause must be true or false");
+  return {
+    name,
+    changes,
+    comment: text("comment"),
+    author: text("author"),
+    pause: b.pause as boolean | undefined,
+  };
 }

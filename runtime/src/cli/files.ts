@@ -1,4 +1,5 @@
-// `weft diff` and `weft export`: a container's file system as docker diff and docker export show it.
+// `weft diff`, `weft export` and `weft commit`: a container's file system as docker diff and docker
+// export show it, and a new image of it as docker commit makes one.
 import { createWriteStream } from "node:fs";
 import { pipeline } from "node:stream/promises";
 import { type Command, parseFlags, UsageError } from "../../../cli/index";
@@ -39,6 +40,51 @@ export const exportCommand: Command = {
       `/containers/${ref(positionals[0] as string)}/export`,
     );
     await pipeline(res, values.output ? createWriteStream(values.output) : process.stdout);
+    return 0;
+  },
+};
+
+export const commitCommand: Command = {
+  name: "commit",
+  summary: "Make an image of a container's changes",
+  usage: `Usage: weft commit [OPTIONS] CONTAINER NAME[:TAG]
+
+A new image: the container's image with one layer more, what the container changed (not its
+volumes), and the config it runs with (env, command, workdir, user, ports, labels), as docker
+commit. A running container is frozen while its files are read. Prints the image's id.
+
+Options:
+  -c, --change LINE      a Dockerfile instruction for the image's config: CMD, ENTRYPOINT, ENV,
+                         EXPOSE, LABEL, USER or WORKDIR (repeatable)
+  -m, --message TEXT     a message kept with the image
+  -a, --author TEXT      who made it
+  --pause true|false     freeze a running container while its files are read (default true)
+${HOST_USAGE}`,
+  async run(argv) {
+    const { values, positionals } = parseFlags(argv, {
+      ...HOST_FLAG,
+      change: { type: "string", short: "c", multiple: true },
+      message: { type: "string", short: "m" },
+      author: { type: "string", short: "a" },
+      pause: { type: "string" },
+    });
+    if (positionals.length !== 2)
+      throw new UsageError("weft commit takes a CONTAINER and the NAME[:TAG] of the image to make");
+    if (values.pause !== undefined && values.pause !== "true" && values.pause !== "false")
+      throw new UsageError(`--pause takes true or false, got "${values.pause}"`);
+    const [container, name] = positionals as [string, string];
+    const image = await clientFor(values.host).json<{ id: string; name: string }>(
+      "POST",
+      `/containers/${ref(container)}/commit`,
+      {
+        name,
+        changes: values.change ?? [],
+        comment: values.message,
+        author: values.author,
+        pause: values.pause === undefined ? undefined : values.pause === "true",
+      },
+    );
+    process.stdout.write(`sha256:${image.id}\n`);
     return 0;
   },
 };

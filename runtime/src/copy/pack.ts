@@ -15,6 +15,7 @@ import {
 } from "node:fs";
 import { posix } from "node:path";
 import { RuntimeError } from "../errors";
+import { weftSys } from "../sys/native";
 import { type ContainerFs, pathNotFound, type ResolvedPath } from "./container-fs";
 import { END_OF_ARCHIVE, type EntryType, entryHeader, padding, type TarEntry } from "./tar";
 
@@ -114,8 +115,29 @@ export function packRoot(fs: ContainerFs): AsyncGenerator<Buffer> {
   return packTree(fs, "/", "");
 }
 
+/**
+ * An overlay upper directory (`fs`'s root) as an image layer, as `docker commit` writes one: its
+ * whiteouts (0/0 character devices) become `.wh.NAME` files and an opaque directory gets a
+ * `.wh..wh..opq` entry (the OCI forms, which an import turns back into overlay's). Paths in `skip`
+ * are left out with what is under them (mount points, /proc, /sys, /dev).
+ */
+export function packLayer(fs: ContainerFs, skip: ReadonlySet<string>): AsyncGenerator<Buffer> {
+  return packTree(fs, "/", "", { skip, overlay: true });
+}
+
+interface TreeOptions {
+  skip?: ReadonlySet<string>;
+  /** Overlay's whiteouts and opaque directories written in the OCI forms. */
+  overlay?: boolean;
+}
+
 /** `top` "" archives a directory's entries under their own names, without one for the directory. */
-async function* packTree(fs: ContainerFs, path: string, top: string): AsyncGenerator<Buffer> {
+async function* packTree(
+  fs: ContainerFs,
+  path: string,
+  top: string,
+  o: TreeOptions = {},
+): AsyncGenerator<Buffer> {
   const hardLinks = new Map<string, string>();
   // Depth first, a directory's entries sorted, so the same tree always gives the same archive.
   const stack: Array<{ path: string; name: string }> =
@@ -128,6 +150,7 @@ async function* packTree(fs: ContainerFs, path: string, top: string): AsyncGener
       : [{ path, name: top }];
   while (stack.length > 0) {
     const { path: here, name } = stack.pop() as { path: string; name: string };
+    if (o.skip?.has(here)) continue;
     let st: Stats;
     try {
       st = fs.onHost(here, (h) => lstatSync(h));
@@ -148,6 +171,10 @@ async function* packTree(fs: ContainerFs, path: string, top: string): AsyncGener
       devmajor: type === "char" || type === "block" ? Math.floor(st.rdev / 256) & 0xfff : 0,
       devminor: type === "char" || type === "block" ? (st.rdev & 0xff) | ((st.rdev >>> 12) & 0xfff00) : 0,
     };
+    if (o.overlay && type === "char" && st.rdev === 0) {
+      yield entryHeader({ ...entry, type: "file", name: whiteoutName(name), mode: 0 });
+      continue;
+    }
     if (type === "symlink") entry.linkname = fs.onHost(here, (h) => readlinkSync(h));
     if (type === "file" && st.nlink > 1) {
       const key = `${st.dev}:${st.ino}`;
@@ -159,6 +186,8 @@ async function* packTree(fs: ContainerFs, path: string, top: string): AsyncGener
     }
     if (entry.type !== "file") {
       yield entryHeader(entry);
+      if (type === "dir" && o.overlay && isOpaque(fs, here))
+        yield entryHeader({ ...entry, type: "file", name: `${name}/${WHITEOUT}${WHITEOUT}.opq`, mode: 0 });
       if (type === "dir") {
         const children = fs
           .onHost(here, (h) => readdirSync(h))
@@ -208,6 +237,19 @@ async function* fileEntry(fd: number, entry: TarEntry, size: number): AsyncGener
   } finally {
     closeSync(fd);
   }
+}
+
+/** The OCI whiteout prefix: `.wh.NAME` deletes NAME; `.wh..wh..opq` hides a directory's lower entries. */
+const WHITEOUT = ".wh.";
+
+/** "etc/group" -> "etc/.wh.group". */
+function whiteoutName(name: string): string {
+  const slash = name.lastIndexOf("/");
+  return `${name.slice(0, slash + 1)}${WHITEOUT}${name.slice(slash + 1)}`;
+}
+
+function isOpaque(fs: ContainerFs, path: string): boolean {
+  return fs.onHost(path, (h) => weftSys().lgetxattr(h, "trusted.overlay.opaque"))?.toString() === "y";
 }
 
 function entryType(st: Stats): EntryType | undefined {

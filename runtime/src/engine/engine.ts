@@ -4,16 +4,16 @@
 import { existsSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { RuntimeError } from "../errors";
+import { EngineCommit } from "./commit";
 import { CREATING_MARKER, createContainer } from "./create-container";
 import { waitExitFile } from "./exits";
 import { generateName, newContainerId } from "./names";
-import { EnginePausing } from "./pause";
 import { restartOnDaemonStart } from "./restart-policy";
 import type { ContainerState, EngineEvent, RunSpec } from "./types";
 
 export type WaitCondition = "not-running" | "next-exit" | "removed";
 
-export class Engine extends EnginePausing {
+export class Engine extends EngineCommit {
   /** attach() hands out the app's stdin (the Docker API then accepts OpenStdin, `run -i`). */
   get attachStdin(): boolean {
     return this.parts.runc.attachStdin !== undefined;

@@ -2,6 +2,7 @@
 // mounts, sidecars, runc containers) so a test can assert that nothing is left, and any step can be
 // told to fail.
 import { type ChildProcess, spawn } from "node:child_process";
+import { createHash } from "node:crypto";
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { SpecOptions } from "../oci/index";
@@ -110,6 +111,18 @@ export class FakeSystem {
           const tagged = { ...image, name: target };
           this.images.set(target, tagged);
           return tagged;
+        },
+        // What the real store keeps of a commit: the base's layers plus one, and the new config.
+        commit: async (name, o) => {
+          const image = {
+            ...o.base,
+            name,
+            id: createHash("sha256").update(`${name}${Date.now()}${Math.random()}`).digest("hex"),
+            diffIds: [...o.base.diffIds, `sha256:${"0".repeat(64)}`],
+            config: o.config,
+          };
+          this.images.set(name, image);
+          return image;
         },
       },
       network: {

@@ -59,7 +59,7 @@ export class EngineFiles extends EngineResources {
     return tar;
   }
 
-  private filesOf(state: ContainerState) {
+  protected filesOf(state: ContainerState) {
     return containerFs(state, this.store.containerDir(state.id), this.volumes, (p) =>
       this.parts.rootfs.isMounted(p),
     );

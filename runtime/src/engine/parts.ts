@@ -3,6 +3,7 @@
 // docs/INTERFACES.md, with the bridge and cgroup layout already bound.
 import type { ChildProcess } from "node:child_process";
 import type { Writable } from "node:stream";
+import type { CommitInput } from "../image/commit";
 import type { ImageRecord } from "../image/index";
 import type { BridgeInfo } from "../network/bridge";
 import type { SpecOptions } from "../oci/index";
@@ -20,6 +21,8 @@ export interface ImagesPart {
   remove(name: string): Promise<void>;
   /** Names the image `source` also `target` (re-pointing `target`). IMAGE_NOT_FOUND when unknown. */
   tag(source: string, target: string): Promise<ImageInfo>;
+  /** A new image named `name` from a base image and layers written by `o.writeLayers` (image/commit.ts). */
+  commit(name: string, o: CommitInput): Promise<ImageInfo>;
 }
 
 export interface NetworkPart {

@@ -28,6 +28,9 @@ export interface ImageRecord {
   /** Sum of the regular files' sizes over all layers. */
   sizeBytes: number;
   config: ImageConfig;
+  /** A committed image's message and author (weft commit -m, -a). */
+  comment?: string;
+  author?: string;
 }
 
 /** What a plain rootfs tarball gets, as `docker import` would give it. */

@@ -15,6 +15,7 @@ import {
 import { mkdir, rm } from "node:fs/promises";
 import { join } from "node:path";
 import { checkEntries, extractArchive, listArchive } from "./archive";
+import { type CommitInput, commitImage } from "./commit";
 import { sha256File } from "./digest";
 import { ImageError } from "./errors";
 import { isImageDir, normaliseName } from "./image-source";
@@ -34,6 +35,9 @@ export interface ImageMeta {
   config: ImageConfig;
   /** Layered images: rootfs.diff_ids, bottom first. Absent for a plain rootfs. */
   diffIds?: string[];
+  /** A committed image's message and author (docker commit -m, -a). */
+  comment?: string;
+  author?: string;
 }
 
 const NAME_RE = /^[a-z0-9][a-z0-9._/:@-]*$/;
@@ -124,6 +128,22 @@ export class ImageStore {
     const key = normaliseName(target);
     return this.locked(async () => {
       const { id } = this.get(source);
+      await this.writeIndex((images) => {
+        images[key] = id;
+      });
+      return this.get(key);
+    });
+  }
+
+  /**
+   * A new image named `name` (re-pointed if it named another): the base's layers and the ones
+   * `o.writeLayers` writes (commit.ts). Nothing is stored when a layer fails.
+   */
+  async commit(name: string, o: CommitInput): Promise<ImageRecord> {
+    checkImageName(name);
+    const key = normaliseName(name);
+    return this.locked(async () => {
+      const id = await commitImage(this.ctx(), o);
       await this.writeIndex((images) => {
         images[key] = id;
       });
@@ -294,6 +314,11 @@ export class ImageStore {
   }
 }
 
-function rest(meta: ImageMeta): { created: string; sizeBytes: number } {
-  return { created: meta.created, sizeBytes: meta.sizeBytes };
+function rest(meta: ImageMeta): Pick<ImageRecord, "created" | "sizeBytes" | "comment" | "author"> {
+  return {
+    created: meta.created,
+    sizeBytes: meta.sizeBytes,
+    ...(meta.comment ? { comment: meta.comment } : {}),
+    ...(meta.author ? { author: meta.author } : {}),
+  };
 }

@@ -1,6 +1,7 @@
 // What the Docker Engine API needs of the engine: the methods of docs/INTERFACES.md ("Runtime, part 2"),
 // narrowed to this module's use, so the real Engine satisfies it and a fake serves the unit tests.
 import type { Readable, Writable } from "node:stream";
+import type { CommitOptions } from "../../engine/commit";
 import type { ImageInfo } from "../../engine/parts";
 import type { ProcessTable } from "../../engine/top";
 import type {
@@ -94,6 +95,8 @@ export interface DockerEngine {
   changes?: ArchiveApi["changes"];
   /** A container's file system as a tar. */
   exportFs?: ArchiveApi["exportFs"];
+  /** A new image from a container's changes (docker commit); the tests' fake may have none. */
+  commit?(ref: string, name: string, o: CommitOptions): Promise<ImageInfo>;
   /** The bridge network every container joins (the unit tests' fake has none). */
   network?(): BridgeInfo;
 }

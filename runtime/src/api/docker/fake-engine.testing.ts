@@ -404,6 +404,7 @@ export async function startFakeDockerDaemon(): Promise<{
     listVolumes: () => [],
     createVolume: unsupported,
     removeVolume: unsupported,
+    commit: unsupported,
   });
   const dir = mkdtempSync(join(tmpdir(), "weft-docker-"));
   const socket = join(dir, "weft.sock");

@@ -63,10 +63,10 @@ export function imageJson(engine: DockerEngine, ref: string) {
     RepoTags: sameId.map((x) => x.name).sort(),
     RepoDigests: [],
     Parent: "",
-    Comment: "",
+    Comment: i.comment ?? "",
     Created: i.created,
     DockerVersion: "",
-    Author: "",
+    Author: i.author ?? "",
     Config: {
       User: c.user,
       Env: c.env,
@@ -153,6 +153,47 @@ export async function createImage(
   const name = normaliseName(tag ? `${repo}:${tag}` : repo);
   const imported = await withUpload(req, (path) => engine.importImage(path, name));
   sendMessages(res, [{ status: imageId(imported.id) }]);
+}
+
+/**
+ * POST /commit?container=C&repo=R&tag=T&comment=&author=&pause=&changes= (docker commit): 201 {Id}.
+ * The body (a container config Docker merges in) is not read: --change says what to set.
+ */
+export async function commitContainer(
+  engine: DockerEngine,
+  req: IncomingMessage,
+  res: ServerResponse,
+  query: URLSearchParams,
+) {
+  req.resume();
+  if (!engine.commit) throw dockerError(501, "this engine cannot commit containers");
+  const container = query.get("container") ?? "";
+  if (container === "") throw badRequest("container is required ('docker commit CONTAINER NAME[:TAG]')");
+  const repo = query.get("repo") ?? "";
+  if (repo === "")
+    throw badRequest(
+      "repo is required: weft keeps no unnamed images; give one ('docker commit CONTAINER NAME[:TAG]')",
+    );
+  const tag = query.get("tag");
+  const changes = query
+    .getAll("changes")
+    .flatMap((c) => c.split("\n"))
+    .filter((c) => c.trim() !== "");
+  let image: ImageInfo;
+  try {
+    image = await engine.commit(container, normaliseName(tag ? `${repo}:${tag}` : repo), {
+      changes,
+      comment: query.get("comment") || undefined,
+      author: query.get("author") || undefined,
+      pause: flag(query, "pause", true),
+    });
+  } catch (err) {
+    if ((err as { code?: unknown }).code === "CONTAINER_NOT_FOUND")
+      throw dockerError(404, `No such container: ${container}`);
+    throw err;
+  }
+  res.writeHead(201, { "Content-Type": "application/json" });
+  res.end(JSON.stringify({ Id: imageId(image.id) }));
 }
 
 /** POST /images/{name}/tag?repo=R&tag=T (docker tag): 201, no body. */

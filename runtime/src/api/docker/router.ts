@@ -30,7 +30,16 @@ import {
   startExec,
   upgradeConn,
 } from "./hijack";
-import { createImage, imageJson, imageList, loadImages, pruneImages, removeImage, tagImage } from "./images";
+import {
+  commitContainer,
+  createImage,
+  imageJson,
+  imageList,
+  loadImages,
+  pruneImages,
+  removeImage,
+  tagImage,
+} from "./images";
 import { streamLogs, streamStats } from "./logs-stats";
 import { createNetwork, inspectNetwork, listNetworks, removeNetwork } from "./networks";
 import { info, ping, streamEvents, version } from "./system";
@@ -72,6 +81,7 @@ const ROUTES: Array<[string, RegExp, Kind, Handler]> = [
   ["GET", /^\/events$/, "none", (c) => streamEvents(c.engine, c.req, c.res, c.query)],
   ["GET", /^\/images\/json$/, "none", json((c) => imageList(c.engine))],
   ["POST", /^\/images\/load$/, "none", (c) => loadImages(c.engine, c.req, c.res)],
+  ["POST", /^\/commit$/, "none", (c) => commitContainer(c.engine, c.req, c.res, c.query)],
   ["POST", /^\/images\/create$/, "none", (c) => createImage(c.engine, c.req, c.res, c.query)],
   ["POST", /^\/images\/prune$/, "none", json((c) => pruneImages(c.engine, c.query))],
   ["GET", /^\/images\/(.+)\/json$/, "image", json((c) => imageJson(c.engine, c.ref))],

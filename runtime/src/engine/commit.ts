@@ -1,0 +1,116 @@
+// weft commit (Docker's POST /commit): a new image from a container, running or stopped. Its layer is
+// the container's overlay upper directory (what it changed), written as an OCI layer over its
+// image's; its config is what the container runs with (env, command, workdir, user, ports, labels)
+// with --change instructions applied. A running container is frozen while its files are read
+// (Docker's --pause, the default), so the layer is one moment's state.
+import { createWriteStream } from "node:fs";
+import { join } from "node:path";
+import { Readable } from "node:stream";
+import { pipeline } from "node:stream/promises";
+import { ContainerFs } from "../copy/container-fs";
+import { packLayer, packRoot } from "../copy/pack";
+import { RuntimeError } from "../errors";
+import { applyChanges } from "../image/dockerfile-changes";
+import type { ImageConfig } from "../image/record";
+import type { ImageInfo } from "./parts";
+import { EnginePausing } from "./pause";
+import type { ContainerState } from "./types";
+
+export interface CommitOptions {
+  /** Dockerfile instructions (CMD, ENTRYPOINT, ENV, EXPOSE, LABEL, USER, WORKDIR). */
+  changes?: string[];
+  comment?: string;
+  author?: string;
+  /** Freeze a running container while its layer is written (default true). */
+  pause?: boolean;
+}
+
+/** What the runtime makes in a container's root itself (runc's mount points), not the app. */
+const RUNTIME_DIRS = ["/proc", "/sys", "/dev"];
+
+export class EngineCommit extends EnginePausing {
+  /** Stores the container's changes as a new image named `name` (re-pointed if it existed). */
+  async commit(ref: string, name: string, o: CommitOptions = {}): Promise<ImageInfo> {
+    const state = this.find(ref);
+    const base = this.parts.images.list().find((i) => i.id === state.imageId);
+    if (!base)
+      throw new RuntimeError(
+        "INTERNAL",
+        `the image ${state.image} of ${state.name} is gone; its changes have nothing to go on top of`,
+      );
+    // Before anything is frozen: a bad --change fails at once.
+    const config = applyChanges(runConfig(state, base.config), o.changes ?? []);
+    const files = this.filesOf(state).o;
+    const upper = new ContainerFs({
+      ...files,
+      name: state.name,
+      rootfs: join(this.store.containerDir(state.id), "upper"),
+      mounts: [],
+    });
+    const skip = new Set([...RUNTIME_DIRS, ...files.mounts.map((m) => m.destination)]);
+    const image = await this.locked(state.id, async () => {
+      const freeze = (o.pause ?? true) && state.status === "running" && !state.paused;
+      if (freeze) await this.parts.runc.pause(state.id);
+      try {
+        return await this.parts.images.commit(name, {
+          base,
+          config,
+          comment: o.comment,
+          author: o.author,
+          writeLayers: async (dir) => {
+            const layers: Array<{ path: string; what: string }> = [];
+            if (base.diffIds.length === 0) {
+              // A plain rootfs image has no layer to build on: its tree becomes one.
+              const path = join(dir, "base.tar");
+              const root = new ContainerFs({
+                name: base.name,
+                rootfs: base.rootfs,
+                mounts: [],
+                readOnlyRoot: true,
+              });
+              await pipeline(Readable.from(packRoot(root)), createWriteStream(path));
+              layers.push({ path, what: `the rootfs of image ${base.name}` });
+            }
+            const path = join(dir, "changes.tar");
+            await pipeline(Readable.from(packLayer(upper, skip)), createWriteStream(path));
+            layers.push({ path, what: `the changes of container ${state.name}` });
+            return layers;
+          },
+        });
+      } finally {
+        if (freeze) await this.parts.runc.resume(state.id);
+      }
+    });
+    this.emit("commit", state, { image: image.name });
+    return image;
+  }
+}
+
+/**
+ * The config a container runs with, as Docker's commit keeps it: its environment (without the
+ * HOSTNAME the runtime sets, one value per name), its command split back into the image's
+ * entrypoint and the rest, its workdir, user, declared ports and labels.
+ */
+export function runConfig(state: ContainerState, image: ImageConfig): ImageConfig {
+  const env = new Map<string, string>();
+  for (const e of state.env) {
+    const key = e.split("=", 1)[0] as string;
+    if (key === "HOSTNAME") continue;
+    env.delete(key); // the last one wins, and takes the last place
+    env.set(key, e);
+  }
+  const ep = image.entrypoint;
+  const keepsEntrypoint = ep.length > 0 && ep.every((a, i) => state.cmd[i] === a);
+  const root = state.uid === 0 && state.gid === 0;
+  const imageRoot = ["", "0", "root", "0:0", "root:root"].includes(image.user);
+  const ports = state.ports.map((p) => `${p.port}/tcp`);
+  return {
+    env: [...env.values()],
+    entrypoint: keepsEntrypoint ? ep : [],
+    cmd: keepsEntrypoint ? state.cmd.slice(ep.length) : state.cmd,
+    workdir: state.workdir || image.workdir,
+    user: root ? (imageRoot ? image.user : "0:0") : `${state.uid}:${state.gid}`,
+    exposedPorts: [...new Set([...image.exposedPorts, ...ports])],
+    labels: { ...image.labels, ...state.labels },
+  };
+}
