@@ -295,3 +295,26 @@ test("the CLI sends the token; without it a change is refused", async (t) => {
   const flag = await weft(["apply", "-f", MESH, "--token", "s3cret"], { ...env, WEFT_TOKEN: "" });
   t.is(flag.code, 0, flag.stderr);
 });
+
+test("weft kv puts, gets and deletes Consul KV keys with the token; a write without it is refused", async (t) => {
+  const { env } = await setup(t);
+  const put = await weft(["kv", "put", "app/config/port", "8080"], env);
+  t.is(put.code, 0, put.stderr);
+  t.is(put.stdout, "Success! Data written to: app/config/port\n");
+  t.is((await weft(["kv", "put", "app/motd", "-"], env, "hello\nworld")).code, 0);
+  t.is((await weft(["kv", "get", "app/config/port"], env)).stdout, "8080\n");
+  t.is(
+    (await weft(["kv", "get", "--recurse", "app/"], env)).stdout,
+    "app/config/port:8080\napp/motd:hello\nworld\n",
+  );
+  const cas = await weft(["kv", "put", "--cas", "--modify-index", "0", "app/config/port", "9090"], env);
+  t.is(cas.code, 1, "it exists: cas 0 writes only a new key");
+  t.regex(cas.stderr, /the modify index did not match/);
+  const denied = await weft(["kv", "put", "app/x", "1"], { ...env, WEFT_TOKEN: "wrong" });
+  t.is(denied.code, 1);
+  t.regex(denied.stderr, /answered 40[13]/);
+  t.is((await weft(["kv", "delete", "--recurse", "app/"], env)).code, 0);
+  const gone = await weft(["kv", "get", "app/config/port"], env);
+  t.is(gone.code, 1);
+  t.is(gone.stderr, "Error! No key exists at: app/config/port\n");
+});

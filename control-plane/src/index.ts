@@ -2,11 +2,13 @@
 import type { Command } from "../../cli/index";
 import { controlPlaneCliCommands } from "./cli";
 import { configCommands } from "./config-cli";
+import { kvCommands } from "./kv-cli";
 import { telemetryCommands } from "./telemetry/index";
 
 export const controlPlaneCommands: Command[] = [
   ...controlPlaneCliCommands,
   ...configCommands,
+  ...kvCommands,
   ...telemetryCommands,
 ];
 

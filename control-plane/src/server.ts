@@ -16,6 +16,7 @@ import { DiscoveryServer } from "./discovery/discovery-server";
 import type { ProxyStatus } from "./discovery/proxy-status";
 import { ControlPlaneError } from "./errors";
 import { bindTcp, bindUnix, createGrpcServer, shutdownGrpc } from "./grpc-server";
+import { SqliteKv } from "./kv/kv-store";
 import { AgentSource } from "./registration/agent-source";
 import { AgentStore } from "./registration/agent-store";
 import { SourceLeases } from "./registration/source-leases";
@@ -177,6 +178,7 @@ export async function startControlPlane(options: ControlPlaneOptions = {}): Prom
     log,
     token: options.token || undefined,
     consul: agentConsulExtras(agent),
+    kv: new SqliteKv(db),
     extraRoutes: [
       ...consulAgentRoutes(agent, registry, () => httpAddress),
       ...prometheusRoutes(registry),

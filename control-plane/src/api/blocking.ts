@@ -1,7 +1,12 @@
 // Consul-style blocking queries: `?index=N&wait=5s` holds a request until the registry's index
 // passes N or the wait elapses, so watchers learn about changes without polling.
-import type { ServiceRegistry } from "../registry/types";
 import { HttpError } from "./respond";
+
+/** What a blocking query waits on: the registry, or the KV store (each with its own index). */
+export interface Indexed {
+  index(): number;
+  onChange(listener: (change: { index: number }) => void): () => void;
+}
 
 /** Consul caps waits at 10 minutes and defaults to 5. */
 export const MAX_WAIT_MS = 10 * 60_000;
@@ -32,11 +37,11 @@ export function parseIndex(text: string): number {
 }
 
 /**
- * Resolves once registry.index() > afterIndex, after waitMs, or when `signal` aborts (the client
+ * Resolves once registry.index() (or the KV store's) > afterIndex, after waitMs, or when `signal` aborts (the client
  * went away or the server is closing), whichever comes first.
  */
 export function waitForIndex(
-  registry: ServiceRegistry,
+  registry: Indexed,
   afterIndex: number,
   waitMs: number,
   signal: AbortSignal,

@@ -5,12 +5,14 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { SqliteConfigStore } from "../config/index";
 import type { ProxyStatus } from "../discovery/proxy-status";
 import { ControlPlaneError } from "../errors";
+import type { SqliteKv } from "../kv/kv-store";
 import { isServiceName } from "../registration/validate";
 import type { ServiceRegistry } from "../registry/types";
 import { isMutation, requireToken } from "./auth";
 import { DEFAULT_WAIT_MS, parseIndex, parseWait, waitForIndex } from "./blocking";
 import { handleConfigRequest } from "./config-routes";
 import { type ConsulExtras, catalogService, catalogServices, DATACENTER, healthService } from "./consul";
+import { handleKv } from "./consul-kv";
 import { EMPTY_BODY, type RequestBody, readBody } from "./request-body";
 import { HttpError, sendError, sendJson } from "./respond";
 import { getServiceSummary, listServiceEndpoints, listServiceSummaries } from "./rest";
@@ -29,6 +31,8 @@ export interface ApiServerOptions {
   consul?: ConsulExtras;
   /** Mesh config objects, served under /api/v1/config (api/config-routes.ts). Default: none. */
   config?: SqliteConfigStore;
+  /** Consul's KV store, served under /v1/kv (api/consul-kv.ts). Default: none. */
+  kv?: SqliteKv;
   /** More routes (Consul agent, Prometheus SD, ...), matched after the built-in ones. */
   extraRoutes?: Route[];
   /** Serves the dashboard's own paths (/, /ui/...); returns false for any other. Default: none. */
@@ -113,6 +117,16 @@ export function createApiServer(options: ApiServerOptions): ApiServer {
     if (options.config && segments[0] === "api" && segments[1] === "v1" && segments[2] === "config") {
       const path = segments.slice(3).map((s) => decodeURIComponent(s));
       return handleConfigRequest(options.config, req, res, path, url.searchParams);
+    }
+    if (options.kv && segments[0] === "v1" && segments[1] === "kv") {
+      const dc = url.searchParams.get("dc");
+      if (dc !== null && dc !== "" && dc !== DATACENTER)
+        throw new HttpError(
+          500,
+          `No path to datacenter "${dc}"; this control plane serves only "${DATACENTER}"`,
+        );
+      const key = decodeURIComponent(url.pathname.replace(/^\/v1\/kv\/?/, ""));
+      return handleKv(options.kv, req, res, key, url.searchParams, closing.signal);
     }
     if (options.streams && (await options.streams(req, res, url))) return;
     const candidates = routes.filter((r) => pathMatches(r, segments));

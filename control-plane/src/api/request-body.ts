@@ -9,6 +9,8 @@ export const MAX_BODY_BYTES = 1024 * 1024;
 export interface RequestBody {
   /** The raw body as UTF-8; "" when none was sent. */
   text: string;
+  /** The raw bytes (a Consul KV value may be any). */
+  bytes: Buffer;
   /** The body parsed as JSON; throws a 400 with the reason when it is not JSON. `fallback` for an empty body. */
   json(fallback?: unknown): unknown;
 }
@@ -29,9 +31,11 @@ export async function readBody(req: IncomingMessage, limit = MAX_BODY_BYTES): Pr
     }
     chunks.push(chunk);
   }
-  const text = Buffer.concat(chunks).toString("utf8");
+  const bytes = Buffer.concat(chunks);
+  const text = bytes.toString("utf8");
   return {
     text,
+    bytes,
     json(fallback?: unknown) {
       if (text.trim() === "") {
         if (fallback !== undefined) return fallback;
@@ -49,6 +53,7 @@ export async function readBody(req: IncomingMessage, limit = MAX_BODY_BYTES): Pr
 /** A RequestBody for GET/HEAD, which carry none. */
 export const EMPTY_BODY: RequestBody = {
   text: "",
+  bytes: Buffer.alloc(0),
   json: (fallback?: unknown) => {
     if (fallback !== undefined) return fallback;
     throw new HttpError(400, "the request needs a JSON body");

@@ -59,6 +59,15 @@ const MIGRATIONS: string[] = [
      virtual_ip TEXT NOT NULL UNIQUE,
      retired_at INTEGER NOT NULL
    );`,
+  // 4: Consul's key/value store, with an index of its own (writes there are not registry changes).
+  `INSERT INTO meta (key, value) VALUES ('kv_index', '0');
+   CREATE TABLE kv (
+     key TEXT PRIMARY KEY,
+     value BLOB NOT NULL,
+     flags INTEGER NOT NULL,
+     create_index INTEGER NOT NULL,
+     modify_index INTEGER NOT NULL
+   );`,
 ];
 
 /** Runs every migration the database has not seen yet, each in its own transaction. */
