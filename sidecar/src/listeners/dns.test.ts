@@ -194,7 +194,22 @@ test("SRV: a service's ports, Kubernetes' and Consul's names, each pointing at a
     },
     "s",
   );
-  store.applyServices({ resources: new Map([["web", web]]), removed: [], incremental: false }, "1");
+  // A service implied by its endpoints: its ports are named after protocol and number.
+  const api = parseService(
+    { name: "api", virtual_ip: "10.96.0.11", ports: [{ name: "http-8080", port: 8080, protocol: "http" }] },
+    "s",
+  );
+  store.applyServices(
+    {
+      resources: new Map([
+        ["web", web],
+        ["api", api],
+      ]),
+      removed: [],
+      incremental: false,
+    },
+    "1",
+  );
   const wanted: string[] = [];
   const port = await serve(t, new DnsResolver({ store, onServiceName: (s) => wanted.push(s) }));
   // c-ares (node:dns), a real resolver, reads the answers.
@@ -204,12 +219,14 @@ test("SRV: a service's ports, Kubernetes' and Consul's names, each pointing at a
     (await resolver.resolveSrv(name)).sort((a, b) => a.port - b.port).map((r) => `${r.port} ${r.name}`);
   t.deepEqual(await srv("_http._tcp.web"), ["80 web"], "Kubernetes: the named port");
   t.deepEqual(await srv("_grpc._tcp.web.weft"), ["9090 web.weft"]);
+  await t.throwsAsync(srv("_http2._tcp.web"), { code: "ENODATA" }, "no port of that name or protocol");
   t.deepEqual(await srv("_web._tcp.service.consul"), ["80 web.service.consul", "9090 web.service.consul"]);
   t.deepEqual(await srv("web.service.dc1.consul"), [
     "80 web.service.dc1.consul",
     "9090 web.service.dc1.consul",
   ]);
   t.deepEqual(await srv("web"), ["80 web", "9090 web"]);
+  t.deepEqual(await srv("_http._tcp.api"), ["8080 api"], "no port named http: the ports of that protocol");
   t.deepEqual(await resolver.resolve4("web.service.dc1.consul"), ["10.96.0.10"], "the target resolves");
   t.true(wanted.includes("web"), "the sidecar subscribes to what the app looks up");
 

@@ -97,7 +97,8 @@ export class DnsResolver {
    * SRV records for a mesh service's ports, each pointing at a name of the service whose A record
    * is its virtual IP (in the additional section), as Kubernetes answers for a ClusterIP service:
    * the app learns the port, and its connection still goes through the sidecar.
-   *   _PORTNAME._tcp.NAME (Kubernetes): the port of that name;
+   *   _PORTNAME._tcp.NAME (Kubernetes): the port of that name, else the ports of that protocol
+   *     (a service implied by its endpoints names its ports "http-8080": _http._tcp finds it);
    *   _NAME._TAG.service[.dc1].consul (Consul, RFC 2782): every port (weft has no tags);
    *   NAME, NAME.service.consul, ... (Consul): every port.
    * Undefined for a name that is not the mesh's (it is forwarded as any other).
@@ -123,10 +124,7 @@ export class DnsResolver {
       }
     } else service = this.serviceOf(lower);
     if (!service) return undefined;
-    const ports =
-      protocol === "_tcp" && service.virtualIp
-        ? service.ports.filter((p) => portName === undefined || p.name.toLowerCase() === portName)
-        : [];
+    const ports = protocol === "_tcp" && service.virtualIp ? portsNamed(service, portName) : [];
     return {
       answers: ports.map((p) => ({
         type: "SRV",
@@ -138,6 +136,13 @@ export class DnsResolver {
         ports.length > 0 ? [{ type: "A", name: target, ttl: TTL_SECONDS, data: service.virtualIp }] : [],
     };
   }
+}
+
+/** Every port (no name asked), the port of that name, else the ports serving that protocol. */
+function portsNamed(service: ServiceConfig, name: string | undefined): ServiceConfig["ports"] {
+  if (name === undefined) return service.ports;
+  const named = service.ports.filter((p) => p.name.toLowerCase() === name);
+  return named.length > 0 ? named : service.ports.filter((p) => p.protocol === name);
 }
 
 /** Binds the resolver on udp and tcp (loopback by default: see sidecar.ts). */
