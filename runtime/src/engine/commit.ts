@@ -89,7 +89,7 @@ export class EngineCommit extends EnginePausing {
 /**
  * The config a container runs with, as Docker's commit keeps it: its environment (without the
  * HOSTNAME the runtime sets, one value per name), its command split back into the image's
- * entrypoint and the rest, its workdir, user, declared ports and labels.
+ * entrypoint and the rest, its workdir, user, declared ports and labels (not the runtime's weft.*).
  */
 export function runConfig(state: ContainerState, image: ImageConfig): ImageConfig {
   const env = new Map<string, string>();
@@ -111,6 +111,11 @@ export function runConfig(state: ContainerState, image: ImageConfig): ImageConfi
     workdir: state.workdir || image.workdir,
     user: root ? (imageRoot ? image.user : "0:0") : `${state.uid}:${state.gid}`,
     exposedPorts: [...new Set([...image.exposedPorts, ...ports])],
-    labels: { ...image.labels, ...state.labels },
+    // weft.* labels are the runtime's own (weft up's project and service): a container made from
+    // the image would otherwise count as one of that project's.
+    labels: {
+      ...image.labels,
+      ...Object.fromEntries(Object.entries(state.labels).filter(([k]) => !k.startsWith("weft."))),
+    },
   };
 }
