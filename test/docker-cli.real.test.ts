@@ -658,7 +658,7 @@ test.serial(
 );
 
 test.serial(
-  "commit makes an image of a running container's changes; the image runs with them and the --change config",
+  "commit makes an image of a running container's changes; the image runs with them and the --change config; save and load carry it",
   async (t) => {
     const { docker, daemon } = t.context;
     const weft = (args: string[]) =>
@@ -738,6 +738,22 @@ test.serial(
       diffIds: string[];
     }>;
     t.is(first?.diffIds[0], inspect?.diffIds[0], "the base's tree is one stored layer for both");
+    // docker save, then rmi and docker load: the image comes back by name and runs the same.
+    const archive = join(daemon.dir, `${name}.tar`);
+    const saved = await docker.run(["save", "-o", archive, images[0] as string]);
+    t.is(saved.code, 0, saved.stderr);
+    t.is((await docker.run(["rmi", images[0] as string])).code, 0);
+    const loaded = await docker.run(["load", "-i", archive]);
+    t.is(loaded.code, 0, loaded.stderr);
+    t.regex(loaded.stdout, new RegExp(`Loaded image: ${name}:v1`));
+    t.is((await docker.run(["run", "--rm", ...NO_SIDECAR, images[0] as string])).stdout, "made-inside\n");
+    const weftSave = await weft(["image", "save", "-o", `${archive}.2`, images[1] as string]);
+    t.is(weftSave.code, 0, weftSave.stderr);
+    t.true(execFileSync("tar", ["-tf", `${archive}.2`], { encoding: "utf8" }).includes("manifest.json"));
+    const unknown = await weft(["image", "save", "-o", `${archive}.3`, `${name}:nope`]);
+    t.is(unknown.code, 1);
+    t.regex(unknown.stderr, /not found/);
+
     const bad = await weft(["commit", "-c", "RUN make", name, `${name}:bad`]);
     t.is(bad.code, 1);
     t.regex(bad.stderr, /--change "RUN make": weft takes CMD, ENTRYPOINT, ENV, EXPOSE, LABEL, USER, WORKDIR/);

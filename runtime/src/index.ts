@@ -5,7 +5,13 @@ import { cpCommand } from "./cli/cp";
 import { execCommand } from "./cli/exec";
 import { commitCommand, diffCommand, exportCommand } from "./cli/files";
 import { imageBuildCommand } from "./cli/image-build";
-import { imageInspectCommand, imagePruneCommand, imageRmCommand, imageTagCommand } from "./cli/image-manage";
+import {
+  imageInspectCommand,
+  imagePruneCommand,
+  imageRmCommand,
+  imageSaveCommand,
+  imageTagCommand,
+} from "./cli/image-manage";
 import { imageImportCommand, imageLsCommand } from "./cli/images";
 import {
   killCommand,
@@ -56,6 +62,7 @@ export const runtimeCommands: Command[] = [
   imageInspectCommand,
   imageRmCommand,
   imageTagCommand,
+  imageSaveCommand,
   imagePruneCommand,
   imageBuildCommand,
   statsCommand,

@@ -67,7 +67,11 @@ export async function getArchive(
   await sendTar(res, tar, { [PATH_STAT_HEADER]: encodePathStat(stat) });
 }
 
-async function sendTar(res: ServerResponse, tar: AsyncGenerator<Buffer>, headers: Record<string, string>) {
+export async function sendTar(
+  res: ServerResponse,
+  tar: AsyncGenerator<Buffer>,
+  headers: Record<string, string>,
+) {
   // The first piece is made before the answer starts, so a file unreadable at the top is an error
   // response rather than a cut tar.
   const first = await tar.next();

@@ -10,7 +10,15 @@ import { validateUpdate } from "../engine/validate-lifecycle";
 import { RuntimeError } from "../errors";
 import { ImageError } from "../image/index";
 import type { VolumeInfo } from "../volumes/index";
-import { type ArchiveApi, changesJson, getArchive, getExport, headArchive, putArchive } from "./archive";
+import {
+  type ArchiveApi,
+  changesJson,
+  getArchive,
+  getExport,
+  headArchive,
+  putArchive,
+  sendTar,
+} from "./archive";
 import { type AttachApi, attachStreamRoute, resizeRoute } from "./attach-stream";
 import { WEFT_API_PREFIX } from "./client";
 import { type ExecStreamApi, execStreamRoute } from "./exec-stream";
@@ -47,6 +55,7 @@ export interface EngineApi extends LifecycleApi, ExecStreamApi, AttachApi, Archi
   removeVolume(name: string): void;
   update(ref: string, u: ReturnType<typeof validateUpdate>): Promise<ContainerState>;
   commit(ref: string, name: string, o: CommitOptions): Promise<ImageInfo>;
+  saveImages(names: string[]): AsyncGenerator<Buffer>;
 }
 
 type Handler = (engine: EngineApi, req: IncomingMessage, res: ServerResponse, p: Params) => Promise<void>;
@@ -266,6 +275,15 @@ const routes: Array<{ method: string; path: RegExp; handler: Handler }> = [
         );
       }
       sendJson(res, 201, await engine.importImage(path, name ?? ""));
+    },
+  },
+  {
+    method: "GET",
+    path: /^\/images\/save$/,
+    handler: async (engine, _req, res, { query }) => {
+      const names = query.getAll("names").filter((n) => n !== "");
+      if (names.length === 0) throw invalid("names is required: ?names=shop:latest (repeatable)");
+      await sendTar(res, engine.saveImages(names), {});
     },
   },
   {

@@ -1,4 +1,6 @@
 // `weft image inspect`, `weft image rm`, `weft image tag` and `weft image prune`.
+import { createWriteStream } from "node:fs";
+import { pipeline } from "node:stream/promises";
 import { type Command, parseFlags, UsageError } from "../../../cli/index";
 import type { ImageInfo } from "../engine/parts";
 import type { ContainerState } from "../engine/types";
@@ -60,6 +62,33 @@ ${HOST_USAGE}`,
       "POST",
       `/images/${ref(source)}/tag?name=${encodeURIComponent(target)}`,
     );
+    return 0;
+  },
+};
+
+export const imageSaveCommand: Command = {
+  name: "image save",
+  summary: "Write images as a docker save archive (docker load and weft image import read it)",
+  usage: `Usage: weft image save [-o FILE] NAME...
+
+One tar of the images, on stdout or into FILE, as docker save writes it: manifest.json, each image's
+config and its layers. Layers are written from the stored trees again, so where the archive is
+loaded the images get new ids (their content and config are the same).
+
+Options:
+  -o, --output FILE      write to FILE instead of stdout
+${HOST_USAGE}`,
+  async run(argv) {
+    const { values, positionals } = parseFlags(argv, {
+      ...HOST_FLAG,
+      output: { type: "string", short: "o" },
+    });
+    if (positionals.length === 0) throw new UsageError("weft image save takes one or more image NAMEs");
+    if (!values.output && process.stdout.isTTY)
+      throw new UsageError("refusing to write a tar archive to a terminal; use -o FILE or redirect stdout");
+    const query = positionals.map((n) => `names=${encodeURIComponent(n)}`).join("&");
+    const res = await clientFor(values.host).stream("GET", `/images/save?${query}`);
+    await pipeline(res, values.output ? createWriteStream(values.output) : process.stdout);
     return 0;
   },
 };

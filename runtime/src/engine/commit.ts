@@ -2,8 +2,9 @@
 // the container's overlay upper directory (what it changed), written as an OCI layer over its
 // image's; its config is what the container runs with (env, command, workdir, user, ports, labels)
 // with --change instructions applied. A running container is frozen while its files are read
-// (Docker's --pause, the default), so the layer is one moment's state.
-import { createWriteStream } from "node:fs";
+// (Docker's --pause, the default), so the layer is one moment's state. Also weft image save, the
+// way such an image leaves the machine.
+import { createWriteStream, rmSync } from "node:fs";
 import { join } from "node:path";
 import { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
@@ -12,7 +13,8 @@ import { packLayer, packRoot } from "../copy/pack";
 import { RuntimeError } from "../errors";
 import { applyChanges } from "../image/dockerfile-changes";
 import type { ImageConfig } from "../image/record";
-import type { ImageInfo } from "./parts";
+import { saveArchive } from "../image/save";
+import type { ImageInfo, ImagesPart } from "./parts";
 import { EnginePausing } from "./pause";
 import type { ContainerState } from "./types";
 
@@ -84,6 +86,27 @@ export class EngineCommit extends EnginePausing {
     this.emit("commit", state, { image: image.name });
     return image;
   }
+
+  /** A `docker save` archive of the named images (weft image save, Docker's GET /images/get). */
+  saveImages(names: string[]): AsyncGenerator<Buffer> {
+    return saveImages(this.parts.images, names);
+  }
+}
+
+/**
+ * A `docker save` archive of the named images (image/save.ts). Every name is looked up before
+ * anything is written, so an unknown one is an IMAGE_NOT_FOUND error rather than a broken stream.
+ */
+export function saveImages(images: ImagesPart, names: string[]): AsyncGenerator<Buffer> {
+  const records = names.map((n) => images.get(n));
+  return (async function* () {
+    const scratch = images.scratchDir();
+    try {
+      yield* saveArchive(records, scratch);
+    } finally {
+      rmSync(scratch, { recursive: true, force: true });
+    }
+  })();
 }
 
 /**

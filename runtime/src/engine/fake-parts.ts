@@ -3,7 +3,8 @@
 // told to fail.
 import { type ChildProcess, spawn } from "node:child_process";
 import { createHash } from "node:crypto";
-import { mkdirSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { SpecOptions } from "../oci/index";
 import type { EngineParts, ImageInfo } from "./parts";
@@ -112,6 +113,7 @@ export class FakeSystem {
           this.images.set(target, tagged);
           return tagged;
         },
+        scratchDir: () => mkdtempSync(join(tmpdir(), "weft-fake-scratch-")),
         // What the real store keeps of a commit: the base's layers plus one, and the new config.
         commit: async (name, o) => {
           const image = {

@@ -23,6 +23,8 @@ export interface ImagesPart {
   tag(source: string, target: string): Promise<ImageInfo>;
   /** A new image named `name` from a base image and layers written by `o.writeLayers` (image/commit.ts). */
   commit(name: string, o: CommitInput): Promise<ImageInfo>;
+  /** A new empty directory for temp files next to the images (the caller removes it). */
+  scratchDir(): string;
 }
 
 export interface NetworkPart {

@@ -1,6 +1,8 @@
 // weft commit's storage, end to end on this machine's overlayfs: a container's upper directory
 // (real whiteouts and an opaque directory, made by a real overlay mount) becomes a layer of a new
-// image, and that image mounted again shows exactly what the container saw.
+// image, and that image mounted again shows exactly what the container saw; saved as a docker save
+// archive and imported elsewhere, it still does.
+import { execFileSync } from "node:child_process";
 import {
   createWriteStream,
   existsSync,
@@ -22,6 +24,7 @@ import { packLayer, packRoot } from "../copy/pack";
 import { weftSys } from "../sys/native";
 import { mountOverlay, unmount } from "./overlay";
 import { buildBusyboxTarball } from "./rootfs-fixture";
+import { saveArchive } from "./save";
 import { ImageStore } from "./store";
 
 test("a container's changes become a layer: the new image mounted shows what the container saw", async (t) => {
@@ -86,4 +89,25 @@ test("a container's changes become a layer: the new image mounted shows what the
   t.is(readFileSync(join(again, "srv", "data", "state"), "utf8"), "42\n");
   t.false(existsSync(join(again, "proc", "not-kept")), "the runtime's directories are left out");
   t.true(existsSync(join(again, "tmp")), "the base's tree is there");
+  await unmount(again);
+
+  // Saved as docker save writes it and imported into another store: the same tree and config.
+  const archive = join(dir, "saved.tar");
+  const scratch = store.scratchDir();
+  await pipeline(Readable.from(saveArchive([image], scratch)), createWriteStream(archive));
+  rmSync(scratch, { recursive: true, force: true });
+  const members = execFileSync("tar", ["-tf", archive], { encoding: "utf8" }).split("\n");
+  t.true(members.includes("manifest.json"));
+  const elsewhere = new ImageStore(join(dir, "images2"));
+  const [loaded] = await elsewhere.importImages(archive);
+  t.is(loaded?.name, "bbox:committed", "the archive carries the name");
+  t.deepEqual(loaded?.config, image.config);
+  const upper3 = join(dir, "upper3");
+  const work3 = join(dir, "work3");
+  mkdirSync(upper3);
+  mkdirSync(work3);
+  await mountOverlay({ lower: loaded?.layers ?? [], upper: upper3, work: work3, target: again });
+  t.false(existsSync(join(again, "etc", "passwd")), "whiteouts survive the archive");
+  t.deepEqual(readdirSync(join(again, "bin")), ["tool"], "so does the opaque directory");
+  t.is(readFileSync(join(again, "srv", "data", "state"), "utf8"), "42\n");
 });

@@ -6,6 +6,7 @@ import { createHash, randomBytes } from "node:crypto";
 import { mkdir, rm } from "node:fs/promises";
 import { join } from "node:path";
 import { sha256File } from "./digest";
+import { ociConfigJson } from "./image-config";
 import type { LayeredContext } from "./import-layered";
 import type { ImageConfig, ImageRecord } from "./record";
 import type { ImageMeta } from "./store";
@@ -62,24 +63,12 @@ export async function commitImage(ctx: LayeredContext, o: CommitInput): Promise<
   }
 }
 
-/** The OCI image config (as `docker save` would write it), whose bytes name the image. */
+/** The OCI image config, whose bytes name the image. */
 function ociConfig(o: CommitInput, diffIds: string[], created: string): string {
-  const c = o.config;
-  return JSON.stringify({
+  return ociConfigJson(o.config, {
     created,
-    ...(o.author ? { author: o.author } : {}),
-    architecture: "amd64",
-    os: "linux",
-    config: {
-      Env: c.env,
-      Cmd: c.cmd,
-      Entrypoint: c.entrypoint.length > 0 ? c.entrypoint : null,
-      WorkingDir: c.workdir,
-      User: c.user,
-      ExposedPorts: Object.fromEntries(c.exposedPorts.map((p) => [p, {}])),
-      Labels: c.labels,
-    },
-    rootfs: { type: "layers", diff_ids: diffIds },
+    author: o.author,
+    diffIds,
     history: [
       ...o.base.diffIds.map(() => ({ created: o.base.created })),
       { created, created_by: "weft commit", ...(o.comment ? { comment: o.comment } : {}) },

@@ -61,3 +61,30 @@ export function isObject(v: unknown): v is Record<string, unknown> {
 function isStringArray(v: unknown): v is string[] {
   return Array.isArray(v) && v.every((x) => typeof x === "string");
 }
+
+/**
+ * An OCI image config (as `docker save` writes it and `docker load` reads it) for `config`, whose
+ * layers' tars have `diffIds` (bottom first); its sha256 is the image's id.
+ */
+export function ociConfigJson(
+  config: ImageConfig,
+  o: { created: string; author?: string; diffIds: string[]; history: Array<Record<string, string>> },
+): string {
+  return JSON.stringify({
+    created: o.created,
+    ...(o.author ? { author: o.author } : {}),
+    architecture: "amd64",
+    os: "linux",
+    config: {
+      Env: config.env,
+      Cmd: config.cmd,
+      Entrypoint: config.entrypoint.length > 0 ? config.entrypoint : null,
+      WorkingDir: config.workdir,
+      User: config.user,
+      ExposedPorts: Object.fromEntries(config.exposedPorts.map((p) => [p, {}])),
+      Labels: config.labels,
+    },
+    rootfs: { type: "layers", diff_ids: o.diffIds },
+    history: o.history,
+  });
+}

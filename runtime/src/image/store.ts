@@ -135,6 +135,14 @@ export class ImageStore {
     });
   }
 
+  /** A new empty directory on the store's file system for the caller's temp files; the caller removes it. */
+  scratchDir(): string {
+    mkdirSync(this.dir, { recursive: true });
+    const dir = join(this.dir, `.scratch-${randomBytes(6).toString("hex")}`);
+    mkdirSync(dir);
+    return dir;
+  }
+
   /**
    * A new image named `name` (re-pointed if it named another): the base's layers and the ones
    * `o.writeLayers` writes (commit.ts). Nothing is stored when a layer fails.

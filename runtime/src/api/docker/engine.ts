@@ -97,6 +97,8 @@ export interface DockerEngine {
   exportFs?: ArchiveApi["exportFs"];
   /** A new image from a container's changes (docker commit); the tests' fake may have none. */
   commit?(ref: string, name: string, o: CommitOptions): Promise<ImageInfo>;
+  /** A `docker save` archive of images (by stored name); the tests' fake may have none. */
+  saveImages?(names: string[]): AsyncGenerator<Buffer>;
   /** The bridge network every container joins (the unit tests' fake has none). */
   network?(): BridgeInfo;
 }

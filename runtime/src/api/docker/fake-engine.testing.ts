@@ -405,6 +405,7 @@ export async function startFakeDockerDaemon(): Promise<{
     createVolume: unsupported,
     removeVolume: unsupported,
     commit: unsupported,
+    saveImages: unsupported,
   });
   const dir = mkdtempSync(join(tmpdir(), "weft-docker-"));
   const socket = join(dir, "weft.sock");

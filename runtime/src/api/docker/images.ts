@@ -9,6 +9,7 @@ import { join } from "node:path";
 import { pipeline } from "node:stream/promises";
 import type { ImageInfo } from "../../engine/parts";
 import { normaliseName, normaliseRef } from "../../image/index";
+import { sendTar } from "../archive";
 import type { DockerEngine } from "./engine";
 import { badRequest, dockerError, flag, imageId, pruneFilters } from "./wire";
 
@@ -194,6 +195,22 @@ export async function commitContainer(
   }
   res.writeHead(201, { "Content-Type": "application/json" });
   res.end(JSON.stringify({ Id: imageId(image.id) }));
+}
+
+/**
+ * GET /images/{name}/get and GET /images/get?names=A&names=B (docker save): one archive of every
+ * image named, each looked up as Docker does (a name or an id prefix) before anything is written.
+ */
+export async function saveImages(engine: DockerEngine, res: ServerResponse, refs: string[]) {
+  if (!engine.saveImages) throw dockerError(501, "this engine cannot save images");
+  if (refs.length === 0) throw badRequest("names is required: the images to save ('docker save IMAGE...')");
+  const names = refs.flatMap((r) => {
+    const group = resolveImage(engine, r);
+    const byName = group.filter((i) => i.name === r || i.name === normaliseRef(r));
+    // A name saves that name; an id, every name it has (weft keeps no untagged images).
+    return (byName.length > 0 ? byName : group).map((i) => i.name);
+  });
+  await sendTar(res, engine.saveImages([...new Set(names)]), {});
 }
 
 /** POST /images/{name}/tag?repo=R&tag=T (docker tag): 201, no body. */

@@ -38,6 +38,7 @@ import {
   loadImages,
   pruneImages,
   removeImage,
+  saveImages,
   tagImage,
 } from "./images";
 import { streamLogs, streamStats } from "./logs-stats";
@@ -80,6 +81,8 @@ const ROUTES: Array<[string, RegExp, Kind, Handler]> = [
   ["GET", /^\/info$/, "none", json((c) => info(c.engine))],
   ["GET", /^\/events$/, "none", (c) => streamEvents(c.engine, c.req, c.res, c.query)],
   ["GET", /^\/images\/json$/, "none", json((c) => imageList(c.engine))],
+  ["GET", /^\/images\/get$/, "none", (c) => saveImages(c.engine, c.res, c.query.getAll("names"))],
+  ["GET", /^\/images\/(.+)\/get$/, "image", (c) => saveImages(c.engine, c.res, [c.ref])],
   ["POST", /^\/images\/load$/, "none", (c) => loadImages(c.engine, c.req, c.res)],
   ["POST", /^\/commit$/, "none", (c) => commitContainer(c.engine, c.req, c.res, c.query)],
   ["POST", /^\/images\/create$/, "none", (c) => createImage(c.engine, c.req, c.res, c.query)],
