@@ -30,6 +30,8 @@ export class EngineCore {
   protected readonly logger: Logger;
   protected readonly eventLog: EventLog;
   private watcher?: NodeJS.Timeout;
+  /** Callers waiting for an exit (wait()): while there are any, the watcher keeps the process alive. */
+  private holds = 0;
   private generation = 0;
 
   constructor(protected readonly parts: EngineParts) {
@@ -44,7 +46,23 @@ export class EngineCore {
   protected watch(): void {
     if (this.watcher) return;
     this.watcher = setInterval(() => this.tick(), WATCH_INTERVAL_MS);
-    this.watcher.unref();
+    if (this.holds === 0) this.watcher.unref();
+  }
+
+  /**
+   * Keeps the process alive until the returned function is called: the watcher is unref'd (a
+   * daemon's servers keep it alive), but a caller awaiting an exit the watcher has yet to notice
+   * would otherwise see its process end first, with the promise pending.
+   */
+  protected holdAlive(): () => void {
+    this.holds++;
+    this.watcher?.ref();
+    let released = false;
+    return () => {
+      if (released) return;
+      released = true;
+      if (--this.holds === 0) this.watcher?.unref();
+    };
   }
 
   /** Stops the watcher and pending restarts; containers keep running (the next daemon adopts them). */

@@ -262,6 +262,7 @@ export class Engine extends EngineCommit {
       return Promise.resolve(result());
     }
     return new Promise((resolve) => {
+      const release = this.holdAlive();
       const off = this.subscribe((e) => {
         if (e.id !== state.id) return;
         // A user's stop of a "restarting" container ends it without a new die.
@@ -272,6 +273,7 @@ export class Engine extends EngineCommit {
               (condition === "not-running" && (e.action === "stop" || e.action === "destroy"));
         if (!done) return;
         off();
+        release();
         resolve(result());
       });
     });
