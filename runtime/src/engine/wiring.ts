@@ -55,12 +55,15 @@ export function realParts(o: WiringOptions): EngineParts {
   const runcRoot = join(o.stateDir, "runc");
   const runc = new Runc({ root: runcRoot });
   const conmon = new Conmon({ runcRoot });
+  const images = new ImageStore(join(o.stateDir, "images"));
+  for (const left of images.sweepLeftovers())
+    o.logger.warn(`removed ${left}, left by an interrupted image operation`);
   return {
     stateDir: o.stateDir,
     cgroupParent: o.cgroupParent,
     clock: o.clock,
     logger: o.logger,
-    images: new ImageStore(join(o.stateDir, "images")),
+    images,
     network: {
       gateway: () => o.bridge.gateway,
       info: () => o.bridge,

@@ -1,6 +1,7 @@
 import {
   copyFileSync,
   existsSync,
+  mkdirSync,
   mkdtempSync,
   readdirSync,
   readFileSync,
@@ -212,4 +213,27 @@ test("tag gives an image another name, as Docker's; re-pointing a name keeps the
     );
   t.is(await refused("nope", "x"), "IMAGE_NOT_FOUND");
   t.is(await refused("app", "Bad Name"), "BAD_NAME");
+});
+
+test("what an interrupted import, commit or save left is swept at start; images and layers stay", async (t) => {
+  const dir = tempDir(t);
+  const storeDir = join(dir, "images");
+  const store = new ImageStore(storeDir);
+  const image = await store.import(buildBusyboxTarball(dir), "bbox");
+  // What a daemon killed mid-way leaves: temp dirs of the store and of its layer store.
+  for (const name of [".archive-1a2b", ".commit-3c4d", ".scratch-5e6f", ".meta-7a8b"])
+    mkdirSync(join(storeDir, name, "deep"), { recursive: true });
+  writeFileSync(join(storeDir, ".index-42-ab.json"), "{}");
+  mkdirSync(join(storeDir, "layers", ".tmp-9c0d"), { recursive: true });
+  const removed = new ImageStore(storeDir).sweepLeftovers();
+  t.is(removed.length, 6);
+  t.deepEqual(
+    readdirSync(storeDir).filter((n) => n.startsWith(".")),
+    [],
+  );
+  t.deepEqual(
+    readdirSync(join(storeDir, "layers")).filter((n) => n.startsWith(".")),
+    [],
+  );
+  t.is(new ImageStore(storeDir).get("bbox").id, image.id, "the image is untouched");
 });

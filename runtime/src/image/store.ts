@@ -9,6 +9,7 @@ import {
   readdirSync,
   readFileSync,
   renameSync,
+  rmSync,
   statSync,
   writeFileSync,
 } from "node:fs";
@@ -133,6 +134,26 @@ export class ImageStore {
       });
       return this.get(key);
     });
+  }
+
+  /**
+   * Removes what a daemon killed in the middle of an import, commit or save left behind (temp dirs
+   * and files named .archive-, .layers-, .meta-, .import-, .commit-, .scratch-, .index-; a layer
+   * half unpacked or half removed). Call it at start, before any operation; returns what it removed.
+   */
+  sweepLeftovers(): string[] {
+    const removed: string[] = [];
+    const sweep = (dir: string, re: RegExp) => {
+      if (!existsSync(dir)) return;
+      for (const name of readdirSync(dir)) {
+        if (!re.test(name)) continue;
+        rmSync(join(dir, name), { recursive: true, force: true });
+        removed.push(join(dir, name));
+      }
+    };
+    sweep(this.dir, /^\.(archive|layers|meta|import|commit|scratch|index)-/);
+    sweep(this.layers.dir, /^\.(tmp|rm)-/);
+    return removed;
   }
 
   /** A new empty directory on the store's file system for the caller's temp files; the caller removes it. */
