@@ -26,6 +26,7 @@ import { containerPruneCommand, portCommand } from "./cli/port-prune";
 import { psCommand } from "./cli/ps";
 import { createCommand, runCommand } from "./cli/run";
 import { statsCommand } from "./cli/stats";
+import { systemDfCommand } from "./cli/system";
 import { topCommand } from "./cli/top";
 import { updateCommand } from "./cli/update";
 import { volumeCreateCommand, volumeLsCommand, volumePruneCommand, volumeRmCommand } from "./cli/volumes";
@@ -66,6 +67,7 @@ export const runtimeCommands: Command[] = [
   imagePruneCommand,
   imageBuildCommand,
   statsCommand,
+  systemDfCommand,
   volumeLsCommand,
   volumeCreateCommand,
   volumeRmCommand,

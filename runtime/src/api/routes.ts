@@ -2,6 +2,7 @@
 // Docker Engine API). Every body field is validated here, errors name the field.
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { CommitOptions } from "../engine/commit";
+import type { DiskUsage } from "../engine/disk-usage";
 import type { ImageInfo } from "../engine/parts";
 import type { ProcessTable } from "../engine/top";
 import type { ContainerState, ContainerStats, ExecResult, LogsResult, RunSpec } from "../engine/types";
@@ -56,6 +57,7 @@ export interface EngineApi extends LifecycleApi, ExecStreamApi, AttachApi, Archi
   update(ref: string, u: ReturnType<typeof validateUpdate>): Promise<ContainerState>;
   commit(ref: string, name: string, o: CommitOptions): Promise<ImageInfo>;
   saveImages(names: string[]): AsyncGenerator<Buffer>;
+  diskUsage(): Promise<DiskUsage>;
 }
 
 type Handler = (engine: EngineApi, req: IncomingMessage, res: ServerResponse, p: Params) => Promise<void>;
@@ -279,6 +281,11 @@ const routes: Array<{ method: string; path: RegExp; handler: Handler }> = [
   },
   {
     method: "GET",
+    path: /^\/system\/df$/,
+    handler: async (engine, _req, res) => sendJson(res, 200, diskUsageJson(await engine.diskUsage())),
+  },
+  {
+    method: "GET",
     path: /^\/images\/save$/,
     handler: async (engine, _req, res, { query }) => {
       const names = query.getAll("names").filter((n) => n !== "");
@@ -376,5 +383,28 @@ function commitBody(body: unknown): CommitOptions & { name: string } {
     comment: text("comment"),
     author: text("author"),
     pause: b.pause as boolean | undefined,
+  };
+}
+
+/** GET /system/df: the usage with each object named, not embedded whole. */
+function diskUsageJson(du: DiskUsage) {
+  return {
+    layersBytes: du.layersBytes,
+    images: du.images.map((i) => ({
+      id: i.image.id,
+      names: i.names,
+      bytes: i.image.sizeBytes,
+      sharedBytes: i.sharedBytes,
+      containers: i.containers,
+    })),
+    containers: du.containers.map((c) => ({
+      id: c.state.id,
+      name: c.state.name,
+      image: c.state.image,
+      status: c.state.status,
+      rwBytes: c.rwBytes,
+      rootBytes: c.rootBytes,
+    })),
+    volumes: du.volumes.map((v) => ({ name: v.volume.name, bytes: v.bytes, refs: v.refs })),
   };
 }

@@ -114,6 +114,7 @@ export class FakeSystem {
           return tagged;
         },
         scratchDir: () => mkdtempSync(join(tmpdir(), "weft-fake-scratch-")),
+        layerBytes: () => 0,
         // What the real store keeps of a commit: the base's layers plus one, and the new config.
         commit: async (name, o) => {
           const image = {

@@ -7,6 +7,7 @@ import { type ExtractOptions, type ExtractResult, extractInto } from "../copy/ex
 import { type PathStat, packPath, packRoot, statPath } from "../copy/pack";
 import { RuntimeError } from "../errors";
 import { containerFs } from "./copy";
+import { type DiskUsage, diskUsage } from "./disk-usage";
 import { EngineResources } from "./resources";
 import type { ContainerState } from "./types";
 
@@ -57,6 +58,17 @@ export class EngineFiles extends EngineResources {
     const tar = packRoot(new ContainerFs({ ...this.filesOf(state).o, mounts: [] }));
     this.emit("export", state, {});
     return tar;
+  }
+
+  /** What images, containers' writable layers and volumes take on disk (weft system df). */
+  diskUsage(): Promise<DiskUsage> {
+    return diskUsage({
+      images: this.parts.images.list(),
+      layerBytes: (d) => this.parts.images.layerBytes(d),
+      containers: [...this.containers.values()],
+      upperOf: (state) => join(this.store.containerDir(state.id), "upper"),
+      volumes: this.listVolumes(),
+    });
   }
 
   protected filesOf(state: ContainerState) {

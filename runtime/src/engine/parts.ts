@@ -25,6 +25,8 @@ export interface ImagesPart {
   commit(name: string, o: CommitInput): Promise<ImageInfo>;
   /** A new empty directory for temp files next to the images (the caller removes it). */
   scratchDir(): string;
+  /** A stored layer's size by diff id ("sha256:..."), the sum of its regular files; 0 when unknown. */
+  layerBytes(diffId: string): number;
 }
 
 export interface NetworkPart {

@@ -156,6 +156,11 @@ export class ImageStore {
     return removed;
   }
 
+  /** A stored layer's size by diff id, the sum of its regular files; 0 when unknown. */
+  layerBytes(diffId: string): number {
+    return this.layers.sizeOf(diffId.replace(/^sha256:/, ""));
+  }
+
   /** A new empty directory on the store's file system for the caller's temp files; the caller removes it. */
   scratchDir(): string {
     mkdirSync(this.dir, { recursive: true });

@@ -2,6 +2,7 @@
 // narrowed to this module's use, so the real Engine satisfies it and a fake serves the unit tests.
 import type { Readable, Writable } from "node:stream";
 import type { CommitOptions } from "../../engine/commit";
+import type { DiskUsage } from "../../engine/disk-usage";
 import type { ImageInfo } from "../../engine/parts";
 import type { ProcessTable } from "../../engine/top";
 import type {
@@ -97,6 +98,8 @@ export interface DockerEngine {
   exportFs?: ArchiveApi["exportFs"];
   /** A new image from a container's changes (docker commit); the tests' fake may have none. */
   commit?(ref: string, name: string, o: CommitOptions): Promise<ImageInfo>;
+  /** What images, containers and volumes take on disk (docker system df); the tests' fake may have none. */
+  diskUsage?(): Promise<DiskUsage>;
   /** A `docker save` archive of images (by stored name); the tests' fake may have none. */
   saveImages?(names: string[]): AsyncGenerator<Buffer>;
   /** The bridge network every container joins (the unit tests' fake has none). */

@@ -406,6 +406,7 @@ export async function startFakeDockerDaemon(): Promise<{
     removeVolume: unsupported,
     commit: unsupported,
     saveImages: unsupported,
+    diskUsage: unsupported,
   });
   const dir = mkdtempSync(join(tmpdir(), "weft-docker-"));
   const socket = join(dir, "weft.sock");

@@ -43,7 +43,7 @@ import {
 } from "./images";
 import { streamLogs, streamStats } from "./logs-stats";
 import { createNetwork, inspectNetwork, listNetworks, removeNetwork } from "./networks";
-import { info, ping, streamEvents, version } from "./system";
+import { info, ping, streamEvents, systemDf, version } from "./system";
 import { createVolume, inspectVolume, listVolumes, pruneVolumes, removeVolume } from "./volumes";
 import {
   badRequest,
@@ -79,6 +79,7 @@ const ROUTES: Array<[string, RegExp, Kind, Handler]> = [
   ["HEAD", /^\/_ping$/, "none", (c) => ping(c.req, c.res)],
   ["GET", /^\/version$/, "none", json(() => version())],
   ["GET", /^\/info$/, "none", json((c) => info(c.engine))],
+  ["GET", /^\/system\/df$/, "none", json((c) => systemDf(c.engine))],
   ["GET", /^\/events$/, "none", (c) => streamEvents(c.engine, c.req, c.res, c.query)],
   ["GET", /^\/images\/json$/, "none", json((c) => imageList(c.engine))],
   ["GET", /^\/images\/get$/, "none", (c) => saveImages(c.engine, c.res, c.query.getAll("names"))],

@@ -3,10 +3,13 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { cpus, hostname, release, totalmem } from "node:os";
 import type { EngineEvent } from "../../engine/types";
+import { containerSummary } from "./container-json";
 import type { DockerEngine } from "./engine";
 import {
   badRequest,
   clientGone,
+  dockerError,
+  imageId,
   MAX_API_VERSION,
   MIN_API_VERSION,
   parseFilters,
@@ -177,4 +180,45 @@ export async function streamEvents(
   await clientGone(req, res);
   if (timer) clearTimeout(timer);
   unsubscribe();
+}
+
+/**
+ * GET /system/df (docker system df): what images (LayersSize; each image's Size, SharedSize and
+ * Containers), containers (SizeRw, SizeRootFs) and volumes (UsageData) take on disk.
+ */
+export async function systemDf(engine: DockerEngine) {
+  if (!engine.diskUsage) throw dockerError(501, "this engine cannot tell its disk usage");
+  const du = await engine.diskUsage();
+  const now = new Date();
+  return {
+    LayersSize: du.layersBytes,
+    Images: du.images.map((i) => ({
+      Id: imageId(i.image.id),
+      ParentId: "",
+      RepoTags: i.names,
+      RepoDigests: [],
+      Created: Math.floor(Date.parse(i.image.created) / 1000),
+      Size: i.image.sizeBytes,
+      SharedSize: i.sharedBytes,
+      VirtualSize: i.image.sizeBytes,
+      Labels: i.image.config.labels,
+      Containers: i.containers,
+    })),
+    Containers: du.containers.map((c) => ({
+      ...containerSummary(c.state, now),
+      SizeRw: c.rwBytes,
+      SizeRootFs: c.rootBytes,
+    })),
+    Volumes: du.volumes.map((v) => ({
+      Name: v.volume.name,
+      Driver: "local",
+      Mountpoint: v.volume.mountpoint,
+      CreatedAt: v.volume.created,
+      Labels: {},
+      Scope: "local",
+      Options: {},
+      UsageData: { Size: v.bytes, RefCount: v.refs },
+    })),
+    BuildCache: [],
+  };
 }
