@@ -761,3 +761,63 @@ test.serial(
     t.regex(missing.stderr, /No such container: dcm\w+-nope/);
   },
 );
+
+test.serial(
+  "system df: what images, a container's writable layer and a volume take, by docker's CLI and weft's",
+  async (t) => {
+    const { docker, daemon } = t.context;
+    const weft = (args: string[]) =>
+      weftCli(args, { WEFT_HOST: `unix://${join(daemon.dir, "run", "weft.sock")}` });
+    const name = `ddf${Date.now().toString(36)}`;
+    const vol = `${name}v`;
+    t.teardown(async () => {
+      await docker.run(["rm", "-f", name]);
+      await docker.run(["volume", "rm", vol]);
+    });
+    const run = await docker.run([
+      "run",
+      "-d",
+      "--name",
+      name,
+      ...NO_SIDECAR,
+      "-v",
+      `${vol}:/data`,
+      "busybox",
+      "sh",
+      "-c",
+      "head -c 1500000 /dev/zero > /tmp/big; head -c 2500000 /dev/zero > /data/db; sleep 600",
+    ]);
+    t.is(run.code, 0, run.stderr);
+    const usage = async () =>
+      JSON.parse((await weft(["system", "df", "--json"])).stdout) as {
+        layersBytes: number;
+        images: Array<{ names: string[]; containers: number }>;
+        containers: Array<{ name: string; rwBytes: number; rootBytes: number }>;
+        volumes: Array<{ name: string; bytes: number; refs: number }>;
+      };
+    await waitFor(
+      async () => ((await usage()).volumes.find((v) => v.name === vol)?.bytes ?? 0) === 2_500_000,
+    );
+    const u = await usage();
+    const mine = u.containers.find((c) => c.name === name);
+    t.true((mine?.rwBytes ?? 0) >= 1_500_000, `writable layer ${mine?.rwBytes}`);
+    t.true((mine?.rootBytes ?? 0) > (mine?.rwBytes ?? 0), "its image's size on top");
+    t.like(
+      u.volumes.find((v) => v.name === vol),
+      { bytes: 2_500_000, refs: 1 },
+    );
+    t.true(u.images.some((i) => i.names.includes("busybox:latest") && i.containers >= 1));
+    t.true(u.layersBytes > 0);
+
+    // docker's CLI reads the same from GET /system/df.
+    const summary = await docker.run(["system", "df"]);
+    t.is(summary.code, 0, summary.stderr);
+    t.regex(summary.stdout, /^Images\s+\d+\s+\d+\s+\S+B\s+/m);
+    t.regex(summary.stdout, /^Local Volumes\s+\d+\s+\d+\s+\S+B/m);
+    const verbose = await docker.run(["system", "df", "-v"]);
+    t.is(verbose.code, 0, verbose.stderr);
+    t.regex(verbose.stdout, new RegExp(`${vol}\\s+1\\s+2\\.5MB`));
+    t.regex(verbose.stdout, new RegExp(`1\\.5MB\\s+.*${name}`));
+    t.regex((await weft(["system", "df"])).stdout, /^Containers\s+\d+\s+\d+\s+\S+B\s+\S+B/m);
+  },
+);
