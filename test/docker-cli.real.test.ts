@@ -441,8 +441,7 @@ test.serial(
   "cp in and out of a running container and a stopped one: its root, a volume, --userns=auto",
   async (t) => {
     const { docker, daemon } = t.context;
-    const weft = (args: string[]) =>
-      weftCli(args, { WEFT_HOST: `unix://${join(daemon.dir, "run", "weft.sock")}` });
+    const weft = weftOn(daemon);
     const name = `dcp${Date.now().toString(36)}`;
     const vol = `${name}v`;
     t.teardown(async () => {
@@ -541,6 +540,11 @@ test.serial(
   },
 );
 
+/** weft's CLI against this file's daemon (WEFT_HOST, so flags after positionals stay the app's). */
+function weftOn(daemon: RealDaemon) {
+  return (args: string[]) => weftCli(args, { WEFT_HOST: `unix://${join(daemon.dir, "run", "weft.sock")}` });
+}
+
 async function waitFor(check: () => Promise<boolean>, timeoutMs = 10_000): Promise<void> {
   const until = Date.now() + timeoutMs;
   while (!(await check())) {
@@ -612,8 +616,7 @@ test.serial(
   "update changes a running container's cgroup limits at once, and they outlive a restart",
   async (t) => {
     const { docker, daemon } = t.context;
-    const weft = (args: string[]) =>
-      weftCli(args, { WEFT_HOST: `unix://${join(daemon.dir, "run", "weft.sock")}` });
+    const weft = weftOn(daemon);
     const name = `dup${Date.now().toString(36)}`;
     t.teardown(() => docker.run(["rm", "-f", name]).then(() => undefined));
     t.is(
@@ -661,8 +664,7 @@ test.serial(
   "commit makes an image of a running container's changes; the image runs with them and the --change config; save and load carry it",
   async (t) => {
     const { docker, daemon } = t.context;
-    const weft = (args: string[]) =>
-      weftCli(args, { WEFT_HOST: `unix://${join(daemon.dir, "run", "weft.sock")}` });
+    const weft = weftOn(daemon);
     const name = `dcm${Date.now().toString(36)}`;
     const images = [`${name}:v1`, `${name}:v2`];
     t.teardown(async () => {
@@ -766,8 +768,7 @@ test.serial(
   "system df: what images, a container's writable layer and a volume take, by docker's CLI and weft's",
   async (t) => {
     const { docker, daemon } = t.context;
-    const weft = (args: string[]) =>
-      weftCli(args, { WEFT_HOST: `unix://${join(daemon.dir, "run", "weft.sock")}` });
+    const weft = weftOn(daemon);
     const name = `ddf${Date.now().toString(36)}`;
     const vol = `${name}v`;
     t.teardown(async () => {

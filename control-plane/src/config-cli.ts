@@ -19,12 +19,13 @@ import {
 import { configClient } from "./config-cli-client";
 import { age, objectRow, SUMMARY_HEADERS, summaryCells, toYaml } from "./config-cli-format";
 
-const clientFlags = {
+/** --control-plane and --token, for the verbs that change the control plane's state (kv-cli.ts too). */
+export const clientFlags = {
   "control-plane": { type: "string" },
   token: { type: "string" },
 } as const;
 
-const CLIENT_HELP = `  --control-plane URL  the control plane's HTTP API (default $WEFT_CONTROL_PLANE or http://127.0.0.1:15080)
+export const CLIENT_HELP = `  --control-plane URL  the control plane's HTTP API (default $WEFT_CONTROL_PLANE or http://127.0.0.1:15080)
   --token T            sent as "Authorization: Bearer T" (default $WEFT_TOKEN)`;
 
 const KINDS_HELP = `Kinds: service (services, svc), route (routes, rt), resiliencepolicy (resiliencepolicies, rp),

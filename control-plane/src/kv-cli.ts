@@ -3,15 +3,10 @@
 import { readFileSync } from "node:fs";
 import { type Command, parseFlags, UsageError } from "../../cli/index";
 import { controlPlaneUrl } from "./api/client";
+import { CLIENT_HELP, clientFlags } from "./config-cli";
 import { ControlPlaneError } from "./errors";
 
-const flags = {
-  "control-plane": { type: "string" },
-  token: { type: "string" },
-} as const;
-
-const CLIENT_HELP = `  --control-plane URL  the control plane's HTTP API (default $WEFT_CONTROL_PLANE or http://127.0.0.1:15080)
-  --token T            sent as "Authorization: Bearer T" (default $WEFT_TOKEN)`;
+const flags = clientFlags;
 
 /** One KV request; the answer's status and bytes. Unreachable is a ControlPlaneError saying what to do. */
 async function kvCall(
