@@ -80,7 +80,11 @@ export class EngineCommit extends EnginePausing {
           },
         });
       } finally {
-        if (freeze) await this.parts.runc.resume(state.id);
+        // Not thrown: it would hide the commit's own outcome (an image made, or why not).
+        if (freeze)
+          await this.parts.runc
+            .resume(state.id)
+            .catch((err: Error) => this.logger.warn(`thawing ${state.name} after commit: ${err.message}`));
       }
     });
     this.emit("commit", state, { image: image.name });
