@@ -2,7 +2,8 @@
 // daemon and against a private dockerd (bench/dockerd.ts; the same client for both, so the daemons
 // are compared), `weft cp` (weft's own CLI, from dist/), and a `tar -c | tar -x` pipe on the same
 // filesystem as the floor. Two payloads: one large file, and a tree of many small files (where the
-// per-entry work shows). Each copy is timed end to end, CLI start included; the median of the runs.
+// per-entry work shows). Each copy is timed end to end, CLI start included; the median of the runs,
+// taken in rounds where every tool copies in turn.
 // Usage: sudo node --import tsx bench/cp.ts [RUNS=3] [LARGE_MIB=256] [SMALL_FILES=2000]; wants
 // `npm run build` (for dist/) and, for the Docker column, docker.io's dockerd.
 import { execFile } from "node:child_process";
@@ -39,37 +40,46 @@ async function seconds(cmd: string, args: string[], env: NodeJS.ProcessEnv = pro
   return s;
 }
 
+type Kind = "large" | "small";
 type Row = { what: string; inS: number[]; outS: number[] };
-const rows: Record<"large" | "small", Row[]> = { large: [], small: [] };
+const rows: Record<Kind, Row[]> = { large: [], small: [] };
 
-/** Times `runs` copies in and out of CONTAINER with a cp that takes docker's arguments. */
-async function timeCp(what: string, cp: (args: string[]) => Promise<number>, container: string) {
-  for (const [kind, p] of Object.entries(payloads) as Array<["large" | "small", { path: string }]>) {
-    const row: Row = { what, inS: [], outS: [] };
-    for (let i = 0; i < runs; i++) {
+/** One way of copying: into the container (or the floor's target) and out again; seconds each. */
+interface Tool {
+  what: string;
+  copy(kind: Kind, src: string, i: number): Promise<{ inS: number; outS: number }>;
+}
+
+/** A tool that takes docker cp's arguments, against CONTAINER. */
+let toolsMade = 0;
+function cpTool(what: string, cp: (args: string[]) => Promise<number>, container: string): Tool {
+  // Its own names in the container: a copy into a name another tool made would nest inside it.
+  const id = toolsMade++;
+  return {
+    what,
+    async copy(kind, src, i) {
+      const name = `${container}:/tmp/in-${kind}-${i}-t${id}`;
       const out = join(dir, `out-${kind}-${i}`);
-      row.inS.push(await cp([p.path, `${container}:/tmp/in-${kind}-${i}`]));
-      row.outS.push(await cp([`${container}:/tmp/in-${kind}-${i}`, out]));
+      const inS = await cp([src, name]);
+      const outS = await cp([name, out]);
       rmSync(out, { recursive: true, force: true });
-    }
-    rows[kind].push(row);
-  }
+      return { inS, outS };
+    },
+  };
 }
 
 // The floor: the same bytes through two tar processes on the same filesystem.
-for (const [kind, p] of Object.entries(payloads) as Array<["large" | "small", { path: string }]>) {
-  const row: Row = { what: "tar -c | tar -x (no daemon)", inS: [], outS: [] };
-  for (let i = 0; i < runs; i++) {
+const floor: Tool = {
+  what: "tar -c | tar -x (no daemon)",
+  async copy(kind, src, i) {
     const target = join(dir, `floor-${kind}-${i}`);
     mkdirSync(target);
-    const name = p.path.split("/").pop() as string;
+    const name = src.split("/").pop() as string;
     const s = await seconds("sh", ["-c", `tar -C ${dir} -cf - ${name} | tar -C ${target} -xf -`]);
-    row.inS.push(s);
-    row.outS.push(s);
     rmSync(target, { recursive: true, force: true });
-  }
-  rows[kind].push(row);
-}
+    return { inS: s, outS: s };
+  },
+};
 
 const weft = await startRealDaemon();
 let docker: PrivateDockerd | undefined;
@@ -77,16 +87,19 @@ try {
   await weft.run({ name: "cpbench", cmd: ["sleep", "3600"] });
   const socket = join(weft.dir, "run", "weft.sock");
   const cli = join(import.meta.dirname, "..", "bin", "weft.cjs");
-  await timeCp(
-    "weft cp (weft's CLI, weft daemon)",
-    (a) => seconds("node", [cli, "cp", "-q", ...a], { ...process.env, WEFT_HOST: `unix://${socket}` }),
-    "cpbench",
-  );
-  await timeCp(
-    "docker cp (docker CLI, weft daemon)",
-    (a) => seconds(DOCKER, ["-H", `unix://${socket}`, "cp", "-q", ...a]),
-    "cpbench",
-  );
+  const tools: Tool[] = [
+    floor,
+    cpTool(
+      "weft cp (weft's CLI, weft daemon)",
+      (a) => seconds("node", [cli, "cp", "-q", ...a], { ...process.env, WEFT_HOST: `unix://${socket}` }),
+      "cpbench",
+    ),
+    cpTool(
+      "docker cp (docker CLI, weft daemon)",
+      (a) => seconds(DOCKER, ["-H", `unix://${socket}`, "cp", "-q", ...a]),
+      "cpbench",
+    ),
+  ];
   const dockerd = findDockerd();
   if (dockerd) {
     docker = await startPrivateDockerd(dockerd);
@@ -100,11 +113,26 @@ try {
     });
     await docker.api("POST", `/containers/${made.Id}/start`);
     const sock = docker.socket;
-    await timeCp(
-      `docker cp (docker CLI, ${docker.describe})`,
-      (a) => seconds(DOCKER, ["-H", `unix://${sock}`, "cp", "-q", ...a]),
-      "cpbench",
+    tools.push(
+      cpTool(
+        `docker cp (docker CLI, ${docker.describe})`,
+        (a) => seconds(DOCKER, ["-H", `unix://${sock}`, "cp", "-q", ...a]),
+        "cpbench",
+      ),
     );
+  }
+  // Rounds of every tool in turn, so that a stretch where this machine's file system is slow (the
+  // cost of creating a file varied twentyfold within one session) falls on all of them alike.
+  for (const kind of ["large", "small"] as const) {
+    const kindRows = tools.map((t) => ({ what: t.what, inS: [] as number[], outS: [] as number[] }));
+    for (let i = 0; i < runs; i++) {
+      for (const [j, tool] of tools.entries()) {
+        const { inS, outS } = await tool.copy(kind, payloads[kind].path, i);
+        kindRows[j]?.inS.push(inS);
+        kindRows[j]?.outS.push(outS);
+      }
+    }
+    rows[kind].push(...kindRows);
   }
 } finally {
   await docker?.stop();
@@ -114,7 +142,7 @@ try {
 
 const fmt = (s: number) => `${s.toFixed(2)} s`;
 for (const [kind, list] of Object.entries(rows)) {
-  const p = payloads[kind as "large" | "small"];
+  const p = payloads[kind as Kind];
   const title =
     kind === "large" ? `one file of ${largeMiB} MiB` : `${smallFiles} files of 4 KiB in 50 directories`;
   console.log(`\n${title}: median of ${runs} copies, end to end (CLI start included)`);
