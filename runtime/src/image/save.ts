@@ -43,7 +43,8 @@ export async function* saveArchive(images: ImageRecord[], scratch: string): Asyn
         const hex = await sha256Of(path);
         layer = { hex };
         written.set(dir, layer);
-        files.push({ name: `${hex}/layer.tar`, path });
+        // Two stored layers can tar to the same bytes (trees alike, their source tars not): one entry.
+        if (!files.some((f) => f.name === `${hex}/layer.tar`)) files.push({ name: `${hex}/layer.tar`, path });
       }
       layers.push(`${layer.hex}/layer.tar`);
       diffIds.push(`sha256:${layer.hex}`);
