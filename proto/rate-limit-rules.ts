@@ -3,6 +3,8 @@
 // both need: which bucket a request counts against. Consul's instance-level rate limits (a rate, a
 // burst, routes by path) and Envoy's local rate limit: token buckets kept by each instance's sidecar.
 
+import { URI_PATH } from "./rewrite-rules";
+
 /** As a ResiliencePolicy spells it (camelCase). */
 export interface RateLimitSpec {
   /** For requests no route matches; 0 or absent: those are not limited. */
@@ -26,8 +28,6 @@ export const MAX_RATE = 1_000_000;
 export const MAX_BURST = 10_000_000;
 export const MAX_RATE_LIMIT_ROUTES = 64;
 const MAX_PATH_LENGTH = 1024;
-/** A path as a request target has it: "/" and URI path characters, no query or fragment. */
-const PATH = /^\/(?:[A-Za-z0-9\-._~!$&'()*+,;=:@/]|%[0-9A-Fa-f]{2})*$/;
 /** An HTTP method token, upper case as rate limits compare it. */
 const METHOD = /^[A-Z][A-Z0-9_-]{0,19}$/;
 
@@ -61,7 +61,7 @@ function routeProblem(r: RouteRateLimitSpec): string | undefined {
     return "set exactly one of pathPrefix and pathExact";
   const path = (r.pathPrefix ?? r.pathExact) as string;
   if (path.length > MAX_PATH_LENGTH) return `the path is longer than ${MAX_PATH_LENGTH} characters`;
-  if (!PATH.test(path))
+  if (!URI_PATH.test(path))
     return `the path must start with "/" and hold only URI path characters, no query (got "${path}")`;
   if (r.method !== undefined && !METHOD.test(r.method))
     return `method must be an upper-case HTTP method such as GET or POST (got "${r.method}")`;

@@ -5,7 +5,8 @@
 
 /** A path as it may go on the request line: '/' first, then URI path characters (RFC 3986 pchar and
  * '/', percent-escapes), no query or fragment. */
-const PATH = /^\/(?:[A-Za-z0-9\-._~!$&'()*+,;=:@/]|%[0-9A-Fa-f]{2})*$/;
+/** A path as a request target has it: "/" and URI path characters, no query or fragment. */
+export const URI_PATH = /^\/(?:[A-Za-z0-9\-._~!$&'()*+,;=:@/]|%[0-9A-Fa-f]{2})*$/;
 /** host or host:port: a registered name or an IPv4 address, or a bracketed IPv6 address. */
 const AUTHORITY = /^(?:[A-Za-z0-9\-._~]+|\[[0-9A-Fa-f:.]+\])(?::[0-9]{1,5})?$/;
 const MAX_REWRITE_LENGTH = 1024;
@@ -34,7 +35,7 @@ export function rewriteProblem(r: Rewrite, matchPrefix: string | undefined): str
     const v = r[key];
     if (v === undefined) continue;
     if (v.length > MAX_REWRITE_LENGTH) return `${key} is longer than ${MAX_REWRITE_LENGTH} characters`;
-    if (!PATH.test(v))
+    if (!URI_PATH.test(v))
       return `${key} must be a path starting with '/' without a query, fragment or spaces (got "${v}")`;
   }
   if (r.path !== undefined && r.pathPrefix !== undefined)

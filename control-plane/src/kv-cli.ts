@@ -2,7 +2,7 @@
 // `consul kv` reads and writes it (values as they are, a tree with --recurse).
 import { readFileSync } from "node:fs";
 import { type Command, parseFlags, UsageError } from "../../cli/index";
-import { controlPlaneUrl } from "./api/client";
+import { controlPlaneUrl, unreachable } from "./api/client";
 import { CLIENT_HELP, clientFlags } from "./config-cli";
 import { ControlPlaneError } from "./errors";
 
@@ -28,11 +28,7 @@ async function kvCall(
       signal: AbortSignal.timeout(30_000),
     });
   } catch (err) {
-    const cause = (err as { cause?: { code?: string } }).cause?.code ?? (err as Error).message;
-    throw new ControlPlaneError(
-      "UNREACHABLE",
-      `cannot reach the control plane at ${base} (${cause}); start it with 'weft control-plane' or point --control-plane / WEFT_CONTROL_PLANE at it`,
-    );
+    throw unreachable(base, err);
   }
   const bytes = Buffer.from(await res.arrayBuffer());
   if (res.status >= 400 && res.status !== 404) {

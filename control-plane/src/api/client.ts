@@ -39,11 +39,7 @@ export async function requestJson(
       signal: AbortSignal.timeout(o.timeoutMs ?? 10_000),
     });
   } catch (err) {
-    const cause = (err as { cause?: { code?: string } }).cause?.code ?? (err as Error).message;
-    throw new ControlPlaneError(
-      "UNREACHABLE",
-      `cannot reach the control plane at ${baseUrl} (${cause}); start it with 'weft control-plane' or point --control-plane / WEFT_CONTROL_PLANE at it`,
-    );
+    throw unreachable(baseUrl, err);
   }
   const text = await res.text();
   try {
@@ -54,6 +50,15 @@ export async function requestJson(
       `${baseUrl}${path} answered ${res.status} with non-JSON; is it a weft control plane?`,
     );
   }
+}
+
+/** A failed fetch to the control plane, saying how to start it or point the CLI at it. */
+export function unreachable(baseUrl: string, err: unknown): ControlPlaneError {
+  const cause = (err as { cause?: { code?: string } }).cause?.code ?? (err as Error).message;
+  return new ControlPlaneError(
+    "UNREACHABLE",
+    `cannot reach the control plane at ${baseUrl} (${cause}); start it with 'weft control-plane' or point --control-plane / WEFT_CONTROL_PLANE at it`,
+  );
 }
 
 export async function getJson<T>(baseUrl: string, path: string): Promise<T> {

@@ -9,18 +9,11 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { type KvEntry, MAX_KEY_LENGTH, MAX_VALUE_BYTES, type SqliteKv } from "../kv/kv-store";
 import { DEFAULT_WAIT_MS, parseIndex, parseWait, waitForIndex } from "./blocking";
+import { consulFlag, consulHeaders } from "./consul";
 import { readBody } from "./request-body";
 import { HttpError, sendJson } from "./respond";
 
 const MAX_FLAGS = Number.MAX_SAFE_INTEGER;
-
-function consulHeaders(kv: SqliteKv): Record<string, string> {
-  return {
-    "X-Consul-Index": String(kv.index()),
-    "X-Consul-KnownLeader": "true",
-    "X-Consul-LastContact": "0",
-  };
-}
 
 function entryJson(e: KvEntry) {
   return {
@@ -40,12 +33,6 @@ function whole(query: URLSearchParams, name: string, max: number): number | unde
   if (!/^\d{1,16}$/.test(v) || Number(v) > max)
     throw new HttpError(400, `${name} must be a whole number from 0 to ${max}, got "${v}"`);
   return Number(v);
-}
-
-/** Consul reads a bare `?recurse` (or any value but false/0) as set. */
-function set(query: URLSearchParams, name: string): boolean {
-  const v = query.get(name);
-  return v !== null && v !== "false" && v !== "0";
 }
 
 /** Serves /v1/kv/...; `key` is the path after /v1/kv/, decoded. */
@@ -71,15 +58,15 @@ export async function handleKv(
     const flags = whole(query, "flags", MAX_FLAGS) ?? 0;
     const cas = whole(query, "cas", MAX_FLAGS);
     const body = await readBody(req, MAX_VALUE_BYTES);
-    return sendJson(res, 200, kv.put(key, body.bytes, flags, cas), consulHeaders(kv));
+    return sendJson(res, 200, kv.put(key, body.bytes, flags, cas), consulHeaders(kv.index()));
   }
   if (method === "DELETE") {
-    const recurse = set(query, "recurse");
+    const recurse = consulFlag(query, "recurse");
     if (key === "" && !recurse)
       throw new HttpError(400, "Missing key name: DELETE /v1/kv/KEY (or ?recurse for a whole tree)");
     const cas = whole(query, "cas", MAX_FLAGS);
     if (cas !== undefined && recurse) throw new HttpError(400, "cas applies to one key, not with ?recurse");
-    return sendJson(res, 200, kv.delete(key, { recurse, cas }), consulHeaders(kv));
+    return sendJson(res, 200, kv.delete(key, { recurse, cas }), consulHeaders(kv.index()));
   }
   res.setHeader("Allow", "GET, PUT, DELETE");
   throw new HttpError(405, `${req.method} is not supported on /v1/kv; use GET, PUT or DELETE`);
@@ -105,15 +92,15 @@ async function get(
     );
     if (res.destroyed) return;
   }
-  const headers = consulHeaders(kv);
+  const headers = consulHeaders(kv.index());
   if (query.has("keys")) {
     const keys = kv.keys(key, query.get("separator") ?? "");
     if (keys.length === 0) return notFound(res, headers);
     return sendJson(res, 200, keys, headers);
   }
-  const entries = set(query, "recurse") ? kv.list(key) : [kv.get(key)].filter((e) => e !== undefined);
+  const entries = consulFlag(query, "recurse") ? kv.list(key) : [kv.get(key)].filter((e) => e !== undefined);
   if (entries.length === 0) return notFound(res, headers);
-  if (set(query, "raw")) {
+  if (consulFlag(query, "raw")) {
     const value = (entries[0] as KvEntry).value;
     res.writeHead(200, {
       ...headers,

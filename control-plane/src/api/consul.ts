@@ -5,6 +5,22 @@ import { createHash } from "node:crypto";
 import type { Endpoint, ServiceRegistry } from "../registry/types";
 
 export const DATACENTER = "dc1";
+/** The headers Consul answers with; `index` is the X-Consul-Index a blocking query waits past. */
+export function consulHeaders(index: number): Record<string, string> {
+  return {
+    "X-Consul-Index": String(index),
+    "X-Consul-KnownLeader": "true",
+    "X-Consul-LastContact": "0",
+    "X-Consul-Effective-Consistency": "leader",
+  };
+}
+
+/** Consul reads a bare flag (`?passing`, `?recurse`), or any value but false/0, as set. */
+export function consulFlag(query: URLSearchParams, name: string): boolean {
+  const v = query.get(name);
+  return v !== null && v !== "false" && v !== "0";
+}
+
 /** The node name used for endpoints whose source did not say where they run. */
 const DEFAULT_NODE = "weft";
 

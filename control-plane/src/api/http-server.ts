@@ -11,7 +11,15 @@ import type { ServiceRegistry } from "../registry/types";
 import { isMutation, requireToken } from "./auth";
 import { DEFAULT_WAIT_MS, parseIndex, parseWait, waitForIndex } from "./blocking";
 import { handleConfigRequest } from "./config-routes";
-import { type ConsulExtras, catalogService, catalogServices, DATACENTER, healthService } from "./consul";
+import {
+  type ConsulExtras,
+  catalogService,
+  catalogServices,
+  consulFlag,
+  consulHeaders,
+  DATACENTER,
+  healthService,
+} from "./consul";
 import { handleKv } from "./consul-kv";
 import { EMPTY_BODY, type RequestBody, readBody } from "./request-body";
 import { HttpError, sendError, sendJson } from "./respond";
@@ -89,7 +97,7 @@ export function createApiServer(options: ApiServerOptions): ApiServer {
       pattern: ["v1", "health", "service", ":name"],
       consul: true,
       answer: ([name], q) =>
-        healthService(registry, name!, isPassing(q), q.get("tag") ?? undefined, options.consul),
+        healthService(registry, name!, consulFlag(q, "passing"), q.get("tag") ?? undefined, options.consul),
     },
     ...(options.extraRoutes ?? []),
   ];
@@ -173,14 +181,7 @@ export function createApiServer(options: ApiServerOptions): ApiServer {
     }
     const request = method === "GET" ? EMPTY_BODY : await readBody(req);
     const body = await match.route.answer(match.params, url.searchParams, request);
-    const headers: Record<string, string> = match.route.consul
-      ? {
-          "X-Consul-Index": String(registry.index()),
-          "X-Consul-KnownLeader": "true",
-          "X-Consul-LastContact": "0",
-          "X-Consul-Effective-Consistency": "leader",
-        }
-      : {};
+    const headers = match.route.consul ? consulHeaders(registry.index()) : {};
     sendJson(res, 200, body, headers);
   }
 
@@ -201,12 +202,6 @@ export function createApiServer(options: ApiServerOptions): ApiServer {
     if (socket.writable) socket.end("HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n");
   });
   return { server, abortWaits: () => closing.abort() };
-}
-
-/** Consul treats a bare `?passing` (or any value but false/0) as true. */
-function isPassing(query: URLSearchParams): boolean {
-  const v = query.get("passing");
-  return v !== null && v !== "false" && v !== "0";
 }
 
 function pathMatches(route: Route, segments: string[]): boolean {

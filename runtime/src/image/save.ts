@@ -11,6 +11,7 @@ import { pipeline } from "node:stream/promises";
 import { ContainerFs } from "../copy/container-fs";
 import { packLayer } from "../copy/pack";
 import { END_OF_ARCHIVE, entryHeader, padding } from "../copy/tar";
+import { sha256File } from "./digest";
 import { ociConfigJson } from "./image-config";
 import type { ImageRecord } from "./record";
 
@@ -40,7 +41,7 @@ export async function* saveArchive(images: ImageRecord[], scratch: string): Asyn
         const path = join(scratch, `layer-${written.size}.tar`);
         const fs = new ContainerFs({ name: image.name, rootfs: dir, mounts: [], readOnlyRoot: true });
         await pipeline(Readable.from(packLayer(fs, new Set())), createWriteStream(path));
-        const hex = await sha256Of(path);
+        const { hex } = await sha256File(path);
         layer = { hex };
         written.set(dir, layer);
         // Two stored layers can tar to the same bytes (trees alike, their source tars not): one entry.
@@ -86,10 +87,4 @@ function groupById(images: ImageRecord[]): Map<string, ImageRecord[]> {
   const out = new Map<string, ImageRecord[]>();
   for (const i of images) out.set(i.id, [...(out.get(i.id) ?? []), i]);
   return out;
-}
-
-async function sha256Of(path: string): Promise<string> {
-  const hash = createHash("sha256");
-  for await (const chunk of createReadStream(path)) hash.update(chunk as Buffer);
-  return hash.digest("hex");
 }

@@ -15,6 +15,7 @@ import {
   type AttemptOutcome,
   isRefusal,
   type MirrorTarget,
+  type Refusal,
   type RequestPlan,
   refusalHeaders,
 } from "../upstream/plan";
@@ -100,11 +101,11 @@ export class H2Proxy {
       finish(flow, ctx, status || 499);
     });
     // The same shape as HTTP/1.1's (plan-run.ts): `headers` mark an injected fault or an overflow.
-    const answer: Answer = (code, message, _close, headers) => {
+    const answer: Answer = (code, message, _close, headers, grpcStatus) => {
       status = code;
       ctx.error = message.trim();
       if (stream.headersSent || stream.closed) return void stream.close(NGHTTP2_CANCEL);
-      plainAnswer(stream, code, message, grpc, flow.via, undefined, headers);
+      plainAnswer(stream, code, message, grpc, flow.via, grpcStatus, headers);
     };
     if (!route) {
       answer(500, "no route for this connection\n");
@@ -113,23 +114,8 @@ export class H2Proxy {
     const plan = route.plan(info);
     ctx.route = plan.route ?? "default";
     if (isRefusal(plan)) {
-      if (plan.rateLimited) {
-        // gRPC's own code for it, which clients do not retry as they would UNAVAILABLE (429's mapping).
-        status = plan.status;
-        ctx.error = plan.message.trim();
-        const headers = refusalHeaders(plan);
-        return void plainAnswer(
-          stream,
-          plan.status,
-          plan.message,
-          grpc,
-          flow.via,
-          RESOURCE_EXHAUSTED,
-          headers,
-        );
-      }
       if (plan.location === undefined)
-        return void answer(plan.status, plan.message, false, refusalHeaders(plan));
+        return void answer(plan.status, plan.message, false, refusalHeaders(plan), refusalGrpcStatus(plan));
       // A route's redirect: an answer, not an error.
       status = plan.status;
       plainAnswer(stream, plan.status, plan.message, grpc, flow.via, undefined, { location: plan.location });
@@ -226,7 +212,14 @@ export class H2Proxy {
     const flow = this.options.flow;
     if (stream.closed) return;
     const target = plan.next();
-    if (isRefusal(target)) return void answer(target.status, target.message, false, refusalHeaders(target));
+    if (isRefusal(target))
+      return void answer(
+        target.status,
+        target.message,
+        false,
+        refusalHeaders(target),
+        refusalGrpcStatus(target),
+      );
     const grpc = ctx.request.grpc === true;
     ctx.upstream = `${target.host}:${target.port}`;
     const started = performance.now();
@@ -433,4 +426,16 @@ interface H2Request {
 /** gRPC's code for a limit reached (a rate limit's 429 would map to UNAVAILABLE, which clients retry). */
 const RESOURCE_EXHAUSTED = 8;
 
-type Answer = (status: number, message: string, close?: boolean, headers?: Record<string, string>) => void;
+/** The grpc-status a refusal answers gRPC with, when not the one its HTTP status maps to. */
+function refusalGrpcStatus(r: Refusal): number | undefined {
+  return r.rateLimited ? RESOURCE_EXHAUSTED : undefined;
+}
+
+/** grpcStatus: for gRPC, instead of the one `status` maps to. */
+type Answer = (
+  status: number,
+  message: string,
+  close?: boolean,
+  headers?: Record<string, string>,
+  grpcStatus?: number,
+) => void;
