@@ -4,11 +4,12 @@
 import * as grpc from "@grpc/grpc-js";
 import * as protoLoader from "@grpc/proto-loader";
 import type { ProtoGrpcType as DiscoveryProto } from "./gen/discovery";
+import type { ProtoGrpcType as IdentityProto } from "./gen/identity";
 import type { ProtoGrpcType as RegistrationProto } from "./gen/registration";
 import type { ProtoGrpcType as TelemetryProto } from "./gen/telemetry";
 import { PROTO_FILES, protoDir } from "./index";
 
-export type WeftProto = DiscoveryProto & RegistrationProto & TelemetryProto;
+export type WeftProto = DiscoveryProto & RegistrationProto & TelemetryProto & IdentityProto;
 
 let cached: WeftProto | undefined;
 

@@ -8,6 +8,7 @@ import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 
 export { decodeMessage, encodeMessage, ProtoDecodeError, type Schema } from "./codec";
+export type { CertificateAuthorityHandlers } from "./gen/weft/v1/CertificateAuthority";
 export type { ConfigDiscoveryClient, ConfigDiscoveryHandlers } from "./gen/weft/v1/ConfigDiscovery";
 export type { DiscoveryRequest, DiscoveryRequest__Output } from "./gen/weft/v1/DiscoveryRequest";
 export type { DiscoveryResponse, DiscoveryResponse__Output } from "./gen/weft/v1/DiscoveryResponse";
@@ -42,6 +43,14 @@ export type {
   ServiceRoutes as WireServiceRoutes,
   ServiceRoutes__Output as WireServiceRoutesOutput,
 } from "./gen/weft/v1/ServiceRoutes";
+export type {
+  SignCertificateRequest,
+  SignCertificateRequest__Output,
+} from "./gen/weft/v1/SignCertificateRequest";
+export type {
+  SignCertificateResponse,
+  SignCertificateResponse__Output,
+} from "./gen/weft/v1/SignCertificateResponse";
 export type { SyncEndpointsRequest, SyncEndpointsRequest__Output } from "./gen/weft/v1/SyncEndpointsRequest";
 export type {
   SyncEndpointsResponse,
@@ -67,6 +76,7 @@ export const PROTO_FILES = [
   "weft/v1/registration.proto",
   "weft/v1/discovery.proto",
   "weft/v1/telemetry.proto",
+  "weft/v1/identity.proto",
 ] as const;
 
 /**

@@ -185,6 +185,7 @@ export const SCHEMA: Schema = {
     { no: 3, name: "ports", kind: "ServicePort", repeated: true },
     { no: 4, name: "labels", kind: "string", map: "string" },
     { no: 5, name: "origin", kind: "string" },
+    { no: 6, name: "mtls_mode", kind: "string" },
   ],
   ServiceEndpoints: [
     { no: 1, name: "service", kind: "string" },
@@ -212,6 +213,17 @@ export const SCHEMA: Schema = {
   ],
   ServiceSpec: [
     { no: 1, name: "ports", kind: "ServicePortSpec", repeated: true },
+    { no: 2, name: "mtls", kind: "string" },
+  ],
+  SignCertificateRequest: [
+    { no: 1, name: "node", kind: "Node" },
+    { no: 2, name: "csr_pem", kind: "string" },
+    { no: 3, name: "validity_seconds", kind: "uint32" },
+  ],
+  SignCertificateResponse: [
+    { no: 1, name: "identity", kind: "string" },
+    { no: 2, name: "certificate_pem", kind: "string" },
+    { no: 3, name: "trust_bundle_pem", kind: "string", repeated: true },
   ],
   Status: [
     { no: 1, name: "code", kind: "int32" },

@@ -15,6 +15,7 @@ const FILES = [
   "weft/v1/registration.proto",
   "weft/v1/discovery.proto",
   "weft/v1/telemetry.proto",
+  "weft/v1/identity.proto",
 ];
 const SCALARS = new Set(["string", "bytes", "bool", "int32", "uint32", "int64", "uint64", "double", "float"]);
 

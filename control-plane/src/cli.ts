@@ -1,6 +1,8 @@
 // The control plane's CLI verbs: `weft control-plane` runs it; `weft services`, `weft endpoints`
 // read its HTTP API (`weft proxy-status` lives in cli-proxy-status.ts).
+
 import { type Command, parseFlags, printList, UsageError } from "../../cli/index";
+import { isMtlsMode, MTLS_MODES } from "../../proto/mtls-mode";
 import { controlPlaneUrl, getJson } from "./api/client";
 import type { EndpointView, ServiceSummary } from "./api/rest";
 import { proxyStatusCommand } from "./cli-proxy-status";
@@ -57,6 +59,11 @@ Options:
                       remove a service that only containers or agent registrations named once it has
                       had no endpoint for D (default 60s; 0 keeps them); services that a Service
                       manifest defines or a Route, policy or Telemetry names stay
+  --mtls-mode M       mutual TLS between sidecars for services whose Service does not set spec.mtls:
+                      PERMISSIVE (default: sidecars use it, plain text is still accepted), STRICT
+                      (sidecars refuse plain text) or DISABLE (sidecars send plain text)
+  --trust-domain D    the SPIFFE trust domain of workload identities (default weft.local); the CA's
+                      root lives in DATA_DIR/ca (made at first start; put your own there before it)
 ${TELEMETRY_HELP}`,
   async run(argv) {
     const { values, positionals } = parseFlags(argv, {
@@ -69,10 +76,26 @@ ${TELEMETRY_HELP}`,
       token: { type: "string" },
       "source-ttl": { type: "string" },
       "idle-service-ttl": { type: "string" },
+      "mtls-mode": { type: "string" },
+      "trust-domain": { type: "string" },
       ...TELEMETRY_FLAGS,
     });
     if (positionals.length > 0) throw new UsageError(`unexpected argument "${positionals[0]}"`);
+    const mtlsMode = values["mtls-mode"]?.toUpperCase();
+    if (mtlsMode !== undefined && !isMtlsMode(mtlsMode)) {
+      throw new UsageError(
+        `--mtls-mode must be one of ${MTLS_MODES.join(", ")}, not "${values["mtls-mode"]}"`,
+      );
+    }
+    const trustDomain = values["trust-domain"];
+    if (trustDomain !== undefined && !/^[a-z0-9]([a-z0-9.-]{0,253}[a-z0-9])?$/.test(trustDomain)) {
+      throw new UsageError(
+        `--trust-domain "${trustDomain}" is not a SPIFFE trust domain (lower-case letters, digits, '.', '-')`,
+      );
+    }
     const cp = await startControlPlane({
+      mtlsMode,
+      trustDomain,
       dataDir: values["data-dir"],
       grpcPort: port("--grpc-port", values["grpc-port"], DEFAULTS.grpcPort),
       httpPort: port("--http-port", values["http-port"], DEFAULTS.httpPort),

@@ -8,7 +8,10 @@ export type ControlPlaneErrorCode =
   | "SERVICE_NOT_FOUND"
   | "VIP_RANGE_EXHAUSTED"
   | "INVALID_CIDR"
-  | "UNREACHABLE";
+  | "UNREACHABLE"
+  | "BAD_CSR"
+  | "CA_INCOMPLETE"
+  | "CA_UNREADABLE";
 
 export class ControlPlaneError extends Error {
   override name = "ControlPlaneError";

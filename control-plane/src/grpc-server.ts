@@ -1,10 +1,12 @@
-// The control plane's gRPC server: Registration and ConfigDiscovery, on a TCP port and on a unix
-// socket that sidecars in other network namespaces reach through the shared filesystem.
+// The control plane's gRPC server: Registration, ConfigDiscovery and the CertificateAuthority, on a
+// TCP port and on a unix socket that sidecars in other network namespaces reach through the shared
+// filesystem.
 import { chmodSync, existsSync, lstatSync, mkdirSync, unlinkSync } from "node:fs";
 import { connect, createServer } from "node:net";
 import { dirname } from "node:path";
 import * as grpc from "@grpc/grpc-js";
 import { loadWeftProto } from "../../proto/grpc";
+import type { CertificateAuthorityHandlers } from "../../proto/index";
 import type { DiscoveryServer } from "./discovery/discovery-server";
 import { configDiscoveryHandlers } from "./discovery/grpc-discovery";
 import { ControlPlaneError } from "./errors";
@@ -16,11 +18,14 @@ export function createGrpcServer(
   discovery: DiscoveryServer,
   log: (message: string) => void,
   registration: RegistrationOptions = {},
+  certificateAuthority?: CertificateAuthorityHandlers,
 ): grpc.Server {
   const proto = loadWeftProto();
   const server = new grpc.Server();
   server.addService(proto.weft.v1.Registration.service, registrationHandlers(registry, log, registration));
   server.addService(proto.weft.v1.ConfigDiscovery.service, configDiscoveryHandlers(discovery));
+  if (certificateAuthority)
+    server.addService(proto.weft.v1.CertificateAuthority.service, certificateAuthority);
   return server;
 }
 

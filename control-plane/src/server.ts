@@ -6,6 +6,7 @@ import type { AddressInfo } from "node:net";
 import { join } from "node:path";
 import type * as grpc from "@grpc/grpc-js";
 import { otlpHttpSocketFor } from "../../proto/index";
+import type { MtlsMode } from "../../proto/mtls-mode";
 import { agentConsulExtras, consulAgentRoutes, defaultAgentNode } from "./api/consul-agent";
 import { createApiServer } from "./api/http-server";
 import { prometheusRoutes } from "./api/prometheus-sd";
@@ -16,6 +17,9 @@ import { DiscoveryServer } from "./discovery/discovery-server";
 import type { ProxyStatus } from "./discovery/proxy-status";
 import { ControlPlaneError } from "./errors";
 import { bindTcp, bindUnix, createGrpcServer, shutdownGrpc } from "./grpc-server";
+import { MeshCa } from "./identity/ca";
+import { caRoutes, IssuedCertificates } from "./identity/ca-routes";
+import { certificateAuthorityHandlers } from "./identity/grpc-identity";
 import { SqliteKv } from "./kv/kv-store";
 import { AgentSource } from "./registration/agent-source";
 import { AgentStore } from "./registration/agent-store";
@@ -63,6 +67,12 @@ export interface ControlPlaneOptions {
   otlpPortBusy?: "fail" | "skip";
   /** Trace and log retention by age and size. Default: 24 h and 512 MiB each. */
   telemetryRetention?: Partial<RetentionLimits>;
+  /** The mesh CA's folder (root-cert.pem, root-key.pem; made at first start). Default DATA_DIR/ca. */
+  caDir?: string;
+  /** The SPIFFE trust domain of workload identities. Default "weft.local". */
+  trustDomain?: string;
+  /** Mutual TLS between sidecars where a Service does not say (spec.mtls). Default "PERMISSIVE". */
+  mtlsMode?: MtlsMode;
 }
 
 export interface RunningControlPlane {
@@ -79,6 +89,8 @@ export interface RunningControlPlane {
   proxies(): ProxyStatus[];
   /** Trace and log store, OTLP receivers (addresses "" when off), ingest counters. */
   telemetry: Telemetry;
+  /** The mesh CA that signs sidecars' certificates. */
+  ca: MeshCa;
   /** Stops listening, ends streams, closes the database; safe to call twice. */
   close(): Promise<void>;
 }
@@ -120,6 +132,9 @@ function listenHttp(server: HttpServer, host: string, port: number): Promise<num
 export async function startControlPlane(options: ControlPlaneOptions = {}): Promise<RunningControlPlane> {
   const o = { ...DEFAULTS, ...stripUndefined(options) };
   const log = options.log ?? ((m: string) => console.error(`control-plane: ${m}`));
+  // The CA first: a root that cannot be read stops the start before anything is opened.
+  const ca = await MeshCa.open(options.caDir ?? join(o.dataDir, "ca"), options.trustDomain);
+  const issued = new IssuedCertificates();
   const db = openRegistryDatabase(o.dataDir);
   let registry: SqliteRegistry;
   let configStore: SqliteConfigStore;
@@ -150,6 +165,7 @@ export async function startControlPlane(options: ControlPlaneOptions = {}): Prom
     debounceMs: o.debounceMs,
     config: options.config ?? configStore,
     log,
+    mtlsMode: options.mtlsMode,
   });
   const agent = new AgentSource(registry, new AgentStore(db), {
     nodeName: options.agentNode ?? defaultAgentNode(),
@@ -183,6 +199,7 @@ export async function startControlPlane(options: ControlPlaneOptions = {}): Prom
       ...consulAgentRoutes(agent, registry, () => httpAddress),
       ...prometheusRoutes(registry),
       ...telemetry.routes,
+      ...caRoutes(ca, issued),
     ],
     streams: telemetry.streams,
     dashboard: (method, pathname, res) => dashboard.serve(method, pathname, res),
@@ -211,7 +228,13 @@ export async function startControlPlane(options: ControlPlaneOptions = {}): Prom
   };
 
   try {
-    grpcServer = createGrpcServer(registry, discovery, log, { leases });
+    grpcServer = createGrpcServer(
+      registry,
+      discovery,
+      log,
+      { leases },
+      certificateAuthorityHandlers(ca, log, (r) => issued.record(r)),
+    );
     telemetry.addGrpcServices(grpcServer);
     const grpcPort = await bindTcp(grpcServer, o.listenHost, o.grpcPort);
     if (o.grpcSocket) {
@@ -228,6 +251,7 @@ export async function startControlPlane(options: ControlPlaneOptions = {}): Prom
       config: configStore,
       proxies: () => discovery.listProxies(),
       telemetry,
+      ca,
       close,
     };
   } catch (err) {

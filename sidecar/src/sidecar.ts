@@ -12,6 +12,8 @@ import type { RequestHooks } from "./http/route";
 import { viaEntry } from "./http/via";
 import { Http1Proxy } from "./http1";
 import type { H2Proxy } from "./http2/proxy";
+import { meshDial } from "./identity/mesh-tls";
+import { WorkloadCertificates } from "./identity/workload-certificate";
 import { DnsResolver, startDnsServers } from "./listeners/dns";
 import { createInboundListener } from "./listeners/inbound";
 import { loadOriginalDst, type OriginalDst } from "./listeners/original-dst";
@@ -41,6 +43,8 @@ export interface SidecarSeams {
   /** Forward the app's own OTLP from 127.0.0.1:4317/4318 to the control plane. Default: on in a
    * workload's netns (listenHost left at its default), off for sidecars on the host's loopback. */
   otlpForwarding?: boolean;
+  /** The workload certificate source. Default: the control plane's CA; null: none (plain text). */
+  certificates?: WorkloadCertificates | null;
   /** Loads tracing and access logging (the OpenTelemetry SDK, winston). Default: import() of them. */
   importTelemetry?: () => Promise<typeof import("./telemetry/assemble")>;
 }
@@ -111,13 +115,46 @@ export async function startSidecar(
       });
     return telemetryLoading;
   };
-  const pending = () => (telemetrySettled ? undefined : "loading tracing and access logging");
+  const pending = () =>
+    !telemetrySettled
+      ? "loading tracing and access logging"
+      : certificates && !certificates.settled
+        ? "asking the control plane for a workload certificate"
+        : undefined;
   const hooks: RequestHooks = seams.hooks ?? {
     // Before ready (inbound traffic can come as soon as the listeners are up), requests go untraced.
     onRequest: (ctx) => telemetry?.hooks.onRequest(ctx),
     onComplete: (ctx) => telemetry?.hooks.onComplete(ctx),
   };
   const sockets = new Set<Socket>();
+  // The workload certificate for mutual TLS with other sidecars: asked for at once, in parallel with
+  // the first config; readiness waits until the first request has an answer.
+  const certificates =
+    seams.certificates === null
+      ? undefined
+      : (seams.certificates ??
+        new WorkloadCertificates({
+          controlPlane: options.controlPlane,
+          node: {
+            id: options.nodeId,
+            workload: options.workload,
+            service: options.service,
+            address: options.address,
+            labels: options.labels,
+          },
+          log,
+        }));
+  const certificate = () => certificates?.current;
+  const dial = meshDial(certificate, (outcome) => metrics.meshConnection("outbound", outcome));
+  metrics.collect((m) => {
+    const cert = certificate();
+    m.setGauge(
+      "weft_workload_certificate_expiry_timestamp_seconds",
+      cert
+        ? [{ labels: { identity: cert.identity }, value: Math.floor(cert.notAfter.getTime() / 1000) }]
+        : [],
+    );
+  });
   const timeouts = {
     headerTimeoutMs: options.headerTimeoutMs ?? 10_000,
     idleTimeoutMs: options.idleTimeoutMs ?? 300_000,
@@ -131,6 +168,7 @@ export async function startSidecar(
     metrics,
     log,
     mirrors,
+    dial,
     ...timeouts,
   });
   const inboundHttp = new Http1Proxy({
@@ -157,6 +195,7 @@ export async function startSidecar(
               ...(direction === "outbound" ? { mirrors } : {}),
             },
             idleTimeoutMs: timeouts.idleTimeoutMs,
+            ...(direction === "outbound" ? { dial } : {}),
           }),
       );
       h2.set(direction, proxy);
@@ -188,6 +227,8 @@ export async function startSidecar(
     log,
     want: (service) => discovery.want(service),
     endpointsWaitMs: seams.endpointsWaitMs ?? 5000,
+    dial,
+    certificate,
     track(socket) {
       sockets.add(socket);
       socket.once("close", () => sockets.delete(socket));
@@ -227,6 +268,7 @@ export async function startSidecar(
     // The last spans and access-log lines go out before the config stream closes.
     await telemetryLoading;
     await telemetry?.close();
+    certificates?.close();
     discovery.stop();
     for (const s of closeLast) s.close();
   };
@@ -257,6 +299,7 @@ export async function startSidecar(
   // The config stream opens first: the first config is on its way while the listeners bind, and
   // readiness needs both.
   discovery.start();
+  certificates?.start();
   try {
     const listen = async (name: keyof SidecarPorts, server: Server, bindHost: string) => {
       servers.push(server);
@@ -279,6 +322,19 @@ export async function startSidecar(
           draining: draining !== undefined,
         }),
         drain: () => void drainTraffic(options.drainTimeoutMs ?? 5000),
+        certs: () => {
+          const cert = certificate();
+          if (!cert) return { certificate: null, problem: certificates?.problem ?? "no certificate source" };
+          return {
+            identity: cert.identity,
+            serialNumber: cert.serialNumber,
+            notBefore: cert.notBefore.toISOString(),
+            notAfter: cert.notAfter.toISOString(),
+            issued: certificates?.issued ?? 0,
+            certificatePem: cert.certificatePem,
+            trustBundlePem: cert.trustBundlePem,
+          };
+        },
         quit: () => void drain(0).then(() => process.kill(process.pid, "SIGTERM")),
       }),
     );

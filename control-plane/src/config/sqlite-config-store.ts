@@ -164,6 +164,7 @@ export class SqliteConfigStore implements ConfigStore {
               name: o.metadata.name,
               ports: registryPorts(o.spec as ServiceSpec),
               labels: o.metadata.labels,
+              mtls: (o.spec as ServiceSpec).mtls,
             })),
           );
         }

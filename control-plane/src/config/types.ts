@@ -2,6 +2,7 @@
 // camelCase. Nothing here knows about protobuf or HTTP; the API and the push generators convert.
 
 import type { ConsistentHashSource } from "../../../proto/consistent-hash-rules";
+import type { MtlsMode } from "../../../proto/mtls-mode";
 import type { RateLimitSpec } from "../../../proto/rate-limit-rules";
 import type { Redirect, Rewrite } from "../../../proto/rewrite-rules";
 
@@ -35,6 +36,8 @@ export interface ServicePortSpec {
 }
 export interface ServiceSpec {
   ports: ServicePortSpec[];
+  /** How the service's sidecars take mesh traffic. Default: the control plane's --mtls-mode. */
+  mtls?: MtlsMode;
 }
 
 // kind: Route

@@ -7,6 +7,7 @@ import {
   type GenerateCookie,
   MAX_COOKIE_TTL_SECONDS,
 } from "../../../proto/consistent-hash-rules";
+import { MTLS_MODES } from "../../../proto/mtls-mode";
 import { redirectProblem, rewriteProblem } from "../../../proto/rewrite-rules";
 import { isServiceName } from "../registration/validate";
 import { invalid } from "./errors";
@@ -70,7 +71,7 @@ export function serviceRef(value: unknown, field: string): string {
 }
 
 export function serviceSpec(value: unknown): ServiceSpec {
-  const o = object(value, "spec", ["ports"]);
+  const o = object(value, "spec", ["ports", "mtls"]);
   const ports = list(o.ports, "spec.ports").map((p, i) => servicePort(p, `spec.ports[${i}]`));
   if (ports.length === 0)
     invalid(
@@ -98,7 +99,8 @@ export function serviceSpec(value: unknown): ServiceSpec {
       seenNames.add(p.name);
     }
   });
-  return { ports };
+  const mtls = isAbsent(o.mtls) ? undefined : oneOf(o.mtls, "spec.mtls", MTLS_MODES);
+  return mtls ? { ports, mtls } : { ports };
 }
 
 function servicePort(value: unknown, field: string): ServicePortSpec {

@@ -4,6 +4,7 @@
 // resource cache, and each changed resource goes only to the streams subscribed to it, as an
 // incremental response. A stream whose transport buffer is full is skipped; its work stays merged
 // in its pending set and is written when it drains, so it never delays the others.
+import type { MtlsMode } from "../../../proto/mtls-mode";
 import type { ServiceRegistry } from "../registry/types";
 import type { ConfigSource } from "./config-source";
 import { Debouncer } from "./debouncer";
@@ -31,6 +32,8 @@ export interface DiscoveryServerOptions {
   config?: ConfigSource;
   /** Where NACKs and protocol problems are reported. Default: console.error. */
   log?: (message: string) => void;
+  /** Pushed as the mtls_mode of services whose config does not say. Default "PERMISSIVE". */
+  mtlsMode?: MtlsMode;
 }
 
 /** One sidecar's stream, as the transport sees it. */
@@ -60,7 +63,10 @@ export class DiscoveryServer {
 
   constructor(registry: ServiceRegistry, options: DiscoveryServerOptions = {}) {
     this.log = options.log ?? ((m) => console.error(m));
-    const generators: Generator[] = [new ServiceGenerator(registry), new EndpointsGenerator(registry)];
+    const generators: Generator[] = [
+      new ServiceGenerator(registry, options.mtlsMode ?? "PERMISSIVE"),
+      new EndpointsGenerator(registry),
+    ];
     if (options.config) {
       const config = options.config;
       generators.push(

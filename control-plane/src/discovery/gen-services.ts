@@ -1,17 +1,27 @@
-// weft.v1.Service: every service with its virtual IP and ports (sidecars take all of them).
-import type { ServiceRegistry } from "../registry/types";
+// weft.v1.Service: every service with its virtual IP and ports (sidecars take all of them), and its
+// mutual TLS mode: the config Service's own, else the mesh-wide default.
+import type { MtlsMode } from "../../../proto/mtls-mode";
+import type { Service, ServiceRegistry } from "../registry/types";
 import { contentVersion, type Generator } from "./generator";
 import { type PushResource, serviceResource, TYPE_SERVICE, toWireService } from "./wire";
 
 export class ServiceGenerator implements Generator {
   readonly type = TYPE_SERVICE;
   readonly source = "registry";
-  constructor(private readonly registry: ServiceRegistry) {}
+  constructor(
+    private readonly registry: ServiceRegistry,
+    private readonly defaultMtls: MtlsMode = "PERMISSIVE",
+  ) {}
+
+  private resource(s: Service): PushResource {
+    const wire = { ...toWireService(s), mtls_mode: s.mtls ?? this.defaultMtls };
+    return serviceResource(wire, contentVersion(wire));
+  }
 
   all(): Map<string, PushResource> {
     const out = new Map<string, PushResource>();
     for (const s of this.registry.listServices()) {
-      out.set(s.name, serviceResource(s, contentVersion(toWireService(s))));
+      out.set(s.name, this.resource(s));
     }
     return out;
   }
@@ -20,7 +30,7 @@ export class ServiceGenerator implements Generator {
     const out = new Map<string, PushResource | undefined>();
     for (const name of names) {
       const s = this.registry.getService(name);
-      out.set(name, s && serviceResource(s, contentVersion(toWireService(s))));
+      out.set(name, s && this.resource(s));
     }
     return out;
   }

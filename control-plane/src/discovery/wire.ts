@@ -52,6 +52,7 @@ export function toWireService(s: Service): WireService {
     ports: s.ports.map(toWirePort),
     labels: s.labels,
     origin: s.origin,
+    mtls_mode: s.mtls ?? "",
   };
 }
 
@@ -76,8 +77,8 @@ export interface PushResource {
   wire: WireResource;
 }
 
-export function serviceResource(s: Service, version: string): PushResource {
-  return { name: s.name, version, wire: { name: s.name, version, service: toWireService(s) } };
+export function serviceResource(service: WireService, version: string): PushResource {
+  return { name: service.name ?? "", version, wire: { name: service.name, version, service } };
 }
 
 export function endpointsResource(service: string, endpoints: Endpoint[], version: string): PushResource {

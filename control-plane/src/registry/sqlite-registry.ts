@@ -1,5 +1,6 @@
 // The registry kept in SQLite: services with their virtual IPs, endpoints by source, and one change
 // index that grows with every committed change (Consul's X-Consul-Index, the push version).
+import { isMtlsMode, type MtlsMode } from "../../../proto/mtls-mode";
 import type { SqliteDatabase } from "../store/database";
 import type {
   Endpoint,
@@ -19,6 +20,7 @@ interface ServiceRow {
   ports: string;
   labels: string;
   origin: string;
+  mtls: string;
   create_index: number;
   modify_index: number;
 }
@@ -215,32 +217,36 @@ export class SqliteRegistry implements ServiceRegistry {
    * `announceChange` after the caller commits.
    */
   setConfigServices(
-    entries: Array<{ name: string; ports?: ServicePort[]; labels?: Record<string, string> }>,
+    entries: Array<{ name: string; ports?: ServicePort[]; labels?: Record<string, string>; mtls?: MtlsMode }>,
   ): string[] {
     const next = this.index() + 1;
     const changed: string[] = [];
-    for (const { name, ports, labels } of entries) {
+    for (const { name, ports, labels, mtls } of entries) {
       const existing = this.getService(name);
       const origin = ports ? "config" : "implied";
       const newPorts = ports ?? impliedPorts(this.listEndpoints(name));
       const newLabels = JSON.stringify(Object.fromEntries(sortedRecord(labels ?? existing?.labels ?? {})));
+      const newMtls = (ports && mtls) || "";
       if (!existing) {
         if (!ports) continue;
         this.db
           .prepare(
-            `INSERT INTO services (name, virtual_ip, ports, labels, origin, create_index, modify_index)
-             VALUES (?, ?, ?, ?, 'config', ?, ?)`,
+            `INSERT INTO services (name, virtual_ip, ports, labels, origin, mtls, create_index, modify_index)
+             VALUES (?, ?, ?, ?, 'config', ?, ?, ?)`,
           )
-          .run(name, this.virtualIpFor(name), JSON.stringify(newPorts), newLabels, next, next);
+          .run(name, this.virtualIpFor(name), JSON.stringify(newPorts), newLabels, newMtls, next, next);
       } else {
         const same =
           existing.origin === origin &&
           JSON.stringify(existing.ports) === JSON.stringify(newPorts) &&
-          JSON.stringify(Object.fromEntries(sortedRecord(existing.labels))) === newLabels;
+          JSON.stringify(Object.fromEntries(sortedRecord(existing.labels))) === newLabels &&
+          (existing.mtls ?? "") === newMtls;
         if (same) continue;
         this.db
-          .prepare("UPDATE services SET ports = ?, labels = ?, origin = ?, modify_index = ? WHERE name = ?")
-          .run(JSON.stringify(newPorts), newLabels, origin, next, name);
+          .prepare(
+            "UPDATE services SET ports = ?, labels = ?, origin = ?, mtls = ?, modify_index = ? WHERE name = ?",
+          )
+          .run(JSON.stringify(newPorts), newLabels, origin, newMtls, next, name);
       }
       changed.push(name);
     }
@@ -380,6 +386,7 @@ function toService(r: ServiceRow): Service {
     ports: JSON.parse(r.ports) as ServicePort[],
     labels: JSON.parse(r.labels) as Record<string, string>,
     origin: r.origin === "config" ? "config" : "implied",
+    ...(isMtlsMode(r.mtls) ? { mtls: r.mtls } : {}),
     createIndex: r.create_index,
     modifyIndex: r.modify_index,
   };

@@ -2,6 +2,8 @@
 // registration, discovery and api convert to and from these.
 
 /** docs/INTERFACES.md "Sidecar port protocols": "auto" (empty) lets the sidecar detect. */
+import type { MtlsMode } from "../../../proto/mtls-mode";
+
 export type Protocol = "auto" | "http" | "http2" | "grpc" | "tcp" | "server-first";
 export const PROTOCOLS: readonly Protocol[] = ["auto", "http", "http2", "grpc", "tcp", "server-first"];
 
@@ -22,6 +24,8 @@ export interface Service {
   ports: ServicePort[];
   labels: Record<string, string>;
   origin: ServiceOrigin;
+  /** A config Service's spec.mtls; absent: the control plane's mesh-wide default applies. */
+  mtls?: MtlsMode;
   /** Registry index at which the service was created and last changed (Consul's Create/ModifyIndex). */
   createIndex: number;
   modifyIndex: number;

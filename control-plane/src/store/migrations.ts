@@ -68,6 +68,8 @@ const MIGRATIONS: string[] = [
      create_index INTEGER NOT NULL,
      modify_index INTEGER NOT NULL
    );`,
+  // 5: a config Service's mutual TLS mode ('' where it does not say: the mesh-wide default).
+  `ALTER TABLE services ADD COLUMN mtls TEXT NOT NULL DEFAULT '';`,
 ];
 
 /** Runs every migration the database has not seen yet, each in its own transaction. */

@@ -3,6 +3,7 @@
 // endpoints of a silent node unhealthy after its --source-ttl). Pushes never overlap; changes arriving
 // during a push are merged into the next one. While the control plane is away it retries with
 // exponential backoff; errors go to the log, never to the engine.
+import { TLS_MODE_LABEL, TLS_MODE_MUTUAL } from "../../../proto/mtls-mode";
 import type { Clock, Logger } from "../engine/parts";
 import type { ContainerState } from "../engine/types";
 import type { EndpointRecord, ServiceDeclaration, SyncFn, SyncRequest } from "./types";
@@ -32,7 +33,8 @@ export function syncRequestFor(node: string, containers: ContainerState[]): Sync
       service: c.service,
       address: c.address,
       ports: c.ports,
-      labels: c.labels,
+      // A workload with a sidecar takes mutual TLS from other sidecars (Istio's tlsMode label).
+      labels: c.sidecar ? { ...c.labels, [TLS_MODE_LABEL]: TLS_MODE_MUTUAL } : c.labels,
       workload: c.name,
       node,
       healthy: true,

@@ -20,6 +20,8 @@ export interface AdminDeps {
   drain(): void;
   /** POST /quitquitquit: exit now (in-flight connections are closed). */
   quit(): void;
+  /** GET /certs (as Envoy's): the workload certificate and trust bundle, or why there is none. */
+  certs?(): Record<string, unknown>;
 }
 
 type Handler = (req: http.IncomingMessage, res: http.ServerResponse) => void;
@@ -36,6 +38,9 @@ export function adminHandler(deps: AdminDeps): Handler {
       );
     }
     if (path === "/ready" && req.method === "GET") return readiness(deps.store, res, deps.pending);
+    if (path === "/certs" && req.method === "GET" && deps.certs) {
+      return send(res, 200, `${JSON.stringify(deps.certs(), null, 2)}\n`, "application/json");
+    }
     if (path === "/drain" && req.method === "POST") {
       send(res, 200, "draining\n");
       deps.drain();
@@ -52,7 +57,7 @@ export function adminHandler(deps: AdminDeps): Handler {
     send(
       res,
       404,
-      "admin: GET /config_dump, GET /ready, POST /drain, POST /quitquitquit, POST /heap_profile?seconds=N, " +
+      "admin: GET /config_dump, GET /ready, GET /certs, POST /drain, POST /quitquitquit, POST /heap_profile?seconds=N, " +
         "POST /cpu_profile?seconds=N\n",
     );
   };

@@ -1,6 +1,8 @@
 // Domain types of the config the sidecar routes by. The wire module turns discovery responses into
 // these (through validate.ts); nothing else in the sidecar sees generated protobuf types.
+
 import type { ConsistentHashSource } from "../../../proto/consistent-hash-rules";
+import type { MtlsMode } from "../../../proto/mtls-mode";
 import type { RateLimitSpec } from "../../../proto/rate-limit-rules";
 import type { Redirect, Rewrite } from "../../../proto/rewrite-rules";
 import type { HeaderModifiersConfig } from "./header-edits";
@@ -26,6 +28,8 @@ export interface ServiceConfig {
   virtualIp: string;
   ports: PortConfig[];
   labels: Record<string, string>;
+  /** How the service's sidecars take mesh traffic (proto/mtls-mode.ts). */
+  mtlsMode: MtlsMode;
 }
 
 export interface EndpointConfig {

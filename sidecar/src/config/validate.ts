@@ -1,7 +1,9 @@
 // The one place config arriving from the control plane is checked. Functions take `unknown` (the
 // wire shape: snake_case, as grpc-js decodes it) and return domain values, or throw a SidecarError
 // INVALID_CONFIG that names the field, which the stream client sends back as the NACK reason.
+
 import { isIPv4 } from "node:net";
+import { isMtlsMode, MTLS_MODES } from "../../../proto/mtls-mode";
 import { SidecarError } from "../errors";
 import { type EndpointConfig, type PortConfig, PROTOCOLS, type Protocol, type ServiceConfig } from "./types";
 
@@ -22,7 +24,12 @@ export function parseService(value: unknown, path: string): ServiceConfig {
     if (seen.has(p.port)) bad(`${path}.ports has port ${p.port} twice`);
     seen.add(p.port);
   }
-  return { name, virtualIp, ports, labels: labels(o.labels, `${path}.labels`) };
+  const mode = str(o.mtls_mode ?? "", `${path}.mtls_mode`);
+  if (mode !== "" && !isMtlsMode(mode))
+    bad(`${path}.mtls_mode "${mode}" is not one of ${MTLS_MODES.join(", ")}`);
+  // An older control plane sends none: PERMISSIVE, the mesh's default.
+  const mtlsMode = mode === "" ? "PERMISSIVE" : mode;
+  return { name, virtualIp, ports, labels: labels(o.labels, `${path}.labels`), mtlsMode };
 }
 
 export function parseEndpoint(value: unknown, path: string): EndpointConfig {

@@ -91,5 +91,7 @@ export function sniff(socket: Socket, timeoutMs: number): Promise<SniffResult> {
     socket.once("error", onEnd);
     // Destroyed mid-detection (drain, client reset): settle now, so no timer outlives the socket.
     socket.once("close", onEnd);
+    // A 'data' listener alone does not restart a socket paused on purpose (by peer admission).
+    socket.resume();
   });
 }

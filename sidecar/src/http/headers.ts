@@ -85,12 +85,17 @@ export function headerValue(pairs: HeaderPairs, name: string): string | undefine
 
 /** Replaces every field of that name (lower case) with one value, appended at the end; in place. */
 function putHeader(pairs: HeaderPairs, name: string, value: string): void {
+  removeHeader(pairs, name);
+  pairs.push([name, value]);
+}
+
+/** Removes every field of that name (lower case); in place. */
+function removeHeader(pairs: HeaderPairs, name: string): void {
   let kept = 0;
   for (const pair of pairs) {
     if (!fieldIs(pair[0], name)) pairs[kept++] = pair;
   }
   pairs.length = kept;
-  pairs.push([name, value]);
 }
 
 /**
@@ -118,6 +123,13 @@ export interface ForwardFacts {
   clientAddress?: string;
   /** X-Forwarded-Proto when the client did not set one. */
   proto: string;
+  /**
+   * Inbound only: the caller's identity for X-Forwarded-Client-Cert ("URI=spiffe://..."), as Envoy
+   * sets it for the app; "" when the caller is not a mesh peer. Either way a client's own
+   * X-Forwarded-Client-Cert is removed first, so an app can trust the one it gets. Outbound:
+   * undefined, the field passes as it is.
+   */
+  peerIdentity?: string;
 }
 
 /** The request fields to send upstream; returns them with the request id (kept or generated). */
@@ -133,6 +145,8 @@ export function forwardRequestHeaders(
     putHeader(out, "x-forwarded-for", xff);
   }
   if (headerValue(out, "x-forwarded-proto") === undefined) out.push(["x-forwarded-proto", facts.proto]);
+  if (facts.peerIdentity) putHeader(out, "x-forwarded-client-cert", `URI=${facts.peerIdentity}`);
+  else if (facts.peerIdentity === "") removeHeader(out, "x-forwarded-client-cert");
   let requestId = headerValue(out, "x-request-id");
   if (!requestId) {
     requestId = randomUuid();

@@ -22,6 +22,8 @@ export interface RequestInfo {
   grpc?: boolean;
   /** The client's address (inbound: the calling workload; outbound: the app). */
   clientAddress?: string;
+  /** Inbound over mutual TLS: the caller's SPIFFE identity, proven by its certificate. */
+  peerIdentity?: string;
 }
 
 /** What a listener decided for one connection. */

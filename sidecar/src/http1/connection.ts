@@ -2,8 +2,10 @@
 // request at a time in order (a pipelined request's head pauses the parser until the one before it
 // is answered), malformed input gets 400 (431 for an oversized head) and the connection closed,
 // and after a 101 the socket is piped raw to the upstream's.
+
 import type { Socket } from "node:net";
 import type { HttpRoute } from "../http/route";
+import { peerIdentityOf } from "../identity/mesh-tls";
 import { type BorrowedReads, owned, readBorrowed } from "./borrowed-reads";
 import { Exchange } from "./exchange";
 import {
@@ -22,6 +24,7 @@ const EMPTY = Buffer.alloc(0);
 
 export class ClientConnection implements ClientLink {
   readonly address: string | undefined;
+  readonly peerIdentity: string | undefined;
   /** When the head being waited for began (performance.now()); 0: not waiting for one. */
   headerStart = 0;
   /** When the connection went idle between requests; 0: not idle. */
@@ -49,6 +52,7 @@ export class ClientConnection implements ClientLink {
     private readonly onClose: (c: ClientConnection) => void,
   ) {
     this.address = socket.remoteAddress;
+    this.peerIdentity = peerIdentityOf(socket);
     this.parser = createParser("request", {
       onHeaders: (h, url) => {
         for (const x of h) this.partial.push(x);

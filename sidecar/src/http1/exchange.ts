@@ -64,7 +64,7 @@ export class Exchange implements ResponseSink {
   start(): void {
     this.started = true;
     const { head, shared } = this;
-    this.ctx = newContext(shared, this.route, head, this.client.address);
+    this.ctx = newContext(shared, this.route, head, this.client.address, this.client.peerIdentity);
     shared.inFlight++;
     const problem = smugglingProblem(this.ctx.request.headers, `1.${head.versionMinor}`);
     if (problem) {
@@ -299,6 +299,7 @@ export class Exchange implements ResponseSink {
         // Outbound, the client is our own app: only the inbound side records who called.
         clientAddress: shared.direction === "inbound" ? this.client.address : undefined,
         proto: "http",
+        peerIdentity: shared.direction === "inbound" ? (this.client.peerIdentity ?? "") : undefined,
       },
       head.upgrade ? ["upgrade"] : [],
     );

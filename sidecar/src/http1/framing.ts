@@ -17,6 +17,7 @@ export function newContext(
   route: HttpRoute,
   head: RequestHead,
   address?: string,
+  peerIdentity?: string,
 ): RequestContext {
   const headerPairs = pairs(head.headers);
   return requestContext(shared.direction, route.service, headerValue(headerPairs, "x-request-id") ?? "", {
@@ -26,6 +27,7 @@ export function newContext(
     headers: headerPairs,
     protocol: "http1",
     clientAddress: address,
+    peerIdentity,
   });
 }
 

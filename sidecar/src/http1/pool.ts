@@ -3,7 +3,8 @@
 // socket idle for IDLE_MS is closed: Node apps close idle keep-alive connections at 5 s, and a
 // request sent on a socket the app is closing would fail. A connection carries one request at a
 // time; whoever holds it (a ResponseSink) hears its response and its failure.
-import { connect, type Socket } from "node:net";
+import type { Socket } from "node:net";
+import { connectionKey, type Dial } from "../tcp/dial";
 import type { AttemptTarget } from "../upstream/plan";
 import { type BorrowedReads, owned, readBorrowed } from "./borrowed-reads";
 import { createParser, isParseError, type LlhttpParser } from "./parser";
@@ -60,6 +61,7 @@ export class UpstreamConn {
     private readonly pool: UpstreamPool,
     target: AttemptTarget,
     key: string,
+    dial: Dial,
   ) {
     this.key = key;
     this.limit = target.maxRequestsPerConnection;
@@ -95,12 +97,14 @@ export class UpstreamConn {
         if (sink && !this.upgraded) sink.onResponseEnd(trailers);
       },
     });
-    this.socket = connect({ host: target.host, port: target.port, noDelay: true });
+    const dialed = dial(target, false);
+    this.socket = dialed.socket;
     this.socket.setTimeout(CONNECT_TIMEOUT_MS);
     this.socket.on("timeout", () =>
       this.socket.destroy(new Error(`connect timed out after ${CONNECT_TIMEOUT_MS} ms`)),
     );
-    this.socket.once("connect", () => {
+    // With mutual TLS, ready once the handshake is done (a refused certificate is a connect failure).
+    this.socket.once(dialed.readyEvent, () => {
       this.connected = true;
       this.socket.setTimeout(0);
       this.sink?.onUpstreamReady(this);
@@ -194,9 +198,11 @@ export class UpstreamPool {
   private readonly idle = new Map<string, UpstreamConn[]>();
   private sweeper: NodeJS.Timeout | undefined;
 
+  constructor(private readonly dial: Dial) {}
+
   /** A connection to the target for `sink`: a pooled one when a fresh enough one is idle. */
   acquire(target: AttemptTarget, sink: ResponseSink): UpstreamConn {
-    const key = `${target.host}:${target.port}`;
+    const key = connectionKey(target);
     const stack = this.idle.get(key);
     const now = performance.now();
     while (stack && stack.length > 0) {
@@ -208,7 +214,7 @@ export class UpstreamPool {
       }
       conn.discard();
     }
-    const conn = new UpstreamConn(this, target, key);
+    const conn = new UpstreamConn(this, target, key, this.dial);
     conn.hold(sink);
     return conn;
   }

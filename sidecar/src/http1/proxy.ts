@@ -7,6 +7,7 @@ import type { Socket } from "node:net";
 import type { Mirrors } from "../http/mirror";
 import type { HttpRoute, RequestHooks } from "../http/route";
 import { viaEntry } from "../http/via";
+import { type Dial, plainDial } from "../tcp/dial";
 import type { Direction, Metrics } from "../telemetry/metrics";
 import { ClientConnection } from "./connection";
 import { UpstreamPool } from "./pool";
@@ -25,6 +26,8 @@ export interface Http1ProxyOptions {
   log?: (message: string) => void;
   /** Where copies for a route's mirror go out; absent: none are sent. */
   mirrors?: Mirrors;
+  /** How upstream connections are opened. Default: plain TCP. */
+  dial?: Dial;
 }
 
 export class Http1Proxy {
@@ -50,7 +53,7 @@ export class Http1Proxy {
       via: viaEntry(options.workload, options.direction),
       metrics: options.metrics,
       hooks: options.hooks ?? {},
-      pool: new UpstreamPool(),
+      pool: new UpstreamPool(options.dial ?? plainDial),
       draining: false,
       ...(options.mirrors ? { mirrors: options.mirrors } : {}),
       inFlight: 0,

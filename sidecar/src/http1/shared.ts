@@ -37,6 +37,8 @@ export interface RequestHead {
 export interface ClientLink {
   readonly socket: Socket;
   readonly address: string | undefined;
+  /** The caller's identity when the connection came over mutual TLS. */
+  readonly peerIdentity: string | undefined;
   /** Upstream backpressure on the request body: stop (true) or go on (false) reading the client. */
   holdBody(hold: boolean): void;
   /** The exchange is over; `close`: the connection must not carry another request. */

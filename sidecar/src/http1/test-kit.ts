@@ -52,6 +52,7 @@ export function fakeRoute(ports: number[], o: PlanOptions = {}): FakeRoute {
             port,
             endpoint: `127.0.0.1:${port}`,
             maxRequestsPerConnection: o.maxRequestsPerConnection ?? 0,
+            meshTlsService: "",
           };
         },
         ended(target: AttemptTarget, outcome: AttemptOutcome, replayable: boolean): boolean {

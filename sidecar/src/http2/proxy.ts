@@ -5,14 +5,17 @@
 // forwarded and enforced here, so a deadline holds even if the upstream ignores it.
 
 import http2 from "node:http2";
-import { connect, type Socket } from "node:net";
+import type { Socket } from "node:net";
 import { applyHeaderEdits, type HeaderEdits } from "../config/header-edits";
 import { forwardRequestHeaders, type HeaderPairs, rewriteHost } from "../http/headers";
 import { MIRROR_TIMEOUT_MS, type Mirrors, shadowAuthority, statusClass } from "../http/mirror";
 import { delayThenForward, failureAnswer, failureOutcome } from "../http/plan-run";
 import { type HttpRoute, type RequestContext, type RequestInfo, requestContext } from "../http/route";
+import { peerIdentityOf } from "../identity/mesh-tls";
+import { connectionKey, type Dial, plainDial } from "../tcp/dial";
 import {
   type AttemptOutcome,
+  type AttemptTarget,
   isRefusal,
   type MirrorTarget,
   type Refusal,
@@ -31,6 +34,8 @@ export interface H2ProxyOptions {
   flow: H2Flow;
   /** A session with no streams and no frames for this long is closed. Default 300000 ms. */
   idleTimeoutMs?: number;
+  /** How upstream connections are opened. Default: plain TCP. */
+  dial?: Dial;
 }
 
 export class H2Proxy {
@@ -39,6 +44,9 @@ export class H2Proxy {
   private readonly sessions = new Set<http2.ServerHttp2Session>();
   private readonly pool = new Map<string, http2.ClientHttp2Session>();
   private pendingRoute: HttpRoute | undefined;
+  private pendingPeer: string | undefined;
+  /** Inbound sessions that came over mutual TLS: the caller's identity. */
+  private readonly peers = new WeakMap<http2.Http2Session, string>();
   private inFlight = 0;
 
   constructor(private readonly options: H2ProxyOptions) {
@@ -47,6 +55,7 @@ export class H2Proxy {
     // 'session' fires synchronously inside emit("connection"): that is how a session finds its route.
     this.server.on("session", (session: http2.ServerHttp2Session) => {
       if (this.pendingRoute) this.routes.set(session, this.pendingRoute);
+      if (this.pendingPeer) this.peers.set(session, this.pendingPeer);
       this.sessions.add(session);
       session.on("close", () => this.sessions.delete(session));
       session.on("error", () => {});
@@ -58,8 +67,10 @@ export class H2Proxy {
   /** Serves h2c on an accepted socket whose first bytes (the preface) are back in it. */
   handle(socket: Socket, route: HttpRoute): void {
     this.pendingRoute = route;
+    this.pendingPeer = peerIdentityOf(socket);
     this.server.emit("connection", socket);
     this.pendingRoute = undefined;
+    this.pendingPeer = undefined;
   }
 
   get active(): number {
@@ -92,6 +103,7 @@ export class H2Proxy {
       protocol: "h2",
       grpc,
       clientAddress: stream.session?.socket?.remoteAddress,
+      peerIdentity: stream.session ? this.peers.get(stream.session) : undefined,
     };
     const ctx = requestContext(flow.direction, route?.service ?? "unknown", "", info);
     this.inFlight++;
@@ -151,6 +163,7 @@ export class H2Proxy {
       via: flow.via,
       clientAddress: ctx.request.clientAddress,
       proto: "http",
+      peerIdentity: flow.direction === "inbound" ? (ctx.request.peerIdentity ?? "") : undefined,
     });
     ctx.requestId = forwarded.requestId;
     const edits = r.plan.headers?.request;
@@ -187,7 +200,7 @@ export class H2Proxy {
     if (!end) return;
     let copy: http2.ClientHttp2Stream;
     try {
-      copy = this.session(target.host, target.port).request(
+      copy = this.session({ ...target, maxRequestsPerConnection: 0, meshTlsService: "" }).request(
         { ...out, ":authority": shadowAuthority(String(out[":authority"])) },
         { endStream: true },
       );
@@ -242,7 +255,7 @@ export class H2Proxy {
 
     let up: http2.ClientHttp2Stream;
     try {
-      up = this.session(target.host, target.port).request(out, { endStream: (flags & END_STREAM) !== 0 });
+      up = this.session(target).request(out, { endStream: (flags & END_STREAM) !== 0 });
     } catch (err) {
       if (end({ kind: "connect-failure", error: (err as Error).message })) return void retry();
       answer(502, `upstream ${ctx.upstream} for ${ctx.service} failed: ${(err as Error).message}\n`);
@@ -358,15 +371,17 @@ export class H2Proxy {
     }
   }
 
-  /** A pooled session to host:port, opened on first use and forgotten once it closes or goes away. */
-  private session(host: string, port: number): http2.ClientHttp2Session {
-    const key = `${host}:${port}`;
+  /** A pooled session to the target, opened on first use and forgotten once it closes or goes away. */
+  private session(target: AttemptTarget): http2.ClientHttp2Session {
+    const key = connectionKey(target);
     const existing = this.pool.get(key);
     if (existing && !existing.closed && !existing.destroyed) return existing;
-    const session = http2.connect(`http://${key}`, {
+    const dial = this.options.dial ?? plainDial;
+    const session = http2.connect(`http://${target.host}:${target.port}`, {
       settings: { enablePush: false },
-      // Small frames (headers, a gRPC message) must not wait on delayed ACKs.
-      createConnection: () => connect({ host, port, noDelay: true }),
+      // Plain TCP or mutual TLS to the endpoint's sidecar, Nagle off either way (small frames, a
+      // gRPC message, must not wait on delayed ACKs); the session starts once the dial is ready.
+      createConnection: () => dial(target, false).socket,
     });
     const forget = () => {
       if (this.pool.get(key) === session) this.pool.delete(key);

@@ -3,7 +3,13 @@
 import type { AttemptTarget, RequestPlan } from "../upstream/plan";
 
 export function fixedPlan(host: string, port: number): RequestPlan {
-  const target: AttemptTarget = { host, port, endpoint: `${host}:${port}`, maxRequestsPerConnection: 0 };
+  const target: AttemptTarget = {
+    host,
+    port,
+    endpoint: `${host}:${port}`,
+    maxRequestsPerConnection: 0,
+    meshTlsService: "",
+  };
   return {
     route: "default",
     timeoutMs: 0,

@@ -3,20 +3,31 @@
 // captured, so this does not loop back into 15006. The port's declared protocol (undeclared:
 // "auto", detected) decides between the HTTP proxies and an opaque pipe. HTTP requests over the
 // service's rate limit (its ResiliencePolicy's rateLimit) are answered 429 here, before the app.
+// First, peer admission: mutual TLS from other sidecars is terminated, plain text refused where the
+// service is STRICT (peer-admission.ts).
 import { createServer, type Server, type Socket } from "node:net";
+import { meshTlsFor } from "../upstream/index";
+import type { RequestPlan } from "../upstream/plan";
 import { fixedPlan } from "./fixed-plan";
+import { PeerAdmission } from "./peer-admission";
 import { InboundRateLimits } from "./rate-limits";
 import { isOwnDestination, type ListenerDeps } from "./routing";
 import { serveConnection } from "./serve";
 
 export function createInboundListener(deps: ListenerDeps): Server {
   const limits = new InboundRateLimits(deps.metrics);
+  const admission = new PeerAdmission(deps, deps.certificate);
   return createServer({ allowHalfOpen: true, noDelay: true }, (socket) =>
-    handleInbound(deps, limits, socket),
+    handleInbound(deps, limits, admission, socket),
   );
 }
 
-function handleInbound(deps: ListenerDeps, limits: InboundRateLimits, socket: Socket): void {
+function handleInbound(
+  deps: ListenerDeps,
+  limits: InboundRateLimits,
+  admission: PeerAdmission,
+  socket: Socket,
+): void {
   deps.track(socket);
   socket.once("close", deps.metrics.tcpConnection("inbound"));
   const dst = deps.originalDst(socket);
@@ -26,9 +37,28 @@ function handleInbound(deps: ListenerDeps, limits: InboundRateLimits, socket: So
   }
   const host = deps.appHost ?? "127.0.0.1";
   const app = fixedPlan(host, dst.port);
+  const mode = deps.store.service(deps.localService)?.mtlsMode ?? "PERMISSIVE";
+  if (!meshTlsFor(mode, deps.declaredPorts.get(dst.port) ?? "auto")) {
+    // A server-first port of a PERMISSIVE service: the app greets at once, without waiting to see
+    // whether a client speaks TLS (callers send plain text there; service-upstreams.ts).
+    deps.metrics.meshConnection("inbound", "plaintext");
+    return serve(deps, limits, socket, app, dst.port);
+  }
+  void admission.admit(socket, mode).then((admitted) => {
+    if (admitted) serve(deps, limits, admitted, app, dst.port);
+  });
+}
+
+function serve(
+  deps: ListenerDeps,
+  limits: InboundRateLimits,
+  socket: Socket,
+  app: RequestPlan,
+  port: number,
+) {
   void serveConnection(deps, socket, {
     direction: "inbound",
-    protocol: deps.declaredPorts.get(dst.port) ?? "auto",
+    protocol: deps.declaredPorts.get(port) ?? "auto",
     route: {
       service: deps.localService,
       plan: (req) =>

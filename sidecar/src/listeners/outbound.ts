@@ -66,6 +66,7 @@ function routeToService(deps: ListenerDeps, socket: Socket, target: ServiceTarge
           policy: deps.store.policyFor(name),
           request,
           clientAddress: socket.remoteAddress,
+          mtlsMode: target.service.mtlsMode,
         });
   void serveConnection(deps, socket, {
     direction: "outbound",

@@ -5,6 +5,8 @@ import type { ConfigStore } from "../config/store";
 import type { Protocol } from "../config/types";
 import type { Http1Proxy } from "../http1";
 import type { H2Proxy } from "../http2/proxy";
+import type { WorkloadCertificate } from "../identity/workload-certificate";
+import type { Dial } from "../tcp/dial";
 import type { Metrics } from "../telemetry/metrics";
 import type { ServiceUpstreams } from "../upstream";
 import type { Destination, OriginalDst } from "./original-dst";
@@ -38,6 +40,10 @@ export interface ListenerDeps {
   endpointsWaitMs: number;
   /** Called for every accepted socket, so draining can wait for and then close them. */
   track(socket: Socket): void;
+  /** How upstream connections are opened: plain TCP, or mutual TLS to endpoints' sidecars. */
+  dial: Dial;
+  /** The workload certificate, once the control plane's CA has issued one. */
+  certificate(): WorkloadCertificate | undefined;
   /** Where the app is reached from inbound. Default 127.0.0.1 (anything else loops into 15006). */
   appHost?: string;
   log(message: string): void;

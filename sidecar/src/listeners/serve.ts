@@ -41,7 +41,7 @@ async function tcp(deps: ListenerDeps, socket: Socket, d: Destination, head?: Bu
   // The client may send or close while we connect: its bytes wait in the socket, errors are ignored.
   const ignore = () => {};
   socket.on("error", ignore);
-  const connected = await connectThroughPlan(plan);
+  const connected = await connectThroughPlan(plan, deps.dial);
   socket.off("error", ignore);
   if (!connected.ok) return closing(connected.reason);
   if (socket.destroyed) {

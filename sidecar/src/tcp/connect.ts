@@ -1,20 +1,26 @@
 // Connecting an opaque TCP connection through its plan: a connect that fails goes to the next
 // endpoint the plan offers (nothing of the client's bytes has been sent, so that is always safe),
 // and the plan hears how each attempt ended, for outlier detection and in-flight counts.
-import { connect, type Socket } from "node:net";
+import type { Socket } from "node:net";
 import { type AttemptTarget, isRefusal, type RequestPlan } from "../upstream/plan";
+import { type Dial, plainDial } from "./dial";
 
 export type TcpConnectResult =
   /** `closed` must be called once the connection is over: the plan counts it open until then. */
   { ok: true; upstream: Socket; target: AttemptTarget; closed(): void } | { ok: false; reason: string };
 
-export function connectThroughPlan(plan: RequestPlan, connectTimeoutMs = 10_000): Promise<TcpConnectResult> {
+export function connectThroughPlan(
+  plan: RequestPlan,
+  dial: Dial = plainDial,
+  connectTimeoutMs = 10_000,
+): Promise<TcpConnectResult> {
   return new Promise((resolve) => {
     const attempt = () => {
       const target = plan.next();
       if (isRefusal(target)) return resolve({ ok: false, reason: target.message.trim() });
       const started = performance.now();
-      const upstream = connect({ host: target.host, port: target.port, allowHalfOpen: true, noDelay: true });
+      const dialed = dial(target, true);
+      const upstream = dialed.socket;
       const failed = (error: string) => {
         upstream.destroy();
         if (plan.ended(target, { kind: "connect-failure", error }, true)) return attempt();
@@ -22,7 +28,7 @@ export function connectThroughPlan(plan: RequestPlan, connectTimeoutMs = 10_000)
       };
       upstream.setTimeout(connectTimeoutMs, () => failed(`timed out after ${connectTimeoutMs} ms`));
       upstream.once("error", (err) => failed(err.message));
-      upstream.once("connect", () => {
+      upstream.once(dialed.readyEvent, () => {
         upstream.setTimeout(0);
         upstream.removeAllListeners("error");
         // The connection is the "response" (its latency is the connect time), ended when it closes,

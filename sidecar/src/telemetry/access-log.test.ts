@@ -20,6 +20,7 @@ const ENTRY: AccessEntry = {
   spanId: "00f067aa0ba902b7",
   requestId: "req-1",
   peer: "127.0.0.1",
+  peerIdentity: "",
 };
 
 const ON: LoggingSettings = {

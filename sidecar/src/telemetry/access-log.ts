@@ -39,6 +39,8 @@ export interface AccessEntry {
   spanId: string;
   requestId: string;
   peer: string;
+  /** Inbound over mutual TLS: the caller's SPIFFE identity; "" otherwise. */
+  peerIdentity: string;
 }
 
 export const ACCESS_FIELDS = [
@@ -55,6 +57,7 @@ export const ACCESS_FIELDS = [
   "upstream_service",
   "request_id",
   "peer",
+  "peer_identity",
 ] as const;
 
 const DEFAULTS: LoggingSettings = {
@@ -239,6 +242,7 @@ export class AccessLog {
       upstream_service: e.service,
       request_id: e.requestId,
       peer: e.peer,
+      peer_identity: e.peerIdentity,
     };
     const keep = this.keep;
     if (!keep) return all;

@@ -19,6 +19,11 @@
 // The inbound side's own:
 //   weft_rate_limited_requests_total{service,limit}          requests refused 429 by this instance's rate
 //                                                            limit; limit: instance | route PATH
+// Mutual TLS between sidecars (identity/):
+//   weft_mtls_connections_total{direction,outcome}           inbound: mtls | plaintext | refused-plaintext |
+//                                                            handshake-failed | no-certificate;
+//                                                            outbound: mtls | plaintext | handshake-failed
+//   weft_workload_certificate_expiry_timestamp_seconds       when this sidecar's certificate expires
 
 type Labels = Record<string, string>;
 type Kind = "counter" | "gauge" | "histogram";
@@ -130,6 +135,16 @@ export class Metrics {
       "counter",
       "Requests this instance answered 429 because its rate limit was reached, by limit.",
     );
+    this.family(
+      "weft_mtls_connections_total",
+      "counter",
+      "Connections between sidecars by direction and how they went: mutual TLS, plain text, refused or failed.",
+    );
+  }
+
+  /** A connection to or from another sidecar: mtls, plaintext, or why it was not either. */
+  meshConnection(direction: Direction, outcome: string): void {
+    this.inc("weft_mtls_connections_total", { direction, outcome });
   }
 
   /** One attempt to an endpoint ended; outcome is the status code or connect-failure/reset/timeout/cancelled. */

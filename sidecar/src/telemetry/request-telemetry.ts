@@ -85,6 +85,7 @@ export class RequestTelemetry implements RequestHooks {
       service: ctx.service,
       // Inbound, who called (the calling workload); outbound it would be our own app.
       peerAddress: ctx.direction === "inbound" ? req.clientAddress : undefined,
+      peerIdentity: req.peerIdentity,
       route: ctx.route,
     });
     // Kept on its context (a declared field, so contexts keep one shape): read at completion.
@@ -128,6 +129,7 @@ export class RequestTelemetry implements RequestHooks {
       spanId: span?.spanId ?? "",
       requestId: ctx.requestId,
       peer: req.clientAddress ?? "",
+      peerIdentity: req.peerIdentity ?? "",
     });
   }
 }

@@ -46,6 +46,8 @@ export interface SpanStart {
   service?: string;
   /** Who connected to the sidecar. */
   peerAddress?: string;
+  /** Inbound over mutual TLS: the caller's SPIFFE identity, proven by its certificate. */
+  peerIdentity?: string;
   route?: string;
 }
 
@@ -141,6 +143,7 @@ function setStartAttributes(span: Span, s: SpanStart, path: string): void {
   span.setAttribute("weft.direction", s.direction);
   if (s.service) span.setAttribute(s.direction === "outbound" ? "peer.service" : "weft.service", s.service);
   if (s.peerAddress) span.setAttribute("network.peer.address", s.peerAddress);
+  if (s.peerIdentity) span.setAttribute("weft.peer.identity", s.peerIdentity);
   if (s.route) span.setAttribute("weft.route", s.route);
 }
 

@@ -12,4 +12,4 @@ export {
   type Refusal,
   type RequestPlan,
 } from "./plan";
-export { type PlanInput, ServiceUpstreams, type UpstreamsOptions } from "./service-upstreams";
+export { meshTlsFor, type PlanInput, ServiceUpstreams, type UpstreamsOptions } from "./service-upstreams";

@@ -30,6 +30,12 @@ export interface AttemptTarget {
    * max_requests_per_connection); 0: no limit.
    */
   maxRequestsPerConnection: number;
+  /**
+   * The endpoint's service when the endpoint has a sidecar that takes mutual TLS and the service's
+   * mode is not DISABLE: the connection is mutual TLS to that service's identity, if this sidecar
+   * has a certificate. "" for plain text.
+   */
+  meshTlsService: string;
 }
 
 /** A request the routing layer answers itself (no endpoints, circuit breaker overflow, rate limit). */

@@ -1,6 +1,7 @@
 // One request's (or one TCP connection's) RequestPlan: picks the endpoint of each attempt, keeps
 // in-flight counts, feeds every outcome to the latency estimate and outlier detection, and decides
 // on retries (upstream/plan.ts is the contract with the proxies).
+import { TLS_MODE_LABEL, TLS_MODE_MUTUAL } from "../../../proto/mtls-mode";
 import type { HeaderModifiersConfig } from "../config/header-edits";
 import type { Metrics } from "../telemetry/metrics";
 import { type CircuitBreakerLimits, overflowRefusal } from "./circuit-breaker";
@@ -28,6 +29,8 @@ export interface AttemptPlanInput {
   fault?: InjectedFault;
   /** The matched rule's header changes (HTTP only). */
   headers?: HeaderModifiersConfig;
+  /** Mutual TLS to endpoints whose sidecar takes it (false: the service's mode is DISABLE). */
+  meshTls: boolean;
   mirror?: MirrorTarget;
   rewrite?: RewrittenRequest;
   timeoutMs: number;
@@ -82,6 +85,8 @@ export class AttemptPlan implements RequestPlan {
       port: stats.port,
       endpoint: stats.endpoint.id || stats.key,
       maxRequestsPerConnection: limits.maxRequestsPerConnection,
+      meshTlsService:
+        this.input.meshTls && stats.endpoint.labels[TLS_MODE_LABEL] === TLS_MODE_MUTUAL ? service.name : "",
     };
     this.open.set(target, stats);
     return target;

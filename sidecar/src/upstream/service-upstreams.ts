@@ -2,12 +2,14 @@
 // from the service's routes, policy and healthy endpoints as the config store holds them now.
 // Per-service state (latency, outlier ejections, circuit-breaker counts, retry budget) lives here
 // across requests; the config itself is passed in each time, so a push applies to the next request.
+import type { MtlsMode } from "../../../proto/mtls-mode";
 import { type Redirect, type Rewrite, redirectLocation, rewriteTarget } from "../../../proto/rewrite-rules";
 import type { HeaderModifiersConfig } from "../config/header-edits";
 import type {
   EndpointConfig,
   PolicyConfig,
   PortConfig,
+  Protocol,
   RouteRuleConfig,
   ServiceRoutesConfig,
 } from "../config/types";
@@ -47,6 +49,8 @@ export interface PlanInput {
   request?: RequestInfo;
   /** The connection's peer (an opaque TCP connection's consistent-hash key with useSourceIp). */
   clientAddress?: string;
+  /** The service's mutual TLS mode. Default PERMISSIVE. */
+  mtlsMode?: MtlsMode;
 }
 
 export class ServiceUpstreams {
@@ -107,6 +111,7 @@ export class ServiceUpstreams {
         ? { mirror: { host: mirror.endpoint.address, port: mirror.port, endpoint: mirror.key } }
         : {}),
       headers: request ? withSetCookie(rule?.headers, key?.setCookie) : undefined,
+      meshTls: meshTlsFor(input.mtlsMode ?? "PERMISSIVE", input.servicePort.protocol),
       ...(request && rule?.rewrite ? { rewrite: rewritten(rule, request) } : {}),
       timeoutMs: request ? (rule?.timeoutMs ?? 0) : 0,
       retry,
@@ -183,4 +188,14 @@ function rewritten(rule: RouteRuleConfig, request: RequestInfo): RewrittenReques
     out.target = rewriteTarget(request.path, r, rule.match?.pathPrefix || undefined);
   if (r.authority !== undefined) out.authority = r.authority;
   return out;
+}
+
+/**
+ * Whether callers open mutual TLS to the service's sidecars. A server-first port gets it only where
+ * the service is STRICT: a PERMISSIVE sidecar takes such a client's silence as plain text and the
+ * app greets at once, so it never waits to see whether TLS is coming (inbound.ts does the same).
+ */
+export function meshTlsFor(mode: MtlsMode, protocol: Protocol): boolean {
+  if (mode === "DISABLE") return false;
+  return protocol !== "server-first" || mode === "STRICT";
 }

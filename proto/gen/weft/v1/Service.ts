@@ -8,6 +8,7 @@ export interface Service {
   'ports'?: (_weft_v1_ServicePort)[];
   'labels'?: ({[key: string]: string});
   'origin'?: (string);
+  'mtls_mode'?: (string);
 }
 
 export interface Service__Output {
@@ -16,4 +17,5 @@ export interface Service__Output {
   'ports': (_weft_v1_ServicePort__Output)[];
   'labels': ({[key: string]: string});
   'origin': (string);
+  'mtls_mode': (string);
 }

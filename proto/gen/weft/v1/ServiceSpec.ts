@@ -4,8 +4,10 @@ import type { ServicePortSpec as _weft_v1_ServicePortSpec, ServicePortSpec__Outp
 
 export interface ServiceSpec {
   'ports'?: (_weft_v1_ServicePortSpec)[];
+  'mtls'?: (string);
 }
 
 export interface ServiceSpec__Output {
   'ports': (_weft_v1_ServicePortSpec__Output)[];
+  'mtls': (string);
 }
