@@ -42,7 +42,8 @@ function handleInbound(
     // A server-first port of a PERMISSIVE service: the app greets at once, without waiting to see
     // whether a client speaks TLS (callers send plain text there; service-upstreams.ts).
     deps.metrics.meshConnection("inbound", "plaintext");
-    return serve(deps, limits, socket, app, dst.port);
+    serve(deps, limits, socket, app, dst.port);
+    return;
   }
   void admission.admit(socket, mode).then((admitted) => {
     if (admitted) serve(deps, limits, admitted, app, dst.port);
