@@ -2,6 +2,7 @@
 import { statSync } from "node:fs";
 import test from "ava";
 import { TYPE_ENDPOINTS, TYPE_SERVICE } from "../../../proto/index";
+import type { SqliteConfigStore } from "../config/index";
 import { openConfigStream, syncEndpoints } from "../grpc-testing";
 import { startTestControlPlane } from "../test-support";
 
@@ -233,4 +234,38 @@ test("a burst of registry changes is merged into one push carrying the final sta
   );
   t.is(pushed.version_info, String(cp.registry.index()));
   t.false(await stream.receivesWithin(TYPE_ENDPOINTS, 300), "no second push for the same burst");
+});
+
+test("a service's mutual TLS mode is its Service's spec.mtls, else the mesh-wide default, pushed as it changes", async (t) => {
+  const cp = await startTestControlPlane(t, undefined, { mtlsMode: "STRICT" });
+  await syncEndpoints(cp.grpcAddress, { source: "daemon:n1", endpoints: [reviewsV1], services: [] });
+  const stream = openConfigStream(cp.grpcAddress, { id: "productpage.abc", workload: "productpage" });
+  t.teardown(() => stream.close());
+  stream.subscribe(TYPE_SERVICE);
+  const modeOf = async () => {
+    const r = await stream.next(TYPE_SERVICE);
+    stream.ack(r);
+    return r.resources.find((x) => x.name === "reviews")?.service?.mtls_mode;
+  };
+  t.is(await modeOf(), "STRICT", "an implied service takes the control plane's --mtls-mode");
+  const config = cp.config as SqliteConfigStore;
+  const service = (spec: Record<string, unknown>) => ({
+    apiVersion: "weft.dev/v1",
+    kind: "Service",
+    metadata: { name: "reviews" },
+    spec: { ports: [{ name: "http", port: 9080, protocol: "http" }], ...spec },
+  });
+  config.apply([service({ mtls: "DISABLE" })]);
+  t.is(await modeOf(), "DISABLE");
+  t.is(cp.registry.getService("reviews")?.mtls, "DISABLE", "kept in the registry database");
+  // Only the mode changed: still a change to push.
+  config.apply([service({ mtls: "PERMISSIVE" })]);
+  t.is(await modeOf(), "PERMISSIVE");
+  config.apply([service({})]);
+  t.is(await modeOf(), "STRICT");
+  // A mode that is not one is refused, naming the field, and the stored one stays.
+  t.throws(() => config.apply([service({ mtls: "strictly" })]), {
+    message: /spec\.mtls.*one of PERMISSIVE, STRICT, DISABLE/,
+  });
+  t.is(cp.registry.getService("reviews")?.mtls, undefined);
 });

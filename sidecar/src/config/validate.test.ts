@@ -11,7 +11,9 @@ test("a good service becomes a ServiceConfig with auto (detect) as the default p
   t.deepEqual(s.ports, [
     { name: "", port: 80, protocol: "http" },
     { name: "", port: 9000, protocol: "auto" },
-  ]);
+  ]);  // A control plane from before mutual TLS sends no mode: the mesh default.
+  t.is(s.mtlsMode, "PERMISSIVE");
+  t.is(parseService({ ...web, mtls_mode: "STRICT" }, "s").mtlsMode, "STRICT");
 });
 
 test("bad fields are refused with a message naming the field", (t) => {
@@ -24,6 +26,7 @@ test("bad fields are refused with a message naming the field", (t) => {
       /s\.ports\[0\]\.protocol must be one of auto, http/,
     ],
     [{ ...web, ports: [{ port: 80 }, { port: 80 }] }, /port 80 twice/],
+    [{ ...web, mtls_mode: "OFF" }, /s\.mtls_mode "OFF" is not one of PERMISSIVE, STRICT, DISABLE/],
     ["web", /s must be an object/],
   ];
   for (const [value, message] of cases) {

@@ -1,0 +1,173 @@
+// The mesh CA: its root on disk, the certificates it signs from real OpenSSL signing requests, what
+// it refuses, and the same over gRPC and HTTP from a running control plane.
+import { execFileSync } from "node:child_process";
+import { X509Certificate } from "node:crypto";
+import { mkdtempSync, readFileSync, rmSync, statSync, unlinkSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import * as grpc from "@grpc/grpc-js";
+import test, { type ExecutionContext } from "ava";
+import { loadWeftProto } from "../../../proto/grpc";
+import type { SignCertificateRequest, SignCertificateResponse__Output } from "../../../proto/index";
+import { startTestControlPlane } from "../test-support";
+import { MeshCa } from "./ca";
+
+function dir(t: ExecutionContext): string {
+  const d = mkdtempSync(join(tmpdir(), "weft-ca-"));
+  t.teardown(() => rmSync(d, { recursive: true, force: true }));
+  return d;
+}
+
+/** A signing request made by OpenSSL for a fresh P-256 key. */
+function opensslCsr(d: string, subject = "/CN=whatever"): string {
+  const key = join(d, `key-${Math.random()}.pem`);
+  execFileSync("openssl", ["ecparam", "-name", "prime256v1", "-genkey", "-noout", "-out", key]);
+  return execFileSync("openssl", ["req", "-new", "-key", key, "-subj", subject]).toString();
+}
+
+test("the root is made once, kept with a key only root can read, and used again after a restart", async (t) => {
+  const d = dir(t);
+  const first = await MeshCa.open(join(d, "ca"));
+  t.is(statSync(join(d, "ca", "root-key.pem")).mode & 0o777, 0o600);
+  t.is(statSync(join(d, "ca")).mode & 0o777, 0o700);
+  const again = await MeshCa.open(join(d, "ca"));
+  t.is(again.root().id, first.root().id);
+  const root = new X509Certificate(readFileSync(join(d, "ca", "root-cert.pem")));
+  t.true(root.ca);
+  t.is(root.subject, "O=weft\nCN=weft mesh root CA weft.local");
+  t.true(new Date(root.validTo).getTime() > Date.now() + 9 * 365 * 24 * 3600_000);
+});
+
+test("a workload certificate names the service's SPIFFE ID, chains to the root and lives 24 h", async (t) => {
+  const d = dir(t);
+  const ca = await MeshCa.open(join(d, "ca"), "prod.example");
+  // The identity is the CA's choice: what the request asks for is ignored.
+  const issued = await ca.sign(opensslCsr(d, "/CN=admin"), "orders");
+  t.is(issued.identity, "spiffe://prod.example/ns/default/svc/orders");
+  const leaf = new X509Certificate(issued.certificatePem);
+  const root = new X509Certificate(issued.trustBundlePem[0] as string);
+  t.true(leaf.verify(root.publicKey));
+  t.true(leaf.checkIssued(root));
+  t.false(leaf.ca);
+  t.is(leaf.subjectAltName, "URI:spiffe://prod.example/ns/default/svc/orders");
+  const life = new Date(leaf.validTo).getTime() - Date.now();
+  t.true(life > 23.9 * 3600_000 && life <= 24 * 3600_000, `lives ${life} ms`);
+  // Usable by both ends of a connection, as OpenSSL reads it.
+  const pem = join(d, "leaf.pem");
+  writeFileSync(pem, issued.certificatePem);
+  const text = execFileSync("openssl", ["x509", "-in", pem, "-noout", "-ext", "extendedKeyUsage"]).toString();
+  t.regex(text, /TLS Web Server Authentication, TLS Web Client Authentication/);
+  const rootPem = join(d, "root.pem");
+  writeFileSync(rootPem, issued.trustBundlePem[0] as string);
+  t.regex(execFileSync("openssl", ["verify", "-CAfile", rootPem, pem]).toString(), /: OK/);
+});
+
+test("the asked lifetime is kept within 10 minutes and 24 hours", async (t) => {
+  const d = dir(t);
+  const ca = await MeshCa.open(join(d, "ca"));
+  const lifeOf = async (seconds: number) => {
+    const leaf = new X509Certificate((await ca.sign(opensslCsr(d), "a", seconds)).certificatePem);
+    return Math.round((new Date(leaf.validTo).getTime() - Date.now()) / 60_000);
+  };
+  t.is(await lifeOf(3600), 60);
+  t.is(await lifeOf(5), 10);
+  t.is(await lifeOf(7 * 24 * 3600), 24 * 60);
+});
+
+test("a request that is not a CSR, or whose signature does not verify, is refused saying so", async (t) => {
+  const d = dir(t);
+  const ca = await MeshCa.open(join(d, "ca"));
+  await t.throwsAsync(ca.sign("hello", "a"), { message: /csr_pem is not a PEM certificate signing request/ });
+  // Flip a byte of the signature: the key in it did not sign it any more.
+  const csr = opensslCsr(d);
+  const der = Buffer.from(csr.replace(/-----[A-Z ]+-----|\s/g, ""), "base64");
+  der[der.length - 3] = (der[der.length - 3] as number) ^ 0xff;
+  const tampered = `-----BEGIN CERTIFICATE REQUEST-----\n${der.toString("base64")}\n-----END CERTIFICATE REQUEST-----\n`;
+  await t.throwsAsync(ca.sign(tampered, "a"), { message: /signature does not verify/ });
+});
+
+test("a CA folder missing half its root stops the start, naming what to do", async (t) => {
+  const d = dir(t);
+  await MeshCa.open(join(d, "ca"));
+  unlinkSync(join(d, "ca", "root-key.pem"));
+  await t.throwsAsync(MeshCa.open(join(d, "ca")), {
+    message: /holds only one of root-cert.pem and root-key.pem/,
+  });
+  writeFileSync(join(d, "ca", "root-key.pem"), "not a key");
+  await t.throwsAsync(MeshCa.open(join(d, "ca")), { message: /cannot use the mesh CA/ });
+});
+
+function signOverGrpc(
+  address: string,
+  request: SignCertificateRequest,
+): Promise<SignCertificateResponse__Output> {
+  const proto = loadWeftProto();
+  const client = new proto.weft.v1.CertificateAuthority(address, grpc.credentials.createInsecure());
+  return new Promise((resolve, reject) => {
+    client.SignCertificate(request, { deadline: Date.now() + 10_000 }, (err, response) => {
+      client.close();
+      if (err) reject(err);
+      else resolve(response as SignCertificateResponse__Output);
+    });
+  });
+}
+
+test("a control plane signs over gRPC, refuses bad requests with what is wrong, and shows its roots", async (t) => {
+  const cp = await startTestControlPlane(t);
+  const d = dir(t);
+  const r = await signOverGrpc(cp.grpcAddress, {
+    node: { id: "orders-1.abc", workload: "orders-1", service: "orders" },
+    csr_pem: opensslCsr(d),
+  });
+  t.is(r.identity, "spiffe://weft.local/ns/default/svc/orders");
+  t.is(new X509Certificate(r.certificate_pem).subjectAltName, `URI:${r.identity}`);
+  // Without a service the workload names the identity.
+  const w = await signOverGrpc(cp.grpcAddress, {
+    node: { id: "x", workload: "batch" },
+    csr_pem: opensslCsr(d),
+  });
+  t.is(w.identity, "spiffe://weft.local/ns/default/svc/batch");
+
+  const refused = async (request: SignCertificateRequest) => {
+    const err = await t.throwsAsync(signOverGrpc(cp.grpcAddress, request));
+    t.is((err as grpc.ServiceError).code, grpc.status.INVALID_ARGUMENT);
+    return (err as grpc.ServiceError).details;
+  };
+  t.regex(
+    await refused({ node: { id: "x" }, csr_pem: opensslCsr(d) }),
+    /node.service \(or node.workload\) is required/,
+  );
+  t.regex(
+    await refused({ node: { id: "x", service: "no/slash" }, csr_pem: opensslCsr(d) }),
+    /not a valid service name/,
+  );
+  t.regex(await refused({ node: { id: "x", service: "orders" } }), /csr_pem is required/);
+  t.regex(
+    await refused({ node: { id: "x", service: "orders" }, csr_pem: "junk" }),
+    /not a PEM certificate signing request/,
+  );
+
+  const roots = (await (await fetch(`http://${cp.httpAddress}/v1/connect/ca/roots`)).json()) as {
+    ActiveRootID: string;
+    TrustDomain: string;
+    Roots: Array<{ ID: string; RootCert: string; Active: boolean }>;
+  };
+  t.is(roots.TrustDomain, "weft.local");
+  t.is(roots.Roots.length, 1);
+  t.is(roots.Roots[0]?.ID, roots.ActiveRootID);
+  t.true(
+    new X509Certificate(r.certificate_pem).verify(
+      new X509Certificate(roots.Roots[0]?.RootCert ?? "").publicKey,
+    ),
+  );
+  const view = (await (await fetch(`http://${cp.httpAddress}/api/v1/ca`)).json()) as {
+    issued: Array<{ node: string; identity: string }>;
+  };
+  t.deepEqual(
+    view.issued.map((i) => [i.node, i.identity]),
+    [
+      ["x", "spiffe://weft.local/ns/default/svc/batch"],
+      ["orders-1.abc", "spiffe://weft.local/ns/default/svc/orders"],
+    ],
+  );
+});
