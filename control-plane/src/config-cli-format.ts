@@ -15,7 +15,7 @@ import type {
 
 /** Extra table columns per kind, after NAME (and before VERSION, AGE). */
 export const SUMMARY_HEADERS: Record<ConfigKind, string[]> = {
-  Service: ["ports"],
+  Service: ["ports", "mtls"],
   Route: ["service", "rules"],
   ResiliencePolicy: ["service", "settings"],
   Telemetry: ["service", "settings"],
@@ -24,7 +24,11 @@ export const SUMMARY_HEADERS: Record<ConfigKind, string[]> = {
 export function summaryCells(kind: ConfigKind, spec: unknown): string[] {
   switch (kind) {
     case "Service":
-      return [(spec as ServiceSpec).ports.map((p) => `${p.port}/${p.protocol}`).join(",")];
+      return [
+        (spec as ServiceSpec).ports.map((p) => `${p.port}/${p.protocol}`).join(","),
+        // Absent: the control plane's --mtls-mode applies.
+        (spec as ServiceSpec).mtls ?? "<default>",
+      ];
     case "Route": {
       const r = spec as RouteSpec;
       return [r.service, r.rules.map(ruleSummary).join("; ")];

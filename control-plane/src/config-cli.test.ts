@@ -69,7 +69,7 @@ test("apply -f prints what happened to each object; get prints tables and JSON",
   t.is(table.code, 0, table.stderr);
   t.regex(table.stdout, /^NAME\s+SERVICE\s+RULES\s+VERSION\s+AGE$/m);
   t.regex(table.stdout, /^back\s+back\s+.*version=v1:90 version=v2:10\s+2\s+\d+s$/m);
-  t.regex((await weft(["get", "svc"], env)).stdout, /^back\s+8080\/http\s+1\s/m);
+  t.regex((await weft(["get", "svc"], env)).stdout, /^back\s+8080\/http\s+<default>\s+1\s/m);
   t.regex((await weft(["get", "rp", "back"], env)).stdout, /lb=least_request maxConn=100/);
   const json = JSON.parse((await weft(["get", "routes", "-o", "json"], env)).stdout) as Array<{
     spec: { rules: Array<{ split?: Array<{ weight: number }> }> };

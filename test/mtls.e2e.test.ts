@@ -1,0 +1,198 @@
+// Mutual TLS between sidecars end to end: a real control plane (its CA signs each sidecar's SPIFFE
+// certificate) and daemon, runc containers with injected sidecars and iptables capture. `front` calls
+// `back` by name through both sidecars; back's app is busybox httpd with a CGI that echoes the
+// X-Forwarded-Client-Cert it was given. The host, which has no sidecar, calls back's workload IP in
+// plain text: taken while back is PERMISSIVE (the default), refused once its Service says STRICT.
+import http from "node:http";
+import test from "ava";
+import { importExampleImage, type Mesh, startMesh } from "./support/mesh";
+import { hex, waitFor } from "./support/processes";
+import {
+  addressOf,
+  applyDocs,
+  metricDelta,
+  metricsOf,
+  type SidecarDump,
+  sidecarDump,
+} from "./support/traffic";
+
+let mesh: Mesh;
+const id = hex(2);
+const FRONT = `front-${id}`;
+const BACK = `back-${id}`;
+const SPIFFE = (service: string) => `spiffe://weft.local/ns/default/svc/${service}`;
+const XFCC_URL = "http://back:8080/cgi-bin/xfcc";
+const MTLS = "weft_mtls_connections_total";
+
+/** back's app: "hello from back" on /, and on /cgi-bin/xfcc the X-Forwarded-Client-Cert it was sent. */
+function backApp(): string[] {
+  // CRLF after the CGI's header: a bare LF makes the sidecars' strict HTTP/1.1 parser answer 502.
+  const cgi = `#!/bin/sh\\nprintf "Content-Type: text/plain\\\\r\\\\n\\\\r\\\\n"\\necho "xfcc=$HTTP_X_FORWARDED_CLIENT_CERT"\\n`;
+  const script = [
+    "mkdir -p /tmp/w/cgi-bin",
+    "echo hello from back > /tmp/w/index.html",
+    `printf '${cgi}' > /tmp/w/cgi-bin/xfcc`,
+    "chmod +x /tmp/w/cgi-bin/xfcc",
+    "exec httpd -f -p 8080 -h /tmp/w",
+  ].join(" && ");
+  return ["sh", "-c", script];
+}
+
+/** GET of URL from inside front with busybox wget (through front's and back's sidecars). */
+function getFromFront(url: string): Promise<string> {
+  return mesh.weftOk(["exec", FRONT, "timeout", "20", "wget", "-q", "-O", "-", url]);
+}
+
+type HostResult = { status: number; body: string } | { error: string };
+
+/** A plain-text GET from the host (no sidecar) straight to back's workload address. */
+function getFromHost(path: string, headers: Record<string, string> = {}): Promise<HostResult> {
+  return addressOf(mesh, BACK).then(
+    (host) =>
+      new Promise((resolve) => {
+        const req = http.get({ host, port: 8080, path, headers, agent: false, timeout: 15_000 }, (res) => {
+          let body = "";
+          res.setEncoding("utf8");
+          res.on("data", (c: string) => (body += c));
+          res.on("end", () => resolve({ status: res.statusCode ?? 0, body }));
+          res.on("error", (err: NodeJS.ErrnoException) => resolve({ error: err.code ?? err.message }));
+        });
+        req.on("timeout", () => req.destroy(new Error("timed out")));
+        req.on("error", (err: NodeJS.ErrnoException) => resolve({ error: err.code ?? err.message }));
+      }),
+  );
+}
+
+/** The services part of a sidecar's /config_dump (SidecarDump leaves it out). */
+type DumpWithServices = SidecarDump & { services?: Array<{ name: string; mtlsMode?: string }> };
+
+async function backModeIn(container: string): Promise<string | undefined> {
+  const dump = (await sidecarDump(mesh, container)) as DumpWithServices;
+  return dump.services?.find((s) => s.name === "back")?.mtlsMode;
+}
+
+test.before(async () => {
+  mesh = await startMesh();
+  await importExampleImage(mesh, "hello-mesh");
+  await mesh.weftOk(
+    ["run", "-d", "--name", BACK, "--service", "back", "--port", "8080/http", "--memory", "64m"].concat([
+      "hello-mesh",
+      ...backApp(),
+    ]),
+  );
+  await mesh.weftOk(
+    ["run", "-d", "--name", FRONT, "--service", "front", "--port", "8080/http", "--memory", "64m"].concat([
+      "hello-mesh",
+      ...["httpd", "-f", "-p", "8080", "-h", "/www/front"],
+    ]),
+  );
+  // Both sidecars have their workload certificate (readiness waits for the first answer, but a
+  // failed request would leave them ready without one).
+  for (const [container, service] of [
+    [BACK, "back"],
+    [FRONT, "front"],
+  ] as const) {
+    await waitFor(`${container}'s workload certificate`, async () => {
+      const out = await mesh.weftOk([
+        "exec",
+        container,
+        "timeout",
+        "10",
+        "wget",
+        "-q",
+        "-O",
+        "-",
+        "http://127.0.0.1:15000/certs",
+      ]);
+      const certs = JSON.parse(out) as { identity?: string };
+      return certs.identity === SPIFFE(service) ? true : undefined;
+    });
+  }
+});
+
+test.after.always(async () => {
+  await mesh?.close();
+});
+
+test.serial("front calls back over mutual TLS and back's app is told front's SPIFFE identity", async (t) => {
+  const backBefore = await metricsOf(mesh, BACK);
+  const frontBefore = await metricsOf(mesh, FRONT);
+  const out = await getFromFront(XFCC_URL);
+  t.is(out.trim(), `xfcc=URI=${SPIFFE("front")}`, out);
+
+  const backAfter = await metricsOf(mesh, BACK);
+  const frontAfter = await metricsOf(mesh, FRONT);
+  const inbound = (outcome: string) =>
+    metricDelta(backBefore, backAfter, MTLS, { direction: "inbound", outcome });
+  t.true(inbound("mtls") >= 1, `back's inbound mtls connections:\n${mtlsSeries(backAfter)}`);
+  t.is(inbound("plaintext"), 0, `back took plain text from front:\n${mtlsSeries(backAfter)}`);
+  t.true(
+    metricDelta(frontBefore, frontAfter, MTLS, { direction: "outbound", outcome: "mtls" }) >= 1,
+    `front's outbound mtls connections:\n${mtlsSeries(frontAfter)}`,
+  );
+});
+
+test.serial("STRICT: the host's plain text is refused, front's mutual TLS still gets through", async (t) => {
+  // PERMISSIVE (the default): the host reaches back in plain text, and a client's own
+  // X-Forwarded-Client-Cert does not get through to the app (it could claim any identity).
+  t.is(await backModeIn(BACK), "PERMISSIVE");
+  const before = await metricsOf(mesh, BACK);
+  const plain = await getFromHost("/cgi-bin/xfcc", {
+    "X-Forwarded-Client-Cert": `URI=${SPIFFE("admin")}`,
+  });
+  t.deepEqual(plain, { status: 200, body: "xfcc=\n" });
+  const permissive = await metricsOf(mesh, BACK);
+  t.true(
+    metricDelta(before, permissive, MTLS, { direction: "inbound", outcome: "plaintext" }) >= 1,
+    mtlsSeries(permissive),
+  );
+
+  try {
+    // back's ports as `weft run --port 8080/http` declared them, and STRICT.
+    await applyDocs(mesh, [
+      {
+        kind: "Service",
+        name: "back",
+        spec: { ports: [{ name: "http", port: 8080, protocol: "http" }], mtls: "STRICT" },
+      },
+    ]);
+    await waitFor(
+      "back's sidecar to hold back as STRICT",
+      async () => ((await backModeIn(BACK)) === "STRICT" ? true : undefined),
+      60_000,
+      300,
+    );
+
+    const refused = await getFromHost("/");
+    t.true("error" in refused, `the host got an answer: ${JSON.stringify(refused)}`);
+    if ("error" in refused) t.regex(refused.error, /ECONNRESET|socket hang up|EPIPE/, refused.error);
+    const strict = await metricsOf(mesh, BACK);
+    t.true(
+      metricDelta(permissive, strict, MTLS, { direction: "inbound", outcome: "refused-plaintext" }) >= 1,
+      mtlsSeries(strict),
+    );
+
+    // front, a workload with a sidecar, still gets through, and back's app still learns who called.
+    const out = await getFromFront(XFCC_URL);
+    t.is(out.trim(), `xfcc=URI=${SPIFFE("front")}`, out);
+    const root = await getFromFront("http://back:8080/");
+    t.is(root.trim(), "hello from back");
+    const after = await metricsOf(mesh, BACK);
+    const sinceStrict = (outcome: string) =>
+      metricDelta(strict, after, MTLS, { direction: "inbound", outcome });
+    t.is(sinceStrict("refused-plaintext"), 0, `front was refused:\n${mtlsSeries(after)}`);
+    // busybox httpd closes every connection (Connection: close), so these calls were new mutual TLS
+    // connections that back's sidecar admitted under STRICT, not a pooled one from before.
+    t.true(sinceStrict("mtls") >= 1, mtlsSeries(after));
+  } finally {
+    await mesh.weft(["delete", "service", "back", "--ignore-not-found"]);
+  }
+});
+
+/** The mutual TLS series of a scrape, for failure messages. */
+function mtlsSeries(metrics: string): string {
+  return metrics
+    .split("\n")
+    .filter((l) => l.startsWith(MTLS))
+    .join("\n");
+}
