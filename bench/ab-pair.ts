@@ -8,12 +8,15 @@
 //   --telemetry-cost  this tree's sidecar with telemetry on (every request traced and access-logged)
 //                     against the same build with tracing and access logs turned off by config;
 //   --tracing-cost    the same with access logs on for both sides, so only tracing differs (issue
-//                     #8's goal: tracing at 100% sampling against tracing off).
+//                     #8's goal: tracing at 100% sampling against tracing off);
+//   --mtls-cost       this tree's sidecars speaking mutual TLS to each other (certificates from a
+//                     real control plane's CA, started here) against the same in plain text, both
+//                     with telemetry as in production.
 // The run has two phases with the pairs' positions swapped (which starts first, which service and
 // address each gets), since position alone moved the ratio by a few percent. Prints each window's
 // CPU per 1000 requests (both sidecars of a pair), the ratio, and each pair's p99; then the medians.
 // p99 here is under both pairs' load (2000 req/s on the machine), higher than a lone pair's.
-// Usage: node --import tsx bench/ab-pair.ts (REV | --telemetry-cost | --tracing-cost) [WINDOWS per phase, 8]
+// Usage: node --import tsx bench/ab-pair.ts (REV | --telemetry-cost | --tracing-cost | --mtls-cost) [WINDOWS per phase, 8]
 //   [SECONDS per window, 10] [--no-telemetry] [--tcp]. --tcp declares the service opaque TCP, so both
 //   sidecars pipe the requests as bytes (no spans or access lines per request then). REV must have
 //   bench/mesh-bundle.ts (55bf80e or later).
@@ -21,6 +24,7 @@ import { execFileSync } from "node:child_process";
 import { mkdtempSync, rmSync, symlinkSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { startControlPlane } from "../control-plane/src/server";
 import { startFakeControlPlane } from "../sidecar/src/testing/wire-fake-control-plane";
 import { bundleSeamSidecar } from "./mesh-bundle";
 import { h2load, latenciesMs, percentile } from "./mesh-load";
@@ -38,10 +42,11 @@ import {
 const args = process.argv.slice(2).filter((a) => !a.startsWith("--"));
 const tracingOnly = process.argv.includes("--tracing-cost");
 const telemetryCost = tracingOnly || process.argv.includes("--telemetry-cost");
-const rev = telemetryCost ? undefined : args.shift();
-if (!telemetryCost && !rev) {
+const mtlsCost = process.argv.includes("--mtls-cost");
+const rev = telemetryCost || mtlsCost ? undefined : args.shift();
+if (!telemetryCost && !mtlsCost && !rev) {
   console.error(
-    "usage: node --import tsx bench/ab-pair.ts (REV | --telemetry-cost | --tracing-cost) [WINDOWS] [SECONDS] [--no-telemetry] [--tcp]",
+    "usage: node --import tsx bench/ab-pair.ts (REV | --telemetry-cost | --tracing-cost | --mtls-cost) [WINDOWS] [SECONDS] [--no-telemetry] [--tcp]",
   );
   process.exit(2);
 }
@@ -72,6 +77,8 @@ interface Side {
   /** Tracing and access logs on for this side's workloads (off: both off, or with --tracing-cost
    * tracing only). */
   telemetry: boolean;
+  /** Its pair speaks mutual TLS (--mtls-cost). */
+  mtls?: boolean;
 }
 const thisTree = await bundleSeamSidecar(join(dir, "tree"));
 let sides: [Side, Side];
@@ -88,6 +95,11 @@ if (rev) {
     { label: "this tree", bundle: thisTree, telemetry },
     { label: revLabel, bundle: await revBundler.bundleSeamSidecar(join(dir, "rev-bundle")), telemetry },
   ];
+} else if (mtlsCost) {
+  sides = [
+    { label: "mtls", bundle: thisTree, telemetry, mtls: true },
+    { label: "plain", bundle: thisTree, telemetry },
+  ];
 } else {
   sides = [
     { label: tracingOnly ? "tracing on" : "telemetry on", bundle: thisTree, telemetry: true },
@@ -96,6 +108,16 @@ if (rev) {
 }
 
 const cp = await startFakeControlPlane();
+// The stand-in pushes config; certificates come from a real control plane's CA.
+const ca = mtlsCost
+  ? await startControlPlane({
+      dataDir: join(dir, "ca"),
+      grpcPort: 0,
+      httpPort: 0,
+      grpcSocket: "",
+      log: () => {},
+    })
+  : undefined;
 const services = [
   { name: "app", virtual_ip: "10.96.9.8", ports: [{ name: "p", port: 80, protocol: tcp ? "tcp" : "http" }] },
   { name: "app2", virtual_ip: "10.96.9.9", ports: [{ name: "p", port: 80, protocol: tcp ? "tcp" : "http" }] },
@@ -114,7 +136,7 @@ const appPort = (JSON.parse(apps.line) as { h1: number }).h1;
 
 const [A, B] = sides;
 console.log(
-  `\nsidecar pair CPU per 1000 requests: ${A.label} against ${B.label}${rev ? ` (${rev})` : ""}, two pairs at ${RATE} req/s each in the same windows of ${seconds} s, after ${WARMUP_S} s of warm-up${rev ? `; telemetry ${telemetry ? "on (every request traced and access-logged)" : "off"}` : ""} (2 cores)`,
+  `\nsidecar pair CPU per 1000 requests: ${A.label} against ${B.label}${rev ? ` (${rev})` : ""}, two pairs at ${RATE} req/s each in the same windows of ${seconds} s, after ${WARMUP_S} s of warm-up${rev || mtlsCost ? `; telemetry ${telemetry ? "on (every request traced and access-logged)" : "off"}` : ""} (2 cores)`,
 );
 const ratios: number[] = [];
 const p99s: Array<[number, number]> = [];
@@ -136,6 +158,7 @@ for (const phase of [0, 1]) {
       service: s.name,
       stderr: "ignore",
       bundle: (sides[side] as Side).bundle,
+      ...(ca && sides[side]?.mtls ? { certificateAuthority: ca.grpcAddress } : {}),
       ...(tcp ? { protocol: "tcp" as const } : {}),
     });
   }

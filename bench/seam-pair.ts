@@ -5,6 +5,7 @@ import { type ChildProcess, spawn } from "node:child_process";
 import { readFileSync } from "node:fs";
 import http from "node:http";
 import { join } from "node:path";
+import { TLS_MODE_LABEL, TLS_MODE_MUTUAL } from "../proto/mtls-mode";
 import { SIDECAR_NODE_FLAGS } from "../sidecar/src/node-flags";
 import type { FakeControlPlane } from "../sidecar/src/testing/wire-fake-control-plane";
 
@@ -82,6 +83,8 @@ export interface SeamPair {
   clientPorts: Record<string, number>;
   /** CPU milliseconds both sidecars have used so far. */
   cpuMs(): number;
+  /** The two speak mutual TLS (the server's endpoint is labelled for it). */
+  mtls: boolean;
   stop(): void;
 }
 
@@ -101,13 +104,16 @@ export async function startSeamPair(o: {
   bundle?: string;
   /** The service's name; pairs side by side need one each (the stand-in pushes endpoints per service). */
   service?: string;
+  /** Mutual TLS between the two: the gRPC address of a control plane whose CA signs their
+   * certificates. Default: plain text. */
+  certificateAuthority?: string;
 }): Promise<SeamPair> {
   const service = o.service ?? "app";
   const seam = join(import.meta.dirname, "..", "sidecar", "src", "testing", "seam-sidecar.ts");
   const entry = o.bundle
     ? [...(process.env.WEFT_BENCH_NODE_FLAGS ?? "").split(" ").filter(Boolean), o.bundle]
     : ["--import", "tsx", seam];
-  const sidecar = (workload: string, address: string, dst: object) =>
+  const sidecar = (workload: string, address: string, dst: object, identity: string) =>
     startChild(
       [
         ...entry,
@@ -118,14 +124,28 @@ export async function startSeamPair(o: {
           dst,
           telemetry: o.telemetry,
           ...(o.protocol ? { ports: [[o.appPort, o.protocol]] } : {}),
+          ...(o.certificateAuthority
+            ? { mtls: { certificateAuthority: o.certificateAuthority, service: identity } }
+            : {}),
         }),
       ],
       o.stderr,
     );
-  const server = await sidecar(`${o.name}-server`, "10.88.9.3", { address: "10.88.9.3", port: o.appPort });
+  const server = await sidecar(
+    `${o.name}-server`,
+    "10.88.9.3",
+    { address: "10.88.9.3", port: o.appPort },
+    service,
+  );
   const inbound = (JSON.parse(server.line) as { inbound: number }).inbound;
-  o.cp.pushEndpoints({ [service]: [serverEndpoint(o.name, service, inbound)] }, o.name);
-  const client = await sidecar(`${o.name}-client`, "10.88.9.2", { address: o.vip, port: 80 });
+  const mtls = o.certificateAuthority !== undefined;
+  o.cp.pushEndpoints({ [service]: [serverEndpoint(o.name, service, inbound, mtls)] }, o.name);
+  const client = await sidecar(
+    `${o.name}-client`,
+    "10.88.9.2",
+    { address: o.vip, port: 80 },
+    `${o.name}-client`,
+  );
   const ports = JSON.parse(client.line) as Record<string, number> & { outbound: number; health: number };
   while ((await readyStatus(ports.health)) !== 200) await sleep(10);
   await sleep(300); // endpoints pushed after the services: let them land
@@ -135,6 +155,7 @@ export async function startSeamPair(o: {
     client: client.child,
     serverPorts: JSON.parse(server.line) as Record<string, number>,
     clientPorts: ports,
+    mtls,
     cpuMs: () => cpuMsOf(server.child.pid) + cpuMsOf(client.child.pid),
     stop() {
       server.child.kill("SIGKILL");
@@ -144,8 +165,15 @@ export async function startSeamPair(o: {
 }
 
 /** A pair's server sidecar as the service's one endpoint: its inbound listener on loopback. */
-function serverEndpoint(id: string, service: string, inbound: number) {
-  return { id, service, address: "127.0.0.1", ports: [{ name: "p", port: inbound }], healthy: true };
+function serverEndpoint(id: string, service: string, inbound: number, mtls: boolean) {
+  return {
+    id,
+    service,
+    address: "127.0.0.1",
+    ports: [{ name: "p", port: inbound }],
+    healthy: true,
+    labels: (mtls ? { [TLS_MODE_LABEL]: TLS_MODE_MUTUAL } : {}) as Record<string, string>,
+  };
 }
 
 /** Pairs side by side: each startSeamPair pushed only its own service's endpoints, and each push
@@ -159,7 +187,7 @@ export function pushPairEndpoints(
     Object.fromEntries(
       pairs.map(({ id, service, pair }) => [
         service,
-        [serverEndpoint(id, service, pair.serverPorts.inbound as number)],
+        [serverEndpoint(id, service, pair.serverPorts.inbound as number, pair.mtls)],
       ]),
     ),
     version,

@@ -2,6 +2,7 @@
 // destination (no iptables needed): what bench/sidecar.ts runs a pair of. Every port is picked by
 // the OS; the ports go to stdout as one JSON line once listening.
 // Usage: node --import tsx sidecar/src/testing/seam-sidecar.ts '{"controlPlane":..., "dst":{...}}'
+import { WorkloadCertificates } from "../identity/workload-certificate";
 import { startSidecar } from "../sidecar";
 
 interface SeamArgs {
@@ -14,6 +15,9 @@ interface SeamArgs {
   ports?: Array<[number, "auto" | "http" | "http2" | "grpc" | "tcp" | "server-first"]>;
   /** false: no tracing or access logs at all (the bench's baseline). Default: as in production. */
   telemetry?: boolean;
+  /** Mutual TLS: the gRPC address of a control plane whose CA signs this sidecar's certificate, and
+   * the service the certificate is for. Default: none (plain text). */
+  mtls?: { certificateAuthority: string; service: string };
 }
 
 const args = JSON.parse(process.argv[2] ?? "{}") as SeamArgs;
@@ -34,6 +38,13 @@ const sidecar = await startSidecar(
     listenHost: "127.0.0.1",
     log: (m) => console.error(m),
     ...(args.telemetry === false ? { hooks: {} } : {}),
+    certificates: args.mtls
+      ? new WorkloadCertificates({
+          controlPlane: args.mtls.certificateAuthority,
+          node: { id: args.workload, workload: args.workload, service: args.mtls.service },
+          log: (m) => console.error(m),
+        })
+      : null,
   },
 );
 console.log(JSON.stringify(sidecar.ports));
