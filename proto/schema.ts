@@ -2,6 +2,18 @@
 import type { Schema } from "./codec";
 
 export const SCHEMA: Schema = {
+  AuthorizationPolicySpec: [
+    { no: 1, name: "service", kind: "string" },
+    { no: 2, name: "rules", kind: "AuthorizationRule", repeated: true },
+    { no: 3, name: "default_action", kind: "string" },
+  ],
+  AuthorizationRule: [
+    { no: 1, name: "action", kind: "string" },
+    { no: 2, name: "from", kind: "string", repeated: true },
+    { no: 3, name: "methods", kind: "string", repeated: true },
+    { no: 4, name: "path_prefix", kind: "string" },
+    { no: 5, name: "path_exact", kind: "string" },
+  ],
   CircuitBreaker: [
     { no: 1, name: "max_connections", kind: "uint32" },
     { no: 2, name: "max_pending_requests", kind: "uint32" },
@@ -98,6 +110,11 @@ export const SCHEMA: Schema = {
     { no: 3, name: "fields", kind: "string", repeated: true },
     { no: 4, name: "sampling_ratio", kind: "double" },
     { no: 5, name: "sinks", kind: "string", repeated: true },
+  ],
+  NamedAuthorization: [
+    { no: 1, name: "name", kind: "string" },
+    { no: 2, name: "version", kind: "uint64" },
+    { no: 3, name: "spec", kind: "AuthorizationPolicySpec" },
   ],
   NamedRoute: [
     { no: 1, name: "name", kind: "string" },
@@ -196,6 +213,7 @@ export const SCHEMA: Schema = {
     { no: 2, name: "name", kind: "string" },
     { no: 3, name: "version", kind: "uint64" },
     { no: 4, name: "spec", kind: "ResiliencePolicySpec" },
+    { no: 5, name: "authorization", kind: "NamedAuthorization" },
   ],
   ServicePort: [
     { no: 1, name: "name", kind: "string" },

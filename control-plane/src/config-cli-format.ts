@@ -1,6 +1,8 @@
 // How `weft get` and `weft history` print config: kubectl-like tables with a summary per kind, and
 // JSON or YAML that can be edited and applied again.
+
 import { stringify } from "yaml";
+import type { AuthorizationRuleSpec, AuthorizationSpec } from "../../proto/authorization-rules";
 import type { ConsistentHashSource } from "../../proto/consistent-hash-rules";
 import type { RateLimitSpec } from "../../proto/rate-limit-rules";
 import type {
@@ -19,6 +21,7 @@ export const SUMMARY_HEADERS: Record<ConfigKind, string[]> = {
   Route: ["service", "rules"],
   ResiliencePolicy: ["service", "settings"],
   Telemetry: ["service", "settings"],
+  AuthorizationPolicy: ["service", "rules"],
 };
 
 export function summaryCells(kind: ConfigKind, spec: unknown): string[] {
@@ -66,7 +69,21 @@ export function summaryCells(kind: ConfigKind, spec: unknown): string[] {
         parts.push(`logging ${t.logging.level ?? "info"}${t.logging.accessLog ? " +access" : ""}`);
       return [t.service ?? "*", parts.join(", ") || "-"];
     }
+    case "AuthorizationPolicy": {
+      const a = spec as AuthorizationSpec;
+      return [
+        a.service,
+        [...a.rules.map(authorizationRuleSummary), `else ${a.defaultAction ?? "DENY"}`].join("; "),
+      ];
+    }
   }
+}
+
+/** "ALLOW front,checkout GET /api*": the action, who, then what (when the rule says). */
+function authorizationRuleSummary(r: AuthorizationRuleSpec): string {
+  const who = r.from?.length ? r.from.join(",") : "anyone";
+  const what = [r.methods?.join(","), r.pathExact ?? (r.pathPrefix ? `${r.pathPrefix}*` : undefined)];
+  return [r.action, who, ...what].filter(Boolean).join(" ");
 }
 
 function ruleSummary(rule: RouteRule): string {

@@ -83,7 +83,7 @@ export interface RunningControlPlane {
   /** The unix socket path, "" when none. */
   socketPath: string;
   registry: ServiceRegistry;
-  /** Mesh config objects (Service, Route, ResiliencePolicy, Telemetry) in the same database. */
+  /** Mesh config objects (Service, Route, ResiliencePolicy, Telemetry, AuthorizationPolicy) in the same database. */
   config: ConfigStore;
   /** Connected sidecars and their ACK/NACK state. */
   proxies(): ProxyStatus[];
@@ -179,7 +179,7 @@ export async function startControlPlane(options: ControlPlaneOptions = {}): Prom
           ttlMs: options.idleServiceTtlMs,
           log,
           namedByConfig: (service) =>
-            (["Route", "ResiliencePolicy", "Telemetry"] as const).some((kind) =>
+            (["Route", "ResiliencePolicy", "Telemetry", "AuthorizationPolicy"] as const).some((kind) =>
               configStore
                 .forService(kind, service)
                 .some((o) => (o.spec as { service?: string }).service === service),

@@ -1,6 +1,8 @@
 import type * as grpc from '@grpc/grpc-js';
 import type { MessageTypeDefinition } from '@grpc/proto-loader';
 
+import type { AuthorizationPolicySpec as _weft_v1_AuthorizationPolicySpec, AuthorizationPolicySpec__Output as _weft_v1_AuthorizationPolicySpec__Output } from './weft/v1/AuthorizationPolicySpec';
+import type { AuthorizationRule as _weft_v1_AuthorizationRule, AuthorizationRule__Output as _weft_v1_AuthorizationRule__Output } from './weft/v1/AuthorizationRule';
 import type { CertificateAuthorityClient as _weft_v1_CertificateAuthorityClient, CertificateAuthorityDefinition as _weft_v1_CertificateAuthorityDefinition } from './weft/v1/CertificateAuthority';
 import type { CircuitBreaker as _weft_v1_CircuitBreaker, CircuitBreaker__Output as _weft_v1_CircuitBreaker__Output } from './weft/v1/CircuitBreaker';
 import type { ConfigDiscoveryClient as _weft_v1_ConfigDiscoveryClient, ConfigDiscoveryDefinition as _weft_v1_ConfigDiscoveryDefinition } from './weft/v1/ConfigDiscovery';
@@ -16,6 +18,7 @@ import type { HttpMirror as _weft_v1_HttpMirror, HttpMirror__Output as _weft_v1_
 import type { HttpRedirect as _weft_v1_HttpRedirect, HttpRedirect__Output as _weft_v1_HttpRedirect__Output } from './weft/v1/HttpRedirect';
 import type { HttpRewrite as _weft_v1_HttpRewrite, HttpRewrite__Output as _weft_v1_HttpRewrite__Output } from './weft/v1/HttpRewrite';
 import type { LoggingConfig as _weft_v1_LoggingConfig, LoggingConfig__Output as _weft_v1_LoggingConfig__Output } from './weft/v1/LoggingConfig';
+import type { NamedAuthorization as _weft_v1_NamedAuthorization, NamedAuthorization__Output as _weft_v1_NamedAuthorization__Output } from './weft/v1/NamedAuthorization';
 import type { NamedRoute as _weft_v1_NamedRoute, NamedRoute__Output as _weft_v1_NamedRoute__Output } from './weft/v1/NamedRoute';
 import type { Node as _weft_v1_Node, Node__Output as _weft_v1_Node__Output } from './weft/v1/Node';
 import type { OutlierDetection as _weft_v1_OutlierDetection, OutlierDetection__Output as _weft_v1_OutlierDetection__Output } from './weft/v1/OutlierDetection';
@@ -49,6 +52,8 @@ type SubtypeConstructor<Constructor extends new (...args: any) => any, Subtype> 
 export interface ProtoGrpcType {
   weft: {
     v1: {
+      AuthorizationPolicySpec: MessageTypeDefinition<_weft_v1_AuthorizationPolicySpec, _weft_v1_AuthorizationPolicySpec__Output>
+      AuthorizationRule: MessageTypeDefinition<_weft_v1_AuthorizationRule, _weft_v1_AuthorizationRule__Output>
       CertificateAuthority: SubtypeConstructor<typeof grpc.Client, _weft_v1_CertificateAuthorityClient> & { service: _weft_v1_CertificateAuthorityDefinition }
       CircuitBreaker: MessageTypeDefinition<_weft_v1_CircuitBreaker, _weft_v1_CircuitBreaker__Output>
       ConfigDiscovery: SubtypeConstructor<typeof grpc.Client, _weft_v1_ConfigDiscoveryClient> & { service: _weft_v1_ConfigDiscoveryDefinition }
@@ -64,6 +69,7 @@ export interface ProtoGrpcType {
       HttpRedirect: MessageTypeDefinition<_weft_v1_HttpRedirect, _weft_v1_HttpRedirect__Output>
       HttpRewrite: MessageTypeDefinition<_weft_v1_HttpRewrite, _weft_v1_HttpRewrite__Output>
       LoggingConfig: MessageTypeDefinition<_weft_v1_LoggingConfig, _weft_v1_LoggingConfig__Output>
+      NamedAuthorization: MessageTypeDefinition<_weft_v1_NamedAuthorization, _weft_v1_NamedAuthorization__Output>
       NamedRoute: MessageTypeDefinition<_weft_v1_NamedRoute, _weft_v1_NamedRoute__Output>
       Node: MessageTypeDefinition<_weft_v1_Node, _weft_v1_Node__Output>
       OutlierDetection: MessageTypeDefinition<_weft_v1_OutlierDetection, _weft_v1_OutlierDetection__Output>

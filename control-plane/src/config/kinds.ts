@@ -1,9 +1,15 @@
-// The four kinds and the names people use for them: the REST path segment (lower-case plural) and
+// The five kinds and the names people use for them: the REST path segment (lower-case plural) and
 // the CLI's singular, plural and short forms (kubectl style).
 import { ConfigError } from "./errors";
 import type { ConfigKind } from "./types";
 
-export const CONFIG_KINDS: readonly ConfigKind[] = ["Service", "Route", "ResiliencePolicy", "Telemetry"];
+export const CONFIG_KINDS: readonly ConfigKind[] = [
+  "Service",
+  "Route",
+  "ResiliencePolicy",
+  "Telemetry",
+  "AuthorizationPolicy",
+];
 
 interface KindNames {
   plural: string;
@@ -15,6 +21,7 @@ const NAMES: Record<ConfigKind, KindNames> = {
   Route: { plural: "routes", aliases: ["route", "rt"] },
   ResiliencePolicy: { plural: "resiliencepolicies", aliases: ["resiliencepolicy", "rp"] },
   Telemetry: { plural: "telemetries", aliases: ["telemetry", "tel"] },
+  AuthorizationPolicy: { plural: "authorizationpolicies", aliases: ["authorizationpolicy", "authz", "ap"] },
 };
 
 export function isConfigKind(value: unknown): value is ConfigKind {

@@ -1,6 +1,6 @@
-// Checks across objects, on the state an apply would produce: the service a Route, ResiliencePolicy
-// or per-service Telemetry names must exist (in the registry or as a config Service), and a service
-// has at most one ResiliencePolicy and one Telemetry of its own.
+// Checks across objects, on the state an apply would produce: the service a Route, ResiliencePolicy,
+// AuthorizationPolicy or per-service Telemetry names must exist (in the registry or as a config
+// Service), and a service has at most one ResiliencePolicy, AuthorizationPolicy and Telemetry.
 import { ConfigValidationError } from "./errors";
 import type { ConfigDocument, ConfigKind, ConfigObject } from "./types";
 
@@ -29,7 +29,7 @@ export function checkReferences(docs: ConfigDocument[], ctx: ReferenceContext): 
         "the name of a service in the registry or a config Service",
       ).at(index);
     }
-    if (doc.kind === "ResiliencePolicy" || doc.kind === "Telemetry") {
+    if (doc.kind === "ResiliencePolicy" || doc.kind === "Telemetry" || doc.kind === "AuthorizationPolicy") {
       const other = ownerOf(doc.kind, service, doc.metadata.name, docs, ctx);
       if (other) {
         throw new ConfigValidationError(

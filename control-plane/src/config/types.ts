@@ -1,6 +1,7 @@
 // Domain types of the mesh config: the apiVersion/kind documents of proto/weft/v1/config.proto in
 // camelCase. Nothing here knows about protobuf or HTTP; the API and the push generators convert.
 
+import type { AuthorizationSpec } from "../../../proto/authorization-rules";
 import type { ConsistentHashSource } from "../../../proto/consistent-hash-rules";
 import type { MtlsMode } from "../../../proto/mtls-mode";
 import type { RateLimitSpec } from "../../../proto/rate-limit-rules";
@@ -8,7 +9,7 @@ import type { Redirect, Rewrite } from "../../../proto/rewrite-rules";
 
 export const API_VERSION = "weft.dev/v1";
 
-export type ConfigKind = "Service" | "Route" | "ResiliencePolicy" | "Telemetry";
+export type ConfigKind = "Service" | "Route" | "ResiliencePolicy" | "Telemetry" | "AuthorizationPolicy";
 
 export interface ConfigMetadata {
   name: string;
@@ -173,6 +174,7 @@ export interface SpecByKind {
   Route: RouteSpec;
   ResiliencePolicy: ResiliencePolicySpec;
   Telemetry: TelemetrySpec;
+  AuthorizationPolicy: AuthorizationSpec;
 }
 
 /** A validated document as a user sends it: no version unless they want optimistic concurrency. */

@@ -15,6 +15,12 @@ const policyDoc = (spec: Record<string, unknown>) => ({
   metadata: { name: "p" },
   spec: { service: "reviews", ...spec },
 });
+const authz = (spec: Record<string, unknown>) => ({
+  apiVersion: "weft.dev/v1",
+  kind: "AuthorizationPolicy",
+  metadata: { name: "a" },
+  spec: { service: "reviews", ...spec },
+});
 const split = (weights: unknown[]) =>
   route({ rules: [{ split: weights.map((w, i) => ({ labels: { version: `v${i + 1}` }, weight: w })) }] });
 
@@ -24,7 +30,7 @@ const cases: Array<[string, unknown, string, RegExp]> = [
     "kind",
     { ...route({ rules: [{}] }), kind: "Gateway" },
     "kind",
-    /kind must be one of Service, Route, ResiliencePolicy, Telemetry/,
+    /kind must be one of Service, Route, ResiliencePolicy, Telemetry, AuthorizationPolicy/,
   ],
   [
     "unknown top field",
@@ -411,6 +417,48 @@ const cases: Array<[string, unknown, string, RegExp]> = [
     { ...route({ rules: [{}] }), metadata: { name: "r", labels: { v: 2 } } },
     "metadata.labels.v",
     /must be a string/,
+  ],
+  [
+    "authz rule without action",
+    authz({ rules: [{ from: ["web"] }] }),
+    "spec.rules[0].action",
+    /action is required: ALLOW or DENY/,
+  ],
+  [
+    "authz bad action",
+    authz({ rules: [{ action: "PERMIT" }] }),
+    "spec.rules[0].action",
+    /one of ALLOW, DENY/,
+  ],
+  [
+    "authz bad caller",
+    authz({ rules: [{ action: "ALLOW", from: ["web app"] }] }),
+    "spec",
+    /"web app" is neither a service name nor "\*"/,
+  ],
+  [
+    "authz both paths",
+    authz({ rules: [{ action: "ALLOW", pathPrefix: "/a", pathExact: "/b" }] }),
+    "spec",
+    /give one/,
+  ],
+  [
+    "authz unknown rule field",
+    authz({ rules: [{ action: "ALLOW", principals: ["x"] }] }),
+    "spec.rules[0].principals",
+    /not a known field/,
+  ],
+  [
+    "authz bad default",
+    authz({ rules: [], defaultAction: "maybe" }),
+    "spec.defaultAction",
+    /one of ALLOW, DENY/,
+  ],
+  [
+    "authz without service",
+    { ...authz({}), spec: { rules: [] } },
+    "spec.service",
+    /spec.service is required/,
   ],
 ];
 

@@ -1,9 +1,11 @@
 // One place where documents from the wire (REST bodies, files) become typed config: every field
 // checked, unknown fields named, defaults applied. Takes `unknown`, returns a ConfigDocument or
 // throws a ConfigValidationError with the field path and what is allowed.
+
 import { ConfigValidationError, invalid } from "./errors";
 import { CONFIG_KINDS, isConfigKind } from "./kinds";
 import { API_VERSION, type ConfigDocument, type ConfigKind } from "./types";
+import { authorizationPolicySpec } from "./validate-authorization";
 import { dnsLabel, isAbsent, object, stringMap } from "./validate-fields";
 import { resiliencePolicySpec, routeSpec, serviceSpec } from "./validate-specs";
 import { telemetrySpec } from "./validate-telemetry";
@@ -57,6 +59,8 @@ export function validateSpec(kind: ConfigKind, spec: unknown, name: string): unk
       return resiliencePolicySpec(spec);
     case "Telemetry":
       return telemetrySpec(spec, name);
+    case "AuthorizationPolicy":
+      return authorizationPolicySpec(spec);
   }
 }
 

@@ -2,7 +2,7 @@
 // of a kind and hear about committed changes. Declared here structurally, so the discovery code
 // compiles and is tested without the store; the real ConfigStore satisfies it as it is.
 
-export type ConfigKind = "Service" | "Route" | "ResiliencePolicy" | "Telemetry";
+export type ConfigKind = "Service" | "Route" | "ResiliencePolicy" | "Telemetry" | "AuthorizationPolicy";
 
 export interface ConfigObject<S = unknown> {
   apiVersion: "weft.dev/v1";

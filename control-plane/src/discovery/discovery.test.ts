@@ -1,7 +1,7 @@
 // The config stream and registration over real gRPC, against a real control plane.
 import { statSync } from "node:fs";
 import test from "ava";
-import { TYPE_ENDPOINTS, TYPE_SERVICE } from "../../../proto/index";
+import { TYPE_ENDPOINTS, TYPE_POLICY, TYPE_SERVICE } from "../../../proto/index";
 import type { SqliteConfigStore } from "../config/index";
 import { openConfigStream, syncEndpoints } from "../grpc-testing";
 import { startTestControlPlane } from "../test-support";
@@ -268,4 +268,55 @@ test("a service's mutual TLS mode is its Service's spec.mtls, else the mesh-wide
     message: /spec\.mtls.*one of PERMISSIVE, STRICT, DISABLE/,
   });
   t.is(cp.registry.getService("reviews")?.mtls, undefined);
+});
+
+test("a service's ResiliencePolicy and AuthorizationPolicy reach its sidecars as one ServicePolicy", async (t) => {
+  const cp = await startTestControlPlane(t);
+  await syncEndpoints(cp.grpcAddress, { source: "daemon:n1", endpoints: [reviewsV1], services: [] });
+  const config = cp.config as SqliteConfigStore;
+  const stream = openConfigStream(cp.grpcAddress, {
+    id: "reviews-1.abc",
+    workload: "reviews-1",
+    service: "reviews",
+  });
+  t.teardown(() => stream.close());
+  stream.subscribe(TYPE_POLICY, ["reviews"]);
+  const next = async () => {
+    const r = await stream.next(TYPE_POLICY);
+    stream.ack(r);
+    return r.resources.find((x) => x.name === "reviews")?.policy;
+  };
+  const authz = {
+    apiVersion: "weft.dev/v1",
+    kind: "AuthorizationPolicy",
+    metadata: { name: "reviews-callers" },
+    spec: { service: "reviews", rules: [{ action: "allow", from: ["productpage"], methods: ["get"] }] },
+  };
+  config.apply([authz]);
+  let policy = await next();
+  t.is(policy?.authorization?.name, "reviews-callers");
+  t.deepEqual(
+    policy?.authorization?.spec?.rules.map((r) => [r.action, r.from, r.methods]),
+    [["ALLOW", ["productpage"], ["GET"]]],
+  );
+  config.apply([
+    {
+      apiVersion: "weft.dev/v1",
+      kind: "ResiliencePolicy",
+      metadata: { name: "reviews-cb" },
+      spec: { service: "reviews", circuitBreaker: { maxConnections: 10 } },
+    },
+  ]);
+  policy = await next();
+  t.is(policy?.name, "reviews-cb");
+  t.is(policy?.spec?.circuit_breaker?.max_connections, 10);
+  t.is(policy?.authorization?.name, "reviews-callers", "the other kind is kept");
+  // A second AuthorizationPolicy for the service is refused; the first stays.
+  t.throws(() => config.apply([{ ...authz, metadata: { name: "other" } }]), {
+    message: /service "reviews" already has the AuthorizationPolicy "reviews-callers"/,
+  });
+  config.delete("ResiliencePolicy", "reviews-cb");
+  policy = await next();
+  t.is(policy?.name, "");
+  t.is(policy?.authorization?.name, "reviews-callers");
 });

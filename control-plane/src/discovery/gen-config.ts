@@ -1,4 +1,5 @@
-// weft.v1.ServiceRoutes, weft.v1.ServicePolicy and weft.v1.Telemetry: built from the config store.
+// weft.v1.ServiceRoutes, weft.v1.ServicePolicy (a service's ResiliencePolicy and AuthorizationPolicy)
+// and weft.v1.Telemetry: built from the config store.
 // Config objects are few, so each change regenerates the whole type and the cache diffs by version.
 import type { ConfigKind, ConfigObject, ConfigSource } from "./config-source";
 import { contentVersion, type Generator } from "./generator";
@@ -15,7 +16,8 @@ import {
 
 abstract class ConfigGenerator implements Generator {
   abstract readonly type: ResourceType;
-  abstract readonly kind: ConfigKind;
+  /** The kinds the type is built from. */
+  abstract readonly kinds: readonly ConfigKind[];
   readonly source = "config";
   private generation = 0;
   private lastKey = "";
@@ -25,7 +27,7 @@ abstract class ConfigGenerator implements Generator {
   protected abstract build(objects: ConfigObject[]): Map<string, PushResource>;
 
   all(): Map<string, PushResource> {
-    const out = this.build(this.config.list(this.kind));
+    const out = this.build(this.kinds.flatMap((kind) => this.config.list(kind)));
     // The type's version moves only when its content does.
     const key = [...out.values()].map((r) => `${r.name}@${r.version}`).join(",");
     if (key !== this.lastKey) {
@@ -64,7 +66,7 @@ function versionOf(objects: ConfigObject[]): string {
 /** Every Route of a service in one resource (rules are evaluated route by route, by name). */
 export class RoutesGenerator extends ConfigGenerator {
   readonly type = TYPE_ROUTES;
-  readonly kind = "Route";
+  readonly kinds = ["Route"] as const;
   protected build(objects: ConfigObject[]): Map<string, PushResource> {
     const out = new Map<string, PushResource>();
     for (const [service, routes] of byService(objects)) {
@@ -74,15 +76,21 @@ export class RoutesGenerator extends ConfigGenerator {
   }
 }
 
-/** One policy per service: when several name the same service, the first by name wins. */
+/**
+ * One resource per service with its ResiliencePolicy, its AuthorizationPolicy, or both: when several
+ * of a kind name the same service, the first by name wins.
+ */
 export class PolicyGenerator extends ConfigGenerator {
   readonly type = TYPE_POLICY;
-  readonly kind = "ResiliencePolicy";
+  readonly kinds = ["ResiliencePolicy", "AuthorizationPolicy"] as const;
   protected build(objects: ConfigObject[]): Map<string, PushResource> {
     const out = new Map<string, PushResource>();
-    for (const [service, policies] of byService(objects)) {
-      const chosen = policies[0]!;
-      out.set(service, policyResource(service, chosen, versionOf([chosen])));
+    const resilience = byService(objects.filter((o) => o.kind === "ResiliencePolicy"));
+    const authorization = byService(objects.filter((o) => o.kind === "AuthorizationPolicy"));
+    for (const service of new Set([...resilience.keys(), ...authorization.keys()])) {
+      const chosen = [resilience.get(service)?.[0], authorization.get(service)?.[0]];
+      const present = chosen.filter((o): o is ConfigObject => o !== undefined);
+      out.set(service, policyResource(service, chosen[0], chosen[1], versionOf(present)));
     }
     return out;
   }
@@ -91,7 +99,7 @@ export class PolicyGenerator extends ConfigGenerator {
 /** "default" (no spec.service) plus one per service that has its own; first by name wins. */
 export class TelemetryGenerator extends ConfigGenerator {
   readonly type = TYPE_TELEMETRY;
-  readonly kind = "Telemetry";
+  readonly kinds = ["Telemetry"] as const;
   protected build(objects: ConfigObject[]): Map<string, PushResource> {
     const out = new Map<string, PushResource>();
     const sorted = [...objects].sort((a, b) => (a.metadata.name < b.metadata.name ? -1 : 1));
@@ -108,5 +116,6 @@ export class TelemetryGenerator extends ConfigGenerator {
 export const KIND_TYPE: Partial<Record<ConfigKind, ResourceType>> = {
   Route: TYPE_ROUTES,
   ResiliencePolicy: TYPE_POLICY,
+  AuthorizationPolicy: TYPE_POLICY,
   Telemetry: TYPE_TELEMETRY,
 };

@@ -108,7 +108,12 @@ export function routesResource(service: string, routes: ConfigObject[], version:
   };
 }
 
-export function policyResource(service: string, policy: ConfigObject, version: string): PushResource {
+export function policyResource(
+  service: string,
+  resilience: ConfigObject | undefined,
+  authorization: ConfigObject | undefined,
+  version: string,
+): PushResource {
   return {
     name: service,
     version,
@@ -117,9 +122,18 @@ export function policyResource(service: string, policy: ConfigObject, version: s
       version,
       policy: {
         service,
-        name: policy.metadata.name,
-        version: policy.metadata.version,
-        spec: snakeCase(policy.spec),
+        name: resilience?.metadata.name ?? "",
+        version: resilience?.metadata.version ?? 0,
+        spec: resilience ? snakeCase(resilience.spec) : { service },
+        ...(authorization
+          ? {
+              authorization: {
+                name: authorization.metadata.name,
+                version: authorization.metadata.version,
+                spec: snakeCase(authorization.spec),
+              },
+            }
+          : {}),
       },
     },
   };

@@ -1,6 +1,7 @@
 // Domain types of the config the sidecar routes by. The wire module turns discovery responses into
 // these (through validate.ts); nothing else in the sidecar sees generated protobuf types.
 
+import type { AuthorizationSpec } from "../../../proto/authorization-rules";
 import type { ConsistentHashSource } from "../../../proto/consistent-hash-rules";
 import type { MtlsMode } from "../../../proto/mtls-mode";
 import type { RateLimitSpec } from "../../../proto/rate-limit-rules";
@@ -142,6 +143,14 @@ export interface PolicyConfig {
   };
   /** Enforced on this service's own inbound requests (listeners/rate-limits.ts). */
   rateLimit?: RateLimitSpec;
+  /** Who may call this service: enforced by its own sidecars, inbound (listeners/authorization.ts). */
+  authorization?: AuthorizationConfig;
+}
+
+/** A service's AuthorizationPolicy as pushed. */
+export interface AuthorizationConfig {
+  name: string;
+  spec: AuthorizationSpec;
 }
 
 /** weft.v1.Telemetry: "default", or one service's override. */

@@ -16,6 +16,7 @@ import type {
   TelemetrySettings,
 } from "./types";
 import { bad, labels, object, str } from "./validate";
+import { parseAuthorization } from "./validate-authorization";
 
 export function parseServiceRoutes(value: unknown, path: string, resourceName: string): ServiceRoutesConfig {
   const o = object(value, path);
@@ -233,6 +234,8 @@ export function parseServicePolicy(value: unknown, path: string, resourceName: s
     };
   }
   if (spec.rate_limit) policy.rateLimit = parseRateLimit(spec.rate_limit, `${path}.spec.rate_limit`);
+  if (o.authorization)
+    policy.authorization = parseAuthorization(o.authorization, `${path}.authorization`, service);
   return policy;
 }
 

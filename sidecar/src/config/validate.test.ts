@@ -11,7 +11,7 @@ test("a good service becomes a ServiceConfig with auto (detect) as the default p
   t.deepEqual(s.ports, [
     { name: "", port: 80, protocol: "http" },
     { name: "", port: 9000, protocol: "auto" },
-  ]);  // A control plane from before mutual TLS sends no mode: the mesh default.
+  ]); // A control plane from before mutual TLS sends no mode: the mesh default.
   t.is(s.mtlsMode, "PERMISSIVE");
   t.is(parseService({ ...web, mtls_mode: "STRICT" }, "s").mtlsMode, "STRICT");
 });

@@ -440,9 +440,12 @@ interface H2Request {
 
 /** gRPC's code for a limit reached (a rate limit's 429 would map to UNAVAILABLE, which clients retry). */
 const RESOURCE_EXHAUSTED = 8;
+/** gRPC's code for a caller the service's AuthorizationPolicy denies. */
+const PERMISSION_DENIED = 7;
 
 /** The grpc-status a refusal answers gRPC with, when not the one its HTTP status maps to. */
 function refusalGrpcStatus(r: Refusal): number | undefined {
+  if (r.denied) return PERMISSION_DENIED;
   return r.rateLimited ? RESOURCE_EXHAUSTED : undefined;
 }
 

@@ -6,8 +6,10 @@
 // First, peer admission: mutual TLS from other sidecars is terminated, plain text refused where the
 // service is STRICT (peer-admission.ts).
 import { createServer, type Server, type Socket } from "node:net";
+import { peerIdentityOf } from "../identity/mesh-tls";
 import { meshTlsFor } from "../upstream/index";
 import type { RequestPlan } from "../upstream/plan";
+import { checkAuthorization } from "./authorization";
 import { fixedPlan } from "./fixed-plan";
 import { PeerAdmission } from "./peer-admission";
 import { InboundRateLimits } from "./rate-limits";
@@ -56,14 +58,23 @@ function serve(
   socket: Socket,
   app: RequestPlan,
   port: number,
-) {
+): void {
+  const service = deps.localService;
+  // The caller as its certificate proved it, for every request on this connection (h2's too).
+  const peer = peerIdentityOf(socket);
   void serveConnection(deps, socket, {
     direction: "inbound",
     protocol: deps.declaredPorts.get(port) ?? "auto",
     route: {
-      service: deps.localService,
-      plan: (req) =>
-        (req && limits.check(deps.store.policyFor(deps.localService), deps.localService, req)) || app,
+      service,
+      plan: (req) => {
+        const policy = deps.store.policyFor(service);
+        return (
+          checkAuthorization(deps.metrics, policy, service, peer, req) ||
+          (req && limits.check(policy, service, req)) ||
+          app
+        );
+      },
     },
   });
 }

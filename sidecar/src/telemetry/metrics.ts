@@ -24,6 +24,8 @@
 //                                                            handshake-failed | no-certificate;
 //                                                            outbound: mtls | plaintext | handshake-failed
 //   weft_workload_certificate_expiry_timestamp_seconds       when this sidecar's certificate expires
+//   weft_authorization_denied_total{service,caller}          requests and connections its AuthorizationPolicy
+//                                                            denied; caller "" for plain text
 
 type Labels = Record<string, string>;
 type Kind = "counter" | "gauge" | "histogram";
@@ -140,6 +142,15 @@ export class Metrics {
       "counter",
       "Connections between sidecars by direction and how they went: mutual TLS, plain text, refused or failed.",
     );
+    this.family(
+      "weft_authorization_denied_total",
+      "counter",
+      'Requests and connections the service\'s AuthorizationPolicy denied, by calling service ("": plain text).',
+    );
+  }
+
+  authorizationDenied(service: string, caller: string): void {
+    this.inc("weft_authorization_denied_total", { service, caller });
   }
 
   /** A connection to or from another sidecar: mtls, plaintext, or why it was not either. */

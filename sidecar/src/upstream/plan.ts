@@ -52,6 +52,8 @@ export interface Refusal {
    * "route PATH") and when to try again (Retry-After, `x-weft-ratelimited`; gRPC RESOURCE_EXHAUSTED).
    */
   rateLimited?: { limit: string; retryAfterSeconds: number };
+  /** Set when the service's AuthorizationPolicy denied the request (a 403): which policy and rule. */
+  denied?: { policy: string; by: string };
 }
 
 export type AttemptOutcome =
@@ -117,7 +119,8 @@ export interface RequestPlan {
 
 /**
  * The headers that tell a refusal apart (clients, tests, dashboards): a circuit-breaker overflow's
- * `x-weft-overflow`; a rate limit's `retry-after` and `x-weft-ratelimited`. Undefined when none.
+ * `x-weft-overflow`; a rate limit's `retry-after` and `x-weft-ratelimited`; an authorization denial's
+ * `x-weft-denied` (policy and rule). Undefined when none.
  */
 export function refusalHeaders(r: Refusal): Record<string, string> | undefined {
   if (r.overflow) return { "x-weft-overflow": r.overflow };
@@ -126,6 +129,7 @@ export function refusalHeaders(r: Refusal): Record<string, string> | undefined {
       "retry-after": String(r.rateLimited.retryAfterSeconds),
       "x-weft-ratelimited": r.rateLimited.limit,
     };
+  if (r.denied) return { "x-weft-denied": `${r.denied.policy} ${r.denied.by}` };
   return undefined;
 }
 

@@ -1,6 +1,7 @@
 // Original file: weft/v1/config.proto
 
 import type { ResiliencePolicySpec as _weft_v1_ResiliencePolicySpec, ResiliencePolicySpec__Output as _weft_v1_ResiliencePolicySpec__Output } from '../../weft/v1/ResiliencePolicySpec';
+import type { NamedAuthorization as _weft_v1_NamedAuthorization, NamedAuthorization__Output as _weft_v1_NamedAuthorization__Output } from '../../weft/v1/NamedAuthorization';
 import type { Long } from '@grpc/proto-loader';
 
 export interface ServicePolicy {
@@ -8,6 +9,7 @@ export interface ServicePolicy {
   'name'?: (string);
   'version'?: (number | string | Long);
   'spec'?: (_weft_v1_ResiliencePolicySpec | null);
+  'authorization'?: (_weft_v1_NamedAuthorization | null);
 }
 
 export interface ServicePolicy__Output {
@@ -15,4 +17,5 @@ export interface ServicePolicy__Output {
   'name': (string);
   'version': (string);
   'spec': (_weft_v1_ResiliencePolicySpec__Output | null);
+  'authorization': (_weft_v1_NamedAuthorization__Output | null);
 }
