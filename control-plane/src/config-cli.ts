@@ -29,7 +29,7 @@ export const CLIENT_HELP = `  --control-plane URL  the control plane's HTTP API 
   --token T            sent as "Authorization: Bearer T" (default $WEFT_TOKEN)`;
 
 const KINDS_HELP = `Kinds: service (services, svc), route (routes, rt), resiliencepolicy (resiliencepolicies, rp),
-       telemetry (telemetries, tel)`;
+       telemetry (telemetries, tel), authorizationpolicy (authorizationpolicies, authz, ap)`;
 
 function client(values: { "control-plane"?: string; token?: string }) {
   return configClient({ controlPlane: values["control-plane"], token: values.token });
@@ -91,9 +91,9 @@ const apply: Command = {
   summary: "Create or change mesh config from YAML or JSON documents (all or nothing)",
   usage: `Usage: weft apply -f FILE [-f FILE...] [OPTIONS]
 
-Applies Service, Route, ResiliencePolicy and Telemetry documents (apiVersion: weft.dev/v1), in
-multi-document YAML or JSON; '-f -' reads stdin. Every document is validated first; if any is
-invalid nothing is stored. Prints "KIND.weft.dev/NAME created|configured|unchanged" per object.
+Applies Service, Route, ResiliencePolicy, Telemetry and AuthorizationPolicy documents (apiVersion:
+weft.dev/v1), in multi-document YAML or JSON; '-f -' reads stdin. Every document is validated first;
+if any is invalid nothing is stored. Prints "KIND.weft.dev/NAME created|configured|unchanged" per object.
 A document carrying metadata.version is applied only if that is still the object's version.
 
 Options:
@@ -189,7 +189,7 @@ ${CLIENT_HELP}`,
         if (!v || !isConfigKind(v.kind) || typeof name !== "string") {
           throw new ConfigError(
             "BAD_DOCUMENT",
-            `${d.file}: ${d.origin}: needs a kind (Service, Route, ResiliencePolicy, Telemetry) and metadata.name to delete`,
+            `${d.file}: ${d.origin}: needs a kind (Service, Route, ResiliencePolicy, Telemetry, AuthorizationPolicy) and metadata.name to delete`,
           );
         }
         targets.push({ kind: v.kind, name, where: `${d.file}: ${d.origin}: ` });
