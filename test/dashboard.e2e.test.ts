@@ -299,6 +299,31 @@ test("the dashboard shows services, the graph, traces and logs, and clicks move 
     await text(page.locator('[data-testid="policy-line"]')),
     /rate limit 50\/s \(burst 100\) per instance, POST \/pay\*: 5\/s/,
   );
+  // Its security: the identity and mesh-default mutual TLS, then who its AuthorizationPolicy lets in.
+  t.regex(
+    await text(page.locator('[data-testid="security-line"]')),
+    /Identity spiffe:\/\/weft\.local\/ns\/default\/svc\/checkout · mutual TLS PERMISSIVE \(mesh default\)/,
+  );
+  t.is(
+    await text(page.locator(".empty").filter({ hasText: "AuthorizationPolicy" })),
+    "No AuthorizationPolicy: any caller may call it.",
+  );
+  const authorized = await applyConfig(cp.httpUrl, [
+    {
+      apiVersion: "weft.dev/v1",
+      kind: "AuthorizationPolicy",
+      metadata: { name: "checkout-callers" },
+      spec: {
+        service: "checkout",
+        rules: [{ action: "ALLOW", from: ["frontend"], methods: ["POST"], pathPrefix: "/pay" }],
+      },
+    },
+  ]);
+  t.is(authorized.status, 200, await authorized.text());
+  await page.reload();
+  const authzRow = (await text(page.locator('tr[data-row="rule-0"]'))).replace(/\s+/g, " ");
+  t.regex(authzRow, /ALLOW\s*frontend\s*POST \/pay\*/, authzRow);
+  t.regex((await text(page.locator('tr[data-row="default"]'))).replace(/\s+/g, " "), /DENY\s*anyone else/);
   // Its workload opens that container's logs, and the filter stays in the form.
   await page.click('tr[data-row="checkout-1"] [data-testid="endpoint-logs"]');
   await waitForHash(page, "#/logs?container=checkout-1");

@@ -3,7 +3,10 @@
 // `back` by name through both sidecars; back's app is busybox httpd with a CGI that echoes the
 // X-Forwarded-Client-Cert it was given. The host, which has no sidecar, calls back's workload IP in
 // plain text: taken while back is PERMISSIVE (the default), refused once its Service says STRICT.
+// An AuthorizationPolicy on back then lets only front through, and only to GET /cgi-bin/.
+import { writeFileSync } from "node:fs";
 import http from "node:http";
+import { join } from "node:path";
 import test from "ava";
 import { importExampleImage, type Mesh, startMesh } from "./support/mesh";
 import { hex, waitFor } from "./support/processes";
@@ -12,6 +15,7 @@ import {
   applyDocs,
   metricDelta,
   metricsOf,
+  rawRequests,
   type SidecarDump,
   sidecarDump,
 } from "./support/traffic";
@@ -46,7 +50,16 @@ function getFromFront(url: string): Promise<string> {
 type HostResult = { status: number; body: string } | { error: string };
 
 /** A plain-text GET from the host (no sidecar) straight to back's workload address. */
-function getFromHost(path: string, headers: Record<string, string> = {}): Promise<HostResult> {
+async function getFromHost(path: string, headers: Record<string, string> = {}): Promise<HostResult> {
+  const res = await hostRequest(path, headers);
+  return "error" in res ? res : { status: res.status, body: res.body };
+}
+
+/** getFromHost, with the response's headers. */
+function hostRequest(
+  path: string,
+  headers: Record<string, string> = {},
+): Promise<{ status: number; body: string; headers: http.IncomingHttpHeaders } | { error: string }> {
   return addressOf(mesh, BACK).then(
     (host) =>
       new Promise((resolve) => {
@@ -54,7 +67,7 @@ function getFromHost(path: string, headers: Record<string, string> = {}): Promis
           let body = "";
           res.setEncoding("utf8");
           res.on("data", (c: string) => (body += c));
-          res.on("end", () => resolve({ status: res.statusCode ?? 0, body }));
+          res.on("end", () => resolve({ status: res.statusCode ?? 0, body, headers: res.headers }));
           res.on("error", (err: NodeJS.ErrnoException) => resolve({ error: err.code ?? err.message }));
         });
         req.on("timeout", () => req.destroy(new Error("timed out")));
@@ -188,6 +201,123 @@ test.serial("STRICT: the host's plain text is refused, front's mutual TLS still 
     await mesh.weft(["delete", "service", "back", "--ignore-not-found"]);
   }
 });
+
+test.serial("AuthorizationPolicy: back admits only front's GET /cgi-bin/, the rest gets 403", async (t) => {
+  const DENIED = "weft_authorization_denied_total";
+  // The STRICT test deletes its Service as it ends: its push may still be on its way.
+  await waitFor(
+    "back's sidecar to hold back as PERMISSIVE",
+    async () => ((await backModeIn(BACK)) === "PERMISSIVE" ? true : undefined),
+    60_000,
+    300,
+  );
+  try {
+    const file = join(mesh.dir, `authz-${hex(4)}.yaml`);
+    writeFileSync(
+      file,
+      [
+        "apiVersion: weft.dev/v1",
+        "kind: AuthorizationPolicy",
+        "metadata: {name: back-authz}",
+        "spec:",
+        "  service: back",
+        "  rules:",
+        "    - action: ALLOW",
+        "      from: [front]",
+        "      methods: [GET]",
+        "      pathPrefix: /cgi-bin/",
+        "  defaultAction: DENY",
+        "",
+      ].join("\n"),
+    );
+    await mesh.weftOk(["apply", "-f", file]);
+    await waitFor(
+      "back's sidecar to hold AuthorizationPolicy back-authz",
+      async () => ((await backAuthorizationIn(BACK)) === "back-authz" ? true : undefined),
+      60_000,
+      300,
+    );
+
+    // front, GET /cgi-bin/: allowed, and the app still learns who called.
+    const before = await metricsOf(mesh, BACK);
+    const out = await getFromFront(XFCC_URL);
+    t.is(out.trim(), `xfcc=URI=${SPIFFE("front")}`, out);
+
+    // front, GET /: no rule allows it, the default denies it before the app.
+    const denied = await mesh.weft([
+      "exec",
+      FRONT,
+      "timeout",
+      "20",
+      "wget",
+      "-q",
+      "-O",
+      "-",
+      "http://back:8080/",
+    ]);
+    t.not(denied.code, 0, `front got / through: ${denied.stdout}`);
+    // busybox wget: "wget: server returned error: HTTP/1.1 403 Forbidden".
+    t.regex(denied.stderr, /server returned error: HTTP\/1\.1 403\b/, denied.stderr);
+    t.false(denied.stdout.includes("hello from back"), denied.stdout);
+    // The same through nc, for the status line, header and body that reach front's app.
+    const [raw] = await rawRequests(mesh, FRONT, { host: "back", port: 8080, path: "/" }, 1);
+    t.is(raw?.status, 403, JSON.stringify(raw));
+    t.is(raw?.headers["x-weft-denied"], "back-authz defaultAction", JSON.stringify(raw));
+    t.regex(raw?.body ?? "", /^RBAC: access denied: service "front" may not GET \/ on "back"/, raw?.body);
+    const afterFront = await metricsOf(mesh, BACK);
+    t.true(
+      metricDelta(before, afterFront, DENIED, { service: "back", caller: "front" }) >= 2,
+      deniedSeries(afterFront),
+    );
+
+    // The host in plain text has no identity: rules[0] (from: [front]) does not match it, even on
+    // the path it allows.
+    const plain = await hostRequest("/cgi-bin/xfcc");
+    if (!("error" in plain)) {
+      t.is(plain.status, 403, plain.body);
+      t.regex(plain.body, /^RBAC: access denied: a caller without a mesh identity/, plain.body);
+      t.is(plain.headers["x-weft-denied"], "back-authz defaultAction");
+    } else t.fail(`the host's GET failed: ${plain.error}`);
+    const afterHost = await metricsOf(mesh, BACK);
+    t.true(
+      metricDelta(afterFront, afterHost, DENIED, { service: "back", caller: "" }) >= 1,
+      deniedSeries(afterHost),
+    );
+
+    // weft get ap: NAME, SERVICE, RULES, ...
+    const table = await mesh.weftOk(["get", "ap"]);
+    t.regex(table, /^back-authz\s+back\s+ALLOW front GET \/cgi-bin\/\*; else DENY\s/m, table);
+  } finally {
+    await mesh.weft(["delete", "ap", "back-authz", "--ignore-not-found"]);
+  }
+
+  await waitFor(
+    "back's sidecar to drop AuthorizationPolicy back-authz",
+    async () => ((await backAuthorizationIn(BACK)) === undefined ? true : undefined),
+    60_000,
+    300,
+  );
+  t.deepEqual(await getFromHost("/"), { status: 200, body: "hello from back\n" });
+  t.is(await backModeIn(BACK), "PERMISSIVE");
+});
+
+/** The name of the AuthorizationPolicy back's policy in a sidecar's /config_dump carries, if any. */
+async function backAuthorizationIn(container: string): Promise<string | undefined> {
+  const dump = (await sidecarDump(mesh, container)) as DumpWithAuthorization;
+  return dump.policies.back?.authorization?.name;
+}
+
+type DumpWithAuthorization = SidecarDump & {
+  policies: Record<string, { authorization?: { name: string } }>;
+};
+
+/** The authorization denial series of a scrape, for failure messages. */
+function deniedSeries(metrics: string): string {
+  return metrics
+    .split("\n")
+    .filter((l) => l.startsWith("weft_authorization_denied_total"))
+    .join("\n");
+}
 
 /** The mutual TLS series of a scrape, for failure messages. */
 function mtlsSeries(metrics: string): string {

@@ -199,7 +199,7 @@ export async function startControlPlane(options: ControlPlaneOptions = {}): Prom
       ...consulAgentRoutes(agent, registry, () => httpAddress),
       ...prometheusRoutes(registry),
       ...telemetry.routes,
-      ...caRoutes(ca, issued),
+      ...caRoutes(ca, issued, options.mtlsMode ?? "PERMISSIVE"),
     ],
     streams: telemetry.streams,
     dashboard: (method, pathname, res) => dashboard.serve(method, pathname, res),

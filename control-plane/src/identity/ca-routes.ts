@@ -1,7 +1,9 @@
 // The CA over HTTP: Consul's GET /v1/connect/ca/roots (what Consul's tooling reads to trust the
-// mesh's certificates), and GET /api/v1/ca: the root, the trust domain and the last certificate
+// mesh's certificates), and GET /api/v1/ca: the root, the trust domain, the mesh-wide mutual TLS
+// mode (for the dashboard) and the last certificate
 // issued to each connected sidecar (kept in memory: sidecars ask again at half their certificate's
 // life, so a restarted control plane learns them again within hours).
+import type { MtlsMode } from "../../../proto/mtls-mode";
 import type { Route } from "../api/http-server";
 import type { MeshCa } from "./ca";
 import type { IssuedRecord } from "./grpc-identity";
@@ -23,7 +25,8 @@ export class IssuedCertificates {
   }
 }
 
-export function caRoutes(ca: MeshCa, issued: IssuedCertificates): Route[] {
+/** `defaultMtlsMode`: the --mtls-mode services without their own spec.mtls get (shown by /api/v1/ca). */
+export function caRoutes(ca: MeshCa, issued: IssuedCertificates, defaultMtlsMode: MtlsMode): Route[] {
   return [
     {
       pattern: ["v1", "connect", "ca", "roots"],
@@ -58,6 +61,7 @@ export function caRoutes(ca: MeshCa, issued: IssuedCertificates): Route[] {
         const root = ca.root();
         return {
           trustDomain: ca.trustDomain,
+          defaultMtlsMode,
           root: {
             id: root.id,
             subject: root.name,

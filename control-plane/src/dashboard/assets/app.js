@@ -388,6 +388,52 @@ function trafficConfig(name, endpoints, routes, policies, telemetries) {
   ];
 }
 
+/** The service's identity, its mutual TLS mode and who its AuthorizationPolicy lets call it. */
+function securityConfig(name, ca, configServices, authorizations) {
+  const own = configServices.find((s) => s.metadata.name === name)?.spec.mtls;
+  const mode = own ?? ca?.defaultMtlsMode ?? "PERMISSIVE";
+  const meaning = {
+    PERMISSIVE: "sidecars call it over mutual TLS; plain text from outside the mesh is still taken",
+    STRICT: "only mutual TLS from other sidecars; plain text is refused",
+    DISABLE: "callers send plain text",
+  }[mode];
+  const authz = authorizations.find((a) => a.spec.service === name);
+  const who = (r) => (r.from?.length ? r.from.join(", ") : "anyone (plain text too)");
+  const what = (r) =>
+    [r.methods?.join(", "), r.pathExact ?? (r.pathPrefix ? `${r.pathPrefix}*` : "")]
+      .filter(Boolean)
+      .join(" ") || "everything";
+  return [
+    el("h2", {}, "Security"),
+    el(
+      "p",
+      { class: "muted", "data-testid": "security-line" },
+      `Identity ${ca ? `spiffe://${ca.trustDomain}/ns/default/svc/${name}` : "(no CA)"} · mutual TLS ${mode}${own ? ` (Service "${name}")` : " (mesh default)"}: ${meaning}`,
+    ),
+    authz
+      ? table(
+          [`AuthorizationPolicy "${authz.metadata.name}"`, "Callers", "Requests"],
+          [
+            ...authz.spec.rules.map((r, i) => ({
+              key: `rule-${i}`,
+              data: r,
+              cells: [
+                el("span", { class: `pill ${r.action === "ALLOW" ? "ok" : "err"}` }, r.action),
+                who(r),
+                what(r),
+              ],
+            })),
+            {
+              key: "default",
+              data: {},
+              cells: [authz.spec.defaultAction ?? "DENY", "anyone else", "everything else"],
+            },
+          ],
+        )
+      : empty("No AuthorizationPolicy: any caller may call it."),
+  ];
+}
+
 /** A ResiliencePolicy's rate limit, per instance: " · rate limit 100/s (burst 200), /api*: 10/s". */
 function rateLimitText(spec) {
   const r = spec?.rateLimit;
@@ -423,18 +469,24 @@ function balancerText(spec) {
 }
 
 async function servicePage(name) {
-  const [service, endpoints, traces, graph, served, routes, policies, telemetries] = await Promise.all([
-    api(`/api/v1/services/${encodeURIComponent(name)}`),
-    api(`/api/v1/services/${encodeURIComponent(name)}/endpoints`),
-    apiOr(`/api/v1/traces?service=${encodeURIComponent(name)}&limit=20&since=1h`, { traces: [] }),
-    apiOr("/api/v1/graph?since=15m", { nodes: [], edges: [] }),
-    // The last minute, as Linkerd's stat: a canary's weights moved by `weft apply` show at once, and
-    // a replica that just started is not averaged over minutes it did not exist.
-    apiOr(`/api/v1/services/${encodeURIComponent(name)}/instances?since=1m`, { instances: [] }),
-    apiOr("/api/v1/config/routes", []),
-    apiOr("/api/v1/config/resiliencepolicies", []),
-    apiOr("/api/v1/config/telemetries", []),
-  ]);
+  const [service, endpoints, traces, graph, served, routes, policies, telemetries, security] =
+    await Promise.all([
+      api(`/api/v1/services/${encodeURIComponent(name)}`),
+      api(`/api/v1/services/${encodeURIComponent(name)}/endpoints`),
+      apiOr(`/api/v1/traces?service=${encodeURIComponent(name)}&limit=20&since=1h`, { traces: [] }),
+      apiOr("/api/v1/graph?since=15m", { nodes: [], edges: [] }),
+      // The last minute, as Linkerd's stat: a canary's weights moved by `weft apply` show at once, and
+      // a replica that just started is not averaged over minutes it did not exist.
+      apiOr(`/api/v1/services/${encodeURIComponent(name)}/instances?since=1m`, { instances: [] }),
+      apiOr("/api/v1/config/routes", []),
+      apiOr("/api/v1/config/resiliencepolicies", []),
+      apiOr("/api/v1/config/telemetries", []),
+      Promise.all([
+        apiOr("/api/v1/ca", undefined),
+        apiOr("/api/v1/config/services", []),
+        apiOr("/api/v1/config/authorizationpolicies", []),
+      ]),
+    ]);
   // What each endpoint served, by the workload (or instance id) its sidecar's spans name.
   const servedBy = (e) =>
     served.instances.find(
@@ -494,6 +546,7 @@ async function servicePage(name) {
           })),
         ),
     ...trafficConfig(name, endpoints, routes, policies, telemetries),
+    ...securityConfig(name, ...security),
     el("h2", {}, "Calls"),
     calls.length === 0
       ? empty("No outgoing calls seen.")
