@@ -8,7 +8,7 @@ import { hex, waitFor } from "./processes";
 
 /** One apiVersion/kind document as `weft apply -f` takes it. */
 export interface MeshDocument {
-  kind: "Route" | "ResiliencePolicy" | "Service" | "Telemetry";
+  kind: "Route" | "ResiliencePolicy" | "Service" | "Telemetry" | "AuthorizationPolicy";
   name: string;
   spec: Record<string, unknown>;
 }
@@ -37,9 +37,13 @@ export async function applyDocs(mesh: Mesh, docs: MeshDocument[]): Promise<numbe
 }
 
 function kindArg(kind: MeshDocument["kind"]): string {
-  return { Route: "route", ResiliencePolicy: "resiliencepolicy", Service: "service", Telemetry: "telemetry" }[
-    kind
-  ];
+  return {
+    Route: "route",
+    ResiliencePolicy: "resiliencepolicy",
+    Service: "service",
+    Telemetry: "telemetry",
+    AuthorizationPolicy: "authorizationpolicy",
+  }[kind];
 }
 
 /** The parts of a sidecar's /config_dump these tests look at. */
