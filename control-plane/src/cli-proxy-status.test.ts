@@ -9,6 +9,7 @@ import test from "ava";
 import { packageRoot } from "../../cli/index";
 import { TYPE_ENDPOINTS, TYPE_SERVICE } from "../../proto/index";
 import { openRawStream } from "./discovery/testing-stream";
+import { opensslCsr, signCertificate } from "./grpc-testing";
 import { startControlPlane } from "./server";
 
 const run = promisify(execFile);
@@ -56,6 +57,11 @@ test("weft proxy-status shows SYNCED, REJECTED with the reason and NOT SENT per 
   good.ack(await good.waitFor((r) => r.type_url === TYPE_ENDPOINTS), ["reviews"]);
   bad.subscribe(TYPE_SERVICE);
   bad.nack(await bad.waitFor(() => true), "", "services[0].name is not a DNS label");
+  // productpage-1's sidecar asks the CA for its certificate; ratings-1 never does.
+  await signCertificate(cp.grpcAddress, {
+    node: { id: "productpage-1", service: "productpage" },
+    csr_pem: opensslCsr(dir),
+  });
   await new Promise((r) => setTimeout(r, 100));
 
   const { stdout } = await run(process.execPath, [
@@ -65,9 +71,13 @@ test("weft proxy-status shows SYNCED, REJECTED with the reason and NOT SENT per 
     cp.httpAddress,
   ]);
   const lines = stdout.trim().split("\n");
-  t.regex(lines[0]!, /^NAME\s+SERVICE\s+SERVICES\s+ENDPOINTS\s+ROUTES\s+POLICY\s+TELEMETRY$/);
-  t.regex(lines[1]!, /^productpage-1\s+productpage\s+SYNCED\s+SYNCED\s+NOT SENT\s+NOT SENT\s+NOT SENT$/);
+  t.regex(lines[0]!, /^NAME\s+SERVICE\s+SERVICES\s+ENDPOINTS\s+ROUTES\s+POLICY\s+TELEMETRY\s+CERTIFICATE$/);
+  t.regex(
+    lines[1]!,
+    /^productpage-1\s+productpage\s+SYNCED\s+SYNCED\s+NOT SENT\s+NOT SENT\s+NOT SENT\s+expires in 2[34]h$/,
+  );
   t.regex(lines[2]!, /^ratings-1\s+ratings\s+REJECTED \(services\[0\]\.name is not a DNS label\)\s+NOT SENT/);
+  t.regex(lines[2]!, /\s+none$/);
 
   const json = JSON.parse(
     (

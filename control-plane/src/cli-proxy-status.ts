@@ -19,6 +19,13 @@ export function formatTypeStatus(status: TypeStatus | undefined): string {
   return status.status;
 }
 
+/** "expires in 23h" for the sidecar's workload certificate; "none" without one (plain text only). */
+export function certificateCell(cert: ProxyStatus["certificate"], now = Date.now()): string {
+  if (!cert) return "none";
+  const minutes = Math.max(0, Math.floor((Date.parse(cert.notAfter) - now) / 60_000));
+  return minutes >= 120 ? `expires in ${Math.floor(minutes / 60)}h` : `expires in ${minutes}m`;
+}
+
 export const proxyStatusCommand: Command = {
   name: "proxy-status",
   summary: "Show each sidecar and whether its config is synced, stale or rejected",
@@ -31,6 +38,8 @@ type, the state of what the control plane sent:
   STALE      not ACKed for more than 5 s, or a newer version is waiting to be sent
   REJECTED   the sidecar NACKed it (the reason follows) and keeps its last good config
   NOT SENT   nothing of this type was sent (the sidecar has not asked for it)
+and when the workload certificate the CA last issued it expires (sidecars renew at half its life;
+"none": the sidecar has none and speaks plain text to other sidecars).
 
 Options:
   --control-plane URL  the control plane's HTTP API (default $WEFT_CONTROL_PLANE or http://127.0.0.1:15080)
@@ -48,11 +57,17 @@ Options:
       process.stderr.write(`no connected sidecar is named "${name}"; run 'weft proxy-status' to list them\n`);
       return 1;
     }
-    printList(list, values.json === true, ["name", "service", ...TYPES.map(([h]) => h)], (p) => [
-      p.nodeId || `stream-${p.stream}`,
-      p.service || "-",
-      ...TYPES.map(([, type]) => formatTypeStatus(p.types[type])),
-    ]);
+    printList(
+      list,
+      values.json === true,
+      ["name", "service", ...TYPES.map(([h]) => h), "certificate"],
+      (p) => [
+        p.nodeId || `stream-${p.stream}`,
+        p.service || "-",
+        ...TYPES.map(([, type]) => formatTypeStatus(p.types[type])),
+        certificateCell(p.certificate),
+      ],
+    );
     return 0;
   },
 };

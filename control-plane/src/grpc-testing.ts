@@ -1,14 +1,44 @@
 // A small gRPC client for tests (as Istio's fake discovery client): register endpoints, open a
 // config stream, wait for the next response of a type, ACK or NACK it, in a line each.
+import { execFileSync } from "node:child_process";
+import { join } from "node:path";
 import * as grpc from "@grpc/grpc-js";
 import { loadWeftProto } from "../../proto/grpc";
 import {
   type DiscoveryResponse__Output,
   grpcTarget,
+  type SignCertificateRequest,
+  type SignCertificateResponse__Output,
   type SyncEndpointsRequest,
   type SyncEndpointsResponse__Output,
   type WireNode,
 } from "../../proto/index";
+
+/** CertificateAuthority.SignCertificate, as a sidecar asks it. */
+export function signCertificate(
+  address: string,
+  request: SignCertificateRequest,
+): Promise<SignCertificateResponse__Output> {
+  const proto = loadWeftProto();
+  const client = new proto.weft.v1.CertificateAuthority(
+    grpcTarget(address),
+    grpc.credentials.createInsecure(),
+  );
+  return new Promise((resolve, reject) => {
+    client.SignCertificate(request, { deadline: Date.now() + 10_000 }, (err, response) => {
+      client.close();
+      if (err) reject(err);
+      else resolve(response!);
+    });
+  });
+}
+
+/** A signing request made by OpenSSL for a fresh P-256 key (its key file is left in `dir`). */
+export function opensslCsr(dir: string, subject = "/CN=whatever"): string {
+  const key = join(dir, `key-${Math.random()}.pem`);
+  execFileSync("openssl", ["ecparam", "-name", "prime256v1", "-genkey", "-noout", "-out", key]);
+  return execFileSync("openssl", ["req", "-new", "-key", key, "-subj", subject]).toString();
+}
 
 export function syncEndpoints(
   address: string,

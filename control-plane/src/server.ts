@@ -186,11 +186,19 @@ export async function startControlPlane(options: ControlPlaneOptions = {}): Prom
             ),
         });
   let httpAddress = "";
+  // Each sidecar with the certificate the CA last issued it (the CA hears the same node ids).
+  const proxies = () =>
+    discovery.listProxies().map((p) => {
+      const cert = issued.of(p.nodeId);
+      return cert
+        ? { ...p, certificate: { identity: cert.identity, notAfter: cert.notAfter.toISOString() } }
+        : p;
+    });
   const dashboard = new Dashboard();
   const api = createApiServer({
     registry,
     config: configStore,
-    proxies: () => discovery.listProxies(),
+    proxies,
     log,
     token: options.token || undefined,
     consul: agentConsulExtras(agent),
@@ -249,7 +257,7 @@ export async function startControlPlane(options: ControlPlaneOptions = {}): Prom
       socketPath: o.grpcSocket,
       registry,
       config: configStore,
-      proxies: () => discovery.listProxies(),
+      proxies,
       telemetry,
       ca,
       close,

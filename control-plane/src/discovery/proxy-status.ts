@@ -45,6 +45,8 @@ export interface ProxyStatus {
   /** The transport's write buffer is full: updates wait until the sidecar reads. */
   blocked: boolean;
   types: Record<string, TypeStatus>;
+  /** The last workload certificate the CA issued to this node id, while it is valid. */
+  certificate?: { identity: string; notAfter: string };
 }
 
 export function proxyStatus(state: StreamState, now: number): ProxyStatus {

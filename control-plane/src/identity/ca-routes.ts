@@ -19,6 +19,12 @@ export class IssuedCertificates {
     if (this.byNode.size > this.max) this.byNode.delete(this.byNode.keys().next().value as string);
   }
 
+  /** The valid certificate last issued to `node`, if any. */
+  of(node: string): (IssuedRecord & { issuedAt: Date }) | undefined {
+    const r = this.byNode.get(node);
+    return r && r.notAfter.getTime() > Date.now() ? r : undefined;
+  }
+
   list(): Array<IssuedRecord & { issuedAt: Date }> {
     const now = Date.now();
     return [...this.byNode.values()].filter((r) => r.notAfter.getTime() > now).reverse();

@@ -7,8 +7,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import * as grpc from "@grpc/grpc-js";
 import test, { type ExecutionContext } from "ava";
-import { loadWeftProto } from "../../../proto/grpc";
-import type { SignCertificateRequest, SignCertificateResponse__Output } from "../../../proto/index";
+import type { SignCertificateRequest } from "../../../proto/index";
+import { opensslCsr, signCertificate } from "../grpc-testing";
 import { startTestControlPlane } from "../test-support";
 import { MeshCa } from "./ca";
 
@@ -16,13 +16,6 @@ function dir(t: ExecutionContext): string {
   const d = mkdtempSync(join(tmpdir(), "weft-ca-"));
   t.teardown(() => rmSync(d, { recursive: true, force: true }));
   return d;
-}
-
-/** A signing request made by OpenSSL for a fresh P-256 key. */
-function opensslCsr(d: string, subject = "/CN=whatever"): string {
-  const key = join(d, `key-${Math.random()}.pem`);
-  execFileSync("openssl", ["ecparam", "-name", "prime256v1", "-genkey", "-noout", "-out", key]);
-  return execFileSync("openssl", ["req", "-new", "-key", key, "-subj", subject]).toString();
 }
 
 test("the root is made once, kept with a key only root can read, and used again after a restart", async (t) => {
@@ -97,39 +90,24 @@ test("a CA folder missing half its root stops the start, naming what to do", asy
   await t.throwsAsync(MeshCa.open(join(d, "ca")), { message: /cannot use the mesh CA/ });
 });
 
-function signOverGrpc(
-  address: string,
-  request: SignCertificateRequest,
-): Promise<SignCertificateResponse__Output> {
-  const proto = loadWeftProto();
-  const client = new proto.weft.v1.CertificateAuthority(address, grpc.credentials.createInsecure());
-  return new Promise((resolve, reject) => {
-    client.SignCertificate(request, { deadline: Date.now() + 10_000 }, (err, response) => {
-      client.close();
-      if (err) reject(err);
-      else resolve(response as SignCertificateResponse__Output);
-    });
-  });
-}
-
 test("a control plane signs over gRPC, refuses bad requests with what is wrong, and shows its roots", async (t) => {
   const cp = await startTestControlPlane(t);
   const d = dir(t);
-  const r = await signOverGrpc(cp.grpcAddress, {
+  const r = await signCertificate(cp.grpcAddress, {
     node: { id: "orders-1.abc", workload: "orders-1", service: "orders" },
     csr_pem: opensslCsr(d),
   });
   t.is(r.identity, "spiffe://weft.local/ns/default/svc/orders");
   t.is(new X509Certificate(r.certificate_pem).subjectAltName, `URI:${r.identity}`);
   // Without a service the workload names the identity.
-  const w = await signOverGrpc(cp.grpcAddress, {
+  const w = await signCertificate(cp.grpcAddress, {
     node: { id: "x", workload: "batch" },
     csr_pem: opensslCsr(d),
   });
   t.is(w.identity, "spiffe://weft.local/ns/default/svc/batch");
 
   const refused = async (request: SignCertificateRequest) => {
-    const err = await t.throwsAsync(signOverGrpc(cp.grpcAddress, request));
+    const err = await t.throwsAsync(signCertificate(cp.grpcAddress, request));
     t.is((err as grpc.ServiceError).code, grpc.status.INVALID_ARGUMENT);
     return (err as grpc.ServiceError).details;
   };
