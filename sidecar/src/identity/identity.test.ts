@@ -165,3 +165,36 @@ test("failed requests are retried with backoff; after three the sidecar is ready
   t.is(certs.current?.trustDomain, "weft.local");
   t.is(certs.problem, "");
 });
+
+test("a certificate is asked for again at half its life, less up to a tenth of its life", async (t) => {
+  const delays: number[] = [];
+  let next: (() => void) | undefined;
+  let asked = 0;
+  const certs = new WorkloadCertificates({
+    controlPlane: "unused",
+    node,
+    log: () => {},
+    after: (ms, run) => {
+      delays.push(ms);
+      next = run;
+      return () => {};
+    },
+    sign: async (csr) => {
+      asked++;
+      const identity = "spiffe://weft.local/ns/default/svc/orders";
+      return { identity, ...opensslSign(csr, identity) };
+    },
+  });
+  t.teardown(() => certs.close());
+  certs.start();
+  for (let i = 0; i < 100 && !certs.current; i++) await new Promise((r) => setTimeout(r, 20));
+  const first = certs.current;
+  // OpenSSL's -days 1: a day of life left, so the next ask is 9.6 to 12 hours away.
+  const hours = (delays[0] ?? 0) / 3600_000;
+  t.true(hours > 9.5 && hours <= 12, `asked again in ${hours} h`);
+  next?.();
+  for (let i = 0; i < 100 && certs.current === first; i++) await new Promise((r) => setTimeout(r, 20));
+  t.is(asked, 2);
+  t.not(certs.current?.serialNumber, first?.serialNumber, "the renewed certificate is in use");
+  t.is(certs.issued, 2);
+});

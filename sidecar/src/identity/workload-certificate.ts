@@ -42,6 +42,8 @@ export interface WorkloadCertificatesOptions {
   sign?: SignRequest;
   /** Asked lifetime in seconds; 0: the control plane's default (24 h). */
   validitySeconds?: number;
+  /** Seam for tests: runs the next request after `ms` (returns a cancel). Default: an unref'd timer. */
+  after?: (ms: number, run: () => void) => () => void;
 }
 
 /** The trust domain of a SPIFFE ID ("" when it is not one). */
@@ -51,7 +53,7 @@ export function trustDomainOf(identity: string): string {
 
 export class WorkloadCertificates {
   private cert: WorkloadCertificate | undefined;
-  private timer: NodeJS.Timeout | undefined;
+  private cancelNext: (() => void) | undefined;
   private channel: GrpcChannel | undefined;
   private closed = false;
   private failures = 0;
@@ -82,7 +84,7 @@ export class WorkloadCertificates {
 
   close(): void {
     this.closed = true;
-    clearTimeout(this.timer);
+    this.cancelNext?.();
     this.channel?.close();
   }
 
@@ -113,7 +115,7 @@ export class WorkloadCertificates {
       this.settledNow = true;
       const now = Date.now();
       const life = this.cert.notAfter.getTime() - now;
-      // Half the remaining life, minus up to a tenth of it at random.
+      // Half the remaining life, minus up to a tenth of the life at random.
       this.schedule(Math.max(1000, life / 2 - Math.random() * (life / 10)));
     } catch (err) {
       if (this.closed) return;
@@ -138,9 +140,14 @@ export class WorkloadCertificates {
   }
 
   private schedule(ms: number): void {
-    clearTimeout(this.timer);
-    this.timer = setTimeout(() => void this.renew(), ms);
-    this.timer.unref();
+    this.cancelNext?.();
+    const run = () => void this.renew();
+    this.cancelNext = this.o.after
+      ? this.o.after(ms, run)
+      : (() => {
+          const timer = setTimeout(run, ms).unref();
+          return () => clearTimeout(timer);
+        })();
   }
 
   private async signOverGrpc(csrPem: string) {
