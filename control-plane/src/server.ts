@@ -5,6 +5,7 @@ import type { Server as HttpServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import { join } from "node:path";
 import type * as grpc from "@grpc/grpc-js";
+import type { AuthorizationSpec } from "../../proto/authorization-rules";
 import { otlpHttpSocketFor } from "../../proto/index";
 import type { MtlsMode } from "../../proto/mtls-mode";
 import { agentConsulExtras, consulAgentRoutes, defaultAgentNode } from "./api/consul-agent";
@@ -207,7 +208,13 @@ export async function startControlPlane(options: ControlPlaneOptions = {}): Prom
       ...consulAgentRoutes(agent, registry, () => httpAddress),
       ...prometheusRoutes(registry),
       ...telemetry.routes,
-      ...caRoutes(ca, issued, options.mtlsMode ?? "PERMISSIVE"),
+      ...caRoutes(ca, issued, {
+        defaultMtlsMode: options.mtlsMode ?? "PERMISSIVE",
+        authorizationFor: (service) => {
+          const o = configStore.forService("AuthorizationPolicy", service)[0];
+          return o && { name: o.metadata.name, spec: o.spec as AuthorizationSpec };
+        },
+      }),
     ],
     streams: telemetry.streams,
     dashboard: (method, pathname, res) => dashboard.serve(method, pathname, res),

@@ -3,11 +3,14 @@
 import { execFileSync } from "node:child_process";
 import { X509Certificate } from "node:crypto";
 import { mkdtempSync, readFileSync, rmSync, statSync, unlinkSync, writeFileSync } from "node:fs";
+import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { createServer as createTlsServer, connect as tlsConnect } from "node:tls";
 import * as grpc from "@grpc/grpc-js";
 import test, { type ExecutionContext } from "ava";
 import type { SignCertificateRequest } from "../../../proto/index";
+import type { SqliteConfigStore } from "../config/index";
 import { opensslCsr, signCertificate } from "../grpc-testing";
 import { startTestControlPlane } from "../test-support";
 import { MeshCa } from "./ca";
@@ -148,4 +151,83 @@ test("a control plane signs over gRPC, refuses bad requests with what is wrong, 
       ["orders-1.abc", "spiffe://weft.local/ns/default/svc/orders"],
     ],
   );
+});
+
+test("Consul's agent Connect endpoints: roots, a leaf an app can use, and authorize by AuthorizationPolicy", async (t) => {
+  const cp = await startTestControlPlane(t);
+  const get = async (path: string) =>
+    (await fetch(`http://${cp.httpAddress}${path}`)).json() as Promise<Record<string, unknown>>;
+  const roots = (await get("/v1/agent/connect/ca/roots")) as { Roots: Array<{ RootCert: string }> };
+  const leaf = async (service: string) =>
+    (await get(`/v1/agent/connect/ca/leaf/${service}`)) as {
+      CertPEM: string;
+      PrivateKeyPEM: string;
+      ServiceURI: string;
+    };
+  const [api, web] = [await leaf("api"), await leaf("web")];
+  t.is(web.ServiceURI, "spiffe://weft.local/ns/default/svc/web");
+  // The two leaves do mutual TLS with each other, each checking the other against the roots.
+  const ca = roots.Roots.map((r) => r.RootCert);
+  const server = createTlsServer(
+    { key: api.PrivateKeyPEM, cert: api.CertPEM, ca, requestCert: true, rejectUnauthorized: true },
+    (s) => {
+      s.end(`hello ${s.getPeerCertificate().subjectaltname}`);
+    },
+  );
+  await new Promise<void>((r) => server.listen(0, "127.0.0.1", () => r()));
+  t.teardown(() => server.close());
+  const greeting = await new Promise<string>((resolve, reject) => {
+    const c = tlsConnect({
+      host: "127.0.0.1",
+      port: (server.address() as AddressInfo).port,
+      key: web.PrivateKeyPEM,
+      cert: web.CertPEM,
+      ca,
+      checkServerIdentity: () => undefined,
+    });
+    let got = "";
+    c.on("data", (d) => (got += d));
+    c.on("end", () => resolve(got));
+    c.on("error", reject);
+  });
+  t.is(greeting, "hello URI:spiffe://weft.local/ns/default/svc/web");
+
+  const authorize = async (body: unknown) =>
+    (
+      await fetch(`http://${cp.httpAddress}/v1/agent/connect/authorize`, {
+        method: "POST",
+        body: JSON.stringify(body),
+      })
+    ).json();
+  t.like(await authorize({ Target: "api", ClientCertURI: web.ServiceURI }), { Authorized: true });
+  (cp.config as SqliteConfigStore).apply([
+    {
+      apiVersion: "weft.dev/v1",
+      kind: "Service",
+      metadata: { name: "api" },
+      spec: { ports: [{ port: 8080 }] },
+    },
+    {
+      apiVersion: "weft.dev/v1",
+      kind: "AuthorizationPolicy",
+      metadata: { name: "api-callers" },
+      spec: { service: "api", rules: [{ action: "ALLOW", from: ["web"] }] },
+    },
+  ]);
+  t.like(await authorize({ Target: "api", ClientCertURI: web.ServiceURI }), { Authorized: true });
+  // Consul's own URI form (with a datacenter) names the same caller.
+  const consulForm = "spiffe://weft.local/ns/default/dc/dc1/svc/batch";
+  t.deepEqual(await authorize({ Target: "api", ClientCertURI: consulForm }), {
+    Authorized: false,
+    Reason: 'AuthorizationPolicy api-callers, defaultAction: denied for "batch"',
+  });
+  t.like(await authorize({ Target: "api", ClientCertURI: "spiffe://other.domain/ns/default/svc/web" }), {
+    Authorized: false,
+  });
+  const bad = await fetch(`http://${cp.httpAddress}/v1/agent/connect/authorize`, {
+    method: "POST",
+    body: "{}",
+  });
+  t.is(bad.status, 400);
+  t.regex(await bad.text(), /Target service must be specified/);
 });

@@ -30,7 +30,10 @@ export interface IssuedCertificate {
   identity: string;
   certificatePem: string;
   trustBundlePem: string[];
+  notBefore: Date;
   notAfter: Date;
+  /** Hex, as X.509 writes it. */
+  serialNumber: string;
 }
 
 export interface CaRoot {
@@ -132,12 +135,33 @@ export class MeshCa {
         "the certificate signing request's signature does not verify with its own public key; sign it with the key it names",
       );
     }
+    return this.issue(await csr.publicKey.export(), service, validitySeconds);
+  }
+
+  /**
+   * A key pair made here and a certificate for it: Consul's agent leaf endpoint hands both to an
+   * app that speaks mutual TLS itself. Sidecars never use this: their keys stay in the sidecar.
+   */
+  async issueWithKey(
+    service: string,
+    validitySeconds = 0,
+  ): Promise<IssuedCertificate & { privateKeyPem: string }> {
+    const keys = (await webcrypto.subtle.generateKey(KEY, true, ["sign", "verify"])) as CryptoKeyPair;
+    const issued = await this.issue(keys.publicKey, service, validitySeconds);
+    const pkcs8 = Buffer.from(await webcrypto.subtle.exportKey("pkcs8", keys.privateKey));
+    return { ...issued, privateKeyPem: pemOf("PRIVATE KEY", pkcs8) };
+  }
+
+  private async issue(
+    publicKey: CryptoKey,
+    service: string,
+    validitySeconds: number,
+  ): Promise<IssuedCertificate> {
     const identity = spiffeId(this.trustDomain, service);
     const asked = validitySeconds > 0 ? validitySeconds : DEFAULT_VALIDITY_SECONDS;
     const seconds = Math.min(Math.max(asked, MIN_VALIDITY_SECONDS), DEFAULT_VALIDITY_SECONDS);
     const now = Date.now();
     const notAfter = new Date(Math.min(now + seconds * 1000, this.rootCert.notAfter.getTime()));
-    const publicKey = await csr.publicKey.export();
     const cert = await x509.X509CertificateGenerator.create({
       serialNumber: serial(),
       subject: `O=weft, CN=${service}`,
@@ -166,7 +190,9 @@ export class MeshCa {
       identity,
       certificatePem: cert.toString("pem"),
       trustBundlePem: [this.rootCert.toString("pem")],
+      notBefore: cert.notBefore,
       notAfter,
+      serialNumber: cert.serialNumber,
     };
   }
 }
