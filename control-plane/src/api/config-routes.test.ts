@@ -128,7 +128,7 @@ test("errors: 400 names the field and what is allowed; malformed input says wher
   const kind = await call(cp, "POST", "/api/v1/config/apply", [{ ...service("a"), kind: "Gateway" }]);
   t.is(kind.status, 400);
   t.is(kind.body.field, "kind");
-  t.is(kind.body.allowed, "one of Service, Route, ResiliencePolicy, Telemetry");
+  t.is(kind.body.allowed, "one of Service, Route, ResiliencePolicy, Telemetry, AuthorizationPolicy");
 
   const json = await call(cp, "POST", "/api/v1/config/apply", '[{"kind": }]');
   t.is(json.status, 400);
