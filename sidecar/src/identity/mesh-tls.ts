@@ -108,6 +108,9 @@ export function acceptMeshTls(
       reject(err);
     };
     tls.once("error", fail);
+    // What goes wrong underneath reaches the TLS socket, whose owner handles it; the accepted socket
+    // must not throw it a second time with nobody listening.
+    socket.on("error", () => {});
     tls.once("secure", () => {
       clearTimeout(timer);
       tls.off("error", fail);
