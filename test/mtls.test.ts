@@ -11,7 +11,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import test, { type ExecutionContext } from "ava";
 import { type RunningControlPlane, startControlPlane } from "../control-plane/src/index";
-import type { MtlsMode } from "../proto/mtls-mode";
+import { type MtlsMode, TLS_MODE_LABEL, TLS_MODE_MUTUAL } from "../proto/mtls-mode";
 import type { Protocol } from "../sidecar/src/config/types";
 import type { RunningSidecar } from "../sidecar/src/sidecar";
 import { type SidecarPair, startPair } from "../sidecar/src/testing/pair";
@@ -219,4 +219,51 @@ test("a DISABLE service is called in plain text, though both sidecars hold certi
   t.deepEqual(app.seen.xfcc, [undefined]);
   t.is(metric(p.server, "weft_mtls_connections_total", 'direction="inbound",outcome="plaintext"'), 1);
   t.is(metric(p.client, "weft_mtls_connections_total", 'direction="outbound",outcome="mtls"'), 0);
+});
+
+test("a route's mirror copies go in mutual TLS too, so a STRICT service gets them with the caller's identity", async (t) => {
+  const cp = await controlPlane(t);
+  const hosts: string[] = [];
+  const server = http.createServer((req, res) => {
+    hosts.push(`${req.headers.host} ${req.headers["x-forwarded-client-cert"]}`);
+    res.end("ok\n");
+  });
+  await new Promise<void>((r) => server.listen(0, "127.0.0.1", () => r()));
+  t.teardown(() => server.close());
+  const { p } = await pair(t, cp, (server.address() as AddressInfo).port, "http", "STRICT");
+  // The pair's one endpoint is both the split's and the mirror's (its tls-mode label is a subset).
+  const nonce = p.cp.pushRaw({
+    type_url: "weft.v1.ServiceRoutes",
+    version_info: "mirror-1",
+    resources: [
+      {
+        name: "server",
+        routes: {
+          service: "server",
+          routes: [
+            {
+              name: "shadow",
+              version: "1",
+              spec: { rules: [{ mirror: { labels: { [TLS_MODE_LABEL]: TLS_MODE_MUTUAL }, ratio: 1 } }] },
+            },
+          ],
+        },
+      },
+    ],
+  });
+  const ack = await p.cp.waitFor((r) => r.response_nonce === nonce);
+  t.is(ack.error_detail?.message, undefined);
+  t.is((await get(p.port, { host: "server" })).status, 200);
+  const deadline = Date.now() + 5000;
+  while (hosts.length < 2 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+  t.deepEqual(hosts.sort(), [`server URI=${CLIENT_ID}`, `server-shadow URI=${CLIENT_ID}`]);
+  t.is(metric(p.server, "weft_mtls_connections_total", 'direction="inbound",outcome="refused-plaintext"'), 0);
+  t.is(
+    metric(
+      p.client,
+      "weft_mirror_requests_total",
+      `service="server",endpoint="127.0.0.1:${p.server.ports.inbound}",outcome="2xx"`,
+    ),
+    1,
+  );
 });

@@ -7,7 +7,7 @@ import { adminHandler, healthHandler, metricsHandler } from "./admin/servers";
 import { ConfigStore } from "./config/store";
 import { DiscoveryClient } from "./config/wire-discovery";
 import { SidecarError } from "./errors";
-import { Mirrors } from "./http/mirror";
+import { MAX_MIRRORS_IN_FLIGHT, MIRROR_TIMEOUT_MS, Mirrors } from "./http/mirror";
 import type { RequestHooks } from "./http/route";
 import { viaEntry } from "./http/via";
 import { Http1Proxy } from "./http1";
@@ -161,7 +161,7 @@ export async function startSidecar(
     hooks,
   };
   // Copies for routes' mirrors: only outbound traffic is routed, so only it is mirrored.
-  const mirrors = new Mirrors(metrics);
+  const mirrors = new Mirrors(metrics, MAX_MIRRORS_IN_FLIGHT, MIRROR_TIMEOUT_MS, dial);
   const outboundHttp = new Http1Proxy({
     direction: "outbound",
     workload: options.workload,

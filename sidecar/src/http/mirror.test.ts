@@ -12,7 +12,7 @@ test('"-shadow" goes after the host, before any port (Envoy\'s rule)', (t) => {
 test("copies past the bound in flight are dropped and counted, and each ends once", (t) => {
   const metrics = new Metrics();
   const mirrors = new Mirrors(metrics, 2);
-  const target = { host: "127.0.0.1", port: 1, endpoint: "127.0.0.1:1" };
+  const target = { host: "127.0.0.1", port: 1, endpoint: "127.0.0.1:1", meshTlsService: "" };
   const a = mirrors.begin("web", target);
   const b = mirrors.begin("web", target);
   t.truthy(a);

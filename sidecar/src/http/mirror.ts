@@ -7,6 +7,7 @@
 // flight are bounded: past the bound a copy is dropped and counted, so a slow mirror target costs
 // memory and sockets only up to a point.
 import http from "node:http";
+import { type Dial, type DialTarget, plainDial } from "../tcp/dial";
 import type { Metrics } from "../telemetry/metrics";
 import type { MirrorTarget } from "../upstream/plan";
 import { endToEnd, type HeaderPairs } from "./headers";
@@ -41,15 +42,46 @@ export function shadowAuthority(authority: string): string {
   return hasPort ? `${authority.slice(0, colon)}-shadow${authority.slice(colon)}` : `${authority}-shadow`;
 }
 
+/**
+ * Keep-alive connections opened by the sidecar's dial: a copy goes in mutual TLS where the request
+ * would (an endpoint whose sidecar is STRICT refuses anything else), and the pools of plain and
+ * mutual TLS connections are the dial's keys, never mixed.
+ */
+class DialAgent extends http.Agent {
+  constructor(private readonly dial: Dial) {
+    super({ keepAlive: true, maxSockets: 64, maxFreeSockets: 16 });
+  }
+
+  override getName(options?: http.ClientRequestArgs): string {
+    return this.dial.keyOf(dialTarget(options));
+  }
+
+  override createConnection(options: http.ClientRequestArgs): ReturnType<http.Agent["createConnection"]> {
+    return this.dial(dialTarget(options), false).socket;
+  }
+}
+
+/** The request options the agent hands back, with the copy's target in them (send() puts it). */
+function dialTarget(options: (http.ClientRequestArgs & { meshTlsService?: string }) | undefined): DialTarget {
+  return {
+    host: options?.host ?? "",
+    port: Number(options?.port),
+    meshTlsService: options?.meshTlsService ?? "",
+  };
+}
+
 export class Mirrors {
   private inFlight = 0;
-  private readonly agent = new http.Agent({ keepAlive: true, maxSockets: 64, maxFreeSockets: 16 });
+  private readonly agent: DialAgent;
 
   constructor(
     private readonly metrics?: Metrics,
     private readonly maxInFlight = MAX_MIRRORS_IN_FLIGHT,
     private readonly timeoutMs = MIRROR_TIMEOUT_MS,
-  ) {}
+    dial: Dial = plainDial,
+  ) {
+    this.agent = new DialAgent(dial);
+  }
 
   /**
    * One copy's accounting: a function to call with how it ended (later calls change nothing), or
@@ -88,6 +120,8 @@ export class Mirrors {
     const req = http.request({
       host: target.host,
       port: target.port,
+      // Not an option of node:http's: the agent reads it back to dial (DialAgent).
+      ...{ meshTlsService: target.meshTlsService },
       method: copy.method,
       path: copy.path,
       headers: raw,

@@ -4,7 +4,7 @@
 // request sent on a socket the app is closing would fail. A connection carries one request at a
 // time; whoever holds it (a ResponseSink) hears its response and its failure.
 import type { Socket } from "node:net";
-import { connectionKey, type Dial } from "../tcp/dial";
+import type { Dial } from "../tcp/dial";
 import type { AttemptTarget } from "../upstream/plan";
 import { type BorrowedReads, owned, readBorrowed } from "./borrowed-reads";
 import { createParser, isParseError, type LlhttpParser } from "./parser";
@@ -202,7 +202,7 @@ export class UpstreamPool {
 
   /** A connection to the target for `sink`: a pooled one when a fresh enough one is idle. */
   acquire(target: AttemptTarget, sink: ResponseSink): UpstreamConn {
-    const key = connectionKey(target);
+    const key = this.dial.keyOf(target);
     const stack = this.idle.get(key);
     const now = performance.now();
     while (stack && stack.length > 0) {

@@ -12,7 +12,7 @@ import { MIRROR_TIMEOUT_MS, type Mirrors, shadowAuthority, statusClass } from ".
 import { delayThenForward, failureAnswer, failureOutcome } from "../http/plan-run";
 import { type HttpRoute, type RequestContext, type RequestInfo, requestContext } from "../http/route";
 import { peerIdentityOf } from "../identity/mesh-tls";
-import { connectionKey, type Dial, plainDial } from "../tcp/dial";
+import { type Dial, type DialTarget, plainDial } from "../tcp/dial";
 import {
   type AttemptOutcome,
   type AttemptTarget,
@@ -200,7 +200,7 @@ export class H2Proxy {
     if (!end) return;
     let copy: http2.ClientHttp2Stream;
     try {
-      copy = this.session({ ...target, maxRequestsPerConnection: 0, meshTlsService: "" }).request(
+      copy = this.session(target).request(
         { ...out, ":authority": shadowAuthority(String(out[":authority"])) },
         { endStream: true },
       );
@@ -372,11 +372,11 @@ export class H2Proxy {
   }
 
   /** A pooled session to the target, opened on first use and forgotten once it closes or goes away. */
-  private session(target: AttemptTarget): http2.ClientHttp2Session {
-    const key = connectionKey(target);
+  private session(target: DialTarget): http2.ClientHttp2Session {
+    const dial = this.options.dial ?? plainDial;
+    const key = dial.keyOf(target);
     const existing = this.pool.get(key);
     if (existing && !existing.closed && !existing.destroyed) return existing;
-    const dial = this.options.dial ?? plainDial;
     const session = http2.connect(`http://${target.host}:${target.port}`, {
       settings: { enablePush: false },
       // Plain TCP or mutual TLS to the endpoint's sidecar, Nagle off either way (small frames, a

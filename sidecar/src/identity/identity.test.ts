@@ -10,8 +10,9 @@ import { join } from "node:path";
 import { connect as tlsConnect } from "node:tls";
 import test from "ava";
 import { GrpcStatusError } from "../grpc/index";
+import { plainDial } from "../tcp/dial";
 import { certificateRequestPem } from "./csr";
-import { classifyClientHello, identityOf, MESH_ALPN } from "./mesh-tls";
+import { classifyClientHello, identityOf, MESH_ALPN, meshDial } from "./mesh-tls";
 import { WorkloadCertificates } from "./workload-certificate";
 
 test("the signing request is one OpenSSL verifies, with the asked subject and URI SAN", (t) => {
@@ -197,4 +198,28 @@ test("a certificate is asked for again at half its life, less up to a tenth of i
   t.is(asked, 2);
   t.not(certs.current?.serialNumber, first?.serialNumber, "the renewed certificate is in use");
   t.is(certs.issued, 2);
+});
+
+test("a connection dialed in plain text for want of a certificate is pooled apart from mutual TLS ones", async (t) => {
+  const certs = new WorkloadCertificates({
+    controlPlane: "unused",
+    node,
+    log: () => {},
+    sign: async (csr) => {
+      const identity = "spiffe://weft.local/ns/default/svc/orders";
+      return { identity, ...opensslSign(csr, identity) };
+    },
+  });
+  t.teardown(() => certs.close());
+  let issued = false;
+  const dial = meshDial(() => (issued ? certs.current : undefined));
+  const mesh = { host: "10.1.2.3", port: 8080, meshTlsService: "reviews" };
+  const plain = { ...mesh, meshTlsService: "" };
+  // Before the certificate: the dial goes plain, so its connection is a plain one to reuse.
+  t.is(dial.keyOf(mesh), dial.keyOf(plain));
+  certs.start();
+  for (let i = 0; i < 100 && !certs.current; i++) await new Promise((r) => setTimeout(r, 20));
+  issued = true;
+  t.not(dial.keyOf(mesh), dial.keyOf(plain), "once it is issued, plain connections are not reused for mTLS");
+  t.is(dial.keyOf(plain), plainDial.keyOf(plain));
 });

@@ -6,8 +6,7 @@
 // the plain bytes inside as it handles any connection: protocol detection, HTTP or TCP, the app.
 import type { Socket } from "node:net";
 import { type ConnectionOptions, type PeerCertificate, TLSSocket, connect as tlsConnect } from "node:tls";
-import type { Dial } from "../tcp/dial";
-import { plainDial } from "../tcp/dial";
+import { type Dial, type DialTarget, meshKey, plainDial } from "../tcp/dial";
 import type { WorkloadCertificate } from "./workload-certificate";
 
 export const MESH_ALPN = "weft-mtls/1";
@@ -43,7 +42,7 @@ export function meshDial(
   /** Each connection to a mesh endpoint: "mtls", "plaintext" (no certificate) or "handshake-failed". */
   onOutcome: (outcome: string) => void = () => {},
 ): Dial {
-  return (target, allowHalfOpen) => {
+  const dial = (target: DialTarget, allowHalfOpen: boolean) => {
     if (!target.meshTlsService) return plainDial(target, allowHalfOpen);
     const cert = certificate();
     if (!cert) {
@@ -78,8 +77,12 @@ export function meshDial(
     socket.once("error", () => {
       if (tcpUp && !socket.authorized) onOutcome("handshake-failed");
     });
-    return { socket, readyEvent: "secureConnect" };
+    return { socket, readyEvent: "secureConnect" as const };
   };
+  return Object.assign(dial, {
+    keyOf: (target: DialTarget) =>
+      target.meshTlsService && certificate() ? meshKey(target) : plainDial.keyOf(target),
+  });
 }
 
 /**

@@ -9,14 +9,32 @@ export interface Dialed {
   readyEvent: "connect" | "secureConnect";
 }
 
-export type Dial = (target: AttemptTarget, allowHalfOpen: boolean) => Dialed;
+/** Where a dial goes: an attempt's target, or a mirror's (which has no per-connection limit). */
+export type DialTarget = Pick<AttemptTarget, "host" | "port" | "meshTlsService">;
 
-export const plainDial: Dial = (target, allowHalfOpen) => ({
-  socket: connect({ host: target.host, port: target.port, noDelay: true, allowHalfOpen }),
-  readyEvent: "connect",
-});
-
-/** The pool key of a target: connections in plain text and in mutual TLS are never mixed. */
-export function connectionKey(target: AttemptTarget): string {
-  return target.meshTlsService ? `${target.host}:${target.port}/mtls` : `${target.host}:${target.port}`;
+export interface Dial {
+  (target: DialTarget, allowHalfOpen: boolean): Dialed;
+  /**
+   * The pool key of what dialing `target` now would open: connections in plain text and in mutual
+   * TLS are never mixed. It follows the dial's own choice, so a connection opened in plain text
+   * while no certificate was at hand is not reused for the target once one is.
+   */
+  keyOf(target: DialTarget): string;
 }
+
+function plainKey(target: DialTarget): string {
+  return `${target.host}:${target.port}`;
+}
+
+/** A mutual TLS connection to the target's sidecar. */
+export function meshKey(target: DialTarget): string {
+  return `${target.host}:${target.port}/mtls`;
+}
+
+export const plainDial: Dial = Object.assign(
+  (target: DialTarget, allowHalfOpen: boolean): Dialed => ({
+    socket: connect({ host: target.host, port: target.port, noDelay: true, allowHalfOpen }),
+    readyEvent: "connect",
+  }),
+  { keyOf: plainKey },
+);

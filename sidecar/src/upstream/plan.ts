@@ -87,6 +87,8 @@ export interface MirrorTarget {
   port: number;
   /** The endpoint's id ("address:port"), for metrics. */
   endpoint: string;
+  /** As AttemptTarget's: the copy goes in mutual TLS as the request itself would to that endpoint. */
+  meshTlsService: string;
 }
 
 export interface RequestPlan {

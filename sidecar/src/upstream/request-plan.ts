@@ -43,6 +43,16 @@ export interface AttemptPlanInput {
   metrics?: Metrics;
 }
 
+/** AttemptTarget.meshTlsService: the service when the plan allows mutual TLS and the endpoint's
+ * sidecar takes it, else "" (plain text). */
+export function meshTlsServiceOf(
+  meshTls: boolean,
+  endpoint: { labels: Record<string, string> },
+  service: string,
+): string {
+  return meshTls && endpoint.labels[TLS_MODE_LABEL] === TLS_MODE_MUTUAL ? service : "";
+}
+
 export class AttemptPlan implements RequestPlan {
   readonly route: string;
   readonly fault?: InjectedFault;
@@ -85,8 +95,7 @@ export class AttemptPlan implements RequestPlan {
       port: stats.port,
       endpoint: stats.endpoint.id || stats.key,
       maxRequestsPerConnection: limits.maxRequestsPerConnection,
-      meshTlsService:
-        this.input.meshTls && stats.endpoint.labels[TLS_MODE_LABEL] === TLS_MODE_MUTUAL ? service.name : "",
+      meshTlsService: meshTlsServiceOf(this.input.meshTls, stats.endpoint, service.name),
     };
     this.open.set(target, stats);
     return target;

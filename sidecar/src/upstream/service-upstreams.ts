@@ -22,7 +22,7 @@ import { requestHashKey } from "./hash-key";
 import { hashKey } from "./load-balancer-consistent-hash";
 import { outlierSettings } from "./outlier-detection";
 import type { RequestPlan, RewrittenRequest } from "./plan";
-import { AttemptPlan } from "./request-plan";
+import { AttemptPlan, meshTlsServiceOf } from "./request-plan";
 import { retrySettings } from "./retry-policy";
 import { chooseMirror, chooseSubset, matchRule } from "./route-table";
 import { ServiceState } from "./service-state";
@@ -101,6 +101,7 @@ export class ServiceUpstreams {
     const mirror = request ? chooseMirror(rule, all, this.random) : undefined;
     const hash = input.policy?.consistentHash;
     const key = hash && requestHashKey(hash, request, input.clientAddress);
+    const meshTls = meshTlsFor(input.mtlsMode ?? "PERMISSIVE", input.servicePort.protocol);
     return new AttemptPlan({
       service: state,
       candidates: subset.endpoints,
@@ -108,10 +109,17 @@ export class ServiceUpstreams {
       ...(key ? { hashKey: hashKey(key.key) } : {}),
       ...(fault ? { fault } : {}),
       ...(mirror
-        ? { mirror: { host: mirror.endpoint.address, port: mirror.port, endpoint: mirror.key } }
+        ? {
+            mirror: {
+              host: mirror.endpoint.address,
+              port: mirror.port,
+              endpoint: mirror.key,
+              meshTlsService: meshTlsServiceOf(meshTls, mirror.endpoint, input.service),
+            },
+          }
         : {}),
       headers: request ? withSetCookie(rule?.headers, key?.setCookie) : undefined,
-      meshTls: meshTlsFor(input.mtlsMode ?? "PERMISSIVE", input.servicePort.protocol),
+      meshTls,
       ...(request && rule?.rewrite ? { rewrite: rewritten(rule, request) } : {}),
       timeoutMs: request ? (rule?.timeoutMs ?? 0) : 0,
       retry,
