@@ -15,7 +15,6 @@ import { peerIdentityOf } from "../identity/mesh-tls";
 import { type Dial, type DialTarget, plainDial } from "../tcp/dial";
 import {
   type AttemptOutcome,
-  type AttemptTarget,
   isRefusal,
   type MirrorTarget,
   type Refusal,
