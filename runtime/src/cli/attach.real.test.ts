@@ -94,6 +94,84 @@ test.serial(
   },
 );
 
+test.serial(
+  "run without -d stays attached as docker run does: output on its streams, the app's exit code; ctrl-c stops the app; create + start -a the same",
+  async (t) => {
+    const { env, daemon } = t.context;
+    const name = unique("wa");
+    t.teardown(() => daemon.client.call("DELETE", `/containers/${name}?force=1`).catch(() => undefined));
+    // No stdin is taken: weft's own input stays open, and the run still ends with the app.
+    const run = await weft(env, [
+      "run",
+      "--name",
+      name,
+      "--no-sidecar",
+      "busybox",
+      "sh",
+      "-c",
+      "echo out; sleep 0.2; echo err >&2; exit 4",
+    ]);
+    t.deepEqual(run, { code: 4, stdout: "out\n", stderr: "err\n" });
+    // Without --rm it stays, exited, as docker's does.
+    const state = await daemon.client.json<ContainerState>("GET", `/containers/${name}/json`);
+    t.is(state.status, "exited");
+    t.is(state.exitCode, 4);
+
+    // -d: the id, at once, while the app still runs.
+    const bg = unique("wd");
+    t.teardown(() => daemon.client.call("DELETE", `/containers/${bg}?force=1`).catch(() => undefined));
+    const detached = await weft(env, ["run", "-d", "--name", bg, "--no-sidecar", "busybox", "sleep", "300"]);
+    t.regex(detached.stdout, /^[0-9a-f]{64}\n$/, detached.stderr);
+    t.is((await daemon.client.json<ContainerState>("GET", `/containers/${bg}/json`)).status, "running");
+
+    // SIGINT to an attached weft (ctrl-c in a terminal) reaches the app, whose trap answers it.
+    const trapped = spawn(
+      WEFT[0]!,
+      [
+        ...WEFT.slice(1),
+        "run",
+        "--rm",
+        "--no-sidecar",
+        "busybox",
+        "sh",
+        "-c",
+        "trap 'echo got-int; exit 130' INT; echo ready; while true; do sleep 0.1; done",
+      ],
+      { env, stdio: ["ignore", "pipe", "pipe"] },
+    );
+    let out = "";
+    trapped.stdout.on("data", (b: Buffer) => {
+      out += b.toString();
+    });
+    const exited = new Promise<number | null>((resolve) => trapped.once("close", resolve));
+    await daemon.until("the trapping app to be ready", async () =>
+      out.includes("ready") ? true : undefined,
+    );
+    trapped.kill("SIGINT");
+    t.is(await exited, 130);
+    t.is(out, "ready\ngot-int\n");
+
+    // create, then start -a: attached from the app's first line.
+    const made = unique("wc");
+    t.teardown(() => daemon.client.call("DELETE", `/containers/${made}?force=1`).catch(() => undefined));
+    const created = await weft(env, [
+      "create",
+      "--name",
+      made,
+      "--no-sidecar",
+      "busybox",
+      "sh",
+      "-c",
+      "echo first; exit 2",
+    ]);
+    t.regex(created.stdout, /^[0-9a-f]{64}\n$/, created.stderr);
+    t.deepEqual(await weft(env, ["start", "-a", made]), { code: 2, stdout: "first\n", stderr: "" });
+    const notInteractive = await weft(env, ["start", "-a", "-i", made]);
+    t.is(notInteractive.code, 2);
+    t.regex(notInteractive.stderr, /made without -i.*use -a alone/);
+  },
+);
+
 test.serial("run -it: a shell on a terminal of the client's size, exit code passed through", async (t) => {
   const { env } = t.context;
   const pty = ptySession(commandLine(["run", "-it", "--rm", "--no-sidecar", "busybox", "sh"]), env, {

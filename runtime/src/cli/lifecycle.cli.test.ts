@@ -98,7 +98,7 @@ function weftWithInput(
 
 test("exec streams output and the exit code; -i sends stdin", async (t) => {
   const { host } = await startFakeDaemon(t);
-  await weftCli(["run", "--host", host, "--name", "web", "busybox", "sleep", "300"]);
+  await weftCli(["run", "-d", "--host", host, "--name", "web", "busybox", "sleep", "300"]);
   t.deepEqual(await weftCli(["exec", "--host", host, "web", "sh", "-c", "echo out; echo err >&2; exit 4"]), {
     code: 4,
     stdout: "out\n",

@@ -1,18 +1,53 @@
 // `weft start`, `weft kill`, `weft pause`, `weft unpause`, `weft restart`, `weft wait`: lifecycle verbs on one or more containers,
 // each reported on its own line (Docker's habit: report each failure and go on with the rest).
 import { type Command, parseFlags, UsageError } from "../../../cli/index";
+import { DEFAULT_DETACH_KEYS, parseDetachKeys } from "../api/detach-keys";
+import type { ContainerState } from "../engine/types";
+import { attachSession } from "./attach-session";
 import { clientFor, each, HOST_FLAG, HOST_USAGE, ref } from "./client";
+
+const START_USAGE = `Usage: weft start [OPTIONS] CONTAINER...
+
+Starts created or stopped containers (each one's sidecar first).
+
+Options:
+  -a, --attach           stay attached to the one container started, as 'weft run' does: its
+                         output here, its exit code weft's, signals passed on to the app
+  -i, --interactive      with -a, also send this terminal's input to the app (a container made with -i)
+  --detach-keys KEYS     keys that detach from an attached start (default ${DEFAULT_DETACH_KEYS})
+${HOST_USAGE}`;
 
 export const startCommand: Command = {
   name: "start",
   summary: "Start created or stopped containers (their sidecar first)",
-  usage: `Usage: weft start CONTAINER...\n\nOptions:\n${HOST_USAGE}`,
+  usage: START_USAGE,
   async run(argv) {
-    const { values, positionals } = parseFlags(argv, HOST_FLAG);
+    const { values, positionals } = parseFlags(argv, {
+      attach: { type: "boolean", short: "a" },
+      interactive: { type: "boolean", short: "i" },
+      "detach-keys": { type: "string" },
+      ...HOST_FLAG,
+    });
     const client = clientFor(values.host);
-    return each("start", positionals, async (n) => {
-      await client.call("POST", `/containers/${ref(n)}/start`);
-      return n;
+    if (!values.attach && !values.interactive) {
+      return each("start", positionals, async (n) => {
+        await client.call("POST", `/containers/${ref(n)}/start`);
+        return n;
+      });
+    }
+    // As docker start -a / -i: one container, attached before it starts so no output is missed.
+    if (positionals.length !== 1)
+      throw new UsageError("-a and -i attach to one CONTAINER; start the others apart");
+    const detachKeys = parseDetachKeys(values["detach-keys"] ?? DEFAULT_DETACH_KEYS);
+    const state = await client.json<ContainerState>("GET", `/containers/${ref(positionals[0]!)}/json`);
+    if (values.interactive && state.interactive !== true)
+      throw new UsageError(`${state.name} was made without -i, so its app takes no input; use -a alone`);
+    return attachSession(client, state.id, {
+      stdin: values.interactive === true,
+      tty: state.tty === true,
+      logs: false,
+      detachKeys,
+      afterAttach: () => client.call("POST", `/containers/${ref(state.id)}/start`).then(() => undefined),
     });
   },
 };

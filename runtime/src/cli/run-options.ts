@@ -8,7 +8,7 @@ import { HOST_FLAG } from "./client";
 import { parseDuration } from "./durations";
 import { parsePositive, parseSize } from "./units";
 
-export const RUN_OPTIONS_USAGE = `  -d, --detach           run in the background (the default unless -i or -t)
+export const RUN_OPTIONS_USAGE = `  -d, --detach           run in the background and print the container's id
   --name NAME            container name (default: a generated one)
   --service NAME         register the container as an endpoint of this service
   --port PORT[/PROTO]    a port the app serves, PROTO http or tcp (default tcp); repeatable

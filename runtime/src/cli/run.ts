@@ -1,6 +1,7 @@
-// `weft run` and `weft create`: make a container (and start it). In the background (prints the id)
-// unless -i or -t without -d: then attached as `docker run -it` (input, output, exit code), in the
-// order Docker uses: create, attach, start, so none of the app's first output is missed.
+// `weft run` and `weft create`: make a container (and start it). As `docker run`: attached unless -d
+// (the app's output here, its exit code weft's, this terminal's input with -i), in the order Docker
+// uses: create, attach, start, so none of the app's first output is missed. With -d, or for create,
+// the container's id is printed and weft returns.
 import { type Command, parseFlags, UsageError } from "../../../cli/index";
 import { DEFAULT_DETACH_KEYS, parseDetachKeys } from "../api/detach-keys";
 import { attachSession } from "./attach-session";
@@ -9,9 +10,10 @@ import { RUN_FLAGS, RUN_OPTIONS_USAGE, runBody } from "./run-options";
 
 const USAGE = `Usage: weft run [OPTIONS] IMAGE [CMD...]
 
-Creates and starts a container with a sidecar in its network namespace; prints its id. With -i or
--t (and no -d) it stays attached: this terminal's input goes to the app (-i), its output comes here,
-and weft exits with the app's exit code; ctrl-p ctrl-q detaches and leaves it running.
+Creates and starts a container with a sidecar in its network namespace. As docker run, it stays
+attached: the app's output comes here and weft exits with the app's exit code; ctrl-c and other
+signals go to the app (without -t); with -i this terminal's input goes to the app, and ctrl-p ctrl-q
+detaches and leaves it running. With -d it runs in the background and its id is printed.
 
 Options:
 ${RUN_OPTIONS_USAGE}${HOST_USAGE}`;
@@ -20,7 +22,7 @@ async function make(argv: string[], start: boolean): Promise<number> {
   const { values, positionals } = parseFlags(argv, RUN_FLAGS, { stopAtPositional: true });
   const body = runBody(values, positionals);
   const client = clientFor(values.host);
-  const attach = start && !values.detach && (values.interactive === true || values.tty === true);
+  const attach = start && !values.detach;
   const detachKeys = parseDetachKeys(values["detach-keys"] ?? DEFAULT_DETACH_KEYS);
   if (attach && values.interactive && values.tty && !process.stdin.isTTY) {
     throw new UsageError("the input device is not a TTY; use -i without -t to pipe input to the app");
@@ -71,9 +73,12 @@ export const runCommand: Command = {
 export const createCommand: Command = {
   name: "create",
   summary: "Create a container without starting it ('weft start' starts it)",
-  usage: USAGE.replace("Usage: weft run", "Usage: weft create").replace(
-    "Creates and starts a container",
-    "Creates (does not start) a container",
-  ),
+  usage: `Usage: weft create [OPTIONS] IMAGE [CMD...]
+
+Creates a container with a sidecar in its network namespace without starting it, and prints its id;
+'weft start' starts it ('weft start -a' attached).
+
+Options:
+${RUN_OPTIONS_USAGE}${HOST_USAGE}`,
   run: (argv) => make(argv, false),
 };
