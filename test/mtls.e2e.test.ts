@@ -301,6 +301,71 @@ test.serial("AuthorizationPolicy: back admits only front's GET /cgi-bin/, the re
   t.is(await backModeIn(BACK), "PERMISSIVE");
 });
 
+test.serial(
+  "Consul intentions through the sidecars: a deny, '*' deny with one caller allowed, then deleted",
+  async (t) => {
+    const intention = async (method: string, source: string, body?: unknown) => {
+      const res = await fetch(
+        `${mesh.httpUrl}/v1/connect/intentions/exact?source=${source}&destination=back`,
+        {
+          method,
+          ...(body ? { body: JSON.stringify(body) } : {}),
+        },
+      );
+      t.is(res.status, 200, await res.clone().text());
+      return res.json();
+    };
+    const rulesIn = async () => {
+      const dump = (await sidecarDump(mesh, BACK)) as SidecarDump & {
+        policies: Record<string, { authorization?: { spec: { rules: unknown[] } } }>;
+      };
+      return JSON.stringify(dump.policies.back?.authorization?.spec.rules ?? null);
+    };
+    const until = (what: string, rules: unknown[] | null) =>
+      waitFor(
+        what,
+        async () => ((await rulesIn()) === JSON.stringify(rules) ? true : undefined),
+        60_000,
+        300,
+      );
+    const frontGets = () =>
+      mesh.weft(["exec", FRONT, "timeout", "20", "wget", "-q", "-O", "-", "http://back:8080/"]);
+    try {
+      // `consul intention create -deny front back`, as the API has it since Consul 1.9.
+      t.true(await intention("PUT", "front", { SourceType: "consul", Action: "deny" }));
+      await until("back's sidecar to hold the intention", [{ action: "DENY", from: ["front"] }]);
+      const denied = await frontGets();
+      t.regex(denied.stderr, /server returned error: HTTP\/1\.1 403\b/, denied.stdout);
+      // Only front: the host's plain text still gets in (the policy made allows what it does not deny).
+      t.deepEqual(await getFromHost("/"), { status: 200, body: "hello from back\n" });
+      const check = await fetch(`${mesh.httpUrl}/v1/connect/intentions/check?source=front&destination=back`);
+      t.deepEqual(await check.json(), { Allowed: false });
+
+      // Zero trust: '*' denied, front allowed. The named source outranks '*', plain text is shut out.
+      await intention("PUT", "*", { Action: "deny" });
+      await intention("PUT", "front", { Action: "allow" });
+      await until("back's sidecar to hold '*' deny and front allow", [
+        { action: "ALLOW", from: ["front"] },
+        { action: "DENY" },
+      ]);
+      t.is((await frontGets()).stdout, "hello from back\n");
+      const host = await getFromHost("/");
+      t.like(host, { status: 403 }, JSON.stringify(host));
+    } finally {
+      await fetch(`${mesh.httpUrl}/v1/connect/intentions/exact?source=front&destination=back`, {
+        method: "DELETE",
+      });
+      await fetch(`${mesh.httpUrl}/v1/connect/intentions/exact?source=*&destination=back`, {
+        method: "DELETE",
+      });
+    }
+    // Both gone: the policy the API made went with them, and back takes every caller again.
+    await until("back's sidecar to drop the intentions' policy", null);
+    t.deepEqual(await getFromHost("/"), { status: 200, body: "hello from back\n" });
+    t.is((await frontGets()).stdout, "hello from back\n");
+  },
+);
+
 /** The name of the AuthorizationPolicy back's policy in a sidecar's /config_dump carries, if any. */
 async function backAuthorizationIn(container: string): Promise<string | undefined> {
   const dump = (await sidecarDump(mesh, container)) as DumpWithAuthorization;

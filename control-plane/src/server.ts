@@ -21,6 +21,7 @@ import { bindTcp, bindUnix, createGrpcServer, shutdownGrpc } from "./grpc-server
 import { MeshCa } from "./identity/ca";
 import { caRoutes, IssuedCertificates } from "./identity/ca-routes";
 import { certificateAuthorityHandlers } from "./identity/grpc-identity";
+import { intentionRoutes } from "./identity/intentions-routes";
 import { SqliteKv } from "./kv/kv-store";
 import { AgentSource } from "./registration/agent-source";
 import { AgentStore } from "./registration/agent-store";
@@ -208,6 +209,7 @@ export async function startControlPlane(options: ControlPlaneOptions = {}): Prom
       ...consulAgentRoutes(agent, registry, () => httpAddress),
       ...prometheusRoutes(registry),
       ...telemetry.routes,
+      ...intentionRoutes(configStore),
       ...caRoutes(ca, issued, {
         defaultMtlsMode: options.mtlsMode ?? "PERMISSIVE",
         authorizationFor: (service) => {

@@ -1,0 +1,352 @@
+// Consul's intentions API (/v1/connect/intentions), read from and written to the AuthorizationPolicies
+// in the config store (intentions.ts says how they map), so `consul intention ...`, Terraform's
+// consul_intention and scripts written against Consul manage who may call whom, and every change is
+// an ordinary, versioned config change that the sidecars enforce:
+//   GET    /v1/connect/intentions                       every intention
+//   GET    /v1/connect/intentions/match?by=&name=       a source's or destination's, by precedence
+//   GET    /v1/connect/intentions/check?source=&destination=   {"Allowed": bool}
+//   GET|PUT|DELETE /v1/connect/intentions/exact?source=&destination=
+//   POST   /v1/connect/intentions                       the legacy create ({"ID"}); 409 when present
+//   GET|PUT|DELETE /v1/connect/intentions/ID            the legacy forms, by the ID a read gave
+// Not kept: Description and Meta (a policy's rules have no place for them; reads describe the rules).
+import { ANY_MESH_CALLER, type AuthorizationSpec, authorize } from "../../../proto/authorization-rules";
+import type { Route } from "../api/http-server";
+import type { RequestBody } from "../api/request-body";
+import { HttpError } from "../api/respond";
+import { ConfigError, ConfigValidationError } from "../config/errors";
+import type { SqliteConfigStore } from "../config/sqlite-config-store";
+import type { ConfigObject } from "../config/types";
+import { isServiceName } from "../registration/validate";
+import {
+  allowsEverything,
+  type ConsulAction,
+  type ConsulPermission,
+  type Intention,
+  type IntentionWrite,
+  intentionIn,
+  intentionsOf,
+  type PolicyView,
+  sortIntentions,
+  withIntention,
+  withoutSource,
+} from "./intentions";
+
+export type IntentionStore = Pick<SqliteConfigStore, "list" | "get" | "forService" | "apply" | "delete">;
+
+const KIND = "AuthorizationPolicy";
+/** The label on a policy this API made; such a policy goes once it allows everything again. */
+export const MADE_BY_LABEL = "weft.dev/made-by";
+export const MADE_BY_INTENTIONS = "consul-intentions";
+
+function view(o: ConfigObject): PolicyView {
+  return {
+    name: o.metadata.name,
+    spec: o.spec as AuthorizationSpec,
+    version: o.metadata.version,
+    createdAt: o.metadata.createdAt,
+    updatedAt: o.metadata.updatedAt,
+  };
+}
+
+/** A name from the query: SERVICE, "*", or NAMESPACE/SERVICE with Consul's default namespace. */
+function nameParam(query: URLSearchParams, param: string, wildcard: boolean): string {
+  const value = query.get(param);
+  if (value === null || value === "") throw new HttpError(400, `required query parameter '${param}' not set`);
+  const slash = value.indexOf("/");
+  const ns = slash < 0 ? "default" : value.slice(0, slash);
+  const name = slash < 0 ? value : value.slice(slash + 1);
+  if (ns !== "default")
+    throw new HttpError(
+      400,
+      `${param} "${value}": weft has one namespace, "default"; leave the namespace out`,
+    );
+  if (name === ANY_MESH_CALLER) {
+    if (wildcard) return name;
+    throw new HttpError(
+      400,
+      `${param} "*": weft keeps one AuthorizationPolicy per service, so an intention names its destination; write one for each service`,
+    );
+  }
+  if (!isServiceName(name))
+    throw new HttpError(
+      400,
+      `${param} "${value}" is not a service name (letters, digits, '-', '_', '.'; at most 63)`,
+    );
+  return name;
+}
+
+const ACTIONS: readonly ConsulAction[] = ["allow", "deny"];
+
+function action(value: unknown, field: string): ConsulAction {
+  const a = typeof value === "string" ? value.toLowerCase() : "";
+  if (!ACTIONS.includes(a as ConsulAction))
+    throw new HttpError(400, `${field} must be "allow" or "deny", got ${JSON.stringify(value ?? null)}`);
+  return a as ConsulAction;
+}
+
+function permission(value: unknown, i: number): ConsulPermission {
+  const field = `Permissions[${i}]`;
+  if (typeof value !== "object" || value === null) throw new HttpError(400, `${field} must be an object`);
+  const p = value as { Action?: unknown; HTTP?: unknown };
+  const act = action(p.Action, `${field}.Action`);
+  if (typeof p.HTTP !== "object" || p.HTTP === null)
+    throw new HttpError(400, `${field}.HTTP is required: PathExact, PathPrefix and/or Methods`);
+  const h = p.HTTP as Record<string, unknown>;
+  if (h.PathRegex !== undefined && h.PathRegex !== "")
+    throw new HttpError(
+      400,
+      `${field}.HTTP.PathRegex is not supported: weft matches a path by PathExact or PathPrefix`,
+    );
+  if (Array.isArray(h.Header) && h.Header.length > 0)
+    throw new HttpError(
+      400,
+      `${field}.HTTP.Header is not supported: weft authorizes by caller, method and path`,
+    );
+  const str = (k: string) => {
+    const v = h[k];
+    if (v === undefined || v === null || v === "") return undefined;
+    if (typeof v !== "string") throw new HttpError(400, `${field}.HTTP.${k} must be a string`);
+    return v;
+  };
+  const PathExact = str("PathExact");
+  const PathPrefix = str("PathPrefix");
+  if (PathExact !== undefined && PathPrefix !== undefined)
+    throw new HttpError(400, `${field}.HTTP: PathExact and PathPrefix together; give one`);
+  let Methods: string[] | undefined;
+  if (h.Methods !== undefined && h.Methods !== null) {
+    if (!Array.isArray(h.Methods) || h.Methods.some((m) => typeof m !== "string"))
+      throw new HttpError(400, `${field}.HTTP.Methods must be a list of method names`);
+    Methods = (h.Methods as string[]).map((m) => m.toUpperCase());
+  }
+  if (PathExact === undefined && PathPrefix === undefined && !Methods?.length)
+    throw new HttpError(400, `${field}.HTTP matches nothing: give PathExact, PathPrefix or Methods`);
+  return {
+    Action: act,
+    HTTP: {
+      ...(PathExact !== undefined ? { PathExact } : {}),
+      ...(PathPrefix !== undefined ? { PathPrefix } : {}),
+      ...(Methods?.length ? { Methods } : {}),
+    },
+  };
+}
+
+/** An intention's Action or Permissions from a request body (one, never both). */
+function intentionWrite(body: unknown): IntentionWrite {
+  if (typeof body !== "object" || body === null || Array.isArray(body))
+    throw new HttpError(400, "the body must be an intention: a JSON object with Action or Permissions");
+  const b = body as { SourceType?: unknown; Action?: unknown; Permissions?: unknown };
+  if (b.SourceType !== undefined && b.SourceType !== "" && b.SourceType !== "consul")
+    throw new HttpError(400, `SourceType must be "consul", got ${JSON.stringify(b.SourceType)}`);
+  const hasPermissions = Array.isArray(b.Permissions) && b.Permissions.length > 0;
+  const hasAction = b.Action !== undefined && b.Action !== null && b.Action !== "";
+  if (hasPermissions && hasAction)
+    throw new HttpError(400, "Action must be empty when Permissions are given (each permission has its own)");
+  if (hasPermissions) return { Permissions: (b.Permissions as unknown[]).map(permission) };
+  if (b.Permissions !== undefined && b.Permissions !== null && !Array.isArray(b.Permissions))
+    throw new HttpError(400, "Permissions must be a list");
+  return { Action: action(b.Action, "Action") };
+}
+
+/** A policy name for a service that has none, free among the stored ones. */
+function newPolicyName(store: IntentionStore, service: string): string {
+  const base =
+    service
+      .toLowerCase()
+      .replace(/[^a-z0-9-]+/g, "-")
+      .replace(/^-+|-+$/g, "")
+      .slice(0, 40) || "service";
+  for (let n = 0; ; n++) {
+    const name = n === 0 ? `${base}-intentions` : `${base}-intentions-${n + 1}`;
+    if (!store.get(KIND, name)) return name;
+  }
+}
+
+function policyOf(store: IntentionStore, service: string): ConfigObject | undefined {
+  return store.forService(KIND, service).find((o) => (o.spec as AuthorizationSpec).service === service);
+}
+
+/** Stores `spec` as `service`'s policy: a new one made, an emptied one of ours deleted. */
+function store(
+  s: IntentionStore,
+  current: ConfigObject | undefined,
+  service: string,
+  spec: AuthorizationSpec,
+) {
+  try {
+    if (current && allowsEverything(spec) && current.metadata.labels[MADE_BY_LABEL] === MADE_BY_INTENTIONS) {
+      s.delete(KIND, current.metadata.name, current.metadata.version);
+      return;
+    }
+    const metadata = current
+      ? { name: current.metadata.name, labels: current.metadata.labels, version: current.metadata.version }
+      : { name: newPolicyName(s, service), labels: { [MADE_BY_LABEL]: MADE_BY_INTENTIONS } };
+    s.apply([{ apiVersion: "weft.dev/v1", kind: KIND, metadata, spec }]);
+  } catch (err) {
+    if (err instanceof ConfigValidationError) throw new HttpError(400, err.message);
+    if (err instanceof ConfigError)
+      throw new HttpError(err.code === "VERSION_CONFLICT" ? 409 : 400, err.message);
+    throw err;
+  }
+}
+
+function upsert(s: IntentionStore, source: string, destination: string, write: IntentionWrite): void {
+  const current = policyOf(s, destination);
+  store(
+    s,
+    current,
+    destination,
+    withIntention(current?.spec as AuthorizationSpec | undefined, destination, source, write),
+  );
+}
+
+function remove(s: IntentionStore, source: string, destination: string): void {
+  const current = policyOf(s, destination);
+  if (!current) return;
+  const spec = current.spec as AuthorizationSpec;
+  const next = withoutSource(spec, source);
+  if (next.rules.length !== spec.rules.length || next.rules.some((r, i) => r !== spec.rules[i]))
+    store(s, current, destination, next);
+}
+
+function exact(s: IntentionStore, source: string, destination: string): Intention | undefined {
+  const current = policyOf(s, destination);
+  return current && intentionIn(view(current), source);
+}
+
+function all(s: IntentionStore): Intention[] {
+  return sortIntentions(s.list(KIND).flatMap((o) => intentionsOf(view(o))));
+}
+
+function byId(s: IntentionStore, id: string): Intention {
+  const found = all(s).find((i) => i.ID === id);
+  if (!found) throw new HttpError(404, "Intention not found");
+  return found;
+}
+
+const pair = (q: URLSearchParams) =>
+  [nameParam(q, "source", true), nameParam(q, "destination", false)] as const;
+
+/** The legacy create and update bodies name the pair in the body. */
+function bodyPair(b: RequestBody): { source: string; destination: string; write: IntentionWrite } {
+  const o = b.json() as { SourceName?: unknown; DestinationName?: unknown };
+  const q = new URLSearchParams();
+  if (typeof o?.SourceName === "string") q.set("source", o.SourceName);
+  if (typeof o?.DestinationName === "string") q.set("destination", o.DestinationName);
+  const [source, destination] = pair(q);
+  return { source, destination, write: intentionWrite(o) };
+}
+
+const isId = (v: string) =>
+  /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/.test(v)
+    ? undefined
+    : `"${v}" is not an intention ID`;
+
+export function intentionRoutes(s: IntentionStore): Route[] {
+  const base = ["v1", "connect", "intentions"];
+  return [
+    { pattern: base, consul: true, answer: () => all(s) },
+    {
+      pattern: base,
+      consul: true,
+      method: "POST",
+      answer: (_p, _q, body) => {
+        const { source, destination, write } = bodyPair(body);
+        if (exact(s, source, destination))
+          throw new HttpError(
+            409,
+            `duplicate intention found: ${source} => ${destination}; update it (PUT /v1/connect/intentions/exact) or delete it first`,
+          );
+        upsert(s, source, destination, write);
+        return { ID: exact(s, source, destination)?.ID };
+      },
+    },
+    {
+      pattern: [...base, "exact"],
+      consul: true,
+      answer: (_p, q) => {
+        const [source, destination] = pair(q);
+        const found = exact(s, source, destination);
+        if (!found) throw new HttpError(404, "Intention not found");
+        return found;
+      },
+    },
+    {
+      pattern: [...base, "exact"],
+      consul: true,
+      method: "PUT",
+      answer: (_p, q, body) => {
+        const [source, destination] = pair(q);
+        upsert(s, source, destination, intentionWrite(body.json()));
+        return true;
+      },
+    },
+    {
+      pattern: [...base, "exact"],
+      consul: true,
+      method: "DELETE",
+      answer: (_p, q) => {
+        const [source, destination] = pair(q);
+        remove(s, source, destination);
+        return true;
+      },
+    },
+    {
+      pattern: [...base, "match"],
+      consul: true,
+      answer: (_p, q) => {
+        const by = q.get("by");
+        if (by !== "source" && by !== "destination")
+          throw new HttpError(400, "'by' parameter must be one of 'source' or 'destination'");
+        const names = q.getAll("name");
+        if (names.length === 0) throw new HttpError(400, "required query parameter 'name' not set");
+        const list = all(s);
+        const out: Record<string, Intention[]> = {};
+        for (const raw of names) {
+          const one = new URLSearchParams({ name: raw });
+          const name = nameParam(one, "name", by === "source");
+          out[raw] = list.filter((i) =>
+            by === "destination"
+              ? i.DestinationName === name
+              : i.SourceName === name || i.SourceName === ANY_MESH_CALLER,
+          );
+        }
+        return out;
+      },
+    },
+    {
+      // L4, as Consul's check and /v1/agent/connect/authorize: a DENY rule with a method or path
+      // counts, an ALLOW rule with one does not.
+      pattern: [...base, "check"],
+      consul: true,
+      answer: (_p, q) => {
+        const [source, destination] = pair(q);
+        if (source === ANY_MESH_CALLER) throw new HttpError(400, 'source must name one service, not "*"');
+        const current = policyOf(s, destination);
+        return { Allowed: current ? authorize(current.spec as AuthorizationSpec, source).allowed : true };
+      },
+    },
+    { pattern: [...base, ":id"], consul: true, checkParam: isId, answer: ([id]) => byId(s, id!) },
+    {
+      pattern: [...base, ":id"],
+      consul: true,
+      checkParam: isId,
+      method: "PUT",
+      answer: ([id], _q, body) => {
+        const found = byId(s, id!);
+        upsert(s, found.SourceName, found.DestinationName, intentionWrite(body.json()));
+        return true;
+      },
+    },
+    {
+      pattern: [...base, ":id"],
+      consul: true,
+      checkParam: isId,
+      method: "DELETE",
+      answer: ([id]) => {
+        const found = byId(s, id!);
+        remove(s, found.SourceName, found.DestinationName);
+        return true;
+      },
+    },
+  ];
+}
