@@ -39,6 +39,15 @@ test("with --token (or WEFT_TOKEN) mutations need it; reads do not", async (t) =
     const put = await fetch(`${p.httpUrl}/api/v1/config/services/web`, { method: "PUT", body: "{}" });
     t.is(put.status, 401, "the config API is covered by the same check");
     t.is((await fetch(`${p.httpUrl}/v1/catalog/services`)).status, 200);
+    // A read that hands out a service's private key is not open: with the token only.
+    const leaf = `${p.httpUrl}/v1/agent/connect/ca/leaf/web`;
+    const anonymous = await fetch(leaf);
+    t.is(anonymous.status, 401);
+    t.regex(((await anonymous.json()) as { error: string }).error, /GET of a secret needs a token.*--token/);
+    const granted = await fetch(leaf, { headers: { "X-Consul-Token": "s3cret" } });
+    t.is(granted.status, 200);
+    t.regex(((await granted.json()) as { PrivateKeyPEM: string }).PrivateKeyPEM, /BEGIN PRIVATE KEY/);
+    t.is((await fetch(`${p.httpUrl}/v1/agent/connect/ca/roots`)).status, 200, "the roots stay public");
     const consul = new Consul({ host: "127.0.0.1", port: p.httpPort, defaults: { token: "s3cret" } });
     await consul.agent.service.deregister("api");
     t.deepEqual(Object.keys((await consul.agent.service.list()) as object), ["web"]);

@@ -27,14 +27,17 @@ function sameSecret(a: string, b: string): boolean {
   return x.length === y.length && timingSafeEqual(x, y);
 }
 
-/** Throws a 401 naming the flag when `token` is set and a mutating request does not carry it. */
-export function requireToken(req: IncomingMessage, token: string | undefined): void {
-  if (!token || !isMutation(req.method)) return;
+/**
+ * Throws a 401 naming the flag when `token` is set and a mutating request does not carry it;
+ * `secret`: a read that hands out a credential (a service's key), which needs it too.
+ */
+export function requireToken(req: IncomingMessage, token: string | undefined, secret = false): void {
+  if (!token || !(secret || isMutation(req.method))) return;
   const given = presentedToken(req);
   if (given === undefined) {
     throw new HttpError(
       401,
-      `${req.method} needs a token: this control plane runs with --token (WEFT_TOKEN); send "Authorization: Bearer TOKEN" or "X-Consul-Token: TOKEN" (the CLI sends --token / WEFT_TOKEN)`,
+      `${secret ? `${req.method} of a secret` : req.method} needs a token: this control plane runs with --token (WEFT_TOKEN); send "Authorization: Bearer TOKEN" or "X-Consul-Token: TOKEN" (the CLI sends --token / WEFT_TOKEN)`,
     );
   }
   if (!sameSecret(given, token)) {

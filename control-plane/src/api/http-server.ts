@@ -62,6 +62,8 @@ export interface Route {
   method?: string;
   /** Checks one :param; returns the problem, or undefined when fine. Default: a valid service name. */
   checkParam?: (value: string) => string | undefined;
+  /** Answers with a credential: needs the token when one is set, even to read (Consul's ACL on leaf). */
+  secret?: boolean;
   /** May be async. Non-GET routes get the request body (size-capped; .json() answers 400 on bad JSON). */
   answer: (params: string[], query: URLSearchParams, body: RequestBody) => unknown;
 }
@@ -154,6 +156,7 @@ export function createApiServer(options: ApiServerOptions): ApiServer {
         `${req.method} is not supported on ${url.pathname}; use ${allowed.join(" or ")}`,
       );
     }
+    if (route.secret) requireToken(req, options.token, true);
     const match = { route, params: paramsOf(route, segments) };
     for (const name of match.params) {
       const problem = route.checkParam

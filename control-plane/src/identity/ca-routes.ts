@@ -74,6 +74,9 @@ export function caRoutes(ca: MeshCa, issued: IssuedCertificates, o: CaRouteOptio
       // (Consul's "native" integration); its peers are the mesh's sidecars, which trust the root.
       pattern: ["v1", "agent", "connect", "ca", "leaf", ":service"],
       consul: true,
+      // A private key: with --token, only who holds the token gets one (else any local user could
+      // take any service's identity).
+      secret: true,
       answer: async ([service]) => {
         const leaf = await ca.issueWithKey(service!);
         return {
