@@ -20,6 +20,7 @@ import { ControlPlaneError } from "./errors";
 import { bindTcp, bindUnix, createGrpcServer, shutdownGrpc } from "./grpc-server";
 import { MeshCa } from "./identity/ca";
 import { caRoutes, IssuedCertificates } from "./identity/ca-routes";
+import { configEntryRoutes } from "./identity/config-entries";
 import { certificateAuthorityHandlers } from "./identity/grpc-identity";
 import { intentionRoutes } from "./identity/intentions-routes";
 import { SqliteKv } from "./kv/kv-store";
@@ -210,6 +211,7 @@ export async function startControlPlane(options: ControlPlaneOptions = {}): Prom
       ...prometheusRoutes(registry),
       ...telemetry.routes,
       ...intentionRoutes(configStore),
+      ...configEntryRoutes(configStore),
       ...caRoutes(ca, issued, {
         defaultMtlsMode: options.mtlsMode ?? "PERMISSIVE",
         authorizationFor: (service) => {

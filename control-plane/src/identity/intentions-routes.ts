@@ -38,7 +38,7 @@ const KIND = "AuthorizationPolicy";
 export const MADE_BY_LABEL = "weft.dev/made-by";
 export const MADE_BY_INTENTIONS = "consul-intentions";
 
-function view(o: ConfigObject): PolicyView {
+export function view(o: ConfigObject): PolicyView {
   return {
     name: o.metadata.name,
     spec: o.spec as AuthorizationSpec,
@@ -49,7 +49,7 @@ function view(o: ConfigObject): PolicyView {
 }
 
 /** A name from the query: SERVICE, "*", or NAMESPACE/SERVICE with Consul's default namespace. */
-function nameParam(query: URLSearchParams, param: string, wildcard: boolean): string {
+export function nameParam(query: URLSearchParams, param: string, wildcard: boolean): string {
   const value = query.get(param);
   if (value === null || value === "") throw new HttpError(400, `required query parameter '${param}' not set`);
   const slash = value.indexOf("/");
@@ -131,7 +131,7 @@ function permission(value: unknown, i: number): ConsulPermission {
 }
 
 /** An intention's Action or Permissions from a request body (one, never both). */
-function intentionWrite(body: unknown): IntentionWrite {
+export function intentionWrite(body: unknown): IntentionWrite {
   if (typeof body !== "object" || body === null || Array.isArray(body))
     throw new HttpError(400, "the body must be an intention: a JSON object with Action or Permissions");
   const b = body as { SourceType?: unknown; Action?: unknown; Permissions?: unknown };
@@ -161,17 +161,19 @@ function newPolicyName(store: IntentionStore, service: string): string {
   }
 }
 
-function policyOf(store: IntentionStore, service: string): ConfigObject | undefined {
+export function policyOf(store: IntentionStore, service: string): ConfigObject | undefined {
   return store.forService(KIND, service).find((o) => (o.spec as AuthorizationSpec).service === service);
 }
 
 /** Stores `spec` as `service`'s policy: a new one made, an emptied one of ours deleted. */
-function store(
+export function storePolicy(
   s: IntentionStore,
   current: ConfigObject | undefined,
   service: string,
   spec: AuthorizationSpec,
 ) {
+  // A policy that allows everything is not made (it would change nothing).
+  if (!current && allowsEverything(spec)) return;
   try {
     if (current && allowsEverything(spec) && current.metadata.labels[MADE_BY_LABEL] === MADE_BY_INTENTIONS) {
       s.delete(KIND, current.metadata.name, current.metadata.version);
@@ -191,7 +193,7 @@ function store(
 
 function upsert(s: IntentionStore, source: string, destination: string, write: IntentionWrite): void {
   const current = policyOf(s, destination);
-  store(
+  storePolicy(
     s,
     current,
     destination,
@@ -205,7 +207,7 @@ function remove(s: IntentionStore, source: string, destination: string): void {
   const spec = current.spec as AuthorizationSpec;
   const next = withoutSource(spec, source);
   if (next.rules.length !== spec.rules.length || next.rules.some((r, i) => r !== spec.rules[i]))
-    store(s, current, destination, next);
+    storePolicy(s, current, destination, next);
 }
 
 function exact(s: IntentionStore, source: string, destination: string): Intention | undefined {

@@ -212,3 +212,18 @@ function insertionPoint(rules: AuthorizationRuleSpec[], source: string): number 
 export function allowsEverything(spec: AuthorizationSpec): boolean {
   return spec.rules.length === 0 && spec.defaultAction === "ALLOW";
 }
+
+/**
+ * `spec` (undefined: none yet, made as withIntention makes it) holding exactly these sources'
+ * intentions, placed by precedence whatever their order: Consul's service-intentions entry, the
+ * whole set for one destination.
+ */
+export function withSources(
+  spec: AuthorizationSpec | undefined,
+  service: string,
+  sources: Array<{ source: string; write: IntentionWrite }>,
+): AuthorizationSpec {
+  let next: AuthorizationSpec = { ...(spec ?? { service, rules: [], defaultAction: "ALLOW" }), rules: [] };
+  for (const { source, write } of sources) next = withIntention(next, service, source, write);
+  return next;
+}
