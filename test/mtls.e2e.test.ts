@@ -3,7 +3,8 @@
 // `back` by name through both sidecars; back's app is busybox httpd with a CGI that echoes the
 // X-Forwarded-Client-Cert it was given. The host, which has no sidecar, calls back's workload IP in
 // plain text: taken while back is PERMISSIVE (the default), refused once its Service says STRICT.
-// An AuthorizationPolicy on back then lets only front through, and only to GET /cgi-bin/.
+// An AuthorizationPolicy on back then lets only front through, and only to GET /cgi-bin/, and Consul
+// intentions do the same. The mesh runs with the control plane's --token throughout.
 import { writeFileSync } from "node:fs";
 import http from "node:http";
 import { join } from "node:path";
@@ -84,8 +85,13 @@ async function backModeIn(container: string): Promise<string | undefined> {
   return dump.services?.find((s) => s.name === "back")?.mtlsMode;
 }
 
+/** The whole file runs with the control plane's --token: the daemon registers with it and hands it to
+ * each sidecar (in its environment) for its certificate; without it no sidecar here would have one. */
+const TOKEN = `t-${hex(8)}`;
+const WRITE = { Authorization: `Bearer ${TOKEN}` };
+
 test.before(async () => {
-  mesh = await startMesh();
+  mesh = await startMesh({ token: TOKEN });
   await importExampleImage(mesh, "hello-mesh");
   await mesh.weftOk(
     ["run", "-d", "--name", BACK, "--service", "back", "--port", "8080/http", "--memory", "64m"].concat([
@@ -309,6 +315,7 @@ test.serial(
         `${mesh.httpUrl}/v1/connect/intentions/exact?source=${source}&destination=back`,
         {
           method,
+          headers: WRITE,
           ...(body ? { body: JSON.stringify(body) } : {}),
         },
       );
@@ -354,9 +361,11 @@ test.serial(
     } finally {
       await fetch(`${mesh.httpUrl}/v1/connect/intentions/exact?source=front&destination=back`, {
         method: "DELETE",
+        headers: WRITE,
       });
       await fetch(`${mesh.httpUrl}/v1/connect/intentions/exact?source=*&destination=back`, {
         method: "DELETE",
+        headers: WRITE,
       });
     }
     // Both gone: the policy the API made went with them, and back takes every caller again.

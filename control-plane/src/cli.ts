@@ -52,7 +52,9 @@ Options:
   --grpc-socket PATH  unix socket for gRPC, mode 0666 (default ${DEFAULTS.grpcSocket})
   --listen-host IP    address the TCP ports bind (default ${DEFAULTS.listenHost})
   --service-cidr C    range for service virtual IPs (default ${DEFAULTS.serviceCidr})
-  --token T           require "Authorization: Bearer T" on every mutating HTTP request (default $WEFT_TOKEN; none)
+  --token T           require "Authorization: Bearer T" on every mutating HTTP request, and on gRPC
+                      registration and certificate signing (default $WEFT_TOKEN; none); give daemons
+                      the same WEFT_TOKEN
   --source-ttl D      mark a daemon's endpoints unhealthy when it has not synced for D (default 30s;
                       keep it above the daemons' 10 s heartbeat)
   --idle-service-ttl D

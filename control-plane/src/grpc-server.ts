@@ -1,12 +1,16 @@
 // The control plane's gRPC server: Registration, ConfigDiscovery and the CertificateAuthority, on a
 // TCP port and on a unix socket that sidecars in other network namespaces reach through the shared
-// filesystem.
+// filesystem. With --token, the calls that change the mesh or hand out an identity (SyncEndpoints,
+// SignCertificate) need it as `authorization: Bearer TOKEN`, as the HTTP API's writes do: the socket
+// is open to every local user (sidecars run as uid 1337), and without the token any of them could
+// register endpoints for a service or get its certificate.
 import { chmodSync, existsSync, lstatSync, mkdirSync, unlinkSync } from "node:fs";
 import { connect, createServer } from "node:net";
 import { dirname } from "node:path";
 import * as grpc from "@grpc/grpc-js";
 import { loadWeftProto } from "../../proto/grpc";
 import type { CertificateAuthorityHandlers } from "../../proto/index";
+import { sameSecret } from "./api/auth";
 import type { DiscoveryServer } from "./discovery/discovery-server";
 import { configDiscoveryHandlers } from "./discovery/grpc-discovery";
 import { ControlPlaneError } from "./errors";
@@ -19,14 +23,43 @@ export function createGrpcServer(
   log: (message: string) => void,
   registration: RegistrationOptions = {},
   certificateAuthority?: CertificateAuthorityHandlers,
+  token?: string,
 ): grpc.Server {
   const proto = loadWeftProto();
   const server = new grpc.Server();
-  server.addService(proto.weft.v1.Registration.service, registrationHandlers(registry, log, registration));
+  const handlers = registrationHandlers(registry, log, registration);
+  server.addService(proto.weft.v1.Registration.service, {
+    SyncEndpoints: withToken(token, "SyncEndpoints", handlers.SyncEndpoints),
+  });
   server.addService(proto.weft.v1.ConfigDiscovery.service, configDiscoveryHandlers(discovery));
   if (certificateAuthority)
-    server.addService(proto.weft.v1.CertificateAuthority.service, certificateAuthority);
+    server.addService(proto.weft.v1.CertificateAuthority.service, {
+      SignCertificate: withToken(token, "SignCertificate", certificateAuthority.SignCertificate),
+    });
   return server;
+}
+
+/** Why a call's metadata does not carry `token`, or undefined when it does. */
+export function grpcTokenProblem(metadata: grpc.Metadata, token: string): string | undefined {
+  const value = metadata.get("authorization")[0];
+  const given = typeof value === "string" ? /^Bearer\s+(.+)$/i.exec(value.trim())?.[1] : undefined;
+  if (given === undefined)
+    return "this control plane runs with --token (WEFT_TOKEN): start the daemon (and so its sidecars) with the same WEFT_TOKEN";
+  if (!sameSecret(given, token)) return "the token does not match the control plane's --token (WEFT_TOKEN)";
+  return undefined;
+}
+
+// biome-ignore lint/suspicious/noExplicitAny: any unary handler, whatever its messages.
+type Unary = (call: grpc.ServerUnaryCall<any, any>, callback: grpc.sendUnaryData<any>) => void;
+
+/** `handler`, answering UNAUTHENTICATED first when a token is set and the call lacks it. */
+function withToken<H extends Unary>(token: string | undefined, name: string, handler: H): H {
+  if (!token) return handler;
+  return ((call, callback) => {
+    const problem = grpcTokenProblem(call.metadata, token);
+    if (problem) return callback({ code: grpc.status.UNAUTHENTICATED, details: `${name}: ${problem}` }, null);
+    handler(call, callback);
+  }) as H;
 }
 
 function portInUse(host: string, port: number): ControlPlaneError {

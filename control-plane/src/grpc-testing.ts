@@ -18,6 +18,7 @@ import {
 export function signCertificate(
   address: string,
   request: SignCertificateRequest,
+  metadata = new grpc.Metadata(),
 ): Promise<SignCertificateResponse__Output> {
   const proto = loadWeftProto();
   const client = new proto.weft.v1.CertificateAuthority(
@@ -25,7 +26,7 @@ export function signCertificate(
     grpc.credentials.createInsecure(),
   );
   return new Promise((resolve, reject) => {
-    client.SignCertificate(request, { deadline: Date.now() + 10_000 }, (err, response) => {
+    client.SignCertificate(request, metadata, { deadline: Date.now() + 10_000 }, (err, response) => {
       client.close();
       if (err) reject(err);
       else resolve(response!);
@@ -43,11 +44,12 @@ export function opensslCsr(dir: string, subject = "/CN=whatever"): string {
 export function syncEndpoints(
   address: string,
   request: SyncEndpointsRequest,
+  metadata = new grpc.Metadata(),
 ): Promise<SyncEndpointsResponse__Output> {
   const proto = loadWeftProto();
   const client = new proto.weft.v1.Registration(grpcTarget(address), grpc.credentials.createInsecure());
   return new Promise((resolve, reject) => {
-    client.SyncEndpoints(request, { deadline: Date.now() + 10_000 }, (err, response) => {
+    client.SyncEndpoints(request, metadata, { deadline: Date.now() + 10_000 }, (err, response) => {
       client.close();
       if (err) reject(err);
       else resolve(response!);

@@ -253,6 +253,7 @@ export async function startControlPlane(options: ControlPlaneOptions = {}): Prom
       log,
       { leases },
       certificateAuthorityHandlers(ca, log, (r) => issued.record(r)),
+      options.token || undefined,
     );
     telemetry.addGrpcServices(grpcServer);
     const grpcPort = await bindTcp(grpcServer, o.listenHost, o.grpcPort);

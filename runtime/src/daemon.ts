@@ -34,6 +34,8 @@ export interface DaemonOptions {
   cgroupParent: string;
   /** An app's log is truncated by its monitor past this size (--log-max-size); default 10 MiB. */
   logMaxSizeBytes?: number;
+  /** The control plane's --token (WEFT_TOKEN), for registration and the sidecars' certificates. */
+  token?: string;
   /** Default packageRoot()/dist. */
   distDir?: string;
   clock?: Clock;
@@ -55,7 +57,7 @@ export async function startDaemon(o: DaemonOptions): Promise<Daemon> {
   // Traversable but not listable, so uid 1337 reaches STATE/sidecar and nothing else.
   chmodSync(o.stateDir, 0o711);
   const bridge = await ensureBridge({ bridge: o.bridge, subnet: o.subnet });
-  const wire = grpcSync(o.controlPlane);
+  const wire = grpcSync(o.controlPlane, o.token);
   const registrar = new Registrar({ node: o.node, sync: wire.sync, logger, clock });
   const runcRoot = join(o.stateDir, "runc");
   // The monitor reports through the engine, which exists only below: the callback looks it up then.
@@ -74,6 +76,7 @@ export async function startDaemon(o: DaemonOptions): Promise<Daemon> {
       bridge,
       cgroupParent: o.cgroupParent,
       controlPlane: o.controlPlane,
+      token: o.token,
       distDir: o.distDir ?? join(packageRoot(), "dist"),
       registrar,
       clock,
@@ -151,7 +154,11 @@ Options:
   --control-plane ADDR   gRPC address of the control plane (default unix:///run/weft/cp.sock)
   --node NAME            this node's name in the registry (default the hostname)
   --cgroup-parent NAME   cgroup under which containers and sidecars are placed (default weft)
-  --log-max-size SIZE    truncate a container's log when it grows past SIZE (default 10m)`;
+  --log-max-size SIZE    truncate a container's log when it grows past SIZE (default 10m)
+
+Environment:
+  WEFT_TOKEN             the control plane's --token: sent with registrations, and given to each
+                         sidecar for its certificate requests (in its environment, never its argv)`;
 
 export const daemonCommand: Command = {
   name: "daemon",
@@ -184,6 +191,7 @@ export const daemonCommand: Command = {
       node: values.node ?? hostname(),
       cgroupParent,
       logMaxSizeBytes: parseSize("--log-max-size", values["log-max-size"]!),
+      token: process.env.WEFT_TOKEN || undefined,
     });
     process.stdout.write(
       `weft daemon ready socket=${values.socket} bridge=${values.bridge} subnet=${values.subnet}\n`,

@@ -17,6 +17,8 @@ export interface SidecarPorts {
 export interface SidecarOptions {
   /** gRPC target of the control plane: "unix:///run/weft/cp.sock" or "host:port". */
   controlPlane: string;
+  /** The control plane's --token, from WEFT_TOKEN (never a flag: argv is every user's to read). */
+  token?: string;
   /** Unique per sidecar. Default: the workload name. */
   nodeId: string;
   workload: string;
@@ -62,7 +64,10 @@ Runs the proxy inside a workload's network namespace (as uid 1337).
   --idle-timeout-ms N    close connections idle for N ms (default 300000)
   --dns-search DOMAIN    search domain stripped from names (repeatable; default from /etc/resolv.conf)
   --outbound-port 15001 --inbound-port 15006 --admin-port 15000
-  --health-port 15021 --metrics-port 15090 --dns-port 15053`;
+  --health-port 15021 --metrics-port 15090 --dns-port 15053
+
+Environment:
+  WEFT_TOKEN             the control plane's --token, sent with certificate requests`;
 
 const FLAGS = {
   "control-plane": { type: "string" },
@@ -124,6 +129,7 @@ export function parseSidecarFlags(argv: string[]): SidecarOptions {
   };
   return {
     controlPlane: v["control-plane"],
+    token: process.env.WEFT_TOKEN || undefined,
     nodeId: v["node-id"] ?? v.workload,
     workload: v.workload,
     address: v.address ?? "",

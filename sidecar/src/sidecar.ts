@@ -135,6 +135,7 @@ export async function startSidecar(
       : (seams.certificates ??
         new WorkloadCertificates({
           controlPlane: options.controlPlane,
+          token: options.token,
           node: {
             id: options.nodeId,
             workload: options.workload,

@@ -27,13 +27,19 @@ export interface Mesh {
   close(): Promise<void>;
 }
 
-export async function startMesh(): Promise<Mesh> {
+export interface MeshOptions {
+  /** The control plane's --token, as WEFT_TOKEN for it, the daemon (and so each sidecar) and the CLI. */
+  token?: string;
+}
+
+export async function startMesh(o: MeshOptions = {}): Promise<Mesh> {
   const dir = testDir();
   const id = hex(3);
   const bridge = `wtb${id}`;
   const subnet = await freeTestSubnet("10.253");
   const daemonSocket = join(dir, "weft.sock");
-  const env = { WEFT_HOST: `unix://${daemonSocket}`, WEFT_CONTROL_PLANE: "" };
+  const tokenEnv: Record<string, string> = o.token ? { WEFT_TOKEN: o.token } : {};
+  const env = { WEFT_HOST: `unix://${daemonSocket}`, WEFT_CONTROL_PLANE: "", ...tokenEnv };
   const run = (args: string[], timeoutMs?: number) => weft(args, env, timeoutMs);
   let cp: ControlPlaneProcess | undefined;
   let daemon: LongRunning | undefined;
@@ -61,7 +67,7 @@ export async function startMesh(): Promise<Mesh> {
   };
 
   try {
-    cp = await startControlPlaneProcess({ dir });
+    cp = await startControlPlaneProcess({ dir, env: tokenEnv });
     env.WEFT_CONTROL_PLANE = cp.httpUrl;
     daemon = await startWeft(
       [
@@ -71,6 +77,8 @@ export async function startMesh(): Promise<Mesh> {
         ...["--node", `node-${id}`, "--cgroup-parent", `weft-test-${id}`],
       ],
       /weft daemon ready/,
+      30_000,
+      tokenEnv,
     );
   } catch (err) {
     await close();

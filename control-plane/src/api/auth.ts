@@ -20,7 +20,7 @@ function presentedToken(req: IncomingMessage): string | undefined {
   return typeof consul === "string" && consul !== "" ? consul : undefined;
 }
 
-function sameSecret(a: string, b: string): boolean {
+export function sameSecret(a: string, b: string): boolean {
   const x = Buffer.from(a);
   const y = Buffer.from(b);
   // Constant time, so the token cannot be guessed byte by byte from response times.

@@ -36,6 +36,8 @@ export interface WiringOptions {
   bridge: BridgeInfo;
   cgroupParent: string;
   controlPlane: string;
+  /** The control plane's token, handed to each sidecar (WEFT_TOKEN in its environment). */
+  token?: string;
   /** Where the sidecar bundle is (packageRoot()/dist). */
   distDir: string;
   registrar: RegistrarPart;
@@ -122,6 +124,7 @@ export function realParts(o: WiringOptions): EngineParts {
       stateDir: o.stateDir,
       distDir: o.distDir,
       controlPlane: o.controlPlane,
+      token: o.token,
       cgroupParent: o.cgroupParent,
       cgroups: {
         create: (path, limits) => createCgroup(layout, path, limits),

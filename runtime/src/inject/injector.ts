@@ -15,6 +15,8 @@ export interface InjectorOptions {
   /** The build's dist/: the sidecar's folder dist/sidecar is installed from there. */
   distDir: string;
   controlPlane: string;
+  /** The control plane's --token: the sidecar's WEFT_TOKEN, for its certificate requests. */
+  token?: string;
   cgroupParent: string;
   /** Default 128 MiB. */
   memoryBytes?: number;
@@ -64,7 +66,12 @@ export class SidecarInjector implements InjectorPart {
           detached: true,
           keepAlive: false,
           stdio: ["ignore", log, log],
-          env: { PATH: process.env.PATH ?? "/usr/bin:/bin", HOME: "/nonexistent" },
+          // The token in the environment, not argv: /proc/PID/environ is the owner's to read.
+          env: {
+            PATH: process.env.PATH ?? "/usr/bin:/bin",
+            HOME: "/nonexistent",
+            ...(this.o.token ? { WEFT_TOKEN: this.o.token } : {}),
+          },
         });
         void child.exited.then(({ code, signal }) => {
           exited = `exited with ${signal ?? `code ${code}`}`;

@@ -36,15 +36,18 @@ export function toWire(request: SyncRequest): SyncEndpointsRequest {
 }
 
 /** A SyncFn over one long-lived client (grpc-js reconnects it by itself), and how to close it. */
-export function grpcSync(address: string): { sync: SyncFn; close: () => void } {
+export function grpcSync(address: string, token?: string): { sync: SyncFn; close: () => void } {
   const proto = loadWeftProto();
   const client: RegistrationClient = new proto.weft.v1.Registration(
     grpcTarget(address),
     grpc.credentials.createInsecure(),
   );
+  // The control plane's --token, when it has one (grpc-server.ts).
+  const metadata = new grpc.Metadata();
+  if (token) metadata.set("authorization", `Bearer ${token}`);
   const sync: SyncFn = (request) =>
     new Promise((resolve, reject) => {
-      client.SyncEndpoints(toWire(request), { deadline: Date.now() + CALL_TIMEOUT_MS }, (err) =>
+      client.SyncEndpoints(toWire(request), metadata, { deadline: Date.now() + CALL_TIMEOUT_MS }, (err) =>
         err ? reject(new Error(`SyncEndpoints to ${address}: ${err.details || err.message}`)) : resolve(),
       );
     });

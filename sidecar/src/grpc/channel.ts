@@ -19,6 +19,8 @@ import { GrpcStatus, GrpcStatusError, statusFromHttp } from "./status";
 export interface CallOptions {
   /** The call fails with DEADLINE_EXCEEDED after this long; sent as grpc-timeout too. */
   timeoutMs?: number;
+  /** Custom metadata (lower-case names), e.g. authorization. */
+  metadata?: Array<[string, string]>;
 }
 
 /** A bidi-streaming call: "message" (Buffer) per response message, then "end" or "error" (GrpcStatusError). */
@@ -105,6 +107,7 @@ export class GrpcChannel {
     ];
     if (options.timeoutMs !== undefined)
       headers.push(["grpc-timeout", `${Math.max(1, Math.ceil(options.timeoutMs))}m`]);
+    if (options.metadata) headers.push(...options.metadata);
     let stream: H2Stream;
     try {
       stream = session.request(headers);

@@ -36,6 +36,8 @@ export type SignRequest = (csrPem: string) => Promise<{
 
 export interface WorkloadCertificatesOptions {
   controlPlane: string;
+  /** The control plane's --token (WEFT_TOKEN), sent as authorization; default none. */
+  token?: string;
   node: WireNode;
   log: (message: string) => void;
   /** Seam for tests. Default: SignCertificate on the control plane. */
@@ -157,7 +159,10 @@ export class WorkloadCertificates {
       csr_pem: csrPem,
       validity_seconds: this.o.validitySeconds ?? 0,
     });
-    const bytes = await this.channel.unary(SIGN_PATH, request, { timeoutMs: 10_000 });
+    const bytes = await this.channel.unary(SIGN_PATH, request, {
+      timeoutMs: 10_000,
+      ...(this.o.token ? { metadata: [["authorization", `Bearer ${this.o.token}`]] } : {}),
+    });
     const r = decodeMessage(SCHEMA, "SignCertificateResponse", bytes) as {
       identity?: string;
       certificate_pem?: string;
