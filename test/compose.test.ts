@@ -1,5 +1,7 @@
 // weft up / weft down against a real daemon (runc, netns, overlay, cgroups): create, converge an app
-// that is already up (unchanged, changed, scaled, orphaned), and take it down with its volumes.
+// that is already up (unchanged, changed, scaled, orphaned), and take it down with its volumes; up in
+// the foreground shows the containers' output and stops them on Ctrl-C.
+import { spawn } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -99,4 +101,61 @@ volumes:
   t.is(removed, 2);
   t.deepEqual([...(await project()).keys()], []);
   t.false((await api.volumes()).includes("shop_data"));
+});
+
+test("up without -d shows each container's output under its name, as docker compose up, and Ctrl-C stops them", async (t) => {
+  const d = await startRealDaemon();
+  t.teardown(() => d.close());
+  const dir = mkdtempSync(join(tmpdir(), "weft-compose-"));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  const file = join(dir, "weft.yaml");
+  // `ticker` keeps writing; `once` writes a line and exits before weft's first look at it.
+  writeFileSync(
+    file,
+    `
+name: logs
+services:
+  ticker:
+    image: busybox
+    command: ["sh", "-c", "trap 'exit 0' TERM; i=0; while true; do i=$((i+1)); echo tick $i; echo warn $i >&2; sleep 0.2; done"]
+    sidecar: false
+  once:
+    image: busybox
+    command: ["echo", "done at once"]
+    sidecar: false
+`,
+  );
+  const api = new DaemonComposeApi(d.client);
+  t.teardown(async () => {
+    await down(api, loadManifest(file), { print: () => {}, volumes: true, stopTimeoutS: 1 }).catch(() => 0);
+  });
+  const child = spawn(
+    process.execPath,
+    ["--import", "tsx", join(process.cwd(), "cli", "main.ts"), "up", "-f", file, "-t", "1"],
+    {
+      env: { ...process.env, WEFT_HOST: `unix://${d.client.socketPath}` },
+      stdio: ["ignore", "pipe", "pipe"],
+    },
+  );
+  let out = "";
+  child.stdout.on("data", (b: Buffer) => {
+    out += b.toString();
+  });
+  child.stderr.on("data", (b: Buffer) => {
+    out += b.toString();
+  });
+  const exited = new Promise<number | null>((resolve) => child.once("close", resolve));
+  for (let i = 0; i < 300 && !/logs-ticker-1 +\| tick 3\n/.test(out); i++)
+    await new Promise((r) => setTimeout(r, 100));
+  t.regex(out, /^logs-ticker-1 +\| tick 1$/m, out);
+  t.regex(out, /^logs-ticker-1 +\| warn 1$/m, "stderr too");
+  t.regex(out, /^logs-once-1 +\| done at once$/m, "a container that ended before weft looked");
+  // Each line once.
+  t.is(out.match(/\| tick 1\n/g)?.length, 1, out);
+  child.kill("SIGINT");
+  const code = await exited;
+  t.is(code, 0, out);
+  t.regex(out, /Stopping\.\.\.\n[\s\S]*Container logs-ticker-1 +Stopped/);
+  const ticker = (await api.list()).find((c) => c.name === "logs-ticker-1");
+  t.is(ticker?.status, "exited");
 });

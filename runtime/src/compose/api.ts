@@ -1,5 +1,6 @@
 // What compose needs of the daemon, and its implementation over the Weft API client. Planning and
 // convergence take this interface, so their unit tests run against a fake.
+import { createInterface } from "node:readline";
 import type { EngineClient } from "../api/client";
 import type { ContainerState } from "../engine/types";
 
@@ -16,6 +17,11 @@ export interface ComposeApi {
   volumes(): Promise<string[]>;
   createVolume(name: string): Promise<void>;
   removeVolume(name: string): Promise<void>;
+  /**
+   * Each line a container writes from `since` (ISO time) on, stdout and stderr alike, until it stops
+   * or `signal` aborts; resolves then. Absent: `weft up` reports state changes only.
+   */
+  follow?(ref: string, since: string, onLine: (line: string) => void, signal: AbortSignal): Promise<void>;
 }
 
 export class DaemonComposeApi implements ComposeApi {
@@ -59,6 +65,36 @@ export class DaemonComposeApi implements ComposeApi {
 
   async removeVolume(name: string): Promise<void> {
     await this.call("DELETE", `/volumes/${encodeURIComponent(name)}`);
+  }
+
+  async follow(
+    ref: string,
+    since: string,
+    onLine: (line: string) => void,
+    signal: AbortSignal,
+  ): Promise<void> {
+    const q = new URLSearchParams({ stdout: "1", stderr: "1", format: "json", follow: "1", since });
+    const res = await this.client.stream("GET", `/containers/${encodeURIComponent(ref)}/logs?${q}`);
+    const lines = createInterface({ input: res, crlfDelay: Number.POSITIVE_INFINITY });
+    // Closing the reader ends the loop below (a destroyed input alone would leave it waiting).
+    const stop = () => {
+      lines.close();
+      res.destroy();
+    };
+    if (signal.aborted) stop();
+    signal.addEventListener("abort", stop, { once: true });
+    try {
+      for await (const text of lines) {
+        if (!text) continue;
+        const e = JSON.parse(text) as { line: string };
+        onLine(e.line.replace(/\r?\n$/, ""));
+      }
+    } catch (err) {
+      if (!signal.aborted) throw err;
+    } finally {
+      signal.removeEventListener("abort", stop);
+      res.destroy();
+    }
   }
 
   /** The client puts Weft API paths under /weft/v1. */

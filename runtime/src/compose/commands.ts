@@ -65,6 +65,7 @@ export const upCommand: Command = {
     if (positionals.length > 0) throw new UsageError(`unexpected argument "${positionals[0]}"`);
     const m = loadManifest(values.file ?? "weft.yaml", { project: values["project-name"] });
     const api = new DaemonComposeApi(new EngineClient(resolveHost(values.host)));
+    const began = new Date().toISOString();
     const r = await up(api, m, {
       print,
       clock: systemClock,
@@ -78,6 +79,7 @@ export const upCommand: Command = {
     if (values.detach) return 0;
     return foreground(api, m, {
       print,
+      since: began,
       clock: systemClock,
       stopTimeoutS: seconds("--timeout", values.timeout, 10),
     });
