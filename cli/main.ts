@@ -77,10 +77,11 @@ export async function main(argv: string[]): Promise<number> {
       process.stderr.write(`weft ${command.name}: ${err.message}\n\n${command.usage}\n`);
       return 2;
     }
-    const e = err as Error & { code?: string };
+    const e = err as Error & { code?: string; exitCode?: unknown };
     process.stderr.write(`weft ${command.name}: ${e.message}\n`);
     if (process.env.WEFT_DEBUG) process.stderr.write(`${e.stack}\n`);
-    return 1;
+    // A command may say how it failed (weft run exits as docker run: 125, 126, 127).
+    return typeof e.exitCode === "number" ? e.exitCode : 1;
   }
 }
 

@@ -87,7 +87,7 @@ test.serial(
     // A start that fails says why and leaves no container behind.
     const bad = unique("wb");
     const missing = await weft(env, ["run", "-i", "--name", bad, "--no-sidecar", "busybox", "/nope"], "x\n");
-    t.not(missing.code, 0);
+    t.is(missing.code, 127, "as docker run: the command was not found");
     t.regex(missing.stderr, /does not exist in the image|no such file/i);
     const all = await daemon.client.json<ContainerState[]>("GET", "/containers/json?all=1");
     t.false(all.some((c) => c.name === bad));
@@ -116,6 +116,14 @@ test.serial(
     const state = await daemon.client.json<ContainerState>("GET", `/containers/${name}/json`);
     t.is(state.status, "exited");
     t.is(state.exitCode, 4);
+
+    // docker run's exit codes when it cannot run the app: 126 not executable, 125 weft's own failure.
+    const directory = await weft(env, ["run", "--rm", "--no-sidecar", "busybox", "/bin"]);
+    t.is(directory.code, 126, directory.stderr);
+    t.regex(directory.stderr, /not executable in the image/);
+    const noImage = await weft(env, ["run", "--rm", "--no-sidecar", "no-such-image-here"]);
+    t.is(noImage.code, 125, noImage.stderr);
+    t.regex(noImage.stderr, /no-such-image-here/);
 
     // -d: the id, at once, while the app still runs.
     const bg = unique("wd");

@@ -43,7 +43,7 @@ test("run prints the id; ps shows the table; exec exits with the command's code;
   t.deepEqual(exec, { code: 5, stdout: "out\n", stderr: "err\n" });
 
   const dup = await weftCli(["run", "--host", host, "--name", "web", "busybox"]);
-  t.is(dup.code, 1);
+  t.is(dup.code, 125, "docker run's code for its own failure");
   t.is(
     dup.stderr,
     `weft run: container name "web" is already in use; remove it with 'weft rm web' or choose another --name\n`,

@@ -4,6 +4,7 @@
 // the container's id is printed and weft returns.
 import { type Command, parseFlags, UsageError } from "../../../cli/index";
 import { DEFAULT_DETACH_KEYS, parseDetachKeys } from "../api/detach-keys";
+import { runExitCode } from "../oci/start-errors";
 import { attachSession } from "./attach-session";
 import { clientFor, HOST_USAGE, ref } from "./client";
 import { RUN_FLAGS, RUN_OPTIONS_USAGE, runBody } from "./run-options";
@@ -17,6 +18,16 @@ detaches and leaves it running. With -d it runs in the background and its id is 
 
 Options:
 ${RUN_OPTIONS_USAGE}${HOST_USAGE}`;
+
+/** As make(), failing with docker run's exit codes: 125 weft's own failure, 126/127 the command's. */
+async function makeOrExit(argv: string[], start: boolean): Promise<number> {
+  try {
+    return await make(argv, start);
+  } catch (err) {
+    if (err instanceof UsageError || !(err instanceof Error)) throw err;
+    throw Object.assign(err, { exitCode: runExitCode(err.message) });
+  }
+}
 
 async function make(argv: string[], start: boolean): Promise<number> {
   const { values, positionals } = parseFlags(argv, RUN_FLAGS, { stopAtPositional: true });
@@ -67,7 +78,7 @@ export const runCommand: Command = {
   name: "run",
   summary: "Create and start a container",
   usage: USAGE,
-  run: (argv) => make(argv, true),
+  run: (argv) => makeOrExit(argv, true),
 };
 
 export const createCommand: Command = {
@@ -80,5 +91,5 @@ Creates a container with a sidecar in its network namespace without starting it,
 
 Options:
 ${RUN_OPTIONS_USAGE}${HOST_USAGE}`,
-  run: (argv) => make(argv, false),
+  run: (argv) => makeOrExit(argv, false),
 };

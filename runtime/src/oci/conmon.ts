@@ -8,6 +8,7 @@ import type { Readable } from "node:stream";
 import { readTextOrEmpty } from "../sys/files";
 import { type SpawnedProcess, spawnProcess } from "../sys/spawn";
 import { RuncError } from "./runc";
+import { commandHint } from "./start-errors";
 
 export interface ConmonCreate {
   id: string;
@@ -245,9 +246,8 @@ function runcErrors(logFile: string): string {
 }
 
 function hint(detail: string): string {
-  if (/exec: .*no such file|executable file not found/.test(detail)) {
-    return "the command does not exist in the image; check the image's cmd or the command you gave";
-  }
+  const command = commandHint(detail);
+  if (command) return command;
   if (/cgroup/.test(detail)) return "check the cgroup parent and the resource limits";
   return "see the bundle's config.json and runc.log";
 }

@@ -2,6 +2,7 @@ import { type ChildProcess, spawn } from "node:child_process";
 import { readFile, rm } from "node:fs/promises";
 import { join } from "node:path";
 import { execCommand, type SpawnedProcess, spawnProcess } from "../sys/spawn";
+import { commandHint } from "./start-errors";
 
 /** RUNC_FAILED: runc refused or failed (message holds its stderr); NOT_FOUND: no such container. */
 export type RuncErrorCode = "RUNC_FAILED" | "NOT_FOUND";
@@ -220,9 +221,8 @@ function runcLogErrors(log: string): string {
 
 /** What the user can do about the usual failures. */
 function hint(detail: string, root: string): string {
-  if (/exec: .*no such file|executable file not found/.test(detail)) {
-    return "the command does not exist in the image; check the image's cmd or the command you gave";
-  }
+  const command = commandHint(detail);
+  if (command) return command;
   if (/already exists/.test(detail)) {
     return `remove the old container first ('runc --root ${root} delete -f ID')`;
   }
