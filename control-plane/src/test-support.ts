@@ -28,3 +28,25 @@ export async function startTestControlPlane(
   t.teardown(() => cp.close());
   return Object.assign(cp, { dataDir: dir, logs });
 }
+
+/** An HTTP call to a test control plane: its status, X-Consul-Index and body parsed as JSON. */
+// biome-ignore lint/suspicious/noExplicitAny: a test reads whatever JSON the route answers.
+type Json = any;
+
+export async function callApi(
+  cp: RunningControlPlane,
+  method: string,
+  path: string,
+  body?: unknown,
+): Promise<{ status: number; index: string | null; body: Json }> {
+  const res = await fetch(`http://${cp.httpAddress}${path}`, {
+    method,
+    ...(body === undefined ? {} : { body: typeof body === "string" ? body : JSON.stringify(body) }),
+  });
+  const text = await res.text();
+  return {
+    status: res.status,
+    index: res.headers.get("x-consul-index"),
+    body: text ? JSON.parse(text) : undefined,
+  };
+}

@@ -4,7 +4,7 @@
 import test, { type ExecutionContext } from "ava";
 import type { AuthorizationSpec } from "../../../proto/authorization-rules";
 import type { SqliteConfigStore } from "../config/index";
-import { startTestControlPlane } from "../test-support";
+import { callApi, startTestControlPlane } from "../test-support";
 
 async function controlPlane(t: ExecutionContext) {
   const cp = await startTestControlPlane(t);
@@ -17,14 +17,7 @@ async function controlPlane(t: ExecutionContext) {
       spec: { ports: [{ port: 8080 }] },
     })),
   );
-  const call = async (method: string, path: string, body?: unknown) => {
-    const res = await fetch(`http://${cp.httpAddress}${path}`, {
-      method,
-      ...(body === undefined ? {} : { body: typeof body === "string" ? body : JSON.stringify(body) }),
-    });
-    const text = await res.text();
-    return { status: res.status, body: text ? JSON.parse(text) : undefined };
-  };
+  const call = (method: string, path: string, body?: unknown) => callApi(cp, method, path, body);
   const allowed = async (source: string, destination: string) =>
     (await call("GET", `/v1/connect/intentions/check?source=${source}&destination=${destination}`)).body
       .Allowed as boolean;

@@ -4,7 +4,7 @@
 import test, { type ExecutionContext } from "ava";
 import type { AuthorizationSpec } from "../../../proto/authorization-rules";
 import type { SqliteConfigStore } from "../config/index";
-import { startTestControlPlane } from "../test-support";
+import { callApi, startTestControlPlane } from "../test-support";
 import { intentionId } from "./intentions";
 import { MADE_BY_INTENTIONS, MADE_BY_LABEL } from "./intentions-routes";
 
@@ -19,18 +19,7 @@ async function meshWithApi(t: ExecutionContext) {
       spec: { ports: [{ port: 8080 }] },
     },
   ]);
-  const call = async (method: string, path: string, body?: unknown) => {
-    const res = await fetch(`http://${cp.httpAddress}${path}`, {
-      method,
-      ...(body === undefined ? {} : { body: typeof body === "string" ? body : JSON.stringify(body) }),
-    });
-    const text = await res.text();
-    return {
-      status: res.status,
-      index: res.headers.get("x-consul-index"),
-      body: text ? JSON.parse(text) : undefined,
-    };
-  };
+  const call = (method: string, path: string, body?: unknown) => callApi(cp, method, path, body);
   const check = async (source: string) =>
     (await call("GET", `/v1/connect/intentions/check?source=${source}&destination=api`)).body
       .Allowed as boolean;

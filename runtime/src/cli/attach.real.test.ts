@@ -45,9 +45,9 @@ function commandLine(args: string[]): string {
   return [...WEFT, ...args].map((a) => `'${a.replaceAll("'", "'\\''")}'`).join(" ");
 }
 
-/** `weft attach NAME` with its stdin a pipe we write to and its output collected. */
-function attachProcess(env: NodeJS.ProcessEnv, name: string): { child: ChildProcess; out: () => string } {
-  const child = spawn(WEFT[0]!, [...WEFT.slice(1), "attach", name], { env, stdio: ["pipe", "pipe", "pipe"] });
+/** `weft ARGS` with its stdin a pipe we write to and its output collected. */
+function weftProcess(env: NodeJS.ProcessEnv, args: string[]): { child: ChildProcess; out: () => string } {
+  const child = spawn(WEFT[0]!, [...WEFT.slice(1), ...args], { env, stdio: ["pipe", "pipe", "pipe"] });
   let out = "";
   child.stdout?.on("data", (b: Buffer) => {
     out += b.toString();
@@ -99,7 +99,9 @@ test.serial(
   async (t) => {
     const { env, daemon } = t.context;
     const name = unique("wa");
-    t.teardown(() => daemon.client.call("DELETE", `/containers/${name}?force=1`).catch(() => undefined));
+    const removeLater = (n: string) =>
+      t.teardown(() => daemon.client.call("DELETE", `/containers/${n}?force=1`).catch(() => undefined));
+    removeLater(name);
     // No stdin is taken: weft's own input stays open, and the run still ends with the app.
     const run = await weft(env, [
       "run",
@@ -127,41 +129,27 @@ test.serial(
 
     // -d: the id, at once, while the app still runs.
     const bg = unique("wd");
-    t.teardown(() => daemon.client.call("DELETE", `/containers/${bg}?force=1`).catch(() => undefined));
+    removeLater(bg);
     const detached = await weft(env, ["run", "-d", "--name", bg, "--no-sidecar", "busybox", "sleep", "300"]);
     t.regex(detached.stdout, /^[0-9a-f]{64}\n$/, detached.stderr);
     t.is((await daemon.client.json<ContainerState>("GET", `/containers/${bg}/json`)).status, "running");
 
     // SIGINT to an attached weft (ctrl-c in a terminal) reaches the app, whose trap answers it.
-    const trapped = spawn(
-      WEFT[0]!,
-      [
-        ...WEFT.slice(1),
-        "run",
-        "--rm",
-        "--no-sidecar",
-        "busybox",
-        "sh",
-        "-c",
-        "trap 'echo got-int; exit 130' INT; echo ready; while true; do sleep 0.1; done",
-      ],
-      { env, stdio: ["ignore", "pipe", "pipe"] },
-    );
-    let out = "";
-    trapped.stdout.on("data", (b: Buffer) => {
-      out += b.toString();
-    });
-    const exited = new Promise<number | null>((resolve) => trapped.once("close", resolve));
+    const trapped = weftProcess(env, [
+      ...["run", "--rm", "--no-sidecar", "busybox", "sh", "-c"],
+      "trap 'echo got-int; exit 130' INT; echo ready; while true; do sleep 0.1; done",
+    ]);
+    const exited = new Promise<number | null>((resolve) => trapped.child.once("close", resolve));
     await daemon.until("the trapping app to be ready", async () =>
-      out.includes("ready") ? true : undefined,
+      trapped.out().includes("ready") ? true : undefined,
     );
-    trapped.kill("SIGINT");
+    trapped.child.kill("SIGINT");
     t.is(await exited, 130);
-    t.is(out, "ready\ngot-int\n");
+    t.is(trapped.out(), "ready\ngot-int\n");
 
     // create, then start -a: attached from the app's first line.
     const made = unique("wc");
-    t.teardown(() => daemon.client.call("DELETE", `/containers/${made}?force=1`).catch(() => undefined));
+    removeLater(made);
     const created = await weft(env, [
       "create",
       "--name",
@@ -218,7 +206,7 @@ test.serial(
     t.is(run.code, 0, run.stderr);
     t.teardown(() => weft(env, ["rm", "-f", name]).then(() => undefined));
 
-    const first = attachProcess(env, name);
+    const first = weftProcess(env, ["attach", name]);
     t.teardown(() => {
       first.child.kill("SIGKILL");
     });
@@ -234,7 +222,7 @@ test.serial(
     first.child.kill("SIGKILL");
 
     // A -d -i app's stdin outlives an attach (not stdin-once): a second attach still reaches it.
-    const second = attachProcess(env, name);
+    const second = weftProcess(env, ["attach", name]);
     t.teardown(() => {
       second.child.kill("SIGKILL");
     });
