@@ -9,6 +9,7 @@ test("run flags reach the container; volume ls/create/rm; stats --no-stream and 
 
   const run = await weftCli([
     "run",
+    "-d",
     "--host",
     host,
     "--name",
