@@ -12,15 +12,9 @@ import { ANY_MESH_CALLER, type AuthorizationSpec } from "../../../proto/authoriz
 import type { Route } from "../api/http-server";
 import { HttpError } from "../api/respond";
 import { isServiceName } from "../registration/validate";
-import { intentionsOf, withSources } from "./intentions";
-import {
-  type IntentionStore,
-  intentionWrite,
-  nameParam,
-  policyOf,
-  storePolicy,
-  view,
-} from "./intentions-routes";
+import { type IntentionWrite, intentionsOf, withSources } from "./intentions";
+import { intentionWrite, nameParam } from "./intentions-input";
+import { type IntentionStore, policyOf, storePolicy, view } from "./intentions-routes";
 
 const KIND = "service-intentions";
 const WEFT_EQUIVALENT: Record<string, string> = {
@@ -109,7 +103,7 @@ function onlyDefaults(o: Record<string, unknown>, where: string): void {
 
 interface EntryWrite {
   name: string;
-  sources: Array<{ source: string; write: ReturnType<typeof intentionWrite> }>;
+  sources: Array<{ source: string; write: IntentionWrite }>;
 }
 
 function entryWrite(body: unknown): EntryWrite {
