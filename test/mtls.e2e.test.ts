@@ -265,6 +265,30 @@ test.serial("AuthorizationPolicy: back admits only front's GET /cgi-bin/, the re
     // busybox wget: "wget: server returned error: HTTP/1.1 403 Forbidden".
     t.regex(denied.stderr, /server returned error: HTTP\/1\.1 403\b/, denied.stderr);
     t.false(denied.stdout.includes("hello from back"), denied.stdout);
+    // The denial is in the trace: back's sidecar answered it itself, and its span says why.
+    const traceId = hex(16);
+    await mesh.weft([
+      ...["exec", FRONT, "timeout", "20", "wget", "-q", "-O", "-"],
+      ...["--header", `traceparent: 00-${traceId}-${hex(8)}-01`, "http://back:8080/"],
+    ]);
+    const deniedSpan = await waitFor(
+      "back's span of the denied request",
+      async () => {
+        const res = await fetch(`${mesh.httpUrl}/api/v1/traces/${traceId}`);
+        if (!res.ok) return undefined;
+        const { spans } = (await res.json()) as {
+          spans: Array<{ service: string; kind: string; attributes: Record<string, unknown> }>;
+        };
+        return spans.find((s) => s.service === "back" && s.kind === "server");
+      },
+      30_000,
+      300,
+    );
+    t.is(deniedSpan.attributes["http.response.status_code"], 403);
+    t.regex(
+      String(deniedSpan.attributes["weft.reason"]),
+      /^RBAC: access denied: service "front" may not GET \//,
+    );
     // The same through nc, for the status line, header and body that reach front's app.
     const [raw] = await rawRequests(mesh, FRONT, { host: "back", port: 8080, path: "/" }, 1);
     t.is(raw?.status, 403, JSON.stringify(raw));

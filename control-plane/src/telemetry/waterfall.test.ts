@@ -47,3 +47,16 @@ test("a span the mesh retried says how often", (t) => {
   t.regex(out, /svc: op-a \(client\) retried 2x\n/);
   t.regex(out, /svc: op-b\n/);
 });
+
+test("a request the sidecar answered itself shows its status and why", (t) => {
+  const denied = {
+    ...span("a", "", 0, 1),
+    kind: "server" as const,
+    attributes: {
+      "http.response.status_code": 403,
+      "weft.reason": 'RBAC: access denied: service "front" may not GET / on "back"',
+    },
+  };
+  const out = renderWaterfall({ traceId: "t", spans: [denied] });
+  t.regex(out, /svc: op-a \(server\) 403: RBAC: access denied: service "front" may not GET \/ on "back"\n/);
+});

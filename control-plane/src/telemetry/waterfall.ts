@@ -38,6 +38,15 @@ export function fmtMs(ms: number): string {
   return `${ms.toFixed(2)}ms`;
 }
 
+/** A 4xx the sidecar gave itself (denied, rate limited): the status and why, e.g. " 403: RBAC: ...". */
+function refusal(span: SpanView): string {
+  const reason = span.attributes["weft.reason"];
+  if (typeof reason !== "string" || reason === "") return "";
+  const status = span.attributes["http.response.status_code"];
+  const text = reason.length > 120 ? `${reason.slice(0, 119)}…` : reason;
+  return ` ${typeof status === "number" ? `${status}: ` : ""}${text}`;
+}
+
 export function renderWaterfall(trace: TraceView, o: WaterfallOptions = {}): string {
   const width = o.barWidth ?? 40;
   if (trace.spans.length === 0) return `trace ${trace.traceId}: no spans\n`;
@@ -59,7 +68,7 @@ export function renderWaterfall(trace: TraceView, o: WaterfallOptions = {}): str
     const bar =
       " ".repeat(from) + (span.status.code === "error" ? "!" : "#").repeat(Math.min(len, width - from));
     const retries = Number(span.attributes["weft.retries"] ?? 0);
-    const label = `${"  ".repeat(depth)}${span.service}: ${span.name}${span.kind === "client" || span.kind === "server" ? ` (${span.kind})` : ""}${retries > 0 ? ` retried ${retries}x` : ""}${span.status.code === "error" ? " ERROR" : ""}`;
+    const label = `${"  ".repeat(depth)}${span.service}: ${span.name}${span.kind === "client" || span.kind === "server" ? ` (${span.kind})` : ""}${retries > 0 ? ` retried ${retries}x` : ""}${span.status.code === "error" ? " ERROR" : ""}${refusal(span)}`;
     return {
       offset: `+${fmtMs(offset)}`,
       duration: fmtMs(span.durationMs),

@@ -84,6 +84,9 @@ export class Exchange implements ResponseSink {
     const plan = this.route.plan(this.ctx.request);
     if (isRefusal(plan)) {
       this.ctx.route = plan.route ?? "default";
+      // A request the sidecar answers itself (denied, rate limited, redirected) is traced too: the
+      // span says why, where a trace would otherwise just stop at the caller.
+      this.shared.hooks.onRequest?.(this.ctx);
       return void this.refuse(plan);
     }
     this.plan = plan;

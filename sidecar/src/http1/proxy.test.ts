@@ -88,6 +88,9 @@ test("a refusal is answered with its status and message, with x-weft-overflow fo
   const res = await request(h.port);
   t.is(res.status, 503);
   t.is(res.body.toString(), "too many pending requests for web\n");
+  // Traced as any request (the span says why it was answered here): the hooks ran once each.
+  t.is(h.started.length, 1);
+  t.is(h.completed[0]?.status, 503);
   t.is(res.headers["x-weft-overflow"], "pending-requests");
   t.is(res.headers.via, "1.1 shop (weft-inbound)");
   const none = await startProxy(

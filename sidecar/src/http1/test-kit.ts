@@ -75,6 +75,8 @@ export interface Harness {
   proxy: Http1Proxy;
   port: number;
   metrics: Metrics;
+  /** What the default hooks saw: requests as they were about to go (or be answered), and ended. */
+  started: RequestContext[];
   completed: RequestContext[];
 }
 
@@ -85,12 +87,13 @@ export async function startProxy(
   options: Partial<Http1ProxyOptions> = {},
 ): Promise<Harness> {
   const metrics = new Metrics();
+  const started: RequestContext[] = [];
   const completed: RequestContext[] = [];
   const proxy = new Http1Proxy({
     direction: "inbound",
     workload: "shop",
     metrics,
-    hooks: { onComplete: (ctx) => completed.push(ctx) },
+    hooks: { onRequest: (ctx) => started.push(ctx), onComplete: (ctx) => completed.push(ctx) },
     ...options,
   });
   const server = createServer({ allowHalfOpen: true, noDelay: true }, (s) => proxy.handle(s, route));
@@ -99,7 +102,7 @@ export async function startProxy(
     proxy.close();
     server.close();
   });
-  return { proxy, port: (server.address() as AddressInfo).port, metrics, completed };
+  return { proxy, port: (server.address() as AddressInfo).port, metrics, started, completed };
 }
 
 export function listen(server: Server | http.Server): Promise<number> {

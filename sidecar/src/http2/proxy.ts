@@ -125,6 +125,8 @@ export class H2Proxy {
     const plan = route.plan(info);
     ctx.route = plan.route ?? "default";
     if (isRefusal(plan)) {
+      // Traced too, as in the HTTP/1.1 path: the span says why the sidecar answered itself.
+      flow.hooks.onRequest?.(ctx);
       if (plan.location === undefined)
         return void answer(plan.status, plan.message, false, refusalHeaders(plan), refusalGrpcStatus(plan));
       // A route's redirect: an answer, not an error.

@@ -79,6 +79,28 @@ test("an inbound request continues the caller's W3C trace and the next hop gets 
   t.is(s!.resource.attributes["service.name"], "front");
 });
 
+test("a 4xx the sidecar answered itself carries its reason and is not the server's error", async (t) => {
+  const { t: tr, spans, flush } = tracer();
+  const span = tr.start(
+    {},
+    {
+      direction: "inbound",
+      method: "GET",
+      path: "/ratings",
+      authority: "ratings:8080",
+      protocol: "http/1.1",
+      service: "ratings",
+      route: "default",
+    },
+  );
+  const reason = 'RBAC: access denied: service "reviews" may not GET /ratings on "ratings"';
+  span.end({ status: 403, error: reason });
+  await flush();
+  const [s] = await spans();
+  t.is(s?.status.code, SpanStatusCode.UNSET);
+  t.like(s?.attributes, { "http.response.status_code": 403, "weft.reason": reason });
+});
+
 test("server.address and server.port are the authority's host and port, as the semantic conventions split them", (t) => {
   const split = (authority: string) => {
     const attributes: Record<string, unknown> = {};

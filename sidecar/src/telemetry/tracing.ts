@@ -187,6 +187,9 @@ class MeshSpan implements RequestSpan {
     if (e.grpcStatus !== undefined) span.setAttribute("rpc.grpc.status_code", e.grpcStatus);
     if (e.status === 0 || e.status >= 500 || (e.grpcStatus !== undefined && e.grpcStatus !== 0)) {
       span.setStatus({ code: SpanStatusCode.ERROR, message: e.error ?? `status ${e.status}` });
+    } else if (e.error) {
+      // A 4xx the sidecar gave itself (RBAC, a rate limit): not an error of the server, but the reason.
+      span.setAttribute("weft.reason", e.error);
     }
     // Both ends given: a span given its start time takes Date.now() for an end left out.
     span.end(endTime);
