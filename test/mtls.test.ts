@@ -36,16 +36,20 @@ interface Seen {
   xfcc: Array<string | undefined>;
 }
 
-/** An HTTP/1.1 app that records the X-Forwarded-Client-Cert each request brought. */
-async function httpApp(t: ExecutionContext): Promise<{ port: number; seen: Seen }> {
+/** An HTTP/1.1 app that records the X-Forwarded-Client-Cert and X-Request-Id each request brought. */
+async function httpApp(
+  t: ExecutionContext,
+): Promise<{ port: number; seen: Seen; requestIds: Array<string | undefined> }> {
   const seen: Seen = { xfcc: [] };
+  const requestIds: Array<string | undefined> = [];
   const server = http.createServer((req, res) => {
     seen.xfcc.push(req.headers["x-forwarded-client-cert"] as string | undefined);
+    requestIds.push(req.headers["x-request-id"] as string | undefined);
     res.end("app says hi\n");
   });
   await new Promise<void>((r) => server.listen(0, "127.0.0.1", () => r()));
   t.teardown(() => server.close());
-  return { port: (server.address() as AddressInfo).port, seen };
+  return { port: (server.address() as AddressInfo).port, seen, requestIds };
 }
 
 async function pair(
@@ -266,4 +270,34 @@ test("a route's mirror copies go in mutual TLS too, so a STRICT service gets the
     ),
     1,
   );
+});
+
+test("a plain client silent through the mutual TLS wait is TCP on an auto port, decided once", async (t) => {
+  const cp = await controlPlane(t);
+  const app = await httpApp(t);
+  // A long detection wait, so that what happens inside each window does not hang on the scheduler.
+  const p = await startPair({
+    appPort: app.port,
+    protocol: "auto",
+    options: { detectTimeoutMs: 600 },
+    mtls: { certificateAuthority: cp.grpcAddress },
+  });
+  t.teardown(() => p.close());
+  // Straight to the server sidecar, as a workload without a sidecar comes, saying nothing at first
+  // (as a server-first protocol's client does), then an HTTP request after the first wait but
+  // inside what a second detection wait would have been.
+  const answer = await new Promise<string>((resolve, reject) => {
+    const c = connect({ host: "127.0.0.1", port: p.server.ports.inbound });
+    let got = "";
+    c.on("data", (d) => (got += d));
+    c.on("end", () => resolve(got));
+    c.on("error", reject);
+    setTimeout(() => c.write("GET /late HTTP/1.1\r\nHost: server\r\nConnection: close\r\n\r\n"), 900);
+  });
+  // Piped as opaque TCP: the app answered itself, no sidecar's Via, no request id added.
+  t.regex(answer, /^HTTP\/1\.1 200 OK\r\n/);
+  t.notRegex(answer, /\r\nvia: /i, answer);
+  t.is(metric(p.server, "weft_mtls_connections_total", 'direction="inbound",outcome="plaintext"'), 1);
+  t.is(app.requestIds.length, 1);
+  t.is(app.requestIds[0], undefined, "the sidecar did not parse it as HTTP");
 });

@@ -48,7 +48,7 @@ function handleInbound(
     return;
   }
   void admission.admit(socket, mode).then((admitted) => {
-    if (admitted) serve(deps, limits, admitted, app, dst.port);
+    if (admitted) serve(deps, limits, admitted.socket, app, dst.port, admitted.silent);
   });
 }
 
@@ -58,13 +58,17 @@ function serve(
   socket: Socket,
   app: RequestPlan,
   port: number,
+  silent = false,
 ): void {
   const service = deps.localService;
+  const declared = deps.declaredPorts.get(port) ?? "auto";
   // The caller as its certificate proved it, for every request on this connection (h2's too).
   const peer = peerIdentityOf(socket);
   void serveConnection(deps, socket, {
     direction: "inbound",
-    protocol: deps.declaredPorts.get(port) ?? "auto",
+    // A client silent through the mutual TLS wait already had its detection wait: it is TCP, as
+    // detection would decide after waiting as long again (a server-first app greets it now).
+    protocol: silent && declared === "auto" ? "tcp" : declared,
     route: {
       service,
       plan: (req) => {

@@ -20,8 +20,12 @@ export class PeerAdmission {
     private readonly certificate: () => WorkloadCertificate | undefined,
   ) {}
 
-  /** The socket to serve, or undefined when the connection was refused or failed (and is closed). */
-  async admit(socket: Socket, mode: MtlsMode): Promise<Socket | undefined> {
+  /**
+   * The socket to serve, or undefined when the connection was refused or failed (and is closed).
+   * `silent`: plain text from a client that sent nothing for the whole detection wait (a
+   * server-first protocol): an "auto" port takes it as TCP without waiting a second time.
+   */
+  async admit(socket: Socket, mode: MtlsMode): Promise<{ socket: Socket; silent: boolean } | undefined> {
     const { deps } = this;
     // STRICT waits as long as a client may take to speak; otherwise a silent client (a
     // server-speaks-first protocol) is plain text after the short detection wait.
@@ -45,7 +49,7 @@ export class PeerAdmission {
         const tls = await acceptMeshTls(socket, cert, deps.headerTimeoutMs);
         deps.track(tls);
         deps.metrics.meshConnection("inbound", "mtls");
-        return tls;
+        return { socket: tls, silent: false };
       } catch (err) {
         return this.refuse(
           socket,
@@ -62,7 +66,7 @@ export class PeerAdmission {
       );
     }
     deps.metrics.meshConnection("inbound", "plaintext");
-    return socket;
+    return { socket, silent: kind === "silent" };
   }
 
   private refuse(socket: Socket, outcome: string, message: string): undefined {
