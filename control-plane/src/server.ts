@@ -22,7 +22,7 @@ import { MeshCa } from "./identity/ca";
 import { caRoutes, IssuedCertificates } from "./identity/ca-routes";
 import { configEntryRoutes } from "./identity/config-entries";
 import { certificateAuthorityHandlers } from "./identity/grpc-identity";
-import { intentionRoutes } from "./identity/intentions-routes";
+import { intentionRoutes, policyOf } from "./identity/intentions-routes";
 import { SqliteKv } from "./kv/kv-store";
 import { AgentSource } from "./registration/agent-source";
 import { AgentStore } from "./registration/agent-store";
@@ -215,7 +215,7 @@ export async function startControlPlane(options: ControlPlaneOptions = {}): Prom
       ...caRoutes(ca, issued, {
         defaultMtlsMode: options.mtlsMode ?? "PERMISSIVE",
         authorizationFor: (service) => {
-          const o = configStore.forService("AuthorizationPolicy", service)[0];
+          const o = policyOf(configStore, service);
           return o && { name: o.metadata.name, spec: o.spec as AuthorizationSpec };
         },
       }),

@@ -11,6 +11,7 @@
 import { ANY_MESH_CALLER, type AuthorizationSpec } from "../../../proto/authorization-rules";
 import type { Route } from "../api/http-server";
 import { HttpError } from "../api/respond";
+import type { ConfigObject } from "../config/types";
 import { isServiceName } from "../registration/validate";
 import { type IntentionWrite, intentionsOf, withSources } from "./intentions";
 import { intentionWrite, nameParam } from "./intentions-input";
@@ -158,15 +159,15 @@ function entryWrite(body: unknown): EntryWrite {
   return { name, sources };
 }
 
-function entryOf(s: IntentionStore, service: string) {
-  const current = policyOf(s, service);
-  if (!current) return undefined;
-  const v = view(current);
+/** A policy (absent: none) read as its service's entry; undefined when it holds no intention. */
+function entryOf(policy: ConfigObject | undefined) {
+  if (!policy) return undefined;
+  const v = view(policy);
   const sources = intentionsOf(v);
   if (sources.length === 0) return undefined;
   return {
     Kind: KIND,
-    Name: service,
+    Name: v.spec.service,
     Sources: sources.map((i) => ({
       Name: i.SourceName,
       ...(i.Action ? { Action: i.Action } : { Permissions: i.Permissions }),
@@ -181,11 +182,11 @@ function entryOf(s: IntentionStore, service: string) {
 }
 
 /** ?cas=N: the write happens only when the entry's ModifyIndex is N (0: there is none). */
-function casHolds(s: IntentionStore, service: string, query: URLSearchParams): boolean {
+function casHolds(policy: ConfigObject | undefined, query: URLSearchParams): boolean {
   const cas = query.get("cas");
   if (cas === null) return true;
   if (!/^\d{1,15}$/.test(cas)) throw new HttpError(400, `cas must be a whole number, got "${cas}"`);
-  return (entryOf(s, service)?.ModifyIndex ?? 0) === Number(cas);
+  return (entryOf(policy)?.ModifyIndex ?? 0) === Number(cas);
 }
 
 const kindOrName = (v: string) =>
@@ -201,8 +202,8 @@ export function configEntryRoutes(s: IntentionStore): Route[] {
       method: "PUT",
       answer: (_p, q, body) => {
         const entry = entryWrite(body.json());
-        if (!casHolds(s, entry.name, q)) return false;
         const current = policyOf(s, entry.name);
+        if (!casHolds(current, q)) return false;
         storePolicy(
           s,
           current,
@@ -220,7 +221,7 @@ export function configEntryRoutes(s: IntentionStore): Route[] {
         if (kindParam(kind!) !== KIND) return [];
         return s
           .list("AuthorizationPolicy")
-          .map((o) => entryOf(s, (o.spec as AuthorizationSpec).service))
+          .map((o) => entryOf(o))
           .filter((e) => e !== undefined)
           .sort((a, b) => a.Name.localeCompare(b.Name));
       },
@@ -230,7 +231,7 @@ export function configEntryRoutes(s: IntentionStore): Route[] {
       consul: true,
       checkParam: kindOrName,
       answer: ([kind, name]) => {
-        const entry = kindParam(kind!) === KIND ? entryOf(s, name!) : undefined;
+        const entry = kindParam(kind!) === KIND ? entryOf(policyOf(s, name!)) : undefined;
         if (!entry) throw new HttpError(404, `Config entry not found for "${kind}" / "${name}"`);
         return entry;
       },
@@ -242,8 +243,8 @@ export function configEntryRoutes(s: IntentionStore): Route[] {
       method: "DELETE",
       answer: ([kind, name], q) => {
         if (kindParam(kind!) !== KIND) return true;
-        if (!casHolds(s, name!, q)) return false;
         const current = policyOf(s, name!);
+        if (!casHolds(current, q)) return false;
         // The entry is the policy: without it the service takes every caller, as in Consul with no
         // intentions (and ACLs' default allow).
         if (current) s.delete("AuthorizationPolicy", current.metadata.name, current.metadata.version);
