@@ -31,6 +31,11 @@ export interface HttpRoute {
   /** For metrics and messages. */
   service: string;
   /**
+   * The Host an HTTP/1.0 request without one is forwarded with (upstream it becomes HTTP/1.1, which
+   * needs one): where the client was going, as SERVICE:PORT. Absent: such a request goes as it came.
+   */
+  authority?: string;
+  /**
    * The plan for one request (upstream/plan.ts says how a proxy runs it), or a refusal to answer as
    * is. Without a request: the plan for an opaque TCP connection (no route matching or retries of
    * requests; a failed connect may still go to another endpoint).

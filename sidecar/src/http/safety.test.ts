@@ -71,6 +71,15 @@ test("request-smuggling shapes get 400 and nothing reaches the app", async (t) =
   t.regex(ok, /^HTTP\/1\.1 200 /);
 });
 
+test("an HTTP/1.0 request without Host crosses both sidecars and reaches the app with the service's name", async (t) => {
+  const a = await app(t);
+  const p = await pair(t, a);
+  // Without one, the outbound sidecar's HTTP/1.1 request had no Host, and the inbound one refused it.
+  const answer = await raw(p.port, "GET /old HTTP/1.0\r\n\r\n");
+  t.regex(answer, /^HTTP\/1\.1 200 /);
+  t.is(a.requests[0]?.host, "server:80");
+});
+
 test("hop-by-hop fields are dropped both ways; X-Forwarded-For, -Proto and X-Request-Id are set", async (t) => {
   const a = await app(t);
   const p = await pair(t, a);

@@ -7,7 +7,7 @@
 import type { Socket } from "node:net";
 import { applyHeaderEdits, applyHeaderEditsFlat } from "../config/header-edits";
 import { smugglingProblem } from "../http/guard";
-import { forwardRequestHeaders, type HeaderPairs, rewriteHost } from "../http/headers";
+import { forwardRequestHeaders, type HeaderPairs, headerValue, rewriteHost } from "../http/headers";
 import { failureAnswer } from "../http/plan-run";
 import type { HttpRoute, RequestContext } from "../http/route";
 import {
@@ -307,6 +307,13 @@ export class Exchange implements ResponseSink {
       head.upgrade ? ["upgrade"] : [],
     );
     ctx.requestId = requestId;
+    // HTTP/1.0 has no Host to require (guard.ts refuses an HTTP/1.1 request without one), but the
+    // next hop gets HTTP/1.1, and Node apps and the peer sidecar answer that without a Host with 400.
+    const authority = this.route.authority;
+    if (head.versionMinor === 0 && authority !== undefined && headerValue(headers, "host") === undefined) {
+      headers.push(["host", authority]);
+      if (ctx.request.authority === "") ctx.request.authority = authority;
+    }
     const edits = this.plan?.headers?.request;
     ctx.request.headers = edits ? applyHeaderEdits(headers, edits) : headers;
     const rewrite = this.plan?.rewrite;

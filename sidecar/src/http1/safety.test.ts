@@ -31,6 +31,22 @@ test("a malformed request pipelined after a good one is refused once the good on
   t.regex(text, /^HTTP\/1\.1 200 [\s\S]*first(HTTP\/1\.1 400 [\s\S]*)$/);
 });
 
+test("an HTTP/1.0 request without Host reaches the app with the route's authority as its Host", async (t) => {
+  const hosts: Array<string | undefined> = [];
+  const a = await app(t, (req, res) => {
+    hosts.push(req.headers.host);
+    res.end("fine");
+  });
+  const h = await startProxy(t, fakeRoute([a.port]));
+  // Upstream it becomes HTTP/1.1, and Node answers an HTTP/1.1 request without Host with 400.
+  const answer = await raw(h.port, "GET /old HTTP/1.0\r\n\r\n");
+  t.regex(answer, /^HTTP\/1\.1 200 [\s\S]*fine$/);
+  const kept = await raw(h.port, "GET /old HTTP/1.0\r\nHost: mine\r\n\r\n");
+  t.regex(kept, /^HTTP\/1\.1 200 /);
+  t.deepEqual(hosts, ["web:80", "mine"], "a Host the client sent is kept");
+  t.is(h.completed[0]?.request.authority, "web:80", "spans and access logs name it too");
+});
+
 test("a head over 16 KiB gets 431", async (t) => {
   const a = await app(t, (_req, res) => res.end("ok"));
   const h = await startProxy(t, fakeRoute([a.port]));

@@ -29,6 +29,7 @@ export interface FakeRoute extends HttpRoute {
 export function fakeRoute(ports: number[], o: PlanOptions = {}): FakeRoute {
   const route: FakeRoute = {
     service: "web",
+    authority: "web:80",
     ended: [],
     nexts: 0,
     requests: [],

@@ -71,6 +71,7 @@ function serve(
     protocol: silent && declared === "auto" ? "tcp" : declared,
     route: {
       service,
+      authority: `${service || (deps.appHost ?? "127.0.0.1")}:${port}`,
       plan: (req) => {
         const policy = deps.store.policyFor(service);
         return (

@@ -71,6 +71,6 @@ function routeToService(deps: ListenerDeps, socket: Socket, target: ServiceTarge
   void serveConnection(deps, socket, {
     direction: "outbound",
     protocol: target.port.protocol,
-    route: { service: name, plan },
+    route: { service: name, plan, authority: `${name}:${target.port.port}` },
   });
 }
