@@ -41,8 +41,10 @@ export function smugglingProblem(pairs: HeaderPairs, httpVersion: string): strin
       return `Transfer-Encoding "${encodings.join(", ")}" is not accepted (only "chunked")`;
     }
   }
-  if (httpVersion === "1.1" && hosts !== 1) {
-    return hosts === 0 ? "an HTTP/1.1 request needs a Host header" : "more than one Host header";
-  }
+  // RFC 9112 §3.2: more than one Host is refused in any request (the next hop gets HTTP/1.1, where
+  // the peer sidecar refused it, and the client's connection went on past a request it never saw
+  // answered by the app); none only in HTTP/1.1 (an HTTP/1.0 one gets the route's, exchange.ts).
+  if (hosts > 1) return "more than one Host header";
+  if (httpVersion === "1.1" && hosts === 0) return "an HTTP/1.1 request needs a Host header";
   return undefined;
 }

@@ -215,6 +215,7 @@ export const SMUGGLING: Array<[string, string]> = [
   ["negative Content-Length", "POST / HTTP/1.1\r\nHost: a\r\nContent-Length: -1\r\n\r\n"],
   ["no Host", "GET / HTTP/1.1\r\n\r\n"],
   ["two Hosts", "GET / HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n"],
+  ["two Hosts in HTTP/1.0", "GET / HTTP/1.0\r\nHost: a\r\nHost: a\r\n\r\n"],
   ["bare LF", "GET / HTTP/1.1\nHost: a\n\n"],
   ["TE in HTTP/1.0", "POST / HTTP/1.0\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n"],
   ["garbage request line", "GET\x01 / HTTP/1.1\r\nHost: a\r\n\r\n"],
