@@ -179,7 +179,8 @@ function anyValue(r: ProtobufReader, depth: number): AttrValue {
       value = depth >= LIMITS.maxDepth ? "[too deep]" : attributesOf(r.sub(), depth + 1);
     else if (field === 7 && wire === WIRE_LEN) {
       const b = r.bytes();
-      value = b.length > LIMITS.maxStringChars ? `[${b.length} bytes]` : b.toString("base64");
+      // Kept as base64, which is 4/3 of the bytes: the string limit holds for its characters.
+      value = b.length > (LIMITS.maxStringChars / 4) * 3 ? `[${b.length} bytes]` : b.toString("base64");
     } else r.skip(wire);
   }
   return value;

@@ -102,11 +102,13 @@ export class ProtobufReader {
     this.need(len);
     const start = this.pos;
     this.pos += len;
-    if (maxChars !== undefined && len > maxChars * 4) {
-      const head = this.buf.toString("utf8", start, start + maxChars * 4).slice(0, maxChars);
-      return `${head}...[truncated ${len - Buffer.byteLength(head)} bytes]`;
-    }
-    return this.buf.toString("utf8", start, start + len);
+    if (maxChars === undefined) return this.buf.toString("utf8", start, start + len);
+    // A character is at most 4 bytes, so that many fill maxChars; but an ASCII value up to 4 times
+    // the limit decodes whole, and must still be cut to it.
+    const text = this.buf.toString("utf8", start, start + Math.min(len, maxChars * 4));
+    if (len <= maxChars * 4 && text.length <= maxChars) return text;
+    const head = text.slice(0, maxChars);
+    return `${head}...[truncated ${len - Buffer.byteLength(head)} bytes]`;
   }
 
   skip(wireType: number): void {
