@@ -81,6 +81,18 @@ test("the project comes from -p, then name:, then the directory", (t) => {
   );
 });
 
+test("an alias without its anchor, or aliases past the limit, are YAML errors naming the file", (t) => {
+  fails(t, "services:\n  web:\n    image: *img\n", /^weft\.yaml: not valid YAML: Unresolved alias/);
+  // A "billion laughs" file: each level refers to the one before ten times.
+  let bomb = "a: &a [x, x, x, x, x, x, x, x, x, x]\n";
+  for (let i = 1; i < 8; i++) {
+    const prev = String.fromCharCode(96 + i);
+    const name = String.fromCharCode(97 + i);
+    bomb += `${name}: &${name} [${Array(10).fill(`*${prev}`).join(", ")}]\n`;
+  }
+  fails(t, `${bomb}services:\n  web: {image: x}\n`, /^weft\.yaml: not valid YAML: .*alias/i);
+});
+
 test("errors name the file, the line, the field path and what is allowed", (t) => {
   fails(
     t,

@@ -57,7 +57,14 @@ export function parseManifest(text: string, o: { file: string; dir: string; proj
     return undefined;
   };
   const ctx = new FieldContext(o.file, locate);
-  const raw = doc.toJS({ maxAliasCount: 100 }) as unknown;
+  let raw: unknown;
+  try {
+    raw = doc.toJS({ maxAliasCount: 100 });
+  } catch (err) {
+    // An alias whose anchor is missing or comes later, or aliases past the count (a "billion laughs"
+    // file): the parser finds these only when it builds the values.
+    throw new ComposeError("INVALID_MANIFEST", `${o.file}: not valid YAML: ${(err as Error).message}`);
+  }
   if (raw === null || raw === undefined)
     throw ctx.error([], "is empty; it needs at least services: {NAME: {image: ...}}");
   const top = ctx.map([], raw, "name, services and volumes");
