@@ -136,6 +136,10 @@ test("errors: 400 names the field and what is allowed; malformed input says wher
   const yaml = await call(cp, "POST", "/api/v1/config/apply", "kind: Route\nspec: [a\n", "application/yaml");
   t.is(yaml.status, 400);
   t.regex(yaml.body.error, /malformed YAML at line \d+, column \d+/);
+  // An alias without its anchor is found only when the values are built: it was a 500.
+  const alias = await call(cp, "POST", "/api/v1/config/apply", "kind: *route\n", "application/yaml");
+  t.is(alias.status, 400);
+  t.regex(alias.body.error, /malformed YAML in document 1: Unresolved alias/);
 
   const missing = await call(cp, "POST", "/api/v1/config/apply", [route("r", "nowhere")]);
   t.is(missing.status, 400);

@@ -45,7 +45,14 @@ function parseYaml(text: string): ParsedDocument[] {
         `malformed YAML ${where}: ${error.message.split("\n")[0]!.replace(/ at line \d+, column \d+:?$/, "")}`,
       );
     }
-    const value: unknown = doc.toJS({ maxAliasCount: 100 });
+    let value: unknown;
+    try {
+      value = doc.toJS({ maxAliasCount: 100 });
+    } catch (err) {
+      // An alias without its anchor, or past the alias count (a "billion laughs" file): found only
+      // when the values are built, and thrown as a ReferenceError, which the API answered with 500.
+      throw new ConfigError("BAD_DOCUMENT", `malformed YAML in document ${i + 1}: ${(err as Error).message}`);
+    }
     if (value === null || value === undefined) return;
     if (Array.isArray(value)) {
       value.forEach((v, j) => {
