@@ -96,6 +96,19 @@ test("what weft cannot do is refused naming the Docker field", (t) => {
   refused({ HostConfig: { LogConfig: { Type: "syslog" } } }, /LogConfig\.Type "syslog"/);
 });
 
+test("a label or tmpfs option that is not a string is a 400 naming it, as Docker's types say", (t) => {
+  // A number in weft.port was a TypeError: a 500 that told the client nothing.
+  for (const [body, field] of [
+    [{ Labels: { "weft.port": 8080 } }, /Labels\["weft\.port"\] must be a string, got 8080/],
+    [{ Labels: { team: null } }, /Labels\["team"\] must be a string/],
+    [{ HostConfig: { Tmpfs: { "/run": { size: "64m" } } } }, /HostConfig\.Tmpfs\["\/run"\] must be a string/],
+  ] as const) {
+    const err = t.throws(() => weftBodyOf({ Image: "busybox", ...body }, undefined));
+    t.regex(err?.message ?? "", field);
+    t.is((err as unknown as { status: number }).status, 400);
+  }
+});
+
 test("docker ps status reads as Docker's", (t) => {
   const now = new Date("2026-01-01T00:01:00Z");
   const base = { created: "2026-01-01T00:00:00Z" } as ContainerState;

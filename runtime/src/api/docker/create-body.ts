@@ -12,6 +12,16 @@ function obj(v: unknown, field: string): Obj {
   return v as Obj;
 }
 
+/** A map of strings (Labels, Tmpfs), as Docker's Go types declare them: a number in one is a 400. */
+function strMap(v: unknown, field: string): Record<string, string> {
+  const m = obj(v, field);
+  for (const [k, x] of Object.entries(m)) {
+    if (typeof x !== "string")
+      throw badRequest(`${field}["${k}"] must be a string, got ${JSON.stringify(x)}`);
+  }
+  return m as Record<string, string>;
+}
+
 function strList(v: unknown, field: string): string[] | undefined {
   if (v === undefined || v === null) return undefined;
   if (!Array.isArray(v) || !v.every((s) => typeof s === "string")) {
@@ -239,13 +249,13 @@ export function weftBodyOf(input: unknown, name: string | undefined): Obj {
     throw badRequest(`HostConfig.UsernsMode "${usernsMode}" is not supported; use "host" or "auto"`);
   }
 
-  const labels = obj(body.Labels, "Labels") as Record<string, string>;
+  const labels = strMap(body.Labels, "Labels");
   const sidecarLabel = labels["weft.sidecar"];
   if (sidecarLabel !== undefined && sidecarLabel !== "true" && sidecarLabel !== "false") {
     throw badRequest(`label weft.sidecar must be "true" or "false", got "${sidecarLabel}"`);
   }
   const mounts = mountsOf(Array.isArray(host.Mounts) ? host.Mounts : []);
-  const tmpfsMap = obj(host.Tmpfs, "HostConfig.Tmpfs");
+  const tmpfsMap = strMap(host.Tmpfs, "HostConfig.Tmpfs");
   const tmpfs: Array<string | Obj> = [
     ...Object.entries(tmpfsMap).map(([dest, opts]) => (opts ? `${dest}:${String(opts)}` : dest)),
     ...mounts.tmpfs,
