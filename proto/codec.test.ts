@@ -186,3 +186,71 @@ test("truncated or mistyped bytes are refused with a reason", (t) => {
 test("schema.ts matches the .proto files (run scripts/gen-proto-schema.mjs after changing them)", (t) => {
   t.is(readFileSync(join(protoDir(), "schema.ts"), "utf8"), renderSchema());
 });
+
+test("mutated bytes of every message a peer sends decode or are refused as ProtoDecodeError, nothing else", (t) => {
+  // What each side reads from the other: the sidecar a DiscoveryResponse, the control plane its
+  // requests, registrations and log batches. A rogue or broken peer must get a refusal, never an
+  // exception the gRPC handler did not expect, nor a hang. WEFT_FUZZ_SEED / WEFT_FUZZ_CASES explore.
+  const messages: Array<[string, Record<string, unknown>]> = [
+    ["DiscoveryResponse", response],
+    [
+      "DiscoveryRequest",
+      {
+        type_url: "weft.v1.ServiceRoutes",
+        version_info: "4",
+        response_nonce: "n-1",
+        resource_names: ["reviews", "ratings"],
+        node: { id: "w-1", workload: "w", service: "reviews", address: "10.88.0.5", labels: { v: "2" } },
+        error_detail: { code: 3, message: "bad" },
+      },
+    ],
+    [
+      "LogBatch",
+      {
+        records: [
+          {
+            time_unix_nano: "1700000000000000000",
+            service: "reviews",
+            level: "info",
+            message: "GET / 200",
+            attributes: { status: "200" },
+          },
+        ],
+        dropped: "3",
+      },
+    ],
+  ];
+  const seed = Number(process.env.WEFT_FUZZ_SEED ?? 20261202);
+  const cases = Number(process.env.WEFT_FUZZ_CASES ?? 3000);
+  for (const [type, value] of messages) {
+    const good = encodeMessage(SCHEMA, type, value);
+    let refused = 0;
+    for (let i = 0; i < cases; i++) {
+      let a = (seed + i) >>> 0;
+      const r = () => {
+        a = (a + 0x6d2b79f5) >>> 0;
+        let x = Math.imul(a ^ (a >>> 15), a | 1);
+        x ^= x + Math.imul(x ^ (x >>> 7), x | 61);
+        return ((x ^ (x >>> 14)) >>> 0) / 4294967296;
+      };
+      const b = Buffer.from(good);
+      const at = () => Math.floor(r() * b.length);
+      let bytes: Buffer = b;
+      const shape = Math.floor(r() * 4);
+      if (shape === 0) for (let n = 1 + Math.floor(r() * 4); n > 0; n--) b[at()] = Math.floor(r() * 256);
+      else if (shape === 1) bytes = b.subarray(0, at());
+      else if (shape === 2) b[at()] = r() < 0.5 ? 0xff : 0x80;
+      else {
+        const from = at();
+        bytes = Buffer.concat([b.subarray(0, at()), b.subarray(from, from + 30), b.subarray(at())]);
+      }
+      try {
+        decodeMessage(SCHEMA, type, bytes);
+      } catch (err) {
+        if (err instanceof ProtoDecodeError) refused++;
+        else t.fail(`${type}, seed ${seed + i}: ${bytes.toString("hex")}\n${(err as Error).stack}`);
+      }
+    }
+    t.true(refused > 0 && refused < cases, `${type}: the mutations reach both outcomes (${refused} refused)`);
+  }
+});
