@@ -6,6 +6,7 @@ import { join } from "node:path";
 import test from "ava";
 import protobuf from "protobufjs";
 import { renderSchema } from "../scripts/gen-proto-schema.mjs";
+import { fuzzRun, replay, seededRandom } from "../test/support/generated";
 import { decodeMessage, encodeMessage, ProtoDecodeError } from "./codec";
 import { PROTO_FILES, protoDir } from "./index";
 import { SCHEMA } from "./schema";
@@ -220,19 +221,12 @@ test("mutated bytes of every message a peer sends decode or are refused as Proto
       },
     ],
   ];
-  const seed = Number(process.env.WEFT_FUZZ_SEED ?? 20261202);
-  const cases = Number(process.env.WEFT_FUZZ_CASES ?? 3000);
+  const { seed, cases } = fuzzRun(3000);
   for (const [type, value] of messages) {
     const good = encodeMessage(SCHEMA, type, value);
     let refused = 0;
     for (let i = 0; i < cases; i++) {
-      let a = (seed + i) >>> 0;
-      const r = () => {
-        a = (a + 0x6d2b79f5) >>> 0;
-        let x = Math.imul(a ^ (a >>> 15), a | 1);
-        x ^= x + Math.imul(x ^ (x >>> 7), x | 61);
-        return ((x ^ (x >>> 14)) >>> 0) / 4294967296;
-      };
+      const r = seededRandom(seed + i);
       const b = Buffer.from(good);
       const at = () => Math.floor(r() * b.length);
       let bytes: Buffer = b;
@@ -248,7 +242,7 @@ test("mutated bytes of every message a peer sends decode or are refused as Proto
         decodeMessage(SCHEMA, type, bytes);
       } catch (err) {
         if (err instanceof ProtoDecodeError) refused++;
-        else t.fail(`${type}, seed ${seed + i}: ${bytes.toString("hex")}\n${(err as Error).stack}`);
+        else t.fail(`${type}, ${replay(seed + i)}: ${bytes.toString("hex")}\n${(err as Error).stack}`);
       }
     }
     t.true(refused > 0 && refused < cases, `${type}: the mutations reach both outcomes (${refused} refused)`);

@@ -25,6 +25,7 @@ import { InboundRateLimits } from "../sidecar/src/listeners/rate-limits";
 import { Metrics } from "../sidecar/src/telemetry/metrics";
 import { HTTP80, ok, run, seeded, status } from "../sidecar/src/upstream/fixtures";
 import { ServiceUpstreams } from "../sidecar/src/upstream/service-upstreams";
+import { fuzzRun, mutateValues, replay } from "./support/generated";
 
 const DOC = { apiVersion: "weft.dev/v1" };
 const ROUTE = {
@@ -147,36 +148,19 @@ const STRINGS = [
 
 /** Keeps each value's type (a number stays a number): the control plane then accepts enough of them. */
 function mutate(r: () => number, doc: unknown): unknown {
-  const root = structuredClone(doc);
-  const slots: Array<[Record<string, unknown> | unknown[], string | number]> = [];
-  const walk = (v: unknown) => {
-    if (Array.isArray(v))
-      for (const [i, x] of v.entries()) {
-        slots.push([v, i]);
-        walk(x);
-      }
-    else if (v && typeof v === "object")
-      for (const [k, x] of Object.entries(v)) {
-        // The service names the resource a document is pushed in; another one goes to other sidecars.
-        if (k !== "apiVersion" && k !== "kind" && k !== "service")
-          slots.push([v as Record<string, unknown>, k]);
-        walk(x);
-      }
-  };
-  walk(root);
-  for (let n = 1 + Math.floor(r() * 3); n > 0; n--) {
-    const [holder, key] = slots[Math.floor(r() * slots.length)] as [Record<string, unknown>, string];
-    const v = holder[key];
-    const pick = <T>(xs: readonly T[]) => xs[Math.floor(r() * xs.length)] as T;
-    if (r() < 0.15) {
-      if (Array.isArray(holder)) holder.splice(Number(key), 1);
-      else delete holder[key];
-    } else if (typeof v === "number") holder[key] = pick(NUMBERS);
-    else if (typeof v === "string") holder[key] = pick(STRINGS);
-    else if (typeof v === "boolean") holder[key] = !v;
-    else if (Array.isArray(v)) v.push(structuredClone(v[0] ?? pick(STRINGS)));
-  }
-  return root;
+  const pick = <T>(xs: readonly T[]) => xs[Math.floor(r() * xs.length)] as T;
+  return mutateValues(r, doc, {
+    drop: 0.15,
+    // The service names the resource a document is pushed in; another one goes to other sidecars.
+    keep: ["apiVersion", "kind", "service"],
+    replace: (v) => {
+      if (typeof v === "number") return pick(NUMBERS);
+      if (typeof v === "string") return pick(STRINGS);
+      if (typeof v === "boolean") return !v;
+      if (Array.isArray(v)) return [...v, structuredClone(v[0] ?? pick(STRINGS))];
+      return v;
+    },
+  });
 }
 
 /** As the sidecar receives it: the control plane's wire form, through protobuf bytes and back. */
@@ -253,8 +237,7 @@ interface Outcome {
 }
 
 function search(t: ExecutionContext, seedDoc: { kind: string }, defaultCases: number): Outcome {
-  const seed = Number(process.env.WEFT_FUZZ_SEED ?? 20261202);
-  const cases = Number(process.env.WEFT_FUZZ_CASES ?? defaultCases);
+  const { seed, cases } = fuzzRun(defaultCases);
   const outcome: Outcome = { accepted: 0, refused: 0 };
   for (let i = -1; i < cases; i++) {
     // Case -1 is the document as written: it must pass whole.
@@ -270,7 +253,7 @@ function search(t: ExecutionContext, seedDoc: { kind: string }, defaultCases: nu
       continue;
     }
     outcome.accepted++;
-    const where = `${seedDoc.kind}, seed ${seed + i} (WEFT_FUZZ_SEED=${seed + i} WEFT_FUZZ_CASES=1): ${JSON.stringify(doc)}`;
+    const where = `${seedDoc.kind}, ${replay(seed + i)}: ${JSON.stringify(doc)}`;
     try {
       let routes: ServiceRoutesConfig | undefined;
       let policy: PolicyConfig | undefined;

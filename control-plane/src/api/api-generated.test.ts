@@ -5,18 +5,8 @@
 // stored before every bad request is still there at the end. WEFT_FUZZ_SEED and WEFT_FUZZ_CASES
 // explore further.
 import test from "ava";
+import { fuzzRun, mutateValues, replay, seededRandom as rng } from "../../../test/support/generated";
 import { callApi, startTestControlPlane } from "../test-support";
-
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const DOC = { apiVersion: "weft.dev/v1" };
 const SEEDS: Array<{ method: string; path: string; body: unknown }> = [
@@ -140,37 +130,13 @@ const WRONG: unknown[] = [
   { a: [] },
 ];
 
-/** The seed's body with one to three values (or whole subtrees) swapped for the wrong type or shape. */
-function mutate(r: () => number, body: unknown): unknown {
-  const root = structuredClone(body);
-  const slots: Array<[Record<string, unknown> | unknown[], string | number]> = [];
-  const walk = (v: unknown) => {
-    if (Array.isArray(v))
-      for (const [i, x] of v.entries()) {
-        slots.push([v, i]);
-        walk(x);
-      }
-    else if (v && typeof v === "object")
-      for (const [k, x] of Object.entries(v)) {
-        slots.push([v as Record<string, unknown>, k]);
-        walk(x);
-      }
-  };
-  walk(root);
-  for (let n = 1 + Math.floor(r() * 3); n > 0; n--) {
-    const [holder, key] = slots[Math.floor(r() * slots.length)] as [Record<string, unknown>, string];
-    const choice = r();
-    if (choice < 0.1) delete holder[key];
-    else if (choice < 0.2 && !Array.isArray(holder))
-      holder[`${key}x`] = holder[key]; // an unknown field
-    else holder[key] = WRONG[Math.floor(r() * WRONG.length)];
-  }
-  return root;
-}
+/** The seed's body with one to three values (or whole subtrees) swapped for the wrong type or shape,
+ * removed, or copied under an unknown name. */
+const mutate = (r: () => number, body: unknown) =>
+  mutateValues(r, body, { wrong: WRONG, drop: 0.1, misspell: 0.1 });
 
 test("mutated write requests are answered below 500, and nothing stored before them is lost", async (t) => {
-  const seed = Number(process.env.WEFT_FUZZ_SEED ?? 20261202);
-  const cases = Number(process.env.WEFT_FUZZ_CASES ?? 600);
+  const { seed, cases } = fuzzRun(600);
   const cp = await startTestControlPlane(t);
   const call = (method: string, path: string, body?: unknown) => callApi(cp, method, path, body);
   // Every seed is a valid request: the mutations start from what works.
@@ -220,7 +186,7 @@ test("mutated write requests are answered below 500, and nothing stored before t
     outcomes.set(res.status, (outcomes.get(res.status) ?? 0) + 1);
     t.true(
       res.status < 500,
-      `seed ${seed + i} (WEFT_FUZZ_SEED=${seed + i} WEFT_FUZZ_CASES=1): ${s.method} ${s.path} ${JSON.stringify(body)} -> ${res.status} ${res.text}`,
+      `${replay(seed + i)}: ${s.method} ${s.path} ${JSON.stringify(body)} -> ${res.status} ${res.text}`,
     );
     if (res.status >= 400) t.true(res.text.trim().length > 0, `a ${res.status} without a reason`);
     // A mutation that was accepted changed what is stored: the seed puts it back.

@@ -22,21 +22,11 @@ import {
   SimpleSpanProcessor,
 } from "@opentelemetry/sdk-trace-base";
 import test from "ava";
+import { fuzzRun, mutateValues, replay, seededRandom as rng } from "../../../test/support/generated";
 import { TelemetryError } from "./errors";
 import { decodeLogsJson, decodeTraceJson } from "./otlp-json";
 import { decodeLogsRequest, decodeTraceRequest } from "./otlp-protobuf";
 import { type Attributes, type AttrValue, LIMITS, type LogEntry, type SpanRecord } from "./types";
-
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const RICH_ATTRIBUTES = {
   "http.request.method": "GET",
@@ -132,26 +122,7 @@ function mutateJson(r: () => number, text: string): string {
       ? text.slice(0, i)
       : text.slice(0, i) + String.fromCharCode(32 + Math.floor(r() * 95)) + text.slice(i + 1);
   }
-  const root = JSON.parse(text) as unknown;
-  const slots: Array<[Record<string, unknown> | unknown[], string | number]> = [];
-  const walk = (v: unknown) => {
-    if (Array.isArray(v))
-      for (const [i, x] of v.entries()) {
-        slots.push([v, i]);
-        walk(x);
-      }
-    else if (v && typeof v === "object")
-      for (const [k, x] of Object.entries(v)) {
-        slots.push([v as Record<string, unknown>, k]);
-        walk(x);
-      }
-  };
-  walk(root);
-  for (let n = 1 + Math.floor(r() * 3); n > 0 && slots.length > 0; n--) {
-    const [holder, key] = slots[Math.floor(r() * slots.length)] as [Record<string, unknown>, string];
-    holder[key] = WRONG[Math.floor(r() * WRONG.length)];
-  }
-  return JSON.stringify(root);
+  return JSON.stringify(mutateValues(r, JSON.parse(text), { wrong: WRONG }));
 }
 
 function checkValue(t: import("ava").ExecutionContext, v: AttrValue, depth: number, where: string): void {
@@ -209,12 +180,11 @@ function search<T>(
   decode: (body: Buffer | string) => { records: unknown[] },
   check: (record: never, where: string) => void,
 ): void {
-  const seed = Number(process.env.WEFT_FUZZ_SEED ?? 20261202);
-  const cases = Number(process.env.WEFT_FUZZ_CASES ?? 3000);
+  const { seed, cases } = fuzzRun(3000);
   let refused = 0;
   for (let i = 0; i < cases; i++) {
     const body = mutated(rng(seed + i), original);
-    const where = `${name}, seed ${seed + i} (WEFT_FUZZ_SEED=${seed + i} WEFT_FUZZ_CASES=1)`;
+    const where = `${name}, ${replay(seed + i)}`;
     try {
       for (const rec of decode(body).records) check(rec as never, where);
     } catch (err) {

@@ -5,20 +5,10 @@
 // where the user needed the field's name). WEFT_FUZZ_SEED and WEFT_FUZZ_CASES explore further.
 import test from "ava";
 import { parse as parseYaml, stringify } from "yaml";
+import { fuzzRun, mutateValues, replay, seededRandom as rng } from "../../../test/support/generated";
 import { ComposeError } from "./errors";
 import { planUp } from "./plan";
 import { parseManifest } from "./validate";
-
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const FULL = `
 name: shop
@@ -74,31 +64,8 @@ const WRONG: unknown[] = [
   { a: [1] },
 ];
 
-function mutateValue(r: () => number, doc: unknown): unknown {
-  const root = structuredClone(doc);
-  const slots: Array<[Record<string, unknown> | unknown[], string | number]> = [];
-  const walk = (v: unknown) => {
-    if (Array.isArray(v))
-      for (const [i, x] of v.entries()) {
-        slots.push([v, i]);
-        walk(x);
-      }
-    else if (v && typeof v === "object")
-      for (const [k, x] of Object.entries(v)) {
-        slots.push([v as Record<string, unknown>, k]);
-        walk(x);
-      }
-  };
-  walk(root);
-  for (let n = 1 + Math.floor(r() * 3); n > 0; n--) {
-    const [holder, key] = slots[Math.floor(r() * slots.length)] as [Record<string, unknown>, string];
-    const choice = r();
-    if (choice < 0.1) delete holder[key];
-    else if (choice < 0.2 && !Array.isArray(holder)) holder[`${key}s`] = holder[key];
-    else holder[key] = WRONG[Math.floor(r() * WRONG.length)];
-  }
-  return root;
-}
+const mutateValue = (r: () => number, doc: unknown) =>
+  mutateValues(r, doc, { wrong: WRONG, drop: 0.1, misspell: 0.1, misspelling: "s" });
 
 function mutateText(r: () => number, text: string): string {
   const i = Math.floor(r() * text.length);
@@ -110,8 +77,7 @@ function mutateText(r: () => number, text: string): string {
 }
 
 test("mutated manifests parse into a plan or fail with INVALID_MANIFEST naming the file", (t) => {
-  const seed = Number(process.env.WEFT_FUZZ_SEED ?? 20261202);
-  const cases = Number(process.env.WEFT_FUZZ_CASES ?? 2000);
+  const { seed, cases } = fuzzRun(2000);
   const o = { file: "weft.yaml", dir: "/srv/shop" };
   t.is(parseManifest(FULL, o).services.length, 3, "the unmutated manifest is valid");
   const doc = parseYaml(FULL) as unknown;
@@ -123,7 +89,7 @@ test("mutated manifests parse into a plan or fail with INVALID_MANIFEST naming t
       const m = parseManifest(text, o);
       planUp(m, [], []); // what `weft up` does next with it
     } catch (err) {
-      const where = `seed ${seed + i} (WEFT_FUZZ_SEED=${seed + i} WEFT_FUZZ_CASES=1):\n${text}`;
+      const where = `${replay(seed + i)}:\n${text}`;
       if (!(err instanceof ComposeError && err.code === "INVALID_MANIFEST")) {
         t.fail(`${where}\n${err instanceof Error ? err.stack : String(err)}`);
         continue;

@@ -7,18 +7,8 @@
 import http from "node:http";
 import { connect } from "node:net";
 import test from "ava";
+import { fuzzRun, seededRandom as rng } from "../../../test/support/generated";
 import { startPair } from "../testing/pair";
-
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const PREFACE = "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n";
 const OPENINGS = [
@@ -72,8 +62,7 @@ function poke(port: number, bytes: Buffer, r: () => number): Promise<void> {
 }
 
 test("generated first bytes through a pair on an auto port: it stays up and still serves", async (t) => {
-  const seed = Number(process.env.WEFT_FUZZ_SEED ?? 20261202);
-  const cases = Number(process.env.WEFT_FUZZ_CASES ?? 200);
+  const { seed, cases } = fuzzRun(200);
   const app = http.createServer((_req, res) => res.end("fine"));
   await new Promise<void>((r) => app.listen(0, "127.0.0.1", () => r()));
   t.teardown(() => {

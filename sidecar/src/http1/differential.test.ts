@@ -9,6 +9,7 @@
 import http from "node:http";
 import { connect } from "node:net";
 import test, { type ExecutionContext } from "ava";
+import { fuzzRun, replay, seededRandom as rng } from "../../../test/support/generated";
 import { startPair } from "../testing/pair";
 import { fakeRoute, listen, startProxy } from "./test-kit";
 
@@ -17,18 +18,6 @@ interface Seen {
   target: string;
   xa: string | undefined;
   body: string;
-}
-
-/** mulberry32: a small seeded generator, so a failing case replays from its seed. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 class Gen {
@@ -257,8 +246,7 @@ async function compare(
   through: (appPort: number) => Promise<number>,
   defaultCases: number,
 ): Promise<void> {
-  const seed = Number(process.env.WEFT_FUZZ_SEED ?? 20261202);
-  const cases = Number(process.env.WEFT_FUZZ_CASES ?? defaultCases);
+  const { seed, cases } = fuzzRun(defaultCases);
   const direct = await recordingApp(t);
   const behind = await recordingApp(t);
   const port = await through(behind.port);
@@ -271,7 +259,7 @@ async function compare(
     await Promise.all([send(direct.port, data, cuts), send(port, data, cuts)]);
     const want = direct.take();
     const got = behind.take();
-    const where = `seed ${seed + i} (WEFT_FUZZ_SEED=${seed + i} WEFT_FUZZ_CASES=1): ${JSON.stringify(data.toString("latin1"))}\n node read:\n  ${describe(want)}\n behind the proxy:\n  ${describe(got)}`;
+    const where = `${replay(seed + i)}: ${JSON.stringify(data.toString("latin1"))}\n node read:\n  ${describe(want)}\n behind the proxy:\n  ${describe(got)}`;
     t.true(got.length <= want.length, `the proxy passed a request Node does not read; ${where}`);
     t.deepEqual(got, want.slice(0, got.length), `the proxy read a request differently from Node; ${where}`);
     if (!gen.mutated) {

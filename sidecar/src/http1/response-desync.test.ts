@@ -8,19 +8,9 @@
 // answers arrive whole. WEFT_FUZZ_SEED and WEFT_FUZZ_CASES explore further.
 import { createServer, type Socket } from "node:net";
 import test, { type ExecutionContext } from "ava";
+import { fuzzRun, seededRandom as rng } from "../../../test/support/generated";
 import { startPair } from "../testing/pair";
 import { fakeRoute, listen, raw, startProxy } from "./test-kit";
-
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const FORGED = "HTTP/1.1 200 OK\r\nContent-Length: 12\r\n\r\ntok:FORGED;\n";
 
@@ -110,8 +100,7 @@ async function check(
   through: (appPort: number) => Promise<number>,
   defaultCases: number,
 ): Promise<void> {
-  const seed = Number(process.env.WEFT_FUZZ_SEED ?? 20261202);
-  const cases = Number(process.env.WEFT_FUZZ_CASES ?? defaultCases);
+  const { seed, cases } = fuzzRun(defaultCases);
   const sockets = new Set<Socket>();
   const app = createServer((s) => {
     sockets.add(s);

@@ -22,17 +22,8 @@ export function endpoint(n: number, labels: Record<string, string> = {}): Endpoi
 /** "10.0.0.N:80", the key and metric label of endpoint(N). */
 export const key = (n: number) => `10.0.0.${n}:80`;
 
-/** mulberry32: the same sequence for the same seed, so counts in tests are stable. */
-export function seeded(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** A seeded random (mulberry32): the same sequence for the same seed, so counts in tests are stable. */
+export { seededRandom as seeded } from "../../../test/support/generated";
 
 export class Clock {
   ms = 1_000;

@@ -6,20 +6,10 @@
 // exception (a TypeError was a 500 with a stack's message, and nothing to act on).
 // WEFT_FUZZ_SEED and WEFT_FUZZ_CASES explore further.
 import test from "ava";
+import { fuzzRun, mutateValues, replay, seededRandom as rng } from "../../../../test/support/generated";
 import { validateRunSpec } from "../../engine/validate";
 import { httpStatusOf } from "../../errors";
 import { weftBodyOf } from "./create-body";
-
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const DOCKER_RUN = {
   Image: "busybox",
@@ -81,43 +71,20 @@ const WRONG: unknown[] = [
   { a: 1 },
 ];
 
-function mutate(r: () => number, body: unknown): unknown {
-  const root = structuredClone(body);
-  const slots: Array<[Record<string, unknown> | unknown[], string | number]> = [];
-  const walk = (v: unknown) => {
-    if (Array.isArray(v))
-      for (const [i, x] of v.entries()) {
-        slots.push([v, i]);
-        walk(x);
-      }
-    else if (v && typeof v === "object")
-      for (const [k, x] of Object.entries(v)) {
-        slots.push([v as Record<string, unknown>, k]);
-        walk(x);
-      }
-  };
-  walk(root);
-  for (let n = 1 + Math.floor(r() * 3); n > 0; n--) {
-    const [holder, key] = slots[Math.floor(r() * slots.length)] as [Record<string, unknown>, string];
-    if (r() < 0.1) delete holder[key];
-    else holder[key] = WRONG[Math.floor(r() * WRONG.length)];
-  }
-  return root;
-}
+const mutate = (r: () => number, body: unknown) => mutateValues(r, body, { wrong: WRONG, drop: 0.1 });
 
 test("mutated docker run bodies become a run spec or a 4xx error, nothing else", (t) => {
-  const seed = Number(process.env.WEFT_FUZZ_SEED ?? 20261202);
-  const cases = Number(process.env.WEFT_FUZZ_CASES ?? 3000);
+  const { seed, cases } = fuzzRun(3000);
   t.truthy(validateRunSpec(weftBodyOf(DOCKER_RUN, "web")), "the unmutated body is valid");
   let refused = 0;
   for (let i = 0; i < cases; i++) {
-    // As it arrives: through JSON (a deleted array item becomes null, as no client can send a hole).
+    // As it arrives: through JSON.
     const body = JSON.parse(JSON.stringify(mutate(rng(seed + i), DOCKER_RUN))) as unknown;
     try {
       validateRunSpec(weftBodyOf(body, "web"));
     } catch (err) {
       const status = httpStatusOf(err);
-      const where = `seed ${seed + i} (WEFT_FUZZ_SEED=${seed + i} WEFT_FUZZ_CASES=1): ${JSON.stringify(body)}`;
+      const where = `${replay(seed + i)}: ${JSON.stringify(body)}`;
       if (status >= 400 && status < 500) refused++;
       else t.fail(`${where}\n -> ${status}: ${err instanceof Error ? err.stack : String(err)}`);
     }
