@@ -2,8 +2,9 @@
 // the service graph, log search, services and instances, Consul's catalog, health, KV, intentions and
 // config entries, Prometheus SD) with their parameters given odd values, repeated, or joined by
 // unknown ones, against a real control plane holding a registered service and a KV key.
-// Each is answered below 500 (but for Consul's own 500 for an unknown datacenter), a 4xx with a reason, and the control plane still answers a good query
-// afterwards. WEFT_FUZZ_SEED and WEFT_FUZZ_CASES explore further.
+// Each is answered below 500 (but for Consul's own 500 for an unknown datacenter), a 4xx with a
+// reason, and the control plane still answers a good query afterwards. WEFT_FUZZ_SEED and
+// WEFT_FUZZ_CASES explore further.
 import test from "ava";
 import { fuzzRun, replay, seededRandom } from "../../../test/support/generated";
 import { callApi, startTestControlPlane } from "../test-support";
