@@ -129,6 +129,32 @@ test("DNS over TCP answers length-prefixed queries", async (t) => {
   t.is(decoded.answers?.[0]?.type === "A" ? decoded.answers[0].data : "", "10.96.0.10");
 });
 
+test("a query the resolver fails on ends that TCP connection, not the sidecar", async (t) => {
+  const failing = { answer: () => Promise.reject(new Error("cannot answer")) } as unknown as DnsResolver;
+  const { udp, tcp } = await startDnsServers(failing, 0, "127.0.0.1");
+  t.teardown(() => {
+    udp.close();
+    tcp.close();
+  });
+  const port = (tcp.address() as AddressInfo).port;
+  const query = dnsPacket.streamEncode({
+    type: "query",
+    id: 9,
+    questions: [{ type: "A", name: "web.weft" }],
+  });
+  // Without a handler the rejection was unhandled: ava fails the run on one, and a sidecar exits.
+  const closed = await new Promise<boolean>((resolve) => {
+    const c = connect(port, "127.0.0.1", () => c.write(query));
+    c.on("error", () => undefined);
+    c.on("close", () => resolve(true));
+    setTimeout(() => {
+      c.destroy();
+      resolve(false);
+    }, 3000);
+  });
+  t.true(closed, "the server closed the connection it could not answer");
+});
+
 test("a TCP query for a non-mesh name is forwarded upstream over TCP", async (t) => {
   // The upstream speaks TCP only: a UDP forward would time out and come back SERVFAIL.
   const upstream = createServer((socket) => {

@@ -183,12 +183,17 @@ function serveTcp(resolver: DnsResolver, socket: Socket): void {
       if (buffered.length < 2 + length) break;
       const message = buffered.subarray(2, 2 + length);
       buffered = buffered.subarray(2 + length);
-      resolver.answer(Buffer.from(message), "tcp").then((out) => {
-        if (!out || socket.destroyed) return;
-        const prefix = Buffer.alloc(2);
-        prefix.writeUInt16BE(out.length);
-        socket.write(Buffer.concat([prefix, out]));
-      });
+      resolver.answer(Buffer.from(message), "tcp").then(
+        (out) => {
+          if (!out || socket.destroyed) return;
+          const prefix = Buffer.alloc(2);
+          prefix.writeUInt16BE(out.length);
+          socket.write(Buffer.concat([prefix, out]));
+        },
+        // Unanswerable: the client sees the connection end and retries. Unhandled, the rejection
+        // would have ended the sidecar, and every connection of the workload with it.
+        () => socket.destroy(),
+      );
     }
   });
 }
