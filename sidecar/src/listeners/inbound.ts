@@ -47,9 +47,18 @@ function handleInbound(
     serve(deps, limits, socket, app, dst.port);
     return;
   }
-  void admission.admit(socket, mode).then((admitted) => {
-    if (admitted) serve(deps, limits, admitted.socket, app, dst.port, admitted.silent);
-  });
+  admission.admit(socket, mode).then(
+    (admitted) => {
+      if (admitted) serve(deps, limits, admitted.socket, app, dst.port, admitted.silent);
+    },
+    (err: Error) => {
+      // As serveConnection: this connection alone is closed, the sidecar goes on.
+      deps.log(
+        `inbound connection from ${socket.remoteAddress ?? "?"}: admission failed, closed: ${err.stack ?? err}`,
+      );
+      socket.destroy();
+    },
+  );
 }
 
 function serve(

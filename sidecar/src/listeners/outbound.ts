@@ -43,11 +43,19 @@ export function handleOutbound(deps: ListenerDeps, socket: Socket): void {
   // arrive (the app's bytes wait in the socket), or give up after endpointsWaitMs.
   const ignore = () => {}; // a client that gives up while held must not crash the sidecar
   socket.on("error", ignore);
-  deps.store.waitForEndpoints(name, deps.endpointsWaitMs).then((arrived) => {
-    socket.off("error", ignore);
-    if (socket.destroyed) return;
-    routeToService(deps, socket, target, !arrived);
-  });
+  deps.store.waitForEndpoints(name, deps.endpointsWaitMs).then(
+    (arrived) => {
+      socket.off("error", ignore);
+      if (socket.destroyed) return;
+      routeToService(deps, socket, target, !arrived);
+    },
+    (err: Error) => {
+      deps.log(
+        `outbound connection to ${name}: waiting for its endpoints failed, closed: ${err.stack ?? err}`,
+      );
+      socket.destroy();
+    },
+  );
 }
 
 function routeToService(deps: ListenerDeps, socket: Socket, target: ServiceTarget, timedOut: boolean): void {

@@ -18,7 +18,22 @@ export interface Destination {
   route: HttpRoute;
 }
 
+/**
+ * Never rejects: a connection whose handling fails in a way nothing expected is logged and closed,
+ * alone. A rejection left unhandled ends the process, and with it every connection of the workload.
+ */
 export async function serveConnection(deps: ListenerDeps, socket: Socket, d: Destination): Promise<void> {
+  try {
+    await serve(deps, socket, d);
+  } catch (err) {
+    deps.log(
+      `${d.direction} connection for ${d.route.service} from ${socket.remoteAddress ?? "?"} failed unexpectedly, closed: ${(err as Error).stack ?? err}`,
+    );
+    socket.destroy();
+  }
+}
+
+async function serve(deps: ListenerDeps, socket: Socket, d: Destination): Promise<void> {
   if (d.protocol === "tcp" || d.protocol === "server-first") return tcp(deps, socket, d);
   const declared = d.protocol !== "auto";
   // A declared HTTP port waits as long as the HTTP header timeout; "auto" gives up quickly and pipes.
