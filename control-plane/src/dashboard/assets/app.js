@@ -1051,7 +1051,22 @@ async function proxiesPage() {
 
 // ---- routing --------------------------------------------------------------------------------
 
-async function render() {
+// One render at a time, each for the hash at the moment it starts: a page's data arrives
+// asynchronously, so an overview's refresh still loading when the user clicked through would
+// otherwise put the overview back over the page they went to.
+let rendering = Promise.resolve();
+let renderQueued = false;
+function render() {
+  if (renderQueued) return rendering; // the queued one reads location.hash when its turn comes
+  renderQueued = true;
+  rendering = rendering.then(() => {
+    renderQueued = false;
+    return renderNow();
+  });
+  return rendering;
+}
+
+async function renderNow() {
   clearTimeout(refreshTimer);
   const hash = location.hash;
   const { path, query } = parseHash();
