@@ -1,5 +1,6 @@
+import { join } from "node:path";
 import test from "ava";
-import { parseManifest } from "./validate";
+import { loadManifest, parseManifest } from "./validate";
 
 const parse = (text: string, project?: string) =>
   parseManifest(text, { file: "weft.yaml", dir: "/srv/shop", project });
@@ -202,4 +203,17 @@ test("tmpfs and capabilities are checked in the file", (t) => {
     "services:\n  web: {image: x, tmpfs: /run, cap_drop: [ALL], cap_add: [net_bind_service]}\n",
   ).services[0]!;
   t.deepEqual([web.tmpfs, web.capDrop, web.capAdd], [["/run"], ["ALL"], ["net_bind_service"]]);
+});
+
+test("the shop example's manifest is valid, and its load generator waits for a healthy frontend", (t) => {
+  // The README's first command brings it up; started with frontend instead, loadgen's first seconds
+  // found no endpoint (frontend registers once healthy) and read as errors on the dashboard.
+  const m = loadManifest(join(import.meta.dirname, "../../../examples/shop/weft.yaml"));
+  t.is(m.project, "shop");
+  const loadgen = m.services.find((s) => s.name === "loadgen");
+  t.deepEqual(loadgen?.dependsOn, [{ service: "frontend", condition: "service_healthy" }]);
+  t.truthy(
+    m.services.find((s) => s.name === "frontend")?.healthcheck,
+    "frontend has the check loadgen waits for",
+  );
 });
