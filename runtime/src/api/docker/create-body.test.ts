@@ -100,13 +100,15 @@ test("a label or tmpfs option that is not a string is a 400 naming it, as Docker
   // A number in weft.port was a TypeError: a 500 that told the client nothing.
   for (const [body, field] of [
     [{ Labels: { "weft.port": 8080 } }, /Labels\["weft\.port"\] must be a string, got 8080/],
-    [{ Labels: { team: null } }, /Labels\["team"\] must be a string/],
+    [{ Labels: { team: ["a"] } }, /Labels\["team"\] must be a string, got \["a"\]/],
     [{ HostConfig: { Tmpfs: { "/run": { size: "64m" } } } }, /HostConfig\.Tmpfs\["\/run"\] must be a string/],
   ] as const) {
     const err = t.throws(() => weftBodyOf({ Image: "busybox", ...body }, undefined));
     t.regex(err?.message ?? "", field);
     t.is((err as unknown as { status: number }).status, 400);
   }
+  // null is "", as Docker's Go decoding leaves it.
+  t.deepEqual(weftBodyOf({ Image: "busybox", Labels: { team: null } }, undefined).labels, { team: "" });
 });
 
 test("docker ps status reads as Docker's", (t) => {

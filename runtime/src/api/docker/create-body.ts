@@ -12,14 +12,18 @@ function obj(v: unknown, field: string): Obj {
   return v as Obj;
 }
 
-/** A map of strings (Labels, Tmpfs), as Docker's Go types declare them: a number in one is a 400. */
+/**
+ * A map of strings (Labels, Tmpfs), as Docker's Go types declare them: a number in one is a 400, and
+ * null is "" (what Go's JSON decoding leaves in a string it is given null for).
+ */
 function strMap(v: unknown, field: string): Record<string, string> {
-  const m = obj(v, field);
-  for (const [k, x] of Object.entries(m)) {
-    if (typeof x !== "string")
+  const out: Record<string, string> = {};
+  for (const [k, x] of Object.entries(obj(v, field))) {
+    if (x !== null && typeof x !== "string")
       throw badRequest(`${field}["${k}"] must be a string, got ${JSON.stringify(x)}`);
+    out[k] = x ?? "";
   }
-  return m as Record<string, string>;
+  return out;
 }
 
 function strList(v: unknown, field: string): string[] | undefined {
