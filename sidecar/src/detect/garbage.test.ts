@@ -1,8 +1,9 @@
 // Whatever a client sends first, searched for: generated openings (HTTP/1.1 and h2c prefaces cut at
-// any byte, method-like words, binary, TLS-like records, an h2 preface followed by bad frames), sent
-// in pieces through a sidecar pair on an "auto" port, some closed early, some left half-open. The
-// pair must never fall over (this process hosts both sidecars: an exception would fail the test),
-// must answer or close every connection, and must still carry a good request afterwards.
+// any byte, method-like words, binary, TLS-like records, an h2 preface followed by noise), sent in
+// pieces through a sidecar pair on an "auto" port, then ended, reset or left open (the test drops
+// those after 400 ms; the pair's own timeouts are longer). The pair must never fall over (this
+// process hosts both sidecars: an exception would fail the test) and must still carry a good
+// request afterwards.
 // WEFT_FUZZ_SEED and WEFT_FUZZ_CASES explore further.
 import http from "node:http";
 import { connect } from "node:net";
