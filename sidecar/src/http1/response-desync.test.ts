@@ -3,9 +3,9 @@
 // doubled or contradicting length, a bad chunk size, bytes after the end, a bare LF) must never
 // leave bytes on a pooled connection that the next client reads as its own answer. A raw app
 // answers each request with a generated response naming the request's token, some of them followed
-// by a whole forged response naming no one's; clients run four at a time through one proxy. Every
-// client gets its own token or an error, never another request's bytes or the forged answer; clean
-// answers arrive whole. WEFT_FUZZ_SEED and WEFT_FUZZ_CASES explore further.
+// by a whole forged response naming no one's; clients run four at a time through one proxy, then
+// through a pair. Every client gets its own token or an error, never another request's bytes or the
+// forged answer; clean answers arrive whole. WEFT_FUZZ_SEED and WEFT_FUZZ_CASES explore further.
 import { createServer, type Socket } from "node:net";
 import test, { type ExecutionContext } from "ava";
 import { fuzzRun, seededRandom as rng } from "../../../test/support/generated";
