@@ -14,11 +14,14 @@ export const RESERVED_HEADER_NAMES: ReadonlySet<string> = new Set([
   "te",
   "trailer",
   "upgrade",
+  "http2-settings",
   "content-length",
   "host",
   "traceparent",
   "tracestate",
 ]);
 
-/** CR, LF and NUL end or break a field on HTTP/1.1. */
-export const BAD_HEADER_VALUE = /[\r\n\0]/;
+/** Control characters other than HTAB (RFC 9110 §5.5): CR, LF and NUL end or break a field on
+ * HTTP/1.1, and node:http2 refuses to send a head holding any of them. */
+// biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what it looks for.
+export const BAD_HEADER_VALUE = /[\0-\x08\x0a-\x1f\x7f]/;

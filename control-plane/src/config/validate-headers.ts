@@ -44,7 +44,8 @@ function values(value: unknown, field: string): Record<string, string> | undefin
   const out: Record<string, string> = {};
   for (const [key, v] of Object.entries(map)) {
     const n = name(key, `${field}.${key}`);
-    if (BAD_HEADER_VALUE.test(v)) invalid(`${field}.${key}`, "a value without CR, LF or NUL");
+    if (BAD_HEADER_VALUE.test(v))
+      invalid(`${field}.${key}`, "a value without control characters (CR, LF, NUL, DEL and the like)");
     if (Buffer.byteLength(v) > MAX_VALUE_BYTES)
       invalid(`${field}.${key}`, `a value of at most ${MAX_VALUE_BYTES} bytes`);
     out[n] = v;

@@ -142,7 +142,7 @@ const cases: Array<[string, unknown, string, RegExp]> = [
     "header value with a line break",
     route({ rules: [{ headers: { response: { add: { "x-a": "1\r\nx-b: 2" } } } }] }),
     "spec.rules[0].headers.response.add.x-a",
-    /a value without CR, LF or NUL/,
+    /a value without control characters/,
   ],
   [
     "header modifier that changes nothing",

@@ -33,7 +33,8 @@ function parseEdits(value: unknown, path: string): HeaderEdits | undefined {
   const o = object(value, path);
   const pairs = (v: unknown, p: string): Array<[string, string]> =>
     Object.entries(labels(v, p)).map(([n, text]) => {
-      if (BAD_HEADER_VALUE.test(text)) bad(`${p}.${n} must not hold CR, LF or NUL`);
+      if (BAD_HEADER_VALUE.test(text))
+        bad(`${p}.${n} must not hold control characters (CR, LF, NUL, DEL and the like)`);
       return [checkName(n, `${p}.${n}`), text];
     });
   const remove = o.remove === undefined || o.remove === null ? [] : o.remove;
