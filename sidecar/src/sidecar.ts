@@ -196,6 +196,7 @@ export async function startSidecar(
               ...(direction === "outbound" ? { mirrors } : {}),
             },
             idleTimeoutMs: timeouts.idleTimeoutMs,
+            log,
             ...(direction === "outbound" ? { dial } : {}),
           }),
       );

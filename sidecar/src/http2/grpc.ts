@@ -14,6 +14,8 @@ const GRPC_STATUS: Record<number, number> = {
   503: 14,
   504: 4,
 };
+/** http2.constants.NGHTTP2_INTERNAL_ERROR (a type import keeps this module light). */
+const NGHTTP2_INTERNAL_ERROR = 2;
 const UNITS_MS: Record<string, number> = { H: 3_600_000, M: 60_000, S: 1000, m: 1, u: 0.001, n: 0.000001 };
 
 export function isGrpc(contentType: string | string[] | undefined): boolean {
@@ -39,6 +41,25 @@ export function plainAnswer(
   extra: Record<string, string> = {},
 ): void {
   if (stream.closed || stream.headersSent) return;
+  try {
+    respondPlain(stream, status, message, grpc, via, grpcStatus, extra);
+  } catch {
+    // A head node:http2 will not send (a Location built from what the client sent, say): the
+    // stream is reset rather than the error thrown out of an event handler, which would end the
+    // sidecar.
+    stream.close(NGHTTP2_INTERNAL_ERROR);
+  }
+}
+
+function respondPlain(
+  stream: http2.ServerHttp2Stream,
+  status: number,
+  message: string,
+  grpc: boolean,
+  via: string,
+  grpcStatus: number,
+  extra: Record<string, string>,
+): void {
   if (grpc) {
     stream.respond(
       {

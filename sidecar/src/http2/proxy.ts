@@ -24,10 +24,40 @@ import {
 import { finish, type H2Flow } from "./flow";
 import { grpcTimeoutMs, isGrpc, plainAnswer } from "./grpc";
 
-const { NGHTTP2_CANCEL, NGHTTP2_NO_ERROR } = http2.constants;
+const { NGHTTP2_CANCEL, NGHTTP2_INTERNAL_ERROR, NGHTTP2_NO_ERROR } = http2.constants;
 const END_STREAM = 0x1;
-/** Connection-specific fields (RFC 9113 §8.2.2) and pseudo-headers rebuilt for the next hop. */
-const DROP = new Set(["connection", "keep-alive", "proxy-connection", "transfer-encoding", "upgrade", "te"]);
+/** Connection-specific fields (RFC 9113 §8.2.2), dropped at each hop: what node:http2 refuses to send
+ * (HTTP2-Settings too). TE is one of them unless it is "trailers" (gRPC clients send it, and servers
+ * such as grpc-java warn without it), which goes on. */
+const DROP = new Set([
+  "connection",
+  "keep-alive",
+  "proxy-connection",
+  "transfer-encoding",
+  "upgrade",
+  "http2-settings",
+]);
+
+const KEEP_TE = ["te"];
+
+function hopByHop(name: string, value: string): boolean {
+  return DROP.has(name) || (name === "te" && value.trim().toLowerCase() !== "trailers");
+}
+
+/**
+ * node:http2's errors for a head it will not send (a field it forbids, a value with a control
+ * character, a second value of a single-value field, a bad status): thrown before anything is
+ * written, so the stream can still be answered. Other errors (a session that closed meanwhile) are
+ * the connection's.
+ */
+function refusedHead(err: unknown): boolean {
+  const code = (err as NodeJS.ErrnoException).code ?? "";
+  return (
+    code === "ERR_INVALID_CHAR" ||
+    code === "ERR_INVALID_HTTP_TOKEN" ||
+    (code.startsWith("ERR_HTTP2_") && /HEADER|PSEUDO|STATUS|CONNECT_|INVALID_INFO/.test(code))
+  );
+}
 
 export interface H2ProxyOptions {
   flow: H2Flow;
@@ -35,6 +65,8 @@ export interface H2ProxyOptions {
   idleTimeoutMs?: number;
   /** How upstream connections are opened. Default: plain TCP. */
   dial?: Dial;
+  /** Where a stream's unexpected failure is told. Default: nowhere. */
+  log?: (message: string) => void;
 }
 
 export class H2Proxy {
@@ -60,7 +92,16 @@ export class H2Proxy {
       session.on("error", () => {});
       if (this.options.flow.draining) session.close();
     });
-    this.server.on("stream", (stream, headers, flags) => this.onStream(stream, headers, flags));
+    this.server.on("stream", (stream, headers, flags) => {
+      try {
+        this.onStream(stream, headers, flags);
+      } catch (err) {
+        // One stream's unexpected failure resets that stream; thrown out of this handler it
+        // would end the sidecar and every connection of its workload.
+        this.options.log?.(`http2: stream failed: ${(err as Error).message}`);
+        stream.close(NGHTTP2_INTERNAL_ERROR);
+      }
+    });
   }
 
   /** Serves h2c on an accepted socket whose first bytes (the preface) are back in it. */
@@ -122,6 +163,15 @@ export class H2Proxy {
       answer(500, "no route for this connection\n");
       return;
     }
+    if (info.method === "CONNECT") {
+      // As on HTTP/1.1: a tunnel is not something the sidecar forwards (node:http2 would refuse to
+      // send it upstream with the :path every forwarded request gets).
+      ctx.error = "CONNECT is not supported";
+      return void answer(
+        405,
+        "CONNECT is not supported by the sidecar; connect to the destination directly\n",
+      );
+    }
     const plan = route.plan(info);
     ctx.route = plan.route ?? "default";
     if (isRefusal(plan)) {
@@ -160,12 +210,17 @@ export class H2Proxy {
     const flow = this.options.flow;
     const { stream, ctx } = r;
     if (stream.closed) return;
-    const forwarded = forwardRequestHeaders(ctx.request.headers, {
-      via: flow.via,
-      clientAddress: ctx.request.clientAddress,
-      proto: "http",
-      peerIdentity: flow.direction === "inbound" ? (ctx.request.peerIdentity ?? "") : undefined,
-    });
+    // TE is kept: pairsOf let only "trailers" through, the one value HTTP/2 allows.
+    const forwarded = forwardRequestHeaders(
+      ctx.request.headers,
+      {
+        via: flow.via,
+        clientAddress: ctx.request.clientAddress,
+        proto: "http",
+        peerIdentity: flow.direction === "inbound" ? (ctx.request.peerIdentity ?? "") : undefined,
+      },
+      KEEP_TE,
+    );
     ctx.requestId = forwarded.requestId;
     const edits = r.plan.headers?.request;
     ctx.request.headers = edits ? applyHeaderEdits(forwarded.headers, edits) : forwarded.headers;
@@ -258,8 +313,18 @@ export class H2Proxy {
     try {
       up = this.session(target).request(out, { endStream: (flags & END_STREAM) !== 0 });
     } catch (err) {
-      if (end({ kind: "connect-failure", error: (err as Error).message })) return void retry();
-      answer(502, `upstream ${ctx.upstream} for ${ctx.service} failed: ${(err as Error).message}\n`);
+      const message = (err as Error).message;
+      if (refusedHead(err)) {
+        // The request, not the endpoint: not retried, and nothing counted against the endpoint.
+        // With the route's edits it is the route's doing (a second value of a single-value field).
+        end({ kind: "cancelled" });
+        if (r.plan.headers?.request)
+          answer(500, `the request as route ${ctx.route} edits it cannot be sent over HTTP/2: ${message}\n`);
+        else answer(400, `bad request: it cannot be sent over HTTP/2: ${message}\n`);
+        return;
+      }
+      if (end({ kind: "connect-failure", error: message })) return void retry();
+      answer(502, `upstream ${ctx.upstream} for ${ctx.service} failed: ${message}\n`);
       return;
     }
     // The tightest of the client's grpc-timeout and the route's timeouts.
@@ -290,27 +355,40 @@ export class H2Proxy {
           }, deadline);
     let trailers: http2.IncomingHttpHeaders | undefined;
     up.on("response", (h, upFlags: number) => {
-      const status = Number(h[":status"] ?? 502);
-      end({ kind: "response", status, latencyMs: performance.now() - started });
-      if (stream.closed) return;
-      setStatus(status);
+      const status = Number(h[":status"]);
+      const latencyMs = performance.now() - started;
+      if (stream.closed || stream.headersSent) return void end({ kind: "response", status, latencyMs });
       const response: http2.OutgoingHttpHeaders = { ":status": status };
       for (const [name, value] of pairsOf(h)) addHeader(response, name, value);
       response.via = appendVia(h.via, flow.via);
       const edits = plan.headers?.response;
       if (edits) editHeaders(response, edits);
-      if (upFlags & END_STREAM) return void stream.respond(response, { endStream: true });
       // Only a response that will have trailers waits for them; others end with their last DATA.
-      const expectTrailers = isGrpc(h["content-type"]) || h.trailer !== undefined;
-      if (expectTrailers) {
-        stream.once("wantTrailers", () => {
-          const t: http2.OutgoingHttpHeaders = {};
-          for (const [name, value] of pairsOf(trailers ?? {})) addHeader(t, name, value);
-          if (Object.keys(t).length > 0) stream.sendTrailers(t);
-          else stream.close();
-        });
+      const expectTrailers =
+        (upFlags & END_STREAM) === 0 && (isGrpc(h["content-type"]) || h.trailer !== undefined);
+      // A head node:http2 will not send on (a status outside 200-599, a field it forbids) is the
+      // upstream's protocol error, answered 502 as Envoy does, never a throw out of this handler.
+      let problem = status >= 200 && status <= 599 ? undefined : `an invalid :status "${h[":status"]}"`;
+      if (problem === undefined) {
+        try {
+          stream.respond(response, {
+            endStream: (upFlags & END_STREAM) !== 0,
+            waitForTrailers: expectTrailers,
+          });
+        } catch (err) {
+          problem = `a head that cannot be relayed (${(err as Error).message})`;
+        }
       }
-      stream.respond(response, { waitForTrailers: expectTrailers });
+      if (problem !== undefined) {
+        up.close(NGHTTP2_CANCEL);
+        if (end({ kind: "reset", error: `sent ${problem}` })) return void retry();
+        answer(502, `upstream ${ctx.upstream} for ${ctx.service} sent ${problem}\n`);
+        return;
+      }
+      end({ kind: "response", status, latencyMs });
+      setStatus(status);
+      if (upFlags & END_STREAM) return;
+      if (expectTrailers) stream.once("wantTrailers", () => sendTrailers(stream, trailers));
       ctx.bytesSent = 0;
       up.on("data", (chunk: Buffer) => {
         (ctx.bytesSent as number) += chunk.length;
@@ -401,11 +479,30 @@ export class H2Proxy {
 function pairsOf(headers: http2.IncomingHttpHeaders): HeaderPairs {
   const out: HeaderPairs = [];
   for (const [name, value] of Object.entries(headers)) {
-    if (name.startsWith(":") || DROP.has(name) || value === undefined) continue;
-    if (Array.isArray(value)) for (const v of value) out.push([name, v]);
-    else out.push([name, String(value)]);
+    if (name.startsWith(":") || value === undefined) continue;
+    if (Array.isArray(value)) {
+      for (const v of value) if (!hopByHop(name, v)) out.push([name, v]);
+    } else if (!hopByHop(name, String(value))) out.push([name, String(value)]);
   }
   return out;
+}
+
+/** The upstream's trailers on the client's stream, empty when it sent none (a response that
+ * announced trailers and ended without them still ends: an empty HEADERS frame with END_STREAM,
+ * where closing the stream would be a RST_STREAM the next hop reads as cut short); ones node:http2
+ * will not send reset it instead (the client learns the response was cut, as when the upstream
+ * resets). */
+function sendTrailers(
+  stream: http2.ServerHttp2Stream,
+  trailers: http2.IncomingHttpHeaders | undefined,
+): void {
+  const t: http2.OutgoingHttpHeaders = {};
+  for (const [name, value] of pairsOf(trailers ?? {})) addHeader(t, name, value);
+  try {
+    stream.sendTrailers(t);
+  } catch {
+    stream.close(NGHTTP2_INTERNAL_ERROR);
+  }
 }
 
 /** A route's response edits on an h2 head (names are lower case on both sides). */
@@ -417,7 +514,7 @@ function editHeaders(out: http2.OutgoingHttpHeaders, edits: HeaderEdits): void {
 
 function addHeader(out: http2.OutgoingHttpHeaders, name: string, value: string): void {
   const n = name.toLowerCase();
-  if (n.startsWith(":") || DROP.has(n) || n === "host") return;
+  if (n.startsWith(":") || hopByHop(n, value) || n === "host") return;
   const prior = out[n];
   if (prior === undefined) out[n] = value;
   else out[n] = Array.isArray(prior) ? [...prior, value] : [String(prior), value];
