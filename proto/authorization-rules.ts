@@ -23,6 +23,12 @@ export interface AuthorizationRuleSpec {
   /** HTTP only, at most one of the two: the path (without query) starts with, or is. */
   pathPrefix?: string;
   pathExact?: string;
+  /**
+   * Notes for the people and tools that wrote the rule (Consul intentions' Description and Meta
+   * are kept here): the control plane stores and returns them, and sidecars never get them.
+   */
+  description?: string;
+  meta?: Record<string, string>;
 }
 
 export interface AuthorizationSpec {
@@ -38,6 +44,11 @@ const MAX_NAMES = 256;
 const METHOD = /^[A-Z][A-Z0-9_-]{0,19}$/;
 const SERVICE = /^[A-Za-z0-9]([A-Za-z0-9._-]{0,61}[A-Za-z0-9])?$/;
 const MAX_PATH_LENGTH = 1024;
+/** Consul's bounds on an intention's Meta (structs.validateMetadata), and one for Description. */
+export const MAX_RULE_DESCRIPTION = 1024;
+export const MAX_RULE_META_PAIRS = 64;
+export const MAX_RULE_META_KEY = 128;
+export const MAX_RULE_META_VALUE = 512;
 
 /** What is wrong with a policy's rules and default, or undefined. */
 export function authorizationProblem(spec: AuthorizationSpec): string | undefined {
@@ -68,7 +79,22 @@ function ruleProblem(r: AuthorizationRuleSpec): string | undefined {
   const path = r.pathPrefix ?? r.pathExact;
   if (path !== undefined && (!URI_PATH.test(path) || path.length > MAX_PATH_LENGTH))
     return `path "${path}" must start with "/" and hold only characters a request path may (at most ${MAX_PATH_LENGTH})`;
+  if (r.description !== undefined && r.description.length > MAX_RULE_DESCRIPTION)
+    return `description is longer than ${MAX_RULE_DESCRIPTION} characters`;
+  const meta = Object.entries(r.meta ?? {});
+  if (meta.length > MAX_RULE_META_PAIRS) return `meta holds at most ${MAX_RULE_META_PAIRS} pairs`;
+  for (const [k, v] of meta) {
+    if (k === "" || k.length > MAX_RULE_META_KEY)
+      return `meta key "${k}" must be 1 to ${MAX_RULE_META_KEY} characters`;
+    if (v.length > MAX_RULE_META_VALUE)
+      return `meta["${k}"] is longer than ${MAX_RULE_META_VALUE} characters`;
+  }
   return undefined;
+}
+
+/** A policy as sidecars get it: the rules' notes (description, meta) are the control plane's only. */
+export function enforcedSpec(spec: AuthorizationSpec): AuthorizationSpec {
+  return { ...spec, rules: spec.rules.map(({ description: _d, meta: _m, ...rule }) => rule) };
 }
 
 /** The service a mesh identity names (spiffe://DOMAIN/ns/NS/svc/NAME), or undefined. */

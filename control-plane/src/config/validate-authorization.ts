@@ -7,7 +7,7 @@ import {
   authorizationProblem,
 } from "../../../proto/authorization-rules";
 import { invalid } from "./errors";
-import { compact, isAbsent, list, object, oneOf, optionalString, string } from "./validate-fields";
+import { compact, isAbsent, list, object, oneOf, optionalString, string, stringMap } from "./validate-fields";
 import { serviceRef } from "./validate-specs";
 
 export function authorizationPolicySpec(value: unknown): AuthorizationSpec {
@@ -26,7 +26,15 @@ export function authorizationPolicySpec(value: unknown): AuthorizationSpec {
 }
 
 function rule(value: unknown, field: string): AuthorizationRuleSpec {
-  const o = object(value, field, ["action", "from", "methods", "pathPrefix", "pathExact"]);
+  const o = object(value, field, [
+    "action",
+    "from",
+    "methods",
+    "pathPrefix",
+    "pathExact",
+    "description",
+    "meta",
+  ]);
   if (isAbsent(o.action))
     invalid(`${field}.action`, "ALLOW or DENY", `${field}.action is required: ALLOW or DENY`);
   const strings = (v: unknown, f: string) =>
@@ -37,5 +45,13 @@ function rule(value: unknown, field: string): AuthorizationRuleSpec {
     methods: strings(o.methods, `${field}.methods`)?.map((m) => m.toUpperCase()),
     pathPrefix: optionalString(o.pathPrefix, `${field}.pathPrefix`),
     pathExact: optionalString(o.pathExact, `${field}.pathExact`),
+    description: optionalString(o.description, `${field}.description`) || undefined,
+    meta: notes(o.meta, `${field}.meta`),
   }) as AuthorizationRuleSpec;
+}
+
+/** A rule's meta: any non-empty key (Consul's Meta keys are free-form), empty maps left out. */
+function notes(value: unknown, field: string): Record<string, string> | undefined {
+  const map = stringMap(value, field, /^.+$/s, "at least one character");
+  return map && Object.keys(map).length > 0 ? map : undefined;
 }

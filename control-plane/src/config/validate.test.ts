@@ -449,6 +449,18 @@ const cases: Array<[string, unknown, string, RegExp]> = [
     /not a known field/,
   ],
   [
+    "authz rule description too long",
+    authz({ rules: [{ action: "ALLOW", description: "x".repeat(1025) }] }),
+    "spec",
+    /rules\[0\]: description is longer than 1024 characters/,
+  ],
+  [
+    "authz rule meta not strings",
+    authz({ rules: [{ action: "ALLOW", meta: { owner: 7 } }] }),
+    "spec.rules[0].meta.owner",
+    /string/,
+  ],
+  [
     "authz bad default",
     authz({ rules: [], defaultAction: "maybe" }),
     "spec.defaultAction",

@@ -1,5 +1,7 @@
 // The one place where domain values (registry types, config objects) become protobuf messages, and
 // requests become domain values. Everything else in the control plane works on domain types.
+
+import { type AuthorizationSpec, enforcedSpec } from "../../../proto/authorization-rules";
 import type {
   DiscoveryRequest__Output,
   DiscoveryResponse,
@@ -130,7 +132,7 @@ export function policyResource(
               authorization: {
                 name: authorization.metadata.name,
                 version: authorization.metadata.version,
-                spec: snakeCase(authorization.spec),
+                spec: snakeCase(enforcedSpec(authorization.spec as AuthorizationSpec)),
               },
             }
           : {}),

@@ -154,3 +154,28 @@ test("other kinds are not kept, and a bad entry is a 400 that leaves the stored 
   t.is(store.forService("AuthorizationPolicy", "api")[0]?.metadata.version, version);
   t.false(await allowed("web", "api"));
 });
+
+test("a source's Description in an entry is read back as written (consul_config_entry compares it)", async (t) => {
+  const { call } = await controlPlane(t);
+  const put = await call("PUT", "/v1/config", {
+    Kind: "service-intentions",
+    Name: "db",
+    Sources: [
+      { Name: "api", Action: "allow", Description: "the API reads and writes" },
+      { Name: "*", Action: "deny" },
+    ],
+  });
+  t.is(put.status, 200, JSON.stringify(put.body));
+  const entry = (await call("GET", "/v1/config/service-intentions/db")).body;
+  t.deepEqual(
+    entry.Sources.map((s: { Name: string; Description: string }) => [s.Name, s.Description]),
+    [
+      ["api", "the API reads and writes"],
+      ["*", ""],
+    ],
+  );
+  t.is(
+    (await call("GET", "/v1/connect/intentions/exact?source=api&destination=db")).body.Description,
+    "the API reads and writes",
+  );
+});

@@ -1,6 +1,12 @@
 // What Consul's intention requests carry, checked: the source and destination names of a query, and
 // an intention's Action or L7 Permissions from a body (intentions-routes.ts, config-entries.ts).
-import { ANY_MESH_CALLER } from "../../../proto/authorization-rules";
+import {
+  ANY_MESH_CALLER,
+  MAX_RULE_DESCRIPTION,
+  MAX_RULE_META_KEY,
+  MAX_RULE_META_PAIRS,
+  MAX_RULE_META_VALUE,
+} from "../../../proto/authorization-rules";
 import { HttpError } from "../api/respond";
 import { isServiceName } from "../registration/validate";
 import type { ConsulAction, ConsulPermission, IntentionWrite } from "./intentions";
@@ -91,15 +97,48 @@ function permission(value: unknown, i: number): ConsulPermission {
 export function intentionWrite(body: unknown): IntentionWrite {
   if (typeof body !== "object" || body === null || Array.isArray(body))
     throw new HttpError(400, "the body must be an intention: a JSON object with Action or Permissions");
-  const b = body as { SourceType?: unknown; Action?: unknown; Permissions?: unknown };
+  const b = body as {
+    SourceType?: unknown;
+    Action?: unknown;
+    Permissions?: unknown;
+    Description?: unknown;
+    Meta?: unknown;
+  };
   if (b.SourceType !== undefined && b.SourceType !== "" && b.SourceType !== "consul")
     throw new HttpError(400, `SourceType must be "consul", got ${JSON.stringify(b.SourceType)}`);
   const hasPermissions = Array.isArray(b.Permissions) && b.Permissions.length > 0;
   const hasAction = b.Action !== undefined && b.Action !== null && b.Action !== "";
   if (hasPermissions && hasAction)
     throw new HttpError(400, "Action must be empty when Permissions are given (each permission has its own)");
-  if (hasPermissions) return { Permissions: (b.Permissions as unknown[]).map(permission) };
+  const notes = intentionNotes(b.Description, b.Meta);
+  if (hasPermissions) return { Permissions: (b.Permissions as unknown[]).map(permission), ...notes };
   if (b.Permissions !== undefined && b.Permissions !== null && !Array.isArray(b.Permissions))
     throw new HttpError(400, "Permissions must be a list");
-  return { Action: action(b.Action, "Action") };
+  return { Action: action(b.Action, "Action"), ...notes };
+}
+
+/** Description and Meta, kept as written, within Consul's bounds on Meta. */
+function intentionNotes(description: unknown, meta: unknown): Pick<IntentionWrite, "Description" | "Meta"> {
+  const out: Pick<IntentionWrite, "Description" | "Meta"> = {};
+  if (description !== undefined && description !== null && description !== "") {
+    if (typeof description !== "string") throw new HttpError(400, "Description must be a string");
+    if (description.length > MAX_RULE_DESCRIPTION)
+      throw new HttpError(400, `Description is longer than ${MAX_RULE_DESCRIPTION} characters`);
+    out.Description = description;
+  }
+  if (meta === undefined || meta === null) return out;
+  if (typeof meta !== "object" || Array.isArray(meta))
+    throw new HttpError(400, "Meta must be an object of string values");
+  const entries = Object.entries(meta as Record<string, unknown>);
+  if (entries.length > MAX_RULE_META_PAIRS)
+    throw new HttpError(400, `Meta holds at most ${MAX_RULE_META_PAIRS} pairs, got ${entries.length}`);
+  for (const [k, v] of entries) {
+    if (typeof v !== "string") throw new HttpError(400, `Meta["${k}"] must be a string`);
+    if (k === "" || k.length > MAX_RULE_META_KEY)
+      throw new HttpError(400, `Meta key "${k.slice(0, 40)}" must be 1 to ${MAX_RULE_META_KEY} characters`);
+    if (v.length > MAX_RULE_META_VALUE)
+      throw new HttpError(400, `Meta["${k}"] is longer than ${MAX_RULE_META_VALUE} characters`);
+  }
+  if (entries.length > 0) out.Meta = Object.fromEntries(entries) as Record<string, string>;
+  return out;
 }

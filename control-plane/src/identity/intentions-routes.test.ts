@@ -4,6 +4,7 @@
 import test, { type ExecutionContext } from "ava";
 import type { AuthorizationSpec } from "../../../proto/authorization-rules";
 import type { SqliteConfigStore } from "../config/index";
+import { policyResource } from "../discovery/wire";
 import { callApi, startTestControlPlane } from "../test-support";
 import { intentionId } from "./intentions";
 import { MADE_BY_INTENTIONS, MADE_BY_LABEL } from "./intentions-routes";
@@ -187,6 +188,19 @@ test("bad requests are 400s that say what to send, and change nothing stored", a
       { SourceType: "external-uri", Action: "deny" },
       /SourceType must be "consul"/,
     ],
+    ["source=web&destination=api", { Action: "deny", Description: 7 }, /Description must be a string/],
+    ["source=web&destination=api", { Action: "deny", Meta: ["a"] }, /Meta must be an object/],
+    ["source=web&destination=api", { Action: "deny", Meta: { a: 1 } }, /Meta\["a"\] must be a string/],
+    [
+      "source=web&destination=api",
+      { Action: "deny", Meta: { a: "x".repeat(513) } },
+      /Meta\["a"\] is longer than 512 characters/,
+    ],
+    [
+      "source=web&destination=api",
+      { Action: "deny", Meta: Object.fromEntries(Array.from({ length: 65 }, (_, i) => [`k${i}`, "v"])) },
+      /Meta holds at most 64 pairs/,
+    ],
   ];
   for (const [query, body, reason] of cases) {
     const res = await call("PUT", `/v1/connect/intentions/exact?${query}`, body);
@@ -197,4 +211,60 @@ test("bad requests are 400s that say what to send, and change nothing stored", a
   t.is((await call("GET", "/v1/connect/intentions/not-an-id")).status, 400);
   t.is(store.forService("AuthorizationPolicy", "api")[0]?.metadata.version, before);
   t.is((await call("GET", "/v1/connect/intentions/exact?source=batch&destination=api")).body.Action, "deny");
+});
+
+test("Description and Meta are read back as written, by every read, and never reach a sidecar", async (t) => {
+  // Terraform's consul_intention reads an intention after each apply and compares description and
+  // meta with its config: anything else there is a change on every plan.
+  const { cp, store, call } = await meshWithApi(t);
+  const notes = { Description: "reports may read", Meta: { owner: "team-a" } };
+  const put = await call("PUT", "/v1/connect/intentions/exact?source=reports&destination=api", {
+    Action: "allow",
+    ...notes,
+  });
+  t.is(put.status, 200);
+  t.like((await call("GET", "/v1/connect/intentions/exact?source=reports&destination=api")).body, notes);
+  // The legacy create, as consul_intention sends it, and its read by ID.
+  const created = await call("POST", "/v1/connect/intentions", {
+    SourceName: "batch",
+    DestinationName: "api",
+    Action: "deny",
+    Description: "batch jobs stay out",
+    Meta: { ticket: "SEC-9" },
+  });
+  t.is(created.status, 200);
+  t.like((await call("GET", `/v1/connect/intentions/${created.body.ID}`)).body, {
+    Description: "batch jobs stay out",
+    Meta: { ticket: "SEC-9" },
+  });
+  // Without notes, none: nothing made up for the reader to find changed.
+  await call("PUT", "/v1/connect/intentions/exact?source=web&destination=api", { Action: "allow" });
+  t.like((await call("GET", "/v1/connect/intentions/exact?source=web&destination=api")).body, {
+    Description: "",
+    Meta: {},
+  });
+  const list = (await call("GET", "/v1/connect/intentions")).body as Array<{
+    SourceName: string;
+    Description: string;
+  }>;
+  t.deepEqual(Object.fromEntries(list.map((i) => [i.SourceName, i.Description])), {
+    reports: "reports may read",
+    batch: "batch jobs stay out",
+    web: "",
+  });
+  // The stored policy holds them on the rules; what the control plane pushes to sidecars does not.
+  const [policy] = store.forService("AuthorizationPolicy", "api");
+  t.like(
+    (policy?.spec as AuthorizationSpec | undefined)?.rules.find((r) => r.from?.includes("batch")),
+    {
+      description: "batch jobs stay out",
+      meta: { ticket: "SEC-9" },
+    },
+  );
+  t.truthy(policy);
+  const pushed = JSON.stringify(policyResource("api", undefined, policy, "1").wire);
+  t.false(pushed.includes("batch jobs stay out"), pushed);
+  t.false(pushed.includes("SEC-9"), pushed);
+  t.true(pushed.includes('"from":["batch"]'), pushed);
+  t.truthy(cp);
 });

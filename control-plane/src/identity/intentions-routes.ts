@@ -8,7 +8,7 @@
 //   GET|PUT|DELETE /v1/connect/intentions/exact?source=&destination=
 //   POST   /v1/connect/intentions                       the legacy create ({"ID"}); 409 when present
 //   GET|PUT|DELETE /v1/connect/intentions/ID            the legacy forms, by the ID a read gave
-// Not kept: Description and Meta (a policy's rules have no place for them; reads describe the rules).
+// Description and Meta are kept on the intention's first rule and read back as written.
 import { ANY_MESH_CALLER, type AuthorizationSpec, authorize } from "../../../proto/authorization-rules";
 import type { Route } from "../api/http-server";
 import type { RequestBody } from "../api/request-body";

@@ -36,9 +36,37 @@ test("a deny intention on a service without a policy takes away only that caller
     Precedence: 9,
     SourceType: "consul",
     ModifyIndex: 7,
-    Description: "AuthorizationPolicy api-authz, rules[0]",
+    // Nothing made up: Terraform reads these back and compares them with what it wrote.
+    Description: "",
+    Meta: {},
   });
   t.is(read?.Permissions, undefined);
+});
+
+test("Description and Meta are kept on the intention's first rule and read back as written", (t) => {
+  const notes = { Description: "batch may not call api", Meta: { owner: "team-a", ticket: "SEC-1" } };
+  let spec = withIntention(undefined, "api", "batch", { Action: "deny", ...notes });
+  spec = withIntention(spec, "api", "web", {
+    Permissions: [{ Action: "allow", HTTP: { PathPrefix: "/read" } }],
+    Description: "web reads",
+  });
+  t.deepEqual(spec.rules[0], {
+    action: "DENY",
+    from: ["batch"],
+    description: "batch may not call api",
+    meta: { owner: "team-a", ticket: "SEC-1" },
+  });
+  const read = Object.fromEntries(intentionsOf(policy(spec)).map((i) => [i.SourceName, i]));
+  t.like(read.batch, notes);
+  t.like(read.web, { Description: "web reads", Meta: {} });
+  // The notes change no decision, and rewriting an intention without them drops them.
+  t.false(allowed(spec, "batch"));
+  t.true(allowed(spec, "web", "GET", "/read/x"));
+  spec = withIntention(spec, "api", "batch", { Action: "deny" });
+  t.like(
+    intentionsOf(policy(spec)).find((i) => i.SourceName === "batch"),
+    { Description: "", Meta: {} },
+  );
 });
 
 test("a named source outranks '*' wherever either was written, as Consul's precedence says", (t) => {

@@ -26,10 +26,13 @@ export interface ConsulPermission {
   HTTP: { PathExact?: string; PathPrefix?: string; Methods?: string[] };
 }
 
-/** What a caller writes: an L4 Action or L7 Permissions. */
+/** What a caller writes: an L4 Action or L7 Permissions, and notes of its own. */
 export interface IntentionWrite {
   Action?: ConsulAction;
   Permissions?: ConsulPermission[];
+  /** Kept on the intention's first rule (its `description` and `meta`) and read back as written. */
+  Description?: string;
+  Meta?: Record<string, string>;
 }
 
 export interface Intention extends IntentionWrite {
@@ -120,7 +123,6 @@ export function intentionIn(p: PolicyView, source: string): Intention | undefine
     }
     decided = { Permissions: permissions };
   }
-  const at = rules.map(({ i }) => i);
   return {
     ID: intentionId(source, p.spec.service),
     SourceNS: NAMESPACE,
@@ -132,8 +134,9 @@ export function intentionIn(p: PolicyView, source: string): Intention | undefine
     SourceType: "consul",
     ...decided,
     Precedence: precedenceOf(source),
-    Description: `AuthorizationPolicy ${p.name}, rules[${at.join(",")}]`,
-    Meta: {},
+    // As written (Terraform compares what it reads with what it wrote, so nothing is made up here).
+    Description: first.r.description ?? "",
+    Meta: { ...first.r.meta },
     CreatedAt: p.createdAt,
     UpdatedAt: p.updatedAt,
     CreateIndex: p.version,
@@ -197,6 +200,11 @@ export function withIntention(
         // What no permission matches gets the default, not a less specific intention's action.
         { action: base.defaultAction ?? "DENY", ...from },
       ];
+  const notes = {
+    ...(write.Description ? { description: write.Description } : {}),
+    ...(write.Meta && Object.keys(write.Meta).length > 0 ? { meta: write.Meta } : {}),
+  };
+  added[0] = { ...added[0]!, ...notes };
   const at = insertionPoint(base.rules, source);
   return { ...base, rules: [...base.rules.slice(0, at), ...added, ...base.rules.slice(at)] };
 }
