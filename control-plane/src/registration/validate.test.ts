@@ -55,9 +55,20 @@ test("each problem names its field", (t) => {
       "endpoints[0].ports[1].port 80 is listed twice",
     ],
     [{ source: "a", services: [{ name: "s" }, { name: "s" }] }, 'services[1].name "s" is declared twice'],
+    [
+      { source: "a", endpoints: [{ id: "x\ny", service: "s", address: "1.2.3.4" }] },
+      'endpoints[0].id "x\\ny" must not hold control characters',
+    ],
   ];
   for (const [input, message] of cases) {
     const r = parseSyncRequest(input);
     t.deepEqual(r, { ok: false, error: message });
   }
+  // A container's label may hold anything (an image's multi-line description): it must not stop the
+  // node's registration.
+  const labelled = parseSyncRequest({
+    source: "a",
+    endpoints: [{ id: "x", service: "s", address: "1.2.3.4", labels: { description: "one\ntwo" } }],
+  });
+  t.true(labelled.ok);
 });

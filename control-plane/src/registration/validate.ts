@@ -31,10 +31,18 @@ function record(value: unknown, field: string): Record<string, unknown> {
   return value as Record<string, unknown>;
 }
 
+/** Control characters: a newline in an id or a workload's name would break every table and log
+ * line that prints it (weft get, proxy-status, the access log). Label values are the containers'
+ * own (an image's multi-line description label, say) and are not checked: one such label must not
+ * stop a node's whole registration. */
+// biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what it looks for.
+const CONTROL = /[\0-\x1f\x7f]/;
+
 function str(value: unknown, field: string, opts: { required?: boolean } = {}): string {
   if (value === undefined || value === null) value = "";
   if (typeof value !== "string") fail(`${field} must be a string`);
   if (opts.required && value === "") fail(`${field} is required`);
+  if (CONTROL.test(value)) fail(`${field} ${JSON.stringify(value)} must not hold control characters`);
   return value;
 }
 
@@ -62,7 +70,8 @@ function labels(value: unknown, field: string): Record<string, string> {
   const out: Record<string, string> = {};
   for (const [k, v] of Object.entries(r)) {
     if (k === "") fail(`${field} has an empty key`);
-    out[k] = str(v, `${field}["${k}"]`);
+    if (typeof v !== "string" && v !== undefined && v !== null) fail(`${field}["${k}"] must be a string`);
+    out[k] = typeof v === "string" ? v : "";
   }
   return out;
 }
