@@ -151,6 +151,21 @@ export class Exchange implements ResponseSink {
       if (head.versionMinor >= 1) client.socket.write(responseHead(status, reason, pairs(headers)), "latin1");
       return SKIP_BODY;
     }
+    if (status === 101 && !head.upgrade) {
+      // A switch the request never asked for (RFC 9110 §15.2.2): what follows is not HTTP, so it
+      // is neither relayed nor pooled, and the attempt failed as a broken answer.
+      this.conn?.discard();
+      this.conn = undefined;
+      const error = "it switched protocols (101) though the request asked for no upgrade";
+      const outcome: AttemptOutcome = { kind: "reset", error };
+      this.body.restart();
+      if (this.endAttempt(outcome)) queueMicrotask(() => this.attempt());
+      else {
+        this.ctx.error = error;
+        this.answer(...failureAnswer(outcome, this.ctx), false);
+      }
+      return SKIP_BODY;
+    }
     clearTimeout(this.perTry);
     const latencyMs = performance.now() - this.attemptStart;
     if (this.endAttempt({ kind: "response", status, latencyMs })) {

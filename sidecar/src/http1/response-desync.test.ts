@@ -46,6 +46,7 @@ function answer(
     "interim",
     "204 with body",
     "no framing",
+    "101 unasked",
   ] as const);
   if (shape !== "chunked" && shape !== "interim") clean = false;
   const status = `HTTP/1.1 ${shape === "204 with body" ? "204 No Content" : "200 OK"}${eol()}`;
@@ -65,6 +66,9 @@ function answer(
       `HTTP/1.1 ${pick(["100 Continue", "103 Early Hints"])}\r\n\r\n${status}${length(body.length)}${eol()}${body}`,
     "204 with body": () => `${status}${length(body.length)}${eol()}${body}`,
     "no framing": () => `${status}X-Any: 1${eol()}${eol()}${body}`,
+    // A switch the request never asked for (no Upgrade in it): after it, the connection is not HTTP.
+    "101 unasked": () =>
+      `HTTP/1.1 101 Switching Protocols\r\nUpgrade: x\r\nConnection: Upgrade\r\n\r\n${body}`,
   }[shape]();
   // Forged bytes after the answer: what a desynced pool would hand the next request.
   // An answer without framing runs to the connection's end, so what follows it is its own body.
@@ -72,7 +76,7 @@ function answer(
   // An app whose answer runs to the connection's end, or falls short of its length, then closes:
   // the response timeout covers only the wait for a head, and a body may stream for as long as it
   // likes.
-  const thenClose = unframed || shape === "length+1";
+  const thenClose = unframed || shape === "length+1" || shape === "101 unasked";
   if (r() < 0.5) return { bytes: bytes + FORGED, clean: false, unframed, thenClose };
   return { bytes, clean, unframed, thenClose };
 }

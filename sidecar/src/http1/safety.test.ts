@@ -1,7 +1,7 @@
 // Request smuggling and slow clients against the lean proxy: every shape guard.ts and strict llhttp
 // refuse gets 400 (431 for an oversized head) and never reaches the app; slow heads get 408.
 import http from "node:http";
-import { createServer } from "node:net";
+import { createServer, type Socket } from "node:net";
 import test from "ava";
 import { app, fakeRoute, listen, raw, SMUGGLING, startProxy } from "./test-kit";
 
@@ -96,6 +96,33 @@ test("an app's oversized or malformed response becomes a 502 naming the upstream
   t.regex(text, /^HTTP\/1\.1 502 /);
   t.regex(text, new RegExp(`upstream 127\\.0\\.0\\.1:${a.port} for web failed`));
   void http;
+});
+
+test("an app that switches protocols unasked gets a 502, and what it sends after is nobody's answer", async (t) => {
+  // RFC 9110 §15.2.2: a 101 only answers a request with Upgrade. Relayed, the client (which cannot
+  // speak whatever follows) read the app's next bytes as the rest of its answer.
+  const sockets: Socket[] = [];
+  const upstream = createServer((s) => {
+    sockets.push(s);
+    s.on("error", () => undefined);
+    s.once("data", () =>
+      s.end(
+        "HTTP/1.1 101 Switching Protocols\r\nUpgrade: x\r\nConnection: Upgrade\r\n\r\n" +
+          "HTTP/1.1 200 OK\r\nContent-Length: 6\r\n\r\nforged",
+      ),
+    );
+  });
+  const port = await listen(upstream);
+  t.teardown(() => {
+    for (const s of sockets) s.destroy();
+    upstream.close();
+  });
+  const h = await startProxy(t, fakeRoute([port]));
+  const text = await raw(h.port, "GET / HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n");
+  t.regex(text, /^HTTP\/1\.1 502 /);
+  t.regex(text, /switched protocols \(101\) though the request asked for no upgrade/);
+  t.notRegex(text, /forged/);
+  t.regex(h.metrics.render(), /weft_requests_total\{[^}]*code="502"[^}]*\} 1/);
 });
 
 test("an app whose response lines end in a bare LF (busybox CGI) is understood; requests stay strict", async (t) => {
