@@ -1,7 +1,8 @@
 // Response desync, searched for: the proxy keeps upstream connections and hands each to the next
 // request, so an app whose answer is framed wrongly (a length that disagrees with the bytes, a
 // doubled or contradicting length, a bad chunk size, bytes after the end, a bare LF) must never
-// leave bytes on a pooled connection that the next client reads as its own answer. A raw app
+// leave bytes on a pooled connection that the next client reads as its own answer (nor may an
+// interim answer, an odd status line, a folded field or a 101 nobody asked for). A raw app
 // answers each request with a generated response naming the request's token, some of them followed
 // by a whole forged response naming no one's; clients run four at a time through one proxy, then
 // through a pair. Every client gets its own token or an error, never another request's bytes or the
@@ -47,8 +48,13 @@ function answer(
     "204 with body",
     "no framing",
     "101 unasked",
+    "interims",
+    "odd status",
+    "folded header",
+    "space before colon",
+    "HTTP/1.0 keep-alive",
   ] as const);
-  if (shape !== "chunked" && shape !== "interim") clean = false;
+  if (shape !== "chunked" && shape !== "interim" && shape !== "interims") clean = false;
   const status = `HTTP/1.1 ${shape === "204 with body" ? "204 No Content" : "200 OK"}${eol()}`;
   const chunked = (n: number) =>
     `Transfer-Encoding: chunked${eol()}${eol()}${n.toString(16)}${eol()}${body}\r\n0\r\n\r\n`;
@@ -67,6 +73,14 @@ function answer(
     "204 with body": () => `${status}${length(body.length)}${eol()}${body}`,
     "no framing": () => `${status}X-Any: 1${eol()}${eol()}${body}`,
     // A switch the request never asked for (no Upgrade in it): after it, the connection is not HTTP.
+    interims: () =>
+      `HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 102 Processing\r\n\r\nHTTP/1.1 103 Early Hints\r\nLink: </a>\r\n\r\n${status}${length(body.length)}${eol()}${body}`,
+    "odd status": () =>
+      `HTTP/1.1 ${pick(["099 Low", "1000 High", "20 Short", "abc Word", "600 Beyond"])}\r\n${length(body.length)}${eol()}${body}`,
+    "folded header": () => `${status}X-A: 1\r\n folded\r\n${length(body.length)}${eol()}${body}`,
+    "space before colon": () => `${status}Content-Length : ${body.length}\r\n${eol()}${body}`,
+    "HTTP/1.0 keep-alive": () =>
+      `HTTP/1.0 200 OK\r\nConnection: keep-alive\r\n${length(body.length)}${eol()}${body}`,
     "101 unasked": () =>
       `HTTP/1.1 101 Switching Protocols\r\nUpgrade: x\r\nConnection: Upgrade\r\n\r\n${body}`,
   }[shape]();
