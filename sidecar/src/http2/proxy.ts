@@ -380,6 +380,8 @@ export class H2Proxy {
         }
       }
       if (problem !== undefined) {
+        // This attempt's stream is done with: its close (CANCEL) must not reset the client's answer.
+        superseded = true;
         up.close(NGHTTP2_CANCEL);
         if (end({ kind: "reset", error: `sent ${problem}` })) return void retry();
         answer(502, `upstream ${ctx.upstream} for ${ctx.service} sent ${problem}\n`);
