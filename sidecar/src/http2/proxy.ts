@@ -347,6 +347,8 @@ export class H2Proxy {
                   plan.timeoutMs || Number.POSITIVE_INFINITY,
                 );
             const again = end(perTry ? { kind: "timeout" } : { kind: "cancelled" });
+            // Answered here (or retried): the stream's close (CANCEL) must not reset the 504.
+            superseded = true;
             up.close(NGHTTP2_CANCEL);
             if (again) return void retry();
             if (stream.headersSent) stream.close(NGHTTP2_CANCEL);
