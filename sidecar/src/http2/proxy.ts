@@ -27,8 +27,8 @@ import { grpcTimeoutMs, isGrpc, plainAnswer } from "./grpc";
 const { NGHTTP2_CANCEL, NGHTTP2_INTERNAL_ERROR, NGHTTP2_NO_ERROR } = http2.constants;
 const END_STREAM = 0x1;
 /** Connection-specific fields (RFC 9113 §8.2.2), dropped at each hop: what node:http2 refuses to send
- * (HTTP2-Settings too). TE is one of them unless it is "trailers" (gRPC clients send it, and servers
- * such as grpc-java warn without it), which goes on. */
+ * (HTTP2-Settings too). TE is one of them unless it is "trailers", which goes on: gRPC clients send
+ * it, and grpc-java's OkHttp server refuses a call without it (its Netty server logs a warning). */
 const DROP = new Set([
   "connection",
   "keep-alive",
