@@ -45,10 +45,10 @@ const METHOD = /^[A-Z][A-Z0-9_-]{0,19}$/;
 const SERVICE = /^[A-Za-z0-9]([A-Za-z0-9._-]{0,61}[A-Za-z0-9])?$/;
 const MAX_PATH_LENGTH = 1024;
 /** Consul's bounds on an intention's Meta (structs.validateMetadata), and one for Description. */
-export const MAX_RULE_DESCRIPTION = 1024;
-export const MAX_RULE_META_PAIRS = 64;
-export const MAX_RULE_META_KEY = 128;
-export const MAX_RULE_META_VALUE = 512;
+const MAX_RULE_DESCRIPTION = 1024;
+const MAX_RULE_META_PAIRS = 64;
+const MAX_RULE_META_KEY = 128;
+const MAX_RULE_META_VALUE = 512;
 
 /** What is wrong with a policy's rules and default, or undefined. */
 export function authorizationProblem(spec: AuthorizationSpec): string | undefined {
@@ -79,15 +79,26 @@ function ruleProblem(r: AuthorizationRuleSpec): string | undefined {
   const path = r.pathPrefix ?? r.pathExact;
   if (path !== undefined && (!URI_PATH.test(path) || path.length > MAX_PATH_LENGTH))
     return `path "${path}" must start with "/" and hold only characters a request path may (at most ${MAX_PATH_LENGTH})`;
-  if (r.description !== undefined && r.description.length > MAX_RULE_DESCRIPTION)
-    return `description is longer than ${MAX_RULE_DESCRIPTION} characters`;
-  const meta = Object.entries(r.meta ?? {});
-  if (meta.length > MAX_RULE_META_PAIRS) return `meta holds at most ${MAX_RULE_META_PAIRS} pairs`;
-  for (const [k, v] of meta) {
+  return notesProblem(r.description, r.meta);
+}
+
+/** What is wrong with a rule's notes, naming them as the caller spells them (a policy's
+ * `description`/`meta`, an intention's `Description`/`Meta`), or undefined. */
+export function notesProblem(
+  description: string | undefined,
+  meta: Record<string, string> | undefined,
+  names = { description: "description", meta: "meta" },
+): string | undefined {
+  if (description !== undefined && description.length > MAX_RULE_DESCRIPTION)
+    return `${names.description} is longer than ${MAX_RULE_DESCRIPTION} characters`;
+  const pairs = Object.entries(meta ?? {});
+  if (pairs.length > MAX_RULE_META_PAIRS)
+    return `${names.meta} holds at most ${MAX_RULE_META_PAIRS} pairs, got ${pairs.length}`;
+  for (const [k, v] of pairs) {
     if (k === "" || k.length > MAX_RULE_META_KEY)
-      return `meta key "${k}" must be 1 to ${MAX_RULE_META_KEY} characters`;
+      return `${names.meta} key "${k.slice(0, 40)}" must be 1 to ${MAX_RULE_META_KEY} characters`;
     if (v.length > MAX_RULE_META_VALUE)
-      return `meta["${k}"] is longer than ${MAX_RULE_META_VALUE} characters`;
+      return `${names.meta}["${k}"] is longer than ${MAX_RULE_META_VALUE} characters`;
   }
   return undefined;
 }

@@ -1,12 +1,6 @@
 // What Consul's intention requests carry, checked: the source and destination names of a query, and
 // an intention's Action or L7 Permissions from a body (intentions-routes.ts, config-entries.ts).
-import {
-  ANY_MESH_CALLER,
-  MAX_RULE_DESCRIPTION,
-  MAX_RULE_META_KEY,
-  MAX_RULE_META_PAIRS,
-  MAX_RULE_META_VALUE,
-} from "../../../proto/authorization-rules";
+import { ANY_MESH_CALLER, notesProblem } from "../../../proto/authorization-rules";
 import { HttpError } from "../api/respond";
 import { isServiceName } from "../registration/validate";
 import type { ConsulAction, ConsulPermission, IntentionWrite } from "./intentions";
@@ -117,28 +111,19 @@ export function intentionWrite(body: unknown): IntentionWrite {
   return { Action: action(b.Action, "Action"), ...notes };
 }
 
-/** Description and Meta, kept as written, within Consul's bounds on Meta. */
+/** Description and Meta, kept as written, within the bounds a rule's notes have (Consul's on Meta). */
 function intentionNotes(description: unknown, meta: unknown): Pick<IntentionWrite, "Description" | "Meta"> {
-  const out: Pick<IntentionWrite, "Description" | "Meta"> = {};
-  if (description !== undefined && description !== null && description !== "") {
-    if (typeof description !== "string") throw new HttpError(400, "Description must be a string");
-    if (description.length > MAX_RULE_DESCRIPTION)
-      throw new HttpError(400, `Description is longer than ${MAX_RULE_DESCRIPTION} characters`);
-    out.Description = description;
-  }
-  if (meta === undefined || meta === null) return out;
-  if (typeof meta !== "object" || Array.isArray(meta))
+  if (description !== undefined && description !== null && typeof description !== "string")
+    throw new HttpError(400, "Description must be a string");
+  if (meta !== undefined && meta !== null && (typeof meta !== "object" || Array.isArray(meta)))
     throw new HttpError(400, "Meta must be an object of string values");
-  const entries = Object.entries(meta as Record<string, unknown>);
-  if (entries.length > MAX_RULE_META_PAIRS)
-    throw new HttpError(400, `Meta holds at most ${MAX_RULE_META_PAIRS} pairs, got ${entries.length}`);
-  for (const [k, v] of entries) {
+  const entries = Object.entries((meta ?? {}) as Record<string, unknown>);
+  for (const [k, v] of entries)
     if (typeof v !== "string") throw new HttpError(400, `Meta["${k}"] must be a string`);
-    if (k === "" || k.length > MAX_RULE_META_KEY)
-      throw new HttpError(400, `Meta key "${k.slice(0, 40)}" must be 1 to ${MAX_RULE_META_KEY} characters`);
-    if (v.length > MAX_RULE_META_VALUE)
-      throw new HttpError(400, `Meta["${k}"] is longer than ${MAX_RULE_META_VALUE} characters`);
-  }
+  const out: Pick<IntentionWrite, "Description" | "Meta"> = {};
+  if (description) out.Description = description;
   if (entries.length > 0) out.Meta = Object.fromEntries(entries) as Record<string, string>;
+  const problem = notesProblem(out.Description, out.Meta, { description: "Description", meta: "Meta" });
+  if (problem) throw new HttpError(400, problem);
   return out;
 }
