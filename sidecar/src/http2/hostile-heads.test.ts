@@ -4,10 +4,9 @@
 // request it could not send (counted as a connect failure, retried on every replica, and towards
 // ejecting them).
 import http2 from "node:http2";
-import type { AddressInfo } from "node:net";
-import test from "ava";
+import test, { type ExecutionContext } from "ava";
 import { startPair } from "../testing/pair";
-import { rawH2Request, rawH2Server } from "../testing/raw-h2";
+import { type Fields, type RawReply, rawH2Request, rawH2Server } from "../testing/raw-h2";
 
 const REQUEST: Array<[string, string]> = [
   [":method", "GET"],
@@ -45,16 +44,25 @@ async function get(
   }
 }
 
+/** A sidecar pair in front of a hand-written HTTP/2 app answering as `reply` says; both closed at
+ * teardown. */
+async function pairBefore(t: ExecutionContext, reply: (request: Fields) => RawReply) {
+  const app = await rawH2Server(reply);
+  t.teardown(() => app.close());
+  const p = await startPair({ appPort: app.port, protocol: "http2" });
+  t.teardown(() => p.close());
+  return { app, p };
+}
+
+const OK: RawReply = { head: [[":status", "200"]] };
+
 function upstreamOutcomes(metrics: string): string[] {
   return metrics.split("\n").filter((l) => l.startsWith("weft_upstream_requests_total"));
 }
 
 test("an upstream's status outside 200-599 is a 502 naming it, and the sidecar goes on", async (t) => {
   let status = "999";
-  const app = await rawH2Server(() => ({ head: [[":status", status]], body: "hi" }));
-  t.teardown(() => app.close());
-  const p = await startPair({ appPort: app.port, protocol: "http2" });
-  t.teardown(() => p.close());
+  const { p } = await pairBefore(t, () => ({ head: [[":status", status]], body: "hi" }));
   for (const bad of ["999", "600", "099"]) {
     status = bad;
     const r = await get(p.port);
@@ -73,7 +81,7 @@ test("an upstream's status outside 200-599 is a 502 naming it, and the sidecar g
 });
 
 test("connection-specific fields are dropped both ways; TE: trailers goes on", async (t) => {
-  const app = await rawH2Server(() => ({
+  const { app, p } = await pairBefore(t, () => ({
     head: [
       [":status", "200"],
       ["http2-settings", "AAMAAABkAAQAAP__"],
@@ -81,9 +89,6 @@ test("connection-specific fields are dropped both ways; TE: trailers goes on", a
     ],
     body: "hi",
   }));
-  t.teardown(() => app.close());
-  const p = await startPair({ appPort: app.port, protocol: "http2" });
-  t.teardown(() => p.close());
   const r = await rawH2Request(p.port, [
     ...REQUEST,
     ["http2-settings", "AAMAAABkAAQAAP__"],
@@ -108,37 +113,19 @@ test("connection-specific fields are dropped both ways; TE: trailers goes on", a
 });
 
 test("CONNECT over HTTP/2 is refused with 405, as on HTTP/1.1, and blames no endpoint", async (t) => {
-  const app = http2.createServer();
-  let seen = 0;
-  app.on("stream", (stream) => {
-    seen++;
-    stream.respond({ ":status": 200 });
-    stream.end();
-  });
-  await new Promise<void>((r) => app.listen(0, "127.0.0.1", () => r()));
-  t.teardown(() => app.close());
-  const p = await startPair({ appPort: (app.address() as AddressInfo).port, protocol: "http2" });
-  t.teardown(() => p.close());
+  const { app, p } = await pairBefore(t, () => OK);
   const r = await rawH2Request(p.port, [
     [":method", "CONNECT"],
     [":authority", "server:80"],
   ]);
   t.is(r.status, 405);
   t.regex(r.body, /CONNECT is not supported by the sidecar/);
-  t.is(seen, 0);
+  t.is(app.requests.length, 0);
   t.deepEqual(upstreamOutcomes(p.client.metrics.render()), []);
 });
 
 test("a request the route's edits make unsendable is answered, not counted as a connect failure", async (t) => {
-  const app = http2.createServer();
-  app.on("stream", (stream) => {
-    stream.respond({ ":status": 200 });
-    stream.end();
-  });
-  await new Promise<void>((r) => app.listen(0, "127.0.0.1", () => r()));
-  t.teardown(() => app.close());
-  const p = await startPair({ appPort: (app.address() as AddressInfo).port, protocol: "http2" });
-  t.teardown(() => p.close());
+  const { p } = await pairBefore(t, () => OK);
   // user-agent is a single-value field to node:http2: added to a request that has one, the head
   // has two, and node:http2 throws instead of sending it.
   const nonce = p.cp.pushRaw({
@@ -177,16 +164,13 @@ test("a request the route's edits make unsendable is answered, not counted as a 
 test("a response that announces trailers and ends without them ends for the client too", async (t) => {
   // Found by generated.test.ts: the first sidecar closed the stream (RST_STREAM, NO_ERROR) where the
   // trailers would have gone, and the second, reading that as a body cut short, never ended its own.
-  const app = await rawH2Server(() => ({
+  const { p } = await pairBefore(t, () => ({
     head: [
       [":status", "200"],
       ["trailer", "x-checksum"],
     ],
     body: "hi",
   }));
-  t.teardown(() => app.close());
-  const p = await startPair({ appPort: app.port, protocol: "http2" });
-  t.teardown(() => p.close());
   const r = await rawH2Request(p.port, REQUEST, undefined, 3000);
   t.not(r.hung, true);
   t.is(r.status, 200);
