@@ -186,7 +186,7 @@ export async function rawH2Server(reply: (request: Fields) => RawReply): Promise
       socket.write(Buffer.concat(out));
     });
     socket.on("data", (chunk: Buffer) => {
-      if (preface !== undefined && preface.length < PREFACE.length) {
+      if (preface.length < PREFACE.length) {
         preface = Buffer.concat([preface, chunk]);
         if (preface.length < PREFACE.length) return;
         chunk = preface.subarray(PREFACE.length);
