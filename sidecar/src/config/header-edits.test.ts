@@ -1,9 +1,12 @@
+import http2 from "node:http2";
+import type { AddressInfo } from "node:net";
 import test from "ava";
 import {
   applyHeaderEdits,
   applyHeaderEditsFlat,
   type HeaderEdits,
   parseHeaderModifiers,
+  SINGLE_VALUE_FIELDS,
 } from "./header-edits";
 
 test("the wire's modifiers parse to lower-case edits; one that changes nothing is none", (t) => {
@@ -69,4 +72,67 @@ test("remove, then set (every value replaced), then add, whatever the case of th
     "x-tag",
     "route",
   ]);
+});
+
+test("add to a single-value field the message has joins the values in that field; others get a field of their own", (t) => {
+  const e: HeaderEdits = {
+    remove: [],
+    set: [],
+    add: [
+      ["user-agent", "weft"],
+      ["x-tag", "route"],
+      ["content-type", "x"],
+    ],
+  };
+  const client: Array<[string, string]> = [
+    ["User-Agent", "curl/8"],
+    ["x-tag", "client"],
+  ];
+  t.deepEqual(applyHeaderEdits(client, e), [
+    ["User-Agent", "curl/8, weft"],
+    ["x-tag", "client"],
+    ["x-tag", "route"],
+    ["content-type", "x"],
+  ]);
+  // The caller's pairs are left as they were (the span and access log keep what the client sent).
+  t.deepEqual(client[0], ["User-Agent", "curl/8"]);
+  t.deepEqual(applyHeaderEditsFlat(["User-Agent", "curl/8", "x-tag", "client"], e), [
+    "User-Agent",
+    "curl/8, weft",
+    "x-tag",
+    "client",
+    "x-tag",
+    "route",
+    "content-type",
+    "x",
+  ]);
+  // set then add of the same single-value name: the set value, joined.
+  t.deepEqual(applyHeaderEdits([], { remove: [], set: [["user-agent", "a"]], add: [["user-agent", "b"]] }), [
+    ["user-agent", "a, b"],
+  ]);
+});
+
+test("SINGLE_VALUE_FIELDS is exactly the fields node:http2 refuses a second value of", async (t) => {
+  const server = http2.createServer();
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const session = http2.connect(`http://127.0.0.1:${(server.address() as AddressInfo).port}`);
+  session.on("error", () => {});
+  t.teardown(() => {
+    session.destroy();
+    server.close();
+  });
+  await new Promise((resolve) => session.once("connect", resolve));
+  const names = Object.entries(http2.constants)
+    .filter(([k, v]) => k.startsWith("HTTP2_HEADER_") && typeof v === "string" && !v.startsWith(":"))
+    .map(([, v]) => v as string);
+  t.true(names.length > 50, `${names.length} names`);
+  const refused = names.filter((n) => {
+    try {
+      session.request({ [n]: ["a", "b"] }).close();
+      return false;
+    } catch (err) {
+      return (err as NodeJS.ErrnoException).code === "ERR_HTTP2_HEADER_SINGLE_VALUE";
+    }
+  });
+  t.deepEqual([...refused].sort(), [...SINGLE_VALUE_FIELDS].sort());
 });

@@ -6,7 +6,7 @@
 
 import http2 from "node:http2";
 import type { Socket } from "node:net";
-import { applyHeaderEdits, type HeaderEdits } from "../config/header-edits";
+import { applyHeaderEdits, type HeaderEdits, joined, SINGLE_VALUE_FIELDS } from "../config/header-edits";
 import { forwardRequestHeaders, type HeaderPairs, rewriteHost } from "../http/headers";
 import { MIRROR_TIMEOUT_MS, type Mirrors, shadowAuthority, statusClass } from "../http/mirror";
 import { delayThenForward, failureAnswer, failureOutcome } from "../http/plan-run";
@@ -513,7 +513,12 @@ function sendTrailers(
 function editHeaders(out: http2.OutgoingHttpHeaders, edits: HeaderEdits): void {
   for (const n of edits.remove) delete out[n];
   for (const [n, v] of edits.set) out[n] = v;
-  for (const [n, v] of edits.add) addHeader(out, n, v);
+  for (const [n, v] of edits.add) {
+    const prior = out[n];
+    // One value only (node:http2 refuses two): joined, as applyHeaderEdits does.
+    if (SINGLE_VALUE_FIELDS.has(n) && prior !== undefined) out[n] = joined(String(prior), v);
+    else addHeader(out, n, v);
+  }
 }
 
 function addHeader(out: http2.OutgoingHttpHeaders, name: string, value: string): void {
