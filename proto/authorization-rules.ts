@@ -36,6 +36,9 @@ export interface AuthorizationSpec {
   rules: AuthorizationRuleSpec[];
   /** What a request no rule matches gets. Absent: DENY (a policy lists who may call). */
   defaultAction?: AuthorizationAction;
+  /** Notes on the whole policy (a Consul service-intentions entry's Meta): the control plane's
+   * only, never pushed to sidecars. */
+  meta?: Record<string, string>;
 }
 
 export const ANY_MESH_CALLER = "*";
@@ -56,6 +59,8 @@ export function authorizationProblem(spec: AuthorizationSpec): string | undefine
     return `defaultAction must be ALLOW or DENY, got "${spec.defaultAction}"`;
   if (spec.rules.length > MAX_AUTHORIZATION_RULES)
     return `at most ${MAX_AUTHORIZATION_RULES} rules, got ${spec.rules.length}`;
+  const notes = notesProblem(undefined, spec.meta);
+  if (notes) return notes;
   for (const [i, rule] of spec.rules.entries()) {
     const problem = ruleProblem(rule);
     if (problem) return `rules[${i}]: ${problem}`;
@@ -103,9 +108,10 @@ export function notesProblem(
   return undefined;
 }
 
-/** A policy as sidecars get it: the rules' notes (description, meta) are the control plane's only. */
+/** A policy as sidecars get it: its notes and its rules' (description, meta) are the control plane's only. */
 export function enforcedSpec(spec: AuthorizationSpec): AuthorizationSpec {
-  return { ...spec, rules: spec.rules.map(({ description: _d, meta: _m, ...rule }) => rule) };
+  const { meta: _meta, ...enforced } = spec;
+  return { ...enforced, rules: spec.rules.map(({ description: _d, meta: _m, ...rule }) => rule) };
 }
 
 /** The service a mesh identity names (spiffe://DOMAIN/ns/NS/svc/NAME), or undefined. */

@@ -11,7 +11,7 @@ import { compact, isAbsent, list, object, oneOf, optionalString, string, stringM
 import { serviceRef } from "./validate-specs";
 
 export function authorizationPolicySpec(value: unknown): AuthorizationSpec {
-  const o = object(value, "spec", ["service", "rules", "defaultAction"]);
+  const o = object(value, "spec", ["service", "rules", "defaultAction", "meta"]);
   const service = serviceRef(o.service, "spec.service");
   const rules = isAbsent(o.rules)
     ? []
@@ -19,7 +19,8 @@ export function authorizationPolicySpec(value: unknown): AuthorizationSpec {
   const defaultAction = isAbsent(o.defaultAction)
     ? undefined
     : oneOf(String(o.defaultAction).toUpperCase(), "spec.defaultAction", AUTHORIZATION_ACTIONS);
-  const spec = compact({ service, rules, defaultAction }) as AuthorizationSpec;
+  const meta = notes(o.meta, "spec.meta");
+  const spec = compact({ service, rules, defaultAction, meta }) as AuthorizationSpec;
   const problem = authorizationProblem(spec);
   if (problem) invalid("spec", "rules a sidecar can enforce", `spec: ${problem}`);
   return spec;
@@ -50,7 +51,7 @@ function rule(value: unknown, field: string): AuthorizationRuleSpec {
   }) as AuthorizationRuleSpec;
 }
 
-/** A rule's meta: any non-empty key (Consul's Meta keys are free-form), empty maps left out. */
+/** A policy's or a rule's meta: any non-empty key (Consul's Meta keys are free-form), empty maps left out. */
 function notes(value: unknown, field: string): Record<string, string> | undefined {
   const map = stringMap(value, field, /^.+$/s, "at least one character");
   return map && Object.keys(map).length > 0 ? map : undefined;

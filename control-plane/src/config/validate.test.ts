@@ -461,6 +461,12 @@ const cases: Array<[string, unknown, string, RegExp]> = [
     /string/,
   ],
   [
+    "authz policy meta too many pairs",
+    authz({ rules: [], meta: Object.fromEntries(Array.from({ length: 65 }, (_, i) => [`k${i}`, "v"])) }),
+    "spec",
+    /spec: meta holds at most 64 pairs, got 65/,
+  ],
+  [
     "authz bad default",
     authz({ rules: [], defaultAction: "maybe" }),
     "spec.defaultAction",
@@ -623,4 +629,20 @@ test("a list names the index of the bad document and rejects duplicates", (t) =>
   const dup = t.throws(() => validateDocuments([good, good]), { instanceOf: ConfigValidationError });
   t.is(dup.document, 1);
   t.regex(dup.message, /appears twice/);
+});
+
+test("an authorization policy's notes (its meta, a rule's description and meta) are kept as written", (t) => {
+  const doc = validateDocument(
+    authz({
+      rules: [{ action: "allow", from: ["web"], description: "web reads", meta: { ticket: "SEC-9" } }],
+      meta: { owner: "team-a" },
+    }),
+  );
+  t.deepEqual(doc.spec, {
+    service: "reviews",
+    rules: [{ action: "ALLOW", from: ["web"], description: "web reads", meta: { ticket: "SEC-9" } }],
+    meta: { owner: "team-a" },
+  });
+  // An empty meta is none.
+  t.false("meta" in (validateDocument(authz({ rules: [], meta: {} })).spec as object));
 });

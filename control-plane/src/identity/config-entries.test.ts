@@ -4,6 +4,7 @@
 import test, { type ExecutionContext } from "ava";
 import type { AuthorizationSpec } from "../../../proto/authorization-rules";
 import type { SqliteConfigStore } from "../config/index";
+import { policyResource } from "../discovery/wire";
 import { callApi, startTestControlPlane } from "../test-support";
 
 async function controlPlane(t: ExecutionContext) {
@@ -178,4 +179,48 @@ test("a source's Description in an entry is read back as written (consul_config_
     (await call("GET", "/v1/connect/intentions/exact?source=api&destination=db")).body.Description,
     "the API reads and writes",
   );
+});
+
+test("an entry's own Meta is kept as written, replaced by the next write, and never reaches a sidecar", async (t) => {
+  // Terraform's consul_config_entry compares the entry it reads with its config, Meta included.
+  const { store, call } = await controlPlane(t);
+  const entry = (meta?: unknown) => ({
+    Kind: "service-intentions",
+    Name: "db",
+    Sources: [{ Name: "api", Action: "allow" }],
+    ...(meta === undefined ? {} : { Meta: meta }),
+  });
+  t.is((await call("PUT", "/v1/config", entry({ owner: "team-a", ticket: "SEC-9" }))).status, 200);
+  const read = async () => (await call("GET", "/v1/config/service-intentions/db")).body;
+  t.deepEqual((await read()).Meta, { owner: "team-a", ticket: "SEC-9" });
+  t.deepEqual(
+    ((await call("GET", "/v1/config/service-intentions")).body as Array<{ Meta: unknown }>).map(
+      (e) => e.Meta,
+    ),
+    [{ owner: "team-a", ticket: "SEC-9" }],
+  );
+  const [policy] = store.forService("AuthorizationPolicy", "db");
+  const pushed = JSON.stringify(policyResource("db", undefined, policy, "1").wire);
+  t.false(pushed.includes("SEC-9"), pushed);
+  t.true(pushed.includes('"from":["api"]'), pushed);
+  // A bad Meta is refused, and the entry stays as it was.
+  const version = policy?.metadata.version;
+  for (const [meta, reason] of [
+    [["a"], /Meta must be an object of string values/],
+    [{ n: 1 }, /Meta\["n"\] must be a string/],
+    [{ "": "x" }, /Meta key "" must be 1 to 128 characters/],
+    [Object.fromEntries(Array.from({ length: 65 }, (_, i) => [`k${i}`, "v"])), /Meta holds at most 64 pairs/],
+  ] as const) {
+    const res = await call("PUT", "/v1/config", entry(meta));
+    t.is(res.status, 400, JSON.stringify(meta));
+    t.regex(res.body.error, reason);
+  }
+  t.is(store.forService("AuthorizationPolicy", "db")[0]?.metadata.version, version);
+  t.deepEqual((await read()).Meta, { owner: "team-a", ticket: "SEC-9" });
+  // The intentions API's writes leave the entry's Meta alone; a write of the entry without Meta
+  // leaves none, as Consul's replace does.
+  await call("PUT", "/v1/connect/intentions/exact?source=web&destination=db", { Action: "allow" });
+  t.deepEqual((await read()).Meta, { owner: "team-a", ticket: "SEC-9" });
+  t.is((await call("PUT", "/v1/config", entry())).status, 200);
+  t.deepEqual((await read()).Meta, {});
 });

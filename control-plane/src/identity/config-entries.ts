@@ -5,7 +5,8 @@
 //   GET    /v1/config/service-intentions[/NAME]     one entry, or all of them
 //   DELETE /v1/config/service-intentions/NAME       the destination's AuthorizationPolicy goes
 // An entry is the destination's AuthorizationPolicy read as intentions (intentions.ts); writing one
-// replaces that policy's rules with the entry's sources (its name, labels and default stay). The
+// replaces that policy's rules with the entry's sources and its meta with the entry's Meta (its
+// name, labels and default stay). The
 // other kinds of Consul's (service-router, proxy-defaults, ...) are not kept: weft's own Route,
 // ResiliencePolicy and Service objects do their work, and a write of one is a 400 saying which.
 import { ANY_MESH_CALLER, type AuthorizationSpec } from "../../../proto/authorization-rules";
@@ -14,7 +15,7 @@ import { HttpError } from "../api/respond";
 import type { ConfigObject } from "../config/types";
 import { isServiceName } from "../registration/validate";
 import { type IntentionWrite, intentionsOf, withSources } from "./intentions";
-import { intentionWrite, nameParam } from "./intentions-input";
+import { intentionNotes, intentionWrite, nameParam } from "./intentions-input";
 import { type IntentionStore, policyOf, storePolicy, view } from "./intentions-routes";
 
 const KIND = "service-intentions";
@@ -105,6 +106,8 @@ function onlyDefaults(o: Record<string, unknown>, where: string): void {
 interface EntryWrite {
   name: string;
   sources: Array<{ source: string; write: IntentionWrite }>;
+  /** The entry's own Meta, kept on the policy (spec.meta); undefined when none was sent. */
+  meta?: Record<string, string>;
 }
 
 function entryWrite(body: unknown): EntryWrite {
@@ -156,7 +159,8 @@ function entryWrite(body: unknown): EntryWrite {
       throw err;
     }
   });
-  return { name, sources };
+  const { Meta: meta } = intentionNotes(undefined, o.Meta);
+  return { name, sources, ...(meta ? { meta } : {}) };
 }
 
 /** A policy (absent: none) read as its service's entry; undefined when it holds no intention. */
@@ -175,7 +179,7 @@ function entryOf(policy: ConfigObject | undefined) {
       Type: "consul",
       Description: i.Description,
     })),
-    Meta: {},
+    Meta: v.spec.meta ?? {},
     CreateIndex: v.version,
     ModifyIndex: v.version,
   };
@@ -204,12 +208,13 @@ export function configEntryRoutes(s: IntentionStore): Route[] {
         const entry = entryWrite(body.json());
         const current = policyOf(s, entry.name);
         if (!casHolds(current, q)) return false;
-        storePolicy(
-          s,
-          current,
+        // A write replaces the whole entry, its Meta too (none sent: none kept).
+        const { meta: _old, ...spec } = withSources(
+          current?.spec as AuthorizationSpec | undefined,
           entry.name,
-          withSources(current?.spec as AuthorizationSpec | undefined, entry.name, entry.sources),
+          entry.sources,
         );
+        storePolicy(s, current, entry.name, entry.meta ? { ...spec, meta: entry.meta } : spec);
         return true;
       },
     },

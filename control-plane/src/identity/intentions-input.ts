@@ -112,7 +112,10 @@ export function intentionWrite(body: unknown): IntentionWrite {
 }
 
 /** Description and Meta, kept as written, within the bounds a rule's notes have (Consul's on Meta). */
-function intentionNotes(description: unknown, meta: unknown): Pick<IntentionWrite, "Description" | "Meta"> {
+export function intentionNotes(
+  description: unknown,
+  meta: unknown,
+): Pick<IntentionWrite, "Description" | "Meta"> {
   if (description !== undefined && description !== null && typeof description !== "string")
     throw new HttpError(400, "Description must be a string");
   if (meta !== undefined && meta !== null && (typeof meta !== "object" || Array.isArray(meta)))
