@@ -208,6 +208,10 @@ test("bad service definitions get 400 naming the field", async (t) => {
     ['{"Name": "a b"}', /not a valid service name/],
     ['{"Name": "x", "Port": "80"}', /Port must be an integer/],
     ['{"Name": "x", "Address": "db.local"}', /must be an IP address/],
+    ['{"Name": "x", "Address": "0.0.0.0"}', /"0.0.0.0" is the unspecified address .*own address/],
+    ['{"Name": "x", "Address": "239.1.2.3"}', /multicast, broadcast or reserved/],
+    // The control plane's service range: the VIPs it hands out, which the sidecars intercept.
+    ['{"Name": "x", "Address": "10.96.0.7"}', /Address 10.96.0.7 is in the service range 10.96.0.0\/16/],
     ['{"Name": "x", "Check": {"HTTP": "http://x/"}}', /Interval is required/],
     ['{"Name": "x", "Check": {"Script": "rm -rf /", "Interval": "1s"}}', /exactly one of/],
     ['{"Name": "x", "Check": {"TTL": "soon"}}', /TTL "soon" is not a duration/],

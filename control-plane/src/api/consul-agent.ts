@@ -24,7 +24,13 @@ function agentCall(fn: () => void): null {
     fn();
   } catch (err) {
     if (err instanceof AgentError) {
-      const status = { NOT_TTL: 400, TOO_MANY: 429, UNKNOWN_CHECK: 404, UNKNOWN_SERVICE: 404 }[err.code];
+      const status = {
+        NOT_TTL: 400,
+        BAD_ADDRESS: 400,
+        TOO_MANY: 429,
+        UNKNOWN_CHECK: 404,
+        UNKNOWN_SERVICE: 404,
+      }[err.code];
       throw new HttpError(status, err.message);
     }
     throw err;

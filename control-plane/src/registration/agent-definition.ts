@@ -3,7 +3,7 @@
 // and "deregister_critical_service_after" all work here too.
 import { isIP } from "node:net";
 import type { Result } from "./validate";
-import { isServiceName } from "./validate";
+import { endpointAddressProblem, isServiceName } from "./validate";
 
 export type CheckStatus = "passing" | "warning" | "critical";
 
@@ -179,6 +179,11 @@ export function parseAgentService(value: unknown): Result<AgentServiceDefinition
     const address = str(f.get("address"), "Address");
     if (address !== "" && isIP(address) === 0)
       fail(`Address "${address}" must be an IP address (Weft routes to IPs, not hostnames)`);
+    const problem = address === "" ? undefined : endpointAddressProblem(address);
+    if (problem)
+      fail(
+        `Address "${address}" ${problem}: give the service's own address, or leave Address out for the agent's`,
+      );
     const rawPort = f.get("port") ?? 0;
     if (typeof rawPort !== "number" || !Number.isInteger(rawPort) || rawPort < 0 || rawPort > 65535) {
       fail(`Port must be an integer from 0 to 65535, got ${JSON.stringify(rawPort)}`);

@@ -31,7 +31,7 @@ export interface AgentOptions {
 
 export class AgentError extends Error {
   constructor(
-    readonly code: "UNKNOWN_SERVICE" | "UNKNOWN_CHECK" | "NOT_TTL" | "TOO_MANY",
+    readonly code: "UNKNOWN_SERVICE" | "UNKNOWN_CHECK" | "NOT_TTL" | "TOO_MANY" | "BAD_ADDRESS",
     message: string,
   ) {
     super(message);
@@ -73,6 +73,13 @@ export class AgentSource {
         `the agent holds ${MAX_AGENT_SERVICES} services already; deregister some before adding more`,
       );
     }
+    const address = definition.address || this.address;
+    const problem = this.registry.endpointAddressProblem(address);
+    if (problem)
+      throw new AgentError(
+        "BAD_ADDRESS",
+        `Address ${address} ${problem}: give the service's own address${definition.address ? "" : " (the agent's own is used when Address is left out)"}`,
+      );
     for (const c of previous?.definition.checks ?? []) this.checker.stop(c.id);
     const results: Record<string, CheckResult> = {};
     for (const c of definition.checks) {
@@ -189,8 +196,16 @@ export class AgentSource {
       node: this.options.nodeName,
       healthy: d.checks.every((c) => results[c.id]?.status === "passing"),
     }));
+    // One kept from before a --service-cidr change may now lie in the VIP range: left out (and
+    // said), so that it does not stop every other service of the agent from being published.
+    const routable = endpoints.filter((e) => {
+      const problem = this.registry.endpointAddressProblem(e.address);
+      if (problem)
+        this.options.log(`agent: service "${e.id}" is not published: address ${e.address} ${problem}`);
+      return !problem;
+    });
     try {
-      this.registry.syncEndpoints(AGENT_SOURCE, endpoints, []);
+      this.registry.syncEndpoints(AGENT_SOURCE, routable, []);
     } catch (err) {
       this.options.log(`agent: registry sync failed: ${(err as Error).message}`);
     }

@@ -54,7 +54,12 @@ export function registrationHandlers(
       } catch (err) {
         const e = err as Error & { code?: string };
         log(`SyncEndpoints from "${source}" failed: ${e.message}`);
-        const code = e.code === "VIP_RANGE_EXHAUSTED" ? status.RESOURCE_EXHAUSTED : status.INTERNAL;
+        const code =
+          e.code === "VIP_RANGE_EXHAUSTED"
+            ? status.RESOURCE_EXHAUSTED
+            : e.code === "INVALID_ARGUMENT"
+              ? status.INVALID_ARGUMENT
+              : status.INTERNAL;
         callback({ code, details: e.message });
       }
     },

@@ -76,3 +76,15 @@ test('a gRPC source may not call itself "agent"', async (t) => {
   const err = await t.throwsAsync(syncEndpoints(cp.grpcAddress, { source: "agent", endpoints: [] }));
   t.is((err as unknown as { code: number }).code, status.INVALID_ARGUMENT);
 });
+
+test("an endpoint at a service VIP is INVALID_ARGUMENT over gRPC, and the source's endpoints stay", async (t) => {
+  const cp = await controlPlane(t, 30_000);
+  await syncEndpoints(cp.grpcAddress, daemon("n1", "10.88.1.5"));
+  const err = await t.throwsAsync(syncEndpoints(cp.grpcAddress, daemon("n1", "10.96.0.2")));
+  t.is((err as unknown as { code: number }).code, status.INVALID_ARGUMENT);
+  t.regex((err as unknown as { details: string }).details, /is in the service range 10\.96\.0\.0\/16/);
+  t.deepEqual(
+    cp.registry.listEndpoints("web").map((e) => e.address),
+    ["10.88.1.5"],
+  );
+});

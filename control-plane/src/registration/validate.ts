@@ -94,11 +94,32 @@ function ports(value: unknown, field: string): ServicePort[] {
   });
 }
 
+/**
+ * Why an IP address cannot be an endpoint's, or undefined: one no sidecar can connect to a workload
+ * at (0.0.0.0 or ::, which connect to the caller's own host; broadcast, multicast and the reserved
+ * 240.0.0.0/4). Loopback stays allowed: a control plane on one host routes to its own workloads so.
+ */
+export function endpointAddressProblem(address: string): string | undefined {
+  const v = isIP(address);
+  if (v === 0) return "is not an IP address";
+  if (v === 4) {
+    const first = Number(address.slice(0, address.indexOf(".")));
+    if (address === "0.0.0.0") return "is the unspecified address (a bind address, not one to connect to)";
+    if (first >= 224) return "is a multicast, broadcast or reserved address, not a workload's";
+    return undefined;
+  }
+  const lower = address.toLowerCase();
+  if (/^[0:]+$/.test(lower)) return "is the unspecified address (a bind address, not one to connect to)";
+  if (lower.startsWith("ff")) return "is a multicast address, not a workload's";
+  return undefined;
+}
+
 function endpoint(value: unknown, field: string, source: string): EndpointInput {
   const e = record(value, field);
   const id = str(e.id, `${field}.id`, { required: true });
   const address = str(e.address, `${field}.address`, { required: true });
-  if (isIP(address) === 0) fail(`${field}.address "${address}" is not an IP address`);
+  const problem = endpointAddressProblem(address);
+  if (problem) fail(`${field}.address "${address}" ${problem}: register the workload's own address`);
   const own = str(e.source, `${field}.source`);
   if (own !== "" && own !== source)
     fail(`${field}.source "${own}" differs from the request's source "${source}"`);

@@ -191,3 +191,25 @@ test("a removed service that comes back gets its old VIP if it is free", (t) => 
   t.is(reg.getService("c")?.virtualIp, "10.96.0.4");
   t.is(reg.getService("a")?.virtualIp, "10.96.0.2");
 });
+
+test("an endpoint at an address of the service range is refused, and the sync changes nothing", (t) => {
+  const r = open(tempDir(t), "10.96.0.0/16");
+  r.syncEndpoints("s1", [ep("a", "web", "10.0.0.5")], []);
+  const index = r.index();
+  const err = t.throws(() =>
+    r.syncEndpoints("s1", [ep("b", "web", "10.0.0.6"), ep("c", "api", "10.96.3.4")], []),
+  );
+  t.is((err as Error & { code?: string }).code, "INVALID_ARGUMENT");
+  t.regex(
+    err?.message ?? "",
+    /endpoints\[1\] \("c"\)\.address 10\.96\.3\.4 is in the service range 10\.96\.0\.0\/16/,
+  );
+  t.deepEqual(
+    r.listEndpoints("web").map((e) => e.id),
+    ["a"],
+  );
+  t.is(r.getService("api"), undefined);
+  t.is(r.index(), index);
+  t.is(r.endpointAddressProblem("10.95.255.255"), undefined);
+  t.is(r.endpointAddressProblem("10.97.0.0"), undefined);
+});

@@ -1,6 +1,7 @@
 // The registry kept in SQLite: services with their virtual IPs, endpoints by source, and one change
 // index that grows with every committed change (Consul's X-Consul-Index, the push version).
 import { isMtlsMode, type MtlsMode } from "../../../proto/mtls-mode";
+import { ControlPlaneError } from "../errors";
 import type { SqliteDatabase } from "../store/database";
 import type {
   Endpoint,
@@ -12,7 +13,7 @@ import type {
   ServiceRegistry,
   SyncResult,
 } from "./types";
-import { allocateVirtualIp, type Cidr, ipv4ToInt, parseCidr } from "./vip";
+import { allocateVirtualIp, type Cidr, inRange, intToIpv4, parseCidr } from "./vip";
 
 interface ServiceRow {
   name: string;
@@ -59,7 +60,20 @@ export class SqliteRegistry implements ServiceRegistry {
     this.log = options.log ?? ((m) => console.error(m));
   }
 
+  endpointAddressProblem(address: string): string | undefined {
+    if (!inRange(this.range, address)) return undefined;
+    return `is in the service range ${intToIpv4(this.range.network)}/${this.range.prefixLength}, where virtual IPs come from (traffic to it would loop through the sidecars)`;
+  }
+
   syncEndpoints(source: string, endpoints: EndpointInput[], declarations: ServiceDeclaration[]): SyncResult {
+    for (const [i, e] of endpoints.entries()) {
+      const problem = this.endpointAddressProblem(e.address);
+      if (problem)
+        throw new ControlPlaneError(
+          "INVALID_ARGUMENT",
+          `endpoints[${i}] ("${e.id}").address ${e.address} ${problem}: register the workload's own address`,
+        );
+    }
     const changed = new Set<string>();
     const run = this.db.transaction(() => {
       const next = this.index() + 1;
@@ -327,12 +341,6 @@ export class SqliteRegistry implements ServiceRegistry {
       }
     }
   }
-}
-
-/** Whether `ip` lies in `range` (a retired VIP from before a --service-cidr change may not). */
-function inRange(range: Cidr, ip: string): boolean {
-  const n = ipv4ToInt(ip);
-  return n !== undefined && n >= range.network && n < range.network + range.size;
 }
 
 /** Ports of a service nobody declared: the distinct ports its endpoints serve, in order of appearance. */

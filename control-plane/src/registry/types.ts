@@ -75,7 +75,14 @@ export interface RegistryChange {
  * so other registries (Kubernetes, memory) can stand behind it.
  */
 export interface ServiceRegistry {
-  /** Replaces every endpoint of `source` with `endpoints`; other sources are untouched. Missing services are created as "implied". */
+  /**
+   * Why `address` cannot be an endpoint's here (it lies in the range virtual IPs come from, so
+   * traffic to it would loop through the sidecars), or undefined.
+   */
+  endpointAddressProblem(address: string): string | undefined;
+  /** Replaces every endpoint of `source` with `endpoints`; other sources are untouched. Missing
+   * services are created as "implied". An endpoint with an address endpointAddressProblem refuses
+   * throws INVALID_ARGUMENT and changes nothing. */
   syncEndpoints(source: string, endpoints: EndpointInput[], declarations: ServiceDeclaration[]): SyncResult;
   /** Every service, sorted by name. */
   listServices(): Service[];

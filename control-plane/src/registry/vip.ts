@@ -47,6 +47,12 @@ export function parseCidr(text: string): Cidr {
   return { network, prefixLength, size };
 }
 
+/** Whether an IPv4 address (dotted) lies in the range; false for anything else. */
+export function inRange(range: Cidr, ip: string): boolean {
+  const n = ipv4ToInt(ip);
+  return n !== undefined && n >= range.network && n < range.network + range.size;
+}
+
 /**
  * The lowest address of the range that is not taken. Skips the network and broadcast addresses and
  * any address ending in .0 or .1, which people read as networks and gateways.
