@@ -207,6 +207,26 @@ test("a TCP query for a non-mesh name is forwarded upstream over TCP", async (t)
   t.is(decoded.answers?.[0]?.type === "A" ? decoded.answers[0].data : "", "192.0.2.7");
 });
 
+/** Both servers on one free port (UDP's, tried for TCP until one is free for both). */
+async function serveOnOnePort(t: import("ava").ExecutionContext, resolver: DnsResolver): Promise<number> {
+  for (let attempt = 0; ; attempt++) {
+    const probe = createServer();
+    await new Promise<void>((resolve) => probe.listen(0, "127.0.0.1", resolve));
+    const port = (probe.address() as AddressInfo).port;
+    await new Promise((resolve) => probe.close(resolve));
+    try {
+      const { udp, tcp } = await startDnsServers(resolver, port, "127.0.0.1");
+      t.teardown(() => {
+        udp.close();
+        tcp.close();
+      });
+      return port;
+    } catch (err) {
+      if (attempt >= 20) throw err;
+    }
+  }
+}
+
 test("SRV: a service's ports, Kubernetes' and Consul's names, each pointing at a name of its virtual IP", async (t) => {
   const store = new ConfigStore();
   const web = parseService(
@@ -269,4 +289,87 @@ test("SRV: a service's ports, Kubernetes' and Consul's names, each pointing at a
     t.deepEqual(none.answers, [], name);
   }
   t.is((await query(port, "_http._tcp.elsewhere.example", "SRV")).rcode, "NXDOMAIN", "not the mesh's");
+});
+
+test("an answer too big for UDP goes truncated, and c-ares gets it whole over TCP; EDNS raises the limit", async (t) => {
+  // 40 ports: their SRV records are about 2.8 KB, over 512 bytes and over any EDNS size here.
+  const store = new ConfigStore();
+  const many = parseService(
+    {
+      name: "many-ports",
+      virtual_ip: "10.96.0.12",
+      ports: Array.from({ length: 40 }, (_, i) => ({ name: `p${i}`, port: 8000 + i })),
+    },
+    "s",
+  );
+  const few = parseService(
+    {
+      name: "few-ports",
+      virtual_ip: "10.96.0.13",
+      ports: Array.from({ length: 20 }, (_, i) => ({ name: `p${i}`, port: 9000 + i })),
+    },
+    "s",
+  );
+  store.applyServices(
+    {
+      resources: new Map([
+        ["many-ports", many],
+        ["few-ports", few],
+      ]),
+      removed: [],
+      incremental: false,
+    },
+    "1",
+  );
+  const resolver = new DnsResolver({ store });
+  const ask = async (name: string, transport: "udp" | "tcp", payload?: number) =>
+    dnsPacket.decode(
+      (await resolver.answer(
+        dnsPacket.encode({
+          type: "query",
+          id: 9,
+          flags: dnsPacket.RECURSION_DESIRED,
+          questions: [{ type: "SRV", name }],
+          additionals:
+            payload === undefined
+              ? []
+              : [{ type: "OPT", name: ".", udpPayloadSize: payload } as unknown as dnsPacket.Answer],
+        }),
+        transport,
+      )) as Buffer,
+    ) as Reply & { flag_tc?: boolean };
+  const udp = await ask("many-ports.weft", "udp");
+  t.true(udp.flag_tc, "the TC flag tells the client to ask over TCP");
+  t.deepEqual(udp.answers, []);
+  t.is(udp.rcode, "NOERROR");
+  const tcp = await ask("many-ports.weft", "tcp");
+  t.false(tcp.flag_tc);
+  t.is(tcp.answers?.length, 40);
+  // 20 ports: about 820 bytes, over 512 but within an EDNS client's 1232.
+  t.true((await ask("few-ports", "udp")).flag_tc);
+  const edns = await ask("few-ports", "udp", 4096);
+  t.false(edns.flag_tc);
+  t.is(edns.answers?.length, 20);
+  t.true(
+    edns.additionals?.some((a) => a.type === "OPT"),
+    "an EDNS question gets an OPT record back",
+  );
+  // A real resolver (c-ares, node:dns) falls back to TCP on the same port on its own, and gets
+  // every record: the servers need one port for both, as the sidecar's 15053 is.
+  const port = await serveOnOnePort(t, resolver);
+  const cares = new Resolver({ timeout: 2000, tries: 1 });
+  cares.setServers([`127.0.0.1:${port}`]);
+  t.is((await cares.resolveSrv("many-ports")).length, 40);
+});
+
+test("a response sent to the resolver gets no answer, and an opcode other than QUERY gets NOTIMP", async (t) => {
+  const resolver = new DnsResolver({ store: storeWithWeb() });
+  const response = dnsPacket.encode({ type: "response", id: 3, questions: [{ type: "A", name: "web" }] });
+  t.is(await resolver.answer(response), undefined);
+  const notify = dnsPacket.encode({ type: "query", id: 4, questions: [{ type: "SOA", name: "web" }] });
+  notify.writeUInt16BE(notify.readUInt16BE(2) | (4 << 11), 2); // opcode 4: NOTIFY
+  const r = dnsPacket.decode((await resolver.answer(notify)) as Buffer) as Reply & { opcode?: string };
+  t.is(r.rcode, "NOTIMP");
+  t.is(r.opcode, "NOTIFY", "the opcode comes back as it was sent");
+  t.is(r.id, 4);
 });

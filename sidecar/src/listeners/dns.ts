@@ -13,6 +13,11 @@ import type { ServiceConfig } from "../config/types";
 
 const RCODE_SERVFAIL = 2;
 const RCODE_NXDOMAIN = 3;
+const RCODE_NOTIMP = 4;
+/** A UDP answer's limit without EDNS (RFC 1035 4.2.1), and the most an EDNS client's may raise it to
+ * here: 1232 bytes, the DNS Flag Day 2020 size that fits an IPv6 packet without fragments. */
+const UDP_PLAIN_LIMIT = 512;
+const UDP_EDNS_LIMIT = 1232;
 const TTL_SECONDS = 5;
 /**
  * Consul's names for a service, for apps written against Consul DNS (the registry answers Consul's
@@ -48,25 +53,35 @@ export class DnsResolver {
     } catch {
       return undefined; // not DNS; nothing sensible to say
     }
+    // A response sent here is nobody's question: answering it could start a loop between servers.
+    if (packet.type === "response") return undefined;
+    const own = (
+      rcode: number,
+      answers: dnsPacket.Answer[],
+      authoritative = false,
+      additionals: dnsPacket.Answer[] = [],
+    ) => fitted(packet, transport, rcode, answers, authoritative, additionals);
+    // NOTIFY, UPDATE and the rest: this server only answers questions (RFC 1035 4.1.1).
+    if ((packet as { opcode?: string }).opcode !== "QUERY") return own(RCODE_NOTIMP, []);
     const question = packet.questions?.[0];
-    if (!question) return reply(packet, RCODE_SERVFAIL, []);
+    if (!question) return own(RCODE_SERVFAIL, []);
     if (question.type === "SRV") {
       const srv = this.srv(question.name);
-      if (srv) return reply(packet, 0, srv.answers, true, srv.additionals);
+      if (srv) return own(0, srv.answers, true, srv.additionals);
     }
     const vip = this.lookup(question.name);
     if (vip !== undefined) {
       const answers: dnsPacket.Answer[] =
         question.type === "A" && vip ? [{ type: "A", name: question.name, ttl: TTL_SECONDS, data: vip }] : [];
       // A mesh name with no A data (AAAA, MX...) is NODATA, so resolvers fall back to A.
-      return reply(packet, 0, answers, true);
+      return own(0, answers, true);
     }
-    if (!this.options.upstream) return reply(packet, RCODE_NXDOMAIN, []);
+    if (!this.options.upstream) return own(RCODE_NXDOMAIN, []);
     try {
       const forward = transport === "tcp" ? forwardTcp : forwardUdp;
       return await forward(query, this.options.upstream, this.options.upstreamTimeoutMs ?? 2000);
     } catch {
-      return reply(packet, RCODE_SERVFAIL, []);
+      return own(RCODE_SERVFAIL, []);
     }
   }
 
@@ -153,10 +168,17 @@ export async function startDnsServers(
 ): Promise<{ udp: UdpSocket; tcp: Server }> {
   const udp = createSocket({ type: "udp4" });
   udp.on("message", (msg, rinfo) => {
-    resolver.answer(msg).then(
-      (out) => out && udp.send(out, rinfo.port, rinfo.address),
-      () => {},
-    );
+    resolver
+      .answer(msg)
+      .then(
+        (out) => {
+          // The socket may have closed while the upstream was asked (the sidecar stopping): send
+          // would throw, and a throw here is an unhandled rejection that ends the process.
+          if (out) udp.send(out, rinfo.port, rinfo.address, () => {});
+        },
+        () => {},
+      )
+      .catch(() => {});
   });
   udp.on("error", () => {});
   await new Promise<void>((resolve, reject) => {
@@ -167,6 +189,9 @@ export async function startDnsServers(
   await new Promise<void>((resolve, reject) => {
     tcp.once("error", reject);
     tcp.listen(port, host, () => resolve());
+  }).catch((err: unknown) => {
+    udp.close(); // not left bound when its TCP half cannot be
+    throw err;
   });
   return { udp, tcp };
 }
@@ -198,16 +223,49 @@ function serveTcp(resolver: DnsResolver, socket: Socket): void {
   });
 }
 
+/**
+ * The sidecar's own answer. Over UDP it must fit the client's limit (512 bytes, or the EDNS size it
+ * gave, up to UDP_EDNS_LIMIT): one that does not goes with the TC flag and no records, and the
+ * client asks again over TCP (RFC 1035 4.2.1, RFC 7766), as for a service with many ports' SRV
+ * records. A query with EDNS gets an OPT record back, saying this server's size.
+ */
+function fitted(
+  query: dnsPacket.DecodedPacket,
+  transport: "udp" | "tcp",
+  rcode: number,
+  answers: dnsPacket.Answer[],
+  authoritative: boolean,
+  additionals: dnsPacket.Answer[],
+): Buffer {
+  const edns = query.additionals?.find((a) => a.type === "OPT") as { udpPayloadSize?: number } | undefined;
+  const opt: dnsPacket.Answer[] = edns
+    ? [{ type: "OPT", name: ".", udpPayloadSize: UDP_EDNS_LIMIT } as unknown as dnsPacket.Answer]
+    : [];
+  const full = reply(query, rcode, answers, authoritative, [...additionals, ...opt]);
+  if (transport === "tcp") return full;
+  const limit = edns
+    ? Math.min(UDP_EDNS_LIMIT, Math.max(UDP_PLAIN_LIMIT, edns.udpPayloadSize ?? 0))
+    : UDP_PLAIN_LIMIT;
+  if (full.length <= limit) return full;
+  return reply(query, rcode, [], authoritative, opt, dnsPacket.TRUNCATED_RESPONSE);
+}
+
 function reply(
   query: dnsPacket.DecodedPacket,
   rcode: number,
   answers: dnsPacket.Answer[],
   authoritative = false,
   additionals: dnsPacket.Answer[] = [],
+  extraFlags = 0,
 ) {
-  const rd = (query.flags ?? 0) & dnsPacket.RECURSION_DESIRED;
+  // The question's opcode goes back as it came (RFC 1035 4.1.1), with its recursion-desired bit.
+  const echoed = (query.flags ?? 0) & (dnsPacket.RECURSION_DESIRED | 0x7800);
   const flags =
-    rd | dnsPacket.RECURSION_AVAILABLE | (authoritative ? dnsPacket.AUTHORITATIVE_ANSWER : 0) | rcode;
+    echoed |
+    dnsPacket.RECURSION_AVAILABLE |
+    (authoritative ? dnsPacket.AUTHORITATIVE_ANSWER : 0) |
+    extraFlags |
+    rcode;
   return dnsPacket.encode({
     type: "response",
     id: query.id ?? 0,
