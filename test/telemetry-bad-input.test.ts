@@ -13,14 +13,18 @@ import test from "ava";
 import type { TraceSummary } from "../control-plane/src/telemetry/index";
 import { getJson, startTelemetryPlane } from "./telemetry-support";
 
-/** A real OTLP/protobuf ExportTraceServiceRequest with `n` spans, made by the SDK's serializer. */
-function otlpRequest(n: number, service = "shop"): Buffer {
+/** A real OTLP/protobuf ExportTraceServiceRequest with `n` spans, made by the SDK's serializer
+ * (starting and ending at `at`, [seconds, ns] since 1970, when given). */
+function otlpRequest(n: number, service = "shop", at?: [number, number]): Buffer {
   const memory = new InMemorySpanExporter();
   const p = new BasicTracerProvider({
     resource: resourceFromAttributes({ "service.name": service }),
     spanProcessors: [new SimpleSpanProcessor(memory)],
   });
-  for (let i = 0; i < n; i++) p.getTracer("t").startSpan(`op-${i}`, { kind: SpanKind.SERVER }).end();
+  for (let i = 0; i < n; i++)
+    p.getTracer("t")
+      .startSpan(`op-${i}`, { kind: SpanKind.SERVER, ...(at ? { startTime: at } : {}) })
+      .end(at);
   return Buffer.from(ProtobufTraceSerializer.serializeRequest(memory.getFinishedSpans())!);
 }
 
@@ -87,6 +91,47 @@ test("OTLP/HTTP refuses bad bodies with a reason and keeps what it stored", asyn
   t.is(zeroIds.status, 200);
   t.deepEqual(JSON.parse(zeroIds.body.toString()).partialSuccess.rejectedSpans, "1");
 
+  // A time after 2262: a uint64 on the wire, past SQLite's signed 64 bits. It was a 503 "cannot
+  // store", which an SDK retries, with every other span of the request, until it gives up.
+  const late = "18446744073709551615";
+  const lateJson = await post(
+    url,
+    JSON.stringify({
+      resourceSpans: [
+        {
+          scopeSpans: [
+            {
+              spans: [
+                {
+                  traceId: "a".repeat(32),
+                  spanId: "b".repeat(16),
+                  name: "x",
+                  startTimeUnixNano: late,
+                  endTimeUnixNano: late,
+                },
+              ],
+            },
+          ],
+        },
+      ],
+    }),
+    json,
+  );
+  t.is(lateJson.status, 400);
+  t.regex(JSON.parse(lateJson.body.toString()).message, /startTimeUnixNano is after 2262-04-11/);
+  const lateProto = await post(url, otlpRequest(2, "shop", [2 ** 34, 0]), proto);
+  t.is(lateProto.status, 400);
+  t.regex(lateProto.body.toString(), /a time of \d+ ns, is after 2262-04-11/);
+  const lateLog = await post(
+    `http://${cp.otlpHttp}/v1/logs`,
+    JSON.stringify({
+      resourceLogs: [{ scopeLogs: [{ logRecords: [{ timeUnixNano: late, body: { stringValue: "x" } }] }] }],
+    }),
+    json,
+  );
+  t.is(lateLog.status, 400);
+  t.regex(JSON.parse(lateLog.body.toString()).message, /timeUnixNano is after 2262-04-11/);
+
   t.is((await fetch(url)).status, 405);
   t.is((await post(`http://${cp.otlpHttp}/v1/metrics`, "", proto)).status, 404);
 
@@ -94,7 +139,7 @@ test("OTLP/HTTP refuses bad bodies with a reason and keeps what it stored", asyn
   t.is(cp.telemetry.store.spans.count(), 5);
   const listed = await getJson<{ traces: TraceSummary[] }>(`${cp.http}/api/v1/traces?service=shop&limit=100`);
   t.is(listed.body.traces.length, 5);
-  t.true(cp.telemetry.counters.badRequests >= 7);
+  t.true(cp.telemetry.counters.badRequests >= 10);
 });
 
 test("OTLP/gRPC answers INVALID_ARGUMENT for a truncated request and stores a good one", async (t) => {

@@ -110,6 +110,24 @@ test("a batch over the limit is cut and the excess reported as dropped", async (
   t.is(cp.telemetry.store.logs.count(), 10_000);
 });
 
+test("a line with a time the store cannot keep is stored at its arrival, with the rest of its batch", async (t) => {
+  // After 2262 (uint64 on the wire, past SQLite's 63 bits): the whole batch was refused as
+  // UNAVAILABLE, and a sidecar's shipper kept retrying it.
+  const cp = await startTelemetryPlane(t);
+  const client = sinkClient(cp.grpcAddress);
+  t.teardown(() => client.close());
+  const before = BigInt(Date.now()) * 1_000_000n;
+  const r = await push(client, [
+    line("late", "from the far future", { time_unix_nano: "18446744073709551615" }),
+    line("late", "on time"),
+  ]);
+  t.deepEqual(r, { accepted: "2", dropped: "0" });
+  const stored = await getJson<{ logs: LogView[] }>(`${cp.http}/api/v1/logs?service=late&limit=10`);
+  t.deepEqual(stored.body.logs.map((l) => l.message).sort(), ["from the far future", "on time"]);
+  const far = stored.body.logs.find((l) => l.message === "from the far future");
+  t.true(BigInt(Date.parse(far?.time ?? "")) * 1_000_000n >= before - 1_000_000_000n, far?.time);
+});
+
 test("follow=true streams history, then new lines, filtered, without repeats", async (t) => {
   const cp = await startTelemetryPlane(t);
   const client = sinkClient(cp.grpcAddress);

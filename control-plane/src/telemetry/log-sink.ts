@@ -8,7 +8,7 @@ import type { LogBatch__Output, LogRecord__Output, LogSinkHandlers } from "../..
 import { TelemetryError } from "./errors";
 import type { IngestCounters } from "./ingest";
 import type { TelemetryStore } from "./telemetry-store";
-import { bound, LIMITS, type LogEntry, normalizeLevel } from "./types";
+import { bound, LATEST_TIME_NS, LIMITS, type LogEntry, normalizeLevel } from "./types";
 
 /** The contract with weft.v1.LogSink (loaded once with the rest of proto/weft/v1). */
 export function loadTelemetryProto(): WeftProto {
@@ -21,7 +21,9 @@ const HEX16 = /^[0-9a-f]{16}$/;
 
 /** A wire record as a bounded domain log line. */
 export function logFromWire(r: LogRecord__Output, nowNs: bigint): LogEntry {
-  const time = /^\d{1,20}$/.test(r.time_unix_nano) ? BigInt(r.time_unix_nano) : 0n;
+  // Not a time the store can keep (not digits, or after 2262): the time it arrived, as for none.
+  const given = /^\d{1,20}$/.test(r.time_unix_nano) ? BigInt(r.time_unix_nano) : 0n;
+  const time = given <= LATEST_TIME_NS ? given : 0n;
   const attributes: Record<string, string> = {};
   let n = 0;
   for (const [k, v] of Object.entries(r.attributes ?? {})) {

@@ -3,7 +3,15 @@
 import { TelemetryError } from "./errors";
 import { fromResource, logFromParts, type RawLog, type RawSpan, spanFromParts } from "./otlp-model";
 import type { DecodedLogs, DecodedSpans } from "./otlp-protobuf";
-import { type Attributes, type AttrValue, bound, LIMITS, type SpanEvent } from "./types";
+import {
+  AFTER_LATEST_TIME,
+  type Attributes,
+  type AttrValue,
+  bound,
+  LATEST_TIME_NS,
+  LIMITS,
+  type SpanEvent,
+} from "./types";
 
 type Json = Record<string, unknown>;
 
@@ -40,6 +48,13 @@ function u64(v: unknown, path: string): bigint {
   if (typeof v === "number" && Number.isInteger(v) && v >= 0) return BigInt(v);
   if (typeof v === "string" && /^\d{1,20}$/.test(v)) return BigInt(v);
   bad(path, "must be an unsigned integer (a number or a decimal string)");
+}
+
+/** A time in ns since 1970, within what the stores keep. */
+function nanos(v: unknown, path: string): bigint {
+  const n = u64(v, path);
+  if (n > LATEST_TIME_NS) bad(path, AFTER_LATEST_TIME);
+  return n;
 }
 
 function int(v: unknown, path: string, names: string[] = []): number {
@@ -125,8 +140,8 @@ function span(v: unknown, path: string): RawSpan {
     parentSpanId: id(field(o, "parentSpanId"), `${path}.parentSpanId`),
     name: str(o.name, `${path}.name`),
     kind: int(o.kind, `${path}.kind`, KINDS),
-    startNs: u64(field(o, "startTimeUnixNano"), `${path}.startTimeUnixNano`),
-    endNs: u64(field(o, "endTimeUnixNano"), `${path}.endTimeUnixNano`),
+    startNs: nanos(field(o, "startTimeUnixNano"), `${path}.startTimeUnixNano`),
+    endNs: nanos(field(o, "endTimeUnixNano"), `${path}.endTimeUnixNano`),
     attributes: attributes(o.attributes, `${path}.attributes`),
     events,
     statusCode: int(status.code, `${path}.status.code`, STATUS),
@@ -178,8 +193,8 @@ export function decodeLogsJson(text: string, now: bigint): DecodedLogs {
         const p = `${path}[${k}]`;
         const lo = obj(l, p);
         const raw: RawLog = {
-          timeNs: u64(field(lo, "timeUnixNano"), `${p}.timeUnixNano`),
-          observedNs: u64(field(lo, "observedTimeUnixNano"), `${p}.observedTimeUnixNano`),
+          timeNs: nanos(field(lo, "timeUnixNano"), `${p}.timeUnixNano`),
+          observedNs: nanos(field(lo, "observedTimeUnixNano"), `${p}.observedTimeUnixNano`),
           severityNumber: int(field(lo, "severityNumber"), `${p}.severityNumber`),
           severityText: str(field(lo, "severityText"), `${p}.severityText`, 64),
           body: lo.body === undefined ? null : anyValue(lo.body, `${p}.body`, 1),

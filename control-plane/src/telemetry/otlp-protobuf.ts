@@ -93,8 +93,8 @@ function span(r: ProtobufReader): RawSpan {
     else if (field === 4 && wire === WIRE_LEN) s.parentSpanId = r.bytes().toString("hex");
     else if (field === 5 && wire === WIRE_LEN) s.name = r.string(LIMITS.maxStringChars);
     else if (field === 6 && wire === WIRE_VARINT) s.kind = r.varint32();
-    else if (field === 7 && wire === WIRE_FIXED64) s.startNs = r.fixed64();
-    else if (field === 8 && wire === WIRE_FIXED64) s.endNs = r.fixed64();
+    else if (field === 7 && wire === WIRE_FIXED64) s.startNs = r.timestamp();
+    else if (field === 8 && wire === WIRE_FIXED64) s.endNs = r.timestamp();
     else if (field === 9 && wire === WIRE_LEN) {
       // Repeated KeyValue: one per field occurrence; keep the first maxAttributes.
       const kv = keyValue(r.sub(), 1);
@@ -233,8 +233,8 @@ function logRecord(r: ProtobufReader): RawLog {
   let count = 0;
   while (!r.atEnd()) {
     const [field, wire] = r.tag();
-    if (field === 1 && wire === WIRE_FIXED64) l.timeNs = r.fixed64();
-    else if (field === 11 && wire === WIRE_FIXED64) l.observedNs = r.fixed64();
+    if (field === 1 && wire === WIRE_FIXED64) l.timeNs = r.timestamp();
+    else if (field === 11 && wire === WIRE_FIXED64) l.observedNs = r.timestamp();
     else if (field === 2 && wire === WIRE_VARINT) l.severityNumber = r.varint32();
     else if (field === 3 && wire === WIRE_LEN) l.severityText = r.string(64);
     else if (field === 5 && wire === WIRE_LEN) l.body = anyValue(r.sub(), 1);

@@ -1,6 +1,7 @@
 // A minimal protobuf wire-format reader for OTLP requests. Every read is bounds-checked so a
 // truncated or corrupt body fails with a reason (field, offset, bytes missing) instead of garbage.
 import { TelemetryError } from "./errors";
+import { AFTER_LATEST_TIME, LATEST_TIME_NS } from "./types";
 
 export const WIRE_VARINT = 0;
 export const WIRE_FIXED64 = 1;
@@ -62,6 +63,17 @@ export class ProtobufReader {
     this.need(8);
     const v = this.buf.readBigUInt64LE(this.pos);
     this.pos += 8;
+    return v;
+  }
+
+  /** A fixed64 time in ns since 1970, within what the stores keep (LATEST_TIME_NS). */
+  timestamp(): bigint {
+    const at = this.pos;
+    const v = this.fixed64();
+    if (v > LATEST_TIME_NS) {
+      this.pos = at;
+      this.fail(`a time of ${v} ns, ${AFTER_LATEST_TIME}`);
+    }
     return v;
   }
 

@@ -64,6 +64,15 @@ export interface LogEntry {
 }
 
 /** Limits applied to everything that arrives, so one bad sender cannot use unbounded memory or disk. */
+/**
+ * The latest time the span and log stores keep: SQLite's integers are signed 64-bit, so times in ns
+ * since 1970 end at 2262-04-11T23:47:16Z. A later one (a uint64 the OTLP wire allows) is refused as
+ * bad input, never a store failure a sender would retry forever.
+ */
+export const LATEST_TIME_NS = 2n ** 63n - 1n;
+export const AFTER_LATEST_TIME =
+  "is after 2262-04-11T23:47:16Z, the latest time stored (ns since 1970 in 63 bits)";
+
 export const LIMITS = {
   /** Longest string attribute value, span name or log message kept, in characters. */
   maxStringChars: 4096,
