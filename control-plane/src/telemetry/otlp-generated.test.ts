@@ -26,7 +26,14 @@ import { fuzzRun, mutateValues, replay, seededRandom as rng } from "../../../tes
 import { TelemetryError } from "./errors";
 import { decodeLogsJson, decodeTraceJson } from "./otlp-json";
 import { decodeLogsRequest, decodeTraceRequest } from "./otlp-protobuf";
-import { type Attributes, type AttrValue, LIMITS, type LogEntry, type SpanRecord } from "./types";
+import {
+  type Attributes,
+  type AttrValue,
+  LATEST_TIME_NS,
+  LIMITS,
+  type LogEntry,
+  type SpanRecord,
+} from "./types";
 
 const RICH_ATTRIBUTES = {
   "http.request.method": "GET",
@@ -159,6 +166,8 @@ function checkSpan(t: import("ava").ExecutionContext, s: SpanRecord, where: stri
     `a duration that is not a number of ns; ${where}`,
   );
   t.is(typeof s.startNs, "bigint", where);
+  // SQLite keeps signed 64 bits: a later time failed the store (a 503 senders retry).
+  t.true(s.startNs >= 0n && s.startNs <= LATEST_TIME_NS, `a start the store cannot keep; ${where}`);
   t.true(s.name.length <= LIMITS.maxStringChars + 40 && typeof s.service === "string", where);
   checkAttributes(t, s.attributes, where);
   checkAttributes(t, s.resource, where);
@@ -169,6 +178,7 @@ function checkLog(t: import("ava").ExecutionContext, l: LogEntry, where: string)
   t.true(["debug", "info", "warn", "error"].includes(l.level), `a level outside the four; ${where}`);
   t.true(l.message.length <= LIMITS.maxMessageChars + 40, `a message past the limit; ${where}`);
   t.regex(l.traceId, /^([0-9a-f]{32})?$/, where);
+  t.true(l.timeNs >= 0n && l.timeNs <= LATEST_TIME_NS, `a time the store cannot keep; ${where}`);
 }
 
 /** Runs `decode` on each mutation of `good`; anything but a result or BAD_OTLP fails the test. */
