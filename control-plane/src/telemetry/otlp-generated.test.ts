@@ -6,6 +6,10 @@
 // the receivers answer with 400 and the reason; nothing else escapes (another exception was a 500
 // to the app's SDK, and a retry of the same bytes forever). WEFT_FUZZ_SEED and WEFT_FUZZ_CASES
 // explore further.
+
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { SpanKind, SpanStatusCode } from "@opentelemetry/api";
 import { SeverityNumber } from "@opentelemetry/api-logs";
 import {
@@ -21,11 +25,12 @@ import {
   InMemorySpanExporter,
   SimpleSpanProcessor,
 } from "@opentelemetry/sdk-trace-base";
-import test from "ava";
+import test, { type ExecutionContext } from "ava";
 import { fuzzRun, mutateValues, replay, seededRandom as rng } from "../../../test/support/generated";
 import { TelemetryError } from "./errors";
 import { decodeLogsJson, decodeTraceJson } from "./otlp-json";
 import { decodeLogsRequest, decodeTraceRequest } from "./otlp-protobuf";
+import { TelemetryStore } from "./telemetry-store";
 import {
   type Attributes,
   type AttrValue,
@@ -181,7 +186,22 @@ function checkLog(t: import("ava").ExecutionContext, l: LogEntry, where: string)
   t.true(l.timeNs >= 0n && l.timeNs <= LATEST_TIME_NS, `a time the store cannot keep; ${where}`);
 }
 
-/** Runs `decode` on each mutation of `good`; anything but a result or BAD_OTLP fails the test. */
+/** A real span and log store in a temp dir, closed and removed at the end of the test. */
+function storeFor(t: ExecutionContext): TelemetryStore {
+  const dir = mkdtempSync(join(tmpdir(), "weft-otlp-gen-"));
+  const store = new TelemetryStore({ path: join(dir, "telemetry.db"), log: () => {} });
+  t.teardown(async () => {
+    await store.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+  return store;
+}
+
+/**
+ * Runs `decode` on each mutation of `good`; anything but a result or BAD_OTLP fails the test, and
+ * what decodes must also be stored by `keep` (a real store): a store failure was a 503 that
+ * senders retry with the whole request.
+ */
 function search<T>(
   t: import("ava").ExecutionContext,
   name: string,
@@ -189,6 +209,7 @@ function search<T>(
   mutated: (r: () => number, g: T) => Buffer | string,
   decode: (body: Buffer | string) => { records: unknown[] },
   check: (record: never, where: string) => void,
+  keep: (records: never[]) => void,
 ): void {
   const { seed, cases } = fuzzRun(3000);
   let refused = 0;
@@ -196,19 +217,24 @@ function search<T>(
     const body = mutated(rng(seed + i), original);
     const where = `${name}, ${replay(seed + i)}`;
     try {
-      for (const rec of decode(body).records) check(rec as never, where);
+      const { records } = decode(body);
+      for (const rec of records) check(rec as never, where);
+      keep(records as never[]);
     } catch (err) {
       if (err instanceof TelemetryError && err.code === "BAD_OTLP") refused++;
       else t.fail(`${where}: ${err instanceof Error ? err.stack : String(err)}`);
     }
   }
-  t.log(`${name}: ${cases} mutations, ${refused} refused as BAD_OTLP, the rest decoded within the limits`);
+  t.log(
+    `${name}: ${cases} mutations, ${refused} refused as BAD_OTLP, the rest decoded within the limits and stored`,
+  );
   t.true(refused > 0 && refused < cases, "the mutations reach both outcomes");
 }
 
 const NOW = 1_700_000_000_000_000_000n;
 
 test("mutated OTLP/protobuf traces decode within the limits or are refused as BAD_OTLP", (t) => {
+  const store = storeFor(t);
   search(
     t,
     "protobuf traces",
@@ -216,10 +242,12 @@ test("mutated OTLP/protobuf traces decode within the limits or are refused as BA
     mutate,
     (b) => ({ records: decodeTraceRequest(b as Buffer).spans }),
     (s: SpanRecord, where) => checkSpan(t, s, where),
+    (records: SpanRecord[]) => store.addSpans(records),
   );
 });
 
 test("mutated OTLP/protobuf logs decode within the limits or are refused as BAD_OTLP", async (t) => {
+  const store = storeFor(t);
   search(
     t,
     "protobuf logs",
@@ -227,11 +255,13 @@ test("mutated OTLP/protobuf logs decode within the limits or are refused as BAD_
     mutate,
     (b) => ({ records: decodeLogsRequest(b as Buffer, NOW).logs }),
     (l: LogEntry, where) => checkLog(t, l, where),
+    (records: LogEntry[]) => store.addLogs(records),
   );
 });
 
 test("mutated OTLP/JSON traces and logs decode within the limits or are refused as BAD_OTLP", async (t) => {
   const text = (bytes: Uint8Array | undefined) => Buffer.from(bytes as Uint8Array).toString();
+  const store = storeFor(t);
   search(
     t,
     "JSON traces",
@@ -239,6 +269,7 @@ test("mutated OTLP/JSON traces and logs decode within the limits or are refused 
     mutateJson,
     (s) => ({ records: decodeTraceJson(s as string).spans }),
     (s: SpanRecord, where) => checkSpan(t, s, where),
+    (records: SpanRecord[]) => store.addSpans(records),
   );
   search(
     t,
@@ -247,6 +278,7 @@ test("mutated OTLP/JSON traces and logs decode within the limits or are refused 
     mutateJson,
     (s) => ({ records: decodeLogsJson(s as string, NOW).logs }),
     (l: LogEntry, where) => checkLog(t, l, where),
+    (records: LogEntry[]) => store.addLogs(records),
   );
 });
 
