@@ -6,6 +6,7 @@
 // service in their mutual TLS certificate (proto/mtls-mode.ts): a plain-text caller has none.
 
 import { URI_PATH } from "./rewrite-rules";
+import { isServiceName } from "./service-name";
 
 export type AuthorizationAction = "ALLOW" | "DENY";
 export const AUTHORIZATION_ACTIONS: readonly AuthorizationAction[] = ["ALLOW", "DENY"];
@@ -45,7 +46,6 @@ export const ANY_MESH_CALLER = "*";
 export const MAX_AUTHORIZATION_RULES = 64;
 const MAX_NAMES = 256;
 const METHOD = /^[A-Z][A-Z0-9_-]{0,19}$/;
-const SERVICE = /^[A-Za-z0-9]([A-Za-z0-9._-]{0,61}[A-Za-z0-9])?$/;
 const MAX_PATH_LENGTH = 1024;
 /** Consul's bounds on an intention's Meta (structs.validateMetadata), and one for Description. */
 const MAX_RULE_DESCRIPTION = 1024;
@@ -73,7 +73,7 @@ function ruleProblem(r: AuthorizationRuleSpec): string | undefined {
   const from = r.from ?? [];
   if (from.length > MAX_NAMES) return `from lists at most ${MAX_NAMES} callers`;
   for (const name of from) {
-    if (name !== ANY_MESH_CALLER && !SERVICE.test(name))
+    if (name !== ANY_MESH_CALLER && !isServiceName(name))
       return `from: "${name}" is neither a service name nor "*" (any caller with a mesh identity)`;
   }
   for (const m of r.methods ?? []) {

@@ -6,14 +6,24 @@
 // and header edits for a handful of requests. A document the control plane took but the sidecar
 // NACKs would leave every sidecar on its old config while `weft apply` said yes; one the sidecar
 // takes but throws on while routing would fail requests. WEFT_FUZZ_SEED and WEFT_FUZZ_CASES explore.
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import test, { type ExecutionContext } from "ava";
 import { ConfigValidationError } from "../control-plane/src/config/errors";
 import type { ConfigObject } from "../control-plane/src/config/types";
 import { validateDocument } from "../control-plane/src/config/validate";
+import { EndpointsGenerator } from "../control-plane/src/discovery/gen-endpoints";
+import { ServiceGenerator } from "../control-plane/src/discovery/gen-services";
 import { policyResource, routesResource, telemetryResource } from "../control-plane/src/discovery/wire";
+import { parseSyncRequest } from "../control-plane/src/registration/validate";
+import { SqliteRegistry } from "../control-plane/src/registry/sqlite-registry";
+import { openRegistryDatabase } from "../control-plane/src/store/database";
 import { decodeMessage, encodeMessage, SCHEMA } from "../proto/index";
 import { applyHeaderEdits } from "../sidecar/src/config/header-edits";
+import { ConfigStore } from "../sidecar/src/config/store";
 import type { EndpointConfig, PolicyConfig, ServiceRoutesConfig } from "../sidecar/src/config/types";
+import { parseEndpoint, parseService } from "../sidecar/src/config/validate";
 import {
   parseServicePolicy,
   parseServiceRoutes,
@@ -286,3 +296,99 @@ for (const doc of [ROUTE, RESILIENCE, AUTHORIZATION, TELEMETRY]) {
     search(t, doc, 1500);
   });
 }
+
+// What a source registers (SyncEndpoints, the Consul agent, all through parseSyncRequest's rules and
+// the registry's), every sidecar must accept as pushed: a Services or ServiceEndpoints response it
+// refuses leaves it on its old services or without that service's endpoints. Consul clients
+// register names like "PaymentService" and addresses weft's sidecars do not route, so once one
+// of those made every sidecar NACK.
+const SYNC = {
+  source: "daemon:n1",
+  endpoints: [
+    {
+      id: "c1",
+      service: "reviews",
+      address: "10.88.0.2",
+      ports: [{ name: "http", port: 9080, protocol: "http" }],
+      labels: { version: "v1" },
+      workload: "reviews-1",
+      node: "n1",
+      healthy: true,
+    },
+  ],
+  services: [{ name: "reviews", ports: [{ name: "http", port: 9080, protocol: "http" }], labels: {} }],
+};
+const REGISTRY_VALUES = [
+  "PaymentService",
+  "payment_api",
+  "api.v1",
+  "WEB",
+  "A",
+  "a-b",
+  "-a",
+  "a..b",
+  "x".repeat(63),
+  "x".repeat(64),
+  "10.88.0.3",
+  "127.0.0.1",
+  "::1",
+  "fd00::5",
+  "0.0.0.0",
+  "10.96.0.9",
+  "grpc",
+  "tcp",
+  "",
+  "ä",
+];
+
+test("what the registry accepts from a source, every sidecar accepts as pushed", (t) => {
+  const dir = mkdtempSync(join(tmpdir(), "weft-contract-"));
+  const registry = new SqliteRegistry(openRegistryDatabase(dir));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  const { seed, cases } = fuzzRun(1500);
+  let accepted = 0;
+  for (let i = -1; i < cases; i++) {
+    const r = seeded(seed + i);
+    const input =
+      i < 0
+        ? SYNC
+        : mutateValues(r, SYNC, {
+            keep: ["source"],
+            replace: (v, rr) =>
+              typeof v === "number"
+                ? [0, 1, 80, 65535, 65536][Math.floor(rr() * 5)]
+                : typeof v === "string"
+                  ? REGISTRY_VALUES[Math.floor(rr() * REGISTRY_VALUES.length)]
+                  : v,
+          });
+    const parsed = parseSyncRequest(input);
+    if (!parsed.ok) continue;
+    try {
+      registry.syncEndpoints(parsed.value.source, parsed.value.endpoints, parsed.value.declarations);
+    } catch (err) {
+      if ((err as { code?: string }).code === "INVALID_ARGUMENT") continue;
+      throw err;
+    }
+    accepted++;
+    const where = `${replay(seed + i)}: ${JSON.stringify(input)}`;
+    const store = new ConfigStore();
+    try {
+      const services = [...new ServiceGenerator(registry).all().values()].map((res) =>
+        parseService(pushed(res).service, "service"),
+      );
+      store.applyServices(
+        { resources: new Map(services.map((s) => [s.name, s])), removed: [], incremental: false },
+        "1",
+      );
+      for (const res of new EndpointsGenerator(registry).all().values()) {
+        const wire = pushed(res).endpoints as { endpoints?: unknown[] } | undefined;
+        for (const [k, e] of (wire?.endpoints ?? []).entries()) parseEndpoint(e, `endpoints[${k}]`);
+      }
+    } catch (err) {
+      t.fail(`registered, then the sidecar refused it: ${(err as Error).message}\n${where}`);
+      return;
+    }
+  }
+  t.log(`${cases} mutated syncs: ${accepted} registered, each taken by the sidecar as pushed`);
+  t.true(accepted > cases / 10, "enough of them are registered");
+});

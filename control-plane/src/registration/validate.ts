@@ -1,6 +1,7 @@
 // Validates what a source sends before anything is stored. Takes `unknown` (a decoded gRPC message
 // or JSON) and returns domain values, or the first problem with the field it is in.
 import { isIP } from "node:net";
+import { isServiceName, SERVICE_NAME_RULE } from "../../../proto/service-name";
 import {
   type EndpointInput,
   PROTOCOLS,
@@ -16,9 +17,6 @@ export interface SyncRequest {
   endpoints: EndpointInput[];
   declarations: ServiceDeclaration[];
 }
-
-/** Service names end up in DNS answers and URLs: letters, digits, '-', '_', '.', at most 63. */
-const SERVICE_NAME = /^[A-Za-z0-9]([A-Za-z0-9._-]{0,61}[A-Za-z0-9])?$/;
 
 class FieldError extends Error {}
 
@@ -52,14 +50,13 @@ function list(value: unknown, field: string): unknown[] {
   return value;
 }
 
-export function isServiceName(name: string): boolean {
-  return SERVICE_NAME.test(name);
-}
+/** Service names end up in DNS answers and URLs (proto/service-name.ts: the sidecars' rule too). */
+export { isServiceName };
 
 function serviceName(value: unknown, field: string): string {
   const name = str(value, field, { required: true });
   if (!isServiceName(name)) {
-    fail(`${field} "${name}" is not a valid service name (letters, digits, '-', '_', '.'; at most 63)`);
+    fail(`${field} "${name}" is not a valid service name (${SERVICE_NAME_RULE})`);
   }
   return name;
 }
@@ -96,8 +93,9 @@ function ports(value: unknown, field: string): ServicePort[] {
 
 /**
  * Why an IP address cannot be an endpoint's, or undefined: one no sidecar can connect to a workload
- * at (0.0.0.0 or ::, which connect to the caller's own host; broadcast, multicast and the reserved
- * 240.0.0.0/4). Loopback stays allowed: a control plane on one host routes to its own workloads so.
+ * at (0.0.0.0, which connects to the caller's own host; broadcast, multicast and the reserved
+ * 240.0.0.0/4), and any IPv6 address, which sidecars do not route. Loopback stays allowed: a control
+ * plane on one host routes to its own workloads so.
  */
 export function endpointAddressProblem(address: string): string | undefined {
   const v = isIP(address);
@@ -108,10 +106,9 @@ export function endpointAddressProblem(address: string): string | undefined {
     if (first >= 224) return "is a multicast, broadcast or reserved address, not a workload's";
     return undefined;
   }
-  const lower = address.toLowerCase();
-  if (/^[0:]+$/.test(lower)) return "is the unspecified address (a bind address, not one to connect to)";
-  if (lower.startsWith("ff")) return "is a multicast address, not a workload's";
-  return undefined;
+  // Sidecars reach endpoints over IPv4 only (as the workloads' network and the VIPs are): one they
+  // could not take would make them refuse the service's whole endpoint list.
+  return "is an IPv6 address; weft's mesh routes IPv4";
 }
 
 function endpoint(value: unknown, field: string, source: string): EndpointInput {

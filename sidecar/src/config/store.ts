@@ -52,6 +52,8 @@ export class ConfigStore {
   private telemetry = new Map<string, TelemetrySettings>();
   private readonly telemetryListeners: Array<() => void> = [];
   private byVip = new Map<string, ServiceTarget>();
+  /** Services by lower-cased name, for DNS (case-insensitive): see serviceForDns. */
+  private byLowerName = new Map<string, ServiceConfig>();
   private readonly versionOf: Partial<ConfigVersions> = {};
   private rejected: ConfigDump["lastRejected"];
   private readonly rejectionCounts = new Map<string, number>();
@@ -63,7 +65,13 @@ export class ConfigStore {
     checkServiceSet(next.values());
     this.services = next;
     this.byVip = new Map();
+    this.byLowerName = new Map();
     for (const s of next.values()) {
+      const lower = s.name.toLowerCase();
+      const taken = this.byLowerName.get(lower);
+      // Names that differ only in case: the lower-case one, else the first in code-point order.
+      if (!taken || (taken.name !== lower && (s.name === lower || s.name < taken.name)))
+        this.byLowerName.set(lower, s);
       if (!s.virtualIp) continue;
       for (const port of s.ports) this.byVip.set(`${s.virtualIp}:${port.port}`, { service: s, port });
     }
@@ -136,6 +144,15 @@ export class ConfigStore {
 
   service(name: string): ServiceConfig | undefined {
     return this.services.get(name);
+  }
+
+  /**
+   * The service a DNS name stands for, whatever its case: DNS names are case-insensitive (and
+   * resolvers randomize the case of what they ask, "dns-0x20"), while registries keep the case a
+   * service was registered with (a Consul client's "PaymentService").
+   */
+  serviceForDns(name: string): ServiceConfig | undefined {
+    return this.services.get(name) ?? this.byLowerName.get(name.toLowerCase());
   }
 
   serviceNames(): string[] {

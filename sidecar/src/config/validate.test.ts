@@ -19,7 +19,7 @@ test("a good service becomes a ServiceConfig with auto (detect) as the default p
 test("bad fields are refused with a message naming the field", (t) => {
   const cases: Array<[unknown, RegExp]> = [
     [{ ...web, virtual_ip: "10.96.0" }, /s\.virtual_ip "10\.96\.0" is not an IPv4 address/],
-    [{ ...web, name: "Web_1" }, /s\.name "Web_1" is not a DNS label/],
+    [{ ...web, name: "-web" }, /s\.name "-web" is not a service name \(letters, digits/],
     [{ ...web, ports: [{ port: 0 }] }, /s\.ports\[0\]\.port must be an integer from 1 to 65535/],
     [
       { ...web, ports: [{ port: 80, protocol: "sctp" }] },
@@ -35,6 +35,9 @@ test("bad fields are refused with a message naming the field", (t) => {
     t.regex(err?.message ?? "", message);
   }
   t.throws(() => parseEndpoint({ address: "host.example" }, "e"), { message: /e\.address "host\.example"/ });
+  // What the registry takes from Consul clients (capitals, '_', '.') is taken here too.
+  for (const name of ["Web_1", "PaymentService", "api.v1"])
+    t.is(parseService({ ...web, name }, "s").name, name);
 });
 
 test("a conflicting update changes nothing: the last good config keeps serving", (t) => {

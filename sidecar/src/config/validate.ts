@@ -4,18 +4,17 @@
 
 import { isIPv4 } from "node:net";
 import { isMtlsMode, MTLS_MODES } from "../../../proto/mtls-mode";
+import { isServiceName, SERVICE_NAME_RULE } from "../../../proto/service-name";
 import { SidecarError } from "../errors";
 import { type EndpointConfig, type PortConfig, PROTOCOLS, type Protocol, type ServiceConfig } from "./types";
 
 export type Obj = Record<string, unknown>;
 
-/** Service names are DNS labels (they are answered by the sidecar's DNS). */
-const NAME = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/;
-
 export function parseService(value: unknown, path: string): ServiceConfig {
   const o = object(value, path);
   const name = str(o.name, `${path}.name`);
-  if (!NAME.test(name)) bad(`${path}.name "${name}" is not a DNS label (a-z, 0-9, '-', at most 63)`);
+  // The registry's rule (the sidecar's DNS answers such names whatever the case asked).
+  if (!isServiceName(name)) bad(`${path}.name "${name}" is not a service name (${SERVICE_NAME_RULE})`);
   const virtualIp = str(o.virtual_ip ?? "", `${path}.virtual_ip`);
   if (virtualIp !== "" && !isIPv4(virtualIp)) bad(`${path}.virtual_ip "${virtualIp}" is not an IPv4 address`);
   const ports = portList(o.ports, `${path}.ports`);

@@ -373,3 +373,39 @@ test("a response sent to the resolver gets no answer, and an opcode other than Q
   t.is(r.opcode, "NOTIFY", "the opcode comes back as it was sent");
   t.is(r.id, 4);
 });
+
+test("a service registered with capitals answers whatever the case asked (DNS names are case-insensitive)", async (t) => {
+  // A Consul client registers the name its app has ("PaymentService"); resolvers ask in any case,
+  // and some randomize it ("dns-0x20"). The lower-cased lookup found nothing: NXDOMAIN.
+  const store = new ConfigStore();
+  const resources = new Map(
+    [
+      { name: "PaymentService", virtual_ip: "10.96.0.20", ports: [{ name: "http", port: 8080 }] },
+      // Two names that differ only in case: the lower-case one answers for both.
+      { name: "WEB", virtual_ip: "10.96.0.21", ports: [{ port: 80 }] },
+      { name: "web", virtual_ip: "10.96.0.22", ports: [{ port: 80 }] },
+    ].map((s) => [s.name, parseService(s, "s")]),
+  );
+  store.applyServices({ resources, removed: [], incremental: false }, "1");
+  const wanted: string[] = [];
+  const port = await serve(t, new DnsResolver({ store, onServiceName: (s) => wanted.push(s) }));
+  const a = async (name: string) => {
+    const r = await query(port, name);
+    return r.answers?.[0]?.type === "A" ? r.answers[0].data : r.rcode;
+  };
+  for (const name of [
+    "paymentservice",
+    "PaymentService",
+    "pAyMeNtSeRvIcE.weft",
+    "PAYMENTSERVICE.service.consul",
+  ])
+    t.is(await a(name), "10.96.0.20", name);
+  t.is(await a("Web"), "10.96.0.22");
+  t.is(await a("web"), "10.96.0.22");
+  t.true(wanted.includes("PaymentService"), "the sidecar subscribes under the registered name");
+  const srv = await query(port, "_http._tcp.paymentservice", "SRV");
+  t.deepEqual(
+    srv.answers?.map((r) => (r.type === "SRV" ? r.data.port : 0)),
+    [8080],
+  );
+});

@@ -99,7 +99,7 @@ export class DnsResolver {
         if (c.endsWith(`.${suffix}`)) candidates.push(c.slice(0, -suffix.length - 1));
     }
     for (const c of candidates) {
-      const service = this.options.store.service(c);
+      const service = this.options.store.serviceForDns(c);
       if (service) {
         this.options.onServiceName?.(service.name);
         return service;
