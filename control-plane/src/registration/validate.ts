@@ -1,7 +1,7 @@
 // Validates what a source sends before anything is stored. Takes `unknown` (a decoded gRPC message
 // or JSON) and returns domain values, or the first problem with the field it is in.
-import { isIP } from "node:net";
 import { isServiceName, SERVICE_NAME_RULE } from "../../../proto/service-name";
+import { unroutableAddress as endpointAddressProblem } from "../registry/endpoint-address";
 import {
   type EndpointInput,
   PROTOCOLS,
@@ -51,7 +51,7 @@ function list(value: unknown, field: string): unknown[] {
 }
 
 /** Service names end up in DNS answers and URLs (proto/service-name.ts: the sidecars' rule too). */
-export { isServiceName };
+export { endpointAddressProblem, isServiceName };
 
 function serviceName(value: unknown, field: string): string {
   const name = str(value, field, { required: true });
@@ -89,26 +89,6 @@ function ports(value: unknown, field: string): ServicePort[] {
       fail(`${f}.protocol must be one of ${PROTOCOLS.join(", ")} (empty: auto), got "${protocol}"`);
     return { name: str(p.name, `${f}.name`), port, protocol: protocol as Protocol };
   });
-}
-
-/**
- * Why an IP address cannot be an endpoint's, or undefined: one no sidecar can connect to a workload
- * at (0.0.0.0, which connects to the caller's own host; broadcast, multicast and the reserved
- * 240.0.0.0/4), and any IPv6 address, which sidecars do not route. Loopback stays allowed: a control
- * plane on one host routes to its own workloads so.
- */
-export function endpointAddressProblem(address: string): string | undefined {
-  const v = isIP(address);
-  if (v === 0) return "is not an IP address";
-  if (v === 4) {
-    const first = Number(address.slice(0, address.indexOf(".")));
-    if (address === "0.0.0.0") return "is the unspecified address (a bind address, not one to connect to)";
-    if (first >= 224) return "is a multicast, broadcast or reserved address, not a workload's";
-    return undefined;
-  }
-  // Sidecars reach endpoints over IPv4 only (as the workloads' network and the VIPs are): one they
-  // could not take would make them refuse the service's whole endpoint list.
-  return "is an IPv6 address; weft's mesh routes IPv4";
 }
 
 function endpoint(value: unknown, field: string, source: string): EndpointInput {

@@ -3,6 +3,7 @@
 import { isMtlsMode, type MtlsMode } from "../../../proto/mtls-mode";
 import { ControlPlaneError } from "../errors";
 import type { SqliteDatabase } from "../store/database";
+import { unroutableAddress } from "./endpoint-address";
 import type {
   Endpoint,
   EndpointInput,
@@ -61,6 +62,8 @@ export class SqliteRegistry implements ServiceRegistry {
   }
 
   endpointAddressProblem(address: string): string | undefined {
+    const unroutable = unroutableAddress(address);
+    if (unroutable) return unroutable;
     if (!inRange(this.range, address)) return undefined;
     return `is in the service range ${intToIpv4(this.range.network)}/${this.range.prefixLength}, where virtual IPs come from (traffic to it would loop through the sidecars)`;
   }

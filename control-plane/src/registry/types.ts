@@ -76,8 +76,9 @@ export interface RegistryChange {
  */
 export interface ServiceRegistry {
   /**
-   * Why `address` cannot be an endpoint's here (it lies in the range virtual IPs come from, so
-   * traffic to it would loop through the sidecars), or undefined.
+   * Why `address` cannot be an endpoint's here (one no sidecar routes to, endpoint-address.ts, or
+   * one in the range virtual IPs come from, so that traffic to it would loop through the
+   * sidecars), or undefined.
    */
   endpointAddressProblem(address: string): string | undefined;
   /** Replaces every endpoint of `source` with `endpoints`; other sources are untouched. Missing
