@@ -109,3 +109,63 @@ test("weft proxy-status shows SYNCED, REJECTED with the reason and NOT SENT per 
   t.is((missing as { code: number }).code, 1);
   t.regex((missing as { stderr: string }).stderr, /no connected sidecar is named "nobody"/);
 });
+
+test("a restarted control plane still shows the certificate each sidecar holds, and forgets one another root signed", async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), "weft-ps-"));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  const start = async () => {
+    const cp = await startControlPlane({
+      dataDir: join(dir, "data"),
+      grpcPort: 0,
+      httpPort: 0,
+      grpcSocket: "",
+      log: () => {},
+    });
+    let open = true;
+    const close = async () => {
+      if (open) await cp.close();
+      open = false;
+    };
+    t.teardown(close);
+    return { cp, close };
+  };
+  // The sidecar keeps its certificate across the restart and reconnects under the same node id; it
+  // asks for a new one only at half its life.
+  const certificateOf = async ({ cp }: Awaited<ReturnType<typeof start>>) => {
+    const stream = openRawStream(cp.grpcAddress, { id: "orders-1.abc", service: "orders" });
+    try {
+      stream.subscribe(TYPE_SERVICE);
+      stream.ack(await stream.waitFor((r) => r.type_url === TYPE_SERVICE));
+      const { stdout } = await run(process.execPath, [
+        ...WEFT,
+        "proxy-status",
+        "orders-1.abc",
+        "--json",
+        "--control-plane",
+        cp.httpAddress,
+      ]);
+      return (JSON.parse(stdout) as Array<{ certificate?: { identity: string; notAfter: string } }>)[0]
+        ?.certificate;
+    } finally {
+      stream.close();
+    }
+  };
+
+  const first = await start();
+  await signCertificate(first.cp.grpcAddress, {
+    node: { id: "orders-1.abc", service: "orders" },
+    csr_pem: opensslCsr(dir),
+  });
+  const held = await certificateOf(first);
+  t.is(held?.identity, "spiffe://weft.local/ns/default/svc/orders");
+  await first.close();
+
+  const second = await start();
+  t.deepEqual(await certificateOf(second), held);
+  await second.close();
+
+  // A new root (the user put their own in DATA_DIR/ca): what the old one signed is not shown.
+  rmSync(join(dir, "data", "ca"), { recursive: true });
+  const third = await start();
+  t.is(await certificateOf(third), undefined);
+});

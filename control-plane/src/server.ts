@@ -19,10 +19,11 @@ import type { ProxyStatus } from "./discovery/proxy-status";
 import { ControlPlaneError } from "./errors";
 import { bindTcp, bindUnix, createGrpcServer, shutdownGrpc } from "./grpc-server";
 import { MeshCa } from "./identity/ca";
-import { caRoutes, IssuedCertificates } from "./identity/ca-routes";
+import { caRoutes } from "./identity/ca-routes";
 import { configEntryRoutes } from "./identity/config-entries";
 import { certificateAuthorityHandlers } from "./identity/grpc-identity";
 import { intentionRoutes, policyOf } from "./identity/intentions-routes";
+import { IssuedCertificates } from "./identity/issued-certificates";
 import { SqliteKv } from "./kv/kv-store";
 import { AgentSource } from "./registration/agent-source";
 import { AgentStore } from "./registration/agent-store";
@@ -137,13 +138,14 @@ export async function startControlPlane(options: ControlPlaneOptions = {}): Prom
   const log = options.log ?? ((m: string) => console.error(`control-plane: ${m}`));
   // The CA first: a root that cannot be read stops the start before anything is opened.
   const ca = await MeshCa.open(options.caDir ?? join(o.dataDir, "ca"), options.trustDomain);
-  const issued = new IssuedCertificates();
   const db = openRegistryDatabase(o.dataDir);
   let registry: SqliteRegistry;
   let configStore: SqliteConfigStore;
+  let issued: IssuedCertificates;
   try {
     registry = new SqliteRegistry(db, { serviceCidr: o.serviceCidr, log });
     configStore = new SqliteConfigStore(db, registry, { log });
+    issued = new IssuedCertificates({ db, rootId: ca.root().id, log });
   } catch (err) {
     db.close();
     throw err;

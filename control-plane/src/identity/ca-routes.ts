@@ -1,37 +1,13 @@
 // The CA over HTTP: Consul's GET /v1/connect/ca/roots (what Consul's tooling reads to trust the
 // mesh's certificates), and GET /api/v1/ca: the root, the trust domain, the mesh-wide mutual TLS
 // mode (for the dashboard) and the last certificate
-// issued to each connected sidecar (kept in memory: sidecars ask again at half their certificate's
-// life, so a restarted control plane learns them again within hours).
+// issued to each connected sidecar (issued-certificates.ts).
 import { type AuthorizationSpec, authorize } from "../../../proto/authorization-rules";
 import type { MtlsMode } from "../../../proto/mtls-mode";
 import type { Route } from "../api/http-server";
 import { HttpError } from "../api/respond";
 import type { MeshCa } from "./ca";
-import type { IssuedRecord } from "./grpc-identity";
-
-/** The last certificate issued per sidecar node id, newest first when listed; bounded. */
-export class IssuedCertificates {
-  private readonly byNode = new Map<string, IssuedRecord & { issuedAt: Date }>();
-  constructor(private readonly max = 10_000) {}
-
-  record(r: IssuedRecord): void {
-    this.byNode.delete(r.node);
-    this.byNode.set(r.node, { ...r, issuedAt: new Date() });
-    if (this.byNode.size > this.max) this.byNode.delete(this.byNode.keys().next().value as string);
-  }
-
-  /** The valid certificate last issued to `node`, if any. */
-  of(node: string): (IssuedRecord & { issuedAt: Date }) | undefined {
-    const r = this.byNode.get(node);
-    return r && r.notAfter.getTime() > Date.now() ? r : undefined;
-  }
-
-  list(): Array<IssuedRecord & { issuedAt: Date }> {
-    const now = Date.now();
-    return [...this.byNode.values()].filter((r) => r.notAfter.getTime() > now).reverse();
-  }
-}
+import type { IssuedCertificates } from "./issued-certificates";
 
 export interface CaRouteOptions {
   /** The --mtls-mode services without their own spec.mtls get (shown by /api/v1/ca). */

@@ -70,6 +70,15 @@ const MIGRATIONS: string[] = [
    );`,
   // 5: a config Service's mutual TLS mode ('' where it does not say: the mesh-wide default).
   `ALTER TABLE services ADD COLUMN mtls TEXT NOT NULL DEFAULT '';`,
+  // 6: the last workload certificate the CA issued to each sidecar node id (times in ms since the
+  // epoch; root_id: the root that signed it), so a restart does not forget what sidecars hold.
+  `CREATE TABLE issued_certificates (
+     node TEXT PRIMARY KEY,
+     identity TEXT NOT NULL,
+     not_after INTEGER NOT NULL,
+     issued_at INTEGER NOT NULL,
+     root_id TEXT NOT NULL
+   );`,
 ];
 
 /** Runs every migration the database has not seen yet, each in its own transaction. */
