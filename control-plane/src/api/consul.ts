@@ -86,7 +86,10 @@ function instances(
   tag: string | undefined,
   extras: ConsulExtras,
 ): Endpoint[] {
-  const all = registry.listEndpoints(name);
+  // Consul finds a service here whatever the case of the name asked (its catalog indexes names
+  // lower-cased; only /v1/catalog/services lists each spelling apart): every spelling's instances,
+  // each with its own ServiceName.
+  const all = registry.serviceNamesIgnoringCase(name).flatMap((n) => registry.listEndpoints(n));
   return tag === undefined ? all : all.filter((e) => (extras.tags(e) ?? tagsOf(e)).includes(tag));
 }
 

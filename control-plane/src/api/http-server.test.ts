@@ -174,6 +174,50 @@ test("Consul catalog and health answers have Consul's shape and headers", async 
   );
 });
 
+test("Consul's service lookups find a service whatever the case asked, as Consul's do; the list keeps each spelling", async (t) => {
+  const cp = await startTestControlPlane(t);
+  await withBookinfo(cp);
+  // Two Consul clients spelled one service two ways (Consul's own example: "redis" and "Redis").
+  await syncEndpoints(cp.grpcAddress, {
+    source: "agent:n3",
+    endpoints: [
+      {
+        id: "p1",
+        service: "PaymentService",
+        address: "10.90.0.2",
+        ports: [port(8080)],
+        node: "n3",
+        healthy: true,
+      },
+      {
+        id: "p2",
+        service: "paymentservice",
+        address: "10.90.0.3",
+        ports: [port(8080)],
+        node: "n3",
+        healthy: true,
+      },
+    ],
+  });
+  const ids = async (path: string) =>
+    (
+      (await get(cp, path)).body as Array<{ ServiceID?: string; Service?: { ID: string; Service: string } }>
+    ).map((e) => e.ServiceID ?? `${e.Service?.ID}:${e.Service?.Service}`);
+  for (const name of ["PaymentService", "paymentservice", "PAYMENTSERVICE"]) {
+    t.deepEqual(await ids(`/v1/catalog/service/${name}`), ["p1", "p2"], name);
+    t.deepEqual(
+      await ids(`/v1/health/service/${name}?passing`),
+      ["p1:PaymentService", "p2:paymentservice"],
+      name,
+    );
+  }
+  t.deepEqual(await ids("/v1/catalog/service/Reviews?tag=version%3Dv1"), ["c1"]);
+  t.deepEqual(await ids("/v1/health/service/RATINGS"), ["d1:ratings"]);
+  const listed = (await get(cp, "/v1/catalog/services")).body as Record<string, string[]>;
+  t.deepEqual(Object.keys(listed).sort(), ["PaymentService", "paymentservice", "ratings", "reviews"]);
+  t.deepEqual((await get(cp, "/v1/catalog/service/payment")).body, []);
+});
+
 test("the npm consul client reads the registry", async (t) => {
   const cp = await startTestControlPlane(t);
   await withBookinfo(cp);

@@ -135,6 +135,14 @@ export class SqliteRegistry implements ServiceRegistry {
     ).map(toEndpoint);
   }
 
+  serviceNamesIgnoringCase(name: string): string[] {
+    // Service names are ASCII (proto/service-name.ts), which is all NOCASE folds.
+    return this.db
+      .prepare("SELECT name FROM services WHERE name = ? COLLATE NOCASE ORDER BY name")
+      .pluck()
+      .all(name) as string[];
+  }
+
   listAllEndpoints(): Endpoint[] {
     return (
       this.db.prepare("SELECT * FROM endpoints ORDER BY service, source, id").all() as EndpointRow[]

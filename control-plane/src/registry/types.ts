@@ -91,6 +91,9 @@ export interface ServiceRegistry {
   getService(name: string): Service | undefined;
   /** Endpoints of one service from every source, sorted by source then id. */
   listEndpoints(service: string): Endpoint[];
+  /** The names of services spelled as `name` is but for letter case ("PaymentService" for
+   * "paymentservice", and that name itself when held), sorted. */
+  serviceNamesIgnoringCase(name: string): string[];
   /** Every endpoint, sorted by service, source, id. */
   listAllEndpoints(): Endpoint[];
   /** Number of endpoints per service name (services without endpoints are absent). */
