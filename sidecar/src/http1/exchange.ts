@@ -32,7 +32,8 @@ export class Exchange implements ResponseSink {
   /** The attempt waiting for its response head (ended() not yet called). */
   private target: AttemptTarget | undefined;
   private conn: UpstreamConn | undefined;
-  private attemptStart = 0;
+  /** When the current attempt's request head went out on its (connected) upstream connection. */
+  private sentAt = 0;
   private perTry: NodeJS.Timeout | undefined;
   private whole: NodeJS.Timeout | undefined;
   private delay: NodeJS.Timeout | undefined;
@@ -167,7 +168,9 @@ export class Exchange implements ResponseSink {
       return SKIP_BODY;
     }
     clearTimeout(this.perTry);
-    const latencyMs = performance.now() - this.attemptStart;
+    // From the request's send on a ready connection: a new connection's setup (TCP, TLS with the
+    // peer sidecar) is no sign of a slow endpoint (connect failures count on their own).
+    const latencyMs = performance.now() - this.sentAt;
     if (this.endAttempt({ kind: "response", status, latencyMs })) {
       this.conn?.discard();
       this.conn = undefined;
@@ -299,7 +302,6 @@ export class Exchange implements ResponseSink {
     this.target = next;
     this.ctx.upstream = `${next.host}:${next.port}`;
     this.headSent = false;
-    this.attemptStart = performance.now();
     if (plan.perTryTimeoutMs > 0)
       this.perTry = setTimeout(() => this.onPerTryTimeout(), plan.perTryTimeoutMs);
     const conn = this.shared.pool.acquire(next, this);
@@ -345,6 +347,7 @@ export class Exchange implements ResponseSink {
 
   private sendHead(conn: UpstreamConn): void {
     this.headSent = true;
+    this.sentAt = performance.now();
     const s = conn.socket;
     const text =
       conn.lastRequest && !this.head.upgrade

@@ -2,9 +2,10 @@
 // targets (and records what the proxy told it), a proxy fed by a plain net.Server, raw clients.
 import { createHash } from "node:crypto";
 import http from "node:http";
-import { type AddressInfo, connect, createServer, type Server } from "node:net";
+import { type AddressInfo, connect, createServer, type Server, Socket } from "node:net";
 import type { ExecutionContext } from "ava";
 import type { HttpRoute, RequestContext, RequestInfo } from "../http/route";
+import type { Dial, DialTarget } from "../tcp/dial";
 import { Metrics } from "../telemetry/metrics";
 import type { AttemptOutcome, AttemptTarget, InjectedFault, Refusal, RequestPlan } from "../upstream/plan";
 import { Http1Proxy, type Http1ProxyOptions } from "./proxy";
@@ -253,4 +254,20 @@ export function hashStream(
     input.on("end", () => resolve({ size, sha: hash.digest("hex") }));
     input.on("error", reject);
   });
+}
+
+/** A plain TCP dial whose connections start connecting only `setupMs` after the dial, as one slow
+ * to become ready does (a mutual TLS handshake, a lost SYN); meanwhile they say they are connecting,
+ * which is what the HTTP/1.1 pool and node:http2 wait on. */
+export function slowToReadyDial(setupMs: number): Dial {
+  return Object.assign(
+    (target: DialTarget, allowHalfOpen: boolean) => {
+      const socket = new Socket({ allowHalfOpen });
+      (socket as { connecting: boolean }).connecting = true;
+      const timer = setTimeout(() => socket.connect({ host: target.host, port: target.port }), setupMs);
+      socket.once("close", () => clearTimeout(timer));
+      return { socket, readyEvent: "connect" as const };
+    },
+    { keyOf: (target: DialTarget) => `${target.host}:${target.port}` },
+  );
 }

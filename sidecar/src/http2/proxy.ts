@@ -74,6 +74,8 @@ export class H2Proxy {
   private readonly routes = new WeakMap<http2.Http2Session, HttpRoute>();
   private readonly sessions = new Set<http2.ServerHttp2Session>();
   private readonly pool = new Map<string, http2.ClientHttp2Session>();
+  /** When each pooled session finished connecting (TCP, and TLS to a peer sidecar). */
+  private readonly readyAt = new WeakMap<http2.ClientHttp2Session, number>();
   private pendingRoute: HttpRoute | undefined;
   private pendingPeer: string | undefined;
   /** Inbound sessions that came over mutual TLS: the caller's identity. */
@@ -292,6 +294,7 @@ export class H2Proxy {
     const grpc = ctx.request.grpc === true;
     ctx.upstream = `${target.host}:${target.port}`;
     const started = performance.now();
+    let session: http2.ClientHttp2Session | undefined;
     let ended = false;
     /** Nothing of the client's body has gone into this attempt yet: it can be made again. */
     let replayable = true;
@@ -311,7 +314,8 @@ export class H2Proxy {
 
     let up: http2.ClientHttp2Stream;
     try {
-      up = this.session(target).request(out, { endStream: (flags & END_STREAM) !== 0 });
+      session = this.session(target);
+      up = session.request(out, { endStream: (flags & END_STREAM) !== 0 });
     } catch (err) {
       const message = (err as Error).message;
       if (refusedHead(err)) {
@@ -358,7 +362,9 @@ export class H2Proxy {
     let trailers: http2.IncomingHttpHeaders | undefined;
     up.on("response", (h, upFlags: number) => {
       const status = Number(h[":status"]);
-      const latencyMs = performance.now() - started;
+      // From the send on a ready session: a new session's setup (TCP, TLS with the peer sidecar) is
+      // no sign of a slow endpoint (connect failures count on their own).
+      const latencyMs = performance.now() - Math.max(started, (session && this.readyAt.get(session)) ?? 0);
       if (stream.closed || stream.headersSent) return void end({ kind: "response", status, latencyMs });
       const response: http2.OutgoingHttpHeaders = { ":status": status };
       for (const [name, value] of pairsOf(h)) addHeader(response, name, value);
@@ -464,7 +470,11 @@ export class H2Proxy {
       settings: { enablePush: false },
       // Plain TCP or mutual TLS to the endpoint's sidecar, Nagle off either way (small frames, a
       // gRPC message, must not wait on delayed ACKs); the session starts once the dial is ready.
-      createConnection: () => dial(target, false).socket,
+      createConnection: () => {
+        const dialed = dial(target, false);
+        dialed.socket.once(dialed.readyEvent, () => this.readyAt.set(session, performance.now()));
+        return dialed.socket;
+      },
     });
     const forget = () => {
       if (this.pool.get(key) === session) this.pool.delete(key);
