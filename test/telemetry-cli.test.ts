@@ -114,6 +114,9 @@ test("weft traces lists, weft trace draws a waterfall, weft mesh-logs searches a
     ...flags,
   ]);
   t.regex(logs.stdout, /^\S+Z reviews\/reviews-1 ERROR lookup failed\n$/);
+  const none = await run(process.execPath, [...WEFT, "mesh-logs", "-q", "nosuchword", ...flags]);
+  t.is(none.stdout, "");
+  t.is(none.stderr, "No log lines found in the last 1h that match.\n");
   // `weft logs --service` is the same query, for a user who reaches for the container verb.
   const viaLogs = await run(process.execPath, [
     ...WEFT,

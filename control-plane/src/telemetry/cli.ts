@@ -60,10 +60,9 @@ ${CLIENT_HELP}`,
       `/api/v1/traces?${q}`,
     );
     if (body.traces.length === 0 && !values.json) {
-      const since = values.since ?? "1h";
-      const when = parseDurationMs(since) === undefined ? `since ${since}` : `in the last ${since}`;
-      const filtered = ["service", "operation", "min-duration", "status"].some((f) => f in values);
-      process.stderr.write(`No traces found ${when}${filtered ? " that match" : ""}.\n`);
+      process.stderr.write(
+        `No traces found ${sinceWords(values.since)}${filtered(values, TRACE_FILTERS)}.\n`,
+      );
       return 0;
     }
     printList(
@@ -155,6 +154,7 @@ ${CLIENT_HELP}`,
     const stop = new AbortController();
     const onSignal = () => stop.abort();
     process.once("SIGINT", onSignal);
+    let printed = 0;
     try {
       await streamMeshLogs(
         {
@@ -169,7 +169,10 @@ ${CLIENT_HELP}`,
           follow: values.follow,
           signal: stop.signal,
         },
-        (l) => process.stdout.write(values.json ? `${JSON.stringify(l)}\n` : `${formatLogLine(l)}\n`),
+        (l) => {
+          printed++;
+          process.stdout.write(values.json ? `${JSON.stringify(l)}\n` : `${formatLogLine(l)}\n`);
+        },
         (n) =>
           process.stderr.write(
             `weft: the control plane dropped ${n} lines (this terminal reads too slowly)\n`,
@@ -178,8 +181,26 @@ ${CLIENT_HELP}`,
     } finally {
       process.off("SIGINT", onSignal);
     }
+    // As 'weft traces' (and kubectl): nothing on stdout, the reason on stderr.
+    if (printed === 0 && !values.follow && !values.json) {
+      process.stderr.write(
+        `No log lines found ${sinceWords(values.since)}${filtered(values, LOG_FILTERS)}.\n`,
+      );
+    }
     return 0;
   },
 };
+
+const TRACE_FILTERS = ["service", "operation", "min-duration", "status"];
+const LOG_FILTERS = ["service", "container", "level", "trace", "grep"];
+
+/** "in the last 1h", "since 2024-05-01T10:00:00Z": the window a search without results covered. */
+function sinceWords(since = "1h"): string {
+  return parseDurationMs(since) === undefined ? `since ${since}` : `in the last ${since}`;
+}
+
+function filtered(values: Record<string, unknown>, flags: string[]): string {
+  return flags.some((f) => values[f] !== undefined) ? " that match" : "";
+}
 
 export const telemetryCommands: Command[] = [traces, trace, meshLogs];
