@@ -1,16 +1,21 @@
 // Upstream connections for HTTP/1.1, pooled per host:port: keep-alive, reused last-in first-out
 // (the warmest socket, and the others age out), each with its own response parser. A pooled
 // socket idle for IDLE_MS is closed: Node apps close idle keep-alive connections at 5 s, and a
-// request sent on a socket the app is closing would fail. A connection carries one request at a
-// time; whoever holds it (a ResponseSink) hears its response and its failure.
+// request sent on a socket the app is closing would fail. A mutual TLS connection goes to the
+// endpoint's sidecar, which keeps an idle one for its keep-alive time (60 s by default), so it is
+// kept for half of the pool owner's own (the sidecars of a mesh run with the same flags): a call
+// every few seconds then pays no new handshake. A connection carries one request at a time; whoever
+// holds it (a ResponseSink) hears its response and its failure.
 import type { Socket } from "node:net";
 import type { Dial } from "../tcp/dial";
 import type { AttemptTarget } from "../upstream/plan";
 import { type BorrowedReads, owned, readBorrowed } from "./borrowed-reads";
 import { createParser, isParseError, type LlhttpParser } from "./parser";
 
-/** Pooled sockets idle this long are never reused. */
+/** Pooled sockets to an app idle this long are never reused. */
 export const IDLE_MS = 4000;
+/** Pooled mutual TLS sockets to a peer sidecar: idle this long at most, by default. */
+export const MESH_IDLE_MS = 30_000;
 const SWEEP_MS = 500;
 /** A connect that takes longer than this is a connect failure (without a per-try timeout). */
 const CONNECT_TIMEOUT_MS = 10_000;
@@ -49,6 +54,8 @@ export class UpstreamConn {
   requests = 0;
   limit = 0;
   idleSince = 0;
+  /** How long it may idle in the pool: IDLE_MS, or the pool's mesh limit once it is mutual TLS. */
+  idleLimitMs = IDLE_MS;
   /** The last response allowed keep-alive. */
   reusable = true;
   private parser: LlhttpParser;
@@ -106,6 +113,7 @@ export class UpstreamConn {
     // With mutual TLS, ready once the handshake is done (a refused certificate is a connect failure).
     this.socket.once(dialed.readyEvent, () => {
       this.connected = true;
+      if (dialed.readyEvent === "secureConnect") this.idleLimitMs = pool.meshIdleMs;
       this.socket.setTimeout(0);
       this.sink?.onUpstreamReady(this);
     });
@@ -198,7 +206,11 @@ export class UpstreamPool {
   private readonly idle = new Map<string, UpstreamConn[]>();
   private sweeper: NodeJS.Timeout | undefined;
 
-  constructor(private readonly dial: Dial) {}
+  constructor(
+    private readonly dial: Dial,
+    /** How long a mutual TLS connection to a peer sidecar may idle (at least IDLE_MS). */
+    readonly meshIdleMs = MESH_IDLE_MS,
+  ) {}
 
   /** A connection to the target for `sink`: a pooled one when a fresh enough one is idle. */
   acquire(target: AttemptTarget, sink: ResponseSink): UpstreamConn {
@@ -207,7 +219,7 @@ export class UpstreamPool {
     const now = performance.now();
     while (stack && stack.length > 0) {
       const conn = stack.pop() as UpstreamConn;
-      if (now - conn.idleSince < IDLE_MS && !conn.socket.destroyed) {
+      if (now - conn.idleSince < conn.idleLimitMs && !conn.socket.destroyed) {
         conn.limit = target.maxRequestsPerConnection;
         conn.hold(sink);
         return conn;
@@ -257,12 +269,14 @@ export class UpstreamPool {
     this.idle.clear();
   }
 
-  /** Closes what would be too old by the next sweep: nothing idle outlives IDLE_MS. */
+  /** Closes what would be too old by the next sweep: nothing idle outlives its limit. */
   private sweep(): void {
-    const cutoff = performance.now() - (IDLE_MS - SWEEP_MS);
+    const now = performance.now();
     for (const stack of [...this.idle.values()]) {
-      // Oldest first (LIFO: the bottom of the stack).
-      while (stack.length > 0 && (stack[0] as UpstreamConn).idleSince <= cutoff) {
+      // Oldest first (LIFO: the bottom of the stack); one key's connections share a limit.
+      while (stack.length > 0) {
+        const oldest = stack[0] as UpstreamConn;
+        if (oldest.idleSince > now - (oldest.idleLimitMs - SWEEP_MS)) break;
         (stack.shift() as UpstreamConn).discard();
       }
     }

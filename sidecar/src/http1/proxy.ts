@@ -10,7 +10,7 @@ import { viaEntry } from "../http/via";
 import { type Dial, plainDial } from "../tcp/dial";
 import type { Direction, Metrics } from "../telemetry/metrics";
 import { ClientConnection } from "./connection";
-import { UpstreamPool } from "./pool";
+import { IDLE_MS, UpstreamPool } from "./pool";
 import type { Shared } from "./shared";
 
 export interface Http1ProxyOptions {
@@ -53,7 +53,9 @@ export class Http1Proxy {
       via: viaEntry(options.workload, options.direction),
       metrics: options.metrics,
       hooks: options.hooks ?? {},
-      pool: new UpstreamPool(options.dial ?? plainDial),
+      // A peer sidecar keeps an idle connection for its keep-alive time: ours, as the mesh's
+      // sidecars run with the same flags; half of it leaves the close far from a reuse.
+      pool: new UpstreamPool(options.dial ?? plainDial, Math.max(IDLE_MS, Math.floor(this.keepAliveMs / 2))),
       draining: false,
       ...(options.mirrors ? { mirrors: options.mirrors } : {}),
       inFlight: 0,
