@@ -1,7 +1,6 @@
 // The CA over HTTP: Consul's GET /v1/connect/ca/roots (what Consul's tooling reads to trust the
 // mesh's certificates), and GET /api/v1/ca: the root, the trust domain, the mesh-wide mutual TLS
-// mode (for the dashboard) and the last certificate
-// issued to each connected sidecar (issued-certificates.ts).
+// mode (for the dashboard) and the last certificate issued to each sidecar (issued-certificates.ts).
 import { type AuthorizationSpec, authorize } from "../../../proto/authorization-rules";
 import type { MtlsMode } from "../../../proto/mtls-mode";
 import type { Route } from "../api/http-server";

@@ -27,14 +27,12 @@ export class IssuedCertificates {
   private readonly byNode = new Map<string, Issued>();
 
   constructor(
-    private readonly store?: IssuedStore,
+    private readonly store: IssuedStore,
     private readonly max = 10_000,
-    private readonly now = () => Date.now(),
   ) {
-    if (!store) return;
     const { db, rootId } = store;
     db.prepare("DELETE FROM issued_certificates WHERE not_after <= ? OR root_id <> ?").run(
-      this.now(),
+      Date.now(),
       rootId,
     );
     const rows = db
@@ -54,18 +52,18 @@ export class IssuedCertificates {
   }
 
   record(r: IssuedRecord): void {
-    const issued = { ...r, issuedAt: new Date(this.now()) };
+    const issued = { ...r, issuedAt: new Date() };
     this.byNode.delete(r.node);
     this.byNode.set(r.node, issued);
     try {
-      this.store?.db
+      this.store.db
         .prepare(
           "INSERT OR REPLACE INTO issued_certificates (node, identity, not_after, issued_at, root_id) VALUES (?, ?, ?, ?, ?)",
         )
         .run(r.node, r.identity, r.notAfter.getTime(), issued.issuedAt.getTime(), this.store.rootId);
     } catch (err) {
       // The sidecar has its certificate either way; only a later restart's proxy-status misses it.
-      this.store?.log(`cannot keep the certificate issued to "${r.node}": ${(err as Error).message}`);
+      this.store.log(`cannot keep the certificate issued to "${r.node}": ${(err as Error).message}`);
     }
     this.evict();
   }
@@ -73,11 +71,11 @@ export class IssuedCertificates {
   /** The valid certificate last issued to `node`, if any. */
   of(node: string): Issued | undefined {
     const r = this.byNode.get(node);
-    return r && r.notAfter.getTime() > this.now() ? r : undefined;
+    return r && r.notAfter.getTime() > Date.now() ? r : undefined;
   }
 
   list(): Issued[] {
-    const now = this.now();
+    const now = Date.now();
     return [...this.byNode.values()].filter((r) => r.notAfter.getTime() > now).reverse();
   }
 
@@ -87,9 +85,9 @@ export class IssuedCertificates {
       const oldest = this.byNode.keys().next().value as string;
       this.byNode.delete(oldest);
       try {
-        this.store?.db.prepare("DELETE FROM issued_certificates WHERE node = ?").run(oldest);
+        this.store.db.prepare("DELETE FROM issued_certificates WHERE node = ?").run(oldest);
       } catch (err) {
-        this.store?.log(`cannot drop the certificate record of "${oldest}": ${(err as Error).message}`);
+        this.store.log(`cannot drop the certificate record of "${oldest}": ${(err as Error).message}`);
       }
     }
   }

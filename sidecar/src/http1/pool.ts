@@ -14,8 +14,6 @@ import { createParser, isParseError, type LlhttpParser } from "./parser";
 
 /** Pooled sockets to an app idle this long are never reused. */
 export const IDLE_MS = 4000;
-/** Pooled mutual TLS sockets to a peer sidecar: idle this long at most, by default. */
-export const MESH_IDLE_MS = 30_000;
 const SWEEP_MS = 500;
 /** A connect that takes longer than this is a connect failure (without a per-try timeout). */
 const CONNECT_TIMEOUT_MS = 10_000;
@@ -209,7 +207,7 @@ export class UpstreamPool {
   constructor(
     private readonly dial: Dial,
     /** How long a mutual TLS connection to a peer sidecar may idle (at least IDLE_MS). */
-    readonly meshIdleMs = MESH_IDLE_MS,
+    readonly meshIdleMs: number,
   ) {}
 
   /** A connection to the target for `sink`: a pooled one when a fresh enough one is idle. */

@@ -5,7 +5,7 @@ import http from "node:http";
 import { type AddressInfo, connect, createServer, type Server, Socket } from "node:net";
 import type { ExecutionContext } from "ava";
 import type { HttpRoute, RequestContext, RequestInfo } from "../http/route";
-import type { Dial, DialTarget } from "../tcp/dial";
+import { type Dial, type DialTarget, plainDial } from "../tcp/dial";
 import { Metrics } from "../telemetry/metrics";
 import type { AttemptOutcome, AttemptTarget, InjectedFault, Refusal, RequestPlan } from "../upstream/plan";
 import { Http1Proxy, type Http1ProxyOptions } from "./proxy";
@@ -268,6 +268,6 @@ export function slowToReadyDial(setupMs: number): Dial {
       socket.once("close", () => clearTimeout(timer));
       return { socket, readyEvent: "connect" as const };
     },
-    { keyOf: (target: DialTarget) => `${target.host}:${target.port}` },
+    { keyOf: plainDial.keyOf },
   );
 }
