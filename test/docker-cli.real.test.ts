@@ -726,10 +726,17 @@ test.serial(
     const second = await weft(["commit", "-c", "WORKDIR /srv", name, images[1] as string]);
     t.is(second.code, 0, second.stderr);
     const [inspect] = JSON.parse((await weft(["image", "inspect", images[1] as string])).stdout) as Array<{
+      id: string;
       config: { workdir: string; cmd: string[] };
       diffIds: string[];
     }>;
     t.is(inspect?.config.workdir, "/srv");
+    // The id `weft image ls` prints names the image too, as in docker.
+    const shortId = String(inspect?.id).slice(0, 12);
+    const byId = await weft(["image", "inspect", shortId]);
+    t.is(byId.code, 0, byId.stderr);
+    t.is((JSON.parse(byId.stdout) as Array<{ name: string }>)[0]?.name, images[1]);
+    t.regex((await weft(["image", "ls", "-q"])).stdout, new RegExp(`^${shortId}$`, "m"));
     t.deepEqual(inspect?.config.cmd, [
       "sh",
       "-c",

@@ -30,10 +30,9 @@ test("GET /images/{name}/json and DELETE /images/{name}: 409 while a container u
   const image = await client.json<ImageInfo>("GET", `/images/${encodeURIComponent("shop/web:1")}/json`);
   t.is(image.name, "shop/web:1");
   t.deepEqual(image.layers, ["/nonexistent/rootfs"]);
-  t.deepEqual(await failure(client.call("GET", "/images/ghost/json")), {
-    status: 404,
-    message: `no such image "ghost"; list them with 'weft image ls'`,
-  });
+  const ghost = await failure(client.call("GET", "/images/ghost/json"));
+  t.is(ghost.status, 404);
+  t.regex(ghost.message, /image "ghost" not found/);
 
   // A second name for the same content is only untagged.
   t.is((await client.call("DELETE", `/images/${encodeURIComponent("shop/web:1")}`)).status, 204);

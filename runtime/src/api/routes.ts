@@ -9,7 +9,6 @@ import type { ContainerState, ContainerStats, ExecResult, LogsResult, RunSpec } 
 import { validateRunSpec } from "../engine/validate";
 import { validateUpdate } from "../engine/validate-lifecycle";
 import { RuntimeError } from "../errors";
-import { ImageError } from "../image/index";
 import type { VolumeInfo } from "../volumes/index";
 import {
   type ArchiveApi,
@@ -301,13 +300,7 @@ const routes: Array<{ method: string; path: RegExp; handler: Handler }> = [
   {
     method: "GET",
     path: /^\/images\/(.+)\/json$/,
-    handler: async (engine, _req, res, { ref }) => {
-      const image = engine.images().find((i) => i.name === ref || i.id === ref);
-      if (!image) {
-        throw new ImageError("IMAGE_NOT_FOUND", `no such image "${ref}"; list them with 'weft image ls'`);
-      }
-      sendJson(res, 200, image);
-    },
+    handler: async (engine, _req, res, { ref }) => sendJson(res, 200, engine.image(ref)),
   },
   {
     method: "POST",

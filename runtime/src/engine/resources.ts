@@ -279,6 +279,11 @@ export class EngineResources extends EngineCore {
     return this.parts.images.list();
   }
 
+  /** The image a name or id (prefix) names; IMAGE_NOT_FOUND otherwise. */
+  image(ref: string): ImageInfo {
+    return this.parts.images.get(ref);
+  }
+
   /** The bridge network every container joins. */
   network(): BridgeInfo {
     return this.parts.network.info();

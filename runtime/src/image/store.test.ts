@@ -101,6 +101,56 @@ test("an unknown name says how to import it, and bad names are refused", async (
   }
 });
 
+test("the id 'weft image ls' prints names an image too, as in Docker; a name wins over an id", async (t) => {
+  const dir = tempDir(t);
+  const store = new ImageStore(join(dir, "images"));
+  const v1 = await store.import(buildBusyboxTarball(dir, "v1.tar"), "app");
+  const v2 = await store.import(buildRawTarball(join(dir, "v2.tar"), [{ name: "v2", content: "2" }]), "next");
+  for (const ref of [v1.id.slice(0, 12), v1.id, `sha256:${v1.id}`, `sha256:${v1.id.slice(0, 12)}`]) {
+    t.is(store.get(ref).name, "app:latest", ref);
+  }
+  t.is((await store.tag(v2.id.slice(0, 12), "app:v2")).id, v2.id);
+  // A name that looks like an id is still a name first.
+  const hexName = v2.id.slice(0, 8);
+  await store.tag("app", hexName);
+  t.is(store.get(hexName).id, v1.id);
+  t.is(store.get(`sha256:${hexName}`).id, v2.id, "sha256: is an id, never a name");
+
+  const unknown = t.throws(() => store.get("ffffffffffff"), { instanceOf: ImageError });
+  t.is(unknown?.code, "IMAGE_NOT_FOUND");
+  t.is(unknown?.message, `image "ffffffffffff" not found; list images and their ids with 'weft image ls'`);
+  // Three hex digits are too few to be an id: a name, unknown.
+  t.is(t.throws(() => store.get(v1.id.slice(0, 3)), { instanceOf: ImageError })?.code, "IMAGE_NOT_FOUND");
+  const ids = [v1.id, v2.id];
+  let common = 0;
+  while (ids[0]?.[common] === ids[1]?.[common]) common++;
+  if (common >= 4) {
+    t.is(t.throws(() => store.get(v1.id.slice(0, common)), { instanceOf: ImageError })?.code, "BAD_NAME");
+  }
+
+  // By id, remove refuses an image with several names (Docker wants -f), and takes one with one.
+  const several = await store.remove(v1.id.slice(0, 12)).catch((e: ImageError) => e);
+  t.is(several?.code, "IMAGE_IN_USE");
+  const v1Names = ["app:latest", `${hexName}:latest`].sort().join(", ");
+  t.is(
+    several?.message,
+    `image ${v1.id.slice(0, 12)} has several names (${v1Names}); remove each by name ('weft image rm ${v1Names.replace(", ", " ")}')`,
+  );
+  t.deepEqual(
+    store.list().map((i) => i.name),
+    ["app:latest", "app:v2", `${hexName}:latest`, "next:latest"].sort(),
+    "nothing removed",
+  );
+  await store.remove("app:v2");
+  await store.remove(v2.id.slice(0, 12));
+  t.deepEqual(
+    store.list().map((i) => i.name),
+    ["app:latest", `${hexName}:latest`].sort(),
+  );
+  t.true(existsSync(v1.rootfs));
+  t.false(existsSync(v2.rootfs), "its last name went with the id");
+});
+
 test("bad archives fail with their code and leave the earlier image intact", async (t) => {
   const dir = tempDir(t);
   const good = buildBusyboxTarball(dir);

@@ -19,7 +19,7 @@ import { checkEntries, extractArchive, listArchive } from "./archive";
 import { type CommitInput, commitImage } from "./commit";
 import { sha256File } from "./digest";
 import { ImageError } from "./errors";
-import { isImageDir, normaliseName } from "./image-source";
+import { isImageDir, normaliseName, normaliseRef } from "./image-source";
 import { importLayered } from "./import-layered";
 import { LayerStore } from "./layer-store";
 import { overlayLowerDirs } from "./mountinfo";
@@ -93,19 +93,44 @@ export class ImageStore {
     });
   }
 
-  /** The image of that name; throws IMAGE_NOT_FOUND (with the import command to run) otherwise. */
-  get(name: string): ImageRecord {
-    checkImageName(name);
-    const key = normaliseName(name);
-    const id = this.readIndex().images[key];
-    const meta = id === undefined ? undefined : this.readMeta(id);
-    if (!meta) {
-      throw new ImageError(
-        "IMAGE_NOT_FOUND",
-        `image "${name}" not found; import it with 'weft image import FILE.tar ${name}'`,
-      );
+  /**
+   * The image a reference names, as Docker looks one up: a name ("shop" is "shop:latest"), else an
+   * image id as `weft image ls` prints it (a prefix of 4 or more hex digits, "sha256:" optional) that
+   * only one image's id starts with; an id several names share gives the first name. Throws
+   * IMAGE_NOT_FOUND (with the import command to run) otherwise.
+   */
+  get(ref: string): ImageRecord {
+    const images = this.readIndex().images;
+    const key = this.keyOf(ref, images);
+    const meta = key === undefined ? undefined : this.readMeta(images[key] ?? "");
+    if (key === undefined || !meta) {
+      const hint = /^(sha256:)?[0-9a-f]{4,64}$/.test(ref)
+        ? "list images and their ids with 'weft image ls'"
+        : `import it with 'weft image import FILE.tar ${ref}'`;
+      throw new ImageError("IMAGE_NOT_FOUND", `image "${ref}" not found; ${hint}`);
     }
     return this.record(key, meta);
+  }
+
+  /** The index's name for `ref` (see get); undefined when nothing matches. */
+  private keyOf(ref: string, images: Record<string, string>): string | undefined {
+    if (!ref.startsWith("sha256:")) {
+      checkImageName(ref);
+      const key = normaliseName(ref);
+      if (images[key] !== undefined) return key;
+    }
+    const hex = /^(?:sha256:)?([0-9a-f]{4,64})$/.exec(ref)?.[1];
+    if (hex === undefined) return undefined;
+    const names = Object.keys(images)
+      .filter((n) => images[n]?.startsWith(hex))
+      .sort();
+    if (new Set(names.map((n) => images[n])).size > 1) {
+      throw new ImageError(
+        "BAD_NAME",
+        `image id prefix "${ref}" is ambiguous: it starts the ids of ${names.join(", ")}; give more digits or a name`,
+      );
+    }
+    return names[0];
   }
 
   /** Every named image, sorted by name; names whose content went missing are skipped. */
@@ -191,6 +216,19 @@ export class ImageStore {
    */
   async remove(name: string): Promise<void> {
     const key = this.get(name).name;
+    if (key !== normaliseRef(name)) {
+      // Named by id: Docker refuses (without -f) to untag every name an id has; weft takes names.
+      const images = this.readIndex().images;
+      const names = Object.keys(images)
+        .filter((n) => images[n] === images[key])
+        .sort();
+      if (names.length > 1) {
+        throw new ImageError(
+          "IMAGE_IN_USE",
+          `image ${name} has several names (${names.join(", ")}); remove each by name ('weft image rm ${names.join(" ")}')`,
+        );
+      }
+    }
     await this.locked(async () => {
       await this.writeIndex((images) => {
         delete images[key];
