@@ -46,6 +46,8 @@ export interface EngineApi extends LifecycleApi, ExecStreamApi, AttachApi, Archi
   remove(ref: string, force: boolean): Promise<void>;
   importImage(tarPath: string, name: string): Promise<ImageInfo>;
   images(): ImageInfo[];
+  /** The image a name or image id (prefix) names; IMAGE_NOT_FOUND otherwise. */
+  image(ref: string): ImageInfo;
   removeImage(name: string): Promise<void>;
   tagImage(source: string, target: string): Promise<ImageInfo>;
   stats(ref: string): Promise<ContainerStats>;

@@ -404,6 +404,7 @@ export async function startFakeDockerDaemon(): Promise<{
     listVolumes: () => [],
     createVolume: unsupported,
     removeVolume: unsupported,
+    image: unsupported,
     commit: unsupported,
     saveImages: unsupported,
     diskUsage: unsupported,
