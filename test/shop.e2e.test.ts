@@ -148,6 +148,12 @@ test("one user request is one trace across every hop, and the dashboard shows it
   await page.locator('tr[data-row="catalog"]').waitFor();
   t.regex((await page.locator('tr[data-row="catalog"]').textContent()) ?? "", /2\/2 healthy/);
   await page.screenshot({ path: join(artifacts, "services.png") });
+  // Each sidecar's sync state and the certificate it speaks mutual TLS with, as proxy-status shows.
+  await page.goto(`${mesh.httpUrl}/#/proxies`);
+  const sidecar = page.locator('tr[data-row^="shopt-catalog-1."]');
+  await sidecar.waitFor();
+  t.regex((await sidecar.textContent()) ?? "", /in sync\s*expires in (2[0-4]h|\d+m)/);
+  await page.screenshot({ path: join(artifacts, "sidecars.png") });
 });
 
 test("ps --filter and --format find a service's replicas; inspect -f reads their records", async (t) => {

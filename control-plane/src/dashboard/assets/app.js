@@ -86,6 +86,11 @@ const fmt = {
     if (s < 3600) return `${Math.round(s / 60)}m ago`;
     return `${Math.round(s / 3600)}h ago`;
   },
+  /** "expires in 23h" / "expires in 42m", as `weft proxy-status` prints a certificate's expiry. */
+  expiresIn(iso) {
+    const minutes = Math.max(0, Math.floor((new Date(iso).getTime() - Date.now()) / 60000));
+    return minutes >= 120 ? `expires in ${Math.floor(minutes / 60)}h` : `expires in ${minutes}m`;
+  },
   shortId(id) {
     return id ? id.slice(0, 16) : "";
   },
@@ -1032,6 +1037,20 @@ async function proxiesPage() {
           },
           nacked ? "rejected config" : p.blocked ? "blocked" : stale ? "stale" : "in sync",
         ),
+        p.certificate
+          ? el(
+              "span",
+              { class: "pill ok", title: p.certificate.identity },
+              fmt.expiresIn(p.certificate.notAfter),
+            )
+          : el(
+              "span",
+              {
+                class: "pill warn",
+                title: "no workload certificate: it speaks plain text to other sidecars",
+              },
+              "none",
+            ),
         types.map(([name, t]) => `${name.replace(/^.*\./, "")} ${t.ackedVersion || "–"}`).join(", "),
       ],
     };
@@ -1041,11 +1060,12 @@ async function proxiesPage() {
     el(
       "p",
       { class: "muted" },
-      "Sidecars connected to this control plane and the config each has acknowledged.",
+      "Sidecars connected to this control plane, the config each has acknowledged, and when the " +
+        "certificate it speaks mutual TLS with expires (sidecars renew theirs at half its life).",
     ),
     rows.length === 0
       ? empty("No sidecars connected.")
-      : table(["Workload", "Service", "Address", "Connected", "Sync", "Config"], rows),
+      : table(["Workload", "Service", "Address", "Connected", "Sync", "Certificate", "Config"], rows),
   );
 }
 
