@@ -235,6 +235,56 @@ test("get -o yaml, edit and apply again; a stale version is refused; history sho
   t.regex(history.stdout, /^5\s+configured\s.*version=v1:75/m);
 });
 
+test("get all lists every kind, as kubectl's; its YAML restores the mesh config on another control plane", async (t) => {
+  const { env } = await setup(t);
+  const none = await weft(["get", "all"], env);
+  t.deepEqual([none.code, none.stdout], [0, ""]);
+  t.is(none.stderr, "No services, routes, resiliencepolicies, telemetries, authorizationpolicies found.\n");
+  t.is((await weft(["apply", "-f", MESH], env)).code, 0);
+
+  const all = await weft(["get", "all"], env);
+  t.is(all.code, 0, all.stderr);
+  const tables = all.stdout.trimEnd().split("\n\n");
+  t.is(tables.length, 4, all.stdout);
+  t.regex(tables[0] ?? "", /^NAME\s+PORTS\s.*\nservice\.weft\.dev\/back\s+8080\/http\s/);
+  t.regex(tables[1] ?? "", /^NAME\s+SERVICE\s+RULES\s.*\nroute\.weft\.dev\/back\s+back\s/);
+  t.regex(tables[3] ?? "", /\ntelemetry\.weft\.dev\/default\s/);
+  // A list of kinds, in the order given; a name needs exactly one kind.
+  const two = await weft(["get", "tel,rt"], env);
+  t.regex(two.stdout, /^NAME.*\ntelemetry\.weft\.dev\/default\s[\s\S]*\n\nNAME.*\nroute\.weft\.dev\/back\s/);
+  const named = await weft(["get", "rt,svc", "back"], env);
+  t.is(named.code, 2);
+  t.regex(named.stderr, /a name goes with one kind: 'weft get routes back'/);
+  t.regex((await weft(["get", "routes,nope"], env)).stderr, /unknown kind "nope"/);
+
+  // The YAML of everything, applied to an empty control plane, makes the same objects.
+  const yaml = await weft(["get", "all", "-o", "yaml"], env);
+  t.is(yaml.code, 0, yaml.stderr);
+  const json = JSON.parse((await weft(["get", "all", "-o", "json"], env)).stdout) as Array<{ kind: string }>;
+  t.deepEqual(
+    json.map((o) => o.kind),
+    ["Service", "Route", "ResiliencePolicy", "Telemetry"],
+  );
+  // Each document keeps its version, which guards edits against lost updates: on another control
+  // plane it is refused until the version lines go, as the help says.
+  const other = await setup(t);
+  const guarded = await weft(["apply", "-f", "-"], other.env, yaml.stdout);
+  t.is(guarded.code, 1);
+  t.regex(guarded.stderr, /has version 1 in your document but no longer exists; remove metadata.version/);
+  t.is((await weft(["get", "all", "-o", "json"], other.env)).stdout, "[]\n", "nothing applied");
+  const unversioned = yaml.stdout.replace(/^ {2}version: \d+\n/gm, "");
+  const restored = await weft(["apply", "-f", "-"], other.env, unversioned);
+  t.is(restored.code, 0, restored.stderr);
+  const specs = async (e: Record<string, string>) =>
+    (
+      JSON.parse((await weft(["get", "all", "-o", "json"], e)).stdout) as Array<{
+        kind: string;
+        spec: unknown;
+      }>
+    ).map((o) => [o.kind, o.spec]);
+  t.deepEqual(await specs(other.env), await specs(env));
+});
+
 test("delete by kind and name, and delete -f", async (t) => {
   const { cp, env } = await setup(t);
   t.is((await weft(["apply", "-f", MESH], env)).code, 0);

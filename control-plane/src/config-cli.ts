@@ -4,6 +4,7 @@ import { readFileSync } from "node:fs";
 import { type Command, formatTable, parseFlags, UsageError } from "../../cli/index";
 import {
   type ApplyResult,
+  CONFIG_KINDS,
   ConfigError,
   type ConfigKind,
   type ConfigObject,
@@ -131,8 +132,12 @@ const get: Command = {
   name: "get",
   summary: "Show mesh config objects (table, -o json or -o yaml)",
   usage: `Usage: weft get KIND [NAME] [OPTIONS]
+       weft get KIND,KIND... | all [OPTIONS]
 
 ${KINDS_HELP}
+'all' is every kind: 'weft get all -o yaml > mesh.yaml' saves the whole mesh config, to edit and
+apply again. Each document keeps metadata.version, which refuses an edit made over someone else's
+change; delete those lines to apply the file to another control plane.
 
 Options:
   -o, --output FORMAT  json or yaml (both can be edited and applied again); a table otherwise
@@ -143,10 +148,26 @@ ${CLIENT_HELP}`,
       output: { type: "string", short: "o" },
     });
     const [kindText, name, extra] = positionals;
-    if (!kindText) throw new UsageError("name a kind, e.g. 'weft get routes'");
+    if (!kindText) throw new UsageError("name a kind, e.g. 'weft get routes' (or 'weft get all')");
     if (extra) throw new UsageError(`unexpected argument "${extra}"`);
-    const kind = resolveKind(kindText);
     const format = output(values.output);
+    const kinds =
+      kindText.toLowerCase() === "all"
+        ? [...CONFIG_KINDS]
+        : [
+            ...new Set(
+              kindText
+                .split(",")
+                .filter((k) => k !== "")
+                .map(resolveKind),
+            ),
+          ];
+    if (kinds.length === 0) throw new UsageError("name a kind, e.g. 'weft get routes' (or 'weft get all')");
+    if (kinds.length !== 1) {
+      if (name) throw new UsageError(`a name goes with one kind: 'weft get ${pluralOf(kinds[0]!)} ${name}'`);
+      return getMany(kinds, format, client(values));
+    }
+    const kind = kinds[0]!;
     const path = `/api/v1/config/${pluralOf(kind)}${name ? `/${encodeURIComponent(name)}` : ""}`;
     const body = await client(values).request<ConfigObject | ConfigObject[]>("GET", path);
     const items = Array.isArray(body) ? body : [body];
@@ -160,6 +181,35 @@ ${CLIENT_HELP}`,
     return 0;
   },
 };
+
+/**
+ * `weft get all` and `weft get routes,svc`, as kubectl's: a table per kind that has objects, their
+ * names kind-qualified (route.weft.dev/back) and the tables a blank line apart; -o json is one list
+ * and -o yaml one document per object, both in the order the kinds were named, to apply again.
+ */
+async function getMany(
+  kinds: ConfigKind[],
+  format: "json" | "yaml" | undefined,
+  api: ReturnType<typeof client>,
+): Promise<number> {
+  const lists = await Promise.all(
+    kinds.map((k) => api.request<ConfigObject[]>("GET", `/api/v1/config/${pluralOf(k)}`)),
+  );
+  const items = lists.flat();
+  if (format === "json") process.stdout.write(`${JSON.stringify(items, null, 2)}\n`);
+  else if (format === "yaml") process.stdout.write(toYaml(items));
+  else if (items.length === 0) process.stderr.write(`No ${kinds.map(pluralOf).join(", ")} found.\n`);
+  else {
+    const tables = kinds.flatMap((kind, i) => {
+      const list = lists[i] ?? [];
+      if (list.length === 0) return [];
+      const rows = list.map((o) => [qualifiedName(kind, o.metadata.name), ...objectRow(o).slice(1)]);
+      return [formatTable(["name", ...SUMMARY_HEADERS[kind], "version", "age"], rows)];
+    });
+    process.stdout.write(`${tables.join("\n\n")}\n`);
+  }
+  return 0;
+}
 
 const del: Command = {
   name: "delete",
