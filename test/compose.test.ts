@@ -79,6 +79,21 @@ volumes:
   const again = await project();
   for (const [name, c] of first) t.is(again.get(name)?.id, c.id, `${name} kept`);
 
+  // --scale, as docker compose's: another count for one service in this up, the file's count next time.
+  const upCli = (...args: string[]) =>
+    upCommand.run(["-d", "-t", "1", "-f", file, "--host", `unix://${d.client.socketPath}`, ...args]);
+  t.is(await upCli("--scale", "web=3"), 0);
+  const scaled = await project();
+  t.deepEqual([...scaled.keys()].sort(), ["shop-db-1", "shop-web-1", "shop-web-2", "shop-web-3"]);
+  t.is(scaled.get("shop-web-1")?.id, web1.id, "the replicas there already are left alone");
+  const unknown = await upCli("--scale", "nope=2").catch((e: Error) => e);
+  t.regex(
+    String((unknown as Error).message),
+    /--scale nope=2: no service "nope" in the manifest; its services: db, web/,
+  );
+  t.is(await upCli(), 0);
+  t.deepEqual([...(await project()).keys()].sort(), ["shop-db-1", "shop-web-1", "shop-web-2"]);
+
   // A changed service is recreated, a scaled-down replica removed, the rest left alone.
   const lines = await converge(v1.replace("replicas: 2", "replicas: 1").replace("MODE: v1", "MODE: v2"));
   const v2 = await project();

@@ -8,11 +8,12 @@ import { foreground } from "./foreground";
 import type { Manifest } from "./manifest";
 import { down, up } from "./up";
 import { loadManifest } from "./validate";
+import { fixedHostPortProblem } from "./validate-service";
 
 const HOST_USAGE =
   "  --host unix://PATH     the daemon's socket (default $WEFT_HOST or unix:///run/weft/weft.sock)";
 
-const UP_USAGE = `Usage: weft up [-f weft.yaml] [-p PROJECT] [-d]
+const UP_USAGE = `Usage: weft up [-f weft.yaml] [-p PROJECT] [-d] [--scale SERVICE=N]...
 
 Creates and starts the services of a manifest, in depends_on order, and converges an app that is
 already up: unchanged containers are left alone, changed ones recreated, replicas scaled, and
@@ -22,6 +23,8 @@ Options:
   -f, --file FILE          the manifest (default ./weft.yaml)
   -p, --project-name NAME  the project (default: name: in the file, else the file's directory name)
   -d, --detach             return once the app is up (default: stay, report changes, Ctrl-C stops it)
+  --scale SERVICE=N        run N replicas of SERVICE instead of the file's replicas (repeatable;
+                           as docker compose's, it lasts until the next up without it)
   --wait-timeout SECONDS   how long to wait for a dependency to be healthy (default 120)
   -t, --timeout SECONDS    grace period when a container is replaced or removed (default 10)
 ${HOST_USAGE}`;
@@ -61,9 +64,13 @@ export const upCommand: Command = {
       ...COMMON,
       detach: { type: "boolean", short: "d" },
       "wait-timeout": { type: "string" },
+      scale: { type: "string", multiple: true },
     });
     if (positionals.length > 0) throw new UsageError(`unexpected argument "${positionals[0]}"`);
-    const m = loadManifest(values.file ?? "weft.yaml", { project: values["project-name"] });
+    const m = scaled(
+      loadManifest(values.file ?? "weft.yaml", { project: values["project-name"] }),
+      values.scale,
+    );
     const api = new DaemonComposeApi(new EngineClient(resolveHost(values.host)));
     const began = new Date().toISOString();
     const r = await up(api, m, {
@@ -85,6 +92,27 @@ export const upCommand: Command = {
     });
   },
 };
+
+/** The manifest with --scale SERVICE=N applied (docker compose's flag), checked as replicas: is. */
+export function scaled(m: Manifest, flags: string[] = []): Manifest {
+  const replicas = new Map<string, number>();
+  for (const flag of flags) {
+    const match = /^([^=]+)=(\d+)$/.exec(flag);
+    if (!match) throw new UsageError(`--scale expects SERVICE=N (e.g. --scale catalog=3), got "${flag}"`);
+    const [, name, count] = match as unknown as [string, string, string];
+    const service = m.services.find((s) => s.name === name);
+    if (!service) {
+      throw new UsageError(
+        `--scale ${flag}: no service "${name}" in the manifest; its services: ${m.services.map((s) => s.name).join(", ")}`,
+      );
+    }
+    if (Number(count) > 100) throw new UsageError(`--scale ${flag}: at most 100 replicas`);
+    const held = fixedHostPortProblem(service.publish, Number(count));
+    if (held) throw new UsageError(`--scale ${flag}: ${held.message}`);
+    replicas.set(name, Number(count));
+  }
+  return { ...m, services: m.services.map((s) => ({ ...s, replicas: replicas.get(s.name) ?? s.replicas })) };
+}
 
 export const downCommand: Command = {
   name: "down",

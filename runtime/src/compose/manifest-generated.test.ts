@@ -20,7 +20,7 @@ services:
     environment: {MODE: prod, PORT: 8080, EMPTY: null}
     replicas: 2
     ports: ["8080/http", 9090]
-    publish: ["127.0.0.1:8080:8080"]
+    publish: ["127.0.0.1:0:8080"]
     labels: {version: v1}
     resources: {memory: 64m, cpus: 0.5, pids: 100}
     volumes: ["./www:/www:ro", "data:/data"]

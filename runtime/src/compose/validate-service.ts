@@ -62,24 +62,28 @@ export function readService(sc: ServiceContext, name: string, raw: unknown): Ser
     );
   }
   const resources = readResources(sc, at("resources"), v.resources);
+  const replicas = v.replicas === undefined ? 1 : ctx.integer(at("replicas"), v.replicas, 0, 100);
+  const publish = (v.publish === undefined ? [] : ctx.stringList(at("publish"), v.publish)).map((p, i) => {
+    try {
+      parsePublish(p, { flag: "" });
+    } catch (err) {
+      throw ctx.error(at("publish", i), (err as Error).message.replace(/^ "/, '"'));
+    }
+    return p;
+  });
+  const held = fixedHostPortProblem(publish, replicas);
+  if (held) throw ctx.error(at("publish", held.index), held.message);
   return {
     name,
     image: ctx.string(at("image"), v.image, "an image name"),
     command: v.command === undefined ? undefined : words(sc, at("command"), v.command),
     entrypoint: v.entrypoint === undefined ? undefined : words(sc, at("entrypoint"), v.entrypoint),
     environment: readEnvironment(sc, at("environment"), v.environment),
-    replicas: v.replicas === undefined ? 1 : ctx.integer(at("replicas"), v.replicas, 0, 100),
+    replicas,
     ports: (v.ports === undefined ? [] : listOf(sc, at("ports"), v.ports)).map((p, i) =>
       readPort(sc, at("ports", i), p),
     ),
-    publish: (v.publish === undefined ? [] : ctx.stringList(at("publish"), v.publish)).map((p, i) => {
-      try {
-        parsePublish(p, { flag: "" });
-      } catch (err) {
-        throw ctx.error(at("publish", i), (err as Error).message.replace(/^ "/, '"'));
-      }
-      return p;
-    }),
+    publish,
     labels: readLabels(sc, at("labels"), v.labels),
     ...resources,
     volumes: (v.volumes === undefined ? [] : ctx.stringList(at("volumes"), v.volumes)).map((m, i) =>
@@ -110,6 +114,24 @@ export function readService(sc: ServiceContext, name: string, raw: unknown): Ser
       }
       return m;
     }),
+  };
+}
+
+/**
+ * Why `replicas` containers cannot all publish these ports: a fixed host port can be bound by one
+ * of them only (docker compose finds out when the second one fails to start). Undefined when they can.
+ */
+export function fixedHostPortProblem(
+  publish: string[],
+  replicas: number,
+): { index: number; message: string } | undefined {
+  if (replicas <= 1) return undefined;
+  const index = publish.findIndex((p) => parsePublish(p, { flag: "" }).hostPort !== 0);
+  if (index < 0) return undefined;
+  const { hostPort, containerPort } = parsePublish(publish[index] as string, { flag: "" });
+  return {
+    index,
+    message: `host port ${hostPort} can be published by one container only, not by ${replicas} replicas; publish "0:${containerPort}" (each gets a free port) or keep replicas at 1`,
   };
 }
 

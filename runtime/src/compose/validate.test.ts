@@ -21,7 +21,7 @@ services:
     environment: {MODE: prod, PORT: 8080, EMPTY: null}
     replicas: 2
     ports: ["8080/http", 9090]
-    publish: ["127.0.0.1:8080:8080"]
+    publish: ["127.0.0.1:0:8080"]
     labels: {version: v1}
     resources: {memory: 64m, cpus: 0.5, pids: 100}
     volumes: ["./www:/www:ro", "data:/data"]
@@ -104,6 +104,12 @@ test("errors name the file, the line, the field path and what is allowed", (t) =
     t,
     "services:\n  web:\n    image: x\n    restart: sometimes\n",
     /services\.web\.restart must be "no", "always", "unless-stopped" or "on-failure\[:N\]"/,
+  );
+  // Two replicas cannot both bind one host port: refused here, not when the second one starts.
+  fails(
+    t,
+    "services:\n  web:\n    image: x\n    replicas: 2\n    publish: ['0:9090', '127.0.0.1:18080:8080']\n",
+    /^weft\.yaml:5: services\.web\.publish\[1\] host port 18080 can be published by one container only, not by 2 replicas; publish "0:8080" \(each gets a free port\) or keep replicas at 1/,
   );
   fails(
     t,
