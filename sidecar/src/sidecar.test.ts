@@ -172,6 +172,15 @@ test("TCP to a service VIP is piped to an endpoint; with no endpoints the connec
   t.is(await read(), "from endpoint");
   await h.configure([db], { db: [] });
   t.is(await read(), "");
+
+  // A port the service does not have: closed at once and said why, once however often it is tried.
+  h.destination = { address: "10.96.0.20", port: 5433 };
+  t.is(await read(), "");
+  t.is(await read(), "");
+  const said = h.logs.filter((l) => l.startsWith("outbound connection to 10.96.0.20:5433 closed"));
+  t.deepEqual(said, [
+    `outbound connection to 10.96.0.20:5433 closed: that is service "db"'s virtual IP, and the service has no port 5433 (its ports: 5432/tcp); call one of those, or declare the port (weft run --port, ports: in weft.yaml, or the Service's spec.ports)`,
+  ]);
 });
 
 test("POST /drain on the admin port stops traffic; readiness turns 503 and the config dump says draining", async (t) => {

@@ -52,6 +52,8 @@ export class ConfigStore {
   private telemetry = new Map<string, TelemetrySettings>();
   private readonly telemetryListeners: Array<() => void> = [];
   private byVip = new Map<string, ServiceTarget>();
+  /** Services by virtual IP alone, to tell a wrong port of a VIP from an address outside the mesh. */
+  private byVipAddress = new Map<string, ServiceConfig>();
   /** Services by lower-cased name, for DNS (case-insensitive): see serviceForDns. */
   private byLowerName = new Map<string, ServiceConfig>();
   private readonly versionOf: Partial<ConfigVersions> = {};
@@ -65,6 +67,7 @@ export class ConfigStore {
     checkServiceSet(next.values());
     this.services = next;
     this.byVip = new Map();
+    this.byVipAddress = new Map();
     this.byLowerName = new Map();
     for (const s of next.values()) {
       const lower = s.name.toLowerCase();
@@ -73,6 +76,7 @@ export class ConfigStore {
       if (!taken || (taken.name !== lower && (s.name === lower || s.name < taken.name)))
         this.byLowerName.set(lower, s);
       if (!s.virtualIp) continue;
+      this.byVipAddress.set(s.virtualIp, s);
       for (const port of s.ports) this.byVip.set(`${s.virtualIp}:${port.port}`, { service: s, port });
     }
     this.versionOf.services = version;
@@ -140,6 +144,11 @@ export class ConfigStore {
   /** The service (and port) whose virtual IP:port this is, if any. */
   serviceAt(address: string, port: number): ServiceTarget | undefined {
     return this.byVip.get(`${address}:${port}`);
+  }
+
+  /** The service whose virtual IP this is, whatever the port. */
+  serviceWithVip(address: string): ServiceConfig | undefined {
+    return this.byVipAddress.get(address);
   }
 
   service(name: string): ServiceConfig | undefined {

@@ -6,14 +6,19 @@ import { createServer, type Server, type Socket } from "node:net";
 import type { ServiceTarget } from "../config/store";
 import type { RequestInfo } from "../http/route";
 import { pipeTcp } from "../tcp/pipe";
-import { isOwnDestination, type ListenerDeps } from "./routing";
+import { isOwnDestination, type ListenerDeps, limitedLog } from "./routing";
 import { serveConnection } from "./serve";
 
 export function createOutboundListener(deps: ListenerDeps): Server {
-  return createServer({ allowHalfOpen: true, noDelay: true }, (socket) => handleOutbound(deps, socket));
+  const warn = limitedLog((m) => deps.log(m));
+  return createServer({ allowHalfOpen: true, noDelay: true }, (socket) => handleOutbound(deps, socket, warn));
 }
 
-export function handleOutbound(deps: ListenerDeps, socket: Socket): void {
+export function handleOutbound(
+  deps: ListenerDeps,
+  socket: Socket,
+  warn: (key: string, message: string) => void = limitedLog(deps.log),
+): void {
   deps.track(socket);
   socket.once("close", deps.metrics.tcpConnection("outbound"));
   const dst = deps.originalDst(socket);
@@ -23,6 +28,17 @@ export function handleOutbound(deps: ListenerDeps, socket: Socket): void {
     return;
   }
   const target = deps.store.serviceAt(dst.address, dst.port);
+  const vipOf = target ? undefined : deps.store.serviceWithVip(dst.address);
+  if (vipOf) {
+    // A service's virtual IP on a port it does not serve: no host has that address to pass through to.
+    socket.destroy();
+    const ports = vipOf.ports.map((p) => `${p.port}/${p.protocol}`).join(", ") || "none";
+    warn(
+      `${dst.address}:${dst.port}`,
+      `outbound connection to ${dst.address}:${dst.port} closed: that is service "${vipOf.name}"'s virtual IP, and the service has no port ${dst.port} (its ports: ${ports}); call one of those, or declare the port (weft run --port, ports: in weft.yaml, or the Service's spec.ports)`,
+    );
+    return;
+  }
   if (!target) {
     // Not a mesh destination: passed through untouched (the config model has no egress policy yet).
     pipeTcp(socket, {

@@ -7,18 +7,18 @@ import type { Socket } from "node:net";
 import type { MtlsMode } from "../../../proto/mtls-mode";
 import { acceptMeshTls, sniffMeshTls } from "../identity/mesh-tls";
 import type { WorkloadCertificate } from "../identity/workload-certificate";
-import type { ListenerDeps } from "./routing";
-
-/** A refusal or failure is logged at most this often per kind: a scanner must not flood the log. */
-const LOG_EVERY_MS = 10_000;
+import { type ListenerDeps, limitedLog } from "./routing";
 
 export class PeerAdmission {
-  private readonly lastLogged = new Map<string, number>();
+  /** A refusal or failure is logged at most every 10 s per kind: a scanner must not flood the log. */
+  private readonly warn: (outcome: string, message: string) => void;
 
   constructor(
     private readonly deps: ListenerDeps,
     private readonly certificate: () => WorkloadCertificate | undefined,
-  ) {}
+  ) {
+    this.warn = limitedLog((m) => deps.log(m));
+  }
 
   /**
    * The socket to serve, or undefined when the connection was refused or failed (and is closed).
@@ -72,11 +72,7 @@ export class PeerAdmission {
   private refuse(socket: Socket, outcome: string, message: string): undefined {
     socket.destroy();
     this.deps.metrics.meshConnection("inbound", outcome);
-    const now = Date.now();
-    if (now - (this.lastLogged.get(outcome) ?? -Infinity) >= LOG_EVERY_MS) {
-      this.lastLogged.set(outcome, now);
-      this.deps.log(message);
-    }
+    this.warn(outcome, message);
     return undefined;
   }
 }

@@ -57,3 +57,21 @@ export function isOwnDestination(deps: ListenerDeps, dst: Destination): boolean 
   if (!deps.ownPorts.has(dst.port)) return false;
   return dst.address.startsWith("127.") || dst.address === deps.workloadAddress || dst.address === "0.0.0.0";
 }
+
+/**
+ * A log for what a client can repeat as fast as it likes (a scanner, an app retrying a wrong port):
+ * each key's message at most once per `everyMs`.
+ */
+export function limitedLog(
+  log: (message: string) => void,
+  everyMs = 10_000,
+): (key: string, message: string) => void {
+  const last = new Map<string, number>();
+  return (key, message) => {
+    const now = Date.now();
+    if (now - (last.get(key) ?? -Infinity) < everyMs) return;
+    if (last.size >= 1000) last.clear(); // keys come from clients: bounded
+    last.set(key, now);
+    log(message);
+  };
+}
