@@ -188,35 +188,52 @@ export class EngineCore {
     );
   }
 
-  /** Sidecar, app, then registration, health checks and published ports. */
+  /**
+   * Published ports, then sidecar and app, then registration and health checks. The ports come
+   * first, as Docker maps them before the process starts: a port in use fails the start with
+   * nothing running (the container stays as it was), instead of an app left up without its port.
+   */
   protected async startApp(state: ContainerState): Promise<void> {
     // Also for an engine that was never load()ed (tests): exits must be noticed.
     this.watch();
-    await startContainer(
-      { parts: this.parts, store: this.store, logger: this.logger, now: () => this.clock.now() },
-      state,
-    );
+    await this.publishPorts(state);
+    try {
+      await startContainer(
+        { parts: this.parts, store: this.store, logger: this.logger, now: () => this.clock.now() },
+        state,
+      );
+    } catch (err) {
+      await this.parts.ports?.unpublish(state.id).catch(() => undefined);
+      throw err;
+    }
     this.emit("start", state, {});
-    await this.afterStart(state);
+    await this.afterStart(state, true);
   }
 
-  /** What a running app gets, also when adopted: health checks, published ports, registration. */
-  protected async afterStart(state: ContainerState): Promise<void> {
+  /**
+   * What a running app gets, also when adopted: health checks, published ports (unless `portsBound`
+   * by startApp already), registration.
+   */
+  protected async afterStart(state: ContainerState, portsBound = false): Promise<void> {
     this.watchHealth(state);
-    if (state.publish && state.publish.length > 0) {
-      if (!this.parts.ports) {
-        this.logger.warn(`${state.name}: no port publisher in this daemon; -p ignored`);
-      } else {
-        try {
-          state.publish = await this.parts.ports.publish(state.id, state.address, state.publish);
-          this.store.save(state);
-        } catch (err) {
-          this.logger.warn(`${state.name}: publishing ports failed: ${(err as Error).message}`);
-          throw err;
-        }
-      }
-    }
+    if (!portsBound) await this.publishPorts(state);
     this.publish();
+  }
+
+  /** Binds the container's published ports (0: a free one, saved as bound); PORT_IN_USE when taken. */
+  private async publishPorts(state: ContainerState): Promise<void> {
+    if (!state.publish || state.publish.length === 0) return;
+    if (!this.parts.ports) {
+      this.logger.warn(`${state.name}: no port publisher in this daemon; -p ignored`);
+      return;
+    }
+    try {
+      state.publish = await this.parts.ports.publish(state.id, state.address, state.publish);
+      this.store.save(state);
+    } catch (err) {
+      this.logger.warn(`${state.name}: publishing ports failed: ${(err as Error).message}`);
+      throw err;
+    }
   }
 
   /** A sidecar died while its app runs: start it again (same netns; the redirect rules stayed). */

@@ -127,7 +127,12 @@ export class Engine extends EngineCommit {
     try {
       await this.locked(state.id, () => this.startApp(state));
     } catch (err) {
-      await this.destroy(state).catch((e: Error) => this.logger.warn(`undoing ${state.name}: ${e.message}`));
+      // Under the lock and marked as stopping: the watcher must not take the sidecar this undo
+      // stops for a crashed one and start it again (which left the undo half done).
+      this.stopping.add(state.id);
+      await this.locked(state.id, () => this.destroy(state))
+        .catch((e: Error) => this.logger.warn(`undoing ${state.name}: ${e.message}`))
+        .finally(() => this.stopping.delete(state.id));
       throw err;
     }
     rmSync(join(this.store.containerDir(state.id), CREATING_MARKER), { force: true });

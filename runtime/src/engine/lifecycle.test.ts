@@ -302,6 +302,48 @@ test("with a health check, a container is registered only while healthy; ports a
   t.false(published.has(c.id));
 });
 
+test("a published port in use fails the start before anything runs: start leaves it created, run leaves nothing", async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), "weft-life-"));
+  const sys = new FakeSystem();
+  const taken = 18080;
+  const engine = new Engine({
+    ...sys.parts(dir),
+    ports: {
+      publish: async (_id, _address, specs) => {
+        if (specs.some((s) => s.hostPort === taken)) {
+          throw Object.assign(new Error(`cannot publish 127.0.0.1:${taken}: the port is already in use`), {
+            code: "PORT_IN_USE",
+          });
+        }
+        return specs;
+      },
+      unpublish: async () => {},
+    },
+  });
+  t.teardown(() => {
+    engine.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+  await engine.load();
+  const made = await engine.create(spec({ name: "web", publish: [`${taken}:8080`] }));
+  const made0 = sys.leftovers();
+  await t.throwsAsync(engine.start("web"), { message: /already in use/ });
+  t.is((await engine.inspect("web")).status, "created", "as docker start leaves it");
+  t.deepEqual(sys.leftovers(), made0, "no sidecar, no app");
+  t.false(
+    sys.steps.some((s) => s.includes(made.id) && !s.startsWith("wired")),
+    sys.steps.join("\n"),
+  );
+  await engine.remove("web");
+
+  const before = sys.leftovers();
+  await t.throwsAsync(engine.run(spec({ name: "web2", publish: [`${taken}:8080`] })), {
+    message: /already in use/,
+  });
+  await t.throwsAsync(engine.inspect("web2"), { message: /no such container|not found/i });
+  t.deepEqual(sys.leftovers(), before, "nothing of web2 stays");
+});
+
 test("wait answers when a user stops a container that was waiting to restart", async (t) => {
   const { sys, engine } = setup(t);
   await engine.load();

@@ -58,7 +58,8 @@ function portKey(port: number): string {
 }
 
 function summaryPorts(s: ContainerState) {
-  const published = (s.publish ?? []).map((p: PublishedPort) => ({
+  // A mapping is listed while it is bound, as Docker's: not for a container created or stopped.
+  const published = (s.status === "running" ? (s.publish ?? []) : []).map((p: PublishedPort) => ({
     IP: p.hostIp,
     PrivatePort: p.containerPort,
     PublicPort: p.hostPort,
