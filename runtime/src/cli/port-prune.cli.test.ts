@@ -23,6 +23,11 @@ test("port prints where each port is published, or the one asked for", async (t)
   t.is(none.code, 1);
   t.regex(none.stderr, /no public port '9090\/tcp' published for web \(published: 8080\/tcp; publish with/);
   t.is((await weft(["port", "web", "http"])).code, 2);
+  // ps lists a mapping while it is bound, as docker ps: not once the container stopped.
+  const ports = async () => (await weft(["ps", "-a", "--format", "{{.Names}}:{{.Ports}}"])).stdout;
+  t.is(await ports(), "web:127.0.0.1:18081->8080/tcp\n");
+  t.is((await weft(["stop", "-t", "1", "web"])).code, 0);
+  t.is(await ports(), "web:\n");
 });
 
 test("container prune removes what is not running, after asking; running ones stay", async (t) => {

@@ -87,7 +87,10 @@ export function psRow(c: ContainerState, now: Date) {
     Status: statusText(c, now),
     State: c.status,
     Ports: [
-      ...(c.publish ?? []).map((p) => `${p.hostIp}:${p.hostPort}->${p.containerPort}/tcp`),
+      // Bound only while it runs (docker ps shows no mapping for a created or stopped container).
+      ...(c.status === "running" ? (c.publish ?? []) : []).map(
+        (p) => `${p.hostIp}:${p.hostPort}->${p.containerPort}/tcp`,
+      ),
       ...c.ports.map((p) => `${p.port}/${p.protocol}`),
     ].join(", "),
     Labels: Object.entries(c.labels)
