@@ -35,6 +35,8 @@ export function httpStatusOf(err: unknown): number {
   if (code.endsWith("NOT_FOUND")) return 404;
   if (
     code === "NAME_IN_USE" ||
+    // A host port something else holds: the caller's conflict to resolve, not a daemon failure.
+    code === "PORT_IN_USE" ||
     code === "CONTAINER_RUNNING" ||
     code === "CONTAINER_NOT_RUNNING" ||
     code === "CONTAINER_PAUSED" ||
