@@ -481,6 +481,16 @@ test.serial(
     const made = await docker.run(["exec", name, "stat", "-c", "%F %a", "/tmp/queue"]);
     t.is(made.stdout, "fifo 620\n", made.stderr);
 
+    // Under what is mounted inside the container (/dev, /proc): refused, not hidden under the mount.
+    const underDev = await weft(["cp", "-q", join(local, "in.txt"), `${name}:/dev/`]);
+    t.is(underDev.code, 1);
+    t.regex(underDev.stderr, /cannot copy into \/dev\/in\.txt in dcp\w+: \/dev is a tmpfs the runtime makes/);
+    const proc = await weft(["cp", `${name}:/proc/cpuinfo`, join(local, "cpuinfo")]);
+    t.regex(
+      proc.stderr,
+      /cannot copy out of \/proc\/cpuinfo in dcp\w+: .*weft exec dcp\w+ cat \/proc\/cpuinfo/,
+    );
+
     // Out: what the app wrote, through weft and through docker.
     await waitFor(async () => (await docker.run(["exec", name, "cat", "/tmp/out"])).stdout === "app-wrote\n");
     t.is((await weft(["cp", "-q", `${name}:/tmp/out`, join(local, "out")])).code, 0);

@@ -22,7 +22,8 @@ const USAGE = `Usage:
 Copy files and directories between a container and the host, running or stopped (as docker cp).
 Into an existing directory a copy keeps its name; otherwise it is given DEST_PATH's name.
 SRC_PATH ending in /. copies a directory's contents. '-' reads or writes a tar stream.
-Volumes and bind mounts are copied through; tmpfs mounts and /proc are not.
+Volumes and bind mounts are copied through. /proc, /sys, /dev and --tmpfs mounts exist only inside the
+running container: a copy into or out of them is refused (docker cp would land under the mount).
 
 Options:
   -a, --archive          keep uid/gid (default: the container's root owns what is copied in)

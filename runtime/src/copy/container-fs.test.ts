@@ -13,8 +13,8 @@ import {
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import test from "ava";
-import { ContainerFs } from "./container-fs";
-import { statPath } from "./pack";
+import { ContainerFs, RUNTIME_MOUNTS } from "./container-fs";
+import { packPath, statPath } from "./pack";
 
 function fixture(t: { teardown(fn: () => void): void }) {
   const dir = mkdtempSync(join(tmpdir(), "weft-cfs-"));
@@ -91,4 +91,28 @@ test("a directory swapped for a symlink after the resolution is refused, not fol
   t.deepEqual(readdirSync(host), ["sub"]);
   // Resolved again, the link is the container's: it leads into the container's own tree.
   t.is(fs.resolve("/srv/sub/new", true).host, join(rootfs, host.slice(1), "sub", "new"));
+});
+
+test("what is mounted inside the container (/proc, /dev, --tmpfs) is refused both ways, with what to do", (t) => {
+  const { rootfs, volume } = fixture(t);
+  mkdirSync(join(rootfs, "dev"));
+  const fs = new ContainerFs({
+    name: "web",
+    rootfs,
+    mounts: [{ destination: "/dev/data", source: volume, readonly: false }],
+    readOnlyRoot: false,
+    hidden: [...RUNTIME_MOUNTS, { destination: "/scratch", what: "a tmpfs (--tmpfs)" }],
+  });
+  t.throws(() => fs.checkWritable("/dev/x"), {
+    message:
+      "cannot copy into /dev/x in web: /dev is a tmpfs the runtime makes at each start inside the container, and what is copied there would be hidden under it; copy elsewhere, or through the app: weft exec -i web sh -c 'cat > /dev/x' < FILE",
+  });
+  t.throws(() => fs.checkWritable("/scratch"), { message: /\/scratch is a tmpfs \(--tmpfs\)/ });
+  t.throws(() => packPath(fs, "/proc/cpuinfo"), {
+    message:
+      "cannot copy out of /proc/cpuinfo in web: /proc is the kernel's process filesystem inside the container, and it is not among its files; read it through the app: weft exec web cat /proc/cpuinfo",
+  });
+  t.notThrows(() => fs.checkWritable("/dev/data/x"), "a volume mounted under /dev is reached");
+  t.notThrows(() => fs.checkWritable("/devices/x"), "only the mount and what is under it");
+  t.notThrows(() => fs.checkWritable("/etc/x"));
 });

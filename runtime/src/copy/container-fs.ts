@@ -3,7 +3,8 @@
 // Docker's daemon sees a container for `docker cp`. Paths are resolved as the container would
 // resolve them: every symlink stays inside the container (an absolute target starts again at its
 // root, ".." stops there), and a path under a mount's destination is in the mount's source.
-// tmpfs mounts and /proc are not here: they exist only inside the running container (as for Docker).
+// tmpfs mounts and /proc are not here: they exist only inside the running container; a copy into
+// or out of them is refused (Docker's silently lands under the mount).
 // The host reaches a resolved path through onHost(), which opens its directory with openat2 and no
 // symlink allowed: a running app that swaps a directory on the path for a symlink between the
 // resolution and the write (CVE-2018-15664 in Docker) makes the copy fail, never reach the host.
@@ -37,7 +38,25 @@ export interface ContainerFsOptions {
   /** --userns=auto: container ids and the host ids they are. Absent: the same ids. */
   uidMap?: IdMapping[];
   gidMap?: IdMapping[];
+  /**
+   * What is mounted inside the container over its files and not reached from the host (/proc,
+   * /sys, /dev, --tmpfs): a copy there is refused, where Docker's would silently land under the mount.
+   */
+  hidden?: HiddenMount[];
 }
+
+export interface HiddenMount {
+  destination: string;
+  /** "the kernel's /proc", "a tmpfs (--tmpfs)", for messages. */
+  what: string;
+}
+
+/** What runc mounts in every container, over whatever the image has there. */
+export const RUNTIME_MOUNTS: HiddenMount[] = [
+  { destination: "/proc", what: "the kernel's process filesystem" },
+  { destination: "/sys", what: "the kernel's sysfs" },
+  { destination: "/dev", what: "a tmpfs the runtime makes at each start" },
+];
 
 export interface ResolvedPath {
   /** The path in the container once its symlinks are resolved (the last one only when followed). */
@@ -149,8 +168,31 @@ export class ContainerFs {
     return { path: path0, host: this.hostOf(path0).host, stat: this.onHost(path0, (h) => lstatSync(h)) };
   }
 
+  /**
+   * Throws when `path` (resolved) is under a mount made inside the container: what the host copies
+   * there is hidden by it (into), or is not there at all (out of).
+   */
+  checkReachable(path: string, direction: "into" | "out of"): void {
+    const hidden = (this.o.hidden ?? []).find(
+      (h) => path === h.destination || path.startsWith(`${h.destination}/`),
+    );
+    if (!hidden) return;
+    // A volume or bind mounted under it (/dev/data) is the host's to reach, as any mount.
+    const mount = this.hostOf(path).mount;
+    if (mount && mount.destination.length > hidden.destination.length) return;
+    const how =
+      direction === "into"
+        ? `what is copied there would be hidden under it; copy elsewhere, or through the app: weft exec -i ${this.name} sh -c 'cat > ${path}' < FILE`
+        : `it is not among its files; read it through the app: weft exec ${this.name} cat ${path}`;
+    throw new RuntimeError(
+      "INVALID_ARGUMENT",
+      `cannot copy ${direction} ${path} in ${this.name}: ${hidden.destination} is ${hidden.what} inside the container, and ${how}`,
+    );
+  }
+
   /** Throws when the container may not be written at `path` (a resolved path): a read-only mount or root. */
   checkWritable(path: string): void {
+    this.checkReachable(path, "into");
     const { mount } = this.hostOf(path);
     if (mount?.readonly)
       throw readOnly(`${mount.destination} is mounted read-only in ${this.name}; copy to another path`);

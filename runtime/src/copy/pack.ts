@@ -100,6 +100,8 @@ export function packPath(
   path: string,
   as?: string,
 ): { stat: PathStat; tar: AsyncGenerator<Buffer> } {
+  // Refused here, not in statPath: a copy into /dev stats it first (HEAD, where no message shows).
+  fs.checkReachable(fs.resolve(path, false).path, "out of");
   const { stat, at } = statAt(fs, path);
   const top = as ?? (stat.name === "/" ? "." : stat.name);
   return { stat, tar: packTree(fs, at.path, top) };

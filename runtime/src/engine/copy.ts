@@ -1,7 +1,7 @@
 // The engine's side of `weft cp` (and Docker's /containers/ID/archive): which files a container has,
 // as copy/container-fs.ts reads them. Its root is the overlay mounted at create and kept until rm.
 import { join } from "node:path";
-import { ContainerFs, type FsMount } from "../copy/container-fs";
+import { ContainerFs, type FsMount, RUNTIME_MOUNTS } from "../copy/container-fs";
 import { RuntimeError } from "../errors";
 import type { VolumeStore } from "../volumes/index";
 import { usernsMappings } from "./rootfs-prep";
@@ -36,6 +36,10 @@ export function containerFs(
     name: state.name,
     rootfs,
     mounts,
+    hidden: [
+      ...RUNTIME_MOUNTS,
+      ...(state.tmpfs ?? []).map((t) => ({ destination: t.destination, what: "a tmpfs (--tmpfs)" })),
+    ],
     readOnlyRoot: state.readOnly === true,
     uidMap: ids?.uid,
     gidMap: ids?.gid,
