@@ -57,6 +57,29 @@ test("create, start, kill, wait, restart and events, with Docker's output", asyn
     "web",
   ]);
   t.like(JSON.parse(json.stdout.split("\n")[0]!), { type: "container", action: "create", id });
+  // --filter, as docker events: one key's values are alternatives, keys all apply.
+  const range = ["events", "--host", host, "--since", "10m", "--until", "0s"];
+  const filtered = await weftCli([
+    ...range,
+    "--filter",
+    "event=start",
+    "-f",
+    "event=die",
+    "-f",
+    "container=web",
+  ]);
+  t.deepEqual(
+    filtered.stdout
+      .trim()
+      .split("\n")
+      .map((l) => l.split(" ")[2]),
+    ["start", "die", "start"],
+    filtered.stderr,
+  );
+  t.is((await weftCli([...range, "-f", "container=nope"])).stdout, "");
+  const bad = await weftCli([...range, "--filter", "colour=red"]);
+  t.is(bad.code, 2);
+  t.regex(bad.stderr, /invalid filter "colour": filter by type, container, event, image, label, volume/);
 });
 
 test("logs flags are checked before the daemon is asked", async (t) => {

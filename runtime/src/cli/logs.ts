@@ -3,6 +3,7 @@ import { createInterface } from "node:readline";
 import { type Command, parseFlags, UsageError } from "../../../cli/index";
 import { controlPlaneCommands } from "../../../control-plane/src/index";
 import { DEFAULT_DETACH_KEYS, parseDetachKeys } from "../api/detach-keys";
+import { EVENT_FILTER_KEYS, eventMatcher } from "../engine/events";
 import type { ContainerState, EngineEvent } from "../engine/types";
 import { attachSession } from "./attach-session";
 import { clientFor, HOST_FLAG, HOST_USAGE, ref } from "./client";
@@ -106,6 +107,8 @@ Options:
   --since T              also print past events since T (the daemon keeps the last 1000)
   --until T              stop at T
   --container NAME       only this container's events
+  -f, --filter KEY=VALUE only matching events, as docker events --filter: type, container, event,
+                         image, label, volume (repeatable; one key's values are alternatives)
   --json                 one JSON object per line
 ${HOST_USAGE}`;
 
@@ -118,6 +121,21 @@ export function formatEvent(e: EngineEvent): string {
   return `${e.time} ${e.type} ${e.action} ${e.id}${attrs ? ` (${attrs})` : ""}`;
 }
 
+/** --filter KEY=VALUE flags, grouped by key; a usage error names a bad one. */
+function eventFilters(flags: string[]): Map<string, string[]> {
+  const filters = new Map<string, string[]>();
+  for (const f of flags) {
+    const eq = f.indexOf("=");
+    if (eq <= 0) throw new UsageError(`bad format of filter "${f}" (expected name=value)`);
+    const key = f.slice(0, eq);
+    if (!EVENT_FILTER_KEYS.includes(key)) {
+      throw new UsageError(`invalid filter "${key}": filter by ${EVENT_FILTER_KEYS.join(", ")}`);
+    }
+    filters.set(key, [...(filters.get(key) ?? []), f.slice(eq + 1)]);
+  }
+  return filters;
+}
+
 export const eventsCommand: Command = {
   name: "events",
   summary: "Stream the daemon's container and image events",
@@ -127,10 +145,12 @@ export const eventsCommand: Command = {
       since: { type: "string" },
       until: { type: "string" },
       container: { type: "string" },
+      filter: { type: "string", short: "f", multiple: true },
       json: { type: "boolean" },
       ...HOST_FLAG,
     });
     if (positionals.length > 0) throw new UsageError(`unexpected argument "${positionals[0]}"`);
+    const keep = eventMatcher(eventFilters(values.filter ?? []));
     const q = new URLSearchParams();
     if (values.since) q.set("since", parseTimeFlag("--since", values.since));
     if (values.until) q.set("until", parseTimeFlag("--until", values.until));
@@ -138,7 +158,9 @@ export const eventsCommand: Command = {
     const res = await clientFor(values.host).stream("GET", `/events${q.size > 0 ? `?${q}` : ""}`);
     for await (const text of createInterface({ input: res, crlfDelay: Number.POSITIVE_INFINITY })) {
       if (!text) continue;
-      process.stdout.write(values.json ? `${text}\n` : `${formatEvent(JSON.parse(text) as EngineEvent)}\n`);
+      const e = JSON.parse(text) as EngineEvent;
+      if (!keep(e)) continue;
+      process.stdout.write(values.json ? `${text}\n` : `${formatEvent(e)}\n`);
     }
     return 0;
   },

@@ -77,3 +77,35 @@ export class EventLog {
     });
   }
 }
+
+/** The keys `docker events --filter` (and `weft events --filter`) take. */
+export const EVENT_FILTER_KEYS: readonly string[] = [
+  "type",
+  "container",
+  "event",
+  "image",
+  "label",
+  "volume",
+];
+
+/**
+ * Docker's event filters as a predicate: values of one key are alternatives, keys all apply.
+ * type, container (id, id prefix or name), event (an action, "health_status" its every status),
+ * image, volume, label (KEY or KEY=VALUE). Keys are checked by the caller (EVENT_FILTER_KEYS).
+ */
+export function eventMatcher(filters: Map<string, string[]>): (e: EngineEvent) => boolean {
+  const any = (key: string, test: (v: string) => boolean) => {
+    const values = filters.get(key);
+    return !values || values.length === 0 || values.some(test);
+  };
+  return (e) =>
+    any("type", (v) => v === e.type) &&
+    any("container", (v) => e.type === "container" && (e.id.startsWith(v) || e.attributes.name === v)) &&
+    any("event", (v) => e.action === v || e.action.startsWith(`${v}:`)) &&
+    any("image", (v) => e.attributes.image === v || (e.type === "image" && e.id === v)) &&
+    any("volume", (v) => e.type === "volume" && e.id === v) &&
+    any("label", (v) => {
+      const [k, val] = v.split(/=(.*)/s);
+      return k !== undefined && (val === undefined ? k in e.attributes : e.attributes[k] === val);
+    });
+}

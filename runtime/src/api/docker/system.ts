@@ -2,6 +2,7 @@
 // its own and ours), /version, /info and the /events stream.
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { cpus, hostname, release, totalmem } from "node:os";
+import { EVENT_FILTER_KEYS, eventMatcher } from "../../engine/events";
 import type { EngineEvent } from "../../engine/types";
 import { containerSummary } from "./container-json";
 import type { DockerEngine } from "./engine";
@@ -130,27 +131,12 @@ export function eventMessage(e: EngineEvent) {
   };
 }
 
-const EVENT_FILTERS = new Set(["type", "container", "event", "image", "label", "volume"]);
-
-/** A predicate for /events filters: type, container (id, id prefix or name), event, image, label. */
+/** A predicate for /events filters (engine/events.ts); an unknown key is a 400, as Docker's. */
 export function eventFilter(filters: Map<string, string[]>): (e: EngineEvent) => boolean {
   for (const key of filters.keys()) {
-    if (!EVENT_FILTERS.has(key)) throw badRequest(`invalid filter '${key}'`);
+    if (!EVENT_FILTER_KEYS.includes(key)) throw badRequest(`invalid filter '${key}'`);
   }
-  const any = (key: string, test: (v: string) => boolean) => {
-    const values = filters.get(key);
-    return !values || values.length === 0 || values.some(test);
-  };
-  return (e) =>
-    any("type", (v) => v === e.type) &&
-    any("container", (v) => e.type === "container" && (e.id.startsWith(v) || e.attributes.name === v)) &&
-    any("event", (v) => e.action === v || e.action.startsWith(`${v}:`)) &&
-    any("image", (v) => e.attributes.image === v || (e.type === "image" && e.id === v)) &&
-    any("volume", (v) => e.type === "volume" && e.id === v) &&
-    any("label", (v) => {
-      const [k, val] = v.split(/=(.*)/s);
-      return k !== undefined && (val === undefined ? k in e.attributes : e.attributes[k] === val);
-    });
+  return eventMatcher(filters);
 }
 
 /** GET /events: the kept events since `since` (if given), then live ones until `until` or disconnect. */
