@@ -132,11 +132,68 @@ test("OTLP/HTTP refuses bad bodies with a reason and keeps what it stored", asyn
   t.is(lateLog.status, 400);
   t.regex(JSON.parse(lateLog.body.toString()).message, /timeUnixNano is after 2262-04-11/);
 
+  // A sender whose clock is years ahead: its spans and log lines would head every newest-first list
+  // and outlive retention. Refused as a partial success naming the clock; the rest is stored.
+  const nowNs = BigInt(Date.now()) * 1_000_000n;
+  const year2100 = "4102444800000000000";
+  const span = (id: string, at: string) => ({
+    traceId: id.repeat(32),
+    spanId: id.repeat(16),
+    name: "x",
+    startTimeUnixNano: at,
+    endTimeUnixNano: at,
+  });
+  const ahead = await post(
+    url,
+    JSON.stringify({
+      resourceSpans: [
+        {
+          resource: { attributes: [{ key: "service.name", value: { stringValue: "clocks" } }] },
+          scopeSpans: [{ spans: [span("c", year2100), span("d", String(nowNs))] }],
+        },
+      ],
+    }),
+    json,
+  );
+  t.is(ahead.status, 200);
+  const partial = JSON.parse(ahead.body.toString()).partialSuccess;
+  t.is(partial.rejectedSpans, "1");
+  t.regex(
+    partial.errorMessage,
+    /^1 spans were timed more than 1h after this control plane's clock \(.*\); check the sending host's clock$/,
+  );
+  const clocks = await getJson<{ traces: TraceSummary[] }>(`${cp.http}/api/v1/traces?service=clocks`);
+  t.deepEqual(
+    clocks.body.traces.map((tr) => tr.traceId),
+    ["d".repeat(32)],
+  );
+  const aheadLog = await post(
+    `http://${cp.otlpHttp}/v1/logs`,
+    JSON.stringify({
+      resourceLogs: [
+        {
+          scopeLogs: [
+            {
+              logRecords: [
+                { timeUnixNano: year2100, body: { stringValue: "from the future" } },
+                { timeUnixNano: String(nowNs), body: { stringValue: "from now" } },
+              ],
+            },
+          ],
+        },
+      ],
+    }),
+    json,
+  );
+  t.is(aheadLog.status, 200);
+  t.is(JSON.parse(aheadLog.body.toString()).partialSuccess.rejectedLogRecords, "1");
+  t.is(cp.telemetry.store.spans.count(), 6, "the good span of that request");
+
   t.is((await fetch(url)).status, 405);
   t.is((await post(`http://${cp.otlpHttp}/v1/metrics`, "", proto)).status, 404);
 
   // Everything stored before the bad requests is still there and still served.
-  t.is(cp.telemetry.store.spans.count(), 5);
+  t.is(cp.telemetry.store.spans.count(), 6);
   const listed = await getJson<{ traces: TraceSummary[] }>(`${cp.http}/api/v1/traces?service=shop&limit=100`);
   t.is(listed.body.traces.length, 5);
   t.true(cp.telemetry.counters.badRequests >= 10);
