@@ -4,31 +4,59 @@ import { clientFor, HOST_FLAG, HOST_USAGE, ref } from "./client";
 
 export const inspectCommand: Command = {
   name: "inspect",
-  summary: "Print a container's full record as JSON",
+  summary: "Print a container's (or an image's) full record as JSON",
   usage:
-    "Usage: weft inspect [-f TEMPLATE] CONTAINER...\n\n" +
-    "One container's record is printed as a JSON object, several as a list.\n\n" +
+    "Usage: weft inspect [-f TEMPLATE] [--type container|image] NAME|ID...\n\n" +
+    "One record is printed as a JSON object, several as a list. As docker inspect, a NAME that is no\n" +
+    "container is looked up among the images (weft image inspect prints only images).\n\n" +
     "Options:\n" +
     "  -f, --format TEMPLATE  each record through a Go template, as docker inspect -f: its fields are the\n" +
     "                         record's (weft inspect NAME shows them), in any case: '{{.Status}}',\n" +
     "                         '{{.Address}}', '{{index .Labels \"weft.project\"}}', '{{json .Ports}}'\n" +
+    "  --type TYPE            only a container, or only an image\n" +
     HOST_USAGE,
   async run(argv) {
     const { values, positionals } = parseFlags(argv, {
       format: { type: "string", short: "f" },
+      type: { type: "string" },
       ...HOST_FLAG,
     });
-    if (positionals.length === 0) throw new UsageError("missing CONTAINER");
+    if (positionals.length === 0) throw new UsageError("missing NAME");
+    const type = values.type;
+    if (type !== undefined && type !== "container" && type !== "image") {
+      throw new UsageError(`--type expects container or image, got "${type}"`);
+    }
     const template = values.format === undefined ? undefined : new GoTemplate(values.format);
     const client = clientFor(values.host);
     const states: unknown[] = [];
-    for (const name of positionals)
-      states.push(await client.json<unknown>("GET", `/containers/${ref(name)}/json`));
+    for (const name of positionals) states.push(await inspectOne(client, name, type));
     if (template) process.stdout.write(template.renderAll(states));
     else process.stdout.write(`${JSON.stringify(states.length === 1 ? states[0] : states, null, 2)}\n`);
     return 0;
   },
 };
+
+/** A container's record, else (unless `type` says container) an image's, as docker inspect looks. */
+async function inspectOne(
+  client: ReturnType<typeof clientFor>,
+  name: string,
+  type: "container" | "image" | undefined,
+): Promise<unknown> {
+  const missing = (err: unknown) => (err as { status?: number }).status === 404;
+  if (type !== "image") {
+    try {
+      return await client.json<unknown>("GET", `/containers/${ref(name)}/json`);
+    } catch (err) {
+      if (type === "container" || !missing(err)) throw err;
+    }
+  }
+  try {
+    return await client.json<unknown>("GET", `/images/${ref(name)}/json`);
+  } catch (err) {
+    if (type === "image" || !missing(err)) throw err;
+    throw new Error(`no such container or image "${name}"; list them with 'weft ps -a' and 'weft image ls'`);
+  }
+}
 
 export const stopCommand: Command = {
   name: "stop",

@@ -72,6 +72,18 @@ test("ps -q, --filter and --format; inspect -f; as docker's", async (t) => {
     (await weft("ps", "--filter", "tier")).stderr,
     /bad format of filter "tier" \(expected name=value\)/,
   );
+  // As docker inspect: a name that is no container is looked up among the images; --type narrows.
+  const image = await weft("inspect", "-f", "{{.Name}} {{.Id}}", "busybox");
+  t.is(image.stdout, "busybox sha256:feed\n", image.stderr);
+  const onlyContainers = await weft("inspect", "--type", "container", "busybox");
+  t.regex(onlyContainers.stderr, /no such container "busybox"/);
+  const neither = await weft("inspect", "nope");
+  t.is(neither.code, 1);
+  t.regex(
+    neither.stderr,
+    /no such container or image "nope"; list them with 'weft ps -a' and 'weft image ls'/,
+  );
+  t.is((await weft("inspect", "--type", "volume", "idle")).code, 2);
   const badField = await weft("inspect", "-f", "{{.State.Status}}", "idle");
   t.is(badField.code, 2);
   t.regex(badField.stderr, /no field "State" in \.; its fields: id, name, image/);
