@@ -128,10 +128,14 @@ export function fixedHostPortProblem(
   if (replicas <= 1) return undefined;
   const index = publish.findIndex((p) => parsePublish(p, { flag: "" }).hostPort !== 0);
   if (index < 0) return undefined;
-  const { hostPort, containerPort } = parsePublish(publish[index] as string, { flag: "" });
+  const spec = publish[index] as string;
+  const { hostPort } = parsePublish(spec, { flag: "" });
+  // The same entry with host port 0: "127.0.0.1:18080:8080" becomes "127.0.0.1:0:8080".
+  const parts = spec.split("/")[0]?.split(":") ?? [];
+  parts[parts.length - 2] = "0";
   return {
     index,
-    message: `host port ${hostPort} can be published by one container only, not by ${replicas} replicas; publish "0:${containerPort}" (each gets a free port) or keep replicas at 1`,
+    message: `host port ${hostPort} can be published by one container only, not by ${replicas} replicas; publish "${parts.join(":")}" (each gets a free port) or keep replicas at 1`,
   };
 }
 

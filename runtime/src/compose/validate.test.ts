@@ -109,7 +109,7 @@ test("errors name the file, the line, the field path and what is allowed", (t) =
   fails(
     t,
     "services:\n  web:\n    image: x\n    replicas: 2\n    publish: ['0:9090', '127.0.0.1:18080:8080']\n",
-    /^weft\.yaml:5: services\.web\.publish\[1\] host port 18080 can be published by one container only, not by 2 replicas; publish "0:8080" \(each gets a free port\) or keep replicas at 1/,
+    /^weft\.yaml:5: services\.web\.publish\[1\] host port 18080 can be published by one container only, not by 2 replicas; publish "127\.0\.0\.1:0:8080" \(each gets a free port\) or keep replicas at 1/,
   );
   fails(
     t,
