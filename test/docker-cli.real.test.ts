@@ -77,6 +77,18 @@ test.serial("run -d, ps, logs -f, exec, inspect, stats, stop, rm", async (t) => 
   const exec = await docker.run(["exec", name, "echo", "from exec"]);
   t.is(exec.stdout, "from exec\n", exec.stderr);
   t.is((await docker.run(["exec", name, "sh", "-c", "exit 3"])).code, 3);
+  // A command runc cannot start exits as docker exec's does: 127 not found, 126 cannot run; the
+  // reason is runc's own line, without its log prefix.
+  const notFound = await docker.run(["exec", name, "nosuchcmd"]);
+  t.is(notFound.code, 127, notFound.stderr);
+  t.regex(
+    notFound.stderr,
+    /^exec failed: unable to start container process: exec: "nosuchcmd": executable file not found in \$PATH$/m,
+  );
+  t.notRegex(notFound.stderr, /level=error/);
+  t.is((await docker.run(["exec", name, "/etc/passwd"])).code, 126);
+  t.is((await docker.run(["exec", "-w", "/nonexistent", name, "pwd"])).code, 126);
+  t.is((await docker.run(["exec", name, "sh", "-c", "exit 255"])).code, 255, "the command's own 255 stays");
   const piped = await docker.run(["exec", "-i", name, "cat"], { input: "via stdin\n" });
   t.is(piped.stdout, "via stdin\n", piped.stderr);
 

@@ -111,11 +111,14 @@ export interface RuncPart {
   attachStdin?(bundle: string, ready: () => Promise<boolean>, onError: (message: string) => void): Writable;
   /** Resizes the app's terminal through its monitor; false when no monitor listens. */
   resize?(bundle: string, rows: number, cols: number): boolean;
-  /** `runc exec` of args; user is numeric (the engine resolves names from the container's /etc/passwd). */
+  /**
+   * `runc exec` of args; user is numeric (the engine resolves names from the container's /etc/passwd).
+   * `log`: a file for runc's own messages as JSON lines (why it could not start the command).
+   */
   exec(
     id: string,
     args: string[],
-    o?: { tty?: boolean; env?: string[]; user?: { uid: number; gid: number }; cwd?: string },
+    o?: { tty?: boolean; env?: string[]; user?: { uid: number; gid: number }; cwd?: string; log?: string },
   ): ChildProcess;
 }
 

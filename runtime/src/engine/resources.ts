@@ -1,12 +1,14 @@
 // The engine's read-side and resource verbs (list, inspect, logs, attach, exec, stats, update, volumes,
 // images): what does not change a container's lifecycle. A container's files are in files.ts.
-import { readFileSync, writeFileSync } from "node:fs";
+import { randomBytes } from "node:crypto";
+import { readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { Readable, Writable } from "node:stream";
 import { checkLimits } from "../cgroups/index";
 import { RuntimeError } from "../errors";
 import { ImageError } from "../image/index";
 import type { BridgeInfo } from "../network/bridge";
+import { execStartExitCode } from "../oci/start-errors";
 import type { VolumeInfo } from "../volumes/index";
 import { type Attached, attachTo, resizeTerminal } from "./attach";
 import { EngineCore } from "./engine-core";
@@ -167,10 +169,27 @@ export class EngineResources extends EngineCore {
       o.user === undefined
         ? undefined
         : resolveUser(o.user, join(this.store.containerDir(state.id), "rootfs"));
-    const child = this.parts.runc.exec(state.id, o.cmd, { tty: o.tty, env: o.env, user, cwd: o.workdir });
+    // runc's own failure (the command not found, say) goes to this file, so that it can be told from
+    // the command's exit code 255 and answered with docker exec's 127 or 126.
+    const log = join(this.store.containerDir(state.id), `exec-${randomBytes(6).toString("hex")}.log`);
+    const child = this.parts.runc.exec(state.id, o.cmd, {
+      tty: o.tty,
+      env: o.env,
+      user,
+      cwd: o.workdir,
+      log,
+    });
     const exited = new Promise<number>((resolve, reject) => {
-      child.once("error", reject);
-      child.once("close", (code, signal) => resolve(code ?? (signal ? 128 : 1)));
+      child.once("error", (err) => {
+        rmSync(log, { force: true });
+        reject(err);
+      });
+      child.once("close", (code, signal) => {
+        let runcLog = "";
+        if (code === 255) runcLog = readFileIfAny(log);
+        rmSync(log, { force: true });
+        resolve((code === 255 ? execStartExitCode(runcLog) : undefined) ?? code ?? (signal ? 128 : 1));
+      });
     });
     this.emit("exec_start", state, { execID: String(child.pid ?? 0) });
     void exited
@@ -318,5 +337,14 @@ export class EngineResources extends EngineCore {
     if (state.status === "running" && readExitCode(this.exitFile(state)) !== undefined) {
       await this.noticeExit(state);
     }
+  }
+}
+
+/** A file's text, or "" when it is not there (runc writes its log only when it has something to say). */
+function readFileIfAny(path: string): string {
+  try {
+    return readFileSync(path, "utf8");
+  } catch {
+    return "";
   }
 }

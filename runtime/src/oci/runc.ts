@@ -149,7 +149,13 @@ export class Runc {
   exec(
     id: string,
     args: string[],
-    o: { tty?: boolean; env?: string[]; user?: { uid: number; gid: number }; cwd?: string } = {},
+    o: {
+      tty?: boolean;
+      env?: string[];
+      user?: { uid: number; gid: number };
+      cwd?: string;
+      log?: string;
+    } = {},
   ): ChildProcess {
     const stdio: ["pipe", "pipe", "pipe"] = ["pipe", "pipe", "pipe"];
     // runc's own options go before the container id; everything after it is the command.
@@ -157,10 +163,10 @@ export class Runc {
     for (const e of o.env ?? []) opts.push("--env", e);
     if (o.user) opts.push("--user", `${o.user.uid}:${o.user.gid}`);
     if (o.cwd) opts.push("--cwd", o.cwd);
-    if (!o.tty) return spawn(this.binary, ["--root", this.root, "exec", ...opts, id, ...args], { stdio });
-    const command = [this.binary, "--root", this.root, "exec", "-t", ...opts, id, ...args]
-      .map(shellQuote)
-      .join(" ");
+    // With a log file, runc's failure is there as JSON, and on stderr without its log prefix.
+    const global = ["--root", this.root, ...(o.log ? ["--log", o.log, "--log-format", "json"] : [])];
+    if (!o.tty) return spawn(this.binary, [...global, "exec", ...opts, id, ...args], { stdio });
+    const command = [this.binary, ...global, "exec", "-t", ...opts, id, ...args].map(shellQuote).join(" ");
     return spawn("script", ["--quiet", "--flush", "--return", "--command", command, "/dev/null"], {
       stdio,
       env: { ...process.env, SHELL: "/bin/sh" },

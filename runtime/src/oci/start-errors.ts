@@ -19,3 +19,23 @@ export function runExitCode(message: string): number {
   if (message.includes(COMMAND_NOT_EXECUTABLE)) return 126;
   return 125;
 }
+
+/**
+ * docker exec's exit code when runc could not start the command (runc itself exits 255): 127 when
+ * it does not exist, 126 when it cannot run (not executable, a missing working directory, ...).
+ * `runcLog` is runc's --log-format json output; undefined when runc reported no failure there.
+ */
+export function execStartExitCode(runcLog: string): number | undefined {
+  for (const line of runcLog.split("\n")) {
+    let entry: { level?: unknown; msg?: unknown };
+    try {
+      entry = JSON.parse(line) as typeof entry;
+    } catch {
+      continue;
+    }
+    if (entry.level !== "error" && entry.level !== "fatal") continue;
+    const msg = String(entry.msg ?? "");
+    return commandHint(msg) === COMMAND_NOT_FOUND ? 127 : 126;
+  }
+  return undefined;
+}
