@@ -56,6 +56,8 @@ async function startControlPlane(cli: string): Promise<ControlPlaneProcess> {
       join(dir, "cp.sock"),
       "--source-ttl",
       "60m",
+      "--dns-port",
+      "0",
     ]),
     {
       env: { ...process.env, WEFT_PROTO_DIR: join(root, "proto"), NODE_PATH: join(root, "node_modules") },

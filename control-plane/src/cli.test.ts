@@ -1,6 +1,7 @@
 // The real `weft` CLI process: run the control plane, register, kill -9, restart on the same data
 // dir, and read the registry back with `weft services` and `weft endpoints`.
 import { type ChildProcess, execFile, spawn } from "node:child_process";
+import { Resolver } from "node:dns/promises";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -18,6 +19,8 @@ interface Ready {
   grpc: string;
   http: string;
   socket: string;
+  /** Consul DNS's address, or "off". */
+  dns: string;
 }
 
 function startCli(args: string[]): Promise<Ready> {
@@ -32,9 +35,10 @@ function startCli(args: string[]): Promise<Ready> {
     child.stdout.on("data", (d) => {
       out += d;
       const m = /^control plane ready grpc=(\S+) socket=(\S+) http=(\S+)$/m.exec(out);
-      if (m) {
+      const dns = /^consul dns=(\S+)$/m.exec(out);
+      if (m && dns) {
         clearTimeout(timer);
-        resolve({ child, grpc: m[1]!, socket: m[2]!, http: m[3]! });
+        resolve({ child, grpc: m[1]!, socket: m[2]!, http: m[3]!, dns: dns[1]! });
       }
     });
     child.on("exit", (code) => reject(new Error(`control plane exited ${code}: ${err}`)));
@@ -62,6 +66,8 @@ test("the control plane keeps its registry across kill -9, and the CLI lists it"
     "0",
     "--grpc-socket",
     join(dir, "cp.sock"),
+    "--dns-port",
+    "0",
   ];
 
   const first = await startCli(args);
@@ -98,6 +104,12 @@ test("the control plane keeps its registry across kill -9, and the CLI lists it"
       `^reviews\\s+${vip.replaceAll(".", "\\.")}\\s+9080/http\\s+1/1\\s+implied\\s+-\\s+-\\s+-\\s+-$`,
     ),
   );
+
+  // Consul's DNS interface answers from the registry the restart kept.
+  t.regex(second.dns, /^127\.0\.0\.1:\d+$/);
+  const resolver = new Resolver({ timeout: 2000, tries: 1 });
+  resolver.setServers([second.dns]);
+  t.deepEqual(await resolver.resolve4("reviews.service.consul"), ["10.88.0.2"]);
 
   const json = await run(process.execPath, [...WEFT, "services", "--json", "--control-plane", second.http], {
     cwd: root,

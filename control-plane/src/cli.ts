@@ -38,6 +38,9 @@ function duration(flag: string, value: string | undefined, zero = false): number
   return Number(m[1]) * { ms: 1, s: 1000, m: 60_000 }[m[2] as "ms" | "s" | "m"];
 }
 
+/** Consul's DNS port, which Consul tools and `dig -p 8600` expect. */
+const CONSUL_DNS_PORT = 8600;
+
 const controlPlane: Command = {
   name: "control-plane",
   summary: "Run the control plane (registry, config push, HTTP and Consul-compatible API)",
@@ -66,6 +69,9 @@ Options:
                       (sidecars refuse plain text) or DISABLE (sidecars send plain text)
   --trust-domain D    the SPIFFE trust domain of workload identities (default weft.local); the CA's
                       root lives in DATA_DIR/ca (made at first start; put your own there before it)
+  --dns-port N        Consul's DNS interface on the listen host, UDP and TCP: NAME.service.consul and
+                      the rest (default ${CONSUL_DNS_PORT}, Consul's; 0 = any; when the default is taken, the
+                      control plane runs without it and says so)
 ${TELEMETRY_HELP}`,
   async run(argv) {
     const { values, positionals } = parseFlags(argv, {
@@ -80,6 +86,7 @@ ${TELEMETRY_HELP}`,
       "idle-service-ttl": { type: "string" },
       "mtls-mode": { type: "string" },
       "trust-domain": { type: "string" },
+      "dns-port": { type: "string" },
       ...TELEMETRY_FLAGS,
     });
     if (positionals.length > 0) throw new UsageError(`unexpected argument "${positionals[0]}"`);
@@ -107,11 +114,15 @@ ${TELEMETRY_HELP}`,
       token: values.token ?? process.env.WEFT_TOKEN,
       sourceTtlMs: duration("--source-ttl", values["source-ttl"]),
       idleServiceTtlMs: duration("--idle-service-ttl", values["idle-service-ttl"], true),
+      dnsPort: port("--dns-port", values["dns-port"], CONSUL_DNS_PORT),
+      // Only a port the user asked for is worth failing over; the default one in use is reported.
+      dnsPortBusy: values["dns-port"] === undefined ? "skip" : "fail",
       ...telemetryOptionsFromFlags(values),
     });
     process.stdout.write(
       `control plane ready grpc=${cp.grpcAddress} socket=${cp.socketPath} http=${cp.httpAddress}\n`,
     );
+    process.stdout.write(`consul dns=${cp.dnsAddress || "off"}\n`);
     process.stdout.write(
       `telemetry otlp-grpc=${cp.telemetry.otlpGrpcAddress || "off"} otlp-http=${cp.telemetry.otlpHttpAddress || "off"}\n`,
     );

@@ -1,14 +1,18 @@
 // Starts the whole control plane in this process: registry (SQLite), config push and registration
 // (gRPC on TCP and a unix socket), and the HTTP API.
+
+import type { Socket as UdpSocket } from "node:dgram";
 import { existsSync, unlinkSync } from "node:fs";
 import type { Server as HttpServer } from "node:http";
-import type { AddressInfo } from "node:net";
+import type { AddressInfo, Server } from "node:net";
 import { join } from "node:path";
 import type * as grpc from "@grpc/grpc-js";
 import type { AuthorizationSpec } from "../../proto/authorization-rules";
 import { otlpHttpSocketFor } from "../../proto/index";
 import type { MtlsMode } from "../../proto/mtls-mode";
+import { startDnsServers } from "../../sidecar/src/index";
 import { agentConsulExtras, consulAgentRoutes, defaultAgentNode } from "./api/consul-agent";
+import { ConsulDnsResolver } from "./api/consul-dns";
 import { createApiServer } from "./api/http-server";
 import { prometheusRoutes } from "./api/prometheus-sd";
 import { type ConfigStore, SqliteConfigStore } from "./config/index";
@@ -69,6 +73,10 @@ export interface ControlPlaneOptions {
   otlpHttpPort?: number;
   /** When an OTLP port is taken: "fail" (default) or "skip" (log, run without that receiver). */
   otlpPortBusy?: "fail" | "skip";
+  /** Consul's DNS interface, UDP and TCP (the CLI's default is 8600); 0 picks one; undefined: none. */
+  dnsPort?: number;
+  /** When the DNS port is taken: "fail" (default) or "skip" (log, run without it). */
+  dnsPortBusy?: "fail" | "skip";
   /** Trace and log retention by age and size. Default: 24 h and 512 MiB each. */
   telemetryRetention?: Partial<RetentionLimits>;
   /** The mesh CA's folder (root-cert.pem, root-key.pem; made at first start). Default DATA_DIR/ca. */
@@ -84,6 +92,8 @@ export interface RunningControlPlane {
   grpcAddress: string;
   /** "127.0.0.1:PORT" */
   httpAddress: string;
+  /** Consul's DNS interface, "127.0.0.1:PORT" (UDP and TCP); "" when off. */
+  dnsAddress: string;
   /** The unix socket path, "" when none. */
   socketPath: string;
   registry: ServiceRegistry;
@@ -227,6 +237,8 @@ export async function startControlPlane(options: ControlPlaneOptions = {}): Prom
   });
   let grpcServer: grpc.Server | undefined;
   let socketBound = false;
+  let dns: { udp: UdpSocket; tcp: Server } | undefined;
+  let dnsAddress = "";
 
   let closed: Promise<void> | undefined;
   const close = (): Promise<void> => {
@@ -241,6 +253,11 @@ export async function startControlPlane(options: ControlPlaneOptions = {}): Prom
         api.server.closeAllConnections();
       });
       if (grpcServer) await shutdownGrpc(grpcServer);
+      if (dns) {
+        const { udp, tcp } = dns;
+        udp.close();
+        await new Promise<void>((resolve) => tcp.close(() => resolve()));
+      }
       if (socketBound && existsSync(o.grpcSocket)) unlinkSync(o.grpcSocket);
       await telemetry.close();
       registry.close();
@@ -265,9 +282,25 @@ export async function startControlPlane(options: ControlPlaneOptions = {}): Prom
     }
     const httpPort = await listenHttp(api.server, o.listenHost, o.httpPort);
     httpAddress = `${o.listenHost}:${httpPort}`;
+    if (options.dnsPort !== undefined) {
+      try {
+        dns = await startDnsServers(
+          new ConsulDnsResolver(registry, agentConsulExtras(agent)),
+          options.dnsPort,
+          o.listenHost,
+        );
+        dnsAddress = `${o.listenHost}:${(dns.tcp.address() as AddressInfo).port}`;
+      } catch (err) {
+        const code = (err as NodeJS.ErrnoException).code;
+        const message = `cannot serve Consul DNS on ${o.listenHost}:${options.dnsPort}: ${code === "EADDRINUSE" ? "the port is in use (a Consul agent?); give another with --dns-port" : (err as Error).message}`;
+        if (options.dnsPortBusy !== "skip" || code !== "EADDRINUSE") throw new Error(message);
+        log(`${message}; running without it`);
+      }
+    }
     return {
       grpcAddress: `${o.listenHost}:${grpcPort}`,
       httpAddress: `${o.listenHost}:${httpPort}`,
+      dnsAddress,
       socketPath: o.grpcSocket,
       registry,
       config: configStore,

@@ -77,5 +77,6 @@ Try next:
   node bin/weft.cjs proxy-status                           # what each sidecar accepted
   docker -H \$WEFT_HOST ps                                  # the Docker CLI works against the daemon
   curl -s http://127.0.0.1:15080/v1/catalog/service/catalog   # Consul-compatible API
+  busybox nslookup -port=8600 catalog.service.consul 127.0.0.1   # and Consul's DNS
   sudo bash examples/shop/demo.sh down                     # stop it all
 TRY

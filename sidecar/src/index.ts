@@ -11,6 +11,7 @@ export {
   redirectRules,
   renderIptablesRestore,
 } from "./intercept/rules";
+export { type DnsAnswerer, fitted as fittedDnsReply, startDnsServers } from "./listeners/dns";
 export { SIDECAR_NODE_FLAGS } from "./node-flags";
 export {
   ADMIN_PORT,

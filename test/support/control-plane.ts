@@ -65,9 +65,11 @@ export async function startControlPlaneProcess(
       "control-plane",
       ...["--data-dir", dataDir, "--grpc-port", String(grpcPort), "--http-port", String(httpPort)],
       ...["--grpc-socket", socketPath],
-      // Never the well-known 4317/4318: tests run side by side, and a developer's demo may hold them.
+      // Never the well-known 4317/4318 or 8600: tests run side by side, and a developer's demo may
+      // hold them.
       ...(o.args?.includes("--otlp-grpc-port") ? [] : ["--otlp-grpc-port", "0"]),
       ...(o.args?.includes("--otlp-http-port") ? [] : ["--otlp-http-port", "0"]),
+      ...(o.args?.includes("--dns-port") ? [] : ["--dns-port", "0"]),
       ...(o.args ?? []),
     ];
     try {

@@ -59,7 +59,7 @@ export function taggedAddresses(address: string): Record<string, string> {
 }
 
 /** One port per Consul instance: the first the endpoint declares, else the service's first, else 0. */
-function portOf(registry: ServiceRegistry, e: Endpoint): number {
+export function portOf(registry: ServiceRegistry, e: Endpoint): number {
   return e.ports[0]?.port ?? registry.getService(e.service)?.ports[0]?.port ?? 0;
 }
 
@@ -80,7 +80,7 @@ export function catalogServices(
   return Object.fromEntries(Object.entries(out).map(([name, tags]) => [name, [...tags].sort()]));
 }
 
-function instances(
+export function instances(
   registry: ServiceRegistry,
   name: string,
   tag: string | undefined,

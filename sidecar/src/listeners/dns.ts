@@ -160,9 +160,17 @@ function portsNamed(service: ServiceConfig, name: string | undefined): ServiceCo
   return named.length > 0 ? named : service.ports.filter((p) => p.protocol === name);
 }
 
-/** Binds the resolver on udp and tcp (loopback by default: see sidecar.ts). */
+/** What a DNS server asks for each query: the reply's wire bytes, or undefined to say nothing. */
+export interface DnsAnswerer {
+  answer(query: Buffer, transport?: "udp" | "tcp"): Promise<Buffer | undefined>;
+}
+
+/**
+ * Binds the resolver on udp and tcp (loopback by default: see sidecar.ts); the control plane's
+ * Consul DNS interface serves its own answerer the same way.
+ */
 export async function startDnsServers(
-  resolver: DnsResolver,
+  resolver: DnsAnswerer,
   port: number,
   host = "127.0.0.1",
 ): Promise<{ udp: UdpSocket; tcp: Server }> {
@@ -186,9 +194,12 @@ export async function startDnsServers(
     udp.bind(port, host, () => resolve());
   });
   const tcp = createServer((socket) => serveTcp(resolver, socket));
+  // Port 0: TCP takes the port UDP got, so that one address serves both (a TCP retry of a
+  // truncated answer goes to the same port).
+  const tcpPort = port === 0 ? udp.address().port : port;
   await new Promise<void>((resolve, reject) => {
     tcp.once("error", reject);
-    tcp.listen(port, host, () => resolve());
+    tcp.listen(tcpPort, host, () => resolve());
   }).catch((err: unknown) => {
     udp.close(); // not left bound when its TCP half cannot be
     throw err;
@@ -197,7 +208,7 @@ export async function startDnsServers(
 }
 
 /** DNS over TCP: each message is prefixed with its 2-byte length. */
-function serveTcp(resolver: DnsResolver, socket: Socket): void {
+function serveTcp(resolver: DnsAnswerer, socket: Socket): void {
   let buffered = Buffer.alloc(0);
   socket.setTimeout(10_000, () => socket.destroy());
   socket.on("error", () => {});
@@ -229,7 +240,7 @@ function serveTcp(resolver: DnsResolver, socket: Socket): void {
  * client asks again over TCP (RFC 1035 4.2.1, RFC 7766), as for a service with many ports' SRV
  * records. A query with EDNS gets an OPT record back, saying this server's size.
  */
-function fitted(
+export function fitted(
   query: dnsPacket.DecodedPacket,
   transport: "udp" | "tcp",
   rcode: number,
