@@ -10,6 +10,7 @@ import { waitExitFile } from "./exits";
 import { generateName, newContainerId } from "./names";
 import { restartOnDaemonStart } from "./restart-policy";
 import type { ContainerState, EngineEvent, RunSpec } from "./types";
+import { parseSignal } from "./validate-lifecycle";
 
 export type WaitCondition = "not-running" | "next-exit" | "removed";
 
@@ -224,7 +225,9 @@ export class Engine extends EngineCommit {
   }
 
   /** Sends a signal to the app; CONTAINER_NOT_RUNNING when it does not run. */
-  async kill(ref: string, signal = "SIGKILL"): Promise<void> {
+  async kill(ref: string, signalGiven = "SIGKILL"): Promise<void> {
+    // A name runc does not know would fail there, with runc's log line: refused here, as Docker does.
+    const signal = parseSignal(signalGiven, "signal");
     const state = this.find(ref);
     if (state.status !== "running") {
       throw new RuntimeError(
@@ -232,7 +235,7 @@ export class Engine extends EngineCommit {
         `container "${state.name}" is not running; nothing to signal`,
       );
     }
-    const sigkill = signal === "SIGKILL" || signal === "KILL" || signal === "9";
+    const sigkill = signal === "SIGKILL";
     if (state.paused && !sigkill) {
       throw new RuntimeError(
         "CONTAINER_PAUSED",

@@ -106,7 +106,12 @@ test("kill: CONTAINER_NOT_RUNNING when stopped; SIGKILL records 137 and no resta
   const { sys, engine } = setup(t);
   await engine.load();
   const c = await engine.run(spec({ name: "k", restart: "always" }));
-  await engine.kill("k");
+  // A signal runc does not know is refused before it is asked (it failed with runc's log line).
+  const bogus = await t.throwsAsync(engine.kill("k", "BOGUS"));
+  t.is((bogus as { code?: string }).code, "INVALID_ARGUMENT");
+  t.regex(String(bogus?.message), /"BOGUS" is not a signal; use a name like SIGTERM/);
+  t.is(sys.signals.get(c.id), undefined, "runc was not asked");
+  await engine.kill("k", "9");
   t.deepEqual(await engine.wait("k"), { exitCode: 137, oomKilled: false });
   t.is((await engine.inspect("k")).status, "exited");
   t.deepEqual(sys.signals.get(c.id), ["SIGKILL"]);
