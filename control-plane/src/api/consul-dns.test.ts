@@ -66,8 +66,19 @@ test("NAME.service.consul answers the healthy instances, SRV their ports, NAME.v
   t.truthy(vip);
   t.deepEqual(await dns.resolve4("web.virtual.consul"), [vip]);
 
-  // Unknown names are NXDOMAIN; other domains are refused, not resolved (this is no recursor).
+  // Unknown names, and a service with no healthy instance, are NXDOMAIN (Consul's answer); other
+  // domains are refused, not resolved (this is no recursor).
   await t.throwsAsync(dns.resolve4("nope.service.consul"), { code: "ENOTFOUND" });
+  await syncEndpoints(cp.grpcAddress, {
+    source: "daemon:n2",
+    endpoints: [{ ...web(9, false), service: "down" }],
+  });
+  await t.throwsAsync(dns.resolve4("down.service.consul"), { code: "ENOTFOUND" });
+  await t.throwsAsync(
+    dns.resolve6("web.service.consul"),
+    { code: "ENODATA" },
+    "instances, none IPv6: NODATA",
+  );
   await t.throwsAsync(dns.resolve4("example.com"), { code: "EREFUSED" });
 
   // A tag from the agent API narrows the answer, as TAG.NAME.service.consul does in Consul.

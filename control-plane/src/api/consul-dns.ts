@@ -6,9 +6,9 @@
 //   _NAME._TAG.service[.dc1].consul   SRV, RFC 2782 form ("_tcp" as the tag means any)
 //   NAME.virtual[.dc1].consul         A: the service's virtual IP (the mesh's stable address)
 //   HEX.addr[.dc1].consul             A: the address the hex spells (SRV targets)
-// An unknown service is NXDOMAIN; a name outside .consul is REFUSED (this is no recursor). Over UDP,
-// at most 3 instances are answered, Consul's default udp_answer_limit; TCP answers them all. TTL 0,
-// Consul's default for services: instances come and go.
+// A service without a healthy instance is NXDOMAIN, as in Consul; a name outside .consul is REFUSED
+// (this is no recursor). Over UDP, at most 3 instances are answered, Consul's default
+// udp_answer_limit; TCP answers them all. TTL 0, Consul's default for services.
 // (Workloads do not need this: their sidecar answers NAME.service.consul with the virtual IP.)
 import { isIPv4, isIPv6 } from "node:net";
 import dnsPacket from "dns-packet";
@@ -28,7 +28,6 @@ export class ConsulDnsResolver {
   constructor(
     private readonly registry: ServiceRegistry,
     private readonly extras: ConsulExtras,
-    private readonly random: () => number = Math.random,
   ) {}
 
   async answer(query: Buffer, transport: "udp" | "tcp" = "udp"): Promise<Buffer | undefined> {
@@ -66,12 +65,13 @@ export class ConsulDnsResolver {
     }
     if (kind !== "service" || rest.length < 1 || rest.length > 2) return reply(RCODE_NXDOMAIN);
     const [service, tag] = serviceAndTag(rest);
-    if (this.registry.serviceNamesIgnoringCase(service).length === 0) return reply(RCODE_NXDOMAIN);
+    // No healthy instance (or no such service, or tag) is NXDOMAIN, as Consul answers (consul#1142):
+    // a resolver must not cache an empty answer for a name that will have addresses again.
+    const all = instances(this.registry, service, tag, this.extras).filter((e) => e.healthy);
+    if (all.length === 0) return reply(RCODE_NXDOMAIN);
     // IPv4 instances answer A and SRV; IPv6 ones answer AAAA.
     const family = question.type === "AAAA" ? isIPv6 : isIPv4;
-    const healthy = this.shuffled(
-      instances(this.registry, service, tag, this.extras).filter((e) => e.healthy && family(e.address)),
-    );
+    const healthy = shuffled(all.filter((e) => family(e.address)));
     const answered = transport === "udp" ? healthy.slice(0, UDP_ANSWER_LIMIT) : healthy;
     if (question.type === "AAAA") {
       return reply(
@@ -94,18 +94,18 @@ export class ConsulDnsResolver {
         answered.map((e) => a(targetOf(e), e.address)),
       );
     }
-    // A service with no healthy instance is NODATA (it exists), as Consul answers.
     return reply(0, wantsA ? answered.map((e) => a(question.name, e.address)) : []);
   }
+}
 
-  private shuffled(list: Endpoint[]): Endpoint[] {
-    const out = [...list];
-    for (let i = out.length - 1; i > 0; i--) {
-      const j = Math.floor(this.random() * (i + 1));
-      [out[i], out[j]] = [out[j] as Endpoint, out[i] as Endpoint];
-    }
-    return out;
+/** A copy in random order (Fisher-Yates): DNS clients take the first address, so load spreads. */
+function shuffled(list: Endpoint[]): Endpoint[] {
+  const out = [...list];
+  for (let i = out.length - 1; i > 0; i--) {
+    const j = Math.floor(Math.random() * (i + 1));
+    [out[i], out[j]] = [out[j] as Endpoint, out[i] as Endpoint];
   }
+  return out;
 }
 
 /** [NAME, TAG]: "web" or "primary.web", and RFC 2782's "_web._primary" (where "_tcp" is no tag). */
