@@ -14,10 +14,11 @@ export function createOutboundListener(deps: ListenerDeps): Server {
   return createServer({ allowHalfOpen: true, noDelay: true }, (socket) => handleOutbound(deps, socket, warn));
 }
 
+/** `warn`: the listener's rate-limited log (limitedLog), shared by its connections. */
 export function handleOutbound(
   deps: ListenerDeps,
   socket: Socket,
-  warn: (key: string, message: string) => void = limitedLog(deps.log),
+  warn: (key: string, message: string) => void,
 ): void {
   deps.track(socket);
   socket.once("close", deps.metrics.tcpConnection("outbound"));

@@ -58,18 +58,18 @@ export function isOwnDestination(deps: ListenerDeps, dst: Destination): boolean 
   return dst.address.startsWith("127.") || dst.address === deps.workloadAddress || dst.address === "0.0.0.0";
 }
 
+/** How often one key's message may be logged. */
+const LOG_EVERY_MS = 10_000;
+
 /**
  * A log for what a client can repeat as fast as it likes (a scanner, an app retrying a wrong port):
- * each key's message at most once per `everyMs`.
+ * each key's message at most once per 10 s.
  */
-export function limitedLog(
-  log: (message: string) => void,
-  everyMs = 10_000,
-): (key: string, message: string) => void {
+export function limitedLog(log: (message: string) => void): (key: string, message: string) => void {
   const last = new Map<string, number>();
   return (key, message) => {
     const now = Date.now();
-    if (now - (last.get(key) ?? -Infinity) < everyMs) return;
+    if (now - (last.get(key) ?? -Infinity) < LOG_EVERY_MS) return;
     if (last.size >= 1000) last.clear(); // keys come from clients: bounded
     last.set(key, now);
     log(message);
