@@ -409,3 +409,24 @@ test("a service registered with capitals answers whatever the case asked (DNS na
     [8080],
   );
 });
+
+test("port 0 serves UDP and TCP on one port, even where TCP already holds many ports", async (t) => {
+  // Tests run side by side with thousands of TCP sockets: the port UDP is given may be taken for TCP.
+  const held = await Promise.all(
+    Array.from({ length: 1000 }, async () => {
+      const s = createServer();
+      await new Promise<void>((r) => s.listen(0, "127.0.0.1", () => r()));
+      return s;
+    }),
+  );
+  t.teardown(() => {
+    for (const s of held) s.close();
+  });
+  const resolver = new DnsResolver({ store: storeWithWeb() });
+  for (let i = 0; i < 300; i++) {
+    const { udp, tcp } = await startDnsServers(resolver, 0, "127.0.0.1");
+    t.is((tcp.address() as AddressInfo).port, udp.address().port);
+    udp.close();
+    await new Promise<void>((r) => tcp.close(() => r()));
+  }
+});

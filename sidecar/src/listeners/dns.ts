@@ -174,6 +174,23 @@ export async function startDnsServers(
   port: number,
   host = "127.0.0.1",
 ): Promise<{ udp: UdpSocket; tcp: Server }> {
+  if (port !== 0) return bindDnsServers(resolver, port, host);
+  // Port 0: TCP takes the port UDP got, so that one address serves both (a TCP retry of a truncated
+  // answer goes to the same port). Something may hold that port for TCP already: try another.
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await bindDnsServers(resolver, 0, host);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== "EADDRINUSE" || attempt >= 20) throw err;
+    }
+  }
+}
+
+async function bindDnsServers(
+  resolver: DnsAnswerer,
+  port: number,
+  host: string,
+): Promise<{ udp: UdpSocket; tcp: Server }> {
   const udp = createSocket({ type: "udp4" });
   udp.on("message", (msg, rinfo) => {
     resolver
@@ -194,12 +211,9 @@ export async function startDnsServers(
     udp.bind(port, host, () => resolve());
   });
   const tcp = createServer((socket) => serveTcp(resolver, socket));
-  // Port 0: TCP takes the port UDP got, so that one address serves both (a TCP retry of a
-  // truncated answer goes to the same port).
-  const tcpPort = port === 0 ? udp.address().port : port;
   await new Promise<void>((resolve, reject) => {
     tcp.once("error", reject);
-    tcp.listen(tcpPort, host, () => resolve());
+    tcp.listen(udp.address().port, host, () => resolve());
   }).catch((err: unknown) => {
     udp.close(); // not left bound when its TCP half cannot be
     throw err;
