@@ -27,7 +27,9 @@ export class Engine extends EngineCommit {
    * containers a crash left half-made, then restarts what the restart policies say. */
   async load(): Promise<void> {
     const states = this.store.loadAll((id, err) =>
-      this.logger.warn(`state of container ${id} unreadable, skipped: ${(err as Error).message}`),
+      this.logger.warn(
+        `state of container ${id} (${join(this.store.containerDir(id), "state.json")}) is unreadable: ${(err as Error).message}; it is not listed or managed (if its app runs, it goes on running, its address reserved): put a good state.json back and restart the daemon to manage it again`,
+      ),
     );
     const toRestart: ContainerState[] = [];
     // One `runc list` rather than a `runc state` per container: adoption time stays flat.

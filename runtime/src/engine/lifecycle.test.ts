@@ -231,6 +231,36 @@ test("a restarted engine records exits that happened meanwhile and restarts per 
   void always;
 });
 
+test("an unreadable state file is skipped with a warning that says what is left and what to do", async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), "weft-life-"));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  const sys = new FakeSystem();
+  const warnings: string[] = [];
+  const parts = sys.parts(dir);
+  const first = new Engine(parts);
+  await first.load();
+  const c = await first.run(spec({ name: "damaged" }));
+  const kept = await first.run(spec({ name: "kept" }));
+  first.close();
+  const file = join(dir, "containers", c.id, "state.json");
+  writeFileSync(file, '{"id": "trunc');
+  const again = new Engine({ ...parts, logger: { ...parts.logger!, warn: (m: string) => warnings.push(m) } });
+  t.teardown(() => again.close());
+  await again.load();
+  t.deepEqual(
+    (await again.list()).map((s: ContainerState) => s.id),
+    [kept.id],
+  );
+  const warning = warnings.find((w) => w.startsWith(`state of container ${c.id}`));
+  t.truthy(warning, warnings.join("\n"));
+  t.true(warning?.includes(`(${file}) is unreadable:`));
+  t.regex(
+    String(warning),
+    /it is not listed or managed .*put a good state\.json back and restart the daemon/,
+  );
+  t.true(existsSync(file), "nothing of it is removed");
+});
+
 test("a container a crash left half-made is removed on load; the events survive", async (t) => {
   const { dir, sys, engine, make } = setup(t);
   await engine.load();
