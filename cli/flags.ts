@@ -40,8 +40,45 @@ export function parseFlags<T extends Record<string, OptionSpec>>(
     const parsed = parseArgs({ args, options: options as never, allowPositionals: true, strict: true });
     return { values: parsed.values as never, positionals: [...parsed.positionals, ...rest] };
   } catch (err) {
-    throw new UsageError((err as Error).message.replace(/^TypeError \[[A-Z_]+\]: /, ""));
+    throw new UsageError(parseError(err as Error & { code?: string }, options));
   }
+}
+
+/** parseArgs' message, but an unknown option is named as docker names one ("unknown flag"), with
+ * the option meant when it is a near miss: parseArgs adds advice about positionals that start
+ * with '-', which is not what a mistyped flag needs. */
+function parseError(err: Error & { code?: string }, options: Record<string, OptionSpec>): string {
+  const unknown =
+    err.code === "ERR_PARSE_ARGS_UNKNOWN_OPTION" && /^Unknown option '([^']+)'/.exec(err.message);
+  if (!unknown) return err.message.replace(/^TypeError \[[A-Z_]+\]: /, "");
+  const flag = unknown[1]!;
+  const near = nearestOption(flag, options);
+  return `unknown option ${flag}${near ? ` (did you mean ${near}?)` : ""}`;
+}
+
+/** The long option within two edits of `flag` (a typo, a missing or extra letter), if one is. */
+function nearestOption(flag: string, options: Record<string, OptionSpec>): string | undefined {
+  if (!flag.startsWith("--")) return undefined;
+  const typed = flag.slice(2).split("=")[0]!;
+  let best: string | undefined;
+  let bestDistance = 3;
+  for (const name of Object.keys(options)) {
+    const d = editDistance(typed, name);
+    if (d < bestDistance) [best, bestDistance] = [name, d];
+  }
+  return best === undefined ? undefined : `--${best}`;
+}
+
+/** Levenshtein distance between two short strings. */
+function editDistance(a: string, b: string): number {
+  let prev = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const row = [i];
+    for (let j = 1; j <= b.length; j++)
+      row[j] = Math.min(prev[j]! + 1, row[j - 1]! + 1, prev[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
+    prev = row;
+  }
+  return prev[b.length]!;
 }
 
 function firstPositional(argv: string[], options: Record<string, OptionSpec>): number {
