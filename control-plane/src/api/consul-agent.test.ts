@@ -224,3 +224,80 @@ test("bad service definitions get 400 naming the field", async (t) => {
   const unknown = await fetch(`http://${cp.httpAddress}/v1/agent/service/deregister/nope`, { method: "PUT" });
   t.is(unknown.status, 404);
 });
+
+test("health by state, by service and by node, and a node's services, as the consul client reads them", async (t) => {
+  const cp = await startTestControlPlane(t);
+  const consul = consulFor(cp);
+  await syncEndpoints(cp.grpcAddress, {
+    source: "daemon:n1",
+    endpoints: [
+      { id: "c1", service: "web", address: "10.88.0.2", node: "n1", healthy: true, ports: [{ port: 80 }] },
+      { id: "c2", service: "web", address: "10.88.0.3", node: "n1", healthy: false, ports: [{ port: 80 }] },
+      { id: "c3", service: "db", address: "10.88.0.4", node: "n2", healthy: true, ports: [{ port: 5432 }] },
+    ],
+  });
+  await consul.agent.service.register({
+    name: "worker",
+    id: "worker-1",
+    port: 9000,
+    check: { name: "heartbeat", checkid: "worker-ttl", ttl: "30s" },
+  });
+  await consul.agent.check.warn({ id: "worker-ttl", note: "slow" });
+
+  type Check = { Node: string; CheckID: string; Status: string; ServiceID: string; Output: string };
+  const critical = (await consul.health.state("critical")) as Check[];
+  t.deepEqual(
+    critical.map((c) => [c.Node, c.CheckID, c.ServiceID]),
+    [["n1", "service:c2", "c2"]],
+    "what alerting polls: the one failing instance",
+  );
+  const warning = (await consul.health.state("warning")) as Check[];
+  t.deepEqual(
+    warning.map((c) => [c.CheckID, c.Output]),
+    [["worker-ttl", "slow"]],
+  );
+  const any = (await consul.health.state("any")) as Check[];
+  t.is(
+    any.filter((c) => c.CheckID === "serfHealth").length,
+    3,
+    "one serfHealth per node (n1, n2, the agent's)",
+  );
+  t.is(any.length, 3 + 4);
+
+  t.deepEqual(
+    ((await consul.health.checks("web")) as Check[]).map((c) => [c.ServiceID, c.Status]),
+    [
+      ["c1", "passing"],
+      ["c2", "critical"],
+    ],
+  );
+  t.deepEqual(await consul.health.checks("nope"), []);
+  t.deepEqual(
+    ((await consul.health.node("n2")) as Check[]).map((c) => c.CheckID),
+    ["serfHealth", "service:c3"],
+  );
+  t.deepEqual(await consul.health.node("nowhere"), []);
+
+  const n1 = (await consul.catalog.node.services("n1")) as {
+    Node: { Node: string; Address: string };
+    Services: Record<string, { Service: string; Port: number; Address: string }>;
+  };
+  t.is(n1.Node.Node, "n1");
+  t.deepEqual(Object.keys(n1.Services).sort(), ["c1", "c2"]);
+  t.like(n1.Services.c1, { Service: "web", Port: 80, Address: "10.88.0.2" });
+  const nowhere = await fetch(`http://${cp.httpAddress}/v1/catalog/node/nowhere`);
+  t.is(nowhere.status, 200);
+  t.is((await nowhere.text()).trim(), "null", "Consul answers null for an unknown node");
+  const list = (await (await fetch(`http://${cp.httpAddress}/v1/catalog/node-services/n2`)).json()) as {
+    Services: Array<{ ID: string }>;
+  };
+  t.deepEqual(
+    list.Services.map((s) => s.ID),
+    ["c3"],
+  );
+  t.deepEqual(await consul.catalog.datacenters(), ["dc1"]);
+
+  const bad = await fetch(`http://${cp.httpAddress}/v1/health/state/broken`);
+  t.is(bad.status, 400);
+  t.regex(((await bad.json()) as { error: string }).error, /Invalid check state "broken"; use any, passing/);
+});

@@ -1,12 +1,21 @@
 // Consul's agent, status and node endpoints, so that Consul clients (the npm `consul` client,
 // consul-template, service registrars) can register services with health checks and probe the agent:
 // PUT /v1/agent/service/register, /deregister/ID, /v1/agent/check/pass|warn|fail|update/ID,
-// GET /v1/agent/services, /v1/agent/checks, /v1/agent/self, /v1/status/leader|peers, /v1/catalog/nodes.
+// GET /v1/agent/services, /v1/agent/checks, /v1/agent/self, /v1/status/leader|peers, /v1/catalog/nodes,
+// /v1/catalog/node/NODE and /v1/catalog/node-services/NODE.
 import { hostname } from "node:os";
 import { parseAgentService } from "../registration/agent-definition";
 import { AgentError, type AgentSource } from "../registration/agent-source";
 import type { ServiceRegistry } from "../registry/types";
-import { type ConsulExtras, DATACENTER, nodeId, taggedAddresses } from "./consul";
+import {
+  agentService,
+  type ConsulExtras,
+  DATACENTER,
+  instancesOn,
+  nodeId,
+  nodeParam,
+  taggedAddresses,
+} from "./consul";
 import type { Route } from "./http-server";
 import type { RequestBody } from "./request-body";
 import { HttpError } from "./respond";
@@ -125,22 +134,50 @@ function agentChecks(agent: AgentSource): Record<string, object> {
   return out;
 }
 
-/** Every node that holds an endpoint, plus the agent's own. */
-function catalogNodes(registry: ServiceRegistry, agent: AgentSource): object[] {
+/** Every node that holds an endpoint, plus the agent's own, with its address (the agent's, else its
+ * first endpoint's). */
+function nodeAddresses(registry: ServiceRegistry, agent: AgentSource): Map<string, string> {
   const nodes = new Map<string, string>([[agent.nodeName, agent.address]]);
   for (const e of registry.listAllEndpoints()) if (e.node && !nodes.has(e.node)) nodes.set(e.node, e.address);
-  return [...nodes.entries()]
+  return nodes;
+}
+
+function nodeView(node: string, address: string): object {
+  return {
+    ID: nodeId(node),
+    Node: node,
+    Address: address,
+    Datacenter: DATACENTER,
+    TaggedAddresses: taggedAddresses(address),
+    Meta: {},
+    CreateIndex: 1,
+    ModifyIndex: 1,
+  };
+}
+
+function catalogNodes(registry: ServiceRegistry, agent: AgentSource): object[] {
+  return [...nodeAddresses(registry, agent).entries()]
     .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
-    .map(([node, address]) => ({
-      ID: nodeId(node),
-      Node: node,
-      Address: address,
-      Datacenter: DATACENTER,
-      TaggedAddresses: taggedAddresses(address),
-      Meta: {},
-      CreateIndex: 1,
-      ModifyIndex: 1,
-    }));
+    .map(([node, address]) => nodeView(node, address));
+}
+
+/** GET /v1/catalog/node/NODE ({Node, Services: {ID: service}}, null for an unknown node, as Consul)
+ * and /v1/catalog/node-services/NODE (Services as a list). */
+function catalogNode(
+  registry: ServiceRegistry,
+  agent: AgentSource,
+  extras: ConsulExtras,
+  node: string,
+  asList: boolean,
+): object | null {
+  const on = instancesOn(registry, node);
+  const address = nodeAddresses(registry, agent).get(node) ?? on[0]?.address;
+  if (address === undefined) return null;
+  const services = on.map((e) => agentService(registry, e, extras) as { ID: string });
+  return {
+    Node: nodeView(node, address),
+    Services: asList ? services : Object.fromEntries(services.map((s) => [s.ID, s])),
+  };
 }
 
 function agentSelf(agent: AgentSource, leader: () => string): object {
@@ -182,6 +219,7 @@ export function consulAgentRoutes(
     (status: "passing" | "warning" | "critical"): Route["answer"] =>
     ([id], q) =>
       agentCall(() => agent.updateTtl(id!, status, ttlOutput(q)));
+  const extras = agentConsulExtras(agent);
   return [
     {
       pattern: ["v1", "agent", "service", "register"],
@@ -248,6 +286,18 @@ export function consulAgentRoutes(
     { pattern: ["v1", "status", "leader"], consul: true, answer: () => leader() },
     { pattern: ["v1", "status", "peers"], consul: true, answer: () => [leader()] },
     { pattern: ["v1", "catalog", "nodes"], consul: true, answer: () => catalogNodes(registry, agent) },
+    {
+      pattern: ["v1", "catalog", "node", ":node"],
+      consul: true,
+      checkParam: nodeParam,
+      answer: ([node]) => catalogNode(registry, agent, extras, node!, false),
+    },
+    {
+      pattern: ["v1", "catalog", "node-services", ":node"],
+      consul: true,
+      checkParam: nodeParam,
+      answer: ([node]) => catalogNode(registry, agent, extras, node!, true),
+    },
   ];
 }
 

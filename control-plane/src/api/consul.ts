@@ -125,6 +125,78 @@ export function catalogService(
   }));
 }
 
+/** A check as the health endpoints list it. */
+interface CheckEntry {
+  Node: string;
+  CheckID: string;
+  Name: string;
+  Status: string;
+  Notes: string;
+  Output: string;
+  ServiceID: string;
+  ServiceName: string;
+  ServiceTags: string[];
+  Type: string;
+  Interval: string;
+  Timeout: string;
+  ExposedPort: number;
+  Definition: object;
+  CreateIndex: number;
+  ModifyIndex: number;
+}
+
+const CHECK_STATES = ["any", "passing", "warning", "critical"];
+
+/** Every node's own check: Weft has no gossip, so a node that holds instances is alive. */
+function serfHealth(node: string, createIndex = 1, modifyIndex = 1): CheckEntry {
+  return {
+    Node: node,
+    CheckID: "serfHealth",
+    Name: "Serf Health Status",
+    Status: "passing",
+    Notes: "",
+    Output: "Agent alive and reachable",
+    ServiceID: "",
+    ServiceName: "",
+    ServiceTags: [],
+    Type: "",
+    Interval: "",
+    Timeout: "",
+    ExposedPort: 0,
+    Definition: {},
+    CreateIndex: createIndex,
+    ModifyIndex: modifyIndex,
+  };
+}
+
+/** An instance's service checks: those it was registered with through the agent API, else one
+ * check passing or critical as its source reports it healthy or not. */
+function serviceChecks(e: Endpoint, extras: ConsulExtras): CheckEntry[] {
+  const tags = extras.tags(e) ?? tagsOf(e);
+  const check = (id: string, name: string, status: string, output: string, notes = "", type = "weft") => ({
+    ...serfHealth(nodeName(e), e.createIndex, e.modifyIndex),
+    CheckID: id,
+    Name: name,
+    Status: status,
+    Notes: notes,
+    Output: output,
+    ServiceID: e.id,
+    ServiceName: e.service,
+    ServiceTags: tags,
+    Type: type,
+  });
+  const own = extras.checks(e);
+  if (own) return own.map((c) => check(c.id, c.name, c.status, c.output, c.notes, c.type));
+  return [
+    check(
+      `service:${e.id}`,
+      `Service '${e.service}' check`,
+      e.healthy ? "passing" : "critical",
+      e.healthy ? "healthy as reported by its source" : `unhealthy as reported by ${e.source}`,
+    ),
+  ];
+}
+
 /**
  * GET /v1/health/service/NAME: {Node, Service, Checks} per instance. Every node passes its
  * serfHealth check; the service check is passing or critical as the endpoint is healthy or not.
@@ -141,26 +213,6 @@ export function healthService(
     .filter((e) => !passing || e.healthy)
     .map((e) => {
       const node = nodeName(e);
-      const tags = extras.tags(e) ?? tagsOf(e);
-      const own = extras.checks(e);
-      const check = (id: string, checkName: string, status: string, output: string, service: boolean) => ({
-        Node: node,
-        CheckID: id,
-        Name: checkName,
-        Status: status,
-        Notes: "",
-        Output: output,
-        ServiceID: service ? e.id : "",
-        ServiceName: service ? e.service : "",
-        ServiceTags: service ? tags : [],
-        Type: service ? "weft" : "",
-        Interval: "",
-        Timeout: "",
-        ExposedPort: 0,
-        Definition: {},
-        CreateIndex: e.createIndex,
-        ModifyIndex: e.modifyIndex,
-      });
       return {
         Node: {
           ID: nodeId(node),
@@ -172,39 +224,99 @@ export function healthService(
           CreateIndex: e.createIndex,
           ModifyIndex: e.modifyIndex,
         },
-        Service: {
-          ID: e.id,
-          Service: e.service,
-          Tags: tags,
-          Address: e.address,
-          TaggedAddresses: {},
-          Meta: e.labels,
-          Port: portOf(registry, e),
-          Weights: { Passing: 1, Warning: 1 },
-          EnableTagOverride: false,
-          Proxy: { Mode: "", MeshGateway: {}, Expose: {} },
-          Connect: {},
-          CreateIndex: e.createIndex,
-          ModifyIndex: e.modifyIndex,
-        },
-        Checks: [
-          check("serfHealth", "Serf Health Status", "passing", "Agent alive and reachable", false),
-          ...(own
-            ? own.map((c) => ({
-                ...check(c.id, c.name, c.status, c.output, true),
-                Notes: c.notes,
-                Type: c.type,
-              }))
-            : [
-                check(
-                  `service:${e.id}`,
-                  `Service '${e.service}' check`,
-                  e.healthy ? "passing" : "critical",
-                  e.healthy ? "healthy as reported by its source" : `unhealthy as reported by ${e.source}`,
-                  true,
-                ),
-              ]),
-        ],
+        Service: agentService(registry, e, extras),
+        Checks: [serfHealth(node, e.createIndex, e.modifyIndex), ...serviceChecks(e, extras)],
       };
     });
+}
+
+/** An instance as the agent and node views show a service. */
+export function agentService(
+  registry: ServiceRegistry,
+  e: Endpoint,
+  extras: ConsulExtras = NO_EXTRAS,
+): object {
+  return {
+    ID: e.id,
+    Service: e.service,
+    Tags: extras.tags(e) ?? tagsOf(e),
+    Address: e.address,
+    TaggedAddresses: {},
+    Meta: e.labels,
+    Port: portOf(registry, e),
+    Weights: { Passing: 1, Warning: 1 },
+    EnableTagOverride: false,
+    Proxy: { Mode: "", MeshGateway: {}, Expose: {} },
+    Connect: {},
+    CreateIndex: e.createIndex,
+    ModifyIndex: e.modifyIndex,
+  };
+}
+
+/** GET /v1/health/checks/NAME: the service checks of every instance of NAME ([] for an unknown one). */
+export function healthChecks(
+  registry: ServiceRegistry,
+  name: string,
+  extras: ConsulExtras = NO_EXTRAS,
+): object[] {
+  return instances(registry, name, undefined, extras).flatMap((e) => serviceChecks(e, extras));
+}
+
+/** Checks `state` of GET /v1/health/state/STATE, with Consul's words for a wrong one. */
+export function checkState(state: string): string | undefined {
+  return CHECK_STATES.includes(state)
+    ? undefined
+    : `Invalid check state "${state}"; use ${CHECK_STATES.join(", ")}`;
+}
+
+/** GET /v1/health/state/STATE: every check in that state (any: all of them), each node's serfHealth
+ * once; what alerting on Consul polls (`/v1/health/state/critical`). */
+export function healthState(
+  registry: ServiceRegistry,
+  state: string,
+  extras: ConsulExtras = NO_EXTRAS,
+): object[] {
+  return healthNodeChecks(registry, undefined, extras).filter((c) => state === "any" || c.Status === state);
+}
+
+/** GET /v1/health/node/NODE: the node's serfHealth and its instances' checks ([] for an unknown node). */
+export function healthNode(
+  registry: ServiceRegistry,
+  node: string,
+  extras: ConsulExtras = NO_EXTRAS,
+): object[] {
+  return healthNodeChecks(registry, node, extras);
+}
+
+function healthNodeChecks(
+  registry: ServiceRegistry,
+  only: string | undefined,
+  extras: ConsulExtras,
+): CheckEntry[] {
+  const nodes = new Map<string, CheckEntry[]>();
+  for (const e of registry.listAllEndpoints()) {
+    const node = nodeName(e);
+    if (only !== undefined && node !== only) continue;
+    let checks = nodes.get(node);
+    if (!checks) {
+      checks = [serfHealth(node)];
+      nodes.set(node, checks);
+    }
+    checks.push(...serviceChecks(e, extras));
+  }
+  return [...nodes.values()].flat();
+}
+
+const NODE_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
+
+/** Checks a :node parameter. */
+export function nodeParam(node: string): string | undefined {
+  return NODE_NAME.test(node)
+    ? undefined
+    : `"${node}" is not a valid node name (letters, digits, '.', '_', '-')`;
+}
+
+/** The instances on one node, for GET /v1/catalog/node/NODE. */
+export function instancesOn(registry: ServiceRegistry, node: string): Endpoint[] {
+  return registry.listAllEndpoints().filter((e) => nodeName(e) === node);
 }

@@ -15,10 +15,15 @@ import {
   type ConsulExtras,
   catalogService,
   catalogServices,
+  checkState,
   consulFlag,
   consulHeaders,
   DATACENTER,
+  healthChecks,
+  healthNode,
   healthService,
+  healthState,
+  nodeParam,
 } from "./consul";
 import { handleKv } from "./consul-kv";
 import { EMPTY_BODY, type RequestBody, readBody } from "./request-body";
@@ -101,6 +106,24 @@ export function createApiServer(options: ApiServerOptions): ApiServer {
       answer: ([name], q) =>
         healthService(registry, name!, consulFlag(q, "passing"), q.get("tag") ?? undefined, options.consul),
     },
+    {
+      pattern: ["v1", "health", "checks", ":name"],
+      consul: true,
+      answer: ([name]) => healthChecks(registry, name!, options.consul),
+    },
+    {
+      pattern: ["v1", "health", "state", ":state"],
+      consul: true,
+      checkParam: checkState,
+      answer: ([state]) => healthState(registry, state!, options.consul),
+    },
+    {
+      pattern: ["v1", "health", "node", ":node"],
+      consul: true,
+      checkParam: nodeParam,
+      answer: ([node]) => healthNode(registry, node!, options.consul),
+    },
+    { pattern: ["v1", "catalog", "datacenters"], consul: true, answer: () => [DATACENTER] },
     ...(options.extraRoutes ?? []),
   ];
   const mutations = new RateLimiter(options.mutationLimit);
