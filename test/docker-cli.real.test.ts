@@ -851,3 +851,45 @@ test.serial(
     t.regex((await weft(["system", "df"])).stdout, /^Containers\s+\d+\s+\d+\s+\S+B\s+\S+B/m);
   },
 );
+
+test.serial("docker rename and weft rename a running container; a taken name is refused", async (t) => {
+  const { docker, daemon } = t.context;
+  const weft = weftOn(daemon);
+  const name = `rn${Date.now().toString(36)}`;
+  const other = `${name}-other`;
+  t.teardown(async () => {
+    await docker.run(["rm", "-f", name, `${name}-a`, `${name}-b`, other]);
+  });
+  for (const n of [name, other]) {
+    const run = await docker.run(["run", "-d", "--name", n, ...NO_SIDECAR, "busybox", "sleep", "600"]);
+    t.is(run.code, 0, run.stderr);
+  }
+  const renamed = await docker.run(["rename", name, `${name}-a`]);
+  t.is(renamed.code, 0, renamed.stderr);
+  const ps = await docker.run(["ps", "--format", "{{.Names}} {{.Status}}"]);
+  t.regex(ps.stdout, new RegExp(`^${name}-a Up `, "m"), "still running, under its new name");
+  t.notRegex(ps.stdout, new RegExp(`^${name} `, "m"));
+  t.is((await docker.run(["exec", `${name}-a`, "echo", "hi"])).stdout, "hi\n");
+
+  const taken = await docker.run(["rename", `${name}-a`, other]);
+  t.not(taken.code, 0);
+  t.regex(taken.stderr, new RegExp(`"${other}" is already in use`));
+  const bad = await weft(["rename", `${name}-a`, "no/slash"]);
+  t.is(bad.code, 1);
+  t.regex(bad.stderr, /name "no\/slash" is invalid/);
+
+  const again = await weft(["rename", `${name}-a`, `${name}-b`]);
+  t.is(again.code, 0, again.stderr);
+  // weft events: docker's --until takes whole seconds and would leave out this second's events.
+  const events = await weft(["events", "--since", "5m", "--until", "0s", "--filter", "event=rename"]);
+  t.regex(
+    events.stdout,
+    new RegExp(`rename [0-9a-f]{64} \\(image=busybox, name=${name}-a, oldName=/${name}\\)`),
+  );
+  t.regex(
+    events.stdout,
+    new RegExp(`rename [0-9a-f]{64} \\(image=busybox, name=${name}-b, oldName=/${name}-a\\)`),
+  );
+  // The first name is free again.
+  t.is((await docker.run(["create", "--name", name, ...NO_SIDECAR, "busybox"])).code, 0);
+});

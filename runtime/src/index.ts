@@ -16,6 +16,7 @@ import { imageImportCommand, imageLsCommand } from "./cli/images";
 import {
   killCommand,
   pauseCommand,
+  renameCommand,
   restartCommand,
   startCommand,
   unpauseCommand,
@@ -46,6 +47,7 @@ export const runtimeCommands: Command[] = [
   restartCommand,
   pauseCommand,
   unpauseCommand,
+  renameCommand,
   updateCommand,
   waitCommand,
   rmCommand,

@@ -56,6 +56,7 @@ export interface EngineApi extends LifecycleApi, ExecStreamApi, AttachApi, Archi
   createVolume(name: string): VolumeInfo;
   removeVolume(name: string): void;
   update(ref: string, u: ReturnType<typeof validateUpdate>): Promise<ContainerState>;
+  rename(ref: string, name: string): Promise<ContainerState>;
   commit(ref: string, name: string, o: CommitOptions): Promise<ImageInfo>;
   saveImages(names: string[]): AsyncGenerator<Buffer>;
   diskUsage(): Promise<DiskUsage>;
@@ -128,6 +129,15 @@ const routes: Array<{ method: string; path: RegExp; handler: Handler }> = [
       const o = commitBody(await readJson(req));
       const image = await engine.commit(ref, o.name, o);
       sendJson(res, 201, { id: image.id, name: image.name });
+    },
+  },
+  {
+    method: "POST",
+    path: /^\/containers\/([^/]+)\/rename$/,
+    handler: async (engine, _req, res, { ref, query }) => {
+      const name = query.get("name");
+      if (!name) throw new RuntimeError("INVALID_ARGUMENT", "rename needs ?name=NEW_NAME");
+      sendJson(res, 200, await engine.rename(ref, name));
     },
   },
   {

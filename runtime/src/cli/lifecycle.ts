@@ -1,4 +1,4 @@
-// `weft start`, `weft kill`, `weft pause`, `weft unpause`, `weft restart`, `weft wait`: lifecycle verbs on one or more containers,
+// `weft start`, `weft kill`, `weft pause`, `weft unpause`, `weft rename`, `weft restart`, `weft wait`: lifecycle verbs on one or more containers,
 // each reported on its own line (Docker's habit: report each failure and go on with the rest).
 import { type Command, parseFlags, UsageError } from "../../../cli/index";
 import { DEFAULT_DETACH_KEYS, parseDetachKeys } from "../api/detach-keys";
@@ -97,6 +97,29 @@ export const unpauseCommand = pauseVerb(
   "Thaw paused containers",
   "The app's processes go on where they stopped, and the container is registered again (once\nhealthy, when it has a health check).",
 );
+
+export const renameCommand: Command = {
+  name: "rename",
+  summary: "Give a container another name",
+  usage: `Usage: weft rename CONTAINER NEW_NAME
+
+As docker rename: running or not, the app goes on as it is (its address and hostname stay); the
+registry and every verb use the new name at once. Its sidecar names the container in spans and
+access logs by the name it started with, until it next starts.
+
+Options:
+${HOST_USAGE}`,
+  async run(argv) {
+    const { values, positionals } = parseFlags(argv, HOST_FLAG);
+    if (positionals.length !== 2) throw new UsageError("rename takes CONTAINER and NEW_NAME");
+    const [from, to] = positionals as [string, string];
+    await clientFor(values.host).call(
+      "POST",
+      `/containers/${ref(from)}/rename?name=${encodeURIComponent(to)}`,
+    );
+    return 0;
+  },
+};
 
 export const restartCommand: Command = {
   name: "restart",

@@ -1,10 +1,10 @@
-import { existsSync, mkdtempSync, readdirSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import test from "ava";
 import { Engine } from "./engine";
 import { type FailPoint, FakeSystem } from "./fake-parts";
-import type { RunSpec } from "./types";
+import type { EngineEvent, RunSpec } from "./types";
 import { validateRunSpec } from "./validate";
 
 function setup(t: { teardown(fn: () => void): void }) {
@@ -202,4 +202,40 @@ test("an app that exits by itself is shown exited and leaves the registry", asyn
   // rm (no force needed) also stops the sidecar that outlived its app.
   await engine.remove("short");
   t.deepEqual(sys.leftovers(), NOTHING);
+});
+
+test("rename: the registry, the state file and every verb use the new name; the old one is free", async (t) => {
+  const { dir, sys, engine } = setup(t);
+  const c = await engine.run(spec({ name: "web", service: "web" }));
+  await engine.run(spec({ name: "db" }));
+  const events: EngineEvent[] = [];
+  engine.subscribe((e) => events.push(e));
+  await engine.rename("web", "web-old");
+  t.deepEqual(
+    sys.registered
+      .at(-1)!
+      .map((s) => s.name)
+      .sort(),
+    ["db", "web-old"],
+    "the registry hears the new workload name",
+  );
+  t.is((await engine.inspect("web-old")).id, c.id);
+  await t.throwsAsync(engine.inspect("web"), { message: /web/ });
+  t.like(events.at(-1), {
+    action: "rename",
+    attributes: { name: "web-old", oldName: "/web", image: "busybox" },
+  });
+  t.is(JSON.parse(readFileSync(join(dir, "containers", c.id, "state.json"), "utf8")).name, "web-old");
+  // The old name can be used again at once.
+  await engine.create(spec({ name: "web" }));
+
+  await t.throwsAsync(engine.rename("web-old", "db"), { message: /"db" is already in use/ });
+  await t.throwsAsync(engine.rename("web-old", "bad name"), { message: /name "bad name" is invalid/ });
+  t.is((await engine.inspect(c.id)).name, "web-old", "a refused rename changes nothing");
+  // A restarted daemon finds it by its new name.
+  engine.close();
+  const again = new Engine(sys.parts(dir));
+  t.teardown(() => again.close());
+  await again.load();
+  t.is((await again.inspect("web-old")).id, c.id);
 });

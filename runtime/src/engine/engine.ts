@@ -10,6 +10,7 @@ import { waitExitFile } from "./exits";
 import { generateName, newContainerId } from "./names";
 import { restartOnDaemonStart } from "./restart-policy";
 import type { ContainerState, EngineEvent, RunSpec } from "./types";
+import { checkContainerName } from "./validate";
 import { parseSignal } from "./validate-lifecycle";
 
 export type WaitCondition = "not-running" | "next-exit" | "removed";
@@ -335,6 +336,32 @@ export class Engine extends EngineCommit {
     this.store.removeDir(state.id);
     this.containers.delete(state.id);
     this.logger.info(`removed ${state.name}`);
+  }
+
+  /**
+   * Gives a container another name, as docker rename: running or not, its processes, address and
+   * hostname stay as they are; the registry, logs shipped from now on and every verb use the new
+   * name. Its sidecar reports the old one in spans and access logs until it next starts.
+   */
+  async rename(ref: string, newName: string): Promise<ContainerState> {
+    checkContainerName(newName);
+    const state = this.find(ref);
+    return this.locked(state.id, async () => {
+      if (state.name === newName) return state;
+      if (this.nameTaken(newName)) {
+        throw new RuntimeError(
+          "NAME_IN_USE",
+          `container name "${newName}" is already in use; remove that container or choose another name`,
+        );
+      }
+      const oldName = state.name;
+      state.name = newName;
+      this.store.save(state);
+      this.publish();
+      this.emit("rename", state, { oldName: `/${oldName}` });
+      this.logger.info(`renamed ${oldName} (${state.id.slice(0, 12)}) to ${newName}`);
+      return state;
+    });
   }
 
   private nameTaken(name: string): boolean {

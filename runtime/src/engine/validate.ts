@@ -13,6 +13,15 @@ function invalid(message: string): RuntimeError {
   return new RuntimeError("INVALID_ARGUMENT", message);
 }
 
+/** A container name as create and rename take it (Docker's rule, at most 63 characters). */
+export function checkContainerName(name: string): void {
+  if (!NAME_RE.test(name)) {
+    throw invalid(
+      `name "${name}" is invalid: use 1-63 letters, digits, '_', '.' or '-', starting with a letter or digit`,
+    );
+  }
+}
+
 function optionalString(body: Record<string, unknown>, field: string): string | undefined {
   const v = body[field];
   if (v === undefined || v === null) return undefined;
@@ -74,11 +83,7 @@ export function validateRunSpec(input: unknown): RunSpec {
   const image = optionalString(body, "image");
   if (!image) throw invalid("image is required (the name of an imported image)");
   const name = optionalString(body, "name");
-  if (name !== undefined && !NAME_RE.test(name)) {
-    throw invalid(
-      `name "${name}" is invalid: use 1-63 letters, digits, '_', '.' or '-', starting with a letter or digit`,
-    );
-  }
+  if (name !== undefined) checkContainerName(name);
   const cmd = stringArray(body, "cmd");
   const env = stringArray(body, "env") ?? [];
   env.forEach((e, i) => {

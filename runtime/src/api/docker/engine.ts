@@ -53,6 +53,8 @@ export interface DockerEngine {
   pause(ref: string): Promise<ContainerState>;
   /** paused -> running; CONTAINER_NOT_PAUSED when not paused. */
   unpause(ref: string): Promise<ContainerState>;
+  /** Another name, running or not (docker rename); NAME_IN_USE when taken. */
+  rename(ref: string, name: string): Promise<ContainerState>;
   /** New limits and restart policy, for the cgroup at once when running (docker update). */
   update(ref: string, u: ReturnType<typeof validateUpdate>): Promise<ContainerState>;
   wait(ref: string, condition?: WaitCondition): Promise<{ exitCode: number; oomKilled: boolean }>;

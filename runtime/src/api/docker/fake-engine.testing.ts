@@ -188,6 +188,15 @@ export class FakeDockerEngine implements DockerEngine {
     return c.state;
   }
 
+  async rename(ref: string, name: string): Promise<ContainerState> {
+    const c = this.find(ref);
+    if ([...this.containers.values()].some((o) => o !== c && o.state.name === name))
+      throw new RuntimeError("NAME_IN_USE", `container name "${name}" is already in use`);
+    c.state.name = name;
+    this.emit("rename", c.state);
+    return c.state;
+  }
+
   async unpause(ref: string): Promise<ContainerState> {
     const c = this.find(ref);
     c.state.paused = undefined;

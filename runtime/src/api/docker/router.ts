@@ -143,6 +143,17 @@ const ROUTES: Array<[string, RegExp, Kind, Handler]> = [
   ],
   ["DELETE", /^\/containers\/([^/]+)$/, "container", (c) => removeContainer(c.engine, c.res, c.ref, c.query)],
   [
+    "POST",
+    /^\/containers\/([^/]+)\/rename$/,
+    "container",
+    async (c) => {
+      const name = (c.query.get("name") ?? "").replace(/^\//, "");
+      if (name === "") throw badRequest("rename needs ?name=NEW_NAME");
+      await c.engine.rename(c.ref, name);
+      sendEmpty(c.res, 204);
+    },
+  ],
+  [
     "GET",
     /^\/containers\/([^/]+)\/logs$/,
     "container",
