@@ -1,10 +1,11 @@
 // The config verbs as a user runs them: real `weft` processes against a real control plane.
 import { execFile } from "node:child_process";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import test from "ava";
 import { packageRoot } from "../../cli/index";
+import { CONFIG_KINDS } from "./config/index";
 import { startControlPlane } from "./server";
 
 const root = packageRoot();
@@ -79,6 +80,59 @@ test("apply -f prints what happened to each object; get prints tables and JSON",
     json[0]!.spec.rules[2]!.split!.map((s) => s.weight),
     [90, 10],
   );
+});
+
+test("apply --dry-run checks on the control plane and says what would change, storing nothing", async (t) => {
+  const { cp, env } = await setup(t);
+  const dry = await weft(["apply", "--dry-run", "-f", MESH], env);
+  t.is(dry.code, 0, dry.stderr);
+  t.regex(dry.stdout, /^route\.weft\.dev\/back created \(dry run\)$/m);
+  t.deepEqual(
+    CONFIG_KINDS.flatMap((k) => cp.config.list(k)),
+    [],
+    "nothing stored",
+  );
+  t.is((await weft(["get", "routes"], env)).stderr, "No routes found.\n");
+
+  t.is((await weft(["apply", "-f", MESH], env)).code, 0);
+  const before = cp.config.get("Route", "back");
+  const edited = readFileSync(MESH, "utf8")
+    .replace("weight: 90", "weight: 80")
+    .replace("weight: 10", "weight: 20");
+  const again = await weft(["apply", "--dry-run=server", "-f", "-"], env, edited);
+  t.regex(again.stdout, /^route\.weft\.dev\/back configured \(dry run\)$/m);
+  t.regex(again.stdout, /^service\.weft\.dev\/back unchanged \(dry run\)$/m);
+  t.deepEqual(cp.config.get("Route", "back"), before, "the stored route is as it was");
+  t.regex(
+    (await weft(["get", "routes"], env)).stdout,
+    /version=v1:90 version=v2:10/,
+    "the stored route is as it was",
+  );
+
+  // What a real apply would refuse is refused: a bad field, and an edit over someone else's version.
+  const bad = await weft(
+    ["apply", "--dry-run", "-f", "-"],
+    env,
+    edited.replace("timeoutMs: 3000", "timeoutMs: 3s"),
+  );
+  t.is(bad.code, 1);
+  t.regex(bad.stderr, /timeoutMs must be an integer/);
+  const stale = edited.replace(
+    "kind: Route\nmetadata:\n  name: back",
+    "kind: Route\nmetadata:\n  name: back\n  version: 1",
+  );
+  const conflict = await weft(["apply", "--dry-run", "-f", "-"], env, stale);
+  t.is(conflict.code, 1);
+  t.regex(conflict.stderr, /version/);
+  const client = await weft(["apply", "--dry-run=client", "-f", MESH], env);
+  t.is(client.code, 2);
+  t.regex(client.stderr, /--dry-run takes no value, or "server"/);
+  const api = await fetch(`http://${cp.httpAddress}/api/v1/config/apply?dryRun=maybe`, {
+    method: "POST",
+    headers: { authorization: "Bearer s3cret", "content-type": "application/json" },
+    body: "[]",
+  });
+  t.is(api.status, 400);
 });
 
 test("get routes says which rules rewrite, redirect and mirror", async (t) => {

@@ -99,27 +99,31 @@ A document carrying metadata.version is applied only if that is still the object
 
 Options:
   -f, --filename FILE  documents to apply (repeatable)
+  --dry-run            check every document on the control plane and print what would change,
+                       storing nothing (as kubectl apply --dry-run=server; --dry-run=server too)
 ${CLIENT_HELP}`,
   async run(argv) {
-    const { values, positionals } = parseFlags(argv, {
+    const { values, positionals } = parseFlags(argv.filter(dryRunValue), {
       ...clientFlags,
       filename: { type: "string", short: "f", multiple: true },
+      "dry-run": { type: "boolean" },
     });
     if (positionals.length > 0) throw new UsageError(`unexpected argument "${positionals[0]}"`);
+    const dryRun = values["dry-run"] || argv.includes("--dry-run=server");
     const docs = readFiles(values.filename ?? []);
     if (docs.length === 0) throw new UsageError("the files hold no documents");
     let body: { results: ApplyResult[] };
     try {
       body = await client(values).request(
         "POST",
-        "/api/v1/config/apply",
+        dryRun ? "/api/v1/config/apply?dryRun=All" : "/api/v1/config/apply",
         docs.map((d) => d.value),
       );
     } catch (err) {
       throw locate(err, docs);
     }
     for (const r of body.results) {
-      process.stdout.write(`${qualifiedName(r.kind, r.name)} ${r.action}\n`);
+      process.stdout.write(`${qualifiedName(r.kind, r.name)} ${r.action}${dryRun ? " (dry run)" : ""}\n`);
       // As kubectl prints a server's warnings: applied, but not doing what it says yet.
       for (const w of r.warnings ?? [])
         process.stderr.write(`Warning: ${qualifiedName(r.kind, r.name)}: ${w}\n`);
@@ -127,6 +131,14 @@ ${CLIENT_HELP}`,
     return 0;
   },
 };
+
+/** Keeps all but kubectl's --dry-run=server and =none (read apart); another value is refused. */
+function dryRunValue(arg: string): boolean {
+  if (!arg.startsWith("--dry-run=")) return true;
+  const v = arg.slice("--dry-run=".length);
+  if (v === "server" || v === "none") return false;
+  throw new UsageError(`--dry-run takes no value, or "server" as kubectl's, got "${v}"`);
+}
 
 const get: Command = {
   name: "get",

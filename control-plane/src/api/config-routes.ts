@@ -2,7 +2,7 @@
 //   GET  /api/v1/config/{kind}                 every object of a kind (services, routes, resiliencepolicies, telemetries)
 //   GET|PUT|DELETE /api/v1/config/{kind}/{name}
 //   GET  /api/v1/config/{kind}/{name}/history  every version, oldest first
-//   POST /api/v1/config/apply                  a list of documents, all or nothing
+//   POST /api/v1/config/apply[?dryRun=All]     a list of documents, all or nothing (or only checked)
 // Errors are {error, field?, allowed?, document?} with 400, 404, 409 (stale metadata.version) or 413.
 import type { IncomingMessage, ServerResponse } from "node:http";
 import {
@@ -17,7 +17,7 @@ import {
   type SqliteConfigStore,
 } from "../config/index";
 import { readBody } from "./request-body";
-import { sendJson } from "./respond";
+import { HttpError, sendJson } from "./respond";
 
 const STATUS: Record<ConfigError["code"], number> = {
   INVALID_CONFIG: 400,
@@ -63,6 +63,14 @@ export async function handleConfigRequest(
   }
 }
 
+/** `?dryRun=All` (Kubernetes' spelling), `true` or `1`: check and answer, store nothing. */
+function dryRunOf(query: URLSearchParams): boolean {
+  const v = query.get("dryRun");
+  if (v === null || v === "" || v === "false" || v === "0") return false;
+  if (v === "All" || v === "true" || v === "1") return true;
+  throw new HttpError(400, `dryRun is "All" (or true) to check without storing, got "${v}"`);
+}
+
 async function route(
   store: SqliteConfigStore,
   req: IncomingMessage,
@@ -73,8 +81,15 @@ async function route(
   const method = req.method ?? "GET";
   if (path.length === 1 && path[0] === "apply") {
     allow(res, method, ["POST"], "/api/v1/config/apply");
+    const dryRun = dryRunOf(query);
     const docs = await readDocuments(req);
-    sendJson(res, 200, { results: store.apply(docs.map((d) => d.value)) });
+    sendJson(res, 200, {
+      results: store.apply(
+        docs.map((d) => d.value),
+        { dryRun },
+      ),
+      dryRun,
+    });
     return;
   }
   const [plural, name, sub, ...extra] = path;

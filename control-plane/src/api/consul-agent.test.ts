@@ -240,7 +240,7 @@ test("health by state, by service and by node, and a node's services, as the con
     name: "worker",
     id: "worker-1",
     port: 9000,
-    check: { name: "heartbeat", checkid: "worker-ttl", ttl: "30s" },
+    check: { name: "heartbeat", checkid: "worker-ttl", ttl: "30s", timeout: "1s" },
   });
   await consul.agent.check.warn({ id: "worker-ttl", note: "slow" });
 

@@ -105,46 +105,40 @@ export class SqliteConfigStore implements ConfigStore {
    * Validates every document (unknown input), checks references, then stores them in one
    * transaction: all or nothing. Throws ConfigValidationError (with the document index) or
    * ConfigError VERSION_CONFLICT when a document's metadata.version is not the current one.
+   * With `dryRun`, the same checks and the same answer (each object's action, the version it would
+   * get, warnings), and nothing is stored (kubectl apply --dry-run=server).
    */
-  apply(values: unknown): ApplyResult[] {
+  apply(values: unknown, o: { dryRun?: boolean } = {}): ApplyResult[] {
     const docs = validateDocuments(values);
     checkReferences(docs, {
       registryHas: (s) => this.registry.getService(s) !== undefined,
       list: (k) => this.list(k),
     });
+    if (o.dryRun) return this.withWarnings(docs, this.plan(docs));
     const at = this.now().toISOString();
     const written: ConfigObject[] = [];
     const changes: ConfigChange[] = [];
     let services: string[] = [];
     const results = this.db
       .transaction(() => {
-        let version = this.version();
-        const out = docs.map((doc): ApplyResult => {
+        const planned = this.plan(docs);
+        planned.forEach((r, i) => {
+          if (r.action === "unchanged") return;
+          const doc = docs[i]!;
           const current = this.get(doc.kind, doc.metadata.name);
-          checkVersion(doc.kind, doc.metadata.name, doc.metadata.version, current);
-          if (current && sameContent(current, doc)) {
-            return {
-              kind: doc.kind,
-              name: doc.metadata.name,
-              action: "unchanged",
-              version: current.metadata.version,
-            };
-          }
-          version += 1;
-          const change: ChangeType = current ? "configured" : "created";
           const object: ConfigObject = {
             apiVersion: API_VERSION,
             kind: doc.kind,
             metadata: {
               name: doc.metadata.name,
               labels: doc.metadata.labels,
-              version,
+              version: r.version,
               createdAt: current?.metadata.createdAt ?? at,
               updatedAt: at,
             },
             spec: doc.spec,
           };
-          this.write(object, change, at);
+          this.write(object, r.action, at);
           written.push(object);
           const previous = current ? serviceOf(current.kind, current.metadata.name, current.spec) : undefined;
           const next = serviceOf(doc.kind, doc.metadata.name, doc.spec);
@@ -155,7 +149,6 @@ export class SqliteConfigStore implements ConfigStore {
           changes.push(
             compactChange({ kind: doc.kind, name: doc.metadata.name, service: next, deleted: false }),
           );
-          return { kind: doc.kind, name: doc.metadata.name, action: change, version };
         });
         const defined = written.filter((o) => o.kind === "Service");
         if (defined.length > 0) {
@@ -168,12 +161,37 @@ export class SqliteConfigStore implements ConfigStore {
             })),
           );
         }
-        this.setVersion(version);
-        return out;
+        this.setVersion(Math.max(this.version(), ...planned.map((r) => r.version)));
+        return planned;
       })
       .immediate();
     for (const o of written) this.objects.set(key(o.kind, o.metadata.name), deepFreeze(o));
     this.announce(changes, services);
+    return this.withWarnings(docs, results);
+  }
+
+  /** What applying `docs` now would do to each: its action and the version it would have; throws
+   * VERSION_CONFLICT for a stale metadata.version. Reads only. */
+  private plan(docs: ConfigDocument[]): Array<ApplyResult & { action: ChangeType | "unchanged" }> {
+    let version = this.version();
+    return docs.map((doc) => {
+      const current = this.get(doc.kind, doc.metadata.name);
+      checkVersion(doc.kind, doc.metadata.name, doc.metadata.version, current);
+      if (current && sameContent(current, doc)) {
+        return {
+          kind: doc.kind,
+          name: doc.metadata.name,
+          action: "unchanged",
+          version: current.metadata.version,
+        };
+      }
+      version += 1;
+      return { kind: doc.kind, name: doc.metadata.name, action: current ? "configured" : "created", version };
+    });
+  }
+
+  /** Each Route's warnings (valid, but not doing what it says yet) added to its result. */
+  private withWarnings(docs: ConfigDocument[], results: ApplyResult[]): ApplyResult[] {
     return results.map((r, i) => {
       const doc = docs[i] as ConfigDocument;
       if (doc.kind !== "Route") return r;
