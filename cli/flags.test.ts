@@ -17,8 +17,8 @@ test("an unknown option is named without parseArgs' advice about positionals", (
 test("a mistyped long option suggests the one meant", (t) => {
   t.is(t.throws(() => parseFlags(["--al"], OPTIONS))?.message, "unknown option --al (did you mean --all?)");
   t.is(
-    t.throws(() => parseFlags(["--fiel=x"], OPTIONS))?.message,
-    "unknown option --fiel (did you mean --file?)",
+    t.throws(() => parseFlags(["--fil=x"], OPTIONS))?.message,
+    "unknown option --fil (did you mean --file?)",
   );
   // Nothing close: no guess.
   t.is(t.throws(() => parseFlags(["--limit", "3"], OPTIONS))?.message, "unknown option --limit");

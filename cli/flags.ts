@@ -1,5 +1,6 @@
 import { parseArgs } from "node:util";
 import { UsageError } from "./command";
+import { didYouMean } from "./did-you-mean";
 
 type OptionSpec = {
   type: "string" | "boolean";
@@ -56,29 +57,11 @@ function parseError(err: Error & { code?: string }, options: Record<string, Opti
   return `unknown option ${flag}${near ? ` (did you mean ${near}?)` : ""}`;
 }
 
-/** The long option within two edits of `flag` (a typo, a missing or extra letter), if one is. */
+/** The long option `flag` is a typo of, if one is close. */
 function nearestOption(flag: string, options: Record<string, OptionSpec>): string | undefined {
   if (!flag.startsWith("--")) return undefined;
-  const typed = flag.slice(2).split("=")[0]!;
-  let best: string | undefined;
-  let bestDistance = 3;
-  for (const name of Object.keys(options)) {
-    const d = editDistance(typed, name);
-    if (d < bestDistance) [best, bestDistance] = [name, d];
-  }
-  return best === undefined ? undefined : `--${best}`;
-}
-
-/** Levenshtein distance between two short strings. */
-function editDistance(a: string, b: string): number {
-  let prev = Array.from({ length: b.length + 1 }, (_, j) => j);
-  for (let i = 1; i <= a.length; i++) {
-    const row = [i];
-    for (let j = 1; j <= b.length; j++)
-      row[j] = Math.min(prev[j]! + 1, row[j - 1]! + 1, prev[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
-    prev = row;
-  }
-  return prev[b.length]!;
+  const near = didYouMean(flag.slice(2), Object.keys(options));
+  return near === undefined ? undefined : `--${near}`;
 }
 
 function firstPositional(argv: string[], options: Record<string, OptionSpec>): number {

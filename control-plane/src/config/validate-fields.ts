@@ -1,5 +1,6 @@
 // Field checks shared by every kind. Each takes `unknown` and the field's path in the document, and
 // returns the typed value or throws a ConfigValidationError naming that path and what is allowed.
+import { didYouMean } from "../../../cli/index";
 import { invalid } from "./errors";
 
 /** Durations in the model are milliseconds and at most one hour. */
@@ -21,10 +22,11 @@ export function object(value: unknown, field: string, known: readonly string[]):
   for (const key of Object.keys(record)) {
     if (!known.includes(key)) {
       const path = field ? `${field}.${key}` : key;
+      const near = didYouMean(key, known);
       invalid(
         path,
         `one of ${known.join(", ")}`,
-        `${path} is not a known field; allowed here: ${known.join(", ")}`,
+        `${path} is not a known field${near ? ` (did you mean "${near}"?)` : ""}; allowed here: ${known.join(", ")}`,
       );
     }
   }

@@ -57,6 +57,12 @@ const cases: Array<[string, unknown, string, RegExp]> = [
     /spec\.rules\[0\]\.split\[1\]\.weight must be an integer from 0 to 100000/,
   ],
   ["weight not integer", split([1.5, 2]), "spec.rules[0].split[0].weight", /integer/],
+  [
+    "a mistyped rule field",
+    route({ rules: [{ timeout: "2s" }] }),
+    "spec.rules[0].timeout",
+    /^spec\.rules\[0\]\.timeout is not a known field \(did you mean "timeoutMs"\?\); allowed here: match/,
+  ],
   ["all weights zero", split([0, 0]), "spec.rules[0].split", /all 0/],
   [
     "unknown rule field",

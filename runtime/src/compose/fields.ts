@@ -1,8 +1,9 @@
 // Reading one field of a manifest: each reader takes the raw YAML value and its path, and either
 // returns a typed value or throws a ComposeError naming the file (and line), the field path and what
 // is allowed.
+
+import { didYouMean } from "../../../cli/index";
 import { ComposeError } from "./errors";
-import { didYouMean } from "./text";
 
 export type FieldPath = Array<string | number>;
 

@@ -1,5 +1,5 @@
 // Small text helpers for manifests: durations ("1m30s"), sizes ("64m"), shell-like word splitting
-// for `command: "httpd -f -p 8080"`, and "did you mean" suggestions.
+// for `command: "httpd -f -p 8080"`.
 
 const DURATION_UNITS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
 
@@ -52,33 +52,4 @@ export function shellWords(text: string): string[] | undefined {
   if (quote) return undefined;
   if (inWord) words.push(cur);
   return words;
-}
-
-function editDistance(a: string, b: string): number {
-  const d = Array.from({ length: b.length + 1 }, (_, j) => j);
-  for (let i = 1; i <= a.length; i++) {
-    let prev = d[0]!;
-    d[0] = i;
-    for (let j = 1; j <= b.length; j++) {
-      const tmp = d[j]!;
-      d[j] = Math.min(d[j]! + 1, d[j - 1]! + 1, prev + (a[i - 1] === b[j - 1] ? 0 : 1));
-      prev = tmp;
-    }
-  }
-  return d[b.length]!;
-}
-
-/** The closest allowed word when it is close enough to be a typo (or a dash/underscore mix-up). */
-export function didYouMean(word: string, allowed: readonly string[]): string | undefined {
-  const norm = (s: string) => s.toLowerCase().replace(/-/g, "_");
-  let best: string | undefined;
-  let bestD = Number.POSITIVE_INFINITY;
-  for (const a of allowed) {
-    const d = norm(word) === norm(a) ? 0 : editDistance(word.toLowerCase(), a.toLowerCase());
-    if (d < bestD) {
-      best = a;
-      bestD = d;
-    }
-  }
-  return best !== undefined && bestD <= Math.max(1, Math.floor(word.length / 3)) ? best : undefined;
 }
