@@ -301,3 +301,60 @@ test("health by state, by service and by node, and a node's services, as the con
   t.is(bad.status, 400);
   t.regex(((await bad.json()) as { error: string }).error, /Invalid check state "broken"; use any, passing/);
 });
+
+test("agent health by service name and ID answers 200, 429 or 503 as load balancers read it; members lists the nodes", async (t) => {
+  const cp = await startTestControlPlane(t);
+  const consul = consulFor(cp);
+  for (const id of ["api-1", "api-2"]) {
+    await consul.agent.service.register({
+      name: "api",
+      id,
+      port: 9000,
+      check: { name: "ttl", checkid: `${id}-ttl`, ttl: "30s", timeout: "1s" },
+    });
+    await consul.agent.check.pass(`${id}-ttl`);
+  }
+  const get = async (path: string) => {
+    const res = await fetch(`http://${cp.httpAddress}/v1/agent/health/service/${path}`);
+    return { status: res.status, body: (await res.json()) as unknown };
+  };
+  type Health = { AggregatedStatus: string; Service: { ID: string }; Checks: Array<{ CheckID: string }> };
+  const all = await get("name/api");
+  t.is(all.status, 200);
+  t.deepEqual(
+    (all.body as Health[]).map((h) => [h.Service.ID, h.AggregatedStatus, h.Checks.map((c) => c.CheckID)]),
+    [
+      ["api-1", "passing", ["api-1-ttl"]],
+      ["api-2", "passing", ["api-2-ttl"]],
+    ],
+  );
+  await consul.agent.check.warn("api-2-ttl");
+  t.is((await get("name/api")).status, 429, "a warning anywhere: 429");
+  await consul.agent.check.fail("api-1-ttl");
+  t.is((await get("name/api")).status, 503, "a critical check anywhere: 503");
+  const one = await get("id/api-2");
+  t.is(one.status, 429);
+  t.like(one.body, { AggregatedStatus: "warning", Service: { ID: "api-2" } });
+  t.is((await get("id/nope")).status, 404);
+  t.is((await get("name/nope")).status, 404);
+
+  await syncEndpoints(cp.grpcAddress, {
+    source: "daemon:n1",
+    endpoints: [{ id: "c1", service: "web", address: "10.88.0.2", node: "n1", healthy: true }],
+  });
+  const self = (await consul.agent.self()) as { Config: { NodeName: string } };
+  const members = (await consul.agent.members()) as Array<{
+    Name: string;
+    Addr: string;
+    Status: number;
+    Tags: { role: string };
+  }>;
+  t.deepEqual(
+    members.map((m) => [m.Name, m.Tags.role, m.Status]).sort(),
+    [
+      ["n1", "node", 1],
+      [self.Config.NodeName, "consul", 1],
+    ].sort(),
+  );
+  t.is(members.find((m) => m.Name === "n1")?.Addr, "10.88.0.2");
+});

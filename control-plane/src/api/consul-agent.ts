@@ -1,7 +1,8 @@
 // Consul's agent, status and node endpoints, so that Consul clients (the npm `consul` client,
 // consul-template, service registrars) can register services with health checks and probe the agent:
 // PUT /v1/agent/service/register, /deregister/ID, /v1/agent/check/pass|warn|fail|update/ID,
-// GET /v1/agent/services, /v1/agent/checks, /v1/agent/self, /v1/status/leader|peers, /v1/catalog/nodes,
+// GET /v1/agent/services, /v1/agent/checks, /v1/agent/self, /v1/agent/members,
+// /v1/agent/health/service/id/ID and /name/NAME (200, 429 or 503 as the checks are), /v1/status/leader|peers, /v1/catalog/nodes,
 // /v1/catalog/node/NODE and /v1/catalog/node-services/NODE.
 import { hostname } from "node:os";
 import { parseAgentService } from "../registration/agent-definition";
@@ -180,6 +181,60 @@ function catalogNode(
   };
 }
 
+/** A Serf member as /v1/agent/members and /v1/agent/self show one. */
+function member(name: string, address: string, role: "consul" | "node"): object {
+  return {
+    Name: name,
+    Addr: address,
+    Port: 8301,
+    Tags: { dc: DATACENTER, role, ...(role === "consul" ? { bootstrap: "1" } : {}) },
+    Status: 1,
+    ProtocolMin: 1,
+    ProtocolMax: 5,
+    ProtocolCur: 2,
+    DelegateMin: 2,
+    DelegateMax: 5,
+    DelegateCur: 4,
+  };
+}
+
+/** GET /v1/agent/members (`consul members`): the control plane as the one server, and every other
+ * node that holds endpoints (a daemon) as a client, alive while it does. */
+function agentMembers(registry: ServiceRegistry, agent: AgentSource): object[] {
+  return [...nodeAddresses(registry, agent).entries()].map(([node, address]) =>
+    member(node, address, node === agent.nodeName ? "consul" : "node"),
+  );
+}
+
+type Aggregated = "passing" | "warning" | "critical";
+
+/** Consul's worst-of for a local service's checks (none: passing). */
+function aggregate(statuses: string[]): Aggregated {
+  if (statuses.includes("critical")) return "critical";
+  if (statuses.includes("warning")) return "warning";
+  return "passing";
+}
+
+/** The HTTP status /v1/agent/health/service answers with: load balancers read only this. */
+function healthStatusOf(body: unknown): number {
+  const entries = (Array.isArray(body) ? body : [body]) as Array<{ AggregatedStatus: Aggregated }>;
+  const worst = aggregate(entries.map((e) => e.AggregatedStatus));
+  return worst === "critical" ? 503 : worst === "warning" ? 429 : 200;
+}
+
+/** The agent's services whose ID, or name, is `ref`, each with its checks and their worst status,
+ * as /v1/agent/health/service answers. */
+function agentHealth(agent: AgentSource, by: "id" | "name", ref: string): object[] {
+  const services = Object.values(agentServices(agent)) as Array<{ ID: string; Service: string }>;
+  const checks = Object.values(agentChecks(agent)) as Array<{ ServiceID: string; Status: string }>;
+  return services
+    .filter((s) => (by === "id" ? s.ID : s.Service) === ref)
+    .map((s) => {
+      const own = checks.filter((c) => c.ServiceID === s.ID);
+      return { AggregatedStatus: aggregate(own.map((c) => c.Status)), Service: s, Checks: own };
+    });
+}
+
 function agentSelf(agent: AgentSource, leader: () => string): object {
   return {
     Config: {
@@ -193,13 +248,7 @@ function agentSelf(agent: AgentSource, leader: () => string): object {
     },
     DebugConfig: {},
     Coord: null,
-    Member: {
-      Name: agent.nodeName,
-      Addr: agent.address,
-      Port: 8301,
-      Tags: { dc: DATACENTER, role: "consul" },
-      Status: 1,
-    },
+    Member: member(agent.nodeName, agent.address, "consul"),
     Stats: {},
     Meta: { "weft-leader": leader() },
     xDS: {},
@@ -283,6 +332,33 @@ export function consulAgentRoutes(
     },
     { pattern: ["v1", "agent", "checks"], consul: true, answer: () => agentChecks(agent) },
     { pattern: ["v1", "agent", "self"], consul: true, answer: () => agentSelf(agent, leader) },
+    { pattern: ["v1", "agent", "members"], consul: true, answer: () => agentMembers(registry, agent) },
+    {
+      pattern: ["v1", "agent", "health", "service", "id", ":id"],
+      consul: true,
+      checkParam,
+      statusOf: healthStatusOf,
+      answer: ([id]) => {
+        const [found] = agentHealth(agent, "id", id!);
+        if (!found)
+          throw new HttpError(404, `Unknown service ID "${id}"; list them with GET /v1/agent/services`);
+        return found;
+      },
+    },
+    {
+      pattern: ["v1", "agent", "health", "service", "name", ":name"],
+      consul: true,
+      statusOf: healthStatusOf,
+      answer: ([name]) => {
+        const found = agentHealth(agent, "name", name!);
+        if (found.length === 0)
+          throw new HttpError(
+            404,
+            `No service named "${name}" is registered with this agent (GET /v1/agent/services)`,
+          );
+        return found;
+      },
+    },
     { pattern: ["v1", "status", "leader"], consul: true, answer: () => leader() },
     { pattern: ["v1", "status", "peers"], consul: true, answer: () => [leader()] },
     { pattern: ["v1", "catalog", "nodes"], consul: true, answer: () => catalogNodes(registry, agent) },

@@ -69,6 +69,8 @@ export interface Route {
   checkParam?: (value: string) => string | undefined;
   /** Answers with a credential: needs the token when one is set, even to read (Consul's ACL on leaf). */
   secret?: boolean;
+  /** The status to answer with the body (default 200): Consul's agent health answers 429 or 503. */
+  statusOf?: (body: unknown) => number;
   /** May be async. Non-GET routes get the request body (size-capped; .json() answers 400 on bad JSON). */
   answer: (params: string[], query: URLSearchParams, body: RequestBody) => unknown;
 }
@@ -208,7 +210,7 @@ export function createApiServer(options: ApiServerOptions): ApiServer {
     const request = method === "GET" ? EMPTY_BODY : await readBody(req);
     const body = await match.route.answer(match.params, url.searchParams, request);
     const headers = match.route.consul ? consulHeaders(registry.index()) : {};
-    sendJson(res, 200, body, headers);
+    sendJson(res, match.route.statusOf?.(body) ?? 200, body, headers);
   }
 
   const server = createServer((req, res) => {
