@@ -358,3 +358,58 @@ test("agent health by service name and ID answers 200, 429 or 503 as load balanc
   );
   t.is(members.find((m) => m.Name === "n1")?.Addr, "10.88.0.2");
 });
+
+test("?filter= selects what Consul's filter expression selects, on lists and the agent's maps; a bad one is a 400", async (t) => {
+  const cp = await startTestControlPlane(t);
+  const consul = consulFor(cp);
+  await syncEndpoints(cp.grpcAddress, {
+    source: "daemon:n1",
+    endpoints: [
+      {
+        id: "c1",
+        service: "web",
+        address: "10.88.0.2",
+        node: "n1",
+        healthy: true,
+        labels: { version: "v1" },
+      },
+      {
+        id: "c2",
+        service: "web",
+        address: "10.88.0.3",
+        node: "n1",
+        healthy: true,
+        labels: { version: "v2" },
+      },
+    ],
+  });
+  const v2 = (await consul.health.service({
+    service: "web",
+    filter: 'Service.Meta.version == "v2"',
+  } as never)) as HealthEntry[];
+  t.deepEqual(
+    v2.map((e) => e.Service.ID),
+    ["c2"],
+  );
+  const catalog = (await consul.catalog.service.nodes({
+    service: "web",
+    filter: 'ServiceMeta.version != "v2" and ServiceAddress matches "^10\\\\.88\\\\."',
+  } as never)) as Array<{ ServiceID: string }>;
+  t.deepEqual(
+    catalog.map((e) => e.ServiceID),
+    ["c1"],
+  );
+  await consul.agent.service.register({ name: "api", id: "api-1", port: 1, tags: ["blue"] });
+  await consul.agent.service.register({ name: "api", id: "api-2", port: 2, tags: ["green"] });
+  const blue = (await consul.agent.service.list({ filter: '"blue" in Tags' } as never)) as Record<
+    string,
+    unknown
+  >;
+  t.deepEqual(Object.keys(blue), ["api-1"]);
+
+  const bad = await fetch(
+    `http://${cp.httpAddress}/v1/health/service/web?filter=${encodeURIComponent("Service.Meta.version = v2")}`,
+  );
+  t.is(bad.status, 400);
+  t.regex(((await bad.json()) as { error: string }).error, /boolean expression.*use == or !=/);
+});

@@ -318,7 +318,12 @@ export function consulAgentRoutes(
         return agentCall(() => agent.updateTtl(id!, u.status, u.output));
       },
     },
-    { pattern: ["v1", "agent", "services"], consul: true, answer: () => agentServices(agent) },
+    {
+      pattern: ["v1", "agent", "services"],
+      consul: true,
+      filterValues: true,
+      answer: () => agentServices(agent),
+    },
     {
       pattern: ["v1", "agent", "service", ":id"],
       consul: true,
@@ -330,7 +335,12 @@ export function consulAgentRoutes(
         return found;
       },
     },
-    { pattern: ["v1", "agent", "checks"], consul: true, answer: () => agentChecks(agent) },
+    {
+      pattern: ["v1", "agent", "checks"],
+      consul: true,
+      filterValues: true,
+      answer: () => agentChecks(agent),
+    },
     { pattern: ["v1", "agent", "self"], consul: true, answer: () => agentSelf(agent, leader) },
     { pattern: ["v1", "agent", "members"], consul: true, answer: () => agentMembers(registry, agent) },
     {

@@ -25,6 +25,7 @@ import {
   healthState,
   nodeParam,
 } from "./consul";
+import { compileFilter, FilterError } from "./consul-filter";
 import { handleKv } from "./consul-kv";
 import { EMPTY_BODY, type RequestBody, readBody } from "./request-body";
 import { HttpError, sendError, sendJson } from "./respond";
@@ -69,6 +70,8 @@ export interface Route {
   checkParam?: (value: string) => string | undefined;
   /** Answers with a credential: needs the token when one is set, even to read (Consul's ACL on leaf). */
   secret?: boolean;
+  /** A map answer whose values `?filter=` selects (agent services and checks); lists always are. */
+  filterValues?: boolean;
   /** The status to answer with the body (default 200): Consul's agent health answers 429 or 503. */
   statusOf?: (body: unknown) => number;
   /** May be async. Non-GET routes get the request body (size-capped; .json() answers 400 on bad JSON). */
@@ -198,6 +201,7 @@ export function createApiServer(options: ApiServerOptions): ApiServer {
         `No path to datacenter "${dc}"; this control plane serves only "${DATACENTER}"`,
       );
     }
+    const filter = match.route.consul ? consulFilterOf(url.searchParams) : undefined;
     const index = method === "GET" ? url.searchParams.get("index") : null;
     if (index !== null) {
       const wait = url.searchParams.get("wait");
@@ -208,7 +212,8 @@ export function createApiServer(options: ApiServerOptions): ApiServer {
       if (res.destroyed) return;
     }
     const request = method === "GET" ? EMPTY_BODY : await readBody(req);
-    const body = await match.route.answer(match.params, url.searchParams, request);
+    let body = await match.route.answer(match.params, url.searchParams, request);
+    if (filter) body = applyFilter(body, filter, match.route.filterValues === true);
     const headers = match.route.consul ? consulHeaders(registry.index()) : {};
     sendJson(res, match.route.statusOf?.(body) ?? 200, body, headers);
   }
@@ -230,6 +235,27 @@ export function createApiServer(options: ApiServerOptions): ApiServer {
     if (socket.writable) socket.end("HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n");
   });
   return { server, abortWaits: () => closing.abort() };
+}
+
+/** `?filter=` of a Consul route, compiled; a malformed one is a 400 saying what is wrong. */
+function consulFilterOf(query: URLSearchParams): ((item: unknown) => boolean) | undefined {
+  const text = query.get("filter");
+  if (text === null || text.trim() === "") return undefined;
+  try {
+    return compileFilter(text);
+  } catch (err) {
+    if (err instanceof FilterError)
+      throw new HttpError(400, `Failed to create boolean expression evaluator: ${err.message}`);
+    throw err;
+  }
+}
+
+/** A list keeps the items the filter selects; a map of objects (filterValues) the entries whose value it selects. */
+function applyFilter(body: unknown, keep: (item: unknown) => boolean, values: boolean): unknown {
+  if (Array.isArray(body)) return body.filter(keep);
+  if (values && body !== null && typeof body === "object")
+    return Object.fromEntries(Object.entries(body).filter(([, v]) => keep(v)));
+  return body;
 }
 
 function pathMatches(route: Route, segments: string[]): boolean {
