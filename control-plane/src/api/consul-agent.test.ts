@@ -413,3 +413,29 @@ test("?filter= selects what Consul's filter expression selects, on lists and the
   t.is(bad.status, 400);
   t.regex(((await bad.json()) as { error: string }).error, /boolean expression.*use == or !=/);
 });
+
+test("repeated ?tag= wants every tag, and ?node-meta= selects by node metadata, as Consul's", async (t) => {
+  const cp = await startTestControlPlane(t);
+  await syncEndpoints(cp.grpcAddress, {
+    source: "daemon:n1",
+    endpoints: [{ id: "c1", service: "api", address: "10.88.0.2", node: "n1", healthy: true }],
+  });
+  const consul = consulFor(cp);
+  await consul.agent.service.register({ name: "api", id: "api-1", port: 1, tags: ["blue", "east"] });
+  await consul.agent.service.register({ name: "api", id: "api-2", port: 2, tags: ["blue"] });
+  const ids = async (path: string) =>
+    (
+      (await (await fetch(`http://${cp.httpAddress}${path}`)).json()) as Array<{
+        ServiceID?: string;
+        Service?: { ID: string };
+      }>
+    )
+      .map((e) => e.ServiceID ?? e.Service?.ID)
+      .sort();
+  t.deepEqual(await ids("/v1/catalog/service/api?tag=blue"), ["api-1", "api-2"]);
+  t.deepEqual(await ids("/v1/catalog/service/api?tag=blue&tag=east"), ["api-1"]);
+  t.deepEqual(await ids("/v1/health/service/api?tag=blue&tag=east"), ["api-1"]);
+  t.deepEqual(await ids("/v1/catalog/service/api?node-meta=weft-source:daemon:n1"), ["c1"]);
+  t.deepEqual(await ids("/v1/health/service/api?node-meta=weft-source:agent"), ["api-1", "api-2"]);
+  t.deepEqual(await ids("/v1/catalog/service/api?node-meta=rack:a"), [], "no node has that metadata");
+});

@@ -67,7 +67,9 @@ export class ConsulDnsResolver {
     const [service, tag] = serviceAndTag(rest);
     // No healthy instance (or no such service, or tag) is NXDOMAIN, as Consul answers (consul#1142):
     // a resolver must not cache an empty answer for a name that will have addresses again.
-    const all = instances(this.registry, service, tag, this.extras).filter((e) => e.healthy);
+    const all = instances(this.registry, service, tag === undefined ? [] : [tag], this.extras).filter(
+      (e) => e.healthy,
+    );
     if (all.length === 0) return reply(RCODE_NXDOMAIN);
     // IPv4 instances answer A and SRV; IPv6 ones answer AAAA.
     const family = question.type === "AAAA" ? isIPv6 : isIPv4;

@@ -80,33 +80,55 @@ export function catalogServices(
   return Object.fromEntries(Object.entries(out).map(([name, tags]) => [name, [...tags].sort()]));
 }
 
+/** An instance's node metadata: where Weft learnt of it. */
+function nodeMetaOf(e: Endpoint): Record<string, string> {
+  return { "weft-source": e.source };
+}
+
+/** Consul's `?node-meta=KEY:VALUE` (repeatable, all must hold), read from the query. */
+export function nodeMetaQuery(query: URLSearchParams): Array<[string, string]> {
+  return query.getAll("node-meta").map((pair) => {
+    const colon = pair.indexOf(":");
+    return colon < 0 ? [pair, ""] : [pair.slice(0, colon), pair.slice(colon + 1)];
+  });
+}
+
+/** The instances of NAME that carry every tag in `tags` (Consul's repeated `?tag=`) and, when
+ * given, every node-meta pair. */
 export function instances(
   registry: ServiceRegistry,
   name: string,
-  tag: string | undefined,
+  tags: readonly string[],
   extras: ConsulExtras,
+  nodeMeta: ReadonlyArray<[string, string]> = [],
 ): Endpoint[] {
   // Consul finds a service here whatever the case of the name asked (its catalog indexes names
   // lower-cased; only /v1/catalog/services lists each spelling apart): every spelling's instances,
   // each with its own ServiceName.
   const all = registry.serviceNamesIgnoringCase(name).flatMap((n) => registry.listEndpoints(n));
-  return tag === undefined ? all : all.filter((e) => (extras.tags(e) ?? tagsOf(e)).includes(tag));
+  if (tags.length === 0 && nodeMeta.length === 0) return all;
+  return all.filter((e) => {
+    const own = extras.tags(e) ?? tagsOf(e);
+    const meta = nodeMetaOf(e);
+    return tags.every((t) => own.includes(t)) && nodeMeta.every(([k, v]) => meta[k] === v);
+  });
 }
 
 /** GET /v1/catalog/service/NAME: one entry per instance; [] for an unknown service, as Consul answers. */
 export function catalogService(
   registry: ServiceRegistry,
   name: string,
-  tag?: string,
+  tags: readonly string[] = [],
   extras: ConsulExtras = NO_EXTRAS,
+  nodeMeta: ReadonlyArray<[string, string]> = [],
 ): object[] {
-  return instances(registry, name, tag, extras).map((e) => ({
+  return instances(registry, name, tags, extras, nodeMeta).map((e) => ({
     ID: nodeId(nodeName(e)),
     Node: nodeName(e),
     Address: e.address,
     Datacenter: DATACENTER,
     TaggedAddresses: taggedAddresses(e.address),
-    NodeMeta: { "weft-source": e.source },
+    NodeMeta: nodeMetaOf(e),
     ServiceKind: "",
     ServiceID: e.id,
     ServiceName: e.service,
@@ -206,10 +228,11 @@ export function healthService(
   registry: ServiceRegistry,
   name: string,
   passing: boolean,
-  tag?: string,
+  tags: readonly string[] = [],
   extras: ConsulExtras = NO_EXTRAS,
+  nodeMeta: ReadonlyArray<[string, string]> = [],
 ): object[] {
-  return instances(registry, name, tag, extras)
+  return instances(registry, name, tags, extras, nodeMeta)
     .filter((e) => !passing || e.healthy)
     .map((e) => {
       const node = nodeName(e);
@@ -220,7 +243,7 @@ export function healthService(
           Address: e.address,
           Datacenter: DATACENTER,
           TaggedAddresses: taggedAddresses(e.address),
-          Meta: { "weft-source": e.source },
+          Meta: nodeMetaOf(e),
           CreateIndex: e.createIndex,
           ModifyIndex: e.modifyIndex,
         },
@@ -259,7 +282,7 @@ export function healthChecks(
   name: string,
   extras: ConsulExtras = NO_EXTRAS,
 ): object[] {
-  return instances(registry, name, undefined, extras).flatMap((e) => serviceChecks(e, extras));
+  return instances(registry, name, [], extras).flatMap((e) => serviceChecks(e, extras));
 }
 
 /** Checks `state` of GET /v1/health/state/STATE, with Consul's words for a wrong one. */

@@ -23,6 +23,7 @@ import {
   healthNode,
   healthService,
   healthState,
+  nodeMetaQuery,
   nodeParam,
 } from "./consul";
 import { compileFilter, FilterError } from "./consul-filter";
@@ -103,13 +104,21 @@ export function createApiServer(options: ApiServerOptions): ApiServer {
     {
       pattern: ["v1", "catalog", "service", ":name"],
       consul: true,
-      answer: ([name], q) => catalogService(registry, name!, q.get("tag") ?? undefined, options.consul),
+      answer: ([name], q) =>
+        catalogService(registry, name!, q.getAll("tag"), options.consul, nodeMetaQuery(q)),
     },
     {
       pattern: ["v1", "health", "service", ":name"],
       consul: true,
       answer: ([name], q) =>
-        healthService(registry, name!, consulFlag(q, "passing"), q.get("tag") ?? undefined, options.consul),
+        healthService(
+          registry,
+          name!,
+          consulFlag(q, "passing"),
+          q.getAll("tag"),
+          options.consul,
+          nodeMetaQuery(q),
+        ),
     },
     {
       pattern: ["v1", "health", "checks", ":name"],
