@@ -7,4 +7,4 @@ export { LayerStore } from "./layer-store";
 export type { OverlayOptions } from "./overlay";
 export { mountOverlay, unmount } from "./overlay";
 export type { ImageConfig, ImageRecord } from "./store";
-export { checkImageName, DEFAULT_IMAGE_CONFIG, ImageStore } from "./store";
+export { checkImageName, DEFAULT_IMAGE_CONFIG, ImageStore, lookupImageRef } from "./store";

@@ -44,6 +44,37 @@ export interface ImageMeta {
 const NAME_RE = /^[a-z0-9][a-z0-9._/:@-]*$/;
 
 /** Throws BAD_NAME unless the name is lower-case letters, digits and . _ / : @ - (at most 255). */
+/**
+ * Which image `ref` names among `images` (name -> id), as Docker looks one up: a name ("shop" is
+ * "shop:latest") first, else an id prefix of 4 or more hex digits ("sha256:" optional) that only
+ * one id starts with, then the first of the names that id has (byName false). Undefined when
+ * nothing matches; BAD_NAME for a malformed name or a prefix several ids start with.
+ */
+export function lookupImageRef(
+  ref: string,
+  images: Record<string, string>,
+): { name: string; id: string; byName: boolean } | undefined {
+  if (!ref.startsWith("sha256:")) {
+    checkImageName(ref);
+    const name = normaliseName(ref);
+    const id = images[name];
+    if (id !== undefined) return { name, id, byName: true };
+  }
+  const hex = /^(?:sha256:)?([0-9a-f]{4,64})$/.exec(ref)?.[1];
+  if (hex === undefined) return undefined;
+  const names = Object.keys(images)
+    .filter((n) => images[n]?.startsWith(hex))
+    .sort();
+  if (new Set(names.map((n) => images[n])).size > 1) {
+    throw new ImageError(
+      "BAD_NAME",
+      `image id prefix "${ref}" is ambiguous: it starts the ids of ${names.join(", ")}; give more digits or a name`,
+    );
+  }
+  const name = names[0];
+  return name === undefined ? undefined : { name, id: images[name]!, byName: false };
+}
+
 export function checkImageName(name: string): void {
   if (name.length > 255 || !NAME_RE.test(name)) {
     throw new ImageError(
@@ -101,7 +132,7 @@ export class ImageStore {
    */
   get(ref: string): ImageRecord {
     const images = this.readIndex().images;
-    const key = this.keyOf(ref, images);
+    const key = lookupImageRef(ref, images)?.name;
     const meta = key === undefined ? undefined : this.readMeta(images[key] ?? "");
     if (key === undefined || !meta) {
       const hint = /^(sha256:)?[0-9a-f]{4,64}$/.test(ref)
@@ -110,27 +141,6 @@ export class ImageStore {
       throw new ImageError("IMAGE_NOT_FOUND", `image "${ref}" not found; ${hint}`);
     }
     return this.record(key, meta);
-  }
-
-  /** The index's name for `ref` (see get); undefined when nothing matches. */
-  private keyOf(ref: string, images: Record<string, string>): string | undefined {
-    if (!ref.startsWith("sha256:")) {
-      checkImageName(ref);
-      const key = normaliseName(ref);
-      if (images[key] !== undefined) return key;
-    }
-    const hex = /^(?:sha256:)?([0-9a-f]{4,64})$/.exec(ref)?.[1];
-    if (hex === undefined) return undefined;
-    const names = Object.keys(images)
-      .filter((n) => images[n]?.startsWith(hex))
-      .sort();
-    if (new Set(names.map((n) => images[n])).size > 1) {
-      throw new ImageError(
-        "BAD_NAME",
-        `image id prefix "${ref}" is ambiguous: it starts the ids of ${names.join(", ")}; give more digits or a name`,
-      );
-    }
-    return names[0];
   }
 
   /** Every named image, sorted by name; names whose content went missing are skipped. */

@@ -267,3 +267,25 @@ test("resize passes the CLI's terminal size to the engine; a bad size is Docker'
   t.is(bad.status, 400);
   t.regex(String(json(bad).message), /h must be a whole number/);
 });
+
+test("image references follow the store's rule: a name, else a unique id prefix; an ambiguous prefix says so", async (t) => {
+  const { engine, api } = await daemon(t);
+  engine.addImage("one:latest", `abcd1${"0".repeat(59)}`);
+  engine.addImage("two:latest", `abcd2${"0".repeat(59)}`);
+  engine.addImage("two:v2", `abcd2${"0".repeat(59)}`);
+  const ambiguous = await api("GET", "/v1.50/images/abcd/json");
+  t.is(ambiguous.status, 400);
+  t.regex(
+    String(json(ambiguous).message),
+    /image id prefix "abcd" is ambiguous: it starts the ids of one:latest, two:latest, two:v2/,
+  );
+  const byId = await api("GET", "/v1.50/images/sha256:abcd2/json");
+  t.is(byId.status, 200);
+  t.deepEqual(json(byId).RepoTags, ["two:latest", "two:v2"]);
+  // By id, an image with two names is not removed without force; by name only that name goes.
+  t.is((await api("DELETE", "/v1.50/images/abcd2")).status, 409);
+  const untag = await api("DELETE", "/v1.50/images/two:v2");
+  t.is(untag.status, 200);
+  t.deepEqual(json(untag), [{ Untagged: "two:v2" }]);
+  t.is((await api("GET", "/v1.50/images/nope/json")).status, 404);
+});

@@ -8,29 +8,28 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { pipeline } from "node:stream/promises";
 import type { ImageInfo } from "../../engine/parts";
-import { normaliseName, normaliseRef } from "../../image/index";
+import { lookupImageRef, normaliseName } from "../../image/index";
 import { sendTar } from "../archive";
 import type { DockerEngine } from "./engine";
 import { badRequest, dockerError, flag, imageId, pruneFilters } from "./wire";
 
-/** The stored images a Docker reference names: a tag ("busybox" = "busybox:latest"), an id or id prefix. */
-export function resolveImage(engine: DockerEngine, ref: string): ImageInfo[] {
+/** The stored images a Docker reference names, by the store's rule (lookupImageRef): a name
+ * names that one image; an id or id prefix every name that id has. */
+export function resolveImage(engine: DockerEngine, ref: string): { images: ImageInfo[]; byName: boolean } {
   const all = engine.images();
-  const byName = all.filter((i) => i.name === ref || i.name === normaliseRef(ref));
-  if (byName.length > 0) return byName;
-  const hex = ref.replace(/^sha256:/, "");
-  if (/^[0-9a-f]{4,64}$/.test(hex)) {
-    const ids = new Set(all.filter((i) => i.id.startsWith(hex)).map((i) => i.id));
-    if (ids.size === 1) return all.filter((i) => ids.has(i.id));
-  }
-  throw dockerError(404, `No such image: ${ref}`);
+  const found = lookupImageRef(ref, Object.fromEntries(all.map((i) => [i.name, i.id])));
+  if (!found) throw dockerError(404, `No such image: ${ref}`);
+  const images = found.byName
+    ? all.filter((i) => i.name === found.name)
+    : all.filter((i) => i.id === found.id);
+  return { images, byName: found.byName };
 }
 
 /** What a container create passes to the engine for `ref`: a name as typed (the engine normalises
  * it, and the container lists it as typed); an image id is replaced with that image's name. */
 export function imageRefForEngine(engine: DockerEngine, ref: string): string {
-  const found = resolveImage(engine, ref)[0] as ImageInfo;
-  return found.name === ref || found.name === normaliseRef(ref) ? ref : found.name;
+  const { images, byName } = resolveImage(engine, ref);
+  return byName ? ref : (images[0] as ImageInfo).name;
 }
 
 /** GET /images/json: one entry per id, with every name that points at it. */
@@ -55,8 +54,7 @@ export function imageList(engine: DockerEngine) {
 
 /** GET /images/{name}/json. */
 export function imageJson(engine: DockerEngine, ref: string) {
-  const group = resolveImage(engine, ref);
-  const i = group[0] as ImageInfo;
+  const i = resolveImage(engine, ref).images[0] as ImageInfo;
   const sameId = engine.images().filter((x) => x.id === i.id);
   const c = i.config;
   return {
@@ -204,12 +202,8 @@ export async function commitContainer(
 export async function saveImages(engine: DockerEngine, res: ServerResponse, refs: string[]) {
   if (!engine.saveImages) throw dockerError(501, "this engine cannot save images");
   if (refs.length === 0) throw badRequest("names is required: the images to save ('docker save IMAGE...')");
-  const names = refs.flatMap((r) => {
-    const group = resolveImage(engine, r);
-    const byName = group.filter((i) => i.name === r || i.name === normaliseRef(r));
-    // A name saves that name; an id, every name it has (weft keeps no untagged images).
-    return (byName.length > 0 ? byName : group).map((i) => i.name);
-  });
+  // A name saves that name; an id, every name it has (weft keeps no untagged images).
+  const names = refs.flatMap((r) => resolveImage(engine, r).images.map((i) => i.name));
   await sendTar(res, engine.saveImages([...new Set(names)]), {});
 }
 
@@ -223,16 +217,15 @@ export async function tagImage(
   const repo = query.get("repo") ?? "";
   if (repo === "") throw badRequest("repo is required: the new name ('docker tag SOURCE NAME[:TAG]')");
   const tag = query.get("tag");
-  const [source] = resolveImage(engine, ref);
+  const [source] = resolveImage(engine, ref).images;
   await engine.tagImage((source as ImageInfo).name, tag ? `${repo}:${tag}` : repo);
   res.writeHead(201).end();
 }
 
 /** DELETE /images/{name}: Docker's list of untagged names and deleted ids. */
 export async function removeImage(engine: DockerEngine, ref: string, query: URLSearchParams) {
-  const group = resolveImage(engine, ref);
-  const byId = !group.some((i) => i.name === ref || i.name === normaliseRef(ref));
-  if (byId && group.length > 1 && !flag(query, "force")) {
+  const { images: group, byName } = resolveImage(engine, ref);
+  if (!byName && group.length > 1 && !flag(query, "force")) {
     throw dockerError(
       409,
       `conflict: unable to delete ${ref} (must be forced) - image is referenced in multiple repositories`,
