@@ -69,9 +69,12 @@ export function statPath(fs: ContainerFs, path: string): PathStat {
   return statAt(fs, path).stat;
 }
 
-/** statPath, and the resolved path it describes. */
-function statAt(fs: ContainerFs, path: string): { stat: PathStat; at: ResolvedPath } {
-  const at = fs.resolve(path, false);
+/** statPath, and the resolved path it describes (`at`: `path` resolved already). */
+function statAt(
+  fs: ContainerFs,
+  path: string,
+  at: ResolvedPath = fs.resolve(path, false),
+): { stat: PathStat; at: ResolvedPath } {
   if (!at.stat) throw pathNotFound(path, fs.name);
   const linkTarget = at.stat.isSymbolicLink() ? fs.resolve(path, true).path : "";
   const stat = {
@@ -101,8 +104,9 @@ export function packPath(
   as?: string,
 ): { stat: PathStat; tar: AsyncGenerator<Buffer> } {
   // Refused here, not in statPath: a copy into /dev stats it first (HEAD, where no message shows).
-  fs.checkReachable(fs.resolve(path, false).path, "out of");
-  const { stat, at } = statAt(fs, path);
+  const at = fs.resolve(path, false);
+  fs.checkReachable(at.path, "out of");
+  const { stat } = statAt(fs, path, at);
   const top = as ?? (stat.name === "/" ? "." : stat.name);
   return { stat, tar: packTree(fs, at.path, top) };
 }
