@@ -94,7 +94,7 @@ export const upCommand: Command = {
 };
 
 /** The manifest with --scale SERVICE=N applied (docker compose's flag), checked as replicas: is. */
-export function scaled(m: Manifest, flags: string[] = []): Manifest {
+function scaled(m: Manifest, flags: string[] = []): Manifest {
   const replicas = new Map<string, number>();
   for (const flag of flags) {
     const match = /^([^=]+)=(\d+)$/.exec(flag);

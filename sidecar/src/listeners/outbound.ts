@@ -15,7 +15,7 @@ export function createOutboundListener(deps: ListenerDeps): Server {
 }
 
 /** `warn`: the listener's rate-limited log (limitedLog), shared by its connections. */
-export function handleOutbound(
+function handleOutbound(
   deps: ListenerDeps,
   socket: Socket,
   warn: (key: string, message: string) => void,
