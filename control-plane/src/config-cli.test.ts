@@ -59,7 +59,7 @@ test("apply -f prints what happened to each object; get prints tables and JSON",
       "service.weft.dev/back created",
       "route.weft.dev/back created",
       "resiliencepolicy.weft.dev/back created",
-      "telemetry.weft.dev/default created",
+      "telemetry.weft.dev/back created",
       "",
     ].join("\n"),
   );
@@ -302,10 +302,10 @@ test("get all lists every kind, as kubectl's; its YAML restores the mesh config 
   t.is(tables.length, 4, all.stdout);
   t.regex(tables[0] ?? "", /^NAME\s+PORTS\s.*\nservice\.weft\.dev\/back\s+8080\/http\s/);
   t.regex(tables[1] ?? "", /^NAME\s+SERVICE\s+RULES\s.*\nroute\.weft\.dev\/back\s+back\s/);
-  t.regex(tables[3] ?? "", /\ntelemetry\.weft\.dev\/default\s/);
+  t.regex(tables[3] ?? "", /\ntelemetry\.weft\.dev\/back\s/);
   // A list of kinds, in the order given; a name needs exactly one kind.
   const two = await weft(["get", "tel,rt"], env);
-  t.regex(two.stdout, /^NAME.*\ntelemetry\.weft\.dev\/default\s[\s\S]*\n\nNAME.*\nroute\.weft\.dev\/back\s/);
+  t.regex(two.stdout, /^NAME.*\ntelemetry\.weft\.dev\/back\s[\s\S]*\n\nNAME.*\nroute\.weft\.dev\/back\s/);
   const named = await weft(["get", "rt,svc", "back"], env);
   t.is(named.code, 2);
   t.regex(named.stderr, /a name goes with one kind: 'weft get routes back'/);
