@@ -12,6 +12,7 @@ import { otlpHttpSocketFor } from "../../proto/index";
 import type { MtlsMode } from "../../proto/mtls-mode";
 import { startDnsServers } from "../../sidecar/src/index";
 import { agentConsulExtras, consulAgentRoutes, defaultAgentNode } from "./api/consul-agent";
+import { catalogConsulExtras, consulCatalogRoutes, mergeExtras } from "./api/consul-catalog";
 import { ConsulDnsResolver } from "./api/consul-dns";
 import { createApiServer } from "./api/http-server";
 import { prometheusRoutes } from "./api/prometheus-sd";
@@ -31,6 +32,7 @@ import { IssuedCertificates } from "./identity/issued-certificates";
 import { SqliteKv } from "./kv/kv-store";
 import { AgentSource } from "./registration/agent-source";
 import { AgentStore } from "./registration/agent-store";
+import { CatalogSource } from "./registration/catalog-source";
 import { SourceLeases } from "./registration/source-leases";
 import { IdleServiceReaper } from "./registry/idle-reaper";
 import { SqliteRegistry } from "./registry/sqlite-registry";
@@ -186,6 +188,8 @@ export async function startControlPlane(options: ControlPlaneOptions = {}): Prom
     nodeName: options.agentNode ?? defaultAgentNode(),
     log,
   });
+  const catalog = new CatalogSource(registry, db, log);
+  const consulExtras = mergeExtras(agentConsulExtras(agent), catalogConsulExtras(catalog));
   const leases = new SourceLeases(registry, { ttlMs: options.sourceTtlMs, log });
   const reaper =
     options.idleServiceTtlMs === 0
@@ -216,10 +220,11 @@ export async function startControlPlane(options: ControlPlaneOptions = {}): Prom
     proxies,
     log,
     token: options.token || undefined,
-    consul: agentConsulExtras(agent),
+    consul: consulExtras,
     kv: new SqliteKv(db),
     extraRoutes: [
-      ...consulAgentRoutes(agent, registry, () => httpAddress),
+      ...consulAgentRoutes(agent, registry, () => httpAddress, catalog),
+      ...consulCatalogRoutes(catalog),
       ...prometheusRoutes(registry),
       ...telemetry.routes,
       ...intentionRoutes(configStore),
@@ -285,7 +290,7 @@ export async function startControlPlane(options: ControlPlaneOptions = {}): Prom
     if (options.dnsPort !== undefined) {
       try {
         dns = await startDnsServers(
-          new ConsulDnsResolver(registry, agentConsulExtras(agent)),
+          new ConsulDnsResolver(registry, consulExtras),
           options.dnsPort,
           o.listenHost,
         );

@@ -7,6 +7,7 @@
 import { hostname } from "node:os";
 import { parseAgentService } from "../registration/agent-definition";
 import { AgentError, type AgentSource } from "../registration/agent-source";
+import type { CatalogSource } from "../registration/catalog-source";
 import type { ServiceRegistry } from "../registry/types";
 import {
   agentService,
@@ -17,6 +18,7 @@ import {
   nodeParam,
   taggedAddresses,
 } from "./consul";
+import { catalogConsulExtras, mergeExtras } from "./consul-catalog";
 import type { Route } from "./http-server";
 import type { RequestBody } from "./request-body";
 import { HttpError } from "./respond";
@@ -137,8 +139,13 @@ function agentChecks(agent: AgentSource): Record<string, object> {
 
 /** Every node that holds an endpoint, plus the agent's own, with its address (the agent's, else its
  * first endpoint's). */
-function nodeAddresses(registry: ServiceRegistry, agent: AgentSource): Map<string, string> {
+function nodeAddresses(
+  registry: ServiceRegistry,
+  agent: AgentSource,
+  catalog?: CatalogSource,
+): Map<string, string> {
   const nodes = new Map<string, string>([[agent.nodeName, agent.address]]);
+  for (const n of catalog?.list() ?? []) if (!nodes.has(n.node)) nodes.set(n.node, n.address);
   for (const e of registry.listAllEndpoints()) if (e.node && !nodes.has(e.node)) nodes.set(e.node, e.address);
   return nodes;
 }
@@ -156,8 +163,8 @@ function nodeView(node: string, address: string): object {
   };
 }
 
-function catalogNodes(registry: ServiceRegistry, agent: AgentSource): object[] {
-  return [...nodeAddresses(registry, agent).entries()]
+function catalogNodes(registry: ServiceRegistry, agent: AgentSource, catalog?: CatalogSource): object[] {
+  return [...nodeAddresses(registry, agent, catalog).entries()]
     .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
     .map(([node, address]) => nodeView(node, address));
 }
@@ -167,12 +174,13 @@ function catalogNodes(registry: ServiceRegistry, agent: AgentSource): object[] {
 function catalogNode(
   registry: ServiceRegistry,
   agent: AgentSource,
+  catalog: CatalogSource | undefined,
   extras: ConsulExtras,
   node: string,
   asList: boolean,
 ): object | null {
   const on = instancesOn(registry, node);
-  const address = nodeAddresses(registry, agent).get(node) ?? on[0]?.address;
+  const address = nodeAddresses(registry, agent, catalog).get(node) ?? on[0]?.address;
   if (address === undefined) return null;
   const services = on.map((e) => agentService(registry, e, extras) as { ID: string });
   return {
@@ -263,12 +271,15 @@ export function consulAgentRoutes(
   agent: AgentSource,
   registry: ServiceRegistry,
   leader: () => string,
+  catalog?: CatalogSource,
 ): Route[] {
   const ttl =
     (status: "passing" | "warning" | "critical"): Route["answer"] =>
     ([id], q) =>
       agentCall(() => agent.updateTtl(id!, status, ttlOutput(q)));
-  const extras = agentConsulExtras(agent);
+  const extras = catalog
+    ? mergeExtras(agentConsulExtras(agent), catalogConsulExtras(catalog))
+    : agentConsulExtras(agent);
   return [
     {
       pattern: ["v1", "agent", "service", "register"],
@@ -371,18 +382,22 @@ export function consulAgentRoutes(
     },
     { pattern: ["v1", "status", "leader"], consul: true, answer: () => leader() },
     { pattern: ["v1", "status", "peers"], consul: true, answer: () => [leader()] },
-    { pattern: ["v1", "catalog", "nodes"], consul: true, answer: () => catalogNodes(registry, agent) },
+    {
+      pattern: ["v1", "catalog", "nodes"],
+      consul: true,
+      answer: () => catalogNodes(registry, agent, catalog),
+    },
     {
       pattern: ["v1", "catalog", "node", ":node"],
       consul: true,
       checkParam: nodeParam,
-      answer: ([node]) => catalogNode(registry, agent, extras, node!, false),
+      answer: ([node]) => catalogNode(registry, agent, catalog, extras, node!, false),
     },
     {
       pattern: ["v1", "catalog", "node-services", ":node"],
       consul: true,
       checkParam: nodeParam,
-      answer: ([node]) => catalogNode(registry, agent, extras, node!, true),
+      answer: ([node]) => catalogNode(registry, agent, catalog, extras, node!, true),
     },
   ];
 }

@@ -41,18 +41,19 @@ export interface AgentServiceDefinition {
   checks: CheckDefinition[];
 }
 
-class FieldError extends Error {}
-const fail = (m: string): never => {
+/** A field of a Consul JSON body that is wrong; its message names the field. */
+export class FieldError extends Error {}
+export const fail = (m: string): never => {
   throw new FieldError(m);
 };
 
 /** The object with keys folded to lower case without '_', as Consul's decoder matches them. */
-function fields(value: unknown, field: string): Map<string, unknown> {
+export function fields(value: unknown, field: string): Map<string, unknown> {
   if (typeof value !== "object" || value === null || Array.isArray(value)) fail(`${field} must be an object`);
   return new Map(Object.entries(value as object).map(([k, v]) => [k.toLowerCase().replaceAll("_", ""), v]));
 }
 
-function str(value: unknown, field: string): string {
+export function str(value: unknown, field: string): string {
   if (value === undefined || value === null) return "";
   if (typeof value !== "string") fail(`${field} must be a string`);
   if ((value as string).length > 1024) fail(`${field} is longer than 1024 characters`);
@@ -85,7 +86,7 @@ export function parseDuration(value: unknown, field: string): number {
   return parts.reduce((sum, p) => sum + Number(p[1]) * UNIT_MS[p[2]!]!, 0);
 }
 
-function stringRecord(value: unknown, field: string): Record<string, string> {
+export function stringRecord(value: unknown, field: string): Record<string, string> {
   if (value === undefined || value === null) return {};
   if (typeof value !== "object" || Array.isArray(value)) fail(`${field} must be an object of strings`);
   const out: Record<string, string> = {};
@@ -96,7 +97,7 @@ function stringRecord(value: unknown, field: string): Record<string, string> {
   return out;
 }
 
-function stringList(value: unknown, field: string): string[] {
+export function stringList(value: unknown, field: string): string[] {
   if (value === undefined || value === null) return [];
   if (!Array.isArray(value)) fail(`${field} must be a list of strings`);
   return (value as unknown[]).map((v, i) => str(v, `${field}[${i}]`));

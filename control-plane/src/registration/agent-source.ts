@@ -215,6 +215,6 @@ export class AgentSource {
 export type { CheckStatus };
 
 /** A Consul-style service's `meta.protocol`, as one of the port protocols ("auto" when absent or unknown). */
-function agentProtocol(value: string | undefined): Protocol {
+export function agentProtocol(value: string | undefined): Protocol {
   return (PROTOCOLS as readonly string[]).includes(value ?? "") ? (value as Protocol) : "auto";
 }

@@ -8,6 +8,7 @@ import { RateLimiter, type RateLimitOptions } from "../api/throttle";
 import { toWireService } from "../discovery/wire";
 import type { ServiceRegistry } from "../registry/types";
 import { AGENT_SOURCE } from "./agent-source";
+import { CATALOG_SOURCE } from "./catalog-source";
 import type { SourceLeases } from "./source-leases";
 import { parseSyncRequest } from "./validate";
 
@@ -32,10 +33,16 @@ export function registrationHandlers(
         return;
       }
       const { source, endpoints, declarations } = parsed.value;
-      if (source === AGENT_SOURCE) {
+      const owner =
+        source === AGENT_SOURCE
+          ? "Consul's agent API (/v1/agent/service/register)"
+          : source === CATALOG_SOURCE
+            ? "Consul's catalog API (/v1/catalog/register)"
+            : undefined;
+      if (owner) {
         callback({
           code: status.INVALID_ARGUMENT,
-          details: `source "${AGENT_SOURCE}" belongs to the Consul agent API (/v1/agent/service/register); name your source e.g. "daemon:NODE"`,
+          details: `source "${source}" belongs to ${owner}; name your source e.g. "daemon:NODE"`,
         });
         return;
       }

@@ -71,10 +71,16 @@ test("a flood of syncs from one source gets RESOURCE_EXHAUSTED and the control p
   t.is((await fetch(`http://${cp.httpAddress}/api/v1/services`)).status, 200);
 });
 
-test('a gRPC source may not call itself "agent"', async (t) => {
+test('a gRPC source may not call itself "agent" or "catalog"', async (t) => {
   const cp = await controlPlane(t, 30_000);
-  const err = await t.throwsAsync(syncEndpoints(cp.grpcAddress, { source: "agent", endpoints: [] }));
-  t.is((err as unknown as { code: number }).code, status.INVALID_ARGUMENT);
+  for (const source of ["agent", "catalog"]) {
+    const err = await t.throwsAsync(syncEndpoints(cp.grpcAddress, { source, endpoints: [] }));
+    t.is((err as unknown as { code: number }).code, status.INVALID_ARGUMENT);
+    t.regex(
+      (err as unknown as { details: string }).details,
+      new RegExp(`source "${source}" belongs to Consul's`),
+    );
+  }
 });
 
 test("an endpoint at a service VIP is INVALID_ARGUMENT over gRPC, and the source's endpoints stay", async (t) => {

@@ -1,9 +1,10 @@
 // Leases of registry sources: a daemon proves it is alive by syncing (its registrar re-sends the full
 // set as a heartbeat). A source not heard from for `ttlMs` has its endpoints marked unhealthy, not
 // deleted, so traffic avoids a node that may be gone while nothing is forgotten; its next sync says
-// again what is healthy. The agent source is exempt: its checks decide its health.
+// again what is healthy. The agent and catalog sources are exempt: their checks decide their health.
 import type { ServiceRegistry } from "../registry/types";
 import { AGENT_SOURCE } from "./agent-source";
+import { CATALOG_SOURCE } from "./catalog-source";
 
 export interface SourceLeaseOptions {
   /** How long a source may stay silent. Default 30,000 ms. */
@@ -30,7 +31,7 @@ export class SourceLeases {
     // After a restart every known source gets a full lease: it had no chance to sync yet.
     const start = this.now();
     for (const source of registry.listSources())
-      if (source !== AGENT_SOURCE) this.lastSeen.set(source, start);
+      if (source !== AGENT_SOURCE && source !== CATALOG_SOURCE) this.lastSeen.set(source, start);
     this.timer = setInterval(
       () => this.sweep(),
       options.sweepMs ?? Math.max(100, Math.floor(this.ttlMs / 6)),

@@ -1,0 +1,145 @@
+// Consul's catalog registration with the real npm `consul` client, as Terraform's consul_service and
+// consul-esm register an external service: on a node of its own, with check statuses they set.
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import test from "ava";
+import Consul from "consul";
+import { startTestControlPlane, type TestControlPlane } from "../test-support";
+
+function consulFor(cp: TestControlPlane): Consul {
+  const [host, port] = cp.httpAddress.split(":");
+  return new Consul({ host, port: Number(port) });
+}
+
+type Health = {
+  Node: { Node: string };
+  Service: { ID: string; Address: string; Port: number; Tags: string[] };
+  Checks: Array<{ CheckID: string; Status: string; Output: string }>;
+};
+
+test("an external service registered in the catalog is found, follows the statuses it is given, and is deregistered", async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), "weft-catalog-"));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  const cp = await startTestControlPlane(t, dir);
+  const consul = consulFor(cp);
+  await consul.catalog.register({
+    node: "db-host",
+    address: "192.0.2.10",
+    nodemeta: { "external-node": "true" },
+    service: { id: "pg-1", service: "postgres", tags: ["primary"], port: 5432 },
+    checks: [
+      {
+        checkid: "pg-alive",
+        name: "postgres alive",
+        serviceid: "pg-1",
+        status: "passing",
+      },
+      { checkid: "host-up", name: "host reachable", status: "passing" },
+    ],
+  });
+  const found = (await consul.health.service({ service: "postgres", passing: true })) as Health[];
+  t.is(found.length, 1);
+  t.like(found[0], {
+    Node: { Node: "db-host" },
+    Service: { ID: "pg-1", Address: "192.0.2.10", Port: 5432, Tags: ["primary"] },
+  });
+  t.deepEqual(
+    found[0]!.Checks.map((c) => [c.CheckID, c.Status]),
+    [
+      ["serfHealth", "passing"],
+      ["pg-alive", "passing"],
+      ["host-up", "passing"],
+    ],
+  );
+  const node = (await consul.catalog.node.services("db-host")) as {
+    Node: { Address: string };
+    Services: Record<string, unknown>;
+  };
+  t.is(node.Node.Address, "192.0.2.10");
+  t.deepEqual(Object.keys(node.Services), ["pg-1"]);
+  t.true(((await consul.catalog.node.list()) as Array<{ Node: string }>).some((n) => n.Node === "db-host"));
+  // The mesh sees it too: Weft's own registry.
+  const rest = (await (
+    await fetch(`http://${cp.httpAddress}/api/v1/services/postgres/endpoints`)
+  ).json()) as Array<{ id: string; healthy: boolean; source: string }>;
+  t.like(rest[0], { id: "pg-1", healthy: true, source: "catalog" });
+
+  // A node check going critical takes every service on the node out of ?passing.
+  await consul.catalog.register({
+    node: "db-host",
+    address: "192.0.2.10",
+    check: { checkid: "host-up", name: "host reachable", status: "critical" },
+  });
+  t.deepEqual(await consul.health.service({ service: "postgres", passing: true }), []);
+  t.deepEqual(
+    ((await consul.health.state("critical")) as Array<{ CheckID: string }>).map((c) => c.CheckID),
+    ["host-up"],
+  );
+
+  // It survives a restart of the control plane.
+  await cp.close();
+  const again = await startTestControlPlane(t, dir);
+  const after = (await consulFor(again).health.service("postgres")) as Health[];
+  t.deepEqual(
+    after.map((e) => e.Service.ID),
+    ["pg-1"],
+  );
+  t.is(after[0]!.Checks.find((c) => c.CheckID === "host-up")?.Status, "critical");
+  // Let past the lease every other source has: nothing syncs this one but its own registrations.
+  t.false(
+    again.logs.some((l) => l.includes('"catalog"')),
+    again.logs.join("\n"),
+  );
+
+  await consulFor(again).catalog.deregister({ node: "db-host", serviceid: "pg-1" });
+  t.deepEqual(await consulFor(again).health.service("postgres"), []);
+  await consulFor(again).catalog.deregister("db-host");
+  t.false(
+    ((await consulFor(again).catalog.node.list()) as Array<{ Node: string }>).some(
+      (n) => n.Node === "db-host",
+    ),
+  );
+});
+
+test("bad catalog registrations are 400s naming the field; nothing is stored", async (t) => {
+  const cp = await startTestControlPlane(t);
+  const put = (body: unknown) =>
+    fetch(`http://${cp.httpAddress}/v1/catalog/register`, { method: "PUT", body: JSON.stringify(body) });
+  const cases: Array<[unknown, RegExp]> = [
+    [{ Address: "192.0.2.1" }, /Node is required/],
+    [{ Node: "n" }, /Address \(the node's\) is required/],
+    [{ Node: "n", Address: "db.example.com" }, /must be an IP address/],
+    [{ Node: "n", Address: "192.0.2.1", Service: { Port: 1 } }, /Service\.Service .* is required/],
+    [
+      { Node: "n", Address: "192.0.2.1", Service: { Service: "s", Port: "80" } },
+      /Service\.Port must be an integer/,
+    ],
+    [
+      { Node: "n", Address: "192.0.2.1", Check: { Name: "x", Status: "passing" } },
+      /Check\.CheckID is required/,
+    ],
+    [{ Node: "n", Address: "192.0.2.1", Check: { CheckID: "c", Status: "ok" } }, /Check\.Status must be/],
+    [
+      { Node: "n", Address: "192.0.2.1", Check: { CheckID: "c", ServiceID: "nope" } },
+      /service ID "nope", which node "n" does not have/,
+    ],
+  ];
+  for (const [body, reason] of cases) {
+    const res = await put(body);
+    t.is(res.status, 400, JSON.stringify(body));
+    t.regex(((await res.json()) as { error: string }).error, reason, JSON.stringify(body));
+  }
+  t.is((await put({ Node: "a", Address: "192.0.2.1", Service: { ID: "s1", Service: "s" } })).status, 200);
+  const twice = await put({ Node: "b", Address: "192.0.2.2", Service: { ID: "s1", Service: "s" } });
+  t.is(twice.status, 400);
+  t.regex(((await twice.json()) as { error: string }).error, /service ID "s1" is registered on node "a"/);
+  const rest = (await (await fetch(`http://${cp.httpAddress}/api/v1/services/s/endpoints`)).json()) as Array<{
+    id: string;
+    node: string;
+  }>;
+  t.deepEqual(
+    rest.map((e) => [e.id, e.node]),
+    [["s1", "a"]],
+  );
+});
