@@ -7,7 +7,7 @@
 import { hostname } from "node:os";
 import { parseAgentService } from "../registration/agent-definition";
 import { AgentError, type AgentSource } from "../registration/agent-source";
-import type { CatalogSource } from "../registration/catalog-source";
+import { CATALOG_SOURCE, type CatalogSource } from "../registration/catalog-source";
 import type { ServiceRegistry } from "../registry/types";
 import {
   agentService,
@@ -209,7 +209,11 @@ function member(name: string, address: string, role: "consul" | "node"): object 
 /** GET /v1/agent/members (`consul members`): the control plane as the one server, and every other
  * node that holds endpoints (a daemon) as a client, alive while it does. */
 function agentMembers(registry: ServiceRegistry, agent: AgentSource): object[] {
-  return [...nodeAddresses(registry, agent).entries()].map(([node, address]) =>
+  const nodes = new Map<string, string>([[agent.nodeName, agent.address]]);
+  // A node registered through the catalog (a database outside the mesh) runs no agent: not a member.
+  for (const e of registry.listAllEndpoints())
+    if (e.node && e.source !== CATALOG_SOURCE && !nodes.has(e.node)) nodes.set(e.node, e.address);
+  return [...nodes.entries()].map(([node, address]) =>
     member(node, address, node === agent.nodeName ? "consul" : "node"),
   );
 }

@@ -59,6 +59,10 @@ test("an external service registered in the catalog is found, follows the status
   t.is(node.Node.Address, "192.0.2.10");
   t.deepEqual(Object.keys(node.Services), ["pg-1"]);
   t.true(((await consul.catalog.node.list()) as Array<{ Node: string }>).some((n) => n.Node === "db-host"));
+  t.false(
+    ((await consul.agent.members()) as Array<{ Name: string }>).some((m) => m.Name === "db-host"),
+    "an external node runs no agent: not a member",
+  );
   // The mesh sees it too: Weft's own registry.
   const rest = (await (
     await fetch(`http://${cp.httpAddress}/api/v1/services/postgres/endpoints`)
