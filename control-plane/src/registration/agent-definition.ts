@@ -30,14 +30,18 @@ export interface CheckDefinition {
   notes: string;
 }
 
-export interface AgentServiceDefinition {
+/** A Consul service instance as registered, through the agent or the catalog. */
+export interface ConsulService {
   id: string;
   name: string;
   tags: string[];
-  /** "" means the agent's own address. */
+  /** "" means the address of where it was registered: the agent's, or its catalog node's. */
   address: string;
   port: number;
   meta: Record<string, string>;
+}
+
+export interface AgentServiceDefinition extends ConsulService {
   checks: CheckDefinition[];
 }
 

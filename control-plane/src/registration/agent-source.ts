@@ -9,7 +9,7 @@ import {
   type Protocol,
   type ServiceRegistry,
 } from "../registry/types";
-import type { AgentServiceDefinition, CheckDefinition, CheckStatus } from "./agent-definition";
+import type { AgentServiceDefinition, CheckDefinition, CheckStatus, ConsulService } from "./agent-definition";
 import type { AgentStore, CheckResult, StoredAgentService } from "./agent-store";
 import { HealthChecker } from "./health-checker";
 
@@ -186,16 +186,14 @@ export class AgentSource {
 
   /** Full-state sync of the "agent" source; an endpoint is healthy when every check of it passes. */
   private publish(): void {
-    const endpoints: EndpointInput[] = [...this.services.values()].map(({ definition: d, results }) => ({
-      id: d.id,
-      service: d.name,
-      address: d.address || this.address,
-      ports: d.port > 0 ? [{ name: "", port: d.port, protocol: agentProtocol(d.meta.protocol) }] : [],
-      labels: d.meta,
-      workload: d.id,
-      node: this.options.nodeName,
-      healthy: d.checks.every((c) => results[c.id]?.status === "passing"),
-    }));
+    const endpoints = [...this.services.values()].map(({ definition: d, results }) =>
+      consulEndpoint(
+        d,
+        this.address,
+        this.options.nodeName,
+        d.checks.every((c) => results[c.id]?.status === "passing"),
+      ),
+    );
     // One kept from before a --service-cidr change may now lie in the VIP range: left out (and
     // said), so that it does not stop every other service of the agent from being published.
     const routable = endpoints.filter((e) => {
@@ -215,6 +213,25 @@ export class AgentSource {
 export type { CheckStatus };
 
 /** A Consul-style service's `meta.protocol`, as one of the port protocols ("auto" when absent or unknown). */
-export function agentProtocol(value: string | undefined): Protocol {
+function agentProtocol(value: string | undefined): Protocol {
   return (PROTOCOLS as readonly string[]).includes(value ?? "") ? (value as Protocol) : "auto";
+}
+
+/** The registry endpoint of a Consul service registered on `node` (the agent's, or a catalog node). */
+export function consulEndpoint(
+  s: ConsulService,
+  nodeAddress: string,
+  node: string,
+  healthy: boolean,
+): EndpointInput {
+  return {
+    id: s.id,
+    service: s.name,
+    address: s.address || nodeAddress,
+    ports: s.port > 0 ? [{ name: "", port: s.port, protocol: agentProtocol(s.meta.protocol) }] : [],
+    labels: s.meta,
+    workload: s.id,
+    node,
+    healthy,
+  };
 }

@@ -8,6 +8,7 @@ import type { Endpoint, EndpointInput, ServiceRegistry } from "../registry/types
 import type { SqliteDatabase } from "../store/database";
 import {
   type CheckStatus,
+  type ConsulService,
   FieldError,
   fail,
   fields,
@@ -15,7 +16,7 @@ import {
   stringList,
   stringRecord,
 } from "./agent-definition";
-import { agentProtocol } from "./agent-source";
+import { consulEndpoint } from "./agent-source";
 import type { Result } from "./validate";
 import { endpointAddressProblem, isServiceName } from "./validate";
 
@@ -25,15 +26,7 @@ const MAX_CATALOG_SERVICES = 10_000;
 const NODE_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
 const ID = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$/;
 
-export interface CatalogService {
-  id: string;
-  name: string;
-  tags: string[];
-  /** "" means the node's address. */
-  address: string;
-  port: number;
-  meta: Record<string, string>;
-}
+export type CatalogService = ConsulService;
 
 export interface CatalogCheck {
   id: string;
@@ -283,18 +276,10 @@ export class CatalogSource {
     for (const n of this.nodes.values()) {
       const checks = Object.values(n.checks);
       for (const s of Object.values(n.services)) {
-        endpoints.push({
-          id: s.id,
-          service: s.name,
-          address: s.address || n.address,
-          ports: s.port > 0 ? [{ name: "", port: s.port, protocol: agentProtocol(s.meta.protocol) }] : [],
-          labels: s.meta,
-          workload: s.id,
-          node: n.node,
-          healthy: checks.every(
-            (c) => (c.serviceId !== "" && c.serviceId !== s.id) || c.status === "passing",
-          ),
-        });
+        const healthy = checks.every(
+          (c) => (c.serviceId !== "" && c.serviceId !== s.id) || c.status === "passing",
+        );
+        endpoints.push(consulEndpoint(s, n.address, n.node, healthy));
       }
     }
     try {
