@@ -223,7 +223,7 @@ export async function startControlPlane(options: ControlPlaneOptions = {}): Prom
     consul: consulExtras,
     kv: new SqliteKv(db),
     extraRoutes: [
-      ...consulAgentRoutes(agent, registry, () => httpAddress, catalog),
+      ...consulAgentRoutes(agent, registry, () => httpAddress, { catalog, extras: consulExtras }),
       ...consulCatalogRoutes(catalog),
       ...prometheusRoutes(registry),
       ...telemetry.routes,

@@ -18,7 +18,6 @@ import {
   nodeParam,
   taggedAddresses,
 } from "./consul";
-import { catalogConsulExtras, mergeExtras } from "./consul-catalog";
 import type { Route } from "./http-server";
 import type { RequestBody } from "./request-body";
 import { HttpError } from "./respond";
@@ -275,15 +274,14 @@ export function consulAgentRoutes(
   agent: AgentSource,
   registry: ServiceRegistry,
   leader: () => string,
-  catalog?: CatalogSource,
+  /** Nodes registered through the catalog, and the tags and checks of every source's endpoints. */
+  o: { catalog?: CatalogSource; extras?: ConsulExtras } = {},
 ): Route[] {
+  const { catalog, extras = agentConsulExtras(agent) } = o;
   const ttl =
     (status: "passing" | "warning" | "critical"): Route["answer"] =>
     ([id], q) =>
       agentCall(() => agent.updateTtl(id!, status, ttlOutput(q)));
-  const extras = catalog
-    ? mergeExtras(agentConsulExtras(agent), catalogConsulExtras(catalog))
-    : agentConsulExtras(agent);
   return [
     {
       pattern: ["v1", "agent", "service", "register"],
