@@ -144,6 +144,16 @@ test("bad catalog registrations are 400s naming the field; nothing is stored", a
     t.regex(((await res.json()) as { error: string }).error, reason, JSON.stringify(body));
   }
   t.is((await put({ Node: "a", Address: "192.0.2.1", Service: { ID: "s1", Service: "s" } })).status, 200);
+  const vip = await put({
+    Node: "a",
+    Address: "192.0.2.1",
+    Service: { ID: "s2", Service: "s", Address: "10.96.0.9" },
+  });
+  t.is(vip.status, 400);
+  t.regex(
+    ((await vip.json()) as { error: string }).error,
+    /address 10\.96\.0\.9 is in the service range 10\.96\.0\.0\/16/,
+  );
   const twice = await put({ Node: "b", Address: "192.0.2.2", Service: { ID: "s1", Service: "s" } });
   t.is(twice.status, 400);
   t.regex(((await twice.json()) as { error: string }).error, /service ID "s1" is registered on node "a"/);

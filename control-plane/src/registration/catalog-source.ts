@@ -210,6 +210,16 @@ export class CatalogSource {
         );
       next.services[r.service.id] = r.service;
     }
+    // What the registry refuses (an address in the service VIP range) would stop the whole source
+    // from publishing: refused here, before anything is stored.
+    for (const svc of Object.values(next.services)) {
+      const address = svc.address || next.address;
+      const problem = this.registry.endpointAddressProblem(address);
+      if (problem)
+        throw new CatalogError(
+          `service "${svc.id}": address ${address} ${problem}; give the service's own address`,
+        );
+    }
     for (const c of r.checks) {
       if (c.serviceId && !next.services[c.serviceId])
         throw new CatalogError(
