@@ -15,6 +15,8 @@ import {
   DATACENTER,
   instancesOn,
   nodeId,
+  nodeMetaMatches,
+  nodeMetaQuery,
   nodeParam,
   taggedAddresses,
 } from "./consul";
@@ -149,23 +151,31 @@ function nodeAddresses(
   return nodes;
 }
 
-function nodeView(node: string, address: string): object {
+function nodeView(node: string, address: string, meta: Record<string, string> = {}): object {
   return {
     ID: nodeId(node),
     Node: node,
     Address: address,
     Datacenter: DATACENTER,
     TaggedAddresses: taggedAddresses(address),
-    Meta: {},
+    Meta: meta,
     CreateIndex: 1,
     ModifyIndex: 1,
   };
 }
 
-function catalogNodes(registry: ServiceRegistry, agent: AgentSource, catalog?: CatalogSource): object[] {
+/** GET /v1/catalog/nodes[?node-meta=K:V]: every node, a catalog node with its registered metadata. */
+function catalogNodes(
+  registry: ServiceRegistry,
+  agent: AgentSource,
+  catalog: CatalogSource | undefined,
+  wanted: ReadonlyArray<[string, string]>,
+): object[] {
+  const metaOf = new Map((catalog?.list() ?? []).map((n) => [n.node, n.meta]));
   return [...nodeAddresses(registry, agent, catalog).entries()]
     .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
-    .map(([node, address]) => nodeView(node, address));
+    .filter(([node]) => nodeMetaMatches(metaOf.get(node) ?? {}, wanted))
+    .map(([node, address]) => nodeView(node, address, metaOf.get(node)));
 }
 
 /** GET /v1/catalog/node/NODE ({Node, Services: {ID: service}}, null for an unknown node, as Consul)
@@ -183,7 +193,7 @@ function catalogNode(
   if (address === undefined) return null;
   const services = on.map((e) => agentService(registry, e, extras) as { ID: string });
   return {
-    Node: nodeView(node, address),
+    Node: nodeView(node, address, catalog?.list().find((n) => n.node === node)?.meta),
     Services: asList ? services : Object.fromEntries(services.map((s) => [s.ID, s])),
   };
 }
@@ -387,7 +397,7 @@ export function consulAgentRoutes(
     {
       pattern: ["v1", "catalog", "nodes"],
       consul: true,
-      answer: () => catalogNodes(registry, agent, catalog),
+      answer: (_params, q) => catalogNodes(registry, agent, catalog, nodeMetaQuery(q)),
     },
     {
       pattern: ["v1", "catalog", "node", ":node"],

@@ -59,6 +59,22 @@ test("an external service registered in the catalog is found, follows the status
   t.is(node.Node.Address, "192.0.2.10");
   t.deepEqual(Object.keys(node.Services), ["pg-1"]);
   t.true(((await consul.catalog.node.list()) as Array<{ Node: string }>).some((n) => n.Node === "db-host"));
+  // consul-esm finds its external nodes by their metadata.
+  await fetch(`http://${cp.httpAddress}/v1/agent/service/register`, {
+    method: "PUT",
+    body: JSON.stringify({ Name: "local", Port: 1 }),
+  });
+  const external = (await (
+    await fetch(`http://${cp.httpAddress}/v1/catalog/nodes?node-meta=external-node:true`)
+  ).json()) as Array<{ Node: string; Meta: Record<string, string> }>;
+  t.deepEqual(
+    external.map((n) => [n.Node, n.Meta["external-node"]]),
+    [["db-host", "true"]],
+  );
+  const withMeta = (await (
+    await fetch(`http://${cp.httpAddress}/v1/health/service/postgres?node-meta=external-node:true`)
+  ).json()) as Array<{ Node: { Meta: Record<string, string> } }>;
+  t.deepEqual(withMeta[0]?.Node.Meta, { "external-node": "true", "weft-source": "catalog" });
   t.false(
     ((await consul.agent.members()) as Array<{ Name: string }>).some((m) => m.Name === "db-host"),
     "an external node runs no agent: not a member",

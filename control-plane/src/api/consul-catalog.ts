@@ -15,6 +15,7 @@ import { HttpError } from "./respond";
 export function catalogConsulExtras(catalog: CatalogSource): ConsulExtras {
   return {
     tags: (e) => catalog.serviceOf(e)?.service.tags,
+    nodeMeta: (e) => catalog.serviceOf(e)?.nodeMeta,
     checks: (e) => {
       const checks = catalog.serviceOf(e)?.checks;
       if (!checks || checks.length === 0) return undefined;
@@ -44,6 +45,13 @@ export function mergeExtras(...all: ConsulExtras[]): ConsulExtras {
       for (const x of all) {
         const checks = x.checks(e);
         if (checks) return checks;
+      }
+      return undefined;
+    },
+    nodeMeta: (e) => {
+      for (const x of all) {
+        const meta = x.nodeMeta?.(e);
+        if (meta) return meta;
       }
       return undefined;
     },

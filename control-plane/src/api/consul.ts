@@ -38,6 +38,8 @@ export interface ConsulCheckView {
 export interface ConsulExtras {
   tags(e: Endpoint): string[] | undefined;
   checks(e: Endpoint): ConsulCheckView[] | undefined;
+  /** The metadata its node was registered with (catalog nodes). */
+  nodeMeta?(e: Endpoint): Record<string, string> | undefined;
 }
 
 const NO_EXTRAS: ConsulExtras = { tags: () => undefined, checks: () => undefined };
@@ -80,9 +82,17 @@ export function catalogServices(
   return Object.fromEntries(Object.entries(out).map(([name, tags]) => [name, [...tags].sort()]));
 }
 
-/** An instance's node metadata: where Weft learnt of it. */
-function nodeMetaOf(e: Endpoint): Record<string, string> {
-  return { "weft-source": e.source };
+/** An instance's node metadata: what its node was registered with, and where Weft learnt of it. */
+function nodeMetaOf(e: Endpoint, extras: ConsulExtras): Record<string, string> {
+  return { ...extras.nodeMeta?.(e), "weft-source": e.source };
+}
+
+/** Whether `meta` holds every pair of a `?node-meta=` query. */
+export function nodeMetaMatches(
+  meta: Record<string, string>,
+  wanted: ReadonlyArray<[string, string]>,
+): boolean {
+  return wanted.every(([k, v]) => meta[k] === v);
 }
 
 /** Consul's `?node-meta=KEY:VALUE` (repeatable, all must hold), read from the query. */
@@ -109,8 +119,7 @@ export function instances(
   if (tags.length === 0 && nodeMeta.length === 0) return all;
   return all.filter((e) => {
     const own = extras.tags(e) ?? tagsOf(e);
-    const meta = nodeMetaOf(e);
-    return tags.every((t) => own.includes(t)) && nodeMeta.every(([k, v]) => meta[k] === v);
+    return tags.every((t) => own.includes(t)) && nodeMetaMatches(nodeMetaOf(e, extras), nodeMeta);
   });
 }
 
@@ -128,7 +137,7 @@ export function catalogService(
     Address: e.address,
     Datacenter: DATACENTER,
     TaggedAddresses: taggedAddresses(e.address),
-    NodeMeta: nodeMetaOf(e),
+    NodeMeta: nodeMetaOf(e, extras),
     ServiceKind: "",
     ServiceID: e.id,
     ServiceName: e.service,
@@ -243,7 +252,7 @@ export function healthService(
           Address: e.address,
           Datacenter: DATACENTER,
           TaggedAddresses: taggedAddresses(e.address),
-          Meta: nodeMetaOf(e),
+          Meta: nodeMetaOf(e, extras),
           CreateIndex: e.createIndex,
           ModifyIndex: e.modifyIndex,
         },

@@ -256,7 +256,9 @@ export class CatalogSource {
   }
 
   /** The catalog's view of one registry endpoint (its tags, and its checks with its node's), when it registered it. */
-  serviceOf(e: Endpoint): { service: CatalogService; checks: CatalogCheck[] } | undefined {
+  serviceOf(
+    e: Endpoint,
+  ): { service: CatalogService; checks: CatalogCheck[]; nodeMeta: Record<string, string> } | undefined {
     if (e.source !== CATALOG_SOURCE) return undefined;
     const n = this.nodes.get(e.node);
     const svc = n?.services[e.id];
@@ -264,6 +266,7 @@ export class CatalogSource {
     return {
       service: svc,
       checks: Object.values(n.checks).filter((c) => !c.serviceId || c.serviceId === svc.id),
+      nodeMeta: n.meta,
     };
   }
 
