@@ -172,7 +172,7 @@ export class SqliteConfigStore implements ConfigStore {
 
   /** What applying `docs` now would do to each: its action and the version it would have; throws
    * VERSION_CONFLICT for a stale metadata.version. Reads only. */
-  private plan(docs: ConfigDocument[]): Array<ApplyResult & { action: ChangeType | "unchanged" }> {
+  private plan(docs: ConfigDocument[]): ApplyResult[] {
     let version = this.version();
     return docs.map((doc) => {
       const current = this.get(doc.kind, doc.metadata.name);
