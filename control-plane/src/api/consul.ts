@@ -2,6 +2,7 @@
 // (consul-template, Prometheus consul_sd, the npm `consul` client) work against Weft unchanged.
 // Each endpoint is one Consul service instance on a node named after the endpoint's node.
 import { createHash } from "node:crypto";
+import { CONSUL_NODE_NAME } from "../registration/agent-definition";
 import type { Endpoint, ServiceRegistry } from "../registry/types";
 
 export const DATACENTER = "dc1";
@@ -339,11 +340,9 @@ function healthNodeChecks(
   return [...nodes.values()].flat();
 }
 
-const NODE_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
-
 /** Checks a :node parameter. */
 export function nodeParam(node: string): string | undefined {
-  return NODE_NAME.test(node)
+  return CONSUL_NODE_NAME.test(node)
     ? undefined
     : `"${node}" is not a valid node name (letters, digits, '.', '_', '-')`;
 }

@@ -45,6 +45,11 @@ export interface AgentServiceDefinition extends ConsulService {
   checks: CheckDefinition[];
 }
 
+/** A Consul service or check ID. */
+export const CONSUL_ID = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$/;
+/** A Consul node name. */
+export const CONSUL_NODE_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
+
 /** A field of a Consul JSON body that is wrong; its message names the field. */
 export class FieldError extends Error {}
 export const fail = (m: string): never => {
@@ -52,6 +57,15 @@ export const fail = (m: string): never => {
 };
 
 /** The object with keys folded to lower case without '_', as Consul's decoder matches them. */
+/** An address a registration gives: an IP the registry can route to; `hint` ends the advice. */
+export function ipAddress(value: string, field: string, hint = ""): string {
+  if (isIP(value) === 0)
+    fail(`${field} "${value}" must be an IP address (Weft routes to IPs, not hostnames)`);
+  const problem = endpointAddressProblem(value);
+  if (problem) fail(`${field} "${value}" ${problem}: give the service's own address${hint}`);
+  return value;
+}
+
 export function fields(value: unknown, field: string): Map<string, unknown> {
   if (typeof value !== "object" || value === null || Array.isArray(value)) fail(`${field} must be an object`);
   return new Map(Object.entries(value as object).map(([k, v]) => [k.toLowerCase().replaceAll("_", ""), v]));
@@ -179,16 +193,9 @@ export function parseAgentService(value: unknown): Result<AgentServiceDefinition
     if (!isServiceName(name))
       fail(`Name "${name}" is not a valid service name (letters, digits, '-', '_', '.'; at most 63)`);
     const id = str(f.get("id"), "ID") || name;
-    if (!/^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$/.test(id))
-      fail(`ID "${id}" may hold letters, digits, '.', '_', ':', '-' (at most 128)`);
+    if (!CONSUL_ID.test(id)) fail(`ID "${id}" may hold letters, digits, '.', '_', ':', '-' (at most 128)`);
     const address = str(f.get("address"), "Address");
-    if (address !== "" && isIP(address) === 0)
-      fail(`Address "${address}" must be an IP address (Weft routes to IPs, not hostnames)`);
-    const problem = address === "" ? undefined : endpointAddressProblem(address);
-    if (problem)
-      fail(
-        `Address "${address}" ${problem}: give the service's own address, or leave Address out for the agent's`,
-      );
+    if (address !== "") ipAddress(address, "Address", ", or leave Address out for the agent's");
     const rawPort = f.get("port") ?? 0;
     if (typeof rawPort !== "number" || !Number.isInteger(rawPort) || rawPort < 0 || rawPort > 65535) {
       fail(`Port must be an integer from 0 to 65535, got ${JSON.stringify(rawPort)}`);

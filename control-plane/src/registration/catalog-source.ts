@@ -3,28 +3,28 @@
 // service (a database outside the mesh) on a node of its own. Nothing runs its checks: whoever
 // registers sets their status, and an instance is healthy while every check of it and of its node
 // passes. Every change is a full-state sync of the source; nodes persist in the registry database.
-import { isIP } from "node:net";
 import type { Endpoint, EndpointInput, ServiceRegistry } from "../registry/types";
 import type { SqliteDatabase } from "../store/database";
 import {
   type CheckStatus,
+  CONSUL_ID,
+  CONSUL_NODE_NAME,
   type ConsulService,
   FieldError,
   fail,
   fields,
+  ipAddress,
   str,
   stringList,
   stringRecord,
 } from "./agent-definition";
 import { consulEndpoint } from "./agent-source";
 import type { Result } from "./validate";
-import { endpointAddressProblem, isServiceName } from "./validate";
+import { isServiceName } from "./validate";
 
 export const CATALOG_SOURCE = "catalog";
 /** Every change re-syncs the whole source, so its size is bounded. */
 const MAX_CATALOG_SERVICES = 10_000;
-const NODE_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
-const ID = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$/;
 
 export type CatalogService = ConsulService;
 
@@ -63,18 +63,11 @@ export interface CatalogDeregistration {
 /** A 400-worthy problem with a registration that parsed (an ID another node holds, too many services). */
 export class CatalogError extends Error {}
 
-function ipAddress(value: string, field: string): string {
-  if (isIP(value) === 0)
-    fail(`${field} "${value}" must be an IP address (Weft routes to IPs, not hostnames)`);
-  const problem = endpointAddressProblem(value);
-  if (problem) fail(`${field} "${value}" ${problem}: give the service's own address`);
-  return value;
-}
-
 function nodeName(f: Map<string, unknown>): string {
   const node = str(f.get("node"), "Node");
   if (!node) fail("Node is required");
-  if (!NODE_NAME.test(node)) fail(`Node "${node}" may hold letters, digits, '.', '_', '-' (at most 128)`);
+  if (!CONSUL_NODE_NAME.test(node))
+    fail(`Node "${node}" may hold letters, digits, '.', '_', '-' (at most 128)`);
   return node;
 }
 
@@ -87,7 +80,8 @@ function service(value: unknown): CatalogService {
       `Service.Service "${name}" is not a valid service name (letters, digits, '-', '_', '.'; at most 63)`,
     );
   const id = str(f.get("id"), "Service.ID") || name;
-  if (!ID.test(id)) fail(`Service.ID "${id}" may hold letters, digits, '.', '_', ':', '-' (at most 128)`);
+  if (!CONSUL_ID.test(id))
+    fail(`Service.ID "${id}" may hold letters, digits, '.', '_', ':', '-' (at most 128)`);
   const address = str(f.get("address"), "Service.Address");
   const port = f.get("port") ?? 0;
   if (typeof port !== "number" || !Number.isInteger(port) || port < 0 || port > 65535)
@@ -107,7 +101,7 @@ function check(value: unknown, field: string, svc: CatalogService | undefined): 
   const serviceId = str(f.get("serviceid"), `${field}.ServiceID`);
   const id = str(f.get("checkid"), `${field}.CheckID`) || (serviceId ? `service:${serviceId}` : "");
   if (!id) fail(`${field}.CheckID is required for a check of the node itself`);
-  if (!ID.test(id)) fail(`${field}.CheckID "${id}" may hold letters, digits, '.', '_', ':', '-'`);
+  if (!CONSUL_ID.test(id)) fail(`${field}.CheckID "${id}" may hold letters, digits, '.', '_', ':', '-'`);
   const status = str(f.get("status"), `${field}.Status`) || "critical";
   if (status !== "passing" && status !== "warning" && status !== "critical")
     fail(`${field}.Status must be "passing", "warning" or "critical", got "${status}"`);
