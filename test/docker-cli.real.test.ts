@@ -363,9 +363,6 @@ test.serial(
     t.regex(eth0.stdout, new RegExp(`inet ${address.replaceAll(".", "\\.")} `), eth0.stdout + eth0.stderr);
     t.true(address.endsWith(`/${prefix}`));
 
-    const create = await docker.run(["network", "create", "other"]);
-    t.not(create.code, 0);
-    t.regex(create.stderr, /weft has one network, weft/);
     const rm = await docker.run(["network", "rm", "weft"]);
     t.regex(rm.stderr, /weft is a pre-defined network and cannot be removed/);
     const missing = await docker.run(["network", "inspect", "nope"]);
@@ -373,6 +370,85 @@ test.serial(
     // `docker inspect` of an unknown name looks among networks and volumes too, and finds nothing.
     const unknown = await docker.run(["inspect", "nope"]);
     t.regex(unknown.stderr, /No such object: nope/);
+  },
+);
+
+test.serial(
+  "network create, run --network with an alias, connect, disconnect; rm refused while in use",
+  async (t) => {
+    const { docker } = t.context;
+    const net = `dn${Date.now().toString(36)}`;
+    const name = `${net}c`;
+    t.teardown(async () => {
+      await docker.run(["rm", "-f", name]);
+      await docker.run(["network", "rm", net, `${net}2`]);
+    });
+    const made = await docker.run(["network", "create", "--label", "team=shop", net]);
+    t.is(made.code, 0, made.stderr);
+    const id = made.stdout.trim();
+    t.regex(id, /^[0-9a-f]{64}$/);
+    const again = await docker.run(["network", "create", net]);
+    t.regex(again.stderr, new RegExp(`network with name ${net} already exists`));
+    const subnet = await docker.run(["network", "create", "--subnet", "10.99.0.0/24", `${net}x`]);
+    t.not(subnet.code, 0);
+    t.regex(subnet.stderr, /shares the bridge's subnet/);
+    const ls = await docker.run([
+      "network",
+      "ls",
+      "-f",
+      "label=team=shop",
+      "--format",
+      "{{.Name}} {{.Driver}}",
+    ]);
+    t.is(ls.stdout.trim(), `${net} bridge`, ls.stderr);
+
+    const run = await docker.run([
+      ...["run", "-d", "--name", name, ...NO_SIDECAR],
+      ...["--network", net, "--network-alias", "db", "bbox", "sleep", "600"],
+    ]);
+    t.is(run.code, 0, run.stderr);
+    const entry = await docker.run([
+      "inspect",
+      "-f",
+      `{{.HostConfig.NetworkMode}} {{range $k, $v := .NetworkSettings.Networks}}{{$k}} {{$v.NetworkID}} {{$v.Aliases}}{{end}}`,
+      name,
+    ]);
+    t.regex(entry.stdout.trim(), new RegExp(`^${net} ${net} ${id} \\[db [0-9a-f]{12}\\]$`), entry.stderr);
+    const members = await docker.run([
+      "network",
+      "inspect",
+      "-f",
+      "{{range .Containers}}{{.Name}}{{end}}",
+      net,
+    ]);
+    t.is(members.stdout.trim(), name);
+    const ps = await docker.run(["ps", "-f", `network=${net}`, "--format", "{{.Names}}"]);
+    t.is(ps.stdout.trim(), name);
+    const inUse = await docker.run(["network", "rm", net]);
+    t.not(inUse.code, 0);
+    t.regex(inUse.stderr, new RegExp(`network ${net} has active endpoints \\(${name}\\)`));
+
+    t.is((await docker.run(["network", "create", `${net}2`])).code, 0);
+    const connect = await docker.run(["network", "connect", "--alias", "cache", `${net}2`, name]);
+    t.is(connect.code, 0, connect.stderr);
+    const both = await docker.run(["inspect", "-f", "{{len .NetworkSettings.Networks}}", name]);
+    t.is(both.stdout.trim(), "2");
+    t.is((await docker.run(["network", "disconnect", net, name])).code, 0);
+    const after = await docker.run([
+      "inspect",
+      "-f",
+      "{{range $k, $v := .NetworkSettings.Networks}}{{$k}}{{end}}",
+      name,
+    ]);
+    t.is(after.stdout.trim(), `${net}2`);
+    // A network no container is on goes with prune; the one in use stays.
+    const pruned = await docker.run(["network", "prune", "-f"]);
+    t.regex(pruned.stdout, new RegExp(`^${net}$`, "m"), pruned.stderr);
+    t.is((await docker.run(["network", "inspect", `${net}2`])).code, 0);
+    t.is((await docker.run(["rm", "-f", name])).code, 0);
+    const rm = await docker.run(["network", "rm", `${net}2`]);
+    t.is(rm.code, 0, rm.stderr);
+    t.is((await docker.run(["network", "ls", "-q", "-f", `name=${net}`])).stdout.trim(), "");
   },
 );
 

@@ -14,8 +14,8 @@ import { RuntimeError } from "../errors";
 import { applyChanges } from "../image/dockerfile-changes";
 import type { ImageConfig } from "../image/record";
 import { saveArchive } from "../image/save";
+import { EngineNetworks } from "./networks";
 import type { ImageInfo, ImagesPart } from "./parts";
-import { EnginePausing } from "./pause";
 import type { ContainerState } from "./types";
 
 export interface CommitOptions {
@@ -30,7 +30,7 @@ export interface CommitOptions {
 /** What the runtime makes in a container's root itself (runc's mount points), not the app. */
 const RUNTIME_DIRS = ["/proc", "/sys", "/dev"];
 
-export class EngineCommit extends EnginePausing {
+export class EngineCommit extends EngineNetworks {
   /** Stores the container's changes as a new image named `name` (re-pointed if it existed). */
   async commit(ref: string, name: string, o: CommitOptions = {}): Promise<ImageInfo> {
     const state = this.find(ref);

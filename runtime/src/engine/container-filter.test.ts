@@ -37,6 +37,23 @@ test("each key as docker ps reads it", (t) => {
   t.deepEqual(names({ service: ["catalog"] }), ["shop-catalog-1", "web"]);
 });
 
+test("labels must all match, as docker-compose's project and one-off labels need", (t) => {
+  // compose lists a project's services with both labels and its one-off runs with oneoff=True:
+  // with the labels as alternatives, every container showed up in both lists.
+  t.deepEqual(names({ label: ["weft.project=shop", "tier=back"] }), ["shop-catalog-1", "job", "web"]);
+  t.deepEqual(names({ label: ["weft.project=shop", "tier=front"] }), []);
+  t.deepEqual(names({ label: ["weft.project=shop", "oneoff"] }), []);
+});
+
+test("network: the default one, or the named networks a container is on", (t) => {
+  const onNet = { ...base, name: "api", networks: { dc_default: { aliases: ["api"] } } } as ContainerState;
+  const all = [base, onNet];
+  const by = (v: string) =>
+    all.filter((c) => matchesFilters(new Map([["network", [v]]]), c)).map((c) => c.name);
+  t.deepEqual(by("dc_default"), ["api"]);
+  t.deepEqual(by("weft"), ["shop-catalog-1"]);
+});
+
 test("images match by any of their names or by id", (t) => {
   for (const v of ["shop", "shop:latest", "docker.io/library/shop:latest", "4965ab29", "sha256:4965ab29"]) {
     t.deepEqual(names({ ancestor: [v], name: ["catalog"] }), ["shop-catalog-1"], v);

@@ -1,7 +1,9 @@
 // Which containers a list shows for `--filter KEY=VALUE` (weft ps) and the Docker API's `filters`
-// (docker ps --filter), with Docker's meaning of each key: values of one key are alternatives,
-// different keys must all match.
+// (docker ps --filter), with Docker's meaning of each key: values of one key are alternatives, but
+// labels must all match (docker-compose tells a project's services from its one-off `run`s by
+// com.docker.compose.oneoff=False beside the project's label); different keys must all match.
 import { sameImageName } from "../image/index";
+import { networksOf } from "../network/named-networks";
 import type { ContainerState } from "./types";
 
 /** The keys a container list can be filtered by. */
@@ -14,6 +16,7 @@ export const CONTAINER_FILTER_KEYS = [
   "exited",
   "health",
   "service",
+  "network",
 ] as const;
 
 export type ContainerFilters = Map<string, string[]>;
@@ -39,10 +42,11 @@ export function matchesFilters(filters: ContainerFilters, s: ContainerState): bo
     // Docker matches a name filter anywhere in the name ("web" finds "shop-web-1").
     check("name", (v) => s.name.includes(v.replace(/^\//, ""))) &&
     check("id", (v) => s.id.startsWith(v)) &&
-    check("label", (v) => {
+    (filters.get("label") ?? []).every((v) => {
       const [k, val] = v.split(/=(.*)/s);
       return k !== undefined && (val === undefined ? k in s.labels : s.labels[k] === val);
     }) &&
+    check("network", (v) => v in networksOf(s)) &&
     // By name in either form ("busybox", "busybox:latest") or by the image's id.
     check(
       "ancestor",

@@ -152,6 +152,8 @@ export class Engine extends EngineCommit {
         `container name "${name}" is already in use; remove it with 'weft rm ${name}' or choose another --name`,
       );
     }
+    // Before anything is made: a network that does not exist is the caller's to create first.
+    const networks = this.resolveNetworks(spec.networks);
     this.creating.add(name);
     try {
       const ctx = {
@@ -161,7 +163,7 @@ export class Engine extends EngineCommit {
         logger: this.logger,
         volumes: this.volumes,
       };
-      const state = await createContainer(ctx, spec, newContainerId(), name);
+      const state = await createContainer(ctx, { ...spec, networks }, newContainerId(), name);
       this.containers.set(state.id, state);
       this.emit("create", state, {});
       return state;

@@ -1,6 +1,7 @@
 // Domain types of the engine: what a user asks for (RunSpec) and what the engine keeps per container
 // (ContainerState, one JSON file each). The API body and the state file use these shapes directly.
 
+import type { NetworkAliases } from "../network/named-networks";
 import type { MountSpec } from "../volumes/index";
 
 export type { MountSpec };
@@ -11,6 +12,10 @@ export type { MountSpec };
  * first) are opaque and never wait for detection; "http", "http2" and "grpc" are declared.
  */
 export type PortProtocol = "auto" | "http" | "http2" | "grpc" | "tcp" | "server-first";
+
+/** The named networks a container is on, each with the names it answers to there (Docker's
+ * EndpointsConfig aliases). None: the default network. */
+export type ContainerNetworks = NetworkAliases;
 
 export interface PortSpec {
   port: number;
@@ -80,6 +85,8 @@ export interface RunSpec {
   stopTimeoutS: number;
   /** --stop-signal; default "SIGTERM". */
   stopSignal: string;
+  /** --network NAME (by name or id, made with `docker network create`); default the bridge's own. */
+  networks?: ContainerNetworks;
 }
 
 export type RestartPolicyName = "no" | "on-failure" | "always" | "unless-stopped";
@@ -147,9 +154,10 @@ export type PublishedPort = PublishSpec;
 
 /** Docker's event shape, so `weft events` and the Engine API's /events share it. */
 export interface EngineEvent {
-  type: "container" | "image" | "volume";
+  type: "container" | "image" | "volume" | "network";
   /** create, start, die, stop, kill, restart, destroy, oom, health_status: healthy|unhealthy,
-   * exec_create, exec_start, exec_die, attach; image: import, delete; volume: create, destroy. */
+   * exec_create, exec_start, exec_die, attach; image: import, delete; volume: create, destroy;
+   * network: create, destroy, connect, disconnect. */
   action: string;
   /** Container id, image name or volume name. */
   id: string;
@@ -248,6 +256,8 @@ export interface ContainerState {
   stopSignal?: string;
   /** Why the last start failed, if it did (Docker's State.Error). */
   error?: string;
+  /** Named networks it is on (engine/networks.ts); absent: the default network only. */
+  networks?: ContainerNetworks;
 }
 
 /** One `weft stats` sample. cpuPercent is over the sampling interval, 100 = one CPU busy. */

@@ -1,12 +1,13 @@
 // The one place where a run spec arriving from the wire (API body) is checked: takes `unknown`,
 // returns a typed RunSpec or throws INVALID_ARGUMENT naming the field.
 import { RuntimeError } from "../errors";
-import { type PortSpec, type RunSpec, SIDECAR_PORTS } from "./types";
+import { type ContainerNetworks, type PortSpec, type RunSpec, SIDECAR_PORTS } from "./types";
 import { validateLifecycle } from "./validate-lifecycle";
 import { validateRunOptions } from "./validate-options";
 
 const NAME_RE = /^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,62}$/;
-const SERVICE_RE = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/;
+/** A mesh service name: a DNS label. */
+export const SERVICE_RE = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/;
 const LABEL_KEY_RE = /^[a-zA-Z0-9]([a-zA-Z0-9_./-]{0,61}[a-zA-Z0-9])?$/;
 
 function invalid(message: string): RuntimeError {
@@ -76,6 +77,22 @@ export function parsePort(value: unknown, field: string): PortSpec {
   return { port, protocol: protocol as PortSpec["protocol"] };
 }
 
+/** {NAME: {aliases: [...]}}: whether each network exists is the engine's to check. */
+function networksOf(v: unknown): ContainerNetworks | undefined {
+  if (v === undefined || v === null) return undefined;
+  if (typeof v !== "object" || Array.isArray(v))
+    throw invalid('networks must be an object like {"NAME": {"aliases": []}}');
+  const out: ContainerNetworks = {};
+  for (const [name, entry] of Object.entries(v)) {
+    const aliases = (entry as { aliases?: unknown } | null)?.aliases ?? [];
+    if (!Array.isArray(aliases) || !aliases.every((a) => typeof a === "string" && a !== "")) {
+      throw invalid(`networks.${name}.aliases must be an array of names`);
+    }
+    out[name] = { aliases: [...new Set(aliases as string[])] };
+  }
+  return out;
+}
+
 export function validateRunSpec(input: unknown): RunSpec {
   if (!input || typeof input !== "object" || Array.isArray(input))
     throw invalid("body must be a JSON object");
@@ -135,6 +152,7 @@ export function validateRunSpec(input: unknown): RunSpec {
     pids: positiveNumber(body, "pids", true),
     cpuShares: positiveNumber(body, "cpuShares", true),
     sidecar,
+    networks: networksOf(body.networks),
     ...options,
     ...validateLifecycle(body),
   };

@@ -3,10 +3,18 @@
 // like {{.State.Running}} and {{.NetworkSettings.IPAddress}} work unchanged.
 import type { ContainerState, PublishedPort } from "../../engine/types";
 import type { BridgeInfo } from "../../network/bridge";
+import { DEFAULT_NETWORK, networksOf } from "../../network/named-networks";
 import { dockerTime, imageId } from "./wire";
 
-/** The one network every container joins, as `docker network ls` names it. */
-export const NETWORK = "weft";
+/** The network every container is on unless it names others, as `docker network ls` names it. */
+export const NETWORK = DEFAULT_NETWORK;
+
+/** What a container's network entries need of the networks: the bridge, and each network's id. */
+export interface NetworkView {
+  bridge?: BridgeInfo;
+  /** Network name to id. */
+  ids: ReadonlyMap<string, string>;
+}
 
 /** A container's prefix length: the bridge's, when the engine says (24 otherwise, as before it did). */
 function prefixOf(net: BridgeInfo | undefined): number {
@@ -93,21 +101,37 @@ function mounts(s: ContainerState) {
   ];
 }
 
-function networks(s: ContainerState, net: BridgeInfo | undefined) {
-  return {
-    [NETWORK]: {
-      IPAddress: s.address,
-      IPPrefixLen: prefixOf(net),
-      Gateway: s.gateway,
-      MacAddress: "",
-      NetworkID: NETWORK,
-      EndpointID: s.hostVeth,
-    },
-  };
+// Every network entry has the container's one address on the bridge. The short id is among the
+// aliases, as Docker's API before 1.45 put it there: docker-compose 1.x reads it to tell that a
+// container is already connected, and disconnects and connects it again otherwise.
+function networks(s: ContainerState, view: NetworkView | undefined) {
+  const shortId = s.id.slice(0, 12);
+  return Object.fromEntries(
+    Object.entries(networksOf(s)).map(([name, { aliases }]) => [
+      name,
+      {
+        IPAMConfig: null,
+        Links: null,
+        Aliases: [...aliases, shortId],
+        DNSNames: [s.name, shortId, ...aliases],
+        NetworkID: view?.ids.get(name) ?? name,
+        EndpointID: s.hostVeth,
+        Gateway: s.gateway,
+        IPAddress: s.address,
+        IPPrefixLen: prefixOf(view?.bridge),
+        MacAddress: "",
+      },
+    ]),
+  );
+}
+
+/** The network Docker names in HostConfig.NetworkMode: the first the container is on. */
+function networkMode(s: ContainerState): string {
+  return Object.keys(networksOf(s))[0] ?? NETWORK;
 }
 
 /** One entry of GET /containers/json. */
-export function containerSummary(s: ContainerState, now: Date, net?: BridgeInfo) {
+export function containerSummary(s: ContainerState, now: Date, view?: NetworkView) {
   return {
     Id: s.id,
     Names: [`/${s.name}`],
@@ -119,8 +143,8 @@ export function containerSummary(s: ContainerState, now: Date, net?: BridgeInfo)
     Labels: s.labels,
     State: dockerStatus(s),
     Status: statusText(s, now),
-    HostConfig: { NetworkMode: NETWORK },
-    NetworkSettings: { Networks: networks(s, net) },
+    HostConfig: { NetworkMode: networkMode(s) },
+    NetworkSettings: { Networks: networks(s, view) },
     Mounts: mounts(s),
   };
 }
@@ -150,7 +174,7 @@ function healthcheck(s: ContainerState) {
 }
 
 /** GET /containers/{id}/json. */
-export function containerJson(s: ContainerState, net?: BridgeInfo) {
+export function containerJson(s: ContainerState, view?: NetworkView) {
   const [path = "", ...args] = s.cmd;
   const exposed = Object.fromEntries(s.ports.map((p) => [portKey(p.port), {}]));
   const health = s.health && {
@@ -192,7 +216,7 @@ export function containerJson(s: ContainerState, net?: BridgeInfo) {
     ExecIDs: null,
     HostConfig: {
       Binds: (s.mounts ?? []).map((m) => `${m.source}:${m.destination}${m.readonly ? ":ro" : ""}`),
-      NetworkMode: NETWORK,
+      NetworkMode: networkMode(s),
       PortBindings: Object.fromEntries(Object.entries(portMap(s)).filter(([, v]) => v !== null)),
       RestartPolicy: {
         Name: s.restartPolicy?.name ?? "no",
@@ -247,10 +271,10 @@ export function containerJson(s: ContainerState, net?: BridgeInfo) {
       SandboxKey: s.netns ? `/var/run/netns/${s.netns}` : "",
       Ports: portMap(s),
       IPAddress: s.address,
-      IPPrefixLen: prefixOf(net),
+      IPPrefixLen: prefixOf(view?.bridge),
       Gateway: s.gateway,
       MacAddress: "",
-      Networks: networks(s, net),
+      Networks: networks(s, view),
     },
   };
 }

@@ -3,6 +3,7 @@
 import type { Readable, Writable } from "node:stream";
 import type { CommitOptions } from "../../engine/commit";
 import type { DiskUsage } from "../../engine/disk-usage";
+import type { NetworkInfo } from "../../engine/networks";
 import type { ImageInfo } from "../../engine/parts";
 import type { ProcessTable } from "../../engine/top";
 import type {
@@ -15,6 +16,7 @@ import type {
 } from "../../engine/types";
 import type { validateUpdate } from "../../engine/validate-lifecycle";
 import type { BridgeInfo } from "../../network/bridge";
+import type { NamedNetwork, NetworkCreate } from "../../network/named-networks";
 import type { VolumeInfo } from "../../volumes/index";
 import type { ArchiveApi } from "../archive";
 
@@ -106,4 +108,12 @@ export interface DockerEngine {
   saveImages?(names: string[]): AsyncGenerator<Buffer>;
   /** The bridge network every container joins (the unit tests' fake has none). */
   network?(): BridgeInfo;
+  /** Named networks (docker network create), each with its containers; the tests' fake may have none. */
+  listNetworks?(): NetworkInfo[];
+  createNetwork?(c: NetworkCreate): NamedNetwork;
+  /** Refused (409) while a container is on it. */
+  removeNetwork?(ref: string): void;
+  /** Puts a container on a named network with its aliases there. */
+  connect?(ref: string, network: string, aliases: string[]): Promise<ContainerState>;
+  disconnect?(ref: string, network: string): Promise<ContainerState>;
 }

@@ -42,7 +42,15 @@ import {
   tagImage,
 } from "./images";
 import { streamLogs, streamStats } from "./logs-stats";
-import { createNetwork, inspectNetwork, listNetworks, removeNetwork } from "./networks";
+import {
+  connectNetwork,
+  createNetwork,
+  disconnectNetwork,
+  inspectNetwork,
+  listNetworks,
+  pruneNetworks,
+  removeNetwork,
+} from "./networks";
 import { info, ping, streamEvents, systemDf, version } from "./system";
 import { createVolume, inspectVolume, listVolumes, pruneVolumes, removeVolume } from "./volumes";
 import {
@@ -259,9 +267,17 @@ const ROUTES: Array<[string, RegExp, Kind, Handler]> = [
   ["GET", /^\/volumes\/([^/]+)$/, "volume", json((c) => inspectVolume(c.engine, c.ref))],
   ["DELETE", /^\/volumes\/([^/]+)$/, "volume", (c) => removeVolume(c.engine, c.res, c.ref)],
   ["GET", /^\/networks$/, "none", json((c) => listNetworks(c.engine, c.query))],
-  ["POST", /^\/networks\/create$/, "none", () => createNetwork()],
+  ["POST", /^\/networks\/create$/, "none", (c) => createNetwork(c.engine, c.req, c.res)],
+  ["POST", /^\/networks\/prune$/, "none", json((c) => pruneNetworks(c.engine, c.query))],
   ["GET", /^\/networks\/([^/]+)$/, "none", json((c) => inspectNetwork(c.engine, c.ref))],
-  ["DELETE", /^\/networks\/([^/]+)$/, "none", (c) => removeNetwork(c.engine, c.ref)],
+  ["DELETE", /^\/networks\/([^/]+)$/, "none", (c) => removeNetwork(c.engine, c.res, c.ref)],
+  ["POST", /^\/networks\/([^/]+)\/connect$/, "none", (c) => connectNetwork(c.engine, c.req, c.res, c.ref)],
+  [
+    "POST",
+    /^\/networks\/([^/]+)\/disconnect$/,
+    "none",
+    (c) => disconnectNetwork(c.engine, c.req, c.res, c.ref),
+  ],
 ];
 
 /** The engine's archive verbs (a fake without files has none: 501). */
