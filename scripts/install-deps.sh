@@ -10,8 +10,9 @@
 #   docker.io, only where no docker client exists: the Engine API tests drive the real docker CLI
 #   (its daemon is never started: see policy-rc.d below; bench/start.ts runs a private dockerd of its own,
 #   so WEFT_BENCH_DEPS=1 installs docker.io even where a docker client exists).
+#   docker-compose (1.29, Python): its tests run it against the daemon's Docker API.
 set -eu
-packages="runc iproute2 iptables busybox-static conmon attr util-linux socat procps psmisc curl ca-certificates python3 make g++ tar prometheus golang-github-containers-common chromium nghttp2-client"
+packages="runc iproute2 iptables busybox-static conmon attr util-linux socat procps psmisc curl ca-certificates python3 make g++ tar prometheus golang-github-containers-common chromium nghttp2-client docker-compose"
 if ! command -v docker >/dev/null 2>&1; then packages="$packages docker.io"; fi
 if [ "${WEFT_BENCH_DEPS:-}" = 1 ]; then packages="$packages wrk haproxy nginx-light docker.io"; fi
 missing=""

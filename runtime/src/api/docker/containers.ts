@@ -6,9 +6,10 @@ import { filtersNeedAll, matchesFilters, unknownFilterKey } from "../../engine/c
 import { validateRunSpec } from "../../engine/validate";
 import { readJson } from "../http";
 import { containerJson, containerSummary } from "./container-json";
-import { weftBodyOf } from "./create-body";
+import { linkedContainers, serviceOf, weftBodyOf } from "./create-body";
 import type { DockerEngine, WaitCondition } from "./engine";
 import { imageRefForEngine } from "./images";
+import { networkView } from "./networks";
 import {
   badRequest,
   dockerError,
@@ -32,7 +33,15 @@ export async function createContainer(
   if (name !== "" && !NAME_RE.test(name)) {
     throw badRequest(`Invalid container name (${name}), only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed`);
   }
-  const body = weftBodyOf(await readJson(req), name.replace(/^\//, ""));
+  const input = await readJson(req);
+  const body = weftBodyOf(input, name.replace(/^\//, ""));
+  const links = linkedContainers(input);
+  for (const l of links) {
+    // Docker's words for a link to a container that does not exist.
+    await engine.inspect(l).catch(() => {
+      throw badRequest(`could not get container for ${l}`);
+    });
+  }
   if (body.interactive === true && engine.attachStdin !== true) {
     throw badRequest(
       "OpenStdin (-i) is not supported yet on this host: weft passes input to a container's main process with socat; install the socat package on the daemon's host, or run with -d (and -t if it needs a terminal) and use 'docker exec -it'",
@@ -44,7 +53,13 @@ export async function createContainer(
   // "busybox:latest"); an image id is replaced with the image's name, which the engine looks up.
   body.image = imageRefForEngine(engine, image);
   const state = await engine.create(validateRunSpec(body));
-  sendDockerJson(res, 201, { Id: state.id, Warnings: [] });
+  const warnings = [serviceOf(state.labels).warning ?? ""].filter(Boolean);
+  if (links.length > 0) {
+    warnings.push(
+      `links (${links.join(", ")}) add nothing in weft: containers reach each other by mesh service name`,
+    );
+  }
+  sendDockerJson(res, 201, { Id: state.id, Warnings: warnings });
 }
 
 export async function listContainers(engine: DockerEngine, query: URLSearchParams) {
@@ -56,12 +71,12 @@ export async function listContainers(engine: DockerEngine, query: URLSearchParam
   const limit = Number(query.get("limit") ?? "-1");
   if (limit > 0) list = list.slice(0, limit);
   const now = new Date();
-  const net = engine.network?.();
-  return list.map((s) => containerSummary(s, now, net));
+  const view = networkView(engine);
+  return list.map((s) => containerSummary(s, now, view));
 }
 
 export async function inspectContainer(engine: DockerEngine, ref: string) {
-  return containerJson(await engine.inspect(ref), engine.network?.());
+  return containerJson(await engine.inspect(ref), networkView(engine));
 }
 
 export async function startContainer(engine: DockerEngine, res: ServerResponse, ref: string) {

@@ -1,7 +1,7 @@
 import test from "ava";
 import type { ContainerState } from "../../engine/types";
 import { humanDuration, statusText } from "./container-json";
-import { weftBodyOf } from "./create-body";
+import { linkedContainers, serviceOf, weftBodyOf } from "./create-body";
 
 test("docker run flags map onto the Weft run body", (t) => {
   const body = weftBodyOf(
@@ -94,6 +94,59 @@ test("what weft cannot do is refused naming the Docker field", (t) => {
   refused({ ExposedPorts: { "53/udp": {} } }, /only tcp ports/);
   refused({ Labels: { "weft.sidecar": "maybe" } }, /weft\.sidecar must be "true" or "false"/);
   refused({ HostConfig: { LogConfig: { Type: "syslog" } } }, /LogConfig\.Type "syslog"/);
+});
+
+// What docker-compose 1.29 sends for a service "api" of project "dc" with a named volume.
+const composeCreate = {
+  Image: "shop",
+  Labels: { "com.docker.compose.project": "dc", "com.docker.compose.service": "api" },
+  Volumes: { "/data": {} },
+  HostConfig: { NetworkMode: "dc_default", Binds: ["dc_data:/data:rw"], Links: [] },
+  NetworkingConfig: { EndpointsConfig: { dc_default: { Aliases: ["api"] } } },
+};
+
+test("docker-compose's create: its network with the service's alias, its service, its volume", (t) => {
+  const body = weftBodyOf(composeCreate, "dc_api_1");
+  t.deepEqual(body.networks, { dc_default: { aliases: ["api"] } });
+  // The compose service is the mesh service, so "api" resolves through the sidecar's DNS.
+  t.is(body.service, "api");
+  t.deepEqual(body.volumes, ["dc_data:/data:rw"]);
+  // The default network under any of its names is no named network.
+  for (const mode of ["", "default", "bridge", "weft"]) {
+    t.is(
+      weftBodyOf({ Image: "shop", HostConfig: { NetworkMode: mode } }, undefined).networks,
+      undefined,
+      mode,
+    );
+  }
+  // API 1.44 clients put every network in EndpointsConfig.
+  t.deepEqual(
+    weftBodyOf(
+      { Image: "shop", NetworkingConfig: { EndpointsConfig: { front: {}, back: { Aliases: ["db"] } } } },
+      undefined,
+    ).networks,
+    { front: { aliases: [] }, back: { aliases: ["db"] } },
+  );
+});
+
+test("weft.service wins over compose's service; a compose name that is no DNS label joins none, with a warning", (t) => {
+  t.deepEqual(serviceOf({ "weft.service": "shop", "com.docker.compose.service": "api" }), {
+    service: "shop",
+  });
+  const odd = serviceOf({ "com.docker.compose.service": "web_app" });
+  t.is(odd.service, undefined);
+  t.regex(odd.warning ?? "", /"web_app" is not a DNS label.*weft\.service/);
+  t.deepEqual(serviceOf({}), {});
+});
+
+test("links name containers once each; a mount point no mount covers is an anonymous volume", (t) => {
+  // compose's `run` links its one-off container to the service's under three names.
+  const links = ["dc_client_1:client", "dc_client_1:dc_client_1", "/dc_client_1:client_1"];
+  t.deepEqual(linkedContainers({ HostConfig: { Links: links } }), ["dc_client_1"]);
+  const err = t.throws(() =>
+    weftBodyOf({ ...composeCreate, Volumes: { "/data": {}, "/cache": {} } }, undefined),
+  );
+  t.regex(err?.message ?? "", /anonymous volumes \(\/cache\)/);
 });
 
 test("a label or tmpfs option that is not a string is a 400 naming it, as Docker's types say", (t) => {

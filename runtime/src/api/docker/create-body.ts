@@ -1,7 +1,11 @@
 // Docker's container create body (Config + HostConfig) mapped onto the Weft API's run body, which
 // validateRunSpec then checks as for `weft run`. What Weft cannot do is refused with a 400 naming the
 // Docker field, instead of being silently ignored. Weft specifics come from labels: `weft.service`,
-// `weft.sidecar=false`, `weft.port=8080/http[,9090/grpc]`.
+// `weft.sidecar=false`, `weft.port=8080/http[,9090/grpc]`; docker-compose's service label names the
+// mesh service when weft.service does not.
+import type { ContainerNetworks } from "../../engine/types";
+import { SERVICE_RE } from "../../engine/validate";
+import { DEFAULT_NETWORK_ALIASES } from "../../network/named-networks";
 import { badRequest } from "./wire";
 
 type Obj = Record<string, unknown>;
@@ -68,7 +72,6 @@ function isSet(v: unknown): boolean {
 /** HostConfig fields Weft has no equivalent for, with what to do instead. */
 const UNSUPPORTED_HOST: Record<string, string> = {
   VolumesFrom: "mount the same named volume with -v NAME:/path instead",
-  Links: "containers reach each other by service name through the mesh",
   Dns: "containers use the bridge's resolver",
   DnsSearch: "containers use the bridge's resolver",
   DnsOptions: "containers use the bridge's resolver",
@@ -105,7 +108,6 @@ const UNSUPPORTED_HOST: Record<string, string> = {
 };
 
 const UNSUPPORTED_CONFIG: Record<string, string> = {
-  Volumes: "anonymous volumes are not supported; use -v NAME:/path with a named volume",
   Domainname: "set the full name with --hostname",
   MacAddress: "MAC addresses are assigned by the bridge",
   NetworkDisabled: "every container is on the mesh network",
@@ -217,22 +219,92 @@ function cpusOf(host: Obj): number | undefined {
   return undefined;
 }
 
+/**
+ * The named networks a create request puts the container on: HostConfig.NetworkMode's, and every
+ * network of NetworkingConfig.EndpointsConfig (API 1.44 takes several), each with its Aliases.
+ * Undefined for the default network. Whether they exist is the engine's to check.
+ */
+function networksOf(host: Obj, networking: Obj): ContainerNetworks | undefined {
+  const mode = str(host.NetworkMode, "HostConfig.NetworkMode");
+  if (mode === "host" || mode === "none" || mode.startsWith("container:")) {
+    throw badRequest(
+      `HostConfig.NetworkMode "${mode}" is not supported: every weft container has a network namespace of its own, in the mesh`,
+    );
+  }
+  const endpoints = obj(networking.EndpointsConfig, "NetworkingConfig.EndpointsConfig");
+  const names = [...new Set([mode, ...Object.keys(endpoints)])].filter(
+    (n) => !DEFAULT_NETWORK_ALIASES.includes(n),
+  );
+  if (names.length === 0) return undefined;
+  return Object.fromEntries(
+    names.map((n) => {
+      const endpoint = obj(endpoints[n], `NetworkingConfig.EndpointsConfig.${n}`);
+      return [
+        n,
+        { aliases: strList(endpoint.Aliases, `NetworkingConfig.EndpointsConfig.${n}.Aliases`) ?? [] },
+      ];
+    }),
+  );
+}
+
+const COMPOSE_SERVICE_LABEL = "com.docker.compose.service";
+
+/**
+ * The mesh service a container joins: its weft.service label, else docker-compose's service name
+ * (so that compose's services find each other by name, through the sidecar's DNS), when that is a
+ * DNS label; a compose name that is not (upper case, '_') joins none and says so in `warning`.
+ */
+export function serviceOf(labels: Record<string, string>): { service?: string; warning?: string } {
+  if (labels["weft.service"] !== undefined) return { service: labels["weft.service"] };
+  const compose = labels[COMPOSE_SERVICE_LABEL];
+  if (compose === undefined) return {};
+  if (SERVICE_RE.test(compose)) return { service: compose };
+  return {
+    warning: `compose service "${compose}" is not a DNS label (lower-case letters, digits and '-'), so the container joins no mesh service and others cannot reach it by that name; rename the service or set the label weft.service`,
+  };
+}
+
+/**
+ * The containers HostConfig.Links names ("container[:alias]"). Weft keeps no links: a container
+ * reaches another by its mesh service name, as on a Docker network; docker-compose's `run` links its
+ * one-off container to the service's own, which are found by that name already.
+ */
+export function linkedContainers(input: unknown): string[] {
+  const links = strList(obj(obj(input, "body").HostConfig, "HostConfig").Links, "HostConfig.Links") ?? [];
+  return [...new Set(links.map((l) => l.replace(/^\//, "").split(":")[0] ?? l))];
+}
+
+/**
+ * Config.Volumes lists mount points; one that no bind or mount covers is an anonymous volume, which
+ * weft does not make. docker-compose lists its named volumes' mount points there beside the binds.
+ */
+function checkVolumes(body: Obj, host: Obj): void {
+  const binds = strList(host.Binds, "HostConfig.Binds") ?? [];
+  const mounts = Array.isArray(host.Mounts) ? (host.Mounts as Obj[]) : [];
+  const covered = new Set([
+    ...binds.map((b) => b.split(":")[1]),
+    ...mounts.map((m) => (m && typeof m === "object" ? m.Target : undefined)),
+  ]);
+  const anonymous = Object.keys(obj(body.Volumes, "Volumes")).filter((d) => !covered.has(d));
+  if (anonymous.length > 0) {
+    throw badRequest(
+      `Volumes is not supported by weft: anonymous volumes (${anonymous.join(", ")}) are not made; use -v NAME:${anonymous[0]} with a named volume`,
+    );
+  }
+}
+
 /** The Weft API run body for a Docker create request (`name` from the query). */
 export function weftBodyOf(input: unknown, name: string | undefined): Obj {
   const body = obj(input, "body");
   const host = obj(body.HostConfig, "HostConfig");
+  checkVolumes(body, host);
   for (const [field, hint] of Object.entries(UNSUPPORTED_CONFIG)) {
     if (isSet(body[field])) throw badRequest(`${field} is not supported by weft: ${hint}`);
   }
   for (const [field, hint] of Object.entries(UNSUPPORTED_HOST)) {
     if (isSet(host[field])) throw badRequest(`HostConfig.${field} is not supported by weft: ${hint}`);
   }
-  const network = str(host.NetworkMode, "HostConfig.NetworkMode");
-  if (!["", "default", "bridge", "weft"].includes(network)) {
-    throw badRequest(
-      `HostConfig.NetworkMode "${network}" is not supported: every container joins the weft mesh network`,
-    );
-  }
+  const networks = networksOf(host, obj(body.NetworkingConfig, "NetworkingConfig"));
   for (const ns of ["IpcMode", "CgroupnsMode"] as const) {
     const v = str(host[ns], `HostConfig.${ns}`);
     if (!["", "private", "shareable"].includes(v))
@@ -274,7 +346,8 @@ export function weftBodyOf(input: unknown, name: string | undefined): Obj {
     cmd: strList(body.Cmd, "Cmd"),
     env: strList(body.Env, "Env") ?? [],
     labels,
-    service: labels["weft.service"],
+    service: serviceOf(labels).service,
+    networks,
     sidecar: sidecarLabel !== "false",
     ports: portsOf(obj(body.ExposedPorts, "ExposedPorts"), labels),
     memoryBytes: memory > 0 ? memory : undefined,

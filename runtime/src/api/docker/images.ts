@@ -57,6 +57,15 @@ export function imageJson(engine: DockerEngine, ref: string) {
   const i = resolveImage(engine, ref).images[0] as ImageInfo;
   const sameId = engine.images().filter((x) => x.id === i.id);
   const c = i.config;
+  const config = {
+    User: c.user,
+    Env: c.env,
+    Cmd: c.cmd,
+    Entrypoint: c.entrypoint.length > 0 ? c.entrypoint : null,
+    WorkingDir: c.workdir,
+    ExposedPorts: Object.fromEntries(c.exposedPorts.map((p) => [p, {}])),
+    Labels: c.labels,
+  };
   return {
     Id: imageId(i.id),
     RepoTags: sameId.map((x) => x.name).sort(),
@@ -66,15 +75,11 @@ export function imageJson(engine: DockerEngine, ref: string) {
     Created: i.created,
     DockerVersion: "",
     Author: i.author ?? "",
-    Config: {
-      User: c.user,
-      Env: c.env,
-      Cmd: c.cmd,
-      Entrypoint: c.entrypoint.length > 0 ? c.entrypoint : null,
-      WorkingDir: c.workdir,
-      ExposedPorts: Object.fromEntries(c.exposedPorts.map((p) => [p, {}])),
-      Labels: c.labels,
-    },
+    Config: config,
+    // Docker dropped it at API 1.45 (the config of the container an image was committed from), but
+    // docker-compose 1.x, which negotiates the newest version, reads its Volumes when it recreates
+    // a container and stops with KeyError: 'ContainerConfig' without it (as against Docker 25+).
+    ContainerConfig: { ...config, Volumes: null },
     Architecture: process.arch === "x64" ? "amd64" : process.arch,
     Os: "linux",
     Size: i.sizeBytes,
