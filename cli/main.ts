@@ -3,12 +3,19 @@ import { controlPlaneCommands } from "../control-plane/src/index";
 import { runtimeCommands } from "../runtime/src/index";
 import { sidecarCommands } from "../sidecar/src/index";
 import { type Command, UsageError } from "./command";
+import { didYouMean } from "./did-you-mean";
 
 const groups: Array<[string, Command[]]> = [
   ["Containers (talk to the daemon)", runtimeCommands],
   ["Mesh (talk to the control plane)", controlPlaneCommands],
   ["Sidecar", sidecarCommands],
 ];
+
+/** One line per command, the summaries in one column. */
+function commandLines(commands: Command[]): string[] {
+  const width = Math.max(16, ...commands.map((c) => c.name.length));
+  return commands.map((c) => `  ${c.name.padEnd(width)} ${c.summary}`);
+}
 
 function help(): string {
   const lines = [
@@ -19,12 +26,15 @@ function help(): string {
   ];
   for (const [title, commands] of groups) {
     if (commands.length === 0) continue;
-    lines.push(`${title}:`);
-    for (const c of commands) lines.push(`  ${c.name.padEnd(16)} ${c.summary}`);
-    lines.push("");
+    lines.push(`${title}:`, ...commandLines(commands), "");
   }
   lines.push("Run 'weft COMMAND --help' for more on a command.");
   return lines.join("\n");
+}
+
+/** The commands under a group word ("network" has "network ls", "network rm", ...). */
+function groupOf(word: string | undefined): Command[] {
+  return groups.flatMap(([, commands]) => commands.filter((c) => c.name.startsWith(`${word} `)));
 }
 
 /** The command whose name matches the most leading words of argv ("image import" before "image"). */
@@ -58,6 +68,22 @@ export async function main(argv: string[]): Promise<number> {
     return 0;
   }
   const found = find(argv);
+  const group = found ? [] : groupOf(argv[0]);
+  if (group.length > 0) {
+    // `weft network` alone or with --help: its commands, as `docker network` prints them.
+    const asked = argv.length === 1 || argv[1] === "--help" || argv[1] === "-h";
+    const text = `Usage: weft ${argv[0]} COMMAND\n\nCommands:\n${commandLines(group).join("\n")}\n\nRun 'weft ${argv[0]} COMMAND --help' for more on a command.\n`;
+    if (asked) process.stdout.write(text);
+    else {
+      const near = didYouMean(
+        argv[1] ?? "",
+        group.map((c) => c.name.split(" ")[1] ?? ""),
+      );
+      const hint = near ? ` (did you mean "${argv[0]} ${near}"?)` : "";
+      process.stderr.write(`weft: unknown command "${argv[0]} ${argv[1]}"${hint}\n\n${text}`);
+    }
+    return asked ? 0 : 2;
+  }
   if (!found) {
     process.stderr.write(`weft: unknown command "${argv.join(" ")}"; run 'weft --help' for the list\n`);
     return 2;

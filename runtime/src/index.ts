@@ -23,6 +23,14 @@ import {
   waitCommand,
 } from "./cli/lifecycle";
 import { attachCommand, eventsCommand, logsCommand } from "./cli/logs";
+import {
+  networkConnectCommand,
+  networkCreateCommand,
+  networkDisconnectCommand,
+  networkInspectCommand,
+  networkLsCommand,
+  networkRmCommand,
+} from "./cli/networks";
 import { containerPruneCommand, portCommand } from "./cli/port-prune";
 import { psCommand } from "./cli/ps";
 import { createCommand, runCommand } from "./cli/run";
@@ -74,6 +82,12 @@ export const runtimeCommands: Command[] = [
   volumeCreateCommand,
   volumeRmCommand,
   volumePruneCommand,
+  networkLsCommand,
+  networkCreateCommand,
+  networkInspectCommand,
+  networkRmCommand,
+  networkConnectCommand,
+  networkDisconnectCommand,
   upCommand,
   downCommand,
   daemonCommand,

@@ -33,9 +33,10 @@ import {
   startRoute,
   waitRoute,
 } from "./routes-lifecycle";
+import { type NetworksApi, networkRoutes } from "./routes-networks";
 
 /** What the API needs of the engine (the Engine class; a fake in tests). */
-export interface EngineApi extends LifecycleApi, ExecStreamApi, AttachApi, ArchiveApi {
+export interface EngineApi extends LifecycleApi, ExecStreamApi, AttachApi, ArchiveApi, NetworksApi {
   run(spec: RunSpec): Promise<ContainerState>;
   create(spec: RunSpec): Promise<ContainerState>;
   list(all: boolean): Promise<ContainerState[]>;
@@ -274,6 +275,11 @@ const routes: Array<{ method: string; path: RegExp; handler: Handler }> = [
       res.writeHead(204).end();
     },
   },
+  ...networkRoutes.map((r) => ({
+    ...r,
+    handler: (engine: EngineApi, req: IncomingMessage, res: ServerResponse, p: Params) =>
+      r.handler(engine, req, res, p.ref),
+  })),
   {
     method: "POST",
     path: /^\/images\/import$/,

@@ -13,6 +13,8 @@ export const RUN_OPTIONS_USAGE = `  -d, --detach           run in the background
   --service NAME         register the container as an endpoint of this service
   --port PORT[/PROTO]    a port the app serves, PROTO http or tcp (default tcp); repeatable
   --label KEY=VALUE      a label (routes split traffic by labels); repeatable
+  --network NAME         a named network ('weft network create'; default weft, the bridge's own)
+  --network-alias NAME   another name for the container on that network (kept; not resolved)
   -e, --env KEY=VALUE    an environment variable; repeatable
   -u, --user USER        UID[:GID] or NAME[:GROUP] from the image (uid 1337 is reserved for the sidecar)
   -w, --workdir DIR      working directory inside the container (default the image's)
@@ -58,6 +60,8 @@ export const RUN_FLAGS = {
   service: { type: "string" },
   port: { type: "string", multiple: true },
   label: { type: "string", multiple: true },
+  network: { type: "string" },
+  "network-alias": { type: "string", multiple: true },
   env: { type: "string", short: "e", multiple: true },
   user: { type: "string", short: "u" },
   workdir: { type: "string", short: "w" },
@@ -148,6 +152,7 @@ export function runBody(values: Values, positionals: string[]): Record<string, u
     service: values.service,
     ports,
     labels: keyValues("--label", values.label ?? []),
+    networks: networksFlag(values.network, values["network-alias"] ?? []),
     user: values.user,
     workdir: values.workdir,
     // Docker's --entrypoint is one program; "" resets the image's.
@@ -194,6 +199,14 @@ export function runBody(values: Values, positionals: string[]): Record<string, u
     stopSignal: values["stop-signal"],
   };
   return body;
+}
+
+function networksFlag(network: string | undefined, aliases: string[]) {
+  if (network === undefined) {
+    if (aliases.length > 0) throw new UsageError("--network-alias needs --network NAME");
+    return undefined;
+  }
+  return { [network]: { aliases } };
 }
 
 function stopTimeout(text: string): number {

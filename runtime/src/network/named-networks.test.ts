@@ -56,7 +56,7 @@ test("names: taken (409), reserved (403), invalid (400), unknown (404) say what 
   );
   t.regex(
     refusal(() => store.get("back")),
-    /^404: .*docker network create back/,
+    /^404: .*weft network create back/,
   );
   t.is(store.list().length, 1, "nothing refused was stored");
 });

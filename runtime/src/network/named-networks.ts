@@ -68,7 +68,7 @@ export class NetworkStore {
       throw networkError(
         "NETWORK_NOT_FOUND",
         404,
-        `network ${ref} not found; list them with 'docker network ls' or create it with 'docker network create ${ref}'`,
+        `network ${ref} not found; list them with 'weft network ls' or create it with 'weft network create ${ref}'`,
       );
     }
     return found;
@@ -90,7 +90,7 @@ export class NetworkStore {
       throw networkError(
         "NETWORK_EXISTS",
         409,
-        `network with name ${c.name} already exists; remove it with 'docker network rm ${c.name}' or choose another name`,
+        `network with name ${c.name} already exists; remove it with 'weft network rm ${c.name}' or choose another name`,
       );
     }
     const network: NamedNetwork = {

@@ -413,6 +413,13 @@ export async function startFakeDockerDaemon(): Promise<{
     listVolumes: () => [],
     createVolume: unsupported,
     removeVolume: unsupported,
+    // No named networks: the default one is all `docker network ls` shows.
+    listNetworks: () => [],
+    inspectNetwork: unsupported,
+    createNetwork: unsupported,
+    removeNetwork: unsupported,
+    connect: unsupported,
+    disconnect: unsupported,
     image: unsupported,
     commit: unsupported,
     saveImages: unsupported,
