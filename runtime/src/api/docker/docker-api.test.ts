@@ -289,3 +289,20 @@ test("image references follow the store's rule: a name, else a unique id prefix;
   t.deepEqual(json(untag), [{ Untagged: "two:v2" }]);
   t.is((await api("GET", "/v1.50/images/nope/json")).status, 404);
 });
+
+test("a compose service that another project already has is named in create's Warnings", async (t) => {
+  const { api } = await daemon(t);
+  const compose = (project: string) => ({
+    Image: "busybox",
+    Labels: { "com.docker.compose.project": project, "com.docker.compose.service": "web" },
+  });
+  const first = json(await api("POST", "/containers/create?name=a_web_1", compose("a")));
+  t.deepEqual(first.Warnings, []);
+  // The same project's second replica is what compose --scale makes: no warning.
+  t.deepEqual(json(await api("POST", "/containers/create?name=a_web_2", compose("a"))).Warnings, []);
+  const other = json(await api("POST", "/containers/create?name=b_web_1", compose("b")));
+  t.regex(
+    String((other.Warnings as string[])[0]),
+    /mesh service "web" already has container a_web_1 of project a: they are now replicas of one service/,
+  );
+});
