@@ -56,6 +56,10 @@ test("ping and version negotiate the API version; other versions get Docker's me
   const unknown = await api("GET", "/v1.45/swarm");
   t.is(unknown.status, 404);
   t.is(json(unknown).message, "page not found");
+  // docker build and docker-compose build are told what to do, not "page not found".
+  const build = await api("POST", "/v1.45/build?t=app", {});
+  t.is(build.status, 501);
+  t.regex(String(json(build).message), /weft does not build Dockerfiles: .*docker save IMAGE .* load/);
 });
 
 test("create maps Docker's body; errors are Docker's status codes and words", async (t) => {
