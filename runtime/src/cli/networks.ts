@@ -77,10 +77,10 @@ export const networkRmCommand: Command = {
     const { values, positionals } = parseFlags(argv, HOST_FLAG);
     if (positionals.length === 0) throw new UsageError("missing NAME");
     const client = clientFor(values.host);
-    const { removed, code } = await removeEach("weft network rm", positionals, (name) =>
-      client.call("DELETE", `/networks/${ref(name)}`),
-    );
-    process.stdout.write(removed.map((n) => `${n}\n`).join(""));
+    const { code } = await removeEach("weft network rm", positionals, async (name) => {
+      await client.call("DELETE", `/networks/${ref(name)}`);
+      process.stdout.write(`${name}\n`);
+    });
     return code;
   },
 };

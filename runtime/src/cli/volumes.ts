@@ -53,17 +53,10 @@ export const volumeRmCommand: Command = {
     const { values, positionals } = parseFlags(argv, HOST_FLAG);
     if (positionals.length === 0) throw new UsageError("missing NAME");
     const client = clientFor(values.host);
-    let code = 0;
-    for (const name of positionals) {
-      try {
-        await client.call("DELETE", `/volumes/${ref(name)}`);
-        process.stdout.write(`${name}\n`);
-      } catch (err) {
-        if ((err as { code?: string }).code === "DAEMON_UNREACHABLE") throw err;
-        process.stderr.write(`weft volume rm: ${(err as Error).message}\n`);
-        code = 1;
-      }
-    }
+    const { code } = await removeEach("weft volume rm", positionals, async (name) => {
+      await client.call("DELETE", `/volumes/${ref(name)}`);
+      process.stdout.write(`${name}\n`);
+    });
     return code;
   },
 };

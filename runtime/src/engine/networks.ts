@@ -20,7 +20,8 @@ export interface NetworkInfo extends NamedNetwork {
 export class EngineNetworks extends EnginePausing {
   private namedNetworks: NetworkStore | undefined;
 
-  /** Read on first use, so a daemon that never meets a network reads no file. */
+  /** Read on first use, so a daemon that never meets a network reads no file; a file that could
+   * not be read is read again at the next use (it is never overwritten while unreadable). */
   private get networkStore(): NetworkStore {
     if (!this.namedNetworks) {
       const file = join(this.parts.stateDir, "networks.json");
@@ -29,7 +30,7 @@ export class EngineNetworks extends EnginePausing {
       } catch (err) {
         throw new RuntimeError(
           "INTERNAL",
-          `the named networks' file ${file} is unreadable (${(err as Error).message}); mend it or move it aside and restart the daemon`,
+          `the named networks' file ${file} is unreadable (${(err as Error).message}); mend it or move it aside (nothing was changed)`,
         );
       }
     }

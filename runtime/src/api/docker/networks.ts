@@ -54,12 +54,33 @@ async function allNetworks(engine: DockerEngine): Promise<Listed[]> {
   ];
 }
 
+/** The engine's named-network verbs; 501 for an engine without them. */
+function namedNetworks(engine: DockerEngine) {
+  const { createNetwork, removeNetwork, connect, disconnect } = engine;
+  if (!createNetwork || !removeNetwork || !connect || !disconnect)
+    throw dockerError(501, "this engine has no named networks");
+  return {
+    create: createNetwork.bind(engine),
+    remove: removeNetwork.bind(engine),
+    connect: connect.bind(engine),
+    disconnect: disconnect.bind(engine),
+  };
+}
+
 /** The bridge and every network's id, for containers' network entries. */
 export function networkView(engine: DockerEngine): NetworkView {
   const bridge = engine.network?.();
   const ids = new Map<string, string>();
   if (bridge) ids.set(NETWORK, bridgeNetworkId(bridge));
-  for (const n of engine.listNetworks?.() ?? []) ids.set(n.name, n.id);
+  // docker ps and inspect go on answering while the networks' file is unreadable (network ls says why).
+  const named = (() => {
+    try {
+      return engine.listNetworks?.() ?? [];
+    } catch {
+      return [];
+    }
+  })();
+  for (const n of named) ids.set(n.name, n.id);
   return { bridge, ids };
 }
 
@@ -180,8 +201,7 @@ export async function createNetwork(engine: DockerEngine, req: IncomingMessage, 
       "a subnet, range or gateway of its own is not supported: every weft network shares the bridge's subnet (see docker network inspect weft)",
     );
   }
-  if (!engine.createNetwork) throw dockerError(501, "this engine makes no networks");
-  const n = engine.createNetwork({
+  const n = namedNetworks(engine).create({
     name: body.Name,
     labels: stringMap(body.Labels, "Labels"),
     options: stringMap(body.Options, "Options"),
@@ -194,7 +214,7 @@ export async function createNetwork(engine: DockerEngine, req: IncomingMessage, 
 export async function removeNetwork(engine: DockerEngine, res: ServerResponse, ref: string) {
   const { n } = await resolve(engine, ref);
   if (n.builtin) throw dockerError(403, `${NETWORK} is a pre-defined network and cannot be removed`);
-  engine.removeNetwork?.(n.id);
+  namedNetworks(engine).remove(n.id);
   sendEmpty(res, 204);
 }
 
@@ -204,7 +224,7 @@ export async function pruneNetworks(engine: DockerEngine, query: URLSearchParams
   const removed: string[] = [];
   for (const n of await allNetworks(engine)) {
     if (n.builtin || n.containers.length > 0 || !labelsMatch(labels, n.labels)) continue;
-    engine.removeNetwork?.(n.id);
+    namedNetworks(engine).remove(n.id);
     removed.push(n.name);
   }
   return { NetworksDeleted: removed };
@@ -233,7 +253,7 @@ export async function connectNetwork(
   if (!Array.isArray(aliases) || !aliases.every((a) => typeof a === "string")) {
     throw badRequest("EndpointConfig.Aliases must be an array of strings");
   }
-  await engine.connect?.(body.Container, n.id, aliases as string[]);
+  await namedNetworks(engine).connect(body.Container, n.id, aliases as string[]);
   sendEmpty(res, 200);
 }
 
@@ -249,6 +269,6 @@ export async function disconnectNetwork(
   const { n } = await resolve(engine, ref);
   if (n.builtin)
     throw dockerError(403, `a container cannot leave ${NETWORK}: connect it to a named network instead`);
-  await engine.disconnect?.(body.Container, n.id);
+  await namedNetworks(engine).disconnect(body.Container, n.id);
   sendEmpty(res, 200);
 }
