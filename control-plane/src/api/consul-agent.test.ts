@@ -338,6 +338,16 @@ test("agent health by service name and ID answers 200, 429 or 503 as load balanc
   const one = await get("id/api-2");
   t.is(one.status, 429);
   t.like(one.body, { AggregatedStatus: "warning", Service: { ID: "api-2" } });
+  // ?format=text: the bare status word, with the same HTTP status (scripts and haproxy checks read it).
+  for (const [path, status, text] of [
+    ["name/api", 503, "critical"],
+    ["id/api-2", 429, "warning"],
+  ] as const) {
+    const res = await fetch(`http://${cp.httpAddress}/v1/agent/health/service/${path}?format=text`);
+    t.is(res.status, status);
+    t.is(res.headers.get("content-type"), "text/plain; charset=utf-8");
+    t.is(await res.text(), text);
+  }
   t.is((await get("id/nope")).status, 404);
   t.is((await get("name/nope")).status, 404);
 

@@ -243,6 +243,12 @@ function healthStatusOf(body: unknown): number {
   return worst === "critical" ? 503 : worst === "warning" ? 429 : 200;
 }
 
+/** `?format=text`: the worst status alone, as Consul answers it to scripts (`curl -s ...`). */
+function healthTextOf(body: unknown): string {
+  const entries = (Array.isArray(body) ? body : [body]) as Array<{ AggregatedStatus: Aggregated }>;
+  return aggregate(entries.map((e) => e.AggregatedStatus));
+}
+
 /** The agent's services whose ID, or name, is `ref`, each with its checks and their worst status,
  * as /v1/agent/health/service answers. */
 function agentHealth(agent: AgentSource, by: "id" | "name", ref: string): object[] {
@@ -371,6 +377,7 @@ export function consulAgentRoutes(
       consul: true,
       checkParam,
       statusOf: healthStatusOf,
+      textOf: healthTextOf,
       answer: ([id]) => {
         const [found] = agentHealth(agent, "id", id!);
         if (!found)
@@ -382,6 +389,7 @@ export function consulAgentRoutes(
       pattern: ["v1", "agent", "health", "service", "name", ":name"],
       consul: true,
       statusOf: healthStatusOf,
+      textOf: healthTextOf,
       answer: ([name]) => {
         const found = agentHealth(agent, "name", name!);
         if (found.length === 0)

@@ -75,6 +75,8 @@ export interface Route {
   filterValues?: boolean;
   /** The status to answer with the body (default 200): Consul's agent health answers 429 or 503. */
   statusOf?: (body: unknown) => number;
+  /** The answer as plain text for `?format=text` (Consul's agent health: the bare status word). */
+  textOf?: (body: unknown) => string;
   /** May be async. Non-GET routes get the request body (size-capped; .json() answers 400 on bad JSON). */
   answer: (params: string[], query: URLSearchParams, body: RequestBody) => unknown;
 }
@@ -224,7 +226,13 @@ export function createApiServer(options: ApiServerOptions): ApiServer {
     let body = await match.route.answer(match.params, url.searchParams, request);
     if (filter) body = applyFilter(body, filter, match.route.filterValues === true);
     const headers = match.route.consul ? consulHeaders(registry.index()) : {};
-    sendJson(res, match.route.statusOf?.(body) ?? 200, body, headers);
+    const status = match.route.statusOf?.(body) ?? 200;
+    if (match.route.textOf && url.searchParams.get("format") === "text") {
+      res.writeHead(status, { "Content-Type": "text/plain; charset=utf-8", ...headers });
+      res.end(match.route.textOf(body));
+      return;
+    }
+    sendJson(res, status, body, headers);
   }
 
   const server = createServer((req, res) => {
