@@ -60,6 +60,11 @@ export class EngineFiles extends EngineResources {
     return tar;
   }
 
+  /** A stored layer's size by diff id (the sum of its regular files), 0 when unknown. */
+  layerBytes(diffId: string): number {
+    return this.parts.images.layerBytes(diffId);
+  }
+
   /** What images, containers' writable layers and volumes take on disk (weft system df). */
   diskUsage(): Promise<DiskUsage> {
     return diskUsage({

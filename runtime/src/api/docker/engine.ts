@@ -106,6 +106,8 @@ export interface DockerEngine {
   diskUsage?(): Promise<DiskUsage>;
   /** A `docker save` archive of images (by stored name); the tests' fake may have none. */
   saveImages?(names: string[]): AsyncGenerator<Buffer>;
+  /** A stored layer's size by diff id, 0 when unknown (the tests' fake may have none). */
+  layerBytes?(diffId: string): number;
   /** The bridge network every container joins (the unit tests' fake has none). */
   network?(): BridgeInfo;
   /** Named networks (docker network create), each with its containers; the tests' fake may have none. */

@@ -89,6 +89,31 @@ export function imageJson(engine: DockerEngine, ref: string) {
   };
 }
 
+/**
+ * GET /images/{name}/history (docker history): one entry per layer, top first, with its size. Weft
+ * keeps no build steps, so CreatedBy is empty; the top entry has the image's id, tags and comment,
+ * the others are "<missing>" as Docker shows layers it has no image for.
+ */
+export function imageHistory(engine: DockerEngine, ref: string) {
+  const i = resolveImage(engine, ref).images[0] as ImageInfo;
+  const created = Math.floor(Date.parse(i.created) / 1000);
+  const tags = engine
+    .images()
+    .filter((x) => x.id === i.id)
+    .map((x) => x.name)
+    .sort();
+  const sizes =
+    i.diffIds.length > 0 ? i.diffIds.map((d) => engine.layerBytes?.(d) ?? 0).reverse() : [i.sizeBytes];
+  return sizes.map((size, n) => ({
+    Id: n === 0 ? imageId(i.id) : "<missing>",
+    Created: created,
+    CreatedBy: "",
+    Tags: n === 0 ? tags : null,
+    Size: size,
+    Comment: n === 0 ? (i.comment ?? "") : "",
+  }));
+}
+
 /** Streams the request body into a temp file, calls `use` with its path, always deletes it. */
 async function withUpload<T>(req: IncomingMessage, use: (path: string) => Promise<T>): Promise<T> {
   const dir = await mkdtemp(join(tmpdir(), "weft-docker-load-"));

@@ -33,6 +33,7 @@ import {
 import {
   commitContainer,
   createImage,
+  imageHistory,
   imageJson,
   imageList,
   loadImages,
@@ -109,6 +110,7 @@ const ROUTES: Array<[string, RegExp, Kind, Handler]> = [
   ],
   ["POST", /^\/images\/prune$/, "none", json((c) => pruneImages(c.engine, c.query))],
   ["GET", /^\/images\/(.+)\/json$/, "image", json((c) => imageJson(c.engine, c.ref))],
+  ["GET", /^\/images\/(.+)\/history$/, "image", json((c) => imageHistory(c.engine, c.ref))],
   ["POST", /^\/images\/(.+)\/tag$/, "image", (c) => tagImage(c.engine, c.res, c.ref, c.query)],
   ["DELETE", /^\/images\/(.+)$/, "image", json((c) => removeImage(c.engine, c.ref, c.query))],
   ["POST", /^\/containers\/create$/, "image", (c) => createContainer(c.engine, c.req, c.res, c.query)],
