@@ -513,7 +513,7 @@ test.serial("image inspect, tag and rmi", async (t) => {
   t.is(inspect.stdout.trim(), 'linux ["bbox:latest"] ["sh"]', inspect.stderr);
   // docker history: the layer, under the image's id, with its size (it was a 405).
   const history = await docker.run(["history", "--format", "{{.ID}} {{.Size}}", "bbox"]);
-  const id = (await docker.run(["images", "-q", "bbox"])).stdout.trim();
+  const id = (await docker.run(["image", "inspect", "-f", "{{.Id}}", "bbox"])).stdout.trim().slice(7, 19);
   t.regex(history.stdout, new RegExp(`^${id} [1-9][0-9.]*[kM]B\n$`), history.stderr);
   // docker tag: a second name for the same image; rmi of one name keeps the other's image.
   const tag = await docker.run(["tag", "bbox", "bbox:v2"]);
