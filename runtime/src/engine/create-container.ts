@@ -12,7 +12,7 @@ import type { Clock, EngineParts, Logger } from "./parts";
 import { Rollback } from "./rollback";
 import { ensureMountPoint, insideRoot, usernsMappings } from "./rootfs-prep";
 import type { StateStore } from "./state-store";
-import { type ContainerState, type PortSpec, type RunSpec, SIDECAR_PORTS } from "./types";
+import type { ContainerState, RunSpec } from "./types";
 
 export interface RunContext {
   parts: EngineParts;
@@ -26,24 +26,6 @@ const DEFAULT_PATH = "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sb
 
 /** The marker file present while a container is being made (and, for run, started). */
 export const CREATING_MARKER = "creating";
-
-/**
- * The ports a container offers: those asked for, and the TCP ports its image EXPOSEs (detected as
- * "auto"), as Docker counts both. A service's replicas are reached on these through its virtual IP,
- * so an image's port works by name without being repeated (docker-compose's `redis:6379`). Ports the
- * sidecar holds are left out: the app cannot be reached on them through the mesh anyway.
- */
-export function withExposedPorts(spec: Pick<RunSpec, "ports" | "sidecar">, exposed: string[]): PortSpec[] {
-  const ports = [...spec.ports];
-  for (const e of exposed) {
-    const [p, proto = "tcp"] = e.split("/");
-    const port = Number(p);
-    if (proto !== "tcp" || !Number.isInteger(port) || port < 1 || port > 65535) continue;
-    if (ports.some((x) => x.port === port) || (spec.sidecar && SIDECAR_PORTS.includes(port))) continue;
-    ports.push({ port, protocol: "auto" });
-  }
-  return ports;
-}
 
 /** Creates (not starts) a container whose name and id the caller has already reserved. */
 export async function createContainer(
@@ -115,7 +97,7 @@ export async function createContainer(
       cmd: args,
       env,
       service: spec.service,
-      ports: withExposedPorts(spec, image.config.exposedPorts),
+      ports: spec.ports,
       labels: spec.labels,
       memoryBytes: spec.memoryBytes,
       cpus: spec.cpus,

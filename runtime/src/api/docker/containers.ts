@@ -7,9 +7,9 @@ import type { ContainerState } from "../../engine/types";
 import { validateRunSpec } from "../../engine/validate";
 import { readJson } from "../http";
 import { containerJson, containerSummary } from "./container-json";
-import { linkedContainers, serviceOf, weftBodyOf } from "./create-body";
+import { linkedContainers, serviceOf, weftBodyOf, withExposedPorts } from "./create-body";
 import type { DockerEngine, WaitCondition } from "./engine";
-import { imageRefForEngine } from "./images";
+import { imageRefForEngine, resolveImage } from "./images";
 import { networkView } from "./networks";
 import {
   badRequest,
@@ -53,7 +53,9 @@ export async function createContainer(
   // A name stays as typed, as Docker keeps it ("busybox" is listed as "busybox", not
   // "busybox:latest"); an image id is replaced with the image's name, which the engine looks up.
   body.image = imageRefForEngine(engine, image);
-  const state = await engine.create(validateRunSpec(body));
+  const spec = validateRunSpec(body);
+  const exposed = (resolveImage(engine, image).images[0]?.config.exposedPorts ?? []) as string[];
+  const state = await engine.create({ ...spec, ports: withExposedPorts(spec, exposed) });
   const warnings = [serviceOf(state.labels).warning ?? "", await sharedServiceWarning(engine, state)].filter(
     Boolean,
   );

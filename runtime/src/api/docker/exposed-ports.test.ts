@@ -1,5 +1,5 @@
 import test from "ava";
-import { withExposedPorts } from "./create-container";
+import { withExposedPorts } from "./create-body";
 
 test("a container offers its image's exposed TCP ports beside those asked for, as Docker counts them", (t) => {
   // docker-compose sends no ports for a service that only relies on its image's EXPOSE (redis:6379):
