@@ -287,8 +287,11 @@ export class EngineCore {
     }
   }
 
+  /** A container event carries the container's labels, as Docker's do: `docker events -f label=...`
+   * and docker-compose's `events` select a project's containers by them. */
   protected emit(action: string, state: ContainerState, extra: Record<string, string>): EngineEvent {
     return this.eventLog.emit("container", action, state.id, {
+      ...state.labels,
       name: state.name,
       image: state.image,
       ...extra,

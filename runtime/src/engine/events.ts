@@ -89,7 +89,8 @@ export const EVENT_FILTER_KEYS: readonly string[] = [
 ];
 
 /**
- * Docker's event filters as a predicate: values of one key are alternatives, keys all apply.
+ * Docker's event filters as a predicate: values of one key are alternatives (labels: all must
+ * match), keys all apply.
  * type, container (id, id prefix or name), event (an action, "health_status" its every status),
  * image, volume, label (KEY or KEY=VALUE). Keys are checked by the caller (EVENT_FILTER_KEYS).
  */
@@ -104,7 +105,7 @@ export function eventMatcher(filters: Map<string, string[]>): (e: EngineEvent) =
     any("event", (v) => e.action === v || e.action.startsWith(`${v}:`)) &&
     any("image", (v) => e.attributes.image === v || (e.type === "image" && e.id === v)) &&
     any("volume", (v) => e.type === "volume" && e.id === v) &&
-    any("label", (v) => {
+    (filters.get("label") ?? []).every((v) => {
       const [k, val] = v.split(/=(.*)/s);
       return k !== undefined && (val === undefined ? k in e.attributes : e.attributes[k] === val);
     });

@@ -13,6 +13,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import test, { type ExecutionContext } from "ava";
 import { Engine } from "./engine";
+import { eventMatcher } from "./events";
 import { FakeSystem } from "./fake-parts";
 import { nextBackoffMs, shouldRestart } from "./restart-policy";
 import type { ContainerState, EngineEvent } from "./types";
@@ -451,4 +452,25 @@ test("update changes a running container's limits through runc, a stopped one's 
   await engine.update("web", { pids: 50, restartPolicy: { name: "always", maxRetries: 0 } });
   t.is(sys.updates.length, 1, "no runc update for a container that does not run");
   t.like(await engine.inspect("web"), { pids: 50, restartPolicy: { name: "always" } });
+});
+
+test("container events carry the container's labels, and label filters must all match", async (t) => {
+  const { engine } = setup(t);
+  const labels = { "com.docker.compose.project": "dc", "com.docker.compose.service": "api" };
+  await engine.run(spec({ name: "dc_api_1", labels }));
+  await engine.run(spec({ name: "other", labels: { "com.docker.compose.project": "zz" } }));
+  const [created] = engine.events().filter((e) => e.action === "create");
+  // Docker's shape: the labels, then name and image (docker-compose's `events` selects by them).
+  t.deepEqual(created?.attributes, { ...labels, name: "dc_api_1", image: "busybox" });
+  const matching = (label: string[]) =>
+    engine
+      .events()
+      .filter(eventMatcher(new Map([["label", label]])))
+      .map((e) => `${e.action} ${e.attributes.name}`);
+  t.deepEqual(matching(["com.docker.compose.project=dc"]), ["create dc_api_1", "start dc_api_1"]);
+  t.deepEqual(matching(["com.docker.compose.project=dc", "com.docker.compose.service=api"]), [
+    "create dc_api_1",
+    "start dc_api_1",
+  ]);
+  t.deepEqual(matching(["com.docker.compose.project=zz", "com.docker.compose.service=api"]), []);
 });
