@@ -3,13 +3,13 @@
 // conflicts, 404 "No such container: x".
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { filtersNeedAll, matchesFilters, unknownFilterKey } from "../../engine/container-filter";
-import type { ContainerState } from "../../engine/types";
 import { validateRunSpec } from "../../engine/validate";
 import { readJson } from "../http";
 import { containerJson, containerSummary } from "./container-json";
-import { linkedContainers, serviceOf, weftBodyOf, withExposedPorts } from "./create-body";
+import { linkedContainers, weftBodyOf } from "./create-body";
 import type { DockerEngine, WaitCondition } from "./engine";
 import { imageRefForEngine, resolveImage } from "./images";
+import { serviceOf, sharedServiceWarning, withExposedPorts } from "./mesh-service";
 import { networkView } from "./networks";
 import {
   badRequest,
@@ -65,25 +65,6 @@ export async function createContainer(
     );
   }
   sendDockerJson(res, 201, { Id: state.id, Warnings: warnings });
-}
-
-/** Which project made a container: docker-compose's label, or weft up's. */
-function projectOf(s: ContainerState): string {
-  return s.labels["com.docker.compose.project"] ?? s.labels["weft.project"] ?? "";
-}
-
-/**
- * Mesh service names are one namespace for the whole mesh (as Consul's), where Docker scopes a
- * compose service to its project's network: a second project's "web" becomes a replica of the
- * first's and takes a share of its traffic. Said at create, naming the other project.
- */
-async function sharedServiceWarning(engine: DockerEngine, state: ContainerState): Promise<string> {
-  if (!state.service || state.labels["weft.service"] !== undefined) return "";
-  const other = (await engine.list(true)).find(
-    (c) => c.id !== state.id && c.service === state.service && projectOf(c) !== projectOf(state),
-  );
-  if (!other) return "";
-  return `mesh service "${state.service}" already has container ${other.name}${projectOf(other) ? ` of project ${projectOf(other)}` : ""}: they are now replicas of one service and share its traffic; set the label weft.service to keep them apart`;
 }
 
 export async function listContainers(engine: DockerEngine, query: URLSearchParams) {

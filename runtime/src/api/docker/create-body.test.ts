@@ -1,7 +1,8 @@
 import test from "ava";
 import type { ContainerState } from "../../engine/types";
 import { humanDuration, statusText } from "./container-json";
-import { linkedContainers, serviceOf, weftBodyOf } from "./create-body";
+import { linkedContainers, weftBodyOf } from "./create-body";
+import { serviceOf } from "./mesh-service";
 
 test("docker run flags map onto the Weft run body", (t) => {
   const body = weftBodyOf(

@@ -3,9 +3,9 @@
 // Docker field, instead of being silently ignored. Weft specifics come from labels: `weft.service`,
 // `weft.sidecar=false`, `weft.port=8080/http[,9090/grpc]`; docker-compose's service label names the
 // mesh service when weft.service does not.
-import { type ContainerNetworks, type PortSpec, type RunSpec, SIDECAR_PORTS } from "../../engine/types";
-import { SERVICE_RE } from "../../engine/validate";
+import type { ContainerNetworks } from "../../engine/types";
 import { DEFAULT_NETWORK_ALIASES } from "../../network/named-networks";
+import { serviceOf } from "./mesh-service";
 import { badRequest } from "./wire";
 
 type Obj = Record<string, unknown>;
@@ -247,23 +247,6 @@ function networksOf(host: Obj, networking: Obj): ContainerNetworks | undefined {
   );
 }
 
-const COMPOSE_SERVICE_LABEL = "com.docker.compose.service";
-
-/**
- * The mesh service a container joins: its weft.service label, else docker-compose's service name
- * (so that compose's services find each other by name, through the sidecar's DNS), when that is a
- * DNS label; a compose name that is not (upper case, '_') joins none and says so in `warning`.
- */
-export function serviceOf(labels: Record<string, string>): { service?: string; warning?: string } {
-  if (labels["weft.service"] !== undefined) return { service: labels["weft.service"] };
-  const compose = labels[COMPOSE_SERVICE_LABEL];
-  if (compose === undefined) return {};
-  if (SERVICE_RE.test(compose)) return { service: compose };
-  return {
-    warning: `compose service "${compose}" is not a DNS label (lower-case letters, digits and '-'), so the container joins no mesh service and others cannot reach it by that name; rename the service or set the label weft.service`,
-  };
-}
-
 /**
  * The containers HostConfig.Links names ("container[:alias]"). Weft keeps no links: a container
  * reaches another by its mesh service name, as on a Docker network; docker-compose's `run` links its
@@ -291,25 +274,6 @@ function checkVolumes(body: Obj, host: Obj): void {
       `Volumes is not supported by weft: anonymous volumes (${anonymous.join(", ")}) are not made; use -v NAME:${anonymous[0]} with a named volume`,
     );
   }
-}
-
-/**
- * The ports a container made through the Docker API offers: those asked for, and the TCP ports its
- * image EXPOSEs (detected as "auto"), as Docker counts both. (weft run and weft up declare their
- * ports: a load generator's image may expose one it does not serve there.) A service's replicas are reached on these through its virtual IP,
- * so an image's port works by name without being repeated (docker-compose's `redis:6379`). Ports the
- * sidecar holds are left out: the app cannot be reached on them through the mesh anyway.
- */
-export function withExposedPorts(spec: Pick<RunSpec, "ports" | "sidecar">, exposed: string[]): PortSpec[] {
-  const ports = [...spec.ports];
-  for (const e of exposed) {
-    const [p, proto = "tcp"] = e.split("/");
-    const port = Number(p);
-    if (proto !== "tcp" || !Number.isInteger(port) || port < 1 || port > 65535) continue;
-    if (ports.some((x) => x.port === port) || (spec.sidecar && SIDECAR_PORTS.includes(port))) continue;
-    ports.push({ port, protocol: "auto" });
-  }
-  return ports;
 }
 
 /** The Weft API run body for a Docker create request (`name` from the query). */

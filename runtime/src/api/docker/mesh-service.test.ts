@@ -1,5 +1,5 @@
 import test from "ava";
-import { withExposedPorts } from "./create-body";
+import { withExposedPorts } from "./mesh-service";
 
 test("a container offers its image's exposed TCP ports beside those asked for, as Docker counts them", (t) => {
   // docker-compose sends no ports for a service that only relies on its image's EXPOSE (redis:6379):
