@@ -112,8 +112,9 @@ function networks(s: ContainerState, view: NetworkView | undefined) {
       {
         IPAMConfig: null,
         Links: null,
-        Aliases: [...aliases, shortId],
-        DNSNames: [s.name, shortId, ...aliases],
+        // A client may send the short id among its aliases (docker-compose connects with it).
+        Aliases: [...new Set([...aliases, shortId])],
+        DNSNames: [...new Set([s.name, shortId, ...aliases])],
         NetworkID: view?.ids.get(name) ?? name,
         EndpointID: s.hostVeth,
         Gateway: s.gateway,

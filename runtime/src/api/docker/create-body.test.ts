@@ -1,6 +1,6 @@
 import test from "ava";
 import type { ContainerState } from "../../engine/types";
-import { humanDuration, statusText } from "./container-json";
+import { containerJson, humanDuration, statusText } from "./container-json";
 import { linkedContainers, weftBodyOf } from "./create-body";
 import { serviceOf } from "./mesh-service";
 
@@ -188,4 +188,48 @@ test("docker ps status reads as Docker's", (t) => {
   );
   t.is(humanDuration(500), "Less than a second");
   t.is(humanDuration(3 * 3600_000), "3 hours");
+});
+
+test("inspect: one entry per network with the one address, the aliases and the short id once", (t) => {
+  const id = "53cc149ef2431d6d0d1a0c5bb8b32e1b38f2f1b5cbd9ab80ebd4bd54a1f7ac10";
+  const state = {
+    id,
+    name: "dc_api_1",
+    image: "shop",
+    imageId: "ab".repeat(32),
+    created: "2026-01-01T00:00:00Z",
+    status: "running",
+    address: "10.88.0.7",
+    gateway: "10.88.0.1",
+    netns: "weft-x",
+    hostVeth: "wv53cc149ef2",
+    cmd: ["sh"],
+    env: [],
+    ports: [],
+    labels: {},
+    sidecar: true,
+    uid: 0,
+    gid: 0,
+    cgroupPath: "/x",
+    // docker-compose connects a second network with the short id among the aliases it sends.
+    networks: {
+      dc_back: { aliases: ["api", "catalog-api"] },
+      dc_front: { aliases: ["api", id.slice(0, 12)] },
+    },
+  } as ContainerState;
+  const view = { ids: new Map([["dc_back", "b".repeat(64)]]) };
+  const json = containerJson(state, view) as unknown as {
+    HostConfig: { NetworkMode: string };
+    NetworkSettings: {
+      Networks: Record<string, { Aliases: string[]; NetworkID: string; IPAddress: string }>;
+    };
+  };
+  t.is(json.HostConfig.NetworkMode, "dc_back");
+  t.deepEqual(json.NetworkSettings.Networks.dc_back, {
+    ...json.NetworkSettings.Networks.dc_back,
+    Aliases: ["api", "catalog-api", id.slice(0, 12)],
+    NetworkID: "b".repeat(64),
+    IPAddress: "10.88.0.7",
+  });
+  t.deepEqual(json.NetworkSettings.Networks.dc_front?.Aliases, ["api", id.slice(0, 12)]);
 });
