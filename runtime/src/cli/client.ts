@@ -60,6 +60,23 @@ export async function removeEach<T>(
 }
 
 /**
+ * The run() of `weft volume rm` and `weft network rm`: DELETE each NAME under `collection` (the
+ * API path, "volumes"), printing each one removed and naming each refusal; 1 when any failed.
+ */
+export function removeNamed(command: string, collection: string): (argv: string[]) => Promise<number> {
+  return async (argv) => {
+    const { values, positionals } = parseFlags(argv, HOST_FLAG);
+    if (positionals.length === 0) throw new UsageError("missing NAME");
+    const client = clientFor(values.host);
+    const { code } = await removeEach(command, positionals, async (name) => {
+      await client.call("DELETE", `/${collection}/${ref(name)}`);
+      process.stdout.write(`${name}\n`);
+    });
+    return code;
+  };
+}
+
+/**
  * The start `weft volume prune` and `weft image prune` share, as docker's with --all: their flags;
  * without -a docker removes only what weft never has (anonymous volumes, dangling images), so
  * `nothing` is said and nothing done; then docker's question unless -f. Undefined: stop here.

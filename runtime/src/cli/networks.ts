@@ -3,7 +3,7 @@
 // them through the Docker API, and these show and manage the same ones.
 import { type Command, keyValues, parseFlags, printList, UsageError } from "../../../cli/index";
 import type { NetworkJson } from "../api/routes-networks";
-import { clientFor, HOST_FLAG, HOST_USAGE, ref, removeEach } from "./client";
+import { clientFor, HOST_FLAG, HOST_USAGE, ref, removeEach, removeNamed } from "./client";
 
 export const networkLsCommand: Command = {
   name: "network ls",
@@ -73,16 +73,7 @@ export const networkRmCommand: Command = {
   name: "network rm",
   summary: "Remove named networks (refused while a container, even a stopped one, is on one)",
   usage: `Usage: weft network rm NAME...\n\nOptions:\n${HOST_USAGE}`,
-  async run(argv) {
-    const { values, positionals } = parseFlags(argv, HOST_FLAG);
-    if (positionals.length === 0) throw new UsageError("missing NAME");
-    const client = clientFor(values.host);
-    const { code } = await removeEach("weft network rm", positionals, async (name) => {
-      await client.call("DELETE", `/networks/${ref(name)}`);
-      process.stdout.write(`${name}\n`);
-    });
-    return code;
-  },
+  run: removeNamed("weft network rm", "networks"),
 };
 
 export const networkConnectCommand: Command = {

@@ -1,7 +1,7 @@
 // `weft volume ls|create|rm|prune`: named volumes (STATE/volumes/NAME/_data on the daemon's host).
 import { type Command, parseFlags, printList, UsageError } from "../../../cli/index";
 import type { VolumeInfo } from "../volumes/index";
-import { clientFor, HOST_FLAG, HOST_USAGE, pruneAllStart, ref, removeEach } from "./client";
+import { clientFor, HOST_FLAG, HOST_USAGE, pruneAllStart, ref, removeEach, removeNamed } from "./client";
 
 export const volumeLsCommand: Command = {
   name: "volume ls",
@@ -49,16 +49,7 @@ export const volumeRmCommand: Command = {
   name: "volume rm",
   summary: "Remove named volumes and their data (refused while a container uses one)",
   usage: `Usage: weft volume rm NAME...\n\nOptions:\n${HOST_USAGE}`,
-  async run(argv) {
-    const { values, positionals } = parseFlags(argv, HOST_FLAG);
-    if (positionals.length === 0) throw new UsageError("missing NAME");
-    const client = clientFor(values.host);
-    const { code } = await removeEach("weft volume rm", positionals, async (name) => {
-      await client.call("DELETE", `/volumes/${ref(name)}`);
-      process.stdout.write(`${name}\n`);
-    });
-    return code;
-  },
+  run: removeNamed("weft volume rm", "volumes"),
 };
 
 export const volumePruneCommand: Command = {
