@@ -964,11 +964,15 @@ test.serial("docker rename and weft rename a running container; a taken name is 
   const events = await weft(["events", "--since", "5m", "--until", "0s", "--filter", "event=rename"]);
   t.regex(
     events.stdout,
-    new RegExp(`rename [0-9a-f]{64} \\(image=busybox, name=${name}-a, oldName=/${name}\\)`),
+    new RegExp(
+      `rename [0-9a-f]{64} \\(image=busybox, name=${name}-a, oldName=/${name}, weft.sidecar=false\\)`,
+    ),
   );
   t.regex(
     events.stdout,
-    new RegExp(`rename [0-9a-f]{64} \\(image=busybox, name=${name}-b, oldName=/${name}-a\\)`),
+    new RegExp(
+      `rename [0-9a-f]{64} \\(image=busybox, name=${name}-b, oldName=/${name}-a, weft.sidecar=false\\)`,
+    ),
   );
   // The first name is free again.
   t.is((await docker.run(["create", "--name", name, ...NO_SIDECAR, "busybox"])).code, 0);
