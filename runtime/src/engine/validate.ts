@@ -78,7 +78,7 @@ export function parsePort(value: unknown, field: string): PortSpec {
 }
 
 /** {NAME: {aliases: [...]}}: whether each network exists is the engine's to check. */
-function networksOf(v: unknown): ContainerNetworks | undefined {
+function parseNetworks(v: unknown): ContainerNetworks | undefined {
   if (v === undefined || v === null) return undefined;
   if (typeof v !== "object" || Array.isArray(v))
     throw invalid('networks must be an object like {"NAME": {"aliases": []}}');
@@ -152,7 +152,7 @@ export function validateRunSpec(input: unknown): RunSpec {
     pids: positiveNumber(body, "pids", true),
     cpuShares: positiveNumber(body, "cpuShares", true),
     sidecar,
-    networks: networksOf(body.networks),
+    networks: parseNetworks(body.networks),
     ...options,
     ...validateLifecycle(body),
   };

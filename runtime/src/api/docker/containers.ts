@@ -8,7 +8,7 @@ import { readJson } from "../http";
 import { containerJson, containerSummary } from "./container-json";
 import { linkedContainers, weftBodyOf } from "./create-body";
 import type { DockerEngine, WaitCondition } from "./engine";
-import { imageRefForEngine, resolveImage } from "./images";
+import { imageForCreate } from "./images";
 import { serviceOf, sharedServiceWarning, withExposedPorts } from "./mesh-service";
 import { networkView } from "./networks";
 import {
@@ -52,10 +52,13 @@ export async function createContainer(
   if (image === "") throw badRequest("Image is required: the name of a loaded image");
   // A name stays as typed, as Docker keeps it ("busybox" is listed as "busybox", not
   // "busybox:latest"); an image id is replaced with the image's name, which the engine looks up.
-  body.image = imageRefForEngine(engine, image);
+  const found = imageForCreate(engine, image);
+  body.image = found.ref;
   const spec = validateRunSpec(body);
-  const exposed = (resolveImage(engine, image).images[0]?.config.exposedPorts ?? []) as string[];
-  const state = await engine.create({ ...spec, ports: withExposedPorts(spec, exposed) });
+  const state = await engine.create({
+    ...spec,
+    ports: withExposedPorts(spec, found.image.config.exposedPorts),
+  });
   const warnings = [serviceOf(state.labels).warning ?? "", await sharedServiceWarning(engine, state)].filter(
     Boolean,
   );

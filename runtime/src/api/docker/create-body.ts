@@ -20,7 +20,7 @@ function obj(v: unknown, field: string): Obj {
  * A map of strings (Labels, Tmpfs), as Docker's Go types declare them: a number in one is a 400, and
  * null is "" (what Go's JSON decoding leaves in a string it is given null for).
  */
-function strMap(v: unknown, field: string): Record<string, string> {
+export function strMap(v: unknown, field: string): Record<string, string> {
   const out: Record<string, string> = {};
   for (const [k, x] of Object.entries(obj(v, field))) {
     if (x !== null && typeof x !== "string")
@@ -224,7 +224,7 @@ function cpusOf(host: Obj): number | undefined {
  * network of NetworkingConfig.EndpointsConfig (API 1.44 takes several), each with its Aliases.
  * Undefined for the default network. Whether they exist is the engine's to check.
  */
-function networksOf(host: Obj, networking: Obj): ContainerNetworks | undefined {
+function requestedNetworks(host: Obj, networking: Obj): ContainerNetworks | undefined {
   const mode = str(host.NetworkMode, "HostConfig.NetworkMode");
   if (mode === "host" || mode === "none" || mode.startsWith("container:")) {
     throw badRequest(
@@ -287,7 +287,7 @@ export function weftBodyOf(input: unknown, name: string | undefined): Obj {
   for (const [field, hint] of Object.entries(UNSUPPORTED_HOST)) {
     if (isSet(host[field])) throw badRequest(`HostConfig.${field} is not supported by weft: ${hint}`);
   }
-  const networks = networksOf(host, obj(body.NetworkingConfig, "NetworkingConfig"));
+  const networks = requestedNetworks(host, obj(body.NetworkingConfig, "NetworkingConfig"));
   for (const ns of ["IpcMode", "CgroupnsMode"] as const) {
     const v = str(host[ns], `HostConfig.${ns}`);
     if (!["", "private", "shareable"].includes(v))

@@ -26,10 +26,12 @@ export function resolveImage(engine: DockerEngine, ref: string): { images: Image
 }
 
 /** What a container create passes to the engine for `ref`: a name as typed (the engine normalises
- * it, and the container lists it as typed); an image id is replaced with that image's name. */
-export function imageRefForEngine(engine: DockerEngine, ref: string): string {
+ * it, and the container lists it as typed); an image id is replaced with that image's name. With
+ * the image, whose config the create reads too (one lookup: the store reads its index from disk). */
+export function imageForCreate(engine: DockerEngine, ref: string): { ref: string; image: ImageInfo } {
   const { images, byName } = resolveImage(engine, ref);
-  return byName ? ref : (images[0] as ImageInfo).name;
+  const image = images[0] as ImageInfo;
+  return { ref: byName ? ref : image.name, image };
 }
 
 /** GET /images/json: one entry per id, with every name that points at it. */

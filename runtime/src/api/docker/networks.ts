@@ -9,6 +9,7 @@ import type { ContainerState } from "../../engine/types";
 import type { BridgeInfo } from "../../network/bridge";
 import { readJson } from "../http";
 import { NETWORK, type NetworkView } from "./container-json";
+import { strMap } from "./create-body";
 import type { DockerEngine } from "./engine";
 import { badRequest, dockerError, parseFilters, pruneFilters, sendDockerJson, sendEmpty } from "./wire";
 
@@ -172,14 +173,6 @@ export async function inspectNetwork(engine: DockerEngine, ref: string) {
   return networkJson(n, bridge, true);
 }
 
-function stringMap(v: unknown, field: string): Record<string, string> {
-  if (v === undefined || v === null) return {};
-  if (typeof v !== "object" || Array.isArray(v) || !Object.values(v).every((x) => typeof x === "string")) {
-    throw badRequest(`${field} must be an object of strings`);
-  }
-  return v as Record<string, string>;
-}
-
 /** POST /networks/create: a named network on the bridge (driver bridge; no subnet of its own). */
 export async function createNetwork(engine: DockerEngine, req: IncomingMessage, res: ServerResponse) {
   const body = ((await readJson(req)) ?? {}) as Record<string, unknown>;
@@ -203,8 +196,8 @@ export async function createNetwork(engine: DockerEngine, req: IncomingMessage, 
   }
   const n = namedNetworks(engine).create({
     name: body.Name,
-    labels: stringMap(body.Labels, "Labels"),
-    options: stringMap(body.Options, "Options"),
+    labels: strMap(body.Labels, "Labels"),
+    options: strMap(body.Options, "Options"),
     attachable: body.Attachable === true,
   });
   sendDockerJson(res, 201, { Id: n.id, Warning: SHARED_BRIDGE_WARNING });
