@@ -88,3 +88,15 @@ test("60 store-sized layers stack (relative lowerdirs); too many for one mount i
   t.regex(err?.message ?? "", /the image has 70 layers, more than one overlay mount can stack here/);
   t.deepEqual(mountsAt(o.target), [], "nothing is mounted");
 });
+
+test("a layer listed twice (two commits that changed nothing) mounts as one, with the same view", async (t) => {
+  const o = layers(t);
+  const between = join(o.dir, "between");
+  mkdirSync(between);
+  writeFileSync(join(between, "from-between"), "between\n");
+  writeFileSync(join(between, "from-image"), "hidden by the layer on top\n");
+  // Top first: the empty-change layer on top, a layer, then the same directory again at the bottom.
+  await mountOverlay({ ...o, lower: [o.lower, between, o.lower] });
+  t.is(readFileSync(join(o.target, "from-image"), "utf8"), "image\n");
+  t.is(readFileSync(join(o.target, "from-between"), "utf8"), "between\n");
+});

@@ -28,7 +28,10 @@ export interface OverlayOptions {
  * is an error rather than a silent stack.
  */
 export async function mountOverlay(o: OverlayOptions): Promise<void> {
-  const lowers = (Array.isArray(o.lower) ? o.lower : o.lower.split(":")).map((l) => resolve(l));
+  // A layer twice (two commits that changed nothing add the empty layer twice; the store keeps one
+  // directory per content) is refused by overlayfs with ELOOP. The topmost of the copies stands for
+  // all: the same files sit over whatever lies between, so the merged view is the same.
+  const lowers = [...new Set((Array.isArray(o.lower) ? o.lower : o.lower.split(":")).map((l) => resolve(l)))];
   if (lowers.length === 0) throw new ImageError("MOUNT_FAILED", "an overlay needs at least one lower layer");
   for (const l of lowers) {
     if (l.includes(":"))
