@@ -7,7 +7,7 @@ import { join } from "node:path";
 import { RuntimeError } from "../errors";
 import { effectiveCapabilities, writeEtcFiles } from "../oci/index";
 import { seedVolume, type VolumeStore } from "../volumes/index";
-import { containerArgs, resolveUser } from "./image-config";
+import { containerArgs, mergeEnv, resolveUser } from "./image-config";
 import type { Clock, EngineParts, Logger } from "./parts";
 import { Rollback } from "./rollback";
 import { ensureMountPoint, insideRoot, usernsMappings } from "./rootfs-prep";
@@ -42,7 +42,7 @@ export async function createContainer(
     ? image.config.env
     : [DEFAULT_PATH, ...image.config.env];
   const hostname = spec.hostname ?? name;
-  const env = [...imageEnv, `HOSTNAME=${hostname}`, ...spec.env];
+  const env = mergeEnv(imageEnv, [`HOSTNAME=${hostname}`, ...spec.env]);
   const workdir = spec.workdir ?? (image.config.workdir || "/");
   const capabilities = effectiveCapabilities(spec);
   // Read now, so a missing profile fails the run before anything is made.

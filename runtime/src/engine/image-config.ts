@@ -74,3 +74,23 @@ export function containerArgs(
   }
   return args;
 }
+
+/**
+ * `base` then `overrides`, each KEY=VALUE replacing the earlier entry of its key in place, else
+ * appended (Docker's ReplaceOrAppendEnvValues): a process sees each variable once, so `-e PATH=...`
+ * wins over the image's PATH whichever of the two a program's getenv would find first.
+ */
+export function mergeEnv(base: readonly string[], overrides: readonly string[]): string[] {
+  const out: string[] = [];
+  const at = new Map<string, number>();
+  for (const e of [...base, ...overrides]) {
+    const eq = e.indexOf("=");
+    const key = eq < 0 ? e : e.slice(0, eq);
+    const i = at.get(key);
+    if (i === undefined) {
+      at.set(key, out.length);
+      out.push(e);
+    } else out[i] = e;
+  }
+  return out;
+}
