@@ -977,3 +977,22 @@ test.serial("docker rename and weft rename a running container; a taken name is 
   // The first name is free again.
   t.is((await docker.run(["create", "--name", name, ...NO_SIDECAR, "busybox"])).code, 0);
 });
+
+test.serial(
+  "run --rm of a command the image lacks: 127 with the reason, and the container is gone",
+  async (t) => {
+    const { docker } = t.context;
+    const name = `nocmd${Date.now().toString(36)}`;
+    // docker run --rm waits for the removal: a container that could not start was never removed, and
+    // the CLI waited for ever.
+    const run = await docker.run(["run", "--rm", "--name", name, ...NO_SIDECAR, "busybox", "nosuchcmd"], {
+      timeoutMs: 20_000,
+    });
+    t.is(run.code, 127, run.stderr);
+    t.regex(run.stderr, /executable file not found in \$PATH; the command does not exist in the image/);
+    t.is(run.stderr.match(/executable file not found/g)?.length, 1, "runc's words are said once");
+    const gone = async () => (await docker.run(["ps", "-a", "-q", "--filter", `name=${name}`])).stdout.trim();
+    for (let i = 0; i < 50 && (await gone()) !== ""; i++) await new Promise((r) => setTimeout(r, 100));
+    t.is(await gone(), "");
+  },
+);

@@ -180,7 +180,14 @@ export class Engine extends EngineCommit {
       this.backoff.delete(state.id);
       state.stoppedByUser = false;
       state.restartCount = 0;
-      await this.startApp(state);
+      try {
+        await this.startApp(state);
+      } catch (err) {
+        // --rm: one that cannot start goes as one that exited would (docker run --rm waits for the
+        // removal, and hung on a command missing from the image).
+        if (state.autoRemove) this.autoRemove(state);
+        throw err;
+      }
       return state;
     });
   }

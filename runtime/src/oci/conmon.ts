@@ -126,8 +126,12 @@ export class Conmon {
       child.kill("SIGKILL");
       throw err;
     });
+    // conmon passes runc's own error on, so the same words often come twice: said once.
     const detail = () =>
-      [msg?.message, runcErrors(runcLog), readTextOrEmpty(conmonLog).trim()].filter(Boolean).join("; ");
+      [msg?.message, runcErrors(runcLog), readTextOrEmpty(conmonLog)]
+        .map((part) => (part ?? "").trim())
+        .filter((part, i, all) => part !== "" && !all.slice(0, i).some((earlier) => earlier.includes(part)))
+        .join("; ");
     if (!msg || msg.data <= 0) {
       throw new RuncError(
         "RUNC_FAILED",
