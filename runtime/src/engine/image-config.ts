@@ -77,8 +77,8 @@ export function containerArgs(
 
 /**
  * `base` then `overrides`, each KEY=VALUE replacing the earlier entry of its key in place, else
- * appended (Docker's ReplaceOrAppendEnvValues): a process sees each variable once, so `-e PATH=...`
- * wins over the image's PATH whichever of the two a program's getenv would find first.
+ * appended (Docker's ReplaceOrAppendEnvValues): a container's config (docker inspect, commit) holds
+ * each variable once. (runc's init would let the last one win in the process anyway.)
  */
 export function mergeEnv(base: readonly string[], overrides: readonly string[]): string[] {
   const out: string[] = [];
