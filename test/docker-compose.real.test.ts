@@ -18,11 +18,12 @@ interface Result {
 
 const test = anyTest as TestFn<{ mesh: Mesh; compose: (args: string[]) => Promise<Result>; project: string }>;
 
-// hello-mesh's two services as a compose file: front's CGI calls http://back:8080/ by name.
+// hello-mesh's two services as a compose file: front's CGI calls http://back:8080/ by name. back's
+// image is built by compose (docker build through the daemon) on top of hello-mesh's.
 const composeFile = (image: string, tier: string) => `version: "3.8"
 services:
   back:
-    image: ${image}
+    build: { context: ./back, args: { BASE: ${image} } }
     command: ["httpd", "-f", "-p", "8080", "-h", "/www/back"]
     labels: { tier: "${tier}" }
     volumes: ["data:/data"]
@@ -56,6 +57,11 @@ test.before(async (t) => {
   t.context = { mesh, compose, project };
   await importExampleImage(mesh, "hm-compose");
   writeFileSync(join(dir, "docker-compose.yml"), composeFile("hm-compose", "v1"));
+  mkdirSync(join(dir, "back"));
+  writeFileSync(
+    join(dir, "back", "Dockerfile"),
+    "ARG BASE\nFROM $BASE\nRUN echo built by compose > /www/back/built.txt\n",
+  );
 });
 
 test.after.always(async (t) => {
@@ -70,6 +76,7 @@ test.serial(
     const up = await compose(["up", "-d"]);
     t.is(up.code, 0, up.stderr);
     t.regex(up.stderr, new RegExp(`Creating network "${project}_default"`));
+    t.regex(up.stdout + up.stderr, /Successfully tagged \S+_back:latest/, "compose built back's image");
     const ps = await compose(["ps"]);
     // Each container once: compose tells its services from one-off runs by a second label, and
     // both labels must match (they were alternatives, which listed every container twice).
@@ -102,10 +109,11 @@ test.serial("run --rm: a one-off container linked to the service, with its exit 
     "front",
     "sh",
     "-c",
-    "wget -q -O - http://back:8080/; exit 3",
+    "wget -q -O - http://back:8080/; wget -q -O - http://back:8080/built.txt; exit 3",
   ]);
   t.is(run.code, 3, run.stderr);
   t.regex(run.stdout, /hello from back/);
+  t.regex(run.stdout, /built by compose/, "back runs the image compose built");
 });
 
 test.serial("a changed service is recreated with its volume; down -v leaves nothing", async (t) => {

@@ -1,5 +1,6 @@
 // The runtime's public surface: its CLI commands, and the daemon for tests that run one in-process.
 import type { Command } from "../../cli/index";
+import { buildCommand } from "./cli/build";
 import { inspectCommand, rmCommand, stopCommand } from "./cli/containers";
 import { cpCommand } from "./cli/cp";
 import { execCommand } from "./cli/exec";
@@ -76,6 +77,7 @@ export const runtimeCommands: Command[] = [
   imageSaveCommand,
   imagePruneCommand,
   imageBuildCommand,
+  buildCommand,
   statsCommand,
   systemDfCommand,
   volumeLsCommand,

@@ -9,6 +9,7 @@ import type { ContainerState, ContainerStats, ExecResult, LogsResult, RunSpec } 
 import { validateRunSpec } from "../engine/validate";
 import { validateUpdate } from "../engine/validate-lifecycle";
 import { RuntimeError } from "../errors";
+import type { BuildProgress, BuildRequest } from "../image/dockerfile/build";
 import type { VolumeInfo } from "../volumes/index";
 import {
   type ArchiveApi,
@@ -21,6 +22,7 @@ import {
 } from "./archive";
 import { type AttachApi, attachStreamRoute, resizeRoute } from "./attach-stream";
 import { WEFT_API_PREFIX } from "./client";
+import { buildImage } from "./docker/build";
 import { type ExecStreamApi, execStreamRoute } from "./exec-stream";
 import { queryBool, readJson, sendJson, sendText } from "./http";
 import {
@@ -61,6 +63,8 @@ export interface EngineApi extends LifecycleApi, ExecStreamApi, AttachApi, Archi
   commit(ref: string, name: string, o: CommitOptions): Promise<ImageInfo>;
   saveImages(names: string[]): AsyncGenerator<Buffer>;
   diskUsage(): Promise<DiskUsage>;
+  /** weft build: a Dockerfile, as docker build's classic builder (image/dockerfile/build.ts). */
+  build?(req: BuildRequest, progress: BuildProgress): Promise<ImageInfo>;
 }
 
 type Handler = (engine: EngineApi, req: IncomingMessage, res: ServerResponse, p: Params) => Promise<void>;
@@ -295,6 +299,12 @@ const routes: Array<{ method: string; path: RegExp; handler: Handler }> = [
       }
       sendJson(res, 201, await engine.importImage(path, name ?? ""));
     },
+  },
+  {
+    // The Docker API's build: the body is the context as a tar, the answer Docker's message stream.
+    method: "POST",
+    path: /^\/images\/build$/,
+    handler: (engine, req, res, { query }) => buildImage(engine, req, res, query),
   },
   {
     method: "GET",

@@ -25,6 +25,8 @@ export interface CommitOptions {
   author?: string;
   /** Freeze a running container while its layer is written (default true). */
   pause?: boolean;
+  /** The new image's config exactly (a Dockerfile build's), instead of the container's with `changes`. */
+  config?: ImageConfig;
 }
 
 /** What the runtime makes in a container's root itself (runc's mount points), not the app. */
@@ -41,7 +43,7 @@ export class EngineCommit extends EngineNetworks {
         `the image ${state.image} of ${state.name} is gone; its changes have nothing to go on top of`,
       );
     // Before anything is frozen: a bad --change fails at once.
-    const config = applyChanges(runConfig(state, base.config), o.changes ?? []);
+    const config = o.config ?? applyChanges(runConfig(state, base.config), o.changes ?? []);
     const files = this.filesOf(state).o;
     const upper = new ContainerFs({
       ...files,

@@ -4,10 +4,12 @@
 import { existsSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { RuntimeError } from "../errors";
+import { type BuildProgress, type BuildRequest, buildDockerfile } from "../image/dockerfile/build";
 import { EngineCommit } from "./commit";
 import { CREATING_MARKER, createContainer } from "./create-container";
 import { waitExitFile } from "./exits";
 import { generateName, newContainerId } from "./names";
+import type { ImageInfo } from "./parts";
 import { restartOnDaemonStart } from "./restart-policy";
 import type { ContainerState, EngineEvent, RunSpec } from "./types";
 import { checkContainerName } from "./validate";
@@ -269,6 +271,11 @@ export class Engine extends EngineCommit {
     const state = await this.start(ref);
     this.emit("restart", state, {});
     return state;
+  }
+
+  /** Builds a Dockerfile as Docker's classic builder does (docker build; image/dockerfile/build.ts). */
+  build(req: BuildRequest, progress: BuildProgress): Promise<ImageInfo> {
+    return buildDockerfile(this, req, progress);
   }
 
   /** Resolves when the condition holds, with the app's exit code. */

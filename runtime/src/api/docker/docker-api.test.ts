@@ -56,10 +56,20 @@ test("ping and version negotiate the API version; other versions get Docker's me
   const unknown = await api("GET", "/v1.45/swarm");
   t.is(unknown.status, 404);
   t.is(json(unknown).message, "page not found");
-  // docker build and docker-compose build are told what to do, not "page not found".
+  // docker build's options are checked before the context is read; an engine without a builder
+  // (this fake's) is a 501 (test/docker-build.real.test.ts builds for real).
+  const untagged = await api("POST", "/v1.45/build", {});
+  t.is(untagged.status, 400);
+  t.regex(String(json(untagged).message), /-t NAME\[:TAG\]: weft keeps no unnamed images/);
+  const remote = await api("POST", "/v1.45/build?t=app&remote=https://example.com/app.git", {});
+  t.is(remote.status, 400);
+  t.regex(String(json(remote).message), /remote build contexts .* not supported/);
+  const args = await api("POST", "/v1.45/build?t=app&buildargs=%5B1%5D", {});
+  t.is(args.status, 400);
+  t.regex(String(json(args).message), /buildargs must be a JSON object of strings/);
   const build = await api("POST", "/v1.45/build?t=app", {});
   t.is(build.status, 501);
-  t.regex(String(json(build).message), /weft does not build Dockerfiles: .*docker save IMAGE .* load/);
+  t.regex(String(json(build).message), /this engine cannot build images/);
 });
 
 test("create maps Docker's body; errors are Docker's status codes and words", async (t) => {

@@ -15,6 +15,7 @@ import type {
   RunSpec,
 } from "../../engine/types";
 import type { validateUpdate } from "../../engine/validate-lifecycle";
+import type { BuildProgress, BuildRequest } from "../../image/dockerfile/build";
 import type { BridgeInfo } from "../../network/bridge";
 import type { NamedNetwork, NetworkCreate } from "../../network/named-networks";
 import type { VolumeInfo } from "../../volumes/index";
@@ -102,6 +103,8 @@ export interface DockerEngine {
   exportFs?: ArchiveApi["exportFs"];
   /** A new image from a container's changes (docker commit); the tests' fake may have none. */
   commit?(ref: string, name: string, o: CommitOptions): Promise<ImageInfo>;
+  /** docker build (the classic builder); absent: POST /build is a 501. */
+  build?(req: BuildRequest, progress: BuildProgress): Promise<ImageInfo>;
   /** What images, containers and volumes take on disk (docker system df); the tests' fake may have none. */
   diskUsage?(): Promise<DiskUsage>;
   /** A `docker save` archive of images (by stored name); the tests' fake may have none. */

@@ -6,6 +6,7 @@ import type { Duplex } from "node:stream";
 import { validateUpdate } from "../../engine/validate-lifecycle";
 import { type ArchiveApi, changesJson, getArchive, getExport, headArchive, putArchive } from "../archive";
 import { readJson } from "../http";
+import { buildImage } from "./build";
 import {
   createContainer,
   inspectContainer,
@@ -96,18 +97,7 @@ const ROUTES: Array<[string, RegExp, Kind, Handler]> = [
   ["POST", /^\/images\/load$/, "none", (c) => loadImages(c.engine, c.req, c.res)],
   ["POST", /^\/commit$/, "none", (c) => commitContainer(c.engine, c.req, c.res, c.query)],
   ["POST", /^\/images\/create$/, "none", (c) => createImage(c.engine, c.req, c.res, c.query)],
-  [
-    "POST",
-    /^\/build$/,
-    "none",
-    () => {
-      // Not "page not found": docker build and docker-compose build say what to do instead.
-      throw dockerError(
-        501,
-        "weft does not build Dockerfiles: build the image with docker elsewhere and load it here (docker save IMAGE | docker -H unix:///run/weft/weft.sock load), or describe it for 'weft image build -f IMAGE.yaml'",
-      );
-    },
-  ],
+  ["POST", /^\/build$/, "none", (c) => buildImage(c.engine, c.req, c.res, c.query)],
   ["POST", /^\/images\/prune$/, "none", json((c) => pruneImages(c.engine, c.query))],
   ["GET", /^\/images\/(.+)\/json$/, "image", json((c) => imageJson(c.engine, c.ref))],
   ["GET", /^\/images\/(.+)\/history$/, "image", json((c) => imageHistory(c.engine, c.ref))],

@@ -1,0 +1,208 @@
+// `weft build -t NAME [PATH]`: docker build's classic builder through the daemon. The folder (minus
+// what its .dockerignore leaves out) goes to the daemon as a tar, as the docker CLI sends it; the
+// daemon runs the Dockerfile (image/dockerfile/build.ts) and streams Docker's JSON messages back,
+// which are printed as they come.
+import { lstatSync, readdirSync, readFileSync, readlinkSync, statSync } from "node:fs";
+import { join, posix, resolve } from "node:path";
+import { Readable } from "node:stream";
+import { type Command, parseFlags, UsageError } from "../../../cli/index";
+import { END_OF_ARCHIVE, entryHeader, padding, type TarEntry } from "../copy/tar";
+import { clientFor, HOST_FLAG, HOST_USAGE } from "./client";
+
+const USAGE = `Usage: weft build -t NAME[:TAG] [OPTIONS] [PATH]
+
+Builds an image from a Dockerfile, as 'docker build' does with the classic builder: each RUN runs in a
+container made from the image so far and each step is a layer. PATH (default .) is the build context;
+its .dockerignore leaves files out. FROM images must be in the store already (weft does not pull), and
+no step is cached. (An image from an ImageBuild spec, without a Dockerfile: 'weft image build -f'.)
+
+Options:
+  -t, --tag NAME[:TAG]     the image's name (repeat for more names; one is required)
+  -f, --file PATH          the Dockerfile (default PATH/Dockerfile)
+  --build-arg NAME=VALUE   a value for an ARG (repeatable)
+  --label KEY=VALUE        a label on the image (repeatable)
+  --target STAGE           build up to this stage (FROM ... AS STAGE)
+  -q, --quiet              print only the image's id
+${HOST_USAGE}`;
+
+function pairs(values: string[], flag: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const v of values) {
+    const eq = v.indexOf("=");
+    if (eq <= 0) throw new UsageError(`${flag} takes NAME=VALUE, got "${v}"`);
+    out[v.slice(0, eq)] = v.slice(eq + 1);
+  }
+  return out;
+}
+
+export const buildCommand: Command = {
+  name: "build",
+  summary: "Build an image from a Dockerfile (weft build -t NAME .)",
+  usage: USAGE,
+  async run(argv) {
+    const { values, positionals } = parseFlags(argv, {
+      tag: { type: "string", short: "t", multiple: true },
+      file: { type: "string", short: "f" },
+      "build-arg": { type: "string", multiple: true },
+      label: { type: "string", multiple: true },
+      target: { type: "string" },
+      quiet: { type: "boolean", short: "q" },
+      ...HOST_FLAG,
+    });
+    if (positionals.length > 1) throw new UsageError(`unexpected argument "${positionals[1]}"`);
+    const tags = values.tag ?? [];
+    if (tags.length === 0) throw new UsageError("missing -t NAME[:TAG]: weft keeps no unnamed images");
+    const dir = resolve(positionals[0] ?? ".");
+    if (!statSync(dir, { throwIfNoEntry: false })?.isDirectory())
+      throw new UsageError(`${positionals[0] ?? "."} is not a folder: give the build context's folder`);
+    // -f outside the context is sent inside it, as the docker CLI does.
+    let dockerfile = "Dockerfile";
+    let extra: { name: string; text: Buffer } | undefined;
+    if (values.file) {
+      const path = resolve(values.file);
+      const rel = posix.relative(dir, path);
+      if (rel.startsWith("..") || rel === "") {
+        dockerfile = `.weft-dockerfile-${process.pid}`;
+        extra = { name: dockerfile, text: readFileSync(path) };
+      } else dockerfile = rel;
+    }
+    const q = new URLSearchParams();
+    for (const t of tags) q.append("t", t);
+    q.set("dockerfile", dockerfile);
+    q.set("buildargs", JSON.stringify(pairs(values["build-arg"] ?? [], "--build-arg")));
+    q.set("labels", JSON.stringify(pairs(values.label ?? [], "--label")));
+    if (values.target) q.set("target", values.target);
+    if (values.quiet) q.set("q", "1");
+    const ignore = dockerIgnore(dir, dockerfile);
+    const body = Readable.from(contextTar(dir, ignore, extra));
+    const res = await clientFor(values.host).duplex("POST", `/images/build?${q}`, body);
+    let failed: string | undefined;
+    let pending = "";
+    for await (const chunk of res) {
+      pending += chunk.toString();
+      const lines = pending.split("\n");
+      pending = lines.pop() ?? "";
+      for (const line of lines) {
+        if (line.trim() === "") continue;
+        const m = JSON.parse(line) as { stream?: string; error?: string; aux?: { ID?: string } };
+        if (m.stream !== undefined) process.stdout.write(m.stream);
+        if (m.error !== undefined) failed = m.error;
+      }
+    }
+    if (failed !== undefined) {
+      process.stderr.write(`${failed}\n`);
+      return 1;
+    }
+    return 0;
+  },
+};
+
+/** A .dockerignore's rules, in order; the last that matches a path decides (a "!" rule keeps it). */
+interface IgnoreRule {
+  re: RegExp;
+  keep: boolean;
+}
+
+function dockerIgnore(dir: string, dockerfile: string): IgnoreRule[] {
+  let text = "";
+  try {
+    text = readFileSync(join(dir, ".dockerignore"), "utf8");
+  } catch {
+    return [];
+  }
+  const rules: IgnoreRule[] = [];
+  for (const raw of text.split("\n")) {
+    let line = raw.trim();
+    if (line === "" || line.startsWith("#")) continue;
+    const keep = line.startsWith("!");
+    if (keep) line = line.slice(1).trim();
+    const pattern = posix.normalize(line).replace(/^\/+|\/+$/g, "");
+    if (pattern === "" || pattern === ".") continue;
+    rules.push({ re: ignoreRegExp(pattern), keep });
+  }
+  // As docker: the Dockerfile and .dockerignore are sent even when ignored (the daemon needs the former).
+  rules.push({ re: ignoreRegExp(dockerfile), keep: true }, { re: /^\.dockerignore$/, keep: true });
+  return rules;
+}
+
+/** Go's filepath.Match per path part, plus "**" for any number of parts; a match also covers what is under it. */
+function ignoreRegExp(pattern: string): RegExp {
+  let re = "";
+  for (let i = 0; i < pattern.length; i++) {
+    const c = pattern[i] as string;
+    if (c === "*" && pattern[i + 1] === "*") {
+      re += ".*";
+      i++;
+      if (pattern[i + 1] === "/") i++;
+    } else if (c === "*") re += "[^/]*";
+    else if (c === "?") re += "[^/]";
+    else re += c.replace(/[.+^${}()|[\]\\]/g, "\\$&");
+  }
+  return new RegExp(`^${re}(/.*)?$`);
+}
+
+function ignored(rules: IgnoreRule[], rel: string): boolean {
+  let out = false;
+  for (const r of rules) if (r.re.test(rel)) out = !r.keep;
+  return out;
+}
+
+/** The folder as a tar (entries relative to it), without what .dockerignore leaves out. */
+async function* contextTar(
+  dir: string,
+  rules: IgnoreRule[],
+  extra: { name: string; text: Buffer } | undefined,
+): AsyncGenerator<Buffer> {
+  const walk = function* (rel: string): Generator<string> {
+    for (const name of readdirSync(join(dir, rel)).sort()) {
+      const child = rel === "" ? name : `${rel}/${name}`;
+      const st = lstatSync(join(dir, child));
+      // An ignored folder is still walked when a later "!" rule may keep something in it.
+      if (!ignored(rules, child)) yield child;
+      if (st.isDirectory() && (!ignored(rules, child) || rules.some((r) => r.keep))) yield* walk(child);
+    }
+  };
+  for (const rel of walk("")) {
+    const path = join(dir, rel);
+    const st = lstatSync(path);
+    const base: TarEntry = {
+      name: rel,
+      type: "file",
+      mode: st.mode & 0o7777,
+      uid: st.uid,
+      gid: st.gid,
+      size: 0,
+      mtime: Math.floor(st.mtimeMs / 1000),
+      linkname: "",
+      devmajor: 0,
+      devminor: 0,
+    };
+    if (st.isDirectory()) yield entryHeader({ ...base, type: "dir" });
+    else if (st.isSymbolicLink())
+      yield entryHeader({ ...base, type: "symlink", linkname: readlinkSync(path) });
+    else if (st.isFile()) {
+      const text = readFileSync(path);
+      yield entryHeader({ ...base, size: text.length });
+      yield text;
+      yield padding(text.length);
+    }
+  }
+  if (extra) {
+    const now = Math.floor(Date.now() / 1000);
+    yield entryHeader({
+      name: extra.name,
+      type: "file",
+      mode: 0o644,
+      uid: 0,
+      gid: 0,
+      size: extra.text.length,
+      mtime: now,
+      linkname: "",
+      devmajor: 0,
+      devminor: 0,
+    });
+    yield extra.text;
+    yield padding(extra.text.length);
+  }
+  yield END_OF_ARCHIVE;
+}

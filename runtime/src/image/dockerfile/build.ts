@@ -1,0 +1,752 @@
+// Docker's classic builder on weft's engine (docker build, docker-compose build, POST /build, weft
+// build): each RUN runs in a runc container made from the image so far, each COPY and ADD is
+// unpacked into one, and that container is committed as the next layer, as Docker's classic builder
+// does. The other instructions (ENV, CMD, LABEL, USER, WORKDIR...) change the config that the next
+// commit writes. The image so far has a temporary name (weft-build-ID-N); those names and every
+// step's container are removed at the end, whatever happened, so a failed build leaves nothing.
+// There is no build cache: every build runs every step. Nothing reaches the network but what a RUN
+// does itself.
+import {
+  closeSync,
+  createReadStream,
+  mkdtempSync,
+  openSync,
+  readdirSync,
+  readSync,
+  rmSync,
+  writeFileSync,
+} from "node:fs";
+import { tmpdir } from "node:os";
+import { join, posix } from "node:path";
+import { createGunzip } from "node:zlib";
+import { ContainerFs } from "../../copy/container-fs";
+import type { ExtractOptions, ExtractResult } from "../../copy/extract";
+import { isDirMode, type PathStat, packPath } from "../../copy/pack";
+import { END_OF_ARCHIVE, entryHeader } from "../../copy/tar";
+import type { Attached } from "../../engine/attach";
+import type { CommitOptions } from "../../engine/commit";
+import { resolveUser } from "../../engine/image-config";
+import type { ImageInfo } from "../../engine/parts";
+import type { ContainerState, RunSpec } from "../../engine/types";
+import { validateRunSpec } from "../../engine/validate";
+import { RuntimeError } from "../../errors";
+import type { ImageConfig } from "../record";
+import {
+  type Dockerfile,
+  type Instruction,
+  keyValues,
+  parseDockerfile,
+  type Stage,
+  splitWords,
+  substitute,
+} from "./parse";
+
+/** What the builder needs of the engine (the real Engine has all of it). */
+export interface BuildEngine {
+  create(spec: RunSpec): Promise<ContainerState>;
+  start(ref: string): Promise<ContainerState>;
+  attach(ref: string, signal?: AbortSignal): Attached;
+  wait(ref: string): Promise<{ exitCode: number; oomKilled: boolean }>;
+  kill(ref: string, signal?: string): Promise<void>;
+  remove(ref: string, force?: boolean): Promise<void>;
+  statPath(ref: string, path: string): PathStat;
+  archive(ref: string, path: string): { stat: PathStat; tar: AsyncGenerator<Buffer> };
+  extract(ref: string, dir: string, tar: AsyncIterable<Buffer>, o: ExtractOptions): Promise<ExtractResult>;
+  commit(ref: string, name: string, o: CommitOptions): Promise<ImageInfo>;
+  importImage(tarPath: string, name: string): Promise<ImageInfo>;
+  image(ref: string): ImageInfo;
+  tagImage(source: string, target: string): Promise<ImageInfo>;
+  removeImage(name: string): Promise<void>;
+}
+
+export interface BuildRequest {
+  /** The host directory holding the build context. */
+  contextDir: string;
+  /** The Dockerfile's path inside the context (default "Dockerfile"). */
+  dockerfile?: string;
+  /** Names for the result; the first is required (weft keeps no unnamed images). */
+  tags: string[];
+  /** --build-arg NAME=VALUE */
+  buildArgs?: Record<string, string>;
+  /** --label: added to the image's labels. */
+  labels?: Record<string, string>;
+  /** --target: the stage to stop at (default the last). */
+  target?: string;
+  /** Stops the build: the running step's container is killed. */
+  signal?: AbortSignal;
+}
+
+/** What the build prints, as docker build's classic output ("Step 2/5 : RUN make", the RUN's output). */
+export type BuildProgress = (text: string) => void;
+
+const DEFAULT_SHELL = ["/bin/sh", "-c"];
+/** BuildKit's flags, which the classic builder refuses as well. */
+const BUILDKIT_FLAGS = ["mount", "network", "security", "chmod", "link", "parents", "exclude"];
+/** The flags each instruction takes here (FROM's --platform is read in fromImage; one platform). */
+const FLAGS: Record<string, string[]> = {
+  COPY: ["from", "chown"],
+  ADD: ["chown"],
+  HEALTHCHECK: ["interval", "timeout", "start-period", "start-interval", "retries"],
+};
+/** ARGs Docker defines without a declaration (proxies): given with --build-arg, they reach RUN. */
+const PREDEFINED_ARGS = [
+  "HTTP_PROXY",
+  "http_proxy",
+  "HTTPS_PROXY",
+  "https_proxy",
+  "FTP_PROXY",
+  "ftp_proxy",
+  "NO_PROXY",
+  "no_proxy",
+  "ALL_PROXY",
+  "all_proxy",
+];
+const SCRATCH_CONFIG: ImageConfig = {
+  env: [],
+  cmd: [],
+  entrypoint: [],
+  workdir: "",
+  user: "",
+  exposedPorts: [],
+  labels: {},
+};
+
+function invalid(message: string): RuntimeError {
+  return new RuntimeError("INVALID_ARGUMENT", message);
+}
+
+/** The build of one stage: the image so far and the config its next commit writes. */
+interface StageState {
+  stage: Stage;
+  image: string;
+  config: ImageConfig;
+  shell: string[];
+  /** ARGs declared in this stage, with their values (undefined: declared, no value). */
+  args: Map<string, string | undefined>;
+  /** WORKDIRs set since the last commit, to make before the next step. */
+  dirs: string[];
+  /** Config changed since the last commit. */
+  dirty: boolean;
+  /** CMD set in this stage (an ENTRYPOINT then keeps it). */
+  cmdSet: boolean;
+  author?: string;
+}
+
+/** Builds the Dockerfile in `req.contextDir`; resolves with the image named `req.tags[0]`. */
+export async function buildDockerfile(
+  engine: BuildEngine,
+  req: BuildRequest,
+  progress: BuildProgress,
+): Promise<ImageInfo> {
+  return new Builder(engine, req, progress).run();
+}
+
+class Builder {
+  private readonly id = Math.random().toString(16).slice(2, 10);
+  private readonly context: ContainerFs;
+  private readonly buildArgs: Map<string, string>;
+  private readonly usedArgs = new Set<string>();
+  /** Temporary image names made so far, removed at the end. */
+  private readonly temps: string[] = [];
+  /** Containers made so far and not removed yet. */
+  private readonly containers = new Set<string>();
+  /** Each finished stage's image, by index and by name. */
+  private readonly stageImages = new Map<string, string>();
+  private step = 0;
+  /** The Dockerfile's escape character (# escape=). */
+  private escape = "\\";
+  private steps = 0;
+
+  constructor(
+    private readonly engine: BuildEngine,
+    private readonly req: BuildRequest,
+    private readonly out: BuildProgress,
+  ) {
+    this.context = new ContainerFs({
+      name: "the build context",
+      rootfs: req.contextDir,
+      mounts: [],
+      readOnlyRoot: true,
+    });
+    this.buildArgs = new Map(Object.entries(req.buildArgs ?? {}));
+  }
+
+  async run(): Promise<ImageInfo> {
+    const tag = this.req.tags[0];
+    if (tag === undefined)
+      throw invalid("a build needs a name for its image (-t NAME[:TAG]): weft keeps no unnamed images");
+    const file = this.readDockerfile();
+    this.escape = file.escape;
+    const stages = this.stagesToBuild(file);
+    this.steps = stages.reduce((n, s) => n + 1 + s.instructions.length, file.globalArgs.length);
+    try {
+      const globals = this.globalArgs(file);
+      let last: StageState | undefined;
+      for (const stage of stages) {
+        this.checkAborted();
+        last = await this.buildStage(stage, globals);
+        this.stageImages.set(String(stage.index), last.image);
+        if (stage.name) this.stageImages.set(stage.name, last.image);
+      }
+      const final = last as StageState;
+      const unused = [...this.buildArgs.keys()].filter(
+        (a) => !this.usedArgs.has(a) && !PREDEFINED_ARGS.includes(a),
+      );
+      if (unused.length > 0)
+        this.out(`[Warning] One or more build-args [${unused.join(" ")}] were not consumed\n`);
+      const image = await this.finish(final, tag);
+      for (const t of this.req.tags.slice(1)) await this.engine.tagImage(tag, t);
+      this.out(`Successfully built ${image.id.slice(0, 12)}\n`);
+      for (const t of this.req.tags) this.out(`Successfully tagged ${t}\n`);
+      return image;
+    } finally {
+      await this.cleanUp();
+    }
+  }
+
+  private readDockerfile(): Dockerfile {
+    const path = this.req.dockerfile || "Dockerfile";
+    const at = this.context.resolve(posix.join("/", path), true);
+    if (!at.stat?.isFile())
+      throw invalid(
+        `Cannot locate specified Dockerfile: ${path}; put it in the build context or name it with -f`,
+      );
+    const text = this.context.onHost(at.path, (h) => {
+      const fd = openSync(h, "r");
+      try {
+        const buf = Buffer.alloc(at.stat?.size ?? 0);
+        readSync(fd, buf, 0, buf.length, 0);
+        return buf.toString("utf8");
+      } finally {
+        closeSync(fd);
+      }
+    });
+    return parseDockerfile(text);
+  }
+
+  /** The stages up to --target, and only those the target needs (as BuildKit; the classic builder builds all before it). */
+  private stagesToBuild(file: Dockerfile): Stage[] {
+    const target = this.req.target?.toLowerCase();
+    if (!target) return file.stages;
+    const at = file.stages.findIndex((s) => s.name === target);
+    if (at < 0)
+      throw invalid(
+        `failed to reach build target ${this.req.target} in Dockerfile: the stages are ${file.stages.map((s) => s.name ?? s.index).join(", ")}`,
+      );
+    return file.stages.slice(0, at + 1);
+  }
+
+  private globalArgs(file: Dockerfile): Map<string, string> {
+    const vars = new Map<string, string>();
+    for (const ins of file.globalArgs) {
+      this.announce(ins);
+      for (const [k, v] of keyValues("ARG", ins.args, vars, this.escape)) {
+        const given = this.buildArgs.get(k);
+        if (given !== undefined) this.usedArgs.add(k);
+        const value = given ?? v;
+        if (value !== undefined) vars.set(k, value);
+      }
+    }
+    return vars;
+  }
+
+  private announce(ins: Instruction): void {
+    this.step++;
+    this.out(`Step ${this.step}/${this.steps} : ${ins.original}\n`);
+  }
+
+  private checkAborted(): void {
+    if (this.req.signal?.aborted) throw new RuntimeError("INVALID_ARGUMENT", "the build was cancelled");
+  }
+
+  private async buildStage(stage: Stage, globals: Map<string, string>): Promise<StageState> {
+    this.announce(stage.from);
+    const st = await this.fromImage(stage, globals);
+    this.out(` ---> ${this.engine.image(st.image).id.slice(0, 12)}\n`);
+    for (const ins of stage.instructions) {
+      this.checkAborted();
+      this.announce(ins);
+      await this.dispatch(st, ins);
+    }
+    // The stage's result carries its config: a later stage's FROM or COPY --from reads it.
+    if (st.dirty) await this.commitStep(st, await this.stepContainer(st, ["true"], "0"));
+    return st;
+  }
+
+  private async fromImage(stage: Stage, globals: Map<string, string>): Promise<StageState> {
+    for (const f of Object.keys(stage.from.flags))
+      if (f !== "platform")
+        throw invalid(`Dockerfile line ${stage.from.line}: FROM --${f}: FROM takes only --platform`);
+    const ref = substitute(stage.image, globals, this.escape);
+    if (ref === "") throw invalid(`Dockerfile line ${stage.from.line}: FROM names no image`);
+    const state = (image: string, config: ImageConfig): StageState => ({
+      stage,
+      image,
+      config: {
+        ...config,
+        env: [...config.env],
+        labels: { ...config.labels },
+        exposedPorts: [...config.exposedPorts],
+      },
+      shell: DEFAULT_SHELL,
+      args: new Map(),
+      dirs: [],
+      dirty: false,
+      cmdSet: false,
+    });
+    const earlier = this.stageImages.get(ref.toLowerCase());
+    if (earlier) return state(earlier, this.engine.image(earlier).config);
+    if (ref === "scratch") {
+      const name = this.tempName();
+      const dir = mkdtempSync(join(tmpdir(), "weft-build-scratch-"));
+      try {
+        const tar = join(dir, "empty.tar");
+        // One entry, the root: the store takes no empty archive.
+        writeFileSync(tar, Buffer.concat([dirEntry("."), END_OF_ARCHIVE]));
+        await this.engine.importImage(tar, name);
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
+      return state(name, SCRATCH_CONFIG);
+    }
+    let image: ImageInfo;
+    try {
+      image = this.engine.image(ref);
+    } catch (err) {
+      if ((err as { code?: unknown }).code !== "IMAGE_NOT_FOUND") throw err;
+      throw new RuntimeError(
+        "INVALID_ARGUMENT",
+        `Dockerfile line ${stage.from.line}: FROM ${ref}: no such image here, and weft does not pull from registries; load it first (docker save ${ref} elsewhere, then docker load -i FILE.tar or weft image import FILE.tar)`,
+      );
+    }
+    return state(image.name, image.config);
+  }
+
+  /** The variables a word may use: the stage's ARGs, then its ENV (which wins, as in Docker). */
+  private vars(st: StageState): Map<string, string> {
+    const vars = new Map<string, string>();
+    for (const [k, v] of st.args) if (v !== undefined) vars.set(k, v);
+    for (const e of st.config.env) {
+      const eq = e.indexOf("=");
+      if (eq > 0) vars.set(e.slice(0, eq), e.slice(eq + 1));
+    }
+    return vars;
+  }
+
+  private words(st: StageState, ins: Instruction): string[] {
+    return splitWords(ins.args, this.vars(st), this.escape);
+  }
+
+  private async dispatch(st: StageState, ins: Instruction): Promise<void> {
+    const at = `Dockerfile line ${ins.line}: ${ins.keyword}`;
+    const takes = FLAGS[ins.keyword] ?? [];
+    for (const f of Object.keys(ins.flags))
+      if (!takes.includes(f))
+        throw invalid(
+          `${at} --${f}: ${takes.length > 0 ? `weft's builder takes ${takes.map((k) => `--${k}`).join(", ")} here` : "weft's builder takes no flags here"}${BUILDKIT_FLAGS.includes(f) ? ` (--${f} needs BuildKit)` : ""}`,
+        );
+    switch (ins.keyword) {
+      case "RUN":
+        return this.runStep(st, ins);
+      case "COPY":
+      case "ADD":
+        return this.copyStep(st, ins);
+      case "ENV":
+        for (const [k, v] of keyValues("ENV", ins.args, this.vars(st), this.escape)) {
+          st.config.env = st.config.env.filter((e) => !e.startsWith(`${k}=`));
+          st.config.env.push(`${k}=${v ?? ""}`);
+        }
+        break;
+      case "ARG":
+        for (const [k, v] of keyValues("ARG", ins.args, this.vars(st), this.escape)) {
+          const given = this.buildArgs.get(k);
+          if (given !== undefined) this.usedArgs.add(k);
+          st.args.set(k, given ?? v);
+        }
+        return; // not in the image: no commit needed
+      case "LABEL":
+        for (const [k, v] of keyValues("LABEL", ins.args, this.vars(st), this.escape))
+          st.config.labels[k] = v ?? "";
+        break;
+      case "MAINTAINER":
+        st.author = ins.args;
+        break;
+      case "CMD":
+        st.config.cmd = ins.json ?? [...st.shell, ins.args];
+        st.cmdSet = true;
+        break;
+      case "ENTRYPOINT":
+        st.config.entrypoint = ins.json ?? [...st.shell, ins.args];
+        if (!st.cmdSet) st.config.cmd = [];
+        break;
+      case "SHELL":
+        if (!ins.json || ins.json.length === 0)
+          throw invalid(`${at} takes the JSON form, such as SHELL ["/bin/bash", "-c"]`);
+        st.shell = ins.json;
+        return;
+      case "WORKDIR": {
+        const [dir] = this.words(st, ins);
+        const path = posix.resolve(st.config.workdir || "/", dir ?? "");
+        st.config.workdir = path;
+        st.dirs.push(path);
+        break;
+      }
+      case "USER": {
+        const [user] = this.words(st, ins);
+        st.config.user = user ?? "";
+        break;
+      }
+      case "EXPOSE":
+        for (const p of this.words(st, ins)) {
+          const m = /^(\d{1,5})(?:-\d{1,5})?(?:\/(tcp|udp|sctp))?$/i.exec(p);
+          if (!m || Number(m[1]) < 1 || Number(m[1]) > 65535)
+            throw invalid(`${at}: "${p}" is not a port such as 8080 or 53/udp`);
+          const port = `${Number(m[1])}/${(m[2] ?? "tcp").toLowerCase()}`;
+          if (!st.config.exposedPorts.includes(port)) st.config.exposedPorts.push(port);
+        }
+        break;
+      case "VOLUME":
+        // Docker makes an anonymous volume at each start; weft makes none from images.
+        this.out(
+          ` ---> VOLUME ${ins.json?.join(" ") ?? ins.args} is not kept: weft makes no volumes from images; mount one with -v NAME:PATH\n`,
+        );
+        return;
+      case "STOPSIGNAL":
+      case "HEALTHCHECK":
+        this.out(
+          ` ---> ${ins.keyword} is not kept in weft's images; give it when running (${ins.keyword === "STOPSIGNAL" ? "--stop-signal" : "--health-cmd"})\n`,
+        );
+        return;
+      case "ONBUILD":
+        throw invalid(
+          `${at} is not supported by weft's builder; put the instructions in the Dockerfile that uses the image`,
+        );
+      default:
+        throw invalid(`${at} is not supported by weft's builder`);
+    }
+    st.dirty = true;
+  }
+
+  /** A container of the image so far, not started, with the WORKDIRs made since the last commit. */
+  private async stepContainer(
+    st: StageState,
+    cmd: string[],
+    user: string,
+    env: string[] = [],
+  ): Promise<string> {
+    const spec = validateRunSpec({
+      image: st.image,
+      cmd,
+      entrypoint: [],
+      env: [...st.config.env, ...env],
+      user,
+      workdir: st.config.workdir || "/",
+      labels: { "weft.build": this.id },
+      sidecar: false,
+    });
+    const c = await this.engine.create(spec);
+    this.containers.add(c.id);
+    for (const dir of st.dirs) await this.makeDir(c.id, dir);
+    st.dirs = [];
+    return c.id;
+  }
+
+  private async makeDir(container: string, dir: string, owner?: { uid: number; gid: number }): Promise<void> {
+    if (dir === "/") return;
+    try {
+      this.engine.statPath(container, dir);
+      return; // there already: its owner and mode stay
+    } catch (err) {
+      if (!isNotFound(err)) throw err;
+    }
+    const entry = dirEntry(dir.replace(/^\/+/, ""));
+    await this.engine.extract(
+      container,
+      "/",
+      (async function* () {
+        yield Buffer.concat([entry, END_OF_ARCHIVE]);
+      })(),
+      { owner },
+    );
+  }
+
+  private async runStep(st: StageState, ins: Instruction): Promise<void> {
+    const cmd = ins.json ?? [...st.shell, ins.args];
+    // ARGs reach the command as variables but stay out of the image.
+    const argEnv = [...st.args]
+      .filter(([k, v]) => v !== undefined && !st.config.env.some((e) => e.startsWith(`${k}=`)))
+      .map(([k, v]) => `${k}=${v}`);
+    const proxies = PREDEFINED_ARGS.filter((a) => this.buildArgs.has(a)).map(
+      (a) => `${a}=${this.buildArgs.get(a)}`,
+    );
+    for (const a of PREDEFINED_ARGS) if (this.buildArgs.has(a)) this.usedArgs.add(a);
+    const id = await this.stepContainer(st, cmd, st.config.user || "0", [...proxies, ...argEnv]);
+    this.out(` ---> Running in ${id.slice(0, 12)}\n`);
+    const attached = this.engine.attach(id, this.req.signal);
+    // A cancel may come while start() is under way, before the app runs: killed then, and again after.
+    const signal = this.req.signal;
+    const kill = () => void this.engine.kill(id, "SIGKILL").catch(() => {});
+    signal?.addEventListener("abort", kill);
+    let exitCode: number;
+    try {
+      await this.engine.start(id);
+      if (signal?.aborted) kill();
+      for await (const entry of attached.output) this.out(entry.data.toString("utf8"));
+      ({ exitCode } = await this.engine.wait(id));
+    } finally {
+      signal?.removeEventListener("abort", kill);
+    }
+    this.checkAborted();
+    if (exitCode !== 0)
+      throw new RuntimeError(
+        "INVALID_ARGUMENT",
+        `The command '${cmd.join(" ")}' returned a non-zero code: ${exitCode}`,
+      );
+    await this.commitStep(st, id);
+  }
+
+  private async commitStep(st: StageState, container: string): Promise<void> {
+    const name = this.tempName();
+    const image = await this.engine.commit(container, name, {
+      config: st.config,
+      pause: false,
+      author: st.author,
+      comment: `weft build step ${this.step}`,
+    });
+    this.out(`Removing intermediate container ${container.slice(0, 12)}\n`);
+    await this.dropContainer(container);
+    st.image = name;
+    st.dirty = false;
+    this.out(` ---> ${image.id.slice(0, 12)}\n`);
+  }
+
+  private async copyStep(st: StageState, ins: Instruction): Promise<void> {
+    const at = `Dockerfile line ${ins.line}: ${ins.keyword}`;
+    const words = ins.json ?? this.words(st, ins);
+    if (words.length < 2) throw invalid(`${at} needs a source and a destination`);
+    const sources = words.slice(0, -1);
+    const destWord = words[words.length - 1] as string;
+    const dest = posix.resolve(st.config.workdir || "/", destWord);
+    const intoDir = destWord.endsWith("/") || sources.length > 1;
+    const image = this.engine.image(st.image);
+    const owner = ins.flags.chown
+      ? resolveUser(substitute(ins.flags.chown, this.vars(st), this.escape), image.rootfs)
+      : undefined;
+    const id = await this.stepContainer(st, ["true"], "0");
+    let from: string | undefined;
+    if (ins.flags.from !== undefined) from = await this.fromContainer(ins.flags.from, at);
+    const matched: Array<{ stat: PathStat; tar: () => AsyncGenerator<Buffer>; host?: string }> = [];
+    for (const src of sources) {
+      if (ins.keyword === "ADD" && /^[a-z][a-z0-9+.-]*:\/\//i.test(src))
+        throw invalid(
+          `${at} ${src}: weft builds offline and does not download; put the file in the build context and COPY it`,
+        );
+      if (from) {
+        const path = posix.resolve("/", src);
+        const container = from;
+        let stat: PathStat;
+        try {
+          stat = this.engine.statPath(container, path);
+        } catch (err) {
+          if (!isNotFound(err)) throw err;
+          throw invalid(`${at} --from=${ins.flags.from}: ${path} is not in that image`);
+        }
+        matched.push({ stat, tar: () => this.engine.archive(container, path).tar });
+      } else
+        for (const path of this.contextMatches(src, at)) {
+          const stat = packPath(this.context, path).stat;
+          matched.push({
+            stat,
+            tar: () => packPath(this.context, path).tar,
+            host: this.context.resolve(path, false).host,
+          });
+        }
+    }
+    if (matched.length > 1 && !destWord.endsWith("/"))
+      throw invalid(
+        `${at}: with more than one source file, the destination must be a directory and end with a /`,
+      );
+    const copyOwner = owner ? { owner } : {};
+    for (const m of matched) {
+      const isDir = isDirMode(m.stat.mode);
+      if (ins.keyword === "ADD" && !isDir && m.host && isArchive(m.host)) {
+        await this.makeDir(id, dest, owner);
+        const source = createReadStream(m.host);
+        const tar = gzipped(m.host) ? source.pipe(createGunzip()) : source;
+        await this.engine.extract(id, dest, tar, owner ? { owner } : { copyUidGid: true });
+        continue;
+      }
+      if (isDir) {
+        await this.makeDir(id, dest, owner);
+        await this.engine.extract(id, dest, m.tar(), {
+          ...copyOwner,
+          rename: { from: m.stat.name, to: "." },
+        });
+      } else if (intoDir || this.isDir(id, dest)) {
+        await this.makeDir(id, dest, owner);
+        await this.engine.extract(id, dest, m.tar(), copyOwner);
+      } else {
+        const parent = posix.dirname(dest);
+        await this.makeDir(id, parent, owner);
+        await this.engine.extract(id, parent, m.tar(), {
+          ...copyOwner,
+          rename: { from: m.stat.name, to: posix.basename(dest) },
+        });
+      }
+    }
+    await this.commitStep(st, id);
+  }
+
+  private isDir(container: string, path: string): boolean {
+    try {
+      return isDirMode(this.engine.statPath(container, path).mode);
+    } catch {
+      return false;
+    }
+  }
+
+  /** A container of an earlier stage's image, or of any image, to copy from (COPY --from). */
+  private async fromContainer(ref: string, at: string): Promise<string> {
+    const image = this.stageImages.get(ref.toLowerCase()) ?? ref;
+    try {
+      this.engine.image(image);
+    } catch {
+      throw invalid(
+        `${at} --from=${ref}: no stage of that name before this one, and no image of that name here`,
+      );
+    }
+    const c = await this.engine.create(
+      validateRunSpec({
+        image,
+        cmd: ["true"],
+        entrypoint: [],
+        env: [],
+        user: "0",
+        labels: { "weft.build": this.id },
+        sidecar: false,
+      }),
+    );
+    this.containers.add(c.id);
+    return c.id;
+  }
+
+  /** The context's paths a COPY source names: itself, or what a * ? [ pattern in its last part matches. */
+  private contextMatches(src: string, at: string): string[] {
+    const path = posix.resolve("/", src);
+    const base = posix.basename(path);
+    if (!/[*?[]/.test(base)) {
+      if (!this.context.resolve(path, false).stat)
+        throw invalid(
+          `${at} failed: file not found in build context or excluded by .dockerignore: stat ${src}: file does not exist`,
+        );
+      return [path];
+    }
+    const dir = posix.dirname(path);
+    const host = this.context.resolve(dir, true);
+    const names = host.stat?.isDirectory() ? this.context.onHost(host.path, (h) => readdirSync(h)) : [];
+    const re = globRegExp(base);
+    const found = names
+      .filter((n) => re.test(n))
+      .sort()
+      .map((n) => posix.join(dir, n));
+    if (found.length === 0)
+      throw invalid(
+        `${at} failed: no source files were specified (nothing in the build context matches ${src})`,
+      );
+    return found;
+  }
+
+  /** The last stage's image under `tag`: its last step's, or one committed now for a config alone. */
+  private async finish(st: StageState, tag: string): Promise<ImageInfo> {
+    const labels = this.req.labels ?? {};
+    if (Object.keys(labels).length > 0) {
+      Object.assign(st.config.labels, labels);
+      st.dirty = true;
+    }
+    if (st.dirty) await this.commitStep(st, await this.stepContainer(st, ["true"], "0"));
+    // A stage that changed nothing is its base image under another name, as with Docker.
+    return this.engine.tagImage(st.image, tag);
+  }
+
+  private tempName(): string {
+    const name = `weft-build-${this.id}-${this.temps.length + 1}`;
+    this.temps.push(name);
+    return name;
+  }
+
+  private async dropContainer(id: string): Promise<void> {
+    await this.engine.remove(id, true);
+    this.containers.delete(id);
+  }
+
+  private async cleanUp(): Promise<void> {
+    for (const id of this.containers) await this.engine.remove(id, true).catch(() => {});
+    for (const name of this.temps.reverse()) await this.engine.removeImage(name).catch(() => {});
+  }
+}
+
+/** A tar header of a directory owned by root, mode 755 (an extract's owner option may change it). */
+function dirEntry(name: string): Buffer {
+  return entryHeader({
+    name,
+    type: "dir",
+    mode: 0o755,
+    uid: 0,
+    gid: 0,
+    size: 0,
+    mtime: Math.floor(Date.now() / 1000),
+    linkname: "",
+    devmajor: 0,
+    devminor: 0,
+  });
+}
+
+/** A path the engine did not find (its archive errors are 404s with INVALID_ARGUMENT codes). */
+function isNotFound(err: unknown): boolean {
+  const e = err as { code?: unknown; status?: unknown };
+  return e.status === 404 || (typeof e.code === "string" && e.code.endsWith("NOT_FOUND"));
+}
+
+/** A file pattern of Go's filepath.Match (* ? [...]) as a RegExp for one name. */
+function globRegExp(pattern: string): RegExp {
+  let re = "";
+  for (let i = 0; i < pattern.length; i++) {
+    const c = pattern[i] as string;
+    if (c === "*") re += "[^/]*";
+    else if (c === "?") re += "[^/]";
+    else if (c === "[") {
+      const end = pattern.indexOf("]", i + 1);
+      if (end < 0) re += "\\[";
+      else {
+        re += `[${pattern
+          .slice(i + 1, end)
+          .replace(/^!/, "^")
+          .replace(/\\/g, "\\\\")}]`;
+        i = end;
+      }
+    } else re += c.replace(/[.+^${}()|\\]/g, "\\$&");
+  }
+  return new RegExp(`^${re}$`);
+}
+
+function firstBytes(path: string, n: number): Buffer {
+  const fd = openSync(path, "r");
+  try {
+    const buf = Buffer.alloc(n);
+    const got = readSync(fd, buf, 0, n, 0);
+    return buf.subarray(0, got);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+function gzipped(path: string): boolean {
+  const b = firstBytes(path, 2);
+  return b[0] === 0x1f && b[1] === 0x8b;
+}
+
+/** ADD unpacks a local tar (plain or gzip), as Docker does; other files are copied as they are. */
+function isArchive(path: string): boolean {
+  if (gzipped(path)) return /\.(tar\.gz|tgz)$/i.test(path);
+  return firstBytes(path, 262).subarray(257, 262).toString("latin1") === "ustar";
+}
