@@ -1,6 +1,7 @@
 // docker build against a real weft daemon: the real docker CLI sends a folder and a Dockerfile, each
 // RUN runs in a runc container, and the image it makes runs. The daemon imports busybox at start.
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { execFileSync } from "node:child_process";
+import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import anyTest, { type TestFn } from "ava";
@@ -203,6 +204,37 @@ test.serial("docker build: stages, COPY --from, --target, FROM scratch", async (
   t.is(tested.stdout.trim(), "the tester stage ran");
   t.deepEqual(await noLeftovers(docker), { containers: "", images: "" });
 });
+
+test.serial(
+  "docker build: ADD unpacks a local tar or .tar.gz; a symlink to a host file is not followed",
+  async (t) => {
+    const { docker } = t.context;
+    const dir = context(t, { Dockerfile: "" });
+    const stuff = join(dir, "stuff");
+    mkdirSync(stuff);
+    writeFileSync(join(stuff, "inside.txt"), "from the archive");
+    execFileSync("tar", ["-C", stuff, "-cf", join(dir, "plain.tar"), "inside.txt"]);
+    execFileSync("tar", ["-C", stuff, "-czf", join(dir, "packed.tar.gz"), "inside.txt"]);
+    rmSync(stuff, { recursive: true });
+    // A tar on the host, outside the context: a link to it in the context must not bring it in.
+    const secret = mkdtempSync(join(t.context.dir, "host-"));
+    writeFileSync(join(secret, "secret.txt"), "host only");
+    execFileSync("tar", ["-C", secret, "-cf", join(secret, "host.tar"), "secret.txt"]);
+    symlinkSync(join(secret, "host.tar"), join(dir, "linked.tar"));
+    writeFileSync(
+      join(dir, "Dockerfile"),
+      'FROM busybox\nADD plain.tar /plain/\nADD packed.tar.gz /packed\nADD linked.tar /linked/\nCMD ["sh", "-c", "cat /plain/inside.txt; echo; cat /packed/inside.txt; echo; ls -A /linked"]\n',
+    );
+    const build = await docker.run(["build", "-t", "added", dir]);
+    t.is(build.code, 0, build.stdout + build.stderr);
+    const run = await docker.run(["run", "--rm", "--label", "weft.sidecar=false", "added"]);
+    t.deepEqual(
+      run.stdout.trim().split("\n"),
+      ["from the archive", "from the archive", "linked.tar"],
+      run.stderr,
+    );
+  },
+);
 
 test.serial("docker build: bad input says what to do", async (t) => {
   const { docker } = t.context;

@@ -5,7 +5,7 @@
 import { lstatSync, readdirSync, readFileSync, readlinkSync, statSync } from "node:fs";
 import { join, posix, resolve } from "node:path";
 import { Readable } from "node:stream";
-import { type Command, parseFlags, UsageError } from "../../../cli/index";
+import { type Command, keyValues, parseFlags, UsageError } from "../../../cli/index";
 import { END_OF_ARCHIVE, entryHeader, padding, type TarEntry } from "../copy/tar";
 import { clientFor, HOST_FLAG, HOST_USAGE } from "./client";
 
@@ -24,16 +24,6 @@ Options:
   --target STAGE           build up to this stage (FROM ... AS STAGE)
   -q, --quiet              print only the image's id
 ${HOST_USAGE}`;
-
-function pairs(values: string[], flag: string): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const v of values) {
-    const eq = v.indexOf("=");
-    if (eq <= 0) throw new UsageError(`${flag} takes NAME=VALUE, got "${v}"`);
-    out[v.slice(0, eq)] = v.slice(eq + 1);
-  }
-  return out;
-}
 
 export const buildCommand: Command = {
   name: "build",
@@ -69,8 +59,8 @@ export const buildCommand: Command = {
     const q = new URLSearchParams();
     for (const t of tags) q.append("t", t);
     q.set("dockerfile", dockerfile);
-    q.set("buildargs", JSON.stringify(pairs(values["build-arg"] ?? [], "--build-arg")));
-    q.set("labels", JSON.stringify(pairs(values.label ?? [], "--label")));
+    q.set("buildargs", JSON.stringify(keyValues("--build-arg", values["build-arg"] ?? [])));
+    q.set("labels", JSON.stringify(keyValues("--label", values.label ?? [])));
     if (values.target) q.set("target", values.target);
     if (values.quiet) q.set("q", "1");
     const ignore = dockerIgnore(dir, dockerfile);

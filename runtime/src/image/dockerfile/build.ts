@@ -8,6 +8,7 @@
 // does itself.
 import {
   closeSync,
+  constants,
   createReadStream,
   mkdtempSync,
   openSync,
@@ -18,6 +19,7 @@ import {
 } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, posix } from "node:path";
+import type { Readable } from "node:stream";
 import { createGunzip } from "node:zlib";
 import { ContainerFs } from "../../copy/container-fs";
 import type { ExtractOptions, ExtractResult } from "../../copy/extract";
@@ -535,7 +537,7 @@ class Builder {
     const id = await this.stepContainer(st, ["true"], "0");
     let from: string | undefined;
     if (ins.flags.from !== undefined) from = await this.fromContainer(ins.flags.from, at);
-    const matched: Array<{ stat: PathStat; tar: () => AsyncGenerator<Buffer>; host?: string }> = [];
+    const matched: Array<{ stat: PathStat; tar: () => AsyncGenerator<Buffer>; contextPath?: string }> = [];
     for (const src of sources) {
       if (ins.keyword === "ADD" && /^[a-z][a-z0-9+.-]*:\/\//i.test(src))
         throw invalid(
@@ -555,11 +557,7 @@ class Builder {
       } else
         for (const path of this.contextMatches(src, at)) {
           const stat = packPath(this.context, path).stat;
-          matched.push({
-            stat,
-            tar: () => packPath(this.context, path).tar,
-            host: this.context.resolve(path, false).host,
-          });
+          matched.push({ stat, tar: () => packPath(this.context, path).tar, contextPath: path });
         }
     }
     if (matched.length > 1 && !destWord.endsWith("/"))
@@ -569,19 +567,26 @@ class Builder {
     const copyOwner = owner ? { owner } : {};
     for (const m of matched) {
       const isDir = isDirMode(m.stat.mode);
-      if (ins.keyword === "ADD" && !isDir && m.host && isArchive(m.host)) {
+      const archive =
+        ins.keyword === "ADD" &&
+        m.contextPath !== undefined &&
+        this.context.resolve(m.contextPath, false).stat?.isFile()
+          ? this.contextArchive(m.contextPath)
+          : undefined;
+      if (archive) {
         await this.makeDir(id, dest, owner);
-        const source = createReadStream(m.host);
-        const tar = gzipped(m.host) ? source.pipe(createGunzip()) : source;
-        await this.engine.extract(id, dest, tar, owner ? { owner } : { copyUidGid: true });
+        try {
+          await this.engine.extract(id, dest, archive.tar, owner ? { owner } : { copyUidGid: true });
+        } finally {
+          archive.close();
+        }
         continue;
       }
       if (isDir) {
         await this.makeDir(id, dest, owner);
-        await this.engine.extract(id, dest, m.tar(), {
-          ...copyOwner,
-          rename: { from: m.stat.name, to: "." },
-        });
+        // The folder's contents, not the folder ("." is the top entry of the context's root).
+        const top = m.stat.name === "/" ? "." : m.stat.name;
+        await this.engine.extract(id, dest, m.tar(), { ...copyOwner, rename: { from: top, to: "." } });
       } else if (intoDir || this.isDir(id, dest)) {
         await this.makeDir(id, dest, owner);
         await this.engine.extract(id, dest, m.tar(), copyOwner);
@@ -594,7 +599,33 @@ class Builder {
         });
       }
     }
+    if (from) await this.dropContainer(from);
     await this.commitStep(st, id);
+  }
+
+  /**
+   * ADD's local archive (a tar, or a .tar.gz / .tgz), read through a descriptor opened inside the
+   * context (never through a symlink, which could lead to a host file); undefined for any other file.
+   */
+  private contextArchive(path: string): { tar: Readable; close: () => void } | undefined {
+    const fd = this.context.onHost(path, (h) => openSync(h, constants.O_RDONLY | constants.O_NOFOLLOW));
+    const head = Buffer.alloc(262);
+    const got = readSync(fd, head, 0, head.length, 0);
+    const gz = got >= 2 && head[0] === 0x1f && head[1] === 0x8b && /\.(tar\.gz|tgz)$/i.test(path);
+    const plain = got >= 262 && head.subarray(257, 262).toString("latin1") === "ustar";
+    if (!gz && !plain) {
+      closeSync(fd);
+      return undefined;
+    }
+    const source = createReadStream("", { fd, start: 0 });
+    const tar = gz ? source.pipe(createGunzip()) : source;
+    return {
+      tar,
+      close: () => {
+        tar.destroy();
+        source.destroy();
+      },
+    };
   }
 
   private isDir(container: string, path: string): boolean {
@@ -727,26 +758,4 @@ function globRegExp(pattern: string): RegExp {
     } else re += c.replace(/[.+^${}()|\\]/g, "\\$&");
   }
   return new RegExp(`^${re}$`);
-}
-
-function firstBytes(path: string, n: number): Buffer {
-  const fd = openSync(path, "r");
-  try {
-    const buf = Buffer.alloc(n);
-    const got = readSync(fd, buf, 0, n, 0);
-    return buf.subarray(0, got);
-  } finally {
-    closeSync(fd);
-  }
-}
-
-function gzipped(path: string): boolean {
-  const b = firstBytes(path, 2);
-  return b[0] === 0x1f && b[1] === 0x8b;
-}
-
-/** ADD unpacks a local tar (plain or gzip), as Docker does; other files are copied as they are. */
-function isArchive(path: string): boolean {
-  if (gzipped(path)) return /\.(tar\.gz|tgz)$/i.test(path);
-  return firstBytes(path, 262).subarray(257, 262).toString("latin1") === "ustar";
 }
