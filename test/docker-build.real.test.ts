@@ -56,6 +56,7 @@ test.serial(
         "ARG BASE=busybox",
         // biome-ignore lint/suspicious/noTemplateCurlyInString: a Dockerfile's variable
         "FROM ${BASE}",
+        "ARG BASE",
         "ARG GREETING=hello",
         'ENV APP_HOME=/srv/app NAME="weft build"',
         "WORKDIR $APP_HOME",
@@ -64,7 +65,7 @@ test.serial(
         "COPY *.txt notes/",
         "RUN chmod +x bin/greet.sh \\",
         '  && echo "$GREETING from RUN" > made-by-run \\',
-        "  && echo built in $(pwd)",
+        "  && echo built in $(pwd) from $BASE",
         "RUN echo builder:x:1234:1234::/srv/app:/bin/sh >> /etc/passwd && chown -R builder /srv/app",
         "USER builder",
         "EXPOSE 8080",
@@ -82,8 +83,8 @@ test.serial(
       timeoutMs: 120_000,
     });
     t.is(build.code, 0, build.stdout + build.stderr);
-    t.regex(build.stdout, /Step 1\/14 : ARG BASE=busybox\n(.*\n)?Step 2\/14 : FROM \$\{BASE\}/);
-    t.regex(build.stdout, /built in \/srv\/app/, "a RUN's output is shown");
+    t.regex(build.stdout, /Step 1\/15 : ARG BASE=busybox\n(.*\n)?Step 2\/15 : FROM \$\{BASE\}/);
+    t.regex(build.stdout, /built in \/srv\/app from busybox/, "a RUN's output, with a global ARG redeclared");
     t.regex(build.stdout, /Successfully tagged greeter:1/);
 
     const run = await docker.run(["run", "--rm", "--label", "weft.sidecar=false", "greeter:1"]);

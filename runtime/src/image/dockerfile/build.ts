@@ -147,6 +147,8 @@ class Builder {
   private readonly id = Math.random().toString(16).slice(2, 10);
   private readonly context: ContainerFs;
   private readonly buildArgs: Map<string, string>;
+  /** The ARGs before the first FROM, with their values: a stage's bare `ARG NAME` takes its value. */
+  private globals = new Map<string, string>();
   private readonly usedArgs = new Set<string>();
   /** Temporary image names made so far, removed at the end. */
   private readonly temps: string[] = [];
@@ -182,7 +184,8 @@ class Builder {
     const stages = this.stagesToBuild(file);
     this.steps = stages.reduce((n, s) => n + 1 + s.instructions.length, file.globalArgs.length);
     try {
-      const globals = this.globalArgs(file);
+      this.globals = this.globalArgs(file);
+      const globals = this.globals;
       let last: StageState | undefined;
       for (const stage of stages) {
         this.checkAborted();
@@ -363,7 +366,7 @@ class Builder {
         for (const [k, v] of keyValues("ARG", ins.args, this.vars(st), this.escape)) {
           const given = this.buildArgs.get(k);
           if (given !== undefined) this.usedArgs.add(k);
-          st.args.set(k, given ?? v);
+          st.args.set(k, given ?? v ?? this.globals.get(k));
         }
         return; // not in the image: no commit needed
       case "LABEL":
