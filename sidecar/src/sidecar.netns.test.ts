@@ -168,6 +168,10 @@ const h2Server = (name: string, port: number) => `
         ipA,
         "--port",
         "9090/http",
+        // Detection, not its timeout, is under test: on a loaded machine h2load's preface came after
+        // the default 100 ms, its connections went through as opaque TCP and were not counted.
+        "--detect-timeout-ms",
+        "2000",
       ],
       { stdio: ["ignore", "pipe", "pipe"] },
     );
