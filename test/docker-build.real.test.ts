@@ -340,3 +340,62 @@ test.serial("a build whose client goes away stops: its step container and tempor
   const images = await docker.run(["images", "--format", "{{.Repository}}"]);
   t.false(images.stdout.split("\n").includes("never"));
 });
+
+test.serial(
+  "a built image's HEALTHCHECK runs in its containers (unless --no-healthcheck); STOPSIGNAL is the default stop signal",
+  async (t) => {
+    const { docker } = t.context;
+    const dir = context(t, {
+      Dockerfile: [
+        "FROM busybox",
+        "HEALTHCHECK --interval=1s --timeout=2s --retries=2 CMD test -f /tmp/ready",
+        "STOPSIGNAL SIGQUIT",
+        'CMD ["sh", "-c", "sleep 1; touch /tmp/ready; exec sleep 60"]',
+      ].join("\n"),
+    });
+    const build = await docker.run(["build", "-t", "checked", dir]);
+    t.is(build.code, 0, build.stdout + build.stderr);
+    const image = await docker.run([
+      "image",
+      "inspect",
+      "checked",
+      "--format",
+      "{{json .Config.Healthcheck}} {{.Config.StopSignal}}",
+    ]);
+    t.is(
+      image.stdout.trim(),
+      '{"Test":["CMD-SHELL","test -f /tmp/ready"],"Interval":1000000000,"Timeout":2000000000,"Retries":2} SIGQUIT',
+    );
+
+    const name = `hc${Date.now().toString(36)}`;
+    t.teardown(() => docker.run(["rm", "-f", name, `${name}-off`]).then(() => undefined));
+    t.is(
+      (await docker.run(["run", "-d", "--name", name, "--label", "weft.sidecar=false", "checked"])).code,
+      0,
+    );
+    let status = "";
+    for (let i = 0; i < 60 && status !== "healthy"; i++) {
+      status = (await docker.run(["inspect", name, "--format", "{{.State.Health.Status}}"])).stdout.trim();
+      if (status !== "healthy") await new Promise((r) => setTimeout(r, 250));
+    }
+    t.is(status, "healthy");
+    t.is(
+      (await docker.run(["inspect", name, "--format", "{{.Config.StopSignal}}"])).stdout.trim(),
+      "SIGQUIT",
+    );
+
+    const off = await docker.run([
+      "run",
+      "-d",
+      "--name",
+      `${name}-off`,
+      "--no-healthcheck",
+      "--label",
+      "weft.sidecar=false",
+      "checked",
+    ]);
+    t.is(off.code, 0, off.stderr);
+    const health = await docker.run(["inspect", `${name}-off`, "--format", "{{json .State.Health}}"]);
+    t.is(health.stdout.trim(), "null", "no health check runs");
+  },
+);

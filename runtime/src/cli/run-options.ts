@@ -47,6 +47,7 @@ export const RUN_OPTIONS_USAGE = `  -d, --detach           run in the background
   --health-retries N     failures in a row before unhealthy (default 3)
   --health-start-period D
                          failures during this time after start do not count (default 0s)
+  --no-healthcheck       do not run the image's HEALTHCHECK
   -t, --tty              give the app a terminal (its output is then one stream)
   -i, --interactive      keep the app's stdin open; without -d, send this terminal's input to it
   --detach-keys KEYS     keys that detach from an attached run (default ctrl-p,ctrl-q)
@@ -84,6 +85,7 @@ export const RUN_FLAGS = {
   publish: { type: "string", short: "p", multiple: true },
   tmpfs: { type: "string", multiple: true },
   "health-cmd": { type: "string" },
+  "no-healthcheck": { type: "boolean" },
   "health-http": { type: "string" },
   "health-interval": { type: "string" },
   "health-timeout": { type: "string" },
@@ -192,6 +194,7 @@ export function runBody(values: Values, positionals: string[]): Record<string, u
       return v;
     }),
     healthcheck: healthcheck(values),
+    noHealthcheck: values["no-healthcheck"] || undefined,
     tty: values.tty,
     interactive: values.interactive,
     stopTimeoutS:

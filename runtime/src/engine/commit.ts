@@ -133,6 +133,17 @@ export function runConfig(state: ContainerState, image: ImageConfig): ImageConfi
   const root = state.uid === 0 && state.gid === 0;
   const imageRoot = ["", "0", "root", "0:0", "root:root"].includes(image.user);
   const ports = state.ports.map((p) => `${p.port}/tcp`);
+  const hc = state.healthcheck;
+  const healthcheck = hc?.exec
+    ? {
+        test: ["CMD", ...hc.exec],
+        intervalNs: hc.intervalMs * 1e6,
+        timeoutNs: hc.timeoutMs * 1e6,
+        startPeriodNs: hc.startPeriodMs * 1e6,
+        retries: hc.retries,
+      }
+    : image.healthcheck;
+  const stopSignal = state.stopSignal && state.stopSignal !== "SIGTERM" ? state.stopSignal : image.stopSignal;
   return {
     env: [...env.values()],
     entrypoint: keepsEntrypoint ? ep : [],
@@ -146,5 +157,8 @@ export function runConfig(state: ContainerState, image: ImageConfig): ImageConfi
       ...image.labels,
       ...Object.fromEntries(Object.entries(state.labels).filter(([k]) => !k.startsWith("weft."))),
     },
+    // The container's own command health check (an HTTP one has no image form) or the image's.
+    ...(healthcheck ? { healthcheck } : {}),
+    ...(stopSignal ? { stopSignal } : {}),
   };
 }

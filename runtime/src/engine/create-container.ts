@@ -7,7 +7,7 @@ import { join } from "node:path";
 import { RuntimeError } from "../errors";
 import { effectiveCapabilities, writeEtcFiles } from "../oci/index";
 import { seedVolume, type VolumeStore } from "../volumes/index";
-import { containerArgs, mergeEnv, resolveUser } from "./image-config";
+import { containerArgs, healthcheckOf, mergeEnv, resolveUser } from "./image-config";
 import type { Clock, EngineParts, Logger } from "./parts";
 import { Rollback } from "./rollback";
 import { ensureMountPoint, insideRoot, usernsMappings } from "./rootfs-prep";
@@ -118,14 +118,15 @@ export async function createContainer(
       userns: spec.userns,
       restartPolicy: spec.restart,
       restartCount: 0,
-      healthcheck: spec.healthcheck,
+      healthcheck:
+        spec.healthcheck ?? (spec.noHealthcheck ? undefined : healthcheckOf(image.config.healthcheck)),
       publish: spec.publish,
       tmpfs: spec.tmpfs,
       tty: spec.tty,
       interactive: spec.interactive,
       stdinOnce: spec.stdinOnce,
       stopTimeoutS: spec.stopTimeoutS,
-      stopSignal: spec.stopSignal,
+      stopSignal: spec.stopSignal ?? image.config.stopSignal ?? "SIGTERM",
       networks: spec.networks,
     };
     // Saved before anything is made in the kernel: a daemon that dies from here on finds the container

@@ -3,8 +3,9 @@
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { RuntimeError } from "../errors";
+import type { ImageHealthcheck } from "../image/record";
 import type { ImageInfo } from "./parts";
-import { type RunSpec, SIDECAR_UID } from "./types";
+import { type HealthCheckSpec, type RunSpec, SIDECAR_UID } from "./types";
 
 /** "uid[:gid]" or a user name looked up in the image's /etc/passwd. */
 export function resolveUser(user: string, rootfs: string): { uid: number; gid: number } {
@@ -93,4 +94,21 @@ export function mergeEnv(base: readonly string[], overrides: readonly string[]):
     } else out[i] = e;
   }
   return out;
+}
+
+/**
+ * The image's HEALTHCHECK as the health monitor runs it, with Docker's defaults (30 s interval and
+ * timeout, 3 retries, no start period); undefined for none or NONE.
+ */
+export function healthcheckOf(h: ImageHealthcheck | undefined): HealthCheckSpec | undefined {
+  if (!h || h.test.length < 2 || (h.test[0] !== "CMD" && h.test[0] !== "CMD-SHELL")) return undefined;
+  const ms = (ns: number | undefined, fallback: number) =>
+    ns ? Math.max(1, Math.round(ns / 1e6)) : fallback;
+  return {
+    exec: h.test[0] === "CMD-SHELL" ? ["/bin/sh", "-c", h.test.slice(1).join(" ")] : h.test.slice(1),
+    intervalMs: ms(h.intervalNs, 30_000),
+    timeoutMs: ms(h.timeoutNs, 30_000),
+    retries: h.retries || 3,
+    startPeriodMs: ms(h.startPeriodNs, 0),
+  };
 }

@@ -66,7 +66,7 @@ export interface RunSpec {
   userns: "host" | "auto";
   /** --restart; default {name: "no", maxRetries: 0}. */
   restart: RestartPolicy;
-  /** --health-cmd / --health-http and friends, or the image's HEALTHCHECK; none by default. */
+  /** --health-cmd / --health-http and friends; default the image's HEALTHCHECK, if any. */
   healthcheck?: HealthCheckSpec;
   /** -p [IP:]HOSTPORT:PORT; default none. */
   publish: PublishSpec[];
@@ -83,8 +83,10 @@ export interface RunSpec {
   consoleSize?: { rows: number; cols: number };
   /** --stop-timeout: seconds between the stop signal and SIGKILL; default 10. */
   stopTimeoutS: number;
-  /** --stop-signal; default "SIGTERM". */
-  stopSignal: string;
+  /** --stop-signal; default the image's STOPSIGNAL, else "SIGTERM". */
+  stopSignal?: string;
+  /** --no-healthcheck: the image's HEALTHCHECK is not run (default false). */
+  noHealthcheck?: boolean;
   /** --network NAME (by name or id, made with `docker network create`); default the bridge's own. */
   networks?: ContainerNetworks;
 }

@@ -19,6 +19,7 @@ type Lifecycle = Pick<
   | "consoleSize"
   | "stopTimeoutS"
   | "stopSignal"
+  | "noHealthcheck"
 >;
 
 function invalid(message: string): RuntimeError {
@@ -143,6 +144,9 @@ export function validateLifecycle(body: Record<string, unknown>): Lifecycle {
   }
   // The ports and volumes modules own these formats (shared with the CLI and compose).
   const publish = validatePublishList(body.publish);
+  const noHealthcheck = bool(body, "noHealthcheck");
+  if (noHealthcheck && body.healthcheck !== undefined && body.healthcheck !== null)
+    throw invalid("give either healthcheck or noHealthcheck (--no-healthcheck), not both");
   return {
     restart: parseRestartPolicy(body.restart),
     healthcheck: parseHealthcheck(body.healthcheck),
@@ -153,10 +157,12 @@ export function validateLifecycle(body: Record<string, unknown>): Lifecycle {
     stdinOnce: bool(body, "stdinOnce"),
     consoleSize: consoleSize(body),
     stopTimeoutS: typeof t === "number" ? t : 10,
+    // Absent: the image's STOPSIGNAL, else SIGTERM (create-container decides).
     stopSignal:
       body.stopSignal === undefined || body.stopSignal === null
-        ? "SIGTERM"
+        ? undefined
         : parseSignal(body.stopSignal, "stopSignal"),
+    noHealthcheck,
   };
 }
 

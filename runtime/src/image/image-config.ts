@@ -1,7 +1,7 @@
 // The image config blob (OCI image-spec config.md, same as Docker's), validated in one place: every
 // field Weft uses is checked for its type, and errors name the field.
 import { ImageError } from "./errors";
-import type { ImageConfig } from "./record";
+import type { ImageConfig, ImageHealthcheck } from "./record";
 
 export interface ParsedConfig {
   config: ImageConfig;
@@ -39,6 +39,8 @@ export function parseImageConfig(raw: unknown, what: string): ParsedConfig {
     throw bad("config.Labels", "an object of strings");
   }
   const created = typeof raw.created === "string" && !Number.isNaN(Date.parse(raw.created));
+  const stopSignal = text("StopSignal", "");
+  const healthcheck = parseHealthcheck(c.Healthcheck, bad);
   return {
     config: {
       env: strings("Env"),
@@ -48,9 +50,50 @@ export function parseImageConfig(raw: unknown, what: string): ParsedConfig {
       user: text("User", ""),
       exposedPorts: Object.keys(ports).map((p) => (p.includes("/") ? p : `${p}/tcp`)),
       labels: labels as Record<string, string>,
+      ...(healthcheck ? { healthcheck } : {}),
+      ...(stopSignal ? { stopSignal } : {}),
     },
     diffIds: rootfs.diff_ids,
     created: created ? new Date(raw.created as string).toISOString() : undefined,
+  };
+}
+
+/** Config.Healthcheck: Test a list of strings (CMD, CMD-SHELL or NONE first), times in nanoseconds. */
+function parseHealthcheck(
+  v: unknown,
+  bad: (field: string, want: string) => ImageError,
+): ImageHealthcheck | undefined {
+  if (v === undefined || v === null) return undefined;
+  if (!isObject(v)) throw bad("config.Healthcheck", "an object");
+  const test = v.Test;
+  if (!isStringArray(test) || test.length === 0) return undefined; // inherit: nothing of its own
+  if (!["CMD", "CMD-SHELL", "NONE"].includes(test[0] as string))
+    throw bad("config.Healthcheck.Test", 'a list starting with "CMD", "CMD-SHELL" or "NONE"');
+  const out: ImageHealthcheck = { test };
+  const fields = [
+    ["Interval", "intervalNs"],
+    ["Timeout", "timeoutNs"],
+    ["StartPeriod", "startPeriodNs"],
+    ["Retries", "retries"],
+  ] as const;
+  for (const [field, key] of fields) {
+    const n = v[field];
+    if (n === undefined || n === null || n === 0) continue;
+    if (typeof n !== "number" || !Number.isInteger(n) || n < 0)
+      throw bad(`config.Healthcheck.${field}`, "a whole number (nanoseconds; Retries a count)");
+    out[key] = n;
+  }
+  return out;
+}
+
+/** Docker's JSON form of an image health check. */
+export function healthcheckJson(h: ImageHealthcheck): Record<string, unknown> {
+  return {
+    Test: h.test,
+    ...(h.intervalNs ? { Interval: h.intervalNs } : {}),
+    ...(h.timeoutNs ? { Timeout: h.timeoutNs } : {}),
+    ...(h.startPeriodNs ? { StartPeriod: h.startPeriodNs } : {}),
+    ...(h.retries ? { Retries: h.retries } : {}),
   };
 }
 
@@ -83,6 +126,8 @@ export function ociConfigJson(
       User: config.user,
       ExposedPorts: Object.fromEntries(config.exposedPorts.map((p) => [p, {}])),
       Labels: config.labels,
+      ...(config.healthcheck ? { Healthcheck: healthcheckJson(config.healthcheck) } : {}),
+      ...(config.stopSignal ? { StopSignal: config.stopSignal } : {}),
     },
     rootfs: { type: "layers", diff_ids: o.diffIds },
     history: o.history,

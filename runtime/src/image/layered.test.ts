@@ -182,3 +182,32 @@ test("the newer docker save (an OCI layout with a manifest.json) imports under i
   t.deepEqual(rec?.config.cmd, ["serve", "--port", "80"]);
   t.is(readFileSync(join(rec!.layers[0]!, "srv/new"), "utf8"), "new\n");
 });
+
+test("an image's HEALTHCHECK and STOPSIGNAL are kept; a malformed Healthcheck is refused naming the field", async (t) => {
+  const dir = tempDir(t);
+  const healthy = {
+    ...config,
+    Healthcheck: { Test: ["CMD-SHELL", "test -f /ready"], Interval: 2_000_000_000, Retries: 5 },
+    StopSignal: "SIGQUIT",
+  };
+  const layout = writeOciLayout(join(dir, "oci"), [{ tags: ["hc:1"], layers: [base], config: healthy }]);
+  const store = new ImageStore(join(dir, "images"));
+  const rec = await store.import(layout, "hc");
+  t.deepEqual(rec.config.healthcheck, {
+    test: ["CMD-SHELL", "test -f /ready"],
+    intervalNs: 2_000_000_000,
+    retries: 5,
+  });
+  t.is(rec.config.stopSignal, "SIGQUIT");
+  t.deepEqual(store.get("hc").config.healthcheck, rec.config.healthcheck, "read back from the store");
+
+  const bad = writeOciLayout(join(dir, "bad"), [
+    { tags: ["bad:1"], layers: [base], config: { ...config, Healthcheck: { Test: ["RUN", "x"] } } },
+  ]);
+  const err = await t.throwsAsync(store.import(bad, "bad"));
+  t.regex(
+    err?.message ?? "",
+    /config\.Healthcheck\.Test must be a list starting with "CMD", "CMD-SHELL" or "NONE"/,
+  );
+  t.throws(() => store.get("bad"), undefined, "nothing stored for the bad image");
+});

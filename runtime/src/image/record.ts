@@ -8,6 +8,19 @@ export interface ImageConfig {
   /** "80/tcp", "53/udp": ports the image says it serves (documentation, as in Docker). */
   exposedPorts: string[];
   labels: Record<string, string>;
+  /** HEALTHCHECK, as Docker's config holds it; a container without a health check of its own runs it. */
+  healthcheck?: ImageHealthcheck;
+  /** STOPSIGNAL: what stop sends when the container was given none ("SIGQUIT"). */
+  stopSignal?: string;
+}
+
+/** Docker's Config.Healthcheck: Test is ["CMD", arg...], ["CMD-SHELL", line] or ["NONE"]; times in ns. */
+export interface ImageHealthcheck {
+  test: string[];
+  intervalNs?: number;
+  timeoutNs?: number;
+  startPeriodNs?: number;
+  retries?: number;
 }
 
 export interface ImageRecord {

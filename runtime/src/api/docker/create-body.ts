@@ -351,6 +351,9 @@ export function weftBodyOf(input: unknown, name: string | undefined): Obj {
     userns: usernsMode === "auto" ? "auto" : "host",
     restart: restartOf(obj(host.RestartPolicy, "HostConfig.RestartPolicy")),
     healthcheck: healthcheckOf(obj(body.Healthcheck, "Healthcheck")),
+    // --no-healthcheck: the image's HEALTHCHECK is not run either.
+    noHealthcheck:
+      strList(obj(body.Healthcheck, "Healthcheck").Test, "Healthcheck.Test")?.[0] === "NONE" || undefined,
     publish: publishOf(obj(host.PortBindings, "HostConfig.PortBindings")),
     tmpfs,
     tty: body.Tty === true,

@@ -8,6 +8,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { pipeline } from "node:stream/promises";
 import type { ImageInfo } from "../../engine/parts";
+import { healthcheckJson } from "../../image/image-config";
 import { lookupImageRef, normaliseName } from "../../image/index";
 import { sendTar } from "../archive";
 import type { DockerEngine } from "./engine";
@@ -67,6 +68,8 @@ export function imageJson(engine: DockerEngine, ref: string) {
     WorkingDir: c.workdir,
     ExposedPorts: Object.fromEntries(c.exposedPorts.map((p) => [p, {}])),
     Labels: c.labels,
+    ...(c.healthcheck ? { Healthcheck: healthcheckJson(c.healthcheck) } : {}),
+    ...(c.stopSignal ? { StopSignal: c.stopSignal } : {}),
   };
   return {
     Id: imageId(i.id),

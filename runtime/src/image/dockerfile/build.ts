@@ -31,8 +31,9 @@ import { resolveUser } from "../../engine/image-config";
 import type { ImageInfo } from "../../engine/parts";
 import type { ContainerState, RunSpec } from "../../engine/types";
 import { validateRunSpec } from "../../engine/validate";
+import { parseSignal } from "../../engine/validate-lifecycle";
 import { RuntimeError } from "../../errors";
-import type { ImageConfig } from "../record";
+import type { ImageConfig, ImageHealthcheck } from "../record";
 import {
   type Dockerfile,
   type Instruction,
@@ -416,12 +417,14 @@ class Builder {
           ` ---> VOLUME ${ins.json?.join(" ") ?? ins.args} is not kept: weft makes no volumes from images; mount one with -v NAME:PATH\n`,
         );
         return;
-      case "STOPSIGNAL":
+      case "STOPSIGNAL": {
+        const [signal] = this.words(st, ins);
+        st.config.stopSignal = withLine(ins.line, () => parseSignal(signal, "STOPSIGNAL"));
+        break;
+      }
       case "HEALTHCHECK":
-        this.out(
-          ` ---> ${ins.keyword} is not kept in weft's images; give it when running (${ins.keyword === "STOPSIGNAL" ? "--stop-signal" : "--health-cmd"})\n`,
-        );
-        return;
+        st.config.healthcheck = healthcheckOf(ins, at);
+        break;
       case "ONBUILD":
         throw invalid(
           `${at} is not supported by weft's builder; put the instructions in the Dockerfile that uses the image`,
@@ -716,6 +719,50 @@ class Builder {
   private async cleanUp(): Promise<void> {
     for (const id of this.containers) await this.engine.remove(id, true).catch(() => {});
     for (const name of this.temps.reverse()) await this.engine.removeImage(name).catch(() => {});
+  }
+}
+
+/** HEALTHCHECK [--interval=D --timeout=D --start-period=D --retries=N] CMD ... | NONE, as Docker stores it. */
+function healthcheckOf(ins: Instruction, at: string): ImageHealthcheck {
+  if (/^NONE$/i.test(ins.args)) return { test: ["NONE"] };
+  const command = ins.args.replace(/^CMD\s+/i, "");
+  const h: ImageHealthcheck = { test: ins.json ? ["CMD", ...ins.json] : ["CMD-SHELL", command] };
+  const ns = (flag: string): number | undefined => {
+    const text = ins.flags[flag];
+    if (text === undefined) return undefined;
+    const re = /(\d+(?:\.\d+)?)(ns|us|µs|ms|s|m|h)/gy;
+    const unit: Record<string, number> = { ns: 1, us: 1e3, µs: 1e3, ms: 1e6, s: 1e9, m: 6e10, h: 3.6e12 };
+    let total = 0;
+    let end = 0;
+    for (let m = re.exec(text); m; m = re.exec(text)) {
+      total += Number(m[1]) * (unit[m[2] as string] as number);
+      end = re.lastIndex;
+    }
+    if (text === "" || end !== text.length)
+      throw invalid(`${at} --${flag}: "${text}" is not a duration such as 30s, 1m30s or 500ms`);
+    return Math.round(total);
+  };
+  const interval = ns("interval");
+  const timeout = ns("timeout");
+  const startPeriod = ns("start-period");
+  if (interval !== undefined) h.intervalNs = interval;
+  if (timeout !== undefined) h.timeoutNs = timeout;
+  if (startPeriod !== undefined) h.startPeriodNs = startPeriod;
+  const retries = ins.flags.retries;
+  if (retries !== undefined) {
+    if (!/^\d+$/.test(retries)) throw invalid(`${at} --retries: "${retries}" is not a whole number`);
+    h.retries = Number(retries);
+  }
+  return h;
+}
+
+/** An error of a word-level check, with the Dockerfile line in front. */
+function withLine<T>(line: number, fn: () => T): T {
+  try {
+    return fn();
+  } catch (err) {
+    if (err instanceof RuntimeError) throw invalid(`Dockerfile line ${line}: ${err.message}`);
+    throw err;
   }
 }
 
