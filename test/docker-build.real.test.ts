@@ -68,7 +68,7 @@ test.serial(
         "  && echo built in $(pwd) from $BASE",
         "RUN echo builder:x:1234:1234::/srv/app:/bin/sh >> /etc/passwd && chown -R builder /srv/app",
         "USER builder",
-        "EXPOSE 8080",
+        "EXPOSE 8080 9000-9001/udp",
         'LABEL org.example.team="mesh team"',
         'CMD ["./bin/greet.sh"]',
       ].join("\n"),
@@ -137,7 +137,7 @@ test.serial(
     t.deepEqual(config.Cmd, ["./bin/greet.sh"]);
     t.is(config.WorkingDir, "/srv/app");
     t.is(config.User, "builder");
-    t.deepEqual(Object.keys(config.ExposedPorts), ["8080/tcp"]);
+    t.deepEqual(Object.keys(config.ExposedPorts), ["8080/tcp", "9000/udp", "9001/udp"]);
     t.is(config.Labels["org.example.team"], "mesh team");
     t.deepEqual(await noLeftovers(docker), { containers: "", images: "" });
   },

@@ -404,11 +404,16 @@ class Builder {
       }
       case "EXPOSE":
         for (const p of this.words(st, ins)) {
-          const m = /^(\d{1,5})(?:-\d{1,5})?(?:\/(tcp|udp|sctp))?$/i.exec(p);
-          if (!m || Number(m[1]) < 1 || Number(m[1]) > 65535)
-            throw invalid(`${at}: "${p}" is not a port such as 8080 or 53/udp`);
-          const port = `${Number(m[1])}/${(m[2] ?? "tcp").toLowerCase()}`;
-          if (!st.config.exposedPorts.includes(port)) st.config.exposedPorts.push(port);
+          const m = /^(\d{1,5})(?:-(\d{1,5}))?(?:\/(tcp|udp|sctp))?$/i.exec(p);
+          const first = Number(m?.[1]);
+          const last = m?.[2] === undefined ? first : Number(m[2]);
+          if (!m || first < 1 || last > 65535 || last < first)
+            throw invalid(`${at}: "${p}" is not a port such as 8080, 53/udp or 8000-8010`);
+          // A range is each of its ports, as Docker records it.
+          for (let n = first; n <= last; n++) {
+            const port = `${n}/${(m[3] ?? "tcp").toLowerCase()}`;
+            if (!st.config.exposedPorts.includes(port)) st.config.exposedPorts.push(port);
+          }
         }
         break;
       case "VOLUME":
