@@ -256,6 +256,13 @@ test.serial("docker build: bad input says what to do", async (t) => {
     context(t, { Dockerfile: "FROM busybox\nCOPY absent.txt /\n" }),
   ]);
   t.regex(noSource.stderr + noSource.stdout, /absent\.txt/);
+  const noStage = await docker.run([
+    "build",
+    "-t",
+    "x",
+    context(t, { Dockerfile: "FROM busybox\nCOPY --from=nowhere /x /\n" }),
+  ]);
+  t.regex(noStage.stderr + noStage.stdout, /line 2: COPY --from=nowhere: no stage of that name/);
   const buildkit = await docker.run([
     "build",
     "-t",
@@ -273,15 +280,16 @@ test.serial("weft build: .dockerignore, -f from outside the context, --build-arg
   const weft = (args: string[]) =>
     weftCli(args, { WEFT_HOST: `unix://${join(daemon.dir, "run", "weft.sock")}` });
   const dir = context(t, {
-    ".dockerignore": "# build output\nsecrets/\n*.log\n!keep.log\n",
+    ".dockerignore": "# build output\nsecrets/\n*.log\n!keep.log\n!secrets/public.txt\n",
     "secrets/token": "do not send",
+    "secrets/public.txt": "may be sent",
     "debug.log": "noise",
     "keep.log": "kept",
     "app.txt": "app",
   });
   const elsewhere = context(t, {
     "weft.Dockerfile":
-      'FROM busybox\nARG WHO\nCOPY . /ctx/\nRUN echo "built by $WHO" > /ctx/by\nCMD ["sh", "-c", "ls /ctx; cat /ctx/by"]\n',
+      'FROM busybox\nARG WHO\nCOPY . /ctx/\nRUN echo "built by $WHO" > /ctx/by\nCMD ["sh", "-c", "ls /ctx /ctx/secrets; cat /ctx/by"]\n',
   });
   const build = await weft([
     "build",
@@ -297,7 +305,11 @@ test.serial("weft build: .dockerignore, -f from outside the context, --build-arg
   t.regex(build.stdout, /Step 3\/5 : COPY \. \/ctx\//);
   t.regex(build.stdout, /Successfully tagged from-weft:2/);
   const run = await docker.run(["run", "--rm", "--label", "weft.sidecar=false", "from-weft:2"]);
-  t.deepEqual(run.stdout.trim().split("\n"), ["app.txt", "by", "keep.log", "built by weft"], run.stderr);
+  t.deepEqual(
+    run.stdout.trim().split("\n"),
+    ["/ctx:", "app.txt", "by", "keep.log", "secrets", "", "/ctx/secrets:", "public.txt", "built by weft"],
+    run.stderr,
+  );
 
   const quiet = await weft([
     "build",

@@ -2,7 +2,8 @@
 // what its .dockerignore leaves out) goes to the daemon as a tar, as the docker CLI sends it; the
 // daemon runs the Dockerfile (image/dockerfile/build.ts) and streams Docker's JSON messages back,
 // which are printed as they come.
-import { lstatSync, readdirSync, readFileSync, readlinkSync, statSync } from "node:fs";
+import { lstatSync, readdirSync, readFileSync, readlinkSync, type Stats, statSync } from "node:fs";
+import { open } from "node:fs/promises";
 import { join, posix, resolve } from "node:path";
 import { Readable } from "node:stream";
 import { type Command, keyValues, parseFlags, UsageError } from "../../../cli/index";
@@ -91,6 +92,12 @@ export const buildCommand: Command = {
 interface IgnoreRule {
   re: RegExp;
   keep: boolean;
+  /** The pattern up to its first wildcard: what a path under it must start with. */
+  literal: string;
+}
+
+function rule(pattern: string, keep: boolean): IgnoreRule {
+  return { re: ignoreRegExp(pattern), keep, literal: pattern.split(/[*?[]/)[0] as string };
 }
 
 function dockerIgnore(dir: string, dockerfile: string): IgnoreRule[] {
@@ -108,10 +115,10 @@ function dockerIgnore(dir: string, dockerfile: string): IgnoreRule[] {
     if (keep) line = line.slice(1).trim();
     const pattern = posix.normalize(line).replace(/^\/+|\/+$/g, "");
     if (pattern === "" || pattern === ".") continue;
-    rules.push({ re: ignoreRegExp(pattern), keep });
+    rules.push(rule(pattern, keep));
   }
   // As docker: the Dockerfile and .dockerignore are sent even when ignored (the daemon needs the former).
-  rules.push({ re: ignoreRegExp(dockerfile), keep: true }, { re: /^\.dockerignore$/, keep: true });
+  rules.push(rule(dockerfile, true), rule(".dockerignore", true));
   return rules;
 }
 
@@ -131,6 +138,12 @@ function ignoreRegExp(pattern: string): RegExp {
   return new RegExp(`^${re}(/.*)?$`);
 }
 
+/** A "!" rule may keep something under the folder `rel`, so an ignored `rel` is still walked. */
+function mayKeepUnder(rules: IgnoreRule[], rel: string): boolean {
+  const dir = `${rel}/`;
+  return rules.some((r) => r.keep && (r.literal.startsWith(dir) || dir.startsWith(r.literal)));
+}
+
 function ignored(rules: IgnoreRule[], rel: string): boolean {
   let out = false;
   for (const r of rules) if (r.re.test(rel)) out = !r.keep;
@@ -143,18 +156,17 @@ async function* contextTar(
   rules: IgnoreRule[],
   extra: { name: string; text: Buffer } | undefined,
 ): AsyncGenerator<Buffer> {
-  const walk = function* (rel: string): Generator<string> {
+  const walk = function* (rel: string): Generator<{ rel: string; st: Stats }> {
     for (const name of readdirSync(join(dir, rel)).sort()) {
       const child = rel === "" ? name : `${rel}/${name}`;
       const st = lstatSync(join(dir, child));
-      // An ignored folder is still walked when a later "!" rule may keep something in it.
-      if (!ignored(rules, child)) yield child;
-      if (st.isDirectory() && (!ignored(rules, child) || rules.some((r) => r.keep))) yield* walk(child);
+      const skip = ignored(rules, child);
+      if (!skip) yield { rel: child, st };
+      if (st.isDirectory() && (!skip || mayKeepUnder(rules, child))) yield* walk(child);
     }
   };
-  for (const rel of walk("")) {
+  for (const { rel, st } of walk("")) {
     const path = join(dir, rel);
-    const st = lstatSync(path);
     const base: TarEntry = {
       name: rel,
       type: "file",
@@ -171,10 +183,9 @@ async function* contextTar(
     else if (st.isSymbolicLink())
       yield entryHeader({ ...base, type: "symlink", linkname: readlinkSync(path) });
     else if (st.isFile()) {
-      const text = readFileSync(path);
-      yield entryHeader({ ...base, size: text.length });
-      yield text;
-      yield padding(text.length);
+      yield entryHeader({ ...base, size: st.size });
+      yield* fileChunks(path, st.size);
+      yield padding(st.size);
     }
   }
   if (extra) {
@@ -195,4 +206,24 @@ async function* contextTar(
     yield padding(extra.text.length);
   }
   yield END_OF_ARCHIVE;
+}
+
+/** Exactly `size` bytes of the file, read a chunk at a time (a file that shrank meanwhile is an error). */
+async function* fileChunks(path: string, size: number): AsyncGenerator<Buffer> {
+  const file = await open(path, "r");
+  try {
+    for (let at = 0; at < size; ) {
+      const { bytesRead, buffer } = await file.read(
+        Buffer.alloc(Math.min(64 * 1024, size - at)),
+        0,
+        undefined,
+        at,
+      );
+      if (bytesRead === 0) throw new Error(`${path} shrank while it was sent; build again`);
+      yield buffer.subarray(0, bytesRead);
+      at += bytesRead;
+    }
+  } finally {
+    await file.close();
+  }
 }

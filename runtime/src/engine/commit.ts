@@ -14,6 +14,7 @@ import { RuntimeError } from "../errors";
 import { applyChanges } from "../image/dockerfile-changes";
 import type { ImageConfig } from "../image/record";
 import { saveArchive } from "../image/save";
+import { imageHealthcheck } from "./image-config";
 import { EngineNetworks } from "./networks";
 import type { ImageInfo, ImagesPart } from "./parts";
 import type { ContainerState } from "./types";
@@ -133,16 +134,7 @@ export function runConfig(state: ContainerState, image: ImageConfig): ImageConfi
   const root = state.uid === 0 && state.gid === 0;
   const imageRoot = ["", "0", "root", "0:0", "root:root"].includes(image.user);
   const ports = state.ports.map((p) => `${p.port}/tcp`);
-  const hc = state.healthcheck;
-  const healthcheck = hc?.exec
-    ? {
-        test: ["CMD", ...hc.exec],
-        intervalNs: hc.intervalMs * 1e6,
-        timeoutNs: hc.timeoutMs * 1e6,
-        startPeriodNs: hc.startPeriodMs * 1e6,
-        retries: hc.retries,
-      }
-    : image.healthcheck;
+  const healthcheck = imageHealthcheck(state.healthcheck) ?? image.healthcheck;
   const stopSignal = state.stopSignal && state.stopSignal !== "SIGTERM" ? state.stopSignal : image.stopSignal;
   return {
     env: [...env.values()],

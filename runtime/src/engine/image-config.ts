@@ -112,3 +112,15 @@ export function healthcheckOf(h: ImageHealthcheck | undefined): HealthCheckSpec 
     startPeriodMs: ms(h.startPeriodNs, 0),
   };
 }
+
+/** A container's command health check as an image holds it (commit); an HTTP one has no image form. */
+export function imageHealthcheck(h: HealthCheckSpec | undefined): ImageHealthcheck | undefined {
+  if (!h?.exec) return undefined;
+  return {
+    test: ["CMD", ...h.exec],
+    intervalNs: h.intervalMs * 1e6,
+    timeoutNs: h.timeoutMs * 1e6,
+    startPeriodNs: h.startPeriodMs * 1e6,
+    retries: h.retries,
+  };
+}

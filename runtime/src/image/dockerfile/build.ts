@@ -13,6 +13,7 @@ import {
   mkdtempSync,
   openSync,
   readdirSync,
+  readFileSync,
   readSync,
   rmSync,
   writeFileSync,
@@ -120,8 +121,9 @@ function invalid(message: string): RuntimeError {
 
 /** The build of one stage: the image so far and the config its next commit writes. */
 interface StageState {
-  stage: Stage;
   image: string;
+  /** The image's id, for the progress lines. */
+  imageId: string;
   config: ImageConfig;
   shell: string[];
   /** ARGs declared in this stage, with their values (undefined: declared, no value). */
@@ -217,17 +219,7 @@ class Builder {
       throw invalid(
         `Cannot locate specified Dockerfile: ${path}; put it in the build context or name it with -f`,
       );
-    const text = this.context.onHost(at.path, (h) => {
-      const fd = openSync(h, "r");
-      try {
-        const buf = Buffer.alloc(at.stat?.size ?? 0);
-        readSync(fd, buf, 0, buf.length, 0);
-        return buf.toString("utf8");
-      } finally {
-        closeSync(fd);
-      }
-    });
-    return parseDockerfile(text);
+    return parseDockerfile(this.context.onHost(at.path, (h) => readFileSync(h, "utf8")));
   }
 
   /** The stages up to --target, and only those the target needs (as BuildKit; the classic builder builds all before it). */
@@ -268,7 +260,7 @@ class Builder {
   private async buildStage(stage: Stage, globals: Map<string, string>): Promise<StageState> {
     this.announce(stage.from);
     const st = await this.fromImage(stage, globals);
-    this.out(` ---> ${this.engine.image(st.image).id.slice(0, 12)}\n`);
+    this.out(` ---> ${st.imageId.slice(0, 12)}\n`);
     for (const ins of stage.instructions) {
       this.checkAborted();
       this.announce(ins);
@@ -285,9 +277,9 @@ class Builder {
         throw invalid(`Dockerfile line ${stage.from.line}: FROM --${f}: FROM takes only --platform`);
     const ref = substitute(stage.image, globals, this.escape);
     if (ref === "") throw invalid(`Dockerfile line ${stage.from.line}: FROM names no image`);
-    const state = (image: string, config: ImageConfig): StageState => ({
-      stage,
-      image,
+    const state = ({ name, id, config }: Pick<ImageInfo, "name" | "id" | "config">): StageState => ({
+      image: name,
+      imageId: id,
       config: {
         ...config,
         env: [...config.env],
@@ -301,7 +293,7 @@ class Builder {
       cmdSet: false,
     });
     const earlier = this.stageImages.get(ref.toLowerCase());
-    if (earlier) return state(earlier, this.engine.image(earlier).config);
+    if (earlier) return state(this.engine.image(earlier));
     if (ref === "scratch") {
       const name = this.tempName();
       const dir = mkdtempSync(join(tmpdir(), "weft-build-scratch-"));
@@ -309,11 +301,11 @@ class Builder {
         const tar = join(dir, "empty.tar");
         // One entry, the root: the store takes no empty archive.
         writeFileSync(tar, Buffer.concat([dirEntry("."), END_OF_ARCHIVE]));
-        await this.engine.importImage(tar, name);
+        const { id } = await this.engine.importImage(tar, name);
+        return state({ name, id, config: SCRATCH_CONFIG });
       } finally {
         rmSync(dir, { recursive: true, force: true });
       }
-      return state(name, SCRATCH_CONFIG);
     }
     let image: ImageInfo;
     try {
@@ -325,7 +317,7 @@ class Builder {
         `Dockerfile line ${stage.from.line}: FROM ${ref}: no such image here, and weft does not pull from registries; load it first (docker save ${ref} elsewhere, then docker load -i FILE.tar or weft image import FILE.tar)`,
       );
     }
-    return state(image.name, image.config);
+    return state(image);
   }
 
   /** The variables a word may use: the stage's ARGs, then its ENV (which wins, as in Docker). */
@@ -447,20 +439,30 @@ class Builder {
     user: string,
     env: string[] = [],
   ): Promise<string> {
-    const spec = validateRunSpec({
+    const id = await this.container({
       image: st.image,
       cmd,
-      entrypoint: [],
       env: [...st.config.env, ...env],
       user,
       workdir: st.config.workdir || "/",
-      labels: { "weft.build": this.id },
-      sidecar: false,
     });
-    const c = await this.engine.create(spec);
-    this.containers.add(c.id);
-    for (const dir of st.dirs) await this.makeDir(c.id, dir);
+    for (const dir of st.dirs) await this.makeDir(id, dir);
     st.dirs = [];
+    return id;
+  }
+
+  /** A build container (no sidecar, labelled weft.build=ID), not started; removed at the end if not before. */
+  private async container(o: {
+    image: string;
+    cmd: string[];
+    env: string[];
+    user: string;
+    workdir?: string;
+  }) {
+    const c = await this.engine.create(
+      validateRunSpec({ ...o, entrypoint: [], labels: { "weft.build": this.id }, sidecar: false }),
+    );
+    this.containers.add(c.id);
     return c.id;
   }
 
@@ -529,6 +531,7 @@ class Builder {
     this.out(`Removing intermediate container ${container.slice(0, 12)}\n`);
     await this.dropContainer(container);
     st.image = name;
+    st.imageId = image.id;
     st.dirty = false;
     this.out(` ---> ${image.id.slice(0, 12)}\n`);
   }
@@ -541,9 +544,12 @@ class Builder {
     const destWord = words[words.length - 1] as string;
     const dest = posix.resolve(st.config.workdir || "/", destWord);
     const intoDir = destWord.endsWith("/") || sources.length > 1;
-    const image = this.engine.image(st.image);
+    // Names are looked up in the image so far (the layer holding its /etc/passwd).
     const owner = ins.flags.chown
-      ? resolveUser(substitute(ins.flags.chown, this.vars(st), this.escape), image.rootfs)
+      ? resolveUser(
+          substitute(ins.flags.chown, this.vars(st), this.escape),
+          this.engine.image(st.image).rootfs,
+        )
       : undefined;
     const id = await this.stepContainer(st, ["true"], "0");
     let from: string | undefined;
@@ -651,25 +657,13 @@ class Builder {
   private async fromContainer(ref: string, at: string): Promise<string> {
     const image = this.stageImages.get(ref.toLowerCase()) ?? ref;
     try {
-      this.engine.image(image);
-    } catch {
+      return await this.container({ image, cmd: ["true"], env: [], user: "0" });
+    } catch (err) {
+      if ((err as { code?: unknown }).code !== "IMAGE_NOT_FOUND") throw err;
       throw invalid(
         `${at} --from=${ref}: no stage of that name before this one, and no image of that name here`,
       );
     }
-    const c = await this.engine.create(
-      validateRunSpec({
-        image,
-        cmd: ["true"],
-        entrypoint: [],
-        env: [],
-        user: "0",
-        labels: { "weft.build": this.id },
-        sidecar: false,
-      }),
-    );
-    this.containers.add(c.id);
-    return c.id;
   }
 
   /** The context's paths a COPY source names: itself, or what a * ? [ pattern in its last part matches. */
