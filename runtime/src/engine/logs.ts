@@ -100,9 +100,11 @@ export class LogReader {
 
 /**
  * Entries matching q; with follow, keeps polling until `done()` says the app will write no more (and
- * what it wrote is read) or the consumer stops iterating.
+ * what it wrote is read) or the consumer stops iterating. Where the stream starts (with tail 0: the
+ * log's end) is read at this call, not at the first next(): a caller that attaches, starts the app and
+ * only then iterates must still see what a quick app wrote in between.
  */
-export async function* streamLog(
+export function streamLog(
   path: string,
   q: LogQuery,
   o: { done: () => boolean; sleep: (ms: number) => Promise<void>; pollMs?: number; signal?: AbortSignal },
@@ -110,6 +112,15 @@ export async function* streamLog(
   const reader = new LogReader(path);
   let first = reader.readNew().filter((e) => wanted(e, q));
   if (q.tail !== undefined && q.tail >= 0) first = q.tail === 0 ? [] : first.slice(-q.tail);
+  return followLog(reader, first, q, o);
+}
+
+async function* followLog(
+  reader: LogReader,
+  first: LogEntry[],
+  q: LogQuery,
+  o: { done: () => boolean; sleep: (ms: number) => Promise<void>; pollMs?: number; signal?: AbortSignal },
+): AsyncGenerator<LogEntry> {
   for (const e of first) yield e;
   if (!q.follow) return;
   for (;;) {
