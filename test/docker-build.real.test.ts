@@ -1,7 +1,7 @@
 // docker build against a real weft daemon: the real docker CLI sends a folder and a Dockerfile, each
 // RUN runs in a runc container, and the image it makes runs. The daemon imports busybox at start.
 import { execFileSync } from "node:child_process";
-import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, rmSync, symlinkSync, utimesSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import anyTest, { type TestFn } from "ava";
@@ -327,6 +327,82 @@ test.serial("weft build: .dockerignore, -f from outside the context, --build-arg
   t.regex(failed.stderr, /returned a non-zero code: 7/);
   t.deepEqual(await noLeftovers(docker), { containers: "", images: "" });
 });
+
+test.serial(
+  "a step already run on the same image with the same files is taken from the cache, until a file changes, --no-cache, or a prune",
+  async (t) => {
+    const { docker, daemon } = t.context;
+    const weft = (args: string[]) =>
+      weftCli(args, { WEFT_HOST: `unix://${join(daemon.dir, "run", "weft.sock")}` });
+    const unique = `${Date.now()}-${Math.random()}`;
+    const dir = context(t, {
+      Dockerfile: [
+        "FROM busybox",
+        "COPY app.txt /app.txt",
+        "RUN cat /proc/sys/kernel/random/uuid > /stamp",
+        "ENV MODE=cached",
+        'CMD ["cat", "/stamp"]',
+      ].join("\n"),
+      "app.txt": `version 1 ${unique}`,
+    });
+    const build = async (tag: string, ...flags: string[]) => {
+      const r = await docker.run(["build", ...flags, "-t", tag, dir], { timeoutMs: 120_000 });
+      t.is(r.code, 0, r.stdout + r.stderr);
+      const id = await docker.run(["image", "inspect", tag, "--format", "{{.Id}}"]);
+      const stamp = await docker.run(["run", "--rm", "--label", "weft.sidecar=false", tag]);
+      return {
+        out: r.stdout,
+        id: id.stdout.trim(),
+        stamp: stamp.stdout.trim(),
+        hits: r.stdout.split("Using cache").length - 1,
+      };
+    };
+    const first = await build("cached:1");
+    t.is(first.hits, 0, first.out);
+    t.regex(first.stamp, /^[0-9a-f-]{36}$/);
+
+    const again = await build("cached:2");
+    t.is(again.hits, 3, `COPY, RUN and the config's commit come from the cache:\n${again.out}`);
+    t.regex(
+      again.out,
+      /Step 3\/5 : RUN cat \/proc\/sys\/kernel\/random\/uuid > \/stamp\n ---> Using cache\n ---> [0-9a-f]{12}\n/,
+    );
+    t.is(again.id, first.id, "the same image");
+    t.is(again.stamp, first.stamp, "the RUN did not run again");
+
+    // A new modification time (a checkout, a copy) is not a change.
+    utimesSync(join(dir, "app.txt"), new Date(), new Date(Date.now() + 60_000));
+    t.is((await build("cached:3")).id, first.id);
+
+    // A change to the file misses from COPY on: every later step runs again.
+    writeFileSync(join(dir, "app.txt"), `version 2 ${unique}`);
+    const changed = await build("cached:4");
+    t.is(changed.hits, 0, changed.out);
+    t.not(changed.stamp, first.stamp);
+
+    const noCache = await build("cached:5", "--no-cache");
+    t.is(noCache.hits, 0, noCache.out);
+    t.not(noCache.stamp, changed.stamp);
+    const afterNoCache = await build("cached:6");
+    t.is(afterNoCache.stamp, noCache.stamp, "what --no-cache ran is in the cache for the next build");
+
+    // docker rmi leaves the cache; docker system df counts it; docker builder prune empties it.
+    for (const n of [1, 2, 3, 4, 5, 6]) await docker.run(["rmi", `cached:${n}`]);
+    const df = await docker.run(["system", "df"]);
+    t.regex(df.stdout, /Build Cache\s+[1-9]\d*\s/, df.stdout);
+    const prune = await weft(["builder", "prune", "-f"]);
+    t.is(prune.code, 0, prune.stderr);
+    t.regex(prune.stdout, /Deleted build cache objects: [1-9]\d*\nTotal reclaimed space: /);
+    const dockerPrune = await docker.run(["builder", "prune", "-f"]);
+    t.is(dockerPrune.code, 0, dockerPrune.stderr);
+    t.regex(dockerPrune.stdout, /Total reclaimed space: 0B/, "nothing left to prune");
+    const afterPrune = await build("cached:7");
+    t.is(afterPrune.hits, 0, afterPrune.out);
+    await docker.run(["rmi", "cached:7"]);
+    await weft(["builder", "prune", "-f"]);
+    t.deepEqual(await noLeftovers(docker), { containers: "", images: "" });
+  },
+);
 
 test.serial("a build whose client goes away stops: its step container and temporary images go", async (t) => {
   const { docker } = t.context;

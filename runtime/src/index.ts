@@ -1,6 +1,6 @@
 // The runtime's public surface: its CLI commands, and the daemon for tests that run one in-process.
 import type { Command } from "../../cli/index";
-import { buildCommand } from "./cli/build";
+import { buildCommand, builderPruneCommand } from "./cli/build";
 import { inspectCommand, rmCommand, stopCommand } from "./cli/containers";
 import { cpCommand } from "./cli/cp";
 import { execCommand } from "./cli/exec";
@@ -78,6 +78,7 @@ export const runtimeCommands: Command[] = [
   imagePruneCommand,
   imageBuildCommand,
   buildCommand,
+  builderPruneCommand,
   statsCommand,
   systemDfCommand,
   volumeLsCommand,

@@ -10,6 +10,7 @@ import { validateRunSpec } from "../engine/validate";
 import { validateUpdate } from "../engine/validate-lifecycle";
 import { RuntimeError } from "../errors";
 import type { BuildProgress, BuildRequest } from "../image/dockerfile/build";
+import type { BuildCacheUsage } from "../image/store";
 import type { VolumeInfo } from "../volumes/index";
 import {
   type ArchiveApi,
@@ -63,6 +64,9 @@ export interface EngineApi extends LifecycleApi, ExecStreamApi, AttachApi, Archi
   commit(ref: string, name: string, o: CommitOptions): Promise<ImageInfo>;
   saveImages(names: string[]): AsyncGenerator<Buffer>;
   diskUsage(): Promise<DiskUsage>;
+  /** The builder's cache; absent: none (system df shows it empty, a prune removes nothing). */
+  buildCacheUsage?(): BuildCacheUsage;
+  pruneBuildCache?(): Promise<BuildCacheUsage>;
   /** weft build: a Dockerfile, as docker build's classic builder (image/dockerfile/build.ts). */
   build?(req: BuildRequest, progress: BuildProgress): Promise<ImageInfo>;
 }
@@ -307,9 +311,24 @@ const routes: Array<{ method: string; path: RegExp; handler: Handler }> = [
     handler: (engine, req, res, { query }) => buildImage(engine, req, res, query),
   },
   {
+    // Empties the build cache (weft builder prune): what it held.
+    method: "POST",
+    path: /^\/build\/prune$/,
+    handler: async (engine, _req, res) => {
+      const pruned = (await engine.pruneBuildCache?.()) ?? { entries: [], bytes: 0 };
+      sendJson(res, 200, { entries: pruned.entries.length, bytes: pruned.bytes });
+    },
+  },
+  {
     method: "GET",
     path: /^\/system\/df$/,
-    handler: async (engine, _req, res) => sendJson(res, 200, diskUsageJson(await engine.diskUsage())),
+    handler: async (engine, _req, res) => {
+      const cache = engine.buildCacheUsage?.() ?? { entries: [], bytes: 0 };
+      sendJson(res, 200, {
+        ...diskUsageJson(await engine.diskUsage()),
+        buildCache: { entries: cache.entries.length, bytes: cache.bytes },
+      });
+    },
   },
   {
     method: "GET",

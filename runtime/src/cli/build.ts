@@ -8,14 +8,17 @@ import { join, posix, resolve } from "node:path";
 import { Readable } from "node:stream";
 import { type Command, keyValues, parseFlags, UsageError } from "../../../cli/index";
 import { END_OF_ARCHIVE, entryHeader, padding, type TarEntry } from "../copy/tar";
-import { clientFor, HOST_FLAG, HOST_USAGE } from "./client";
+import { clientFor, confirm, HOST_FLAG, HOST_USAGE } from "./client";
+import { decimalSize } from "./stats";
 
 const USAGE = `Usage: weft build -t NAME[:TAG] [OPTIONS] [PATH]
 
 Builds an image from a Dockerfile, as 'docker build' does with the classic builder: each RUN runs in a
 container made from the image so far and each step is a layer. PATH (default .) is the build context;
-its .dockerignore leaves files out. FROM images must be in the store already (weft does not pull), and
-no step is cached. (An image from an ImageBuild spec, without a Dockerfile: 'weft image build -f'.)
+its .dockerignore leaves files out. FROM images must be in the store already (weft does not pull). A
+step already run on the same image with the same inputs (for COPY and ADD, the same files) is taken
+from the build cache ('weft builder prune' empties it). (An image from an ImageBuild spec, without a
+Dockerfile: 'weft image build -f'.)
 
 Options:
   -t, --tag NAME[:TAG]     the image's name (repeat for more names; one is required)
@@ -24,6 +27,7 @@ Options:
   --label KEY=VALUE        a label on the image (repeatable)
   --target STAGE           build up to this stage (FROM ... AS STAGE)
   -q, --quiet              print only the image's id
+  --no-cache               run every step, taking none from the build cache
 ${HOST_USAGE}`;
 
 export const buildCommand: Command = {
@@ -38,6 +42,7 @@ export const buildCommand: Command = {
       label: { type: "string", multiple: true },
       target: { type: "string" },
       quiet: { type: "boolean", short: "q" },
+      "no-cache": { type: "boolean" },
       ...HOST_FLAG,
     });
     if (positionals.length > 1) throw new UsageError(`unexpected argument "${positionals[1]}"`);
@@ -64,6 +69,7 @@ export const buildCommand: Command = {
     q.set("labels", JSON.stringify(keyValues("--label", values.label ?? [])));
     if (values.target) q.set("target", values.target);
     if (values.quiet) q.set("q", "1");
+    if (values["no-cache"]) q.set("nocache", "1");
     const ignore = dockerIgnore(dir, dockerfile);
     const body = Readable.from(contextTar(dir, ignore, extra));
     const res = await clientFor(values.host).duplex("POST", `/images/build?${q}`, body);
@@ -227,3 +233,32 @@ async function* fileChunks(path: string, size: number): AsyncGenerator<Buffer> {
     await file.close();
   }
 }
+
+export const builderPruneCommand: Command = {
+  name: "builder prune",
+  summary: "Empty the build cache",
+  usage: `Usage: weft builder prune [-f]
+
+Removes every step the build cache holds, and the layers only it kept, as docker builder prune
+--all. The next build runs each of its steps again. Images keep their layers.
+
+Options:
+  -f, --force   do not ask first
+${HOST_USAGE}`,
+  async run(argv) {
+    const { values, positionals } = parseFlags(argv, {
+      force: { type: "boolean", short: "f" },
+      ...HOST_FLAG,
+    });
+    if (positionals.length > 0) throw new UsageError(`unexpected argument "${positionals[0]}"`);
+    if (!values.force && !(await confirm("WARNING! This will remove all build cache."))) return 0;
+    const pruned = await clientFor(values.host).json<{ entries: number; bytes: number }>(
+      "POST",
+      "/build/prune",
+    );
+    process.stdout.write(
+      `Deleted build cache objects: ${pruned.entries}\nTotal reclaimed space: ${decimalSize(pruned.bytes, 3)}\n`,
+    );
+    return 0;
+  },
+};

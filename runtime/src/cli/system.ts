@@ -16,6 +16,8 @@ interface Usage {
     rootBytes: number;
   }>;
   volumes: Array<{ name: string; bytes: number; refs: number }>;
+  /** The builder's cache: its steps, and the bytes only it keeps (a daemon before it: absent). */
+  buildCache?: { entries: number; bytes: number };
 }
 
 /** "11.63MB (70%)", as docker writes a reclaimable size. */
@@ -56,6 +58,13 @@ export function summaryRows(u: Usage): string[][] {
       decimalSize(volumeBytes, 4),
       reclaim(unusedVolumes, volumeBytes),
     ],
+    [
+      "Build Cache",
+      String(u.buildCache?.entries ?? 0),
+      "0",
+      decimalSize(u.buildCache?.bytes ?? 0, 4),
+      decimalSize(u.buildCache?.bytes ?? 0, 4),
+    ],
   ];
 }
 
@@ -65,8 +74,8 @@ export const systemDfCommand: Command = {
   usage: `Usage: weft system df [-v] [--json]
 
 TOTAL and ACTIVE (used by a container; running, for containers), SIZE and RECLAIMABLE (what
-'weft image prune -a', 'weft container prune' and 'weft volume prune -a' would free), as docker
-system df. A container's size is its writable layer: what it changed over its image.
+'weft image prune -a', 'weft container prune', 'weft volume prune -a' and 'weft builder prune'
+would free), as docker system df. A container's size is its writable layer: what it changed over its image.
 
 Options:
   -v, --verbose          also list each image, container and volume

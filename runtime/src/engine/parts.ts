@@ -5,6 +5,7 @@ import type { ChildProcess } from "node:child_process";
 import type { Writable } from "node:stream";
 import type { CommitInput } from "../image/commit";
 import type { ImageRecord } from "../image/index";
+import type { BuildCacheUsage } from "../image/store";
 import type { BridgeInfo } from "../network/bridge";
 import type { SpecOptions } from "../oci/index";
 import type { ContainerState, HealthCheckSpec, HealthState, PublishedPort, PublishSpec } from "./types";
@@ -27,6 +28,11 @@ export interface ImagesPart {
   scratchDir(): string;
   /** A stored layer's size by diff id ("sha256:..."), the sum of its regular files; 0 when unknown. */
   layerBytes(diffId: string): number;
+  /** The builder's cache (image/store.ts); a store without one builds every step. */
+  cachedStep?(key: string, name: string): Promise<ImageInfo | undefined>;
+  rememberStep?(key: string, id: string): Promise<void>;
+  buildCacheUsage?(): BuildCacheUsage;
+  pruneBuildCache?(): Promise<BuildCacheUsage>;
 }
 
 export interface NetworkPart {

@@ -7,6 +7,7 @@ import type { Readable, Writable } from "node:stream";
 import { checkLimits } from "../cgroups/index";
 import { RuntimeError } from "../errors";
 import { ImageError } from "../image/index";
+import type { BuildCacheUsage } from "../image/store";
 import type { BridgeInfo } from "../network/bridge";
 import { execStartExitCode } from "../oci/start-errors";
 import type { VolumeInfo } from "../volumes/index";
@@ -321,6 +322,26 @@ export class EngineResources extends EngineCore {
     }
     await this.parts.images.remove(name);
     this.eventLog.emit("image", "delete", name, { name });
+  }
+
+  /** The image a build step with this key made before, named `name`; undefined on a miss. */
+  cachedStep(key: string, name: string): Promise<ImageInfo | undefined> {
+    return this.parts.images.cachedStep?.(key, name) ?? Promise.resolve(undefined);
+  }
+
+  /** Keeps image `id` as what the build step with this key makes. */
+  async rememberStep(key: string, id: string): Promise<void> {
+    await this.parts.images.rememberStep?.(key, id);
+  }
+
+  /** What the build cache holds: its steps' images, and the bytes only it keeps. */
+  buildCacheUsage(): BuildCacheUsage {
+    return this.parts.images.buildCacheUsage?.() ?? { entries: [], bytes: 0 };
+  }
+
+  /** Empties the build cache (docker builder prune); returns what it held. */
+  async pruneBuildCache(): Promise<BuildCacheUsage> {
+    return (await this.parts.images.pruneBuildCache?.()) ?? { entries: [], bytes: 0 };
   }
 
   /** Gives an image another name, as `docker tag`. */

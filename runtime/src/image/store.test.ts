@@ -287,3 +287,43 @@ test("what an interrupted import, commit or save left is swept at start; images 
   );
   t.is(new ImageStore(storeDir).get("bbox").id, image.id, "the image is untouched");
 });
+
+test("the build cache keeps a step's image without a name until pruned; a broken cache file only misses", async (t) => {
+  const dir = tempDir(t);
+  const store = new ImageStore(join(dir, "images"));
+  const base = await store.import(buildBusyboxTarball(dir, "base.tar"), "base");
+  const layer = buildRawTarball(join(dir, "layer.tar"), [{ name: "made-by-run", content: "x".repeat(5000) }]);
+  const step = await store.commit("weft-build-1", {
+    base,
+    config: base.config,
+    writeLayers: async () => [{ path: layer, what: "the step's changes" }],
+  });
+  const key = "a".repeat(64);
+  t.is(await store.cachedStep(key, "weft-build-2"), undefined, "nothing cached yet");
+  await store.rememberStep(key, step.id);
+  await store.remove("weft-build-1");
+  const [own] = store.buildCacheUsage().entries;
+  t.is(own?.id, step.id);
+  t.is(own?.bytes, 5000, "the layer the step added, which only the cache keeps");
+
+  const hit = await store.cachedStep(key, "weft-build-3");
+  t.is(hit?.id, step.id, "the unnamed content is still there, and takes the name");
+  t.true(existsSync(hit?.layers[0] ?? "/nonexistent"));
+  await store.remove("weft-build-3");
+  t.is(store.buildCacheUsage().bytes, 5000);
+
+  const pruned = await store.pruneBuildCache();
+  t.is(pruned.entries.length, 1);
+  t.is(pruned.bytes, 5000);
+  t.deepEqual(store.buildCacheUsage(), { entries: [], bytes: 0 });
+  t.false(existsSync(hit?.layers[0] ?? "/"), "the layer only the cache kept is gone");
+  t.is(store.get("base").id, base.id, "images keep theirs");
+  t.is(await store.cachedStep(key, "weft-build-4"), undefined);
+
+  // A cache file that cannot be read is a cache that misses, not a store that fails.
+  await store.rememberStep(key, base.id);
+  writeFileSync(join(dir, "images", "build-cache.json"), "{not json");
+  t.is(await store.cachedStep(key, "weft-build-5"), undefined);
+  await store.rememberStep(key, base.id);
+  t.is((await store.cachedStep(key, "weft-build-6"))?.id, base.id, "and is written afresh");
+});

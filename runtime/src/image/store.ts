@@ -1,7 +1,9 @@
 // Images in a folder: DIR/index.json maps names to ids; DIR/<id>/image.json describes each content;
 // a plain rootfs tarball's tree is DIR/<id>/rootfs, a layered image's layers live once each in
-// DIR/layers/<diffid hex>/ (layer-store.ts). Every mutation runs under one lock, in this process
-// (the daemon is the only writer), so a removal's GC never races an import.
+// DIR/layers/<diffid hex>/ (layer-store.ts). DIR/build-cache.json maps a build step's key to the
+// image it made (the builder's cache): that content is kept, unnamed, until the cache is pruned or the
+// entry is among the least recently used past BUILD_CACHE_ENTRIES. Every mutation runs under one lock,
+// in this process (the daemon is the only writer), so a removal's GC never races an import.
 import { randomBytes } from "node:crypto";
 import {
   existsSync,
@@ -42,6 +44,22 @@ export interface ImageMeta {
 }
 
 const NAME_RE = /^[a-z0-9][a-z0-9._/:@-]*$/;
+
+/** The build cache keeps at most this many steps; past it, the least recently used go. */
+export const BUILD_CACHE_ENTRIES = 1000;
+
+/** One build step's result in the cache: the image it made, and when a build last used it. */
+interface CacheEntry {
+  id: string;
+  used: string;
+}
+
+/** What the build cache holds: each step's image, when last used, and the bytes of the layer it
+ * added when only the cache keeps that layer (counted once); and those bytes in all. */
+export interface BuildCacheUsage {
+  entries: Array<{ id: string; used: string; bytes: number }>;
+  bytes: number;
+}
 
 /** Throws BAD_NAME unless the name is lower-case letters, digits and . _ / : @ - (at most 255). */
 /**
@@ -247,9 +265,71 @@ export class ImageStore {
     });
   }
 
-  /** Deletes unnamed content and unused layers (those mounted by an overlay are kept). */
+  /**
+   * The image a build step with this key made before, named `name` (a build's temporary name), and
+   * marked as used now; undefined when the cache has no such step (or its content is gone).
+   */
+  async cachedStep(key: string, name: string): Promise<ImageRecord | undefined> {
+    checkImageName(name);
+    return this.locked(async () => {
+      const cache = this.readCache();
+      const entry = cache[key];
+      if (!entry || !this.readMeta(entry.id)) return undefined;
+      cache[key] = { id: entry.id, used: new Date().toISOString() };
+      this.writeCache(cache);
+      await this.writeIndex((images) => {
+        images[normaliseName(name)] = entry.id;
+      });
+      return this.get(name);
+    });
+  }
+
+  /** Remembers that a build step with this key made image `id` (stored already, under some name). */
+  async rememberStep(key: string, id: string): Promise<void> {
+    await this.locked(async () => {
+      if (!this.readMeta(id)) return;
+      const cache = this.readCache();
+      cache[key] = { id, used: new Date().toISOString() };
+      const keys = Object.keys(cache);
+      if (keys.length <= BUILD_CACHE_ENTRIES) return this.writeCache(cache);
+      keys.sort((a, b) => (cache[a]!.used < cache[b]!.used ? -1 : 1));
+      for (const k of keys.slice(0, keys.length - BUILD_CACHE_ENTRIES)) delete cache[k];
+      this.writeCache(cache);
+      await this.collect();
+    });
+  }
+
+  /** The cache's steps, and the bytes of the layers that nothing but the cache keeps. */
+  buildCacheUsage(): BuildCacheUsage {
+    const keep = this.layersOf(new Set(Object.values(this.readIndex().images)));
+    const entries: BuildCacheUsage["entries"] = [];
+    let bytes = 0;
+    for (const { id, used } of Object.values(this.readCache())) {
+      const top = this.readMeta(id)
+        ?.diffIds?.at(-1)
+        ?.replace(/^sha256:/, "");
+      const own = top !== undefined && !keep.has(top) ? this.layers.sizeOf(top) : 0;
+      if (top !== undefined) keep.add(top);
+      entries.push({ id, used, bytes: own });
+      bytes += own;
+    }
+    return { entries, bytes };
+  }
+
+  /** Forgets every cached step (docker builder prune) and deletes what only the cache kept. */
+  async pruneBuildCache(): Promise<BuildCacheUsage> {
+    return this.locked(async () => {
+      const before = this.buildCacheUsage();
+      this.writeCache({});
+      await this.collect();
+      return before;
+    });
+  }
+
+  /** Deletes unnamed content and unused layers (those mounted by an overlay, or cached, are kept). */
   private async collect(): Promise<void> {
     const named = new Set(Object.values(this.readIndex().images));
+    for (const { id } of Object.values(this.readCache())) named.add(id);
     const mounted = overlayLowerDirs().flatMap((l) => l.split(":"));
     const keepLayers = new Set<string>();
     for (const id of this.contentIds()) {
@@ -331,13 +411,40 @@ export class ImageStore {
     };
   }
 
+  /** The layer hexes of these images' content. */
+  private layersOf(ids: Set<string>): Set<string> {
+    const out = new Set<string>();
+    for (const id of ids)
+      for (const d of this.readMeta(id)?.diffIds ?? []) out.add(d.replace(/^sha256:/, ""));
+    return out;
+  }
+
+  /** The build cache, with entries whose form is wrong dropped (a hand-edited or older file). */
+  private readCache(): Record<string, CacheEntry> {
+    const file = join(this.dir, "build-cache.json");
+    if (!existsSync(file)) return {};
+    let parsed: { entries?: Record<string, CacheEntry> };
+    try {
+      parsed = JSON.parse(readFileSync(file, "utf8")) as typeof parsed;
+    } catch {
+      return {}; // a cache that cannot be read is a cache that misses: builds still work
+    }
+    const out: Record<string, CacheEntry> = {};
+    for (const [k, e] of Object.entries(parsed.entries ?? {}))
+      if (/^[0-9a-f]{64}$/.test(e?.id ?? "") && typeof e.used === "string") out[k] = e;
+    return out;
+  }
+
+  private writeCache(entries: Record<string, CacheEntry>): void {
+    mkdirSync(this.dir, { recursive: true });
+    const tmp = join(this.dir, `.index-cache-${process.pid}-${randomBytes(4).toString("hex")}.json`);
+    writeFileSync(tmp, JSON.stringify({ entries }, null, 2) + "\n");
+    renameSync(tmp, join(this.dir, "build-cache.json"));
+  }
+
   /** Layer hexes any stored content refers to. */
   private usedLayers(): Set<string> {
-    const used = new Set<string>();
-    for (const id of this.contentIds()) {
-      for (const d of this.readMeta(id)?.diffIds ?? []) used.add(d.replace(/^sha256:/, ""));
-    }
-    return used;
+    return this.layersOf(new Set(this.contentIds()));
   }
 
   private contentIds(): string[] {

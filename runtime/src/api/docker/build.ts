@@ -68,6 +68,7 @@ function buildOptions(query: URLSearchParams) {
     buildArgs: jsonStrings(query, "buildargs"),
     labels: jsonStrings(query, "labels"),
     quiet: flag(query, "q"),
+    noCache: flag(query, "nocache"),
   };
 }
 
@@ -86,7 +87,7 @@ export async function buildImage(
     throw err;
   }
   const build = engine.build.bind(engine);
-  const { tags, buildArgs, labels, quiet } = options;
+  const { tags, buildArgs, labels, quiet, noCache } = options;
   const dir = await mkdtemp(join(tmpdir(), "weft-build-context-"));
   const abort = new AbortController();
   res.on("close", () => {
@@ -112,6 +113,7 @@ export async function buildImage(
           buildArgs,
           labels,
           target: query.get("target") || undefined,
+          noCache,
           signal: abort.signal,
         },
         (text) => {
@@ -128,4 +130,20 @@ export async function buildImage(
   } finally {
     await rm(dir, { recursive: true, force: true });
   }
+}
+
+/**
+ * POST /build/prune (docker builder prune): empties the build cache; what it held, as Docker answers
+ * (CachesDeleted, SpaceReclaimed). Its filters and keep-storage are not taken: the whole cache goes.
+ */
+export async function pruneBuildCache(engine: Pick<DockerEngine, "pruneBuildCache">, query: URLSearchParams) {
+  for (const name of ["filters", "keep-storage", "reserved-space", "max-used-space", "min-free-space"]) {
+    const value = query.get(name);
+    if (value && value !== "{}" && value !== "0")
+      throw badRequest(
+        `docker builder prune --${name === "filters" ? "filter" : name} is not supported here; prune the whole cache without it`,
+      );
+  }
+  const pruned = (await engine.pruneBuildCache?.()) ?? { entries: [], bytes: 0 };
+  return { CachesDeleted: pruned.entries.map((e) => imageId(e.id)), SpaceReclaimed: pruned.bytes };
 }

@@ -16,6 +16,7 @@ import type {
 } from "../../engine/types";
 import type { validateUpdate } from "../../engine/validate-lifecycle";
 import type { BuildProgress, BuildRequest } from "../../image/dockerfile/build";
+import type { BuildCacheUsage } from "../../image/store";
 import type { BridgeInfo } from "../../network/bridge";
 import type { NamedNetwork, NetworkCreate } from "../../network/named-networks";
 import type { VolumeInfo } from "../../volumes/index";
@@ -105,6 +106,9 @@ export interface DockerEngine {
   commit?(ref: string, name: string, o: CommitOptions): Promise<ImageInfo>;
   /** docker build (the classic builder); absent: POST /build is a 501. */
   build?(req: BuildRequest, progress: BuildProgress): Promise<ImageInfo>;
+  /** The builder's cache (docker system df, docker builder prune); absent: none. */
+  buildCacheUsage?(): BuildCacheUsage;
+  pruneBuildCache?(): Promise<BuildCacheUsage>;
   /** What images, containers and volumes take on disk (docker system df); the tests' fake may have none. */
   diskUsage?(): Promise<DiskUsage>;
   /** A `docker save` archive of images (by stored name); the tests' fake may have none. */

@@ -6,7 +6,7 @@ import type { Duplex } from "node:stream";
 import { validateUpdate } from "../../engine/validate-lifecycle";
 import { type ArchiveApi, changesJson, getArchive, getExport, headArchive, putArchive } from "../archive";
 import { readJson } from "../http";
-import { buildImage } from "./build";
+import { buildImage, pruneBuildCache } from "./build";
 import {
   createContainer,
   inspectContainer,
@@ -98,6 +98,7 @@ const ROUTES: Array<[string, RegExp, Kind, Handler]> = [
   ["POST", /^\/commit$/, "none", (c) => commitContainer(c.engine, c.req, c.res, c.query)],
   ["POST", /^\/images\/create$/, "none", (c) => createImage(c.engine, c.req, c.res, c.query)],
   ["POST", /^\/build$/, "none", (c) => buildImage(c.engine, c.req, c.res, c.query)],
+  ["POST", /^\/build\/prune$/, "none", json((c) => pruneBuildCache(c.engine, c.query))],
   ["POST", /^\/images\/prune$/, "none", json((c) => pruneImages(c.engine, c.query))],
   ["GET", /^\/images\/(.+)\/json$/, "image", json((c) => imageJson(c.engine, c.ref))],
   ["GET", /^\/images\/(.+)\/history$/, "image", json((c) => imageHistory(c.engine, c.ref))],

@@ -205,6 +205,17 @@ export async function systemDf(engine: DockerEngine) {
       Options: {},
       UsageData: { Size: v.bytes, RefCount: v.refs },
     })),
-    BuildCache: [],
+    // Each cached step, with the bytes of the layer it added when only the cache keeps it.
+    BuildCache: (engine.buildCacheUsage?.().entries ?? []).map((e) => ({
+      ID: e.id.slice(0, 25),
+      Type: "regular",
+      Description: "weft build step",
+      InUse: false,
+      Shared: false,
+      Size: e.bytes,
+      CreatedAt: e.used,
+      LastUsedAt: e.used,
+      UsageCount: 1,
+    })),
   };
 }

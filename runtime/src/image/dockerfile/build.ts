@@ -4,8 +4,12 @@
 // does. The other instructions (ENV, CMD, LABEL, USER, WORKDIR...) change the config that the next
 // commit writes. The image so far has a temporary name (weft-build-ID-N); those names and every
 // step's container are removed at the end, whatever happened, so a failed build leaves nothing.
-// There is no build cache: every build runs every step. Nothing reaches the network but what a RUN
-// does itself.
+// Each step's result is kept in the image store's build cache, by a key of the image it starts from,
+// the config it writes and what it does (cache-key.ts): the same step on the same image is not run
+// again but taken from there ("Using cache"), as Docker does, unless --no-cache. Nothing reaches the
+// network but what a RUN does itself.
+
+import { createHash } from "node:crypto";
 import {
   closeSync,
   constants,
@@ -35,6 +39,7 @@ import { validateRunSpec } from "../../engine/validate";
 import { parseSignal } from "../../engine/validate-lifecycle";
 import { RuntimeError } from "../../errors";
 import type { ImageConfig, ImageHealthcheck } from "../record";
+import { hashTar, stepKey } from "./cache-key";
 import {
   type Dockerfile,
   type Instruction,
@@ -61,6 +66,9 @@ export interface BuildEngine {
   image(ref: string): ImageInfo;
   tagImage(source: string, target: string): Promise<ImageInfo>;
   removeImage(name: string): Promise<void>;
+  /** The build cache: the image a step with this key made before, named `name`; undefined on a miss. */
+  cachedStep?(key: string, name: string): Promise<ImageInfo | undefined>;
+  rememberStep?(key: string, id: string): Promise<void>;
 }
 
 export interface BuildRequest {
@@ -76,6 +84,8 @@ export interface BuildRequest {
   labels?: Record<string, string>;
   /** --target: the stage to stop at (default the last). */
   target?: string;
+  /** --no-cache: run every step, taking nothing from the build cache (what runs is still kept in it). */
+  noCache?: boolean;
   /** Stops the build: the running step's container is killed. */
   signal?: AbortSignal;
 }
@@ -267,8 +277,44 @@ class Builder {
       await this.dispatch(st, ins);
     }
     // The stage's result carries its config: a later stage's FROM or COPY --from reads it.
-    if (st.dirty) await this.commitStep(st, await this.stepContainer(st, ["true"], "0"));
+    if (st.dirty) await this.commitConfig(st);
     return st;
+  }
+
+  /** Whether steps are kept in a build cache (with --no-cache too: only the lookups are skipped). */
+  private get caching(): boolean {
+    return this.engine.cachedStep !== undefined && this.engine.rememberStep !== undefined;
+  }
+
+  /** The cache key of the step about to run on `st`; undefined without a cache. */
+  private keyOf(st: StageState, step: unknown): string | undefined {
+    if (!this.caching) return undefined;
+    const { imageId: parent, config, author, dirs } = st;
+    return stepKey({ parent, config, author: author ?? "", dirs, step });
+  }
+
+  /** Whether the cache held the step of `key`: `st` is then its image, as if the step had run. */
+  private async fromCache(st: StageState, key: string | undefined): Promise<boolean> {
+    if (key === undefined || this.req.noCache || !this.engine.cachedStep) return false;
+    const name = this.tempName();
+    const hit = await this.engine.cachedStep(key, name);
+    if (!hit) {
+      this.temps.pop();
+      return false;
+    }
+    st.image = name;
+    st.imageId = hit.id;
+    st.dirty = false;
+    st.dirs = [];
+    this.out(` ---> Using cache\n ---> ${hit.id.slice(0, 12)}\n`);
+    return true;
+  }
+
+  /** Commits the config changed since the last step (ENV, LABEL, ...), or takes it from the cache. */
+  private async commitConfig(st: StageState): Promise<void> {
+    const key = this.keyOf(st, { config: true });
+    if (await this.fromCache(st, key)) return;
+    await this.commitStep(st, await this.stepContainer(st, ["true"], "0"), key);
   }
 
   private async fromImage(stage: Stage, globals: Map<string, string>): Promise<StageState> {
@@ -495,7 +541,11 @@ class Builder {
       (a) => `${a}=${this.buildArgs.get(a)}`,
     );
     for (const a of PREDEFINED_ARGS) if (this.buildArgs.has(a)) this.usedArgs.add(a);
-    const id = await this.stepContainer(st, cmd, st.config.user || "0", [...proxies, ...argEnv]);
+    const user = st.config.user || "0";
+    const env = [...proxies, ...argEnv];
+    const key = this.keyOf(st, { run: cmd, user, env });
+    if (await this.fromCache(st, key)) return;
+    const id = await this.stepContainer(st, cmd, user, env);
     this.out(` ---> Running in ${id.slice(0, 12)}\n`);
     const attached = this.engine.attach(id, this.req.signal);
     // A cancel may come while start() is under way, before the app runs: killed then, and again after.
@@ -517,10 +567,11 @@ class Builder {
         "INVALID_ARGUMENT",
         `The command '${cmd.join(" ")}' returned a non-zero code: ${exitCode}`,
       );
-    await this.commitStep(st, id);
+    await this.commitStep(st, id, key);
   }
 
-  private async commitStep(st: StageState, container: string): Promise<void> {
+  /** Commits the step's container as the image so far (and, with a key, keeps it in the cache). */
+  private async commitStep(st: StageState, container: string, key?: string): Promise<void> {
     const name = this.tempName();
     const image = await this.engine.commit(container, name, {
       config: st.config,
@@ -528,6 +579,7 @@ class Builder {
       author: st.author,
       comment: `weft build step ${this.step}`,
     });
+    if (key !== undefined) await this.engine.rememberStep?.(key, image.id);
     this.out(`Removing intermediate container ${container.slice(0, 12)}\n`);
     await this.dropContainer(container);
     st.image = name;
@@ -551,18 +603,37 @@ class Builder {
           this.engine.image(st.image).rootfs,
         )
       : undefined;
-    const id = await this.stepContainer(st, ["true"], "0");
-    let from: string | undefined;
-    if (ins.flags.from !== undefined) from = await this.fromContainer(ins.flags.from, at);
-    const matched: Array<{ stat: PathStat; tar: () => AsyncGenerator<Buffer>; contextPath?: string }> = [];
-    for (const src of sources) {
+    for (const src of sources)
       if (ins.keyword === "ADD" && /^[a-z][a-z0-9+.-]*:\/\//i.test(src))
         throw invalid(
           `${at} ${src}: weft builds offline and does not download; put the file in the build context and COPY it`,
         );
-      if (from) {
+    const fromImage = ins.flags.from === undefined ? undefined : this.copySource(ins.flags.from, at);
+    const contextPaths = fromImage ? [] : sources.flatMap((src) => this.contextMatches(src, at));
+    if ((fromImage ? sources.length : contextPaths.length) > 1 && !destWord.endsWith("/"))
+      throw invalid(
+        `${at}: with more than one source file, the destination must be a directory and end with a /`,
+      );
+    // The key holds what is copied: the files' contents (from the context), or the image's id.
+    let key: string | undefined;
+    if (this.caching) {
+      const hash = createHash("sha256");
+      for (const path of contextPaths) {
+        hash.update(`${path}\0`);
+        await hashTar(hash, packPath(this.context, path).tar);
+      }
+      const what = fromImage ? { image: fromImage.id, sources } : { sources: hash.digest("hex") };
+      key = this.keyOf(st, { [ins.keyword]: what, dest, intoDir, owner: owner ?? null });
+    }
+    if (await this.fromCache(st, key)) return;
+    const id = await this.stepContainer(st, ["true"], "0");
+    let from: string | undefined;
+    if (fromImage) from = await this.container({ image: fromImage.name, cmd: ["true"], env: [], user: "0" });
+    const matched: Array<{ stat: PathStat; tar: () => AsyncGenerator<Buffer>; contextPath?: string }> = [];
+    if (from) {
+      const container = from;
+      for (const src of sources) {
         const path = posix.resolve("/", src);
-        const container = from;
         let stat: PathStat;
         try {
           stat = this.engine.statPath(container, path);
@@ -571,16 +642,12 @@ class Builder {
           throw invalid(`${at} --from=${ins.flags.from}: ${path} is not in that image`);
         }
         matched.push({ stat, tar: () => this.engine.archive(container, path).tar });
-      } else
-        for (const path of this.contextMatches(src, at)) {
-          const stat = packPath(this.context, path).stat;
-          matched.push({ stat, tar: () => packPath(this.context, path).tar, contextPath: path });
-        }
+      }
     }
-    if (matched.length > 1 && !destWord.endsWith("/"))
-      throw invalid(
-        `${at}: with more than one source file, the destination must be a directory and end with a /`,
-      );
+    for (const path of contextPaths) {
+      const stat = packPath(this.context, path).stat;
+      matched.push({ stat, tar: () => packPath(this.context, path).tar, contextPath: path });
+    }
     const copyOwner = owner ? { owner } : {};
     for (const m of matched) {
       const isDir = isDirMode(m.stat.mode);
@@ -617,7 +684,7 @@ class Builder {
       }
     }
     if (from) await this.dropContainer(from);
-    await this.commitStep(st, id);
+    await this.commitStep(st, id, key);
   }
 
   /**
@@ -653,11 +720,10 @@ class Builder {
     }
   }
 
-  /** A container of an earlier stage's image, or of any image, to copy from (COPY --from). */
-  private async fromContainer(ref: string, at: string): Promise<string> {
-    const image = this.stageImages.get(ref.toLowerCase()) ?? ref;
+  /** The image COPY --from copies out of: an earlier stage's, or any image's. */
+  private copySource(ref: string, at: string): ImageInfo {
     try {
-      return await this.container({ image, cmd: ["true"], env: [], user: "0" });
+      return this.engine.image(this.stageImages.get(ref.toLowerCase()) ?? ref);
     } catch (err) {
       if ((err as { code?: unknown }).code !== "IMAGE_NOT_FOUND") throw err;
       throw invalid(
@@ -699,7 +765,7 @@ class Builder {
       Object.assign(st.config.labels, labels);
       st.dirty = true;
     }
-    if (st.dirty) await this.commitStep(st, await this.stepContainer(st, ["true"], "0"));
+    if (st.dirty) await this.commitConfig(st);
     // A stage that changed nothing is its base image under another name, as with Docker.
     return this.engine.tagImage(st.image, tag);
   }
