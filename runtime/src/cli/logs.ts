@@ -10,17 +10,67 @@ import { clientFor, HOST_FLAG, HOST_USAGE, ref } from "./client";
 import { parseTimeFlag } from "./durations";
 
 const LOGS_USAGE = `Usage: weft logs [OPTIONS] CONTAINER
-       weft logs --service S [-f] [OPTIONS]   (every replica, from the control plane: see weft mesh-logs)
+       weft logs --service S [OPTIONS]
 
 Prints what the container wrote: stdout to stdout, stderr to stderr, in the order it was written.
+With --service, every replica's lines from the control plane's log store instead (weft mesh-logs),
+each with its time, container and level; there -n/--tail is at most 5000 ("all" is 5000), --tail 0
+with -f prints only new lines, and --level, --grep (-q), --trace and --container narrow it.
 
 Options:
   -f, --follow           keep printing new output until the container stops
   --since T              only output since T (2026-01-02T15:04:05Z, Unix seconds, or 10m ago)
-  --until T              only output before T
+  --until T              only output before T (not with --service)
   -n, --tail N           only the last N lines ("all" for every line)
   -t, --timestamps       prefix each line with the time the monitor stamped on it
 ${HOST_USAGE}`;
+
+/**
+ * `weft logs --service S` with docker's flags, as `weft mesh-logs` takes them: --since in Unix
+ * seconds or an ISO time, -n/--tail (all: mesh-logs' most, 5000; 0: no history, only new lines),
+ * -t (mesh-logs prints each line's time anyway). --until has no mesh-logs form and is refused.
+ */
+export function meshLogsArgs(argv: string[], now = new Date()): string[] {
+  const { values, positionals } = parseFlags(argv, {
+    service: { type: "string" },
+    container: { type: "string" },
+    level: { type: "string" },
+    trace: { type: "string" },
+    grep: { type: "string", short: "q" },
+    follow: { type: "boolean", short: "f" },
+    since: { type: "string" },
+    until: { type: "string" },
+    tail: { type: "string", short: "n" },
+    timestamps: { type: "boolean", short: "t" },
+    "control-plane": { type: "string" },
+    json: { type: "boolean" },
+  });
+  if (positionals.length > 0)
+    throw new UsageError(
+      `unexpected argument "${positionals[0]}": with --service, weft logs prints every replica of the service; give a CONTAINER without --service for one container`,
+    );
+  if (values.until !== undefined)
+    throw new UsageError("--until is not taken with --service; use --since with a time or a duration");
+  const out: string[] = [];
+  for (const k of ["service", "container", "level", "trace", "grep", "control-plane"] as const)
+    if (values[k] !== undefined) out.push(`--${k}`, values[k]);
+  if (values.follow) out.push("--follow");
+  if (values.json) out.push("--json");
+  let since = values.since;
+  // mesh-logs takes a duration back or an RFC 3339 time; docker's forms (Unix seconds) become a time.
+  if (since !== undefined && !/^\d+(\.\d+)?(ms|s|m|h|d)$/.test(since))
+    since = parseTimeFlag("--since", since, now);
+  const tail = values.tail;
+  if (tail !== undefined && tail !== "all" && !/^\d+$/.test(tail))
+    throw new UsageError(`--tail expects a number of lines or "all", got "${tail}"`);
+  if (tail === "0") {
+    if (!values.follow) return []; // nothing asked for: docker prints nothing too
+    since = "0s"; // docker's `logs -f --tail 0`: only what comes from now on
+  } else if (tail !== undefined)
+    out.push("--tail", tail === "all" ? "5000" : String(Math.min(Number(tail), 5000)));
+  if (since !== undefined) out.push("--since", since);
+  return out;
+}
 
 export const logsCommand: Command = {
   name: "logs",
@@ -32,7 +82,8 @@ export const logsCommand: Command = {
     if (argv.some((a) => a === "--service" || a.startsWith("--service="))) {
       const meshLogs = controlPlaneCommands.find((c) => c.name === "mesh-logs");
       if (!meshLogs) throw new UsageError("this build has no mesh-logs command");
-      return meshLogs.run(argv);
+      const args = meshLogsArgs(argv);
+      return args.length === 0 ? 0 : meshLogs.run(args);
     }
     const { values, positionals } = parseFlags(argv, {
       follow: { type: "boolean", short: "f" },
