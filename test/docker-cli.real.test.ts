@@ -95,10 +95,10 @@ test.serial("run -d, ps, logs -f, exec, inspect, stats, stop, rm", async (t) => 
   const inspect = await docker.run([
     "inspect",
     "-f",
-    "{{.State.Running}} {{.NetworkSettings.IPAddress}}",
+    "{{.State.Running}} {{.NetworkSettings.IPAddress}} {{.HostConfig.CpuQuota}} {{.HostConfig.ShmSize}}",
     name,
   ]);
-  t.regex(inspect.stdout.trim(), /^true 10\.251\.\d+\.\d+$/, inspect.stderr);
+  t.regex(inspect.stdout.trim(), /^true 10\.251\.\d+\.\d+ 0 67108864$/, inspect.stderr);
   const stats = await docker.run(["stats", "--no-stream", "--format", "{{.Name}} {{.PIDs}}", name]);
   t.regex(stats.stdout.trim(), new RegExp(`^${name} \\d+$`), stats.stderr);
 
@@ -125,6 +125,22 @@ test.serial("run in the foreground prints the output and exits with the app's co
   t.is(fg.stdout, "out\n");
   t.is(fg.stderr, "err\n");
   t.is(fg.code, 4);
+  // -e NAME of a variable the CLI does not have: sent bare, left unset (it was a 400).
+  const unset = await docker.run([
+    "run",
+    "--rm",
+    ...NO_SIDECAR,
+    "-e",
+    "WEFT_TEST_NEVER_SET",
+    "-e",
+    "SET=1",
+    "bbox",
+    "sh",
+    "-c",
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: the shell's default-value form
+    "echo ${WEFT_TEST_NEVER_SET-unset} $SET",
+  ]);
+  t.is(unset.stdout, "unset 1\n", unset.stderr);
 });
 
 test.serial("run -i with piped input: the app reads it to EOF and its exit code comes back", async (t) => {

@@ -174,6 +174,55 @@ function healthcheck(s: ContainerState) {
   };
 }
 
+/** HostConfig fields weft has no setting for, as Docker shows them for a container without one. */
+const HOST_CONFIG_DEFAULTS = {
+  ContainerIDFile: "",
+  VolumeDriver: "",
+  VolumesFrom: null,
+  ConsoleSize: [0, 0],
+  CgroupnsMode: "host",
+  Dns: [],
+  DnsOptions: [],
+  DnsSearch: [],
+  ExtraHosts: null,
+  GroupAdd: null,
+  IpcMode: "private",
+  Cgroup: "",
+  Links: null,
+  OomScoreAdj: 0,
+  PidMode: "",
+  PublishAllPorts: false,
+  UTSMode: "",
+  ShmSize: 67108864,
+  Runtime: "runc",
+  Isolation: "",
+  CgroupParent: "",
+  BlkioWeight: 0,
+  BlkioWeightDevice: [],
+  BlkioDeviceReadBps: [],
+  BlkioDeviceWriteBps: [],
+  BlkioDeviceReadIOps: [],
+  BlkioDeviceWriteIOps: [],
+  CpuPeriod: 0,
+  CpuQuota: 0,
+  CpuRealtimePeriod: 0,
+  CpuRealtimeRuntime: 0,
+  CpusetCpus: "",
+  CpusetMems: "",
+  Devices: [],
+  DeviceCgroupRules: null,
+  DeviceRequests: null,
+  MemoryReservation: 0,
+  MemorySwap: 0,
+  MemorySwappiness: null,
+  OomKillDisable: false,
+  Ulimits: null,
+  CpuCount: 0,
+  CpuPercent: 0,
+  IOMaximumIOps: 0,
+  IOMaximumBandwidth: 0,
+} as const;
+
 /** GET /containers/{id}/json. */
 export function containerJson(s: ContainerState, view?: NetworkView) {
   const [path = "", ...args] = s.cmd;
@@ -241,6 +290,9 @@ export function containerJson(s: ContainerState, view?: NetworkView) {
       PidsLimit: s.pids ?? null,
       LogConfig: { Type: "k8s-file", Config: {} },
       UsernsMode: s.userns === "auto" ? "auto" : "",
+      // The rest of Docker's HostConfig, at what weft does (scripts read them with inspect -f, and a
+      // template on a missing key fails): no swap limit, DNS from the mesh, no devices or ulimits.
+      ...HOST_CONFIG_DEFAULTS,
     },
     GraphDriver: { Name: "overlay", Data: null },
     Mounts: mounts(s),

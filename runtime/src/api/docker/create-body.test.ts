@@ -233,3 +233,35 @@ test("inspect: one entry per network with the one address, the aliases and the s
   });
   t.deepEqual(json.NetworkSettings.Networks.dc_front?.Aliases, ["api", id.slice(0, 12)]);
 });
+
+test("a bare Env name (docker run -e NAME, compose's environment: [NAME] with NAME unset) is left unset, as Docker's", (t) => {
+  const body = weftBodyOf({ Image: "busybox", Env: ["A=1", "NOT_SET_ON_CLIENT", "EMPTY="] }, undefined);
+  t.deepEqual(body.env, ["A=1", "EMPTY="]);
+  const err = t.throws(() => weftBodyOf({ Image: "busybox", Env: ["=oops"] }, undefined));
+  t.regex(err?.message ?? "", /invalid environment variable: "=oops" has no name/);
+});
+
+test("inspect's HostConfig has Docker's fields, and what it says weft does is taken back by create", (t) => {
+  const state = {
+    id: "c".repeat(64),
+    name: "app",
+    image: "busybox",
+    imageId: "d".repeat(64),
+    cmd: ["sleep", "1"],
+    env: [],
+    labels: {},
+    ports: [],
+    status: "created",
+    created: "2026-12-03T10:00:00Z",
+    uid: 0,
+    gid: 0,
+  } as unknown as ContainerState;
+  const host = containerJson(state).HostConfig as Record<string, unknown>;
+  // Keys scripts read with docker inspect -f, which fails on a missing one.
+  for (const key of ["CpuQuota", "CpuPeriod", "MemorySwap", "Dns", "ShmSize", "ExtraHosts", "OomKillDisable"])
+    t.true(key in host, key);
+  t.is(host.ShmSize, 67108864);
+  t.notThrows(() =>
+    weftBodyOf({ Image: "busybox", HostConfig: { ...host, Binds: [], PortBindings: {} } }, undefined),
+  );
+});

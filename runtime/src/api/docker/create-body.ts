@@ -6,7 +6,7 @@
 import type { ContainerNetworks } from "../../engine/types";
 import { DEFAULT_NETWORK_ALIASES } from "../../network/named-networks";
 import { serviceOf } from "./mesh-service";
-import { badRequest } from "./wire";
+import { badRequest, dockerEnv } from "./wire";
 
 type Obj = Record<string, unknown>;
 
@@ -106,6 +106,9 @@ const UNSUPPORTED_HOST: Record<string, string> = {
   ShmSize: "mount a tmpfs on /dev/shm with --tmpfs /dev/shm:size=N",
   Isolation: "only the default isolation exists",
 };
+
+/** Values of unsupported fields that are weft's own behaviour: /dev/shm is 64 MiB, runc runs containers. */
+const WHAT_WEFT_DOES: Record<string, unknown> = { ShmSize: 67108864, Runtime: "runc" };
 
 const UNSUPPORTED_CONFIG: Record<string, string> = {
   Domainname: "set the full name with --hostname",
@@ -285,12 +288,14 @@ export function weftBodyOf(input: unknown, name: string | undefined): Obj {
     if (isSet(body[field])) throw badRequest(`${field} is not supported by weft: ${hint}`);
   }
   for (const [field, hint] of Object.entries(UNSUPPORTED_HOST)) {
+    // What weft does anyway (inspect shows it so; a client may send back what it read) is taken.
+    if (host[field] === WHAT_WEFT_DOES[field]) continue;
     if (isSet(host[field])) throw badRequest(`HostConfig.${field} is not supported by weft: ${hint}`);
   }
   const networks = requestedNetworks(host, obj(body.NetworkingConfig, "NetworkingConfig"));
   for (const ns of ["IpcMode", "CgroupnsMode"] as const) {
     const v = str(host[ns], `HostConfig.${ns}`);
-    if (!["", "private", "shareable"].includes(v))
+    if (!["", "private", "shareable", ...(ns === "CgroupnsMode" ? ["host"] : [])].includes(v))
       throw badRequest(`HostConfig.${ns} "${v}" is not supported`);
   }
   const logType = str(obj(host.LogConfig, "HostConfig.LogConfig").Type, "HostConfig.LogConfig.Type");
@@ -327,7 +332,7 @@ export function weftBodyOf(input: unknown, name: string | undefined): Obj {
     image: str(body.Image, "Image"),
     name: name || undefined,
     cmd: strList(body.Cmd, "Cmd"),
-    env: strList(body.Env, "Env") ?? [],
+    env: dockerEnv(body.Env, "Env") ?? [],
     labels,
     service: serviceOf(labels).service,
     networks,

@@ -1,6 +1,7 @@
 import { request } from "node:http";
 import test from "ava";
 import { type FakeDockerEngine, startFakeDockerDaemon } from "./fake-engine.testing";
+import { cgroupVersion } from "./system";
 
 interface Reply {
   status: number;
@@ -319,4 +320,13 @@ test("a compose service that another project already has is named in create's Wa
     String((other.Warnings as string[])[0]),
     /mesh service "web" already has container a_web_1 of project a: they are now replicas of one service/,
   );
+});
+
+test("docker info's Cgroup Version is the host's: 1 with v1 controllers (hybrid too), 2 on a pure v2 host", (t) => {
+  const v1 = "31 30 0:28 / /sys/fs/cgroup/memory rw,relatime - cgroup cgroup rw,memory\n";
+  const unified = "40 30 0:37 / /sys/fs/cgroup/unified rw,relatime - cgroup2 cgroup2 rw\n";
+  const v2 = "26 24 0:24 / /sys/fs/cgroup rw,nosuid,nodev,noexec,relatime - cgroup2 cgroup2 rw,nsdelegate\n";
+  t.is(cgroupVersion(v1 + unified), "1");
+  t.is(cgroupVersion(v2), "2");
+  t.is(cgroupVersion(""), "", "no cgroups at all: left out");
 });

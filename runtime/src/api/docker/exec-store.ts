@@ -3,7 +3,7 @@
 // outlive the daemon's connection to it.
 import { randomBytes } from "node:crypto";
 import type { ExecOptions } from "./engine";
-import { badRequest, dockerError } from "./wire";
+import { badRequest, dockerEnv, dockerError } from "./wire";
 
 export interface ExecInstance {
   id: string;
@@ -47,7 +47,7 @@ export class ExecStore {
     const exec: ExecInstance = {
       id: randomBytes(32).toString("hex"),
       containerId,
-      options: { cmd, tty: body.Tty === true, env: strings(body.Env, "Env"), user, workdir },
+      options: { cmd, tty: body.Tty === true, env: dockerEnv(body.Env, "Env"), user, workdir },
       attachStdin: body.AttachStdin === true,
       attachStdout: body.AttachStdout !== false,
       attachStderr: body.AttachStderr !== false,

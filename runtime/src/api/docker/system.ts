@@ -2,6 +2,7 @@
 // its own and ours), /version, /info and the /events stream.
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { cpus, hostname, release, totalmem } from "node:os";
+import { detectCgroupLayout } from "../../cgroups/index";
 import { EVENT_FILTER_KEYS, eventMatcher } from "../../engine/events";
 import type { EngineEvent } from "../../engine/types";
 import { containerSummary } from "./container-json";
@@ -54,6 +55,15 @@ export function version() {
   };
 }
 
+/** docker info's Cgroup Version: "1" on a host with v1 controllers (a hybrid one too, as Docker says), else "2". */
+export function cgroupVersion(mountinfo?: string): string {
+  try {
+    return detectCgroupLayout(mountinfo).mode === "v1" ? "1" : "2";
+  } catch {
+    return ""; // no cgroup file system mounted: docker info leaves it out
+  }
+}
+
 export async function info(engine: DockerEngine) {
   const containers = await engine.list(true);
   const running = containers.filter((c) => c.status === "running").length;
@@ -82,7 +92,7 @@ export async function info(engine: DockerEngine) {
     SystemTime: new Date().toISOString(),
     LoggingDriver: "k8s-file",
     CgroupDriver: "cgroupfs",
-    CgroupVersion: "2",
+    CgroupVersion: cgroupVersion(),
     NEventsListener: 0,
     KernelVersion: release(),
     OperatingSystem: "Weft",

@@ -122,3 +122,17 @@ export function dockerTime(iso: string | undefined): string {
 export function imageId(hex: string): string {
   return hex.startsWith("sha256:") ? hex : `sha256:${hex}`;
 }
+
+/**
+ * A Docker Env list: `NAME=VALUE` entries, where a bare `NAME` is a variable the client was asked
+ * to pass from its own environment and did not have (`docker run -e NAME`, compose's
+ * `environment: [NAME]`): Docker leaves it unset, so it is dropped here too.
+ */
+export function dockerEnv(v: unknown, field: string): string[] | undefined {
+  if (v === undefined || v === null) return undefined;
+  if (!Array.isArray(v) || !v.every((s) => typeof s === "string"))
+    throw badRequest(`${field} must be a list of strings`);
+  for (const e of v as string[])
+    if (e === "" || e.startsWith("=")) throw badRequest(`invalid environment variable: "${e}" has no name`);
+  return (v as string[]).filter((e) => e.includes("="));
+}
