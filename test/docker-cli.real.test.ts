@@ -538,6 +538,29 @@ test.serial("image inspect, tag and rmi", async (t) => {
   const idOf = (name: string) => new RegExp(`^${name} ([0-9a-f]{12})$`, "m").exec(tagged.stdout)?.[1];
   t.truthy(idOf("bbox:v2"), tagged.stdout);
   t.is(idOf("bbox:v2"), idOf("bbox:latest"));
+  // docker images --filter (it listed every image whatever the filter).
+  const filtered = async (...f: string[]) =>
+    (
+      await docker.run([
+        "images",
+        ...f.flatMap((x) => ["--filter", x]),
+        "--format",
+        "{{.Repository}}:{{.Tag}}",
+      ])
+    ).stdout
+      .trim()
+      .split("\n")
+      .filter(Boolean)
+      .sort();
+  t.deepEqual(await filtered("reference=bbox"), ["bbox:latest", "bbox:v2"]);
+  t.deepEqual(await filtered("reference=bbox:v*"), ["bbox:v2"], "only the names that match");
+  t.deepEqual(await filtered("reference=docker.io/library/bb*"), ["bbox:latest", "bbox:v2"]);
+  t.deepEqual(await filtered("reference=other"), []);
+  t.deepEqual(await filtered("dangling=true"), [], "every weft image has a name");
+  t.deepEqual(await filtered("reference=bbox", "dangling=false"), ["bbox:latest", "bbox:v2"]);
+  t.deepEqual(await filtered("reference=bbox", "label=no.such.label"), []);
+  const badFilter = await docker.run(["images", "--filter", "colour=red"]);
+  t.regex(badFilter.stderr, /invalid filter 'colour'/);
   t.regex((await docker.run(["rmi", "bbox:v2"])).stdout, /^Untagged: bbox:v2\n$/);
   const rmi = await docker.run(["rmi", "bbox"]);
   t.regex(rmi.stdout, /Untagged: bbox:latest\nDeleted: sha256:[0-9a-f]{64}/, rmi.stderr);

@@ -8,11 +8,12 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { pipeline } from "node:stream/promises";
 import type { ImageInfo } from "../../engine/parts";
+import { globRegExp } from "../../image/glob";
 import { healthcheckJson } from "../../image/image-config";
 import { lookupImageRef, normaliseName } from "../../image/index";
 import { sendTar } from "../archive";
 import type { DockerEngine } from "./engine";
-import { badRequest, dockerError, flag, imageId, pruneFilters } from "./wire";
+import { badRequest, dockerError, flag, imageId, parseFilters, pruneFilters } from "./wire";
 
 /** The stored images a Docker reference names, by the store's rule (lookupImageRef): a name
  * names that one image; an id or id prefix every name that id has. */
@@ -36,23 +37,72 @@ export function imageForCreate(engine: DockerEngine, ref: string): { ref: string
 }
 
 /** GET /images/json: one entry per id, with every name that points at it. */
-export function imageList(engine: DockerEngine) {
+/** The filters GET /images/json takes, as docker images --filter. */
+const IMAGE_FILTERS = ["reference", "dangling", "label", "before", "since"];
+
+/**
+ * GET /images/json: one entry per image id with its names. Filters as Docker's: reference=PATTERN
+ * (Go's path.Match on the name, or on name:tag when the pattern has a tag; only the matching names
+ * are listed), dangling=true (none: every weft image has a name), label=KEY or KEY=VALUE (all must
+ * hold), before=IMAGE and since=IMAGE (created before or after that image).
+ */
+export function imageList(engine: DockerEngine, query = new URLSearchParams()) {
+  const filters = parseFilters(query);
+  for (const k of filters.keys())
+    if (!IMAGE_FILTERS.includes(k))
+      throw badRequest(`invalid filter '${k}': docker images takes ${IMAGE_FILTERS.join(", ")}`);
+  const dangling = (filters.get("dangling") ?? []).map((v) => {
+    if (!["true", "false", "1", "0"].includes(v))
+      throw badRequest(`invalid filter 'dangling=${v}': use dangling=true or dangling=false`);
+    return v === "true" || v === "1";
+  });
+  if (dangling.includes(true)) return [];
+  const createdOf = (key: string) =>
+    (filters.get(key) ?? []).map((ref) =>
+      Date.parse((resolveImage(engine, ref).images[0] as ImageInfo).created),
+    );
+  const before = createdOf("before");
+  const since = createdOf("since");
+  const labels = (filters.get("label") ?? []).map((l) => {
+    const eq = l.indexOf("=");
+    return eq < 0 ? { key: l } : { key: l.slice(0, eq), value: l.slice(eq + 1) };
+  });
+  const patterns = (filters.get("reference") ?? []).map((p) => ({
+    re: globRegExp(normaliseRefPattern(p)),
+    withTag: p.includes(":"),
+  }));
+  const named = (name: string) =>
+    patterns.length === 0 ||
+    patterns.some(({ re, withTag }) => re.test(withTag ? name : name.slice(0, name.lastIndexOf(":"))));
   const byId = new Map<string, ImageInfo[]>();
   for (const i of engine.images()) byId.set(i.id, [...(byId.get(i.id) ?? []), i]);
-  return [...byId.values()].map((group) => {
-    const first = group[0] as ImageInfo;
-    return {
-      Id: imageId(first.id),
-      ParentId: "",
-      RepoTags: group.map((i) => i.name).sort(),
-      RepoDigests: [],
-      Created: Math.floor(Date.parse(first.created) / 1000),
-      Size: first.sizeBytes,
-      SharedSize: -1,
-      Labels: first.config.labels,
-      Containers: -1,
-    };
+  return [...byId.values()].flatMap((all) => {
+    const group = all.filter((i) => named(i.name));
+    const first = group[0];
+    if (!first) return [];
+    const created = Date.parse(first.created);
+    if (before.some((t) => created >= t) || since.some((t) => created <= t)) return [];
+    const l = first.config.labels;
+    if (!labels.every(({ key, value }) => key in l && (value === undefined || l[key] === value))) return [];
+    return [
+      {
+        Id: imageId(first.id),
+        ParentId: "",
+        RepoTags: group.map((i) => i.name).sort(),
+        RepoDigests: [],
+        Created: Math.floor(created / 1000),
+        Size: first.sizeBytes,
+        SharedSize: -1,
+        Labels: l,
+        Containers: -1,
+      },
+    ];
   });
+}
+
+/** A reference pattern with Docker's long name forms read as weft stores names ("docker.io/library/x:1" is "x:1"). */
+function normaliseRefPattern(p: string): string {
+  return p.replace(/^(docker\.io\/)?library\//, "").replace(/^docker\.io\//, "");
 }
 
 /** GET /images/{name}/json. */

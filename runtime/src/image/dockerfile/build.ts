@@ -38,6 +38,7 @@ import type { ContainerState, RunSpec } from "../../engine/types";
 import { validateRunSpec } from "../../engine/validate";
 import { parseSignal } from "../../engine/validate-lifecycle";
 import { RuntimeError } from "../../errors";
+import { globRegExp } from "../glob";
 import type { ImageConfig, ImageHealthcheck } from "../record";
 import { hashTar, stepKey } from "./cache-key";
 import {
@@ -851,26 +852,4 @@ function dirEntry(name: string): Buffer {
 function isNotFound(err: unknown): boolean {
   const e = err as { code?: unknown; status?: unknown };
   return e.status === 404 || (typeof e.code === "string" && e.code.endsWith("NOT_FOUND"));
-}
-
-/** A file pattern of Go's filepath.Match (* ? [...]) as a RegExp for one name. */
-function globRegExp(pattern: string): RegExp {
-  let re = "";
-  for (let i = 0; i < pattern.length; i++) {
-    const c = pattern[i] as string;
-    if (c === "*") re += "[^/]*";
-    else if (c === "?") re += "[^/]";
-    else if (c === "[") {
-      const end = pattern.indexOf("]", i + 1);
-      if (end < 0) re += "\\[";
-      else {
-        re += `[${pattern
-          .slice(i + 1, end)
-          .replace(/^!/, "^")
-          .replace(/\\/g, "\\\\")}]`;
-        i = end;
-      }
-    } else re += c.replace(/[.+^${}()|\\]/g, "\\$&");
-  }
-  return new RegExp(`^${re}$`);
 }
