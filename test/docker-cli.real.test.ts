@@ -252,6 +252,18 @@ test.serial("exec -it runs a shell on a pty", async (t) => {
   ex.type("echo ex-$((6*7)); exit 6\r");
   t.regex(await ex.waitFor(/ex-42/), /ex-42/);
   t.is(await ex.exited, 6);
+  // -t without -i: a terminal with a type, and nothing typed into it (the end of the CLI's input
+  // reached it as a NUL, printed ^@ before the output and read by the command).
+  const tOnly = await docker.run([
+    "exec",
+    "-t",
+    name,
+    "sh",
+    "-c",
+    'echo "TERM=$TERM"; timeout 1 head -c 1 | od -An -c',
+  ]);
+  t.is(tOnly.stdout.split("\r\n")[0], "TERM=xterm", tOnly.stdout);
+  t.notRegex(tOnly.stdout, /\\0|\^@/, "nothing was typed into the terminal");
   await docker.run(["rm", "-f", name]);
 });
 

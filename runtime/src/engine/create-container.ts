@@ -42,7 +42,9 @@ export async function createContainer(
     ? image.config.env
     : [DEFAULT_PATH, ...image.config.env];
   const hostname = spec.hostname ?? name;
-  const env = mergeEnv(imageEnv, [`HOSTNAME=${hostname}`, ...spec.env]);
+  const merged = mergeEnv(imageEnv, [`HOSTNAME=${hostname}`, ...spec.env]);
+  // A terminal's type, as Docker gives a -t container unless the image or -e names one.
+  const env = spec.tty && !merged.some((e) => e.startsWith("TERM=")) ? [...merged, "TERM=xterm"] : merged;
   const workdir = spec.workdir ?? (image.config.workdir || "/");
   const capabilities = effectiveCapabilities(spec);
   // Read now, so a missing profile fails the run before anything is made.

@@ -3,7 +3,7 @@
 import { randomBytes } from "node:crypto";
 import { readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import type { Readable, Writable } from "node:stream";
+import { type Readable, Writable } from "node:stream";
 import { checkLimits } from "../cgroups/index";
 import { RuntimeError } from "../errors";
 import { ImageError } from "../image/index";
@@ -175,7 +175,8 @@ export class EngineResources extends EngineCore {
     const log = join(this.store.containerDir(state.id), `exec-${randomBytes(6).toString("hex")}.log`);
     const child = this.parts.runc.exec(state.id, o.cmd, {
       tty: o.tty,
-      env: o.env,
+      // A terminal's type, as docker exec -t gives one unless -e names it.
+      env: o.tty && !o.env?.some((e) => e.startsWith("TERM=")) ? ["TERM=xterm", ...(o.env ?? [])] : o.env,
       user,
       cwd: o.workdir,
       log,
@@ -196,7 +197,11 @@ export class EngineResources extends EngineCore {
     void exited
       .then((code) => this.emit("exec_die", state, { exitCode: String(code) }))
       .catch(() => undefined);
-    return { stdin: child.stdin!, stdout: child.stdout!, stderr: child.stderr!, exited };
+    // On a terminal, the end of the client's input is not passed on: script(1) would type the
+    // terminal's EOF character into it (a NUL, which `docker exec -t` printed as ^@ and the command
+    // read). The terminal goes when the command ends, as Docker's does.
+    const stdin = o.tty ? keepOpen(child.stdin!) : child.stdin!;
+    return { stdin, stdout: child.stdout!, stderr: child.stderr!, exited };
   }
 
   /** One sample of a running container's usage, over about half a second. */
@@ -368,4 +373,18 @@ function readFileIfAny(path: string): string {
   } catch {
     return "";
   }
+}
+
+/** A writable that passes writes on to `target` but not its end. */
+function keepOpen(target: Writable): Writable {
+  target.on("error", () => undefined);
+  return new Writable({
+    write(chunk: Buffer, _encoding, done) {
+      if (target.writableEnded || target.destroyed) return done();
+      target.write(chunk, () => done());
+    },
+    final(done) {
+      done();
+    },
+  });
 }
