@@ -27,7 +27,9 @@ Options:
   --service S          traces with a span in service S
   --operation O        traces with a span named O (with --service: in that service)
   --min-duration MS    traces with a span lasting at least MS milliseconds
-  --status ok|error    traces without errors, or with at least one error span
+  --status error       traces where a span matching the filters above failed (with --service S:
+                       one of S's spans; without filters: any span)
+  --status ok          traces where no span matching the filters above failed
   --since D            how far back: 15m, 2h, 7d or an RFC 3339 time (default 1h)
   --limit N            at most N traces, newest first (default 20)
 ${CLIENT_HELP}`,
@@ -128,7 +130,7 @@ Options:
   --container C        lines of one container
   --level L            lines at level L or above: debug, info, warn, error
   --trace ID           lines of one trace
-  -q, --grep TEXT      full-text search (words ANDed; word* for a prefix)
+  -q, --grep TEXT      full-text search: whole words, ANDed, case and accents ignored; word* for a prefix
   --since D            how far back: 15m, 2h, 7d or an RFC 3339 time (default 1h)
   --tail N             recent lines to print first (default 100)
   -f, --follow         keep printing new lines until interrupted

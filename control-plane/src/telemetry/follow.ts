@@ -3,6 +3,7 @@
 // line falls in the gap and none is printed twice. A slow reader never grows our memory: past a
 // bound, lines are dropped and a {"dropped": N} line says how many.
 import type { ServerResponse } from "node:http";
+import { ftsMatcher } from "./log-match";
 import type { StoredLog } from "./log-store";
 import type { LogSearch, LogView } from "./query-types";
 import type { TelemetryStore } from "./telemetry-store";
@@ -29,20 +30,19 @@ export function logView(l: StoredLog): LogView {
   };
 }
 
-/** The live-side filter: the same fields as the SQL query; text words must all appear (case-insensitive). */
-export function matchesLog(s: LogSearch, l: StoredLog): boolean {
-  if (s.service !== undefined && l.service !== s.service) return false;
-  if (s.container !== undefined && l.container !== s.container) return false;
-  if (s.traceId !== undefined && l.traceId !== s.traceId) return false;
-  if (s.level !== undefined && LEVELS.indexOf(l.level) < LEVELS.indexOf(s.level)) return false;
-  if (s.q !== undefined) {
-    const message = l.message.toLowerCase();
-    for (const word of s.q.toLowerCase().split(/\s+/)) {
-      const w = word.endsWith("*") ? word.slice(0, -1) : word;
-      if (w !== "" && !message.includes(w)) return false;
-    }
-  }
-  return true;
+/**
+ * The live-side filter: the same fields as the SQL query, and text matched by the rules of its
+ * full-text index (log-match.ts), so a follow streams exactly the lines a search would find.
+ */
+export function logMatcher(s: LogSearch): (l: StoredLog) => boolean {
+  const text = s.q === undefined ? () => true : ftsMatcher(s.q);
+  const minLevel = s.level === undefined ? 0 : LEVELS.indexOf(s.level);
+  return (l) =>
+    (s.service === undefined || l.service === s.service) &&
+    (s.container === undefined || l.container === s.container) &&
+    (s.traceId === undefined || l.traceId === s.traceId) &&
+    LEVELS.indexOf(l.level) >= minLevel &&
+    text(l.message);
 }
 
 export async function followLogs(
@@ -53,6 +53,7 @@ export async function followLogs(
   let lastId = 0;
   let live = false;
   let dropped = 0;
+  const matches = logMatcher(search);
   const early: StoredLog[] = [];
   const write = (line: string) => {
     if (res.writableLength > MAX_BUFFERED_BYTES) {
@@ -66,13 +67,13 @@ export async function followLogs(
     res.write(line);
   };
   const send = (l: StoredLog) => {
-    if (l.id <= lastId || !matchesLog(search, l)) return;
+    if (l.id <= lastId || !matches(l)) return;
     lastId = l.id;
     write(`${JSON.stringify(logView(l))}\n`);
   };
   const unsubscribe = store.followLogs((batch) => {
     if (live) for (const l of batch) send(l);
-    else early.push(...batch.filter((l) => matchesLog(search, l)).slice(0, 10_000 - early.length));
+    else early.push(...batch.filter(matches).slice(0, 10_000 - early.length));
   });
   let heartbeat: NodeJS.Timeout | undefined;
   let gone = false;

@@ -45,11 +45,9 @@ export function ingestSpans(
   store.addSpans(spans);
   counters.spansAccepted += spans.length;
   counters.spansRejected += d.rejected + ahead;
-  const reasons = [
-    d.rejected === 0 ? "" : `${d.rejected} spans had a missing or all-zero trace or span id`,
-    ahead === 0 ? "" : aheadMessage(ahead, "spans were", now),
-  ];
-  return { rejected: d.rejected + ahead, message: reasons.filter((r) => r !== "").join("; ") };
+  const reasons = [...d.problems].map(([problem, n]) => `${n} ${n === 1 ? "span" : "spans"} had ${problem}`);
+  if (ahead > 0) reasons.push(aheadMessage(ahead, "spans were", now));
+  return { rejected: d.rejected + ahead, message: reasons.join("; ") };
 }
 
 export function ingestLogs(

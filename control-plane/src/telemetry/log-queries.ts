@@ -9,7 +9,10 @@ export function createLogQueries(db: Database.Database): LogQueries {
   const LEVELS = ["debug", "info", "warn", "error"];
   const iso = (ms: number) => new Date(ms).toISOString();
 
-  /** User text to an FTS5 query: every word quoted (no syntax errors), words ANDed, "word*" a prefix. */
+  /**
+   * User text to an FTS5 query: every word quoted (no syntax errors), words ANDed, "word*" a prefix.
+   * follow=true matches new lines by the same rules in log-match.ts: change both together.
+   */
   function ftsQuery(text: string): string {
     return text
       .split(/\s+/)

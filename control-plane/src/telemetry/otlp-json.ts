@@ -2,7 +2,7 @@
 // domain spans and log lines. Unknown fields are ignored; a field of the wrong type is a 400.
 import { TelemetryError } from "./errors";
 import { fromResource, logFromParts, type RawLog, type RawSpan, spanFromParts } from "./otlp-model";
-import type { DecodedLogs, DecodedSpans } from "./otlp-protobuf";
+import { addSpan, type DecodedLogs, type DecodedSpans } from "./otlp-protobuf";
 import {
   AFTER_LATEST_TIME,
   type Attributes,
@@ -61,14 +61,21 @@ function int(v: unknown, path: string, names: string[] = []): number {
   if (v === undefined || v === null) return 0;
   if (typeof v === "number" && Number.isInteger(v)) return v;
   if (typeof v === "string" && names.includes(v)) return names.indexOf(v);
-  bad(path, "must be an integer");
+  bad(
+    path,
+    names.length === 0 ? "must be an integer" : `must be an integer or an enum name (${names[1]}, ...)`,
+  );
 }
 
-function id(v: unknown, path: string): string {
+/**
+ * An id as lowercase hex. Some senders use base64 (the plain protobuf JSON mapping); OTLP/JSON says
+ * hex. Both are accepted; anything else is kept as it is, for the span's refusal to name.
+ */
+function id(v: unknown, path: string, bytes: number): string {
   const s = str(v, path, 64);
-  // Some senders use base64 (the plain protobuf JSON mapping); OTLP/JSON says hex. Accept both.
   if (s === "" || /^[0-9a-fA-F]+$/.test(s)) return s.toLowerCase();
-  return Buffer.from(s, "base64").toString("hex");
+  const decoded = /^[A-Za-z0-9+/]+={0,2}$/.test(s) ? Buffer.from(s, "base64") : undefined;
+  return decoded?.length === bytes ? decoded.toString("hex") : s;
 }
 
 function anyValue(v: unknown, path: string, depth: number): AttrValue {
@@ -120,6 +127,13 @@ const KINDS = [
   "SPAN_KIND_CONSUMER",
 ];
 const STATUS = ["STATUS_CODE_UNSET", "STATUS_CODE_OK", "STATUS_CODE_ERROR"];
+/** SeverityNumber's enum names, by number: SEVERITY_NUMBER_UNSPECIFIED, _TRACE, _TRACE2 ... _FATAL4. */
+const SEVERITIES = [
+  "SEVERITY_NUMBER_UNSPECIFIED",
+  ...["TRACE", "DEBUG", "INFO", "WARN", "ERROR", "FATAL"].flatMap((name) =>
+    ["", "2", "3", "4"].map((n) => `SEVERITY_NUMBER_${name}${n}`),
+  ),
+];
 
 function span(v: unknown, path: string): RawSpan {
   const o = obj(v, path);
@@ -135,9 +149,9 @@ function span(v: unknown, path: string): RawSpan {
       };
     });
   return {
-    traceId: id(field(o, "traceId"), `${path}.traceId`),
-    spanId: id(field(o, "spanId"), `${path}.spanId`),
-    parentSpanId: id(field(o, "parentSpanId"), `${path}.parentSpanId`),
+    traceId: id(field(o, "traceId"), `${path}.traceId`, 16),
+    spanId: id(field(o, "spanId"), `${path}.spanId`, 8),
+    parentSpanId: id(field(o, "parentSpanId"), `${path}.parentSpanId`, 8),
     name: str(o.name, `${path}.name`),
     kind: int(o.kind, `${path}.kind`, KINDS),
     startNs: nanos(field(o, "startTimeUnixNano"), `${path}.startTimeUnixNano`),
@@ -160,7 +174,7 @@ function parse(text: string): Json {
 }
 
 export function decodeTraceJson(text: string): DecodedSpans {
-  const out: DecodedSpans = { spans: [], rejected: 0 };
+  const out: DecodedSpans = { spans: [], rejected: 0, problems: new Map() };
   const rs = arr(field(parse(text), "resourceSpans"), "resourceSpans");
   rs.forEach((r, i) => {
     const ro = obj(r, `resourceSpans[${i}]`);
@@ -170,9 +184,7 @@ export function decodeTraceJson(text: string): DecodedSpans {
     arr(field(ro, "scopeSpans"), `resourceSpans[${i}].scopeSpans`).forEach((ss, j) => {
       const path = `resourceSpans[${i}].scopeSpans[${j}].spans`;
       arr(obj(ss, path).spans, path).forEach((s, k) => {
-        const record = spanFromParts(span(s, `${path}[${k}]`), resource);
-        if (record) out.spans.push(record);
-        else out.rejected++;
+        addSpan(out, spanFromParts(span(s, `${path}[${k}]`), resource));
       });
     });
   });
@@ -195,12 +207,12 @@ export function decodeLogsJson(text: string, now: bigint): DecodedLogs {
         const raw: RawLog = {
           timeNs: nanos(field(lo, "timeUnixNano"), `${p}.timeUnixNano`),
           observedNs: nanos(field(lo, "observedTimeUnixNano"), `${p}.observedTimeUnixNano`),
-          severityNumber: int(field(lo, "severityNumber"), `${p}.severityNumber`),
+          severityNumber: int(field(lo, "severityNumber"), `${p}.severityNumber`, SEVERITIES),
           severityText: str(field(lo, "severityText"), `${p}.severityText`, 64),
           body: lo.body === undefined ? null : anyValue(lo.body, `${p}.body`, 1),
           attributes: attributes(lo.attributes, `${p}.attributes`),
-          traceId: id(field(lo, "traceId"), `${p}.traceId`),
-          spanId: id(field(lo, "spanId"), `${p}.spanId`),
+          traceId: id(field(lo, "traceId"), `${p}.traceId`, 16),
+          spanId: id(field(lo, "spanId"), `${p}.spanId`, 8),
         };
         out.logs.push(logFromParts(raw, resource, now));
       });

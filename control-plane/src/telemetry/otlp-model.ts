@@ -52,14 +52,30 @@ export function fromResource(resource: Attributes): ResourceInfo {
 
 const TRACE_ID = /^[0-9a-f]{32}$/;
 const SPAN_ID = /^[0-9a-f]{16}$/;
-const ZERO_TRACE = "0".repeat(32);
-const ZERO_SPAN = "0".repeat(16);
 
-/** A stored span, or undefined when its ids are missing or invalid (the span is counted as rejected). */
-export function spanFromParts(s: RawSpan, resource: ResourceInfo): SpanRecord | undefined {
-  if (!TRACE_ID.test(s.traceId) || s.traceId === ZERO_TRACE) return undefined;
-  if (!SPAN_ID.test(s.spanId) || s.spanId === ZERO_SPAN) return undefined;
-  const parent = SPAN_ID.test(s.parentSpanId) && s.parentSpanId !== ZERO_SPAN ? s.parentSpanId : "";
+/** What is wrong with a span's trace or span id ("" when nothing), as "N spans had ...". */
+function idProblem(id: string, what: "trace" | "span", hexDigits: number): string {
+  if (id === "") return `no ${what} id`;
+  if (!/^[0-9a-f]+$/.test(id))
+    return `a ${what} id that is neither ${hexDigits} hex digits nor base64 of ${hexDigits / 2} bytes`;
+  if (id.length !== hexDigits)
+    return `a ${what} id of ${id.length} hex digits, not ${hexDigits} (${hexDigits / 2} bytes)`;
+  if (/^0+$/.test(id)) return `an all-zero ${what} id`;
+  return "";
+}
+
+/**
+ * A stored span, or why it is refused (as "N spans had ..."; the span is counted as rejected): ids
+ * missing, malformed or all-zero, or no start or end time (it would be stored at 1970, under every
+ * other span, and aged out at once).
+ */
+export function spanFromParts(s: RawSpan, resource: ResourceInfo): SpanRecord | { problem: string } {
+  const problem =
+    idProblem(s.traceId, "trace", 32) ||
+    idProblem(s.spanId, "span", 16) ||
+    (s.startNs === 0n || s.endNs === 0n ? "no start or end time (startTimeUnixNano, endTimeUnixNano)" : "");
+  if (problem !== "") return { problem };
+  const parent = SPAN_ID.test(s.parentSpanId) && !/^0+$/.test(s.parentSpanId) ? s.parentSpanId : "";
   const duration = s.endNs > s.startNs ? s.endNs - s.startNs : 0n;
   return {
     traceId: s.traceId,
@@ -80,13 +96,19 @@ export function spanFromParts(s: RawSpan, resource: ResourceInfo): SpanRecord | 
   };
 }
 
-/** OTLP severity numbers: 1-4 trace, 5-8 debug, 9-12 info, 13-16 warn, 17-24 error/fatal. */
+/**
+ * A log record's level. SeverityNumber is OTLP's normalized severity, so it wins when set (1-4
+ * trace and 5-8 debug are stored as debug, 9-12 info, 13-16 warn, 17-20 error and 21-24 fatal as
+ * error); the free-form text ("SEVERE", "E", a winston level) counts only without it.
+ */
 function levelOf(severityNumber: number, severityText: string): LogEntry["level"] {
-  if (severityText !== "") return normalizeLevel(severityText);
-  if (severityNumber >= 17) return "error";
-  if (severityNumber >= 13) return "warn";
-  if (severityNumber >= 9 || severityNumber === 0) return "info";
-  return "debug";
+  if (severityNumber >= 1 && severityNumber <= 24) {
+    if (severityNumber >= 17) return "error";
+    if (severityNumber >= 13) return "warn";
+    if (severityNumber >= 9) return "info";
+    return "debug";
+  }
+  return severityText === "" ? "info" : normalizeLevel(severityText);
 }
 
 function text(v: AttrValue): string {

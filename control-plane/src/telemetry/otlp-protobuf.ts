@@ -16,12 +16,24 @@ import {
 
 export interface DecodedSpans {
   spans: SpanRecord[];
-  /** Spans refused (bad ids); reported back as OTLP partial success. */
+  /** Spans refused (bad ids, no times); reported back as OTLP partial success. */
   rejected: number;
+  /** Why, as "N spans had <problem>": each problem and how many spans had it. */
+  problems: Map<string, number>;
+}
+
+/** Keeps a decoded span, or counts its problem. */
+export function addSpan(out: DecodedSpans, span: SpanRecord | { problem: string }): void {
+  if (!("problem" in span)) {
+    out.spans.push(span);
+    return;
+  }
+  out.rejected++;
+  out.problems.set(span.problem, (out.problems.get(span.problem) ?? 0) + 1);
 }
 
 export function decodeTraceRequest(body: Buffer): DecodedSpans {
-  const out: DecodedSpans = { spans: [], rejected: 0 };
+  const out: DecodedSpans = { spans: [], rejected: 0, problems: new Map() };
   const r = new Reader(body);
   while (!r.atEnd()) {
     const [field, wire] = r.tag();
@@ -56,11 +68,7 @@ function resourceSpans(r: ProtobufReader, out: DecodedSpans): void {
     else r.skip(wire);
   }
   const res = fromResource(resource);
-  for (const s of raw) {
-    const span = spanFromParts(s, res);
-    if (span) out.spans.push(span);
-    else out.rejected++;
-  }
+  for (const s of raw) addSpan(out, spanFromParts(s, res));
 }
 
 function scopeSpans(r: ProtobufReader, raw: RawSpan[]): void {

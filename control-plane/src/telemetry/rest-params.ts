@@ -16,10 +16,64 @@ function bad(message: string): never {
   throw new HttpError(400, message);
 }
 
+/** Refuses a parameter the endpoint does not take, and one given twice (which would win is a guess). */
 function checkKnown(q: URLSearchParams, known: string[]): void {
+  const seen = new Set<string>();
   for (const key of q.keys()) {
-    if (!known.includes(key)) bad(`unknown parameter "${key}"; this endpoint takes ${known.join(", ")}`);
+    if (!known.includes(key)) {
+      bad(
+        known.length === 0
+          ? `unknown parameter "${key}"; this endpoint takes no parameters`
+          : `unknown parameter "${key}"; this endpoint takes ${known.join(", ")}`,
+      );
+    }
+    if (seen.has(key)) bad(`parameter "${key}" is given more than once; give it once`);
+    seen.add(key);
   }
+}
+
+/** GET /api/v1/traces/{traceId} takes no parameters. */
+export function checkNoParameters(q: URLSearchParams): void {
+  checkKnown(q, []);
+}
+
+/** The times `since` may name: those SQLite's signed 64-bit integers hold as ns since 1970, to the second. */
+const EARLIEST_SINCE = "1677-09-22T00:00:00Z";
+const LATEST_SINCE = "2262-04-11T23:47:16Z";
+const EARLIEST_SINCE_NS = BigInt(Date.parse(EARLIEST_SINCE)) * 1_000_000n;
+const LATEST_SINCE_NS = BigInt(Date.parse(LATEST_SINCE)) * 1_000_000n;
+
+/** RFC 3339, seconds optional: date, "T" or "t", time, then "Z", "z" or an offset. */
+const RFC3339 =
+  /^(\d{4})-(\d{2})-(\d{2})[Tt](\d{2}):(\d{2})(?::(\d{2})(?:\.(\d{1,9})\d*)?)?(?:[Zz]|([+-])(\d{2}):(\d{2}))$/;
+
+const isLeap = (year: number) => (year % 4 === 0 && year % 100 !== 0) || year % 400 === 0;
+const DAYS = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
+
+/**
+ * An RFC 3339 time as ns since 1970, or what is wrong with it. Impossible dates and times (February
+ * 30th, 25:00) are refused, not rolled over as Date.parse does.
+ */
+function rfc3339Ns(value: string): { ns: bigint } | { problem: string; range?: true } {
+  const m = RFC3339.exec(value);
+  if (!m) return { problem: "" };
+  const [year, month, day, hour, minute, second, , , offsetHour, offsetMinute] = m
+    .slice(1)
+    .map((x) => (x === undefined || x === "+" || x === "-" ? 0 : Number(x)));
+  const days = month === 2 && isLeap(year!) ? 29 : DAYS[month! - 1];
+  if (days === undefined) return { problem: `there is no month ${m[2]}` };
+  if (day! < 1 || day! > days) return { problem: `${m[1]}-${m[2]} has no day ${m[3]}` };
+  // 60 is a leap second, which RFC 3339 allows.
+  if (hour! > 23 || minute! > 59 || second! > 60)
+    return { problem: `there is no time ${m[4]}:${m[5]}:${m[6] ?? "00"}` };
+  if (offsetHour! > 23 || offsetMinute! > 59)
+    return { problem: `there is no offset ${m[8]}${m[9]}:${m[10]}` };
+  if (year! < 1677 || year! > 2262) return { problem: "", range: true };
+  const date = new Date(0);
+  date.setUTCFullYear(year!, month! - 1, day!); // not Date.UTC, which reads years 0-99 as 19xx
+  const offsetMin = (m[8] === "-" ? -1 : 1) * (offsetHour! * 60 + offsetMinute!);
+  const ms = date.getTime() + ((hour! * 60 + minute! - offsetMin) * 60 + second!) * 1000;
+  return { ns: BigInt(ms) * 1_000_000n + BigInt((m[7] ?? "").padEnd(9, "0")) };
 }
 
 /** since= as nanoseconds: a duration back from now ("15m") or an RFC 3339 time. */
@@ -27,14 +81,16 @@ export function parseSince(value: string | null, fallbackMs: number, nowMs: numb
   if (value === null || value === "") return BigInt(Math.max(0, nowMs - fallbackMs)) * 1_000_000n;
   const ago = parseDurationMs(value);
   if (ago !== undefined) return BigInt(Math.max(0, Math.floor(nowMs - ago))) * 1_000_000n;
-  const t = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2})$/.test(value)
-    ? Date.parse(value)
-    : Number.NaN;
-  if (Number.isNaN(t))
+  const t = rfc3339Ns(value);
+  if (("range" in t && t.range) || ("ns" in t && (t.ns < EARLIEST_SINCE_NS || t.ns > LATEST_SINCE_NS)))
     bad(
-      `since must be a duration back from now (15m, 2h, 7d) or an RFC 3339 time (2024-05-01T10:00:00Z), got "${value}"`,
+      `since must be a time from ${EARLIEST_SINCE} to ${LATEST_SINCE} (what the store holds), got "${value}"`,
     );
-  return BigInt(t) * 1_000_000n;
+  if ("problem" in t)
+    bad(
+      `since must be a duration back from now (15m, 2h, 7d) or an RFC 3339 time (2024-05-01T10:00:00Z), got "${value}"${t.problem === "" ? "" : `: ${t.problem}`}`,
+    );
+  return t.ns;
 }
 
 function parseLimit(value: string | null, fallback: number, max: number): number {

@@ -7,6 +7,7 @@ import { HttpError } from "../api/respond";
 import { TelemetryError } from "./errors";
 import { followLogs } from "./follow";
 import {
+  checkNoParameters,
   isFollow,
   parseGraphQuery,
   parseInstancesQuery,
@@ -51,7 +52,8 @@ export function telemetryRoutes(store: TelemetryStore, status: () => TelemetrySt
       consul: false,
       checkParam: (v) =>
         /^[0-9a-fA-F]{32}$/.test(v) ? undefined : `a trace id is 32 hex characters, got "${v}"`,
-      answer: async ([id]) => {
+      answer: async ([id], q) => {
+        checkNoParameters(q);
         const traceId = id!.toLowerCase();
         const trace = await query(store, "trace", { traceId });
         if (!trace) {

@@ -47,7 +47,6 @@ export function createTraceQueries(db: Database.Database): TraceQueries {
   const spansOfTrace = db.prepare(
     "SELECT span_id, parent_span_id, service, name, start_ns, start_ns / 1000000 AS start_ms, duration_ns, status_code FROM spans WHERE trace_id = ?",
   );
-  const hasError = db.prepare("SELECT 1 FROM spans WHERE trace_id = ? AND status_code = 2 LIMIT 1");
   const fullTrace = db.prepare(
     `SELECT span_id, parent_span_id, name, kind, service, start_ns, start_ns / 1000000 AS start_ms,
        CAST(start_ns AS TEXT) AS start_text,
@@ -106,31 +105,46 @@ export function createTraceQueries(db: Database.Database): TraceQueries {
     };
   }
 
+  /**
+   * Trace search, as Jaeger's: service, operation and minimum duration pick out spans, and a trace
+   * matches when one of its spans meets all of them. `status` is judged on those same spans:
+   * "error", one of them has error status (with a service, that service's failures); "ok", none of
+   * them has. Without span filters every span counts, so it is the whole trace's status. Each trace
+   * matching the other filters is thus either "ok" or "error", never both.
+   */
   function traces(q: TraceSearch): { traces: TraceSummary[] } {
-    const where = ["start_ns >= ?"];
-    const args: (string | number | bigint)[] = [BigInt(q.sinceNs)];
+    const spanWhere: string[] = [];
+    const spanArgs: (string | number)[] = [];
     if (q.service !== undefined) {
-      where.push("service = ?");
-      args.push(q.service);
+      spanWhere.push("service = ?");
+      spanArgs.push(q.service);
     }
     if (q.operation !== undefined) {
-      where.push("name = ?");
-      args.push(q.operation);
+      spanWhere.push("name = ?");
+      spanArgs.push(q.operation);
     }
     if (q.minDurationNs !== undefined) {
-      where.push("duration_ns >= ?");
-      args.push(q.minDurationNs);
+      spanWhere.push("duration_ns >= ?");
+      spanArgs.push(q.minDurationNs);
     }
+    const where = ["start_ns >= ?", ...spanWhere];
     if (q.status === "error") where.push("status_code = 2");
     const stmt = db.prepare(`SELECT trace_id FROM spans WHERE ${where.join(" AND ")} ORDER BY start_ns DESC`);
+    // For status=ok: whether any span of the trace that the filters pick out (at any time) errored.
+    const failedSpan =
+      q.status === "ok"
+        ? db.prepare(
+            `SELECT 1 FROM spans WHERE ${["trace_id = ?", ...spanWhere, "status_code = 2"].join(" AND ")} LIMIT 1`,
+          )
+        : undefined;
     const seen = new Set<string>();
     const out: TraceSummary[] = [];
     let scanned = 0;
-    for (const row of stmt.iterate(...args) as Iterable<{ trace_id: string }>) {
+    for (const row of stmt.iterate(BigInt(q.sinceNs), ...spanArgs) as Iterable<{ trace_id: string }>) {
       if (++scanned > MAX_SCAN || out.length >= q.limit) break;
       if (seen.has(row.trace_id)) continue;
       seen.add(row.trace_id);
-      if (q.status === "ok" && hasError.get(row.trace_id)) continue;
+      if (failedSpan?.get(row.trace_id, ...spanArgs)) continue;
       const summary = summarize(row.trace_id);
       if (summary) out.push(summary);
     }

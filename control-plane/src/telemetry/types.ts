@@ -100,18 +100,33 @@ export function bound(text: string, max: number = LIMITS.maxStringChars): string
   return `${text.slice(0, max)}...[truncated ${text.length - max} chars]`;
 }
 
-/** Maps free-form severities (OTLP severity text, winston levels, "WARNING", "fatal") to four levels. */
+/**
+ * Maps free-form severities (OTLP severity text, winston levels, "WARNING", "fatal", java.util.logging's
+ * SEVERE and FINE, glog's and Android's single letters) to four levels.
+ */
 export function normalizeLevel(level: string): LogLevel {
   const l = level.toLowerCase();
-  if (l.startsWith("debug") || l.startsWith("trace") || l === "silly" || l === "verbose") return "debug";
-  if (l.startsWith("warn")) return "warn";
+  if (
+    l.startsWith("debug") ||
+    l.startsWith("trace") ||
+    l.startsWith("fine") ||
+    l === "silly" ||
+    l === "verbose" ||
+    l === "d" ||
+    l === "v"
+  )
+    return "debug";
+  if (l.startsWith("warn") || l === "w") return "warn";
   if (
     l.startsWith("err") ||
     l.startsWith("fatal") ||
+    l === "severe" ||
     l === "crit" ||
     l === "critical" ||
     l === "alert" ||
-    l === "emerg"
+    l === "emerg" ||
+    l === "e" ||
+    l === "f"
   )
     return "error";
   return "info";

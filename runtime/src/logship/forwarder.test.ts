@@ -138,3 +138,48 @@ test("a restart while the previous run is still followed starts a new follow fro
   t.is(shipped.length, 1);
   fwd.close();
 });
+
+test("a level the line declares first wins over words later in it; pino's numbers are mapped", (t) => {
+  const c = container("abc", "web-1", "web");
+  const cases: Array<[string, "debug" | "info" | "warn" | "error", ("stdout" | "stderr")?]> = [
+    // pino and bunyan: numeric levels
+    ['{"level":10,"msg":"x"}', "debug"],
+    ['{"level":20,"msg":"x"}', "debug"],
+    ['{"level":30,"msg":"an error we recovered from"}', "info"],
+    ['{"level":40,"msg":"x"}', "warn"],
+    ['{"level":50,"msg":"db down"}', "error"],
+    ['{"level":60,"msg":"x"}', "error"],
+    ['{"level":30,"msg":"x"}', "info", "stderr"],
+    ['{"severity":"WARNING","message":"x"}', "warn"],
+    ['{"level":"info","msg":"error budget fine"}', "info"],
+    // a level word first, maybe after a timestamp, in brackets or with a colon
+    ["INFO request to /trace/export done", "info"],
+    ["[INFO] GET /debug/pprof 200", "info"],
+    ["2026-11-29T10:00:00.123Z INFO cleared error state on retry", "info"],
+    ["2026-11-29 10:00:00,123 WARN disk at 91% (debug: off)", "warn"],
+    ["10:00:00 [DEBUG] retrying after error", "debug"],
+    ["[2026-11-29T10:00:00Z] [error] upstream reset", "error"],
+    ["INFO: Started server process [1]", "info"],
+    ["ERROR: relation does not exist", "error"],
+    ["error: could not bind", "error"],
+    ["warning: deprecated flag", "warn"],
+    ["[WRN] slow", "warn"],
+    ['level=info msg="error count reset"', "info"],
+    ["ts=1 level=debug msg=cache span_id=00f067aa0ba902b7", "debug"],
+    ["SEVERE: out of memory", "error"],
+    ["panic: runtime error: index out of range", "error"],
+    // a level in capitals further in (logback, Python logging)
+    ["10:00:00.123 [main] INFO  c.e.App - cleared error state on retry", "info"],
+    ["2026-11-29 10:00:00,123 - shop - ERROR - payment failed", "error"],
+    // no declared level: conservative words in the head, never parts of paths or names
+    ["GET /debug/pprof 200", "info"],
+    ["GET /errors/latest 200", "info"],
+    ["wrote trace_id=4bf92f3577b34da6a3ce929d0e0e4736", "info"],
+    ["connection error talking to db", "error"],
+    ["boom: connection refused", "warn", "stderr"],
+    ["listening on :8080", "info"],
+  ];
+  for (const [line, level, stream] of cases) {
+    t.is(toLine(entry(line, stream), c, "n").level, level, line);
+  }
+});

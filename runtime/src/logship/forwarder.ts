@@ -5,6 +5,7 @@
 // shipper's buffer is bounded and drops.
 import type { ShippedLine } from "../../../sidecar/src/index";
 import type { ContainerState, EngineEvent, LogEntry, LogQuery } from "../engine/types";
+import { levelOf } from "./line-level";
 
 /** A line as the log shipper sends it to the sink (the sidecar's shipper serves both). */
 export type ForwardedLine = ShippedLine;
@@ -98,13 +99,6 @@ export class ContainerLogForwarder {
   }
 }
 
-const LEVEL_WORDS: Array<[RegExp, ForwardedLine["level"]]> = [
-  [/\b(error|err|fatal|panic|crit(ical)?)\b/i, "error"],
-  [/\b(warn(ing)?)\b/i, "warn"],
-  [/\b(debug|trace)\b/i, "debug"],
-  [/\binfo\b/i, "info"],
-];
-
 /** A log line as the sink stores it; exported for tests. */
 export function toLine(entry: LogEntry, c: ContainerState, node: string): ForwardedLine {
   let message = entry.data.toString("utf8").replace(/\r?\n$/, "");
@@ -150,15 +144,5 @@ function parseJsonLine(message: string): Record<string, unknown> | undefined {
 
 function stringField(json: Record<string, unknown> | undefined, names: string[]): string | undefined {
   for (const n of names) if (typeof json?.[n] === "string") return json[n] as string;
-  return undefined;
-}
-
-function levelOf(
-  json: Record<string, unknown> | undefined,
-  message: string,
-): ForwardedLine["level"] | undefined {
-  const declared = stringField(json, ["level", "severity", "lvl"]) ?? /\blevel=(\w+)/i.exec(message)?.[1];
-  const head = declared ?? message.slice(0, 48);
-  for (const [re, level] of LEVEL_WORDS) if (re.test(head)) return level;
   return undefined;
 }

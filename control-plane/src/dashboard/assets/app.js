@@ -763,7 +763,10 @@ async function tracesPage(query) {
     ),
     el(
       "label",
-      {},
+      {
+        title:
+          "error: a span of the chosen service (any service: any span) that also matches the operation and duration failed; ok: no such span failed",
+      },
       "Status",
       el(
         "select",
