@@ -6,7 +6,7 @@ import type { AddressInfo } from "node:net";
 import test from "ava";
 import Consul from "consul";
 import { syncEndpoints } from "../grpc-testing";
-import { startTestControlPlane, type TestControlPlane } from "../test-support";
+import { callApi, startTestControlPlane, type TestControlPlane } from "../test-support";
 
 interface HealthEntry {
   Service: { ID: string; Tags: string[]; Port: number; Meta: Record<string, string> };
@@ -451,4 +451,211 @@ test("repeated ?tag= wants every tag, and ?node-meta= selects by node metadata, 
   t.deepEqual(await ids("/v1/catalog/service/api?node-meta=weft-source:daemon:n1"), ["c1"]);
   t.deepEqual(await ids("/v1/health/service/api?node-meta=weft-source:agent"), ["api-1", "api-2"]);
   t.deepEqual(await ids("/v1/catalog/service/api?node-meta=rack:a"), [], "no node has that metadata");
+});
+
+/** A Consul blocking GET (?index=&wait=): how long it was held, the X-Consul-Index and the body. */
+async function blockingGet(
+  cp: TestControlPlane,
+  path: string,
+  index: number,
+  wait: string,
+): Promise<{ ms: number; index: number; body: unknown }> {
+  const start = Date.now();
+  const sep = path.includes("?") ? "&" : "?";
+  const res = await fetch(`http://${cp.httpAddress}${path}${sep}index=${index}&wait=${wait}`);
+  return {
+    ms: Date.now() - start,
+    index: Number(res.headers.get("X-Consul-Index")),
+    body: await res.json(),
+  };
+}
+
+test("blocking queries wake for a change of tags or of a check status that leaves health as it was, and only for a change", async (t) => {
+  const cp = await startTestControlPlane(t);
+  const consul = consulFor(cp);
+  const register = (tags: string[]) =>
+    consul.agent.service.register({
+      name: "blockwatch",
+      id: "blockwatch-1",
+      port: 7001,
+      tags,
+      check: { name: "blockwatch ttl", checkid: "blockwatch-ttl", ttl: "60s", timeout: "1s" },
+    });
+  await register(["w"]);
+  const first = await blockingGet(cp, "/v1/catalog/service/blockwatch", 0, "1s");
+  const entries = first.body as Array<{ ServiceTags: string[]; ModifyIndex: number }>;
+
+  // A new tag, nothing else: consul-template's watch of the service (and of the service list) wakes.
+  const [tagged, listed] = await Promise.all([
+    blockingGet(cp, "/v1/catalog/service/blockwatch", first.index, "5s"),
+    blockingGet(cp, "/v1/catalog/services", first.index, "5s"),
+    new Promise((r) => setTimeout(r, 200)).then(() => register(["w", "x"])),
+  ]);
+  t.true(tagged.ms < 3000, `held ${tagged.ms} ms`);
+  t.true(tagged.index > first.index);
+  const [entry] = tagged.body as Array<{ ServiceTags: string[]; ModifyIndex: number }>;
+  t.deepEqual(entry!.ServiceTags, ["w", "x"]);
+  t.true(entry!.ModifyIndex > entries[0]!.ModifyIndex, "the instance's ModifyIndex moves too");
+  t.true(listed.ms < 3000 && listed.index > first.index);
+  t.deepEqual((listed.body as Record<string, string[]>).blockwatch, ["w", "x"]);
+
+  // Registering the same definition again changes nothing: the watch is held for its whole wait.
+  const same = await Promise.all([
+    blockingGet(cp, "/v1/catalog/service/blockwatch", tagged.index, "1s"),
+    register(["w", "x"]),
+  ]);
+  t.true(same[0].ms >= 900, `held ${same[0].ms} ms`);
+  t.is(same[0].index, tagged.index);
+
+  // warning -> critical: unhealthy before and after, yet the check's status shown changed.
+  await consul.agent.check.warn("blockwatch-ttl");
+  const warned = await blockingGet(cp, "/v1/health/service/blockwatch", 0, "1s");
+  const [failed, critical] = await Promise.all([
+    blockingGet(cp, "/v1/health/service/blockwatch", warned.index, "5s"),
+    blockingGet(cp, "/v1/health/state/critical", warned.index, "5s"),
+    new Promise((r) => setTimeout(r, 200)).then(() => consul.agent.check.fail("blockwatch-ttl")),
+  ]);
+  t.true(failed.ms < 3000, `held ${failed.ms} ms`);
+  t.true(failed.index > warned.index);
+  const checks = (failed.body as HealthEntry[])[0]!.Checks;
+  t.is(checks.find((c) => c.CheckID === "blockwatch-ttl")?.Status, "critical");
+  t.true(critical.ms < 3000 && critical.index > warned.index);
+
+  // The same status again is no change.
+  const again = await Promise.all([
+    blockingGet(cp, "/v1/health/service/blockwatch", failed.index, "1s"),
+    consul.agent.check.fail("blockwatch-ttl"),
+  ]);
+  t.true(again[0].ms >= 900, `held ${again[0].ms} ms`);
+  t.is(again[0].index, failed.index);
+});
+
+test("TaggedAddresses are {Address, Port} objects as the Go client decodes them, kept as registered with the agent's defaults; Weights and EnableTagOverride are kept", async (t) => {
+  const cp = await startTestControlPlane(t);
+  const res = await callApi(cp, "PUT", "/v1/agent/service/register", {
+    Name: "tagaddr",
+    ID: "tagaddr-1",
+    Address: "192.0.2.70",
+    Port: 8000,
+    TaggedAddresses: {
+      lan: { address: "192.0.2.70", port: 8000 },
+      wan: { Address: "198.51.100.1", Port: 80 },
+    },
+    Weights: { Passing: 10, Warning: 1 },
+    EnableTagOverride: true,
+  });
+  t.is(res.status, 200, JSON.stringify(res.body));
+  const tagged = {
+    lan: { Address: "192.0.2.70", Port: 8000 },
+    lan_ipv4: { Address: "192.0.2.70", Port: 8000 },
+    wan: { Address: "198.51.100.1", Port: 80 },
+    wan_ipv4: { Address: "192.0.2.70", Port: 8000 },
+  };
+  const wanted = { TaggedAddresses: tagged, Weights: { Passing: 10, Warning: 1 }, EnableTagOverride: true };
+  t.like((await callApi(cp, "GET", "/v1/agent/service/tagaddr-1")).body, wanted);
+  t.like((await callApi(cp, "GET", "/v1/agent/services")).body["tagaddr-1"], wanted);
+  t.like((await callApi(cp, "GET", "/v1/health/service/tagaddr")).body[0].Service, wanted);
+  const [entry] = (await callApi(cp, "GET", "/v1/catalog/service/tagaddr")).body;
+  t.like(entry, {
+    ServiceTaggedAddresses: tagged,
+    ServiceWeights: { Passing: 10, Warning: 1 },
+    ServiceEnableTagOverride: true,
+  });
+  t.is(typeof entry.TaggedAddresses.lan, "string", "a node's tagged addresses stay strings, as Consul's");
+
+  // Without them: Consul's defaults, and no tagged address but the agent's lan/wan_ipv4.
+  await callApi(cp, "PUT", "/v1/agent/service/register", {
+    Name: "tagaddr",
+    ID: "tagaddr-2",
+    Address: "192.0.2.71",
+    Port: 1,
+  });
+  t.like((await callApi(cp, "GET", "/v1/agent/service/tagaddr-2")).body, {
+    TaggedAddresses: {
+      lan_ipv4: { Address: "192.0.2.71", Port: 1 },
+      wan_ipv4: { Address: "192.0.2.71", Port: 1 },
+    },
+    Weights: { Passing: 1, Warning: 1 },
+    EnableTagOverride: false,
+  });
+
+  for (const [body, reason] of [
+    [
+      { TaggedAddresses: { lan_ipv4: { Address: "fd00::1" } } },
+      /lan_ipv4.Address "fd00::1" must be a valid ipv4/,
+    ],
+    [{ TaggedAddresses: { lan: "192.0.2.1" } }, /TaggedAddresses.lan must be an object/],
+    [{ Weights: { Passing: 0, Warning: 1 } }, /Weights.Passing must be an integer from 1/],
+    [{ EnableTagOverride: "yes" }, /EnableTagOverride must be true or false/],
+  ] as const) {
+    const bad = await callApi(cp, "PUT", "/v1/agent/service/register", { Name: "tagaddr-bad", ...body });
+    t.is(bad.status, 400, JSON.stringify(body));
+    t.regex(bad.body.error, reason);
+  }
+});
+
+test("?filter= applies to /v1/catalog/services by instance and to a node's Services, and a selector naming no field is a 400", async (t) => {
+  const cp = await startTestControlPlane(t);
+  const put = async (path: string, body: unknown) => t.is((await callApi(cp, "PUT", path, body)).status, 200);
+  await put("/v1/agent/service/register", {
+    Name: "fltweb",
+    ID: "fltweb-1",
+    Address: "192.0.2.90",
+    Port: 1,
+    Tags: ["blue"],
+    Meta: { tier: "web" },
+  });
+  await put("/v1/agent/service/register", { Name: "fltapi", ID: "fltapi-1", Port: 2, Tags: ["green"] });
+  for (const [id, tag] of [
+    ["fltdb-1", "primary"],
+    ["fltdb-2", "replica"],
+  ])
+    await put("/v1/catalog/register", {
+      Node: "flt-node",
+      Address: "192.0.2.91",
+      NodeMeta: { rack: "r9" },
+      Service: { ID: id, Service: "fltdb", Tags: [tag], Port: 5432 },
+    });
+  const get = async (path: string, filter: string) =>
+    callApi(cp, "GET", `${path}?filter=${encodeURIComponent(filter)}`);
+  const services = async (filter: string) => (await get("/v1/catalog/services", filter)).body;
+
+  // Consul filters the instances (as /v1/catalog/service/NAME shows them), then groups them.
+  t.deepEqual(await services('ServiceName == "fltweb"'), { fltweb: ["blue"] });
+  t.deepEqual(await services('"primary" in ServiceTags'), { fltdb: ["primary"] });
+  t.deepEqual(await services('NodeMeta.rack == "r9"'), { fltdb: ["primary", "replica"] });
+  t.deepEqual(await services('ServiceMeta["tier"] == "web" or ServiceTags contains "green"'), {
+    fltapi: ["green"],
+    fltweb: ["blue"],
+  });
+  t.deepEqual(await services("ServiceTaggedAddresses.lan_ipv4.Port == 1"), { fltweb: ["blue"] });
+  t.deepEqual(await services('ServiceName == "none"'), {});
+
+  // /v1/catalog/node/NODE and node-services: the filter selects among the node's Services.
+  const node = (await get("/v1/catalog/node/flt-node", 'Tags contains "primary"')).body;
+  t.is(node.Node.Node, "flt-node");
+  t.deepEqual(Object.keys(node.Services), ["fltdb-1"]);
+  const list = (await get("/v1/catalog/node-services/flt-node", 'ID == "fltdb-2"')).body;
+  t.deepEqual(
+    list.Services.map((s: { ID: string }) => s.ID),
+    ["fltdb-2"],
+  );
+
+  // A selector the items do not have is Consul's 400, not an empty answer.
+  for (const [path, filter] of [
+    ["/v1/catalog/service/fltweb", 'Bogus == "x"'],
+    ["/v1/catalog/services", 'Bogus == "x"'],
+    ["/v1/health/service/fltweb", 'Service.Bogus == "x"'],
+    ["/v1/health/state/any", 'ServiceName == "x" or Bogus.Deep is empty'],
+    ["/v1/agent/services", '"x" in Bogus'],
+    ["/v1/catalog/node/flt-node", 'Service.Tags contains "x"'],
+    ["/v1/catalog/nodes", 'Meta.rack.deeper == "r9"'],
+  ]) {
+    const res = await get(path!, filter!);
+    t.is(res.status, 400, `${path} ${filter}`);
+    t.regex(
+      res.body.error,
+      /Failed to create boolean expression evaluator: Selector "[A-Za-z.]+" is not valid/,
+    );
+  }
 });

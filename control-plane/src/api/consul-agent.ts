@@ -12,6 +12,7 @@ import type { ServiceRegistry } from "../registry/types";
 import {
   agentService,
   type ConsulExtras,
+  consulServiceFields,
   DATACENTER,
   instancesOn,
   nodeId,
@@ -20,7 +21,8 @@ import {
   nodeParam,
   taggedAddresses,
 } from "./consul";
-import type { Route } from "./http-server";
+import { HEALTH_CHECK, NODE, NODE_SERVICE } from "./consul-filter-schema";
+import type { ItemFilter, Route } from "./http-server";
 import type { RequestBody } from "./request-body";
 import { HttpError } from "./respond";
 
@@ -77,6 +79,10 @@ function updateBody(body: RequestBody): { status: "passing" | "warning" | "criti
 export function agentConsulExtras(agent: AgentSource): ConsulExtras {
   return {
     tags: (e) => agent.serviceOf(e)?.definition.tags,
+    service: (e) => {
+      const s = agent.serviceOf(e);
+      return s ? consulServiceFields(s.definition, true) : undefined;
+    },
     checks: (e) => {
       const s = agent.serviceOf(e);
       if (!s || s.definition.checks.length === 0) return undefined;
@@ -104,9 +110,7 @@ function agentServices(agent: AgentSource): Record<string, object> {
         Meta: d.meta,
         Port: d.port,
         Address: d.address,
-        TaggedAddresses: d.address ? taggedAddresses(d.address) : {},
-        Weights: { Passing: 1, Warning: 1 },
-        EnableTagOverride: false,
+        ...consulServiceFields(d, true),
         Datacenter: DATACENTER,
       },
     ]),
@@ -179,7 +183,7 @@ function catalogNodes(
 }
 
 /** GET /v1/catalog/node/NODE ({Node, Services: {ID: service}}, null for an unknown node, as Consul)
- * and /v1/catalog/node-services/NODE (Services as a list). */
+ * and /v1/catalog/node-services/NODE (Services as a list); `?filter=` selects among the Services. */
 function catalogNode(
   registry: ServiceRegistry,
   agent: AgentSource,
@@ -187,11 +191,12 @@ function catalogNode(
   extras: ConsulExtras,
   node: string,
   asList: boolean,
+  filter: ItemFilter = () => true,
 ): object | null {
   const on = instancesOn(registry, node);
   const address = nodeAddresses(registry, agent, catalog).get(node) ?? on[0]?.address;
   if (address === undefined) return null;
-  const services = on.map((e) => agentService(registry, e, extras) as { ID: string });
+  const services = on.map((e) => agentService(registry, e, extras) as { ID: string }).filter(filter);
   return {
     Node: nodeView(node, address, catalog?.list().find((n) => n.node === node)?.meta),
     Services: asList ? services : Object.fromEntries(services.map((s) => [s.ID, s])),
@@ -351,6 +356,7 @@ export function consulAgentRoutes(
       pattern: ["v1", "agent", "services"],
       consul: true,
       filterValues: true,
+      filterSchema: NODE_SERVICE,
       answer: () => agentServices(agent),
     },
     {
@@ -368,6 +374,7 @@ export function consulAgentRoutes(
       pattern: ["v1", "agent", "checks"],
       consul: true,
       filterValues: true,
+      filterSchema: HEALTH_CHECK,
       answer: () => agentChecks(agent),
     },
     { pattern: ["v1", "agent", "self"], consul: true, answer: () => agentSelf(agent, leader) },
@@ -405,19 +412,26 @@ export function consulAgentRoutes(
     {
       pattern: ["v1", "catalog", "nodes"],
       consul: true,
+      filterSchema: NODE,
       answer: (_params, q) => catalogNodes(registry, agent, catalog, nodeMetaQuery(q)),
     },
     {
       pattern: ["v1", "catalog", "node", ":node"],
       consul: true,
       checkParam: nodeParam,
-      answer: ([node]) => catalogNode(registry, agent, catalog, extras, node!, false),
+      filterSchema: NODE_SERVICE,
+      filterInAnswer: true,
+      answer: ([node], _q, _body, filter) =>
+        catalogNode(registry, agent, catalog, extras, node!, false, filter),
     },
     {
       pattern: ["v1", "catalog", "node-services", ":node"],
       consul: true,
       checkParam: nodeParam,
-      answer: ([node]) => catalogNode(registry, agent, catalog, extras, node!, true),
+      filterSchema: NODE_SERVICE,
+      filterInAnswer: true,
+      answer: ([node], _q, _body, filter) =>
+        catalogNode(registry, agent, catalog, extras, node!, true, filter),
     },
   ];
 }

@@ -182,3 +182,77 @@ test("bad catalog registrations are 400s naming the field; nothing is stored", a
     [["s1", "a"]],
   );
 });
+
+test("re-registering in the catalog with a new check status or tag wakes blocking queries; the same registration does not", async (t) => {
+  const cp = await startTestControlPlane(t);
+  const register = (status: string, tags: string[]) =>
+    fetch(`http://${cp.httpAddress}/v1/catalog/register`, {
+      method: "PUT",
+      body: JSON.stringify({
+        Node: "esm-block-host",
+        Address: "192.0.2.40",
+        NodeMeta: { "external-node": "true", rack: "r1" },
+        Service: { ID: "cache-1", Service: "blockcache", Tags: tags, Port: 6379 },
+        Checks: [{ CheckID: "cache-alive", ServiceID: "cache-1", Status: status }],
+      }),
+    });
+  t.is((await register("warning", ["a"])).status, 200);
+  const indexOf = async (res: Response) => Number(res.headers.get("X-Consul-Index"));
+  const base = await indexOf(await fetch(`http://${cp.httpAddress}/v1/health/service/blockcache`));
+  const block = async (index: number, wait: string) => {
+    const start = Date.now();
+    const res = await fetch(
+      `http://${cp.httpAddress}/v1/health/service/blockcache?index=${index}&wait=${wait}`,
+    );
+    return { ms: Date.now() - start, index: await indexOf(res), body: (await res.json()) as Health[] };
+  };
+  // warning -> critical: the instance was unhealthy and stays so, but its check changed.
+  const [critical] = await Promise.all([
+    block(base, "5s"),
+    new Promise((r) => setTimeout(r, 200)).then(() => register("critical", ["a"])),
+  ]);
+  t.true(critical.ms < 3000, `held ${critical.ms} ms`);
+  t.true(critical.index > base);
+  t.is(critical.body[0]!.Checks.find((c) => c.CheckID === "cache-alive")?.Status, "critical");
+  // A new tag.
+  const [tagged] = await Promise.all([
+    block(critical.index, "5s"),
+    new Promise((r) => setTimeout(r, 200)).then(() => register("critical", ["a", "b"])),
+  ]);
+  t.true(tagged.ms < 3000 && tagged.index > critical.index, `held ${tagged.ms} ms`);
+  t.deepEqual(tagged.body[0]!.Service.Tags, ["a", "b"]);
+  // The same registration again (what consul-esm and Terraform re-send): no change, held to the end.
+  const [same] = await Promise.all([block(tagged.index, "1s"), register("critical", ["a", "b"])]);
+  t.true(same.ms >= 900, `held ${same.ms} ms`);
+  t.is(same.index, tagged.index);
+});
+
+test("a catalog service's TaggedAddresses, Weights and EnableTagOverride are shown as registered", async (t) => {
+  const cp = await startTestControlPlane(t);
+  const res = await fetch(`http://${cp.httpAddress}/v1/catalog/register`, {
+    method: "PUT",
+    body: JSON.stringify({
+      Node: "esm-tagged-host",
+      Address: "192.0.2.80",
+      Service: {
+        ID: "tagged-db-1",
+        Service: "taggeddb",
+        Port: 5432,
+        TaggedAddresses: { wan: { Address: "198.51.100.8", Port: 15432 } },
+        Weights: { Passing: 5, Warning: 2 },
+        EnableTagOverride: true,
+      },
+    }),
+  });
+  t.is(res.status, 200);
+  const [entry] = (await (
+    await fetch(`http://${cp.httpAddress}/v1/catalog/service/taggeddb`)
+  ).json()) as Array<Record<string, unknown>>;
+  t.like(entry, {
+    // The catalog adds no lan_ipv4/wan_ipv4: that is the agent's doing in Consul.
+    ServiceTaggedAddresses: { wan: { Address: "198.51.100.8", Port: 15432 } },
+    ServiceWeights: { Passing: 5, Warning: 2 },
+    ServiceEnableTagOverride: true,
+  });
+  t.deepEqual(Object.keys(entry!.ServiceTaggedAddresses as object), ["wan"]);
+});

@@ -7,7 +7,7 @@ import {
   parseCatalogDeregistration,
   parseCatalogRegistration,
 } from "../registration/catalog-source";
-import type { ConsulExtras } from "./consul";
+import { type ConsulExtras, consulServiceFields } from "./consul";
 import type { Route } from "./http-server";
 import { HttpError } from "./respond";
 
@@ -16,6 +16,10 @@ export function catalogConsulExtras(catalog: CatalogSource): ConsulExtras {
   return {
     tags: (e) => catalog.serviceOf(e)?.service.tags,
     nodeMeta: (e) => catalog.serviceOf(e)?.nodeMeta,
+    service: (e) => {
+      const s = catalog.serviceOf(e)?.service;
+      return s ? consulServiceFields(s, false) : undefined;
+    },
     checks: (e) => {
       const checks = catalog.serviceOf(e)?.checks;
       if (!checks || checks.length === 0) return undefined;
@@ -52,6 +56,13 @@ export function mergeExtras(...all: ConsulExtras[]): ConsulExtras {
       for (const x of all) {
         const meta = x.nodeMeta?.(e);
         if (meta) return meta;
+      }
+      return undefined;
+    },
+    service: (e) => {
+      for (const x of all) {
+        const fields = x.service?.(e);
+        if (fields) return fields;
       }
       return undefined;
     },

@@ -3,10 +3,10 @@
 // registered through the Consul agent API.
 import { Resolver } from "node:dns/promises";
 import { connect } from "node:net";
-import test from "ava";
+import test, { type ExecutionContext } from "ava";
 import dnsPacket from "dns-packet";
 import { syncEndpoints } from "../grpc-testing";
-import { callApi, startTestControlPlane } from "../test-support";
+import { callApi, startTestControlPlane, type TestControlPlane } from "../test-support";
 import { UDP_ANSWER_LIMIT } from "./consul-dns";
 
 function resolverFor(address: string): Resolver {
@@ -110,6 +110,70 @@ test("NAME.service.consul answers the healthy instances, SRV their ports, NAME.v
   const tcp = await overTcp(cp.dnsAddress, "web.service.consul", "A");
   t.is(tcp.answers?.length, 6);
   t.is((tcp as { rcode?: string }).rcode, "NOERROR");
+});
+
+/** Three instances of "dnsweigh" through the agent API, Weights {10, 1}: passing (tag "Canary"),
+ * warning and critical (tag "stable"). */
+async function weighedInstances(t: ExecutionContext, cp: TestControlPlane): Promise<void> {
+  const register = async (id: string, address: string, tags: string[]) => {
+    const res = await callApi(cp, "PUT", "/v1/agent/service/register", {
+      Name: "dnsweigh",
+      ID: id,
+      Address: address,
+      Port: 7100,
+      Tags: tags,
+      Weights: { Passing: 10, Warning: 1 },
+      Check: { CheckID: `${id}-ttl`, TTL: "60s" },
+    });
+    t.is(res.status, 200);
+  };
+  await register("dnsweigh-1", "192.0.2.61", ["Canary"]);
+  await register("dnsweigh-2", "192.0.2.62", ["stable"]);
+  await register("dnsweigh-3", "192.0.2.63", ["stable"]);
+  for (const [check, verb] of [
+    ["dnsweigh-1-ttl", "pass"],
+    ["dnsweigh-2-ttl", "warn"],
+    ["dnsweigh-3-ttl", "fail"],
+  ])
+    t.is((await callApi(cp, "PUT", `/v1/agent/check/${verb}/${check}`)).status, 200);
+}
+
+test("DNS answers instances whose checks warn, not critical ones, with their Weights as SRV weights", async (t) => {
+  const cp = await startTestControlPlane(t, undefined, { dnsPort: 0 });
+  const dns = resolverFor(cp.dnsAddress);
+  await weighedInstances(t, cp);
+  // Consul's default (only_passing = false): warning answered, critical left out.
+  t.deepEqual((await dns.resolve4("dnsweigh.service.consul")).sort(), ["192.0.2.61", "192.0.2.62"]);
+  const srv = await dns.resolveSrv("dnsweigh.service.consul");
+  t.deepEqual(srv.map((r) => [r.name, r.weight, r.port]).sort(), [
+    ["c000023d.addr.dc1.consul", 10, 7100],
+    ["c000023e.addr.dc1.consul", 1, 7100],
+  ]);
+  // The sidecars keep routing to passing instances only.
+  t.deepEqual(
+    cp.registry
+      .listEndpoints("dnsweigh")
+      .filter((e) => e.healthy)
+      .map((e) => e.id),
+    ["dnsweigh-1"],
+  );
+});
+
+test("tags match whatever their case, in DNS and in ?tag=, as Consul's (strings.EqualFold)", async (t) => {
+  const cp = await startTestControlPlane(t, undefined, { dnsPort: 0 });
+  const dns = resolverFor(cp.dnsAddress);
+  await weighedInstances(t, cp);
+  // The question is lower-cased on the way in; the tag was registered "Canary".
+  t.deepEqual(await dns.resolve4("canary.dnsweigh.service.consul"), ["192.0.2.61"]);
+  t.deepEqual(await dns.resolve4("CANARY.dnsweigh.service.consul"), ["192.0.2.61"]);
+  t.deepEqual(await dns.resolve4("_dnsweigh._Canary.service.consul"), ["192.0.2.61"]);
+  const ids = async (path: string) =>
+    ((await callApi(cp, "GET", path)).body as Array<{ ServiceID?: string; Service?: { ID: string } }>)
+      .map((e) => e.ServiceID ?? e.Service?.ID)
+      .sort();
+  t.deepEqual(await ids("/v1/catalog/service/dnsweigh?tag=canary"), ["dnsweigh-1"]);
+  t.deepEqual(await ids("/v1/health/service/dnsweigh?tag=CANARY"), ["dnsweigh-1"]);
+  t.deepEqual(await ids("/v1/catalog/service/dnsweigh?tag=STABLE"), ["dnsweigh-2", "dnsweigh-3"]);
 });
 
 test("a taken DNS port fails naming it, or with dnsPortBusy=skip the control plane runs without it", async (t) => {

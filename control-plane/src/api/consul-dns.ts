@@ -1,12 +1,13 @@
 // Consul's DNS interface (port 8600 on loopback, UDP and TCP), answered from the registry, so that
 // `dig @127.0.0.1 -p 8600 web.service.consul` and Consul-aware tools on the host find services
 // as they would with a Consul agent:
-//   [TAG.]NAME.service[.dc1].consul   A: the healthy instances' addresses (shuffled); SRV: their
-//                                     ports, each target an .addr name with its A record beside it
+//   [TAG.]NAME.service[.dc1].consul   A: the addresses of instances without a critical check
+//                                     (shuffled); SRV: their ports, weighted by Weights, each target
+//                                     an .addr name with its A record beside it (TAG any case)
 //   _NAME._TAG.service[.dc1].consul   SRV, RFC 2782 form ("_tcp" as the tag means any)
 //   NAME.virtual[.dc1].consul         A: the service's virtual IP (the mesh's stable address)
 //   HEX.addr[.dc1].consul             A: the address the hex spells (SRV targets)
-// A service without a healthy instance is NXDOMAIN, as in Consul; a name outside .consul is REFUSED
+// A service whose every instance has a critical check is NXDOMAIN, as in Consul; a name outside .consul is REFUSED
 // (this is no recursor). Over UDP, at most 3 instances are answered, Consul's default
 // udp_answer_limit; TCP answers them all. TTL 0, Consul's default for services.
 // (Workloads do not need this: their sidecar answers NAME.service.consul with the virtual IP.)
@@ -14,7 +15,7 @@ import { isIPv4, isIPv6 } from "node:net";
 import dnsPacket from "dns-packet";
 import { fittedDnsReply } from "../../../sidecar/src/index";
 import type { Endpoint, ServiceRegistry } from "../registry/types";
-import { type ConsulExtras, DATACENTER, instances, portOf } from "./consul";
+import { type ConsulExtras, DATACENTER, instanceStatus, instances, portOf } from "./consul";
 
 const RCODE_NXDOMAIN = 3;
 const RCODE_NOTIMP = 4;
@@ -65,47 +66,52 @@ export class ConsulDnsResolver {
     }
     if (kind !== "service" || rest.length < 1 || rest.length > 2) return reply(RCODE_NXDOMAIN);
     const [service, tag] = serviceAndTag(rest);
-    // No healthy instance (or no such service, or tag) is NXDOMAIN, as Consul answers (consul#1142):
-    // a resolver must not cache an empty answer for a name that will have addresses again.
-    const all = instances(this.registry, service, tag === undefined ? [] : [tag], this.extras).filter(
-      (e) => e.healthy,
-    );
+    // Every instance without a critical check, as Consul's DNS answers by default (only_passing
+    // false): one whose checks warn is still answered, with its Weights.Warning as SRV weight. (The
+    // sidecars route only to healthy endpoints, all checks passing; that is the registry's own view.)
+    // None (or no such service, or tag) is NXDOMAIN, as Consul answers (consul#1142): a resolver must
+    // not cache an empty answer for a name that will have addresses again.
+    const all = instances(this.registry, service, tag === undefined ? [] : [tag], this.extras)
+      .map((e) => ({ e, status: instanceStatus(e, this.extras) }))
+      .filter(({ status }) => status !== "critical");
     if (all.length === 0) return reply(RCODE_NXDOMAIN);
     // IPv4 instances answer A and SRV; IPv6 ones answer AAAA.
     const family = question.type === "AAAA" ? isIPv6 : isIPv4;
-    const healthy = shuffled(all.filter((e) => family(e.address)));
-    const answered = transport === "udp" ? healthy.slice(0, UDP_ANSWER_LIMIT) : healthy;
+    const alive = shuffled(all.filter(({ e }) => family(e.address)));
+    const answered = transport === "udp" ? alive.slice(0, UDP_ANSWER_LIMIT) : alive;
     if (question.type === "AAAA") {
       return reply(
         0,
-        answered.map((e): Answer => ({ type: "AAAA", name: question.name, ttl: 0, data: e.address })),
+        answered.map(({ e }): Answer => ({ type: "AAAA", name: question.name, ttl: 0, data: e.address })),
       );
     }
     if (question.type === "SRV") {
-      const answers = answered.map(
-        (e): Answer => ({
+      const answers = answered.map(({ e, status }): Answer => {
+        const weights = this.extras.service?.(e)?.Weights ?? { Passing: 1, Warning: 1 };
+        const weight = status === "warning" ? weights.Warning : weights.Passing;
+        return {
           type: "SRV",
           name: question.name,
           ttl: 0,
-          data: { priority: 1, weight: 1, port: portOf(this.registry, e), target: targetOf(e) },
-        }),
-      );
+          data: { priority: 1, weight, port: portOf(this.registry, e), target: targetOf(e) },
+        };
+      });
       return reply(
         0,
         answers,
-        answered.map((e) => a(targetOf(e), e.address)),
+        answered.map(({ e }) => a(targetOf(e), e.address)),
       );
     }
-    return reply(0, wantsA ? answered.map((e) => a(question.name, e.address)) : []);
+    return reply(0, wantsA ? answered.map(({ e }) => a(question.name, e.address)) : []);
   }
 }
 
 /** A copy in random order (Fisher-Yates): DNS clients take the first address, so load spreads. */
-function shuffled(list: Endpoint[]): Endpoint[] {
+function shuffled<T>(list: T[]): T[] {
   const out = [...list];
   for (let i = out.length - 1; i > 0; i--) {
     const j = Math.floor(Math.random() * (i + 1));
-    [out[i], out[j]] = [out[j] as Endpoint, out[i] as Endpoint];
+    [out[i], out[j]] = [out[j] as T, out[i] as T];
   }
   return out;
 }

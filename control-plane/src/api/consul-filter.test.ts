@@ -1,5 +1,6 @@
 import test from "ava";
 import { compileFilter, FilterError } from "./consul-filter";
+import { CATALOG_SERVICE, HEALTH_SERVICE } from "./consul-filter-schema";
 
 const entries = [
   {
@@ -72,4 +73,31 @@ test("a malformed filter is refused, saying where", (t) => {
     const err = t.throws(() => compileFilter(expr), { instanceOf: FilterError }, expr);
     t.regex(err?.message ?? "", reason, expr);
   }
+});
+
+test("with a schema, a selector must name a field of the items: maps take any key, structs only theirs", (t) => {
+  for (const ok of [
+    'Service.Meta.version == "v2"',
+    'Service.Meta["team.name"] == "x"',
+    '"primary" in Service.Tags',
+    "Service.TaggedAddresses.lan.Port == 80",
+    'Node.Meta.rack == "r2" and Checks.Status == "passing"',
+    "Service.Weights.Passing == 10",
+  ])
+    t.notThrows(() => compileFilter(ok, HEALTH_SERVICE), ok);
+  t.is(entries.filter(compileFilter('Service.Meta.version == "v2"', HEALTH_SERVICE)).length, 1);
+  for (const [bad, selector] of [
+    ['Bogus == "x"', "Bogus"],
+    ['Service.Bogus == "x"', "Service.Bogus"],
+    ['Service.Port.Deeper == "x"', "Service.Port.Deeper"],
+    ['Service.Meta.version.more == "x"', "Service.Meta.version.more"],
+    ['Node.Node == "n1" or not (ServiceName == "web")', "ServiceName"],
+  ] as const)
+    t.throws(() => compileFilter(bad, HEALTH_SERVICE), {
+      instanceOf: FilterError,
+      message: `Selector "${selector}" is not valid`,
+    });
+  t.notThrows(() => compileFilter('ServiceName == "web" and NodeMeta.rack == "r1"', CATALOG_SERVICE));
+  t.throws(() => compileFilter('Service == "web"', CATALOG_SERVICE), { instanceOf: FilterError });
+  t.notThrows(() => compileFilter('Bogus == "x"'), "without a schema any selector is taken");
 });

@@ -10,6 +10,8 @@
 // A selector that finds nothing is empty: == is false, != true, `is empty` true. `in`/`contains`
 // test a list's items, a map's keys or a string's substrings.
 
+import { type FilterSchema, selectorProblem } from "./consul-filter-schema";
+
 export class FilterError extends Error {}
 
 type Token =
@@ -267,10 +269,30 @@ function evaluate(node: Node, item: unknown): boolean {
   }
 }
 
-/** The predicate a filter expression stands for; FilterError says what is wrong with one. */
-export function compileFilter(expression: string): (item: unknown) => boolean {
+function selectors(node: Node): Path[] {
+  switch (node.op) {
+    case "or":
+    case "and":
+      return [...selectors(node.left), ...selectors(node.right)];
+    case "not":
+      return selectors(node.inner);
+    default:
+      return [node.path];
+  }
+}
+
+/** The predicate a filter expression stands for; FilterError says what is wrong with one. With a
+ * `schema` (the fields of the items it will select), a selector naming no field of it is an error,
+ * as in Consul, rather than a filter that quietly matches nothing. */
+export function compileFilter(expression: string, schema?: FilterSchema): (item: unknown) => boolean {
   if (expression.length > MAX_LENGTH)
     throw new FilterError(`the filter is longer than ${MAX_LENGTH} characters`);
   const node = new Parser(tokenize(expression)).parse();
+  if (schema) {
+    for (const path of selectors(node)) {
+      const problem = selectorProblem(schema, path);
+      if (problem) throw new FilterError(problem);
+    }
+  }
   return (item) => evaluate(node, item);
 }

@@ -2,7 +2,8 @@
 // (consul-template, Prometheus consul_sd, the npm `consul` client) work against Weft unchanged.
 // Each endpoint is one Consul service instance on a node named after the endpoint's node.
 import { createHash } from "node:crypto";
-import { CONSUL_NODE_NAME } from "../registration/agent-definition";
+import { isIP } from "node:net";
+import { CONSUL_NODE_NAME, type ConsulService, DEFAULT_WEIGHTS } from "../registration/agent-definition";
 import type { Endpoint, ServiceRegistry } from "../registry/types";
 
 export const DATACENTER = "dc1";
@@ -35,12 +36,63 @@ export interface ConsulCheckView {
   type: string;
 }
 
+/** A service's TaggedAddresses, Weights and EnableTagOverride as Consul's JSON shows them. */
+export interface ConsulServiceFields {
+  TaggedAddresses: Record<string, { Address: string; Port: number }>;
+  Weights: { Passing: number; Warning: number };
+  EnableTagOverride: boolean;
+}
+
 /** What the agent API knows beyond the registry: tags and real checks of the services it registered. */
 export interface ConsulExtras {
   tags(e: Endpoint): string[] | undefined;
   checks(e: Endpoint): ConsulCheckView[] | undefined;
   /** The metadata its node was registered with (catalog nodes). */
   nodeMeta?(e: Endpoint): Record<string, string> | undefined;
+  /** Tagged addresses, weights and EnableTagOverride it was registered with. */
+  service?(e: Endpoint): ConsulServiceFields | undefined;
+}
+
+/** Consul's view of a registered service's TaggedAddresses ({Address, Port} each: the Go client's
+ * map[string]ServiceAddress), Weights and EnableTagOverride. The agent adds lan_ipv4 and wan_ipv4
+ * (ipv6 for an IPv6 Address) from the service's own Address and Port when not given, as Consul's
+ * agent does; the catalog stores what it was sent. */
+export function consulServiceFields(s: ConsulService, agentDefaults: boolean): ConsulServiceFields {
+  const tagged: ConsulServiceFields["TaggedAddresses"] = {};
+  const family = isIP(s.address);
+  if (agentDefaults && family !== 0) {
+    const v = family === 4 ? "ipv4" : "ipv6";
+    tagged[`lan_${v}`] = { Address: s.address, Port: s.port };
+    tagged[`wan_${v}`] = { Address: s.address, Port: s.port };
+  }
+  for (const [tag, a] of Object.entries(s.taggedAddresses ?? {}))
+    tagged[tag] = { Address: a.address, Port: a.port };
+  const w = s.weights ?? DEFAULT_WEIGHTS;
+  return {
+    TaggedAddresses: Object.fromEntries(
+      Object.entries(tagged).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)),
+    ),
+    Weights: { Passing: w.passing, Warning: w.warning },
+    EnableTagOverride: s.enableTagOverride ?? false,
+  };
+}
+
+/** An instance's fields for services no Consul client registered (a daemon's): Consul's defaults. */
+function serviceFieldsOf(e: Endpoint, extras: ConsulExtras): ConsulServiceFields {
+  return (
+    extras.service?.(e) ?? {
+      TaggedAddresses: {},
+      Weights: { Passing: DEFAULT_WEIGHTS.passing, Warning: DEFAULT_WEIGHTS.warning },
+      EnableTagOverride: false,
+    }
+  );
+}
+
+/** Whether an instance's tags hold `wanted`, ignoring case as Consul does (strings.EqualFold in its
+ * catalog's serviceTagFilter): ?tag=canary and canary.NAME.service.consul find a "Canary" instance. */
+export function hasTag(own: readonly string[], wanted: string): boolean {
+  const w = wanted.toLowerCase();
+  return own.some((t) => t === wanted || t.toLowerCase() === w);
 }
 
 const NO_EXTRAS: ConsulExtras = { tags: () => undefined, checks: () => undefined };
@@ -70,13 +122,20 @@ function nodeName(e: Endpoint): string {
   return e.node || DEFAULT_NODE;
 }
 
-/** GET /v1/catalog/services: {name: [tags]} for every service with at least one instance. */
+/** GET /v1/catalog/services: {name: [tags]} for every service with at least one instance. As in
+ * Consul, `?filter=` and `?node-meta=` select instances (as /v1/catalog/service/NAME shows them)
+ * before they are grouped: a service none of whose instances is selected is left out, and the
+ * tags listed are those of the selected ones. */
 export function catalogServices(
   registry: ServiceRegistry,
   extras: ConsulExtras = NO_EXTRAS,
+  filter?: (item: unknown) => boolean,
+  nodeMeta: ReadonlyArray<[string, string]> = [],
 ): Record<string, string[]> {
   const out: Record<string, Set<string>> = {};
   for (const e of registry.listAllEndpoints()) {
+    if (!nodeMetaMatches(nodeMetaOf(e, extras), nodeMeta)) continue;
+    if (filter && !filter(catalogEntry(registry, e, extras))) continue;
     out[e.service] ??= new Set();
     for (const t of extras.tags(e) ?? tagsOf(e)) out[e.service]!.add(t);
   }
@@ -120,7 +179,7 @@ export function instances(
   if (tags.length === 0 && nodeMeta.length === 0) return all;
   return all.filter((e) => {
     const own = extras.tags(e) ?? tagsOf(e);
-    return tags.every((t) => own.includes(t)) && nodeMetaMatches(nodeMetaOf(e, extras), nodeMeta);
+    return tags.every((t) => hasTag(own, t)) && nodeMetaMatches(nodeMetaOf(e, extras), nodeMeta);
   });
 }
 
@@ -132,7 +191,13 @@ export function catalogService(
   extras: ConsulExtras = NO_EXTRAS,
   nodeMeta: ReadonlyArray<[string, string]> = [],
 ): object[] {
-  return instances(registry, name, tags, extras, nodeMeta).map((e) => ({
+  return instances(registry, name, tags, extras, nodeMeta).map((e) => catalogEntry(registry, e, extras));
+}
+
+/** One instance as /v1/catalog/service/NAME lists it (Consul's CatalogService). */
+function catalogEntry(registry: ServiceRegistry, e: Endpoint, extras: ConsulExtras): object {
+  const fields = serviceFieldsOf(e, extras);
+  return {
     ID: nodeId(nodeName(e)),
     Node: nodeName(e),
     Address: e.address,
@@ -144,17 +209,17 @@ export function catalogService(
     ServiceName: e.service,
     ServiceTags: extras.tags(e) ?? tagsOf(e),
     ServiceAddress: e.address,
-    ServiceTaggedAddresses: {},
-    ServiceWeights: { Passing: 1, Warning: 1 },
+    ServiceTaggedAddresses: fields.TaggedAddresses,
+    ServiceWeights: fields.Weights,
     ServiceMeta: e.labels,
     ServicePort: portOf(registry, e),
     ServiceSocketPath: "",
-    ServiceEnableTagOverride: false,
+    ServiceEnableTagOverride: fields.EnableTagOverride,
     ServiceProxy: { Mode: "", MeshGateway: {}, Expose: {} },
     ServiceConnect: {},
     CreateIndex: e.createIndex,
     ModifyIndex: e.modifyIndex,
-  }));
+  };
 }
 
 /** A check as the health endpoints list it. */
@@ -229,6 +294,16 @@ function serviceChecks(e: Endpoint, extras: ConsulExtras): CheckEntry[] {
   ];
 }
 
+/** The worst status of an instance's checks (its node's serfHealth always passes), Consul's
+ * AggregatedStatus: what its DNS answers and SRV weights go by. */
+export function instanceStatus(e: Endpoint, extras: ConsulExtras): "passing" | "warning" | "critical" {
+  const statuses = serviceChecks(e, extras).map((c) => c.Status);
+  if (statuses.includes("critical")) return "critical";
+  if (statuses.includes("warning")) return "warning";
+  // Anything else Consul counts as neither (maintenance is not a status Weft has).
+  return statuses.every((s) => s === "passing") ? "passing" : "critical";
+}
+
 /**
  * GET /v1/health/service/NAME: {Node, Service, Checks} per instance. Every node passes its
  * serfHealth check; the service check is passing or critical as the endpoint is healthy or not.
@@ -269,16 +344,17 @@ export function agentService(
   e: Endpoint,
   extras: ConsulExtras = NO_EXTRAS,
 ): object {
+  const fields = serviceFieldsOf(e, extras);
   return {
     ID: e.id,
     Service: e.service,
     Tags: extras.tags(e) ?? tagsOf(e),
     Address: e.address,
-    TaggedAddresses: {},
+    TaggedAddresses: fields.TaggedAddresses,
     Meta: e.labels,
     Port: portOf(registry, e),
-    Weights: { Passing: 1, Warning: 1 },
-    EnableTagOverride: false,
+    Weights: fields.Weights,
+    EnableTagOverride: fields.EnableTagOverride,
     Proxy: { Mode: "", MeshGateway: {}, Expose: {} },
     Connect: {},
     CreateIndex: e.createIndex,

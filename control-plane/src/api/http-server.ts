@@ -27,6 +27,7 @@ import {
   nodeParam,
 } from "./consul";
 import { compileFilter, FilterError } from "./consul-filter";
+import { CATALOG_SERVICE, type FilterSchema, HEALTH_CHECK, HEALTH_SERVICE } from "./consul-filter-schema";
 import { handleKv } from "./consul-kv";
 import { EMPTY_BODY, type RequestBody, readBody } from "./request-body";
 import { HttpError, sendError, sendJson } from "./respond";
@@ -56,6 +57,9 @@ export interface ApiServerOptions {
   streams?: (req: IncomingMessage, res: ServerResponse, url: URL) => Promise<boolean>;
 }
 
+/** A compiled `?filter=`: whether it selects one item. */
+export type ItemFilter = (item: unknown) => boolean;
+
 export interface ApiServer {
   server: Server;
   /** Releases held blocking queries; the caller closes the listening server. */
@@ -73,12 +77,18 @@ export interface Route {
   secret?: boolean;
   /** A map answer whose values `?filter=` selects (agent services and checks); lists always are. */
   filterValues?: boolean;
+  /** The fields of the items `?filter=` selects: a selector naming another is a 400, as Consul's.
+   * Without one, any selector is taken (and one that names nothing matches nothing). */
+  filterSchema?: FilterSchema;
+  /** The answer applies `?filter=` itself (given as its fourth argument), for answers whose items are
+   * not what Consul filters: /v1/catalog/services filters instances before grouping them by name. */
+  filterInAnswer?: boolean;
   /** The status to answer with the body (default 200): Consul's agent health answers 429 or 503. */
   statusOf?: (body: unknown) => number;
   /** The answer as plain text for `?format=text` (Consul's agent health: the bare status word). */
   textOf?: (body: unknown) => string;
   /** May be async. Non-GET routes get the request body (size-capped; .json() answers 400 on bad JSON). */
-  answer: (params: string[], query: URLSearchParams, body: RequestBody) => unknown;
+  answer: (params: string[], query: URLSearchParams, body: RequestBody, filter?: ItemFilter) => unknown;
 }
 
 export function createApiServer(options: ApiServerOptions): ApiServer {
@@ -101,17 +111,22 @@ export function createApiServer(options: ApiServerOptions): ApiServer {
     {
       pattern: ["v1", "catalog", "services"],
       consul: true,
-      answer: () => catalogServices(registry, options.consul),
+      filterSchema: CATALOG_SERVICE,
+      filterInAnswer: true,
+      answer: (_params, q, _body, filter) =>
+        catalogServices(registry, options.consul, filter, nodeMetaQuery(q)),
     },
     {
       pattern: ["v1", "catalog", "service", ":name"],
       consul: true,
+      filterSchema: CATALOG_SERVICE,
       answer: ([name], q) =>
         catalogService(registry, name!, q.getAll("tag"), options.consul, nodeMetaQuery(q)),
     },
     {
       pattern: ["v1", "health", "service", ":name"],
       consul: true,
+      filterSchema: HEALTH_SERVICE,
       answer: ([name], q) =>
         healthService(
           registry,
@@ -125,17 +140,20 @@ export function createApiServer(options: ApiServerOptions): ApiServer {
     {
       pattern: ["v1", "health", "checks", ":name"],
       consul: true,
+      filterSchema: HEALTH_CHECK,
       answer: ([name]) => healthChecks(registry, name!, options.consul),
     },
     {
       pattern: ["v1", "health", "state", ":state"],
       consul: true,
+      filterSchema: HEALTH_CHECK,
       checkParam: checkState,
       answer: ([state]) => healthState(registry, state!, options.consul),
     },
     {
       pattern: ["v1", "health", "node", ":node"],
       consul: true,
+      filterSchema: HEALTH_CHECK,
       checkParam: nodeParam,
       answer: ([node]) => healthNode(registry, node!, options.consul),
     },
@@ -212,7 +230,9 @@ export function createApiServer(options: ApiServerOptions): ApiServer {
         `No path to datacenter "${dc}"; this control plane serves only "${DATACENTER}"`,
       );
     }
-    const filter = match.route.consul ? consulFilterOf(url.searchParams) : undefined;
+    const filter = match.route.consul
+      ? consulFilterOf(url.searchParams, match.route.filterSchema)
+      : undefined;
     const index = method === "GET" ? url.searchParams.get("index") : null;
     if (index !== null) {
       const wait = url.searchParams.get("wait");
@@ -223,8 +243,9 @@ export function createApiServer(options: ApiServerOptions): ApiServer {
       if (res.destroyed) return;
     }
     const request = method === "GET" ? EMPTY_BODY : await readBody(req);
-    let body = await match.route.answer(match.params, url.searchParams, request);
-    if (filter) body = applyFilter(body, filter, match.route.filterValues === true);
+    let body = await match.route.answer(match.params, url.searchParams, request, filter);
+    if (filter && !match.route.filterInAnswer)
+      body = applyFilter(body, filter, match.route.filterValues === true);
     const headers = match.route.consul ? consulHeaders(registry.index()) : {};
     const status = match.route.statusOf?.(body) ?? 200;
     if (match.route.textOf && url.searchParams.get("format") === "text") {
@@ -254,12 +275,13 @@ export function createApiServer(options: ApiServerOptions): ApiServer {
   return { server, abortWaits: () => closing.abort() };
 }
 
-/** `?filter=` of a Consul route, compiled; a malformed one is a 400 saying what is wrong. */
-function consulFilterOf(query: URLSearchParams): ((item: unknown) => boolean) | undefined {
+/** `?filter=` of a Consul route, compiled; a malformed one, or one naming a field the route's items
+ * lack, is a 400 saying what is wrong. */
+function consulFilterOf(query: URLSearchParams, schema: FilterSchema | undefined): ItemFilter | undefined {
   const text = query.get("filter");
   if (text === null || text.trim() === "") return undefined;
   try {
-    return compileFilter(text);
+    return compileFilter(text, schema);
   } catch (err) {
     if (err instanceof FilterError)
       throw new HttpError(400, `Failed to create boolean expression evaluator: ${err.message}`);
@@ -268,7 +290,7 @@ function consulFilterOf(query: URLSearchParams): ((item: unknown) => boolean) | 
 }
 
 /** A list keeps the items the filter selects; a map of objects (filterValues) the entries whose value it selects. */
-function applyFilter(body: unknown, keep: (item: unknown) => boolean, values: boolean): unknown {
+function applyFilter(body: unknown, keep: ItemFilter, values: boolean): unknown {
   if (Array.isArray(body)) return body.filter(keep);
   if (values && body !== null && typeof body === "object")
     return Object.fromEntries(Object.entries(body).filter(([, v]) => keep(v)));

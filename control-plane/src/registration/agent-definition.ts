@@ -30,6 +30,21 @@ export interface CheckDefinition {
   notes: string;
 }
 
+/** One of a service's tagged addresses (Consul's ServiceAddress). */
+export interface ServiceAddress {
+  address: string;
+  port: number;
+}
+
+/** Consul's service Weights: the DNS SRV weight of an instance whose checks pass, or warn. */
+export interface ServiceWeights {
+  passing: number;
+  warning: number;
+}
+
+/** Consul's default Weights, for a service registered without them. */
+export const DEFAULT_WEIGHTS: ServiceWeights = { passing: 1, warning: 1 };
+
 /** A Consul service instance as registered, through the agent or the catalog. */
 export interface ConsulService {
   id: string;
@@ -39,10 +54,26 @@ export interface ConsulService {
   address: string;
   port: number;
   meta: Record<string, string>;
+  /** TaggedAddresses as registered ("lan", "wan", ...). Absent in definitions stored before they were kept. */
+  taggedAddresses?: Record<string, ServiceAddress>;
+  /** Absent: DEFAULT_WEIGHTS. */
+  weights?: ServiceWeights;
+  /** Consul's EnableTagOverride, kept and shown; Weft has no anti-entropy to apply it to. Absent: false. */
+  enableTagOverride?: boolean;
 }
 
 export interface AgentServiceDefinition extends ConsulService {
   checks: CheckDefinition[];
+}
+
+/** JSON with every object's keys sorted, so two equal values compare equal as text whatever order
+ * a client sent their keys in (Meta {"a","b"} then {"b","a"} is no change). Lists keep their order. */
+export function canonicalJson(value: unknown): string {
+  return JSON.stringify(value, (_key, v: unknown) =>
+    v !== null && typeof v === "object" && !Array.isArray(v)
+      ? Object.fromEntries(Object.entries(v).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)))
+      : v,
+  );
 }
 
 /** A Consul service or check ID. */
@@ -121,6 +152,54 @@ export function stringList(value: unknown, field: string): string[] {
   return (value as unknown[]).map((v, i) => str(v, `${field}[${i}]`));
 }
 
+function port(value: unknown, field: string): number {
+  const v = value ?? 0;
+  if (typeof v !== "number" || !Number.isInteger(v) || v < 0 || v > 65535)
+    fail(`${field} must be an integer from 0 to 65535, got ${JSON.stringify(v)}`);
+  return v as number;
+}
+
+/** Consul's rule for the tagged addresses it derives from (lan_ipv4, wan_ipv6, ...): the family named. */
+const FAMILY_OF_TAG: Record<string, 4 | 6> = { lan_ipv4: 4, wan_ipv4: 4, lan_ipv6: 6, wan_ipv6: 6 };
+
+/** A service's TaggedAddresses ({"lan": {"Address": "10.0.0.1", "Port": 80}}), field names as Consul decodes them. */
+export function taggedAddresses(value: unknown, field: string): Record<string, ServiceAddress> {
+  if (value === undefined || value === null) return {};
+  if (typeof value !== "object" || Array.isArray(value))
+    fail(`${field} must map names to {"Address": ..., "Port": ...}`);
+  const out: Record<string, ServiceAddress> = {};
+  for (const [tag, raw] of Object.entries(value as object)) {
+    if (tag === "") fail(`${field} has an empty key`);
+    const f = fields(raw, `${field}.${tag}`);
+    const address = str(f.get("address"), `${field}.${tag}.Address`);
+    const family = FAMILY_OF_TAG[tag];
+    if (family && isIP(address) !== family)
+      fail(`${field}.${tag}.Address "${address}" must be a valid ipv${family} address`);
+    out[tag] = { address, port: port(f.get("port"), `${field}.${tag}.Port`) };
+  }
+  return out;
+}
+
+/** Consul's Weights ({"Passing": 10, "Warning": 1}); absent: the defaults, as Consul's. */
+export function weights(value: unknown, field: string): ServiceWeights | undefined {
+  if (value === undefined || value === null) return undefined;
+  const f = fields(value, field);
+  const passing = f.get("passing") ?? 0;
+  const warning = f.get("warning") ?? 0;
+  // Consul's ValidateWeights: Passing at least 1, Warning at least 0, both SRV weights (16 bits).
+  if (typeof passing !== "number" || !Number.isInteger(passing) || passing < 1 || passing > 65535)
+    fail(`${field}.Passing must be an integer from 1 to 65535, got ${JSON.stringify(passing)}`);
+  if (typeof warning !== "number" || !Number.isInteger(warning) || warning < 0 || warning > 65535)
+    fail(`${field}.Warning must be an integer from 0 to 65535, got ${JSON.stringify(warning)}`);
+  return { passing: passing as number, warning: warning as number };
+}
+
+export function bool(value: unknown, field: string): boolean {
+  if (value === undefined || value === null) return false;
+  if (typeof value !== "boolean") fail(`${field} must be true or false`);
+  return value as boolean;
+}
+
 function header(value: unknown, field: string): Record<string, string[]> {
   if (value === undefined || value === null) return {};
   if (typeof value !== "object" || Array.isArray(value)) fail(`${field} must map names to lists of values`);
@@ -196,10 +275,7 @@ export function parseAgentService(value: unknown): Result<AgentServiceDefinition
     if (!CONSUL_ID.test(id)) fail(`ID "${id}" may hold letters, digits, '.', '_', ':', '-' (at most 128)`);
     const address = str(f.get("address"), "Address");
     if (address !== "") ipAddress(address, "Address", ", or leave Address out for the agent's");
-    const rawPort = f.get("port") ?? 0;
-    if (typeof rawPort !== "number" || !Number.isInteger(rawPort) || rawPort < 0 || rawPort > 65535) {
-      fail(`Port must be an integer from 0 to 65535, got ${JSON.stringify(rawPort)}`);
-    }
+    const rawPort = port(f.get("port"), "Port");
     const service = { id, name };
     const single = f.get("check");
     const many = f.get("checks");
@@ -228,8 +304,11 @@ export function parseAgentService(value: unknown): Result<AgentServiceDefinition
         name,
         tags: stringList(f.get("tags"), "Tags"),
         address,
-        port: rawPort as number,
+        port: rawPort,
         meta: stringRecord(f.get("meta"), "Meta"),
+        taggedAddresses: taggedAddresses(f.get("taggedaddresses"), "TaggedAddresses"),
+        weights: weights(f.get("weights"), "Weights"),
+        enableTagOverride: bool(f.get("enabletagoverride"), "EnableTagOverride"),
         checks,
       },
     };

@@ -9,7 +9,13 @@ import {
   type Protocol,
   type ServiceRegistry,
 } from "../registry/types";
-import type { AgentServiceDefinition, CheckDefinition, CheckStatus, ConsulService } from "./agent-definition";
+import {
+  type AgentServiceDefinition,
+  type CheckDefinition,
+  type CheckStatus,
+  type ConsulService,
+  canonicalJson,
+} from "./agent-definition";
 import type { AgentStore, CheckResult, StoredAgentService } from "./agent-store";
 import { HealthChecker } from "./health-checker";
 
@@ -40,6 +46,9 @@ export class AgentError extends Error {
 
 export class AgentSource {
   private readonly services = new Map<string, StoredAgentService>();
+  /** What Consul clients saw of each service at the last sync (consulView), to tell the registry
+   * which endpoints changed only in what it does not hold (tags, a check's status). */
+  private published = new Map<string, string>();
   private readonly checker: HealthChecker;
   private readonly reaper: NodeJS.Timeout;
   private readonly now: () => number;
@@ -53,7 +62,11 @@ export class AgentSource {
     this.now = options.now ?? Date.now;
     this.address = options.address ?? "127.0.0.1";
     this.checker = new HealthChecker((id, status, output) => this.record(id, status, output), options.log);
-    for (const stored of store.load()) this.services.set(stored.definition.id, stored);
+    for (const stored of store.load()) {
+      this.services.set(stored.definition.id, stored);
+      // As published before the restart: coming back is no change a blocking query should see.
+      this.published.set(stored.definition.id, consulView(stored));
+    }
     this.publish();
     for (const s of this.services.values()) for (const c of s.definition.checks) this.checker.start(c);
     this.reaper = setInterval(() => this.reap(), options.reapIntervalMs ?? 1000);
@@ -157,6 +170,9 @@ export class AgentSource {
       if (previous.status === status && previous.output === output) return;
       s.results[checkId] = this.result(status, output, previous);
       this.store.save(s);
+      // Any status change is one (warning -> critical too, though the endpoint stays unhealthy);
+      // output alone is not, as Consul's agent holds steady-state output back (check_update_interval)
+      // rather than wake every watcher on each run of a check whose output varies.
       if (previous.status !== status) this.publish();
       return;
     }
@@ -202,8 +218,15 @@ export class AgentSource {
         this.options.log(`agent: service "${e.id}" is not published: address ${e.address} ${problem}`);
       return !problem;
     });
+    const views = new Map([...this.services.values()].map((s) => [s.definition.id, consulView(s)]));
+    const touched = new Set<string>();
+    for (const [id, view] of views) {
+      const before = this.published.get(id);
+      if (before !== undefined && before !== view) touched.add(id);
+    }
     try {
-      this.registry.syncEndpoints(AGENT_SOURCE, routable, []);
+      this.registry.syncEndpoints(AGENT_SOURCE, routable, [], { touched });
+      this.published = views;
     } catch (err) {
       this.options.log(`agent: registry sync failed: ${(err as Error).message}`);
     }
@@ -211,6 +234,12 @@ export class AgentSource {
 }
 
 export type { CheckStatus };
+
+/** What a Consul client sees of an agent service beyond its registry endpoint: its whole definition
+ * (tags, checks, weights, ...) and each check's status. */
+function consulView({ definition, results }: StoredAgentService): string {
+  return canonicalJson([definition, definition.checks.map((c) => results[c.id]?.status ?? "")]);
+}
 
 /** A Consul-style service's `meta.protocol`, as one of the port protocols ("auto" when absent or unknown). */
 function agentProtocol(value: string | undefined): Protocol {

@@ -6,10 +6,12 @@
 import type { Endpoint, EndpointInput, ServiceRegistry } from "../registry/types";
 import type { SqliteDatabase } from "../store/database";
 import {
+  bool,
   type CheckStatus,
   CONSUL_ID,
   CONSUL_NODE_NAME,
   type ConsulService,
+  canonicalJson,
   FieldError,
   fail,
   fields,
@@ -17,6 +19,8 @@ import {
   str,
   stringList,
   stringRecord,
+  taggedAddresses,
+  weights,
 } from "./agent-definition";
 import { consulEndpoint } from "./agent-source";
 import type { Result } from "./validate";
@@ -93,6 +97,9 @@ function service(value: unknown): CatalogService {
     address: address === "" ? "" : ipAddress(address, "Service.Address"),
     port: port as number,
     meta: stringRecord(f.get("meta"), "Service.Meta"),
+    taggedAddresses: taggedAddresses(f.get("taggedaddresses"), "Service.TaggedAddresses"),
+    weights: weights(f.get("weights"), "Service.Weights"),
+    enableTagOverride: bool(f.get("enabletagoverride"), "Service.EnableTagOverride"),
   };
 }
 
@@ -165,6 +172,8 @@ export function parseCatalogDeregistration(value: unknown): Result<CatalogDeregi
 
 export class CatalogSource {
   private readonly nodes = new Map<string, CatalogNode>();
+  /** What Consul clients saw of each service (by ID) at the last sync, as consulView gives it. */
+  private published = new Map<string, string>();
 
   constructor(
     private readonly registry: ServiceRegistry,
@@ -178,6 +187,8 @@ export class CatalogSource {
     for (const r of rows) {
       const n = JSON.parse(r.value) as CatalogNode;
       this.nodes.set(n.node, n);
+      // As published before the restart: coming back is no change a blocking query should see.
+      for (const svc of Object.values(n.services)) this.published.set(svc.id, consulView(n, svc));
     }
     if (this.nodes.size > 0) this.publish();
   }
@@ -277,9 +288,12 @@ export class CatalogSource {
         .run(n.node, JSON.stringify(n));
   }
 
-  /** Full-state sync of the "catalog" source. */
+  /** Full-state sync of the "catalog" source. A service whose tags, checks or node metadata changed
+   * is a change for the registry too (Consul bumps its ModifyIndex), though its endpoint is not. */
   private publish(): void {
     const endpoints: EndpointInput[] = [];
+    const views = new Map<string, string>();
+    const touched = new Set<string>();
     for (const n of this.nodes.values()) {
       const checks = Object.values(n.checks);
       for (const s of Object.values(n.services)) {
@@ -287,12 +301,26 @@ export class CatalogSource {
           (c) => (c.serviceId !== "" && c.serviceId !== s.id) || c.status === "passing",
         );
         endpoints.push(consulEndpoint(s, n.address, n.node, healthy));
+        const view = consulView(n, s);
+        views.set(s.id, view);
+        const before = this.published.get(s.id);
+        if (before !== undefined && before !== view) touched.add(s.id);
       }
     }
     try {
-      this.registry.syncEndpoints(CATALOG_SOURCE, endpoints, []);
+      this.registry.syncEndpoints(CATALOG_SOURCE, endpoints, [], { touched });
+      this.published = views;
     } catch (err) {
       this.log(`catalog: registry sync failed: ${(err as Error).message}`);
     }
   }
+}
+
+/** What a Consul client sees of a catalog service: the service, its node's address and metadata, and
+ * every check of it or of its node (status, output, notes: Consul's catalog stores each as sent). */
+function consulView(n: CatalogNode, svc: CatalogService): string {
+  const checks = Object.values(n.checks)
+    .filter((c) => !c.serviceId || c.serviceId === svc.id)
+    .sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+  return canonicalJson([svc, n.address, n.meta, checks]);
 }

@@ -117,6 +117,30 @@ test("the index grows only when something changes, and listeners hear which serv
   t.is(e!.modifyIndex, start + 2);
 });
 
+test("an endpoint a source names as touched is a change although its fields are the same", (t) => {
+  // The Consul agent and catalog keep tags and check statuses beside the registry: a change to them
+  // must still raise the index (X-Consul-Index) and the endpoint's ModifyIndex, and tell listeners.
+  const reg = open(tempDir(t));
+  t.teardown(() => reg.close());
+  const changes: RegistryChange[] = [];
+  reg.onChange((c) => changes.push(c));
+  reg.syncEndpoints("agent", [ep("a1", "tagged", "10.88.0.2"), ep("a2", "other", "10.88.0.3")], []);
+  const start = reg.index();
+  reg.syncEndpoints("agent", [ep("a1", "tagged", "10.88.0.2"), ep("a2", "other", "10.88.0.3")], [], {
+    touched: new Set(["a1"]),
+  });
+  t.is(reg.index(), start + 1);
+  t.deepEqual(changes.at(-1), { index: start + 1, services: ["tagged"] });
+  const [a1] = reg.listEndpoints("tagged");
+  t.is(a1!.modifyIndex, start + 1);
+  t.true(a1!.createIndex < a1!.modifyIndex, "a touch keeps when the endpoint was created");
+  t.is(reg.listEndpoints("other")[0]!.modifyIndex, start, "an endpoint not touched keeps its index");
+  reg.syncEndpoints("agent", [ep("a1", "tagged", "10.88.0.2"), ep("a2", "other", "10.88.0.3")], [], {
+    touched: new Set(),
+  });
+  t.is(reg.index(), start + 1, "nothing touched, nothing changed: no new index");
+});
+
 test("a too small service range fails with a message naming the flag", (t) => {
   const reg = open(tempDir(t), "10.99.0.0/30");
   t.teardown(() => reg.close());

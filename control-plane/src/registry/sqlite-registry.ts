@@ -12,6 +12,7 @@ import type {
   ServiceDeclaration,
   ServicePort,
   ServiceRegistry,
+  SyncOptions,
   SyncResult,
 } from "./types";
 import { allocateVirtualIp, type Cidr, inRange, intToIpv4, parseCidr } from "./vip";
@@ -68,7 +69,12 @@ export class SqliteRegistry implements ServiceRegistry {
     return `is in the service range ${intToIpv4(this.range.network)}/${this.range.prefixLength}, where virtual IPs come from (traffic to it would loop through the sidecars)`;
   }
 
-  syncEndpoints(source: string, endpoints: EndpointInput[], declarations: ServiceDeclaration[]): SyncResult {
+  syncEndpoints(
+    source: string,
+    endpoints: EndpointInput[],
+    declarations: ServiceDeclaration[],
+    options: SyncOptions = {},
+  ): SyncResult {
     for (const [i, e] of endpoints.entries()) {
       const problem = this.endpointAddressProblem(e.address);
       if (problem)
@@ -94,7 +100,7 @@ export class SqliteRegistry implements ServiceRegistry {
         const previous = old.get(endpoint.id);
         old.delete(endpoint.id);
         const row = toEndpointRow(source, endpoint, previous?.create_index ?? next, next);
-        if (previous && sameEndpoint(previous, row)) continue;
+        if (previous && sameEndpoint(previous, row) && !options.touched?.has(endpoint.id)) continue;
         this.db
           .prepare(
             `INSERT OR REPLACE INTO endpoints (source, id, service, address, ports, labels, workload, node, healthy, create_index, modify_index)

@@ -57,6 +57,11 @@ export interface ServiceDeclaration {
   labels: Record<string, string>;
 }
 
+export interface SyncOptions {
+  /** Ids of endpoints of this sync to treat as changed although their registry fields are equal. */
+  touched?: ReadonlySet<string>;
+}
+
 export interface SyncResult {
   /** The registry's change index after the sync (unchanged when the sync changed nothing). */
   index: number;
@@ -83,8 +88,15 @@ export interface ServiceRegistry {
   endpointAddressProblem(address: string): string | undefined;
   /** Replaces every endpoint of `source` with `endpoints`; other sources are untouched. Missing
    * services are created as "implied". An endpoint with an address endpointAddressProblem refuses
-   * throws INVALID_ARGUMENT and changes nothing. */
-  syncEndpoints(source: string, endpoints: EndpointInput[], declarations: ServiceDeclaration[]): SyncResult;
+   * throws INVALID_ARGUMENT and changes nothing. `options.touched` names endpoints (by id) that the
+   * source changed in what it keeps beside the registry (Consul tags, check statuses): they count as
+   * changed (new modifyIndex, index bumped, listeners told) even when their fields here are the same. */
+  syncEndpoints(
+    source: string,
+    endpoints: EndpointInput[],
+    declarations: ServiceDeclaration[],
+    options?: SyncOptions,
+  ): SyncResult;
   /** Every service, sorted by name. */
   listServices(): Service[];
   /** The service, or undefined when the registry does not hold it. */
