@@ -244,13 +244,15 @@ test.serial("exec -it runs a shell on a pty", async (t) => {
   const name = `dkt${Date.now().toString(36)}`;
   const sleeper = await docker.run(["run", "-d", "--name", name, ...NO_SIDECAR, "bbox", "sleep", "600"]);
   t.is(sleeper.code, 0, sleeper.stderr);
-  const ex = ptySession(docker.commandLine(["exec", "-it", name, "sh"]), docker.env);
+  const ex = ptySession(docker.commandLine(["exec", "-it", name, "sh"]), docker.env, { rows: 27, cols: 95 });
   t.teardown(() => {
     ex.child.kill("SIGKILL");
   });
-  // The shell reads its input from the terminal once it is up; what arrives earlier is buffered.
-  ex.type("echo ex-$((6*7)); exit 6\r");
-  t.regex(await ex.waitFor(/ex-42/), /ex-42/);
+  // The shell reads its input from the terminal once it is up; what arrives earlier is buffered. The
+  // terminal has the CLI's size (it had none: stty size failed, full-screen tools drew at 0x0).
+  ex.type("stty size; echo ex-$((6*7)); exit 6\r");
+  const out = await ex.waitFor(/ex-42/);
+  t.regex(out, /27 95/);
   t.is(await ex.exited, 6);
   // -t without -i: a terminal with a type, and nothing typed into it (the end of the CLI's input
   // reached it as a NUL, printed ^@ before the output and read by the command).

@@ -49,6 +49,7 @@
 #include <string.h>
 #include <sched.h>
 #include <linux/openat2.h>
+#include <sys/ioctl.h>
 #include <sys/mount.h>
 #include <sys/sysmacros.h>
 #include <sys/xattr.h>
@@ -847,6 +848,33 @@ out:
   return result;
 }
 
+static napi_value set_winsize(napi_env env, napi_callback_info info) {
+  napi_value argv[3];
+  if (!args_of(env, info, 3, argv, "setWinsize(ttyPath, rows, cols)")) return NULL;
+  char *path = string_arg(env, argv[0], "ttyPath");
+  if (!path) return NULL;
+  uint32_t rows = 0, cols = 0;
+  if (napi_get_value_uint32(env, argv[1], &rows) != napi_ok ||
+      napi_get_value_uint32(env, argv[2], &cols) != napi_ok || rows > 65535 || cols > 65535) {
+    napi_throw_type_error(env, "ERR_INVALID_ARG_TYPE", "rows and cols must be numbers from 0 to 65535");
+    free(path);
+    return NULL;
+  }
+  // O_NOCTTY: the daemon must not take the terminal as its own controlling one.
+  int fd = open(path, O_RDWR | O_NOCTTY | O_CLOEXEC | O_NONBLOCK);
+  struct winsize ws = {.ws_row = (unsigned short)rows, .ws_col = (unsigned short)cols};
+  if (fd < 0) {
+    throw_errno(env, errno, "open %s", path);
+  } else if (!isatty(fd)) {
+    throw_errno(env, ENOTTY, "%s", path);
+  } else if (ioctl(fd, TIOCSWINSZ, &ws) != 0) {
+    throw_errno(env, errno, "TIOCSWINSZ %s", path);
+  }
+  if (fd >= 0) close(fd);
+  free(path);
+  return NULL;
+}
+
 static napi_value init(napi_env env, napi_value exports) {
   napi_property_descriptor props[] = {
       {"spawn", NULL, spawn, NULL, NULL, NULL, napi_default, NULL},
@@ -857,6 +885,7 @@ static napi_value init(napi_env env, napi_value exports) {
       {"openBeneath", NULL, open_beneath, NULL, NULL, NULL, napi_default, NULL},
       {"mknod", NULL, do_mknod, NULL, NULL, NULL, napi_default, NULL},
       {"lgetxattr", NULL, do_lgetxattr, NULL, NULL, NULL, napi_default, NULL},
+      {"setWinsize", NULL, set_winsize, NULL, NULL, NULL, napi_default, NULL},
   };
   napi_define_properties(env, exports, sizeof(props) / sizeof(props[0]), props);
   return exports;

@@ -15,7 +15,13 @@ export interface ExecStreamApi {
   execStream(
     ref: string,
     o: { cmd: string[]; tty: boolean; env?: string[]; user?: string; workdir?: string },
-  ): { stdin: Writable; stdout: Readable; stderr: Readable; exited: Promise<number> };
+  ): {
+    stdin: Writable;
+    stdout: Readable;
+    stderr: Readable;
+    exited: Promise<number>;
+    resize?(rows: number, cols: number): Promise<boolean>;
+  };
 }
 
 export function frame(stream: number, payload: Buffer): Buffer {
@@ -42,7 +48,8 @@ export class FrameReader {
   }
 }
 
-/** POST /weft/v1/containers/{ref}/exec/stream?cmd=A&cmd=B&tty=1&interactive=1&env=K=V&user=U&workdir=D */
+/** POST /weft/v1/containers/{ref}/exec/stream?cmd=A&cmd=B&tty=1&interactive=1&env=K=V&user=U&workdir=D
+ * &rows=R&cols=C (the terminal's size, with tty) */
 export async function execStreamRoute(
   engine: ExecStreamApi,
   req: IncomingMessage,
@@ -62,6 +69,10 @@ export async function execStreamRoute(
     user: query.get("user") || undefined,
     workdir: query.get("workdir") || undefined,
   });
+  const rows = Number(query.get("rows") ?? 0);
+  const cols = Number(query.get("cols") ?? 0);
+  if (tty && p.resize && Number.isInteger(rows) && Number.isInteger(cols) && rows > 0 && cols > 0)
+    void p.resize(Math.min(rows, 1000), Math.min(cols, 1000));
   res.writeHead(200, { "Content-Type": "application/vnd.weft.multiplexed-stream" });
   res.flushHeaders();
   if (interactive) req.pipe(p.stdin);

@@ -185,6 +185,22 @@ test.serial("run -it: a shell on a terminal of the client's size, exit code pass
   t.is(await pty.exited, 5);
 });
 
+test.serial("exec -it: a shell on a terminal of the client's size", async (t) => {
+  const { env } = t.context;
+  const name = unique("wx");
+  const run = await weft(env, ["run", "-d", "--name", name, "--no-sidecar", "busybox", "sleep", "600"]);
+  t.is(run.code, 0, run.stderr);
+  t.teardown(() => weft(env, ["rm", "-f", name]).then(() => undefined));
+  const pty = ptySession(commandLine(["exec", "-it", name, "sh"]), env, { rows: 29, cols: 97 });
+  t.teardown(() => {
+    pty.child.kill("SIGKILL");
+  });
+  pty.type("stty size; echo x-$((6*7)); exit 3\r");
+  const out = await pty.waitFor(/x-42/);
+  t.regex(out, /29 97/);
+  t.is(await pty.exited, 3);
+});
+
 test.serial(
   "attach to a running -i app: input reaches it, shown once, and its stdin stays open",
   async (t) => {

@@ -43,6 +43,11 @@ export const execCommand: Command = {
     if (values.user) q.set("user", values.user);
     if (values.workdir) q.set("workdir", values.workdir);
     if (values.tty) q.set("tty", "1");
+    // The terminal's size, so that the command's terminal starts as large as this one.
+    if (values.tty && process.stdout.isTTY && process.stdout.rows && process.stdout.columns) {
+      q.set("rows", String(process.stdout.rows));
+      q.set("cols", String(process.stdout.columns));
+    }
     if (values.interactive) q.set("interactive", "1");
     const raw = values.tty && values.interactive && process.stdin.isTTY;
     if (raw) process.stdin.setRawMode(true);

@@ -9,6 +9,7 @@ import { RuntimeError } from "../errors";
 import { ImageError } from "../image/index";
 import type { BuildCacheUsage } from "../image/store";
 import type { BridgeInfo } from "../network/bridge";
+import { resizeScriptTerminal } from "../oci/exec-tty";
 import { execStartExitCode } from "../oci/start-errors";
 import type { VolumeInfo } from "../volumes/index";
 import { type Attached, attachTo, resizeTerminal } from "./attach";
@@ -56,6 +57,8 @@ export interface ExecStream {
   stdout: Readable;
   stderr: Readable;
   exited: Promise<number>;
+  /** With a terminal: sets its size (rows, cols), as docker exec's resize; false when it is gone. */
+  resize?(rows: number, cols: number): Promise<boolean>;
 }
 
 export class EngineResources extends EngineCore {
@@ -201,7 +204,16 @@ export class EngineResources extends EngineCore {
     // terminal's EOF character into it (a NUL, which `docker exec -t` printed as ^@ and the command
     // read). The terminal goes when the command ends, as Docker's does.
     const stdin = o.tty ? keepOpen(child.stdin!) : child.stdin!;
-    return { stdin, stdout: child.stdout!, stderr: child.stderr!, exited };
+    let ended = false;
+    void exited.finally(() => {
+      ended = true;
+    });
+    const pid = child.pid;
+    const resize =
+      o.tty && pid !== undefined
+        ? (rows: number, cols: number) => resizeScriptTerminal(pid, rows, cols, { ended: () => ended })
+        : undefined;
+    return { stdin, stdout: child.stdout!, stderr: child.stderr!, exited, ...(resize ? { resize } : {}) };
   }
 
   /** One sample of a running container's usage, over about half a second. */

@@ -1,5 +1,6 @@
 // The daemon's native addon (runtime/native/weftsys.c): posix_spawn, mount(2), umount2(2), a new
-// network namespace and a workload's veth over rtnetlink, openat2(2), mknod(2) and lgetxattr(2),
+// network namespace and a workload's veth over rtnetlink, openat2(2), mknod(2), lgetxattr(2) and a
+// terminal's size (TIOCSWINSZ),
 // which Node does not offer (its
 // child_process forks the whole daemon for every command it runs).
 import { existsSync } from "node:fs";
@@ -47,6 +48,9 @@ export interface WeftSys {
   mknod(path: string, mode: number, major: number, minor: number): void;
   /** lgetxattr(2); null when the file has no such attribute. */
   lgetxattr(path: string, name: string): Buffer | null;
+  /** TIOCSWINSZ on the terminal at ttyPath (a /dev/pts/N): its size; the kernel tells its
+   * foreground process group (SIGWINCH). ENOTTY when it is not a terminal. */
+  setWinsize(ttyPath: string, rows: number, cols: number): void;
 }
 
 let loaded: WeftSys | undefined;

@@ -37,6 +37,8 @@ export interface ExecProcess {
   stdout: Readable;
   stderr: Readable;
   exited: Promise<number>;
+  /** With a terminal: sets its size; false when it is gone. */
+  resize?(rows: number, cols: number): Promise<boolean>;
 }
 
 export interface DockerEngine {

@@ -17,6 +17,10 @@ export interface ExecInstance {
   exitCode: number | null;
   pid: number;
   finishedAtMs?: number;
+  /** The terminal's size to set: from the start's ConsoleSize or a resize before the start. */
+  size?: { rows: number; cols: number };
+  /** Sets the running exec's terminal size (a -t exec once started). */
+  resize?(rows: number, cols: number): Promise<boolean>;
 }
 
 /** Finished execs are forgotten after this long (the CLI inspects right after the stream ends). */

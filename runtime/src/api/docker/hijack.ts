@@ -177,6 +177,11 @@ export async function startExec(
   const proc = engine.execStream(state.id, exec.options);
   exec.started = true;
   exec.running = true;
+  if (proc.resize) {
+    exec.resize = proc.resize;
+    // The size the start asked for (ConsoleSize), or a resize that came before the start.
+    if (exec.size) void proc.resize(exec.size.rows, exec.size.cols);
+  }
   const tty = exec.options.tty;
   const conn = open(tty);
   pipeInput(exec.attachStdin ? conn?.input : undefined, proc.stdin);

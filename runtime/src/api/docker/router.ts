@@ -84,6 +84,13 @@ const json =
   async (c) =>
     sendDockerJson(c.res, 200, await fn(c));
 
+/** A terminal size query parameter (resize's h and w): a whole number, at most 1000. */
+function size(name: string, query: URLSearchParams): number {
+  const v = query.get(name) ?? "";
+  if (!/^\d+$/.test(v)) throw badRequest(`${name} must be a whole number, got "${v}"`);
+  return Math.min(1000, Number(v));
+}
+
 const ROUTES: Array<[string, RegExp, Kind, Handler]> = [
   ["GET", /^\/_ping$/, "none", (c) => ping(c.req, c.res)],
   ["HEAD", /^\/_ping$/, "none", (c) => ping(c.req, c.res)],
@@ -194,12 +201,7 @@ const ROUTES: Array<[string, RegExp, Kind, Handler]> = [
     "container",
     async (c) => {
       const state = await c.engine.inspect(c.ref);
-      const size = (name: string) => {
-        const v = c.query.get(name) ?? "";
-        if (!/^\d+$/.test(v)) throw badRequest(`${name} must be a whole number, got "${v}"`);
-        return Math.min(1000, Number(v));
-      };
-      c.engine.resize(state.id, size("h"), size("w"));
+      c.engine.resize(state.id, size("h", c.query), size("w", c.query));
       sendEmpty(c.res, 200);
     },
   ],
@@ -227,8 +229,14 @@ const ROUTES: Array<[string, RegExp, Kind, Handler]> = [
     /^\/exec\/([^/]+)\/start$/,
     "exec",
     async (c) => {
-      const body = (await readJson(c.req)) as { Detach?: unknown };
+      const body = (await readJson(c.req)) as { Detach?: unknown; ConsoleSize?: unknown };
       const detach = body.Detach === true;
+      const consoleSize = body.ConsoleSize;
+      if (Array.isArray(consoleSize) && consoleSize.length === 2) {
+        const [rows, cols] = consoleSize as unknown[];
+        if (typeof rows === "number" && typeof cols === "number" && rows > 0 && cols > 0)
+          c.execs.get(c.ref).size = { rows: Math.min(rows, 65535), cols: Math.min(cols, 65535) };
+      }
       const started = startExec(c.engine, c.execs, c.ref, () => (detach ? undefined : plainConn(c)));
       if (!detach) return started;
       // Detached: answer once it runs; its exit code is recorded for inspect.
@@ -240,9 +248,14 @@ const ROUTES: Array<[string, RegExp, Kind, Handler]> = [
     "POST",
     /^\/exec\/([^/]+)\/resize$/,
     "exec",
-    (c) => {
-      c.execs.get(c.ref);
-      sendEmpty(c.res, 201);
+    async (c) => {
+      const exec = c.execs.get(c.ref);
+      const rows = size("h", c.query);
+      const cols = size("w", c.query);
+      // Before the start, or on an exec without a terminal: kept for the start, or nothing to do.
+      exec.size = { rows, cols };
+      if (exec.resize && exec.running) await exec.resize(rows, cols);
+      sendEmpty(c.res, 200);
     },
   ],
   ["GET", /^\/exec\/([^/]+)\/json$/, "exec", json((c) => c.execs.inspect(c.ref))],
