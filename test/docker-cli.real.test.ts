@@ -485,12 +485,26 @@ test.serial(
 test.serial("volume create, ls, inspect, rm and prune; rm refused while a container uses it", async (t) => {
   const { docker } = t.context;
   const vol = `dv${Date.now().toString(36)}`;
-  const made = await docker.run(["volume", "create", vol]);
+  const made = await docker.run(["volume", "create", "--label", "team=mesh", vol]);
   t.is(made.stdout.trim(), vol, made.stderr);
   const ls = await docker.run(["volume", "ls", "--format", "{{.Driver}} {{.Name}}"]);
   t.regex(ls.stdout, new RegExp(`^local ${vol}$`, "m"), ls.stderr);
-  const inspect = await docker.run(["volume", "inspect", "-f", "{{.Mountpoint}}", vol]);
-  t.regex(inspect.stdout.trim(), new RegExp(`/volumes/${vol}/_data$`), inspect.stderr);
+  const inspect = await docker.run(["volume", "inspect", "-f", "{{.Mountpoint}} {{json .Labels}}", vol]);
+  t.regex(inspect.stdout.trim(), new RegExp(`/volumes/${vol}/_data {"team":"mesh"}$`), inspect.stderr);
+  // Labels are kept and filtered on (they were dropped, and label= was an invalid filter).
+  for (const [filter, listed] of [
+    ["label=team", true],
+    ["label=team=mesh", true],
+    ["label=team=other", false],
+    ["driver=local", true],
+  ] as const) {
+    const byLabel = await docker.run(["volume", "ls", "-q", "--filter", filter]);
+    t.is(
+      new RegExp(`^${vol}$`, "m").test(byLabel.stdout),
+      listed,
+      `${filter}: ${byLabel.stdout}${byLabel.stderr}`,
+    );
+  }
 
   const name = `dvc${Date.now().toString(36)}`;
   const run = await docker.run([

@@ -53,7 +53,7 @@ test("images count their shared layers apart; containers their writable layer; v
     layerBytes: (d) => sizes[d] ?? 0,
     containers: [{ id: "c1", name: "web", imageId: "i1", status: "running" } as ContainerState],
     upperOf: (s) => join(dir, s.id),
-    volumes: [{ name: "data", mountpoint: join(dir, "vol"), created: "", usedBy: [] }],
+    volumes: [{ name: "data", mountpoint: join(dir, "vol"), created: "", labels: {}, usedBy: [] }],
   });
   t.is(du.layersBytes, 100 + 30 + 5 + 50, "each layer once, and the plain rootfs");
   t.deepEqual(

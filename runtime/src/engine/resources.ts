@@ -291,8 +291,8 @@ export class EngineResources extends EngineCore {
     return this.volumes.list().map((v) => ({ ...v, usedBy: this.volumeUsers(v.name) }));
   }
 
-  createVolume(name: string): VolumeInfo {
-    return this.volumes.create(name);
+  createVolume(name: string, labels: Record<string, string> = {}): VolumeInfo {
+    return this.volumes.create(name, labels);
   }
 
   /** Refused while any container, even a stopped one, references the volume (as Docker does). */

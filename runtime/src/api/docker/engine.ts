@@ -92,7 +92,7 @@ export interface DockerEngine {
   tagImage(source: string, target: string): Promise<ImageInfo>;
   /** Named volumes, with the containers that reference each (the unit tests' fake has none). */
   listVolumes?(): Array<VolumeInfo & { usedBy: string[] }>;
-  createVolume?(name: string): VolumeInfo;
+  createVolume?(name: string, labels?: Record<string, string>): VolumeInfo;
   removeVolume?(name: string): void;
   /** What is at a path in a container (HEAD /containers/ID/archive); the tests' fake may have none. */
   statPath?: ArchiveApi["statPath"];

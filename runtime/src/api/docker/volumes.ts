@@ -26,7 +26,7 @@ function volumeJson(v: VolumeInfo) {
     Driver: "local",
     Mountpoint: v.mountpoint,
     CreatedAt: v.created,
-    Labels: {},
+    Labels: v.labels,
     Scope: "local",
     Options: {},
   };
@@ -39,23 +39,34 @@ function find(engine: DockerEngine, name: string): VolumeInfo & { usedBy: string
   return v;
 }
 
-/** GET /volumes (filters=name and dangling, as the CLI sends them for `docker volume ls -f`). */
+/** GET /volumes (filters name, dangling, label=K or K=V and driver, as `docker volume ls -f` sends them). */
 export function listVolumes(engine: DockerEngine, query: URLSearchParams) {
   const filters = parseFilters(query);
   for (const key of filters.keys()) {
-    if (key !== "name" && key !== "dangling") throw badRequest(`invalid filter '${key}'`);
+    if (!["name", "dangling", "label", "driver"].includes(key))
+      throw badRequest(`invalid filter '${key}': docker volume ls takes name, dangling, label and driver`);
   }
   const names = filters.get("name") ?? [];
   const dangling = filters.get("dangling") ?? [];
+  const drivers = filters.get("driver") ?? [];
+  const labels = (filters.get("label") ?? []).map((l) => {
+    const eq = l.indexOf("=");
+    return eq < 0 ? { key: l } : { key: l.slice(0, eq), value: l.slice(eq + 1) };
+  });
+  // Every weft volume is the local driver's.
+  if (drivers.length > 0 && !drivers.includes("local")) return { Volumes: [], Warnings: [] };
   const list = all(engine)
     .filter((v) => names.length === 0 || names.some((n) => v.name.includes(n)))
-    .filter((v) => dangling.length === 0 || dangling.includes(String(v.usedBy.length === 0)));
+    .filter((v) => dangling.length === 0 || dangling.includes(String(v.usedBy.length === 0)))
+    .filter((v) =>
+      labels.every(({ key, value }) => key in v.labels && (value === undefined || v.labels[key] === value)),
+    );
   return { Volumes: list.map(volumeJson), Warnings: [] };
 }
 
 /** POST /volumes/create: {Name} (a random name when left out, as Docker's); the local driver only. */
 export async function createVolume(engine: DockerEngine, req: IncomingMessage, res: ServerResponse) {
-  const body = ((await readJson(req)) ?? {}) as { Name?: unknown; Driver?: unknown };
+  const body = ((await readJson(req)) ?? {}) as { Name?: unknown; Driver?: unknown; Labels?: unknown };
   if (body.Driver !== undefined && body.Driver !== "" && body.Driver !== "local") {
     throw badRequest(
       `volume driver "${String(body.Driver)}" is not available: weft has only the local driver`,
@@ -63,8 +74,16 @@ export async function createVolume(engine: DockerEngine, req: IncomingMessage, r
   }
   const name =
     typeof body.Name === "string" && body.Name !== "" ? body.Name : randomBytes(32).toString("hex");
+  const labels = body.Labels ?? {};
+  if (
+    typeof labels !== "object" ||
+    labels === null ||
+    Array.isArray(labels) ||
+    !Object.values(labels).every((v) => typeof v === "string")
+  )
+    throw badRequest("Labels must be an object of strings");
   if (!engine.createVolume) throw dockerError(501, "this engine makes no volumes");
-  sendDockerJson(res, 201, volumeJson(engine.createVolume(name)));
+  sendDockerJson(res, 201, volumeJson(engine.createVolume(name, labels as Record<string, string>)));
 }
 
 /** GET /volumes/{name}. */
